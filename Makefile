@@ -1,0 +1,32 @@
+# Portier. `make run` starts it, `make test` runs every test. `make` lists the targets.
+GO      ?= go
+BIN     := bin/portier
+ADDR    ?= 127.0.0.1:8080
+DATADIR ?= ./data
+
+.DEFAULT_GOAL := help
+.PHONY: help generate run build test lint bench
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+generate: ## regenerate the templ views (*_templ.go, committed with their .templ source)
+	$(GO) tool templ generate
+
+build: ## build the binary into bin/portier
+	$(GO) build -trimpath -o $(BIN) ./cmd/portier
+
+run: build ## build and start Portier on http://127.0.0.1:8080 with its data in ./data
+	./$(BIN) serve --addr $(ADDR) --data-dir $(DATADIR)
+
+test: ## run every test (with the race detector)
+	$(GO) test -race -count=1 ./...
+
+lint: ## gofmt, go vet, generated views up to date, no inline script/style or hx-on in views
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '_templ.go$$')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@$(GO) tool templ generate >/dev/null 2>&1 && git diff --exit-code --stat -- '*_templ.go' || { echo "generated views are stale: run make generate and commit"; exit 1; }
+	@if grep -rnE 'hx-on|javascript:|<script>|style=|on(click|load|submit|change)=' views --include='*.templ'; then echo "inline script, style or hx-on in a view (the CSP forbids them)"; exit 1; fi
+
+bench: ## benchmarks, including GET /login under load over real HTTP
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...

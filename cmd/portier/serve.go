@@ -1,0 +1,241 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"portier/auth"
+	"portier/db"
+	"portier/handlers"
+	"portier/handlers/api"
+	"portier/mail"
+)
+
+type serveConfig struct {
+	Addr        string
+	DataDir     string
+	BaseURL     string
+	AllowSignup bool
+	APIAddr     string
+}
+
+func serveFlags() (*flag.FlagSet, *serveConfig) {
+	cfg := &serveConfig{}
+	fs := newFlagSet("serve")
+	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&cfg.DataDir, "data-dir", "./data", "directory of the database and the secrets file")
+	fs.StringVar(&cfg.BaseURL, "base-url", "", "URL people use to reach Portier, for links in emails (default http://ADDR)")
+	fs.BoolVar(&cfg.AllowSignup, "allow-signup", false, "let anyone create a new account at /signup")
+	fs.StringVar(&cfg.APIAddr, "api-addr", "", "optional second address serving only the web API at the root path")
+	return fs, cfg
+}
+
+func cmdServe(args []string, stdout, stderr io.Writer) error {
+	fs, cfg := serveFlags()
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("serve takes no arguments, got %q", fs.Arg(0))
+	}
+	base, err := baseURL(cfg.BaseURL, cfg.Addr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return err
+	}
+	if _, err := auth.LoadOrCreateSecrets(cfg.DataDir); err != nil {
+		return err
+	}
+	database, store, err := openStore(cfg.DataDir, true, log)
+	if err != nil {
+		return err
+	}
+	defer database.Close()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	mailWake := make(chan struct{}, 1)
+	h := &handlers.Handler{
+		Store:    store,
+		Sessions: handlers.NewSessionStore(store, time.Now, handlers.DefaultSessionTimeouts, base.Scheme == "https"),
+		Hasher:   auth.NewHasher(auth.DefaultArgon2, 0),
+		Now:      time.Now,
+		Log:      log,
+		Config:   handlers.Config{BaseURL: base, AllowSignup: cfg.AllowSignup},
+		MailWake: mailWake,
+	}
+	a := &api.API{Store: store, Now: time.Now, Log: log}
+	app, err := h.HTTPHandler(h.Routes(a))
+	if err != nil {
+		return err
+	}
+	servers := []*http.Server{newServer(app, log)}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	listeners := []net.Listener{ln}
+	if cfg.APIAddr != "" {
+		apiApp, err := h.HTTPHandler(a.NewEcho(h.Policies()))
+		if err != nil {
+			return err
+		}
+		apiLn, err := net.Listen("tcp", cfg.APIAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on %s: %w", cfg.APIAddr, err)
+		}
+		servers = append(servers, newServer(apiApp, log))
+		listeners = append(listeners, apiLn)
+	}
+
+	var workers sync.WaitGroup
+	workerCtx, stopWorkers := context.WithCancel(context.Background())
+	worker := &mail.Worker{Store: store, Sender: mail.LogSender{Log: log}, Log: log, Now: time.Now,
+		Interval: 30 * time.Second, MaxAttempts: 10, Wake: mailWake}
+	workers.Go(func() { worker.Run(workerCtx) })
+	workers.Go(func() { cleanup(workerCtx, store, log) })
+	log.Warn("no SMTP server configured: emails stay in the outbox and are written to this log")
+
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() { errc <- srv.Serve(listeners[i]) }()
+	}
+	fmt.Fprintf(stdout, "Portier is running at %s (data in %s)\n", base, cfg.DataDir)
+	if cfg.APIAddr != "" {
+		fmt.Fprintf(stdout, "The web API also listens at http://%s/ (no /api prefix)\n", listeners[1].Addr())
+	}
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down: finishing requests in flight")
+	case serveErr = <-errc:
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for _, srv := range servers {
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			log.Error("shutdown", "err", err)
+		}
+	}
+	stopWorkers()
+	workers.Wait()
+	if err := database.Close(); err != nil {
+		return fmt.Errorf("closing the database: %w", err)
+	}
+	log.Info("stopped; database closed")
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return serveErr
+	}
+	return nil
+}
+
+func newServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// baseURL is --base-url, or http://ADDR with a wildcard host replaced by 127.0.0.1.
+func baseURL(raw, addr string) (*url.URL, error) {
+	if raw == "" {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, usagef("--addr %q: want host:port, like 127.0.0.1:8080", addr)
+		}
+		if host == "" || host == "0.0.0.0" || host == "::" {
+			host = "127.0.0.1"
+		}
+		raw = "http://" + net.JoinHostPort(host, port)
+	}
+	u, err := url.Parse(strings.TrimRight(raw, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, usagef("--base-url %q: want a URL like https://portier.example.com", raw)
+	}
+	return u, nil
+}
+
+// cleanup removes expired sessions and stale throttle rows every few minutes.
+func cleanup(ctx context.Context, store *db.Store, log *slog.Logger) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		now := time.Now()
+		to := handlers.DefaultSessionTimeouts
+		if _, err := store.DeleteExpiredSessions(ctx, now.Add(-to.Idle), now.Add(-to.Absolute), now.Add(-to.RememberIdle), now.Add(-to.RememberAbsolute)); err != nil && ctx.Err() == nil {
+			log.Error("cleanup: sessions", "err", err)
+		}
+		if err := store.DeleteStaleThrottles(ctx, now.Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
+			log.Error("cleanup: throttles", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// openStore opens the database in dataDir; with migrate it refuses a newer schema, backs up an
+// existing database before changing its schema, and applies pending migrations.
+func openStore(dataDir string, migrate bool, log *slog.Logger) (*db.DB, *db.Store, error) {
+	path := filepath.Join(dataDir, db.FileName)
+	database, err := db.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx := context.Background()
+	pending, err := database.CheckSchema(ctx)
+	if err != nil {
+		database.Close()
+		return nil, nil, err
+	}
+	if migrate && pending > 0 {
+		version, err := database.SchemaVersion(ctx)
+		if err != nil {
+			database.Close()
+			return nil, nil, err
+		}
+		if version > 0 {
+			backup := filepath.Join(dataDir, fmt.Sprintf("portier-before-migration-v%d-%s.db", version, time.Now().UTC().Format("20060102T150405Z")))
+			if err := database.Backup(ctx, backup); err != nil {
+				database.Close()
+				return nil, nil, fmt.Errorf("backup before migration: %w", err)
+			}
+			log.Info("backed up the database before migrating", "file", backup)
+		}
+		n, err := database.Migrate(ctx)
+		if err != nil {
+			database.Close()
+			return nil, nil, err
+		}
+		log.Info("applied database migrations", "count", n)
+	}
+	return database, db.NewStore(database, time.Now), nil
+}

@@ -1,0 +1,88 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"portier/models"
+)
+
+// CountAccounts returns how many accounts exist; zero means first-run setup is open.
+func (s *Store) CountAccounts(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.Reader.QueryRowContext(ctx, "SELECT count(*) FROM accounts").Scan(&n)
+	return n, err
+}
+
+// CreateAccountParams is a new account with its main login. With FirstRun set the account is
+// created only if no account exists yet (checked inside the same write transaction, so two
+// concurrent setup requests cannot both succeed).
+type CreateAccountParams struct {
+	New          models.NewAccount
+	PasswordHash string
+	FirstRun     bool
+	Audit        models.AuditEntry // Kind, Actor and IP; ids are filled in here
+}
+
+// CreateAccount creates an account, its main login (all rights) and the audit row.
+func (s *Store) CreateAccount(ctx context.Context, p CreateAccountParams) (models.Account, models.Login, error) {
+	var acc models.Account
+	var login models.Login
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if p.FirstRun {
+			var n int
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM accounts").Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return models.ErrSetupDone
+			}
+		}
+		now := s.now()
+		if err := tx.QueryRowContext(ctx, `INSERT INTO accounts (kind, name, created_at, updated_at) VALUES (?, ?, ?, ?) RETURNING id`,
+			p.New.Kind, p.New.AccountName, now, now).Scan(&acc.ID); err != nil {
+			return err
+		}
+		err := tx.QueryRowContext(ctx, `INSERT INTO logins (account_id, email, name, password_hash, is_main, rights, created_at, updated_at)
+			VALUES (?, ?, ?, ?, 1, ?, ?, ?) RETURNING id`,
+			acc.ID, p.New.Email, p.New.Name, p.PasswordHash, models.RightsAll, now, now).Scan(&login.ID)
+		if isUniqueViolation(err) {
+			return fmt.Errorf("email %s: %w", p.New.Email, models.ErrConflict)
+		}
+		if err != nil {
+			return err
+		}
+		a := p.Audit
+		a.AccountID, a.LoginID = &acc.ID, &login.ID
+		if a.Detail == "" {
+			a.Detail = fmt.Sprintf("%s %q with main login %s", p.New.Kind.Label(), p.New.AccountName, p.New.Email)
+		}
+		_, err = s.insertAudit(ctx, tx, a)
+		return err
+	})
+	if err != nil {
+		return models.Account{}, models.Login{}, err
+	}
+	if acc, err = s.FindAccount(ctx, acc.ID); err != nil {
+		return models.Account{}, models.Login{}, err
+	}
+	login, err = s.FindLogin(ctx, acc.ID, login.ID)
+	return acc, login, err
+}
+
+// FindAccount returns the account with id.
+func (s *Store) FindAccount(ctx context.Context, id int64) (models.Account, error) {
+	var a models.Account
+	var created, updated string
+	err := s.db.Reader.QueryRowContext(ctx, `SELECT id, kind, name, created_at, updated_at FROM accounts WHERE id = ?`, id).
+		Scan(&a.ID, &a.Kind, &a.Name, &created, &updated)
+	if err != nil {
+		return a, mapNoRows(err, fmt.Sprintf("account %d", id))
+	}
+	if a.CreatedAt, err = parseTime(created); err != nil {
+		return a, err
+	}
+	a.UpdatedAt, err = parseTime(updated)
+	return a, err
+}

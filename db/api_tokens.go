@@ -1,0 +1,105 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"portier/models"
+)
+
+// CreateAPIToken stores a token (by its hash) and the audit row in one transaction.
+func (s *Store) CreateAPIToken(ctx context.Context, t models.APIToken, tokenHash string, audit models.AuditEntry) (models.APIToken, error) {
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		t.CreatedAt = s.Now().UTC()
+		err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (account_id, login_id, description, scopes, token_hash, created_at, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			t.AccountID, t.LoginID, t.Description, t.Scopes.String(), tokenHash, formatTime(t.CreatedAt), formatTimePtr(t.ExpiresAt)).Scan(&t.ID)
+		if err != nil {
+			return err
+		}
+		audit.AccountID, audit.LoginID = &t.AccountID, &t.LoginID
+		if audit.Detail == "" {
+			audit.Detail = fmt.Sprintf("API token %d %q with scopes %s", t.ID, t.Description, t.Scopes)
+		}
+		_, err = s.insertAudit(ctx, tx, audit)
+		return err
+	})
+	return t, err
+}
+
+const apiTokenColumns = `id, account_id, login_id, description, scopes, created_at, expires_at, last_used_at, revoked_at`
+
+func scanAPIToken(row interface{ Scan(...any) error }) (models.APIToken, error) {
+	var t models.APIToken
+	var scopes, created string
+	var expires, used, revoked sql.NullString
+	if err := row.Scan(&t.ID, &t.AccountID, &t.LoginID, &t.Description, &scopes, &created, &expires, &used, &revoked); err != nil {
+		return t, err
+	}
+	var err error
+	if t.Scopes, err = models.ParseScopes(scopes); err != nil {
+		return t, fmt.Errorf("stored scopes of token %d: %w", t.ID, err)
+	}
+	if t.CreatedAt, err = parseTime(created); err != nil {
+		return t, err
+	}
+	if t.ExpiresAt, err = parseTimePtr(expires); err != nil {
+		return t, err
+	}
+	if t.LastUsedAt, err = parseTimePtr(used); err != nil {
+		return t, err
+	}
+	t.RevokedAt, err = parseTimePtr(revoked)
+	return t, err
+}
+
+// FindAPITokenByHash returns the token whose secret hashes to tokenHash.
+func (s *Store) FindAPITokenByHash(ctx context.Context, tokenHash string) (models.APIToken, error) {
+	row := s.db.Reader.QueryRowContext(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE token_hash = ?`, tokenHash)
+	t, err := scanAPIToken(row)
+	return t, mapNoRows(err, "api token")
+}
+
+// FindAPITokens lists an account's tokens, newest first.
+func (s *Store) FindAPITokens(ctx context.Context, accountID int64) ([]models.APIToken, error) {
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE account_id = ? ORDER BY id DESC`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []models.APIToken
+	for rows.Next() {
+		t, err := scanAPIToken(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// TouchAPIToken records use of a token, at most once a minute to keep API reads cheap.
+func (s *Store) TouchAPIToken(ctx context.Context, accountID, id int64, at time.Time) error {
+	_, err := s.db.Writer.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ?
+		WHERE id = ? AND account_id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
+		formatTime(at), id, accountID, formatTime(at.Add(-time.Minute)))
+	return err
+}
+
+// RevokeAPIToken marks a token revoked; it stops working on the next request.
+func (s *Store) RevokeAPIToken(ctx context.Context, accountID, id int64, audit models.AuditEntry) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND account_id = ? AND revoked_at IS NULL`, s.now(), id, accountID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return notFound(fmt.Sprintf("api token %d", id))
+		}
+		audit.AccountID = &accountID
+		_, err = s.insertAudit(ctx, tx, audit)
+		return err
+	})
+}

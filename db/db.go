@@ -1,0 +1,105 @@
+// Package db opens Portier's SQLite database, migrates it and implements the Store.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// FileName is the database file inside the data directory.
+const FileName = "portier.db"
+
+// pragmas are set through the DSN so that every pooled connection gets them; an
+// Exec("PRAGMA …") would affect only the one connection it ran on.
+var pragmas = []string{
+	"journal_mode(WAL)",
+	"busy_timeout(10000)",
+	"foreign_keys(1)",
+	"synchronous(FULL)",
+}
+
+// DSN builds the connection string for path. readOnly adds query_only so a reader can never write.
+func DSN(path string, readOnly bool) string {
+	q := url.Values{}
+	for _, p := range pragmas {
+		q.Add("_pragma", p)
+	}
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	}
+	q.Set("_txlock", "immediate")
+	return "file:" + filepath.ToSlash(path) + "?" + q.Encode()
+}
+
+// DB holds one writer connection and a pool of readers on the same file. SQLite allows one
+// writer at a time: a single writer connection queues writes in Go instead of in busy retries.
+type DB struct {
+	Path   string
+	Writer *sql.DB
+	Reader *sql.DB
+}
+
+// Open opens (creating if needed) the database at path. It does not migrate.
+func Open(path string) (*DB, error) {
+	w, err := sql.Open("sqlite", DSN(path, false))
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	// The first statement creates the file and switches it to WAL before readers attach.
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", DSN(path, true))
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	n := max(4, runtime.GOMAXPROCS(0)*2)
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	return &DB{Path: path, Writer: w, Reader: r}, nil
+}
+
+// Close closes both pools; the last close checkpoints the WAL.
+func (d *DB) Close() error {
+	return errors.Join(d.Reader.Close(), d.Writer.Close())
+}
+
+// Ping checks that both pools answer a query.
+func (d *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := d.Reader.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("reader: %w", err)
+	}
+	if err := d.Writer.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("writer: %w", err)
+	}
+	return nil
+}
+
+// InTx runs fn in a write transaction (BEGIN IMMEDIATE) and commits when fn returns nil.
+func (d *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := d.Writer.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}

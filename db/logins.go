@@ -1,0 +1,82 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"portier/models"
+)
+
+const loginColumns = `id, account_id, email, name, is_main, rights, language, time_zone, created_at, updated_at, last_login_at`
+
+func scanLogin(row interface{ Scan(...any) error }, extra ...any) (models.Login, error) {
+	var l models.Login
+	var created, updated string
+	var last sql.NullString
+	dest := append([]any{&l.ID, &l.AccountID, &l.Email, &l.Name, &l.IsMain, &l.Rights, &l.Language, &l.TimeZone, &created, &updated, &last}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return l, err
+	}
+	var err error
+	if l.CreatedAt, err = parseTime(created); err != nil {
+		return l, err
+	}
+	if l.UpdatedAt, err = parseTime(updated); err != nil {
+		return l, err
+	}
+	l.LastLoginAt, err = parseTimePtr(last)
+	return l, err
+}
+
+// FindLogin returns the login id of account accountID.
+func (s *Store) FindLogin(ctx context.Context, accountID, id int64) (models.Login, error) {
+	row := s.db.Reader.QueryRowContext(ctx, `SELECT `+loginColumns+` FROM logins WHERE account_id = ? AND id = ?`, accountID, id)
+	l, err := scanLogin(row)
+	return l, mapNoRows(err, fmt.Sprintf("login %d", id))
+}
+
+// FindSessionLogin returns the login a session belongs to, with its account. The session row
+// is the only thing that knows the login id without the account id, so this is its one lookup.
+func (s *Store) FindSessionLogin(ctx context.Context, loginID int64) (models.Login, models.Account, error) {
+	row := s.db.Reader.QueryRowContext(ctx, `SELECT `+loginColumns+` FROM logins WHERE id = ?`, loginID)
+	l, err := scanLogin(row)
+	if err != nil {
+		return l, models.Account{}, mapNoRows(err, fmt.Sprintf("login %d", loginID))
+	}
+	a, err := s.FindAccount(ctx, l.AccountID)
+	return l, a, err
+}
+
+// FindLoginByEmail returns the login with email and its password hash (for sign-in only).
+func (s *Store) FindLoginByEmail(ctx context.Context, email string) (models.Login, string, error) {
+	var hash string
+	row := s.db.Reader.QueryRowContext(ctx, `SELECT `+loginColumns+`, password_hash FROM logins WHERE email = ?`, models.NormalizeEmail(email))
+	l, err := scanLogin(row, &hash)
+	return l, hash, mapNoRows(err, "login by email")
+}
+
+// RecordLoginSuccess stamps the login's last sign-in time and writes the audit row.
+func (s *Store) RecordLoginSuccess(ctx context.Context, l models.Login, audit models.AuditEntry) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE logins SET last_login_at = ? WHERE id = ? AND account_id = ?`, s.now(), l.ID, l.AccountID); err != nil {
+			return err
+		}
+		audit.AccountID, audit.LoginID = &l.AccountID, &l.ID
+		_, err := s.insertAudit(ctx, tx, audit)
+		return err
+	})
+}
+
+// UpdatePasswordHash replaces a login's hash (used to upgrade hashing parameters at sign-in).
+func (s *Store) UpdatePasswordHash(ctx context.Context, accountID, loginID int64, hash string) error {
+	_, err := s.db.Writer.ExecContext(ctx, `UPDATE logins SET password_hash = ? WHERE id = ? AND account_id = ?`, hash, loginID, accountID)
+	return err
+}
+
+// FindMainLogin returns the main login (owner) of an account.
+func (s *Store) FindMainLogin(ctx context.Context, accountID int64) (models.Login, error) {
+	row := s.db.Reader.QueryRowContext(ctx, `SELECT `+loginColumns+` FROM logins WHERE account_id = ? AND is_main = 1`, accountID)
+	l, err := scanLogin(row)
+	return l, mapNoRows(err, fmt.Sprintf("main login of account %d", accountID))
+}

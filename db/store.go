@@ -1,0 +1,86 @@
+package db
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"portier/models"
+)
+
+// Store is every query Portier makes, one file per entity. Every method that reads or changes
+// an account's records takes the account id and puts it in the WHERE clause.
+type Store struct {
+	db  *DB
+	Now func() time.Time
+}
+
+// NewStore returns a Store on d using now as its clock.
+func NewStore(d *DB, now func() time.Time) *Store {
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{db: d, Now: now}
+}
+
+// DB returns the underlying database (for health checks and backups).
+func (s *Store) DB() *DB { return s.db }
+
+// timeLayout is fixed-width so that text comparison in SQL orders times correctly.
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+func formatTimePtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return formatTime(*t)
+}
+
+func parseTime(s string) (time.Time, error) {
+	t, err := time.Parse(timeLayout, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("stored time %q: %w", s, err)
+	}
+	return t, nil
+}
+
+func parseTimePtr(ns sql.NullString) (*time.Time, error) {
+	if !ns.Valid {
+		return nil, nil
+	}
+	t, err := parseTime(ns.String)
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+func (s *Store) now() string { return formatTime(s.Now()) }
+
+// notFound wraps models.ErrNotFound with what was looked for.
+func notFound(what string) error { return fmt.Errorf("%s: %w", what, models.ErrNotFound) }
+
+// mapNoRows turns sql.ErrNoRows into a wrapped models.ErrNotFound.
+func mapNoRows(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound(what)
+	}
+	return err
+}
+
+func isUniqueViolation(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+// prefixed puts a table alias before each column of a comma-separated list.
+func prefixed(alias, columns string) string {
+	parts := strings.Split(columns, ",")
+	for i, p := range parts {
+		parts[i] = alias + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
+}

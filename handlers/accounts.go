@@ -1,0 +1,126 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"portier/db"
+	"portier/models"
+	authviews "portier/views/auth"
+)
+
+// accountForm reads the setup / sign-up form.
+func accountForm(c echo.Context) models.NewAccount {
+	kind, _ := models.ParseAccountKind(c.FormValue("kind"))
+	n := models.NewAccount{
+		Kind:        kind,
+		AccountName: c.FormValue("account_name"),
+		Name:        c.FormValue("name"),
+		Email:       c.FormValue("email"),
+		Password:    c.FormValue("password"),
+	}
+	n.Normalize()
+	return n
+}
+
+func setupPage(n models.NewAccount, errs models.ValidationErrors, formErr string) authviews.AccountForm {
+	return authviews.AccountForm{
+		Title:  "Set up Portier",
+		Intro:  "Welcome! Create the first account and its owner login. You can add more people later.",
+		Action: "/setup", Submit: "Create account",
+		Kind: string(n.Kind), AccountName: n.AccountName, Name: n.Name, Email: n.Email,
+		Errors: errs, FormError: formErr,
+	}
+}
+
+func signupPage(n models.NewAccount, errs models.ValidationErrors, formErr string) authviews.AccountForm {
+	p := setupPage(n, errs, formErr)
+	p.Title, p.Intro, p.Action = "Create an account", "Create a new account on this Portier with its owner login.", "/signup"
+	return p
+}
+
+// setupOpen reports whether first-run setup may still happen (no account exists).
+func (h *Handler) setupOpen(c echo.Context) (bool, error) {
+	n, err := h.Store.CountAccounts(c.Request().Context())
+	return n == 0, err
+}
+
+// SetupShow is GET /setup: the first-run page, gone (404) once an account exists.
+func (h *Handler) SetupShow(c echo.Context) error {
+	open, err := h.setupOpen(c)
+	if err != nil {
+		return err
+	}
+	if !open {
+		return echo.ErrNotFound
+	}
+	return render(c, http.StatusOK, authviews.AccountPage(setupPage(models.NewAccount{Kind: models.AccountWeb}, nil, "")))
+}
+
+// SetupCreate is POST /setup: creates the first account and signs its owner in.
+func (h *Handler) SetupCreate(c echo.Context) error {
+	open, err := h.setupOpen(c)
+	if err != nil {
+		return err
+	}
+	if !open {
+		return echo.ErrNotFound
+	}
+	return h.createAccount(c, true, setupPage)
+}
+
+// SignupShow is GET /signup (only registered with --allow-signup).
+func (h *Handler) SignupShow(c echo.Context) error {
+	if open, err := h.setupOpen(c); err != nil || open {
+		if err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, "/setup")
+	}
+	return render(c, http.StatusOK, authviews.AccountPage(signupPage(models.NewAccount{Kind: models.AccountWeb}, nil, "")))
+}
+
+// SignupCreate is POST /signup.
+func (h *Handler) SignupCreate(c echo.Context) error {
+	return h.createAccount(c, false, signupPage)
+}
+
+func (h *Handler) createAccount(c echo.Context, firstRun bool, page func(models.NewAccount, models.ValidationErrors, string) authviews.AccountForm) error {
+	ctx := c.Request().Context()
+	n := accountForm(c)
+	if err := n.Validate(); err != nil {
+		var ve models.ValidationErrors
+		errors.As(err, &ve)
+		return render(c, http.StatusUnprocessableEntity, authviews.AccountPage(page(n, ve, "Check the highlighted fields.")))
+	}
+	hash, err := h.Hasher.Hash(ctx, n.Password)
+	if err != nil {
+		return err
+	}
+	kind := models.AuditAccountCreated
+	if firstRun {
+		kind = models.AuditSetup
+	}
+	_, login, err := h.Store.CreateAccount(ctx, db.CreateAccountParams{
+		New: n, PasswordHash: hash, FirstRun: firstRun,
+		Audit: models.AuditEntry{Actor: n.Email, Kind: kind, IP: clientIP(c.Request())},
+	})
+	switch {
+	case errors.Is(err, models.ErrSetupDone):
+		return echo.ErrNotFound
+	case errors.Is(err, models.ErrConflict):
+		ve := models.ValidationErrors{"email": "This email already belongs to a login. Log in, or reset its password."}
+		return render(c, http.StatusUnprocessableEntity, authviews.AccountPage(page(n, ve, "Check the highlighted fields.")))
+	case err != nil:
+		return err
+	}
+	if err := h.startSession(c, login, false); err != nil {
+		return err
+	}
+	if err := h.setFlash(c, "Welcome to Portier. Your account "+n.AccountName+" is ready."); err != nil {
+		return err
+	}
+	return redirect(c, "/")
+}

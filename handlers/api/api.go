@@ -1,0 +1,180 @@
+// Package api serves the JSON web API, compatible with the Nuki Web API: bearer tokens with
+// scopes, Nuki's object shapes and error body. It is mounted under /api on the main listener
+// and at the root of the optional API listener.
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"portier/auth"
+	"portier/db"
+	"portier/handlers/policy"
+	"portier/models"
+)
+
+// API holds the dependencies of the API handlers.
+type API struct {
+	Store *db.Store
+	Now   func() time.Time
+	Log   *slog.Logger
+}
+
+// Error is the error body of the Nuki Web API: clients read detailMessage.
+type Error struct {
+	DetailMessage string `json:"detailMessage"`
+}
+
+// Register adds every API route under prefix ("/api", or "" for the API listener) to e and
+// records its policy in reg.
+func (a *API) Register(e *echo.Echo, prefix string, reg *policy.Registry) {
+	add := func(method, path string, scope models.Scope, fn echo.HandlerFunc) {
+		reg.Add(method, prefix+path, policy.Policy{Kind: policy.API, Scope: scope})
+		e.Add(method, prefix+path, fn, a.requireToken(scope))
+	}
+	add(http.MethodGet, "/account", models.ScopeAccount, a.AccountShow)
+}
+
+// IsAPIPath reports whether path belongs to the API on the main listener.
+func IsAPIPath(path string) bool {
+	return path == "/api" || strings.HasPrefix(path, "/api/")
+}
+
+// WriteError answers err as the API's JSON error. Internal errors are logged, not shown.
+func WriteError(err error, c echo.Context, log *slog.Logger) {
+	if c.Response().Committed {
+		return
+	}
+	code, msg := http.StatusInternalServerError, "Internal error; the server log has the details"
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		code = he.Code
+		switch m := he.Message.(type) {
+		case string:
+			msg = m
+		default:
+			msg = strings.ToLower(http.StatusText(code))
+		}
+		switch code {
+		case http.StatusNotFound:
+			if he == echo.ErrNotFound {
+				msg = "Resource not found"
+			}
+		case http.StatusMethodNotAllowed:
+			msg = "Method not allowed"
+		}
+	} else if errors.Is(err, models.ErrNotFound) {
+		code, msg = http.StatusNotFound, "Resource not found"
+	}
+	if code >= 500 {
+		log.Error("api request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(code)
+		return
+	}
+	_ = c.JSON(code, Error{DetailMessage: msg})
+}
+
+// NewEcho returns an Echo instance that serves only the API at the root path (the optional
+// second listener, for clients that cannot take a path prefix).
+func (a *API) NewEcho(reg *policy.Registry) *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.HTTPErrorHandler = func(err error, c echo.Context) { WriteError(err, c, a.Log) }
+	a.Register(e, "", reg)
+	return e
+}
+
+// formatDate is the Nuki Web API date form: ISO-8601 UTC with milliseconds.
+func formatDate(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// errUnauthorized is Nuki's wording for a missing, unknown, expired or revoked token.
+func errUnauthorized() error {
+	return echo.NewHTTPError(http.StatusUnauthorized, "Your access token is not authorized")
+}
+
+// Context keys set by requireToken.
+const (
+	ctxToken   = "portier.api.token"
+	ctxLogin   = "portier.api.login"
+	ctxAccount = "portier.api.account"
+)
+
+// bearerToken reads the token from Authorization, accepting "Bearer T", "Bearer: T" (any
+// case) and a bare "T", as Nuki Web API clients send all three.
+func bearerToken(h string) string {
+	h = strings.TrimSpace(h)
+	if len(h) >= 6 && strings.EqualFold(h[:6], "bearer") {
+		h = strings.TrimSpace(strings.TrimPrefix(h[6:], ":"))
+	}
+	if h == "" || strings.ContainsAny(h, " \t") || len(h) > 200 {
+		return ""
+	}
+	return h
+}
+
+// requireToken admits a request whose bearer token is known, usable, holds scope, and whose
+// creator still holds the rights the scope needs. Cookies are never looked at here.
+func (a *API) requireToken(scope models.Scope) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ctx := c.Request().Context()
+			ipKey := "api:ip:" + c.RealIP()
+			if _, locked, err := a.Store.ThrottleLockedUntil(ctx, ipKey); err != nil {
+				return err
+			} else if locked {
+				return echo.NewHTTPError(http.StatusTooManyRequests, "Too many requests with invalid tokens from this address; try again later")
+			}
+			raw := bearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
+			if raw == "" {
+				return errUnauthorized()
+			}
+			tok, err := a.Store.FindAPITokenByHash(ctx, auth.HashToken(raw))
+			if errors.Is(err, models.ErrNotFound) {
+				if _, err := a.Store.RecordThrottleFailure(ctx, ipKey, models.ThrottleAPIPerIP); err != nil {
+					return err
+				}
+				return errUnauthorized()
+			}
+			if err != nil {
+				return err
+			}
+			if !tok.Usable(a.Now()) {
+				return errUnauthorized()
+			}
+			login, account, err := a.Store.FindSessionLogin(ctx, tok.LoginID)
+			if errors.Is(err, models.ErrNotFound) || (err == nil && login.AccountID != tok.AccountID) {
+				return errUnauthorized()
+			}
+			if err != nil {
+				return err
+			}
+			if !tok.Scopes.Allows(scope) {
+				return echo.NewHTTPError(http.StatusForbidden, "Your access token does not have the scope "+string(scope))
+			}
+			if !login.EffectiveRights().Has(scope.RequiredRights()) {
+				return echo.NewHTTPError(http.StatusForbidden, "The login that created this token no longer has the right for the scope "+string(scope))
+			}
+			if err := a.Store.TouchAPIToken(ctx, tok.AccountID, tok.ID, a.Now()); err != nil {
+				return err
+			}
+			c.Set(ctxToken, tok)
+			c.Set(ctxLogin, login)
+			c.Set(ctxAccount, account)
+			return next(c)
+		}
+	}
+}
+
+func tokenLogin(c echo.Context) (models.Login, models.Account) {
+	l, _ := c.Get(ctxLogin).(models.Login)
+	a, _ := c.Get(ctxAccount).(models.Account)
+	return l, a
+}

@@ -1,0 +1,72 @@
+// Package handlers serves Portier's HTML pages and htmx fragments. routes.go lists every route
+// with its policy; one file per resource holds the handlers.
+package handlers
+
+import (
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"portier/auth"
+	"portier/db"
+	"portier/handlers/policy"
+)
+
+// Config is what the operator chose with flags or environment variables.
+type Config struct {
+	BaseURL     *url.URL // how people reach Portier, e.g. http://127.0.0.1:8080
+	AllowSignup bool
+}
+
+// Handler holds every dependency of the HTTP handlers; main builds it.
+type Handler struct {
+	Store    *db.Store
+	Sessions *SessionStore
+	Hasher   *auth.Hasher
+	Now      func() time.Time
+	Log      *slog.Logger
+	Config   Config
+	// MailWake, when set, is nudged after an email is queued so the outbox worker sends it at once.
+	MailWake chan struct{}
+
+	policies *policy.Registry
+}
+
+// Policies returns the declared policy of every route (for the route-policy test).
+func (h *Handler) Policies() *policy.Registry { return h.policies }
+
+func (h *Handler) wakeMail() {
+	if h.MailWake == nil {
+		return
+	}
+	select {
+	case h.MailWake <- struct{}{}:
+	default:
+	}
+}
+
+// clientIP is the address of the connection's peer. Forwarded-for headers are not trusted:
+// anyone could set them to escape the per-address rate limits.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// absURL makes an absolute link from the configured base URL (for emails).
+func (h *Handler) absURL(path string) string {
+	u := *h.Config.BaseURL
+	u.Path = singleJoin(u.Path, path)
+	return u.String()
+}
+
+func singleJoin(a, b string) string {
+	for len(a) > 0 && a[len(a)-1] == '/' {
+		a = a[:len(a)-1]
+	}
+	return a + b
+}

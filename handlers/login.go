@@ -1,0 +1,179 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"portier/models"
+	authviews "portier/views/auth"
+)
+
+// loginFailed is the one message for an unknown email, a wrong password and a locked login,
+// so that the page never tells which emails have logins.
+const loginFailed = "The email or password is not right, or there were too many attempts. " +
+	"Check them and try again in a few minutes, or reset your password."
+
+// LoginShow is GET /login.
+func (h *Handler) LoginShow(c echo.Context) error {
+	if open, err := h.setupOpen(c); err != nil {
+		return err
+	} else if open {
+		return c.Redirect(http.StatusSeeOther, "/setup")
+	}
+	if _, _, ok := currentLogin(c); ok {
+		return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next")))
+	}
+	flash, err := h.takeFlash(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, authviews.LoginPage(authviews.Login{
+		Next: safeNextOrEmpty(c.QueryParam("next")), Notice: flash, Signup: h.Config.AllowSignup,
+	}))
+}
+
+func safeNextOrEmpty(next string) string {
+	if n := safeNext(next); n != "/" {
+		return n
+	}
+	return ""
+}
+
+// LoginCreate is POST /login: email and password, throttled per login and per client address.
+func (h *Handler) LoginCreate(c echo.Context) error {
+	ctx := c.Request().Context()
+	email := models.NormalizeEmail(c.FormValue("email"))
+	password := c.FormValue("password")
+	remember := c.FormValue("remember") == "1"
+	next := safeNextOrEmpty(c.FormValue("next"))
+	ip := clientIP(c.Request())
+	emailKey, ipKey := "login:email:"+email, "login:ip:"+ip
+
+	fail := func(status int, login *models.Login, reason string) error {
+		audit := models.AuditEntry{Actor: email, Kind: models.AuditLoginFailure, IP: ip,
+			Detail: fmt.Sprintf("failed sign-in for %s: %s", email, reason)}
+		if login != nil {
+			audit.AccountID, audit.LoginID = &login.AccountID, &login.ID
+		}
+		if _, err := h.Store.AddAudit(ctx, audit); err != nil {
+			return err
+		}
+		return render(c, status, authviews.LoginPage(authviews.Login{
+			Email: email, Next: next, Remember: remember, FormError: loginFailed, Signup: h.Config.AllowSignup,
+		}))
+	}
+	// Each failure is counted in its own transaction before anything else can go wrong.
+	countFailure := func() error {
+		for key, rule := range map[string]models.ThrottleRule{emailKey: models.ThrottleLoginPerAccount, ipKey: models.ThrottleLoginPerIP} {
+			if _, err := h.Store.RecordThrottleFailure(ctx, key, rule); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+
+	if _, locked, err := h.Store.ThrottleLockedUntil(ctx, emailKey, ipKey); err != nil {
+		return err
+	} else if locked {
+		h.Hasher.VerifyDummy(ctx, password)
+		return fail(http.StatusUnprocessableEntity, nil, "locked after too many failures")
+	}
+	login, hash, err := h.Store.FindLoginByEmail(ctx, email)
+	if errors.Is(err, models.ErrNotFound) {
+		h.Hasher.VerifyDummy(ctx, password)
+		if err := countFailure(); err != nil {
+			return err
+		}
+		return fail(http.StatusUnprocessableEntity, nil, "no such login")
+	}
+	if err != nil {
+		return err
+	}
+	ok, rehash, err := h.Hasher.Verify(ctx, password, hash)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if err := countFailure(); err != nil {
+			return err
+		}
+		return fail(http.StatusUnprocessableEntity, &login, "wrong password")
+	}
+
+	if err := h.Store.ClearThrottle(ctx, emailKey); err != nil {
+		return err
+	}
+	if rehash {
+		if newHash, err := h.Hasher.Hash(ctx, password); err == nil {
+			if err := h.Store.UpdatePasswordHash(ctx, login.AccountID, login.ID, newHash); err != nil {
+				return err
+			}
+		}
+	}
+	if err := h.startSession(c, login, remember); err != nil {
+		return err
+	}
+	if err := h.Store.RecordLoginSuccess(ctx, login, models.AuditEntry{Actor: login.Email, Kind: models.AuditLoginSuccess, IP: ip,
+		Detail: "signed in with password"}); err != nil {
+		return err
+	}
+	return redirect(c, safeNext(next))
+}
+
+// startSession signs login in on a fresh session id: the id the browser had before (if any)
+// is deleted on the server, so a planted id is worthless afterwards.
+func (h *Handler) startSession(c echo.Context, login models.Login, remember bool) error {
+	sess := session(c)
+	if sess == nil {
+		var err error
+		if sess, err = h.Sessions.New(c.Request(), "portier"); err != nil {
+			return err
+		}
+	}
+	if err := h.Sessions.Rotate(c.Request().Context(), sess); err != nil {
+		return err
+	}
+	for k := range sess.Values {
+		delete(sess.Values, k)
+	}
+	sess.Values[sessLoginID] = login.ID
+	sess.Values[sessRemember] = remember
+	c.Set(ctxSession, sess)
+	return sess.Save(c.Request(), c.Response())
+}
+
+// setFlash stores a one-time message shown on the next page.
+func (h *Handler) setFlash(c echo.Context, msg string) error {
+	sess := session(c)
+	if sess == nil {
+		return nil
+	}
+	sess.Values[sessFlash] = msg
+	return sess.Save(c.Request(), c.Response())
+}
+
+// Logout is POST /logout: the session ends on the server, and its cookie is worthless.
+func (h *Handler) Logout(c echo.Context) error {
+	ctx := c.Request().Context()
+	login, _, _ := currentLogin(c)
+	sess := session(c)
+	if _, err := h.Store.AddAudit(ctx, models.AuditEntry{AccountID: &login.AccountID, LoginID: &login.ID, Actor: login.Email,
+		Kind: models.AuditLogout, IP: clientIP(c.Request()), Detail: "signed out"}); err != nil {
+		return err
+	}
+	if err := h.Sessions.Rotate(ctx, sess); err != nil {
+		return err
+	}
+	for k := range sess.Values {
+		delete(sess.Values, k)
+	}
+	// A fresh anonymous session carries the goodbye message to the sign-in page.
+	sess.Values[sessFlash] = "You have been logged out."
+	if err := sess.Save(c.Request(), c.Response()); err != nil {
+		return err
+	}
+	return redirect(c, "/login")
+}

@@ -1,0 +1,124 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gorilla/sessions"
+	"github.com/labstack/echo/v4"
+
+	"portier/models"
+)
+
+// Context keys set by the session middleware.
+const (
+	ctxSession = "portier.session"
+	ctxLogin   = "portier.login"
+	ctxAccount = "portier.account"
+)
+
+// loadSession reads the session (cookie → server row) and, when it belongs to a login, loads the
+// login and its account from the database: rights are never taken from the cookie.
+func (h *Handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		sess, err := h.Sessions.Get(r, "portier")
+		if err != nil {
+			return err
+		}
+		c.Set(ctxSession, sess)
+		if id, ok := sess.Values[sessLoginID].(int64); ok && !sess.IsNew {
+			login, account, err := h.Store.FindSessionLogin(r.Context(), id)
+			switch {
+			case errors.Is(err, models.ErrNotFound):
+				// The login was deleted: the session is worthless.
+				sess.Options.MaxAge = -1
+				if err := sess.Save(r, c.Response()); err != nil {
+					return err
+				}
+				c.Set(ctxSession, nil)
+				return next(c)
+			case err != nil:
+				return err
+			}
+			c.Set(ctxLogin, login)
+			c.Set(ctxAccount, account)
+			if err := h.Sessions.Touch(r.Context(), sess); err != nil {
+				return err
+			}
+		}
+		return next(c)
+	}
+}
+
+// session returns the request's session (nil only after it was ended in this request).
+func session(c echo.Context) *sessions.Session {
+	s, _ := c.Get(ctxSession).(*sessions.Session)
+	return s
+}
+
+// currentLogin returns the signed-in login and its account.
+func currentLogin(c echo.Context) (models.Login, models.Account, bool) {
+	l, ok := c.Get(ctxLogin).(models.Login)
+	if !ok {
+		return models.Login{}, models.Account{}, false
+	}
+	a, _ := c.Get(ctxAccount).(models.Account)
+	return l, a, true
+}
+
+// requireLogin admits only a signed-in login holding right (0 = any login). Others are sent
+// to the sign-in page (pages) or get 401 (everything else).
+func requireLogin(right models.Rights) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			login, _, ok := currentLogin(c)
+			if !ok {
+				if c.Request().Method == http.MethodGet && !isHTMX(c) {
+					return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
+				}
+				if isHTMX(c) {
+					c.Response().Header().Set("HX-Redirect", "/login")
+				}
+				return echo.NewHTTPError(http.StatusUnauthorized, "Your session has ended. Log in again.")
+			}
+			if right != 0 && !login.EffectiveRights().Has(right) {
+				return echo.NewHTTPError(http.StatusForbidden, "Your login does not have the right to open this page. Ask the account's owner for it.")
+			}
+			c.Response().Header().Set("Cache-Control", "no-store")
+			return next(c)
+		}
+	}
+}
+
+// safeNext returns next if it is a path on this site, else "/". It refuses "//host" and
+// "/\host", which browsers treat as other sites.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Host != "" || u.Scheme != "" {
+		return "/"
+	}
+	return next
+}
+
+// takeFlash returns and clears the one-time message of the session.
+func (h *Handler) takeFlash(c echo.Context) (string, error) {
+	sess := session(c)
+	if sess == nil {
+		return "", nil
+	}
+	msg, _ := sess.Values[sessFlash].(string)
+	if msg == "" {
+		return "", nil
+	}
+	delete(sess.Values, sessFlash)
+	if sess.IsNew {
+		return msg, nil
+	}
+	return msg, sess.Save(c.Request(), c.Response())
+}

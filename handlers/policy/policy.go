@@ -1,0 +1,90 @@
+// Package policy names who may call a route. Every route is registered together with its
+// policy, and a test walks the router to prove none is missing (deny by default).
+package policy
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+
+	"portier/models"
+)
+
+// Kind is the kind of caller a route admits.
+type Kind int
+
+const (
+	// Public routes need no sign-in (setup, login, password reset, health, static files).
+	Public Kind = iota + 1
+	// Login routes need a signed-in login holding Right (0 = any login).
+	Login
+	// API routes need a bearer token holding Scope.
+	API
+)
+
+// Policy is the declared access rule of one route.
+type Policy struct {
+	Kind  Kind
+	Right models.Rights
+	Scope models.Scope
+}
+
+func (p Policy) String() string {
+	switch p.Kind {
+	case Public:
+		return "public"
+	case Login:
+		if p.Right != 0 {
+			return fmt.Sprintf("login with right %d", p.Right)
+		}
+		return "login"
+	case API:
+		return "api scope " + string(p.Scope)
+	}
+	return "undeclared"
+}
+
+// Registry records the policy of every registered method and path.
+type Registry struct {
+	mu sync.Mutex
+	m  map[string]Policy
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry { return &Registry{m: map[string]Policy{}} }
+
+func key(method, path string) string { return method + " " + path }
+
+// Add records p for method and path; declaring a route twice is a programming error.
+func (r *Registry) Add(method, path string, p Policy) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := key(method, path)
+	if _, dup := r.m[k]; dup {
+		panic("route declared twice: " + k)
+	}
+	if p.Kind == 0 {
+		panic("route without a policy: " + k)
+	}
+	r.m[k] = p
+}
+
+// Lookup returns the policy of method and path.
+func (r *Registry) Lookup(method, path string) (Policy, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p, ok := r.m[key(method, path)]
+	return p, ok
+}
+
+// Keys lists every declared "METHOD path", sorted.
+func (r *Registry) Keys() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]string, 0, len(r.m))
+	for k := range r.m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,41 @@
+package handlers
+
+import (
+	"bytes"
+	"net/http"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"portier/views/layout"
+)
+
+// isHTMX reports whether the request came from htmx (and so wants a fragment, not a page).
+func isHTMX(c echo.Context) bool {
+	r := c.Request()
+	return r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-Boosted") != "true"
+}
+
+// render writes component with status: the full page, or for htmx requests only the fragment
+// inside the layout. It renders into a buffer first so a failing template yields a clean 500.
+func render(c echo.Context, status int, component templ.Component) error {
+	ctx := c.Request().Context()
+	if isHTMX(c) {
+		ctx = layout.WithPartial(ctx)
+	}
+	var buf bytes.Buffer
+	if err := component.Render(ctx, &buf); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// redirect answers a form post with a redirect to path (post/redirect/get). For htmx it uses
+// HX-Redirect, which htmx follows with a full page load.
+func redirect(c echo.Context, path string) error {
+	if isHTMX(c) {
+		c.Response().Header().Set("HX-Redirect", path)
+		return c.NoContent(http.StatusNoContent)
+	}
+	return c.Redirect(http.StatusSeeOther, path)
+}

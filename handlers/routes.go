@@ -1,0 +1,84 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"portier/handlers/api"
+	"portier/handlers/policy"
+)
+
+// Routes builds the router: EVERY route, its policy and its handler are listed here. The
+// policy decides the middleware, so declaring a route and protecting it are one step.
+func (h *Handler) Routes(a *api.API) *echo.Echo {
+	h.policies = policy.NewRegistry()
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.HTTPErrorHandler = func(err error, c echo.Context) { h.errorHandler(err, c) }
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogLevel: 0}))
+	e.Use(middleware.BodyLimit("1M"))
+
+	public := policy.Policy{Kind: policy.Public}
+	login := policy.Policy{Kind: policy.Login}
+
+	h.add(e, http.MethodGet, "/healthz", public, h.Health)
+	h.add(e, http.MethodGet, "/static/:version/*", public, h.Static)
+
+	h.add(e, http.MethodGet, "/setup", public, h.SetupShow)
+	h.add(e, http.MethodPost, "/setup", public, h.SetupCreate)
+	if h.Config.AllowSignup {
+		h.add(e, http.MethodGet, "/signup", public, h.SignupShow)
+		h.add(e, http.MethodPost, "/signup", public, h.SignupCreate)
+	}
+	h.add(e, http.MethodGet, "/login", public, h.LoginShow)
+	h.add(e, http.MethodPost, "/login", public, h.LoginCreate)
+	h.add(e, http.MethodPost, "/logout", login, h.Logout)
+	h.add(e, http.MethodGet, "/password/forgot", public, h.PasswordForgotShow)
+	h.add(e, http.MethodPost, "/password/forgot", public, h.PasswordForgotCreate)
+	h.add(e, http.MethodGet, "/password/reset/:token", public, h.PasswordResetShow)
+	h.add(e, http.MethodPost, "/password/reset/:token", public, h.PasswordResetUpdate)
+
+	h.add(e, http.MethodGet, "/", login, h.Home)
+
+	a.Register(e, "/api", h.policies)
+	return e
+}
+
+// add registers one route with the middleware its policy demands.
+func (h *Handler) add(e *echo.Echo, method, path string, p policy.Policy, fn echo.HandlerFunc) {
+	h.policies.Add(method, path, p)
+	var mw []echo.MiddlewareFunc
+	switch p.Kind {
+	case policy.Public:
+		if path != "/healthz" && path != "/static/:version/*" {
+			mw = append(mw, h.loadSession)
+		}
+	case policy.Login:
+		mw = append(mw, h.loadSession, requireLogin(p.Right))
+	default:
+		panic("HTML route with an API policy: " + method + " " + path)
+	}
+	e.Add(method, path, fn, mw...)
+}
+
+// HTTPHandler wraps the router in what must apply to every response: security headers,
+// slash cleaning and cross-origin protection.
+func (h *Handler) HTTPHandler(e *echo.Echo) (http.Handler, error) {
+	https := h.Config.BaseURL != nil && h.Config.BaseURL.Scheme == "https"
+	trusted := ""
+	if h.Config.BaseURL != nil {
+		trusted = h.Config.BaseURL.Scheme + "://" + h.Config.BaseURL.Host
+	}
+	deny := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := e.NewContext(r, w)
+		h.errorHandler(echo.NewHTTPError(http.StatusForbidden, "This request came from another site and was refused. Reload the page and try again."), c)
+	})
+	cop, err := crossOriginProtection(trusted, deny, e)
+	if err != nil {
+		return nil, err
+	}
+	return securityHeaders(https, cleanSlashes(cop)), nil
+}

@@ -1,0 +1,238 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"encoding/gob"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/sessions"
+
+	"portier/auth"
+	"portier/db"
+	"portier/models"
+)
+
+// Session value keys.
+const (
+	sessLoginID  = "login_id"
+	sessRemember = "remember"
+	sessFlash    = "flash"
+)
+
+// SessionTimeouts are enforced on the server, from the session row's times.
+type SessionTimeouts struct {
+	Idle             time.Duration // without "keep me signed in"
+	Absolute         time.Duration
+	RememberIdle     time.Duration // with "keep me signed in"
+	RememberAbsolute time.Duration
+}
+
+// DefaultSessionTimeouts: 30 minutes idle and 12 hours at most; 30 days when remembered.
+var DefaultSessionTimeouts = SessionTimeouts{
+	Idle:             30 * time.Minute,
+	Absolute:         12 * time.Hour,
+	RememberIdle:     30 * 24 * time.Hour,
+	RememberAbsolute: 30 * 24 * time.Hour,
+}
+
+// SessionStore is a gorilla/sessions Store kept in SQLite. The cookie holds only a random
+// token; the row (found by the token's SHA-256) holds the values, so a session can be ended on
+// the server and its id can be replaced at sign-in.
+type SessionStore struct {
+	Store      *db.Store
+	Now        func() time.Time
+	Timeouts   SessionTimeouts
+	Secure     bool // HTTPS: Secure cookie with the __Host- prefix
+	cookieName string
+}
+
+// NewSessionStore returns a store; secure selects the HTTPS cookie form.
+func NewSessionStore(store *db.Store, now func() time.Time, t SessionTimeouts, secure bool) *SessionStore {
+	name := "portier_session"
+	if secure {
+		name = "__Host-portier_session"
+	}
+	return &SessionStore{Store: store, Now: now, Timeouts: t, Secure: secure, cookieName: name}
+}
+
+// CookieName is the name of the session cookie.
+func (s *SessionStore) CookieName() string { return s.cookieName }
+
+// rowKey keeps the loaded row with the session; it is never written to the database.
+type rowKey struct{}
+
+var _ sessions.Store = (*SessionStore)(nil)
+
+// Get returns the request's session, cached for the request by gorilla's registry.
+func (s *SessionStore) Get(r *http.Request, name string) (*sessions.Session, error) {
+	return sessions.GetRegistry(r).Get(s, name)
+}
+
+// New loads the session named by the cookie, or returns a new empty one when there is no
+// cookie, no such row, or the row has passed its idle or absolute timeout.
+func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, error) {
+	sess := sessions.NewSession(s, name)
+	sess.Options = s.options(false)
+	sess.IsNew = true
+	c, err := r.Cookie(s.cookieName)
+	if err != nil || c.Value == "" || len(c.Value) > 100 {
+		return sess, nil
+	}
+	ctx := r.Context()
+	hash := auth.HashToken(c.Value)
+	row, err := s.Store.FindSession(ctx, hash)
+	if errors.Is(err, models.ErrNotFound) {
+		return sess, nil
+	}
+	if err != nil {
+		return sess, err
+	}
+	if s.expired(row) {
+		_ = s.Store.DeleteSession(ctx, hash)
+		return sess, nil
+	}
+	values, err := decodeValues(row.Data)
+	if err != nil {
+		return sess, err
+	}
+	for k, v := range values {
+		sess.Values[k] = v
+	}
+	sess.Values[rowKey{}] = row
+	sess.ID = c.Value
+	sess.IsNew = false
+	sess.Options = s.options(row.Remember)
+	return sess, nil
+}
+
+func (s *SessionStore) expired(row db.SessionRow) bool {
+	now := s.Now()
+	idle, abs := s.Timeouts.Idle, s.Timeouts.Absolute
+	if row.Remember {
+		idle, abs = s.Timeouts.RememberIdle, s.Timeouts.RememberAbsolute
+	}
+	return now.Sub(row.LastSeenAt) > idle || now.Sub(row.CreatedAt) > abs
+}
+
+func (s *SessionStore) options(remember bool) *sessions.Options {
+	o := &sessions.Options{Path: "/", HttpOnly: true, Secure: s.Secure, SameSite: http.SameSiteLaxMode}
+	if remember {
+		o.MaxAge = int(s.Timeouts.RememberAbsolute.Seconds())
+	}
+	return o
+}
+
+// Save writes the session: a new row (and cookie) for a new or rotated session, an update for
+// an existing one, or a deletion when Options.MaxAge < 0.
+func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Session) error {
+	ctx := r.Context()
+	if sess.Options != nil && sess.Options.MaxAge < 0 {
+		if sess.ID != "" {
+			if err := s.Store.DeleteSession(ctx, auth.HashToken(sess.ID)); err != nil {
+				return err
+			}
+		}
+		s.clearCookie(w)
+		return nil
+	}
+	data, err := encodeValues(sess.Values)
+	if err != nil {
+		return err
+	}
+	now := s.Now()
+	if sess.ID == "" {
+		token := auth.NewToken()
+		remember, _ := sess.Values[sessRemember].(bool)
+		row := db.SessionRow{
+			TokenHash: auth.HashToken(token), Data: data, Remember: remember,
+			IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 300), CreatedAt: now, LastSeenAt: now,
+		}
+		if id, ok := sess.Values[sessLoginID].(int64); ok {
+			row.LoginID = &id
+		}
+		if err := s.Store.CreateSession(ctx, row); err != nil {
+			return err
+		}
+		sess.ID = token
+		sess.Options = s.options(remember)
+		sess.Values[rowKey{}] = row
+		http.SetCookie(w, sessions.NewCookie(s.cookieName, token, sess.Options))
+		return nil
+	}
+	ok, err := s.Store.UpdateSession(ctx, db.SessionRow{TokenHash: auth.HashToken(sess.ID), Data: data, LastSeenAt: now})
+	if err != nil {
+		return err
+	}
+	if !ok {
+		// Ended meanwhile (logout elsewhere, password reset): it must not come back.
+		s.clearCookie(w)
+	}
+	return nil
+}
+
+// Rotate ends the session's current row so that the next Save issues a new id. Called at
+// sign-in: an id known before sign-in (fixation) is dead afterwards.
+func (s *SessionStore) Rotate(ctx context.Context, sess *sessions.Session) error {
+	if sess.ID != "" {
+		if err := s.Store.DeleteSession(ctx, auth.HashToken(sess.ID)); err != nil {
+			return err
+		}
+	}
+	sess.ID = ""
+	delete(sess.Values, rowKey{})
+	return nil
+}
+
+// Touch moves last-seen forward, at most once a minute, so idle timeouts count from the last
+// request without a write on every one.
+func (s *SessionStore) Touch(ctx context.Context, sess *sessions.Session) error {
+	row, ok := sess.Values[rowKey{}].(db.SessionRow)
+	if !ok || sess.ID == "" {
+		return nil
+	}
+	now := s.Now()
+	if now.Sub(row.LastSeenAt) < time.Minute {
+		return nil
+	}
+	row.LastSeenAt = now
+	sess.Values[rowKey{}] = row
+	return s.Store.TouchSession(ctx, row.TokenHash, now)
+}
+
+func (s *SessionStore) clearCookie(w http.ResponseWriter) {
+	http.SetCookie(w, sessions.NewCookie(s.cookieName, "", &sessions.Options{Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.Secure, SameSite: http.SameSiteLaxMode}))
+}
+
+// encodeValues stores the string-keyed values with gob; other keys (rowKey) stay in memory.
+func encodeValues(values map[any]any) ([]byte, error) {
+	m := map[string]any{}
+	for k, v := range values {
+		if ks, ok := k.(string); ok {
+			m[ks] = v
+		}
+	}
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(m); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func decodeValues(data []byte) (map[string]any, error) {
+	m := map[string]any{}
+	if len(data) == 0 {
+		return m, nil
+	}
+	err := gob.NewDecoder(bytes.NewReader(data)).Decode(&m)
+	return m, err
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

@@ -1,0 +1,153 @@
+package models
+
+import (
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// AccountKind is what an account (tenant) manages: a web account or a Nuki Box account.
+type AccountKind string
+
+const (
+	AccountWeb AccountKind = "web"
+	AccountBox AccountKind = "box"
+)
+
+// ParseAccountKind accepts "web" or "box".
+func ParseAccountKind(s string) (AccountKind, bool) {
+	switch AccountKind(strings.ToLower(strings.TrimSpace(s))) {
+	case AccountWeb:
+		return AccountWeb, true
+	case AccountBox:
+		return AccountBox, true
+	}
+	return "", false
+}
+
+// Label is the kind as a person reads it.
+func (k AccountKind) Label() string {
+	if k == AccountBox {
+		return "Nuki Box account"
+	}
+	return "Web account"
+}
+
+// APIType is the Nuki Web API account type: 0 user, 1 company, 2 caretaker.
+// A box account manages buildings for others, which Nuki calls a caretaker.
+func (k AccountKind) APIType() int {
+	if k == AccountBox {
+		return 2
+	}
+	return 0
+}
+
+// Account is a tenant: everything it owns is isolated from every other account.
+type Account struct {
+	ID        int64
+	Kind      AccountKind
+	Name      string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Login is a person who signs in to an account: its main login or a sub-account.
+type Login struct {
+	ID          int64
+	AccountID   int64
+	Email       string
+	Name        string
+	IsMain      bool
+	Rights      Rights
+	Language    string
+	TimeZone    string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	LastLoginAt *time.Time
+}
+
+// EffectiveRights are what the login may do: the main login may do everything.
+func (l Login) EffectiveRights() Rights {
+	if l.IsMain {
+		return RightsAll
+	}
+	return l.Rights
+}
+
+// Languages are the UI languages a login can choose.
+var Languages = []string{"en", "de"}
+
+// NewAccount is the input of the setup page, the sign-up page and `portier accounts create`.
+type NewAccount struct {
+	Kind        AccountKind
+	AccountName string
+	Name        string
+	Email       string
+	Password    string
+}
+
+// Normalize trims the text fields and lower-cases the email.
+func (n *NewAccount) Normalize() {
+	n.AccountName = strings.TrimSpace(n.AccountName)
+	n.Name = strings.TrimSpace(n.Name)
+	n.Email = NormalizeEmail(n.Email)
+	if n.AccountName == "" {
+		n.AccountName = n.Name
+	}
+}
+
+// Validate checks every field and returns ValidationErrors keyed by field.
+func (n NewAccount) Validate() error {
+	errs := ValidationErrors{}
+	if n.Kind != AccountWeb && n.Kind != AccountBox {
+		errs.Add("kind", "Choose a web account or a Nuki Box account.")
+	}
+	if msg := ValidateName(n.AccountName); msg != "" {
+		errs.Add("account_name", msg)
+	}
+	if msg := ValidateName(n.Name); msg != "" {
+		errs.Add("name", msg)
+	}
+	if msg := ValidateEmail(n.Email); msg != "" {
+		errs.Add("email", msg)
+	}
+	if msg := ValidatePassword(n.Password, n.Email); msg != "" {
+		errs.Add("password", msg)
+	}
+	return errs.OrNil()
+}
+
+// NormalizeEmail trims and lower-cases an email address.
+func NormalizeEmail(s string) string {
+	return strings.ToLower(strings.TrimSpace(s))
+}
+
+// ValidateEmail returns a message when s is not a plain address like anna@example.com.
+func ValidateEmail(s string) string {
+	if s == "" {
+		return "Enter an email address."
+	}
+	if len(s) > 254 {
+		return "The email address is too long."
+	}
+	addr, err := mail.ParseAddress(s)
+	if err != nil || addr.Address != s || !strings.Contains(s[strings.LastIndex(s, "@")+1:], ".") {
+		return "Enter an email address like anna@example.com."
+	}
+	return ""
+}
+
+// ValidateName returns a message when a display name is empty or too long.
+func ValidateName(s string) string {
+	if s == "" {
+		return "Enter a name."
+	}
+	if utf8.RuneCountInString(s) > 100 {
+		return "Use at most 100 characters."
+	}
+	if strings.ContainsAny(s, "\x00\r\n") {
+		return "Use a single line without control characters."
+	}
+	return ""
+}

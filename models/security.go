@@ -1,0 +1,89 @@
+package models
+
+import "time"
+
+// APIToken is a bearer token for the web API. Only the SHA-256 of the secret is stored.
+type APIToken struct {
+	ID          int64
+	AccountID   int64
+	LoginID     int64
+	Description string
+	Scopes      Scopes
+	CreatedAt   time.Time
+	ExpiresAt   *time.Time
+	LastUsedAt  *time.Time
+	RevokedAt   *time.Time
+}
+
+// Usable reports whether the token is neither revoked nor expired at now.
+func (t APIToken) Usable(now time.Time) bool {
+	if t.RevokedAt != nil {
+		return false
+	}
+	return t.ExpiresAt == nil || now.Before(*t.ExpiresAt)
+}
+
+// Audit kinds: what happened, as stored in the audit trail.
+const (
+	AuditSetup            = "account.setup"
+	AuditAccountCreated   = "account.created"
+	AuditLoginSuccess     = "login.success"
+	AuditLoginFailure     = "login.failure"
+	AuditLogout           = "login.logout"
+	AuditPasswordResetReq = "password.reset_requested"
+	AuditPasswordReset    = "password.reset"
+	AuditTokenCreated     = "api_token.created"
+	AuditTokenRevoked     = "api_token.revoked"
+)
+
+// AuditEntry is one append-only row of the audit trail.
+type AuditEntry struct {
+	ID        int64
+	AccountID *int64
+	LoginID   *int64
+	Actor     string // who: a login's email, "cli", or "anonymous"
+	Kind      string
+	Detail    string // a short human-readable description, never a secret
+	IP        string
+	CreatedAt time.Time
+}
+
+// OutboxMessage is an email waiting for (or done with) delivery.
+type OutboxMessage struct {
+	ID            int64
+	AccountID     *int64
+	To            string
+	Subject       string
+	Text          string
+	HTML          string
+	Status        string // pending, sent, failed
+	Attempts      int
+	NextAttemptAt time.Time
+	LastError     string
+	CreatedAt     time.Time
+	SentAt        *time.Time
+}
+
+// Outbox statuses.
+const (
+	OutboxPending = "pending"
+	OutboxSent    = "sent"
+	OutboxFailed  = "failed"
+)
+
+// ThrottleRule limits failed secret checks: MaxFailures within Window lock the key for LockFor.
+type ThrottleRule struct {
+	MaxFailures int
+	Window      time.Duration
+	LockFor     time.Duration
+}
+
+// Throttle rules for secret checks. Per login they are tight; per client address looser, so
+// one office behind one address is not locked out by a single forgetful person.
+var (
+	ThrottleLoginPerAccount = ThrottleRule{MaxFailures: 5, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
+	ThrottleLoginPerIP      = ThrottleRule{MaxFailures: 20, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
+	ThrottleResetPerEmail   = ThrottleRule{MaxFailures: 3, Window: time.Hour, LockFor: time.Hour}
+	ThrottleResetPerIP      = ThrottleRule{MaxFailures: 10, Window: time.Hour, LockFor: time.Hour}
+	ThrottleAPIPerIP        = ThrottleRule{MaxFailures: 20, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
+)
