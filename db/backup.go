@@ -23,8 +23,8 @@ func (d *DB) Backup(ctx context.Context, target string) error {
 	tmp := filepath.Join(dir, fmt.Sprintf(".%s.%d.tmp", filepath.Base(target), os.Getpid()))
 	_ = os.Remove(tmp)
 	defer os.Remove(tmp)
-	// VACUUM INTO reads through its own connection's snapshot; the reader pool is query_only,
-	// which VACUUM INTO accepts because it writes only the new file.
+	// VACUUM INTO reads one consistent snapshot. It needs a connection that may write (the
+	// query_only readers refuse it); other processes' writers are not blocked meanwhile.
 	if _, err := d.Writer.ExecContext(ctx, "VACUUM INTO ?", tmp); err != nil {
 		return fmt.Errorf("snapshot: %w", err)
 	}

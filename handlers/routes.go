@@ -24,6 +24,16 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 			return err
 		}}))
 	e.Use(middleware.BodyLimit("1M"))
+	// One structured line per request. The route pattern is logged, not the URL, so that
+	// tokens in paths (password reset links) never reach the log.
+	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus: true, LogMethod: true, LogLatency: true, LogRemoteIP: true, LogRoutePath: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			h.Log.Info("request", "method", v.Method, "route", v.RoutePath, "status", v.Status,
+				"ms", float64(v.Latency.Microseconds())/1000, "ip", v.RemoteIP)
+			return nil
+		},
+	}))
 
 	public := policy.Policy{Kind: policy.Public}
 	login := policy.Policy{Kind: policy.Login}
