@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -27,6 +28,10 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	// One structured line per request. The route pattern is logged, not the URL, so that
 	// tokens in paths (password reset links) never reach the log.
 	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		Skipper: func(c echo.Context) bool {
+			p := c.Request().URL.Path
+			return strings.HasPrefix(p, "/static/") || p == "/healthz"
+		},
 		LogStatus: true, LogMethod: true, LogLatency: true, LogRemoteIP: true, LogRoutePath: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
 			h.Log.Info("request", "method", v.Method, "route", v.RoutePath, "status", v.Status,
