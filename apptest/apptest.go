@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +25,7 @@ import (
 	"portier/db"
 	"portier/handlers"
 	"portier/handlers/api"
+	"portier/i18n"
 	"portier/mail"
 	"portier/models"
 )
@@ -193,7 +195,47 @@ func (c *Client) Do(req *http.Request) Response {
 	if err != nil {
 		c.App.T.Fatal(err)
 	}
-	return Response{Response: res, Body: string(b)}
+	r := Response{Response: res, Body: string(b)}
+	if strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
+		if ids := RawMessageIDs(r.Body); len(ids) > 0 {
+			c.App.T.Errorf("%s %s shows untranslated message ids: %v", req.Method, req.URL.Path, ids)
+		}
+	}
+	return r
+}
+
+var messageIDShape = regexp.MustCompile(`\b[a-z_]+(?:\.[a-z0-9_]+)+\b`)
+
+// RawMessageIDs returns the catalogue ids that appear as text in an HTML page: a view or
+// handler that forgot to translate. Every page a test fetches is checked.
+func RawMessageIDs(html string) []string {
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(html))
+	if err != nil {
+		return nil
+	}
+	doc.Find("script, style").Remove()
+	var texts []string
+	doc.Find("*").Contents().Each(func(_ int, s *goquery.Selection) {
+		if goquery.NodeName(s) == "#text" {
+			texts = append(texts, s.Text())
+		}
+	})
+	doc.Find("[title], [aria-label], [placeholder], input[type=submit]").Each(func(_ int, s *goquery.Selection) {
+		for _, a := range []string{"title", "aria-label", "placeholder", "value"} {
+			if v, ok := s.Attr(a); ok {
+				texts = append(texts, v)
+			}
+		}
+	})
+	var ids []string
+	for _, t := range texts {
+		for _, m := range messageIDShape.FindAllString(t, -1) {
+			if i18n.Has(m) {
+				ids = append(ids, m)
+			}
+		}
+	}
+	return ids
 }
 
 // Get fetches path.

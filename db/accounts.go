@@ -44,9 +44,13 @@ func (s *Store) CreateAccount(ctx context.Context, p CreateAccountParams) (model
 			p.New.Kind, p.New.AccountName, now, now).Scan(&acc.ID); err != nil {
 			return err
 		}
-		err := tx.QueryRowContext(ctx, `INSERT INTO logins (account_id, email, name, password_hash, is_main, rights, created_at, updated_at)
-			VALUES (?, ?, ?, ?, 1, ?, ?, ?) RETURNING id`,
-			acc.ID, p.New.Email, p.New.Name, p.PasswordHash, models.RightsAll, now, now).Scan(&login.ID)
+		lang := p.New.Language
+		if lang == "" {
+			lang = "en"
+		}
+		err := tx.QueryRowContext(ctx, `INSERT INTO logins (account_id, email, name, password_hash, is_main, rights, language, created_at, updated_at)
+			VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?) RETURNING id`,
+			acc.ID, p.New.Email, p.New.Name, p.PasswordHash, models.RightsAll, lang, now, now).Scan(&login.ID)
 		if isUniqueViolation(err) {
 			return fmt.Errorf("email %s: %w", p.New.Email, models.ErrConflict)
 		}
@@ -56,7 +60,7 @@ func (s *Store) CreateAccount(ctx context.Context, p CreateAccountParams) (model
 		a := p.Audit
 		a.AccountID, a.LoginID = &acc.ID, &login.ID
 		if a.Detail == "" {
-			a.Detail = fmt.Sprintf("%s %q with main login %s", p.New.Kind.Label(), p.New.AccountName, p.New.Email)
+			a.Detail = fmt.Sprintf("%s account %q with main login %s", p.New.Kind, p.New.AccountName, p.New.Email)
 		}
 		_, err = s.insertAudit(ctx, tx, a)
 		return err

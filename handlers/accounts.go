@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"portier/db"
+	"portier/i18n"
 	"portier/models"
 	authviews "portier/views/auth"
 )
@@ -27,9 +28,6 @@ func accountForm(c echo.Context) models.NewAccount {
 
 func setupPage(n models.NewAccount, errs models.ValidationErrors, formErr string) authviews.AccountForm {
 	return authviews.AccountForm{
-		Title:  "Set up Portier",
-		Intro:  "Welcome! Create the first account and its owner login. You can add more people later.",
-		Action: "/setup", Submit: "Create account",
 		Kind: string(n.Kind), AccountName: n.AccountName, Name: n.Name, Email: n.Email,
 		Errors: errs, FormError: formErr,
 	}
@@ -37,7 +35,7 @@ func setupPage(n models.NewAccount, errs models.ValidationErrors, formErr string
 
 func signupPage(n models.NewAccount, errs models.ValidationErrors, formErr string) authviews.AccountForm {
 	p := setupPage(n, errs, formErr)
-	p.Title, p.Intro, p.Action = "Create an account", "Create a new account on this Portier with its owner login.", "/signup"
+	p.Signup = true
 	return p
 }
 
@@ -90,10 +88,11 @@ func (h *Handler) SignupCreate(c echo.Context) error {
 func (h *Handler) createAccount(c echo.Context, firstRun bool, page func(models.NewAccount, models.ValidationErrors, string) authviews.AccountForm) error {
 	ctx := c.Request().Context()
 	n := accountForm(c)
+	n.Language = locale(c).Lang // the language the person set up in is the login's first choice
 	if err := n.Validate(); err != nil {
 		var ve models.ValidationErrors
 		errors.As(err, &ve)
-		return render(c, http.StatusUnprocessableEntity, authviews.AccountPage(page(n, ve, "Check the highlighted fields.")))
+		return render(c, http.StatusUnprocessableEntity, authviews.AccountPage(page(n, ve, "error.check_fields")))
 	}
 	hash, err := h.Hasher.Hash(ctx, n.Password)
 	if err != nil {
@@ -111,15 +110,15 @@ func (h *Handler) createAccount(c echo.Context, firstRun bool, page func(models.
 	case errors.Is(err, models.ErrSetupDone):
 		return echo.ErrNotFound
 	case errors.Is(err, models.ErrConflict):
-		ve := models.ValidationErrors{"email": "This email already belongs to a login. Log in, or reset its password."}
-		return render(c, http.StatusUnprocessableEntity, authviews.AccountPage(page(n, ve, "Check the highlighted fields.")))
+		ve := models.ValidationErrors{"email": "invalid.email_taken"}
+		return render(c, http.StatusUnprocessableEntity, authviews.AccountPage(page(n, ve, "error.check_fields")))
 	case err != nil:
 		return err
 	}
 	if err := h.startSession(c, login, false); err != nil {
 		return err
 	}
-	if err := h.setFlash(c, "Welcome to Portier. Your account "+n.AccountName+" is ready."); err != nil {
+	if err := h.setFlash(c, loginLocale(login).T("setup.welcome", i18n.Args{"Name": n.AccountName})); err != nil {
 		return err
 	}
 	return redirect(c, "/")

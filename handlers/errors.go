@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -21,23 +22,20 @@ func (h *Handler) errorHandler(err error, c echo.Context) {
 		api.WriteError(err, c, h.Log)
 		return
 	}
-	p := errorpage.Props{Status: http.StatusInternalServerError, Title: "Something went wrong",
-		Message: "Portier could not complete this request. Try again; if it keeps failing, the server log says why."}
+	p := errorpage.Props{Status: http.StatusInternalServerError}
 	var he *echo.HTTPError
 	switch {
 	case errors.As(err, &he):
 		p.Status = he.Code
-		p.Title = http.StatusText(he.Code)
-		if msg, ok := he.Message.(string); ok && he.Internal == nil && msg != http.StatusText(he.Code) {
-			p.Message = msg
-		} else {
-			p.Message = defaultMessage(he.Code)
-		}
 	case errors.Is(err, models.ErrNotFound):
-		p.Status, p.Title, p.Message = http.StatusNotFound, "Not Found", defaultMessage(http.StatusNotFound)
+		p.Status = http.StatusNotFound
 	}
-	if p.Status == http.StatusNotFound {
-		p.Title = "Page not found"
+	p.Title, p.Message = statusMessages(p.Status)
+	// A handler may name a more precise message (a key of the catalogue).
+	if he != nil && he.Internal == nil {
+		if key, ok := he.Message.(string); ok && strings.Contains(key, ".") && !strings.Contains(key, " ") {
+			p.Message = key
+		}
 	}
 	if p.Status >= 500 {
 		h.Log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
@@ -48,24 +46,27 @@ func (h *Handler) errorHandler(err error, c echo.Context) {
 	}
 	if err := render(c, p.Status, errorpage.Page(p)); err != nil {
 		h.Log.Error("rendering error page", "err", err)
-		_ = c.String(p.Status, p.Title)
+		_ = c.String(p.Status, http.StatusText(p.Status))
 	}
 }
 
-func defaultMessage(code int) string {
+// statusMessages are the title and message keys of an error page for a status.
+func statusMessages(code int) (title, message string) {
 	switch code {
+	case http.StatusBadRequest:
+		return "error.bad_request_title", "error.bad_request"
 	case http.StatusNotFound:
-		return "There is nothing at this address. It may have been removed, or the link is mistyped."
+		return "error.not_found_title", "error.not_found"
 	case http.StatusMethodNotAllowed:
-		return "This address does not accept that kind of request."
+		return "error.method_title", "error.method"
 	case http.StatusUnauthorized:
-		return "Log in to continue."
+		return "error.unauthorized_title", "error.unauthorized"
 	case http.StatusForbidden:
-		return "You are not allowed to do this."
+		return "error.forbidden_title", "error.forbidden"
 	case http.StatusRequestEntityTooLarge:
-		return "What you sent is too large."
+		return "error.too_large_title", "error.too_large"
 	case http.StatusTooManyRequests:
-		return "Too many attempts. Wait a few minutes and try again."
+		return "error.too_many_title", "error.too_many"
 	}
-	return "Portier could not complete this request. Try again; if it keeps failing, the server log says why."
+	return "error.internal_title", "error.internal"
 }

@@ -13,29 +13,28 @@ import (
 
 // appShell builds what the layout shows around a page: account, login and the navigation of
 // the pages that exist and that this login may open.
-func (h *Handler) appShell(c echo.Context, title, active string) (layout.App, error) {
+func (h *Handler) appShell(c echo.Context, titleKey, active string) (layout.App, error) {
 	login, account, _ := currentLogin(c)
 	flash, err := h.takeFlash(c)
 	if err != nil {
 		return layout.App{}, err
 	}
-	nav := []layout.NavItem{{Label: "Home", Href: "/", Icon: "home"}}
+	nav := []layout.NavItem{{Label: "nav.home", Href: "/", Icon: "home"}}
 	for i := range nav {
 		nav[i].Active = nav[i].Href == active
 	}
 	return layout.App{
-		Title: title, AccountName: account.Name, AccountKind: account.Kind.Label(),
+		Title: locale(c).T(titleKey), AccountName: account.Name, AccountKind: account.Kind.LabelKey(),
 		LoginName: login.Name, LoginEmail: login.Email, Nav: nav, Flash: flash,
 	}, nil
 }
 
-const dateTimeLayout = "2 Jan 2006, 15:04"
-
 // Home is GET /: the start page of a signed-in login.
 func (h *Handler) Home(c echo.Context) error {
 	ctx := c.Request().Context()
+	loc := locale(c)
 	login, account, _ := currentLogin(c)
-	shell, err := h.appShell(c, "Home", "/")
+	shell, err := h.appShell(c, "home.title", "/")
 	if err != nil {
 		return err
 	}
@@ -44,11 +43,8 @@ func (h *Handler) Home(c echo.Context) error {
 		return err
 	}
 	p := home.Props{
-		App: shell, Greeting: "Hello, " + login.Name,
-		AccountName: account.Name, AccountKind: account.Kind.Label(), AccountSince: account.CreatedAt.UTC().Format("2 January 2006"),
-		LoginName: login.Name, LoginEmail: login.Email, Role: roleLabel(login),
-		LastLogin: "This is your first sign-in",
-		APIBase:   h.absURL("/api"),
+		App: shell, AccountName: account.Name, AccountKind: account.Kind.LabelKey(), AccountSince: loc.Date(account.CreatedAt),
+		LoginName: login.Name, LoginEmail: login.Email, Role: roleKey(login), APIBase: h.absURL("/api"),
 	}
 	// The newest success is this very sign-in; the one before it is the "previous" one.
 	successes := 0
@@ -56,34 +52,30 @@ func (h *Handler) Home(c echo.Context) error {
 		if e.Kind == models.AuditLoginSuccess {
 			successes++
 			if successes == 2 {
-				p.LastLogin = e.CreatedAt.UTC().Format(dateTimeLayout) + " UTC from " + e.IP
+				p.LastLogin, p.LastLoginIP = loc.DateTime(e.CreatedAt), e.IP
 			}
 		}
-		if label, ok := securityEventLabels[e.Kind]; ok {
-			p.Events = append(p.Events, home.Event{When: e.CreatedAt.UTC().Format(dateTimeLayout), What: label,
+		if securityEvents[e.Kind] {
+			p.Events = append(p.Events, home.Event{When: loc.DateTime(e.CreatedAt), What: models.AuditLabelKey(e.Kind),
 				IP: e.IP, OK: e.Kind != models.AuditLoginFailure})
 		}
 	}
 	return render(c, http.StatusOK, home.Page(p))
 }
 
-var securityEventLabels = map[string]string{
-	models.AuditSetup:            "Account created",
-	models.AuditAccountCreated:   "Account created",
-	models.AuditLoginSuccess:     "Signed in",
-	models.AuditLoginFailure:     "Failed sign-in",
-	models.AuditLogout:           "Signed out",
-	models.AuditPasswordResetReq: "Reset link sent",
-	models.AuditPasswordReset:    "Password reset",
-	models.AuditTokenCreated:     "API token created",
+// securityEvents are the audit kinds the home page lists as the login's recent activity.
+var securityEvents = map[string]bool{
+	models.AuditSetup: true, models.AuditAccountCreated: true, models.AuditLoginSuccess: true,
+	models.AuditLoginFailure: true, models.AuditLogout: true, models.AuditPasswordResetReq: true,
+	models.AuditPasswordReset: true, models.AuditTokenCreated: true,
 }
 
-func roleLabel(l models.Login) string {
+func roleKey(l models.Login) string {
 	if l.IsMain {
-		return "Owner (main login)"
+		return "role.owner"
 	}
 	if l.Rights == models.RightsAll {
-		return "Administrator (sub-account)"
+		return "role.admin"
 	}
-	return "Sub-account"
+	return "role.sub"
 }

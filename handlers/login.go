@@ -11,11 +11,6 @@ import (
 	authviews "portier/views/auth"
 )
 
-// loginFailed is the one message for an unknown email, a wrong password and a locked login,
-// so that the page never tells which emails have logins.
-const loginFailed = "The email or password is not right, or there were too many attempts. " +
-	"Check them and try again in a few minutes, or reset your password."
-
 // LoginShow is GET /login.
 func (h *Handler) LoginShow(c echo.Context) error {
 	if open, err := h.setupOpen(c); err != nil {
@@ -62,7 +57,7 @@ func (h *Handler) LoginCreate(c echo.Context) error {
 			return err
 		}
 		return render(c, status, authviews.LoginPage(authviews.Login{
-			Email: email, Next: next, Remember: remember, FormError: loginFailed, Signup: h.Config.AllowSignup,
+			Email: email, Next: next, Remember: remember, FormError: "signin.failed", Signup: h.Config.AllowSignup,
 		}))
 	}
 	// Each failure is counted in its own transaction before anything else can go wrong.
@@ -171,7 +166,7 @@ func (h *Handler) Logout(c echo.Context) error {
 		delete(sess.Values, k)
 	}
 	// A fresh anonymous session carries the goodbye message to the sign-in page.
-	sess.Values[sessFlash] = "You have been logged out."
+	sess.Values[sessFlash] = locale(c).T("signin.logged_out")
 	if err := sess.Save(c.Request(), c.Response()); err != nil {
 		return err
 	}

@@ -45,6 +45,7 @@ func (h *Handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			c.Set(ctxLogin, login)
 			c.Set(ctxAccount, account)
+			setLocale(c, loginLocale(login))
 			if err := h.Sessions.Touch(r.Context(), sess); err != nil {
 				return err
 			}
@@ -82,10 +83,10 @@ func requireLogin(right models.Rights) echo.MiddlewareFunc {
 				if isHTMX(c) {
 					c.Response().Header().Set("HX-Redirect", "/login")
 				}
-				return echo.NewHTTPError(http.StatusUnauthorized, "Your session has ended. Log in again.")
+				return echo.NewHTTPError(http.StatusUnauthorized, "signin.session_ended")
 			}
 			if right != 0 && !login.EffectiveRights().Has(right) {
-				return echo.NewHTTPError(http.StatusForbidden, "Your login does not have the right to open this page. Ask the account's owner for it.")
+				return echo.NewHTTPError(http.StatusForbidden, "error.no_right")
 			}
 			c.Response().Header().Set("Cache-Control", "no-store")
 			return next(c)

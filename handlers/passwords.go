@@ -1,16 +1,18 @@
 package handlers
 
 import (
+	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"portier/auth"
+	"portier/i18n"
 	"portier/models"
 	authviews "portier/views/auth"
+	"portier/views/email"
 )
 
 // PasswordResetValidity is how long a reset link works.
@@ -53,12 +55,9 @@ func (h *Handler) PasswordForgotCreate(c echo.Context) error {
 	}
 	token := auth.NewToken()
 	link := h.absURL("/password/reset/" + token)
-	msg := models.OutboxMessage{
-		To:      login.Email,
-		Subject: "Reset your Portier password",
-		Text: fmt.Sprintf("Hello %s,\n\nsomeone (hopefully you) asked to reset the password of your Portier login %s.\n\n"+
-			"Open this link within one hour to choose a new password:\n%s\n\n"+
-			"If you did not ask for this, ignore this email: your password stays as it is.\n", login.Name, login.Email, link),
+	msg, err := h.resetEmail(ctx, login, link)
+	if err != nil {
+		return err
 	}
 	audit := models.AuditEntry{Actor: login.Email, Kind: models.AuditPasswordResetReq, IP: ip, Detail: "password reset link sent"}
 	if err := h.Store.CreatePasswordReset(ctx, login, auth.HashToken(token), h.Now().Add(PasswordResetValidity), msg, audit); err != nil {
@@ -114,8 +113,21 @@ func (h *Handler) PasswordResetUpdate(c echo.Context) error {
 	if err := h.Store.ClearThrottle(ctx, "login:email:"+login.Email); err != nil {
 		return err
 	}
-	if err := h.setFlash(c, "Your password was changed. Log in with the new one."); err != nil {
+	if err := h.setFlash(c, locale(c).T("reset.done")); err != nil {
 		return err
 	}
 	return redirect(c, "/login")
+}
+
+// resetEmail is the password reset email, in the login's language.
+func (h *Handler) resetEmail(ctx context.Context, login models.Login, link string) (models.OutboxMessage, error) {
+	l := loginLocale(login)
+	return email.Compose(ctx, l, login.Email, email.Content{
+		Subject:    l.T("email.reset.subject"),
+		Name:       login.Name,
+		Paragraphs: []string{l.T("email.reset.body", i18n.Args{"Email": login.Email})},
+		LinkLabel:  l.T("email.reset.action"), LinkText: l.T("email.reset.button"), Link: link,
+		After:   []string{l.T("email.reset.ignore")},
+		SiteURL: h.absURL("/"),
+	})
 }

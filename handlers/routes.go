@@ -25,6 +25,7 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 			return err
 		}}))
 	e.Use(middleware.BodyLimit("1M"))
+	e.Use(requestLocale)
 	// One structured line per request. The route pattern is logged, not the URL, so that
 	// tokens in paths (password reset links) never reach the log.
 	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
@@ -92,8 +93,8 @@ func (h *Handler) HTTPHandler(e *echo.Echo) (http.Handler, error) {
 		trusted = h.Config.BaseURL.Scheme + "://" + h.Config.BaseURL.Host
 	}
 	deny := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c := e.NewContext(r, w)
-		h.errorHandler(echo.NewHTTPError(http.StatusForbidden, "This request came from another site and was refused. Reload the page and try again."), c)
+		c := e.NewContext(withBrowserLocale(r), w)
+		h.errorHandler(echo.NewHTTPError(http.StatusForbidden, "error.cross_site"), c)
 	})
 	cop, err := crossOriginProtection(trusted, deny, e)
 	if err != nil {

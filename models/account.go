@@ -26,12 +26,12 @@ func ParseAccountKind(s string) (AccountKind, bool) {
 	return "", false
 }
 
-// Label is the kind as a person reads it.
-func (k AccountKind) Label() string {
+// LabelKey is the message key of the kind as a person reads it.
+func (k AccountKind) LabelKey() string {
 	if k == AccountBox {
-		return "Nuki Box account"
+		return "kind.box"
 	}
-	return "Web account"
+	return "kind.web"
 }
 
 // APIType is the Nuki Web API account type: 0 user, 1 company, 2 caretaker.
@@ -85,6 +85,7 @@ type NewAccount struct {
 	Name        string
 	Email       string
 	Password    string
+	Language    string // of the main login; "" is English
 }
 
 // Normalize trims the text fields and lower-cases the email.
@@ -101,7 +102,7 @@ func (n *NewAccount) Normalize() {
 func (n NewAccount) Validate() error {
 	errs := ValidationErrors{}
 	if n.Kind != AccountWeb && n.Kind != AccountBox {
-		errs.Add("kind", "Choose a web account or a Nuki Box account.")
+		errs.Add("kind", "invalid.kind")
 	}
 	if msg := ValidateName(n.AccountName); msg != "" {
 		errs.Add("account_name", msg)
@@ -123,31 +124,31 @@ func NormalizeEmail(s string) string {
 	return strings.ToLower(strings.TrimSpace(s))
 }
 
-// ValidateEmail returns a message when s is not a plain address like anna@example.com.
+// ValidateEmail returns a message key when s is not a plain address like anna@example.com.
 func ValidateEmail(s string) string {
 	if s == "" {
-		return "Enter an email address."
+		return "invalid.email_required"
 	}
 	if len(s) > 254 {
-		return "The email address is too long."
+		return "invalid.email_too_long"
 	}
 	addr, err := mail.ParseAddress(s)
 	if err != nil || addr.Address != s || !strings.Contains(s[strings.LastIndex(s, "@")+1:], ".") {
-		return "Enter an email address like anna@example.com."
+		return "invalid.email_format"
 	}
 	return ""
 }
 
-// ValidateName returns a message when a display name is empty or too long.
+// ValidateName returns a message key when a display name is empty or too long.
 func ValidateName(s string) string {
 	if s == "" {
-		return "Enter a name."
+		return "invalid.name_required"
 	}
 	if utf8.RuneCountInString(s) > 100 {
-		return "Use at most 100 characters."
+		return "invalid.name_too_long"
 	}
 	if strings.ContainsAny(s, "\x00\r\n") {
-		return "Use a single line without control characters."
+		return "invalid.name_control"
 	}
 	return ""
 }

@@ -17,7 +17,8 @@ var ErrConflict = errors.New("conflict")
 // ErrSetupDone is returned when the first-run setup is attempted after an account exists.
 var ErrSetupDone = errors.New("setup already done")
 
-// ValidationErrors maps a field name to a message a person can act on.
+// ValidationErrors maps a field name to the key of a message a person can act on (the
+// "invalid.*" entries of the i18n catalogue; the page translates it).
 type ValidationErrors map[string]string
 
 func (v ValidationErrors) Error() string {

@@ -26,25 +26,25 @@ var commonPasswords = func() map[string]bool {
 	return m
 }()
 
-// ValidatePassword returns a message when a new password is too short, too long, common, or
+// ValidatePassword returns a message key when a new password is too short, too long, common, or
 // the login's own email address; "" when it is acceptable.
 func ValidatePassword(pw, email string) string {
 	if !utf8.ValidString(pw) {
-		return "The password contains characters that cannot be read."
+		return "invalid.password_encoding"
 	}
 	n := utf8.RuneCountInString(pw)
 	if n < PasswordMinLength {
-		return "Use at least 8 characters."
+		return "invalid.password_short"
 	}
 	if n > PasswordMaxLength {
-		return "Use at most 1024 characters."
+		return "invalid.password_long"
 	}
 	lower := strings.ToLower(pw)
 	if commonPasswords[lower] {
-		return "This password is one of the most common ones. Choose another."
+		return "invalid.password_common"
 	}
 	if email != "" && lower == strings.ToLower(email) {
-		return "Do not use your email address as the password."
+		return "invalid.password_email"
 	}
 	return ""
 }

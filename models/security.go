@@ -1,6 +1,9 @@
 package models
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // APIToken is a bearer token for the web API. Only the SHA-256 of the secret is stored.
 type APIToken struct {
@@ -35,6 +38,14 @@ const (
 	AuditTokenCreated     = "api_token.created"
 	AuditTokenRevoked     = "api_token.revoked"
 )
+
+// AuditKinds lists every audit kind; each has a label "audit.<kind with _ for .>" in the
+// i18n catalogue.
+var AuditKinds = []string{AuditSetup, AuditAccountCreated, AuditLoginSuccess, AuditLoginFailure, AuditLogout,
+	AuditPasswordResetReq, AuditPasswordReset, AuditTokenCreated, AuditTokenRevoked}
+
+// AuditLabelKey is the message key of an audit kind's label.
+func AuditLabelKey(kind string) string { return "audit." + strings.ReplaceAll(kind, ".", "_") }
 
 // AuditEntry is one append-only row of the audit trail.
 type AuditEntry struct {

@@ -130,7 +130,7 @@ func cmdAccounts(args []string, stdin io.Reader, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Created %s %q (account %d) with main login %s (login %d).\n", strings.ToLower(acc.Kind.Label()), acc.Name, acc.ID, login.Email, login.ID)
+	fmt.Fprintf(stdout, "Created %s account %q (account %d) with main login %s (login %d).\n", string(acc.Kind), acc.Name, acc.ID, login.Email, login.ID)
 	return nil
 }
 

@@ -22,6 +22,7 @@ import (
 	"portier/db"
 	"portier/handlers"
 	"portier/handlers/api"
+	"portier/i18n"
 	"portier/mail"
 )
 
@@ -58,6 +59,9 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
+	if err := i18n.Load(); err != nil {
+		return fmt.Errorf("message catalogue: %w", err)
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ func IsPartial(ctx context.Context) bool {
 
 // NavItem is one entry of the left navigation.
 type NavItem struct {
-	Label  string
+	Label  string // message key
 	Href   string
 	Icon   string // name of an icon in components.Icon
 	Active bool
@@ -29,7 +29,7 @@ type NavItem struct {
 type App struct {
 	Title       string
 	AccountName string
-	AccountKind string
+	AccountKind string // message key
 	LoginName   string
 	LoginEmail  string
 	Nav         []NavItem

@@ -1,0 +1,220 @@
+// Package i18n is Portier's one message catalogue (go-i18n with TOML files, English and German)
+// and the locale of a request: the language and time zone that every page and email follows.
+package i18n
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+	_ "time/tzdata" // time zones work on machines without /usr/share/zoneinfo
+
+	"github.com/BurntSushi/toml"
+	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+)
+
+//go:embed locales/*.toml
+var localeFiles embed.FS
+
+//go:embed zones.txt
+var zonesFile string
+
+// Zones lists the IANA time zones a login can choose, UTC first.
+var Zones = sync.OnceValue(func() []string {
+	var zones []string
+	for _, line := range strings.Split(zonesFile, "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			zones = append(zones, line)
+		}
+	}
+	return zones
+})
+
+// Language is a UI language Portier offers.
+type Language struct {
+	Code string // BCP 47, as stored on the login
+	Name string // in the language itself
+}
+
+// Languages lists the offered UI languages; English is the default and the fallback.
+var Languages = []Language{{Code: "en", Name: "English"}, {Code: "de", Name: "Deutsch"}}
+
+// Default is the language of a request that names none we offer.
+const Default = "en"
+
+// Supported reports whether code is one of Languages.
+func Supported(code string) bool {
+	for _, l := range Languages {
+		if l.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+// The catalogue is embedded data, parsed once on first use.
+var catalogue = sync.OnceValues(func() (*goi18n.Bundle, error) {
+	b := goi18n.NewBundle(language.English)
+	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
+	for _, l := range Languages {
+		name := "locales/" + l.Code + ".toml"
+		buf, err := localeFiles.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := b.ParseMessageFileBytes(buf, name); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return b, nil
+})
+
+// Load parses the catalogue; main calls it at start so a broken catalogue stops the binary
+// instead of a page.
+func Load() error {
+	_, err := catalogue()
+	return err
+}
+
+// Locale is the language and time zone a page or an email is written for.
+type Locale struct {
+	Lang string
+	Zone *time.Location
+	loc  *goi18n.Localizer
+}
+
+// New returns the locale for a language code and an IANA time zone name; unknown values fall
+// back to English and UTC.
+func New(lang, zone string) *Locale {
+	if !Supported(lang) {
+		lang = Default
+	}
+	tz, err := time.LoadLocation(zone)
+	if err != nil || zone == "" {
+		tz = time.UTC
+	}
+	b, err := catalogue()
+	if err != nil {
+		panic(err) // Load at start has already reported this; the embedded files are broken
+	}
+	return &Locale{Lang: lang, Zone: tz, loc: goi18n.NewLocalizer(b, lang, Default)}
+}
+
+// Match picks the offered language for an Accept-Language header.
+func Match(acceptLanguage string) string {
+	tags, _, err := language.ParseAcceptLanguage(acceptLanguage)
+	if err != nil || len(tags) == 0 {
+		return Default
+	}
+	offered := make([]language.Tag, len(Languages))
+	for i, l := range Languages {
+		offered[i] = language.Make(l.Code)
+	}
+	_, idx, conf := language.NewMatcher(offered).Match(tags...)
+	if conf == language.No {
+		return Default
+	}
+	return Languages[idx].Code
+}
+
+// Args are the values a message refers to as {{.Name}}.
+type Args map[string]any
+
+// T returns the message id in this locale. A missing message shows its id, which a test
+// (catalogue_test.go) prevents from ever reaching a person.
+func (l *Locale) T(id string, args ...Args) string {
+	if id == "" {
+		return "" // an unset message (no error on a field, say) stays empty
+	}
+	cfg := &goi18n.LocalizeConfig{MessageID: id}
+	if len(args) > 0 {
+		cfg.TemplateData = map[string]any(args[0])
+	}
+	s, err := l.loc.Localize(cfg)
+	if err != nil {
+		return id
+	}
+	return s
+}
+
+// Has reports whether id is a message of the catalogue (tests use it to find raw ids on pages).
+func Has(id string) bool {
+	b, err := catalogue()
+	if err != nil {
+		return false
+	}
+	_, err = goi18n.NewLocalizer(b, Default).Localize(&goi18n.LocalizeConfig{MessageID: id})
+	var notFound *goi18n.MessageNotFoundErr
+	return !errors.As(err, &notFound)
+}
+
+// N returns the plural form of message id for count; {{.Count}} is set.
+func (l *Locale) N(id string, count int, args ...Args) string {
+	data := map[string]any{"Count": count}
+	if len(args) > 0 {
+		for k, v := range args[0] {
+			data[k] = v
+		}
+	}
+	s, err := l.loc.Localize(&goi18n.LocalizeConfig{MessageID: id, PluralCount: count, TemplateData: data})
+	if err != nil {
+		return id
+	}
+	return s
+}
+
+// Date formats a day, e.g. "2 March 2026" or "2. März 2026", in the locale's time zone.
+func (l *Locale) Date(t time.Time) string {
+	t = t.In(l.Zone)
+	return l.T("format.date", Args{"Day": t.Day(), "Month": l.T(fmt.Sprintf("month.long.%d", t.Month())), "Year": t.Year()})
+}
+
+// DateTime formats a moment, e.g. "2 Mar 2026, 09:00" or "02.03.2026, 09:00".
+func (l *Locale) DateTime(t time.Time) string {
+	t = t.In(l.Zone)
+	return l.T("format.datetime", Args{
+		"Day": t.Day(), "Day2": fmt.Sprintf("%02d", t.Day()), "Month": l.T(fmt.Sprintf("month.short.%d", t.Month())),
+		"Month2": fmt.Sprintf("%02d", int(t.Month())), "Year": t.Year(), "Time": t.Format("15:04"),
+	})
+}
+
+// ZoneName is the name of the locale's time zone as shown next to times, e.g. "UTC" or
+// "Europe/Berlin".
+func (l *Locale) ZoneName() string { return l.Zone.String() }
+
+type ctxKey struct{}
+
+// WithLocale returns ctx carrying l.
+func WithLocale(ctx context.Context, l *Locale) context.Context {
+	return context.WithValue(ctx, ctxKey{}, l)
+}
+
+// From returns the locale in ctx, or English and UTC.
+func From(ctx context.Context) *Locale {
+	if l, ok := ctx.Value(ctxKey{}).(*Locale); ok {
+		return l
+	}
+	return New(Default, "UTC")
+}
+
+// T translates id in the locale of ctx: the form templ views use.
+func T(ctx context.Context, id string, args ...Args) string { return From(ctx).T(id, args...) }
+
+// N is the plural form of T.
+func N(ctx context.Context, id string, count int, args ...Args) string {
+	return From(ctx).N(id, count, args...)
+}
+
+// IsZone reports whether name is one of Zones.
+func IsZone(name string) bool {
+	for _, z := range Zones() {
+		if z == name {
+			return true
+		}
+	}
+	return false
+}
