@@ -5,6 +5,7 @@ package apptest
 
 import (
 	"context"
+	"crypto/rand"
 	"io"
 	"log/slog"
 	"net/http"
@@ -111,7 +112,16 @@ func New(t testing.TB, opts Options) *App {
 	if opts.BaseURL != "" {
 		base, _ = url.Parse(opts.BaseURL)
 	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		t.Fatal(err)
+	}
+	box, err := auth.NewSecretBox(key)
+	if err != nil {
+		t.Fatal(err)
+	}
 	app.Handler = &handlers.Handler{
+		Secrets:  box,
 		Store:    store,
 		Sessions: handlers.NewSessionStore(store, clock.Now, handlers.DefaultSessionTimeouts, base.Scheme == "https"),
 		Hasher:   auth.NewHasher(params, 0),

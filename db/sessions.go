@@ -41,8 +41,8 @@ func (s *Store) FindSession(ctx context.Context, tokenHash string) (SessionRow, 
 
 // CreateSession inserts a new session row.
 func (s *Store) CreateSession(ctx context.Context, r SessionRow) error {
-	_, err := s.db.Writer.ExecContext(ctx, `INSERT INTO sessions (token_hash, login_id, data, remember, ip, user_agent, created_at, last_seen_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, r.TokenHash, r.LoginID, r.Data, r.Remember, r.IP, r.UserAgent, formatTime(r.CreatedAt), formatTime(r.LastSeenAt))
+	_, err := s.db.Writer.ExecContext(ctx, `INSERT INTO sessions (token_hash, public_id, login_id, data, remember, ip, user_agent, created_at, last_seen_at)
+		VALUES (?, lower(hex(randomblob(8))), ?, ?, ?, ?, ?, ?, ?)`, r.TokenHash, r.LoginID, r.Data, r.Remember, r.IP, r.UserAgent, formatTime(r.CreatedAt), formatTime(r.LastSeenAt))
 	return err
 }
 

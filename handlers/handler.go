@@ -18,6 +18,8 @@ import (
 type Config struct {
 	BaseURL     *url.URL // how people reach Portier, e.g. http://127.0.0.1:8080
 	AllowSignup bool
+	// SMTPConfigured is false when emails are only written to the log (and kept in the outbox).
+	SMTPConfigured bool
 }
 
 // Handler holds every dependency of the HTTP handlers; main builds it.
@@ -25,6 +27,7 @@ type Handler struct {
 	Store    *db.Store
 	Sessions *SessionStore
 	Hasher   *auth.Hasher
+	Secrets  *auth.SecretBox // seals TOTP secrets, MACs recovery codes; key outside the database
 	Now      func() time.Time
 	Log      *slog.Logger
 	Config   Config

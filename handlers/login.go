@@ -47,6 +47,8 @@ func (h *Handler) LoginCreate(c echo.Context) error {
 	ip := clientIP(c.Request())
 	emailKey, ipKey := "login:email:"+email, "login:ip:"+ip
 
+	// One message (signin.failed) for an unknown email, a wrong password and a locked login, so
+	// the page never tells which emails have logins.
 	fail := func(status int, login *models.Login, reason string) error {
 		audit := models.AuditEntry{Actor: email, Kind: models.AuditLoginFailure, IP: ip,
 			Detail: fmt.Sprintf("failed sign-in for %s: %s", email, reason)}
@@ -107,6 +109,9 @@ func (h *Handler) LoginCreate(c echo.Context) error {
 				return err
 			}
 		}
+	}
+	if login.TwoFactor() {
+		return h.startTwoFactor(c, login, remember, next)
 	}
 	if err := h.startSession(c, login, remember); err != nil {
 		return err

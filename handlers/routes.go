@@ -61,7 +61,27 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	h.add(e, http.MethodGet, "/password/reset/:token", public, h.PasswordResetShow)
 	h.add(e, http.MethodPost, "/password/reset/:token", public, h.PasswordResetUpdate)
 
+	h.add(e, http.MethodGet, "/login/2fa", public, h.TwoFactorShow)
+	h.add(e, http.MethodPost, "/login/2fa", public, h.TwoFactorCreate)
+	h.add(e, http.MethodGet, "/email/confirm/:token", public, h.EmailConfirmShow)
+	h.add(e, http.MethodPost, "/email/confirm/:token", public, h.EmailConfirmCreate)
+
 	h.add(e, http.MethodGet, "/", login, h.Home)
+
+	h.add(e, http.MethodGet, "/settings", login, h.SettingsShow)
+	h.add(e, http.MethodGet, "/settings/account", login, h.AccountSettingsShow)
+	h.add(e, http.MethodPost, "/settings/account/preferences", login, h.PreferencesUpdate)
+	h.add(e, http.MethodPost, "/settings/account/password", login, h.PasswordUpdate)
+	h.add(e, http.MethodPost, "/settings/account/email", login, h.EmailChangeCreate)
+	h.add(e, http.MethodPost, "/settings/sessions/:id/end", login, h.SessionEnd)
+	h.add(e, http.MethodPost, "/settings/sessions/end-others", login, h.SessionsEndOthers)
+	h.add(e, http.MethodGet, "/settings/2fa/setup", login, h.TwoFactorSetupShow)
+	h.add(e, http.MethodPost, "/settings/2fa/setup", login, h.TwoFactorSetupCreate)
+	h.add(e, http.MethodGet, "/settings/2fa/qr.png", login, h.TwoFactorQR)
+	h.add(e, http.MethodPost, "/settings/2fa/disable", login, h.TwoFactorDisable)
+	h.add(e, http.MethodPost, "/settings/2fa/recovery-codes", login, h.RecoveryCodesReplace)
+	h.add(e, http.MethodPost, "/settings/2fa/recovery-codes.txt", login, h.RecoveryCodesDownload)
+	h.add(e, http.MethodGet, "/settings/outbox", login, h.OutboxShow)
 
 	a.Register(e, "/api", h.policies)
 	return e

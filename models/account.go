@@ -65,7 +65,12 @@ type Login struct {
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	LastLoginAt *time.Time
+	// TwoFactorSince is when TOTP two-factor authentication was turned on (nil: off).
+	TwoFactorSince *time.Time
 }
+
+// TwoFactor reports whether signing in needs a TOTP or recovery code after the password.
+func (l Login) TwoFactor() bool { return l.TwoFactorSince != nil }
 
 // EffectiveRights are what the login may do: the main login may do everything.
 func (l Login) EffectiveRights() Rights {

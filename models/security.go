@@ -37,12 +37,26 @@ const (
 	AuditPasswordReset    = "password.reset"
 	AuditTokenCreated     = "api_token.created"
 	AuditTokenRevoked     = "api_token.revoked"
+
+	AuditTwoFactorEnabled      = "2fa.enabled"
+	AuditTwoFactorDisabled     = "2fa.disabled"
+	AuditRecoveryCodesReplaced = "2fa.recovery_codes_replaced"
+	AuditTwoFactorFailure      = "2fa.failure"
+	AuditPasswordChanged       = "password.changed"
+	AuditEmailChangeRequested  = "login_email.change_requested"
+	AuditEmailChanged          = "login_email.changed"
+	AuditSessionEnded          = "session.ended"
+	AuditOtherSessionsEnded    = "session.others_ended"
+	AuditPreferencesChanged    = "preferences.changed"
 )
 
 // AuditKinds lists every audit kind; each has a label "audit.<kind with _ for .>" in the
 // i18n catalogue.
 var AuditKinds = []string{AuditSetup, AuditAccountCreated, AuditLoginSuccess, AuditLoginFailure, AuditLogout,
-	AuditPasswordResetReq, AuditPasswordReset, AuditTokenCreated, AuditTokenRevoked}
+	AuditPasswordResetReq, AuditPasswordReset, AuditTokenCreated, AuditTokenRevoked,
+	AuditTwoFactorEnabled, AuditTwoFactorDisabled, AuditRecoveryCodesReplaced, AuditTwoFactorFailure,
+	AuditPasswordChanged, AuditEmailChangeRequested, AuditEmailChanged, AuditSessionEnded,
+	AuditOtherSessionsEnded, AuditPreferencesChanged}
 
 // AuditLabelKey is the message key of an audit kind's label.
 func AuditLabelKey(kind string) string { return "audit." + strings.ReplaceAll(kind, ".", "_") }
@@ -97,4 +111,9 @@ var (
 	ThrottleResetPerEmail   = ThrottleRule{MaxFailures: 3, Window: time.Hour, LockFor: time.Hour}
 	ThrottleResetPerIP      = ThrottleRule{MaxFailures: 10, Window: time.Hour, LockFor: time.Hour}
 	ThrottleAPIPerIP        = ThrottleRule{MaxFailures: 20, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
+	// Second factor: TOTP and recovery codes together, after a correct password.
+	ThrottleTwoFactorPerLogin = ThrottleRule{MaxFailures: 5, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
+	ThrottleTwoFactorPerIP    = ThrottleRule{MaxFailures: 20, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
+	// "Current password" and "current code" fields of the settings pages.
+	ThrottleConfirmPerLogin = ThrottleRule{MaxFailures: 5, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
 )

@@ -65,7 +65,16 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return err
 	}
-	if _, err := auth.LoadOrCreateSecrets(cfg.DataDir); err != nil {
+	secrets, err := auth.LoadOrCreateSecrets(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	key, err := secrets.EncryptionKeyBytes()
+	if err != nil {
+		return err
+	}
+	box, err := auth.NewSecretBox(key)
+	if err != nil {
 		return err
 	}
 	database, store, err := openStore(cfg.DataDir, true, log)
@@ -82,6 +91,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		Store:    store,
 		Sessions: handlers.NewSessionStore(store, time.Now, handlers.DefaultSessionTimeouts, base.Scheme == "https"),
 		Hasher:   auth.NewHasher(auth.DefaultArgon2, 0),
+		Secrets:  box,
 		Now:      time.Now,
 		Log:      log,
 		Config:   handlers.Config{BaseURL: base, AllowSignup: cfg.AllowSignup},

@@ -1,0 +1,435 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"portier/auth"
+	"portier/db"
+	"portier/i18n"
+	"portier/models"
+	"portier/views/email"
+	"portier/views/settings"
+)
+
+// EmailChangeValidity is how long the confirmation link of an email change works.
+const EmailChangeValidity = 24 * time.Hour
+
+// settingsTabs are the sections of Settings this login may open.
+func settingsTabs(c echo.Context, active string) []settings.Tab {
+	login, _, _ := currentLogin(c)
+	tabs := []settings.Tab{{Label: "settings.tab_account", Href: "/settings/account"}}
+	if login.IsMain {
+		tabs = append(tabs, settings.Tab{Label: "outbox.title", Href: "/settings/outbox"})
+	}
+	for i := range tabs {
+		tabs[i].Active = tabs[i].Href == active
+	}
+	return tabs
+}
+
+// SettingsShow is GET /settings: Manage account is the first section.
+func (h *Handler) SettingsShow(c echo.Context) error {
+	return c.Redirect(http.StatusSeeOther, "/settings/account")
+}
+
+// AccountSettingsShow is GET /settings/account.
+func (h *Handler) AccountSettingsShow(c echo.Context) error {
+	return h.renderAccountSettings(c, http.StatusOK, nil, nil)
+}
+
+// renderAccountSettings renders Manage account; errs and values belong to a form that failed.
+func (h *Handler) renderAccountSettings(c echo.Context, status int, errs, values map[string]string) error {
+	ctx := c.Request().Context()
+	loc := locale(c)
+	login, _, _ := currentLogin(c)
+	shell, err := h.appShell(c, "settings.title", "/settings")
+	if err != nil {
+		return err
+	}
+	p := settings.Account{
+		App: shell, Tabs: settingsTabs(c, "/settings/account"),
+		Email: login.Email, Language: login.Language, TimeZone: login.TimeZone, Zones: i18n.Zones(),
+		TwoFactor: login.TwoFactor(), Errors: errs, Values: values,
+	}
+	for _, l := range i18n.Languages {
+		p.Languages = append(p.Languages, settings.Option{Value: l.Code, Label: l.Name})
+	}
+	if login.TwoFactor() {
+		p.TwoFactorSince = loc.Date(*login.TwoFactorSince)
+		if p.RecoveryLeft, err = h.Store.CountRecoveryCodes(ctx, login.ID); err != nil {
+			return err
+		}
+	}
+	if p.PendingEmail, err = h.Store.FindPendingEmailChange(ctx, login.ID); err != nil {
+		return err
+	}
+	sessions, err := h.Store.FindSessionsOfLogin(ctx, login.ID)
+	if err != nil {
+		return err
+	}
+	current := currentSessionHash(c)
+	for _, s := range sessions {
+		p.Sessions = append(p.Sessions, settings.SessionRow{
+			PublicID: s.PublicID, Browser: describeBrowser(loc, s.UserAgent), IP: s.IP,
+			Created: loc.DateTime(s.CreatedAt), LastSeen: loc.DateTime(s.LastSeenAt), Current: s.TokenHash == current,
+		})
+	}
+	return render(c, status, settings.AccountPage(p))
+}
+
+// currentSessionHash is the token hash of the request's session, which a security change keeps.
+func currentSessionHash(c echo.Context) string {
+	if s := session(c); s != nil && s.ID != "" {
+		return auth.HashToken(s.ID)
+	}
+	return ""
+}
+
+// PreferencesUpdate is POST /settings/account/preferences: language and time zone.
+func (h *Handler) PreferencesUpdate(c echo.Context) error {
+	login, _, _ := currentLogin(c)
+	lang, zone := c.FormValue("language"), c.FormValue("time_zone")
+	errs := map[string]string{}
+	if !i18n.Supported(lang) {
+		errs["language"] = "invalid.language"
+	}
+	if !i18n.IsZone(zone) {
+		errs["time_zone"] = "invalid.time_zone"
+	}
+	if len(errs) > 0 {
+		return h.renderAccountSettings(c, http.StatusUnprocessableEntity, errs, nil)
+	}
+	audit := models.AuditEntry{Actor: login.Email, Kind: models.AuditPreferencesChanged, IP: clientIP(c.Request()),
+		Detail: "language " + lang + ", time zone " + zone}
+	if err := h.Store.UpdateLoginPreferences(c.Request().Context(), login, lang, zone, audit); err != nil {
+		return err
+	}
+	// The confirmation is already in the new language.
+	if err := h.setFlash(c, i18n.New(lang, zone).T("settings.prefs.saved")); err != nil {
+		return err
+	}
+	return redirect(c, "/settings/account")
+}
+
+// checkCurrentPassword verifies the login's password for a settings form, counting failures
+// per login so the form cannot be used to guess it. It returns a message key, "" when right.
+func (h *Handler) checkCurrentPassword(c echo.Context, login models.Login, password string) (string, error) {
+	ctx := c.Request().Context()
+	key := "confirm:login:" + itoa(login.ID)
+	if password == "" {
+		return "invalid.password_required", nil
+	}
+	if _, locked, err := h.Store.ThrottleLockedUntil(ctx, key); err != nil {
+		return "", err
+	} else if locked {
+		h.Hasher.VerifyDummy(ctx, password)
+		return "invalid.too_many", nil
+	}
+	hash, err := h.Store.FindPasswordHash(ctx, login.AccountID, login.ID)
+	if err != nil {
+		return "", err
+	}
+	ok, _, err := h.Hasher.Verify(ctx, password, hash)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		if _, err := h.Store.RecordThrottleFailure(ctx, key, models.ThrottleConfirmPerLogin); err != nil {
+			return "", err
+		}
+		return "invalid.password_wrong", nil
+	}
+	return "", nil
+}
+
+// PasswordUpdate is POST /settings/account/password: needs the current password; every other
+// session of the login ends.
+func (h *Handler) PasswordUpdate(c echo.Context) error {
+	ctx := c.Request().Context()
+	login, _, _ := currentLogin(c)
+	current, next := c.FormValue("current_password"), c.FormValue("new_password")
+	errs := map[string]string{}
+	if msg := models.ValidatePassword(next, login.Email); msg != "" {
+		errs["new_password"] = msg
+	}
+	msg, err := h.checkCurrentPassword(c, login, current)
+	if err != nil {
+		return err
+	}
+	if msg != "" {
+		errs["current_password"] = msg
+	}
+	if len(errs) > 0 {
+		return h.renderAccountSettings(c, http.StatusUnprocessableEntity, errs, nil)
+	}
+	hash, err := h.Hasher.Hash(ctx, next)
+	if err != nil {
+		return err
+	}
+	notice, err := h.noticeEmail(ctx, login, "password_changed", clientIP(c.Request()))
+	if err != nil {
+		return err
+	}
+	if err := h.Store.ChangePassword(ctx, login, hash, db.SecurityChange{
+		KeepSession: currentSessionHash(c), Mail: []models.OutboxMessage{notice},
+		Audit: models.AuditEntry{Actor: login.Email, Kind: models.AuditPasswordChanged, IP: clientIP(c.Request()),
+			Detail: "password changed in settings; other sessions ended"},
+	}); err != nil {
+		return err
+	}
+	h.wakeMail()
+	if err := h.setFlash(c, locale(c).T("settings.password.changed")); err != nil {
+		return err
+	}
+	return redirect(c, "/settings/account")
+}
+
+// EmailChangeCreate is POST /settings/account/email: a confirmation link goes to the new
+// address, a notice to the old one; nothing changes until the link is opened.
+func (h *Handler) EmailChangeCreate(c echo.Context) error {
+	ctx := c.Request().Context()
+	login, _, _ := currentLogin(c)
+	newEmail := models.NormalizeEmail(c.FormValue("new_email"))
+	values := map[string]string{"new_email": c.FormValue("new_email")}
+	errs := map[string]string{}
+	if msg := models.ValidateEmail(newEmail); msg != "" {
+		errs["new_email"] = msg
+	} else if newEmail == login.Email {
+		errs["new_email"] = "invalid.email_same"
+	} else if taken, err := h.Store.EmailTaken(ctx, newEmail); err != nil {
+		return err
+	} else if taken {
+		errs["new_email"] = "invalid.email_taken_other"
+	}
+	msg, err := h.checkCurrentPassword(c, login, c.FormValue("email_password"))
+	if err != nil {
+		return err
+	}
+	if msg != "" {
+		errs["email_password"] = msg
+	}
+	if len(errs) > 0 {
+		return h.renderAccountSettings(c, http.StatusUnprocessableEntity, errs, values)
+	}
+	token := auth.NewToken()
+	l := loginLocale(login)
+	confirm, err := email.Compose(ctx, l, newEmail, email.Content{
+		Subject: l.T("email.change.subject"), Name: login.Name,
+		Paragraphs: []string{l.T("email.change.body", i18n.Args{"Old": login.Email, "New": newEmail})},
+		LinkLabel:  l.T("email.change.action"), LinkText: l.T("email.change.button"), Link: h.absURL("/email/confirm/" + token),
+		After:   []string{l.T("email.change.ignore")},
+		SiteURL: h.absURL("/"),
+	})
+	if err != nil {
+		return err
+	}
+	notice, err := email.Compose(ctx, l, login.Email, email.Content{
+		Subject: l.T("email.change_notice.subject"), Name: login.Name,
+		Paragraphs: []string{l.T("email.change_notice.body", i18n.Args{"New": newEmail}), l.T("email.change_notice.not_you")},
+		SiteURL:    h.absURL("/"),
+	})
+	if err != nil {
+		return err
+	}
+	audit := models.AuditEntry{Actor: login.Email, Kind: models.AuditEmailChangeRequested, IP: clientIP(c.Request()),
+		Detail: "change to " + newEmail + " requested; confirmation sent"}
+	if err := h.Store.CreateEmailChange(ctx, login, auth.HashToken(token), newEmail, h.Now().Add(EmailChangeValidity),
+		[]models.OutboxMessage{confirm, notice}, audit); err != nil {
+		return err
+	}
+	h.wakeMail()
+	if err := h.setFlash(c, locale(c).T("settings.email.sent", i18n.Args{"Email": newEmail})); err != nil {
+		return err
+	}
+	return redirect(c, "/settings/account")
+}
+
+// EmailConfirmShow is GET /email/confirm/:token: asks to confirm (a GET changes nothing, so a
+// mail scanner that opens links does not confirm by itself).
+func (h *Handler) EmailConfirmShow(c echo.Context) error {
+	token := c.Param("token")
+	login, newEmail, err := h.Store.FindEmailChange(c.Request().Context(), auth.HashToken(token))
+	if errors.Is(err, models.ErrNotFound) {
+		return render(c, http.StatusNotFound, settings.EmailConfirmPage(settings.EmailConfirm{Invalid: true}))
+	}
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, settings.EmailConfirmPage(settings.EmailConfirm{
+		Action: "/email/confirm/" + token, Old: login.Email, New: newEmail}))
+}
+
+// EmailConfirmCreate is POST /email/confirm/:token: the change happens.
+func (h *Handler) EmailConfirmCreate(c echo.Context) error {
+	ctx := c.Request().Context()
+	token := c.Param("token")
+	login, newEmail, err := h.Store.FindEmailChange(ctx, auth.HashToken(token))
+	if errors.Is(err, models.ErrNotFound) {
+		return render(c, http.StatusNotFound, settings.EmailConfirmPage(settings.EmailConfirm{Invalid: true}))
+	}
+	if err != nil {
+		return err
+	}
+	audit := models.AuditEntry{Actor: login.Email, Kind: models.AuditEmailChanged, IP: clientIP(c.Request()),
+		Detail: "email changed from " + login.Email + " to " + newEmail}
+	changed, err := h.Store.ConfirmEmailChange(ctx, auth.HashToken(token), audit)
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		return render(c, http.StatusNotFound, settings.EmailConfirmPage(settings.EmailConfirm{Invalid: true}))
+	case errors.Is(err, models.ErrConflict):
+		return render(c, http.StatusConflict, settings.EmailConfirmPage(settings.EmailConfirm{Taken: true, New: newEmail}))
+	case err != nil:
+		return err
+	}
+	msg := loginLocale(changed).T("settings.email.changed", i18n.Args{"Email": changed.Email})
+	if err := h.setFlash(c, msg); err != nil {
+		return err
+	}
+	if current, _, ok := currentLogin(c); ok && current.ID == changed.ID {
+		return redirect(c, "/settings/account")
+	}
+	return redirect(c, "/login")
+}
+
+// SessionEnd is POST /settings/sessions/:id/end: ends one other session of the login.
+func (h *Handler) SessionEnd(c echo.Context) error {
+	login, _, _ := currentLogin(c)
+	id := c.Param("id")
+	audit := models.AuditEntry{Actor: login.Email, Kind: models.AuditSessionEnded, IP: clientIP(c.Request()), Detail: "ended a session in settings"}
+	err := h.Store.EndSession(c.Request().Context(), login, id, audit)
+	if errors.Is(err, models.ErrNotFound) {
+		return echo.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	if err := h.setFlash(c, locale(c).T("sessions.ended")); err != nil {
+		return err
+	}
+	return redirect(c, "/settings/account")
+}
+
+// SessionsEndOthers is POST /settings/sessions/end-others.
+func (h *Handler) SessionsEndOthers(c echo.Context) error {
+	login, _, _ := currentLogin(c)
+	audit := models.AuditEntry{Actor: login.Email, Kind: models.AuditOtherSessionsEnded, IP: clientIP(c.Request()), Detail: "ended all other sessions"}
+	if err := h.Store.EndOtherSessions(c.Request().Context(), login, currentSessionHash(c), audit); err != nil {
+		return err
+	}
+	if err := h.setFlash(c, locale(c).T("sessions.others_ended")); err != nil {
+		return err
+	}
+	return redirect(c, "/settings/account")
+}
+
+// OutboxShow is GET /settings/outbox: the account's emails, for the main login. Without SMTP
+// this is where reset and invitation links can be found.
+func (h *Handler) OutboxShow(c echo.Context) error {
+	ctx := c.Request().Context()
+	loc := locale(c)
+	login, account, _ := currentLogin(c)
+	if !login.IsMain {
+		return echo.NewHTTPError(http.StatusForbidden, "outbox.main_only")
+	}
+	shell, err := h.appShell(c, "outbox.title", "/settings")
+	if err != nil {
+		return err
+	}
+	msgs, err := h.Store.FindOutbox(ctx, account.ID, 100)
+	if err != nil {
+		return err
+	}
+	p := settings.Outbox{App: shell, Tabs: settingsTabs(c, "/settings/outbox"), NoSMTP: !h.Config.SMTPConfigured}
+	for _, m := range msgs {
+		om := settings.OutboxMessage{To: m.To, Subject: m.Subject, Created: loc.DateTime(m.CreatedAt), Parts: linkParts(m.Text)}
+		switch {
+		case m.Status == "sent" && !h.Config.SMTPConfigured:
+			om.Status, om.OK = "outbox.logged", true
+		case m.Status == "sent":
+			om.Status, om.OK = "outbox.sent", true
+		case m.Status == "failed":
+			om.Status, om.Error = "outbox.failed", m.LastError
+		default:
+			om.Status, om.Error = "outbox.pending", m.LastError
+		}
+		p.Messages = append(p.Messages, om)
+	}
+	return render(c, http.StatusOK, settings.OutboxPage(p))
+}
+
+var linkPattern = regexp.MustCompile(`https?://[^\s<>"]+`)
+
+// linkParts splits an email text into plain pieces and links, so the page can make the links
+// clickable while escaping everything.
+func linkParts(text string) []settings.TextPart {
+	var parts []settings.TextPart
+	last := 0
+	for _, m := range linkPattern.FindAllStringIndex(text, -1) {
+		if m[0] > last {
+			parts = append(parts, settings.TextPart{Text: text[last:m[0]]})
+		}
+		parts = append(parts, settings.TextPart{Text: text[m[0]:m[1]], Link: true})
+		last = m[1]
+	}
+	if last < len(text) {
+		parts = append(parts, settings.TextPart{Text: text[last:]})
+	}
+	return parts
+}
+
+// describeBrowser names the browser and system of a User-Agent for the sessions list.
+func describeBrowser(l *i18n.Locale, ua string) string {
+	browser := ""
+	for _, b := range []struct{ token, name string }{
+		{"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Firefox/", "Firefox"}, {"Chromium/", "Chromium"},
+		{"Chrome/", "Chrome"}, {"Safari/", "Safari"}, {"curl/", "curl"},
+	} {
+		if strings.Contains(ua, b.token) {
+			browser = b.name
+			break
+		}
+	}
+	system := ""
+	for _, s := range []struct{ token, name string }{
+		{"Android", "Android"}, {"iPhone", "iOS"}, {"iPad", "iPadOS"}, {"Windows", "Windows"},
+		{"Mac OS X", "macOS"}, {"CrOS", "ChromeOS"}, {"Linux", "Linux"},
+	} {
+		if strings.Contains(ua, s.token) {
+			system = s.name
+			break
+		}
+	}
+	switch {
+	case browser != "" && system != "":
+		return l.T("sessions.browser_on", i18n.Args{"Browser": browser, "System": system})
+	case browser != "":
+		return browser
+	case system != "":
+		return system
+	}
+	return l.T("sessions.unknown_browser")
+}
+
+// noticeEmail is a short email telling the login that something about signing in changed
+// (kind: password_changed, twofactor_on, twofactor_off, recovery_replaced).
+func (h *Handler) noticeEmail(ctx context.Context, login models.Login, kind, ip string) (models.OutboxMessage, error) {
+	l := loginLocale(login)
+	return email.Compose(ctx, l, login.Email, email.Content{
+		Subject: l.T("email." + kind + ".subject"), Name: login.Name,
+		Paragraphs: []string{
+			l.T("email."+kind+".body", i18n.Args{"When": l.DateTime(h.Now()), "Zone": l.ZoneName(), "IP": ip}),
+			l.T("email.not_you"),
+		},
+		SiteURL: h.absURL("/"),
+	})
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,506 @@
+package handlers
+
+import (
+	"bytes"
+	"errors"
+	"image/png"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"portier/auth"
+	"portier/db"
+	"portier/i18n"
+	"portier/models"
+	authviews "portier/views/auth"
+	"portier/views/settings"
+)
+
+// Session values of the two-factor steps.
+const (
+	sessPendingLogin    = "pending_login_id" // password was right; waiting for the second factor
+	sessPendingUntil    = "pending_until"    // unix seconds
+	sessPendingAttempts = "pending_attempts"
+	sessPendingNext     = "pending_next"
+	sessEnrollSecret    = "totp_enroll" // sealed secret of an enrollment not yet confirmed
+	sessEnrollUntil     = "totp_enroll_until"
+)
+
+// Limits of the "2FA pending" state: it lives 5 minutes and allows 5 tries.
+const (
+	TwoFactorPendingFor      = 5 * time.Minute
+	TwoFactorPendingAttempts = 5
+	enrollmentValidFor       = 15 * time.Minute
+	totpIssuer               = "Portier"
+)
+
+func totpContext(loginID int64) string     { return "totp:login:" + itoa(loginID) }
+func enrollContext(loginID int64) string   { return "totp-enroll:login:" + itoa(loginID) }
+func recoveryContext(loginID int64) string { return "recovery:login:" + itoa(loginID) }
+
+// startTwoFactor replaces the session by a fresh one that holds only the pending state: the
+// password alone reaches nothing but the code page.
+func (h *Handler) startTwoFactor(c echo.Context, login models.Login, remember bool, next string) error {
+	sess := session(c)
+	if sess == nil {
+		var err error
+		if sess, err = h.Sessions.New(c.Request(), "portier"); err != nil {
+			return err
+		}
+	}
+	if err := h.Sessions.Rotate(c.Request().Context(), sess); err != nil {
+		return err
+	}
+	for k := range sess.Values {
+		delete(sess.Values, k)
+	}
+	sess.Values[sessPendingLogin] = login.ID
+	sess.Values[sessPendingUntil] = h.Now().Add(TwoFactorPendingFor).Unix()
+	sess.Values[sessPendingAttempts] = 0
+	sess.Values[sessPendingNext] = next
+	sess.Values[sessRemember] = remember
+	c.Set(ctxSession, sess)
+	if err := sess.Save(c.Request(), c.Response()); err != nil {
+		return err
+	}
+	return redirect(c, "/login/2fa")
+}
+
+// pendingLoginID returns the login waiting for its second factor, if the state is still valid.
+func (h *Handler) pendingLoginID(c echo.Context) (int64, bool) {
+	sess := session(c)
+	if sess == nil {
+		return 0, false
+	}
+	id, ok := sess.Values[sessPendingLogin].(int64)
+	until, _ := sess.Values[sessPendingUntil].(int64)
+	if !ok || h.Now().Unix() > until {
+		return 0, false
+	}
+	return id, true
+}
+
+// clearPending ends the pending state and sends the person back to the password step.
+func (h *Handler) clearPending(c echo.Context, flashKey string) error {
+	sess := session(c)
+	if sess != nil {
+		for _, k := range []string{sessPendingLogin, sessPendingUntil, sessPendingAttempts, sessPendingNext, sessRemember} {
+			delete(sess.Values, k)
+		}
+		sess.Values[sessFlash] = locale(c).T(flashKey)
+		if err := sess.Save(c.Request(), c.Response()); err != nil {
+			return err
+		}
+	}
+	return redirect(c, "/login")
+}
+
+// TwoFactorShow is GET /login/2fa.
+func (h *Handler) TwoFactorShow(c echo.Context) error {
+	if _, ok := h.pendingLoginID(c); !ok {
+		return h.clearPending(c, "twofactor.expired")
+	}
+	return render(c, http.StatusOK, authviews.TwoFactorPage(authviews.TwoFactor{}))
+}
+
+// TwoFactorCreate is POST /login/2fa: a TOTP code or an unused recovery code starts the
+// session. Failures count per login and per client address, and per pending state.
+func (h *Handler) TwoFactorCreate(c echo.Context) error {
+	ctx := c.Request().Context()
+	loginID, ok := h.pendingLoginID(c)
+	if !ok {
+		return h.clearPending(c, "twofactor.expired")
+	}
+	sess := session(c)
+	attempts, _ := sess.Values[sessPendingAttempts].(int)
+	if attempts >= TwoFactorPendingAttempts {
+		return h.clearPending(c, "twofactor.too_many")
+	}
+	sess.Values[sessPendingAttempts] = attempts + 1
+	if err := sess.Save(c.Request(), c.Response()); err != nil {
+		return err
+	}
+	ip := clientIP(c.Request())
+	loginKey, ipKey := "2fa:login:"+itoa(loginID), "2fa:ip:"+ip
+	login, _, err := h.Store.FindSessionLogin(ctx, loginID)
+	if errors.Is(err, models.ErrNotFound) {
+		return h.clearPending(c, "twofactor.expired")
+	}
+	if err != nil {
+		return err
+	}
+	fail := func() error {
+		for key, rule := range map[string]models.ThrottleRule{loginKey: models.ThrottleTwoFactorPerLogin, ipKey: models.ThrottleTwoFactorPerIP} {
+			if _, err := h.Store.RecordThrottleFailure(ctx, key, rule); err != nil {
+				return err
+			}
+		}
+		if _, err := h.Store.AddAudit(ctx, models.AuditEntry{AccountID: &login.AccountID, LoginID: &login.ID, Actor: login.Email,
+			Kind: models.AuditTwoFactorFailure, IP: ip, Detail: "wrong or used second-factor code"}); err != nil {
+			return err
+		}
+		return render(c, http.StatusUnprocessableEntity, authviews.TwoFactorPage(authviews.TwoFactor{Error: "twofactor.failed"}))
+	}
+	if _, locked, err := h.Store.ThrottleLockedUntil(ctx, loginKey, ipKey); err != nil {
+		return err
+	} else if locked {
+		return fail()
+	}
+	method, ok, err := h.verifySecondFactor(c, login, c.FormValue("code"))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fail()
+	}
+	if err := h.Store.ClearThrottle(ctx, loginKey); err != nil {
+		return err
+	}
+	remember, _ := sess.Values[sessRemember].(bool)
+	next, _ := sess.Values[sessPendingNext].(string)
+	if err := h.startSession(c, login, remember); err != nil {
+		return err
+	}
+	if err := h.Store.RecordLoginSuccess(ctx, login, models.AuditEntry{Actor: login.Email, Kind: models.AuditLoginSuccess, IP: ip,
+		Detail: "signed in with password and " + method}); err != nil {
+		return err
+	}
+	if method == "recovery code" {
+		left, err := h.Store.CountRecoveryCodes(ctx, login.ID)
+		if err != nil {
+			return err
+		}
+		if err := h.setFlash(c, loginLocale(login).N("twofactor.used_recovery", left)); err != nil {
+			return err
+		}
+	}
+	return redirect(c, safeNext(next))
+}
+
+// verifySecondFactor checks a TOTP code (6 digits) or a recovery code of the login and uses it
+// up. It reports which kind worked.
+func (h *Handler) verifySecondFactor(c echo.Context, login models.Login, code string) (method string, ok bool, err error) {
+	ctx := c.Request().Context()
+	code = strings.TrimSpace(code)
+	if isDigits(strings.ReplaceAll(code, " ", "")) {
+		code = strings.ReplaceAll(code, " ", "")
+		sealed, err := h.Store.FindTwoFactorSecret(ctx, login.ID)
+		if errors.Is(err, models.ErrNotFound) {
+			return "", false, nil
+		}
+		if err != nil {
+			return "", false, err
+		}
+		secret, err := h.Secrets.Open(sealed, totpContext(login.ID))
+		if err != nil {
+			return "", false, err
+		}
+		step, ok := auth.MatchTOTP(string(secret), code, h.Now())
+		if !ok {
+			return "", false, nil
+		}
+		used, err := h.Store.ConsumeTOTPStep(ctx, login.ID, step)
+		return "authenticator code", used, err
+	}
+	norm := auth.NormalizeRecoveryCode(code)
+	if norm == "" {
+		return "", false, nil
+	}
+	used, err := h.Store.UseRecoveryCode(ctx, login.ID, h.Secrets.MAC(recoveryContext(login.ID), norm))
+	return "recovery code", used, err
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// enrollmentSecret returns the secret of the enrollment in progress, starting a new one when
+// there is none or it is older than 15 minutes. It stays in the session, sealed, until confirmed.
+func (h *Handler) enrollmentSecret(c echo.Context, login models.Login, create bool) (string, error) {
+	sess := session(c)
+	sealed, _ := sess.Values[sessEnrollSecret].([]byte)
+	until, _ := sess.Values[sessEnrollUntil].(int64)
+	if sealed != nil && h.Now().Unix() <= until {
+		secret, err := h.Secrets.Open(sealed, enrollContext(login.ID))
+		if err == nil {
+			return string(secret), nil
+		}
+	}
+	if !create {
+		return "", nil
+	}
+	key, err := auth.NewTOTPKey(totpIssuer, login.Email)
+	if err != nil {
+		return "", err
+	}
+	sess.Values[sessEnrollSecret] = h.Secrets.Seal([]byte(key.Secret()), enrollContext(login.ID))
+	sess.Values[sessEnrollUntil] = h.Now().Add(enrollmentValidFor).Unix()
+	return key.Secret(), sess.Save(c.Request(), c.Response())
+}
+
+// TwoFactorSetupShow is GET /settings/2fa/setup: QR code and key of a new secret.
+func (h *Handler) TwoFactorSetupShow(c echo.Context) error {
+	return h.renderTwoFactorSetup(c, http.StatusOK, "")
+}
+
+func (h *Handler) renderTwoFactorSetup(c echo.Context, status int, errKey string) error {
+	login, _, _ := currentLogin(c)
+	if login.TwoFactor() {
+		return c.Redirect(http.StatusSeeOther, "/settings/account")
+	}
+	secret, err := h.enrollmentSecret(c, login, true)
+	if err != nil {
+		return err
+	}
+	shell, err := h.appShell(c, "twofactor.setup_title", "/settings")
+	if err != nil {
+		return err
+	}
+	return render(c, status, settings.TwoFactorSetupPage(settings.TwoFactorSetup{
+		App: shell, Tabs: settingsTabs(c, "/settings/account"), QRURL: "/settings/2fa/qr.png",
+		Key: groupKey(secret), Error: errKey,
+	}))
+}
+
+// groupKey writes a base32 key in groups of four for reading and typing.
+func groupKey(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && i%4 == 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// TwoFactorQR is GET /settings/2fa/qr.png: the QR code of the enrollment in progress, drawn
+// here so the secret never goes to another service.
+func (h *Handler) TwoFactorQR(c echo.Context) error {
+	login, _, _ := currentLogin(c)
+	secret, err := h.enrollmentSecret(c, login, false)
+	if err != nil {
+		return err
+	}
+	if secret == "" || login.TwoFactor() {
+		return echo.ErrNotFound
+	}
+	key, err := auth.TOTPKeyFromSecret(totpIssuer, login.Email, secret)
+	if err != nil {
+		return err
+	}
+	img, err := key.Image(400, 400)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, "image/png", buf.Bytes())
+}
+
+// TwoFactorSetupCreate is POST /settings/2fa/setup: a current code confirms the secret; then
+// two-factor is on and the recovery codes are shown once.
+func (h *Handler) TwoFactorSetupCreate(c echo.Context) error {
+	ctx := c.Request().Context()
+	login, _, _ := currentLogin(c)
+	if login.TwoFactor() {
+		return c.Redirect(http.StatusSeeOther, "/settings/account")
+	}
+	secret, err := h.enrollmentSecret(c, login, false)
+	if err != nil {
+		return err
+	}
+	if secret == "" {
+		return h.renderTwoFactorSetup(c, http.StatusUnprocessableEntity, "twofactor.enroll_expired")
+	}
+	key := "confirm:login:" + itoa(login.ID)
+	if _, locked, err := h.Store.ThrottleLockedUntil(ctx, key); err != nil {
+		return err
+	} else if locked {
+		return h.renderTwoFactorSetup(c, http.StatusUnprocessableEntity, "invalid.too_many")
+	}
+	code := strings.ReplaceAll(strings.TrimSpace(c.FormValue("code")), " ", "")
+	step, ok := auth.MatchTOTP(secret, code, h.Now())
+	if !ok {
+		if _, err := h.Store.RecordThrottleFailure(ctx, key, models.ThrottleConfirmPerLogin); err != nil {
+			return err
+		}
+		errKey := "twofactor.code_wrong"
+		if code == "" {
+			errKey = "twofactor.code_required"
+		}
+		return h.renderTwoFactorSetup(c, http.StatusUnprocessableEntity, errKey)
+	}
+	codes, hashes := h.newRecoveryCodes(login)
+	notice, err := h.noticeEmail(ctx, login, "twofactor_on", clientIP(c.Request()))
+	if err != nil {
+		return err
+	}
+	err = h.Store.EnableTwoFactor(ctx, login, h.Secrets.Seal([]byte(secret), totpContext(login.ID)), step, hashes, db.SecurityChange{
+		KeepSession: currentSessionHash(c), Mail: []models.OutboxMessage{notice},
+		Audit: models.AuditEntry{Actor: login.Email, Kind: models.AuditTwoFactorEnabled, IP: clientIP(c.Request()),
+			Detail: "two-factor authentication turned on; other sessions ended"},
+	})
+	if errors.Is(err, models.ErrConflict) {
+		return c.Redirect(http.StatusSeeOther, "/settings/account")
+	}
+	if err != nil {
+		return err
+	}
+	h.wakeMail()
+	sess := session(c)
+	delete(sess.Values, sessEnrollSecret)
+	delete(sess.Values, sessEnrollUntil)
+	if err := sess.Save(c.Request(), c.Response()); err != nil {
+		return err
+	}
+	return h.renderRecoveryCodes(c, codes, true)
+}
+
+func (h *Handler) newRecoveryCodes(login models.Login) (codes, hashes []string) {
+	codes = auth.NewRecoveryCodes(auth.RecoveryCodeCount)
+	for _, code := range codes {
+		hashes = append(hashes, h.Secrets.MAC(recoveryContext(login.ID), auth.NormalizeRecoveryCode(code)))
+	}
+	return codes, hashes
+}
+
+func (h *Handler) renderRecoveryCodes(c echo.Context, codes []string, fresh bool) error {
+	shell, err := h.appShell(c, "twofactor.codes_title", "/settings")
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, settings.RecoveryCodesPage(settings.RecoveryCodes{
+		App: shell, Tabs: settingsTabs(c, "/settings/account"), Codes: codes, Fresh: fresh}))
+}
+
+// RecoveryCodesDownload is POST /settings/2fa/recovery-codes.txt: the codes on the page, as a
+// text file. The page posts them back, so they are never kept on the server in plain text.
+func (h *Handler) RecoveryCodesDownload(c echo.Context) error {
+	form, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest)
+	}
+	codes := form["code"]
+	if len(codes) == 0 || len(codes) > auth.RecoveryCodeCount {
+		return echo.NewHTTPError(http.StatusBadRequest)
+	}
+	login, _, _ := currentLogin(c)
+	var b strings.Builder
+	b.WriteString(locale(c).T("twofactor.file_header", i18n.Args{"Email": login.Email, "URL": h.absURL("/")}))
+	b.WriteString("\n\n")
+	for _, code := range codes {
+		if auth.NormalizeRecoveryCode(code) == "" {
+			return echo.NewHTTPError(http.StatusBadRequest)
+		}
+		b.WriteString(code)
+		b.WriteString("\n")
+	}
+	c.Response().Header().Set("Content-Disposition", `attachment; filename="portier-recovery-codes.txt"`)
+	return c.Blob(http.StatusOK, "text/plain; charset=utf-8", []byte(b.String()))
+}
+
+// checkPasswordAndCode verifies the current password and a current code for disabling or
+// replacing recovery codes; errors are keyed by the form's field names.
+func (h *Handler) checkPasswordAndCode(c echo.Context, login models.Login, passwordField, codeField string) (map[string]string, error) {
+	errs := map[string]string{}
+	msg, err := h.checkCurrentPassword(c, login, c.FormValue(passwordField))
+	if err != nil {
+		return nil, err
+	}
+	if msg != "" {
+		errs[passwordField] = msg
+		return errs, nil // the code is not tried (and not used up) with a wrong password
+	}
+	code := c.FormValue(codeField)
+	if strings.TrimSpace(code) == "" {
+		errs[codeField] = "twofactor.code_required"
+		return errs, nil
+	}
+	_, ok, err := h.verifySecondFactor(c, login, code)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		if _, err := h.Store.RecordThrottleFailure(c.Request().Context(), "confirm:login:"+itoa(login.ID), models.ThrottleConfirmPerLogin); err != nil {
+			return nil, err
+		}
+		errs[codeField] = "twofactor.code_wrong"
+	}
+	return errs, nil
+}
+
+// TwoFactorDisable is POST /settings/2fa/disable: needs the password and a current code; other
+// sessions end and the login gets an email.
+func (h *Handler) TwoFactorDisable(c echo.Context) error {
+	ctx := c.Request().Context()
+	login, _, _ := currentLogin(c)
+	if !login.TwoFactor() {
+		return c.Redirect(http.StatusSeeOther, "/settings/account")
+	}
+	errs, err := h.checkPasswordAndCode(c, login, "disable_password", "disable_code")
+	if err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		return h.renderAccountSettings(c, http.StatusUnprocessableEntity, errs, nil)
+	}
+	notice, err := h.noticeEmail(ctx, login, "twofactor_off", clientIP(c.Request()))
+	if err != nil {
+		return err
+	}
+	if err := h.Store.DisableTwoFactor(ctx, login, db.SecurityChange{
+		KeepSession: currentSessionHash(c), Mail: []models.OutboxMessage{notice},
+		Audit: models.AuditEntry{Actor: login.Email, Kind: models.AuditTwoFactorDisabled, IP: clientIP(c.Request()),
+			Detail: "two-factor authentication turned off; other sessions ended"},
+	}); err != nil {
+		return err
+	}
+	h.wakeMail()
+	if err := h.setFlash(c, locale(c).T("twofactor.disabled")); err != nil {
+		return err
+	}
+	return redirect(c, "/settings/account")
+}
+
+// RecoveryCodesReplace is POST /settings/2fa/recovery-codes: new codes, the old ones stop working.
+func (h *Handler) RecoveryCodesReplace(c echo.Context) error {
+	ctx := c.Request().Context()
+	login, _, _ := currentLogin(c)
+	if !login.TwoFactor() {
+		return c.Redirect(http.StatusSeeOther, "/settings/account")
+	}
+	errs, err := h.checkPasswordAndCode(c, login, "regen_password", "regen_code")
+	if err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		return h.renderAccountSettings(c, http.StatusUnprocessableEntity, errs, nil)
+	}
+	codes, hashes := h.newRecoveryCodes(login)
+	notice, err := h.noticeEmail(ctx, login, "recovery_replaced", clientIP(c.Request()))
+	if err != nil {
+		return err
+	}
+	if err := h.Store.ReplaceRecoveryCodes(ctx, login, hashes, db.SecurityChange{
+		KeepSession: currentSessionHash(c), Mail: []models.OutboxMessage{notice},
+		Audit: models.AuditEntry{Actor: login.Email, Kind: models.AuditRecoveryCodesReplaced, IP: clientIP(c.Request()),
+			Detail: "new recovery codes; the old ones no longer work; other sessions ended"},
+	}); err != nil {
+		return err
+	}
+	h.wakeMail()
+	return h.renderRecoveryCodes(c, codes, false)
+}
