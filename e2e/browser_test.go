@@ -167,3 +167,12 @@ func (b *Browser) Shot(name string) {
 		_ = os.WriteFile(file, png, 0o644)
 	}
 }
+
+// NoSidewaysScroll fails the test when the current page is wider than the window.
+func (b *Browser) NoSidewaysScroll(page string) {
+	b.t.Helper()
+	if Eval[bool](b, `document.documentElement.scrollWidth > document.documentElement.clientWidth`) {
+		wide := Eval[string](b, `JSON.stringify(Array.from(document.querySelectorAll("body *")).filter(function(e){return e.getBoundingClientRect().right > document.documentElement.clientWidth}).slice(0,5).map(function(e){return e.tagName+"."+e.className}))`)
+		b.t.Errorf("%s scrolls sideways; too wide: %s", page, wide)
+	}
+}

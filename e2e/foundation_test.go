@@ -101,7 +101,7 @@ func TestNarrowScreenMenu(t *testing.T) {
 	)
 	b.Shot("home-375")
 
-	assert.False(t, Eval[bool](b, `document.documentElement.scrollWidth > document.documentElement.clientWidth`), "the page scrolls sideways at 375 px")
+	b.NoSidewaysScroll("home at 375 px")
 	navShown := `(function(){var r=document.getElementById("app-nav").getBoundingClientRect();return r.height>0&&r.width>0})()`
 	require.False(t, Eval[bool](b, navShown), "the navigation is folded away on a narrow screen")
 
@@ -111,6 +111,20 @@ func TestNarrowScreenMenu(t *testing.T) {
 
 	b.Do("Escape closes it", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotVisible(css(`#app-nav`)))
 	assert.True(t, Eval[bool](b, `document.activeElement.hasAttribute("data-menu-toggle")`), "focus returns to the menu button")
+
+	// Settings through the menu, and every settings page fits.
+	b.Do("settings from the menu",
+		chromedp.Click(css(`[data-menu-toggle]`)),
+		chromedp.Click(css(`#app-nav a[href="/settings"]`)),
+		chromedp.WaitVisible(css(`[data-testid="sessions"]`)),
+	)
+	b.NoSidewaysScroll("settings at 375 px")
+	b.Shot("settings-375")
+	b.Do("2FA setup", chromedp.Click(css(`[data-testid="enable-2fa"]`)), chromedp.WaitVisible(css(`[data-testid="totp-key"]`)))
+	b.NoSidewaysScroll("2FA setup at 375 px")
+	b.Shot("setup-375")
+	b.Do("outbox", chromedp.Navigate(app.URL+"/settings/outbox"), chromedp.WaitVisible(css(`[data-testid="outbox"]`)))
+	b.NoSidewaysScroll("outbox at 375 px")
 
 	assert.Empty(t, b.Problems(), "console errors, exceptions or CSP violations")
 }
