@@ -57,7 +57,7 @@ func (h *Handler) Home(c echo.Context) error {
 		}
 		if securityEvents[e.Kind] {
 			p.Events = append(p.Events, home.Event{When: loc.DateTime(e.CreatedAt), What: models.AuditLabelKey(e.Kind),
-				IP: e.IP, OK: e.Kind != models.AuditLoginFailure})
+				IP: e.IP, OK: e.Kind != models.AuditLoginFailure && e.Kind != models.AuditTwoFactorFailure})
 		}
 	}
 	return render(c, http.StatusOK, home.Page(p))
@@ -67,7 +67,9 @@ func (h *Handler) Home(c echo.Context) error {
 var securityEvents = map[string]bool{
 	models.AuditSetup: true, models.AuditAccountCreated: true, models.AuditLoginSuccess: true,
 	models.AuditLoginFailure: true, models.AuditLogout: true, models.AuditPasswordResetReq: true,
-	models.AuditPasswordReset: true, models.AuditTokenCreated: true,
+	models.AuditPasswordReset: true, models.AuditTokenCreated: true, models.AuditPasswordChanged: true,
+	models.AuditTwoFactorEnabled: true, models.AuditTwoFactorDisabled: true, models.AuditRecoveryCodesReplaced: true,
+	models.AuditTwoFactorFailure: true, models.AuditEmailChanged: true,
 }
 
 func roleKey(l models.Login) string {

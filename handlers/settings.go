@@ -352,13 +352,13 @@ func (h *Handler) OutboxShow(c echo.Context) error {
 		om := settings.OutboxMessage{To: m.To, Subject: m.Subject, Created: loc.DateTime(m.CreatedAt), Parts: linkParts(m.Text)}
 		switch {
 		case m.Status == "sent" && !h.Config.SMTPConfigured:
-			om.Status, om.OK = "outbox.logged", true
+			om.Status, om.Tone = "outbox.logged", "warn"
 		case m.Status == "sent":
-			om.Status, om.OK = "outbox.sent", true
+			om.Status, om.Tone = "outbox.sent", "ok"
 		case m.Status == "failed":
-			om.Status, om.Error = "outbox.failed", m.LastError
+			om.Status, om.Tone, om.Error = "outbox.failed", "danger", m.LastError
 		default:
-			om.Status, om.Error = "outbox.pending", m.LastError
+			om.Status, om.Tone, om.Error = "outbox.pending", "warn", m.LastError
 		}
 		p.Messages = append(p.Messages, om)
 	}
