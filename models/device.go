@@ -1,0 +1,126 @@
+package models
+
+import (
+	"fmt"
+	"time"
+)
+
+// DeviceType is the Nuki Web API device type. The Bridge HTTP API numbers the same kinds 0, 2,
+// 3 and 4 (it has no Box); the Web API adds 1 for the Nuki Box.
+type DeviceType int
+
+// Device types.
+const (
+	DeviceSmartLock    DeviceType = 0 // Smart Lock 1.0 / 2.0
+	DeviceBox          DeviceType = 1
+	DeviceOpener       DeviceType = 2
+	DeviceSmartDoor    DeviceType = 3
+	DeviceSmartLock3   DeviceType = 4 // Smart Lock 3.0 / 3.0 Pro / 4th and 5th generation
+	deviceTypeMaxValid            = 4
+)
+
+// Valid reports whether t is a known device type.
+func (t DeviceType) Valid() bool { return t >= 0 && t <= deviceTypeMaxValid }
+
+// IsLock reports whether the device turns a key or bolt (the lock actions apply).
+func (t DeviceType) IsLock() bool {
+	return t == DeviceSmartLock || t == DeviceSmartDoor || t == DeviceSmartLock3
+}
+
+// LabelKey is the message key of the kind's name.
+func (t DeviceType) LabelKey() string { return fmt.Sprintf("device.type.%d", int(t)) }
+
+// SmartlockID is the Web API id of a device: the device type digit followed by the 8 hex
+// digits of the Nuki id (type 0 has no prefix), e.g. type 4, Nuki id 0x2CB1DD82 → 0x42CB1DD82.
+func SmartlockID(t DeviceType, nukiID uint32) int64 {
+	return int64(t)<<32 | int64(nukiID)
+}
+
+// ParseSmartlockID splits a Web API id into type and Nuki id.
+func ParseSmartlockID(id int64) (DeviceType, uint32, error) {
+	if id < 0 {
+		return 0, 0, fmt.Errorf("smartlock id %d: negative", id)
+	}
+	t := DeviceType(id >> 32)
+	if !t.Valid() {
+		return 0, 0, fmt.Errorf("smartlock id %d: unknown device type %d", id, t)
+	}
+	return t, uint32(id & 0xFFFFFFFF), nil
+}
+
+// LockAction is a Web API action number; its meaning depends on the device type.
+type LockAction int
+
+// Actions of locks (types 0, 3, 4).
+const (
+	ActionUnlock         LockAction = 1
+	ActionLock           LockAction = 2
+	ActionUnlatch        LockAction = 3
+	ActionLockNGo        LockAction = 4
+	ActionLockNGoUnlatch LockAction = 5
+	ActionFullLock       LockAction = 6 // option "full lock" on the Web API; kept for the simulator
+	ActionOpenerRTOOn    LockAction = 1 // Opener: ring to open on
+	ActionOpenerRTOOff   LockAction = 2
+	ActionOpenerOpen     LockAction = 3 // electric strike actuation
+	ActionOpenerCMOn     LockAction = 6 // continuous mode (Web API numbers; the bridge uses 4/5)
+	ActionOpenerCMOff    LockAction = 7
+	ActionBoxOpen        LockAction = 1
+)
+
+// Action option bits of the Web API.
+const (
+	ActionOptionForce    = 2
+	ActionOptionFullLock = 4
+)
+
+// DefaultActionDeadline is how long an action stays "pending" before it counts as timed out.
+const DefaultActionDeadline = 30 * time.Second
+
+// ActionsFor lists the actions a device type has, in the order the UI offers them.
+func ActionsFor(t DeviceType) []LockAction {
+	switch t {
+	case DeviceSmartLock, DeviceSmartLock3, DeviceSmartDoor:
+		return []LockAction{ActionUnlock, ActionLock, ActionUnlatch, ActionLockNGo, ActionLockNGoUnlatch}
+	case DeviceOpener:
+		return []LockAction{ActionOpenerRTOOn, ActionOpenerRTOOff, ActionOpenerOpen, ActionOpenerCMOn, ActionOpenerCMOff}
+	case DeviceBox:
+		return []LockAction{ActionBoxOpen}
+	}
+	return nil
+}
+
+// HasAction reports whether the device type has action a.
+func HasAction(t DeviceType, a LockAction) bool {
+	for _, x := range ActionsFor(t) {
+		if x == a {
+			return true
+		}
+	}
+	return false
+}
+
+// OpensDoor reports whether an action opens the door rather than moving a bolt. Such actions
+// ask for confirmation and are never resent after a timeout: sent twice, the door opens twice.
+func OpensDoor(t DeviceType, a LockAction) bool {
+	switch t {
+	case DeviceSmartLock, DeviceSmartLock3, DeviceSmartDoor:
+		return a == ActionUnlatch || a == ActionLockNGoUnlatch
+	case DeviceOpener:
+		return a == ActionOpenerOpen
+	case DeviceBox:
+		return a == ActionBoxOpen
+	}
+	return false
+}
+
+// ActionLabelKey is the message key of an action of a device type ("unlock", "open", …).
+func ActionLabelKey(t DeviceType, a LockAction) string {
+	group := "lock"
+	switch t {
+	case DeviceOpener:
+		group = "opener"
+	case DeviceBox:
+		group = "box"
+	}
+	return fmt.Sprintf("device.action.%s.%d", group, int(a))
+}
