@@ -32,6 +32,7 @@ type serveConfig struct {
 	BaseURL     string
 	AllowSignup bool
 	APIAddr     string
+	SMTPURL     string
 }
 
 func serveFlags() (*flag.FlagSet, *serveConfig) {
@@ -42,6 +43,7 @@ func serveFlags() (*flag.FlagSet, *serveConfig) {
 	fs.StringVar(&cfg.BaseURL, "base-url", "", "URL people use to reach Portier, for links in emails (default http://ADDR)")
 	fs.BoolVar(&cfg.AllowSignup, "allow-signup", false, "let anyone create a new account at /signup")
 	fs.StringVar(&cfg.APIAddr, "api-addr", "", "optional second address serving only the web API at the root path")
+	fs.StringVar(&cfg.SMTPURL, "smtp-url", "", "deliver emails through SMTP, e.g. smtp://user:pass@host:587?from=portier@example.com (default: keep them in the outbox and log them)")
 	return fs, cfg
 }
 
@@ -52,6 +54,16 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return usagef("serve takes no arguments, got %q", fs.Arg(0))
+	}
+	var sender mail.Sender
+	var smtpConfig *mail.SMTPConfig
+	if cfg.SMTPURL != "" {
+		c, err := mail.ParseSMTPURL(cfg.SMTPURL)
+		if err != nil {
+			return usagef("--smtp-url: %s", strings.TrimPrefix(err.Error(), "smtp url: "))
+		}
+		smtpConfig = &c
+		sender = mail.SMTPSender{Config: c}
 	}
 	base, err := baseURL(cfg.BaseURL, cfg.Addr)
 	if err != nil {
@@ -94,7 +106,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		Secrets:  box,
 		Now:      time.Now,
 		Log:      log,
-		Config:   handlers.Config{BaseURL: base, AllowSignup: cfg.AllowSignup},
+		Config:   handlers.Config{BaseURL: base, AllowSignup: cfg.AllowSignup, SMTPConfigured: smtpConfig != nil},
 		MailWake: mailWake,
 	}
 	a := &api.API{Store: store, Now: time.Now, Log: log}
@@ -124,11 +136,16 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 
 	var workers sync.WaitGroup
 	workerCtx, stopWorkers := context.WithCancel(context.Background())
-	worker := &mail.Worker{Store: store, Sender: mail.LogSender{Log: log}, Log: log, Now: time.Now,
+	if smtpConfig == nil {
+		sender = mail.LogSender{Log: log}
+		log.Warn("no SMTP server configured (--smtp-url): emails stay in the outbox (Settings → Mail outbox) and are written to this log")
+	} else {
+		log.Info("emails are delivered through SMTP", "server", smtpConfig.String())
+	}
+	worker := &mail.Worker{Store: store, Sender: sender, Log: log, Now: time.Now,
 		Interval: 30 * time.Second, MaxAttempts: 10, Wake: mailWake}
 	workers.Go(func() { worker.Run(workerCtx) })
 	workers.Go(func() { cleanup(workerCtx, store, log) })
-	log.Warn("no SMTP server configured: emails stay in the outbox and are written to this log")
 
 	errc := make(chan error, len(servers))
 	for i, srv := range servers {

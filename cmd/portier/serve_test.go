@@ -30,6 +30,7 @@ import (
 	"portier/auth"
 	"portier/db"
 	"portier/handlers/api"
+	"portier/mail/mailtest"
 	"portier/models"
 )
 
@@ -183,7 +184,7 @@ type server struct {
 
 // startServe starts `portier serve` on a free loopback port (and a second one for the API
 // listener when withAPI) and waits until /healthz answers 200.
-func startServe(t *testing.T, dataDir string, withAPI bool) *server {
+func startServe(t *testing.T, dataDir string, withAPI bool, extraArgs ...string) *server {
 	t.Helper()
 	s := &server{t: t, addr: freeAddr(t), dataDir: dataDir, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
 	args := []string{"serve", "--addr", s.addr, "--data-dir", dataDir}
@@ -191,6 +192,7 @@ func startServe(t *testing.T, dataDir string, withAPI bool) *server {
 		s.apiAddr = freeAddr(t)
 		args = append(args, "--api-addr", s.apiAddr)
 	}
+	args = append(args, extraArgs...)
 	s.cmd = exec.Command(portierBinary(t), args...)
 	s.cmd.Env = childEnv()
 	s.cmd.WaitDelay = 5 * time.Second
@@ -503,4 +505,38 @@ func TestServeAddressInUse(t *testing.T) {
 	r := runBinary(t, "", "serve", "--addr", ln.Addr().String(), "--data-dir", t.TempDir())
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "listen on "+ln.Addr().String())
+}
+
+// With --smtp-url the server delivers its emails through SMTP: a person asks for a password
+// reset and the message arrives at a real SMTP server on loopback.
+func TestServeDeliversEmailThroughSMTP(t *testing.T) {
+	t.Parallel()
+	relay := mailtest.Start(t, false, false)
+	dataDir := t.TempDir()
+	s := startServe(t, dataDir, false, "--smtp-url", "smtp://"+relay.Addr+"?from=portier@example.com&tls=none")
+	createAccount(t, dataDir, "anna@example.com", "Anna Berger")
+
+	res, err := http.PostForm(s.url("/password/forgot"), url.Values{"email": {"anna@example.com"}})
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode)
+
+	deadline := time.Now().Add(failAfter)
+	for len(relay.Received()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	got := relay.Received()
+	require.Len(t, got, 1, "stderr:\n%s", s.stderr)
+	assert.Equal(t, "portier@example.com", got[0].From)
+	assert.Equal(t, "anna@example.com", got[0].To)
+	assert.Contains(t, string(got[0].Data), "Subject: Reset your Portier password")
+	assert.Contains(t, string(got[0].Data), "multipart/alternative")
+	assert.Contains(t, s.stderr.String(), "emails are delivered through SMTP")
+	require.Equal(t, 0, s.stop())
+
+	// The outbox row is marked sent.
+	mails, err := openTestStore(t, dataDir).FindMailTo(context.Background(), "anna@example.com")
+	require.NoError(t, err)
+	require.Len(t, mails, 1)
+	assert.Equal(t, "sent", mails[0].Status)
 }
