@@ -42,7 +42,11 @@ func TestTwoFactorInTheBrowser(t *testing.T) {
 	b.NoSidewaysScroll("settings")
 	b.Do("start 2FA setup", chromedp.Click(css(`[data-testid="enable-2fa"]`)), chromedp.WaitVisible(css(`[data-testid="totp-key"]`)))
 	// The QR code is an image that loaded from this server.
-	assert.True(t, Eval[bool](b, `(function(){var i=document.querySelector("img.qr");return i.complete && i.naturalWidth>100})()`), "the QR code shows")
+	qrLoaded := `new Promise(function(resolve){var i=document.querySelector("img.qr");
+		if (i.complete) { resolve(i.naturalWidth > 100); return; }
+		i.addEventListener("load", function(){ resolve(i.naturalWidth > 100) });
+		i.addEventListener("error", function(){ resolve(false) });})`
+	assert.True(t, Value(b, "QR code", chromedp.Evaluate[bool](qrLoaded, chromedp.EvalAwaitPromise)), "the QR code shows")
 	b.Shot("setup")
 	b.NoSidewaysScroll("2FA setup")
 	secret := strings.ReplaceAll(b.Text(`[data-testid="totp-key"]`), " ", "")
