@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
 	"portier/models"
@@ -126,23 +127,33 @@ func (h *Handler) LoginCreate(c echo.Context) error {
 // startSession signs login in on a fresh session id: the id the browser had before (if any)
 // is deleted on the server, so a planted id is worthless afterwards.
 func (h *Handler) startSession(c echo.Context, login models.Login, remember bool) error {
+	sess, err := h.freshSession(c)
+	if err != nil {
+		return err
+	}
+	sess.Values[sessLoginID] = login.ID
+	sess.Values[sessRemember] = remember
+	return sess.Save(c.Request(), c.Response())
+}
+
+// freshSession ends the request's session on the server and returns an empty one that gets a
+// new id when saved (at sign-in and at each step of it).
+func (h *Handler) freshSession(c echo.Context) (*sessions.Session, error) {
 	sess := session(c)
 	if sess == nil {
 		var err error
 		if sess, err = h.Sessions.New(c.Request(), "portier"); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if err := h.Sessions.Rotate(c.Request().Context(), sess); err != nil {
-		return err
+		return nil, err
 	}
 	for k := range sess.Values {
 		delete(sess.Values, k)
 	}
-	sess.Values[sessLoginID] = login.ID
-	sess.Values[sessRemember] = remember
 	c.Set(ctxSession, sess)
-	return sess.Save(c.Request(), c.Response())
+	return sess, nil
 }
 
 // setFlash stores a one-time message shown on the next page.

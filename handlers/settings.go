@@ -174,15 +174,11 @@ func (h *Handler) PasswordUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	notice, err := h.noticeEmail(ctx, login, "password_changed", clientIP(c.Request()))
+	change, err := h.securityChange(c, login, "password_changed", models.AuditPasswordChanged, "password changed in settings; other sessions ended")
 	if err != nil {
 		return err
 	}
-	if err := h.Store.ChangePassword(ctx, login, hash, db.SecurityChange{
-		KeepSession: currentSessionHash(c), Mail: []models.OutboxMessage{notice},
-		Audit: models.AuditEntry{Actor: login.Email, Kind: models.AuditPasswordChanged, IP: clientIP(c.Request()),
-			Detail: "password changed in settings; other sessions ended"},
-	}); err != nil {
+	if err := h.Store.ChangePassword(ctx, login, hash, change); err != nil {
 		return err
 	}
 	h.wakeMail()
@@ -416,6 +412,20 @@ func describeBrowser(l *i18n.Locale, ua string) string {
 		return system
 	}
 	return l.T("sessions.unknown_browser")
+}
+
+// securityChange is what goes with a change to how the login signs in: the notice email of
+// kind, the audit row, and the end of every other session (the request's own stays).
+func (h *Handler) securityChange(c echo.Context, login models.Login, noticeKind, auditKind, detail string) (db.SecurityChange, error) {
+	ip := clientIP(c.Request())
+	notice, err := h.noticeEmail(c.Request().Context(), login, noticeKind, ip)
+	if err != nil {
+		return db.SecurityChange{}, err
+	}
+	return db.SecurityChange{
+		KeepSession: currentSessionHash(c), Mail: []models.OutboxMessage{notice},
+		Audit: models.AuditEntry{Actor: login.Email, Kind: auditKind, IP: ip, Detail: detail},
+	}, nil
 }
 
 // noticeEmail is a short email telling the login that something about signing in changed

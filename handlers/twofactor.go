@@ -11,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"portier/auth"
-	"portier/db"
 	"portier/i18n"
 	"portier/models"
 	authviews "portier/views/auth"
@@ -43,25 +42,15 @@ func recoveryContext(loginID int64) string { return "recovery:login:" + itoa(log
 // startTwoFactor replaces the session by a fresh one that holds only the pending state: the
 // password alone reaches nothing but the code page.
 func (h *Handler) startTwoFactor(c echo.Context, login models.Login, remember bool, next string) error {
-	sess := session(c)
-	if sess == nil {
-		var err error
-		if sess, err = h.Sessions.New(c.Request(), "portier"); err != nil {
-			return err
-		}
-	}
-	if err := h.Sessions.Rotate(c.Request().Context(), sess); err != nil {
+	sess, err := h.freshSession(c)
+	if err != nil {
 		return err
-	}
-	for k := range sess.Values {
-		delete(sess.Values, k)
 	}
 	sess.Values[sessPendingLogin] = login.ID
 	sess.Values[sessPendingUntil] = h.Now().Add(TwoFactorPendingFor).Unix()
 	sess.Values[sessPendingAttempts] = 0
 	sess.Values[sessPendingNext] = next
 	sess.Values[sessRemember] = remember
-	c.Set(ctxSession, sess)
 	if err := sess.Save(c.Request(), c.Response()); err != nil {
 		return err
 	}
@@ -344,15 +333,11 @@ func (h *Handler) TwoFactorSetupCreate(c echo.Context) error {
 		return h.renderTwoFactorSetup(c, http.StatusUnprocessableEntity, errKey)
 	}
 	codes, hashes := h.newRecoveryCodes(login)
-	notice, err := h.noticeEmail(ctx, login, "twofactor_on", clientIP(c.Request()))
+	change, err := h.securityChange(c, login, "twofactor_on", models.AuditTwoFactorEnabled, "two-factor authentication turned on; other sessions ended")
 	if err != nil {
 		return err
 	}
-	err = h.Store.EnableTwoFactor(ctx, login, h.Secrets.Seal([]byte(secret), totpContext(login.ID)), step, hashes, db.SecurityChange{
-		KeepSession: currentSessionHash(c), Mail: []models.OutboxMessage{notice},
-		Audit: models.AuditEntry{Actor: login.Email, Kind: models.AuditTwoFactorEnabled, IP: clientIP(c.Request()),
-			Detail: "two-factor authentication turned on; other sessions ended"},
-	})
+	err = h.Store.EnableTwoFactor(ctx, login, h.Secrets.Seal([]byte(secret), totpContext(login.ID)), step, hashes, change)
 	if errors.Is(err, models.ErrConflict) {
 		return c.Redirect(http.StatusSeeOther, "/settings/account")
 	}
@@ -457,15 +442,11 @@ func (h *Handler) TwoFactorDisable(c echo.Context) error {
 	if len(errs) > 0 {
 		return h.renderAccountSettings(c, http.StatusUnprocessableEntity, errs, nil)
 	}
-	notice, err := h.noticeEmail(ctx, login, "twofactor_off", clientIP(c.Request()))
+	change, err := h.securityChange(c, login, "twofactor_off", models.AuditTwoFactorDisabled, "two-factor authentication turned off; other sessions ended")
 	if err != nil {
 		return err
 	}
-	if err := h.Store.DisableTwoFactor(ctx, login, db.SecurityChange{
-		KeepSession: currentSessionHash(c), Mail: []models.OutboxMessage{notice},
-		Audit: models.AuditEntry{Actor: login.Email, Kind: models.AuditTwoFactorDisabled, IP: clientIP(c.Request()),
-			Detail: "two-factor authentication turned off; other sessions ended"},
-	}); err != nil {
+	if err := h.Store.DisableTwoFactor(ctx, login, change); err != nil {
 		return err
 	}
 	h.wakeMail()
@@ -490,15 +471,11 @@ func (h *Handler) RecoveryCodesReplace(c echo.Context) error {
 		return h.renderAccountSettings(c, http.StatusUnprocessableEntity, errs, nil)
 	}
 	codes, hashes := h.newRecoveryCodes(login)
-	notice, err := h.noticeEmail(ctx, login, "recovery_replaced", clientIP(c.Request()))
+	change, err := h.securityChange(c, login, "recovery_replaced", models.AuditRecoveryCodesReplaced, "new recovery codes; the old ones no longer work; other sessions ended")
 	if err != nil {
 		return err
 	}
-	if err := h.Store.ReplaceRecoveryCodes(ctx, login, hashes, db.SecurityChange{
-		KeepSession: currentSessionHash(c), Mail: []models.OutboxMessage{notice},
-		Audit: models.AuditEntry{Actor: login.Email, Kind: models.AuditRecoveryCodesReplaced, IP: clientIP(c.Request()),
-			Detail: "new recovery codes; the old ones no longer work; other sessions ended"},
-	}); err != nil {
+	if err := h.Store.ReplaceRecoveryCodes(ctx, login, hashes, change); err != nil {
 		return err
 	}
 	h.wakeMail()
