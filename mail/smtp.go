@@ -128,7 +128,11 @@ func (s SMTPSender) Send(ctx context.Context, m models.OutboxMessage) error {
 		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
 	}
 
-	opts := []gomail.Option{gomail.WithPort(c.Port), gomail.WithTimeout(c.Timeout)}
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	opts := []gomail.Option{gomail.WithPort(c.Port), gomail.WithTimeout(timeout)}
 	switch {
 	case c.Implicit:
 		opts = append(opts, gomail.WithSSL())
@@ -149,9 +153,19 @@ func (s SMTPSender) Send(ctx context.Context, m models.OutboxMessage) error {
 		return err
 	}
 	err = client.DialAndSendWithContext(ctx, msg)
+	if err == nil || msg.IsDelivered() {
+		// The server took the message; what failed came after (RSET, QUIT). Retrying would
+		// deliver it twice, and marking it failed would be wrong.
+		return nil
+	}
+	// Only a 5xx answer about this message (its recipient or its content) is final. A 5xx to
+	// MAIL FROM is a configuration problem: once fixed, the message can still go out.
 	var se *gomail.SendError
 	if errors.As(err, &se) && se.ErrorCode() >= 500 && se.ErrorCode() < 600 {
-		return PermanentError{Err: err}
+		switch se.Reason {
+		case gomail.ErrSMTPRcptTo, gomail.ErrSMTPData, gomail.ErrSMTPDataClose:
+			return PermanentError{Err: err}
+		}
 	}
 	return err
 }
