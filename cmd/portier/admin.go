@@ -10,11 +10,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
 	"portier/auth"
 	"portier/db"
+	"portier/i18n"
 	"portier/models"
 )
 
@@ -107,7 +109,7 @@ func cmdAccounts(args []string, stdin io.Reader, stdout io.Writer) error {
 	n := models.NewAccount{Kind: kind, AccountName: *accountName, Name: *name, Email: *email, Password: password}
 	n.Normalize()
 	if err := n.Validate(); err != nil {
-		return usageError{err.Error()}
+		return usageError{englishValidation(err)}
 	}
 	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
 		return err
@@ -209,5 +211,74 @@ func cmdTokens(args []string, stdout io.Writer) error {
 		exp = "expires " + expiresAt.Format(time.RFC3339)
 	}
 	fmt.Fprintf(stdout, "Created API token %d for %s (scopes %s; %s).\nIt is shown only now; store it somewhere safe:\n%s\n", tok.ID, login.Email, scopes, exp, secret)
+	return nil
+}
+
+// englishValidation writes validation errors (message keys) as English sentences for the
+// command line, e.g. "--email: Enter an email address like anna@example.com."
+func englishValidation(err error) string {
+	var ve models.ValidationErrors
+	if !errors.As(err, &ve) {
+		return err.Error()
+	}
+	en := i18n.New("en", "UTC")
+	fields := make([]string, 0, len(ve))
+	for f := range ve {
+		fields = append(fields, f)
+	}
+	sort.Strings(fields)
+	parts := make([]string, 0, len(fields))
+	for _, f := range fields {
+		flagName := strings.ReplaceAll(f, "_", "-")
+		if flagName == "password" {
+			flagName = "password (stdin)"
+		} else {
+			flagName = "--" + flagName
+		}
+		parts = append(parts, flagName+": "+en.T(ve[f]))
+	}
+	return strings.Join(parts, " ")
+}
+
+// cmdLogins is `portier logins disable-2fa --email E`: for an owner who lost both the phone and
+// the recovery codes. Every session of the login ends; the audit trail records it.
+func cmdLogins(args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "disable-2fa" {
+		return usagef("usage: portier logins disable-2fa --email E")
+	}
+	fs := newFlagSet("logins disable-2fa")
+	dataDir := fs.String("data-dir", "./data", "directory of the database")
+	email := fs.String("email", "", "email of the login")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("logins disable-2fa takes no arguments, got %q", fs.Arg(0))
+	}
+	if *email == "" {
+		return usagef("--email is required")
+	}
+	database, store, err := openStore(*dataDir, true, quietLog())
+	if err != nil {
+		return err
+	}
+	defer database.Close()
+	ctx := context.Background()
+	login, _, err := store.FindLoginByEmail(ctx, *email)
+	if errors.Is(err, models.ErrNotFound) {
+		return fmt.Errorf("no login with email %s", *email)
+	}
+	if err != nil {
+		return err
+	}
+	if !login.TwoFactor() {
+		fmt.Fprintf(stdout, "Two-factor authentication is already off for %s.\n", login.Email)
+		return nil
+	}
+	if err := store.DisableTwoFactor(ctx, login, db.SecurityChange{Audit: models.AuditEntry{Actor: "cli",
+		Kind: models.AuditTwoFactorDisabled, Detail: "two-factor authentication turned off from the command line; all sessions ended"}}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Two-factor authentication is off for %s; all its sessions ended. They can sign in with the password and turn it on again.\n", login.Email)
 	return nil
 }

@@ -5,6 +5,7 @@
 //	portier backup FILE               write a consistent online backup
 //	portier accounts create …         create an account with its main login
 //	portier tokens create …           create an API token for a login
+//	portier logins disable-2fa …      turn off two-factor authentication of a locked-out login
 package main
 
 import (
@@ -37,6 +38,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdAccounts(args, stdin, stdout)
 	case "tokens":
 		err = cmdTokens(args, stdout)
+	case "logins":
+		err = cmdLogins(args, stdout)
 	case "help", "-h", "--help":
 		printHelp(stdout)
 		return 0
@@ -70,6 +73,9 @@ Usage:
                                                 create an account; reads the password from stdin
   portier tokens create --email E --scopes S1,S2 [--description D] [--expires 90d]
                                                 create an API token; prints it once, on the last line
+  portier logins disable-2fa --email E [--data-dir D]
+                                                turn off two-factor authentication of a login that lost its
+                                                phone and recovery codes; ends its sessions
 
 Serve flags (each also as an environment variable):
 `)
