@@ -1,0 +1,334 @@
+// Package nukibridge talks to a Nuki Bridge over its HTTP API (see
+// ../shared/reference/nuki-bridge-api.md): one request at a time with a gap between requests,
+// backoff with jitter when the bridge is busy, and never a second unlatch after a timeout.
+package nukibridge
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// TokenMode is how the token goes to the bridge.
+type TokenMode int
+
+const (
+	// TokenHashed sends ts, rnr and sha256(ts,rnr,token): the token never crosses the network
+	// (bridge firmware 1.12 / 2.2 and later).
+	TokenHashed TokenMode = iota
+	// TokenPlain sends the token itself (older firmware, the software bridge).
+	TokenPlain
+)
+
+// Config says where the bridge is and how to talk to it.
+type Config struct {
+	Host  string
+	Port  int
+	Token string
+	Mode  TokenMode
+	// Timeout of one request (default 10 s; a waiting lock action can take longer, see ActionTimeout).
+	Timeout       time.Duration
+	ActionTimeout time.Duration // default 30 s
+	Gap           time.Duration // pause between two requests (default 250 ms)
+	BusyRetries   int           // retries after 503 or a refused connection (default 4)
+	Now           func() time.Time
+	// Sleep waits d or until ctx ends (tests replace it).
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Client is one bridge. It sends one request at a time: the bridge answers 503 otherwise.
+type Client struct {
+	cfg  Config
+	http *http.Client
+	mu   sync.Mutex
+	last time.Time // end of the previous request
+}
+
+// New returns a client for cfg with defaults filled in.
+func New(cfg Config) *Client {
+	if cfg.Port == 0 {
+		cfg.Port = 8080
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	if cfg.ActionTimeout == 0 {
+		cfg.ActionTimeout = 30 * time.Second
+	}
+	if cfg.Gap == 0 {
+		cfg.Gap = 250 * time.Millisecond
+	}
+	if cfg.BusyRetries == 0 {
+		cfg.BusyRetries = 4
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = sleep
+	}
+	// One connection, no keep-alive: the bridge's HTTP stack is weak.
+	transport := &http.Transport{DisableKeepAlives: true, MaxConnsPerHost: 1}
+	return &Client{cfg: cfg, http: &http.Client{Transport: transport}}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Error kinds a caller can tell apart with errors.Is.
+var (
+	ErrBadRequest   = errors.New("the bridge refused the request as invalid")
+	ErrUnauthorized = errors.New("the bridge refused the token (wrong token, or the clocks of Portier and the bridge differ)")
+	ErrForbidden    = errors.New("the bridge has its token request (/auth) turned off")
+	ErrNotFound     = errors.New("the bridge does not know this device")
+	ErrGone         = errors.New("the device has been offline for a long time")
+	ErrBusy         = errors.New("the bridge stayed busy")
+	ErrFailed       = errors.New("the device did not carry out the command")
+	// ErrUnknownOutcome: the request may have reached the device but no answer came. The
+	// caller must read the state before anything else; an unlatch is never resent.
+	ErrUnknownOutcome = errors.New("no answer from the bridge; the command may have been carried out")
+	ErrUnreachable    = errors.New("the bridge cannot be reached")
+)
+
+// StatusError is an HTTP answer that is not 200.
+type StatusError struct {
+	Status int
+	Kind   error
+}
+
+func (e *StatusError) Error() string { return fmt.Sprintf("bridge answered %d: %v", e.Status, e.Kind) }
+func (e *StatusError) Unwrap() error { return e.Kind }
+
+// auth adds the token parameters for one request.
+func (c *Client) auth(q url.Values) {
+	if c.cfg.Mode == TokenPlain {
+		q.Set("token", c.cfg.Token)
+		return
+	}
+	ts := c.cfg.Now().UTC().Format("2006-01-02T15:04:05Z")
+	var b [2]byte
+	_, _ = rand.Read(b[:])
+	rnr := strconv.Itoa(int(binary.BigEndian.Uint16(b[:])))
+	q.Set("ts", ts)
+	q.Set("rnr", rnr)
+	q.Set("hash", HashToken(ts, rnr, c.cfg.Token))
+}
+
+// HashToken is the hashed-token form: hex sha256 of "ts,rnr,token".
+func HashToken(ts, rnr, token string) string {
+	sum := sha256.Sum256([]byte(ts + "," + rnr + "," + token))
+	return hex.EncodeToString(sum[:])
+}
+
+// get sends one request. retryTimeout says whether a request that got no answer may be sent
+// again (reads, lock, unlock) or not (unlatch and the other door-opening actions).
+func (c *Client) get(ctx context.Context, path string, params url.Values, timeout time.Duration, retryTimeout bool, out any) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var lastErr error
+	for attempt := 0; attempt <= c.cfg.BusyRetries; attempt++ {
+		if attempt > 0 {
+			if err := c.cfg.Sleep(ctx, backoff(attempt)); err != nil {
+				return err
+			}
+		}
+		if wait := c.cfg.Gap - c.cfg.Now().Sub(c.last); wait > 0 && !c.last.IsZero() {
+			if err := c.cfg.Sleep(ctx, wait); err != nil {
+				return err
+			}
+		}
+		status, body, err := c.once(ctx, path, params, timeout)
+		c.last = c.cfg.Now()
+		switch {
+		case err != nil && notDelivered(err):
+			lastErr = fmt.Errorf("%w: %v", ErrUnreachable, err)
+			continue // the bridge did not take the request: safe to send again
+		case err != nil:
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if retryTimeout {
+				lastErr = fmt.Errorf("%w: %v", ErrUnknownOutcome, err)
+				continue
+			}
+			return fmt.Errorf("%w: %v", ErrUnknownOutcome, err)
+		case status == http.StatusServiceUnavailable:
+			lastErr = &StatusError{Status: status, Kind: ErrBusy}
+			continue // busy: the request was refused, not carried out
+		case status != http.StatusOK:
+			return &StatusError{Status: status, Kind: kindOf(status)}
+		}
+		if out == nil {
+			return nil
+		}
+		if err := json.Unmarshal(body, out); err != nil {
+			return fmt.Errorf("bridge %s: unreadable answer: %w", path, err)
+		}
+		return nil
+	}
+	return lastErr
+}
+
+func (c *Client) once(ctx context.Context, path string, params url.Values, timeout time.Duration) (int, []byte, error) {
+	q := url.Values{}
+	for k, v := range params {
+		q[k] = v
+	}
+	if path != "/auth" {
+		c.auth(q)
+	}
+	u := url.URL{Scheme: "http", Host: net.JoinHostPort(c.cfg.Host, strconv.Itoa(c.cfg.Port)), Path: path, RawQuery: q.Encode()}
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if err != nil {
+		return 0, nil, err
+	}
+	return res.StatusCode, body, nil
+}
+
+// notDelivered reports whether err means the request never reached the bridge.
+func notDelivered(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH)
+}
+
+func kindOf(status int) error {
+	switch status {
+	case http.StatusBadRequest:
+		return ErrBadRequest
+	case http.StatusUnauthorized:
+		return ErrUnauthorized
+	case http.StatusForbidden:
+		return ErrForbidden
+	case http.StatusNotFound:
+		return ErrNotFound
+	case http.StatusGone:
+		return ErrGone
+	}
+	return fmt.Errorf("unexpected status %d", status)
+}
+
+// backoff is the wait before retry n: 0.5, 1, 2, 4 s … with up to 50% jitter, so that
+// several clients of one bridge do not retry in step.
+func backoff(n int) time.Duration {
+	d := 500 * time.Millisecond << min(n-1, 5)
+	var b [2]byte
+	_, _ = rand.Read(b[:])
+	jitter := time.Duration(binary.BigEndian.Uint16(b[:])) * d / 2 / 65536
+	return d + jitter
+}
+
+// State is a device's state as the bridge reports it; optional fields are nil when the device
+// lacks them (no keypad, no door sensor, an older lock without a charge level).
+type State struct {
+	Mode                  int    `json:"mode"`
+	State                 int    `json:"state"`
+	StateName             string `json:"stateName"`
+	BatteryCritical       bool   `json:"batteryCritical"`
+	BatteryCharging       *bool  `json:"batteryCharging,omitempty"`
+	BatteryChargeState    *int   `json:"batteryChargeState,omitempty"`
+	KeypadBatteryCritical *bool  `json:"keypadBatteryCritical,omitempty"`
+	DoorsensorState       *int   `json:"doorsensorState,omitempty"`
+	DoorsensorStateName   string `json:"doorsensorStateName,omitempty"`
+	RingactionTimestamp   string `json:"ringactionTimestamp,omitempty"`
+	RingactionState       *bool  `json:"ringactionState,omitempty"`
+	Timestamp             string `json:"timestamp,omitempty"`
+}
+
+// Device is one entry of /list.
+type Device struct {
+	NukiID          uint32 `json:"nukiId"`
+	DeviceType      int    `json:"deviceType"`
+	Name            string `json:"name"`
+	FirmwareVersion string `json:"firmwareVersion"`
+	LastKnownState  *State `json:"lastKnownState,omitempty"`
+}
+
+// List returns the paired devices with their cached state (the bridge answers from its cache,
+// so this is what polling uses).
+func (c *Client) List(ctx context.Context) ([]Device, error) {
+	var out []Device
+	err := c.get(ctx, "/list", nil, c.cfg.Timeout, true, &out)
+	return out, err
+}
+
+// actionResult is the answer to /lockAction.
+type actionResult struct {
+	Success         bool `json:"success"`
+	BatteryCritical bool `json:"batteryCritical"`
+}
+
+// LockAction sends action (bridge numbering) to a device. With wait the bridge answers when the
+// device has done it; without, when it has accepted it. An action that opens the door is never
+// sent twice: after a timeout it returns ErrUnknownOutcome and the caller reads the state.
+func (c *Client) LockAction(ctx context.Context, nukiID uint32, deviceType, action int, wait, opensDoor bool) error {
+	q := url.Values{
+		"nukiId":     {strconv.FormatUint(uint64(nukiID), 10)},
+		"deviceType": {strconv.Itoa(deviceType)},
+		"action":     {strconv.Itoa(action)},
+	}
+	if !wait {
+		q.Set("nowait", "1")
+	}
+	var res actionResult
+	if err := c.get(ctx, "/lockAction", q, c.cfg.ActionTimeout, !opensDoor, &res); err != nil {
+		return err
+	}
+	if !res.Success {
+		return ErrFailed
+	}
+	return nil
+}
+
+// Info is the bridge's /info answer (the fields Portier uses).
+type Info struct {
+	BridgeType int `json:"bridgeType"`
+	IDs        struct {
+		HardwareID uint32 `json:"hardwareId"`
+		ServerID   uint32 `json:"serverId"`
+	} `json:"ids"`
+	Versions struct {
+		FirmwareVersion     string `json:"firmwareVersion"`
+		WifiFirmwareVersion string `json:"wifiFirmwareVersion,omitempty"`
+	} `json:"versions"`
+	Uptime      int64  `json:"uptime"`
+	CurrentTime string `json:"currentTime"`
+}
+
+// Info reads the bridge's identity, firmware, uptime and clock (shown when the token is
+// refused: a clock difference is the usual cause).
+func (c *Client) Info(ctx context.Context) (Info, error) {
+	var out Info
+	err := c.get(ctx, "/info", nil, c.cfg.Timeout, true, &out)
+	return out, err
+}

@@ -1,0 +1,208 @@
+package nukibridge
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// These tests pin the client's own rules against small HTTP handlers on loopback. The
+// simulator's Bridge HTTP face (devices/sim) is the fuller counterpart once it exists.
+
+func TestHashTokenMatchesTheOfficialVector(t *testing.T) {
+	assert.Equal(t, "f52eb5ce382e356c4239f8fb4d0a87402bb95b7b3124f0762b806ad7d0d01cb6",
+		HashToken("2019-03-05T01:06:53Z", "4711", "123456"))
+}
+
+// bridge starts an HTTP server on loopback and returns a client for it with instant sleeps
+// (recorded) and short timeouts.
+func bridge(t *testing.T, mode TokenMode, h http.HandlerFunc) (*Client, *[]time.Duration) {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	host, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	p, _ := strconv.Atoi(port)
+	var mu sync.Mutex
+	var slept []time.Duration
+	c := New(Config{Host: host, Port: p, Token: "123456", Mode: mode, Timeout: 2 * time.Second, ActionTimeout: 200 * time.Millisecond,
+		Sleep: func(ctx context.Context, d time.Duration) error {
+			mu.Lock()
+			slept = append(slept, d)
+			mu.Unlock()
+			return ctx.Err()
+		}})
+	return c, &slept
+}
+
+func TestTokenModes(t *testing.T) {
+	var got []string
+	c, _ := bridge(t, TokenHashed, func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Get("token") != "" || q.Get("hash") != HashToken(q.Get("ts"), q.Get("rnr"), "123456") {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		_, err := time.Parse("2006-01-02T15:04:05Z", q.Get("ts"))
+		require.NoError(t, err)
+		got = append(got, q.Get("rnr"))
+		_, _ = w.Write([]byte(`[]`))
+	})
+	for range 3 {
+		_, err := c.List(context.Background())
+		require.NoError(t, err)
+	}
+	assert.Len(t, got, 3)
+
+	p, _ := bridge(t, TokenPlain, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("token") != "123456" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		_, _ = w.Write([]byte(`[{"nukiId":1046726733,"deviceType":4,"name":"Front door","firmwareVersion":"3.8.2",
+			"lastKnownState":{"mode":2,"state":3,"stateName":"unlocked","batteryCritical":false,"batteryChargeState":84,"doorsensorState":2}}]`))
+	})
+	devices, err := p.List(context.Background())
+	require.NoError(t, err)
+	require.Len(t, devices, 1)
+	d := devices[0]
+	assert.Equal(t, uint32(1046726733), d.NukiID)
+	assert.Equal(t, 3, d.LastKnownState.State)
+	assert.Equal(t, 84, *d.LastKnownState.BatteryChargeState)
+	assert.Nil(t, d.LastKnownState.KeypadBatteryCritical, "absent fields stay absent")
+}
+
+func TestErrorsAreNamed(t *testing.T) {
+	for status, want := range map[int]error{400: ErrBadRequest, 401: ErrUnauthorized, 403: ErrForbidden, 404: ErrNotFound, 410: ErrGone} {
+		c, _ := bridge(t, TokenPlain, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(status) })
+		_, err := c.List(context.Background())
+		assert.ErrorIs(t, err, want, "status %d", status)
+	}
+	c, _ := bridge(t, TokenPlain, func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(`{"success":false,"batteryCritical":true}`))
+	})
+	assert.ErrorIs(t, c.LockAction(context.Background(), 1, 4, 1, true, false), ErrFailed)
+	c, _ = bridge(t, TokenPlain, func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(`not json`)) })
+	_, err := c.List(context.Background())
+	assert.Error(t, err)
+}
+
+// A busy bridge (503) is retried with growing, jittered waits; a bridge that stays busy ends
+// in ErrBusy after the configured retries.
+func TestBusyBridgeIsRetriedWithBackoff(t *testing.T) {
+	var calls atomic.Int32
+	c, slept := bridge(t, TokenPlain, func(w http.ResponseWriter, _ *http.Request) {
+		if calls.Add(1) <= 2 {
+			http.Error(w, "HTTP 503 Unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte(`[]`))
+	})
+	_, err := c.List(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, int32(3), calls.Load())
+	var backoffs []time.Duration
+	for _, d := range *slept {
+		if d >= 500*time.Millisecond {
+			backoffs = append(backoffs, d)
+		}
+	}
+	require.Len(t, backoffs, 2)
+	assert.GreaterOrEqual(t, backoffs[1], time.Second, "the wait grows")
+
+	calls.Store(-100)
+	_, err = c.List(context.Background())
+	assert.ErrorIs(t, err, ErrBusy)
+	assert.Equal(t, int32(-100+5), calls.Load(), "1 try + 4 retries")
+}
+
+// SECURITY.md / the reference: an unlatch that got no answer is never sent again (the door may
+// already be open); a lock or unlock may be.
+func TestUnlatchIsNeverSentTwiceAfterATimeout(t *testing.T) {
+	var calls atomic.Int32
+	c, _ := bridge(t, TokenPlain, func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		time.Sleep(400 * time.Millisecond) // longer than the action timeout
+		_, _ = w.Write([]byte(`{"success":true}`))
+	})
+	err := c.LockAction(context.Background(), 7, 4, 3, true, true)
+	assert.ErrorIs(t, err, ErrUnknownOutcome)
+	assert.Equal(t, int32(1), calls.Load(), "unlatch sent exactly once")
+
+	calls.Store(0)
+	err = c.LockAction(context.Background(), 7, 4, 2, true, false)
+	assert.ErrorIs(t, err, ErrUnknownOutcome)
+	assert.Equal(t, int32(5), calls.Load(), "lock may be repeated")
+}
+
+// But a door-opening action the bridge clearly refused (503) is sent again: it never ran.
+func TestRefusedUnlatchIsRetried(t *testing.T) {
+	var calls atomic.Int32
+	c, _ := bridge(t, TokenPlain, func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			http.Error(w, "HTTP 503 Unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		assert.Equal(t, "3", r.URL.Query().Get("action"))
+		assert.Equal(t, "", r.URL.Query().Get("nowait"))
+		_, _ = w.Write([]byte(`{"success":true}`))
+	})
+	require.NoError(t, c.LockAction(context.Background(), 7, 4, 3, true, true))
+	assert.Equal(t, int32(2), calls.Load())
+}
+
+func TestUnreachableBridge(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	c := New(Config{Host: "127.0.0.1", Port: port, Token: "x", Mode: TokenPlain,
+		Sleep: func(context.Context, time.Duration) error { return nil }})
+	// A refused connection never reached the bridge: even an unlatch may be tried again.
+	err = c.LockAction(context.Background(), 1, 4, 3, true, true)
+	assert.ErrorIs(t, err, ErrUnreachable)
+}
+
+// The bridge handles one request at a time: the client never sends two at once.
+func TestOneRequestAtATime(t *testing.T) {
+	var inFlight, peak atomic.Int32
+	c, _ := bridge(t, TokenPlain, func(w http.ResponseWriter, _ *http.Request) {
+		n := inFlight.Add(1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+		inFlight.Add(-1)
+		_, _ = w.Write([]byte(`[]`))
+	})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			_, err := c.List(context.Background())
+			assert.NoError(t, err)
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, int32(1), peak.Load())
+}
+
+func TestContextEndsRetries(t *testing.T) {
+	c, _ := bridge(t, TokenPlain, func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "HTTP 503 Unavailable", http.StatusServiceUnavailable)
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := c.List(ctx)
+	assert.ErrorIs(t, err, context.Canceled)
+}
