@@ -332,3 +332,77 @@ func (c *Client) Info(ctx context.Context) (Info, error) {
 	err := c.get(ctx, "/info", nil, c.cfg.Timeout, true, &out)
 	return out, err
 }
+
+// Callback is a registered callback URL (ids behave like slots 0–2).
+type Callback struct {
+	ID  int    `json:"id"`
+	URL string `json:"url"`
+}
+
+type successAnswer struct {
+	Success bool   `json:"success"`
+	Message string `json:"message,omitempty"`
+}
+
+// Callbacks lists the bridge's callback registrations (of every client, not only Portier's).
+func (c *Client) Callbacks(ctx context.Context) ([]Callback, error) {
+	var out struct {
+		Callbacks []Callback `json:"callbacks"`
+	}
+	err := c.get(ctx, "/callback/list", nil, c.cfg.Timeout, true, &out)
+	return out.Callbacks, err
+}
+
+// ErrCallbacksFull means the bridge already holds its 3 callbacks (of other apps): Portier
+// keeps polling instead, and tells the person why updates may lag.
+var ErrCallbacksFull = errors.New("the bridge already has 3 callbacks registered")
+
+// EnsureCallback registers url, replacing Portier's own stale registrations: an entry whose
+// URL starts with ownPrefix but differs from url is removed. Other apps' entries are never
+// touched. ErrCallbacksFull means no slot was free.
+func (c *Client) EnsureCallback(ctx context.Context, callbackURL, ownPrefix string) error {
+	list, err := c.Callbacks(ctx)
+	if err != nil {
+		return err
+	}
+	for _, cb := range list {
+		if cb.URL == callbackURL {
+			return nil
+		}
+	}
+	for _, cb := range list {
+		if len(cb.URL) >= len(ownPrefix) && cb.URL[:len(ownPrefix)] == ownPrefix {
+			var res successAnswer
+			if err := c.get(ctx, "/callback/remove", url.Values{"id": {strconv.Itoa(cb.ID)}}, c.cfg.Timeout, true, &res); err != nil {
+				return err
+			}
+		}
+	}
+	var res successAnswer
+	if err := c.get(ctx, "/callback/add", url.Values{"url": {callbackURL}}, c.cfg.Timeout, true, &res); err != nil {
+		return err
+	}
+	if !res.Success {
+		if res.Message != "" {
+			return fmt.Errorf("%w (%s)", ErrCallbacksFull, res.Message)
+		}
+		return ErrCallbacksFull
+	}
+	return nil
+}
+
+// RequestToken asks the bridge for its token; someone must press the bridge's button within
+// 30 seconds. It fails with ErrForbidden when the bridge has this turned off.
+func (c *Client) RequestToken(ctx context.Context) (string, error) {
+	var out struct {
+		Token   string `json:"token"`
+		Success bool   `json:"success"`
+	}
+	if err := c.get(ctx, "/auth", nil, 35*time.Second, true, &out); err != nil {
+		return "", err
+	}
+	if !out.Success || out.Token == "" {
+		return "", errors.New("nobody pressed the bridge's button within 30 seconds")
+	}
+	return out.Token, nil
+}

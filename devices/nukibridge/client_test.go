@@ -206,3 +206,72 @@ func TestContextEndsRetries(t *testing.T) {
 	_, err := c.List(ctx)
 	assert.ErrorIs(t, err, context.Canceled)
 }
+
+// Callback slots: Portier removes only its own stale entries, never other apps', and reports a
+// full bridge instead of taking a slot away.
+func TestEnsureCallbackManagesOnlyItsOwnEntries(t *testing.T) {
+	var mu sync.Mutex
+	slots := map[int]string{0: "http://homeassistant.local:8123/api/nuki", 1: "http://portier.local:8080/bridge-callback/old-secret"}
+	c, _ := bridge(t, TokenPlain, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		q := r.URL.Query()
+		switch r.URL.Path {
+		case "/callback/list":
+			out := `{"callbacks":[`
+			first := true
+			for id := range 3 {
+				if u, ok := slots[id]; ok {
+					if !first {
+						out += ","
+					}
+					out += `{"id":` + strconv.Itoa(id) + `,"url":"` + u + `"}`
+					first = false
+				}
+			}
+			_, _ = w.Write([]byte(out + `]}`))
+		case "/callback/remove":
+			id, _ := strconv.Atoi(q.Get("id"))
+			delete(slots, id)
+			_, _ = w.Write([]byte(`{"success":true}`))
+		case "/callback/add":
+			for id := range 3 {
+				if _, ok := slots[id]; !ok {
+					slots[id] = q.Get("url")
+					_, _ = w.Write([]byte(`{"success":true}`))
+					return
+				}
+			}
+			_, _ = w.Write([]byte(`{"success":false,"message":"too many callbacks registered"}`))
+		}
+	})
+	ctx := context.Background()
+	const mine = "http://portier.local:8080/bridge-callback/new-secret"
+	require.NoError(t, c.EnsureCallback(ctx, mine, "http://portier.local:8080/bridge-callback/"))
+	assert.Equal(t, map[int]string{0: "http://homeassistant.local:8123/api/nuki", 1: mine}, slots)
+	require.NoError(t, c.EnsureCallback(ctx, mine, "http://portier.local:8080/bridge-callback/"), "idempotent")
+	assert.Len(t, slots, 2)
+
+	slots = map[int]string{0: "http://a/1", 1: "http://b/2", 2: "http://c/3"}
+	err := c.EnsureCallback(ctx, mine, "http://portier.local:8080/bridge-callback/")
+	assert.ErrorIs(t, err, ErrCallbacksFull)
+	assert.Equal(t, map[int]string{0: "http://a/1", 1: "http://b/2", 2: "http://c/3"}, slots, "other apps' callbacks stay")
+}
+
+func TestRequestToken(t *testing.T) {
+	var pressed atomic.Bool
+	c, _ := bridge(t, TokenPlain, func(w http.ResponseWriter, r *http.Request) {
+		assert.Empty(t, r.URL.Query().Get("token"), "/auth is called without a token")
+		if pressed.Load() {
+			_, _ = w.Write([]byte(`{"token":"abc123","success":true}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"success":false}`))
+	})
+	_, err := c.RequestToken(context.Background())
+	assert.Error(t, err)
+	pressed.Store(true)
+	tok, err := c.RequestToken(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "abc123", tok)
+}
