@@ -124,3 +124,58 @@ func ActionLabelKey(t DeviceType, a LockAction) string {
 	}
 	return fmt.Sprintf("device.action.%s.%d", group, int(a))
 }
+
+// ConnectionKind is how Portier reaches a group of devices.
+type ConnectionKind string
+
+// Connection kinds.
+const (
+	ConnectionNukiBridge ConnectionKind = "nuki_bridge" // a Nuki Bridge's HTTP API on the LAN
+	ConnectionSimulated  ConnectionKind = "simulated"   // a simulated bridge inside Portier
+)
+
+// Connection is a bridge (real or simulated) of an account.
+type Connection struct {
+	ID          int64
+	AccountID   int64
+	Kind        ConnectionKind
+	Name        string
+	Host        string
+	Port        int
+	TokenSealed []byte // the bridge token, sealed with the secrets-file key
+	HashedToken bool   // send ts/rnr/hash instead of the token itself
+	CreatedAt   time.Time
+}
+
+// DeviceState is what a device last reported. Optional parts are nil when the device has
+// no such part (no keypad, no door sensor, no charge level).
+type DeviceState struct {
+	Mode                      int
+	State                     int
+	DoorState                 *int
+	BatteryCharge             *int
+	BatteryCritical           bool
+	BatteryCharging           *bool
+	KeypadBatteryCritical     *bool
+	DoorsensorBatteryCritical *bool
+	Online                    bool
+	ReportedAt                *time.Time // when the device last said something
+}
+
+// Device is a smart lock, opener, smart door or box of an account.
+type Device struct {
+	ID           int64
+	AccountID    int64
+	ConnectionID int64
+	Type         DeviceType
+	NukiID       uint32
+	Name         string
+	Firmware     string
+	Hardware     string
+	Favorite     bool
+	CreatedAt    time.Time
+	Reported     DeviceState
+}
+
+// SmartlockID is the device's Web API id.
+func (d Device) SmartlockID() int64 { return SmartlockID(d.Type, d.NukiID) }

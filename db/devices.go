@@ -1,0 +1,218 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"portier/models"
+)
+
+const deviceColumns = `id, account_id, connection_id, device_type, nuki_id, name, firmware, hardware, favorite, created_at,
+	mode, state, door_state, battery_charge, battery_critical, battery_charging, keypad_battery_critical,
+	doorsensor_battery_critical, online, reported_at`
+
+func scanDevice(row interface{ Scan(...any) error }) (models.Device, error) {
+	var d models.Device
+	var created string
+	var door, charge sql.NullInt64
+	var charging, keypad, sensor sql.NullBool
+	var reported sql.NullString
+	err := row.Scan(&d.ID, &d.AccountID, &d.ConnectionID, &d.Type, &d.NukiID, &d.Name, &d.Firmware, &d.Hardware, &d.Favorite, &created,
+		&d.Reported.Mode, &d.Reported.State, &door, &charge, &d.Reported.BatteryCritical, &charging, &keypad, &sensor,
+		&d.Reported.Online, &reported)
+	if err != nil {
+		return d, err
+	}
+	if d.CreatedAt, err = parseTime(created); err != nil {
+		return d, err
+	}
+	d.Reported.DoorState = intPtr(door)
+	d.Reported.BatteryCharge = intPtr(charge)
+	d.Reported.BatteryCharging = boolPtr(charging)
+	d.Reported.KeypadBatteryCritical = boolPtr(keypad)
+	d.Reported.DoorsensorBatteryCritical = boolPtr(sensor)
+	d.Reported.ReportedAt, err = parseTimePtr(reported)
+	return d, err
+}
+
+func intPtr(n sql.NullInt64) *int {
+	if !n.Valid {
+		return nil
+	}
+	v := int(n.Int64)
+	return &v
+}
+
+func boolPtr(b sql.NullBool) *bool {
+	if !b.Valid {
+		return nil
+	}
+	return &b.Bool
+}
+
+// CreateConnection stores a connection and the devices chosen from it, with the audit row, in
+// one transaction. A device the account already has makes it fail with ErrConflict.
+func (s *Store) CreateConnection(ctx context.Context, c models.Connection, devices []models.Device, audit models.AuditEntry) (models.Connection, []models.Device, error) {
+	var ids []int64
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		now := s.now()
+		if err := tx.QueryRowContext(ctx, `INSERT INTO connections (account_id, kind, name, host, port, token_sealed, hashed_token, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, c.AccountID, c.Kind, c.Name, c.Host, c.Port, c.TokenSealed, c.HashedToken, now).Scan(&c.ID); err != nil {
+			return err
+		}
+		for _, d := range devices {
+			var id int64
+			err := tx.QueryRowContext(ctx, `INSERT INTO devices (account_id, connection_id, device_type, nuki_id, name, firmware, hardware, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, c.AccountID, c.ID, d.Type, d.NukiID, d.Name, d.Firmware, d.Hardware, now).Scan(&id)
+			if isUniqueViolation(err) {
+				return fmt.Errorf("device %s is already added: %w", d.Name, models.ErrConflict)
+			}
+			if err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		audit.AccountID = &c.AccountID
+		_, err := s.insertAudit(ctx, tx, audit)
+		return err
+	})
+	if err != nil {
+		return models.Connection{}, nil, err
+	}
+	var out []models.Device
+	for _, id := range ids {
+		d, err := s.FindDevice(ctx, c.AccountID, id)
+		if err != nil {
+			return c, nil, err
+		}
+		out = append(out, d)
+	}
+	c, err = s.FindConnection(ctx, c.AccountID, c.ID)
+	return c, out, err
+}
+
+// FindConnection returns connection id of the account.
+func (s *Store) FindConnection(ctx context.Context, accountID, id int64) (models.Connection, error) {
+	var c models.Connection
+	var created string
+	err := s.db.Reader.QueryRowContext(ctx, `SELECT id, account_id, kind, name, host, port, token_sealed, hashed_token, created_at
+		FROM connections WHERE account_id = ? AND id = ? AND deleted_at IS NULL`, accountID, id).
+		Scan(&c.ID, &c.AccountID, &c.Kind, &c.Name, &c.Host, &c.Port, &c.TokenSealed, &c.HashedToken, &created)
+	if err != nil {
+		return c, mapNoRows(err, fmt.Sprintf("connection %d", id))
+	}
+	c.CreatedAt, err = parseTime(created)
+	return c, err
+}
+
+// DeviceSort orders the devices page; favorites always come first.
+type DeviceSort string
+
+// Device orders.
+const (
+	SortByName  DeviceSort = "name"
+	SortByAdded DeviceSort = "added"
+)
+
+// FindDevices returns the account's devices, favorites first, then by name or by date added.
+func (s *Store) FindDevices(ctx context.Context, accountID int64, sort DeviceSort) ([]models.Device, error) {
+	order := `favorite DESC, name COLLATE NOCASE, id`
+	if sort == SortByAdded {
+		order = `favorite DESC, created_at, id`
+	}
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+deviceColumns+` FROM devices WHERE account_id = ? AND deleted_at IS NULL ORDER BY `+order, accountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []models.Device
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// FindDevice returns device id of the account (not a deleted one).
+func (s *Store) FindDevice(ctx context.Context, accountID, id int64) (models.Device, error) {
+	d, err := scanDevice(s.db.Reader.QueryRowContext(ctx, `SELECT `+deviceColumns+` FROM devices
+		WHERE account_id = ? AND id = ? AND deleted_at IS NULL`, accountID, id))
+	return d, mapNoRows(err, fmt.Sprintf("device %d", id))
+}
+
+// UpdateDeviceSettings renames a device and sets its favorite flag.
+func (s *Store) UpdateDeviceSettings(ctx context.Context, accountID, id int64, name string, favorite bool, audit models.AuditEntry) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE devices SET name = ?, favorite = ? WHERE account_id = ? AND id = ? AND deleted_at IS NULL`,
+			name, favorite, accountID, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return notFound(fmt.Sprintf("device %d", id))
+		}
+		audit.AccountID = &accountID
+		_, err = s.insertAudit(ctx, tx, audit)
+		return err
+	})
+}
+
+// DeleteDevice removes a device from the account; its row stays so its history can be read.
+func (s *Store) DeleteDevice(ctx context.Context, accountID, id int64, audit models.AuditEntry) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE devices SET deleted_at = ? WHERE account_id = ? AND id = ? AND deleted_at IS NULL`,
+			s.now(), accountID, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return notFound(fmt.Sprintf("device %d", id))
+		}
+		audit.AccountID = &accountID
+		_, err = s.insertAudit(ctx, tx, audit)
+		return err
+	})
+}
+
+// SaveReportedState stores what a device reported. It reports whether anything other than the
+// time changed, so callers push updates to pages only when there is news.
+func (s *Store) SaveReportedState(ctx context.Context, deviceID int64, st models.DeviceState) (bool, error) {
+	at := s.now()
+	if st.ReportedAt != nil {
+		at = formatTime(*st.ReportedAt)
+	}
+	res, err := s.db.Writer.ExecContext(ctx, `UPDATE devices SET mode = ?, state = ?, door_state = ?, battery_charge = ?,
+		battery_critical = ?, battery_charging = ?, keypad_battery_critical = ?, doorsensor_battery_critical = ?, online = ?, reported_at = ?
+		WHERE id = ? AND NOT (mode IS ? AND state IS ? AND door_state IS ? AND battery_charge IS ? AND battery_critical IS ?
+			AND battery_charging IS ? AND keypad_battery_critical IS ? AND doorsensor_battery_critical IS ? AND online IS ?)`,
+		st.Mode, st.State, st.DoorState, st.BatteryCharge, st.BatteryCritical, st.BatteryCharging, st.KeypadBatteryCritical,
+		st.DoorsensorBatteryCritical, st.Online, at, deviceID,
+		st.Mode, st.State, st.DoorState, st.BatteryCharge, st.BatteryCritical, st.BatteryCharging, st.KeypadBatteryCritical,
+		st.DoorsensorBatteryCritical, st.Online)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil || n == 1 {
+		return n == 1, err
+	}
+	// Nothing changed: only note that the device was heard from.
+	_, err = s.db.Writer.ExecContext(ctx, `UPDATE devices SET reported_at = ? WHERE id = ?`, at, deviceID)
+	return false, err
+}
+
+// RecordDeviceEvent notes that the device's event eventID was ingested. It reports false when
+// it already was: events that arrive twice or out of order are taken once.
+func (s *Store) RecordDeviceEvent(ctx context.Context, deviceID int64, eventID string) (bool, error) {
+	res, err := s.db.Writer.ExecContext(ctx, `INSERT INTO device_events (device_id, event_id, created_at) VALUES (?, ?, ?)
+		ON CONFLICT (device_id, event_id) DO NOTHING`, deviceID, eventID, s.now())
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
