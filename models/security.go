@@ -48,6 +48,8 @@ const (
 	AuditSessionEnded          = "session.ended"
 	AuditOtherSessionsEnded    = "session.others_ended"
 	AuditPreferencesChanged    = "preferences.changed"
+	AuditDeviceUpdated         = "device.updated"
+	AuditDeviceDeleted         = "device.deleted"
 )
 
 // AuditKinds lists every audit kind; each has a label "audit.<kind with _ for .>" in the
@@ -56,7 +58,7 @@ var AuditKinds = []string{AuditSetup, AuditAccountCreated, AuditLoginSuccess, Au
 	AuditPasswordResetReq, AuditPasswordReset, AuditTokenCreated, AuditTokenRevoked,
 	AuditTwoFactorEnabled, AuditTwoFactorDisabled, AuditRecoveryCodesReplaced, AuditTwoFactorFailure,
 	AuditPasswordChanged, AuditEmailChangeRequested, AuditEmailChanged, AuditSessionEnded,
-	AuditOtherSessionsEnded, AuditPreferencesChanged}
+	AuditOtherSessionsEnded, AuditPreferencesChanged, AuditDeviceUpdated, AuditDeviceDeleted}
 
 // AuditLabelKey is the message key of an audit kind's label.
 func AuditLabelKey(kind string) string { return "audit." + strings.ReplaceAll(kind, ".", "_") }

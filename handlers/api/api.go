@@ -38,6 +38,10 @@ func (a *API) Register(e *echo.Echo, prefix string, reg *policy.Registry) {
 		e.Add(method, prefix+path, fn, a.requireToken(scope))
 	}
 	add(http.MethodGet, "/account", models.ScopeAccount, a.AccountShow)
+	add(http.MethodGet, "/smartlock", models.ScopeSmartlockReadOnly, a.SmartlockIndex)
+	add(http.MethodGet, "/smartlock/:smartlockId", models.ScopeSmartlockReadOnly, a.SmartlockShow)
+	add(http.MethodPost, "/smartlock/:smartlockId", models.ScopeSmartlock, a.SmartlockUpdate)
+	add(http.MethodDelete, "/smartlock/:smartlockId", models.ScopeSmartlock, a.SmartlockDelete)
 }
 
 // IsAPIPath reports whether path belongs to the API on the main listener.

@@ -1,0 +1,230 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"portier/db"
+	"portier/models"
+)
+
+// Smartlock is the Nuki Web API Smartlock object (the parts Portier has); absent values are
+// left out, as clients tell "not there" from "false" by the missing key.
+type Smartlock struct {
+	SmartlockID     int64          `json:"smartlockId"`
+	AccountID       int64          `json:"accountId"`
+	Type            int            `json:"type"`
+	AuthID          int            `json:"authId"`
+	Name            string         `json:"name"`
+	Favorite        bool           `json:"favorite"`
+	State           SmartlockState `json:"state"`
+	FirmwareVersion *int           `json:"firmwareVersion,omitempty"`
+	HardwareVersion *int           `json:"hardwareVersion,omitempty"`
+	ServerState     int            `json:"serverState"`
+	AdminPinState   int            `json:"adminPinState"`
+	CreationDate    string         `json:"creationDate"`
+	UpdateDate      string         `json:"updateDate"`
+	Opener          bool           `json:"opener"`
+	Box             bool           `json:"box"`
+	SmartDoor       bool           `json:"smartDoor"`
+	Keyturner       bool           `json:"keyturner"`
+}
+
+// SmartlockState is the state part of Smartlock.
+type SmartlockState struct {
+	Mode                      int   `json:"mode"`
+	State                     int   `json:"state"`
+	Trigger                   int   `json:"trigger"`
+	LastAction                int   `json:"lastAction"`
+	BatteryCritical           bool  `json:"batteryCritical"`
+	BatteryCharging           *bool `json:"batteryCharging,omitempty"`
+	BatteryCharge             *int  `json:"batteryCharge,omitempty"`
+	KeypadBatteryCritical     *bool `json:"keypadBatteryCritical,omitempty"`
+	DoorsensorBatteryCritical *bool `json:"doorsensorBatteryCritical,omitempty"`
+	DoorState                 int   `json:"doorState"`
+	RingToOpenTimer           int   `json:"ringToOpenTimer"`
+	NightMode                 bool  `json:"nightMode"`
+}
+
+// Server states of the Web API.
+const (
+	serverStateOK      = 0
+	serverStateOffline = 4
+)
+
+// packVersion writes "3.10.7" as the Web API's 0xMMmmpp integer (199175); nil when unreadable.
+func packVersion(v string) *int {
+	parts := strings.Split(v, ".")
+	if len(parts) != 3 {
+		return nil
+	}
+	n := 0
+	for _, p := range parts {
+		x, err := strconv.Atoi(p)
+		if err != nil || x < 0 || x > 255 {
+			return nil
+		}
+		n = n<<8 | x
+	}
+	return &n
+}
+
+func toSmartlock(d models.Device, ownerID int64) Smartlock {
+	out := Smartlock{
+		SmartlockID: d.SmartlockID(), AccountID: ownerID, Type: int(d.Type), Name: d.Name, Favorite: d.Favorite,
+		FirmwareVersion: packVersion(d.Firmware), HardwareVersion: packVersion(d.Hardware),
+		CreationDate: formatDate(d.CreatedAt), UpdateDate: formatDate(d.CreatedAt),
+		Opener: d.Type == models.DeviceOpener, Box: d.Type == models.DeviceBox, SmartDoor: d.Type == models.DeviceSmartDoor,
+		Keyturner: d.Type == models.DeviceSmartLock || d.Type == models.DeviceSmartLock3,
+		State: SmartlockState{
+			Mode: d.Reported.Mode, State: d.Reported.State, BatteryCritical: d.Reported.BatteryCritical,
+			BatteryCharging: d.Reported.BatteryCharging, BatteryCharge: d.Reported.BatteryCharge,
+			KeypadBatteryCritical: d.Reported.KeypadBatteryCritical, DoorsensorBatteryCritical: d.Reported.DoorsensorBatteryCritical,
+		},
+	}
+	if d.Reported.DoorState != nil {
+		out.State.DoorState = *d.Reported.DoorState
+	}
+	if !d.Reported.Online {
+		out.ServerState = serverStateOffline
+	}
+	return out
+}
+
+// ownerID is the accountId the Web API shows for the account's objects: its main login.
+func (a *API) ownerID(c echo.Context, account models.Account) (int64, error) {
+	main, err := a.Store.FindMainLogin(c.Request().Context(), account.ID)
+	return main.ID, err
+}
+
+// SmartlockIndex is GET /smartlock: the account's devices, optionally only of one type.
+func (a *API) SmartlockIndex(c echo.Context) error {
+	_, account := tokenLogin(c)
+	typeFilter := -1
+	if v := c.QueryParam("type"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "type must be a number")
+		}
+		typeFilter = n
+	}
+	if v := c.QueryParam("authId"); v != "" {
+		if _, err := strconv.Atoi(v); err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "authId must be a number")
+		}
+	}
+	devices, err := a.Store.FindDevices(c.Request().Context(), account.ID, db.SortByName)
+	if err != nil {
+		return err
+	}
+	owner, err := a.ownerID(c, account)
+	if err != nil {
+		return err
+	}
+	out := []Smartlock{}
+	for _, d := range devices {
+		if typeFilter < 0 || int(d.Type) == typeFilter {
+			out = append(out, toSmartlock(d, owner))
+		}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// findSmartlock loads the device a path's smartlockId names in the token's account.
+func (a *API) findSmartlock(c echo.Context) (models.Device, error) {
+	_, account := tokenLogin(c)
+	id, err := strconv.ParseInt(c.Param("smartlockId"), 10, 64)
+	if err != nil {
+		return models.Device{}, echo.NewHTTPError(http.StatusBadRequest, "smartlockId must be a number")
+	}
+	typ, nukiID, err := models.ParseSmartlockID(id)
+	if err != nil {
+		return models.Device{}, echo.NewHTTPError(http.StatusNotFound, "Smartlock not found")
+	}
+	devices, err := a.Store.FindDevices(c.Request().Context(), account.ID, db.SortByName)
+	if err != nil {
+		return models.Device{}, err
+	}
+	for _, d := range devices {
+		if d.Type == typ && d.NukiID == nukiID {
+			return d, nil
+		}
+	}
+	return models.Device{}, echo.NewHTTPError(http.StatusNotFound, "Smartlock not found")
+}
+
+// SmartlockShow is GET /smartlock/{smartlockId}.
+func (a *API) SmartlockShow(c echo.Context) error {
+	d, err := a.findSmartlock(c)
+	if err != nil {
+		return err
+	}
+	_, account := tokenLogin(c)
+	owner, err := a.ownerID(c, account)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toSmartlock(d, owner))
+}
+
+// SmartlockUpdate is POST /smartlock/{smartlockId} {name, favorite}: only the fields sent change.
+func (a *API) SmartlockUpdate(c echo.Context) error {
+	d, err := a.findSmartlock(c)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Name     *string `json:"name"`
+		Favorite *bool   `json:"favorite"`
+	}
+	if err := json.NewDecoder(c.Request().Body).Decode(&body); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The body must be a JSON object like {\"name\":\"Front door\",\"favorite\":true}")
+	}
+	name, favorite := d.Name, d.Favorite
+	if body.Name != nil {
+		name = strings.TrimSpace(*body.Name)
+		if name == "" || utf8.RuneCountInString(name) > 40 || strings.ContainsAny(name, "\x00\r\n") {
+			return echo.NewHTTPError(http.StatusBadRequest, "name must be 1 to 40 characters on one line")
+		}
+	}
+	if body.Favorite != nil {
+		favorite = *body.Favorite
+	}
+	login, account := tokenLogin(c)
+	err = a.Store.UpdateDeviceSettings(c.Request().Context(), account.ID, d.ID, name, favorite,
+		models.AuditEntry{Actor: login.Email, LoginID: &login.ID, Kind: models.AuditDeviceUpdated, IP: c.RealIP(),
+			Detail: "device " + d.Name + " updated through the API"})
+	if errors.Is(err, models.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound, "Smartlock not found")
+	}
+	if err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// SmartlockDelete is DELETE /smartlock/{smartlockId}: the device leaves the account; its
+// history stays.
+func (a *API) SmartlockDelete(c echo.Context) error {
+	d, err := a.findSmartlock(c)
+	if err != nil {
+		return err
+	}
+	login, account := tokenLogin(c)
+	err = a.Store.DeleteDevice(c.Request().Context(), account.ID, d.ID,
+		models.AuditEntry{Actor: login.Email, LoginID: &login.ID, Kind: models.AuditDeviceDeleted, IP: c.RealIP(),
+			Detail: "device " + d.Name + " deleted through the API"})
+	if errors.Is(err, models.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound, "Smartlock not found")
+	}
+	if err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
