@@ -80,9 +80,6 @@ func (l Login) EffectiveRights() Rights {
 	return l.Rights
 }
 
-// Languages are the UI languages a login can choose.
-var Languages = []string{"en", "de"}
-
 // NewAccount is the input of the setup page, the sign-up page and `portier accounts create`.
 type NewAccount struct {
 	Kind        AccountKind

@@ -67,15 +67,6 @@ const (
 	ActionBoxOpen        LockAction = 1
 )
 
-// Action option bits of the Web API.
-const (
-	ActionOptionForce    = 2
-	ActionOptionFullLock = 4
-)
-
-// DefaultActionDeadline is how long an action stays "pending" before it counts as timed out.
-const DefaultActionDeadline = 30 * time.Second
-
 // ActionsFor lists the actions a device type has, in the order the UI offers them.
 func ActionsFor(t DeviceType) []LockAction {
 	switch t {
