@@ -74,7 +74,8 @@ func (h *Handler) pendingLoginID(c echo.Context) (int64, bool) {
 // clearPending ends the pending state and sends the person back to the password step.
 func (h *Handler) clearPending(c echo.Context, flashKey string) error {
 	sess := session(c)
-	if sess != nil {
+	// A visitor without a session gets none: a GET must not create rows.
+	if sess != nil && !sess.IsNew {
 		for _, k := range []string{sessPendingLogin, sessPendingUntil, sessPendingAttempts, sessPendingNext, sessRemember} {
 			delete(sess.Values, k)
 		}

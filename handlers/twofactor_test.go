@@ -388,3 +388,23 @@ func TestRecoveryCodesDownload(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, c.PostForm("/settings/2fa/recovery-codes.txt", url.Values{"code": {"<script>"}}).StatusCode)
 	assert.Equal(t, http.StatusBadRequest, c.PostForm("/settings/2fa/recovery-codes.txt", nil).StatusCode)
 }
+
+// Visiting the code page without a pending sign-in creates no session row.
+func TestTwoFactorPageWithoutPendingStateWritesNothing(t *testing.T) {
+	app := apptest.New(t, apptest.Options{})
+	app.Setup()
+	before := countSessions(t, app)
+	for range 5 {
+		res := app.NewClient().Get("/login/2fa")
+		require.Equal(t, http.StatusSeeOther, res.StatusCode)
+		assert.Equal(t, "/login", res.Header.Get("Location"))
+	}
+	assert.Equal(t, before, countSessions(t, app))
+}
+
+func countSessions(t *testing.T, app *apptest.App) int {
+	t.Helper()
+	var n int
+	require.NoError(t, app.DB.Writer.QueryRow(`SELECT count(*) FROM sessions`).Scan(&n))
+	return n
+}
