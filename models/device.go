@@ -6,17 +6,20 @@ import (
 )
 
 // DeviceType is the Nuki Web API device type. The Bridge HTTP API numbers the same kinds 0, 2,
-// 3 and 4 (it has no Box); the Web API adds 1 for the Nuki Box.
+// 3 and 4 (it has no Box and no 5th generation); the Web API adds 1 for the Nuki Box.
 type DeviceType int
 
 // Device types.
 const (
-	DeviceSmartLock    DeviceType = 0 // Smart Lock 1.0 / 2.0
-	DeviceBox          DeviceType = 1
-	DeviceOpener       DeviceType = 2
-	DeviceSmartDoor    DeviceType = 3
-	DeviceSmartLock3   DeviceType = 4 // Smart Lock 3.0 / 3.0 Pro / 4th and 5th generation
-	deviceTypeMaxValid            = 4
+	DeviceSmartLock  DeviceType = 0 // Smart Lock 1.0 / 2.0
+	DeviceBox        DeviceType = 1
+	DeviceOpener     DeviceType = 2
+	DeviceSmartDoor  DeviceType = 3
+	DeviceSmartLock3 DeviceType = 4 // Smart Lock 3.0 / 3.0 Pro / 4th generation
+	// DeviceSmartLock5 is the 5th generation (Ultra, Pro 5th gen): missing from the Web API
+	// specification but real, and it cannot pair with a Nuki Bridge.
+	DeviceSmartLock5   DeviceType = 5
+	deviceTypeMaxValid            = 5
 )
 
 // Valid reports whether t is a known device type.
@@ -24,8 +27,11 @@ func (t DeviceType) Valid() bool { return t >= 0 && t <= deviceTypeMaxValid }
 
 // IsLock reports whether the device turns a key or bolt (the lock actions apply).
 func (t DeviceType) IsLock() bool {
-	return t == DeviceSmartLock || t == DeviceSmartDoor || t == DeviceSmartLock3
+	return t == DeviceSmartLock || t == DeviceSmartDoor || t == DeviceSmartLock3 || t == DeviceSmartLock5
 }
+
+// OnBridge reports whether the kind can pair with a Nuki Bridge (and so appears in its API).
+func (t DeviceType) OnBridge() bool { return t != DeviceBox && t != DeviceSmartLock5 }
 
 // LabelKey is the message key of the kind's name.
 func (t DeviceType) LabelKey() string { return fmt.Sprintf("device.type.%d", int(t)) }
@@ -70,7 +76,7 @@ const (
 // ActionsFor lists the actions a device type has, in the order the UI offers them.
 func ActionsFor(t DeviceType) []LockAction {
 	switch t {
-	case DeviceSmartLock, DeviceSmartLock3, DeviceSmartDoor:
+	case DeviceSmartLock, DeviceSmartLock3, DeviceSmartLock5, DeviceSmartDoor:
 		return []LockAction{ActionUnlock, ActionLock, ActionUnlatch, ActionLockNGo, ActionLockNGoUnlatch}
 	case DeviceOpener:
 		return []LockAction{ActionOpenerRTOOn, ActionOpenerRTOOff, ActionOpenerOpen, ActionOpenerCMOn, ActionOpenerCMOff}
@@ -94,7 +100,7 @@ func HasAction(t DeviceType, a LockAction) bool {
 // ask for confirmation and are never resent after a timeout: sent twice, the door opens twice.
 func OpensDoor(t DeviceType, a LockAction) bool {
 	switch t {
-	case DeviceSmartLock, DeviceSmartLock3, DeviceSmartDoor:
+	case DeviceSmartLock, DeviceSmartLock3, DeviceSmartLock5, DeviceSmartDoor:
 		return a == ActionUnlatch || a == ActionLockNGoUnlatch
 	case DeviceOpener:
 		return a == ActionOpenerOpen
@@ -170,3 +176,17 @@ type Device struct {
 
 // SmartlockID is the device's Web API id.
 func (d Device) SmartlockID() int64 { return SmartlockID(d.Type, d.NukiID) }
+
+// ValidKeypadCode reports whether code is a keypad code a Nuki keypad accepts: six digits, each
+// 1–9, not starting with 12.
+func ValidKeypadCode(code int) bool {
+	if code < 111111 || code > 999999 || code/10000 == 12 {
+		return false
+	}
+	for n := code; n > 0; n /= 10 {
+		if n%10 == 0 {
+			return false
+		}
+	}
+	return true
+}

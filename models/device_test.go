@@ -16,13 +16,13 @@ func TestSmartlockIDLayout(t *testing.T) {
 	for _, tc := range []struct {
 		t  DeviceType
 		id uint32
-	}{{DeviceSmartLock, 1}, {DeviceBox, 0xFFFFFFFF}, {DeviceOpener, 0x1A2B3C4D}, {DeviceSmartDoor, 7}, {DeviceSmartLock3, 0}} {
+	}{{DeviceSmartLock, 1}, {DeviceBox, 0xFFFFFFFF}, {DeviceOpener, 0x1A2B3C4D}, {DeviceSmartDoor, 7}, {DeviceSmartLock3, 0}, {DeviceSmartLock5, 0x5A}} {
 		typ, nuki, err := ParseSmartlockID(SmartlockID(tc.t, tc.id))
 		require.NoError(t, err)
 		assert.Equal(t, tc.t, typ)
 		assert.Equal(t, tc.id, nuki)
 	}
-	for _, bad := range []int64{-1, 5 << 32, 1 << 40} {
+	for _, bad := range []int64{-1, 6 << 32, 1 << 40} {
 		_, _, err := ParseSmartlockID(bad)
 		assert.Error(t, err, bad)
 	}
@@ -44,4 +44,13 @@ func TestActionsPerDeviceType(t *testing.T) {
 	assert.False(t, OpensDoor(DeviceSmartLock3, ActionLock))
 	assert.False(t, OpensDoor(DeviceOpener, ActionOpenerRTOOn))
 	assert.Equal(t, "device.action.opener.3", ActionLabelKey(DeviceOpener, ActionOpenerOpen))
+}
+
+func TestValidKeypadCode(t *testing.T) {
+	for _, ok := range []int{111111, 345678, 999999, 131111, 211111} {
+		assert.True(t, ValidKeypadCode(ok), ok)
+	}
+	for _, bad := range []int{0, 11111, 1111111, 123456, 120000, 129999, 103456, 345670} {
+		assert.False(t, ValidKeypadCode(bad), bad)
+	}
 }

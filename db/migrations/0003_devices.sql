@@ -20,7 +20,7 @@ CREATE TABLE devices (
     id                          INTEGER PRIMARY KEY,
     account_id                  INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
     connection_id               INTEGER NOT NULL REFERENCES connections (id),
-    device_type                 INTEGER NOT NULL CHECK (device_type BETWEEN 0 AND 4),
+    device_type                 INTEGER NOT NULL CHECK (device_type BETWEEN 0 AND 5),
     nuki_id                     INTEGER NOT NULL CHECK (nuki_id BETWEEN 0 AND 4294967295),
     name                        TEXT NOT NULL,
     firmware                    TEXT NOT NULL DEFAULT '',

@@ -81,7 +81,7 @@ func toSmartlock(d models.Device, ownerID int64) Smartlock {
 		FirmwareVersion: packVersion(d.Firmware), HardwareVersion: packVersion(d.Hardware),
 		CreationDate: formatDate(d.CreatedAt), UpdateDate: formatDate(d.CreatedAt),
 		Opener: d.Type == models.DeviceOpener, Box: d.Type == models.DeviceBox, SmartDoor: d.Type == models.DeviceSmartDoor,
-		Keyturner: d.Type == models.DeviceSmartLock || d.Type == models.DeviceSmartLock3,
+		Keyturner: d.Type == models.DeviceSmartLock || d.Type == models.DeviceSmartLock3 || d.Type == models.DeviceSmartLock5,
 		State: SmartlockState{
 			Mode: d.Reported.Mode, State: d.Reported.State, BatteryCritical: d.Reported.BatteryCritical,
 			BatteryCharging: d.Reported.BatteryCharging, BatteryCharge: d.Reported.BatteryCharge,

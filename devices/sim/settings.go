@@ -1,0 +1,196 @@
+package sim
+
+import (
+	"fmt"
+	"maps"
+	"time"
+
+	"portier/models"
+)
+
+// Authorization types (Web API numbering).
+const (
+	AuthApp        = 0
+	AuthBridge     = 1
+	AuthFob        = 2
+	AuthKeypad     = 3
+	AuthKeypadCode = 13
+)
+
+// Authorization is an entry of a device's authorization list: an app user, a fob or a keypad
+// code, with its time restrictions as the device enforces them.
+type Authorization struct {
+	ID            uint32
+	Type          int
+	Name          string
+	Enabled       bool
+	RemoteAllowed bool
+	Code          int // keypad codes only
+	AllowedFrom   *time.Time
+	AllowedUntil  *time.Time
+	// AllowedWeekdays is the Web API bitmask: 64 Monday … 1 Sunday; 0 means every day.
+	AllowedWeekdays int
+	// AllowedFromTime and AllowedUntilTime are minutes after midnight; both 0 means all day.
+	AllowedFromTime  int
+	AllowedUntilTime int
+	LockCount        int
+}
+
+// weekdayBit maps time.Weekday to the Web API bit.
+func weekdayBit(d time.Weekday) int {
+	if d == time.Sunday {
+		return 1
+	}
+	return 1 << (7 - int(d))
+}
+
+// allowedAt applies the restrictions at t (in the device's zone, which the caller passes in t).
+func (a Authorization) allowedAt(t time.Time) bool {
+	if a.AllowedFrom != nil && t.Before(*a.AllowedFrom) || a.AllowedUntil != nil && t.After(*a.AllowedUntil) {
+		return false
+	}
+	if a.AllowedWeekdays != 0 && a.AllowedWeekdays&weekdayBit(t.Weekday()) == 0 {
+		return false
+	}
+	if a.AllowedFromTime != 0 || a.AllowedUntilTime != 0 {
+		m := t.Hour()*60 + t.Minute()
+		if m < a.AllowedFromTime || m >= a.AllowedUntilTime {
+			return false
+		}
+	}
+	return true
+}
+
+// Authorizations returns the device's authorization list.
+func (b *Bridge) Authorizations(t models.DeviceType, nukiID uint32) ([]Authorization, error) {
+	var out []Authorization
+	err := b.withDevice(t, nukiID, func(d *device, _ *pending) error {
+		if !d.online {
+			return ErrOffline
+		}
+		out = append(out, d.auths...)
+		return nil
+	})
+	return out, err
+}
+
+// PutAuthorization adds a (ID 0) or changes an authorization and returns it as stored.
+func (b *Bridge) PutAuthorization(t models.DeviceType, nukiID uint32, a Authorization) (Authorization, error) {
+	err := b.withDevice(t, nukiID, func(d *device, _ *pending) error {
+		if err := d.writable(); err != nil {
+			return err
+		}
+		if a.Type == AuthKeypadCode {
+			if !d.spec.Keypad {
+				return fmt.Errorf("no keypad is paired: %w", ErrInvalidSetting)
+			}
+			if !models.ValidKeypadCode(a.Code) {
+				return fmt.Errorf("keypad code %d: %w", a.Code, ErrInvalidSetting)
+			}
+			for _, x := range d.auths {
+				if x.Type == AuthKeypadCode && x.Code == a.Code && x.ID != a.ID {
+					return fmt.Errorf("keypad code already in use: %w", ErrInvalidSetting)
+				}
+			}
+		}
+		if a.Name == "" || len([]rune(a.Name)) > 32 {
+			return fmt.Errorf("authorization name %q: %w", a.Name, ErrInvalidSetting)
+		}
+		if a.ID == 0 {
+			a.ID = d.nextAuth
+			d.nextAuth++
+			d.auths = append(d.auths, a)
+			return nil
+		}
+		for i := range d.auths {
+			if d.auths[i].ID == a.ID {
+				a.LockCount = d.auths[i].LockCount
+				d.auths[i] = a
+				return nil
+			}
+		}
+		return fmt.Errorf("authorization %d: %w", a.ID, ErrUnknownDevice)
+	})
+	return a, err
+}
+
+// DeleteAuthorization removes an authorization; removing one that is not there is not an error
+// (a retried revocation must succeed).
+func (b *Bridge) DeleteAuthorization(t models.DeviceType, nukiID uint32, id uint32) error {
+	return b.withDevice(t, nukiID, func(d *device, _ *pending) error {
+		if err := d.writable(); err != nil {
+			return err
+		}
+		for i := range d.auths {
+			if d.auths[i].ID == id {
+				d.auths = append(d.auths[:i], d.auths[i+1:]...)
+				break
+			}
+		}
+		return nil
+	})
+}
+
+func (d *device) writable() error {
+	if !d.online {
+		return ErrOffline
+	}
+	switch d.fault {
+	case FaultBusy:
+		return ErrBusy
+	case FaultRejectSettings:
+		return ErrInvalidSetting
+	}
+	return nil
+}
+
+// defaultConfig is a device's configuration as it leaves the factory.
+func defaultConfig(t models.DeviceType) map[string]any {
+	c := map[string]any{"ledEnabled": true, "advertisingMode": 0, "timezone": "Europe/Berlin", "buttonEnabled": true}
+	switch {
+	case t.IsLock():
+		maps.Copy(c, map[string]any{"autoLock": false, "autoLockTimeout": 120, "autoUnlatch": false, "lngTimeout": 20,
+			"unlatchDuration": 3, "ledBrightness": 3, "singleButtonPressAction": 1, "doubleButtonPressAction": 5,
+			"fobAction1": 1, "fobAction2": 2, "fobAction3": 0})
+	case t == models.DeviceOpener:
+		maps.Copy(c, map[string]any{"operatingMode": 0, "rtoTimeout": 20, "doorbellSuppression": 0, "soundRing": 1,
+			"soundOpen": 1, "soundRto": 1, "soundCm": 1, "soundConfirmation": 1, "soundLevel": 200,
+			"electricStrikeDuration": 3000, "disableRtoAfterRing": true, "singleButtonPressAction": 1, "doubleButtonPressAction": 4})
+	}
+	return c
+}
+
+// Config returns the device's configuration.
+func (b *Bridge) Config(t models.DeviceType, nukiID uint32) (map[string]any, error) {
+	var out map[string]any
+	err := b.withDevice(t, nukiID, func(d *device, _ *pending) error {
+		if !d.online {
+			return ErrOffline
+		}
+		out = maps.Clone(d.config)
+		return nil
+	})
+	return out, err
+}
+
+// SetConfig changes some settings. A key the device does not have, or a value of the wrong
+// kind, is refused and nothing changes.
+func (b *Bridge) SetConfig(t models.DeviceType, nukiID uint32, patch map[string]any) error {
+	return b.withDevice(t, nukiID, func(d *device, p *pending) error {
+		if err := d.writable(); err != nil {
+			return err
+		}
+		for k, v := range patch {
+			old, ok := d.config[k]
+			if !ok {
+				return fmt.Errorf("setting %q: %w", k, ErrInvalidSetting)
+			}
+			if fmt.Sprintf("%T", old) != fmt.Sprintf("%T", v) {
+				return fmt.Errorf("setting %q: %T instead of %T: %w", k, v, old, ErrInvalidSetting)
+			}
+		}
+		maps.Copy(d.config, patch)
+		b.changed(p, d, nil)
+		return nil
+	})
+}

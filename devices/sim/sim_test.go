@@ -1,0 +1,326 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"portier/models"
+)
+
+// recorder keeps every update a bridge delivers.
+type recorder struct {
+	mu      sync.Mutex
+	states  []int
+	events  []Event
+	updates int
+}
+
+func (r *recorder) add(u Update) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.updates++
+	if n := len(r.states); n == 0 || r.states[n-1] != u.Device.State.State {
+		r.states = append(r.states, u.Device.State.State)
+	}
+	if u.Event != nil {
+		r.events = append(r.events, *u.Event)
+	}
+}
+
+func (r *recorder) seen() ([]int, []Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]int(nil), r.states...), append([]Event(nil), r.events...)
+}
+
+// newBridge is a fast bridge (1/100 of real time) with one device of kind t.
+func newBridge(t *testing.T, spec DeviceSpec) (*Bridge, Snapshot, *recorder) {
+	t.Helper()
+	b := New(Options{Speed: 0.01})
+	t.Cleanup(b.Close)
+	dev, err := b.Pair(spec)
+	require.NoError(t, err)
+	rec := &recorder{}
+	b.Subscribe(rec.add)
+	return b, dev, rec
+}
+
+func waitState(t *testing.T, b *Bridge, dev Snapshot, want int) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		s, err := b.Device(dev.Type, dev.NukiID)
+		return err == nil && s.State.State == want
+	}, 3*time.Second, 2*time.Millisecond, "state %d never reached", want)
+}
+
+func TestLockStateMachine(t *testing.T) {
+	ctx := context.Background()
+	b, dev, rec := newBridge(t, DeviceSpec{Type: models.DeviceSmartLock3, Name: "Front", DoorSensor: true})
+	assert.Equal(t, StateLocked, dev.State.State)
+
+	require.NoError(t, b.Action(ctx, dev.Type, dev.NukiID, models.ActionUnlock, Actor{AuthID: 7, Name: "Anna"}, true))
+	s, _ := b.Device(dev.Type, dev.NukiID)
+	assert.Equal(t, StateUnlocked, s.State.State)
+	require.NoError(t, b.Action(ctx, dev.Type, dev.NukiID, models.ActionLock, Actor{}, true))
+
+	// Unlatch: unlatching → unlatched → unlocked after the unlatch duration; the door opens
+	// and closes as someone walks through.
+	require.NoError(t, b.Action(ctx, dev.Type, dev.NukiID, models.ActionUnlatch, Actor{}, true))
+	waitState(t, b, dev, StateUnlocked)
+	require.Eventually(t, func() bool {
+		_, evs := rec.seen()
+		return len(evs) >= 5
+	}, 3*time.Second, 2*time.Millisecond)
+	states, events := rec.seen()
+	assert.Equal(t, []int{StateUnlocking, StateUnlocked, StateLocking, StateLocked, StateUnlatching, StateUnlatched, StateUnlocked}, states)
+	var actions []int
+	for _, ev := range events {
+		actions = append(actions, ev.Action)
+	}
+	assert.Equal(t, []int{1, 2, 3, LogDoorOpened, LogDoorClosed}, actions)
+	assert.Equal(t, uint32(7), events[0].AuthID)
+	assert.Equal(t, "Anna", events[0].Name)
+	assert.Equal(t, TriggerWeb, events[0].Trigger)
+	assert.NotEqual(t, events[0].ID, events[1].ID)
+}
+
+func TestLockNGoRelocks(t *testing.T) {
+	ctx := context.Background()
+	b, dev, rec := newBridge(t, DeviceSpec{Type: models.DeviceSmartLock, Name: "Back"})
+	require.NoError(t, b.Action(ctx, dev.Type, dev.NukiID, models.ActionLockNGo, Actor{}, true))
+	s, _ := b.Device(dev.Type, dev.NukiID)
+	assert.Equal(t, StateUnlockedLnGo, s.State.State)
+	waitState(t, b, dev, StateLocked)
+	states, _ := rec.seen()
+	assert.Equal(t, []int{StateUnlocking, StateUnlockedLnGo, StateLocking, StateLocked}, states)
+
+	require.NoError(t, b.Action(ctx, dev.Type, dev.NukiID, models.ActionLockNGoUnlatch, Actor{}, true))
+	s, _ = b.Device(dev.Type, dev.NukiID)
+	assert.Equal(t, StateUnlatched, s.State.State)
+	waitState(t, b, dev, StateLocked)
+}
+
+func TestAutoLock(t *testing.T) {
+	ctx := context.Background()
+	b, dev, rec := newBridge(t, DeviceSpec{Type: models.DeviceSmartLock3, Name: "Front"})
+	require.NoError(t, b.SetConfig(dev.Type, dev.NukiID, map[string]any{"autoLock": true, "autoLockTimeout": 5}))
+	require.NoError(t, b.Action(ctx, dev.Type, dev.NukiID, models.ActionUnlock, Actor{}, true))
+	waitState(t, b, dev, StateLocked)
+	_, events := rec.seen()
+	require.Len(t, events, 2)
+	assert.Equal(t, TriggerAutoLock, events[1].Trigger)
+}
+
+func TestOpener(t *testing.T) {
+	ctx := context.Background()
+	b, dev, rec := newBridge(t, DeviceSpec{Type: models.DeviceOpener, Name: "Entrance"})
+	assert.Equal(t, OpenerOnline, dev.State.State)
+
+	// Ringing without ring to open only rings.
+	require.NoError(t, b.Ring(dev.Type, dev.NukiID))
+	s, _ := b.Device(dev.Type, dev.NukiID)
+	assert.Equal(t, OpenerOnline, s.State.State)
+	assert.NotNil(t, s.RingAt)
+	assert.Equal(t, 0, b.Executed(dev.Type, dev.NukiID, models.ActionOpenerOpen))
+
+	// Ring to open: the next ring opens, then ring to open ends (disableRtoAfterRing).
+	require.NoError(t, b.Action(ctx, dev.Type, dev.NukiID, models.ActionOpenerRTOOn, Actor{}, true))
+	s, _ = b.Device(dev.Type, dev.NukiID)
+	assert.Equal(t, OpenerRTOActive, s.State.State)
+	require.NoError(t, b.Ring(dev.Type, dev.NukiID))
+	waitState(t, b, dev, OpenerOnline)
+	assert.Equal(t, 1, b.Executed(dev.Type, dev.NukiID, models.ActionOpenerOpen))
+	states, _ := rec.seen()
+	assert.Equal(t, []int{OpenerOnline, OpenerRTOActive, OpenerOpening, OpenerOpen, OpenerOnline}, states)
+
+	// Continuous mode: every ring opens and the mode stays.
+	require.NoError(t, b.Action(ctx, dev.Type, dev.NukiID, models.ActionOpenerCMOn, Actor{}, true))
+	s, _ = b.Device(dev.Type, dev.NukiID)
+	assert.Equal(t, ModeContinuous, s.State.Mode)
+	require.NoError(t, b.Ring(dev.Type, dev.NukiID))
+	waitState(t, b, dev, OpenerRTOActive)
+	require.Eventually(t, func() bool { return b.Executed(dev.Type, dev.NukiID, models.ActionOpenerOpen) == 2 }, time.Second, time.Millisecond)
+	require.NoError(t, b.Action(ctx, dev.Type, dev.NukiID, models.ActionOpenerCMOff, Actor{}, true))
+	s, _ = b.Device(dev.Type, dev.NukiID)
+	assert.Equal(t, ModeDoor, s.State.Mode)
+	assert.Equal(t, OpenerOnline, s.State.State)
+
+	// A lock action number the opener does not have.
+	assert.ErrorIs(t, b.Action(ctx, dev.Type, dev.NukiID, models.ActionLockNGo, Actor{}, true), ErrInvalidAction)
+}
+
+func TestBoxOpens(t *testing.T) {
+	b, dev, _ := newBridge(t, DeviceSpec{Type: models.DeviceBox, Name: "Box"})
+	require.NoError(t, b.Action(context.Background(), dev.Type, dev.NukiID, models.ActionBoxOpen, Actor{}, true))
+	waitState(t, b, dev, StateUnlocked)
+	assert.ErrorIs(t, b.Action(context.Background(), dev.Type, dev.NukiID, models.ActionLock, Actor{}, true), ErrInvalidAction)
+}
+
+func TestFaults(t *testing.T) {
+	ctx := context.Background()
+	b, dev, rec := newBridge(t, DeviceSpec{Type: models.DeviceSmartLock3, Name: "Front"})
+	act := func(a models.LockAction) error { return b.Action(ctx, dev.Type, dev.NukiID, a, Actor{}, true) }
+
+	require.NoError(t, b.SetFault(dev.Type, dev.NukiID, FaultBusy))
+	assert.ErrorIs(t, act(models.ActionUnlock), ErrBusy)
+	require.NoError(t, b.SetFault(dev.Type, dev.NukiID, FaultFailed))
+	assert.ErrorIs(t, act(models.ActionUnlock), ErrFailed)
+	assert.Equal(t, 0, b.Executed(dev.Type, dev.NukiID, models.ActionUnlock), "refused commands are not carried out")
+
+	require.NoError(t, b.SetFault(dev.Type, dev.NukiID, FaultMotorBlocked))
+	assert.ErrorIs(t, act(models.ActionUnlock), ErrMotorBlocked)
+	s, _ := b.Device(dev.Type, dev.NukiID)
+	assert.Equal(t, StateMotorBlocked, s.State.State)
+	_, events := rec.seen()
+	require.NotEmpty(t, events)
+	assert.Equal(t, CompletionMotorBlocked, events[len(events)-1].Completion)
+
+	// The answer is lost but the door opens.
+	require.NoError(t, b.SetFault(dev.Type, dev.NukiID, FaultNoAnswer))
+	assert.ErrorIs(t, act(models.ActionUnlatch), ErrNoAnswer)
+	waitState(t, b, dev, StateUnlocked)
+	assert.Equal(t, 1, b.Executed(dev.Type, dev.NukiID, models.ActionUnlatch))
+
+	require.NoError(t, b.SetFault(dev.Type, dev.NukiID, NoFault))
+	require.NoError(t, b.SetOnline(dev.Type, dev.NukiID, false))
+	assert.ErrorIs(t, act(models.ActionLock), ErrOffline)
+	s, _ = b.Device(dev.Type, dev.NukiID)
+	assert.False(t, s.State.Online)
+	require.NoError(t, b.SetOnline(dev.Type, dev.NukiID, true))
+	require.NoError(t, act(models.ActionLock))
+
+	b.SetDown(true)
+	assert.ErrorIs(t, act(models.ActionUnlock), ErrBridgeDown)
+	b.SetDown(false)
+	assert.ErrorIs(t, b.Action(ctx, dev.Type, dev.NukiID+1, models.ActionUnlock, Actor{}, true), ErrUnknownDevice)
+}
+
+func TestSecondCommandWhileMovingIsBusy(t *testing.T) {
+	b, dev, _ := newBridge(t, DeviceSpec{Type: models.DeviceSmartLock3, Name: "Front"})
+	require.NoError(t, b.Action(context.Background(), dev.Type, dev.NukiID, models.ActionUnlock, Actor{}, false))
+	assert.ErrorIs(t, b.Action(context.Background(), dev.Type, dev.NukiID, models.ActionLock, Actor{}, false), ErrBusy)
+	waitState(t, b, dev, StateUnlocked)
+}
+
+func TestBatteryDrainAndCritical(t *testing.T) {
+	b := New(Options{Speed: 0.001, DrainEvery: 2})
+	t.Cleanup(b.Close)
+	dev, err := b.Pair(DeviceSpec{Type: models.DeviceSmartLock3, Name: "Front", Charge: 22, Keypad: true, DoorSensor: true})
+	require.NoError(t, err)
+	assert.False(t, dev.State.BatteryCritical)
+	for _, a := range []models.LockAction{models.ActionUnlock, models.ActionLock, models.ActionUnlock, models.ActionLock} {
+		require.NoError(t, b.Action(context.Background(), dev.Type, dev.NukiID, a, Actor{}, true))
+	}
+	s, _ := b.Device(dev.Type, dev.NukiID)
+	assert.Equal(t, 20, *s.State.BatteryCharge)
+	assert.True(t, s.State.BatteryCritical)
+
+	require.NoError(t, b.SetAccessoryBattery(dev.Type, dev.NukiID, true, false))
+	s, _ = b.Device(dev.Type, dev.NukiID)
+	assert.True(t, *s.State.KeypadBatteryCritical)
+	assert.False(t, *s.State.DoorsensorBatteryCritical)
+
+	old, err := b.Pair(DeviceSpec{Type: models.DeviceSmartLock, Name: "Old", NoChargeLevel: true})
+	require.NoError(t, err)
+	assert.Nil(t, old.State.BatteryCharge, "older locks report no charge level")
+	assert.Nil(t, old.State.DoorState)
+	assert.Nil(t, old.State.KeypadBatteryCritical)
+}
+
+func TestKeypadCodes(t *testing.T) {
+	b, dev, rec := newBridge(t, DeviceSpec{Type: models.DeviceSmartLock3, Name: "Front", Keypad: true})
+	put := func(a Authorization) (Authorization, error) { return b.PutAuthorization(dev.Type, dev.NukiID, a) }
+
+	for _, bad := range []int{12345, 123456, 120000, 111110, 1111111} {
+		_, err := put(Authorization{Type: AuthKeypadCode, Name: "Bad", Code: bad, Enabled: true})
+		assert.ErrorIs(t, err, ErrInvalidSetting, "code %d", bad)
+	}
+	code, err := put(Authorization{Type: AuthKeypadCode, Name: "Cleaner", Code: 345678, Enabled: true})
+	require.NoError(t, err)
+	assert.NotZero(t, code.ID)
+	_, err = put(Authorization{Type: AuthKeypadCode, Name: "Twin", Code: 345678, Enabled: true})
+	assert.ErrorIs(t, err, ErrInvalidSetting, "codes are unique per device")
+
+	require.NoError(t, b.EnterKeypadCode(dev.Type, dev.NukiID, 999999))
+	require.NoError(t, b.EnterKeypadCode(dev.Type, dev.NukiID, 345678))
+	waitState(t, b, dev, StateUnlocked)
+	require.Eventually(t, func() bool { _, evs := rec.seen(); return len(evs) == 2 }, time.Second, time.Millisecond)
+	_, events := rec.seen()
+	assert.Equal(t, CompletionWrongCode, events[0].Completion)
+	assert.Equal(t, code.ID, events[1].AuthID)
+	assert.Equal(t, TriggerKeypad, events[1].Trigger)
+	assert.Equal(t, 1, events[1].Source)
+
+	// Restricted to a weekday that is not today: refused.
+	now := b.localNow(&device{config: map[string]any{"timezone": "Europe/Berlin"}})
+	code.AllowedWeekdays = 127 &^ weekdayBit(now.Weekday())
+	_, err = put(code)
+	require.NoError(t, err)
+	require.NoError(t, b.EnterKeypadCode(dev.Type, dev.NukiID, 345678))
+	_, events = rec.seen()
+	assert.Equal(t, CompletionWrongCode, events[len(events)-1].Completion)
+
+	require.NoError(t, b.DeleteAuthorization(dev.Type, dev.NukiID, code.ID))
+	require.NoError(t, b.DeleteAuthorization(dev.Type, dev.NukiID, code.ID), "deleting twice is fine")
+	auths, err := b.Authorizations(dev.Type, dev.NukiID)
+	require.NoError(t, err)
+	assert.Empty(t, auths)
+
+	require.NoError(t, b.SetFault(dev.Type, dev.NukiID, FaultRejectSettings))
+	_, err = put(Authorization{Type: AuthApp, Name: "Anna", Enabled: true})
+	assert.ErrorIs(t, err, ErrInvalidSetting)
+}
+
+func TestConfig(t *testing.T) {
+	b, dev, _ := newBridge(t, DeviceSpec{Type: models.DeviceOpener, Name: "Entrance"})
+	c, err := b.Config(dev.Type, dev.NukiID)
+	require.NoError(t, err)
+	assert.Equal(t, 20, c["rtoTimeout"])
+	assert.NotContains(t, c, "lngTimeout", "an opener has no lock 'n' go")
+
+	require.NoError(t, b.SetConfig(dev.Type, dev.NukiID, map[string]any{"rtoTimeout": 30, "soundLevel": 100}))
+	err = b.SetConfig(dev.Type, dev.NukiID, map[string]any{"rtoTimeout": 45, "lngTimeout": 10})
+	assert.ErrorIs(t, err, ErrInvalidSetting)
+	err = b.SetConfig(dev.Type, dev.NukiID, map[string]any{"rtoTimeout": "45"})
+	assert.ErrorIs(t, err, ErrInvalidSetting)
+	c, _ = b.Config(dev.Type, dev.NukiID)
+	assert.Equal(t, 30, c["rtoTimeout"], "a refused change changes nothing")
+	c["rtoTimeout"] = 99
+	c2, _ := b.Config(dev.Type, dev.NukiID)
+	assert.Equal(t, 30, c2["rtoTimeout"], "Config returns a copy")
+}
+
+func TestEventsAfter(t *testing.T) {
+	b, dev, _ := newBridge(t, DeviceSpec{Type: models.DeviceSmartLock3, Name: "Front"})
+	for _, a := range []models.LockAction{models.ActionUnlock, models.ActionLock, models.ActionUnlock} {
+		require.NoError(t, b.Action(context.Background(), dev.Type, dev.NukiID, a, Actor{}, true))
+	}
+	all, err := b.Events(dev.Type, dev.NukiID, "")
+	require.NoError(t, err)
+	require.Len(t, all, 3)
+	rest, err := b.Events(dev.Type, dev.NukiID, all[0].ID)
+	require.NoError(t, err)
+	assert.Equal(t, all[1:], rest)
+}
+
+func TestDemoDevices(t *testing.T) {
+	b := New(Options{})
+	t.Cleanup(b.Close)
+	kinds := map[models.DeviceType]bool{}
+	for _, spec := range DemoDevices() {
+		_, err := b.Pair(spec)
+		require.NoError(t, err)
+		kinds[spec.Type] = true
+	}
+	for _, k := range []models.DeviceType{models.DeviceSmartLock, models.DeviceSmartLock3, models.DeviceSmartLock5, models.DeviceOpener, models.DeviceSmartDoor} {
+		assert.True(t, kinds[k], "demo has kind %d", k)
+	}
+	_, err := b.Pair(DeviceSpec{Type: 9})
+	assert.True(t, errors.Is(err, ErrInvalidAction))
+}
