@@ -10,7 +10,7 @@ import (
 
 const deviceColumns = `id, account_id, connection_id, device_type, nuki_id, name, firmware, hardware, favorite, created_at,
 	mode, state, door_state, battery_charge, battery_critical, battery_charging, keypad_battery_critical,
-	doorsensor_battery_critical, online, reported_at`
+	doorsensor_battery_critical, online, reported_at, warnings_enabled, warned`
 
 func scanDevice(row interface{ Scan(...any) error }) (models.Device, error) {
 	var d models.Device
@@ -20,7 +20,7 @@ func scanDevice(row interface{ Scan(...any) error }) (models.Device, error) {
 	var reported sql.NullString
 	err := row.Scan(&d.ID, &d.AccountID, &d.ConnectionID, &d.Type, &d.NukiID, &d.Name, &d.Firmware, &d.Hardware, &d.Favorite, &created,
 		&d.Reported.Mode, &d.Reported.State, &door, &charge, &d.Reported.BatteryCritical, &charging, &keypad, &sensor,
-		&d.Reported.Online, &reported)
+		&d.Reported.Online, &reported, &d.WarningsEnabled, &d.Warned)
 	if err != nil {
 		return d, err
 	}
@@ -205,14 +205,63 @@ func (s *Store) SaveReportedState(ctx context.Context, deviceID int64, st models
 	return false, err
 }
 
-// RecordDeviceEvent notes that the device's event eventID was ingested. It reports false when
-// it already was: events that arrive twice or out of order are taken once.
-func (s *Store) RecordDeviceEvent(ctx context.Context, deviceID int64, eventID string) (bool, error) {
-	res, err := s.db.Writer.ExecContext(ctx, `INSERT INTO device_events (device_id, event_id, created_at) VALUES (?, ?, ?)
-		ON CONFLICT (device_id, event_id) DO NOTHING`, deviceID, eventID, s.now())
+// FindAllConnections returns the connections of every account: the device manager starts them
+// at boot.
+func (s *Store) FindAllConnections(ctx context.Context) ([]models.Connection, error) {
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT id, account_id, kind, name, host, port, token_sealed, hashed_token, created_at
+		FROM connections WHERE deleted_at IS NULL ORDER BY id`)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	defer rows.Close()
+	var out []models.Connection
+	for rows.Next() {
+		var c models.Connection
+		var created string
+		if err := rows.Scan(&c.ID, &c.AccountID, &c.Kind, &c.Name, &c.Host, &c.Port, &c.TokenSealed, &c.HashedToken, &created); err != nil {
+			return nil, err
+		}
+		if c.CreatedAt, err = parseTime(created); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// FindConnectionDevices returns the devices reached through a connection (not deleted ones).
+func (s *Store) FindConnectionDevices(ctx context.Context, connectionID int64) ([]models.Device, error) {
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+deviceColumns+` FROM devices WHERE connection_id = ? AND deleted_at IS NULL ORDER BY id`, connectionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []models.Device
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// UpdateDevicesLayout remembers how a login looks at the devices page.
+func (s *Store) UpdateDevicesLayout(ctx context.Context, accountID, loginID int64, view string, sort DeviceSort) error {
+	if view != "tiles" && view != "list" {
+		return fmt.Errorf("devices view %q: not tiles or list", view)
+	}
+	if sort != SortByName && sort != SortByAdded {
+		return fmt.Errorf("devices sort %q: not name or added", sort)
+	}
+	_, err := s.db.Writer.ExecContext(ctx, `UPDATE logins SET devices_view = ?, devices_sort = ? WHERE account_id = ? AND id = ?`, view, string(sort), accountID, loginID)
+	return err
+}
+
+// UpdateDeviceWarned notes which warnings were sent for a device ("battery_low,offline"), so
+// that each is sent once until the condition clears.
+func (s *Store) UpdateDeviceWarned(ctx context.Context, deviceID int64, warned string) error {
+	_, err := s.db.Writer.ExecContext(ctx, `UPDATE devices SET warned = ? WHERE id = ?`, warned, deviceID)
+	return err
 }

@@ -113,18 +113,3 @@ func TestReportedStateSavesOnlyNews(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, changed, "a part that disappears is a change")
 }
-
-func TestDeviceEventsAreIngestedOnce(t *testing.T) {
-	s, _ := newTestStore(t)
-	ctx := context.Background()
-	acc, _ := createAccount(t, s, "anna@example.com")
-	_, ds := addBridge(t, s, acc.ID, models.Device{Type: models.DeviceSmartLock3, NukiID: 7, Name: "Front door"})
-	for _, tc := range []struct {
-		id  string
-		new bool
-	}{{"3", true}, {"1", true}, {"3", false}, {"2", true}, {"1", false}} {
-		isNew, err := s.RecordDeviceEvent(ctx, ds[0].ID, tc.id)
-		require.NoError(t, err)
-		assert.Equal(t, tc.new, isNew, "event %s", tc.id)
-	}
-}

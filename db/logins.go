@@ -8,13 +8,13 @@ import (
 	"portier/models"
 )
 
-const loginColumns = `id, account_id, email, name, is_main, rights, language, time_zone, created_at, updated_at, last_login_at, totp_enabled_at`
+const loginColumns = `id, account_id, email, name, is_main, rights, language, time_zone, created_at, updated_at, last_login_at, totp_enabled_at, devices_view, devices_sort`
 
 func scanLogin(row interface{ Scan(...any) error }, extra ...any) (models.Login, error) {
 	var l models.Login
 	var created, updated string
 	var last, totp sql.NullString
-	dest := append([]any{&l.ID, &l.AccountID, &l.Email, &l.Name, &l.IsMain, &l.Rights, &l.Language, &l.TimeZone, &created, &updated, &last, &totp}, extra...)
+	dest := append([]any{&l.ID, &l.AccountID, &l.Email, &l.Name, &l.IsMain, &l.Rights, &l.Language, &l.TimeZone, &created, &updated, &last, &totp, &l.DevicesView, &l.DevicesSort}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return l, err
 	}

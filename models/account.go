@@ -67,6 +67,10 @@ type Login struct {
 	LastLoginAt *time.Time
 	// TwoFactorSince is when TOTP two-factor authentication was turned on (nil: off).
 	TwoFactorSince *time.Time
+	// DevicesView ("tiles" or "list") and DevicesSort ("name" or "added") are how the login
+	// last looked at the devices page.
+	DevicesView string
+	DevicesSort string
 }
 
 // TwoFactor reports whether signing in needs a TOTP or recovery code after the password.

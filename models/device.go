@@ -172,6 +172,11 @@ type Device struct {
 	Favorite     bool
 	CreatedAt    time.Time
 	Reported     DeviceState
+	// WarningsEnabled: battery and offline warnings are emailed to the main login.
+	WarningsEnabled bool
+	// Warned lists the warnings already sent (comma-separated), so none repeats until its
+	// condition cleared.
+	Warned string
 }
 
 // SmartlockID is the device's Web API id.
@@ -189,4 +194,19 @@ func ValidKeypadCode(code int) bool {
 		}
 	}
 	return true
+}
+
+// ActionName is an action's English name, for the audit trail.
+func ActionName(t DeviceType, a LockAction) string {
+	names := map[LockAction]string{ActionUnlock: "unlock", ActionLock: "lock", ActionUnlatch: "unlatch", ActionLockNGo: "lock 'n' go", ActionLockNGoUnlatch: "lock 'n' go with unlatch"}
+	switch t {
+	case DeviceOpener:
+		names = map[LockAction]string{ActionOpenerRTOOn: "ring to open on", ActionOpenerRTOOff: "ring to open off", ActionOpenerOpen: "open", ActionOpenerCMOn: "continuous mode on", ActionOpenerCMOff: "continuous mode off"}
+	case DeviceBox:
+		names = map[LockAction]string{ActionBoxOpen: "open"}
+	}
+	if n, ok := names[a]; ok {
+		return n
+	}
+	return fmt.Sprintf("action %d", a)
 }

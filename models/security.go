@@ -50,6 +50,9 @@ const (
 	AuditPreferencesChanged    = "preferences.changed"
 	AuditDeviceUpdated         = "device.updated"
 	AuditDeviceDeleted         = "device.deleted"
+	AuditDevicesAdded          = "device.added"
+	AuditDeviceAction          = "device.action"
+	AuditDeviceConfigChanged   = "device.config_changed"
 )
 
 // AuditKinds lists every audit kind; each has a label "audit.<kind with _ for .>" in the
@@ -58,7 +61,8 @@ var AuditKinds = []string{AuditSetup, AuditAccountCreated, AuditLoginSuccess, Au
 	AuditPasswordResetReq, AuditPasswordReset, AuditTokenCreated, AuditTokenRevoked,
 	AuditTwoFactorEnabled, AuditTwoFactorDisabled, AuditRecoveryCodesReplaced, AuditTwoFactorFailure,
 	AuditPasswordChanged, AuditEmailChangeRequested, AuditEmailChanged, AuditSessionEnded,
-	AuditOtherSessionsEnded, AuditPreferencesChanged, AuditDeviceUpdated, AuditDeviceDeleted}
+	AuditOtherSessionsEnded, AuditPreferencesChanged, AuditDeviceUpdated, AuditDeviceDeleted,
+	AuditDevicesAdded, AuditDeviceAction, AuditDeviceConfigChanged}
 
 // AuditLabelKey is the message key of an audit kind's label.
 func AuditLabelKey(kind string) string { return "audit." + strings.ReplaceAll(kind, ".", "_") }

@@ -123,6 +123,7 @@ type Options struct {
 type Bridge struct {
 	opt      Options
 	ServerID uint32
+	bootID   uint32 // in event ids: a new bridge instance never repeats an old id
 
 	mu        sync.Mutex
 	down      bool
@@ -132,6 +133,15 @@ type Bridge struct {
 	nextLstnr int
 	timers    map[*time.Timer]struct{}
 	closed    bool
+	// outbox holds updates in the order they happened; one goroutine delivers them, so a
+	// listener never sees an older state after a newer one.
+	outbox    []Update
+	queued    uint64 // updates queued so far
+	delivered uint64 // updates delivered so far
+	flushed   *sync.Cond
+	wake      chan struct{}
+	quit      chan struct{}
+	stopped   chan struct{}
 }
 
 // Update is what a listener hears: the device's state after a change and, when the change is
@@ -217,7 +227,59 @@ func New(opt Options) *Bridge {
 	if opt.DrainEvery <= 0 {
 		opt.DrainEvery = 25
 	}
-	return &Bridge{opt: opt, ServerID: randomID(), bootedAt: opt.Now(), listeners: map[int]func(Update){}, timers: map[*time.Timer]struct{}{}}
+	b := &Bridge{opt: opt, ServerID: randomID(), bootID: randomID(), bootedAt: opt.Now(), listeners: map[int]func(Update){},
+		timers: map[*time.Timer]struct{}{}, wake: make(chan struct{}, 1), quit: make(chan struct{}), stopped: make(chan struct{})}
+	b.flushed = sync.NewCond(&b.mu)
+	go b.deliver()
+	return b
+}
+
+// deliver hands the updates to the listeners, in order, outside the lock.
+func (b *Bridge) deliver() {
+	defer close(b.stopped)
+	for {
+		select {
+		case <-b.quit:
+			b.mu.Lock()
+			b.delivered = b.queued
+			b.flushed.Broadcast()
+			b.mu.Unlock()
+			return
+		case <-b.wake:
+		}
+		b.mu.Lock()
+		batch := b.outbox
+		b.outbox = nil
+		ids := make([]int, 0, len(b.listeners))
+		for id := range b.listeners {
+			ids = append(ids, id)
+		}
+		sort.Ints(ids)
+		fns := make([]func(Update), 0, len(ids))
+		for _, id := range ids {
+			fns = append(fns, b.listeners[id])
+		}
+		b.mu.Unlock()
+		for _, u := range batch {
+			for _, fn := range fns {
+				fn(u)
+			}
+		}
+		b.mu.Lock()
+		b.delivered += uint64(len(batch))
+		b.flushed.Broadcast()
+		b.mu.Unlock()
+	}
+}
+
+// Flush waits until every update that happened before the call reached the listeners.
+func (b *Bridge) Flush() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	target := b.queued
+	for b.delivered < target && !b.closed {
+		b.flushed.Wait()
+	}
 }
 
 func randomID() uint32 {
@@ -257,7 +319,8 @@ func (b *Bridge) Pair(spec DeviceSpec) (Snapshot, error) {
 		spec.Charge = 100
 	}
 	d := &device{spec: spec, mode: ModeDoor, state: StateLocked, door: DoorClosed, charge: spec.Charge, online: true,
-		executed: map[models.LockAction]int{}, config: defaultConfig(spec.Type), nextAuth: 1}
+		executed: map[models.LockAction]int{}, config: defaultConfig(spec.Type), nextAuth: BridgeAuthID + 1,
+		auths: []Authorization{{ID: BridgeAuthID, Type: AuthBridge, Name: "Nuki Bridge", Enabled: true, RemoteAllowed: true}}}
 	if spec.Type == models.DeviceOpener {
 		d.state = OpenerOnline
 	}
@@ -265,6 +328,10 @@ func (b *Bridge) Pair(spec DeviceSpec) (Snapshot, error) {
 	b.devices = append(b.devices, d)
 	return b.snapshot(d), nil
 }
+
+// BridgeAuthID is the authorization every device holds for the bridge it is paired with;
+// actions sent through the bridge are logged under it.
+const BridgeAuthID = 1
 
 // criticalCharge is where devices report batteryCritical.
 const criticalCharge = 20
@@ -350,28 +417,22 @@ func (b *Bridge) changed(p *pending, d *device, ev *Event) {
 	*p = append(*p, Update{Device: b.snapshot(d), Event: ev})
 }
 
-// unlock releases the lock and delivers the collected updates.
+// unlock queues the collected updates for delivery and releases the lock.
 func (b *Bridge) unlock(p pending) {
-	fns := make([]func(Update), 0, len(b.listeners))
-	ids := make([]int, 0, len(b.listeners))
-	for id := range b.listeners {
-		ids = append(ids, id)
-	}
-	sort.Ints(ids)
-	for _, id := range ids {
-		fns = append(fns, b.listeners[id])
-	}
-	b.mu.Unlock()
-	for _, u := range p {
-		for _, fn := range fns {
-			fn(u)
+	if len(p) > 0 && !b.closed {
+		b.outbox = append(b.outbox, p...)
+		b.queued += uint64(len(p))
+		select {
+		case b.wake <- struct{}{}:
+		default:
 		}
 	}
+	b.mu.Unlock()
 }
 
 func (b *Bridge) event(d *device, action, trigger int, who Actor, completion int) *Event {
 	d.seq++
-	ev := Event{ID: fmt.Sprintf("%d-%08X-%d", d.spec.Type, d.spec.NukiID, d.seq), DeviceType: d.spec.Type, NukiID: d.spec.NukiID,
+	ev := Event{ID: fmt.Sprintf("%d-%08X-%08X-%d", d.spec.Type, d.spec.NukiID, b.bootID, d.seq), DeviceType: d.spec.Type, NukiID: d.spec.NukiID,
 		At: b.opt.Now().UTC(), Action: action, Trigger: trigger, AuthID: who.AuthID, Name: who.Name, Completion: completion, Source: who.Source}
 	d.events = append(d.events, ev)
 	if len(d.events) > maxEvents {
@@ -421,15 +482,21 @@ func (b *Bridge) after(d time.Duration, fn func()) {
 	b.timers[t] = struct{}{}
 }
 
-// Close stops every running timer; the bridge changes no more.
+// Close stops every running timer and waits until no listener is being called; the bridge
+// changes no more.
 func (b *Bridge) Close() {
 	b.mu.Lock()
-	defer b.mu.Unlock()
+	if !b.closed {
+		close(b.quit)
+	}
 	b.closed = true
 	for t := range b.timers {
 		t.Stop()
 	}
 	b.timers = map[*time.Timer]struct{}{}
+	b.flushed.Broadcast()
+	b.mu.Unlock()
+	<-b.stopped
 }
 
 // Uptime is how long the bridge has been running since its last (re)boot.

@@ -51,12 +51,14 @@ func newBridge(t *testing.T, spec DeviceSpec) (*Bridge, Snapshot, *recorder) {
 	return b, dev, rec
 }
 
+// waitState waits until the device is in state want and the listeners heard of it.
 func waitState(t *testing.T, b *Bridge, dev Snapshot, want int) {
 	t.Helper()
 	require.Eventually(t, func() bool {
 		s, err := b.Device(dev.Type, dev.NukiID)
 		return err == nil && s.State.State == want
 	}, 3*time.Second, 2*time.Millisecond, "state %d never reached", want)
+	b.Flush()
 }
 
 func TestLockStateMachine(t *testing.T) {
@@ -177,8 +179,8 @@ func TestFaults(t *testing.T) {
 	assert.ErrorIs(t, act(models.ActionUnlock), ErrMotorBlocked)
 	s, _ := b.Device(dev.Type, dev.NukiID)
 	assert.Equal(t, StateMotorBlocked, s.State.State)
+	require.Eventually(t, func() bool { _, evs := rec.seen(); return len(evs) > 0 }, time.Second, time.Millisecond)
 	_, events := rec.seen()
-	require.NotEmpty(t, events)
 	assert.Equal(t, CompletionMotorBlocked, events[len(events)-1].Completion)
 
 	// The answer is lost but the door opens.
@@ -263,14 +265,16 @@ func TestKeypadCodes(t *testing.T) {
 	_, err = put(code)
 	require.NoError(t, err)
 	require.NoError(t, b.EnterKeypadCode(dev.Type, dev.NukiID, 345678))
+	require.Eventually(t, func() bool { _, evs := rec.seen(); return len(evs) == 3 }, time.Second, time.Millisecond)
 	_, events = rec.seen()
-	assert.Equal(t, CompletionWrongCode, events[len(events)-1].Completion)
+	assert.Equal(t, CompletionWrongCode, events[2].Completion)
 
 	require.NoError(t, b.DeleteAuthorization(dev.Type, dev.NukiID, code.ID))
 	require.NoError(t, b.DeleteAuthorization(dev.Type, dev.NukiID, code.ID), "deleting twice is fine")
 	auths, err := b.Authorizations(dev.Type, dev.NukiID)
 	require.NoError(t, err)
-	assert.Empty(t, auths)
+	require.Len(t, auths, 1, "only the bridge's own authorization is left")
+	assert.Equal(t, AuthBridge, auths[0].Type)
 
 	require.NoError(t, b.SetFault(dev.Type, dev.NukiID, FaultRejectSettings))
 	_, err = put(Authorization{Type: AuthApp, Name: "Anna", Enabled: true})

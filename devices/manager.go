@@ -1,0 +1,368 @@
+// Package devices owns the connections to devices (Nuki Bridges, simulated bridges): it starts
+// them at boot, keeps each device's reported state, carries out lock actions, ingests what the
+// devices report, and tells pages when something changed.
+package devices
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"portier/auth"
+	"portier/db"
+	"portier/devices/sim"
+	"portier/models"
+)
+
+// Capabilities are what a connection can do with its devices. The UI offers only these and
+// says why the others are missing.
+type Capabilities struct {
+	State          bool
+	Actions        bool
+	Authorizations bool
+	KeypadCodes    bool
+	Config         bool
+	ActivityLog    bool
+}
+
+// Errors of Manager.Act a caller tells apart.
+var (
+	ErrNoSuchAction  = errors.New("the device does not have this action")
+	ErrActionPending = errors.New("another action on this device is still pending")
+	ErrNotConnected  = errors.New("the device's connection is not running")
+	ErrNotCapable    = errors.New("the device's connection cannot do this")
+)
+
+// Outcome names why an action failed, as message keys ("device.outcome.<name>").
+type Outcome string
+
+// Outcomes.
+const (
+	OutcomeOK           Outcome = "ok"
+	OutcomeBusy         Outcome = "busy"
+	OutcomeOffline      Outcome = "offline"
+	OutcomeMotorBlocked Outcome = "motor_blocked"
+	OutcomeTimedOut     Outcome = "timed_out" // no answer: the device may have done it
+	OutcomeFailed       Outcome = "failed"
+	OutcomeUnreachable  Outcome = "unreachable"
+	OutcomeRefused      Outcome = "refused" // the bridge refused the token
+)
+
+// ActionStatus is the last lock action on a device: pending until the device confirms or the
+// deadline passes.
+type ActionStatus struct {
+	Action    models.LockAction
+	StartedAt time.Time
+	Deadline  time.Time
+	Pending   bool
+	Outcome   Outcome
+	EndedAt   time.Time
+}
+
+// Who did an action, for the audit trail and the activity log.
+type Who struct {
+	LoginID int64
+	Name    string // shown in the activity log
+	Actor   string // the login's email, for the audit trail
+	IP      string
+	Origin  models.ActivityOrigin
+}
+
+// Options tune the manager.
+type Options struct {
+	Now func() time.Time
+	Log *slog.Logger
+	// ActionDeadline is how long an action may stay pending (default 30 s).
+	ActionDeadline time.Duration
+	// SimSpeed scales the simulated devices' timings (1 = real time; tests use less).
+	SimSpeed float64
+	// PollEvery is how often a Nuki Bridge's /list is read (default 30 s).
+	PollEvery time.Duration
+}
+
+// Manager runs the connections of all accounts.
+type Manager struct {
+	store   *db.Store
+	secrets *auth.SecretBox
+	opt     Options
+
+	mu       sync.Mutex
+	conns    map[int64]conn          // by connection id
+	devices  map[deviceKey]deviceRef // what a connection's device is in the store
+	actions  map[int64]*ActionStatus // by device id
+	versions map[int64]uint64        // by account: bumped on every change
+	cancel   map[int64]context.CancelFunc
+	wg       sync.WaitGroup
+	closed   bool
+}
+
+type deviceKey struct {
+	conn   int64
+	typ    models.DeviceType
+	nukiID uint32
+}
+
+type deviceRef struct {
+	id, account int64
+}
+
+// conn is a running connection of one kind.
+type conn interface {
+	capabilities() Capabilities
+	act(ctx context.Context, d models.Device, a models.LockAction, who Who) error
+	// start begins the connection's own work (first report, polling) once the manager knows
+	// its devices.
+	start()
+	close()
+}
+
+// New returns a manager; Start starts the stored connections.
+func New(store *db.Store, secrets *auth.SecretBox, opt Options) *Manager {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
+	if opt.ActionDeadline == 0 {
+		opt.ActionDeadline = 30 * time.Second
+	}
+	if opt.SimSpeed == 0 {
+		opt.SimSpeed = 1
+	}
+	if opt.PollEvery == 0 {
+		opt.PollEvery = 30 * time.Second
+	}
+	return &Manager{store: store, secrets: secrets, opt: opt, conns: map[int64]conn{}, devices: map[deviceKey]deviceRef{},
+		actions: map[int64]*ActionStatus{}, versions: map[int64]uint64{}, cancel: map[int64]context.CancelFunc{}}
+}
+
+// Start starts every stored connection. A connection that fails to start is logged and the
+// others still start: one unreachable bridge must not keep Portier down.
+func (m *Manager) Start(ctx context.Context) error {
+	conns, err := m.store.FindAllConnections(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range conns {
+		devs, err := m.store.FindConnectionDevices(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		if err := m.startConn(c, devs); err != nil {
+			m.opt.Log.Error("connection not started", "connection", c.ID, "err", err)
+		}
+	}
+	return nil
+}
+
+// Close stops every connection and waits for their work to end.
+func (m *Manager) Close() {
+	m.mu.Lock()
+	m.closed = true
+	conns := m.conns
+	m.conns = map[int64]conn{}
+	for _, cancel := range m.cancel {
+		cancel()
+	}
+	m.mu.Unlock()
+	for _, c := range conns {
+		c.close()
+	}
+	m.wg.Wait()
+}
+
+func (m *Manager) startConn(c models.Connection, devs []models.Device) error {
+	var cn conn
+	var err error
+	switch c.Kind {
+	case models.ConnectionSimulated:
+		cn, err = m.startSimulated(c, devs)
+	case models.ConnectionNukiBridge:
+		cn, err = m.startBridge(c, devs)
+	default:
+		err = fmt.Errorf("connection kind %q", c.Kind)
+	}
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		cn.close()
+		return errors.New("the device manager is stopped")
+	}
+	m.conns[c.ID] = cn
+	for _, d := range devs {
+		m.devices[deviceKey{c.ID, d.Type, d.NukiID}] = deviceRef{d.ID, d.AccountID}
+	}
+	m.versions[c.AccountID]++
+	m.mu.Unlock()
+	cn.start()
+	return nil
+}
+
+// Capabilities of the connection a device is reached through; ok is false when it is not running.
+func (m *Manager) Capabilities(connectionID int64) (Capabilities, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.conns[connectionID]
+	if !ok {
+		return Capabilities{}, false
+	}
+	return c.capabilities(), true
+}
+
+// Version is a number that changes whenever a device of the account changes; pages poll with
+// it and get "nothing new" cheaply.
+func (m *Manager) Version(accountID int64) uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.versions[accountID]
+}
+
+func (m *Manager) bump(accountID int64) {
+	m.mu.Lock()
+	m.versions[accountID]++
+	m.mu.Unlock()
+}
+
+// Action returns the last action on a device (ok false: none since Portier started).
+func (m *Manager) Action(deviceID int64) (ActionStatus, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	st, ok := m.actions[deviceID]
+	if !ok {
+		return ActionStatus{}, false
+	}
+	return *st, true
+}
+
+// Act starts a lock action and returns at once; the device page follows it through Action.
+// It refuses an action the device kind does not have, and a second one while one is pending.
+func (m *Manager) Act(ctx context.Context, d models.Device, a models.LockAction, who Who) error {
+	if !models.HasAction(d.Type, a) {
+		return ErrNoSuchAction
+	}
+	now := m.opt.Now()
+	m.mu.Lock()
+	c, ok := m.conns[d.ConnectionID]
+	if !ok {
+		m.mu.Unlock()
+		return ErrNotConnected
+	}
+	if !c.capabilities().Actions {
+		m.mu.Unlock()
+		return ErrNotCapable
+	}
+	if st, ok := m.actions[d.ID]; ok && st.Pending {
+		m.mu.Unlock()
+		return ErrActionPending
+	}
+	st := &ActionStatus{Action: a, StartedAt: now, Deadline: now.Add(m.opt.ActionDeadline), Pending: true}
+	m.actions[d.ID] = st
+	m.versions[d.AccountID]++
+	m.wg.Add(1)
+	m.mu.Unlock()
+
+	detail := fmt.Sprintf("%s: %s", d.Name, models.ActionName(d.Type, a))
+	login := who.LoginID
+	if _, err := m.store.AddAudit(ctx, models.AuditEntry{AccountID: &d.AccountID, LoginID: &login, Actor: who.Actor, Kind: models.AuditDeviceAction, Detail: detail, IP: who.IP}); err != nil {
+		m.opt.Log.Error("audit of a lock action", "device", d.ID, "err", err)
+	}
+	go func() {
+		defer m.wg.Done()
+		actx, cancel := context.WithTimeout(context.Background(), m.opt.ActionDeadline)
+		defer cancel()
+		outcome := outcomeOf(c.act(actx, d, a, who))
+		m.finishAction(d, a, st, outcome, who)
+	}()
+	return nil
+}
+
+func (m *Manager) finishAction(d models.Device, a models.LockAction, st *ActionStatus, outcome Outcome, who Who) {
+	end := m.opt.Now()
+	m.mu.Lock()
+	st.Pending, st.Outcome, st.EndedAt = false, outcome, end
+	m.versions[d.AccountID]++
+	m.mu.Unlock()
+	login := who.LoginID
+	entry := models.Activity{AccountID: d.AccountID, DeviceID: d.ID, At: st.StartedAt, Action: int(a), Trigger: models.TriggerWeb,
+		Completion: completionOf(outcome), LoginID: &login, Name: who.Name, Origin: who.Origin}
+	if _, err := m.store.CreateActivity(context.Background(), entry); err != nil {
+		m.opt.Log.Error("activity of a lock action", "device", d.ID, "err", err)
+	}
+}
+
+func completionOf(o Outcome) int {
+	switch o {
+	case OutcomeOK:
+		return models.CompletionSuccess
+	case OutcomeMotorBlocked:
+		return models.CompletionMotorBlocked
+	case OutcomeBusy:
+		return models.CompletionBusy
+	}
+	return models.CompletionUnknown
+}
+
+// outcomeOf names an error of a connection.
+func outcomeOf(err error) Outcome {
+	switch {
+	case err == nil:
+		return OutcomeOK
+	case errors.Is(err, sim.ErrBusy):
+		return OutcomeBusy
+	case errors.Is(err, sim.ErrOffline):
+		return OutcomeOffline
+	case errors.Is(err, sim.ErrMotorBlocked):
+		return OutcomeMotorBlocked
+	case errors.Is(err, sim.ErrNoAnswer), errors.Is(err, context.DeadlineExceeded):
+		return OutcomeTimedOut
+	case errors.Is(err, sim.ErrBridgeDown):
+		return OutcomeUnreachable
+	}
+	if o, ok := bridgeOutcome(err); ok {
+		return o
+	}
+	return OutcomeFailed
+}
+
+// report stores a device's state and event as a connection reported them.
+func (m *Manager) report(connID int64, typ models.DeviceType, nukiID uint32, st models.DeviceState, ev *models.Activity) {
+	m.mu.Lock()
+	ref, ok := m.devices[deviceKey{connID, typ, nukiID}]
+	m.mu.Unlock()
+	if !ok {
+		return // paired with the bridge but not added to Portier
+	}
+	ctx := context.Background()
+	changed, err := m.store.SaveReportedState(ctx, ref.id, st)
+	if err != nil {
+		m.opt.Log.Error("saving a device's state", "device", ref.id, "err", err)
+		return
+	}
+	if ev != nil {
+		ev.AccountID, ev.DeviceID = ref.account, ref.id
+		isNew, err := m.store.CreateActivity(ctx, *ev)
+		if err != nil {
+			m.opt.Log.Error("saving a device's event", "device", ref.id, "err", err)
+		}
+		changed = changed || isNew
+	}
+	if changed {
+		m.bump(ref.account)
+	}
+}
+
+// forget drops a device from the running state (it was deleted from the account).
+func (m *Manager) Forget(d models.Device) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.devices, deviceKey{d.ConnectionID, d.Type, d.NukiID})
+	delete(m.actions, d.ID)
+	m.versions[d.AccountID]++
+}

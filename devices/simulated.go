@@ -1,0 +1,120 @@
+package devices
+
+import (
+	"context"
+	"fmt"
+
+	"portier/devices/sim"
+	"portier/models"
+)
+
+// portierAuthID is the authorization a simulated device holds for its bridge, which is Portier
+// here. Events it reports for Portier's own actions are not stored a second time: Portier
+// records those itself, with the login that did them.
+const portierAuthID = sim.BridgeAuthID
+
+// simConn is a simulated bridge running inside Portier.
+type simConn struct {
+	m      *Manager
+	id     int64
+	bridge *sim.Bridge
+	stop   func()
+}
+
+func (c *simConn) capabilities() Capabilities {
+	return Capabilities{State: true, Actions: true, Authorizations: true, KeypadCodes: true, Config: true, ActivityLog: true}
+}
+
+func (c *simConn) act(ctx context.Context, d models.Device, a models.LockAction, who Who) error {
+	err := c.bridge.Action(ctx, d.Type, d.NukiID, a, sim.Actor{AuthID: portierAuthID, Name: "Portier", Trigger: sim.TriggerWeb}, true)
+	// The action counts as done once its state is stored.
+	c.bridge.Flush()
+	return err
+}
+
+// start reports the state the simulated devices start in.
+func (c *simConn) start() {
+	for _, s := range c.bridge.Devices() {
+		c.m.report(c.id, s.Type, s.NukiID, s.State, nil)
+	}
+}
+
+func (c *simConn) close() {
+	c.stop()
+	c.bridge.Close()
+}
+
+// specOf rebuilds a simulated device from what the store knows of it: the parts it reported
+// (keypad, door sensor, charge level) tell what it has. Locks restart locked.
+func specOf(d models.Device) sim.DeviceSpec {
+	spec := sim.DeviceSpec{Type: d.Type, NukiID: d.NukiID, Name: d.Name, Firmware: d.Firmware, Hardware: d.Hardware,
+		Keypad: d.Reported.KeypadBatteryCritical != nil, DoorSensor: d.Reported.DoorState != nil, NoChargeLevel: d.Reported.BatteryCharge == nil}
+	if d.Reported.BatteryCharge != nil {
+		spec.Charge = *d.Reported.BatteryCharge
+	}
+	return spec
+}
+
+func (m *Manager) startSimulated(c models.Connection, devs []models.Device) (conn, error) {
+	b := sim.New(sim.Options{Speed: m.opt.SimSpeed})
+	for _, d := range devs {
+		if _, err := b.Pair(specOf(d)); err != nil {
+			b.Close()
+			return nil, err
+		}
+	}
+	stop := b.Subscribe(func(u sim.Update) {
+		var ev *models.Activity
+		if u.Event != nil && u.Event.AuthID != portierAuthID {
+			ev = &models.Activity{At: u.Event.At, Action: u.Event.Action, Trigger: u.Event.Trigger, Completion: u.Event.Completion,
+				Source: u.Event.Source, AuthID: u.Event.AuthID, Name: u.Event.Name, Origin: models.OriginDevice, EventID: u.Event.ID}
+		}
+		m.report(c.ID, u.Device.Type, u.Device.NukiID, u.Device.State, ev)
+	})
+	return &simConn{m: m, id: c.ID, bridge: b, stop: stop}, nil
+}
+
+// AddSimulatedBridge creates a simulated bridge with the given devices (random Nuki ids) for an
+// account, stores it and starts it.
+func (m *Manager) AddSimulatedBridge(ctx context.Context, accountID int64, name string, specs []sim.DeviceSpec, audit models.AuditEntry) (models.Connection, []models.Device, error) {
+	b := sim.New(sim.Options{})
+	defer b.Close()
+	var devs []models.Device
+	var states []models.DeviceState
+	for _, spec := range specs {
+		s, err := b.Pair(spec)
+		if err != nil {
+			return models.Connection{}, nil, err
+		}
+		devs = append(devs, models.Device{Type: s.Type, NukiID: s.NukiID, Name: s.Name, Firmware: s.Firmware, Hardware: s.Hardware})
+		states = append(states, s.State)
+	}
+	if audit.Detail == "" {
+		audit.Detail = fmt.Sprintf("simulated bridge %q with %d devices", name, len(devs))
+	}
+	c, stored, err := m.store.CreateConnection(ctx, models.Connection{AccountID: accountID, Kind: models.ConnectionSimulated, Name: name}, devs, audit)
+	if err != nil {
+		return c, nil, err
+	}
+	for i, d := range stored {
+		if _, err := m.store.SaveReportedState(ctx, d.ID, states[i]); err != nil {
+			return c, nil, err
+		}
+	}
+	stored, err = m.store.FindConnectionDevices(ctx, c.ID)
+	if err != nil {
+		return c, nil, err
+	}
+	return c, stored, m.startConn(c, stored)
+}
+
+// Simulator returns the simulated bridge of a connection (nil for other kinds): the demo and
+// tests use it to ring, type keypad codes, drain batteries and inject faults.
+func (m *Manager) Simulator(connectionID int64) *sim.Bridge {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c, ok := m.conns[connectionID].(*simConn); ok {
+		return c.bridge
+	}
+	return nil
+}
