@@ -24,6 +24,7 @@ import (
 
 	"portier/auth"
 	"portier/db"
+	"portier/devices"
 	"portier/handlers"
 	"portier/handlers/api"
 	"portier/i18n"
@@ -66,6 +67,8 @@ type Options struct {
 	BaseURL string
 	// ExtraRoutes adds test-only routes (a handler that panics, say) before the server starts.
 	ExtraRoutes func(e *echo.Echo)
+	// SimSpeed scales the simulated devices' timings (default 0.01: a 1.5 s motor turn takes 15 ms).
+	SimSpeed float64
 }
 
 // App is a running Portier for one test.
@@ -81,6 +84,7 @@ type App struct {
 	Mail    *mail.Worker
 	DataDir string
 	Echo    *echo.Echo
+	Devices *devices.Manager
 }
 
 // New starts an app on a fresh database in t.TempDir().
@@ -120,9 +124,19 @@ func New(t testing.TB, opts Options) *App {
 	if err != nil {
 		t.Fatal(err)
 	}
+	speed := opts.SimSpeed
+	if speed == 0 {
+		speed = 0.01
+	}
+	app.Devices = devices.New(store, box, devices.Options{Now: clock.Now, Log: log, SimSpeed: speed})
+	if err := app.Devices.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(app.Devices.Close)
 	app.Handler = &handlers.Handler{
 		Secrets:  box,
 		Store:    store,
+		Devices:  app.Devices,
 		Sessions: handlers.NewSessionStore(store, clock.Now, handlers.DefaultSessionTimeouts, base.Scheme == "https"),
 		Hasher:   auth.NewHasher(params, 0),
 		Now:      clock.Now,

@@ -144,11 +144,11 @@ func (s *Store) FindDevice(ctx context.Context, accountID, id int64) (models.Dev
 	return d, mapNoRows(err, fmt.Sprintf("device %d", id))
 }
 
-// UpdateDeviceSettings renames a device and sets its favorite flag.
-func (s *Store) UpdateDeviceSettings(ctx context.Context, accountID, id int64, name string, favorite bool, audit models.AuditEntry) error {
+// UpdateDeviceSettings renames a device and sets its favorite flag and warnings switch.
+func (s *Store) UpdateDeviceSettings(ctx context.Context, accountID, id int64, name string, favorite, warnings bool, audit models.AuditEntry) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE devices SET name = ?, favorite = ? WHERE account_id = ? AND id = ? AND deleted_at IS NULL`,
-			name, favorite, accountID, id)
+		res, err := tx.ExecContext(ctx, `UPDATE devices SET name = ?, favorite = ?, warnings_enabled = ? WHERE account_id = ? AND id = ? AND deleted_at IS NULL`,
+			name, favorite, warnings, accountID, id)
 		if err != nil {
 			return err
 		}

@@ -46,7 +46,7 @@ func TestDevicesAreListedFavoritesFirstAndStayInTheirAccount(t *testing.T) {
 	assert.Equal(t, []string{"Archive", "Building entrance", "storage room"}, names(SortByName), "by name, case-insensitive")
 	assert.Equal(t, []string{"storage room", "Building entrance", "Archive"}, names(SortByAdded))
 
-	require.NoError(t, s.UpdateDeviceSettings(ctx, acc.ID, more[0].ID, "Archive room", true, models.AuditEntry{Actor: "test", Kind: "device.updated"}))
+	require.NoError(t, s.UpdateDeviceSettings(ctx, acc.ID, more[0].ID, "Archive room", true, true, models.AuditEntry{Actor: "test", Kind: "device.updated"}))
 	assert.Equal(t, []string{"Archive room", "storage room", "Building entrance"}, names(SortByAdded), "favorites first")
 
 	// Another account sees none of it and cannot change it.
@@ -55,7 +55,7 @@ func TestDevicesAreListedFavoritesFirstAndStayInTheirAccount(t *testing.T) {
 	assert.Empty(t, list)
 	_, err = s.FindDevice(ctx, other.ID, ds[0].ID)
 	assert.ErrorIs(t, err, models.ErrNotFound)
-	assert.ErrorIs(t, s.UpdateDeviceSettings(ctx, other.ID, ds[0].ID, "mine", true, models.AuditEntry{Actor: "x", Kind: "device.updated"}), models.ErrNotFound)
+	assert.ErrorIs(t, s.UpdateDeviceSettings(ctx, other.ID, ds[0].ID, "mine", true, true, models.AuditEntry{Actor: "x", Kind: "device.updated"}), models.ErrNotFound)
 	assert.ErrorIs(t, s.DeleteDevice(ctx, other.ID, ds[0].ID, models.AuditEntry{Actor: "x", Kind: "device.deleted"}), models.ErrNotFound)
 	d, err := s.FindDevice(ctx, acc.ID, ds[0].ID)
 	require.NoError(t, err)

@@ -150,3 +150,60 @@ func bridgeOutcome(err error) (Outcome, bool) {
 	}
 	return "", false
 }
+
+// BridgeAddress is where a Nuki Bridge is and how to authenticate to it.
+type BridgeAddress struct {
+	Host   string
+	Port   int
+	Token  string
+	Hashed bool
+}
+
+func (a BridgeAddress) client() *nukibridge.Client {
+	mode := nukibridge.TokenHashed
+	if !a.Hashed {
+		mode = nukibridge.TokenPlain
+	}
+	return nukibridge.New(nukibridge.Config{Host: a.Host, Port: a.Port, Token: a.Token, Mode: mode, Timeout: 8 * time.Second, BusyRetries: 3})
+}
+
+// ProbeBridge lists the devices a bridge has paired (the ones a bridge can pair; see
+// models.DeviceType.OnBridge). Nothing is stored.
+func (m *Manager) ProbeBridge(ctx context.Context, addr BridgeAddress) ([]nukibridge.Device, error) {
+	return addr.client().List(ctx)
+}
+
+// RequestBridgeToken asks the bridge for its token: someone presses its button within 30 s.
+func (m *Manager) RequestBridgeToken(ctx context.Context, host string, port int) (string, error) {
+	return BridgeAddress{Host: host, Port: port}.client().RequestToken(ctx)
+}
+
+// AddBridge stores a Nuki Bridge connection with the chosen devices (as the bridge lists them
+// now) and starts it. The token is stored sealed.
+func (m *Manager) AddBridge(ctx context.Context, accountID int64, name string, addr BridgeAddress, chosen []nukibridge.Device, audit models.AuditEntry) (models.Connection, []models.Device, error) {
+	c := models.Connection{AccountID: accountID, Kind: models.ConnectionNukiBridge, Name: name, Host: addr.Host, Port: addr.Port,
+		TokenSealed: m.secrets.Seal([]byte(addr.Token), TokenContext(accountID, addr.Host, addr.Port)), HashedToken: addr.Hashed}
+	var devs []models.Device
+	for _, d := range chosen {
+		devs = append(devs, models.Device{Type: models.DeviceType(d.DeviceType), NukiID: d.NukiID, Name: d.Name, Firmware: d.FirmwareVersion})
+	}
+	if audit.Detail == "" {
+		audit.Detail = fmt.Sprintf("Nuki Bridge %s:%d with %d devices", addr.Host, addr.Port, len(devs))
+	}
+	c, stored, err := m.store.CreateConnection(ctx, c, devs, audit)
+	if err != nil {
+		return c, nil, err
+	}
+	for i, d := range stored {
+		if chosen[i].LastKnownState != nil {
+			if _, err := m.store.SaveReportedState(ctx, d.ID, stateOf(*chosen[i].LastKnownState)); err != nil {
+				return c, nil, err
+			}
+		}
+	}
+	stored, err = m.store.FindConnectionDevices(ctx, c.ID)
+	if err != nil {
+		return c, nil, err
+	}
+	return c, stored, m.startConn(c, stored)
+}

@@ -94,9 +94,11 @@ type Manager struct {
 	devices  map[deviceKey]deviceRef // what a connection's device is in the store
 	actions  map[int64]*ActionStatus // by device id
 	versions map[int64]uint64        // by account: bumped on every change
-	cancel   map[int64]context.CancelFunc
 	wg       sync.WaitGroup
 	closed   bool
+	// life ends when the manager closes: actions in flight give up then.
+	life context.Context
+	end  context.CancelFunc
 }
 
 type deviceKey struct {
@@ -136,8 +138,9 @@ func New(store *db.Store, secrets *auth.SecretBox, opt Options) *Manager {
 	if opt.PollEvery == 0 {
 		opt.PollEvery = 30 * time.Second
 	}
+	life, end := context.WithCancel(context.Background())
 	return &Manager{store: store, secrets: secrets, opt: opt, conns: map[int64]conn{}, devices: map[deviceKey]deviceRef{},
-		actions: map[int64]*ActionStatus{}, versions: map[int64]uint64{}, cancel: map[int64]context.CancelFunc{}}
+		actions: map[int64]*ActionStatus{}, versions: map[int64]uint64{}, life: life, end: end}
 }
 
 // Start starts every stored connection. A connection that fails to start is logged and the
@@ -161,13 +164,11 @@ func (m *Manager) Start(ctx context.Context) error {
 
 // Close stops every connection and waits for their work to end.
 func (m *Manager) Close() {
+	m.end()
 	m.mu.Lock()
 	m.closed = true
 	conns := m.conns
 	m.conns = map[int64]conn{}
-	for _, cancel := range m.cancel {
-		cancel()
-	}
 	m.mu.Unlock()
 	for _, c := range conns {
 		c.close()
@@ -224,6 +225,10 @@ func (m *Manager) Version(accountID int64) uint64 {
 	return m.versions[accountID]
 }
 
+// Changed tells live pages that something of the account's devices changed outside the
+// manager (a rename, a new favorite).
+func (m *Manager) Changed(accountID int64) { m.bump(accountID) }
+
 func (m *Manager) bump(accountID int64) {
 	m.mu.Lock()
 	m.versions[accountID]++
@@ -275,7 +280,7 @@ func (m *Manager) Act(ctx context.Context, d models.Device, a models.LockAction,
 	}
 	go func() {
 		defer m.wg.Done()
-		actx, cancel := context.WithTimeout(context.Background(), m.opt.ActionDeadline)
+		actx, cancel := context.WithTimeout(m.life, m.opt.ActionDeadline)
 		defer cancel()
 		outcome := outcomeOf(c.act(actx, d, a, who))
 		m.finishAction(d, a, st, outcome, who)

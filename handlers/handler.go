@@ -11,6 +11,7 @@ import (
 
 	"portier/auth"
 	"portier/db"
+	"portier/devices"
 	"portier/handlers/policy"
 )
 
@@ -25,6 +26,7 @@ type Config struct {
 // Handler holds every dependency of the HTTP handlers; main builds it.
 type Handler struct {
 	Store    *db.Store
+	Devices  *devices.Manager
 	Sessions *SessionStore
 	Hasher   *auth.Hasher
 	Secrets  *auth.SecretBox // seals TOTP secrets, MACs recovery codes; key outside the database

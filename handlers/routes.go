@@ -9,6 +9,7 @@ import (
 
 	"portier/handlers/api"
 	"portier/handlers/policy"
+	"portier/models"
 )
 
 // Routes builds the router: EVERY route, its policy and its handler are listed here. The
@@ -67,6 +68,23 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	h.add(e, http.MethodPost, "/email/confirm/:token", public, h.EmailConfirmCreate)
 
 	h.add(e, http.MethodGet, "/", login, h.Home)
+
+	operate := policy.Policy{Kind: policy.Login, Right: models.RightOperateDevices}
+	manage := policy.Policy{Kind: policy.Login, Right: models.RightManageDevices}
+	addDevices := policy.Policy{Kind: policy.Login, Right: models.RightAddDevices}
+	h.add(e, http.MethodGet, "/devices", login, h.DeviceIndex)
+	h.add(e, http.MethodGet, "/devices/list", login, h.DeviceList)
+	h.add(e, http.MethodPost, "/devices/layout", login, h.DevicesLayout)
+	h.add(e, http.MethodGet, "/devices/new", addDevices, h.DeviceNew)
+	h.add(e, http.MethodPost, "/devices/simulated", addDevices, h.DeviceSimulatedCreate)
+	h.add(e, http.MethodPost, "/devices/bridge", addDevices, h.DeviceBridgeConnect)
+	h.add(e, http.MethodPost, "/devices/bridge/add", addDevices, h.DeviceBridgeAdd)
+	h.add(e, http.MethodGet, "/devices/:id", login, h.DeviceShow)
+	h.add(e, http.MethodGet, "/devices/:id/panel", login, h.DevicePanel)
+	h.add(e, http.MethodPost, "/devices/:id/actions/:action", operate, h.DeviceAct)
+	h.add(e, http.MethodGet, "/devices/:id/settings", manage, h.DeviceSettingsShow)
+	h.add(e, http.MethodPost, "/devices/:id/settings", manage, h.DeviceSettingsUpdate)
+	h.add(e, http.MethodPost, "/devices/:id/delete", manage, h.DeviceDelete)
 
 	h.add(e, http.MethodGet, "/settings", login, h.SettingsShow)
 	h.add(e, http.MethodGet, "/settings/account", login, h.AccountSettingsShow)

@@ -2,7 +2,9 @@ package models
 
 import (
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // DeviceType is the Nuki Web API device type. The Bridge HTTP API numbers the same kinds 0, 2,
@@ -34,7 +36,7 @@ func (t DeviceType) IsLock() bool {
 func (t DeviceType) OnBridge() bool { return t != DeviceBox && t != DeviceSmartLock5 }
 
 // LabelKey is the message key of the kind's name.
-func (t DeviceType) LabelKey() string { return fmt.Sprintf("device.type.%d", int(t)) }
+func (t DeviceType) LabelKey() string { return fmt.Sprintf("devices.type.%d", int(t)) }
 
 // SmartlockID is the Web API id of a device: the device type digit followed by the 8 hex
 // digits of the Nuki id (type 0 has no prefix), e.g. type 4, Nuki id 0x2CB1DD82 → 0x42CB1DD82.
@@ -119,7 +121,7 @@ func ActionLabelKey(t DeviceType, a LockAction) string {
 	case DeviceBox:
 		group = "box"
 	}
-	return fmt.Sprintf("device.action.%s.%d", group, int(a))
+	return fmt.Sprintf("devices.action.%s.%d", group, int(a))
 }
 
 // ConnectionKind is how Portier reaches a group of devices.
@@ -209,4 +211,25 @@ func ActionName(t DeviceType, a LockAction) string {
 		return n
 	}
 	return fmt.Sprintf("action %d", a)
+}
+
+// BatteryLowPercent is the charge at which Portier warns that a battery is running low (the
+// device itself reports "critical" at about 20 %).
+const BatteryLowPercent = 30
+
+// MaxDeviceName is the longest display name of a device (the Web API allows 40 characters).
+const MaxDeviceName = 40
+
+// ValidateDeviceName returns a message key when a device name is empty, too long or not on one
+// line.
+func ValidateDeviceName(s string) string {
+	switch {
+	case s == "":
+		return "invalid.name_required"
+	case utf8.RuneCountInString(s) > MaxDeviceName:
+		return "invalid.device_name_too_long"
+	case strings.ContainsAny(s, "\x00\r\n"):
+		return "invalid.name_control"
+	}
+	return ""
 }

@@ -43,7 +43,7 @@ func TestActionsPerDeviceType(t *testing.T) {
 	assert.False(t, OpensDoor(DeviceSmartLock3, ActionUnlock))
 	assert.False(t, OpensDoor(DeviceSmartLock3, ActionLock))
 	assert.False(t, OpensDoor(DeviceOpener, ActionOpenerRTOOn))
-	assert.Equal(t, "device.action.opener.3", ActionLabelKey(DeviceOpener, ActionOpenerOpen))
+	assert.Equal(t, "devices.action.opener.3", ActionLabelKey(DeviceOpener, ActionOpenerOpen))
 }
 
 func TestValidKeypadCode(t *testing.T) {

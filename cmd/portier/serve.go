@@ -20,6 +20,7 @@ import (
 
 	"portier/auth"
 	"portier/db"
+	"portier/devices"
 	"portier/handlers"
 	"portier/handlers/api"
 	"portier/i18n"
@@ -99,8 +100,14 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 
 	mailWake := make(chan struct{}, 1)
+	manager := devices.New(store, box, devices.Options{Log: log})
+	if err := manager.Start(context.Background()); err != nil {
+		return fmt.Errorf("starting the device connections: %w", err)
+	}
+	defer manager.Close()
 	h := &handlers.Handler{
 		Store:    store,
+		Devices:  manager,
 		Sessions: handlers.NewSessionStore(store, time.Now, handlers.DefaultSessionTimeouts, base.Scheme == "https"),
 		Hasher:   auth.NewHasher(auth.DefaultArgon2, 0),
 		Secrets:  box,
@@ -171,6 +178,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	}
 	stopWorkers()
 	workers.Wait()
+	manager.Close()
 	if err := database.Close(); err != nil {
 		return fmt.Errorf("closing the database: %w", err)
 	}

@@ -55,6 +55,7 @@ type Client struct {
 	http *http.Client
 	mu   sync.Mutex
 	last time.Time // end of the previous request
+	rnr  uint32    // next rnr of the hashed token, plus one (0: not drawn yet)
 }
 
 // New returns a client for cfg with defaults filled in.
@@ -127,9 +128,15 @@ func (c *Client) auth(q url.Values) {
 		return
 	}
 	ts := c.cfg.Now().UTC().Format("2006-01-02T15:04:05Z")
-	var b [2]byte
-	_, _ = rand.Read(b[:])
-	rnr := strconv.Itoa(int(binary.BigEndian.Uint16(b[:])))
+	// The bridge refuses a (ts, rnr) pair it has seen: rnr counts up from a random start, so
+	// two requests in one second never share it (auth runs under c.mu).
+	if c.rnr == 0 {
+		var b [2]byte
+		_, _ = rand.Read(b[:])
+		c.rnr = uint32(binary.BigEndian.Uint16(b[:])) + 1
+	}
+	c.rnr = c.rnr%65536 + 1
+	rnr := strconv.Itoa(int(c.rnr - 1))
 	q.Set("ts", ts)
 	q.Set("rnr", rnr)
 	q.Set("hash", HashToken(ts, rnr, c.cfg.Token))
@@ -391,6 +398,9 @@ func (c *Client) EnsureCallback(ctx context.Context, callbackURL, ownPrefix stri
 	return nil
 }
 
+// ErrNoButtonPress means nobody pressed the bridge's button within 30 seconds of /auth.
+var ErrNoButtonPress = errors.New("nobody pressed the bridge's button within 30 seconds")
+
 // RequestToken asks the bridge for its token; someone must press the bridge's button within
 // 30 seconds. It fails with ErrForbidden when the bridge has this turned off.
 func (c *Client) RequestToken(ctx context.Context) (string, error) {
@@ -402,7 +412,7 @@ func (c *Client) RequestToken(ctx context.Context) (string, error) {
 		return "", err
 	}
 	if !out.Success || out.Token == "" {
-		return "", errors.New("nobody pressed the bridge's button within 30 seconds")
+		return "", ErrNoButtonPress
 	}
 	return out.Token, nil
 }

@@ -3,7 +3,7 @@
 // (../shared/reference/nuki-bridge-api.md §1.6, §5), a door sensor, a keypad, battery drain,
 // latencies and injected faults. It holds authorizations, keypad codes and configuration like a
 // device does, and emits activity events. Portier uses it in-process as a "simulated bridge";
-// HTTPHandler serves the same bridge over the Bridge HTTP API (cmd/bridgesim).
+// NewHTTP serves the same bridge over the Bridge HTTP API (cmd/bridgesim).
 package sim
 
 import (

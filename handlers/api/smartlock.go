@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -189,7 +188,7 @@ func (a *API) SmartlockUpdate(c echo.Context) error {
 	name, favorite := d.Name, d.Favorite
 	if body.Name != nil {
 		name = strings.TrimSpace(*body.Name)
-		if name == "" || utf8.RuneCountInString(name) > 40 || strings.ContainsAny(name, "\x00\r\n") {
+		if models.ValidateDeviceName(name) != "" {
 			return echo.NewHTTPError(http.StatusBadRequest, "name must be 1 to 40 characters on one line")
 		}
 	}
@@ -197,7 +196,7 @@ func (a *API) SmartlockUpdate(c echo.Context) error {
 		favorite = *body.Favorite
 	}
 	login, account := tokenLogin(c)
-	err = a.Store.UpdateDeviceSettings(c.Request().Context(), account.ID, d.ID, name, favorite,
+	err = a.Store.UpdateDeviceSettings(c.Request().Context(), account.ID, d.ID, name, favorite, d.WarningsEnabled,
 		models.AuditEntry{Actor: login.Email, LoginID: &login.ID, Kind: models.AuditDeviceUpdated, IP: c.RealIP(),
 			Detail: "device " + d.Name + " updated through the API"})
 	if errors.Is(err, models.ErrNotFound) {

@@ -1,0 +1,391 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"portier/db"
+	"portier/devices"
+	"portier/i18n"
+	"portier/models"
+	devviews "portier/views/devices"
+)
+
+// deviceSummary turns a device into what the pages show; keys are translated by the views.
+func (h *Handler) deviceSummary(d models.Device) devviews.Summary {
+	s := devviews.Summary{ID: d.ID, Name: d.Name, KindKey: d.Type.LabelKey(), Online: d.Reported.Online, Favorite: d.Favorite}
+	st := d.Reported
+	s.StateKey, s.StateClass = stateKey(d.Type, st.State)
+	if d.Type == models.DeviceOpener && st.Mode == 3 {
+		s.ModeKey = "devices.mode.continuous"
+	}
+	if st.DoorState != nil {
+		s.DoorKey = doorKey(*st.DoorState)
+	}
+	if st.BatteryCharge != nil {
+		s.Battery = fmt.Sprintf("%d %%", *st.BatteryCharge)
+	}
+	s.BatteryKey, s.BatteryBad = "devices.battery_ok", false
+	if st.BatteryCritical {
+		s.BatteryKey, s.BatteryBad = "devices.battery_critical", true
+	} else if st.BatteryCharge != nil && *st.BatteryCharge <= models.BatteryLowPercent {
+		s.BatteryKey, s.BatteryBad = "devices.battery_low", true
+	}
+	if !s.Online {
+		s.StateClass = "danger"
+	}
+	if a, ok := h.Devices.Action(d.ID); ok && a.Pending {
+		s.Pending = true
+	}
+	return s
+}
+
+// stateKey names a reported state and how it looks (ok: closed and locked; warn: open).
+func stateKey(t models.DeviceType, state int) (string, string) {
+	if t == models.DeviceOpener {
+		if !i18n.Has(fmt.Sprintf("devices.state.opener.%d", state)) {
+			state = 255
+		}
+		class := ""
+		switch state {
+		case 3, 5, 7:
+			class = "warn"
+		case 1:
+			class = "ok"
+		}
+		return fmt.Sprintf("devices.state.opener.%d", state), class
+	}
+	if !i18n.Has(fmt.Sprintf("devices.state.lock.%d", state)) {
+		state = 255
+	}
+	class := "warn"
+	switch state {
+	case 1:
+		class = "ok"
+	case 254:
+		class = "danger"
+	case 0, 255:
+		class = ""
+	}
+	return fmt.Sprintf("devices.state.lock.%d", state), class
+}
+
+func doorKey(door int) string {
+	if !i18n.Has(fmt.Sprintf("devices.door.%d", door)) {
+		door = 255
+	}
+	return fmt.Sprintf("devices.door.%d", door)
+}
+
+// DeviceIndex is GET /devices: every device of the account as tiles or a list.
+func (h *Handler) DeviceIndex(c echo.Context) error {
+	p, err := h.deviceIndexProps(c)
+	if err != nil {
+		return err
+	}
+	shell, err := h.appShell(c, "devices.title", "/devices")
+	if err != nil {
+		return err
+	}
+	p.App = shell
+	return render(c, http.StatusOK, devviews.IndexPage(p))
+}
+
+func (h *Handler) deviceIndexProps(c echo.Context) (devviews.Index, error) {
+	login, account, _ := currentLogin(c)
+	p := devviews.Index{View: login.DevicesView, Sort: login.DevicesSort, Version: h.Devices.Version(account.ID),
+		CanAdd: login.EffectiveRights().Has(models.RightAddDevices)}
+	devs, err := h.Store.FindDevices(c.Request().Context(), account.ID, db.DeviceSort(login.DevicesSort))
+	if err != nil {
+		return p, err
+	}
+	for _, d := range devs {
+		p.Devices = append(p.Devices, h.deviceSummary(d))
+	}
+	return p, nil
+}
+
+// DeviceList is GET /devices/list?v=N, the devices page's poll: 204 while nothing changed
+// since version N, else the fresh list.
+func (h *Handler) DeviceList(c echo.Context) error {
+	_, account, _ := currentLogin(c)
+	if c.QueryParam("v") == strconv.FormatUint(h.Devices.Version(account.ID), 10) {
+		return c.NoContent(http.StatusNoContent)
+	}
+	p, err := h.deviceIndexProps(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, devviews.List(p))
+}
+
+// DevicesLayout is POST /devices/layout: tiles or list, sorted by name or date added,
+// remembered for the login.
+func (h *Handler) DevicesLayout(c echo.Context) error {
+	login, account, _ := currentLogin(c)
+	view, sort := c.FormValue("view"), c.FormValue("sort")
+	if err := h.Store.UpdateDevicesLayout(c.Request().Context(), account.ID, login.ID, view, db.DeviceSort(sort)); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+	}
+	return redirect(c, "/devices")
+}
+
+// findDevice loads the device named by the :id parameter of the signed-in account.
+func (h *Handler) findDevice(c echo.Context) (models.Device, error) {
+	_, account, _ := currentLogin(c)
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return models.Device{}, echo.NewHTTPError(http.StatusNotFound, "error.not_found")
+	}
+	d, err := h.Store.FindDevice(c.Request().Context(), account.ID, id)
+	if errors.Is(err, models.ErrNotFound) {
+		return d, echo.NewHTTPError(http.StatusNotFound, "error.not_found")
+	}
+	return d, err
+}
+
+// DeviceShow is GET /devices/:id.
+func (h *Handler) DeviceShow(c echo.Context) error {
+	d, err := h.findDevice(c)
+	if err != nil {
+		return err
+	}
+	return h.renderDevice(c, d, http.StatusOK, h.devicePanel(c, d))
+}
+
+func (h *Handler) renderDevice(c echo.Context, d models.Device, status int, panel devviews.Panel) error {
+	ctx := c.Request().Context()
+	loc := locale(c)
+	login, account, _ := currentLogin(c)
+	shell, err := h.appShell(c, "devices.title", "/devices")
+	if err != nil {
+		return err
+	}
+	shell.Title = d.Name
+	p := devviews.Show{App: shell, Device: panel.Device, Panel: panel, CanEdit: login.EffectiveRights().Has(models.RightManageDevices)}
+	conn, err := h.Store.FindConnection(ctx, account.ID, d.ConnectionID)
+	if err != nil {
+		return err
+	}
+	p.Facts = []devviews.Fact{
+		{LabelKey: "devices.connection", Value: conn.Name},
+		{LabelKey: "devices.firmware", Value: d.Firmware},
+		{LabelKey: "devices.hardware", Value: d.Hardware},
+		{LabelKey: "devices.added", Value: loc.Date(d.CreatedAt)},
+	}
+	acts, err := h.Store.FindDeviceActivity(ctx, account.ID, d.ID, 10)
+	if err != nil {
+		return err
+	}
+	for _, a := range acts {
+		p.Activity = append(p.Activity, activityRow(loc, d.Type, a))
+	}
+	return render(c, status, devviews.ShowPage(p))
+}
+
+// activityRow describes an activity entry in the viewer's language and time zone.
+func activityRow(loc *i18n.Locale, t models.DeviceType, a models.Activity) devviews.ActivityRow {
+	key := fmt.Sprintf("devices.log.%d", a.Action)
+	if t == models.DeviceOpener && a.Action < 200 {
+		key = fmt.Sprintf("devices.log_opener.%d", a.Action)
+	}
+	what := loc.T(key)
+	if !i18n.Has(key) {
+		what = loc.T("devices.log_other", i18n.Args{"Code": a.Action})
+	}
+	who := a.Name
+	if who == "" {
+		who = loc.T(fmt.Sprintf("devices.trigger.%d", a.Trigger))
+		if !i18n.Has(fmt.Sprintf("devices.trigger.%d", a.Trigger)) {
+			who = loc.T("devices.who_unknown")
+		}
+	}
+	result := fmt.Sprintf("devices.completion.%d", a.Completion)
+	if !i18n.Has(result) {
+		result = "devices.completion.255"
+	}
+	return devviews.ActivityRow{When: loc.DateTime(a.At), What: what, Who: who, Result: loc.T(result), OK: a.Completion == 0}
+}
+
+// devicePanel is the live part of the device page.
+func (h *Handler) devicePanel(c echo.Context, d models.Device) devviews.Panel {
+	loc := locale(c)
+	login, account, _ := currentLogin(c)
+	p := devviews.Panel{Device: h.deviceSummary(d), Version: h.Devices.Version(account.ID), LastSeen: loc.T("devices.never")}
+	st := d.Reported
+	if st.ReportedAt != nil {
+		p.LastSeen = loc.DateTime(*st.ReportedAt)
+	}
+	if st.BatteryCharging != nil && *st.BatteryCharging {
+		p.Batteries = append(p.Batteries, devviews.Fact{LabelKey: "devices.battery", Value: loc.T("devices.charging")})
+	}
+	for _, acc := range []struct {
+		label string
+		low   *bool
+	}{{"devices.keypad_battery", st.KeypadBatteryCritical}, {"devices.sensor_battery", st.DoorsensorBatteryCritical}} {
+		if acc.low == nil {
+			continue
+		}
+		f := devviews.Fact{LabelKey: acc.label, Value: loc.T("devices.battery_ok")}
+		if *acc.low {
+			f.Value, f.Bad = loc.T("devices.battery_critical"), true
+		}
+		p.Batteries = append(p.Batteries, f)
+	}
+	caps, running := h.Devices.Capabilities(d.ConnectionID)
+	switch {
+	case !login.EffectiveRights().Has(models.RightOperateDevices):
+		p.WhyNot = "devices.not_operable"
+	case !running:
+		p.WhyNot = "devices.not_connected"
+	case !caps.Actions:
+		p.WhyNot = "devices.not_capable"
+	default:
+		for _, a := range models.ActionsFor(d.Type) {
+			p.Actions = append(p.Actions, devviews.Action{Value: int(a), LabelKey: models.ActionLabelKey(d.Type, a), OpensDoor: models.OpensDoor(d.Type, a)})
+		}
+		if len(p.Actions) == 0 {
+			p.WhyNot = "devices.no_actions"
+		}
+	}
+	if a, ok := h.Devices.Action(d.ID); ok {
+		if a.Pending {
+			p.PendingKey = models.ActionLabelKey(d.Type, a.Action)
+		} else if h.Now().Sub(a.EndedAt) < outcomeShownFor {
+			p.Outcome, p.OutcomeOK = "devices.outcome."+string(a.Outcome), a.Outcome == devices.OutcomeOK
+		}
+	}
+	return p
+}
+
+// outcomeShownFor is how long the device page keeps showing how the last action ended.
+const outcomeShownFor = 2 * time.Minute
+
+// DevicePanel is GET /devices/:id/panel?v=N, the device page's poll (204 while nothing changed).
+func (h *Handler) DevicePanel(c echo.Context) error {
+	d, err := h.findDevice(c)
+	if err != nil {
+		return err
+	}
+	_, account, _ := currentLogin(c)
+	if c.QueryParam("v") == strconv.FormatUint(h.Devices.Version(account.ID), 10) {
+		return c.NoContent(http.StatusNoContent)
+	}
+	return render(c, http.StatusOK, devviews.PanelView(h.devicePanel(c, d)))
+}
+
+// DeviceAct is POST /devices/:id/actions/:action. An action that opens the door asks first;
+// "confirm=1" is the answer.
+func (h *Handler) DeviceAct(c echo.Context) error {
+	d, err := h.findDevice(c)
+	if err != nil {
+		return err
+	}
+	loc := locale(c)
+	login, _, _ := currentLogin(c)
+	n, err := strconv.Atoi(c.Param("action"))
+	a := models.LockAction(n)
+	if err != nil || !models.HasAction(d.Type, a) {
+		return h.answerAction(c, d, http.StatusUnprocessableEntity, loc.T("devices.action_none"))
+	}
+	if models.OpensDoor(d.Type, a) && c.FormValue("confirm") != "1" {
+		p := h.devicePanel(c, d)
+		p.Confirm = &devviews.Action{Value: int(a), LabelKey: models.ActionLabelKey(d.Type, a), OpensDoor: true}
+		if isHTMX(c) {
+			return render(c, http.StatusOK, devviews.PanelView(p))
+		}
+		return h.renderDevice(c, d, http.StatusOK, p)
+	}
+	who := devices.Who{LoginID: login.ID, Name: login.Name, Actor: login.Email, IP: clientIP(c.Request()), Origin: models.OriginWeb}
+	switch err := h.Devices.Act(c.Request().Context(), d, a, who); {
+	case errors.Is(err, devices.ErrActionPending):
+		return h.answerAction(c, d, http.StatusLocked, loc.T("devices.action_pending"))
+	case errors.Is(err, devices.ErrNotConnected):
+		return h.answerAction(c, d, http.StatusConflict, loc.T("devices.not_connected"))
+	case errors.Is(err, devices.ErrNotCapable):
+		return h.answerAction(c, d, http.StatusConflict, loc.T("devices.not_capable"))
+	case err != nil:
+		return err
+	}
+	if isHTMX(c) {
+		return render(c, http.StatusOK, devviews.PanelView(h.devicePanel(c, d)))
+	}
+	return redirect(c, fmt.Sprintf("/devices/%d", d.ID))
+}
+
+// answerAction shows why an action was not started, next to the actions.
+func (h *Handler) answerAction(c echo.Context, d models.Device, status int, msg string) error {
+	p := h.devicePanel(c, d)
+	p.Message = msg
+	if isHTMX(c) {
+		return render(c, status, devviews.PanelView(p))
+	}
+	return h.renderDevice(c, d, status, p)
+}
+
+// DeviceSettingsShow is GET /devices/:id/settings.
+func (h *Handler) DeviceSettingsShow(c echo.Context) error {
+	d, err := h.findDevice(c)
+	if err != nil {
+		return err
+	}
+	return h.renderDeviceSettings(c, d, http.StatusOK, d.Name, d.Favorite, d.WarningsEnabled, nil)
+}
+
+func (h *Handler) renderDeviceSettings(c echo.Context, d models.Device, status int, name string, favorite, warnings bool, errs map[string]string) error {
+	shell, err := h.appShell(c, "devices.settings", "/devices")
+	if err != nil {
+		return err
+	}
+	login, _, _ := currentLogin(c)
+	return render(c, status, devviews.SettingsPage(devviews.Settings{App: shell, Device: h.deviceSummary(d), Name: name, Favorite: favorite,
+		Warnings: warnings, Errors: errs, CanDelete: login.EffectiveRights().Has(models.RightManageDevices)}))
+}
+
+// DeviceSettingsUpdate is POST /devices/:id/settings: display name, favorite, warnings.
+func (h *Handler) DeviceSettingsUpdate(c echo.Context) error {
+	d, err := h.findDevice(c)
+	if err != nil {
+		return err
+	}
+	login, account, _ := currentLogin(c)
+	name := strings.TrimSpace(c.FormValue("name"))
+	favorite, warnings := c.FormValue("favorite") == "1", c.FormValue("warnings") == "1"
+	if key := models.ValidateDeviceName(name); key != "" {
+		return h.renderDeviceSettings(c, d, http.StatusUnprocessableEntity, name, favorite, warnings, map[string]string{"name": key})
+	}
+	audit := models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditDeviceUpdated, IP: clientIP(c.Request()),
+		Detail: fmt.Sprintf("%s: name %q, favorite %t, warnings %t", d.Name, name, favorite, warnings)}
+	if err := h.Store.UpdateDeviceSettings(c.Request().Context(), account.ID, d.ID, name, favorite, warnings, audit); err != nil {
+		return err
+	}
+	h.Devices.Changed(account.ID)
+	if err := h.setFlash(c, locale(c).T("devices.saved")); err != nil {
+		return err
+	}
+	return redirect(c, fmt.Sprintf("/devices/%d", d.ID))
+}
+
+// DeviceDelete is POST /devices/:id/delete. The device leaves the account; its history stays.
+func (h *Handler) DeviceDelete(c echo.Context) error {
+	d, err := h.findDevice(c)
+	if err != nil {
+		return err
+	}
+	login, account, _ := currentLogin(c)
+	audit := models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditDeviceDeleted, IP: clientIP(c.Request()), Detail: d.Name}
+	if err := h.Store.DeleteDevice(c.Request().Context(), account.ID, d.ID, audit); err != nil {
+		return err
+	}
+	h.Devices.Forget(d)
+	if err := h.setFlash(c, locale(c).T("devices.deleted", i18n.Args{"Name": d.Name})); err != nil {
+		return err
+	}
+	return redirect(c, "/devices")
+}

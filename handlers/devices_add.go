@@ -1,0 +1,255 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"portier/devices"
+	"portier/devices/nukibridge"
+	"portier/devices/sim"
+	"portier/i18n"
+	"portier/models"
+	devviews "portier/views/devices"
+)
+
+// Session keys of a bridge being added: its address and sealed token, between "connect" and
+// "add chosen devices".
+const (
+	sessBridgeHost   = "bridge_host"
+	sessBridgePort   = "bridge_port"
+	sessBridgeHashed = "bridge_hashed"
+	sessBridgeToken  = "bridge_token"
+	sessBridgeUntil  = "bridge_until"
+	bridgeAddValid   = 15 * time.Minute
+)
+
+func bridgeTokenContext(loginID int64) string { return "bridge-add:login:" + itoa(loginID) }
+
+// DeviceNew is GET /devices/new: add a simulated bridge or connect a Nuki Bridge.
+func (h *Handler) DeviceNew(c echo.Context) error {
+	return h.renderAddDevices(c, http.StatusOK, devviews.Add{SimName: locale(c).T("devices.add.sim_default_name"), Port: "8080", Hashed: true})
+}
+
+func (h *Handler) renderAddDevices(c echo.Context, status int, p devviews.Add) error {
+	shell, err := h.appShell(c, "devices.add.title", "/devices")
+	if err != nil {
+		return err
+	}
+	p.App = shell
+	return render(c, status, devviews.AddPage(p))
+}
+
+// DeviceSimulatedCreate is POST /devices/simulated: a simulated bridge with the demo devices.
+func (h *Handler) DeviceSimulatedCreate(c echo.Context) error {
+	login, account, _ := currentLogin(c)
+	name := strings.TrimSpace(c.FormValue("sim_name"))
+	if key := models.ValidateDeviceName(name); key != "" {
+		return h.renderAddDevices(c, http.StatusUnprocessableEntity, devviews.Add{SimName: name, Port: "8080", Hashed: true,
+			Errors: map[string]string{"sim_name": key}})
+	}
+	audit := models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditDevicesAdded, IP: clientIP(c.Request())}
+	_, devs, err := h.Devices.AddSimulatedBridge(c.Request().Context(), account.ID, name, sim.DemoDevices(), audit)
+	if err != nil {
+		return err
+	}
+	if err := h.setFlash(c, locale(c).T("devices.added_devices", i18n.Args{"Count": len(devs)})); err != nil {
+		return err
+	}
+	return redirect(c, "/devices")
+}
+
+// bridgeForm is the "Connect a Nuki Bridge" form.
+type bridgeForm struct {
+	Host   string
+	Port   int
+	Token  string
+	Hashed bool
+}
+
+func (f *bridgeForm) validate(needToken bool) map[string]string {
+	errs := map[string]string{}
+	f.Host = strings.TrimSpace(f.Host)
+	switch {
+	case f.Host == "":
+		errs["host"] = "invalid.bridge_host_required"
+	case len(f.Host) > 253 || strings.ContainsAny(f.Host, "/:@ ?#") && net.ParseIP(f.Host) == nil:
+		errs["host"] = "invalid.bridge_host"
+	}
+	if f.Port < 1 || f.Port > 65535 {
+		errs["port"] = "invalid.bridge_port"
+	}
+	f.Token = strings.TrimSpace(f.Token)
+	if needToken && f.Token == "" {
+		errs["token"] = "invalid.bridge_token_required"
+	}
+	if len(f.Token) > 100 {
+		errs["token"] = "invalid.bridge_token"
+	}
+	return errs
+}
+
+// DeviceBridgeConnect is POST /devices/bridge: reach the bridge (or ask it for a token with
+// its button), list what it has paired, and offer those devices. Nothing is stored yet.
+func (h *Handler) DeviceBridgeConnect(c echo.Context) error {
+	login, account, _ := currentLogin(c)
+	loc := locale(c)
+	port, _ := strconv.Atoi(strings.TrimSpace(c.FormValue("port")))
+	f := bridgeForm{Host: c.FormValue("host"), Port: port, Token: c.FormValue("token"), Hashed: c.FormValue("hashed") == "1"}
+	wantToken := c.FormValue("step") == "token"
+	p := devviews.Add{SimName: loc.T("devices.add.sim_default_name"), Host: f.Host, Port: c.FormValue("port"), Hashed: f.Hashed}
+	if errs := f.validate(!wantToken); len(errs) > 0 {
+		p.Errors = errs
+		return h.renderAddDevices(c, http.StatusUnprocessableEntity, p)
+	}
+	ctx := c.Request().Context()
+	if wantToken {
+		tctx, cancel := context.WithTimeout(ctx, 40*time.Second)
+		token, err := h.Devices.RequestBridgeToken(tctx, f.Host, f.Port)
+		cancel()
+		if err != nil {
+			p.FormError = loc.T(bridgeErrorKey(err))
+			return h.renderAddDevices(c, http.StatusBadGateway, p)
+		}
+		f.Token = token
+		p.Notice = loc.T("devices.add.token_received")
+	}
+	pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	found, err := h.Devices.ProbeBridge(pctx, devices.BridgeAddress{Host: f.Host, Port: f.Port, Token: f.Token, Hashed: f.Hashed})
+	cancel()
+	if err != nil {
+		p.FormError = loc.T(bridgeErrorKey(err))
+		return h.renderAddDevices(c, http.StatusBadGateway, p)
+	}
+	sess := session(c)
+	sess.Values[sessBridgeHost] = f.Host
+	sess.Values[sessBridgePort] = f.Port
+	sess.Values[sessBridgeHashed] = f.Hashed
+	sess.Values[sessBridgeToken] = h.Secrets.Seal([]byte(f.Token), bridgeTokenContext(login.ID))
+	sess.Values[sessBridgeUntil] = h.Now().Add(bridgeAddValid).Unix()
+	if err := sess.Save(c.Request(), c.Response()); err != nil {
+		return err
+	}
+	p.FoundHost = f.Host
+	p.BridgeName = "Nuki Bridge " + f.Host
+	p.Found, err = h.foundDevices(ctx, account.ID, found)
+	if err != nil {
+		return err
+	}
+	return h.renderAddDevices(c, http.StatusOK, p)
+}
+
+// foundDevices marks which of a bridge's devices the account already has.
+func (h *Handler) foundDevices(ctx context.Context, accountID int64, found []nukibridge.Device) ([]devviews.Found, error) {
+	have, err := h.Store.FindDevices(ctx, accountID, "name")
+	if err != nil {
+		return nil, err
+	}
+	var out []devviews.Found
+	for _, d := range found {
+		t := models.DeviceType(d.DeviceType)
+		if !t.Valid() {
+			continue
+		}
+		f := devviews.Found{Key: fmt.Sprintf("%d:%d", d.DeviceType, d.NukiID), Name: d.Name, KindKey: t.LabelKey()}
+		for _, x := range have {
+			if x.Type == t && x.NukiID == d.NukiID {
+				f.Added = true
+			}
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// bridgeErrorKey says in words why a bridge could not be used.
+func bridgeErrorKey(err error) string {
+	switch {
+	case errors.Is(err, nukibridge.ErrUnreachable), errors.Is(err, context.DeadlineExceeded):
+		return "devices.add.err_unreachable"
+	case errors.Is(err, nukibridge.ErrUnauthorized):
+		return "devices.add.err_token"
+	case errors.Is(err, nukibridge.ErrForbidden):
+		return "devices.add.err_auth_off"
+	case errors.Is(err, nukibridge.ErrBusy):
+		return "devices.add.err_busy"
+	case errors.Is(err, nukibridge.ErrNoButtonPress):
+		return "devices.add.err_no_press"
+	}
+	return "devices.add.err_other"
+}
+
+// DeviceBridgeAdd is POST /devices/bridge/add: store the bridge with the chosen devices.
+func (h *Handler) DeviceBridgeAdd(c echo.Context) error {
+	login, account, _ := currentLogin(c)
+	loc := locale(c)
+	sess := session(c)
+	host, _ := sess.Values[sessBridgeHost].(string)
+	port, _ := sess.Values[sessBridgePort].(int)
+	hashed, _ := sess.Values[sessBridgeHashed].(bool)
+	sealed, _ := sess.Values[sessBridgeToken].([]byte)
+	until, _ := sess.Values[sessBridgeUntil].(int64)
+	token, err := h.Secrets.Open(sealed, bridgeTokenContext(login.ID))
+	if host == "" || err != nil || h.Now().Unix() > until {
+		p := devviews.Add{SimName: loc.T("devices.add.sim_default_name"), Port: "8080", Hashed: true, FormError: loc.T("devices.add.err_expired")}
+		return h.renderAddDevices(c, http.StatusUnprocessableEntity, p)
+	}
+	addr := devices.BridgeAddress{Host: host, Port: port, Token: string(token), Hashed: hashed}
+	p := devviews.Add{SimName: loc.T("devices.add.sim_default_name"), Host: host, Port: strconv.Itoa(port), Hashed: hashed, FoundHost: host,
+		BridgeName: strings.TrimSpace(c.FormValue("bridge_name")), Errors: map[string]string{}}
+	ctx := c.Request().Context()
+	pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	found, err := h.Devices.ProbeBridge(pctx, addr)
+	cancel()
+	if err != nil {
+		p.FoundHost = ""
+		p.FormError = loc.T(bridgeErrorKey(err))
+		return h.renderAddDevices(c, http.StatusBadGateway, p)
+	}
+	if p.Found, err = h.foundDevices(ctx, account.ID, found); err != nil {
+		return err
+	}
+	chosen := map[string]bool{}
+	for _, k := range c.Request().Form["device"] {
+		chosen[k] = true
+	}
+	var pick []nukibridge.Device
+	for i, d := range found {
+		if chosen[fmt.Sprintf("%d:%d", d.DeviceType, d.NukiID)] && !p.Found[i].Added && models.DeviceType(d.DeviceType).Valid() {
+			pick = append(pick, d)
+		}
+	}
+	if key := models.ValidateDeviceName(p.BridgeName); key != "" {
+		p.Errors["bridge_name"] = key
+	}
+	if len(pick) == 0 {
+		p.Errors["devices"] = "invalid.bridge_choose_device"
+	}
+	if len(p.Errors) > 0 {
+		return h.renderAddDevices(c, http.StatusUnprocessableEntity, p)
+	}
+	audit := models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditDevicesAdded, IP: clientIP(c.Request())}
+	_, devs, err := h.Devices.AddBridge(ctx, account.ID, p.BridgeName, addr, pick, audit)
+	if errors.Is(err, models.ErrConflict) {
+		p.FormError = loc.T("devices.add.err_already")
+		return h.renderAddDevices(c, http.StatusConflict, p)
+	}
+	if err != nil {
+		return err
+	}
+	for _, k := range []string{sessBridgeHost, sessBridgePort, sessBridgeHashed, sessBridgeToken, sessBridgeUntil} {
+		delete(sess.Values, k)
+	}
+	sess.Values[sessFlash] = loc.T("devices.added_devices", i18n.Args{"Count": len(devs)})
+	if err := sess.Save(c.Request(), c.Response()); err != nil {
+		return err
+	}
+	return redirect(c, "/devices")
+}
