@@ -5,7 +5,7 @@ ADDR    ?= 127.0.0.1:8080
 DATADIR ?= ./data
 
 .DEFAULT_GOAL := help
-.PHONY: help generate run build test lint bench
+.PHONY: help generate run demo build test lint bench
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -18,6 +18,9 @@ build: ## build the binary into bin/portier
 
 run: build ## build and start Portier on http://127.0.0.1:8080 with its data in ./data
 	./$(BIN) serve --addr $(ADDR) --data-dir $(DATADIR)
+
+demo: build ## start Portier with a demo account and simulated devices (data in ./demo-data; the login is printed)
+	./$(BIN) serve --demo --addr $(ADDR) --data-dir ./demo-data
 
 test: ## run every test (with the race detector)
 	$(GO) test -race -count=1 ./...

@@ -56,7 +56,7 @@ func specOf(d models.Device) sim.DeviceSpec {
 }
 
 func (m *Manager) startSimulated(c models.Connection, devs []models.Device) (conn, error) {
-	b := sim.New(sim.Options{Speed: m.opt.SimSpeed})
+	b := sim.New(sim.Options{Speed: m.opt.SimSpeed, Now: m.opt.Now})
 	for _, d := range devs {
 		if _, err := b.Pair(specOf(d)); err != nil {
 			b.Close()

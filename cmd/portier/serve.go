@@ -34,6 +34,7 @@ type serveConfig struct {
 	AllowSignup bool
 	APIAddr     string
 	SMTPURL     string
+	Demo        bool
 }
 
 func serveFlags() (*flag.FlagSet, *serveConfig) {
@@ -45,6 +46,7 @@ func serveFlags() (*flag.FlagSet, *serveConfig) {
 	fs.BoolVar(&cfg.AllowSignup, "allow-signup", false, "let anyone create a new account at /signup")
 	fs.StringVar(&cfg.APIAddr, "api-addr", "", "optional second address serving only the web API at the root path")
 	fs.StringVar(&cfg.SMTPURL, "smtp-url", "", "deliver emails through SMTP, e.g. smtp://user:pass@host:587?from=portier@example.com (default: keep them in the outbox and log them)")
+	fs.BoolVar(&cfg.Demo, "demo", false, "on a fresh data directory, create a demo account with a simulated bridge and print its login")
 	return fs, cfg
 }
 
@@ -105,6 +107,11 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("starting the device connections: %w", err)
 	}
 	defer manager.Close()
+	if cfg.Demo {
+		if err := createDemo(context.Background(), store, manager, stdout); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
 	h := &handlers.Handler{
 		Store:    store,
 		Devices:  manager,
