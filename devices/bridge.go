@@ -46,11 +46,16 @@ func (c *bridgeConn) capabilities() Capabilities { return Capabilities{State: tr
 func (c *bridgeConn) act(ctx context.Context, d models.Device, a models.LockAction, _ Who) error {
 	err := c.client.LockAction(ctx, d.NukiID, int(d.Type), bridgeAction(d.Type, a), true, models.OpensDoor(d.Type, a))
 	// Read the state at once, whatever happened: after a timeout it tells what the device did.
+	c.sync()
+	return err
+}
+
+// sync makes the poller read /list now.
+func (c *bridgeConn) sync() {
 	select {
 	case c.poke <- struct{}{}:
 	default:
 	}
-	return err
 }
 
 // bridgeAction maps a Web API action to the bridge's numbering (the opener's continuous mode

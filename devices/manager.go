@@ -118,6 +118,7 @@ type conn interface {
 	// start begins the connection's own work (first report, polling) once the manager knows
 	// its devices.
 	start()
+	sync()
 	close()
 }
 
@@ -370,4 +371,15 @@ func (m *Manager) Forget(d models.Device) {
 	delete(m.devices, deviceKey{d.ConnectionID, d.Type, d.NukiID})
 	delete(m.actions, d.ID)
 	m.versions[d.AccountID]++
+}
+
+// Sync asks a device's connection to read its state again now (a Nuki Bridge's /list; a
+// simulated device reports on its own).
+func (m *Manager) Sync(d models.Device) {
+	m.mu.Lock()
+	c, ok := m.conns[d.ConnectionID]
+	m.mu.Unlock()
+	if ok {
+		c.sync()
+	}
 }

@@ -39,6 +39,8 @@ func (c *simConn) start() {
 	}
 }
 
+func (c *simConn) sync() { c.start() }
+
 func (c *simConn) close() {
 	c.stop()
 	c.bridge.Close()

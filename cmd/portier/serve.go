@@ -123,7 +123,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		Config:   handlers.Config{BaseURL: base, AllowSignup: cfg.AllowSignup, SMTPConfigured: smtpConfig != nil},
 		MailWake: mailWake,
 	}
-	a := &api.API{Store: store, Now: time.Now, Log: log}
+	a := &api.API{Store: store, Devices: manager, Now: time.Now, Log: log}
 	app, err := h.HTTPHandler(h.Routes(a))
 	if err != nil {
 		return err

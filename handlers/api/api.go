@@ -14,15 +14,17 @@ import (
 
 	"portier/auth"
 	"portier/db"
+	"portier/devices"
 	"portier/handlers/policy"
 	"portier/models"
 )
 
 // API holds the dependencies of the API handlers.
 type API struct {
-	Store *db.Store
-	Now   func() time.Time
-	Log   *slog.Logger
+	Store   *db.Store
+	Devices *devices.Manager
+	Now     func() time.Time
+	Log     *slog.Logger
 }
 
 // Error is the error body of the Nuki Web API: clients read detailMessage.
@@ -42,6 +44,11 @@ func (a *API) Register(e *echo.Echo, prefix string, reg *policy.Registry) {
 	add(http.MethodGet, "/smartlock/:smartlockId", models.ScopeSmartlockReadOnly, a.SmartlockShow)
 	add(http.MethodPost, "/smartlock/:smartlockId", models.ScopeSmartlock, a.SmartlockUpdate)
 	add(http.MethodDelete, "/smartlock/:smartlockId", models.ScopeSmartlock, a.SmartlockDelete)
+	add(http.MethodPost, "/smartlock/:smartlockId/action", models.ScopeSmartlockAction, a.SmartlockAction)
+	add(http.MethodPost, "/smartlock/:smartlockId/action/lock", models.ScopeSmartlockAction, a.SmartlockLock)
+	add(http.MethodPost, "/smartlock/:smartlockId/action/unlock", models.ScopeSmartlockAction, a.SmartlockUnlock)
+	add(http.MethodPost, "/smartlock/:smartlockId/action/unlatch", models.ScopeSmartlockAction, a.SmartlockUnlatch)
+	add(http.MethodPost, "/smartlock/:smartlockId/sync", models.ScopeSmartlockAction, a.SmartlockSync)
 }
 
 // IsAPIPath reports whether path belongs to the API on the main listener.

@@ -225,5 +225,6 @@ func (a *API) SmartlockDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	a.Devices.Forget(d)
 	return c.NoContent(http.StatusNoContent)
 }
