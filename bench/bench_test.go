@@ -18,15 +18,22 @@ import (
 // loadWorkers is how many clients send requests at once.
 const loadWorkers = 32
 
-// runLoad sends b.N GET requests to url from loadWorkers concurrent clients and reports the
-// median and 99th percentile latency and the throughput.
-func runLoad(b *testing.B, url string, wantStatus int) {
+// runLoad sends b.N GET requests to url (with header, e.g. a session cookie) from loadWorkers
+// concurrent clients and reports the median and 99th percentile latency and the throughput.
+func runLoad(b *testing.B, url string, header http.Header, wantStatus int) {
 	b.Helper()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: loadWorkers}, Timeout: 30 * time.Second}
 	defer client.CloseIdleConnections()
 	get := func() (time.Duration, error) {
 		start := time.Now()
-		res, err := client.Get(url)
+		req, err := http.NewRequest(http.MethodGet, url, nil)
+		if err != nil {
+			return 0, err
+		}
+		for k, v := range header {
+			req.Header[k] = v
+		}
+		res, err := client.Do(req)
 		if err != nil {
 			return 0, err
 		}
@@ -83,13 +90,13 @@ func runLoad(b *testing.B, url string, wantStatus int) {
 func BenchmarkLoginPageUnderLoad(b *testing.B) {
 	app := apptest.New(b, apptest.Options{})
 	app.Setup()
-	runLoad(b, app.URL+"/login", http.StatusOK)
+	runLoad(b, app.URL+"/login", nil, http.StatusOK)
 }
 
 // GET /healthz under load: the database ping and JSON answer.
 func BenchmarkHealthzUnderLoad(b *testing.B) {
 	app := apptest.New(b, apptest.Options{})
-	runLoad(b, app.URL+"/healthz", http.StatusOK)
+	runLoad(b, app.URL+"/healthz", nil, http.StatusOK)
 }
 
 // One argon2id hash with the production parameters: the cost of every login and password change.
