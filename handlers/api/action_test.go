@@ -42,7 +42,9 @@ func TestSmartlockActions(t *testing.T) {
 	_, readOnly := app.CreateToken(owner, models.Scopes{models.ScopeSmartlockReadOnly}, nil)
 	c := app.NewClient()
 	front, opener := devs["Front door"], devs["Building entrance"]
-	path := func(d models.Device, rest string) string { return fmt.Sprintf("/api/smartlock/%d%s", d.SmartlockID(), rest) }
+	path := func(d models.Device, rest string) string {
+		return fmt.Sprintf("/api/smartlock/%d%s", d.SmartlockID(), rest)
+	}
 
 	res := apiSend(c, http.MethodPost, path(front, "/action"), token, `{"action":1}`)
 	require.Equal(t, http.StatusNoContent, res.StatusCode, res.Body)
