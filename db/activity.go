@@ -10,13 +10,22 @@ import (
 // CreateActivity stores an activity entry. An entry with the event id of one already stored for
 // the device is skipped (false): a device's events arrive repeated and out of order.
 func (s *Store) CreateActivity(ctx context.Context, a models.Activity) (bool, error) {
+	return insertActivity(ctx, s.db.Writer, a)
+}
+
+// execer runs a statement on the database or in a transaction.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func insertActivity(ctx context.Context, db execer, a models.Activity) (bool, error) {
 	var event sql.NullString
 	if a.EventID != "" {
 		event = sql.NullString{String: a.EventID, Valid: true}
 	}
-	res, err := s.db.Writer.ExecContext(ctx, `INSERT INTO activity (account_id, device_id, at, action, trigger, completion, source, login_id, auth_id, name, origin, event_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, event_id) WHERE event_id IS NOT NULL DO NOTHING`,
-		a.AccountID, a.DeviceID, formatTime(a.At), a.Action, a.Trigger, a.Completion, a.Source, a.LoginID, a.AuthID, a.Name, a.Origin, event)
+	res, err := db.ExecContext(ctx, `INSERT INTO activity (account_id, device_id, at, action, trigger, completion, source, login_id, auth_id, name, origin, event_id, detail)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, event_id) WHERE event_id IS NOT NULL DO NOTHING`,
+		a.AccountID, a.DeviceID, formatTime(a.At), a.Action, a.Trigger, a.Completion, a.Source, a.LoginID, a.AuthID, a.Name, a.Origin, event, a.Detail)
 	if err != nil {
 		return false, err
 	}
@@ -26,7 +35,7 @@ func (s *Store) CreateActivity(ctx context.Context, a models.Activity) (bool, er
 
 // FindDeviceActivity returns the newest entries of one device of the account.
 func (s *Store) FindDeviceActivity(ctx context.Context, accountID, deviceID int64, limit int) ([]models.Activity, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT id, account_id, device_id, at, action, trigger, completion, source, login_id, auth_id, name, origin, COALESCE(event_id, '')
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT id, account_id, device_id, at, action, trigger, completion, source, login_id, auth_id, name, origin, COALESCE(event_id, ''), detail
 		FROM activity WHERE account_id = ? AND device_id = ? ORDER BY at DESC, id DESC LIMIT ?`, accountID, deviceID, limit)
 	if err != nil {
 		return nil, err
@@ -37,7 +46,7 @@ func (s *Store) FindDeviceActivity(ctx context.Context, accountID, deviceID int6
 		var a models.Activity
 		var at string
 		var login sql.NullInt64
-		if err := rows.Scan(&a.ID, &a.AccountID, &a.DeviceID, &at, &a.Action, &a.Trigger, &a.Completion, &a.Source, &login, &a.AuthID, &a.Name, &a.Origin, &a.EventID); err != nil {
+		if err := rows.Scan(&a.ID, &a.AccountID, &a.DeviceID, &at, &a.Action, &a.Trigger, &a.Completion, &a.Source, &login, &a.AuthID, &a.Name, &a.Origin, &a.EventID, &a.Detail); err != nil {
 			return nil, err
 		}
 		if a.At, err = parseTime(at); err != nil {

@@ -81,6 +81,8 @@ type Options struct {
 	SimSpeed float64
 	// PollEvery is how often a Nuki Bridge's /list is read (default 30 s).
 	PollEvery time.Duration
+	// ConfigRetryEvery is how often settings that could not be sent are tried again (default 1 min).
+	ConfigRetryEvery time.Duration
 }
 
 // Manager runs the connections of all accounts.
@@ -96,6 +98,9 @@ type Manager struct {
 	versions map[int64]uint64        // by account: bumped on every change
 	wg       sync.WaitGroup
 	closed   bool
+	// pushMu lets one configuration push run at a time (a retry and a new change must not
+	// send the same settings twice at once).
+	pushMu sync.Mutex
 	// life ends when the manager closes: actions in flight give up then.
 	life context.Context
 	end  context.CancelFunc
@@ -115,6 +120,10 @@ type deviceRef struct {
 type conn interface {
 	capabilities() Capabilities
 	act(ctx context.Context, d models.Device, a models.LockAction, who Who) error
+	// config reads a device's settings; setConfig changes some (ErrNotCapable when the
+	// connection cannot).
+	config(ctx context.Context, d models.Device) (map[string]any, error)
+	setConfig(ctx context.Context, d models.Device, patch map[string]any) error
 	// start begins the connection's own work (first report, polling) once the manager knows
 	// its devices.
 	start()
@@ -139,6 +148,9 @@ func New(store *db.Store, secrets *auth.SecretBox, opt Options) *Manager {
 	if opt.PollEvery == 0 {
 		opt.PollEvery = 30 * time.Second
 	}
+	if opt.ConfigRetryEvery == 0 {
+		opt.ConfigRetryEvery = time.Minute
+	}
 	life, end := context.WithCancel(context.Background())
 	return &Manager{store: store, secrets: secrets, opt: opt, conns: map[int64]conn{}, devices: map[deviceKey]deviceRef{},
 		actions: map[int64]*ActionStatus{}, versions: map[int64]uint64{}, life: life, end: end}
@@ -160,6 +172,8 @@ func (m *Manager) Start(ctx context.Context) error {
 			m.opt.Log.Error("connection not started", "connection", c.ID, "err", err)
 		}
 	}
+	m.startConfigRetries()
+	m.retryConfig()
 	return nil
 }
 
@@ -330,6 +344,8 @@ func outcomeOf(err error) Outcome {
 		return OutcomeTimedOut
 	case errors.Is(err, sim.ErrBridgeDown):
 		return OutcomeUnreachable
+	case errors.Is(err, sim.ErrInvalidSetting):
+		return OutcomeSettingRefused
 	}
 	if o, ok := bridgeOutcome(err); ok {
 		return o
@@ -382,4 +398,15 @@ func (m *Manager) Sync(d models.Device) {
 	if ok {
 		c.sync()
 	}
+}
+
+// device returns what the manager knows of a connection's device (ok false: not added).
+func (m *Manager) device(connID int64, typ models.DeviceType, nukiID uint32) (models.Device, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ref, ok := m.devices[deviceKey{connID, typ, nukiID}]
+	if !ok {
+		return models.Device{}, false
+	}
+	return models.Device{ID: ref.id, AccountID: ref.account, ConnectionID: connID, Type: typ, NukiID: nukiID}, true
 }

@@ -32,10 +32,13 @@ func (c *simConn) act(ctx context.Context, d models.Device, a models.LockAction,
 	return err
 }
 
-// start reports the state the simulated devices start in.
+// start reports the state and settings the simulated devices start in.
 func (c *simConn) start() {
 	for _, s := range c.bridge.Devices() {
 		c.m.report(c.id, s.Type, s.NukiID, s.State, nil)
+		if d, ok := c.m.device(c.id, s.Type, s.NukiID); ok {
+			c.m.readConfig(c, d)
+		}
 	}
 }
 
@@ -63,6 +66,14 @@ func (m *Manager) startSimulated(c models.Connection, devs []models.Device) (con
 		if _, err := b.Pair(specOf(d)); err != nil {
 			b.Close()
 			return nil, err
+		}
+		stored, err := m.store.FindDeviceConfig(context.Background(), d.ID)
+		if err == nil {
+			err = restoreConfig(b, d, stored)
+		}
+		if err != nil {
+			b.Close()
+			return nil, fmt.Errorf("configuration of device %d: %w", d.ID, err)
 		}
 	}
 	stop := b.Subscribe(func(u sim.Update) {

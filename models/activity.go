@@ -27,7 +27,12 @@ type Activity struct {
 	Name       string // who, as shown
 	Origin     ActivityOrigin
 	EventID    string // the device's id of the event ("" for entries made by Portier)
+	Detail     string // what else there is to say (the settings a configuration change set)
 }
+
+// ActionConfigChanged marks an activity entry of a configuration change made in Portier. It is
+// Portier's own code: the Web API's log has none for configuration.
+const ActionConfigChanged = 1000
 
 // Activity triggers (Web API SmartlockLog numbering) used by Portier itself.
 const (

@@ -371,10 +371,6 @@ func (b *Bridge) EnterKeypadCode(t models.DeviceType, nukiID uint32, code int) e
 // localNow is the time in the device's time zone (its restrictions are in local time).
 func (b *Bridge) localNow(d *device) time.Time {
 	now := b.opt.Now()
-	if name, ok := d.config["timezone"].(string); ok {
-		if loc, err := time.LoadLocation(name); err == nil {
-			return now.In(loc)
-		}
-	}
-	return now
+	id, _ := d.config["timezoneId"].(int)
+	return now.In(models.NukiTimezone(id))
 }

@@ -144,18 +144,33 @@ func (d *device) writable() error {
 	return nil
 }
 
-// defaultConfig is a device's configuration as it leaves the factory.
+// defaultConfig is a device's configuration as it leaves the factory: every setting the Web
+// API has for its kind (models.ConfigSettings), calibration values included.
 func defaultConfig(t models.DeviceType) map[string]any {
-	c := map[string]any{"ledEnabled": true, "advertisingMode": 0, "timezone": "Europe/Berlin", "buttonEnabled": true}
-	switch {
-	case t.IsLock():
+	c := map[string]any{"ledEnabled": true, "advertisingMode": 0, "timezoneId": models.DefaultTimezoneID, "buttonEnabled": true,
+		"pairingEnabled": true, "autoUpdateEnabled": true}
+	switch t {
+	case models.DeviceSmartLock, models.DeviceSmartLock3, models.DeviceSmartLock5, models.DeviceSmartDoor:
 		maps.Copy(c, map[string]any{"autoLock": false, "autoLockTimeout": 120, "autoUnlatch": false, "lngTimeout": 20,
 			"unlatchDuration": 3, "ledBrightness": 3, "singleButtonPressAction": 1, "doubleButtonPressAction": 5,
-			"fobAction1": 1, "fobAction2": 2, "fobAction3": 0})
-	case t == models.DeviceOpener:
-		maps.Copy(c, map[string]any{"operatingMode": 0, "rtoTimeout": 20, "doorbellSuppression": 0, "soundRing": 1,
-			"soundOpen": 1, "soundRto": 1, "soundCm": 1, "soundConfirmation": 1, "soundLevel": 200,
-			"electricStrikeDuration": 3000, "disableRtoAfterRing": true, "singleButtonPressAction": 1, "doubleButtonPressAction": 4})
+			"fobAction1": 1, "fobAction2": 2, "fobAction3": 0, "batteryType": 0})
+		if t == models.DeviceSmartDoor {
+			c["buzzerVolume"] = 2
+			c["batteryType"] = 3
+		} else {
+			maps.Copy(c, map[string]any{"detachedCylinder": false, "totalDegrees": 720, "unlockedPositionOffsetDegrees": 0,
+				"lockedPositionOffsetDegrees": 0, "singleLockedPositionOffsetDegrees": 0, "unlockedToLockedTransitionOffsetDegrees": 0})
+		}
+		if t == models.DeviceSmartLock3 || t == models.DeviceSmartLock5 {
+			c["motorSpeed"] = 0
+		}
+	case models.DeviceOpener:
+		maps.Copy(c, map[string]any{"operatingMode": 0, "rtoTimeout": 20, "doorbellSuppression": 0, "doorbellSuppressionDuration": 500,
+			"soundRing": 1, "soundOpen": 1, "soundRto": 1, "soundCm": 1, "soundConfirmation": 1, "soundLevel": 200,
+			"electricStrikeDelay": 0, "randomElectricStrikeDelay": false, "electricStrikeDuration": 3000, "busModeSwitch": 0,
+			"intercomId": 0, "shortCircuitDuration": 0, "batteryType": 0,
+			"disableRtoAfterRing": true, "singleButtonPressAction": 1, "doubleButtonPressAction": 4,
+			"fobAction1": 1, "fobAction2": 7, "fobAction3": 0})
 	}
 	return c
 }
@@ -173,23 +188,24 @@ func (b *Bridge) Config(t models.DeviceType, nukiID uint32) (map[string]any, err
 	return out, err
 }
 
-// SetConfig changes some settings. A key the device does not have, or a value of the wrong
-// kind, is refused and nothing changes.
+// SetConfig changes some settings. A key the device does not have, a read-only one, or a value
+// the Web API does not allow for the kind is refused and nothing changes.
 func (b *Bridge) SetConfig(t models.DeviceType, nukiID uint32, patch map[string]any) error {
 	return b.withDevice(t, nukiID, func(d *device, p *pending) error {
 		if err := d.writable(); err != nil {
 			return err
 		}
 		for k, v := range patch {
-			old, ok := d.config[k]
-			if !ok {
+			if _, ok := d.config[k]; !ok {
 				return fmt.Errorf("setting %q: %w", k, ErrInvalidSetting)
 			}
-			if fmt.Sprintf("%T", old) != fmt.Sprintf("%T", v) {
-				return fmt.Errorf("setting %q: %T instead of %T: %w", k, v, old, ErrInvalidSetting)
+			if _, err := models.CheckConfigValue(d.spec.Type, k, v); err != nil {
+				return fmt.Errorf("%v: %w", err, ErrInvalidSetting)
 			}
 		}
-		maps.Copy(d.config, patch)
+		for k, v := range patch {
+			d.config[k], _ = models.CheckConfigValue(d.spec.Type, k, v)
+		}
 		b.changed(p, d, nil)
 		return nil
 	})

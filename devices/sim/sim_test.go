@@ -260,7 +260,7 @@ func TestKeypadCodes(t *testing.T) {
 	assert.Equal(t, 1, events[1].Source)
 
 	// Restricted to a weekday that is not today: refused.
-	now := b.localNow(&device{config: map[string]any{"timezone": "Europe/Berlin"}})
+	now := b.localNow(&device{config: map[string]any{"timezoneId": models.DefaultTimezoneID}})
 	code.AllowedWeekdays = 127 &^ weekdayBit(now.Weekday())
 	_, err = put(code)
 	require.NoError(t, err)
@@ -298,6 +298,31 @@ func TestConfig(t *testing.T) {
 	c["rtoTimeout"] = 99
 	c2, _ := b.Config(dev.Type, dev.NukiID)
 	assert.Equal(t, 30, c2["rtoTimeout"], "Config returns a copy")
+	assert.ErrorIs(t, b.SetConfig(dev.Type, dev.NukiID, map[string]any{"soundRing": 4}), ErrInvalidSetting, "outside the allowed values")
+	assert.ErrorIs(t, b.SetConfig(dev.Type, dev.NukiID, map[string]any{"intercomId": 3}), ErrInvalidSetting, "read-only")
+	require.NoError(t, b.SetConfig(dev.Type, dev.NukiID, map[string]any{"fobAction1": 8.0}), "JSON numbers are taken")
+	c, _ = b.Config(dev.Type, dev.NukiID)
+	assert.Equal(t, 8, c["fobAction1"])
+}
+
+// Each kind leaves the factory with exactly the settings the catalogue lists for it, with allowed values.
+func TestDefaultConfigMatchesCatalogue(t *testing.T) {
+	for _, typ := range []models.DeviceType{models.DeviceSmartLock, models.DeviceOpener, models.DeviceSmartDoor, models.DeviceSmartLock3, models.DeviceSmartLock5} {
+		c := defaultConfig(typ)
+		settings := models.ConfigSettings(typ)
+		assert.Len(t, c, len(settings), "type %d", typ)
+		for _, s := range settings {
+			v, ok := c[s.Key]
+			if !assert.True(t, ok, "type %d lacks %s", typ, s.Key) {
+				continue
+			}
+			if s.Bool {
+				assert.IsType(t, true, v, "type %d %s", typ, s.Key)
+			} else if assert.IsType(t, 0, v, "type %d %s", typ, s.Key) {
+				assert.True(t, s.Allowed(v.(int)), "type %d %s = %v", typ, s.Key, v)
+			}
+		}
+	}
 }
 
 func TestEventsAfter(t *testing.T) {

@@ -1,0 +1,177 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+
+	"portier/models"
+)
+
+// Device configuration: desired values set in Portier, reported values read from the device,
+// and the sync status of each (see migration 0005).
+
+func encodeConfigValue(v any) (string, error) {
+	switch v.(type) {
+	case bool, int:
+		b, err := json.Marshal(v)
+		return string(b), err
+	}
+	return "", fmt.Errorf("configuration value %v: %T is neither bool nor int", v, v)
+}
+
+func decodeConfigValue(s sql.NullString) (any, error) {
+	if !s.Valid {
+		return nil, nil
+	}
+	var v any
+	if err := json.Unmarshal([]byte(s.String), &v); err != nil {
+		return nil, err
+	}
+	switch x := v.(type) {
+	case bool:
+		return x, nil
+	case float64:
+		return int(x), nil
+	}
+	return nil, fmt.Errorf("configuration value %s: neither bool nor int", s.String)
+}
+
+// FindDeviceConfig returns what Portier knows of a device's settings, by key.
+func (s *Store) FindDeviceConfig(ctx context.Context, deviceID int64) (map[string]models.DeviceConfigValue, error) {
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT key, desired, reported, status, error, updated_at FROM device_config WHERE device_id = ?`, deviceID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]models.DeviceConfigValue{}
+	for rows.Next() {
+		var v models.DeviceConfigValue
+		var desired, reported sql.NullString
+		var updated string
+		if err := rows.Scan(&v.Key, &desired, &reported, &v.Status, &v.Error, &updated); err != nil {
+			return nil, err
+		}
+		if v.Desired, err = decodeConfigValue(desired); err != nil {
+			return nil, err
+		}
+		if v.Reported, err = decodeConfigValue(reported); err != nil {
+			return nil, err
+		}
+		if v.UpdatedAt, err = parseTime(updated); err != nil {
+			return nil, err
+		}
+		out[v.Key] = v
+	}
+	return out, rows.Err()
+}
+
+// SaveReportedConfig stores the settings a device reported. A pending value the device now
+// reports is applied. A value that was applied and is now reported different was changed on
+// the device (in the Nuki app): the device's value stands and Portier's is dropped. It returns
+// whether anything changed.
+func (s *Store) SaveReportedConfig(ctx context.Context, deviceID int64, reported map[string]any) (bool, error) {
+	changed := false
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		for _, key := range slices.Sorted(maps.Keys(reported)) {
+			val, err := encodeConfigValue(reported[key])
+			if err != nil {
+				return err
+			}
+			res, err := tx.ExecContext(ctx, `INSERT INTO device_config (device_id, key, reported, updated_at) VALUES (?, ?, ?, ?)
+				ON CONFLICT (device_id, key) DO UPDATE SET reported = excluded.reported, updated_at = excluded.updated_at,
+					status = CASE WHEN status = 'pending' AND desired = excluded.reported THEN 'applied'
+						WHEN status = 'applied' AND desired IS NOT excluded.reported THEN '' ELSE status END,
+					desired = CASE WHEN status = 'applied' AND desired IS NOT excluded.reported THEN NULL ELSE desired END,
+					error = CASE WHEN status = 'pending' AND desired = excluded.reported THEN '' ELSE error END
+				WHERE reported IS NOT excluded.reported OR (status = 'pending' AND desired = excluded.reported)`,
+				deviceID, key, val, s.now())
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				changed = true
+			}
+		}
+		return nil
+	})
+	return changed, err
+}
+
+// SetDesiredConfig records the settings someone wants on a device (pending until the device
+// takes them), with an audit row and an activity entry saying who, in one transaction. Values
+// must have been checked (models.CheckConfigValue).
+func (s *Store) SetDesiredConfig(ctx context.Context, accountID, deviceID int64, desired map[string]any, audit models.AuditEntry, entry models.Activity) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var found int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM devices WHERE id = ? AND account_id = ? AND deleted_at IS NULL`, deviceID, accountID).Scan(&found); err != nil {
+			return err
+		}
+		if found != 1 {
+			return notFound(fmt.Sprintf("device %d", deviceID))
+		}
+		for _, key := range slices.Sorted(maps.Keys(desired)) {
+			val, err := encodeConfigValue(desired[key])
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO device_config (device_id, key, desired, status, updated_at) VALUES (?, ?, ?, 'pending', ?)
+				ON CONFLICT (device_id, key) DO UPDATE SET desired = excluded.desired, status = 'pending', error = '', updated_at = excluded.updated_at`,
+				deviceID, key, val, s.now()); err != nil {
+				return err
+			}
+		}
+		audit.AccountID = &accountID
+		if _, err := s.insertAudit(ctx, tx, audit); err != nil {
+			return err
+		}
+		entry.AccountID, entry.DeviceID = accountID, deviceID
+		_, err := insertActivity(ctx, tx, entry)
+		return err
+	})
+}
+
+// MarkConfig sets the status of pending settings of a device: failed with the device's reason,
+// or still pending with why (the device is offline, busy).
+func (s *Store) MarkConfig(ctx context.Context, deviceID int64, keys []string, status models.ConfigStatus, reason string) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		for _, key := range keys {
+			if _, err := tx.ExecContext(ctx, `UPDATE device_config SET status = ?, error = ?, updated_at = ? WHERE device_id = ? AND key = ? AND status = 'pending'`,
+				status, reason, s.now(), deviceID, key); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// FindPendingConfig returns the devices that have settings waiting to be sent, with them.
+func (s *Store) FindPendingConfig(ctx context.Context) (map[int64]map[string]any, error) {
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT c.device_id, c.key, c.desired FROM device_config c JOIN devices d ON d.id = c.device_id
+		WHERE c.status = 'pending' AND d.deleted_at IS NULL`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]map[string]any{}
+	for rows.Next() {
+		var id int64
+		var key string
+		var desired sql.NullString
+		if err := rows.Scan(&id, &key, &desired); err != nil {
+			return nil, err
+		}
+		v, err := decodeConfigValue(desired)
+		if err != nil {
+			return nil, err
+		}
+		if out[id] == nil {
+			out[id] = map[string]any{}
+		}
+		out[id][key] = v
+	}
+	return out, rows.Err()
+}

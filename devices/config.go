@@ -1,0 +1,231 @@
+package devices
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"portier/devices/sim"
+	"portier/models"
+)
+
+// Device configuration (Manage Device): Portier keeps the desired settings in the store and
+// pushes them to devices whose connection can take them; each setting is pending until the
+// device reports it, failed when the device refuses it, and retried while the device cannot be
+// reached.
+
+// ErrConfigRejected wraps the reason a configuration change was refused before it was stored.
+var ErrConfigRejected = errors.New("configuration change refused")
+
+// OutcomeSettingRefused: the device refused a setting.
+const OutcomeSettingRefused Outcome = "setting_refused"
+
+// transient reports whether an outcome can go away by itself (then the change is retried).
+func transient(o Outcome) bool {
+	switch o {
+	case OutcomeBusy, OutcomeOffline, OutcomeTimedOut, OutcomeUnreachable:
+		return true
+	}
+	return false
+}
+
+// SetConfig records the settings someone wants on a device and starts sending them. Each value
+// is checked against the device kind's allowed values; one bad value refuses the whole change
+// and nothing is stored. Values equal to what the device reports are left out. It returns the
+// keys that changed.
+func (m *Manager) SetConfig(ctx context.Context, d models.Device, values map[string]any, who Who) ([]string, error) {
+	caps, ok := m.Capabilities(d.ConnectionID)
+	if !ok {
+		return nil, ErrNotConnected
+	}
+	if !caps.Config {
+		return nil, ErrNotCapable
+	}
+	current, err := m.store.FindDeviceConfig(ctx, d.ID)
+	if err != nil {
+		return nil, err
+	}
+	desired := map[string]any{}
+	for key, v := range values {
+		checked, err := models.CheckConfigValue(d.Type, key, v)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfigRejected, err)
+		}
+		cur := current[key]
+		if cur.Effective() == checked && cur.Status != models.ConfigFailed {
+			continue
+		}
+		desired[key] = checked
+	}
+	keys := slices.Sorted(maps.Keys(desired))
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s=%v", k, desired[k]))
+	}
+	detail := strings.Join(parts, " ")
+	login := who.LoginID
+	audit := models.AuditEntry{LoginID: &login, Actor: who.Actor, Kind: models.AuditDeviceConfigChanged, IP: who.IP,
+		Detail: fmt.Sprintf("%s: %s", d.Name, detail)}
+	entry := models.Activity{At: m.opt.Now(), Action: models.ActionConfigChanged, Trigger: models.TriggerWeb, LoginID: &login,
+		Name: who.Name, Origin: who.Origin, Detail: detail}
+	if err := m.store.SetDesiredConfig(ctx, d.AccountID, d.ID, desired, audit, entry); err != nil {
+		return nil, err
+	}
+	m.bump(d.AccountID)
+	m.pushLater(d)
+	return keys, nil
+}
+
+// pushLater sends a device's pending settings in the background.
+func (m *Manager) pushLater(d models.Device) {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
+	m.wg.Add(1)
+	m.mu.Unlock()
+	go func() {
+		defer m.wg.Done()
+		m.pushConfig(d)
+	}()
+}
+
+// pushConfig sends a device's pending settings now and records the outcome: applied once the
+// device reports them, failed when it refuses, still pending (with why) when it cannot be reached.
+func (m *Manager) pushConfig(d models.Device) {
+	m.pushMu.Lock()
+	defer m.pushMu.Unlock()
+	ctx := m.life
+	all, err := m.store.FindPendingConfig(ctx)
+	if err != nil {
+		m.opt.Log.Error("pending configuration", "device", d.ID, "err", err)
+		return
+	}
+	patch := all[d.ID]
+	if len(patch) == 0 {
+		return
+	}
+	m.mu.Lock()
+	c, ok := m.conns[d.ConnectionID]
+	m.mu.Unlock()
+	if !ok || !c.capabilities().Config {
+		return
+	}
+	err = c.setConfig(ctx, d, patch)
+	keys := slices.Sorted(maps.Keys(patch))
+	if err != nil {
+		o := outcomeOf(err)
+		status := models.ConfigFailed
+		if transient(o) {
+			status = models.ConfigPending
+		}
+		if err := m.store.MarkConfig(ctx, d.ID, keys, status, string(o)); err != nil {
+			m.opt.Log.Error("configuration outcome", "device", d.ID, "err", err)
+		}
+		m.bump(d.AccountID)
+		return
+	}
+	m.readConfig(c, d)
+}
+
+// readConfig stores the settings a device reports now.
+func (m *Manager) readConfig(c conn, d models.Device) {
+	reported, err := c.config(m.life, d)
+	if err != nil {
+		return // offline: read again when it is back
+	}
+	changed, err := m.store.SaveReportedConfig(m.life, d.ID, reported)
+	if err != nil {
+		m.opt.Log.Error("saving a device's configuration", "device", d.ID, "err", err)
+		return
+	}
+	if changed {
+		m.bump(d.AccountID)
+	}
+}
+
+// retryConfig sends every pending setting whose device is running again (the retry loop and Start).
+func (m *Manager) retryConfig() {
+	pending, err := m.store.FindPendingConfig(m.life)
+	if err != nil || len(pending) == 0 {
+		return
+	}
+	var due []models.Device
+	m.mu.Lock()
+	for key, ref := range m.devices {
+		if _, ok := pending[ref.id]; ok {
+			due = append(due, models.Device{ID: ref.id, AccountID: ref.account, ConnectionID: key.conn, Type: key.typ, NukiID: key.nukiID})
+		}
+	}
+	m.mu.Unlock()
+	for _, d := range due {
+		m.pushConfig(d)
+	}
+}
+
+// startConfigRetries retries pending settings every ConfigRetryEvery until the manager closes.
+func (m *Manager) startConfigRetries() {
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		t := time.NewTicker(m.opt.ConfigRetryEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-m.life.Done():
+				return
+			case <-t.C:
+				m.retryConfig()
+			}
+		}
+	}()
+}
+
+// The simulated devices hold a configuration.
+
+func (c *simConn) config(_ context.Context, d models.Device) (map[string]any, error) {
+	return c.bridge.Config(d.Type, d.NukiID)
+}
+
+func (c *simConn) setConfig(_ context.Context, d models.Device, patch map[string]any) error {
+	return c.bridge.SetConfig(d.Type, d.NukiID, patch)
+}
+
+// The Bridge HTTP API cannot read or change settings.
+
+func (c *bridgeConn) config(context.Context, models.Device) (map[string]any, error) {
+	return nil, ErrNotCapable
+}
+
+func (c *bridgeConn) setConfig(context.Context, models.Device, map[string]any) error {
+	return ErrNotCapable
+}
+
+// restoreConfig gives a rebuilt simulated device the settings the store has for it (what it
+// last reported, or what was set in Portier since), so a restart does not reset them.
+func restoreConfig(b *sim.Bridge, d models.Device, stored map[string]models.DeviceConfigValue) error {
+	patch := map[string]any{}
+	for key, v := range stored {
+		s, ok := models.FindConfigSetting(d.Type, key)
+		if !ok || s.ReadOnly {
+			continue
+		}
+		if eff := v.Effective(); eff != nil && v.Status != models.ConfigPending {
+			patch[key] = eff
+		} else if v.Reported != nil {
+			patch[key] = v.Reported
+		}
+	}
+	if len(patch) == 0 {
+		return nil
+	}
+	return b.SetConfig(d.Type, d.NukiID, patch)
+}
