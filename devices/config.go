@@ -229,3 +229,6 @@ func restoreConfig(b *sim.Bridge, d models.Device, stored map[string]models.Devi
 	}
 	return b.SetConfig(d.Type, d.NukiID, patch)
 }
+
+// RetryConfig sends pending settings now (tests; the manager does it every ConfigRetryEvery).
+func (m *Manager) RetryConfig() { m.retryConfig() }

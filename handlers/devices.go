@@ -168,7 +168,8 @@ func (h *Handler) renderDevice(c echo.Context, d models.Device, status int, pane
 		return err
 	}
 	shell.Title = d.Name
-	p := devviews.Show{App: shell, Device: panel.Device, Panel: panel, CanEdit: login.EffectiveRights().Has(models.RightManageDevices)}
+	p := devviews.Show{App: shell, Device: panel.Device, Panel: panel, CanEdit: login.EffectiveRights().Has(models.RightManageDevices),
+		CanConfigure: login.EffectiveRights().Has(models.RightDeviceConfig) && len(models.ConfigSettings(d.Type)) > 0}
 	conn, err := h.Store.FindConnection(ctx, account.ID, d.ConnectionID)
 	if err != nil {
 		return err
@@ -191,6 +192,10 @@ func (h *Handler) renderDevice(c echo.Context, d models.Device, status int, pane
 
 // activityRow describes an activity entry in the viewer's language and time zone.
 func activityRow(loc *i18n.Locale, t models.DeviceType, a models.Activity) devviews.ActivityRow {
+	if a.Action == models.ActionConfigChanged {
+		return devviews.ActivityRow{When: loc.DateTime(a.At), What: configChangeText(loc, t, a.Detail), Who: a.Name,
+			Result: loc.T("devices.completion.0"), OK: true}
+	}
 	key := fmt.Sprintf("devices.log.%d", a.Action)
 	if t == models.DeviceOpener && a.Action < 200 {
 		key = fmt.Sprintf("devices.log_opener.%d", a.Action)

@@ -72,6 +72,7 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	operate := policy.Policy{Kind: policy.Login, Right: models.RightOperateDevices}
 	manage := policy.Policy{Kind: policy.Login, Right: models.RightManageDevices}
 	addDevices := policy.Policy{Kind: policy.Login, Right: models.RightAddDevices}
+	configure := policy.Policy{Kind: policy.Login, Right: models.RightDeviceConfig}
 	h.add(e, http.MethodGet, "/devices", login, h.DeviceIndex)
 	h.add(e, http.MethodGet, "/devices/list", login, h.DeviceList)
 	h.add(e, http.MethodPost, "/devices/layout", login, h.DevicesLayout)
@@ -85,6 +86,9 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	h.add(e, http.MethodGet, "/devices/:id/settings", manage, h.DeviceSettingsShow)
 	h.add(e, http.MethodPost, "/devices/:id/settings", manage, h.DeviceSettingsUpdate)
 	h.add(e, http.MethodPost, "/devices/:id/delete", manage, h.DeviceDelete)
+	h.add(e, http.MethodGet, "/devices/:id/config", configure, h.DeviceConfigShow)
+	h.add(e, http.MethodPost, "/devices/:id/config", configure, h.DeviceConfigUpdate)
+	h.add(e, http.MethodGet, "/devices/:id/config/status", configure, h.DeviceConfigStatus)
 
 	h.add(e, http.MethodGet, "/settings", login, h.SettingsShow)
 	h.add(e, http.MethodGet, "/settings/account", login, h.AccountSettingsShow)

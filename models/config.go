@@ -135,7 +135,7 @@ var configCatalogue = []struct {
 	{kinds(openerKinds), ConfigSetting{Key: "electricStrikeDelay", Advanced: true, Min: 0, Max: 30000, Unit: "ms", Group: GroupOpener}},
 	{kinds(openerKinds), ConfigSetting{Key: "randomElectricStrikeDelay", Advanced: true, Bool: true, Group: GroupOpener}},
 	{kinds(openerKinds), ConfigSetting{Key: "electricStrikeDuration", Advanced: true, Min: 1000, Max: 30000, Unit: "ms", Group: GroupOpener}},
-	{kinds(openerKinds), ConfigSetting{Key: "busModeSwitch", Advanced: true, Choices: []int{0, 1}, Labels: "busModeSwitch", Group: GroupOpener}},
+	{kinds(openerKinds), ConfigSetting{Key: "busModeSwitch", Advanced: true, Choices: []int{0, 1}, ReadOnly: true}},
 	{kinds(openerKinds), ConfigSetting{Key: "intercomId", Advanced: true, Min: 0, Max: math.MaxInt32, ReadOnly: true}},
 	{kinds(openerKinds), ConfigSetting{Key: "shortCircuitDuration", Advanced: true, Min: 0, Max: math.MaxInt32, ReadOnly: true}},
 
