@@ -42,31 +42,14 @@ func decodeConfigValue(s sql.NullString) (any, error) {
 
 // FindDeviceConfig returns what Portier knows of a device's settings, by key.
 func (s *Store) FindDeviceConfig(ctx context.Context, deviceID int64) (map[string]models.DeviceConfigValue, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT key, desired, reported, status, error, updated_at FROM device_config WHERE device_id = ?`, deviceID)
+	all, err := s.queryConfig(ctx, `SELECT device_id, key, desired, reported, status, error, updated_at FROM device_config WHERE device_id = ?`, deviceID)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := map[string]models.DeviceConfigValue{}
-	for rows.Next() {
-		var v models.DeviceConfigValue
-		var desired, reported sql.NullString
-		var updated string
-		if err := rows.Scan(&v.Key, &desired, &reported, &v.Status, &v.Error, &updated); err != nil {
-			return nil, err
-		}
-		if v.Desired, err = decodeConfigValue(desired); err != nil {
-			return nil, err
-		}
-		if v.Reported, err = decodeConfigValue(reported); err != nil {
-			return nil, err
-		}
-		if v.UpdatedAt, err = parseTime(updated); err != nil {
-			return nil, err
-		}
-		out[v.Key] = v
+	if all[deviceID] == nil {
+		return map[string]models.DeviceConfigValue{}, nil
 	}
-	return out, rows.Err()
+	return all[deviceID], nil
 }
 
 // SaveReportedConfig stores the settings a device reported. A pending value the device now
@@ -172,6 +155,45 @@ func (s *Store) FindPendingConfig(ctx context.Context) (map[int64]map[string]any
 			out[id] = map[string]any{}
 		}
 		out[id][key] = v
+	}
+	return out, rows.Err()
+}
+
+// FindAccountConfig returns the settings of every device of an account, by device id (the web
+// API shows them with each smartlock).
+func (s *Store) FindAccountConfig(ctx context.Context, accountID int64) (map[int64]map[string]models.DeviceConfigValue, error) {
+	return s.queryConfig(ctx, `SELECT c.device_id, c.key, c.desired, c.reported, c.status, c.error, c.updated_at
+		FROM device_config c JOIN devices d ON d.id = c.device_id WHERE d.account_id = ? AND d.deleted_at IS NULL`, accountID)
+}
+
+func (s *Store) queryConfig(ctx context.Context, q string, args ...any) (map[int64]map[string]models.DeviceConfigValue, error) {
+	rows, err := s.db.Reader.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]map[string]models.DeviceConfigValue{}
+	for rows.Next() {
+		var id int64
+		var v models.DeviceConfigValue
+		var desired, reported sql.NullString
+		var updated string
+		if err := rows.Scan(&id, &v.Key, &desired, &reported, &v.Status, &v.Error, &updated); err != nil {
+			return nil, err
+		}
+		if v.Desired, err = decodeConfigValue(desired); err != nil {
+			return nil, err
+		}
+		if v.Reported, err = decodeConfigValue(reported); err != nil {
+			return nil, err
+		}
+		if v.UpdatedAt, err = parseTime(updated); err != nil {
+			return nil, err
+		}
+		if out[id] == nil {
+			out[id] = map[string]models.DeviceConfigValue{}
+		}
+		out[id][v.Key] = v
 	}
 	return out, rows.Err()
 }

@@ -49,6 +49,10 @@ func (a *API) Register(e *echo.Echo, prefix string, reg *policy.Registry) {
 	add(http.MethodPost, "/smartlock/:smartlockId/action/unlock", models.ScopeSmartlockAction, a.SmartlockUnlock)
 	add(http.MethodPost, "/smartlock/:smartlockId/action/unlatch", models.ScopeSmartlockAction, a.SmartlockUnlatch)
 	add(http.MethodPost, "/smartlock/:smartlockId/sync", models.ScopeSmartlockAction, a.SmartlockSync)
+	add(http.MethodPost, "/smartlock/:smartlockId/config", models.ScopeSmartlockConfig, a.SmartlockConfigUpdate)
+	add(http.MethodPost, "/smartlock/:smartlockId/advanced/config", models.ScopeSmartlockConfig, a.SmartlockAdvancedConfigUpdate)
+	add(http.MethodPost, "/smartlock/:smartlockId/advanced/openerconfig", models.ScopeSmartlockConfig, a.SmartlockOpenerConfigUpdate)
+	add(http.MethodPost, "/smartlock/:smartlockId/advanced/smartdoorconfig", models.ScopeSmartlockConfig, a.SmartlockSmartdoorConfigUpdate)
 }
 
 // IsAPIPath reports whether path belongs to the API on the main listener.

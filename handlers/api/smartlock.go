@@ -33,6 +33,11 @@ type Smartlock struct {
 	Box             bool           `json:"box"`
 	SmartDoor       bool           `json:"smartDoor"`
 	Keyturner       bool           `json:"keyturner"`
+	// Configuration objects (see config.go); absent when the connection reports no settings.
+	Config                  map[string]any `json:"config,omitempty"`
+	AdvancedConfig          map[string]any `json:"advancedConfig,omitempty"`
+	OpenerAdvancedConfig    map[string]any `json:"openerAdvancedConfig,omitempty"`
+	SmartdoorAdvancedConfig map[string]any `json:"smartdoorAdvancedConfig,omitempty"`
 }
 
 // SmartlockState is the state part of Smartlock.
@@ -126,10 +131,16 @@ func (a *API) SmartlockIndex(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	configs, err := a.Store.FindAccountConfig(c.Request().Context(), account.ID)
+	if err != nil {
+		return err
+	}
 	out := []Smartlock{}
 	for _, d := range devices {
 		if typeFilter < 0 || int(d.Type) == typeFilter {
-			out = append(out, toSmartlock(d, owner))
+			s := toSmartlock(d, owner)
+			withConfig(&s, d, configs[d.ID])
+			out = append(out, s)
 		}
 	}
 	return c.JSON(http.StatusOK, out)
@@ -169,7 +180,13 @@ func (a *API) SmartlockShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toSmartlock(d, owner))
+	stored, err := a.Store.FindDeviceConfig(c.Request().Context(), d.ID)
+	if err != nil {
+		return err
+	}
+	s := toSmartlock(d, owner)
+	withConfig(&s, d, stored)
+	return c.JSON(http.StatusOK, s)
 }
 
 // SmartlockUpdate is POST /smartlock/{smartlockId} {name, favorite}: only the fields sent change.
