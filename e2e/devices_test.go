@@ -81,6 +81,7 @@ func TestAddSimulatedBridgeAndUnlock(t *testing.T) {
 	assert.Contains(t, activity, "Unlocked")
 	assert.Contains(t, activity, owner.Name)
 	b.Shot("device-activity")
+	assert.Equal(t, 0, Eval[int](b, `document.querySelectorAll('[data-testid="confirm"]').length`), "after the reload nothing asks again")
 
 	b.Do("narrow screen", chromedp.EmulateViewport(375, 800, chromedp.EmulateMobile), chromedp.Navigate(app.URL+"/devices"),
 		chromedp.WaitVisible(css(`[data-testid="device-list"]`)))

@@ -156,7 +156,13 @@ func (h *Handler) DeviceShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.renderDevice(c, d, http.StatusOK, h.devicePanel(c, d))
+	p := h.devicePanel(c, d)
+	// ?confirm=N: the question before an action that opens the door (see DeviceAct).
+	if n, err := strconv.Atoi(c.QueryParam("confirm")); err == nil && models.HasAction(d.Type, models.LockAction(n)) && models.OpensDoor(d.Type, models.LockAction(n)) {
+		a := models.LockAction(n)
+		p.Confirm = &devviews.Action{Value: n, LabelKey: models.ActionLabelKey(d.Type, a), OpensDoor: true}
+	}
+	return h.renderDevice(c, d, http.StatusOK, p)
 }
 
 func (h *Handler) renderDevice(c echo.Context, d models.Device, status int, panel devviews.Panel) error {
@@ -305,7 +311,9 @@ func (h *Handler) DeviceAct(c echo.Context) error {
 		if isHTMX(c) {
 			return render(c, http.StatusOK, devviews.PanelView(p))
 		}
-		return h.renderDevice(c, d, http.StatusOK, p)
+		// Without htmx (or a click that beat it): ask on the device page itself, so a reload
+		// shows the question again rather than sending the form a second time.
+		return redirect(c, fmt.Sprintf("/devices/%d?confirm=%d", d.ID, a))
 	}
 	who := devices.Who{LoginID: login.ID, Name: login.Name, Actor: login.Email, IP: clientIP(c.Request()), Origin: models.OriginWeb}
 	switch err := h.Devices.Act(c.Request().Context(), d, a, who); {

@@ -147,8 +147,11 @@ func TestUnlatchAsksFirst(t *testing.T) {
 	require.NotNil(t, conn)
 
 	res := c.PostForm(page+"/actions/3", nil)
-	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, "the question is asked on the device page (a reload does not post again)")
+	assert.Equal(t, page+"?confirm=3", res.Header.Get("Location"))
+	res = c.Get(page + "?confirm=3")
 	assert.Contains(t, res.TestID(t, "confirm"), "This opens the door of Front door")
+	assert.Empty(t, c.Get(page+"?confirm=1").Doc(t).Find(`[data-testid="confirm"]`).Nodes, "unlock does not ask")
 	assert.Equal(t, 0, conn.Executed(front.Type, front.NukiID, models.ActionUnlatch), "nothing sent before yes")
 
 	res = c.PostForm(page+"/actions/3", url.Values{"confirm": {"1"}})
