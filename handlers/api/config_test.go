@@ -34,7 +34,9 @@ func TestSmartlockConfigThroughTheAPI(t *testing.T) {
 	_, actionOnly := app.CreateToken(owner, models.Scopes{models.ScopeSmartlockAction}, nil)
 	c := app.NewClient()
 	front, opener, door := devs["Front door"], devs["Building entrance"], devs["Garden gate"]
-	path := func(d models.Device, rest string) string { return fmt.Sprintf("/api/smartlock/%d%s", d.SmartlockID(), rest) }
+	path := func(d models.Device, rest string) string {
+		return fmt.Sprintf("/api/smartlock/%d%s", d.SmartlockID(), rest)
+	}
 
 	// GET shows the configuration objects of the kind.
 	got := smartlockJSON(t, c, token, front)
