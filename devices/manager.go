@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"sync"
 	"time"
 
@@ -81,6 +82,10 @@ type Options struct {
 	SimSpeed float64
 	// PollEvery is how often a Nuki Bridge's /list is read (default 30 s).
 	PollEvery time.Duration
+	// BaseURL is how people reach Portier, for the links in warning emails; MailWake, when
+	// set, is nudged after one is queued.
+	BaseURL  *url.URL
+	MailWake chan struct{}
 }
 
 // Manager runs the connections of all accounts.
@@ -351,6 +356,7 @@ func (m *Manager) report(connID int64, typ models.DeviceType, nukiID uint32, st 
 		m.opt.Log.Error("saving a device's state", "device", ref.id, "err", err)
 		return
 	}
+	m.checkWarnings(ctx, ref.account, ref.id)
 	if ev != nil {
 		ev.AccountID, ev.DeviceID = ref.account, ref.id
 		isNew, err := m.store.CreateActivity(ctx, *ev)
