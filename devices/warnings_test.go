@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/url"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -337,61 +336,27 @@ func TestConcurrentReportsWarnOnce(t *testing.T) {
 	assert.Len(t, e.ownerMails(t), 1)
 }
 
-// A Nuki Bridge that stops answering takes its devices offline: one alert per device.
-func TestUnreachableBridgeSendsOfflineAlerts(t *testing.T) {
-	e := newWarnEnv(t)
-	bridge := sim.New(sim.Options{Speed: 0.01})
-	t.Cleanup(bridge.Close)
-	var specs []sim.DeviceSpec
-	for _, s := range sim.DemoDevices() {
-		if s.Type.OnBridge() {
-			specs = append(specs, s)
-		}
+// A Nuki Bridge that cannot be reached takes its devices offline (markOffline, called by the
+// poller after its retries, some seconds): one alert per device, however many polls fail.
+func TestUnreachableConnectionSendsOneOfflineAlertPerDevice(t *testing.T) {
+	e := newWarnEnv(t, sim.DemoDevices()...)
+	devs, err := e.store.FindConnectionDevices(context.Background(), e.dev.ConnectionID)
+	require.NoError(t, err)
+	require.Len(t, devs, len(sim.DemoDevices()))
+	e.m.markOffline(e.dev.ConnectionID)
+	e.m.markOffline(e.dev.ConnectionID)
+	ms := e.ownerMails(t)
+	require.Len(t, ms, len(devs))
+	for i, d := range devs {
+		assert.Equal(t, d.Name+" is offline", ms[i].Subject)
+		assert.Contains(t, ms[i].Text, fmt.Sprintf("/devices/%d", d.ID))
 	}
-	for _, s := range specs {
-		_, err := bridge.Pair(s)
-		require.NoError(t, err)
-	}
-	face := sim.NewHTTP(bridge, sim.HTTPOptions{Token: "secret"})
-	require.NoError(t, face.Start("127.0.0.1:0"))
-	t.Cleanup(face.Close)
-	host, port, _ := strings.Cut(face.Addr(), ":")
-	var p int
-	_, err := fmt.Sscan(port, &p)
-	require.NoError(t, err)
-	ctx := context.Background()
-	addr := BridgeAddress{Host: host, Port: p, Token: "secret", Hashed: true}
-	found, err := e.m.ProbeBridge(ctx, addr)
-	require.NoError(t, err)
-	_, devs, err := e.m.AddBridge(ctx, e.account.ID, "Hall bridge", addr, found, models.AuditEntry{Kind: models.AuditDevicesAdded})
-	require.NoError(t, err)
-	require.Len(t, devs, len(specs))
 
-	offline := func() int {
-		n := 0
-		for _, m := range e.ownerMails(t) {
-			if strings.HasSuffix(m.Subject, " is offline") {
-				n++
-			}
-		}
-		return n
-	}
-	face.SetDown(true)
-	require.Eventually(t, func() bool { return offline() == len(devs) }, 10*time.Second, 10*time.Millisecond)
-	time.Sleep(100 * time.Millisecond) // more polls fail meanwhile
-	assert.Equal(t, len(devs), offline(), "one alert per device, however many polls fail")
-	assert.Equal(t, "", e.warned(t), "the device of the other (simulated) bridge is still online")
-
-	face.SetDown(false)
-	require.Eventually(t, func() bool {
-		n := 0
-		for _, m := range e.ownerMails(t) {
-			if strings.HasSuffix(m.Subject, " is back online") {
-				n++
-			}
-		}
-		return n == len(devs)
-	}, 10*time.Second, 10*time.Millisecond)
+	// The connection answers again (here: the simulator reports the front door afresh).
+	e.setBattery(t, 90)
+	ms = e.ownerMails(t)
+	require.Len(t, ms, len(devs)+1)
+	assert.Equal(t, "Front door is back online", ms[len(devs)].Subject)
 }
 
 func TestWarningSetRoundTrips(t *testing.T) {
