@@ -128,7 +128,7 @@ func New(t testing.TB, opts Options) *App {
 	if speed == 0 {
 		speed = 0.01
 	}
-	app.Devices = devices.New(store, box, devices.Options{Now: clock.Now, Log: log, SimSpeed: speed})
+	app.Devices = devices.New(store, box, devices.Options{Now: clock.Now, Log: log, SimSpeed: speed, BaseURL: base})
 	if err := app.Devices.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -113,3 +113,51 @@ func TestReportedStateSavesOnlyNews(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, changed, "a part that disappears is a change")
 }
+
+// The warned set changes only from the value the caller read, and the warning email is queued
+// with it or not at all.
+func TestUpdateDeviceWarnedIsConditionalAndQueuesTheMail(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	acc, login := createAccount(t, s, "anna@example.com")
+	other, _ := createAccount(t, s, "bert@example.com")
+	_, ds := addBridge(t, s, acc.ID, models.Device{Type: models.DeviceSmartLock3, NukiID: 0x2CB1DD82, Name: "Front door"})
+	d := ds[0]
+	assert.True(t, d.WarningsEnabled, "warnings are on for a new device")
+	assert.Equal(t, "", d.Warned)
+	msg := &models.OutboxMessage{To: login.Email, Subject: "Front door: battery critically low", Text: "replace the batteries"}
+
+	ok, err := s.UpdateDeviceWarned(ctx, acc.ID, d.ID, "", "battery_critical,battery_low", msg)
+	require.NoError(t, err)
+	assert.True(t, ok)
+	mails, err := s.FindMailTo(ctx, login.Email)
+	require.NoError(t, err)
+	require.Len(t, mails, 1)
+	assert.Equal(t, "Front door: battery critically low", mails[0].Subject)
+	require.NotNil(t, mails[0].AccountID)
+	assert.Equal(t, acc.ID, *mails[0].AccountID)
+	got, err := s.FindDevice(ctx, acc.ID, d.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "battery_critical,battery_low", got.Warned)
+
+	// A caller that read the old value loses: nothing changes and no second email is queued.
+	ok, err = s.UpdateDeviceWarned(ctx, acc.ID, d.ID, "", "battery_critical,battery_low", msg)
+	require.NoError(t, err)
+	assert.False(t, ok)
+	// Another account's device is not touched.
+	ok, err = s.UpdateDeviceWarned(ctx, other.ID, d.ID, "battery_critical,battery_low", "", msg)
+	require.NoError(t, err)
+	assert.False(t, ok)
+	mails, err = s.FindMailTo(ctx, login.Email)
+	require.NoError(t, err)
+	assert.Len(t, mails, 1)
+
+	// Clearing needs no email.
+	ok, err = s.UpdateDeviceWarned(ctx, acc.ID, d.ID, "battery_critical,battery_low", "", nil)
+	require.NoError(t, err)
+	assert.True(t, ok)
+	got, err = s.FindDevice(ctx, acc.ID, d.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "", got.Warned)
+	assert.Equal(t, 1, count(t, s.db, `SELECT count(*) FROM outbox`))
+}

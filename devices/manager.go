@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"sync"
 	"time"
 
@@ -83,6 +84,10 @@ type Options struct {
 	PollEvery time.Duration
 	// ConfigRetryEvery is how often settings that could not be sent are tried again (default 1 min).
 	ConfigRetryEvery time.Duration
+	// BaseURL is how people reach Portier, for the links in warning emails; MailWake, when
+	// set, is nudged after one is queued.
+	BaseURL  *url.URL
+	MailWake chan struct{}
 }
 
 // Manager runs the connections of all accounts.
@@ -304,17 +309,19 @@ func (m *Manager) Act(ctx context.Context, d models.Device, a models.LockAction,
 }
 
 func (m *Manager) finishAction(d models.Device, a models.LockAction, st *ActionStatus, outcome Outcome, who Who) {
-	end := m.opt.Now()
-	m.mu.Lock()
-	st.Pending, st.Outcome, st.EndedAt = false, outcome, end
-	m.versions[d.AccountID]++
-	m.mu.Unlock()
+	// The activity entry is stored before the action shows as ended, so whoever sees it ended
+	// finds it in the log.
 	login := who.LoginID
 	entry := models.Activity{AccountID: d.AccountID, DeviceID: d.ID, At: st.StartedAt, Action: int(a), Trigger: models.TriggerWeb,
 		Completion: completionOf(outcome), LoginID: &login, Name: who.Name, Origin: who.Origin}
 	if _, err := m.store.CreateActivity(context.Background(), entry); err != nil {
 		m.opt.Log.Error("activity of a lock action", "device", d.ID, "err", err)
 	}
+	end := m.opt.Now()
+	m.mu.Lock()
+	st.Pending, st.Outcome, st.EndedAt = false, outcome, end
+	m.versions[d.AccountID]++
+	m.mu.Unlock()
 }
 
 func completionOf(o Outcome) int {
@@ -367,6 +374,7 @@ func (m *Manager) report(connID int64, typ models.DeviceType, nukiID uint32, st 
 		m.opt.Log.Error("saving a device's state", "device", ref.id, "err", err)
 		return
 	}
+	m.checkWarnings(ctx, ref.account, ref.id)
 	if ev != nil {
 		ev.AccountID, ev.DeviceID = ref.account, ref.id
 		isNew, err := m.store.CreateActivity(ctx, *ev)

@@ -102,7 +102,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 
 	mailWake := make(chan struct{}, 1)
-	manager := devices.New(store, box, devices.Options{Log: log})
+	manager := devices.New(store, box, devices.Options{Log: log, BaseURL: base, MailWake: mailWake})
 	if err := manager.Start(context.Background()); err != nil {
 		return fmt.Errorf("starting the device connections: %w", err)
 	}
