@@ -291,16 +291,17 @@ func (m *Manager) Act(ctx context.Context, d models.Device, a models.LockAction,
 
 func (m *Manager) finishAction(d models.Device, a models.LockAction, st *ActionStatus, outcome Outcome, who Who) {
 	end := m.opt.Now()
+	login := who.LoginID
+	entry := models.Activity{AccountID: d.AccountID, DeviceID: d.ID, At: st.StartedAt, Action: int(a), Trigger: models.TriggerWeb,
+		Completion: completionOf(outcome), LoginID: &login, Name: who.Name, Origin: who.Origin}
+	// Stored before the action stops being pending, so whoever sees it finished finds its entry.
+	if _, err := m.store.CreateActivity(context.Background(), entry); err != nil {
+		m.opt.Log.Error("activity of a lock action", "device", d.ID, "err", err)
+	}
 	m.mu.Lock()
 	st.Pending, st.Outcome, st.EndedAt = false, outcome, end
 	m.versions[d.AccountID]++
 	m.mu.Unlock()
-	login := who.LoginID
-	entry := models.Activity{AccountID: d.AccountID, DeviceID: d.ID, At: st.StartedAt, Action: int(a), Trigger: models.TriggerWeb,
-		Completion: completionOf(outcome), LoginID: &login, Name: who.Name, Origin: who.Origin}
-	if _, err := m.store.CreateActivity(context.Background(), entry); err != nil {
-		m.opt.Log.Error("activity of a lock action", "device", d.ID, "err", err)
-	}
 }
 
 func completionOf(o Outcome) int {
