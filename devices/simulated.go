@@ -13,6 +13,17 @@ import (
 // records those itself, with the login that did them.
 const portierAuthID = sim.BridgeAuthID
 
+// AuthID is the id of the device authorization Portier acts through on the devices of a
+// connection kind: the bridge's, as Portier reaches devices through bridges. It is 0 where it
+// is not known: the Bridge HTTP API does not tell which of a lock's authorizations is the
+// bridge's own.
+func AuthID(kind models.ConnectionKind) uint32 {
+	if kind == models.ConnectionSimulated {
+		return portierAuthID
+	}
+	return 0
+}
+
 // simConn is a simulated bridge running inside Portier.
 type simConn struct {
 	m      *Manager

@@ -119,6 +119,7 @@ var configCatalogue = []struct {
 	// The specification: "has to be >= 2"; Portier caps it at an hour.
 	{kinds(lockKinds, doorKinds), ConfigSetting{Key: "autoLockTimeout", Advanced: true, Min: 2, Max: 3600, Unit: "s", Group: GroupLocking}},
 	{kinds(lockKinds, doorKinds), ConfigSetting{Key: "autoUnlatch", Bool: true, Group: GroupLocking}},
+	{kinds(lockKinds, doorKinds), ConfigSetting{Key: "singleLock", Bool: true, Group: GroupLocking}},
 	{kinds(lockKinds, doorKinds), ConfigSetting{Key: "lngTimeout", Advanced: true, Choices: []int{5, 10, 15, 20, 30, 45, 60}, Unit: "s", Group: GroupLocking}},
 	{kinds(lockKinds, doorKinds), ConfigSetting{Key: "unlatchDuration", Advanced: true, Choices: []int{1, 3, 5, 7, 10, 15, 20, 30}, Unit: "s", Group: GroupLocking}},
 	{kinds(lockKinds), ConfigSetting{Key: "detachedCylinder", Advanced: true, Bool: true, Group: GroupLocking}},
@@ -171,7 +172,8 @@ var configCatalogue = []struct {
 	{kinds(lockKinds, doorKinds, openerKinds), ConfigSetting{Key: "timezoneId", Choices: rangeOf(0, len(NukiTimezones)-1), Group: GroupDevice}},
 	{kinds(lockKinds, doorKinds, openerKinds), ConfigSetting{Key: "advertisingMode", Choices: []int{0, 1, 2, 3}, Labels: "advertisingMode", Group: GroupDevice}},
 	{kinds(lockKinds, doorKinds, openerKinds), ConfigSetting{Key: "pairingEnabled", Bool: true, Group: GroupDevice}},
-	{kinds(lockKinds, doorKinds, openerKinds), ConfigSetting{Key: "autoUpdateEnabled", Advanced: true, Bool: true, Group: GroupDevice}},
+	// The smart door's advanced configuration has no autoUpdateEnabled in the specification.
+	{kinds(lockKinds, openerKinds), ConfigSetting{Key: "autoUpdateEnabled", Advanced: true, Bool: true, Group: GroupDevice}},
 	{kinds(lockKinds), ConfigSetting{Key: "batteryType", Advanced: true, Choices: []int{0, 1, 2}, Labels: "batteryType", Group: GroupDevice}},
 	{kinds(doorKinds), ConfigSetting{Key: "batteryType", Advanced: true, Choices: []int{0, 1, 2, 3, 254, 255}, Labels: "batteryType", Group: GroupDevice}},
 	{kinds(openerKinds), ConfigSetting{Key: "batteryType", Advanced: true, Choices: []int{0, 1, 2, 3, 254, 255}, Labels: "batteryType", ReadOnly: true}},

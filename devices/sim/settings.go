@@ -148,10 +148,13 @@ func (d *device) writable() error {
 // API has for its kind (models.ConfigSettings), calibration values included.
 func defaultConfig(t models.DeviceType) map[string]any {
 	c := map[string]any{"ledEnabled": true, "advertisingMode": 0, "timezoneId": models.DefaultTimezoneID, "buttonEnabled": true,
-		"pairingEnabled": true, "autoUpdateEnabled": true}
+		"pairingEnabled": true}
+	if t != models.DeviceSmartDoor {
+		c["autoUpdateEnabled"] = true
+	}
 	switch t {
 	case models.DeviceSmartLock, models.DeviceSmartLock3, models.DeviceSmartLock5, models.DeviceSmartDoor:
-		maps.Copy(c, map[string]any{"autoLock": false, "autoLockTimeout": 120, "autoUnlatch": false, "lngTimeout": 20,
+		maps.Copy(c, map[string]any{"autoLock": false, "autoLockTimeout": 120, "autoUnlatch": false, "singleLock": false, "lngTimeout": 20,
 			"unlatchDuration": 3, "ledBrightness": 3, "singleButtonPressAction": 1, "doubleButtonPressAction": 5,
 			"fobAction1": 1, "fobAction2": 2, "fobAction3": 0, "batteryType": 0})
 		if t == models.DeviceSmartDoor {

@@ -12,6 +12,7 @@ import (
 
 	"portier/apptest"
 	"portier/devices/sim"
+	"portier/handlers/api/apispec"
 	"portier/models"
 )
 
@@ -103,6 +104,7 @@ func TestSmartlockActionWhilePendingIs423(t *testing.T) {
 	// The motor takes 1.5 s at real speed: the second action comes while the first is pending.
 	res := apiSend(c, http.MethodPost, path, token, `{"action":2}`)
 	assert.Equal(t, http.StatusLocked, res.StatusCode, res.Body)
+	apispec.AssertResponse(t, "POST", "/smartlock/{smartlockId}/action", res.StatusCode, res.Body, allow423)
 	require.Eventually(t, func() bool { st, _ := app.Devices.Action(front.ID); return !st.Pending }, 10*time.Second, 20*time.Millisecond)
 	assert.Equal(t, http.StatusNoContent, apiSend(c, http.MethodPost, path, token, `{"action":2}`).StatusCode)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"portier/apptest"
+	"portier/handlers/api/apispec"
 	"portier/models"
 )
 
@@ -53,8 +54,17 @@ func TestSmartlockConfigThroughTheAPI(t *testing.T) {
 	assert.Contains(t, smartlockJSON(t, c, token, door), "smartdoorAdvancedConfig")
 
 	// Only the fields sent change; 204; the device gets them.
+	// The request bodies used here are valid for the specification, and so are the answers.
+	for op, body := range map[string]string{
+		"/smartlock/{smartlockId}/advanced/config":          `{"lngTimeout": 30, "autoLock": true}`,
+		"/smartlock/{smartlockId}/advanced/openerconfig":    `{"rtoTimeout": 45, "soundRing": 2}`,
+		"/smartlock/{smartlockId}/advanced/smartdoorconfig": `{"buzzerVolume": 1}`,
+	} {
+		apispec.AssertRequest(t, "POST", op, body, apispec.PartialUpdate())
+	}
 	res := apiSend(c, http.MethodPost, path(front, "/advanced/config"), token, `{"lngTimeout": 30, "autoLock": true}`)
 	require.Equal(t, http.StatusNoContent, res.StatusCode, res.Body)
+	apispec.AssertResponse(t, "POST", "/smartlock/{smartlockId}/advanced/config", res.StatusCode, res.Body)
 	b := app.Devices.Simulator(front.ConnectionID)
 	require.Eventually(t, func() bool {
 		c, err := b.Config(front.Type, front.NukiID)
@@ -71,6 +81,7 @@ func TestSmartlockConfigThroughTheAPI(t *testing.T) {
 	cfg = got["config"].(map[string]any)
 	cfg["ledBrightness"] = 1
 	body, _ := json.Marshal(cfg)
+	apispec.AssertRequest(t, "POST", "/smartlock/{smartlockId}/config", body, apispec.PartialUpdate())
 	res = apiSend(c, http.MethodPost, path(front, "/config"), token, string(body))
 	require.Equal(t, http.StatusNoContent, res.StatusCode, res.Body)
 	require.Eventually(t, func() bool {
@@ -108,6 +119,7 @@ func TestSmartlockConfigThroughTheAPI(t *testing.T) {
 		{path(opener, "/config"), `{"fobAction1": 4, "ledEnabled": false}`, "fobAction1 must be one of"},
 	} {
 		res := apiSend(c, http.MethodPost, tc.path, token, tc.body)
+		apispec.AssertResponse(t, "POST", "/smartlock/{smartlockId}/config", res.StatusCode, res.Body)
 		if assert.Equal(t, http.StatusBadRequest, res.StatusCode, "%s %s", tc.path, tc.body) {
 			assert.Contains(t, detail(t, res), tc.want, tc.body)
 		}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"portier/db"
+	"portier/devices"
 	"portier/models"
 )
 
@@ -19,7 +21,7 @@ type Smartlock struct {
 	SmartlockID     int64          `json:"smartlockId"`
 	AccountID       int64          `json:"accountId"`
 	Type            int            `json:"type"`
-	AuthID          int            `json:"authId"`
+	AuthID          int            `json:"authId"` // the authorization Portier acts through (authIDCache)
 	Name            string         `json:"name"`
 	Favorite        bool           `json:"favorite"`
 	State           SmartlockState `json:"state"`
@@ -79,9 +81,9 @@ func packVersion(v string) *int {
 	return &n
 }
 
-func toSmartlock(d models.Device, ownerID int64) Smartlock {
+func toSmartlock(d models.Device, ownerID int64, authID int) Smartlock {
 	out := Smartlock{
-		SmartlockID: d.SmartlockID(), AccountID: ownerID, Type: int(d.Type), Name: d.Name, Favorite: d.Favorite,
+		SmartlockID: d.SmartlockID(), AccountID: ownerID, Type: int(d.Type), AuthID: authID, Name: d.Name, Favorite: d.Favorite,
 		FirmwareVersion: packVersion(d.Firmware), HardwareVersion: packVersion(d.Hardware),
 		CreationDate: formatDate(d.CreatedAt), UpdateDate: formatDate(d.CreatedAt),
 		Opener: d.Type == models.DeviceOpener, Box: d.Type == models.DeviceBox, SmartDoor: d.Type == models.DeviceSmartDoor,
@@ -107,7 +109,39 @@ func (a *API) ownerID(c echo.Context, account models.Account) (int64, error) {
 	return main.ID, err
 }
 
-// SmartlockIndex is GET /smartlock: the account's devices, optionally only of one type.
+// authIDCache gives a device's authId: in the Web API, the id of the authorization the account
+// has on the smartlock; here, the device's authorization Portier acts through (its bridge's),
+// the same for every device of a connection, so each connection is looked up once.
+type authIDCache struct {
+	a       *API
+	account int64
+	byConn  map[int64]int
+}
+
+func (a *API) authIDs(account int64) *authIDCache {
+	return &authIDCache{a: a, account: account, byConn: map[int64]int{}}
+}
+
+func (ids *authIDCache) of(ctx context.Context, d models.Device) (int, error) {
+	if id, ok := ids.byConn[d.ConnectionID]; ok {
+		return id, nil
+	}
+	conn, err := ids.a.Store.FindConnection(ctx, ids.account, d.ConnectionID)
+	id := 0
+	switch {
+	case err == nil:
+		id = int(devices.AuthID(conn.Kind))
+	case errors.Is(err, models.ErrNotFound):
+		// The connection is being removed: the authorization is unknown.
+	default:
+		return 0, err
+	}
+	ids.byConn[d.ConnectionID] = id
+	return id, nil
+}
+
+// SmartlockIndex is GET /smartlock: the account's devices, optionally only of one type and
+// only those whose authId (as this endpoint shows it) is the one asked for.
 func (a *API) SmartlockIndex(c echo.Context) error {
 	_, account := tokenLogin(c)
 	typeFilter := -1
@@ -118,12 +152,15 @@ func (a *API) SmartlockIndex(c echo.Context) error {
 		}
 		typeFilter = n
 	}
+	var authFilter *int
 	if v := c.QueryParam("authId"); v != "" {
-		if _, err := strconv.Atoi(v); err != nil {
+		n, err := strconv.Atoi(v)
+		if err != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, "authId must be a number")
 		}
+		authFilter = &n
 	}
-	devices, err := a.Store.FindDevices(c.Request().Context(), account.ID, db.SortByName)
+	devs, err := a.Store.FindDevices(c.Request().Context(), account.ID, db.SortByName)
 	if err != nil {
 		return err
 	}
@@ -135,13 +172,22 @@ func (a *API) SmartlockIndex(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	ids := a.authIDs(account.ID)
 	out := []Smartlock{}
-	for _, d := range devices {
-		if typeFilter < 0 || int(d.Type) == typeFilter {
-			s := toSmartlock(d, owner)
-			withConfig(&s, d, configs[d.ID])
-			out = append(out, s)
+	for _, d := range devs {
+		if typeFilter >= 0 && int(d.Type) != typeFilter {
+			continue
 		}
+		authID, err := ids.of(c.Request().Context(), d)
+		if err != nil {
+			return err
+		}
+		if authFilter != nil && authID != *authFilter {
+			continue
+		}
+		s := toSmartlock(d, owner, authID)
+		withConfig(&s, d, configs[d.ID])
+		out = append(out, s)
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -180,11 +226,15 @@ func (a *API) SmartlockShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	authID, err := a.authIDs(account.ID).of(c.Request().Context(), d)
+	if err != nil {
+		return err
+	}
 	stored, err := a.Store.FindDeviceConfig(c.Request().Context(), d.ID)
 	if err != nil {
 		return err
 	}
-	s := toSmartlock(d, owner)
+	s := toSmartlock(d, owner, authID)
 	withConfig(&s, d, stored)
 	return c.JSON(http.StatusOK, s)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"portier/apptest"
+	"portier/devices/sim"
 	"portier/models"
 )
 
@@ -126,4 +127,60 @@ func TestSmartlockUpdateAndDelete(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, apiSend(c, http.MethodDelete, path, token, ``).StatusCode)
 	assert.Equal(t, http.StatusNotFound, apiGet(c, path, "Bearer "+token).StatusCode)
 	assert.Equal(t, http.StatusNotFound, apiSend(c, http.MethodDelete, path, token, ``).StatusCode)
+}
+
+// authId is the device's authorization Portier acts through: a simulated bridge's devices hold
+// sim.BridgeAuthID; for a Nuki Bridge it is not known (0). The filter returns the devices whose
+// authId, as GET shows it, is the one asked for.
+func TestSmartlockAuthIDAndItsFilter(t *testing.T) {
+	app := apptest.New(t, apptest.Options{})
+	app.Setup()
+	owner := ownerLogin(t, app)
+	simulated := runningDevices(t, app, owner)
+	_, onBridge, err := app.Store.CreateConnection(context.Background(), models.Connection{AccountID: owner.AccountID, Kind: models.ConnectionNukiBridge,
+		Name: "Hall bridge", Host: "127.0.0.1", Port: 1}, []models.Device{{Type: models.DeviceSmartLock3, NukiID: 0x11223344, Name: "Cellar"}},
+		models.AuditEntry{Actor: "test", Kind: "connection.created"})
+	require.NoError(t, err)
+	_, token := app.CreateToken(owner, models.Scopes{models.ScopeSmartlockReadOnly}, nil)
+	c := app.NewClient()
+
+	type item struct {
+		SmartlockID int64  `json:"smartlockId"`
+		Name        string `json:"name"`
+		Type        int    `json:"type"`
+		AuthID      int    `json:"authId"`
+	}
+	list := func(query string) []item {
+		t.Helper()
+		res := apiGet(c, "/api/smartlock"+query, "Bearer "+token)
+		require.Equal(t, http.StatusOK, res.StatusCode, res.Body)
+		var out []item
+		require.NoError(t, json.Unmarshal([]byte(res.Body), &out))
+		return out
+	}
+	all := list("")
+	require.Len(t, all, len(simulated)+1)
+	for _, s := range all {
+		want := sim.BridgeAuthID
+		if s.SmartlockID == onBridge[0].SmartlockID() {
+			want = 0
+		}
+		assert.Equal(t, want, s.AuthID, s.Name)
+		res := apiGet(c, "/api/smartlock/"+strconv.FormatInt(s.SmartlockID, 10), "Bearer "+token)
+		var one item
+		require.NoError(t, json.Unmarshal([]byte(res.Body), &one))
+		assert.Equal(t, s, one, "the list and the single smartlock agree")
+	}
+
+	bySim := list("?authId=" + strconv.Itoa(sim.BridgeAuthID))
+	assert.Len(t, bySim, len(simulated))
+	for _, s := range bySim {
+		assert.Equal(t, simulated[s.Name].SmartlockID(), s.SmartlockID)
+	}
+	assert.Equal(t, []item{{onBridge[0].SmartlockID(), "Cellar", 4, 0}}, list("?authId=0"))
+	assert.Empty(t, list("?authId=7"))
+	assert.Empty(t, list("?authId=-1"))
+	assert.Equal(t, []item{{simulated["Building entrance"].SmartlockID(), "Building entrance", 2, 1}}, list("?authId=1&type=2"))
+	assert.Empty(t, list("?authId=0&type=2"))
+	assert.Equal(t, http.StatusBadRequest, apiGet(c, "/api/smartlock?authId=one", "Bearer "+token).StatusCode)
 }
