@@ -232,3 +232,57 @@ func restoreConfig(b *sim.Bridge, d models.Device, stored map[string]models.Devi
 
 // RetryConfig sends pending settings now (tests; the manager does it every ConfigRetryEvery).
 func (m *Manager) RetryConfig() { m.retryConfig() }
+
+// SetAdminPIN sets a device's admin PIN (0–9999). Unlike the settings it is sent at once and
+// not stored: Portier keeps no copy of it. The audit row and the activity entry say that it
+// changed, never what it is.
+func (m *Manager) SetAdminPIN(ctx context.Context, d models.Device, pin int, who Who) error {
+	if pin < 0 || pin > 9999 {
+		return fmt.Errorf("%w: the admin PIN is a number from 0 to 9999", ErrConfigRejected)
+	}
+	m.mu.Lock()
+	c, ok := m.conns[d.ConnectionID]
+	m.mu.Unlock()
+	if !ok {
+		return ErrNotConnected
+	}
+	if !c.capabilities().Config {
+		return ErrNotCapable
+	}
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := c.setAdminPIN(sctx, d, pin); err != nil {
+		return &AdminPINError{Outcome: outcomeOf(err), Err: err}
+	}
+	login := who.LoginID
+	audit := models.AuditEntry{AccountID: &d.AccountID, LoginID: &login, Actor: who.Actor, Kind: models.AuditDeviceConfigChanged, IP: who.IP,
+		Detail: d.Name + ": admin PIN changed"}
+	if _, err := m.store.AddAudit(ctx, audit); err != nil {
+		return err
+	}
+	entry := models.Activity{AccountID: d.AccountID, DeviceID: d.ID, At: m.opt.Now(), Action: models.ActionConfigChanged, Trigger: models.TriggerWeb,
+		LoginID: &login, Name: who.Name, Origin: who.Origin, Detail: AdminPINDetail}
+	if _, err := m.store.CreateActivity(ctx, entry); err != nil {
+		return err
+	}
+	m.bump(d.AccountID)
+	return nil
+}
+
+// AdminPINDetail is the activity detail of an admin PIN change.
+const AdminPINDetail = "adminPin"
+
+// AdminPINError is why a device did not take an admin PIN.
+type AdminPINError struct {
+	Outcome Outcome
+	Err     error
+}
+
+func (e *AdminPINError) Error() string { return "admin PIN not set: " + e.Err.Error() }
+func (e *AdminPINError) Unwrap() error { return e.Err }
+
+func (c *simConn) setAdminPIN(_ context.Context, d models.Device, pin int) error {
+	return c.bridge.SetAdminPIN(d.Type, d.NukiID, pin)
+}
+
+func (c *bridgeConn) setAdminPIN(context.Context, models.Device, int) error { return ErrNotCapable }

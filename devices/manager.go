@@ -129,6 +129,7 @@ type conn interface {
 	// connection cannot).
 	config(ctx context.Context, d models.Device) (map[string]any, error)
 	setConfig(ctx context.Context, d models.Device, patch map[string]any) error
+	setAdminPIN(ctx context.Context, d models.Device, pin int) error
 	// start begins the connection's own work (first report, polling) once the manager knows
 	// its devices.
 	start()

@@ -94,7 +94,8 @@ func (h *Handler) renderDeviceConfig(c echo.Context, d models.Device, status int
 		return err
 	}
 	p.App = shell
-	if len(errs) > 0 {
+	p.PINError = errs[adminPINField]
+	if len(errs) > 0 && p.PINError == "" {
 		p.FormError = locale(c).T("devcfg.form_error")
 	}
 	return render(c, status, devviews.ConfigPage(p))
@@ -294,9 +295,49 @@ func (h *Handler) DeviceConfigUpdate(c echo.Context) error {
 	return redirect(c, fmt.Sprintf("/devices/%d/config", d.ID))
 }
 
+// adminPINField is the admin PIN's form field (and its key in the page's errors).
+const adminPINField = "admin_pin"
+
+// DeviceAdminPINUpdate is POST /devices/:id/config/admin-pin: four digits, sent to the device
+// at once and not stored.
+func (h *Handler) DeviceAdminPINUpdate(c echo.Context) error {
+	d, err := h.findDevice(c)
+	if err != nil {
+		return err
+	}
+	if caps, running := h.Devices.Capabilities(d.ConnectionID); !running || !caps.Config {
+		return h.renderDeviceConfig(c, d, http.StatusConflict, nil, nil)
+	}
+	loc := locale(c)
+	raw := strings.TrimSpace(c.FormValue(adminPINField))
+	pin, err := strconv.Atoi(raw)
+	if len(raw) != 4 || err != nil || pin < 0 {
+		return h.renderDeviceConfig(c, d, http.StatusUnprocessableEntity, nil, map[string]string{adminPINField: loc.T("devcfg.pin_invalid")})
+	}
+	login, _, _ := currentLogin(c)
+	who := devices.Who{LoginID: login.ID, Name: login.Name, Actor: login.Email, IP: clientIP(c.Request()), Origin: models.OriginWeb}
+	var failed *devices.AdminPINError
+	switch err := h.Devices.SetAdminPIN(c.Request().Context(), d, pin, who); {
+	case errors.As(err, &failed):
+		msg := loc.T("devcfg.pin_failed", i18n.Args{"Reason": loc.T("devcfg.reason." + string(failed.Outcome))})
+		return h.renderDeviceConfig(c, d, http.StatusConflict, nil, map[string]string{adminPINField: msg})
+	case errors.Is(err, devices.ErrNotCapable), errors.Is(err, devices.ErrNotConnected):
+		return h.renderDeviceConfig(c, d, http.StatusConflict, nil, nil)
+	case err != nil:
+		return err
+	}
+	if err := h.setFlash(c, loc.T("devcfg.pin_set")); err != nil {
+		return err
+	}
+	return redirect(c, fmt.Sprintf("/devices/%d/config", d.ID))
+}
+
 // configChangeText describes a configuration change of the activity log ("autoLock=true
 // lngTimeout=30") in the viewer's language.
 func configChangeText(loc *i18n.Locale, t models.DeviceType, detail string) string {
+	if detail == devices.AdminPINDetail {
+		return loc.T("devcfg.pin_changed")
+	}
 	var parts []string
 	for _, pair := range strings.Fields(detail) {
 		key, raw, _ := strings.Cut(pair, "=")

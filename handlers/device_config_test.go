@@ -204,3 +204,31 @@ func TestManageDeviceOnABridgeSaysWhyNot(t *testing.T) {
 	res = c.PostForm(page, url.Values{"lngTimeout": {"30"}})
 	assert.Equal(t, http.StatusConflict, res.StatusCode)
 }
+
+func TestManageDeviceAdminPIN(t *testing.T) {
+	app := apptest.New(t, apptest.Options{})
+	c := app.Setup()
+	devs := addSimulated(t, app, c)
+	front := deviceNamed(t, devs, "Front door")
+	page := fmt.Sprintf("/devices/%d/config", front.ID)
+	b := app.Devices.Simulator(front.ConnectionID)
+
+	for _, bad := range []string{"", "123", "12345", "12a4", "-123"} {
+		res := c.PostForm(page+"/admin-pin", url.Values{"admin_pin": {bad}})
+		assert.Equal(t, http.StatusUnprocessableEntity, res.StatusCode, bad)
+		assert.Contains(t, res.TestID(t, "error-admin_pin"), "four digits", bad)
+	}
+	res := c.PostForm(page+"/admin-pin", url.Values{"admin_pin": {"0815"}})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
+	assert.Contains(t, c.Get(page).TestID(t, "flash"), "new admin PIN")
+	assert.True(t, b.CheckAdminPIN(front.Type, front.NukiID, 815))
+	activity := c.Get(fmt.Sprintf("/devices/%d", front.ID)).TestID(t, "activity")
+	assert.Contains(t, activity, "Admin PIN changed")
+	assert.NotContains(t, activity, "0815")
+
+	require.NoError(t, b.SetOnline(front.Type, front.NukiID, false))
+	res = c.PostForm(page+"/admin-pin", url.Values{"admin_pin": {"1234"}})
+	assert.Equal(t, http.StatusConflict, res.StatusCode)
+	assert.Contains(t, res.TestID(t, "error-admin_pin"), "device offline")
+	assert.True(t, b.CheckAdminPIN(front.Type, front.NukiID, 815))
+}

@@ -89,6 +89,7 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	h.add(e, http.MethodGet, "/devices/:id/config", configure, h.DeviceConfigShow)
 	h.add(e, http.MethodPost, "/devices/:id/config", configure, h.DeviceConfigUpdate)
 	h.add(e, http.MethodGet, "/devices/:id/config/status", configure, h.DeviceConfigStatus)
+	h.add(e, http.MethodPost, "/devices/:id/config/admin-pin", configure, h.DeviceAdminPINUpdate)
 
 	h.add(e, http.MethodGet, "/settings", login, h.SettingsShow)
 	h.add(e, http.MethodGet, "/settings/account", login, h.AccountSettingsShow)

@@ -213,3 +213,28 @@ func (b *Bridge) SetConfig(t models.DeviceType, nukiID uint32, patch map[string]
 		return nil
 	})
 }
+
+// SetAdminPIN sets the device's admin PIN (0–9999), which the Nuki app asks for before admin
+// functions. It cannot be read back.
+func (b *Bridge) SetAdminPIN(t models.DeviceType, nukiID uint32, pin int) error {
+	return b.withDevice(t, nukiID, func(d *device, _ *pending) error {
+		if err := d.writable(); err != nil {
+			return err
+		}
+		if pin < 0 || pin > 9999 {
+			return fmt.Errorf("admin PIN %d: %w", pin, ErrInvalidSetting)
+		}
+		d.adminPIN = &pin
+		return nil
+	})
+}
+
+// CheckAdminPIN reports whether pin is the device's admin PIN (as the app would check it).
+func (b *Bridge) CheckAdminPIN(t models.DeviceType, nukiID uint32, pin int) bool {
+	ok := false
+	_ = b.withDevice(t, nukiID, func(d *device, _ *pending) error {
+		ok = d.adminPIN != nil && *d.adminPIN == pin
+		return nil
+	})
+	return ok
+}

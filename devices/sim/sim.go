@@ -211,6 +211,7 @@ type device struct {
 	seq       int
 	events    []Event
 	config    map[string]any
+	adminPIN  *int // the PIN of the Nuki app's admin functions; nil: not set
 	auths     []Authorization
 	nextAuth  uint32
 	gen       int // bumped by every new command, so old timers know they are stale

@@ -53,6 +53,7 @@ func (a *API) Register(e *echo.Echo, prefix string, reg *policy.Registry) {
 	add(http.MethodPost, "/smartlock/:smartlockId/advanced/config", models.ScopeSmartlockConfig, a.SmartlockAdvancedConfigUpdate)
 	add(http.MethodPost, "/smartlock/:smartlockId/advanced/openerconfig", models.ScopeSmartlockConfig, a.SmartlockOpenerConfigUpdate)
 	add(http.MethodPost, "/smartlock/:smartlockId/advanced/smartdoorconfig", models.ScopeSmartlockConfig, a.SmartlockSmartdoorConfigUpdate)
+	add(http.MethodPost, "/smartlock/:smartlockId/admin/pin", models.ScopeSmartlockConfig, a.SmartlockAdminPINUpdate)
 }
 
 // IsAPIPath reports whether path belongs to the API on the main listener.

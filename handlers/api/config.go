@@ -161,3 +161,36 @@ func sameJSONValue(shown, sent any) bool {
 	}
 	return shown == sent
 }
+
+// SmartlockAdminPINUpdate is POST /smartlock/{id}/admin/pin {"adminPin": 0–9999}: sent to the
+// device at once (204 when it took it; 409 with the reason when it could not be reached).
+func (a *API) SmartlockAdminPINUpdate(c echo.Context) error {
+	d, err := a.findSmartlock(c)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		AdminPin *float64 `json:"adminPin"`
+	}
+	if err := json.NewDecoder(c.Request().Body).Decode(&body); err != nil || body.AdminPin == nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The body must be a JSON object like {\"adminPin\": 1234}")
+	}
+	pin := *body.AdminPin
+	if pin != float64(int(pin)) || pin < 0 || pin > 9999 {
+		return echo.NewHTTPError(http.StatusBadRequest, "adminPin must be a whole number from 0 to 9999")
+	}
+	login, _ := tokenLogin(c)
+	who := devices.Who{LoginID: login.ID, Name: login.Name, Actor: login.Email, IP: c.RealIP(), Origin: models.OriginAPI}
+	var failed *devices.AdminPINError
+	switch err := a.Devices.SetAdminPIN(c.Request().Context(), d, int(pin), who); {
+	case errors.As(err, &failed):
+		return echo.NewHTTPError(http.StatusConflict, fmt.Sprintf("The device did not take the admin PIN (%s)", failed.Outcome))
+	case errors.Is(err, devices.ErrNotConnected):
+		return echo.NewHTTPError(http.StatusBadRequest, "This device's connection is not running: its admin PIN cannot be set now")
+	case errors.Is(err, devices.ErrNotCapable):
+		return echo.NewHTTPError(http.StatusBadRequest, "This device's connection cannot set an admin PIN (the Nuki Bridge HTTP API has no settings)")
+	case err != nil:
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

@@ -147,3 +147,35 @@ func TestSmartlockConfigWithoutSettings(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
 	assert.Contains(t, detail(t, res), "connection is not running")
 }
+
+func TestSmartlockAdminPIN(t *testing.T) {
+	app := apptest.New(t, apptest.Options{})
+	app.Setup()
+	owner := ownerLogin(t, app)
+	devs := runningDevices(t, app, owner)
+	_, token := app.CreateToken(owner, models.Scopes{models.ScopeSmartlockConfig}, nil)
+	c := app.NewClient()
+	front := devs["Front door"]
+	path := fmt.Sprintf("/api/smartlock/%d/admin/pin", front.SmartlockID())
+	b := app.Devices.Simulator(front.ConnectionID)
+
+	apispec.AssertRequest(t, "POST", "/smartlock/{smartlockId}/admin/pin", `{"adminPin": 4711}`)
+	res := apiSend(c, http.MethodPost, path, token, `{"adminPin": 4711}`)
+	require.Equal(t, http.StatusNoContent, res.StatusCode, res.Body)
+	apispec.AssertResponse(t, "POST", "/smartlock/{smartlockId}/admin/pin", res.StatusCode, res.Body)
+	assert.True(t, b.CheckAdminPIN(front.Type, front.NukiID, 4711))
+	acts, err := app.Store.FindDeviceActivity(context.Background(), owner.AccountID, front.ID, 1)
+	require.NoError(t, err)
+	assert.Equal(t, models.ActionConfigChanged, acts[0].Action)
+	assert.NotContains(t, acts[0].Detail, "4711", "the PIN itself is written nowhere")
+
+	for _, body := range []string{`{"adminPin": 10000}`, `{"adminPin": -1}`, `{"adminPin": 1.5}`, `{"adminPin": "1234"}`, `{}`, `x`} {
+		res := apiSend(c, http.MethodPost, path, token, body)
+		assert.Equal(t, http.StatusBadRequest, res.StatusCode, body)
+	}
+	require.NoError(t, b.SetOnline(front.Type, front.NukiID, false))
+	res = apiSend(c, http.MethodPost, path, token, `{"adminPin": 1234}`)
+	assert.Equal(t, http.StatusConflict, res.StatusCode)
+	assert.Contains(t, detail(t, res), "offline")
+	assert.True(t, b.CheckAdminPIN(front.Type, front.NukiID, 4711), "unchanged")
+}
