@@ -79,8 +79,22 @@ type Options struct {
 	ActionDeadline time.Duration
 	// SimSpeed scales the simulated devices' timings (1 = real time; tests use less).
 	SimSpeed float64
-	// PollEvery is how often a Nuki Bridge's /list is read (default 30 s).
+	// PollEvery is how often a Nuki Bridge's /list is read while its callbacks do not work
+	// (default 30 s).
 	PollEvery time.Duration
+	// CallbackBase is Portier's base URL as a Nuki Bridge on the network reaches it: bridges
+	// post state changes to CallbackBase + CallbackPath + a secret. Empty, https (bridges post
+	// plain http only), or loopback while the bridge is elsewhere: that bridge is only polled.
+	CallbackBase string
+	// SafetyPollEvery is how often /list is still read while a bridge's callbacks work, for
+	// the changes a callback loses (default 2 min).
+	SafetyPollEvery time.Duration
+	// CallbackCheckEvery is how often Portier checks that its callback is still registered,
+	// e.g. after a bridge reboot that forgot it (default 10 min).
+	CallbackCheckEvery time.Duration
+	// BridgeSleep replaces the waits of a Nuki Bridge's client between retries and requests
+	// (tests shorten them; nil: real waits).
+	BridgeSleep func(ctx context.Context, d time.Duration) error
 }
 
 // Manager runs the connections of all accounts.
@@ -138,6 +152,12 @@ func New(store *db.Store, secrets *auth.SecretBox, opt Options) *Manager {
 	}
 	if opt.PollEvery == 0 {
 		opt.PollEvery = 30 * time.Second
+	}
+	if opt.SafetyPollEvery == 0 {
+		opt.SafetyPollEvery = 2 * time.Minute
+	}
+	if opt.CallbackCheckEvery == 0 {
+		opt.CallbackCheckEvery = 10 * time.Minute
 	}
 	life, end := context.WithCancel(context.Background())
 	return &Manager{store: store, secrets: secrets, opt: opt, conns: map[int64]conn{}, devices: map[deviceKey]deviceRef{},

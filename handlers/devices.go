@@ -179,6 +179,9 @@ func (h *Handler) renderDevice(c echo.Context, d models.Device, status int, pane
 		{LabelKey: "devices.hardware", Value: d.Hardware},
 		{LabelKey: "devices.added", Value: loc.Date(d.CreatedAt)},
 	}
+	if f, ok := h.updatesFact(loc, d.ConnectionID); ok {
+		p.Facts = append(p.Facts, f)
+	}
 	acts, err := h.Store.FindDeviceActivity(ctx, account.ID, d.ID, 10)
 	if err != nil {
 		return err
