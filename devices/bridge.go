@@ -32,6 +32,7 @@ type bridgeConn struct {
 	cbState CallbackState
 	heard   bool                             // a callback arrived since the registration
 	last    map[deviceKey]models.DeviceState // last state heard per device, to spot missed callbacks
+	skew    *nukibridge.ClockSkewError
 }
 
 // TokenContext binds a sealed bridge token to its account and address.
@@ -65,6 +66,7 @@ func (c *bridgeConn) capabilities() Capabilities { return Capabilities{State: tr
 
 func (c *bridgeConn) act(ctx context.Context, d models.Device, a models.LockAction, _ Who) error {
 	err := c.client.LockAction(ctx, d.NukiID, int(d.Type), bridgeAction(d.Type, a), true, models.OpensDoor(d.Type, a))
+	c.noteErr(err)
 	// Read the state at once, whatever happened: after a timeout it tells what the device did.
 	c.sync()
 	return err
@@ -157,6 +159,7 @@ func (c *bridgeConn) poll() error {
 	if c.ctx.Err() != nil {
 		return err
 	}
+	c.noteErr(err)
 	if err != nil {
 		c.m.opt.Log.Warn("bridge poll", "connection", c.id, "err", err)
 		c.m.markOffline(c.id)
@@ -174,6 +177,25 @@ func (c *bridgeConn) poll() error {
 		c.m.report(c.id, models.DeviceType(d.DeviceType), d.NukiID, st, nil)
 	}
 	return nil
+}
+
+// noteErr keeps the clock difference of the last refused token for the status (cleared by
+// the next answer that is not a refusal).
+func (c *bridgeConn) noteErr(err error) {
+	var skew *nukibridge.ClockSkewError
+	if !errors.As(err, &skew) {
+		skew = nil
+		if err != nil && !errors.Is(err, nukibridge.ErrUnauthorized) {
+			return // unreachable, busy, …: says nothing about the clocks
+		}
+	}
+	c.mu.Lock()
+	changed := (c.skew == nil) != (skew == nil)
+	c.skew = skew
+	c.mu.Unlock()
+	if changed {
+		c.m.bump(c.account)
+	}
 }
 
 func (c *bridgeConn) close() { c.stop() }
@@ -213,6 +235,8 @@ func bridgeOutcome(err error) (Outcome, bool) {
 		return OutcomeOffline, true
 	case errors.Is(err, nukibridge.ErrUnreachable):
 		return OutcomeUnreachable, true
+	case errors.Is(err, nukibridge.ErrClockSkew):
+		return OutcomeClockSkew, true
 	case errors.Is(err, nukibridge.ErrUnauthorized):
 		return OutcomeRefused, true
 	case errors.Is(err, nukibridge.ErrFailed):

@@ -61,6 +61,8 @@ const (
 type BridgeStatus struct {
 	Callbacks CallbackState
 	PollEvery time.Duration // how often /list is read now
+	// ClockSkew is set while the bridge refuses the hashed token and its clock is off.
+	ClockSkew *nukibridge.ClockSkewError
 }
 
 // BridgeStatus returns the status of a running Nuki Bridge connection (ok false: not running,
@@ -74,7 +76,7 @@ func (m *Manager) BridgeStatus(connID int64) (BridgeStatus, bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	st := BridgeStatus{Callbacks: c.cbState, PollEvery: c.m.opt.PollEvery}
+	st := BridgeStatus{Callbacks: c.cbState, PollEvery: c.m.opt.PollEvery, ClockSkew: c.skew}
 	if st.Callbacks == CallbacksPending && c.heard {
 		st.Callbacks, st.PollEvery = CallbacksActive, c.m.opt.SafetyPollEvery
 	}
@@ -230,6 +232,7 @@ func (c *bridgeConn) register() {
 	if c.ctx.Err() != nil {
 		return
 	}
+	c.noteErr(err)
 	state := CallbacksPending
 	switch {
 	case errors.Is(err, nukibridge.ErrCallbacksFull):

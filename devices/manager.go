@@ -48,7 +48,8 @@ const (
 	OutcomeTimedOut     Outcome = "timed_out" // no answer: the device may have done it
 	OutcomeFailed       Outcome = "failed"
 	OutcomeUnreachable  Outcome = "unreachable"
-	OutcomeRefused      Outcome = "refused" // the bridge refused the token
+	OutcomeRefused      Outcome = "refused"    // the bridge refused the token
+	OutcomeClockSkew    Outcome = "clock_skew" // it refused the hashed token and its clock is off
 )
 
 // ActionStatus is the last lock action on a device: pending until the device confirms or the

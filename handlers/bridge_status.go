@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"portier/devices/nukibridge"
 	"portier/i18n"
 	devviews "portier/views/devices"
 )
@@ -17,6 +18,21 @@ func (h *Handler) updatesFact(loc *i18n.Locale, connID int64) (devviews.Fact, bo
 	}
 	return devviews.Fact{LabelKey: "devices.updates_label", Value: loc.T("devices.updates."+string(st.Callbacks),
 		i18n.Args{"Every": span(loc, st.PollEvery)})}, true
+}
+
+// clockSkewText explains a refused hashed token with the bridge's clock: behind or ahead, by
+// how much, and the bridge's time in the viewer's time zone.
+func clockSkewText(loc *i18n.Locale, skew *nukibridge.ClockSkewError, behindKey, aheadKey string) string {
+	key := aheadKey
+	if skew.Offset < 0 {
+		key = behindKey
+	}
+	at := skew.BridgeTime.In(loc.Zone)
+	when := at.Format("15:04:05")
+	if skew.Offset.Abs() >= 12*time.Hour {
+		when = loc.DateTime(at)
+	}
+	return loc.T(key, i18n.Args{"Offset": span(loc, skew.Offset.Abs()), "BridgeTime": when})
 }
 
 // span writes a duration for people: "45 s", "3 min 12 s", "2 h 5 min", "3 days".

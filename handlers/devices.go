@@ -241,6 +241,9 @@ func (h *Handler) devicePanel(c echo.Context, d models.Device) devviews.Panel {
 		}
 		p.Batteries = append(p.Batteries, f)
 	}
+	if st, ok := h.Devices.BridgeStatus(d.ConnectionID); ok && st.ClockSkew != nil {
+		p.Problem = clockSkewText(loc, st.ClockSkew, "devices.clock_behind", "devices.clock_ahead")
+	}
 	caps, running := h.Devices.Capabilities(d.ConnectionID)
 	switch {
 	case !login.EffectiveRights().Has(models.RightOperateDevices):
