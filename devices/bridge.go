@@ -55,7 +55,7 @@ func (m *Manager) startBridge(c models.Connection, _ []models.Device) (conn, err
 		ctx: ctx, stop: cancel, poke: make(chan struct{}, 1), inbox: make(chan callback, 64), last: map[deviceKey]models.DeviceState{}}
 	bc.cbURL, bc.secret, bc.cbState = m.callbackTarget(c.Host, c.Port)
 	if bc.cbURL == "" {
-		m.opt.Log.Warn("bridge callbacks off: the bridge could not reach Portier's address, so it is polled every "+m.opt.PollEvery.String()+
+		m.opt.Log.Warn("bridge callbacks off: Portier has no address this bridge can post to, so it is polled every "+m.opt.PollEvery.String()+
 			"; set --bridge-callback-url (or --base-url) to an http address on the bridge's network", "connection", c.ID, "address", m.opt.CallbackBase)
 	}
 	return bc, nil
@@ -105,7 +105,7 @@ func (c *bridgeConn) start() {
 // have rebooted and forgotten its callbacks). Scheduling uses real time, like the timers.
 func (c *bridgeConn) run() {
 	defer c.m.wg.Done()
-	reachable := true
+	reachable, poked := true, false
 	now := time.Now()
 	pollAt, checkAt := now, now
 	for {
@@ -114,7 +114,8 @@ func (c *bridgeConn) run() {
 			checkAt = time.Now().Add(c.m.opt.CallbackCheckEvery)
 		}
 		if !time.Now().Before(pollAt) {
-			err := c.poll()
+			err := c.poll(!poked)
+			poked = false
 			if c.ctx.Err() != nil {
 				return
 			}
@@ -135,7 +136,7 @@ func (c *bridgeConn) run() {
 			t.Stop()
 			return
 		case <-c.poke:
-			pollAt = time.Now()
+			pollAt, poked = time.Now(), true
 		case <-t.C:
 		}
 		t.Stop()
@@ -153,8 +154,9 @@ func (c *bridgeConn) pollEvery(reachable bool) time.Duration {
 }
 
 // poll reads /list and stores what changed. When the bridge cannot be reached its devices are
-// shown offline rather than with a stale state.
-func (c *bridgeConn) poll() error {
+// shown offline rather than with a stale state. Only a scheduled poll may conclude that a
+// callback was lost: the poll right after an action races that action's callbacks.
+func (c *bridgeConn) poll(scheduled bool) error {
 	list, err := c.client.List(c.ctx)
 	if c.ctx.Err() != nil {
 		return err
@@ -170,7 +172,11 @@ func (c *bridgeConn) poll() error {
 			continue
 		}
 		st := stateOf(*d.LastKnownState)
-		if c.heardState(deviceKey{c.id, models.DeviceType(d.DeviceType), d.NukiID}, st, false) {
+		how := byPoll
+		if scheduled {
+			how = byScheduledPoll
+		}
+		if c.heardState(deviceKey{c.id, models.DeviceType(d.DeviceType), d.NukiID}, st, how) {
 			c.m.opt.Log.Info("bridge callback missed a change: polling every "+c.m.opt.PollEvery.String()+" until callbacks arrive again",
 				"connection", c.id)
 		}

@@ -152,6 +152,15 @@ func parseCallback(body []byte) (callback, error) {
 	return cb, nil
 }
 
+// heardBy says where a state came from.
+type heardBy int
+
+const (
+	byCallback      heardBy = iota
+	byPoll                  // a poll asked for (after an action): may race its callbacks
+	byScheduledPoll         // a poll at its interval
+)
+
 // BridgeCallback takes a callback body posted to CallbackPath + secret. It only checks and
 // queues it, so the receiver answers the bridge at once; each connection of that bridge stores
 // it in order. ErrUnknownCallback: no running connection has this secret; ErrBadCallback: the
@@ -191,23 +200,24 @@ func (c *bridgeConn) ingest() {
 			return
 		case cb := <-c.inbox:
 			if cb.state == nil {
-				c.heardState(deviceKey{}, models.DeviceState{}, true)
+				c.heardState(deviceKey{}, models.DeviceState{}, byCallback)
 				c.sync()
 				continue
 			}
-			c.heardState(deviceKey{c.id, cb.typ, cb.nukiID}, *cb.state, true)
+			c.heardState(deviceKey{c.id, cb.typ, cb.nukiID}, *cb.state, byCallback)
 			c.m.report(c.id, cb.typ, cb.nukiID, *cb.state, nil)
 		}
 	}
 }
 
 // heardState remembers the state a device was last heard with. A callback proves that
-// callbacks work; a poll that finds a state no callback brought proves one was lost, and
-// polling goes back to PollEvery until the next callback (it reports true then).
-func (c *bridgeConn) heardState(k deviceKey, st models.DeviceState, byCallback bool) (missed bool) {
+// callbacks work; a scheduled poll that finds a state no callback brought proves one was lost,
+// and polling goes back to PollEvery until the next callback (it reports true then). The poll
+// right after an action only records: it races that action's callbacks.
+func (c *bridgeConn) heardState(k deviceKey, st models.DeviceState, how heardBy) (missed bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if byCallback {
+	if how == byCallback {
 		if !c.heard && c.cbState == CallbacksPending {
 			c.m.opt.Log.Info("bridge callbacks arrive: polling every "+c.m.opt.SafetyPollEvery.String(), "connection", c.id)
 		}
@@ -219,7 +229,7 @@ func (c *bridgeConn) heardState(k deviceKey, st models.DeviceState, byCallback b
 	st.ReportedAt = nil
 	prev, known := c.last[k]
 	c.last[k] = st
-	if byCallback || !known || !c.heard || reflect.DeepEqual(prev, st) {
+	if how != byScheduledPoll || !known || !c.heard || reflect.DeepEqual(prev, st) {
 		return false
 	}
 	c.heard = false

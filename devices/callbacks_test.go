@@ -121,14 +121,17 @@ func TestMissedCallbackIsNoticed(t *testing.T) {
 	locked := models.DeviceState{Mode: 2, State: 1, Online: true}
 	unlocked := models.DeviceState{Mode: 2, State: 3, Online: true}
 
-	assert.False(t, c.heardState(k, locked, false), "the first poll knows nothing yet")
+	assert.False(t, c.heardState(k, locked, byScheduledPoll), "the first poll knows nothing yet")
 	assert.False(t, c.heard)
-	assert.False(t, c.heardState(k, unlocked, false), "no callback has arrived: nothing to miss")
+	assert.False(t, c.heardState(k, unlocked, byScheduledPoll), "no callback has arrived: nothing to miss")
 
-	assert.False(t, c.heardState(k, locked, true))
+	assert.False(t, c.heardState(k, locked, byCallback))
 	assert.True(t, c.heard, "a callback arrived")
-	assert.False(t, c.heardState(k, locked, false), "the poll agrees")
+	assert.False(t, c.heardState(k, locked, byScheduledPoll), "the poll agrees")
 	assert.True(t, c.heard)
-	assert.True(t, c.heardState(k, unlocked, false), "the poll found a change no callback brought")
+	assert.False(t, c.heardState(k, unlocked, byPoll), "the poll after an action may be ahead of its callbacks")
+	assert.True(t, c.heard)
+	assert.False(t, c.heardState(k, unlocked, byCallback), "here they come")
+	assert.True(t, c.heardState(k, locked, byScheduledPoll), "a scheduled poll found a change no callback brought")
 	assert.False(t, c.heard)
 }

@@ -179,6 +179,16 @@ func TestBridgeCallbackDeliversChangesWithoutPolling(t *testing.T) {
 		return d != nil && *d == sim.DoorOpened
 	}, wait, 5*time.Millisecond)
 
+	// Locking through Portier: the read right after the action races the action's callbacks,
+	// and is not taken for a lost callback.
+	require.Equal(t, http.StatusSeeOther, c.PostForm(fmt.Sprintf("/devices/%d/actions/2", front.ID), nil).StatusCode)
+	require.Eventually(t, func() bool {
+		st, ok := app.Devices.Action(front.ID)
+		return ok && !st.Pending
+	}, wait, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return reported(t, app, front).State == sim.StateLocked }, wait, 5*time.Millisecond)
+	assert.Equal(t, devices.CallbacksActive, bridgeStatus(app, front).Callbacks)
+
 	page := c.Get(fmt.Sprintf("/devices/%d", front.ID))
 	assert.Contains(t, page.Doc(t).Find("dl.facts").Text(), "At once: the bridge reports every change to Portier")
 	assert.Len(t, s.ours(app), 1, "still one callback")
