@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,6 +30,7 @@ type bridgeConn struct {
 	// cbURL is the callback this connection registers ("" when the bridge cannot reach
 	// Portier; cbState says why), secret its last path segment.
 	cbURL, secret string
+	addr          string // host:port, shared by every connection to this bridge
 
 	mu      sync.Mutex
 	cbState CallbackState
@@ -53,6 +57,7 @@ func (m *Manager) startBridge(c models.Connection, _ []models.Device) (conn, err
 	client := nukibridge.New(nukibridge.Config{Host: c.Host, Port: c.Port, Token: string(token), Mode: mode, Sleep: m.opt.BridgeSleep})
 	bc := &bridgeConn{m: m, id: c.ID, account: c.AccountID, client: client,
 		ctx: ctx, stop: cancel, poke: make(chan struct{}, 1), inbox: make(chan callback, 64), last: map[deviceKey]models.DeviceState{}}
+	bc.addr = strings.ToLower(net.JoinHostPort(c.Host, strconv.Itoa(c.Port)))
 	bc.cbURL, bc.secret, bc.cbState = m.callbackTarget(c.Host, c.Port)
 	if bc.cbURL == "" {
 		m.opt.Log.Warn("bridge callbacks off: Portier has no address this bridge can post to, so it is polled every "+m.opt.PollEvery.String()+

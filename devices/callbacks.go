@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
+	"sync"
 	"time"
 
 	"portier/devices/nukibridge"
@@ -236,9 +237,22 @@ func (c *bridgeConn) heardState(k deviceKey, st models.DeviceState, how heardBy)
 	return true
 }
 
-// register makes sure the bridge has Portier's callback.
+// register makes sure the bridge has Portier's callback. Connections to the same bridge take
+// turns, or two could both find no entry and both add one.
 func (c *bridgeConn) register() {
+	c.m.mu.Lock()
+	if c.m.regMu == nil {
+		c.m.regMu = map[string]*sync.Mutex{}
+	}
+	turn, ok := c.m.regMu[c.addr]
+	if !ok {
+		turn = &sync.Mutex{}
+		c.m.regMu[c.addr] = turn
+	}
+	c.m.mu.Unlock()
+	turn.Lock()
 	added, err := c.client.EnsureCallback(c.ctx, c.cbURL, c.m.callbackPrefix())
+	turn.Unlock()
 	if c.ctx.Err() != nil {
 		return
 	}

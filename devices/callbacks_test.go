@@ -1,15 +1,20 @@
 package devices
 
 import (
+	"context"
 	"io"
 	"log/slog"
+	"net"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"portier/auth"
+	"portier/devices/sim"
 	"portier/models"
 )
 
@@ -134,4 +139,51 @@ func TestMissedCallbackIsNoticed(t *testing.T) {
 	assert.False(t, c.heardState(k, unlocked, byCallback), "here they come")
 	assert.True(t, c.heardState(k, locked, byScheduledPoll), "a scheduled poll found a change no callback brought")
 	assert.False(t, c.heard)
+}
+
+// Two connections to one bridge (its devices added at two times) starting together at boot
+// register one callback between them: they take turns, so the second finds the first's entry.
+func TestConnectionsToOneBridgeRegisterOnce(t *testing.T) {
+	f := newFixture(t)
+	b := sim.New(sim.Options{Speed: 0.01})
+	t.Cleanup(b.Close)
+	var specs []sim.Snapshot
+	for _, spec := range sim.DemoDevices()[:2] {
+		d, err := b.Pair(spec)
+		require.NoError(t, err)
+		specs = append(specs, d)
+	}
+	face := sim.NewHTTP(b, sim.HTTPOptions{Token: "tok"})
+	require.NoError(t, face.Start("127.0.0.1:0"))
+	t.Cleanup(face.Close)
+	host, portText, _ := net.SplitHostPort(face.Addr())
+	port, _ := strconv.Atoi(portText)
+	for _, d := range specs {
+		c := models.Connection{AccountID: f.account.ID, Kind: models.ConnectionNukiBridge, Name: "Hall", Host: host, Port: port,
+			TokenSealed: f.secrets.Seal([]byte("tok"), TokenContext(f.account.ID, host, port)), HashedToken: true}
+		_, _, err := f.store.CreateConnection(context.Background(), c, []models.Device{{Type: d.Type, NukiID: d.NukiID, Name: d.Name}},
+			models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
+		require.NoError(t, err)
+	}
+	m := New(f.store, f.secrets, Options{CallbackBase: "http://127.0.0.1:1", PollEvery: time.Hour, CallbackCheckEvery: time.Hour,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, m.Start(context.Background()))
+	t.Cleanup(m.Close)
+	lists := func() int {
+		n := 0
+		for _, e := range face.Log() {
+			if e.Type == "HTTP-CallbackList" {
+				n++
+			}
+		}
+		return n
+	}
+	require.Eventually(t, func() bool { return lists() == 2 }, 10*time.Second, 5*time.Millisecond, "both checked")
+	var ours []string
+	for _, u := range face.Callbacks() {
+		if strings.HasPrefix(u, "http://127.0.0.1:1"+CallbackPath) {
+			ours = append(ours, u)
+		}
+	}
+	assert.Len(t, ours, 1)
 }

@@ -109,6 +109,7 @@ type Manager struct {
 	devices  map[deviceKey]deviceRef // what a connection's device is in the store
 	actions  map[int64]*ActionStatus // by device id
 	versions map[int64]uint64        // by account: bumped on every change
+	regMu    map[string]*sync.Mutex  // by bridge address: one callback registration at a time (callbacks.go)
 	wg       sync.WaitGroup
 	closed   bool
 	// life ends when the manager closes: actions in flight give up then.
