@@ -69,6 +69,9 @@ type Options struct {
 	ExtraRoutes func(e *echo.Echo)
 	// SimSpeed scales the simulated devices' timings (default 0.01: a 1.5 s motor turn takes 15 ms).
 	SimSpeed float64
+	// Devices adjusts the device manager's options (poll and callback intervals) before it
+	// starts. Bridges post their callbacks to the base URL, as in production.
+	Devices func(*devices.Options)
 }
 
 // App is a running Portier for one test.
@@ -128,7 +131,11 @@ func New(t testing.TB, opts Options) *App {
 	if speed == 0 {
 		speed = 0.01
 	}
-	app.Devices = devices.New(store, box, devices.Options{Now: clock.Now, Log: log, SimSpeed: speed, BaseURL: base})
+	dopt := devices.Options{Now: clock.Now, Log: log, SimSpeed: speed, BaseURL: base, CallbackBase: base.String()}
+	if opts.Devices != nil {
+		opts.Devices(&dopt)
+	}
+	app.Devices = devices.New(store, box, dopt)
 	if err := app.Devices.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}

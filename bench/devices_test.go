@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -14,7 +15,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"portier/apptest"
-	"portier/auth"
 	"portier/devices"
 	"portier/devices/sim"
 	"portier/models"
@@ -167,11 +167,20 @@ func BenchmarkLockActionOverhead(b *testing.B) {
 	b.ReportMetric(ms(total, 0.5), "until-done-p50-ms")
 }
 
-// Requests a Nuki Bridge receives from Portier while nobody does anything: the poller reads
-// /list every 30 s. The benchmark runs the real manager against the simulator's Bridge HTTP
-// face with a 500 ms poll interval (above the client's 250 ms pacing) for three seconds and reports the requests per poll, and what
-// that makes per minute at the production interval.
+// Requests a Nuki Bridge receives from Portier while nobody does anything, at production
+// intervals: with its callback registered and working, /list every 2 min plus a callback check
+// every 10 min; with the bridge's callback slots full (other apps), /list every 30 s plus a
+// registration attempt every 10 min. The benchmark runs the real manager (the app's, so the
+// bridge's callbacks reach it) against the simulator's Bridge HTTP face with every interval
+// divided by 120 (30 s → 250 ms, the client's pacing) for 20 s, i.e. 40 production minutes,
+// and reports requests per production minute in all and by kind.
 func BenchmarkBridgeRequestsAtIdle(b *testing.B) {
+	const scale = 120
+	b.Run("callbacks", func(b *testing.B) { bridgeIdle(b, scale, 0) })
+	b.Run("slots-full", func(b *testing.B) { bridgeIdle(b, scale, 3) })
+}
+
+func bridgeIdle(b *testing.B, scale time.Duration, foreign int) {
 	for b.Loop() {
 		bridge := sim.New(sim.Options{Speed: 0.01})
 		for _, spec := range sim.DemoDevices() {
@@ -185,33 +194,86 @@ func BenchmarkBridgeRequestsAtIdle(b *testing.B) {
 		if err := face.Start("127.0.0.1:0"); err != nil {
 			b.Fatal(err)
 		}
-		app := apptest.New(b, apptest.Options{})
+		for i := range foreign {
+			res, err := http.Get(face.URL() + "/callback/add?token=bench&url=" + url.QueryEscape(fmt.Sprintf("http://192.0.2.%d/other-app", i+1)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			res.Body.Close()
+		}
+		app := apptest.New(b, apptest.Options{Devices: func(o *devices.Options) {
+			o.PollEvery, o.SafetyPollEvery, o.CallbackCheckEvery = 30*time.Second/scale, 2*time.Minute/scale, 10*time.Minute/scale
+		}})
 		app.Setup()
 		login, _, _ := app.Store.FindLoginByEmail(context.Background(), apptest.DefaultOwner.Email)
-		key := make([]byte, 32)
-		box, _ := auth.NewSecretBox(key)
-		poll := 500 * time.Millisecond
-		m := devices.New(app.Store, box, devices.Options{PollEvery: poll})
 		host, port, _ := strings.Cut(face.Addr(), ":")
 		var p int
 		fmt.Sscan(port, &p)
 		addr := devices.BridgeAddress{Host: host, Port: p, Token: "bench", Hashed: true}
-		found, err := m.ProbeBridge(context.Background(), addr)
+		found, err := app.Devices.ProbeBridge(context.Background(), addr)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, _, err := m.AddBridge(context.Background(), login.AccountID, "Bench bridge", addr, found, models.AuditEntry{Actor: "bench", Kind: models.AuditDevicesAdded}); err != nil {
+		_, devs, err := app.Devices.AddBridge(context.Background(), login.AccountID, "Bench bridge", addr, found, models.AuditEntry{Actor: "bench", Kind: models.AuditDevicesAdded})
+		if err != nil {
 			b.Fatal(err)
 		}
-		before := len(face.Log())
-		window := 3 * time.Second
+		// Settle: registered (or refused), and one change reported by callback where it can be.
+		if foreign == 0 {
+			until(b, "Portier's callback is registered", func() bool {
+				return slices.ContainsFunc(face.Callbacks(), func(u string) bool { return strings.HasPrefix(u, app.URL) })
+			})
+			d := devs[0]
+			if err := bridge.Action(context.Background(), d.Type, d.NukiID, models.ActionUnlock, sim.Actor{Name: "App"}, true); err != nil {
+				b.Fatal(err)
+			}
+			settle(b, app, d, devices.CallbacksActive)
+		} else {
+			settle(b, app, devs[0], devices.CallbacksFull)
+		}
+		before := kinds(face.Log())
+		window := 20 * time.Second
 		time.Sleep(window)
-		requests := len(face.Log()) - before
-		m.Close()
+		after := kinds(face.Log())
+		app.Devices.Close()
 		face.Close()
 		bridge.Close()
-		polls := float64(window / poll)
-		b.ReportMetric(float64(requests)/polls, "requests/poll")
-		b.ReportMetric(float64(requests)/polls*float64(time.Minute/(30*time.Second)), "requests/min-idle")
+		minutes := (window * scale).Minutes()
+		total := 0
+		for k, n := range after {
+			total += n - before[k]
+		}
+		b.ReportMetric(float64(total)/minutes, "requests/min-idle")
+		b.ReportMetric(float64(after["HTTP-List"]-before["HTTP-List"])/minutes, "list/min")
+		checks := after["HTTP-CallbackList"] + after["HTTP-CallbackAdd"] + after["HTTP-CallbackRemove"] -
+			before["HTTP-CallbackList"] - before["HTTP-CallbackAdd"] - before["HTTP-CallbackRemove"]
+		b.ReportMetric(float64(checks)/minutes, "callback-requests/min")
 	}
+}
+
+// settle waits until the device's bridge connection reaches want.
+func settle(b *testing.B, app *apptest.App, d models.Device, want devices.CallbackState) {
+	b.Helper()
+	until(b, "the connection's callbacks are "+string(want), func() bool {
+		st, _ := app.Devices.BridgeStatus(d.ConnectionID)
+		return st.Callbacks == want
+	})
+}
+
+func until(b *testing.B, what string, cond func() bool) {
+	b.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			b.Fatalf("waited in vain until %s", what)
+		}
+	}
+}
+
+// kinds counts the bridge log's entries by type.
+func kinds(log []sim.LogEntry) map[string]int {
+	out := map[string]int{}
+	for _, e := range log {
+		out[e.Type]++
+	}
+	return out
 }

@@ -4,21 +4,39 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"portier/devices/nukibridge"
 	"portier/models"
 )
 
-// bridgeConn is a Nuki Bridge on the local network, reached over its HTTP API. It polls /list
-// (the bridge answers from its cache, so this costs the devices no battery).
+// bridgeConn is a Nuki Bridge on the local network, reached over its HTTP API. Changes arrive
+// through the bridge's callback (callbacks.go) when Portier could register one; /list is read
+// as well (the bridge answers from its cache, so this costs the devices no battery): every
+// PollEvery while callbacks do not work, every SafetyPollEvery while they do.
 type bridgeConn struct {
-	m      *Manager
-	id     int64
-	client *nukibridge.Client
-	ctx    context.Context
-	stop   context.CancelFunc
-	poke   chan struct{}
+	m       *Manager
+	id      int64
+	account int64
+	client  *nukibridge.Client
+	ctx     context.Context
+	stop    context.CancelFunc
+	poke    chan struct{}
+	inbox   chan callback
+	// cbURL is the callback this connection registers ("" when the bridge cannot reach
+	// Portier; cbState says why), secret its last path segment.
+	cbURL, secret string
+	addr          string // host:port, shared by every connection to this bridge
+
+	mu      sync.Mutex
+	cbState CallbackState
+	heard   bool                             // a callback arrived since the registration
+	last    map[deviceKey]models.DeviceState // last state heard per device, to spot missed callbacks
+	skew    *nukibridge.ClockSkewError
 }
 
 // TokenContext binds a sealed bridge token to its account and address.
@@ -36,8 +54,16 @@ func (m *Manager) startBridge(c models.Connection, _ []models.Device) (conn, err
 		mode = nukibridge.TokenPlain
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &bridgeConn{m: m, id: c.ID, client: nukibridge.New(nukibridge.Config{Host: c.Host, Port: c.Port, Token: string(token), Mode: mode}),
-		ctx: ctx, stop: cancel, poke: make(chan struct{}, 1)}, nil
+	client := nukibridge.New(nukibridge.Config{Host: c.Host, Port: c.Port, Token: string(token), Mode: mode, Sleep: m.opt.BridgeSleep})
+	bc := &bridgeConn{m: m, id: c.ID, account: c.AccountID, client: client,
+		ctx: ctx, stop: cancel, poke: make(chan struct{}, 1), inbox: make(chan callback, 64), last: map[deviceKey]models.DeviceState{}}
+	bc.addr = strings.ToLower(net.JoinHostPort(c.Host, strconv.Itoa(c.Port)))
+	bc.cbURL, bc.secret, bc.cbState = m.callbackTarget(c.Host, c.Port)
+	if bc.cbURL == "" {
+		m.opt.Log.Warn("bridge callbacks off: Portier has no address this bridge can post to, so it is polled every "+m.opt.PollEvery.String()+
+			"; set --bridge-callback-url (or --base-url) to an http address on the bridge's network", "connection", c.ID, "address", m.opt.CallbackBase)
+	}
+	return bc, nil
 }
 
 // The Bridge HTTP API has no authorizations, keypad codes, configuration or device log.
@@ -45,6 +71,7 @@ func (c *bridgeConn) capabilities() Capabilities { return Capabilities{State: tr
 
 func (c *bridgeConn) act(ctx context.Context, d models.Device, a models.LockAction, _ Who) error {
 	err := c.client.LockAction(ctx, d.NukiID, int(d.Type), bridgeAction(d.Type, a), true, models.OpensDoor(d.Type, a))
+	c.noteErr(err)
 	// Read the state at once, whatever happened: after a timeout it tells what the device did.
 	c.sync()
 	return err
@@ -73,41 +100,112 @@ func bridgeAction(t models.DeviceType, a models.LockAction) int {
 }
 
 func (c *bridgeConn) start() {
-	c.m.wg.Add(1)
-	go func() {
-		defer c.m.wg.Done()
-		for {
-			c.poll()
-			t := time.NewTimer(c.m.opt.PollEvery)
-			select {
-			case <-c.ctx.Done():
-				t.Stop()
-				return
-			case <-c.poke:
-			case <-t.C:
-			}
-			t.Stop()
+	c.m.wg.Add(2)
+	go c.run()
+	go c.ingest()
+}
+
+// run registers the callback and polls. The callback is checked at start, every
+// CallbackCheckEvery, and when the bridge answers again after it could not be reached (it may
+// have rebooted and forgotten its callbacks). Scheduling uses real time, like the timers.
+func (c *bridgeConn) run() {
+	defer c.m.wg.Done()
+	reachable, poked := true, false
+	now := time.Now()
+	pollAt, checkAt := now, now
+	for {
+		if c.cbURL != "" && reachable && !time.Now().Before(checkAt) {
+			c.register()
+			checkAt = time.Now().Add(c.m.opt.CallbackCheckEvery)
 		}
-	}()
+		if !time.Now().Before(pollAt) {
+			err := c.poll(!poked)
+			poked = false
+			if c.ctx.Err() != nil {
+				return
+			}
+			if err == nil && !reachable && c.cbURL != "" {
+				c.register()
+				checkAt = time.Now().Add(c.m.opt.CallbackCheckEvery)
+			}
+			reachable = err == nil
+			pollAt = time.Now().Add(c.pollEvery(reachable))
+		}
+		next := pollAt
+		if c.cbURL != "" && reachable && checkAt.Before(next) {
+			next = checkAt
+		}
+		t := time.NewTimer(time.Until(next))
+		select {
+		case <-c.ctx.Done():
+			t.Stop()
+			return
+		case <-c.poke:
+			pollAt, poked = time.Now(), true
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// pollEvery is the wait until the next /list: long only while callbacks are known to work.
+func (c *bridgeConn) pollEvery(reachable bool) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if reachable && c.cbState == CallbacksPending && c.heard {
+		return c.m.opt.SafetyPollEvery
+	}
+	return c.m.opt.PollEvery
 }
 
 // poll reads /list and stores what changed. When the bridge cannot be reached its devices are
-// shown offline rather than with a stale state.
-func (c *bridgeConn) poll() {
+// shown offline rather than with a stale state. Only a scheduled poll may conclude that a
+// callback was lost: the poll right after an action races that action's callbacks.
+func (c *bridgeConn) poll(scheduled bool) error {
 	list, err := c.client.List(c.ctx)
 	if c.ctx.Err() != nil {
-		return
+		return err
 	}
+	c.noteErr(err)
 	if err != nil {
 		c.m.opt.Log.Warn("bridge poll", "connection", c.id, "err", err)
 		c.m.markOffline(c.id)
-		return
+		return err
 	}
 	for _, d := range list {
 		if d.LastKnownState == nil {
 			continue
 		}
-		c.m.report(c.id, models.DeviceType(d.DeviceType), d.NukiID, stateOf(*d.LastKnownState), nil)
+		st := stateOf(*d.LastKnownState)
+		how := byPoll
+		if scheduled {
+			how = byScheduledPoll
+		}
+		if c.heardState(deviceKey{c.id, models.DeviceType(d.DeviceType), d.NukiID}, st, how) {
+			c.m.opt.Log.Info("bridge callback missed a change: polling every "+c.m.opt.PollEvery.String()+" until callbacks arrive again",
+				"connection", c.id)
+		}
+		c.m.report(c.id, models.DeviceType(d.DeviceType), d.NukiID, st, nil)
+	}
+	return nil
+}
+
+// noteErr keeps the clock difference of the last refused token for the status (cleared by
+// the next answer that is not a refusal).
+func (c *bridgeConn) noteErr(err error) {
+	var skew *nukibridge.ClockSkewError
+	if !errors.As(err, &skew) {
+		skew = nil
+		if err != nil && !errors.Is(err, nukibridge.ErrUnauthorized) {
+			return // unreachable, busy, …: says nothing about the clocks
+		}
+	}
+	c.mu.Lock()
+	changed := (c.skew == nil) != (skew == nil)
+	c.skew = skew
+	c.mu.Unlock()
+	if changed {
+		c.m.bump(c.account)
 	}
 }
 
@@ -148,6 +246,8 @@ func bridgeOutcome(err error) (Outcome, bool) {
 		return OutcomeOffline, true
 	case errors.Is(err, nukibridge.ErrUnreachable):
 		return OutcomeUnreachable, true
+	case errors.Is(err, nukibridge.ErrClockSkew):
+		return OutcomeClockSkew, true
 	case errors.Is(err, nukibridge.ErrUnauthorized):
 		return OutcomeRefused, true
 	case errors.Is(err, nukibridge.ErrFailed):

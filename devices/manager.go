@@ -49,7 +49,8 @@ const (
 	OutcomeTimedOut     Outcome = "timed_out" // no answer: the device may have done it
 	OutcomeFailed       Outcome = "failed"
 	OutcomeUnreachable  Outcome = "unreachable"
-	OutcomeRefused      Outcome = "refused" // the bridge refused the token
+	OutcomeRefused      Outcome = "refused"    // the bridge refused the token
+	OutcomeClockSkew    Outcome = "clock_skew" // it refused the hashed token and its clock is off
 )
 
 // ActionStatus is the last lock action on a device: pending until the device confirms or the
@@ -80,7 +81,8 @@ type Options struct {
 	ActionDeadline time.Duration
 	// SimSpeed scales the simulated devices' timings (1 = real time; tests use less).
 	SimSpeed float64
-	// PollEvery is how often a Nuki Bridge's /list is read (default 30 s).
+	// PollEvery is how often a Nuki Bridge's /list is read while its callbacks do not work
+	// (default 30 s).
 	PollEvery time.Duration
 	// ConfigRetryEvery is how often settings that could not be sent are tried again (default 1 min).
 	ConfigRetryEvery time.Duration
@@ -88,6 +90,19 @@ type Options struct {
 	// set, is nudged after one is queued.
 	BaseURL  *url.URL
 	MailWake chan struct{}
+	// CallbackBase is Portier's base URL as a Nuki Bridge on the network reaches it: bridges
+	// post state changes to CallbackBase + CallbackPath + a secret. Empty, https (bridges post
+	// plain http only), or loopback while the bridge is elsewhere: that bridge is only polled.
+	CallbackBase string
+	// SafetyPollEvery is how often /list is still read while a bridge's callbacks work, for
+	// the changes a callback loses (default 2 min).
+	SafetyPollEvery time.Duration
+	// CallbackCheckEvery is how often Portier checks that its callback is still registered,
+	// e.g. after a bridge reboot that forgot it (default 10 min).
+	CallbackCheckEvery time.Duration
+	// BridgeSleep replaces the waits of a Nuki Bridge's client between retries and requests
+	// (tests shorten them; nil: real waits).
+	BridgeSleep func(ctx context.Context, d time.Duration) error
 }
 
 // Manager runs the connections of all accounts.
@@ -101,6 +116,7 @@ type Manager struct {
 	devices  map[deviceKey]deviceRef // what a connection's device is in the store
 	actions  map[int64]*ActionStatus // by device id
 	versions map[int64]uint64        // by account: bumped on every change
+	regMu    map[string]*sync.Mutex  // by bridge address: one callback registration at a time (callbacks.go)
 	wg       sync.WaitGroup
 	closed   bool
 	// pushMu lets one configuration push run at a time (a retry and a new change must not
@@ -156,6 +172,12 @@ func New(store *db.Store, secrets *auth.SecretBox, opt Options) *Manager {
 	}
 	if opt.ConfigRetryEvery == 0 {
 		opt.ConfigRetryEvery = time.Minute
+	}
+	if opt.SafetyPollEvery == 0 {
+		opt.SafetyPollEvery = 2 * time.Minute
+	}
+	if opt.CallbackCheckEvery == 0 {
+		opt.CallbackCheckEvery = 10 * time.Minute
 	}
 	life, end := context.WithCancel(context.Background())
 	return &Manager{store: store, secrets: secrets, opt: opt, conns: map[int64]conn{}, devices: map[deviceKey]deviceRef{},

@@ -186,6 +186,9 @@ func (h *Handler) renderDevice(c echo.Context, d models.Device, status int, pane
 		{LabelKey: "devices.hardware", Value: d.Hardware},
 		{LabelKey: "devices.added", Value: loc.Date(d.CreatedAt)},
 	}
+	if f, ok := h.updatesFact(loc, d.ConnectionID); ok {
+		p.Facts = append(p.Facts, f)
+	}
 	acts, err := h.Store.FindDeviceActivity(ctx, account.ID, d.ID, 10)
 	if err != nil {
 		return err
@@ -248,6 +251,9 @@ func (h *Handler) devicePanel(c echo.Context, d models.Device) devviews.Panel {
 			f.Value, f.Bad = loc.T("devices.battery_critical"), true
 		}
 		p.Batteries = append(p.Batteries, f)
+	}
+	if st, ok := h.Devices.BridgeStatus(d.ConnectionID); ok && st.ClockSkew != nil {
+		p.Problem = clockSkewText(loc, st.ClockSkew, "devices.clock_behind", "devices.clock_ahead")
 	}
 	caps, running := h.Devices.Capabilities(d.ConnectionID)
 	switch {

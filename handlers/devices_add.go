@@ -115,7 +115,7 @@ func (h *Handler) DeviceBridgeConnect(c echo.Context) error {
 		token, err := h.Devices.RequestBridgeToken(tctx, f.Host, f.Port)
 		cancel()
 		if err != nil {
-			p.FormError = loc.T(bridgeErrorKey(err))
+			p.FormError = bridgeErrorText(loc, err)
 			return h.renderAddDevices(c, http.StatusBadGateway, p)
 		}
 		f.Token = token
@@ -125,7 +125,7 @@ func (h *Handler) DeviceBridgeConnect(c echo.Context) error {
 	found, err := h.Devices.ProbeBridge(pctx, devices.BridgeAddress{Host: f.Host, Port: f.Port, Token: f.Token, Hashed: f.Hashed})
 	cancel()
 	if err != nil {
-		p.FormError = loc.T(bridgeErrorKey(err))
+		p.FormError = bridgeErrorText(loc, err)
 		return h.renderAddDevices(c, http.StatusBadGateway, p)
 	}
 	sess := session(c)
@@ -169,7 +169,17 @@ func (h *Handler) foundDevices(ctx context.Context, accountID int64, found []nuk
 	return out, nil
 }
 
-// bridgeErrorKey says in words why a bridge could not be used.
+// bridgeErrorText says in words why a bridge could not be used; a refused hashed token with
+// the bridge's clock off says by how much.
+func bridgeErrorText(loc *i18n.Locale, err error) string {
+	var skew *nukibridge.ClockSkewError
+	if errors.As(err, &skew) {
+		return clockSkewText(loc, skew, "devices.add.err_clock_behind", "devices.add.err_clock_ahead")
+	}
+	return loc.T(bridgeErrorKey(err))
+}
+
+// bridgeErrorKey names why a bridge could not be used.
 func bridgeErrorKey(err error) string {
 	switch {
 	case errors.Is(err, nukibridge.ErrUnreachable), errors.Is(err, context.DeadlineExceeded):
@@ -210,7 +220,7 @@ func (h *Handler) DeviceBridgeAdd(c echo.Context) error {
 	cancel()
 	if err != nil {
 		p.FoundHost = ""
-		p.FormError = loc.T(bridgeErrorKey(err))
+		p.FormError = bridgeErrorText(loc, err)
 		return h.renderAddDevices(c, http.StatusBadGateway, p)
 	}
 	if p.Found, err = h.foundDevices(ctx, account.ID, found); err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"portier/devices"
 	"portier/handlers/api"
 	"portier/handlers/policy"
 	"portier/models"
@@ -91,6 +92,9 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	h.add(e, http.MethodGet, "/devices/:id/config/status", configure, h.DeviceConfigStatus)
 	h.add(e, http.MethodPost, "/devices/:id/config/admin-pin", configure, h.DeviceAdminPINUpdate)
 
+	// A Nuki Bridge posts its devices' state changes here (devices/callbacks.go).
+	h.add(e, http.MethodPost, devices.CallbackPath+":secret", policy.Policy{Kind: policy.Device}, h.BridgeCallback)
+
 	h.add(e, http.MethodGet, "/settings", login, h.SettingsShow)
 	h.add(e, http.MethodGet, "/settings/account", login, h.AccountSettingsShow)
 	h.add(e, http.MethodPost, "/settings/account/preferences", login, h.PreferencesUpdate)
@@ -121,6 +125,8 @@ func (h *Handler) add(e *echo.Echo, method, path string, p policy.Policy, fn ech
 		}
 	case policy.Login:
 		mw = append(mw, h.loadSession, requireLogin(p.Right))
+	case policy.Device:
+		// The handler checks the secret; a device has no session.
 	default:
 		panic("HTML route with an API policy: " + method + " " + path)
 	}

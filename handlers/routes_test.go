@@ -50,6 +50,8 @@ func TestPoliciesAreEnforced(t *testing.T) {
 			assert.Equal(t, http.StatusUnauthorized, res.StatusCode, "%s %s", r.Method, r.Path)
 		case policy.Public:
 			assert.Less(t, res.StatusCode, 500, "%s %s", r.Method, r.Path)
+		case policy.Device:
+			assert.Equal(t, http.StatusNotFound, res.StatusCode, "%s %s: a made-up secret", r.Method, r.Path)
 		default:
 			t.Errorf("%s %s: unexpected policy %v", r.Method, r.Path, p)
 		}

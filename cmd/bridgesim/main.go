@@ -1,7 +1,7 @@
 // Command bridgesim serves a simulated Nuki Bridge over the Bridge HTTP API (devices/sim), to
 // try Portier or any other Bridge API client without hardware.
 //
-//	bridgesim [--addr 127.0.0.1:8080] [--token T] [--hashed-only|--plain-only] [--speed 1] [--devices demo|none]
+//	bridgesim [--addr 127.0.0.1:8080] [--token T] [--hashed-only|--plain-only] [--speed 1] [--devices demo|none] [--clock-offset 0]
 //
 // It prints one line with the URL and the token, then serves until SIGINT or SIGTERM. Every line
 // typed on standard input presses the bridge's button (for /auth, the token request).
@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"portier/devices/sim"
 )
@@ -31,7 +32,7 @@ func main() {
 const usage = `bridgesim: a simulated Nuki Bridge (Bridge HTTP API) for trying clients without hardware.
 
 Usage:
-  bridgesim [--addr 127.0.0.1:8080] [--token T] [--hashed-only|--plain-only] [--speed 1] [--devices demo|none]
+  bridgesim [--addr 127.0.0.1:8080] [--token T] [--hashed-only|--plain-only] [--speed 1] [--devices demo|none] [--clock-offset 0]
 
 Flags:
   --addr ADDR      listen address (default 127.0.0.1:8080; port 0 picks a free one)
@@ -40,6 +41,8 @@ Flags:
   --plain-only     accept only the plain token, like older firmware
   --speed F        time scale of the devices: 1 real time, 0.1 ten times faster (default 1)
   --devices SET    demo: the demo locks, opener and smart door (default); none: no devices
+  --clock-offset D the bridge's clock is D ahead (-3m12s: behind) of this machine's; beyond
+                   about a minute it refuses hashed tokens, as a real bridge with a wrong clock
 
 Every line typed on standard input presses the bridge's button (GET /auth hands out the token).
 SIGINT or SIGTERM stops it.
@@ -51,6 +54,7 @@ type config struct {
 	tokens  sim.TokenModes
 	speed   float64
 	devices string
+	offset  time.Duration
 }
 
 // usageError is a bad command line: exit status 2.
@@ -69,6 +73,7 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&plainOnly, "plain-only", false, "")
 	fs.Float64Var(&c.speed, "speed", 1, "")
 	fs.StringVar(&c.devices, "devices", "demo", "")
+	fs.DurationVar(&c.offset, "clock-offset", 0, "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return c, err
@@ -121,7 +126,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 }
 
 func serve(ctx context.Context, c config, stdin io.Reader, stdout io.Writer) error {
-	b := sim.New(sim.Options{Speed: c.speed})
+	b := sim.New(sim.Options{Speed: c.speed, Now: func() time.Time { return time.Now().Add(c.offset) }})
 	defer b.Close()
 	n := 0
 	if c.devices == "demo" {

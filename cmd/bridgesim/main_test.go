@@ -136,10 +136,23 @@ func TestTokenModeFlags(t *testing.T) {
 	assert.Equal(t, 0, stop())
 }
 
+// --clock-offset puts the bridge's clock off: the hashed token is refused, and the client can
+// tell that it is the clock.
+func TestClockOffsetFlag(t *testing.T) {
+	host, port, token, stop := start(t, strings.NewReader(""), "--clock-offset", "-3m12s")
+	_, err := client(host, port, token, nukibridge.TokenHashed).List(context.Background())
+	var skew *nukibridge.ClockSkewError
+	require.ErrorAs(t, err, &skew)
+	assert.InDelta(t, -(3*time.Minute + 12*time.Second).Seconds(), skew.Offset.Seconds(), 5)
+	_, err = client(host, port, token, nukibridge.TokenPlain).List(context.Background())
+	assert.NoError(t, err)
+	assert.Equal(t, 0, stop())
+}
+
 func TestBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"--speed", "0"}, {"--speed", "-1"}, {"--speed", "fast"}, {"--hashed-only", "--plain-only"}, {"--devices", "many"},
-		{"--nope"}, {"serve"}, {"--addr", ""},
+		{"--nope"}, {"serve"}, {"--addr", ""}, {"--clock-offset", "3"},
 	} {
 		var out, errOut bytes.Buffer
 		code := run(context.Background(), args, strings.NewReader(""), &out, &errOut)

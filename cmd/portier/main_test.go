@@ -137,6 +137,7 @@ func TestRunBadArgumentsExitTwoWithOneLine(t *testing.T) {
 		{"serve argument", "", []string{"serve", "--data-dir", D, "extra"}, "extra"},
 		{"serve bad addr", "", []string{"serve", "--data-dir", D, "--addr", "nohostport"}, "--addr"},
 		{"serve bad base url", "", []string{"serve", "--data-dir", D, "--addr", "127.0.0.1:0", "--base-url", "ftp://example.com"}, "--base-url"},
+		{"serve https bridge callback url", "", []string{"serve", "--data-dir", D, "--addr", "127.0.0.1:0", "--bridge-callback-url", "https://portier.example.com"}, "--bridge-callback-url"},
 		{"serve bad bool", "", []string{"serve", "--data-dir", D, "--allow-signup=maybe"}, "allow-signup"},
 		{"serve smtp url without from", "", []string{"serve", "--data-dir", D, "--smtp-url", "smtp://u:hunter22@mail.example.com"}, "--smtp-url"},
 		{"serve smtp url bad scheme", "", []string{"serve", "--data-dir", D, "--smtp-url", "imap://mail.example.com?from=a@example.com"}, "--smtp-url"},

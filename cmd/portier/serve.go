@@ -31,6 +31,7 @@ type serveConfig struct {
 	Addr        string
 	DataDir     string
 	BaseURL     string
+	CallbackURL string
 	AllowSignup bool
 	APIAddr     string
 	SMTPURL     string
@@ -43,6 +44,7 @@ func serveFlags() (*flag.FlagSet, *serveConfig) {
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&cfg.DataDir, "data-dir", "./data", "directory of the database and the secrets file")
 	fs.StringVar(&cfg.BaseURL, "base-url", "", "URL people use to reach Portier, for links in emails (default http://ADDR)")
+	fs.StringVar(&cfg.CallbackURL, "bridge-callback-url", "", "plain http URL at which Nuki Bridges on your network reach Portier, for instant updates (default --base-url when it is http)")
 	fs.BoolVar(&cfg.AllowSignup, "allow-signup", false, "let anyone create a new account at /signup")
 	fs.StringVar(&cfg.APIAddr, "api-addr", "", "optional second address serving only the web API at the root path")
 	fs.StringVar(&cfg.SMTPURL, "smtp-url", "", "deliver emails through SMTP, e.g. smtp://user:pass@host:587?from=portier@example.com (default: keep them in the outbox and log them)")
@@ -69,6 +71,10 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		sender = mail.SMTPSender{Config: c}
 	}
 	base, err := baseURL(cfg.BaseURL, cfg.Addr)
+	if err != nil {
+		return err
+	}
+	callbackBase, err := bridgeCallbackBase(cfg.CallbackURL, base)
 	if err != nil {
 		return err
 	}
@@ -102,7 +108,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 
 	mailWake := make(chan struct{}, 1)
-	manager := devices.New(store, box, devices.Options{Log: log, BaseURL: base, MailWake: mailWake})
+	manager := devices.New(store, box, devices.Options{Log: log, BaseURL: base, MailWake: mailWake, CallbackBase: callbackBase})
 	if err := manager.Start(context.Background()); err != nil {
 		return fmt.Errorf("starting the device connections: %w", err)
 	}
@@ -225,6 +231,20 @@ func baseURL(raw, addr string) (*url.URL, error) {
 		return nil, usagef("--base-url %q: want a URL like https://portier.example.com", raw)
 	}
 	return u, nil
+}
+
+// bridgeCallbackBase is where Nuki Bridges post state changes: --bridge-callback-url, else the
+// base URL. Bridges post plain http only, so an https base URL gives none (bridges are then
+// polled; the device page says why), and so does a loopback one for bridges elsewhere.
+func bridgeCallbackBase(raw string, base *url.URL) (string, error) {
+	if raw == "" {
+		return base.String(), nil
+	}
+	u, err := url.Parse(strings.TrimRight(raw, "/"))
+	if err != nil || u.Scheme != "http" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", usagef("--bridge-callback-url %q: want a plain http URL on the bridges' network, like http://192.168.1.10:8080 (Nuki Bridges post http only)", raw)
+	}
+	return u.String(), nil
 }
 
 // cleanup removes expired sessions and stale throttle rows every few minutes.

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -112,6 +113,32 @@ var (
 	ErrUnreachable    = errors.New("the bridge cannot be reached")
 )
 
+// ErrClockSkew means a hashed token was refused while the bridge's clock differs from Portier's
+// by more than ClockSkewTolerance: the likely cause, since the bridge refuses a ts outside its
+// window (about 60 s) with the same 401 as a wrong token. errors.As gives the *ClockSkewError
+// with the figures; errors.Is(err, ErrUnauthorized) holds as well.
+var ErrClockSkew = errors.New("the bridge's clock differs from Portier's")
+
+// ClockSkewTolerance is the clock difference below which a refused hashed token is put down to
+// the token, not the clock: well inside the bridge's window, and above the one-second
+// resolution of the Date header plus the request's own time.
+const ClockSkewTolerance = 30 * time.Second
+
+// ClockSkewError is a refused hashed token together with the bridge's clock, read from the Date
+// header of its 401 answer.
+type ClockSkewError struct {
+	BridgeTime time.Time     // the bridge's clock when it answered
+	Offset     time.Duration // bridge minus Portier: negative when the bridge is behind
+}
+
+func (e *ClockSkewError) Error() string {
+	return fmt.Sprintf("%v: the bridge's clock is %s off (bridge time %s)", ErrClockSkew, e.Offset.Round(time.Second),
+		e.BridgeTime.UTC().Format(time.RFC3339))
+}
+
+// Unwrap makes the error both ErrClockSkew and ErrUnauthorized.
+func (e *ClockSkewError) Unwrap() []error { return []error{ErrClockSkew, ErrUnauthorized} }
+
 // StatusError is an HTTP answer that is not 200.
 type StatusError struct {
 	Status int
@@ -165,7 +192,8 @@ func (c *Client) get(ctx context.Context, path string, params url.Values, timeou
 				return err
 			}
 		}
-		status, body, err := c.once(ctx, path, params, timeout)
+		sent := c.cfg.Now()
+		status, date, body, err := c.once(ctx, path, params, timeout)
 		c.last = c.cfg.Now()
 		switch {
 		case err != nil && notDelivered(err):
@@ -183,6 +211,8 @@ func (c *Client) get(ctx context.Context, path string, params url.Values, timeou
 		case status == http.StatusServiceUnavailable:
 			lastErr = &StatusError{Status: status, Kind: ErrBusy}
 			continue // busy: the request was refused, not carried out
+		case status == http.StatusUnauthorized && c.cfg.Mode == TokenHashed && path != "/auth":
+			return &StatusError{Status: status, Kind: clockSkew(date, sent, c.last)}
 		case status != http.StatusOK:
 			return &StatusError{Status: status, Kind: kindOf(status)}
 		}
@@ -197,7 +227,8 @@ func (c *Client) get(ctx context.Context, path string, params url.Values, timeou
 	return lastErr
 }
 
-func (c *Client) once(ctx context.Context, path string, params url.Values, timeout time.Duration) (int, []byte, error) {
+// once sends one request and returns the status, the Date header and the body.
+func (c *Client) once(ctx context.Context, path string, params url.Values, timeout time.Duration) (int, string, []byte, error) {
 	q := url.Values{}
 	for k, v := range params {
 		q[k] = v
@@ -210,18 +241,38 @@ func (c *Client) once(ctx context.Context, path string, params url.Values, timeo
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return 0, nil, err
+		return 0, "", nil, err
 	}
 	res, err := c.http.Do(req)
 	if err != nil {
-		return 0, nil, err
+		return 0, "", nil, err
 	}
 	defer res.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
 	if err != nil {
-		return 0, nil, err
+		return 0, "", nil, err
 	}
-	return res.StatusCode, body, nil
+	return res.StatusCode, res.Header.Get("Date"), body, nil
+}
+
+// clockSkew explains a refused hashed token: a *ClockSkewError when the bridge's Date header
+// shows its clock more than ClockSkewTolerance away from ours (compared with the middle of
+// the request), else plain ErrUnauthorized. Without a Date header the cause stays open; the
+// plain token is never tried instead, as it would cross the network in the clear.
+func clockSkew(date string, sent, received time.Time) error {
+	if date == "" {
+		return ErrUnauthorized
+	}
+	bridge, err := http.ParseTime(date)
+	if err != nil {
+		return ErrUnauthorized
+	}
+	ours := sent.Add(received.Sub(sent) / 2)
+	offset := bridge.Sub(ours)
+	if offset.Abs() <= ClockSkewTolerance {
+		return ErrUnauthorized
+	}
+	return &ClockSkewError{BridgeTime: bridge, Offset: offset}
 }
 
 // notDelivered reports whether err means the request never reached the bridge.
@@ -364,38 +415,42 @@ func (c *Client) Callbacks(ctx context.Context) ([]Callback, error) {
 // keeps polling instead, and tells the person why updates may lag.
 var ErrCallbacksFull = errors.New("the bridge already has 3 callbacks registered")
 
-// EnsureCallback registers url, replacing Portier's own stale registrations: an entry whose
-// URL starts with ownPrefix but differs from url is removed. Other apps' entries are never
-// touched. ErrCallbacksFull means no slot was free.
-func (c *Client) EnsureCallback(ctx context.Context, callbackURL, ownPrefix string) error {
+// EnsureCallback registers callbackURL, replacing Portier's own stale registrations: an entry
+// whose URL starts with ownPrefix but differs from callbackURL is removed (so is a second copy
+// of callbackURL). Other apps' entries are never touched. added reports whether callbackURL
+// was missing and has been added; ErrCallbacksFull means no slot was free.
+func (c *Client) EnsureCallback(ctx context.Context, callbackURL, ownPrefix string) (added bool, err error) {
 	list, err := c.Callbacks(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
+	present := false
 	for _, cb := range list {
-		if cb.URL == callbackURL {
-			return nil
+		if cb.URL == callbackURL && !present {
+			present = true
+			continue
 		}
-	}
-	for _, cb := range list {
-		if len(cb.URL) >= len(ownPrefix) && cb.URL[:len(ownPrefix)] == ownPrefix {
+		if strings.HasPrefix(cb.URL, ownPrefix) {
 			var res successAnswer
 			if err := c.get(ctx, "/callback/remove", url.Values{"id": {strconv.Itoa(cb.ID)}}, c.cfg.Timeout, true, &res); err != nil {
-				return err
+				return false, err
 			}
 		}
 	}
+	if present {
+		return false, nil
+	}
 	var res successAnswer
 	if err := c.get(ctx, "/callback/add", url.Values{"url": {callbackURL}}, c.cfg.Timeout, true, &res); err != nil {
-		return err
+		return false, err
 	}
 	if !res.Success {
 		if res.Message != "" {
-			return fmt.Errorf("%w (%s)", ErrCallbacksFull, res.Message)
+			return false, fmt.Errorf("%w (%s)", ErrCallbacksFull, res.Message)
 		}
-		return ErrCallbacksFull
+		return false, ErrCallbacksFull
 	}
-	return nil
+	return true, nil
 }
 
 // ErrNoButtonPress means nobody pressed the bridge's button within 30 seconds of /auth.

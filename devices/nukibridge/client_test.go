@@ -95,6 +95,43 @@ func TestErrorsAreNamed(t *testing.T) {
 	assert.Error(t, err)
 }
 
+// A refused hashed token is put down to the clocks only when the bridge's Date header shows
+// them apart; without a usable Date, or with the plain token, it stays ErrUnauthorized.
+func TestRefusedHashedTokenAndTheDateHeader(t *testing.T) {
+	refuse := func(date string) http.HandlerFunc {
+		return func(w http.ResponseWriter, _ *http.Request) {
+			w.Header()["Date"] = []string{date}
+			w.WriteHeader(http.StatusUnauthorized)
+		}
+	}
+	behind := time.Now().Add(-(3*time.Minute + 12*time.Second)).UTC()
+	c, _ := bridge(t, TokenHashed, refuse(behind.Format(http.TimeFormat)))
+	_, err := c.List(context.Background())
+	require.ErrorIs(t, err, ErrClockSkew)
+	assert.ErrorIs(t, err, ErrUnauthorized)
+	var skew *ClockSkewError
+	require.ErrorAs(t, err, &skew)
+	assert.InDelta(t, -(3*time.Minute + 12*time.Second).Seconds(), skew.Offset.Seconds(), 3)
+	assert.WithinDuration(t, behind, skew.BridgeTime, time.Second)
+
+	for name, date := range map[string]string{
+		"none":     "",
+		"garbled":  "yesterday",
+		"in sync":  time.Now().UTC().Format(http.TimeFormat),
+		"20s fast": time.Now().Add(20 * time.Second).UTC().Format(http.TimeFormat),
+	} {
+		c, _ := bridge(t, TokenHashed, refuse(date))
+		_, err := c.List(context.Background())
+		assert.ErrorIs(t, err, ErrUnauthorized, name)
+		assert.NotErrorIs(t, err, ErrClockSkew, name)
+	}
+	// The plain token does not depend on the clock.
+	c, _ = bridge(t, TokenPlain, refuse(behind.Format(http.TimeFormat)))
+	_, err = c.List(context.Background())
+	assert.ErrorIs(t, err, ErrUnauthorized)
+	assert.NotErrorIs(t, err, ErrClockSkew)
+}
+
 // A busy bridge (503) is retried with growing, jittered waits; a bridge that stays busy ends
 // in ErrBusy after the configured retries.
 func TestBusyBridgeIsRetriedWithBackoff(t *testing.T) {
@@ -247,13 +284,24 @@ func TestEnsureCallbackManagesOnlyItsOwnEntries(t *testing.T) {
 	})
 	ctx := context.Background()
 	const mine = "http://portier.local:8080/bridge-callback/new-secret"
-	require.NoError(t, c.EnsureCallback(ctx, mine, "http://portier.local:8080/bridge-callback/"))
+	added, err := c.EnsureCallback(ctx, mine, "http://portier.local:8080/bridge-callback/")
+	require.NoError(t, err)
+	assert.True(t, added)
 	assert.Equal(t, map[int]string{0: "http://homeassistant.local:8123/api/nuki", 1: mine}, slots)
-	require.NoError(t, c.EnsureCallback(ctx, mine, "http://portier.local:8080/bridge-callback/"), "idempotent")
+	added, err = c.EnsureCallback(ctx, mine, "http://portier.local:8080/bridge-callback/")
+	require.NoError(t, err, "idempotent")
+	assert.False(t, added)
 	assert.Len(t, slots, 2)
 
+	// A stale entry next to the current one goes too.
+	slots[2] = "http://portier.local:8080/bridge-callback/older-secret"
+	added, err = c.EnsureCallback(ctx, mine, "http://portier.local:8080/bridge-callback/")
+	require.NoError(t, err)
+	assert.False(t, added)
+	assert.Equal(t, map[int]string{0: "http://homeassistant.local:8123/api/nuki", 1: mine}, slots)
+
 	slots = map[int]string{0: "http://a/1", 1: "http://b/2", 2: "http://c/3"}
-	err := c.EnsureCallback(ctx, mine, "http://portier.local:8080/bridge-callback/")
+	_, err = c.EnsureCallback(ctx, mine, "http://portier.local:8080/bridge-callback/")
 	assert.ErrorIs(t, err, ErrCallbacksFull)
 	assert.Equal(t, map[int]string{0: "http://a/1", 1: "http://b/2", 2: "http://c/3"}, slots, "other apps' callbacks stay")
 }

@@ -187,13 +187,29 @@ func TestSimTokens(t *testing.T) {
 	assert.ErrorIs(t, err, nukibridge.ErrUnauthorized)
 }
 
-// The bridge's clock is 10 minutes ahead: the hashed token is refused, and /info shows the
-// bridge's time so that the person can see why.
+// The bridge's clock is 10 minutes ahead: the hashed token is refused, the refusal says it is
+// the clock and by how much, and /info shows the bridge's time.
 func TestSimClockSkew(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t, sim.Options{Now: func() time.Time { return time.Now().Add(10 * time.Minute) }}, sim.HTTPOptions{}, lock3)
 	_, err := r.client(nukibridge.TokenHashed, token).List(ctx)
 	assert.ErrorIs(t, err, nukibridge.ErrUnauthorized)
+	var skew *nukibridge.ClockSkewError
+	require.ErrorAs(t, err, &skew)
+	assert.InDelta(t, (10 * time.Minute).Seconds(), skew.Offset.Seconds(), 5)
+	assert.WithinDuration(t, time.Now().Add(10*time.Minute), skew.BridgeTime, 5*time.Second)
+
+	// Behind by 3 min 12 s, seen from a lock action too.
+	behind := newRig(t, sim.Options{Now: func() time.Time { return time.Now().Add(-(3*time.Minute + 12*time.Second)) }}, sim.HTTPOptions{}, lock3)
+	err = behind.client(nukibridge.TokenHashed, token).LockAction(ctx, behind.devs[0].NukiID, int(behind.devs[0].Type), 1, true, false)
+	require.ErrorAs(t, err, &skew)
+	assert.InDelta(t, -(3*time.Minute + 12*time.Second).Seconds(), skew.Offset.Seconds(), 5)
+	assert.Equal(t, 0, behind.b.Executed(behind.devs[0].Type, behind.devs[0].NukiID, models.ActionUnlock))
+
+	// A wrong token on a bridge whose clock is right is not a clock problem.
+	_, err = newRig(t, sim.Options{}, sim.HTTPOptions{}, lock3).client(nukibridge.TokenHashed, "wrong").List(ctx)
+	assert.ErrorIs(t, err, nukibridge.ErrUnauthorized)
+	assert.NotErrorIs(t, err, nukibridge.ErrClockSkew)
 	plain := r.client(nukibridge.TokenPlain, token)
 	_, err = plain.List(ctx)
 	assert.NoError(t, err, "the plain token does not depend on the clock")
@@ -300,7 +316,7 @@ func TestSimCallbacksFull(t *testing.T) {
 		r.addCallback(t, u)
 	}
 	c := r.client(nukibridge.TokenHashed, token)
-	err := c.EnsureCallback(context.Background(), portierPrefix+"new", portierPrefix)
+	_, err := c.EnsureCallback(context.Background(), portierPrefix+"new", portierPrefix)
 	assert.ErrorIs(t, err, nukibridge.ErrCallbacksFull)
 	assert.Equal(t, others, r.h.Callbacks(), "other apps' callbacks stay")
 }
@@ -312,9 +328,13 @@ func TestSimEnsureCallbackReplacesOnlyItsOwn(t *testing.T) {
 	r.addCallback(t, portierPrefix+"old-secret")
 	r.addCallback(t, other)
 	c := r.client(nukibridge.TokenPlain, token)
-	require.NoError(t, c.EnsureCallback(ctx, portierPrefix+"new-secret", portierPrefix))
+	added, err := c.EnsureCallback(ctx, portierPrefix+"new-secret", portierPrefix)
+	require.NoError(t, err)
+	assert.True(t, added)
 	assert.Equal(t, []string{portierPrefix + "new-secret", other, ""}, r.h.Callbacks(), "the stale entry is replaced, the other app's kept")
-	require.NoError(t, c.EnsureCallback(ctx, portierPrefix+"new-secret", portierPrefix), "idempotent")
+	added, err = c.EnsureCallback(ctx, portierPrefix+"new-secret", portierPrefix)
+	require.NoError(t, err, "idempotent")
+	assert.False(t, added)
 	list, err := c.Callbacks(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, []nukibridge.Callback{{ID: 0, URL: portierPrefix + "new-secret"}, {ID: 1, URL: other}}, list)
@@ -328,7 +348,8 @@ func TestSimReboot(t *testing.T) {
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	r := newRig(t, sim.Options{Now: clock}, sim.HTTPOptions{RebootWipesCallbacks: true}, lock3)
 	c := r.client(nukibridge.TokenPlain, token)
-	require.NoError(t, c.EnsureCallback(ctx, portierPrefix+"x", portierPrefix))
+	_, err := c.EnsureCallback(ctx, portierPrefix+"x", portierPrefix)
+	require.NoError(t, err)
 	mu.Lock()
 	now = now.Add(2 * time.Hour)
 	mu.Unlock()
@@ -346,7 +367,9 @@ func TestSimReboot(t *testing.T) {
 	list, err := c.Callbacks(ctx)
 	require.NoError(t, err)
 	assert.Empty(t, list, "this bridge forgets its callbacks on reboot")
-	require.NoError(t, c.EnsureCallback(ctx, portierPrefix+"x", portierPrefix))
+	added, err := c.EnsureCallback(ctx, portierPrefix+"x", portierPrefix)
+	require.NoError(t, err)
+	assert.True(t, added, "registered again")
 	assert.Equal(t, portierPrefix+"x", r.h.Callbacks()[0])
 }
 
@@ -392,7 +415,8 @@ func TestSimCallbacksDelivered(t *testing.T) {
 	}))
 	defer rcv.Close()
 	c := r.client(nukibridge.TokenHashed, token)
-	require.NoError(t, c.EnsureCallback(ctx, rcv.URL+"/bridge-callback/abc", rcv.URL+"/bridge-callback/"))
+	_, err := c.EnsureCallback(ctx, rcv.URL+"/bridge-callback/abc", rcv.URL+"/bridge-callback/")
+	require.NoError(t, err)
 
 	require.NoError(t, c.LockAction(ctx, l.NukiID, int(l.Type), 1, true, false))
 	require.Eventually(t, func() bool {

@@ -370,7 +370,10 @@ var (
 	abortReply   = reply{abort: true}
 )
 
-func (r reply) write(w http.ResponseWriter) {
+// write sends the answer. Date is the bridge's clock (as net/http would send the host's): a
+// client whose hashed token is refused can tell a clock difference from a wrong token.
+func (r reply) write(w http.ResponseWriter, now time.Time) {
+	w.Header().Set("Date", now.UTC().Format(http.TimeFormat))
 	w.Header().Set("Content-Type", r.ctype)
 	w.Header().Set("Content-Length", strconv.Itoa(len(r.body)))
 	w.Header().Set("Connection", "close")
@@ -385,7 +388,7 @@ func (h *HTTPBridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler)
 	}
 	if !h.busy.CompareAndSwap(false, true) {
-		statusReply(http.StatusServiceUnavailable).write(w)
+		statusReply(http.StatusServiceUnavailable).write(w, h.b.Now())
 		return
 	}
 	released := false
@@ -401,7 +404,7 @@ func (h *HTTPBridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if res.abort {
 		panic(http.ErrAbortHandler)
 	}
-	res.write(w)
+	res.write(w, h.b.Now())
 }
 
 type endpoint struct {

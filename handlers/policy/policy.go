@@ -20,6 +20,11 @@ const (
 	Login
 	// API routes need a bearer token holding Scope.
 	API
+	// Device routes are called by devices on the local network (a Nuki Bridge posting a
+	// state change), which prove themselves with an unguessable secret in the path: no
+	// session, no token. Like the API they send no browser headers, so cross-origin
+	// protection lets them through, and refuses a browser that tries.
+	Device
 )
 
 // Policy is the declared access rule of one route.
@@ -40,6 +45,8 @@ func (p Policy) String() string {
 		return "login"
 	case API:
 		return "api scope " + string(p.Scope)
+	case Device:
+		return "device (secret in the path)"
 	}
 	return "undeclared"
 }
