@@ -53,6 +53,9 @@ const (
 	AuditDevicesAdded          = "device.added"
 	AuditDeviceAction          = "device.action"
 	AuditDeviceConfigChanged   = "device.config_changed"
+	AuditUserCreated           = "user.created"
+	AuditUsersMerged           = "user.merged"
+	AuditUsersMergeUndone      = "user.merge_undone"
 )
 
 // AuditKinds lists every audit kind; each has a label "audit.<kind with _ for .>" in the
@@ -62,7 +65,7 @@ var AuditKinds = []string{AuditSetup, AuditAccountCreated, AuditLoginSuccess, Au
 	AuditTwoFactorEnabled, AuditTwoFactorDisabled, AuditRecoveryCodesReplaced, AuditTwoFactorFailure,
 	AuditPasswordChanged, AuditEmailChangeRequested, AuditEmailChanged, AuditSessionEnded,
 	AuditOtherSessionsEnded, AuditPreferencesChanged, AuditDeviceUpdated, AuditDeviceDeleted,
-	AuditDevicesAdded, AuditDeviceAction, AuditDeviceConfigChanged}
+	AuditDevicesAdded, AuditDeviceAction, AuditDeviceConfigChanged, AuditUserCreated, AuditUsersMerged, AuditUsersMergeUndone}
 
 // AuditLabelKey is the message key of an audit kind's label.
 func AuditLabelKey(kind string) string { return "audit." + strings.ReplaceAll(kind, ".", "_") }

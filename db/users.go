@@ -1,0 +1,362 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"portier/models"
+)
+
+// Account users and their authorizations (see migration 0006).
+
+const userColumns = `id, account_id, name, COALESCE(email, ''), language, added_via, merged_into, created_at, updated_at`
+
+func scanUser(row interface{ Scan(...any) error }) (models.AccountUser, error) {
+	var u models.AccountUser
+	var merged sql.NullInt64
+	var created, updated string
+	if err := row.Scan(&u.ID, &u.AccountID, &u.Name, &u.Email, &u.Language, &u.AddedVia, &merged, &created, &updated); err != nil {
+		return u, err
+	}
+	if merged.Valid {
+		u.MergedInto = &merged.Int64
+	}
+	var err error
+	if u.CreatedAt, err = parseTime(created); err != nil {
+		return u, err
+	}
+	u.UpdatedAt, err = parseTime(updated)
+	return u, err
+}
+
+// CreateAccountUser adds a person created in Portier (added via web, with an email). An email
+// another user of the account has is ErrConflict.
+func (s *Store) CreateAccountUser(ctx context.Context, u models.AccountUser, audit models.AuditEntry) (models.AccountUser, error) {
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		u, err = insertUser(ctx, tx, s.now(), u)
+		if isUniqueViolation(err) {
+			return fmt.Errorf("email %s: %w", u.Email, models.ErrConflict)
+		}
+		if err != nil {
+			return err
+		}
+		audit.AccountID = &u.AccountID
+		if audit.Detail == "" {
+			audit.Detail = fmt.Sprintf("%s <%s>", u.Name, u.Email)
+		}
+		_, err = s.insertAudit(ctx, tx, audit)
+		return err
+	})
+	if err != nil {
+		return models.AccountUser{}, err
+	}
+	return s.FindAccountUser(ctx, u.AccountID, u.ID)
+}
+
+func insertUser(ctx context.Context, tx *sql.Tx, now string, u models.AccountUser) (models.AccountUser, error) {
+	var email any
+	if u.Email != "" {
+		email = u.Email
+	}
+	if u.Language == "" {
+		u.Language = "en"
+	}
+	err := tx.QueryRowContext(ctx, `INSERT INTO account_users (account_id, name, name_key, email, language, added_via, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		u.AccountID, u.Name, models.NameKey(u.Name), email, u.Language, u.AddedVia, now, now).Scan(&u.ID)
+	return u, err
+}
+
+// FindAccountUser returns one user of the account (merged users too: their page says where
+// they went).
+func (s *Store) FindAccountUser(ctx context.Context, accountID, id int64) (models.AccountUser, error) {
+	u, err := scanUser(s.db.Reader.QueryRowContext(ctx, `SELECT `+userColumns+` FROM account_users
+		WHERE account_id = ? AND id = ? AND deleted_at IS NULL`, accountID, id))
+	if err == sql.ErrNoRows {
+		return u, notFound(fmt.Sprintf("account user %d", id))
+	}
+	return u, err
+}
+
+// FindActiveUsers returns every user of the account that is not merged into another, by name.
+func (s *Store) FindActiveUsers(ctx context.Context, accountID int64) ([]models.AccountUser, error) {
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+userColumns+` FROM account_users
+		WHERE account_id = ? AND merged_into IS NULL AND deleted_at IS NULL ORDER BY name_key, id`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []models.AccountUser
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+const authColumns = `id, account_id, device_id, account_user_id, device_auth_id, type, name, enabled, remote_allowed, code,
+	allowed_from, allowed_until, allowed_weekdays, allowed_from_time, allowed_until_time, lock_count, created_at, updated_at`
+
+func scanAuthorization(row interface{ Scan(...any) error }) (models.Authorization, error) {
+	var a models.Authorization
+	var user, devAuth, code sql.NullInt64
+	var from, until sql.NullString
+	var created, updated string
+	if err := row.Scan(&a.ID, &a.AccountID, &a.DeviceID, &user, &devAuth, &a.Type, &a.Name, &a.Enabled, &a.RemoteAllowed, &code,
+		&from, &until, &a.AllowedWeekdays, &a.AllowedFromTime, &a.AllowedUntilTime, &a.LockCount, &created, &updated); err != nil {
+		return a, err
+	}
+	if user.Valid {
+		a.AccountUserID = &user.Int64
+	}
+	if devAuth.Valid {
+		id := uint32(devAuth.Int64)
+		a.DeviceAuthID = &id
+	}
+	if code.Valid {
+		c := int(code.Int64)
+		a.Code = &c
+	}
+	var err error
+	if a.AllowedFrom, err = parseTimePtr(from); err != nil {
+		return a, err
+	}
+	if a.AllowedUntil, err = parseTimePtr(until); err != nil {
+		return a, err
+	}
+	if a.CreatedAt, err = parseTime(created); err != nil {
+		return a, err
+	}
+	a.UpdatedAt, err = parseTime(updated)
+	return a, err
+}
+
+func (s *Store) queryAuthorizations(ctx context.Context, q string, args ...any) ([]models.Authorization, error) {
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+authColumns+` FROM authorizations WHERE deleted_at IS NULL AND `+q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []models.Authorization
+	for rows.Next() {
+		a, err := scanAuthorization(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// FindAccountAuthorizations returns the authorizations of every device of the account.
+func (s *Store) FindAccountAuthorizations(ctx context.Context, accountID int64) ([]models.Authorization, error) {
+	return s.queryAuthorizations(ctx, `account_id = ? ORDER BY device_id, id`, accountID)
+}
+
+// FindUserAuthorizations returns the authorizations of one account user.
+func (s *Store) FindUserAuthorizations(ctx context.Context, accountID, userID int64) ([]models.Authorization, error) {
+	return s.queryAuthorizations(ctx, `account_id = ? AND account_user_id = ? ORDER BY device_id, id`, accountID, userID)
+}
+
+// SyncResult counts what a device sync changed.
+type SyncResult struct {
+	Added, Updated, Removed int
+}
+
+// SyncDeviceAuthorizations stores the authorizations a device reports. One the device had
+// reported before (same id on the device) keeps its row and so its account user, whatever its
+// name is now; a new one gets a row and a new account user (added via app, keypad or fob); one
+// the device no longer has is removed. Authorizations created in Portier that the device does
+// not have yet (no id on the device) are left alone. It never changes a row's account user.
+func (s *Store) SyncDeviceAuthorizations(ctx context.Context, accountID, deviceID int64, reported []models.ReportedAuthorization) (SyncResult, error) {
+	var res SyncResult
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+authColumns+` FROM authorizations
+			WHERE device_id = ? AND account_id = ? AND device_auth_id IS NOT NULL AND deleted_at IS NULL`, deviceID, accountID)
+		if err != nil {
+			return err
+		}
+		known := map[uint32]models.Authorization{}
+		for rows.Next() {
+			a, err := scanAuthorization(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			known[*a.DeviceAuthID] = a
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		now := s.now()
+		seen := map[uint32]bool{}
+		for _, r := range reported {
+			if seen[r.DeviceAuthID] {
+				continue // a device listing one id twice: the first counts
+			}
+			seen[r.DeviceAuthID] = true
+			if a, ok := known[r.DeviceAuthID]; ok {
+				if sameAsReported(a, r) {
+					continue
+				}
+				if _, err := tx.ExecContext(ctx, `UPDATE authorizations SET type = ?, name = ?, enabled = ?, remote_allowed = ?, code = ?,
+					allowed_from = ?, allowed_until = ?, allowed_weekdays = ?, allowed_from_time = ?, allowed_until_time = ?, lock_count = ?,
+					updated_at = ? WHERE id = ?`,
+					r.Type, r.Name, r.Enabled, r.RemoteAllowed, r.Code, formatTimePtr(r.AllowedFrom), formatTimePtr(r.AllowedUntil),
+					r.AllowedWeekdays, r.AllowedFromTime, r.AllowedUntilTime, r.LockCount, now, a.ID); err != nil {
+					return err
+				}
+				res.Updated++
+				continue
+			}
+			u, err := insertUser(ctx, tx, now, models.AccountUser{AccountID: accountID, Name: r.Name, AddedVia: models.AddedViaOf(r.Type)})
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO authorizations (account_id, device_id, account_user_id, device_auth_id, type, name,
+				enabled, remote_allowed, code, allowed_from, allowed_until, allowed_weekdays, allowed_from_time, allowed_until_time, lock_count,
+				created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				accountID, deviceID, u.ID, r.DeviceAuthID, r.Type, r.Name, r.Enabled, r.RemoteAllowed, r.Code,
+				formatTimePtr(r.AllowedFrom), formatTimePtr(r.AllowedUntil), r.AllowedWeekdays, r.AllowedFromTime, r.AllowedUntilTime,
+				r.LockCount, now, now); err != nil {
+				return err
+			}
+			res.Added++
+		}
+		for id, a := range known {
+			if seen[id] {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE authorizations SET deleted_at = ?, updated_at = ? WHERE id = ?`, now, now, a.ID); err != nil {
+				return err
+			}
+			res.Removed++
+		}
+		return nil
+	})
+	return res, err
+}
+
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.Equal(*b)
+}
+
+func sameAsReported(a models.Authorization, r models.ReportedAuthorization) bool {
+	sameCode := (a.Code == nil && r.Code == nil) || (a.Code != nil && r.Code != nil && *a.Code == *r.Code)
+	return a.Type == r.Type && a.Name == r.Name && a.Enabled == r.Enabled && a.RemoteAllowed == r.RemoteAllowed && sameCode &&
+		sameTime(a.AllowedFrom, r.AllowedFrom) && sameTime(a.AllowedUntil, r.AllowedUntil) && a.AllowedWeekdays == r.AllowedWeekdays &&
+		a.AllowedFromTime == r.AllowedFromTime && a.AllowedUntilTime == r.AllowedUntilTime && a.LockCount == r.LockCount
+}
+
+// MergeUsers makes one person of two: the authorizations of merged move to kept, and merged
+// is marked as merged into kept. It returns the merge's id (for UndoMerge).
+func (s *Store) MergeUsers(ctx context.Context, accountID, keptID, mergedID int64, audit models.AuditEntry) (int64, error) {
+	if keptID == mergedID {
+		return 0, fmt.Errorf("a user cannot be merged into itself: %w", models.ErrConflict)
+	}
+	var id int64
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM account_users WHERE account_id = ? AND id IN (?, ?)
+			AND merged_into IS NULL AND deleted_at IS NULL`, accountID, keptID, mergedID).Scan(&n); err != nil {
+			return err
+		}
+		if n != 2 {
+			return notFound(fmt.Sprintf("account users %d and %d", keptID, mergedID))
+		}
+		rows, err := tx.QueryContext(ctx, `UPDATE authorizations SET account_user_id = ?, updated_at = ?
+			WHERE account_id = ? AND account_user_id = ? AND deleted_at IS NULL RETURNING id`, keptID, s.now(), accountID, mergedID)
+		if err != nil {
+			return err
+		}
+		moved := []int64{}
+		for rows.Next() {
+			var a int64
+			if err := rows.Scan(&a); err != nil {
+				rows.Close()
+				return err
+			}
+			moved = append(moved, a)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE account_users SET merged_into = ?, updated_at = ? WHERE id = ?`, keptID, s.now(), mergedID); err != nil {
+			return err
+		}
+		list, _ := json.Marshal(moved)
+		if err := tx.QueryRowContext(ctx, `INSERT INTO user_merges (account_id, kept_user_id, merged_user_id, moved, created_at)
+			VALUES (?, ?, ?, ?, ?) RETURNING id`, accountID, keptID, mergedID, string(list), s.now()).Scan(&id); err != nil {
+			return err
+		}
+		audit.AccountID = &accountID
+		if audit.Detail == "" {
+			audit.Detail = fmt.Sprintf("user %d merged into user %d (%d authorizations moved)", mergedID, keptID, len(moved))
+		}
+		_, err = s.insertAudit(ctx, tx, audit)
+		return err
+	})
+	return id, err
+}
+
+// UndoMerge splits a merge again: the authorizations that moved (and still exist) go back to
+// the merged user, who is a person of their own again.
+func (s *Store) UndoMerge(ctx context.Context, accountID, mergeID int64, audit models.AuditEntry) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var kept, merged int64
+		var moved string
+		err := tx.QueryRowContext(ctx, `SELECT kept_user_id, merged_user_id, moved FROM user_merges
+			WHERE id = ? AND account_id = ? AND undone_at IS NULL`, mergeID, accountID).Scan(&kept, &merged, &moved)
+		if err == sql.ErrNoRows {
+			return notFound(fmt.Sprintf("merge %d", mergeID))
+		}
+		if err != nil {
+			return err
+		}
+		var ids []int64
+		if err := json.Unmarshal([]byte(moved), &ids); err != nil {
+			return err
+		}
+		var still int64
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM account_users m JOIN account_users k ON k.id = ?
+			WHERE m.id = ? AND m.merged_into = k.id AND k.merged_into IS NULL`, kept, merged).Scan(&still); err != nil {
+			return err
+		}
+		// The kept user merged into a third one since: that merge is undone first.
+		if still != 1 {
+			return fmt.Errorf("merge %d: the users changed since: %w", mergeID, models.ErrConflict)
+		}
+		now := s.now()
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, `UPDATE authorizations SET account_user_id = ?, updated_at = ? WHERE id = ? AND account_user_id = ?`,
+				merged, now, id, kept); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE account_users SET merged_into = NULL, updated_at = ? WHERE id = ?`, now, merged); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE user_merges SET undone_at = ? WHERE id = ?`, now, mergeID); err != nil {
+			return err
+		}
+		audit.AccountID = &accountID
+		if audit.Detail == "" {
+			audit.Detail = fmt.Sprintf("merge %d undone: user %d split from user %d", mergeID, merged, kept)
+		}
+		_, err = s.insertAudit(ctx, tx, audit)
+		return err
+	})
+}
+
