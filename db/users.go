@@ -359,4 +359,3 @@ func (s *Store) UndoMerge(ctx context.Context, accountID, mergeID int64, audit m
 		return err
 	})
 }
-
