@@ -160,6 +160,11 @@ func (s *Store) FindAccountAuthorizations(ctx context.Context, accountID int64) 
 	return s.queryAuthorizations(ctx, `account_id = ? ORDER BY device_id, id`, accountID)
 }
 
+// FindDeviceAuthorizations returns the authorizations of one device.
+func (s *Store) FindDeviceAuthorizations(ctx context.Context, accountID, deviceID int64) ([]models.Authorization, error) {
+	return s.queryAuthorizations(ctx, `account_id = ? AND device_id = ? ORDER BY id`, accountID, deviceID)
+}
+
 // FindUserAuthorizations returns the authorizations of one account user.
 func (s *Store) FindUserAuthorizations(ctx context.Context, accountID, userID int64) ([]models.Authorization, error) {
 	return s.queryAuthorizations(ctx, `account_id = ? AND account_user_id = ? ORDER BY device_id, id`, accountID, userID)

@@ -146,6 +146,9 @@ type conn interface {
 	config(ctx context.Context, d models.Device) (map[string]any, error)
 	setConfig(ctx context.Context, d models.Device, patch map[string]any) error
 	setAdminPIN(ctx context.Context, d models.Device, pin int) error
+	// authorizations reads the authorizations a device holds (ErrNotCapable when the
+	// connection cannot).
+	authorizations(ctx context.Context, d models.Device) ([]models.ReportedAuthorization, error)
 	// start begins the connection's own work (first report, polling) once the manager knows
 	// its devices.
 	start()

@@ -49,6 +49,7 @@ func (c *simConn) start() {
 		c.m.report(c.id, s.Type, s.NukiID, s.State, nil)
 		if d, ok := c.m.device(c.id, s.Type, s.NukiID); ok {
 			c.m.readConfig(c, d)
+			c.m.syncAuthorizations(c, d)
 		}
 	}
 }
@@ -58,6 +59,25 @@ func (c *simConn) sync() { c.start() }
 func (c *simConn) close() {
 	c.stop()
 	c.bridge.Close()
+}
+
+// simAuthorizations gives a rebuilt simulated device the authorizations it had (those the
+// device has: with their id on it).
+func simAuthorizations(auths []models.Authorization) []sim.Authorization {
+	var out []sim.Authorization
+	for _, a := range auths {
+		if a.DeviceAuthID == nil {
+			continue
+		}
+		sa := sim.Authorization{ID: *a.DeviceAuthID, Type: a.Type, Name: a.Name, Enabled: a.Enabled, RemoteAllowed: a.RemoteAllowed,
+			AllowedFrom: a.AllowedFrom, AllowedUntil: a.AllowedUntil, AllowedWeekdays: a.AllowedWeekdays,
+			AllowedFromTime: a.AllowedFromTime, AllowedUntilTime: a.AllowedUntilTime, LockCount: a.LockCount}
+		if a.Code != nil {
+			sa.Code = *a.Code
+		}
+		out = append(out, sa)
+	}
+	return out
 }
 
 // specOf rebuilds a simulated device from what the store knows of it: the parts it reported
@@ -74,7 +94,14 @@ func specOf(d models.Device) sim.DeviceSpec {
 func (m *Manager) startSimulated(c models.Connection, devs []models.Device) (conn, error) {
 	b := sim.New(sim.Options{Speed: m.opt.SimSpeed, Now: m.opt.Now})
 	for _, d := range devs {
-		if _, err := b.Pair(specOf(d)); err != nil {
+		spec := specOf(d)
+		auths, err := m.store.FindDeviceAuthorizations(context.Background(), d.AccountID, d.ID)
+		if err != nil {
+			b.Close()
+			return nil, err
+		}
+		spec.Authorizations = simAuthorizations(auths)
+		if _, err := b.Pair(spec); err != nil {
 			b.Close()
 			return nil, err
 		}
@@ -122,6 +149,15 @@ func (m *Manager) AddSimulatedBridge(ctx context.Context, accountID int64, name 
 	}
 	for i, d := range stored {
 		if _, err := m.store.SaveReportedState(ctx, d.ID, states[i]); err != nil {
+			return c, nil, err
+		}
+		// The authorizations the devices come with: stored (and linked to new account users)
+		// before the connection starts, which rebuilds the devices from the store.
+		reported, err := (&simConn{bridge: b}).authorizations(ctx, d)
+		if err != nil {
+			return c, nil, err
+		}
+		if _, err := m.store.SyncDeviceAuthorizations(ctx, accountID, d.ID, reported); err != nil {
 			return c, nil, err
 		}
 	}

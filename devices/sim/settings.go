@@ -238,3 +238,15 @@ func (b *Bridge) CheckAdminPIN(t models.DeviceType, nukiID uint32, pin int) bool
 	})
 	return ok
 }
+
+// Authorizations of the demo devices: people who use the Nuki app, fobs and keypad codes that
+// exist only on the devices.
+func app(name string) Authorization {
+	return Authorization{Type: AuthApp, Name: name, Enabled: true, RemoteAllowed: true}
+}
+
+func fob(name string) Authorization { return Authorization{Type: AuthFob, Name: name, Enabled: true} }
+
+func keypad(name string, code int) Authorization {
+	return Authorization{Type: AuthKeypadCode, Name: name, Enabled: true, Code: code}
+}

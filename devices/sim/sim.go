@@ -191,6 +191,10 @@ type DeviceSpec struct {
 	Charge     int // battery percent (0: 100)
 	// NoChargeLevel: older locks report only "critical", not a percentage.
 	NoChargeLevel bool
+	// Authorizations the device holds besides the bridge's (made in the Nuki app, fobs,
+	// keypad codes). An ID of 0 gets the next free one; given IDs are kept (a restart
+	// rebuilds a device with what it had).
+	Authorizations []Authorization
 }
 
 type device struct {
@@ -290,13 +294,19 @@ func randomID() uint32 {
 }
 
 // DemoDevices is the demo preset: three smart locks of different generations, an opener and a
-// smart door, with a keypad and a door sensor on the front door.
+// smart door, with a keypad and a door sensor on the front door, and authorizations that exist
+// only on the devices: Anna on three devices (written two ways), Ben on three, a cleaning fob on
+// two, a keypad code.
 func DemoDevices() []DeviceSpec {
 	return []DeviceSpec{
-		{Type: models.DeviceSmartLock3, Name: "Front door", Firmware: "4.2.6", Hardware: "8.2", Keypad: true, DoorSensor: true, Charge: 84},
-		{Type: models.DeviceSmartLock, Name: "Back door", Firmware: "1.14.3", Hardware: "2.0", NoChargeLevel: true},
-		{Type: models.DeviceSmartLock5, Name: "Office", Firmware: "5.1.2", Hardware: "10.1", DoorSensor: true, Charge: 61},
-		{Type: models.DeviceOpener, Name: "Building entrance", Firmware: "1.10.2", Hardware: "5.1", Charge: 92},
+		{Type: models.DeviceSmartLock3, Name: "Front door", Firmware: "4.2.6", Hardware: "8.2", Keypad: true, DoorSensor: true, Charge: 84,
+			Authorizations: []Authorization{app("Anna Müller"), app("Ben Schulz"), fob("Cleaning fob"), keypad("Postman", 468357)}},
+		{Type: models.DeviceSmartLock, Name: "Back door", Firmware: "1.14.3", Hardware: "2.0", NoChargeLevel: true,
+			Authorizations: []Authorization{app("anna muller"), app("Ben Schulz")}},
+		{Type: models.DeviceSmartLock5, Name: "Office", Firmware: "5.1.2", Hardware: "10.1", DoorSensor: true, Charge: 61,
+			Authorizations: []Authorization{app("Ben Schulz"), app("Carla Rossi")}},
+		{Type: models.DeviceOpener, Name: "Building entrance", Firmware: "1.10.2", Hardware: "5.1", Charge: 92,
+			Authorizations: []Authorization{app("Anna Müller"), fob("Cleaning fob")}},
 		{Type: models.DeviceSmartDoor, Name: "Garden gate", Firmware: "3.6.4", Hardware: "7.0", Charge: 47},
 	}
 }
@@ -324,6 +334,16 @@ func (b *Bridge) Pair(spec DeviceSpec) (Snapshot, error) {
 		auths: []Authorization{{ID: BridgeAuthID, Type: AuthBridge, Name: "Nuki Bridge", Enabled: true, RemoteAllowed: true}}}
 	if spec.Type == models.DeviceOpener {
 		d.state = OpenerOnline
+	}
+	for _, a := range spec.Authorizations {
+		if a.ID == 0 {
+			a.ID = d.nextAuth
+		}
+		if a.ID == BridgeAuthID {
+			continue
+		}
+		d.auths = append(d.auths, a)
+		d.nextAuth = max(d.nextAuth, a.ID+1)
 	}
 	d.critical = d.charge <= criticalCharge
 	b.devices = append(b.devices, d)
