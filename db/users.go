@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"portier/models"
@@ -363,4 +364,101 @@ func (s *Store) UndoMerge(ctx context.Context, accountID, mergeID int64, audit m
 		_, err = s.insertAudit(ctx, tx, audit)
 		return err
 	})
+}
+
+// UserQuery selects a page of the Users list.
+type UserQuery struct {
+	AccountID int64
+	Search    string          // part of the name (accents and case ignored) or of the email
+	DeviceID  int64           // 0: any; else users with an authorization on this device
+	AddedVia  models.AddedVia // "": any
+	AfterID   int64           // keyset paging: the users after this one (by name)
+	Limit     int
+}
+
+// UserRow is a user of the list with the names of their devices.
+type UserRow struct {
+	User    models.AccountUser
+	Devices []string
+}
+
+// likePattern makes a LIKE pattern that finds s anywhere.
+func likePattern(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(s) + "%"
+}
+
+// FindUsersPage returns a page of the account's users by name, and whether more follow.
+func (s *Store) FindUsersPage(ctx context.Context, q UserQuery) ([]UserRow, bool, error) {
+	if q.Limit <= 0 || q.Limit > 200 {
+		q.Limit = 50
+	}
+	where := []string{"u.account_id = ?", "u.merged_into IS NULL", "u.deleted_at IS NULL"}
+	args := []any{q.AccountID}
+	if term := strings.TrimSpace(q.Search); term != "" {
+		where = append(where, `(u.name_key LIKE ? ESCAPE '\' OR u.email LIKE ? ESCAPE '\')`)
+		args = append(args, likePattern(models.NameKey(term)), likePattern(strings.ToLower(term)))
+	}
+	if q.AddedVia != "" {
+		where = append(where, "u.added_via = ?")
+		args = append(args, q.AddedVia)
+	}
+	if q.DeviceID != 0 {
+		where = append(where, "EXISTS (SELECT 1 FROM authorizations a WHERE a.account_user_id = u.id AND a.device_id = ? AND a.deleted_at IS NULL)")
+		args = append(args, q.DeviceID)
+	}
+	if q.AfterID != 0 {
+		where = append(where, "(u.name_key, u.id) > ((SELECT name_key FROM account_users WHERE id = ? AND account_id = ?), ?)")
+		args = append(args, q.AfterID, q.AccountID, q.AfterID)
+	}
+	args = append(args, q.Limit+1)
+	cols := strings.ReplaceAll(userColumns, "id, account_id", "u.id, u.account_id")
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+cols+` FROM account_users u WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY u.name_key, u.id LIMIT ?`, args...)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	var out []UserRow
+	index := map[int64]int{}
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, false, err
+		}
+		index[u.ID] = len(out)
+		out = append(out, UserRow{User: u})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, err
+	}
+	more := len(out) > q.Limit
+	if more {
+		delete(index, out[q.Limit].User.ID)
+		out = out[:q.Limit]
+	}
+	if len(out) == 0 {
+		return out, false, nil
+	}
+	ids := make([]string, 0, len(out))
+	for _, r := range out {
+		ids = append(ids, fmt.Sprint(r.User.ID))
+	}
+	devs, err := s.db.Reader.QueryContext(ctx, `SELECT DISTINCT a.account_user_id, d.name FROM authorizations a JOIN devices d ON d.id = a.device_id
+		WHERE a.deleted_at IS NULL AND d.deleted_at IS NULL AND a.account_user_id IN (`+strings.Join(ids, ",")+`) ORDER BY d.name`)
+	if err != nil {
+		return nil, false, err
+	}
+	defer devs.Close()
+	for devs.Next() {
+		var id int64
+		var name string
+		if err := devs.Scan(&id, &name); err != nil {
+			return nil, false, err
+		}
+		if i, ok := index[id]; ok {
+			out[i].Devices = append(out[i].Devices, name)
+		}
+	}
+	return out, more, devs.Err()
 }

@@ -19,8 +19,11 @@ func (h *Handler) appShell(c echo.Context, titleKey, active string) (layout.App,
 	if err != nil {
 		return layout.App{}, err
 	}
-	nav := []layout.NavItem{{Label: "nav.home", Href: "/", Icon: "home"}, {Label: "nav.devices", Href: "/devices", Icon: "devices"},
-		{Label: "nav.settings", Href: "/settings", Icon: "settings"}}
+	nav := []layout.NavItem{{Label: "nav.home", Href: "/", Icon: "home"}, {Label: "nav.devices", Href: "/devices", Icon: "devices"}}
+	if login.EffectiveRights().Has(models.RightAuthorizations) {
+		nav = append(nav, layout.NavItem{Label: "nav.users", Href: "/users", Icon: "users"})
+	}
+	nav = append(nav, layout.NavItem{Label: "nav.settings", Href: "/settings", Icon: "settings"})
 	for i := range nav {
 		nav[i].Active = nav[i].Href == active
 	}

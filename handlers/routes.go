@@ -87,6 +87,11 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	h.add(e, http.MethodGet, "/devices/:id/settings", manage, h.DeviceSettingsShow)
 	h.add(e, http.MethodPost, "/devices/:id/settings", manage, h.DeviceSettingsUpdate)
 	h.add(e, http.MethodPost, "/devices/:id/delete", manage, h.DeviceDelete)
+	people := policy.Policy{Kind: policy.Login, Right: models.RightAuthorizations}
+	h.add(e, http.MethodGet, "/users", people, h.UserIndex)
+	h.add(e, http.MethodGet, "/users/new", people, h.UserNew)
+	h.add(e, http.MethodPost, "/users", people, h.UserCreate)
+	h.add(e, http.MethodGet, "/users/:id", people, h.UserShow)
 	h.add(e, http.MethodGet, "/devices/:id/config", configure, h.DeviceConfigShow)
 	h.add(e, http.MethodPost, "/devices/:id/config", configure, h.DeviceConfigUpdate)
 	h.add(e, http.MethodGet, "/devices/:id/config/status", configure, h.DeviceConfigStatus)

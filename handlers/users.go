@@ -1,0 +1,229 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"portier/db"
+	"portier/i18n"
+	"portier/models"
+	userviews "portier/views/users"
+)
+
+// Users (PRODUCT.md U1–U3): every person of the account across all devices.
+
+// usersPageSize is how many users one page of the list shows.
+const usersPageSize = 50
+
+// invitationLanguages are the languages of invitation emails (U4), named in their own language.
+var invitationLanguages = []userviews.Option{
+	{Value: "en", Label: "English"}, {Value: "de", Label: "Deutsch"}, {Value: "es", Label: "Español"},
+	{Value: "fr", Label: "Français"}, {Value: "it", Label: "Italiano"}, {Value: "nl", Label: "Nederlands"},
+	{Value: "cs", Label: "Čeština"}, {Value: "sk", Label: "Slovenčina"},
+}
+
+var addedVias = []models.AddedVia{models.AddedViaWeb, models.AddedViaApp, models.AddedViaKeypad, models.AddedViaFob}
+
+func viaKey(v models.AddedVia) string { return "users.via." + string(v) }
+
+// UserIndex is GET /users?q=&device=&kind=&after=: the list, filtered in place by htmx; the
+// address carries the filter.
+func (h *Handler) UserIndex(c echo.Context) error {
+	ctx := c.Request().Context()
+	loc := locale(c)
+	_, account, _ := currentLogin(c)
+	shell, err := h.appShell(c, "users.title", "/users")
+	if err != nil {
+		return err
+	}
+	p := userviews.Index{App: shell, Search: strings.TrimSpace(c.QueryParam("q")), Device: c.QueryParam("device"), Kind: c.QueryParam("kind")}
+	q := db.UserQuery{AccountID: account.ID, Search: p.Search, Limit: usersPageSize}
+	devs, err := h.Store.FindDevices(ctx, account.ID, db.SortByName)
+	if err != nil {
+		return err
+	}
+	for _, d := range devs {
+		id := strconv.FormatInt(d.ID, 10)
+		p.Devices = append(p.Devices, userviews.Option{Value: id, Label: d.Name})
+		if id == p.Device {
+			q.DeviceID = d.ID
+		}
+	}
+	if q.DeviceID == 0 {
+		p.Device = "" // an unknown device filters nothing
+	}
+	for _, v := range addedVias {
+		p.Kinds = append(p.Kinds, userviews.Option{Value: string(v), Label: loc.T(viaKey(v))})
+		if string(v) == p.Kind {
+			q.AddedVia = v
+		}
+	}
+	if q.AddedVia == "" {
+		p.Kind = ""
+	}
+	if after, err := strconv.ParseInt(c.QueryParam("after"), 10, 64); err == nil {
+		q.AfterID = after
+	}
+	rows, more, err := h.Store.FindUsersPage(ctx, q)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		p.Rows = append(p.Rows, userviews.Row{ID: r.User.ID, Name: r.User.Name, Email: r.User.Email, Via: string(r.User.AddedVia),
+			ViaKey: viaKey(r.User.AddedVia), Devices: r.Devices})
+	}
+	filter := url.Values{}
+	for k, v := range map[string]string{"q": p.Search, "device": p.Device, "kind": p.Kind} {
+		if v != "" {
+			filter.Set(k, v)
+		}
+	}
+	p.Filtered = len(filter) > 0
+	if more {
+		next := url.Values{}
+		for k, v := range filter {
+			next[k] = v
+		}
+		next.Set("after", strconv.FormatInt(rows[len(rows)-1].User.ID, 10))
+		p.NextURL = "/users?" + next.Encode()
+	}
+	if q.AfterID != 0 {
+		p.FirstURL = "/users"
+		if len(filter) > 0 {
+			p.FirstURL += "?" + filter.Encode()
+		}
+	}
+	return render(c, http.StatusOK, userviews.IndexPage(p))
+}
+
+// UserNew is GET /users/new.
+func (h *Handler) UserNew(c echo.Context) error {
+	return h.renderUserNew(c, http.StatusOK, userviews.New{Language: locale(c).Lang})
+}
+
+func (h *Handler) renderUserNew(c echo.Context, status int, p userviews.New) error {
+	shell, err := h.appShell(c, "users.create", "/users")
+	if err != nil {
+		return err
+	}
+	p.App, p.Languages = shell, invitationLanguages
+	return render(c, status, userviews.NewPage(p))
+}
+
+// UserCreate is POST /users: a person created in Portier (added via web).
+func (h *Handler) UserCreate(c echo.Context) error {
+	loc := locale(c)
+	login, account, _ := currentLogin(c)
+	p := userviews.New{Name: strings.TrimSpace(c.FormValue("name")), Email: models.NormalizeEmail(c.FormValue("email")),
+		Language: c.FormValue("language"), Errors: map[string]string{}}
+	if key := models.ValidateName(p.Name); key != "" {
+		p.Errors["name"] = loc.T(key)
+	}
+	if key := models.ValidateEmail(p.Email); key != "" {
+		p.Errors["email"] = loc.T(key)
+	}
+	known := false
+	for _, l := range invitationLanguages {
+		known = known || l.Value == p.Language
+	}
+	if !known {
+		p.Errors["language"] = loc.T("users.language_invalid")
+	}
+	if len(p.Errors) > 0 {
+		return h.renderUserNew(c, http.StatusUnprocessableEntity, p)
+	}
+	u, err := h.Store.CreateAccountUser(c.Request().Context(),
+		models.AccountUser{AccountID: account.ID, Name: p.Name, Email: p.Email, Language: p.Language, AddedVia: models.AddedViaWeb},
+		models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditUserCreated, IP: clientIP(c.Request())})
+	if errors.Is(err, models.ErrConflict) {
+		p.Errors["email"] = loc.T("users.email_taken")
+		return h.renderUserNew(c, http.StatusConflict, p)
+	}
+	if err != nil {
+		return err
+	}
+	if err := h.setFlash(c, loc.T("users.created", i18n.Args{"Name": u.Name})); err != nil {
+		return err
+	}
+	return redirect(c, fmt.Sprintf("/users/%d", u.ID))
+}
+
+// UserShow is GET /users/:id: details and permissions per device.
+func (h *Handler) UserShow(c echo.Context) error {
+	ctx := c.Request().Context()
+	loc := locale(c)
+	_, account, _ := currentLogin(c)
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusNotFound, "error.not_found")
+	}
+	u, err := h.Store.FindAccountUser(ctx, account.ID, id)
+	if errors.Is(err, models.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound, "error.not_found")
+	}
+	if err != nil {
+		return err
+	}
+	if u.MergedInto != nil {
+		return redirect(c, fmt.Sprintf("/users/%d", *u.MergedInto)) // merged: the person is there now
+	}
+	shell, err := h.appShell(c, "users.title", "/users")
+	if err != nil {
+		return err
+	}
+	shell.Title = u.Name
+	p := userviews.Show{App: shell, Name: u.Name, Email: u.Email, Language: u.Language, Via: string(u.AddedVia), ViaKey: viaKey(u.AddedVia),
+		Added: loc.Date(u.CreatedAt)}
+	auths, err := h.Store.FindUserAuthorizations(ctx, account.ID, u.ID)
+	if err != nil {
+		return err
+	}
+	devs, err := h.Store.FindDevices(ctx, account.ID, db.SortByName)
+	if err != nil {
+		return err
+	}
+	names := map[int64]string{}
+	for _, d := range devs {
+		names[d.ID] = d.Name
+	}
+	for _, a := range auths {
+		name, ok := names[a.DeviceID]
+		if !ok {
+			continue // the device was removed from the account
+		}
+		p.Permissions = append(p.Permissions, userviews.Permission{Device: name, DeviceURL: fmt.Sprintf("/devices/%d", a.DeviceID),
+			Name: a.Name, KindKey: fmt.Sprintf("users.auth_type.%d", a.Type), Enabled: a.Enabled, RemoteAllowed: a.RemoteAllowed,
+			Restrictions: restrictionsText(loc, a)})
+	}
+	return render(c, http.StatusOK, userviews.ShowPage(p))
+}
+
+// restrictionsText summarizes an authorization's time restrictions ("" when it has none).
+func restrictionsText(loc *i18n.Locale, a models.Authorization) string {
+	var parts []string
+	if a.AllowedFrom != nil {
+		parts = append(parts, loc.T("users.from_date", i18n.Args{"Date": loc.Date(*a.AllowedFrom)}))
+	}
+	if a.AllowedUntil != nil {
+		parts = append(parts, loc.T("users.until_date", i18n.Args{"Date": loc.Date(*a.AllowedUntil)}))
+	}
+	if a.AllowedWeekdays != 0 && a.AllowedWeekdays != 127 {
+		var days []string
+		for i, bit := range []int{64, 32, 16, 8, 4, 2, 1} {
+			if a.AllowedWeekdays&bit != 0 {
+				days = append(days, loc.T(fmt.Sprintf("users.weekday.%d", i+1)))
+			}
+		}
+		parts = append(parts, strings.Join(days, ", "))
+	}
+	if a.AllowedFromTime != 0 || a.AllowedUntilTime != 0 {
+		parts = append(parts, fmt.Sprintf("%02d:%02d–%02d:%02d", a.AllowedFromTime/60, a.AllowedFromTime%60, a.AllowedUntilTime/60, a.AllowedUntilTime%60))
+	}
+	return strings.Join(parts, " · ")
+}
