@@ -462,3 +462,162 @@ func (s *Store) FindUsersPage(ctx context.Context, q UserQuery) ([]UserRow, bool
 	}
 	return out, more, devs.Err()
 }
+
+// DuplicateReason says why users look like one person.
+type DuplicateReason string
+
+// Reasons of duplicate suggestions.
+const (
+	// SameName: the same name (accents, case and spaces ignored) on different devices. Two
+	// authorizations on one device are never suggested: a device holds one per person.
+	SameName DuplicateReason = "same_name"
+)
+
+// DuplicateGroup is a suggestion: users who are probably one person, and why.
+type DuplicateGroup struct {
+	Reason DuplicateReason
+	Users  []UserRow
+}
+
+// FindDuplicates suggests users to merge: users with the same name whose authorizations are
+// on different devices. It suggests only; nothing is merged.
+func (s *Store) FindDuplicates(ctx context.Context, accountID int64) ([]DuplicateGroup, error) {
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT u.id, u.name_key, a.device_id, d.name FROM account_users u
+		JOIN account_users v ON v.account_id = u.account_id AND v.name_key = u.name_key AND v.id <> u.id
+			AND v.merged_into IS NULL AND v.deleted_at IS NULL
+		LEFT JOIN authorizations a ON a.account_user_id = u.id AND a.deleted_at IS NULL
+		LEFT JOIN devices d ON d.id = a.device_id AND d.deleted_at IS NULL
+		WHERE u.account_id = ? AND u.merged_into IS NULL AND u.deleted_at IS NULL
+		GROUP BY u.id, a.device_id ORDER BY u.name_key, u.id`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	type candidate struct {
+		id      int64
+		key     string
+		devices map[int64]bool
+		names   []string
+	}
+	var order []*candidate
+	byID := map[int64]*candidate{}
+	for rows.Next() {
+		var id int64
+		var key string
+		var dev sql.NullInt64
+		var devName sql.NullString
+		if err := rows.Scan(&id, &key, &dev, &devName); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		c, ok := byID[id]
+		if !ok {
+			c = &candidate{id: id, key: key, devices: map[int64]bool{}}
+			byID[id] = c
+			order = append(order, c)
+		}
+		if dev.Valid && devName.Valid {
+			c.devices[dev.Int64] = true
+			c.names = append(c.names, devName.String)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// Per name, put each user into the first group it shares no device with.
+	var groups [][]*candidate
+	start := 0
+	for i := range order {
+		if i+1 < len(order) && order[i+1].key == order[i].key {
+			continue
+		}
+		var clusters [][]*candidate
+		for _, c := range order[start : i+1] {
+			placed := false
+			for k, cl := range clusters {
+				overlap := false
+				for _, other := range cl {
+					for d := range c.devices {
+						overlap = overlap || other.devices[d]
+					}
+				}
+				if !overlap {
+					clusters[k] = append(cl, c)
+					placed = true
+					break
+				}
+			}
+			if !placed {
+				clusters = append(clusters, []*candidate{c})
+			}
+		}
+		for _, cl := range clusters {
+			if len(cl) > 1 {
+				groups = append(groups, cl)
+			}
+		}
+		start = i + 1
+	}
+	var out []DuplicateGroup
+	for _, g := range groups {
+		dg := DuplicateGroup{Reason: SameName}
+		for _, c := range g {
+			u, err := s.FindAccountUser(ctx, accountID, c.id)
+			if err != nil {
+				return nil, err
+			}
+			dg.Users = append(dg.Users, UserRow{User: u, Devices: c.names})
+		}
+		out = append(out, dg)
+	}
+	return out, nil
+}
+
+// UserMerge is a merge that can still be undone.
+type UserMerge struct {
+	ID         int64
+	Kept       models.AccountUser
+	MergedName string
+	CreatedAt  time.Time
+}
+
+// FindRecentMerges returns the account's merges that are not undone, newest first.
+func (s *Store) FindRecentMerges(ctx context.Context, accountID int64, limit int) ([]UserMerge, error) {
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT m.id, m.kept_user_id, u.name, m.created_at FROM user_merges m
+		JOIN account_users u ON u.id = m.merged_user_id
+		WHERE m.account_id = ? AND m.undone_at IS NULL ORDER BY m.id DESC LIMIT ?`, accountID, limit)
+	if err != nil {
+		return nil, err
+	}
+	type raw struct {
+		id, kept int64
+		name     string
+		created  string
+	}
+	var rs []raw
+	for rows.Next() {
+		var r raw
+		if err := rows.Scan(&r.id, &r.kept, &r.name, &r.created); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		rs = append(rs, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var out []UserMerge
+	for _, r := range rs {
+		kept, err := s.FindAccountUser(ctx, accountID, r.kept)
+		if err != nil {
+			return nil, err
+		}
+		at, err := parseTime(r.created)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, UserMerge{ID: r.id, Kept: kept, MergedName: r.name, CreatedAt: at})
+	}
+	return out, nil
+}

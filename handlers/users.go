@@ -85,6 +85,11 @@ func (h *Handler) UserIndex(c echo.Context) error {
 		}
 	}
 	p.Filtered = len(filter) > 0
+	dups, err := h.Store.FindDuplicates(ctx, account.ID)
+	if err != nil {
+		return err
+	}
+	p.Duplicates = len(dups)
 	if more {
 		next := url.Values{}
 		for k, v := range filter {
@@ -226,4 +231,113 @@ func restrictionsText(loc *i18n.Locale, a models.Authorization) string {
 		parts = append(parts, fmt.Sprintf("%02d:%02d–%02d:%02d", a.AllowedFromTime/60, a.AllowedFromTime%60, a.AllowedUntilTime/60, a.AllowedUntilTime%60))
 	}
 	return strings.Join(parts, " · ")
+}
+
+// UserDuplicates is GET /users/duplicates: suggestions of users who are probably one person,
+// and the recent merges with undo.
+func (h *Handler) UserDuplicates(c echo.Context) error {
+	return h.renderDuplicates(c, http.StatusOK, "")
+}
+
+func (h *Handler) renderDuplicates(c echo.Context, status int, errMsg string) error {
+	ctx := c.Request().Context()
+	loc := locale(c)
+	_, account, _ := currentLogin(c)
+	shell, err := h.appShell(c, "users.duplicates", "/users")
+	if err != nil {
+		return err
+	}
+	p := userviews.Duplicates{App: shell, Error: errMsg}
+	groups, err := h.Store.FindDuplicates(ctx, account.ID)
+	if err != nil {
+		return err
+	}
+	for _, g := range groups {
+		d := userviews.Duplicate{Reason: loc.T("users.reason." + string(g.Reason))}
+		for _, r := range g.Users {
+			d.Users = append(d.Users, userviews.Row{ID: r.User.ID, Name: r.User.Name, Email: r.User.Email, Via: string(r.User.AddedVia),
+				ViaKey: viaKey(r.User.AddedVia), Devices: r.Devices})
+		}
+		p.Groups = append(p.Groups, d)
+	}
+	merges, err := h.Store.FindRecentMerges(ctx, account.ID, 20)
+	if err != nil {
+		return err
+	}
+	for _, m := range merges {
+		p.Merges = append(p.Merges, userviews.Merge{ID: m.ID, KeptID: m.Kept.ID,
+			Text: loc.T("users.merged_text", i18n.Args{"Merged": m.MergedName, "Kept": m.Kept.Name, "When": loc.DateTime(m.CreatedAt)})})
+	}
+	return render(c, status, userviews.DuplicatesPage(p))
+}
+
+// UserMerge is POST /users/merge {keep, user…}: the users become the one to keep; their
+// permissions move to that person.
+func (h *Handler) UserMerge(c echo.Context) error {
+	ctx := c.Request().Context()
+	loc := locale(c)
+	login, account, _ := currentLogin(c)
+	form, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+	}
+	keep, err := strconv.ParseInt(form.Get("keep"), 10, 64)
+	if err != nil {
+		return h.renderDuplicates(c, http.StatusUnprocessableEntity, loc.T("users.merge_choose"))
+	}
+	var others []int64
+	for _, v := range form["user"] {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return h.renderDuplicates(c, http.StatusUnprocessableEntity, loc.T("users.merge_choose"))
+		}
+		if id != keep {
+			others = append(others, id)
+		}
+	}
+	if len(others) == 0 || len(others) == len(form["user"]) {
+		return h.renderDuplicates(c, http.StatusUnprocessableEntity, loc.T("users.merge_choose"))
+	}
+	kept, err := h.Store.FindAccountUser(ctx, account.ID, keep)
+	if err != nil {
+		return h.renderDuplicates(c, http.StatusConflict, loc.T("users.merge_gone"))
+	}
+	for _, id := range others {
+		_, err := h.Store.MergeUsers(ctx, account.ID, keep, id,
+			models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditUsersMerged, IP: clientIP(c.Request())})
+		if errors.Is(err, models.ErrNotFound) || errors.Is(err, models.ErrConflict) {
+			return h.renderDuplicates(c, http.StatusConflict, loc.T("users.merge_gone"))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if err := h.setFlash(c, loc.N("users.merged", len(others), i18n.Args{"Name": kept.Name})); err != nil {
+		return err
+	}
+	return redirect(c, "/users/duplicates")
+}
+
+// UserMergeUndo is POST /users/merges/:id/undo.
+func (h *Handler) UserMergeUndo(c echo.Context) error {
+	loc := locale(c)
+	login, account, _ := currentLogin(c)
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusNotFound, "error.not_found")
+	}
+	err = h.Store.UndoMerge(c.Request().Context(), account.ID, id,
+		models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditUsersMergeUndone, IP: clientIP(c.Request())})
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		return echo.NewHTTPError(http.StatusNotFound, "error.not_found")
+	case errors.Is(err, models.ErrConflict):
+		return h.renderDuplicates(c, http.StatusConflict, loc.T("users.undo_later_first"))
+	case err != nil:
+		return err
+	}
+	if err := h.setFlash(c, loc.T("users.undone")); err != nil {
+		return err
+	}
+	return redirect(c, "/users/duplicates")
 }

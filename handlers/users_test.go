@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"portier/apptest"
+	"portier/db"
 	"portier/models"
 )
 
@@ -145,4 +146,69 @@ func TestUserPageShowsPermissionsPerDevice(t *testing.T) {
 	res = c.Get(fmt.Sprintf("/users/%d", users[1].ID))
 	assert.Equal(t, http.StatusSeeOther, res.StatusCode)
 	assert.Equal(t, fmt.Sprintf("/users/%d", users[0].ID), res.Header.Get("Location"))
+}
+
+func TestDuplicateSuggestionsMergeAndUndo(t *testing.T) {
+	app := apptest.New(t, apptest.Options{})
+	c := app.Setup()
+	devs := addSimulated(t, app, c)
+	res := c.Get("/users")
+	assert.Contains(t, res.TestID(t, "duplicates-link"), "3 possible duplicates")
+
+	res = c.Get("/users/duplicates")
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	doc := res.Doc(t)
+	var anna *goquery.Selection
+	doc.Find(`[data-testid^="duplicate-"]`).Each(func(_ int, s *goquery.Selection) {
+		if strings.Contains(s.Text(), "anna muller") {
+			anna = s
+		}
+	})
+	require.NotNil(t, anna, res.Body)
+	assert.Contains(t, anna.Text(), "The same name on different devices")
+	assert.Equal(t, 3, anna.Find(`input[name="user"]`).Length())
+	var ids []string
+	anna.Find(`input[name="user"]`).Each(func(_ int, s *goquery.Selection) { ids = append(ids, s.AttrOr("value", "")) })
+
+	// Bad input merges nothing.
+	assert.Equal(t, http.StatusUnprocessableEntity, c.PostForm("/users/merge", url.Values{"keep": {"x"}, "user": ids}).StatusCode)
+	assert.Equal(t, http.StatusUnprocessableEntity, c.PostForm("/users/merge", url.Values{"keep": {"999999"}, "user": ids}).StatusCode,
+		"the one to keep must be among them")
+	assert.Equal(t, http.StatusUnprocessableEntity, c.PostForm("/users/merge", url.Values{"keep": {ids[0]}, "user": ids[:1]}).StatusCode)
+	assert.Equal(t, http.StatusConflict, c.PostForm("/users/merge", url.Values{"keep": {ids[0]}, "user": {ids[0], "999999"}}).StatusCode)
+	assert.Len(t, userNames(t, c.Get("/users?q=anna")), 3)
+
+	res = c.PostForm("/users/merge", url.Values{"keep": {ids[0]}, "user": ids})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
+	res = c.Get("/users/duplicates")
+	assert.Contains(t, res.TestID(t, "flash"), "Merged 2 users into")
+	assert.NotContains(t, res.Body, "anna muller</strong>", "no longer suggested")
+	assert.Contains(t, res.TestID(t, "merges"), "anna muller merged into")
+
+	// One person with three devices, and syncs do not split them again.
+	for _, d := range devs {
+		app.Devices.Sync(d)
+	}
+	res = c.Get("/users?q=anna")
+	require.Equal(t, []string{"Anna Müller"}, userNames(t, res))
+	assert.Contains(t, res.TestID(t, "user-list"), "Back door, Building entrance, Front door")
+
+	// Undo splits them again, one merge at a time.
+	for want := 2; want <= 3; want++ {
+		undo, ok := c.Get("/users/duplicates").Doc(t).Find(`[data-testid="merges"] form`).First().Attr("action")
+		require.True(t, ok)
+		require.Equal(t, http.StatusSeeOther, c.PostForm(undo, nil).StatusCode)
+		assert.Len(t, userNames(t, c.Get("/users?q=anna")), want)
+		assert.Equal(t, http.StatusNotFound, c.PostForm(undo, nil).StatusCode, "undone once")
+	}
+
+	login, _, _ := app.Store.FindLoginByEmail(context.Background(), apptest.DefaultOwner.Email)
+	audit, err := app.Store.FindAuditEntries(context.Background(), db.AuditFilter{AccountID: login.AccountID})
+	require.NoError(t, err)
+	var kinds []string
+	for _, a := range audit {
+		kinds = append(kinds, a.Kind)
+	}
+	assert.Contains(t, kinds, models.AuditUsersMerged)
+	assert.Contains(t, kinds, models.AuditUsersMergeUndone)
 }
