@@ -404,7 +404,8 @@ func (s *Store) FindUsersPage(ctx context.Context, q UserQuery) ([]UserRow, bool
 		args = append(args, q.AddedVia)
 	}
 	if q.DeviceID != 0 {
-		where = append(where, "EXISTS (SELECT 1 FROM authorizations a WHERE a.account_user_id = u.id AND a.device_id = ? AND a.deleted_at IS NULL)")
+		// IN (a set built once from the device's authorizations), not EXISTS per user.
+		where = append(where, "u.id IN (SELECT a.account_user_id FROM authorizations a WHERE a.device_id = ? AND a.deleted_at IS NULL)")
 		args = append(args, q.DeviceID)
 	}
 	if q.AfterID != 0 {
@@ -477,6 +478,15 @@ const (
 type DuplicateGroup struct {
 	Reason DuplicateReason
 	Users  []UserRow
+}
+
+// CountDuplicates counts the names more than one active user has: cheap, for the Users page's
+// link; FindDuplicates then leaves out users who share a device.
+func (s *Store) CountDuplicates(ctx context.Context, accountID int64) (int, error) {
+	var n int
+	err := s.db.Reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT name_key FROM account_users
+		WHERE account_id = ? AND merged_into IS NULL AND deleted_at IS NULL GROUP BY name_key HAVING COUNT(*) > 1)`, accountID).Scan(&n)
+	return n, err
 }
 
 // FindDuplicates suggests users to merge: users with the same name whose authorizations are

@@ -52,6 +52,11 @@ func TestUsersPageInTheBrowser(t *testing.T) {
 		chromedp.SendKeys(css(`#name`), "Dora Weiß"), chromedp.SendKeys(css(`#email`), "dora@example.com"),
 		chromedp.Click(css(`[data-testid="submit"]`)), chromedp.WaitVisible(css(`[data-testid="user-name"]`)))
 	assert.Equal(t, "Dora Weiß", b.Text(`[data-testid="user-name"]`))
+	b.Do("duplicates", chromedp.Navigate(app.URL+"/users"), chromedp.Click(css(`[data-testid="duplicates-link"]`)),
+		chromedp.WaitVisible(css(`[data-testid="duplicate-0"]`)))
+	b.Shot("duplicates")
+	b.Do("merge the first suggestion", chromedp.Click(css(`[data-testid="merge-0"]`)), chromedp.WaitVisible(css(`[data-testid="merges"]`)))
+	b.Shot("merged")
 	b.Do("phone", chromedp.EmulateViewport(375, 800, chromedp.EmulateMobile), chromedp.Navigate(app.URL+"/users"),
 		chromedp.WaitVisible(css(`[data-testid="user-list"]`)))
 	b.NoSidewaysScroll("users on a phone")

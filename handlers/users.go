@@ -85,11 +85,11 @@ func (h *Handler) UserIndex(c echo.Context) error {
 		}
 	}
 	p.Filtered = len(filter) > 0
-	dups, err := h.Store.FindDuplicates(ctx, account.ID)
+	shared, err := h.Store.CountDuplicates(ctx, account.ID)
 	if err != nil {
 		return err
 	}
-	p.Duplicates = len(dups)
+	p.Duplicates = shared > 0
 	if more {
 		next := url.Values{}
 		for k, v := range filter {

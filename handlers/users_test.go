@@ -153,7 +153,7 @@ func TestDuplicateSuggestionsMergeAndUndo(t *testing.T) {
 	c := app.Setup()
 	devs := addSimulated(t, app, c)
 	res := c.Get("/users")
-	assert.Contains(t, res.TestID(t, "duplicates-link"), "3 possible duplicates")
+	assert.Contains(t, res.TestID(t, "duplicates-link"), "Check possible duplicates")
 
 	res = c.Get("/users/duplicates")
 	require.Equal(t, http.StatusOK, res.StatusCode)

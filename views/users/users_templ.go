@@ -49,8 +49,8 @@ type Index struct {
 	NextURL  string // "" on the last page
 	FirstURL string // "" on the first page
 	Filtered bool
-	// Duplicates is how many duplicate suggestions there are.
-	Duplicates int
+	// Duplicates: some users share a name (the duplicates page tells which could be one person).
+	Duplicates bool
 }
 
 func IndexPage(p Index) templ.Component {
@@ -116,15 +116,15 @@ func IndexPage(p Index) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if p.Duplicates > 0 {
+			if p.Duplicates {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<a class=\"button secondary\" href=\"/users/duplicates\" data-testid=\"duplicates-link\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var5 string
-				templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.N(ctx, "users.duplicates_count", p.Duplicates))
+				templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.T(ctx, "users.duplicates_link"))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/users/users.templ`, Line: 55, Col: 141}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/users/users.templ`, Line: 55, Col: 126}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 				if templ_7745c5c3_Err != nil {
