@@ -22,6 +22,13 @@ import (
 // bitSettings are shown as one checkbox per bit.
 var bitSettings = map[string][]int{"doorbellSuppression": {1, 2, 4}}
 
+// configurable reports whether a device's connection runs and can change settings now (the
+// page says why not otherwise).
+func (h *Handler) configurable(d models.Device) bool {
+	caps, running := h.Devices.Capabilities(d.ConnectionID)
+	return running && caps.Config
+}
+
 // DeviceConfigShow is GET /devices/:id/config.
 func (h *Handler) DeviceConfigShow(c echo.Context) error {
 	d, err := h.findDevice(c)
@@ -221,7 +228,7 @@ func (h *Handler) DeviceConfigUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if caps, running := h.Devices.Capabilities(d.ConnectionID); !running || !caps.Config {
+	if !h.configurable(d) {
 		return h.renderDeviceConfig(c, d, http.StatusConflict, nil, nil)
 	}
 	loc := locale(c)
@@ -305,7 +312,7 @@ func (h *Handler) DeviceAdminPINUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if caps, running := h.Devices.Capabilities(d.ConnectionID); !running || !caps.Config {
+	if !h.configurable(d) {
 		return h.renderDeviceConfig(c, d, http.StatusConflict, nil, nil)
 	}
 	loc := locale(c)

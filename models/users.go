@@ -39,6 +39,7 @@ const (
 	AuthTypeApp        = 0
 	AuthTypeBridge     = 1
 	AuthTypeFob        = 2
+	AuthTypeKeypad     = 3 // the keypad itself, paired with the device
 	AuthTypeKeypadCode = 13
 )
 

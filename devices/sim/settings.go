@@ -8,13 +8,13 @@ import (
 	"portier/models"
 )
 
-// Authorization types (Web API numbering).
+// Authorization types: the Web API numbering of models, under the simulator's short names.
 const (
-	AuthApp        = 0
-	AuthBridge     = 1
-	AuthFob        = 2
-	AuthKeypad     = 3
-	AuthKeypadCode = 13
+	AuthApp        = models.AuthTypeApp
+	AuthBridge     = models.AuthTypeBridge
+	AuthFob        = models.AuthTypeFob
+	AuthKeypad     = models.AuthTypeKeypad
+	AuthKeypadCode = models.AuthTypeKeypadCode
 )
 
 // Authorization is an entry of a device's authorization list: an app user, a fob or a keypad
