@@ -103,15 +103,17 @@ func (s *Store) FindActiveUsers(ctx context.Context, accountID int64) ([]models.
 }
 
 const authColumns = `id, account_id, device_id, account_user_id, device_auth_id, type, name, enabled, remote_allowed, code,
-	allowed_from, allowed_until, allowed_weekdays, allowed_from_time, allowed_until_time, lock_count, created_at, updated_at`
+	allowed_from, allowed_until, allowed_weekdays, allowed_from_time, allowed_until_time, lock_count,
+	push_status, push_reason, revoked_at, suspended_until, created_at, updated_at`
 
 func scanAuthorization(row interface{ Scan(...any) error }) (models.Authorization, error) {
 	var a models.Authorization
 	var user, devAuth, code sql.NullInt64
-	var from, until sql.NullString
+	var from, until, revoked, suspended sql.NullString
 	var created, updated string
 	if err := row.Scan(&a.ID, &a.AccountID, &a.DeviceID, &user, &devAuth, &a.Type, &a.Name, &a.Enabled, &a.RemoteAllowed, &code,
-		&from, &until, &a.AllowedWeekdays, &a.AllowedFromTime, &a.AllowedUntilTime, &a.LockCount, &created, &updated); err != nil {
+		&from, &until, &a.AllowedWeekdays, &a.AllowedFromTime, &a.AllowedUntilTime, &a.LockCount,
+		&a.PushStatus, &a.PushReason, &revoked, &suspended, &created, &updated); err != nil {
 		return a, err
 	}
 	if user.Valid {
@@ -130,6 +132,12 @@ func scanAuthorization(row interface{ Scan(...any) error }) (models.Authorizatio
 		return a, err
 	}
 	if a.AllowedUntil, err = parseTimePtr(until); err != nil {
+		return a, err
+	}
+	if a.RevokedAt, err = parseTimePtr(revoked); err != nil {
+		return a, err
+	}
+	if a.SuspendedUntil, err = parseTimePtr(suspended); err != nil {
 		return a, err
 	}
 	if a.CreatedAt, err = parseTime(created); err != nil {
@@ -213,9 +221,23 @@ func (s *Store) SyncDeviceAuthorizations(ctx context.Context, accountID, deviceI
 				if sameAsReported(a, r) {
 					continue
 				}
+				if a.RevokedAt != nil || a.PushStatus == models.PushPending || a.PushStatus == models.PushFailed {
+					// Portier's wish stands until the device takes it (or confirms the removal);
+					// only the device's own counter is taken.
+					if a.LockCount != r.LockCount {
+						if _, err := tx.ExecContext(ctx, `UPDATE authorizations SET lock_count = ?, updated_at = ? WHERE id = ?`,
+							r.LockCount, now, a.ID); err != nil {
+							return err
+						}
+						res.Updated++
+					}
+					continue
+				}
+				// As the device reports it: found there, or changed there since Portier's push
+				// (the device's value wins, like a setting changed in the Nuki app).
 				if _, err := tx.ExecContext(ctx, `UPDATE authorizations SET type = ?, name = ?, enabled = ?, remote_allowed = ?, code = ?,
 					allowed_from = ?, allowed_until = ?, allowed_weekdays = ?, allowed_from_time = ?, allowed_until_time = ?, lock_count = ?,
-					updated_at = ? WHERE id = ?`,
+					push_status = 'reported', push_reason = '', suspended_until = NULL, updated_at = ? WHERE id = ?`,
 					r.Type, r.Name, r.Enabled, r.RemoteAllowed, r.Code, formatTimePtr(r.AllowedFrom), formatTimePtr(r.AllowedUntil),
 					r.AllowedWeekdays, r.AllowedFromTime, r.AllowedUntilTime, r.LockCount, now, a.ID); err != nil {
 					return err

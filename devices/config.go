@@ -171,7 +171,8 @@ func (m *Manager) retryConfig() {
 	}
 }
 
-// startConfigRetries retries pending settings every ConfigRetryEvery until the manager closes.
+// startConfigRetries retries pending settings and authorizations every ConfigRetryEvery until
+// the manager closes.
 func (m *Manager) startConfigRetries() {
 	m.wg.Add(1)
 	go func() {
@@ -184,6 +185,7 @@ func (m *Manager) startConfigRetries() {
 				return
 			case <-t.C:
 				m.retryConfig()
+				m.retryPermissions()
 			}
 		}
 	}()

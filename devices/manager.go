@@ -122,6 +122,8 @@ type Manager struct {
 	// pushMu lets one configuration push run at a time (a retry and a new change must not
 	// send the same settings twice at once).
 	pushMu sync.Mutex
+	// authPushMu does the same for authorizations (devices/permissions.go).
+	authPushMu sync.Mutex
 	// life ends when the manager closes: actions in flight give up then.
 	life context.Context
 	end  context.CancelFunc
@@ -149,6 +151,10 @@ type conn interface {
 	// authorizations reads the authorizations a device holds (ErrNotCapable when the
 	// connection cannot).
 	authorizations(ctx context.Context, d models.Device) ([]models.ReportedAuthorization, error)
+	// putAuthorization adds (no DeviceAuthID yet) or changes an authorization on a device and
+	// returns its id there; deleteAuthorization removes one (gone already is not an error).
+	putAuthorization(ctx context.Context, d models.Device, a models.Authorization) (uint32, error)
+	deleteAuthorization(ctx context.Context, d models.Device, deviceAuthID uint32) error
 	// start begins the connection's own work (first report, polling) once the manager knows
 	// its devices.
 	start()
@@ -205,6 +211,7 @@ func (m *Manager) Start(ctx context.Context) error {
 	}
 	m.startConfigRetries()
 	m.retryConfig()
+	m.retryPermissions()
 	return nil
 }
 

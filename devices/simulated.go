@@ -66,18 +66,25 @@ func (c *simConn) close() {
 func simAuthorizations(auths []models.Authorization) []sim.Authorization {
 	var out []sim.Authorization
 	for _, a := range auths {
-		if a.DeviceAuthID == nil {
-			continue
+		if a.DeviceAuthID != nil {
+			out = append(out, simAuthorization(a))
 		}
-		sa := sim.Authorization{ID: *a.DeviceAuthID, Type: a.Type, Name: a.Name, Enabled: a.Enabled, RemoteAllowed: a.RemoteAllowed,
-			AllowedFrom: a.AllowedFrom, AllowedUntil: a.AllowedUntil, AllowedWeekdays: a.AllowedWeekdays,
-			AllowedFromTime: a.AllowedFromTime, AllowedUntilTime: a.AllowedUntilTime, LockCount: a.LockCount}
-		if a.Code != nil {
-			sa.Code = *a.Code
-		}
-		out = append(out, sa)
 	}
 	return out
+}
+
+// simAuthorization is an authorization as the simulator holds it.
+func simAuthorization(a models.Authorization) sim.Authorization {
+	sa := sim.Authorization{Type: a.Type, Name: a.Name, Enabled: a.Enabled, RemoteAllowed: a.RemoteAllowed,
+		AllowedFrom: a.AllowedFrom, AllowedUntil: a.AllowedUntil, AllowedWeekdays: a.AllowedWeekdays,
+		AllowedFromTime: a.AllowedFromTime, AllowedUntilTime: a.AllowedUntilTime, LockCount: a.LockCount}
+	if a.DeviceAuthID != nil {
+		sa.ID = *a.DeviceAuthID
+	}
+	if a.Code != nil {
+		sa.Code = *a.Code
+	}
+	return sa
 }
 
 // specOf rebuilds a simulated device from what the store knows of it: the parts it reported

@@ -56,6 +56,13 @@ const (
 	AuditUserCreated           = "user.created"
 	AuditUsersMerged           = "user.merged"
 	AuditUsersMergeUndone      = "user.merge_undone"
+	AuditUserUpdated           = "user.updated"
+	AuditUserDeleted           = "user.deleted"
+	AuditPermissionCreated     = "permission.created"
+	AuditPermissionChanged     = "permission.changed"
+	AuditPermissionRevoked     = "permission.revoked"
+	AuditInvitationSent        = "invitation.sent"
+	AuditInvitationAccepted    = "invitation.accepted"
 )
 
 // AuditKinds lists every audit kind; each has a label "audit.<kind with _ for .>" in the
@@ -65,7 +72,9 @@ var AuditKinds = []string{AuditSetup, AuditAccountCreated, AuditLoginSuccess, Au
 	AuditTwoFactorEnabled, AuditTwoFactorDisabled, AuditRecoveryCodesReplaced, AuditTwoFactorFailure,
 	AuditPasswordChanged, AuditEmailChangeRequested, AuditEmailChanged, AuditSessionEnded,
 	AuditOtherSessionsEnded, AuditPreferencesChanged, AuditDeviceUpdated, AuditDeviceDeleted,
-	AuditDevicesAdded, AuditDeviceAction, AuditDeviceConfigChanged, AuditUserCreated, AuditUsersMerged, AuditUsersMergeUndone}
+	AuditDevicesAdded, AuditDeviceAction, AuditDeviceConfigChanged, AuditUserCreated, AuditUsersMerged, AuditUsersMergeUndone,
+	AuditUserUpdated, AuditUserDeleted, AuditPermissionCreated, AuditPermissionChanged, AuditPermissionRevoked,
+	AuditInvitationSent, AuditInvitationAccepted}
 
 // AuditLabelKey is the message key of an audit kind's label.
 func AuditLabelKey(kind string) string { return "audit." + strings.ReplaceAll(kind, ".", "_") }

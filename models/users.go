@@ -67,32 +67,43 @@ type Authorization struct {
 	Enabled       bool
 	RemoteAllowed bool
 	Code          *int
-	AllowedFrom   *time.Time
-	AllowedUntil  *time.Time
-	// AllowedWeekdays is the Web API bitmask (64 Monday … 1 Sunday; 0 every day).
-	AllowedWeekdays int
-	// AllowedFromTime and AllowedUntilTime are minutes after midnight (both 0: all day).
-	AllowedFromTime  int
-	AllowedUntilTime int
-	LockCount        int
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	Restrictions
+	LockCount int
+	// PushStatus is whether the device holds what Portier wants (see PushStatus).
+	PushStatus PushStatus
+	PushReason string     // why the last push did not succeed (an outcome name)
+	RevokedAt  *time.Time // revoked: removed once the device confirms
+	// SuspendedUntil: deactivated until then, and turned on again by itself.
+	SuspendedUntil *time.Time
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
+
+// PushStatus says whether a device holds an authorization as Portier wants it.
+type PushStatus string
+
+// Push statuses.
+const (
+	PushReported    PushStatus = "reported"     // as the device reports it (found there, or drifted)
+	PushPending     PushStatus = "pending"      // to be sent (again); PushReason says why it is not there yet
+	PushApplied     PushStatus = "applied"      // the device took it
+	PushFailed      PushStatus = "failed"       // the device refused it; PushReason says why
+	PushPortierOnly PushStatus = "portier_only" // the connection cannot hold authorizations (Nuki Bridge HTTP API)
+)
+
+// Active reports whether the permission counts now: not revoked.
+func (a Authorization) Active() bool { return a.RevokedAt == nil }
 
 // ReportedAuthorization is an authorization as a device reports it.
 type ReportedAuthorization struct {
-	DeviceAuthID     uint32
-	Type             int
-	Name             string
-	Enabled          bool
-	RemoteAllowed    bool
-	Code             *int
-	AllowedFrom      *time.Time
-	AllowedUntil     *time.Time
-	AllowedWeekdays  int
-	AllowedFromTime  int
-	AllowedUntilTime int
-	LockCount        int
+	DeviceAuthID  uint32
+	Type          int
+	Name          string
+	Enabled       bool
+	RemoteAllowed bool
+	Code          *int
+	Restrictions
+	LockCount int
 }
 
 // NameKey normalizes a name for search and duplicate hints: accents removed, lower case,

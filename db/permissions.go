@@ -1,0 +1,452 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"portier/models"
+)
+
+// Permissions created and changed in Portier (PRODUCT.md U4, U7, U8): each is an authorization
+// row that is the desired state of one device. push_status says whether the device holds it;
+// the device manager sends pending ones and records the outcome (MarkPushed). A revoked one
+// stays until the device confirms the removal.
+
+// PermissionConflict is why a permission cannot be created or changed on a device. It wraps
+// models.ErrConflict.
+type PermissionConflict struct {
+	DeviceID int64
+	Reason   string // "exists": the user already has a permission there; "code_in_use": another keypad code is the same
+}
+
+func (e *PermissionConflict) Error() string {
+	return fmt.Sprintf("device %d: %s", e.DeviceID, e.Reason)
+}
+
+func (e *PermissionConflict) Unwrap() error { return models.ErrConflict }
+
+// Reasons of a PermissionConflict.
+const (
+	ConflictPermissionExists = "exists"
+	ConflictCodeInUse        = "code_in_use"
+)
+
+// NewPermission is a permission for one account user on one or more devices, with one set of
+// restrictions for all of them.
+type NewPermission struct {
+	AccountUserID int64
+	Type          int // models.AuthTypeApp or models.AuthTypeKeypadCode
+	Name          string
+	RemoteAllowed bool
+	Code          *int // keypad codes
+	models.Restrictions
+	// Devices maps each device to the status its row starts with: PushPending where the
+	// connection can hold authorizations, PushPortierOnly where it cannot.
+	Devices map[int64]models.PushStatus
+}
+
+// CreatePermissions stores a permission on every chosen device in one transaction with one audit
+// row. A device where the user already has a permission, or (keypad codes) where the code is
+// taken, fails the whole call with a *PermissionConflict and stores nothing.
+func (s *Store) CreatePermissions(ctx context.Context, accountID int64, p NewPermission, audit models.AuditEntry) ([]models.Authorization, error) {
+	var ids []int64
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		now := s.now()
+		var exists int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM account_users WHERE id = ? AND account_id = ? AND deleted_at IS NULL AND merged_into IS NULL`,
+			p.AccountUserID, accountID).Scan(&exists); err != nil {
+			return err
+		}
+		if exists == 0 {
+			return fmt.Errorf("account user %d: %w", p.AccountUserID, models.ErrNotFound)
+		}
+		for _, deviceID := range slices.Sorted(maps.Keys(p.Devices)) {
+			if err := checkPermissionFree(ctx, tx, accountID, deviceID, 0, p.AccountUserID, p.Type, p.Code); err != nil {
+				return err
+			}
+			var id int64
+			if err := tx.QueryRowContext(ctx, `INSERT INTO authorizations (account_id, device_id, account_user_id, type, name, enabled,
+				remote_allowed, code, allowed_from, allowed_until, allowed_weekdays, allowed_from_time, allowed_until_time,
+				push_status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				accountID, deviceID, p.AccountUserID, p.Type, p.Name, p.RemoteAllowed, p.Code,
+				formatTimePtr(p.AllowedFrom), formatTimePtr(p.AllowedUntil), p.AllowedWeekdays, p.AllowedFromTime, p.AllowedUntilTime,
+				p.Devices[deviceID], now, now).Scan(&id); err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		audit.AccountID = &accountID
+		_, err := s.insertAudit(ctx, tx, audit)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []models.Authorization
+	for _, id := range ids {
+		a, err := s.FindAuthorization(ctx, accountID, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// checkPermissionFree refuses a second permission of a user on a device and a keypad code
+// another authorization of the device has (self: the row being changed, 0 for a new one).
+func checkPermissionFree(ctx context.Context, tx *sql.Tx, accountID, deviceID, self, userID int64, typ int, code *int) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM devices WHERE id = ? AND account_id = ?`, deviceID, accountID).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("device %d: %w", deviceID, models.ErrNotFound)
+	}
+	if userID != 0 {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM authorizations WHERE device_id = ? AND account_user_id = ? AND id != ?
+			AND deleted_at IS NULL AND revoked_at IS NULL`, deviceID, userID, self).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return &PermissionConflict{DeviceID: deviceID, Reason: ConflictPermissionExists}
+		}
+	}
+	if typ == models.AuthTypeKeypadCode && code != nil {
+		// A revoked code counts until the device has let it go: the device would refuse it.
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM authorizations WHERE device_id = ? AND type = ? AND code = ? AND id != ?
+			AND deleted_at IS NULL`, deviceID, models.AuthTypeKeypadCode, *code, self).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return &PermissionConflict{DeviceID: deviceID, Reason: ConflictCodeInUse}
+		}
+	}
+	return nil
+}
+
+// KeypadCodeInUse reports whether a device has an authorization with this keypad code.
+func (s *Store) KeypadCodeInUse(ctx context.Context, deviceID int64, code int) (bool, error) {
+	var n int
+	err := s.db.Reader.QueryRowContext(ctx, `SELECT count(*) FROM authorizations WHERE device_id = ? AND type = ? AND code = ?
+		AND deleted_at IS NULL`, deviceID, models.AuthTypeKeypadCode, code).Scan(&n)
+	return n > 0, err
+}
+
+// FindAuthorization returns one authorization of the account (revoked ones until the device
+// confirmed their removal, too).
+func (s *Store) FindAuthorization(ctx context.Context, accountID, id int64) (models.Authorization, error) {
+	list, err := s.queryAuthorizations(ctx, `account_id = ? AND id = ?`, accountID, id)
+	if err != nil {
+		return models.Authorization{}, err
+	}
+	if len(list) == 0 {
+		return models.Authorization{}, fmt.Errorf("authorization %d: %w", id, models.ErrNotFound)
+	}
+	return list[0], nil
+}
+
+// PermissionChange is a partial update of a permission: nil fields stay as they are.
+type PermissionChange struct {
+	Name          *string
+	Enabled       *bool
+	RemoteAllowed *bool
+	Code          *int
+	Restrictions  *models.Restrictions
+	// AccountUserID links the authorization to another person (the Web API's update with only
+	// accountUserId). It does not change the device.
+	AccountUserID *int64
+}
+
+// empty reports whether the change touches what the device holds.
+func (c PermissionChange) touchesDevice() bool {
+	return c.Name != nil || c.Enabled != nil || c.RemoteAllowed != nil || c.Code != nil || c.Restrictions != nil
+}
+
+// UpdatePermission applies a partial change and, when it touches what the device holds, makes
+// the row pending again. Enabling or disabling ends a suspension. A revoked permission cannot be
+// changed (ErrNotFound).
+func (s *Store) UpdatePermission(ctx context.Context, accountID, id int64, c PermissionChange, audit models.AuditEntry) (models.Authorization, error) {
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		a, err := scanAuthorization(tx.QueryRowContext(ctx, `SELECT `+authColumns+` FROM authorizations
+			WHERE id = ? AND account_id = ? AND deleted_at IS NULL AND revoked_at IS NULL`, id, accountID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("authorization %d: %w", id, models.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		user := int64(0)
+		if c.AccountUserID != nil {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM account_users WHERE id = ? AND account_id = ? AND deleted_at IS NULL
+				AND merged_into IS NULL`, *c.AccountUserID, accountID).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return fmt.Errorf("account user %d: %w", *c.AccountUserID, models.ErrNotFound)
+			}
+			if a.AccountUserID == nil || *a.AccountUserID != *c.AccountUserID {
+				user = *c.AccountUserID
+			}
+		}
+		code := a.Code
+		if c.Code != nil {
+			code = c.Code
+		}
+		if err := checkPermissionFree(ctx, tx, accountID, a.DeviceID, a.ID, user, a.Type, code); err != nil {
+			return err
+		}
+		set := []string{"updated_at = ?"}
+		args := []any{s.now()}
+		add := func(col string, v any) {
+			set = append(set, col+" = ?")
+			args = append(args, v)
+		}
+		if c.Name != nil {
+			add("name", *c.Name)
+		}
+		if c.Enabled != nil {
+			add("enabled", *c.Enabled)
+			set = append(set, "suspended_until = NULL")
+		}
+		if c.RemoteAllowed != nil {
+			add("remote_allowed", *c.RemoteAllowed)
+		}
+		if c.Code != nil {
+			add("code", *c.Code)
+		}
+		if r := c.Restrictions; r != nil {
+			add("allowed_from", formatTimePtr(r.AllowedFrom))
+			add("allowed_until", formatTimePtr(r.AllowedUntil))
+			add("allowed_weekdays", r.AllowedWeekdays)
+			add("allowed_from_time", r.AllowedFromTime)
+			add("allowed_until_time", r.AllowedUntilTime)
+		}
+		if c.AccountUserID != nil {
+			add("account_user_id", *c.AccountUserID)
+		}
+		if c.touchesDevice() && a.PushStatus != models.PushPortierOnly {
+			set = append(set, "push_status = 'pending'", "push_reason = ''")
+		}
+		args = append(args, id)
+		if _, err := tx.ExecContext(ctx, `UPDATE authorizations SET `+strings.Join(set, ", ")+` WHERE id = ?`, args...); err != nil {
+			return err
+		}
+		audit.AccountID = &accountID
+		_, err = s.insertAudit(ctx, tx, audit)
+		return err
+	})
+	if err != nil {
+		return models.Authorization{}, err
+	}
+	return s.FindAuthorization(ctx, accountID, id)
+}
+
+// SuspendPermission deactivates a permission until a time; ResumeSuspended turns it on again.
+func (s *Store) SuspendPermission(ctx context.Context, accountID, id int64, until time.Time, audit models.AuditEntry) (models.Authorization, error) {
+	off := false
+	a, err := s.UpdatePermission(ctx, accountID, id, PermissionChange{Enabled: &off}, audit)
+	if err != nil {
+		return a, err
+	}
+	if _, err := s.db.Writer.ExecContext(ctx, `UPDATE authorizations SET suspended_until = ? WHERE id = ?`, formatTime(until), id); err != nil {
+		return a, err
+	}
+	return s.FindAuthorization(ctx, accountID, id)
+}
+
+// ResumeSuspended turns on every permission whose suspension has ended and returns them (pending
+// again, for the device manager to send).
+func (s *Store) ResumeSuspended(ctx context.Context, now time.Time) ([]models.Authorization, error) {
+	var ids []int64
+	var accounts []int64
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `UPDATE authorizations SET enabled = 1, suspended_until = NULL, updated_at = ?,
+			push_status = CASE push_status WHEN 'portier_only' THEN 'portier_only' ELSE 'pending' END, push_reason = ''
+			WHERE deleted_at IS NULL AND revoked_at IS NULL AND suspended_until IS NOT NULL AND suspended_until <= ?
+			RETURNING id, account_id`, formatTime(now), formatTime(now))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, account int64
+			if err := rows.Scan(&id, &account); err != nil {
+				return err
+			}
+			ids, accounts = append(ids, id), append(accounts, account)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []models.Authorization
+	for i, id := range ids {
+		a, err := s.FindAuthorization(ctx, accounts[i], id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// RevokePermission removes a permission: at once when the device never had it (or its
+// connection cannot hold it), otherwise once the device confirms (MarkRevocationConfirmed).
+func (s *Store) RevokePermission(ctx context.Context, accountID, id int64, audit models.AuditEntry) (models.Authorization, error) {
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if err := revokeInTx(ctx, tx, s.now(), accountID, `id = ?`, id); err != nil {
+			return err
+		}
+		audit.AccountID = &accountID
+		_, err := s.insertAudit(ctx, tx, audit)
+		return err
+	})
+	if err != nil {
+		return models.Authorization{}, err
+	}
+	return s.FindAuthorizationEvenDeleted(ctx, accountID, id)
+}
+
+// revokeInTx revokes the matching rows of an account; no matching row is ErrNotFound.
+func revokeInTx(ctx context.Context, tx *sql.Tx, now string, accountID int64, where string, args ...any) error {
+	args = append([]any{now, now, now, accountID}, args...)
+	_, err := tx.ExecContext(ctx, `UPDATE authorizations SET revoked_at = ?, updated_at = ?,
+		deleted_at = CASE WHEN device_auth_id IS NULL OR push_status = 'portier_only' THEN ? ELSE NULL END,
+		push_status = CASE push_status WHEN 'portier_only' THEN 'portier_only' ELSE 'pending' END, push_reason = ''
+		WHERE account_id = ? AND deleted_at IS NULL AND revoked_at IS NULL AND `+where, args...)
+	return err
+}
+
+// FindAuthorizationEvenDeleted returns an authorization whatever its state (the outcome of a
+// revocation).
+func (s *Store) FindAuthorizationEvenDeleted(ctx context.Context, accountID, id int64) (models.Authorization, error) {
+	a, err := scanAuthorization(s.db.Reader.QueryRowContext(ctx, `SELECT `+authColumns+` FROM authorizations WHERE account_id = ? AND id = ?`,
+		accountID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, fmt.Errorf("authorization %d: %w", id, models.ErrNotFound)
+	}
+	return a, err
+}
+
+// FindPushWork returns, per device, the authorizations a device still has to take: pending
+// writes and revocations not yet confirmed.
+func (s *Store) FindPushWork(ctx context.Context) (map[int64][]models.Authorization, error) {
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+authColumns+` FROM authorizations
+		WHERE deleted_at IS NULL AND (push_status = 'pending' OR revoked_at IS NOT NULL) AND push_status != 'portier_only'
+		ORDER BY device_id, id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64][]models.Authorization{}
+	for rows.Next() {
+		a, err := scanAuthorization(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[a.DeviceID] = append(out[a.DeviceID], a)
+	}
+	return out, rows.Err()
+}
+
+// MarkPushed records the outcome of sending an authorization: applied with the id the device
+// gave it, or pending/failed with the reason. A row changed meanwhile (updated_at differs from
+// sent) stays pending for the next push.
+func (s *Store) MarkPushed(ctx context.Context, a models.Authorization, deviceAuthID *uint32, status models.PushStatus, reason string) error {
+	var devAuth any
+	if deviceAuthID != nil {
+		devAuth = int64(*deviceAuthID)
+	}
+	_, err := s.db.Writer.ExecContext(ctx, `UPDATE authorizations SET device_auth_id = COALESCE(?, device_auth_id),
+		push_status = CASE WHEN updated_at = ? THEN ? ELSE 'pending' END, push_reason = ? WHERE id = ? AND deleted_at IS NULL`,
+		devAuth, formatTime(a.UpdatedAt), status, reason, a.ID)
+	return err
+}
+
+// MarkRevocationConfirmed records that a device no longer holds a revoked authorization.
+func (s *Store) MarkRevocationConfirmed(ctx context.Context, id int64) error {
+	now := s.now()
+	_, err := s.db.Writer.ExecContext(ctx, `UPDATE authorizations SET deleted_at = ?, updated_at = ? WHERE id = ? AND revoked_at IS NOT NULL`,
+		now, now, id)
+	return err
+}
+
+// MarkRevocationPending records why a revocation has not reached the device yet.
+func (s *Store) MarkRevocationPending(ctx context.Context, id int64, reason string) error {
+	_, err := s.db.Writer.ExecContext(ctx, `UPDATE authorizations SET push_reason = ? WHERE id = ? AND revoked_at IS NOT NULL`, reason, id)
+	return err
+}
+
+// UserChange is an edit of an account user.
+type UserChange struct {
+	Name, Email, Language string
+}
+
+// UpdateAccountUser changes a user's name, email and invitation language. An email another user
+// has is ErrConflict.
+func (s *Store) UpdateAccountUser(ctx context.Context, accountID, id int64, c UserChange, audit models.AuditEntry) (models.AccountUser, error) {
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var email any
+		if c.Email != "" {
+			email = c.Email
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE account_users SET name = ?, name_key = ?, email = ?, language = ?, updated_at = ?
+			WHERE id = ? AND account_id = ? AND deleted_at IS NULL AND merged_into IS NULL`,
+			c.Name, models.NameKey(c.Name), email, c.Language, s.now(), id, accountID)
+		if isUniqueViolation(err) {
+			return fmt.Errorf("email %s: %w", c.Email, models.ErrConflict)
+		}
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("account user %d: %w", id, models.ErrNotFound)
+		}
+		audit.AccountID = &accountID
+		_, err = s.insertAudit(ctx, tx, audit)
+		return err
+	})
+	if err != nil {
+		return models.AccountUser{}, err
+	}
+	return s.FindAccountUser(ctx, accountID, id)
+}
+
+// DeleteAccountUser deletes a user: their permissions are revoked (and removed from the devices
+// by the device manager), open invitations die and their web key login goes. The activity log
+// keeps the name each entry was written with.
+func (s *Store) DeleteAccountUser(ctx context.Context, accountID, id int64, audit models.AuditEntry) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		now := s.now()
+		res, err := tx.ExecContext(ctx, `UPDATE account_users SET deleted_at = ?, updated_at = ? WHERE id = ? AND account_id = ?
+			AND deleted_at IS NULL AND merged_into IS NULL`, now, now, id, accountID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("account user %d: %w", id, models.ErrNotFound)
+		}
+		if err := revokeInTx(ctx, tx, now, accountID, `account_user_id = ?`, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE account_user_id = ? AND accepted_at IS NULL
+			AND revoked_at IS NULL`, now, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM logins WHERE account_user_id = ? AND account_id = ?`, id, accountID); err != nil {
+			return err
+		}
+		audit.AccountID = &accountID
+		_, err = s.insertAudit(ctx, tx, audit)
+		return err
+	})
+}
