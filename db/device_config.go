@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"portier/models"
 )
@@ -194,6 +195,36 @@ func (s *Store) queryConfig(ctx context.Context, q string, args ...any) (map[int
 			out[id] = map[string]models.DeviceConfigValue{}
 		}
 		out[id][v.Key] = v
+	}
+	return out, rows.Err()
+}
+
+// FindDeviceZones returns each device's time zone, by device id, as the device reports it
+// (timezoneId): restrictions of permissions apply in it. Devices that report no time zone (those
+// behind a Nuki Bridge, whose HTTP API has no settings) get fallback.
+func (s *Store) FindDeviceZones(ctx context.Context, accountID int64, fallback *time.Location) (map[int64]*time.Location, error) {
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT d.id, c.reported FROM devices d
+		LEFT JOIN device_config c ON c.device_id = d.id AND c.key = 'timezoneId'
+		WHERE d.account_id = ? AND d.deleted_at IS NULL`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]*time.Location{}
+	for rows.Next() {
+		var id int64
+		var reported sql.NullString
+		if err := rows.Scan(&id, &reported); err != nil {
+			return nil, err
+		}
+		out[id] = fallback
+		v, err := decodeConfigValue(reported)
+		if err != nil {
+			return nil, err
+		}
+		if n, ok := v.(int); ok {
+			out[id] = models.NukiTimezone(n)
+		}
 	}
 	return out, rows.Err()
 }

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -49,4 +50,22 @@ func TestFindDuplicates(t *testing.T) {
 	auths, err := s.FindUserAuthorizations(ctx, acc.ID, ben)
 	require.NoError(t, err)
 	assert.Len(t, auths, 2, "Ben keeps both authorizations, whatever the device calls him now")
+}
+
+// Devices' time zones come from what they report; those reporting none get the fallback.
+func TestFindDeviceZones(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	acc, _ := createAccount(t, s, "owner@example.com")
+	_, devs, err := s.CreateConnection(ctx, models.Connection{AccountID: acc.ID, Kind: models.ConnectionSimulated, Name: "B"},
+		[]models.Device{{Type: models.DeviceSmartLock3, NukiID: 1, Name: "A"}, {Type: models.DeviceSmartLock3, NukiID: 2, Name: "B"}},
+		models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
+	require.NoError(t, err)
+	_, err = s.SaveReportedConfig(ctx, devs[0].ID, map[string]any{"timezoneId": 12})
+	require.NoError(t, err)
+	fallback, _ := time.LoadLocation("Asia/Kolkata")
+	zones, err := s.FindDeviceZones(ctx, acc.ID, fallback)
+	require.NoError(t, err)
+	assert.Equal(t, "America/New_York", zones[devs[0].ID].String())
+	assert.Equal(t, fallback, zones[devs[1].ID])
 }
