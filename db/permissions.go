@@ -49,6 +49,10 @@ type NewPermission struct {
 	// Devices maps each device to the status its row starts with: PushPending where the
 	// connection can hold authorizations, PushPortierOnly where it cannot.
 	Devices map[int64]models.PushStatus
+	// NewUser, when AccountUserID is 0, is the person created with the permission in the same
+	// transaction: a keypad code made through the Web API without an account user is a person
+	// of its own, as one found on a device is.
+	NewUser *models.AccountUser
 }
 
 // CreatePermissions stores a permission on every chosen device in one transaction with one audit
@@ -58,6 +62,15 @@ func (s *Store) CreatePermissions(ctx context.Context, accountID int64, p NewPer
 	var ids []int64
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		now := s.now()
+		if p.AccountUserID == 0 && p.NewUser != nil {
+			u := *p.NewUser
+			u.AccountID = accountID
+			u, err := insertUser(ctx, tx, now, u)
+			if err != nil {
+				return err
+			}
+			p.AccountUserID = u.ID
+		}
 		var exists int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM account_users WHERE id = ? AND account_id = ? AND deleted_at IS NULL AND merged_into IS NULL`,
 			p.AccountUserID, accountID).Scan(&exists); err != nil {
@@ -174,79 +187,119 @@ func (c PermissionChange) touchesDevice() bool {
 // changed (ErrNotFound).
 func (s *Store) UpdatePermission(ctx context.Context, accountID, id int64, c PermissionChange, audit models.AuditEntry) (models.Authorization, error) {
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		a, err := scanAuthorization(tx.QueryRowContext(ctx, `SELECT `+authColumns+` FROM authorizations
-			WHERE id = ? AND account_id = ? AND deleted_at IS NULL AND revoked_at IS NULL`, id, accountID))
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("authorization %d: %w", id, models.ErrNotFound)
-		}
-		if err != nil {
-			return err
-		}
-		user := int64(0)
-		if c.AccountUserID != nil {
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM account_users WHERE id = ? AND account_id = ? AND deleted_at IS NULL
-				AND merged_into IS NULL`, *c.AccountUserID, accountID).Scan(&n); err != nil {
-				return err
-			}
-			if n == 0 {
-				return fmt.Errorf("account user %d: %w", *c.AccountUserID, models.ErrNotFound)
-			}
-			if a.AccountUserID == nil || *a.AccountUserID != *c.AccountUserID {
-				user = *c.AccountUserID
-			}
-		}
-		code := a.Code
-		if c.Code != nil {
-			code = c.Code
-		}
-		if err := checkPermissionFree(ctx, tx, accountID, a.DeviceID, a.ID, user, a.Type, code); err != nil {
-			return err
-		}
-		set := []string{"updated_at = ?"}
-		args := []any{s.now()}
-		add := func(col string, v any) {
-			set = append(set, col+" = ?")
-			args = append(args, v)
-		}
-		if c.Name != nil {
-			add("name", *c.Name)
-		}
-		if c.Enabled != nil {
-			add("enabled", *c.Enabled)
-			set = append(set, "suspended_until = NULL")
-		}
-		if c.RemoteAllowed != nil {
-			add("remote_allowed", *c.RemoteAllowed)
-		}
-		if c.Code != nil {
-			add("code", *c.Code)
-		}
-		if r := c.Restrictions; r != nil {
-			add("allowed_from", formatTimePtr(r.AllowedFrom))
-			add("allowed_until", formatTimePtr(r.AllowedUntil))
-			add("allowed_weekdays", r.AllowedWeekdays)
-			add("allowed_from_time", r.AllowedFromTime)
-			add("allowed_until_time", r.AllowedUntilTime)
-		}
-		if c.AccountUserID != nil {
-			add("account_user_id", *c.AccountUserID)
-		}
-		if c.touchesDevice() && a.PushStatus != models.PushPortierOnly {
-			set = append(set, "push_status = 'pending'", "push_reason = ''")
-		}
-		args = append(args, id)
-		if _, err := tx.ExecContext(ctx, `UPDATE authorizations SET `+strings.Join(set, ", ")+` WHERE id = ?`, args...); err != nil {
+		if err := updatePermissionInTx(ctx, tx, s.now(), accountID, id, c); err != nil {
 			return err
 		}
 		audit.AccountID = &accountID
-		_, err = s.insertAudit(ctx, tx, audit)
+		_, err := s.insertAudit(ctx, tx, audit)
 		return err
 	})
 	if err != nil {
 		return models.Authorization{}, err
 	}
 	return s.FindAuthorization(ctx, accountID, id)
+}
+
+// PermissionUpdate is one change of UpdatePermissions.
+type PermissionUpdate struct {
+	ID     int64
+	Change PermissionChange
+}
+
+// UpdatePermissions applies several partial changes (as UpdatePermission does) in one
+// transaction with one audit row: an unknown id or a conflict in any of them changes nothing.
+// The changes apply in order, each seeing the ones before it.
+func (s *Store) UpdatePermissions(ctx context.Context, accountID int64, updates []PermissionUpdate, audit models.AuditEntry) ([]models.Authorization, error) {
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		now := s.now()
+		for _, u := range updates {
+			if err := updatePermissionInTx(ctx, tx, now, accountID, u.ID, u.Change); err != nil {
+				return err
+			}
+		}
+		audit.AccountID = &accountID
+		_, err := s.insertAudit(ctx, tx, audit)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]models.Authorization, 0, len(updates))
+	for _, u := range updates {
+		a, err := s.FindAuthorization(ctx, accountID, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func updatePermissionInTx(ctx context.Context, tx *sql.Tx, now string, accountID, id int64, c PermissionChange) error {
+	a, err := scanAuthorization(tx.QueryRowContext(ctx, `SELECT `+authColumns+` FROM authorizations
+		WHERE id = ? AND account_id = ? AND deleted_at IS NULL AND revoked_at IS NULL`, id, accountID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("authorization %d: %w", id, models.ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	user := int64(0)
+	if c.AccountUserID != nil {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM account_users WHERE id = ? AND account_id = ? AND deleted_at IS NULL
+			AND merged_into IS NULL`, *c.AccountUserID, accountID).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("account user %d: %w", *c.AccountUserID, models.ErrNotFound)
+		}
+		if a.AccountUserID == nil || *a.AccountUserID != *c.AccountUserID {
+			user = *c.AccountUserID
+		}
+	}
+	code := a.Code
+	if c.Code != nil {
+		code = c.Code
+	}
+	if err := checkPermissionFree(ctx, tx, accountID, a.DeviceID, a.ID, user, a.Type, code); err != nil {
+		return err
+	}
+	set := []string{"updated_at = ?"}
+	args := []any{now}
+	add := func(col string, v any) {
+		set = append(set, col+" = ?")
+		args = append(args, v)
+	}
+	if c.Name != nil {
+		add("name", *c.Name)
+	}
+	if c.Enabled != nil {
+		add("enabled", *c.Enabled)
+		set = append(set, "suspended_until = NULL")
+	}
+	if c.RemoteAllowed != nil {
+		add("remote_allowed", *c.RemoteAllowed)
+	}
+	if c.Code != nil {
+		add("code", *c.Code)
+	}
+	if r := c.Restrictions; r != nil {
+		add("allowed_from", formatTimePtr(r.AllowedFrom))
+		add("allowed_until", formatTimePtr(r.AllowedUntil))
+		add("allowed_weekdays", r.AllowedWeekdays)
+		add("allowed_from_time", r.AllowedFromTime)
+		add("allowed_until_time", r.AllowedUntilTime)
+	}
+	if c.AccountUserID != nil {
+		add("account_user_id", *c.AccountUserID)
+	}
+	if c.touchesDevice() && a.PushStatus != models.PushPortierOnly {
+		set = append(set, "push_status = 'pending'", "push_reason = ''")
+	}
+	args = append(args, id)
+	_, err = tx.ExecContext(ctx, `UPDATE authorizations SET `+strings.Join(set, ", ")+` WHERE id = ?`, args...)
+	return err
 }
 
 // SuspendPermission deactivates a permission until a time; ResumeSuspended turns it on again.
@@ -314,6 +367,47 @@ func (s *Store) RevokePermission(ctx context.Context, accountID, id int64, audit
 		return models.Authorization{}, err
 	}
 	return s.FindAuthorizationEvenDeleted(ctx, accountID, id)
+}
+
+// RevokePermissions revokes several permissions (as RevokePermission does) in one transaction
+// with one audit row. An id that is not a permission of the account, or one already revoked, is
+// ErrNotFound and nothing changes; an id given twice counts once. It returns the revoked
+// authorizations.
+func (s *Store) RevokePermissions(ctx context.Context, accountID int64, ids []int64, audit models.AuditEntry) ([]models.Authorization, error) {
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		now := s.now()
+		for _, id := range ids {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM authorizations WHERE id = ? AND account_id = ? AND deleted_at IS NULL
+				AND revoked_at IS NULL`, id, accountID).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return fmt.Errorf("authorization %d: %w", id, models.ErrNotFound)
+			}
+			if err := revokeInTx(ctx, tx, now, accountID, `id = ?`, id); err != nil {
+				return err
+			}
+		}
+		audit.AccountID = &accountID
+		_, err := s.insertAudit(ctx, tx, audit)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]models.Authorization, 0, len(ids))
+	for _, id := range ids {
+		a, err := s.FindAuthorizationEvenDeleted(ctx, accountID, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
 }
 
 // revokeInTx revokes the matching rows of an account; no matching row is ErrNotFound.
