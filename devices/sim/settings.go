@@ -36,31 +36,6 @@ type Authorization struct {
 	LockCount        int
 }
 
-// weekdayBit maps time.Weekday to the Web API bit.
-func weekdayBit(d time.Weekday) int {
-	if d == time.Sunday {
-		return 1
-	}
-	return 1 << (7 - int(d))
-}
-
-// allowedAt applies the restrictions at t (in the device's zone, which the caller passes in t).
-func (a Authorization) allowedAt(t time.Time) bool {
-	if a.AllowedFrom != nil && t.Before(*a.AllowedFrom) || a.AllowedUntil != nil && t.After(*a.AllowedUntil) {
-		return false
-	}
-	if a.AllowedWeekdays != 0 && a.AllowedWeekdays&weekdayBit(t.Weekday()) == 0 {
-		return false
-	}
-	if a.AllowedFromTime != 0 || a.AllowedUntilTime != 0 {
-		m := t.Hour()*60 + t.Minute()
-		if m < a.AllowedFromTime || m >= a.AllowedUntilTime {
-			return false
-		}
-	}
-	return true
-}
-
 // Authorizations returns the device's authorization list.
 func (b *Bridge) Authorizations(t models.DeviceType, nukiID uint32) ([]Authorization, error) {
 	var out []Authorization
