@@ -355,9 +355,7 @@ func (b *Bridge) EnterKeypadCode(t models.DeviceType, nukiID uint32, code int) e
 		}
 		now := b.localNow(d) // in the device's zone
 		for _, a := range d.auths {
-			r := models.Restrictions{AllowedFrom: a.AllowedFrom, AllowedUntil: a.AllowedUntil, AllowedWeekdays: a.AllowedWeekdays,
-				AllowedFromTime: a.AllowedFromTime, AllowedUntilTime: a.AllowedUntilTime}
-			if a.Type == AuthKeypadCode && a.Code == code && a.Enabled && r.AllowedAt(now, now.Location()) {
+			if a.Type == AuthKeypadCode && a.Code == code && a.Enabled && a.AllowedAt(now, now.Location()) {
 				who = &Actor{AuthID: a.ID, Name: a.Name, Trigger: TriggerKeypad, Source: 1}
 				return nil
 			}

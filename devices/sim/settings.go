@@ -3,7 +3,6 @@ package sim
 import (
 	"fmt"
 	"maps"
-	"time"
 
 	"portier/models"
 )
@@ -26,13 +25,7 @@ type Authorization struct {
 	Enabled       bool
 	RemoteAllowed bool
 	Code          int // keypad codes only
-	AllowedFrom   *time.Time
-	AllowedUntil  *time.Time
-	// AllowedWeekdays is the Web API bitmask: 64 Monday … 1 Sunday; 0 means every day.
-	AllowedWeekdays int
-	// AllowedFromTime and AllowedUntilTime are minutes after midnight; both 0 means all day.
-	AllowedFromTime  int
-	AllowedUntilTime int
+	models.Restrictions
 	LockCount        int
 }
 
