@@ -26,7 +26,7 @@ type Authorization struct {
 	RemoteAllowed bool
 	Code          int // keypad codes only
 	models.Restrictions
-	LockCount        int
+	LockCount int
 }
 
 // Authorizations returns the device's authorization list.
