@@ -5,6 +5,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -35,10 +36,19 @@ type Error struct {
 // Register adds every API route under prefix ("/api", or "" for the API listener) to e and
 // records its policy in reg.
 func (a *API) Register(e *echo.Echo, prefix string, reg *policy.Registry) {
-	add := func(method, path string, scope models.Scope, fn echo.HandlerFunc) {
-		reg.Add(method, prefix+path, policy.Policy{Kind: policy.API, Scope: scope})
-		e.Add(method, prefix+path, fn, a.requireToken(scope))
+	addPolicy := func(method, path string, p policy.Policy, fn echo.HandlerFunc) {
+		reg.Add(method, prefix+path, p)
+		e.Add(method, prefix+path, fn, a.requireToken(p))
 	}
+	add := func(method, path string, scope models.Scope, fn echo.HandlerFunc) {
+		addPolicy(method, path, policy.Policy{Kind: policy.API, Scope: scope}, fn)
+	}
+	// The specification grants the account user operations to a token with either the account
+	// or the smartlock.auth scope (its scope lists mean "any of", as GET /smartlock's smartlock
+	// and smartlock.readOnly show). People are managed with the authorizations right, whichever
+	// scope the token has.
+	users := policy.Policy{Kind: policy.API, Scope: models.ScopeAccount, OrScope: models.ScopeSmartlockAuth, Right: models.RightAuthorizations}
+	addUsers := func(method, path string, fn echo.HandlerFunc) { addPolicy(method, path, users, fn) }
 	add(http.MethodGet, "/account", models.ScopeAccount, a.AccountShow)
 	add(http.MethodGet, "/smartlock", models.ScopeSmartlockReadOnly, a.SmartlockIndex)
 	add(http.MethodGet, "/smartlock/:smartlockId", models.ScopeSmartlockReadOnly, a.SmartlockShow)
@@ -54,6 +64,12 @@ func (a *API) Register(e *echo.Echo, prefix string, reg *policy.Registry) {
 	add(http.MethodPost, "/smartlock/:smartlockId/advanced/openerconfig", models.ScopeSmartlockConfig, a.SmartlockOpenerConfigUpdate)
 	add(http.MethodPost, "/smartlock/:smartlockId/advanced/smartdoorconfig", models.ScopeSmartlockConfig, a.SmartlockSmartdoorConfigUpdate)
 	add(http.MethodPost, "/smartlock/:smartlockId/admin/pin", models.ScopeSmartlockConfig, a.SmartlockAdminPINUpdate)
+
+	addUsers(http.MethodGet, "/account/user", a.AccountUserIndex)
+	addUsers(http.MethodPut, "/account/user", a.AccountUserCreate)
+	addUsers(http.MethodGet, "/account/user/:accountUserId", a.AccountUserShow)
+	addUsers(http.MethodPost, "/account/user/:accountUserId", a.AccountUserUpdate)
+	addUsers(http.MethodDelete, "/account/user/:accountUserId", a.AccountUserDelete)
 }
 
 // IsAPIPath reports whether path belongs to the API on the main listener.
@@ -136,9 +152,10 @@ func bearerToken(h string) string {
 	return h
 }
 
-// requireToken admits a request whose bearer token is known, usable, holds scope, and whose
-// creator still holds the rights the scope needs. Cookies are never looked at here.
-func (a *API) requireToken(scope models.Scope) echo.MiddlewareFunc {
+// requireToken admits a request whose bearer token is known, usable, holds the policy's scope
+// (or its OrScope), and whose creator still holds the rights that scope needs and the policy's
+// right. Cookies are never looked at here.
+func (a *API) requireToken(p policy.Policy) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			ctx := c.Request().Context()
@@ -172,11 +189,22 @@ func (a *API) requireToken(scope models.Scope) echo.MiddlewareFunc {
 			if err != nil {
 				return err
 			}
+			scope := p.Scope
+			if !tok.Scopes.Allows(scope) && p.OrScope != "" && tok.Scopes.Allows(p.OrScope) {
+				scope = p.OrScope
+			}
 			if !tok.Scopes.Allows(scope) {
-				return echo.NewHTTPError(http.StatusForbidden, "Your access token does not have the scope "+string(scope))
+				want := string(p.Scope)
+				if p.OrScope != "" {
+					want += " or " + string(p.OrScope)
+				}
+				return echo.NewHTTPError(http.StatusForbidden, "Your access token does not have the scope "+want)
 			}
 			if !login.EffectiveRights().Has(scope.RequiredRights()) {
 				return echo.NewHTTPError(http.StatusForbidden, "The login that created this token no longer has the right for the scope "+string(scope))
+			}
+			if !login.EffectiveRights().Has(p.Right) {
+				return echo.NewHTTPError(http.StatusForbidden, "The login that created this token does not have the right this operation needs ("+rightName(p.Right)+")")
 			}
 			if err := a.Store.TouchAPIToken(ctx, tok.AccountID, tok.ID, a.Now()); err != nil {
 				return err
@@ -187,6 +215,14 @@ func (a *API) requireToken(scope models.Scope) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// rightName names a right of a policy as rights management shows it.
+func rightName(r models.Rights) string {
+	if r == models.RightAuthorizations {
+		return "view and manage authorizations"
+	}
+	return fmt.Sprintf("rights %d", r)
 }
 
 func tokenLogin(c echo.Context) (models.Login, models.Account) {

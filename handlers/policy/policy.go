@@ -27,11 +27,14 @@ const (
 	Device
 )
 
-// Policy is the declared access rule of one route.
+// Policy is the declared access rule of one route. An API route needs a token holding Scope
+// (or OrScope, where the specification grants the operation to either), and a login holding
+// Right besides the rights of the scope the token has.
 type Policy struct {
-	Kind  Kind
-	Right models.Rights
-	Scope models.Scope
+	Kind    Kind
+	Right   models.Rights
+	Scope   models.Scope
+	OrScope models.Scope
 }
 
 func (p Policy) String() string {
@@ -44,7 +47,14 @@ func (p Policy) String() string {
 		}
 		return "login"
 	case API:
-		return "api scope " + string(p.Scope)
+		s := "api scope " + string(p.Scope)
+		if p.OrScope != "" {
+			s += " or " + string(p.OrScope)
+		}
+		if p.Right != 0 {
+			s += fmt.Sprintf(" with right %d", p.Right)
+		}
+		return s
 	case Device:
 		return "device (secret in the path)"
 	}
