@@ -177,8 +177,9 @@ type PermissionChange struct {
 	AccountUserID *int64
 }
 
-// empty reports whether the change touches what the device holds.
-func (c PermissionChange) touchesDevice() bool {
+// TouchesDevice reports whether the change touches what the device holds (anything but the
+// account user).
+func (c PermissionChange) TouchesDevice() bool {
 	return c.Name != nil || c.Enabled != nil || c.RemoteAllowed != nil || c.Code != nil || c.Restrictions != nil
 }
 
@@ -294,7 +295,7 @@ func updatePermissionInTx(ctx context.Context, tx *sql.Tx, now string, accountID
 	if c.AccountUserID != nil {
 		add("account_user_id", *c.AccountUserID)
 	}
-	if c.touchesDevice() && a.PushStatus != models.PushPortierOnly {
+	if c.TouchesDevice() && a.PushStatus != models.PushPortierOnly {
 		set = append(set, "push_status = 'pending'", "push_reason = ''")
 	}
 	args = append(args, id)

@@ -4,6 +4,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,6 +27,12 @@ type API struct {
 	Devices *devices.Manager
 	Now     func() time.Time
 	Log     *slog.Logger
+	// Invite sends account user userID of account accountID the invitation email to their web
+	// key (PRODUCT.md U5), as the Nuki Web API does when an app authorization (type 0) is
+	// created for a person. It is called after the authorizations are stored; nil sends none.
+	// An error is logged: the authorizations stay, and the invitation can be sent again from
+	// the user's page.
+	Invite func(ctx context.Context, accountID int64, userID int64) error
 }
 
 // Error is the error body of the Nuki Web API: clients read detailMessage.
@@ -70,6 +77,17 @@ func (a *API) Register(e *echo.Echo, prefix string, reg *policy.Registry) {
 	addUsers(http.MethodGet, "/account/user/:accountUserId", a.AccountUserShow)
 	addUsers(http.MethodPost, "/account/user/:accountUserId", a.AccountUserUpdate)
 	addUsers(http.MethodDelete, "/account/user/:accountUserId", a.AccountUserDelete)
+
+	add(http.MethodGet, "/smartlock/auth", models.ScopeSmartlockAuth, a.AuthIndex)
+	add(http.MethodGet, "/smartlock/auth/paged", models.ScopeSmartlockAuth, a.AuthPaged)
+	add(http.MethodPut, "/smartlock/auth", models.ScopeSmartlockAuth, a.AuthCreateMany)
+	add(http.MethodPost, "/smartlock/auth", models.ScopeSmartlockAuth, a.AuthUpdateMany)
+	add(http.MethodDelete, "/smartlock/auth", models.ScopeSmartlockAuth, a.AuthDeleteMany)
+	add(http.MethodGet, "/smartlock/:smartlockId/auth", models.ScopeSmartlockAuth, a.SmartlockAuthIndex)
+	add(http.MethodPut, "/smartlock/:smartlockId/auth", models.ScopeSmartlockAuth, a.SmartlockAuthCreate)
+	add(http.MethodGet, "/smartlock/:smartlockId/auth/:id", models.ScopeSmartlockAuth, a.SmartlockAuthShow)
+	add(http.MethodPost, "/smartlock/:smartlockId/auth/:id", models.ScopeSmartlockAuth, a.SmartlockAuthUpdate)
+	add(http.MethodDelete, "/smartlock/:smartlockId/auth/:id", models.ScopeSmartlockAuth, a.SmartlockAuthDelete)
 }
 
 // IsAPIPath reports whether path belongs to the API on the main listener.

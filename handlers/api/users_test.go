@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -218,6 +219,29 @@ func TestAccountUsersThroughTheAPI(t *testing.T) {
 	assert.Equal(t, owner.Email, deleted[0].Actor)
 	// The email is free again.
 	createUser(t, c, token, `{"email":"dora.eck@example.com","name":"Dora Eck"}`)
+}
+
+// A deleted account user's permissions are removed from the devices.
+func TestDeletingAnAccountUserRemovesTheirPermissions(t *testing.T) {
+	app := apptest.New(t, apptest.Options{})
+	app.Setup()
+	owner := ownerLogin(t, app)
+	devs := runningDevices(t, app, owner)
+	_, token := app.CreateToken(owner, models.Scopes{models.ScopeSmartlockAuth}, nil)
+	c := app.NewClient()
+	front := devs["Front door"]
+	dora := createUser(t, c, token, `{"email":"dora@example.com","name":"Dora Eck"}`)
+	res := apiSend(c, http.MethodPut, fmt.Sprintf("/api/smartlock/%d/auth", front.SmartlockID()), token,
+		fmt.Sprintf(`{"name":"Dora","type":13,"code":514236,"accountUserId":%d,"remoteAllowed":false}`, dora.AccountUserID))
+	require.Equal(t, http.StatusNoContent, res.StatusCode, res.Body)
+	b := app.Devices.Simulator(front.ConnectionID)
+	require.Eventually(t, func() bool { _, ok := simAuthByName(t, b, front, "Dora"); return ok }, 5*time.Second, 10*time.Millisecond)
+
+	res = apiSend(c, http.MethodDelete, fmt.Sprintf("/api/account/user/%d", dora.AccountUserID), token, ``)
+	require.Equal(t, http.StatusNoContent, res.StatusCode, res.Body)
+	require.Eventually(t, func() bool { _, ok := simAuthByName(t, b, front, "Dora"); return !ok }, 5*time.Second, 10*time.Millisecond,
+		"the keypad code left the device")
+	assert.Empty(t, listAuths(t, c, token, fmt.Sprintf("?accountUserId=%d", dora.AccountUserID)))
 }
 
 // The specification grants the account user operations to the account or the smartlock.auth

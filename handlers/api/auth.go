@@ -1,0 +1,919 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"portier/db"
+	"portier/models"
+)
+
+// Smartlock authorizations through the web API: Portier's permissions (desired state, see
+// db/permissions.go) in the shape of the Nuki Web API's SmartlockAuth. As there, changes are
+// accepted with 204 and reach the devices asynchronously; an authorization the device refused
+// says why in error. A revoked authorization is gone from the API at once, though Portier keeps
+// it until the device confirms (its keypad code stays taken until then).
+
+// SmartlockAuth is the Nuki Web API SmartlockAuth object; absent values are left out.
+type SmartlockAuth struct {
+	ID               string `json:"id"`
+	SmartlockID      int64  `json:"smartlockId"`
+	AccountUserID    *int64 `json:"accountUserId,omitempty"` // only for account users (people with an email)
+	AuthID           *int64 `json:"authId,omitempty"`        // the authorization's id on the device, once it has it
+	Code             *int   `json:"code,omitempty"`
+	Type             int    `json:"type"`
+	Name             string `json:"name"`
+	Enabled          bool   `json:"enabled"`
+	RemoteAllowed    bool   `json:"remoteAllowed"`
+	LockCount        int    `json:"lockCount"`
+	AllowedFromDate  string `json:"allowedFromDate,omitempty"`
+	AllowedUntilDate string `json:"allowedUntilDate,omitempty"`
+	AllowedWeekDays  int    `json:"allowedWeekDays"`
+	AllowedFromTime  int    `json:"allowedFromTime"`
+	AllowedUntilTime int    `json:"allowedUntilTime"`
+	CreationDate     string `json:"creationDate"`
+	UpdateDate       string `json:"updateDate"`
+	Error            string `json:"error,omitempty"`
+}
+
+// Authorization ids: the Nuki Web API's are 24-hex-digit ObjectId strings. Portier writes its
+// row id in that form (zero-padded hex), so clients that expect the shape get it, and also
+// reads the plain decimal row id; the two cannot be confused (24 characters against at most 19
+// digits).
+const authIDLen = 24
+
+func formatAuthID(id int64) string { return fmt.Sprintf("%0*x", authIDLen, id) }
+
+func parseAuthID(s string) (int64, bool) {
+	var n int64
+	var err error
+	switch {
+	case len(s) == authIDLen:
+		n, err = strconv.ParseInt(s, 16, 64)
+	case len(s) > 0 && len(s) < authIDLen && strings.Trim(s, "0123456789") == "":
+		n, err = strconv.ParseInt(s, 10, 64)
+	default:
+		return 0, false
+	}
+	return n, err == nil && n > 0
+}
+
+// maxAuthName is the longest name of an app authorization: the Web API's and the devices'
+// limit (keypad codes have models.KeypadNameMax).
+const maxAuthName = 32
+
+// authScope is what turns the account's authorizations into SmartlockAuth objects: its
+// devices and which of its users are account users.
+type authScope struct {
+	devices      map[int64]models.Device
+	accountUsers map[int64]bool
+}
+
+func (a *API) loadAuthScope(ctx context.Context, accountID int64) (authScope, error) {
+	s := authScope{devices: map[int64]models.Device{}, accountUsers: map[int64]bool{}}
+	devs, err := a.Store.FindDevices(ctx, accountID, db.SortByName)
+	if err != nil {
+		return s, err
+	}
+	for _, d := range devs {
+		s.devices[d.ID] = d
+	}
+	users, err := a.Store.FindActiveUsers(ctx, accountID)
+	if err != nil {
+		return s, err
+	}
+	for _, u := range users {
+		s.accountUsers[u.ID] = isAccountUser(u)
+	}
+	return s, nil
+}
+
+// view is the SmartlockAuth of x; false when the API does not show it (revoked, or on a device
+// that left the account).
+func (s authScope) view(x models.Authorization) (SmartlockAuth, bool) {
+	d, ok := s.devices[x.DeviceID]
+	if !ok || !x.Active() {
+		return SmartlockAuth{}, false
+	}
+	out := SmartlockAuth{
+		ID: formatAuthID(x.ID), SmartlockID: d.SmartlockID(), Type: x.Type, Name: x.Name, Enabled: x.Enabled,
+		RemoteAllowed: x.RemoteAllowed, LockCount: x.LockCount, AllowedWeekDays: x.AllowedWeekdays,
+		AllowedFromTime: x.AllowedFromTime, AllowedUntilTime: x.AllowedUntilTime,
+		CreationDate: formatDate(x.CreatedAt), UpdateDate: formatDate(x.UpdatedAt),
+	}
+	if x.AccountUserID != nil && s.accountUsers[*x.AccountUserID] {
+		id := *x.AccountUserID
+		out.AccountUserID = &id
+	}
+	if x.DeviceAuthID != nil {
+		id := int64(*x.DeviceAuthID)
+		out.AuthID = &id
+	}
+	if x.Type == models.AuthTypeKeypadCode && x.Code != nil {
+		code := *x.Code
+		out.Code = &code
+	}
+	if out.AllowedWeekDays == 0 {
+		out.AllowedWeekDays = models.WeekdaysAll // every day, as a bitmask reader expects it
+	}
+	if x.AllowedFrom != nil {
+		out.AllowedFromDate = formatDate(*x.AllowedFrom)
+	}
+	if x.AllowedUntil != nil {
+		out.AllowedUntilDate = formatDate(*x.AllowedUntil)
+	}
+	if x.PushStatus == models.PushFailed {
+		out.Error = "The device did not take this authorization (" + x.PushReason + ")"
+	}
+	return out, true
+}
+
+// authFilter is the accountUserId and types query of the lists.
+type authFilter struct {
+	user  int64 // > 0: that account user's; < 0: those of no account user; 0: all
+	types []int // empty: all
+}
+
+func parseAuthFilter(c echo.Context) (authFilter, error) {
+	var f authFilter
+	if v := strings.TrimSpace(c.QueryParam("accountUserId")); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return f, echo.NewHTTPError(http.StatusBadRequest, "accountUserId must be a number (negative: authorizations of no account user)")
+		}
+		f.user = n
+	}
+	if v := strings.TrimSpace(c.QueryParam("types")); v != "" {
+		for _, part := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(part))
+			if err != nil {
+				return f, echo.NewHTTPError(http.StatusBadRequest, "types must be a comma-separated list of numbers like 0,2,13")
+			}
+			f.types = append(f.types, n)
+		}
+	}
+	return f, nil
+}
+
+func (f authFilter) keep(v SmartlockAuth) bool {
+	switch {
+	case f.user > 0 && (v.AccountUserID == nil || *v.AccountUserID != f.user):
+		return false
+	case f.user < 0 && v.AccountUserID != nil:
+		return false
+	case len(f.types) > 0 && !slices.Contains(f.types, v.Type):
+		return false
+	}
+	return true
+}
+
+// listAuths returns the account's authorizations (of one device when device is not nil) that
+// the filter keeps, by device and then as created.
+func (a *API) listAuths(c echo.Context, device *models.Device, f authFilter) ([]SmartlockAuth, error) {
+	_, account := tokenLogin(c)
+	ctx := c.Request().Context()
+	scope, err := a.loadAuthScope(ctx, account.ID)
+	if err != nil {
+		return nil, err
+	}
+	var auths []models.Authorization
+	if device != nil {
+		auths, err = a.Store.FindDeviceAuthorizations(ctx, account.ID, device.ID)
+	} else {
+		auths, err = a.Store.FindAccountAuthorizations(ctx, account.ID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := []SmartlockAuth{}
+	for _, x := range auths {
+		if v, ok := scope.view(x); ok && f.keep(v) {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// AuthIndex is GET /smartlock/auth?accountUserId&types: the authorizations of every device.
+func (a *API) AuthIndex(c echo.Context) error {
+	f, err := parseAuthFilter(c)
+	if err != nil {
+		return err
+	}
+	out, err := a.listAuths(c, nil, f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// Pagination is the Nuki Web API's paging block. nextPage and prevPage are the addresses of
+// the neighbouring pages (the same query with another page), absent at the ends.
+type Pagination struct {
+	TotalItems  int    `json:"totalItems"`
+	TotalPages  int    `json:"totalPages"`
+	CurrentPage int    `json:"currentPage"`
+	NextPage    string `json:"nextPage,omitempty"`
+	PrevPage    string `json:"prevPage,omitempty"`
+	PageSize    int    `json:"pageSize"`
+}
+
+// PagedAuths is the PaginatedResponse of GET /smartlock/auth/paged.
+type PagedAuths struct {
+	Results    []SmartlockAuth `json:"results"`
+	Pagination Pagination      `json:"pagination"`
+}
+
+// Paging of GET /smartlock/auth/paged.
+const (
+	defaultAuthPageSize = 100
+	maxAuthPageSize     = 1000
+)
+
+// AuthPaged is GET /smartlock/auth/paged?page&size&accountUserId&types: the list of AuthIndex
+// in pages (page from 0, size items, at most maxAuthPageSize), in the same stable order.
+func (a *API) AuthPaged(c echo.Context) error {
+	page, err := queryInt(c, "page", 0)
+	if err != nil {
+		return err
+	}
+	size, err := queryInt(c, "size", defaultAuthPageSize)
+	if err != nil {
+		return err
+	}
+	if page < 0 || size < 1 {
+		return echo.NewHTTPError(http.StatusBadRequest, "page must be 0 or more and size 1 or more")
+	}
+	size = min(size, maxAuthPageSize)
+	f, err := parseAuthFilter(c)
+	if err != nil {
+		return err
+	}
+	all, err := a.listAuths(c, nil, f)
+	if err != nil {
+		return err
+	}
+	total := len(all)
+	pages := (total + size - 1) / size
+	out := PagedAuths{Results: []SmartlockAuth{}, Pagination: Pagination{TotalItems: total, TotalPages: pages, CurrentPage: page, PageSize: size}}
+	if start := page * size; page < pages {
+		out.Results = all[start:min(start+size, total)]
+	}
+	link := func(p int) string {
+		q := c.Request().URL.Query() // a fresh copy
+		q.Set("page", strconv.Itoa(p))
+		q.Set("size", strconv.Itoa(size))
+		u := url.URL{Path: c.Request().URL.Path, RawQuery: q.Encode()}
+		return u.String()
+	}
+	if page+1 < pages {
+		out.Pagination.NextPage = link(page + 1)
+	}
+	if page > 0 && pages > 0 {
+		out.Pagination.PrevPage = link(min(page, pages) - 1)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// SmartlockAuthIndex is GET /smartlock/{smartlockId}/auth?types.
+func (a *API) SmartlockAuthIndex(c echo.Context) error {
+	d, err := a.findSmartlock(c)
+	if err != nil {
+		return err
+	}
+	f, err := parseAuthFilter(c)
+	if err != nil {
+		return err
+	}
+	f.user = 0 // not a filter of this operation
+	out, err := a.listAuths(c, &d, f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// findAuth loads an authorization the API shows by its id, of the device when device is not
+// nil; anything else is 404.
+func (a *API) findAuth(c echo.Context, scope authScope, device *models.Device, rawID string) (models.Authorization, SmartlockAuth, error) {
+	_, account := tokenLogin(c)
+	notFound := echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("Smartlock authorization %s not found", rawID))
+	id, ok := parseAuthID(rawID)
+	if !ok {
+		return models.Authorization{}, SmartlockAuth{}, notFound
+	}
+	x, err := a.Store.FindAuthorization(c.Request().Context(), account.ID, id)
+	if errors.Is(err, models.ErrNotFound) {
+		return x, SmartlockAuth{}, notFound
+	}
+	if err != nil {
+		return x, SmartlockAuth{}, err
+	}
+	v, ok := scope.view(x)
+	if !ok || device != nil && x.DeviceID != device.ID {
+		return x, v, notFound
+	}
+	return x, v, nil
+}
+
+// SmartlockAuthShow is GET /smartlock/{smartlockId}/auth/{id}.
+func (a *API) SmartlockAuthShow(c echo.Context) error {
+	d, err := a.findSmartlock(c)
+	if err != nil {
+		return err
+	}
+	_, account := tokenLogin(c)
+	scope, err := a.loadAuthScope(c.Request().Context(), account.ID)
+	if err != nil {
+		return err
+	}
+	_, v, err := a.findAuth(c, scope, &d, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+// Creating authorizations.
+
+// authCreateFields are the fields of SmartlockAuthCreate Portier takes; smartActionsEnabled is
+// accepted and ignored (Portier has no smart actions).
+var authCreateFields = []string{"name", "type", "code", "accountUserId", "remoteAllowed",
+	"allowedFromDate", "allowedUntilDate", "allowedWeekDays", "allowedFromTime", "allowedUntilTime"}
+
+// newAuth is a checked creation request.
+type newAuth struct {
+	typ           int
+	name          string
+	code          *int
+	user          *models.AccountUser // nil: a keypad code without an account user
+	remoteAllowed bool
+	restrictions  models.Restrictions
+}
+
+// parseNewAuth checks a SmartlockAuthCreate body.
+func (a *API) parseNewAuth(c echo.Context, body map[string]json.RawMessage) (newAuth, error) {
+	var n newAuth
+	if raw, ok := body["type"]; ok {
+		t, err := intField(raw, "type")
+		if err != nil {
+			return n, err
+		}
+		n.typ = int(t)
+	}
+	if n.typ != models.AuthTypeApp && n.typ != models.AuthTypeKeypadCode {
+		return n, echo.NewHTTPError(http.StatusBadRequest, "type must be 0 (app) or 13 (keypad code); fobs are paired on the device")
+	}
+	raw, ok := body["name"]
+	if !ok {
+		return n, echo.NewHTTPError(http.StatusBadRequest, "name is required")
+	}
+	name, err := authName(raw, n.typ)
+	if err != nil {
+		return n, err
+	}
+	n.name = name
+	if raw, ok := body["remoteAllowed"]; ok {
+		if n.remoteAllowed, err = boolField(raw, "remoteAllowed"); err != nil {
+			return n, err
+		}
+	}
+	raw, hasCode := body["code"]
+	switch {
+	case n.typ == models.AuthTypeKeypadCode && !hasCode:
+		return n, echo.NewHTTPError(http.StatusBadRequest, "code is required for a keypad code (type 13)")
+	case n.typ != models.AuthTypeKeypadCode && hasCode:
+		return n, echo.NewHTTPError(http.StatusBadRequest, "code is only for keypad codes (type 13)")
+	case hasCode:
+		code, err := keypadCode(raw)
+		if err != nil {
+			return n, err
+		}
+		n.code = &code
+	}
+	if raw, ok := body["accountUserId"]; ok && !isNull(raw) {
+		id, err := intField(raw, "accountUserId")
+		if err != nil {
+			return n, err
+		}
+		_, account := tokenLogin(c)
+		u, err := a.accountUser(c, account.ID, id)
+		if err != nil {
+			return n, err
+		}
+		n.user = &u
+	} else if n.typ == models.AuthTypeApp {
+		return n, echo.NewHTTPError(http.StatusBadRequest, "accountUserId is required for an app authorization (type 0): the account user it is for")
+	}
+	if err := applyRestrictions(body, &n.restrictions); err != nil {
+		return n, err
+	}
+	return n, nil
+}
+
+// createAuths stores the authorization on every device, sends it to them and (app
+// authorizations) invites the person.
+func (a *API) createAuths(c echo.Context, devs []models.Device, n newAuth) error {
+	login, account := tokenLogin(c)
+	ctx := c.Request().Context()
+	statuses := map[int64]models.PushStatus{}
+	names := make([]string, 0, len(devs))
+	for _, d := range devs {
+		statuses[d.ID] = a.Devices.PushStatusFor(d)
+		if n.typ == models.AuthTypeKeypadCode && statuses[d.ID] == models.PushPortierOnly {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s is reached through a Nuki Bridge, whose HTTP API cannot hold keypad codes", d.Name))
+		}
+		names = append(names, d.Name)
+	}
+	p := db.NewPermission{Type: n.typ, Name: n.name, RemoteAllowed: n.remoteAllowed, Code: n.code, Restrictions: n.restrictions, Devices: statuses}
+	who := "a new person"
+	if n.user != nil {
+		p.AccountUserID, who = n.user.ID, n.user.Name
+	} else {
+		p.NewUser = &models.AccountUser{Name: n.name, AddedVia: models.AddedViaKeypad}
+	}
+	kind := "app authorization"
+	if n.typ == models.AuthTypeKeypadCode {
+		kind = "keypad code"
+	}
+	_, err := a.Store.CreatePermissions(ctx, account.ID, p, models.AuditEntry{Actor: login.Email, LoginID: &login.ID,
+		Kind: models.AuditPermissionCreated, IP: c.RealIP(),
+		Detail: fmt.Sprintf("%s %q for %s on %s through the API", kind, n.name, who, strings.Join(names, ", "))})
+	if err != nil {
+		return permissionError(err, devs)
+	}
+	a.Devices.PushPermissions(slices.Collect(maps.Keys(statuses))...)
+	if n.typ == models.AuthTypeApp && n.user != nil && n.user.Email != "" && a.Invite != nil {
+		if err := a.Invite(ctx, account.ID, n.user.ID); err != nil {
+			a.Log.Error("invitation after an API authorization", "account", account.ID, "user", n.user.ID, "err", err)
+		}
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// permissionError answers a store error of a permission change: conflicts are 409 with the
+// device named, unknown ids 404.
+func permissionError(err error, devs []models.Device) error {
+	var conflict *db.PermissionConflict
+	if errors.As(err, &conflict) {
+		device := fmt.Sprintf("device %d", conflict.DeviceID)
+		for _, d := range devs {
+			if d.ID == conflict.DeviceID {
+				device = d.Name
+			}
+		}
+		if conflict.Reason == db.ConflictCodeInUse {
+			return echo.NewHTTPError(http.StatusConflict, "The keypad code is already in use on "+device)
+		}
+		return echo.NewHTTPError(http.StatusConflict, "The account user already has an authorization on "+device+" (one per person and device)")
+	}
+	if errors.Is(err, models.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound, "Resource not found (it was removed meanwhile)")
+	}
+	return err
+}
+
+// AuthCreateMany is PUT /smartlock/auth: one authorization on each of smartlockIds, with the
+// same settings (SmartlocksAuthCreate). All or nothing: a conflict on one device creates none.
+func (a *API) AuthCreateMany(c echo.Context) error {
+	body, err := decodeObject(c, `{"smartlockIds":[17929391234],"name":"Postman","type":13,"code":514236,"remoteAllowed":false}`)
+	if err != nil {
+		return err
+	}
+	if err := onlyFields(body, append([]string{"smartlockIds"}, authCreateFields...), []string{"smartActionsEnabled"}); err != nil {
+		return err
+	}
+	var ids []int64
+	if raw, ok := body["smartlockIds"]; !ok || isNull(raw) || json.Unmarshal(raw, &ids) != nil || len(ids) == 0 {
+		return echo.NewHTTPError(http.StatusBadRequest, "smartlockIds must be a list of one or more smartlock ids")
+	}
+	n, err := a.parseNewAuth(c, body)
+	if err != nil {
+		return err
+	}
+	_, account := tokenLogin(c)
+	all, err := a.Store.FindDevices(c.Request().Context(), account.ID, db.SortByName)
+	if err != nil {
+		return err
+	}
+	var devs []models.Device
+	for _, id := range slices.Compact(slices.Sorted(slices.Values(ids))) {
+		i := slices.IndexFunc(all, func(d models.Device) bool { return d.SmartlockID() == id })
+		if i < 0 {
+			return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("Smartlock %d not found", id))
+		}
+		devs = append(devs, all[i])
+	}
+	return a.createAuths(c, devs, n)
+}
+
+// SmartlockAuthCreate is PUT /smartlock/{smartlockId}/auth (SmartlockAuthCreate).
+func (a *API) SmartlockAuthCreate(c echo.Context) error {
+	d, err := a.findSmartlock(c)
+	if err != nil {
+		return err
+	}
+	body, err := decodeObject(c, `{"name":"Postman","type":13,"code":514236,"remoteAllowed":false}`)
+	if err != nil {
+		return err
+	}
+	if err := onlyFields(body, authCreateFields, []string{"smartActionsEnabled"}); err != nil {
+		return err
+	}
+	n, err := a.parseNewAuth(c, body)
+	if err != nil {
+		return err
+	}
+	return a.createAuths(c, []models.Device{d}, n)
+}
+
+// Changing authorizations.
+
+// authUpdateFields are the fields of SmartlockAuthUpdate.
+var authUpdateFields = []string{"name", "enabled", "remoteAllowed", "code", "accountUserId",
+	"allowedFromDate", "allowedUntilDate", "allowedWeekDays", "allowedFromTime", "allowedUntilTime"}
+
+// authReadOnly are the other SmartlockAuth fields, which a script may send back as it read
+// them: id, smartlockId and type must then be what they are; the rest are ignored.
+var authReadOnly = []string{"id", "smartlockId", "type", "authId", "lockCount", "creationDate", "updateDate", "lastActiveDate",
+	"error", "fingerprints", "operationId", "appId", "authTypeAsString", "smartActionsEnabled"}
+
+// parseAuthChange checks a partial update of x (shown as v): only the fields sent change, and
+// only those that differ from what x has. An update of accountUserId alone links x to that
+// account user without touching the device.
+func (a *API) parseAuthChange(c echo.Context, body map[string]json.RawMessage, x models.Authorization, v SmartlockAuth) (db.PermissionChange, error) {
+	var ch db.PermissionChange
+	if err := onlyFields(body, authUpdateFields, authReadOnly); err != nil {
+		return ch, err
+	}
+	if raw, ok := body["id"]; ok {
+		if s, err := stringField(raw, "id"); err != nil || s != v.ID && s != strconv.FormatInt(x.ID, 10) {
+			return ch, echo.NewHTTPError(http.StatusBadRequest, "id cannot be changed")
+		}
+	}
+	if raw, ok := body["smartlockId"]; ok {
+		if n, err := intField(raw, "smartlockId"); err != nil || n != v.SmartlockID {
+			return ch, echo.NewHTTPError(http.StatusBadRequest, "smartlockId cannot be changed")
+		}
+	}
+	if raw, ok := body["type"]; ok {
+		if n, err := intField(raw, "type"); err != nil || int(n) != x.Type {
+			return ch, echo.NewHTTPError(http.StatusBadRequest, "type cannot be changed")
+		}
+	}
+	if raw, ok := body["name"]; ok {
+		name, err := authName(raw, x.Type)
+		if err != nil {
+			return ch, err
+		}
+		if name != x.Name {
+			ch.Name = &name
+		}
+	}
+	if raw, ok := body["enabled"]; ok {
+		b, err := boolField(raw, "enabled")
+		if err != nil {
+			return ch, err
+		}
+		if b != x.Enabled {
+			ch.Enabled = &b
+		}
+	}
+	if raw, ok := body["remoteAllowed"]; ok {
+		b, err := boolField(raw, "remoteAllowed")
+		if err != nil {
+			return ch, err
+		}
+		if b != x.RemoteAllowed {
+			ch.RemoteAllowed = &b
+		}
+	}
+	if raw, ok := body["code"]; ok {
+		if x.Type != models.AuthTypeKeypadCode {
+			return ch, echo.NewHTTPError(http.StatusBadRequest, "code is only for keypad codes (type 13)")
+		}
+		code, err := keypadCode(raw)
+		if err != nil {
+			return ch, err
+		}
+		if x.Code == nil || *x.Code != code {
+			ch.Code = &code
+		}
+	}
+	r := x.Restrictions
+	if err := applyRestrictions(body, &r); err != nil {
+		return ch, err
+	}
+	if !sameRestrictions(r, x.Restrictions) {
+		ch.Restrictions = &r
+	}
+	if raw, ok := body["accountUserId"]; ok {
+		if isNull(raw) {
+			return ch, echo.NewHTTPError(http.StatusBadRequest, "accountUserId cannot be removed; link the authorization to another account user instead")
+		}
+		id, err := intField(raw, "accountUserId")
+		if err != nil {
+			return ch, err
+		}
+		u, err := a.accountUser(c, x.AccountID, id)
+		if err != nil {
+			return ch, err
+		}
+		if x.AccountUserID == nil || *x.AccountUserID != u.ID {
+			ch.AccountUserID = &u.ID
+		}
+	}
+	return ch, nil
+}
+
+func sameRestrictions(a, b models.Restrictions) bool {
+	same := func(x, y *time.Time) bool { return x == nil && y == nil || x != nil && y != nil && x.Equal(*y) }
+	return same(a.AllowedFrom, b.AllowedFrom) && same(a.AllowedUntil, b.AllowedUntil) && a.AllowedWeekdays == b.AllowedWeekdays &&
+		a.AllowedFromTime == b.AllowedFromTime && a.AllowedUntilTime == b.AllowedUntilTime
+}
+
+func emptyChange(ch db.PermissionChange) bool { return !ch.TouchesDevice() && ch.AccountUserID == nil }
+
+// applyUpdates stores the changes in one transaction and sends those that touch a device.
+func (a *API) applyUpdates(c echo.Context, updates []db.PermissionUpdate, scope authScope, what string) error {
+	login, account := tokenLogin(c)
+	var todo []db.PermissionUpdate
+	for _, u := range updates {
+		if !emptyChange(u.Change) {
+			todo = append(todo, u)
+		}
+	}
+	if len(todo) == 0 {
+		return c.NoContent(http.StatusNoContent)
+	}
+	changed, err := a.Store.UpdatePermissions(c.Request().Context(), account.ID, todo, models.AuditEntry{Actor: login.Email, LoginID: &login.ID,
+		Kind: models.AuditPermissionChanged, IP: c.RealIP(), Detail: what + " changed through the API"})
+	if err != nil {
+		return permissionError(err, slices.Collect(maps.Values(scope.devices)))
+	}
+	var push []int64
+	for i, u := range todo {
+		if u.Change.TouchesDevice() && !slices.Contains(push, changed[i].DeviceID) {
+			push = append(push, changed[i].DeviceID)
+		}
+	}
+	a.Devices.PushPermissions(push...)
+	return c.NoContent(http.StatusNoContent)
+}
+
+// SmartlockAuthUpdate is POST /smartlock/{smartlockId}/auth/{id} (SmartlockAuthUpdate): only
+// the fields sent change.
+func (a *API) SmartlockAuthUpdate(c echo.Context) error {
+	d, err := a.findSmartlock(c)
+	if err != nil {
+		return err
+	}
+	_, account := tokenLogin(c)
+	scope, err := a.loadAuthScope(c.Request().Context(), account.ID)
+	if err != nil {
+		return err
+	}
+	x, v, err := a.findAuth(c, scope, &d, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	body, err := decodeObject(c, `{"name":"Postman","allowedUntilDate":null}`)
+	if err != nil {
+		return err
+	}
+	ch, err := a.parseAuthChange(c, body, x, v)
+	if err != nil {
+		return err
+	}
+	return a.applyUpdates(c, []db.PermissionUpdate{{ID: x.ID, Change: ch}}, scope, fmt.Sprintf("authorization %q on %s", x.Name, d.Name))
+}
+
+// AuthUpdateMany is POST /smartlock/auth [{id, …}] (SmartlockAuthMultiUpdate): each entry a
+// partial update of one authorization, all in one transaction.
+func (a *API) AuthUpdateMany(c echo.Context) error {
+	var list []map[string]json.RawMessage
+	if err := json.NewDecoder(c.Request().Body).Decode(&list); err != nil || list == nil {
+		return echo.NewHTTPError(http.StatusBadRequest, `The body must be a JSON list like [{"id":"…","enabled":false}]`)
+	}
+	_, account := tokenLogin(c)
+	scope, err := a.loadAuthScope(c.Request().Context(), account.ID)
+	if err != nil {
+		return err
+	}
+	updates := make([]db.PermissionUpdate, 0, len(list))
+	for i, body := range list {
+		raw, ok := body["id"]
+		if body == nil || !ok {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("entry %d: id is required", i))
+		}
+		id, err := stringField(raw, "id")
+		if err != nil {
+			return err
+		}
+		x, v, err := a.findAuth(c, scope, nil, id)
+		if err != nil {
+			return err
+		}
+		if slices.ContainsFunc(updates, func(u db.PermissionUpdate) bool { return u.ID == x.ID }) {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("entry %d: authorization %s is listed twice", i, id))
+		}
+		ch, err := a.parseAuthChange(c, body, x, v)
+		if err != nil {
+			return err
+		}
+		updates = append(updates, db.PermissionUpdate{ID: x.ID, Change: ch})
+	}
+	return a.applyUpdates(c, updates, scope, fmt.Sprintf("%d authorizations", len(updates)))
+}
+
+// Deleting authorizations.
+
+// revokeAuths revokes the authorizations and sends the removals to their devices.
+func (a *API) revokeAuths(c echo.Context, ids []int64, what string) error {
+	login, account := tokenLogin(c)
+	revoked, err := a.Store.RevokePermissions(c.Request().Context(), account.ID, ids, models.AuditEntry{Actor: login.Email, LoginID: &login.ID,
+		Kind: models.AuditPermissionRevoked, IP: c.RealIP(), Detail: what + " deleted through the API"})
+	if errors.Is(err, models.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound, "Smartlock authorization not found (deleted meanwhile)")
+	}
+	if err != nil {
+		return err
+	}
+	a.Devices.PushPermissions(deviceIDsOf(revoked)...)
+	return c.NoContent(http.StatusNoContent)
+}
+
+// SmartlockAuthDelete is DELETE /smartlock/{smartlockId}/auth/{id}.
+func (a *API) SmartlockAuthDelete(c echo.Context) error {
+	d, err := a.findSmartlock(c)
+	if err != nil {
+		return err
+	}
+	_, account := tokenLogin(c)
+	scope, err := a.loadAuthScope(c.Request().Context(), account.ID)
+	if err != nil {
+		return err
+	}
+	x, _, err := a.findAuth(c, scope, &d, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return a.revokeAuths(c, []int64{x.ID}, fmt.Sprintf("authorization %q on %s", x.Name, d.Name))
+}
+
+// AuthDeleteMany is DELETE /smartlock/auth ["id", …]: all of them or (one unknown) none.
+func (a *API) AuthDeleteMany(c echo.Context) error {
+	var ids []string
+	if err := json.NewDecoder(c.Request().Body).Decode(&ids); err != nil || ids == nil {
+		return echo.NewHTTPError(http.StatusBadRequest, `The body must be a JSON list of authorization ids like ["…","…"]`)
+	}
+	if len(ids) == 0 {
+		return c.NoContent(http.StatusNoContent)
+	}
+	_, account := tokenLogin(c)
+	scope, err := a.loadAuthScope(c.Request().Context(), account.ID)
+	if err != nil {
+		return err
+	}
+	rows := make([]int64, 0, len(ids))
+	for _, id := range ids {
+		x, _, err := a.findAuth(c, scope, nil, id)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, x.ID)
+	}
+	return a.revokeAuths(c, rows, fmt.Sprintf("%d authorizations", len(rows)))
+}
+
+// Field rules.
+
+// authName checks the name of an authorization of type typ: a keypad code's as the keypad
+// takes it (models.ValidKeypadName), an app authorization's 1 to maxAuthName characters on one
+// line. It returns the name trimmed of spaces.
+func authName(raw json.RawMessage, typ int) (string, error) {
+	s, err := stringField(raw, "name")
+	if err != nil {
+		return "", err
+	}
+	name := strings.TrimSpace(s)
+	if typ == models.AuthTypeKeypadCode {
+		var bad models.KeypadNameError
+		if errors.As(models.ValidKeypadName(name), &bad) {
+			return "", echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("name: a keypad code's name has 1 to %d characters on one line (%s)",
+				models.KeypadNameMax, strings.ReplaceAll(bad.Reason, "_", " ")))
+		}
+		return name, nil
+	}
+	if name == "" || utf8.RuneCountInString(name) > maxAuthName || strings.ContainsFunc(name, unicode.IsControl) {
+		return "", echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("name must be 1 to %d characters on one line", maxAuthName))
+	}
+	return name, nil
+}
+
+// keypadCode reads a keypad code: a number as the Web API sends it, or a string of digits.
+func keypadCode(raw json.RawMessage) (int, error) {
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		var n int64
+		if isNull(raw) || json.Unmarshal(raw, &n) != nil {
+			return 0, echo.NewHTTPError(http.StatusBadRequest, "code must be a number like 514236")
+		}
+		s = strconv.FormatInt(n, 10)
+	}
+	code, err := models.ParseKeypadCode(s)
+	var bad models.KeypadCodeError
+	if errors.As(err, &bad) {
+		why := map[string]string{
+			models.KeypadReasonLength:   "it must have 6 digits",
+			models.KeypadReasonDigits:   "it must use only the digits 1 to 9",
+			models.KeypadReasonStarts12: "it must not start with 12",
+		}[bad.Reason]
+		return 0, echo.NewHTTPError(http.StatusBadRequest, "code "+s+" is not a keypad code: "+why)
+	}
+	return code, err
+}
+
+// applyRestrictions sets the restriction fields body has on r (null clears one: no date, every
+// day, all day) and checks the result.
+func applyRestrictions(body map[string]json.RawMessage, r *models.Restrictions) error {
+	for _, f := range []struct {
+		name string
+		to   **time.Time
+	}{{models.FieldAllowedFromDate, &r.AllowedFrom}, {models.FieldAllowedUntilDate, &r.AllowedUntil}} {
+		raw, ok := body[f.name]
+		if !ok {
+			continue
+		}
+		if isNull(raw) {
+			*f.to = nil
+			continue
+		}
+		var s string
+		var t time.Time
+		err := json.Unmarshal(raw, &s)
+		if err == nil {
+			t, err = time.Parse(time.RFC3339Nano, s)
+		}
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, f.name+" must be a date like 2026-03-01T08:00:00.000Z, or null for none")
+		}
+		t = t.UTC()
+		*f.to = &t
+	}
+	for _, f := range []struct {
+		name string
+		to   *int
+	}{{models.FieldAllowedWeekDays, &r.AllowedWeekdays}, {models.FieldAllowedFromTime, &r.AllowedFromTime}, {models.FieldAllowedUntilTime, &r.AllowedUntilTime}} {
+		raw, ok := body[f.name]
+		if !ok {
+			continue
+		}
+		if isNull(raw) {
+			*f.to = 0
+			continue
+		}
+		n, err := intField(raw, f.name)
+		if err != nil {
+			return err
+		}
+		if n < -1<<31 || n > 1<<31-1 {
+			n = -1 // out of range either way; keeps the conversion below exact
+		}
+		*f.to = int(n)
+	}
+	var bad models.RestrictionError
+	if err := r.Validate(); errors.As(err, &bad) {
+		return echo.NewHTTPError(http.StatusBadRequest, restrictionMessage(bad))
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+func restrictionMessage(e models.RestrictionError) string {
+	switch {
+	case e.Field == models.FieldAllowedUntilDate:
+		return "allowedUntilDate must be after allowedFromDate"
+	case e.Field == models.FieldAllowedWeekDays:
+		return "allowedWeekDays must be a bitmask from 0 to 127 (Monday 64, Tuesday 32, … Sunday 1)"
+	case e.Reason == models.ReasonOutOfRange:
+		return e.Field + " must be minutes after midnight, 0 to 1439"
+	case e.Reason == models.ReasonWindowEmpty:
+		return "allowedFromTime and allowedUntilTime must differ (both 0 means all day)"
+	}
+	return "allowedUntilTime must be after allowedFromTime"
+}
