@@ -118,6 +118,13 @@ func (s *Store) findInvitation(ctx context.Context, where string, arg any) (mode
 	return inv, mapNoRows(err, "invitation")
 }
 
+// FindInvitation returns one invitation of the account.
+func (s *Store) FindInvitation(ctx context.Context, accountID, id int64) (models.Invitation, error) {
+	inv, err := scanInvitation(s.db.Reader.QueryRowContext(ctx, `SELECT `+invitationColumns+` FROM invitations WHERE account_id = ? AND id = ?`,
+		accountID, id))
+	return inv, mapNoRows(err, fmt.Sprintf("invitation %d", id))
+}
+
 // FindInvitationByToken returns the invitation of a link, whatever its state.
 func (s *Store) FindInvitationByToken(ctx context.Context, tokenHash string) (models.Invitation, error) {
 	return s.findInvitation(ctx, `token_hash = ?`, tokenHash)
