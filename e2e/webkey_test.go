@@ -59,6 +59,13 @@ func TestWebKeyInTheBrowser(t *testing.T) {
 			front.ID: models.PushPortierOnly, named["Building entrance"].ID: models.PushPortierOnly}},
 		models.AuditEntry{Actor: "test", Kind: models.AuditPermissionCreated})
 	require.NoError(t, err)
+	// Office on Saturdays only: listed, with when instead of buttons (the test clock says Monday).
+	_, err = app.Store.CreatePermissions(ctx, login.AccountID, db.NewPermission{AccountUserID: userID, Type: models.AuthTypeApp,
+		Name: "Dora Weiß", RemoteAllowed: true, Restrictions: models.Restrictions{AllowedWeekdays: models.WeekdayBit(time.Saturday),
+			AllowedFromTime: 9 * 60, AllowedUntilTime: 12 * 60},
+		Devices: map[int64]models.PushStatus{named["Office"].ID: models.PushPortierOnly}},
+		models.AuditEntry{Actor: "test", Kind: models.AuditPermissionCreated})
+	require.NoError(t, err)
 	b.Do("send the invitation", chromedp.Reload(), chromedp.WaitVisible(css(`[data-testid="send-invitation"]`)),
 		chromedp.Click(css(`[data-testid="send-invitation"]`)), chromedp.WaitVisible(css(`[data-testid="flash"]`)),
 		chromedp.WaitVisible(css(`[data-testid="invitation-0"]`)))
@@ -88,6 +95,9 @@ func TestWebKeyInTheBrowser(t *testing.T) {
 	assert.Equal(t, "Dora Weiß", b.Text(`[data-testid="key-holder"]`))
 	card := fmt.Sprintf(`[data-testid="key-device-%d"]`, front.ID)
 	assert.Contains(t, b.Text(card+` [data-testid="state"]`), "Locked")
+	office := fmt.Sprintf(`[data-testid="key-device-%d"]`, named["Office"].ID)
+	assert.Contains(t, b.Text(office+` [data-testid="not-now"]`), "Sat")
+	assert.Empty(t, Eval[int](b, `document.querySelectorAll('`+office+` button').length`), "no buttons outside the window")
 	b.NoSidewaysScroll("web key on a phone")
 	b.Shot("key-phone")
 

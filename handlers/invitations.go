@@ -84,6 +84,14 @@ func (h *Handler) sendInvitation(ctx context.Context, who devices.Who, account m
 	return nil
 }
 
+// SendInvitation is sendInvitation for callers outside this package: the web API (which cannot
+// import handlers) gets it as a function where main builds both, e.g. a field
+// `Invite func(context.Context, devices.Who, models.Account, models.AccountUser) error` on
+// api.API set to h.SendInvitation. Same errors, same single path.
+func (h *Handler) SendInvitation(ctx context.Context, who devices.Who, account models.Account, u models.AccountUser) error {
+	return h.sendInvitation(ctx, who, account, u)
+}
+
 // webKeyDeviceNames names the devices a user's web key can open (sorted by device name): those
 // with a permission models.Authorization.WebKeyUsable.
 func (h *Handler) webKeyDeviceNames(ctx context.Context, accountID, userID int64) ([]string, error) {
