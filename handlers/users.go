@@ -206,6 +206,14 @@ func (h *Handler) UserShow(c echo.Context) error {
 			Name: a.Name, KindKey: fmt.Sprintf("users.auth_type.%d", a.Type), Enabled: a.Enabled, RemoteAllowed: a.RemoteAllowed,
 			Restrictions: restrictionsText(loc, a)})
 	}
+	// Web key invitations (handlers/invitations.go), for people who have or had an email.
+	invitations, err := h.userInvitations(ctx, loc, account, u)
+	if err != nil {
+		return err
+	}
+	if u.Email != "" || len(invitations.Rows) > 0 {
+		p.Invitations = &invitations
+	}
 	return render(c, http.StatusOK, userviews.ShowPage(p))
 }
 
