@@ -27,12 +27,14 @@ type API struct {
 	Devices *devices.Manager
 	Now     func() time.Time
 	Log     *slog.Logger
-	// Invite sends account user userID of account accountID the invitation email to their web
-	// key (PRODUCT.md U5), as the Nuki Web API does when an app authorization (type 0) is
-	// created for a person. It is called after the authorizations are stored; nil sends none.
-	// An error is logged: the authorizations stay, and the invitation can be sent again from
-	// the user's page.
-	Invite func(ctx context.Context, accountID int64, userID int64) error
+	// Invite sends account user u of account the invitation email to their web key
+	// (PRODUCT.md U5), as the Nuki Web API invites a person for whom an app authorization
+	// (type 0) is created; who is the token's login, for the audit trail. It is called after
+	// the authorizations are stored; nil sends none. main sets it to handlers'
+	// Handler.SendInvitation, the one path every invitation takes. A *models.InvitationRefused
+	// (e.g. no remote access, so no web key) is no error here; another error is logged: the
+	// authorizations stay, and the invitation can be sent again from the user's page.
+	Invite func(ctx context.Context, who devices.Who, account models.Account, u models.AccountUser) error
 }
 
 // Error is the error body of the Nuki Web API: clients read detailMessage.

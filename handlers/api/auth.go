@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"portier/db"
+	"portier/devices"
 	"portier/models"
 )
 
@@ -457,7 +458,12 @@ func (a *API) createAuths(c echo.Context, devs []models.Device, n newAuth) error
 	}
 	a.Devices.PushPermissions(slices.Collect(maps.Keys(statuses))...)
 	if n.typ == models.AuthTypeApp && n.user != nil && n.user.Email != "" && a.Invite != nil {
-		if err := a.Invite(ctx, account.ID, n.user.ID); err != nil {
+		who := devices.Who{LoginID: login.ID, Name: login.Name, Actor: login.Email, IP: c.RealIP(), Origin: models.OriginAPI}
+		var refused *models.InvitationRefused
+		switch err := a.Invite(ctx, who, account, *n.user); {
+		case errors.As(err, &refused):
+			a.Log.Info("no invitation after an API authorization", "account", account.ID, "user", n.user.ID, "reason", refused.Reason)
+		case err != nil:
 			a.Log.Error("invitation after an API authorization", "account", account.ID, "user", n.user.ID, "err", err)
 		}
 	}

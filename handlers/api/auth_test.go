@@ -375,10 +375,12 @@ func TestSmartlockAuthCreateOnSeveralDevices(t *testing.T) {
 	front, office := devs["Front door"], devs["Office"]
 	var mu sync.Mutex
 	var invited [][2]int64
-	app.API.Invite = func(_ context.Context, accountID, userID int64) error {
+	var inviter string
+	app.API.Invite = func(_ context.Context, who devices.Who, account models.Account, u models.AccountUser) error {
 		mu.Lock()
 		defer mu.Unlock()
-		invited = append(invited, [2]int64{accountID, userID})
+		invited = append(invited, [2]int64{account.ID, u.ID})
+		inviter = who.Actor
 		return nil
 	}
 	dora := createUser(t, c, token, `{"email":"dora@example.com","name":"Dora Eck"}`)
@@ -396,6 +398,7 @@ func TestSmartlockAuthCreateOnSeveralDevices(t *testing.T) {
 	}
 	mu.Lock()
 	assert.Equal(t, [][2]int64{{owner.AccountID, dora.AccountUserID}}, invited, "one invitation for the person")
+	assert.Equal(t, owner.Email, inviter, "on behalf of the token's login")
 	mu.Unlock()
 	app.Devices.RetryPermissions()
 	for _, d := range []models.Device{front, office} {
