@@ -742,4 +742,13 @@ func TestSmartlockAuthScopeAndOtherAccounts(t *testing.T) {
 	}
 	assert.Equal(t, postman, showAuth(t, c, token, front, postman.ID), "nothing changed")
 	assert.Len(t, listAuths(t, c, token, ""), 10)
+
+	// Another account's account user cannot be given, nor linked to, an authorization here.
+	_, otherUsers := app.CreateToken(bert, models.Scopes{models.ScopeAccount}, nil)
+	stranger := createUser(t, c, otherUsers, `{"email":"stranger@example.com","name":"Stranger"}`)
+	send(t, c, token, "PUT", "/smartlock/{smartlockId}/auth", onFront,
+		fmt.Sprintf(`{"name":"Stranger","accountUserId":%d,"remoteAllowed":true}`, stranger.AccountUserID), http.StatusNotFound)
+	send(t, c, token, "POST", "/smartlock/{smartlockId}/auth/{id}", one, fmt.Sprintf(`{"accountUserId":%d}`, stranger.AccountUserID), http.StatusNotFound)
+	assert.Len(t, listAuths(t, c, token, ""), 10)
+	assert.Equal(t, postman, showAuth(t, c, token, front, postman.ID))
 }
