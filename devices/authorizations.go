@@ -36,8 +36,7 @@ func (c *simConn) authorizations(_ context.Context, d models.Device) ([]models.R
 			continue // the bridge's own: Portier itself
 		}
 		r := models.ReportedAuthorization{DeviceAuthID: a.ID, Type: a.Type, Name: a.Name, Enabled: a.Enabled, RemoteAllowed: a.RemoteAllowed,
-			Restrictions: models.Restrictions{AllowedFrom: a.AllowedFrom, AllowedUntil: a.AllowedUntil, AllowedWeekdays: a.AllowedWeekdays,
-				AllowedFromTime: a.AllowedFromTime, AllowedUntilTime: a.AllowedUntilTime}, LockCount: a.LockCount}
+			Restrictions: a.Restrictions, LockCount: a.LockCount}
 		if a.Type == models.AuthTypeKeypadCode {
 			code := a.Code
 			r.Code = &code

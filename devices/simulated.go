@@ -76,8 +76,7 @@ func simAuthorizations(auths []models.Authorization) []sim.Authorization {
 // simAuthorization is an authorization as the simulator holds it.
 func simAuthorization(a models.Authorization) sim.Authorization {
 	sa := sim.Authorization{Type: a.Type, Name: a.Name, Enabled: a.Enabled, RemoteAllowed: a.RemoteAllowed,
-		AllowedFrom: a.AllowedFrom, AllowedUntil: a.AllowedUntil, AllowedWeekdays: a.AllowedWeekdays,
-		AllowedFromTime: a.AllowedFromTime, AllowedUntilTime: a.AllowedUntilTime, LockCount: a.LockCount}
+		Restrictions: a.Restrictions, LockCount: a.LockCount}
 	if a.DeviceAuthID != nil {
 		sa.ID = *a.DeviceAuthID
 	}

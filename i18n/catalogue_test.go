@@ -191,3 +191,140 @@ func TestEveryAuditKindHasALabel(t *testing.T) {
 		assert.True(t, ok, "audit kind %s has no label", kind)
 	}
 }
+
+// invitationMessages are the English messages an invitation email needs: all that an email-only
+// catalogue holds.
+func invitationMessages(en map[string]string) map[string]string {
+	out := map[string]string{}
+	for id, text := range en {
+		if id == "email.greeting" || id == "email.automatic" || strings.HasPrefix(id, "email.invitation.") {
+			out[id] = text
+		}
+	}
+	return out
+}
+
+func emailOnly() []Language {
+	var out []Language
+	for _, l := range EmailLanguages {
+		if !Supported(l.Code) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// An email-only catalogue has exactly the invitation's messages, translated (not English text
+// copied), with the same placeholders, and each renders in its language.
+func TestEmailOnlyCataloguesHoldTheInvitation(t *testing.T) {
+	require.NoError(t, Load())
+	want := invitationMessages(flatMessages(t, "en"))
+	require.Contains(t, want, "email.invitation.subject")
+	require.Len(t, emailOnly(), 6)
+	args := Args{"Name": "x", "Inviter": "x", "Devices": "x", "When": "x", "Zone": "x", "URL": "x", "Code": "x", "Count": 2}
+	for _, l := range emailOnly() {
+		msgs := flatMessages(t, l.Code)
+		loc := NewEmail(l.Code, "UTC")
+		require.Equal(t, l.Code, loc.Lang)
+		for id, text := range want {
+			other, ok := msgs[id]
+			if !assert.True(t, ok, "%s lacks %q", l.Code, id) {
+				continue
+			}
+			assert.NotEmpty(t, strings.TrimSpace(other), "%s: %q is empty", l.Code, id)
+			assert.NotEqual(t, text, other, "%s: %q is the English text", l.Code, id)
+			assert.Equal(t, placeholders(text), placeholders(other), "%s: %q has other placeholders", l.Code, id)
+			assert.NotEqual(t, New(Default, "UTC").T(id, args), loc.T(id, args), "%s: %q renders in English", l.Code, id)
+		}
+		for id := range msgs {
+			_, ok := want[id]
+			assert.True(t, ok, "%s has %q, which is not a message of the invitation email", l.Code, id)
+		}
+	}
+}
+
+// pluralIDs lists the plural messages (tables with an "other" form) of a locale file.
+func pluralIDs(t *testing.T, lang string) []string {
+	t.Helper()
+	buf, err := localeFiles.ReadFile("locales/" + lang + ".toml")
+	require.NoError(t, err)
+	var raw map[string]any
+	require.NoError(t, toml.Unmarshal(buf, &raw))
+	var ids []string
+	var walk func(prefix string, m map[string]any)
+	walk = func(prefix string, m map[string]any) {
+		for k, v := range m {
+			sub, ok := v.(map[string]any)
+			if !ok {
+				continue
+			}
+			id := strings.TrimPrefix(prefix+"."+k, ".")
+			if _, ok := sub["other"]; ok {
+				ids = append(ids, id)
+				continue
+			}
+			walk(id, sub)
+		}
+	}
+	walk("", raw)
+	return ids
+}
+
+// Every plural message has every form its language needs (Czech and Slovak: one, few, other;
+// Spanish, French and Italian: many for a million), or N would show the id.
+func TestPluralFormsComplete(t *testing.T) {
+	require.NoError(t, Load())
+	checked := 0
+	for _, l := range EmailLanguages {
+		loc := NewEmail(l.Code, "UTC")
+		for _, id := range pluralIDs(t, l.Code) {
+			for _, n := range []int{0, 1, 2, 3, 4, 5, 11, 21, 22, 100, 1_000_000} {
+				checked++
+				assert.NotEqual(t, id, loc.N(id, n), "%s: %q has no form for %d", l.Code, id, n)
+			}
+		}
+	}
+	assert.Greater(t, checked, 100)
+}
+
+// The six email-only languages never become UI languages: pages, logins and Accept-Language
+// choose between English and German only.
+func TestEmailLanguagesAreNotUILanguages(t *testing.T) {
+	for _, l := range Languages {
+		assert.True(t, EmailSupported(l.Code), "UI language %s cannot be used for invitations", l.Code)
+	}
+	for _, l := range emailOnly() {
+		assert.False(t, Supported(l.Code), l.Code)
+		assert.Equal(t, "en", New(l.Code, "UTC").Lang, l.Code)
+		assert.Equal(t, "en", Match(l.Code+","+l.Code+"-"+strings.ToUpper(l.Code)+";q=0.9"), l.Code)
+		assert.True(t, EmailSupported(l.Code), l.Code)
+		// A message the email-only catalogue lacks falls back to English.
+		assert.Equal(t, New("en", "UTC").T("nav.devices"), NewEmail(l.Code, "UTC").T("nav.devices"), l.Code)
+	}
+	assert.Equal(t, "de", Match("cs-CZ,cs;q=0.9,de;q=0.8"))
+	assert.Equal(t, "de", NewEmail("de", "UTC").Lang)
+	assert.Equal(t, "en", NewEmail("xx", "UTC").Lang)
+	assert.Equal(t, "en", NewEmail("", "UTC").Lang)
+	assert.False(t, EmailSupported("pt"))
+}
+
+// Email-only languages write dates as numbers (their catalogues have no month names); the UI
+// languages keep the catalogue's formats.
+func TestEmailLanguageDates(t *testing.T) {
+	at := time.Date(2026, 3, 2, 23, 30, 0, 0, time.UTC)
+	for _, l := range emailOnly() {
+		_, ok := numericDates[l.Code]
+		assert.True(t, ok, "%s has no date format", l.Code)
+	}
+	for _, l := range Languages {
+		_, ok := numericDates[l.Code]
+		assert.False(t, ok, "%s: a UI language takes its date format from the catalogue", l.Code)
+	}
+	assert.Equal(t, "03/03/2026 00:30", NewEmail("es", "Europe/Madrid").DateTime(at))
+	assert.Equal(t, "03/03/2026 00:30", NewEmail("fr", "Europe/Paris").DateTime(at))
+	assert.Equal(t, "03-03-2026 00:30", NewEmail("nl", "Europe/Amsterdam").DateTime(at))
+	assert.Equal(t, "3. 3. 2026 00:30", NewEmail("cs", "Europe/Prague").DateTime(at))
+	assert.Equal(t, "3. 3. 2026", NewEmail("sk", "Europe/Bratislava").Date(at))
+	assert.Equal(t, "2 Mar 2026, 23:30", NewEmail("en", "UTC").DateTime(at))
+	assert.Equal(t, "03.03.2026, 00:30", NewEmail("de", "Europe/Berlin").DateTime(at))
+}

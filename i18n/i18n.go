@@ -1,5 +1,6 @@
-// Package i18n is Portier's one message catalogue (go-i18n with TOML files, English and German)
-// and the locale of a request: the language and time zone that every page and email follows.
+// Package i18n is Portier's one message catalogue (go-i18n with TOML files: English and German
+// for every page and email, six more languages for invitation emails only) and the locale of a
+// request: the language and time zone that every page and email follows.
 package i18n
 
 import (
@@ -56,11 +57,47 @@ func Supported(code string) bool {
 	return false
 }
 
+// EmailLanguages lists the languages an invitation email can be written in (PRODUCT.md U4): the
+// UI languages, and six whose catalogues hold only what an invitation email says. Their other
+// messages fall back to English, and the UI is not offered in them (Supported, Match, New).
+var EmailLanguages = []Language{
+	{Code: "en", Name: "English"}, {Code: "de", Name: "Deutsch"}, {Code: "es", Name: "Español"},
+	{Code: "fr", Name: "Français"}, {Code: "it", Name: "Italiano"}, {Code: "nl", Name: "Nederlands"},
+	{Code: "cs", Name: "Čeština"}, {Code: "sk", Name: "Slovenčina"},
+}
+
+// EmailSupported reports whether code is one of EmailLanguages.
+func EmailSupported(code string) bool {
+	for _, l := range EmailLanguages {
+		if l.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+// numericDates are the date layouts of the email-only languages. Their catalogues have no month
+// names or date formats, and falling back to English would put "Mar" into a Czech sentence, so
+// their dates are written as numbers the way each language writes them.
+var numericDates = map[string]struct{ date, dateTime string }{
+	"es": {"02/01/2006", "02/01/2006 15:04"},
+	"fr": {"02/01/2006", "02/01/2006 15:04"},
+	"it": {"02/01/2006", "02/01/2006 15:04"},
+	"nl": {"02-01-2006", "02-01-2006 15:04"},
+	"cs": {"2. 1. 2006", "2. 1. 2006 15:04"},
+	"sk": {"2. 1. 2006", "2. 1. 2006 15:04"},
+}
+
 // The catalogue is embedded data, parsed once on first use.
 var catalogue = sync.OnceValues(func() (*goi18n.Bundle, error) {
 	b := goi18n.NewBundle(language.English)
 	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
-	for _, l := range Languages {
+	loaded := map[string]bool{}
+	for _, l := range append(append([]Language{}, Languages...), EmailLanguages...) {
+		if loaded[l.Code] {
+			continue
+		}
+		loaded[l.Code] = true
 		name := "locales/" + l.Code + ".toml"
 		buf, err := localeFiles.ReadFile(name)
 		if err != nil {
@@ -87,12 +124,25 @@ type Locale struct {
 	loc  *goi18n.Localizer
 }
 
-// New returns the locale for a language code and an IANA time zone name; unknown values fall
-// back to English and UTC.
+// New returns the locale of a page (or an email to a login) for a UI language code and an IANA
+// time zone name; unknown values fall back to English and UTC.
 func New(lang, zone string) *Locale {
 	if !Supported(lang) {
 		lang = Default
 	}
+	return newLocale(lang, zone)
+}
+
+// NewEmail returns the locale of an invitation email: like New, but it accepts every one of
+// EmailLanguages.
+func NewEmail(lang, zone string) *Locale {
+	if !EmailSupported(lang) {
+		lang = Default
+	}
+	return newLocale(lang, zone)
+}
+
+func newLocale(lang, zone string) *Locale {
 	tz, err := time.LoadLocation(zone)
 	if err != nil || zone == "" {
 		tz = time.UTC
@@ -134,9 +184,18 @@ func (l *Locale) T(id string, args ...Args) string {
 	if len(args) > 0 {
 		cfg.TemplateData = map[string]any(args[0])
 	}
-	s, err := l.loc.Localize(cfg)
-	if err != nil {
-		return id
+	return l.localize(cfg)
+}
+
+// localize renders a message, or returns its id when the catalogue cannot. A message that an
+// email-only catalogue lacks comes from English: go-i18n falls back to it but still reports the
+// message as not found in the requested language, which is no failure for those languages. The
+// UI languages keep showing the id, so that a gap in de.toml stays loud in tests.
+func (l *Locale) localize(cfg *goi18n.LocalizeConfig) string {
+	s, tag, err := l.loc.LocalizeWithTag(cfg)
+	var notFound *goi18n.MessageNotFoundErr
+	if err != nil && !(!Supported(l.Lang) && errors.As(err, &notFound) && tag == language.English) {
+		return cfg.MessageID
 	}
 	return s
 }
@@ -160,22 +219,25 @@ func (l *Locale) N(id string, count int, args ...Args) string {
 			data[k] = v
 		}
 	}
-	s, err := l.loc.Localize(&goi18n.LocalizeConfig{MessageID: id, PluralCount: count, TemplateData: data})
-	if err != nil {
-		return id
-	}
-	return s
+	return l.localize(&goi18n.LocalizeConfig{MessageID: id, PluralCount: count, TemplateData: data})
 }
 
-// Date formats a day, e.g. "2 March 2026" or "2. März 2026", in the locale's time zone.
+// Date formats a day, e.g. "2 March 2026", "2. März 2026" or "2. 3. 2026", in the locale's time
+// zone.
 func (l *Locale) Date(t time.Time) string {
 	t = t.In(l.Zone)
+	if f, ok := numericDates[l.Lang]; ok {
+		return t.Format(f.date)
+	}
 	return l.T("format.date", Args{"Day": t.Day(), "Month": l.T(fmt.Sprintf("month.long.%d", t.Month())), "Year": t.Year()})
 }
 
-// DateTime formats a moment, e.g. "2 Mar 2026, 09:00" or "02.03.2026, 09:00".
+// DateTime formats a moment, e.g. "2 Mar 2026, 09:00", "02.03.2026, 09:00" or "02/03/2026 09:00".
 func (l *Locale) DateTime(t time.Time) string {
 	t = t.In(l.Zone)
+	if f, ok := numericDates[l.Lang]; ok {
+		return t.Format(f.dateTime)
+	}
 	return l.T("format.datetime", Args{
 		"Day": t.Day(), "Day2": fmt.Sprintf("%02d", t.Day()), "Month": l.T(fmt.Sprintf("month.short.%d", t.Month())),
 		"Month2": fmt.Sprintf("%02d", int(t.Month())), "Year": t.Year(), "Time": t.Format("15:04"),

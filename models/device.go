@@ -184,20 +184,6 @@ type Device struct {
 // SmartlockID is the device's Web API id.
 func (d Device) SmartlockID() int64 { return SmartlockID(d.Type, d.NukiID) }
 
-// ValidKeypadCode reports whether code is a keypad code a Nuki keypad accepts: six digits, each
-// 1–9, not starting with 12.
-func ValidKeypadCode(code int) bool {
-	if code < 111111 || code > 999999 || code/10000 == 12 {
-		return false
-	}
-	for n := code; n > 0; n /= 10 {
-		if n%10 == 0 {
-			return false
-		}
-	}
-	return true
-}
-
 // ActionName is an action's English name, for the audit trail.
 func ActionName(t DeviceType, a LockAction) string {
 	names := map[LockAction]string{ActionUnlock: "unlock", ActionLock: "lock", ActionUnlatch: "unlatch", ActionLockNGo: "lock 'n' go", ActionLockNGoUnlatch: "lock 'n' go with unlatch"}

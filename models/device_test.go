@@ -45,12 +45,3 @@ func TestActionsPerDeviceType(t *testing.T) {
 	assert.False(t, OpensDoor(DeviceOpener, ActionOpenerRTOOn))
 	assert.Equal(t, "devices.action.opener.3", ActionLabelKey(DeviceOpener, ActionOpenerOpen))
 }
-
-func TestValidKeypadCode(t *testing.T) {
-	for _, ok := range []int{111111, 345678, 999999, 131111, 211111} {
-		assert.True(t, ValidKeypadCode(ok), ok)
-	}
-	for _, bad := range []int{0, 11111, 1111111, 123456, 120000, 129999, 103456, 345670} {
-		assert.False(t, ValidKeypadCode(bad), bad)
-	}
-}

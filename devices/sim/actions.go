@@ -353,8 +353,9 @@ func (b *Bridge) EnterKeypadCode(t models.DeviceType, nukiID uint32, code int) e
 		if !d.spec.Keypad {
 			return ErrInvalidAction
 		}
+		now := b.localNow(d) // in the device's zone
 		for _, a := range d.auths {
-			if a.Type == AuthKeypadCode && a.Code == code && a.Enabled && a.allowedAt(b.localNow(d)) {
+			if a.Type == AuthKeypadCode && a.Code == code && a.Enabled && a.AllowedAt(now, now.Location()) {
 				who = &Actor{AuthID: a.ID, Name: a.Name, Trigger: TriggerKeypad, Source: 1}
 				return nil
 			}

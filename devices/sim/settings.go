@@ -3,7 +3,6 @@ package sim
 import (
 	"fmt"
 	"maps"
-	"time"
 
 	"portier/models"
 )
@@ -26,39 +25,8 @@ type Authorization struct {
 	Enabled       bool
 	RemoteAllowed bool
 	Code          int // keypad codes only
-	AllowedFrom   *time.Time
-	AllowedUntil  *time.Time
-	// AllowedWeekdays is the Web API bitmask: 64 Monday … 1 Sunday; 0 means every day.
-	AllowedWeekdays int
-	// AllowedFromTime and AllowedUntilTime are minutes after midnight; both 0 means all day.
-	AllowedFromTime  int
-	AllowedUntilTime int
-	LockCount        int
-}
-
-// weekdayBit maps time.Weekday to the Web API bit.
-func weekdayBit(d time.Weekday) int {
-	if d == time.Sunday {
-		return 1
-	}
-	return 1 << (7 - int(d))
-}
-
-// allowedAt applies the restrictions at t (in the device's zone, which the caller passes in t).
-func (a Authorization) allowedAt(t time.Time) bool {
-	if a.AllowedFrom != nil && t.Before(*a.AllowedFrom) || a.AllowedUntil != nil && t.After(*a.AllowedUntil) {
-		return false
-	}
-	if a.AllowedWeekdays != 0 && a.AllowedWeekdays&weekdayBit(t.Weekday()) == 0 {
-		return false
-	}
-	if a.AllowedFromTime != 0 || a.AllowedUntilTime != 0 {
-		m := t.Hour()*60 + t.Minute()
-		if m < a.AllowedFromTime || m >= a.AllowedUntilTime {
-			return false
-		}
-	}
-	return true
+	models.Restrictions
+	LockCount int
 }
 
 // Authorizations returns the device's authorization list.

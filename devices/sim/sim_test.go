@@ -261,7 +261,7 @@ func TestKeypadCodes(t *testing.T) {
 
 	// Restricted to a weekday that is not today: refused.
 	now := b.localNow(&device{config: map[string]any{"timezoneId": models.DefaultTimezoneID}})
-	code.AllowedWeekdays = 127 &^ weekdayBit(now.Weekday())
+	code.AllowedWeekdays = 127 &^ models.WeekdayBit(now.Weekday())
 	_, err = put(code)
 	require.NoError(t, err)
 	require.NoError(t, b.EnterKeypadCode(dev.Type, dev.NukiID, 345678))
