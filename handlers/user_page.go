@@ -61,8 +61,8 @@ type userPageState struct {
 
 // suspendForm is a suspend form that comes back with an error.
 type suspendForm struct {
-	id               int64
-	date, time, err  string
+	id              int64
+	date, time, err string
 }
 
 // UserShow is GET /users/:id (?confirm=delete asks whether to delete the user, ?remove=N
@@ -215,12 +215,10 @@ func restrictionsText(loc *i18n.Locale, zone *time.Location, r models.Restrictio
 	if r.AllowedUntil != nil {
 		parts = append(parts, loc.T("users.until_date", i18n.Args{"Date": dev.Date(*r.AllowedUntil)}))
 	}
-	if r.AllowedWeekdays != 0 && r.AllowedWeekdays != 127 {
+	if r.AllowedWeekdays != 0 && r.AllowedWeekdays != models.WeekdaysAll {
 		var days []string
-		for i, bit := range []int{64, 32, 16, 8, 4, 2, 1} {
-			if r.AllowedWeekdays&bit != 0 {
-				days = append(days, loc.T(fmt.Sprintf("users.weekday.%d", i+1)))
-			}
+		for _, d := range r.WeekdayList() {
+			days = append(days, loc.T(weekdayKey(d)))
 		}
 		parts = append(parts, strings.Join(days, ", "))
 	}
@@ -259,6 +257,15 @@ func localClock(loc *i18n.Locale, day, t time.Time) string {
 		return loc.T("users.previous_day", i18n.Args{"Time": s})
 	}
 	return s
+}
+
+// weekdayKey is the message key of a weekday's short name (users.weekday.1 is Monday).
+func weekdayKey(d time.Weekday) string {
+	n := int(d)
+	if d == time.Sunday {
+		n = 7
+	}
+	return fmt.Sprintf("users.weekday.%d", n)
 }
 
 // permStatus says whether the device holds a permission as Portier wants it.
