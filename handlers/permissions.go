@@ -490,6 +490,11 @@ func (h *Handler) newPermissionForm(c echo.Context, u models.AccountUser, f perm
 		}
 		p.Devices = append(p.Devices, dc)
 	}
+	if len(offered) == 0 { // nothing to choose: the hint still names the devices' clock
+		for _, d := range devs {
+			offered = append(offered, zones[d.ID])
+		}
+	}
 	p.TimesHint = timesHint(loc, offered)
 	if len(errs) > 0 {
 		p.FormError = loc.T("users.form_error")

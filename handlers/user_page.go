@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -124,6 +125,10 @@ func (h *Handler) userPage(c echo.Context, u models.AccountUser, st userPageStat
 	for _, d := range devs {
 		byID[d.ID] = d
 	}
+	// By device name, as the devices page lists them.
+	slices.SortStableFunc(auths, func(a, b models.Authorization) int {
+		return strings.Compare(strings.ToLower(byID[a.DeviceID].Name), strings.ToLower(byID[b.DeviceID].Name))
+	})
 	var held []string
 	now := h.Now()
 	for _, a := range auths {
