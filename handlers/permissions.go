@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -235,7 +236,9 @@ var weekOrder = []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.T
 // midnight of that day and the until date ends at the end of its day, on the device's clock.
 // errs gets a message per bad field. keep, when set, is a permission being edited: a date that
 // has not changed keeps its exact moment (a device may have set it to another time of day).
-func (f permForm) restrictions(loc *i18n.Locale, zone *time.Location, now time.Time, keep *models.Restrictions, errs map[string]string) models.Restrictions {
+func (f permForm) restrictions(loc *i18n.Locale, zone *time.Location, now time.Time, keep *models.Restrictions, all map[string]string) models.Restrictions {
+	errs := map[string]string{} // this part's own, so the checks below are not cut short by other fields
+	defer maps.Copy(all, errs)
 	var r models.Restrictions
 	day := func(field, v string) (time.Time, bool) {
 		t, err := time.ParseInLocation(dateLayout, v, zone)

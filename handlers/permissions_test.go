@@ -253,6 +253,14 @@ func TestCreatePermissionRefusals(t *testing.T) {
 		assert.Contains(t, res.TestID(t, "error-"+tc.field), tc.msg, tc.name)
 		assert.NotEmpty(t, res.TestID(t, "form-error"), tc.name)
 	}
+	// Every field says what is wrong at once.
+	res = e.c.PostForm(e.userURL("/permissions"), with(func(v url.Values) {
+		v.Del("device")
+		v.Set("from_date", "2026-05-10")
+		v.Set("until_date", "2026-05-09")
+	}))
+	assert.NotEmpty(t, res.TestID(t, "error-devices"))
+	assert.Contains(t, res.TestID(t, "error-until_date"), "cannot be before")
 	res = e.c.PostForm(e.userURL("/permissions"), with(func(v url.Values) {
 		v.Set("from_time", "17:00")
 		v.Set("until_time", "08:00")
