@@ -31,3 +31,54 @@ func HashToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
 }
+
+// invitationAlphabet leaves out letters and digits people confuse (0 O, 1 I L, 5 S, 8 B, 2 Z, U V).
+const invitationAlphabet = "ACDEFGHJKMNPQRTWXY34679"
+
+// NewInvitationCode returns a random activation code of 8 characters from an unambiguous
+// alphabet, shown as XXXX-XXXX (about 36 bits; the code form is throttled per address).
+func NewInvitationCode() string {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	out := make([]byte, 0, 9)
+	for i, v := range b {
+		if i == 4 {
+			out = append(out, '-')
+		}
+		// 256 is not a multiple of the alphabet's size: redraw the few biased values.
+		for int(v) >= 256/len(invitationAlphabet)*len(invitationAlphabet) {
+			var one [1]byte
+			if _, err := rand.Read(one[:]); err != nil {
+				panic("crypto/rand failed: " + err.Error())
+			}
+			v = one[0]
+		}
+		out = append(out, invitationAlphabet[int(v)%len(invitationAlphabet)])
+	}
+	return string(out)
+}
+
+// NormalizeInvitationCode is a typed activation code as it is hashed: upper case, without
+// spaces and dashes ("k7qm 3pxd" and "K7QM-3PXD" are the same code).
+func NormalizeInvitationCode(s string) string {
+	var b []byte
+	for _, r := range s {
+		switch {
+		case r == ' ' || r == '-' || r == '\t':
+		case r >= 'a' && r <= 'z':
+			b = append(b, byte(r-'a'+'A'))
+		case r < 128:
+			b = append(b, byte(r))
+		default:
+			return "" // not a code we ever make
+		}
+	}
+	return string(b)
+}
+
+// HashInvitationCode is what the database stores for an activation code.
+func HashInvitationCode(code string) string {
+	return HashToken("invitation-code:" + NormalizeInvitationCode(code))
+}

@@ -8,15 +8,20 @@ import (
 	"portier/models"
 )
 
-const loginColumns = `id, account_id, email, name, is_main, rights, language, time_zone, created_at, updated_at, last_login_at, totp_enabled_at, devices_view, devices_sort`
+const loginColumns = `id, account_id, email, name, is_main, rights, language, time_zone, created_at, updated_at, last_login_at, totp_enabled_at, devices_view, devices_sort, account_user_id`
 
 func scanLogin(row interface{ Scan(...any) error }, extra ...any) (models.Login, error) {
 	var l models.Login
 	var created, updated string
 	var last, totp sql.NullString
-	dest := append([]any{&l.ID, &l.AccountID, &l.Email, &l.Name, &l.IsMain, &l.Rights, &l.Language, &l.TimeZone, &created, &updated, &last, &totp, &l.DevicesView, &l.DevicesSort}, extra...)
+	var user sql.NullInt64
+	dest := append([]any{&l.ID, &l.AccountID, &l.Email, &l.Name, &l.IsMain, &l.Rights, &l.Language, &l.TimeZone, &created, &updated, &last, &totp,
+		&l.DevicesView, &l.DevicesSort, &user}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return l, err
+	}
+	if user.Valid {
+		l.AccountUserID = &user.Int64
 	}
 	var err error
 	if l.CreatedAt, err = parseTime(created); err != nil {

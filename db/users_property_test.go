@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -27,6 +28,18 @@ type identityModel struct {
 	owner    map[authKey]int64 // (device, auth id) → account user, once synced
 	seenUser map[int64]bool    // every user id seen so far
 	merges   []modelMerge
+	// Authorization rows by id: the key of those a device has, and the permissions created in
+	// Portier that no device has yet; revoked: rows revoked and not yet confirmed by the device.
+	keyOf   map[int64]authKey
+	rowOf   map[authKey]int64
+	pending map[int64]pendingPermission
+	revoked map[int64]bool
+}
+
+type pendingPermission struct {
+	device int
+	user   int64
+	name   string
 }
 
 type authKey struct {
@@ -36,8 +49,23 @@ type authKey struct {
 
 type modelMerge struct {
 	id, kept, merged int64
-	moved            []authKey
+	moved            []int64 // authorization rows
 	undone           bool
+}
+
+// hasPermission reports whether the model has a live (not revoked) permission of user on dev.
+func (m *identityModel) hasPermission(dev int, user int64) bool {
+	for k, o := range m.owner {
+		if k.device == dev && o == user && !m.revoked[m.rowOf[k]] {
+			return true
+		}
+	}
+	for _, p := range m.pending {
+		if p.device == dev && p.user == user {
+			return true
+		}
+	}
+	return false
 }
 
 var names = []string{"Anna Müller", "anna muller", "Ben", "Carla", "Dev Team", "Eva", "Ben"}
@@ -59,17 +87,6 @@ func (m *identityModel) check() {
 	if err != nil {
 		m.t.Fatal(err)
 	}
-	got := map[authKey]int64{}
-	for _, a := range auths {
-		if a.DeviceAuthID == nil || a.AccountUserID == nil {
-			m.t.Fatalf("authorization %d without device id or person", a.ID)
-		}
-		k := authKey{slices.Index(m.devices, a.DeviceID), *a.DeviceAuthID}
-		if _, dup := got[k]; dup {
-			m.t.Fatalf("authorization %v stored twice", k)
-		}
-		got[k] = *a.AccountUserID
-	}
 	active := map[int64]bool{}
 	users, err := m.store.FindActiveUsers(ctx, m.account)
 	if err != nil {
@@ -77,6 +94,38 @@ func (m *identityModel) check() {
 	}
 	for _, u := range users {
 		active[u.ID] = true
+	}
+	got := map[authKey]int64{}
+	pendingSeen := 0
+	for _, a := range auths {
+		if a.AccountUserID == nil {
+			m.t.Fatalf("authorization %d without a person", a.ID)
+		}
+		if (a.RevokedAt != nil) != m.revoked[a.ID] {
+			m.t.Fatalf("authorization %d: revoked %v, the model says %v", a.ID, a.RevokedAt != nil, m.revoked[a.ID])
+		}
+		if a.DeviceAuthID == nil {
+			p, ok := m.pending[a.ID]
+			if !ok {
+				m.t.Fatalf("authorization %d has no device id but is not a pending permission", a.ID)
+			}
+			if *a.AccountUserID != p.user {
+				m.t.Fatalf("pending permission %d belongs to person %d, want %d", a.ID, *a.AccountUserID, p.user)
+			}
+			if !active[p.user] {
+				m.t.Fatalf("pending permission %d belongs to person %d, who is merged away", a.ID, p.user)
+			}
+			pendingSeen++
+			continue
+		}
+		k := authKey{slices.Index(m.devices, a.DeviceID), *a.DeviceAuthID}
+		if _, dup := got[k]; dup {
+			m.t.Fatalf("authorization %v stored twice", k)
+		}
+		got[k] = *a.AccountUserID
+	}
+	if pendingSeen != len(m.pending) {
+		m.t.Fatalf("%d pending permissions stored, the model has %d: a permission was lost", pendingSeen, len(m.pending))
 	}
 	for k, want := range m.owner {
 		have, ok := got[k]
@@ -108,7 +157,8 @@ func (m *identityModel) reported(dev int) []models.ReportedAuthorization {
 func TestIdentityNeverSplits(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		dir := t.TempDir()
-		m := &identityModel{t: rt, path: filepath.Join(dir, FileName), owner: map[authKey]int64{}, seenUser: map[int64]bool{}}
+		m := &identityModel{t: rt, path: filepath.Join(dir, FileName), owner: map[authKey]int64{}, seenUser: map[int64]bool{},
+			keyOf: map[int64]authKey{}, rowOf: map[authKey]int64{}, pending: map[int64]pendingPermission{}, revoked: map[int64]bool{}}
 		m.open()
 		defer func() { _ = m.db.Close() }()
 		ctx := context.Background()
@@ -171,6 +221,7 @@ func TestIdentityNeverSplits(t *testing.T) {
 				for k := range m.owner {
 					if _, ok := m.onDevice[k.device][k.auth]; k.device == dev && !ok {
 						delete(m.owner, k)
+						delete(m.revoked, m.rowOf[k]) // a revocation the device confirmed by not listing it
 					}
 				}
 				auths, err := m.store.FindAccountAuthorizations(ctx, m.account)
@@ -178,10 +229,10 @@ func TestIdentityNeverSplits(t *testing.T) {
 					rt.Fatal(err)
 				}
 				for _, a := range auths {
-					k := authKey{dev, *a.DeviceAuthID}
-					if a.DeviceID != m.devices[dev] {
+					if a.DeviceID != m.devices[dev] || a.DeviceAuthID == nil {
 						continue
 					}
+					k := authKey{dev, *a.DeviceAuthID}
 					if _, known := m.owner[k]; known {
 						continue
 					}
@@ -190,7 +241,94 @@ func TestIdentityNeverSplits(t *testing.T) {
 					}
 					m.owner[k] = *a.AccountUserID
 					m.seenUser[*a.AccountUserID] = true
+					m.keyOf[a.ID], m.rowOf[k] = k, a.ID
 				}
+			},
+			// A permission created in Portier for a person on a device: one per person and device.
+			"create in Portier": func(rt *rapid.T) {
+				users, err := m.store.FindActiveUsers(ctx, m.account)
+				if err != nil {
+					rt.Fatal(err)
+				}
+				if len(users) == 0 {
+					rt.Skip("nobody yet")
+				}
+				u := rapid.SampledFrom(users).Draw(rt, "user")
+				dev := rapid.IntRange(0, len(m.devices)-1).Draw(rt, "device")
+				name := rapid.SampledFrom(names).Draw(rt, "name")
+				created, err := m.store.CreatePermissions(ctx, m.account, NewPermission{AccountUserID: u.ID, Type: models.AuthTypeApp, Name: name,
+					Devices: map[int64]models.PushStatus{m.devices[dev]: models.PushPending}}, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionCreated})
+				if m.hasPermission(dev, u.ID) {
+					var conflict *PermissionConflict
+					if !errors.As(err, &conflict) || conflict.Reason != ConflictPermissionExists {
+						rt.Fatalf("a second permission of person %d on device %d: %v", u.ID, dev, err)
+					}
+					return
+				}
+				if err != nil {
+					rt.Fatal(err)
+				}
+				m.pending[created[0].ID] = pendingPermission{device: dev, user: u.ID, name: name}
+			},
+			// The device manager sends a device's pending permissions and revocations.
+			"push": func(rt *rapid.T) {
+				dev := rapid.IntRange(0, len(m.devices)-1).Draw(rt, "device")
+				for _, row := range slices.Sorted(maps.Keys(m.pending)) {
+					p := m.pending[row]
+					if p.device != dev {
+						continue
+					}
+					a, err := m.store.FindAuthorization(ctx, m.account, row)
+					if err != nil {
+						rt.Fatal(err)
+					}
+					id := m.nextAuth[dev]
+					m.nextAuth[dev]++
+					m.onDevice[dev][id] = a.Name
+					if err := m.store.MarkPushed(ctx, a, &id, models.PushApplied, ""); err != nil {
+						rt.Fatal(err)
+					}
+					k := authKey{dev, id}
+					m.owner[k] = *a.AccountUserID
+					m.keyOf[row], m.rowOf[k] = k, row
+					delete(m.pending, row)
+				}
+				for _, row := range slices.Sorted(maps.Keys(m.revoked)) {
+					k := m.keyOf[row]
+					if k.device != dev {
+						continue
+					}
+					delete(m.onDevice[dev], k.auth)
+					if err := m.store.MarkRevocationConfirmed(ctx, row); err != nil {
+						rt.Fatal(err)
+					}
+					delete(m.owner, k)
+					delete(m.revoked, row)
+				}
+			},
+			"revoke in Portier": func(rt *rapid.T) {
+				var rows []int64
+				for row := range m.pending {
+					rows = append(rows, row)
+				}
+				for k := range m.owner {
+					if row := m.rowOf[k]; !m.revoked[row] {
+						rows = append(rows, row)
+					}
+				}
+				if len(rows) == 0 {
+					rt.Skip("no permission")
+				}
+				slices.Sort(rows)
+				row := rapid.SampledFrom(rows).Draw(rt, "authorization")
+				if _, err := m.store.RevokePermission(ctx, m.account, row, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionRevoked}); err != nil {
+					rt.Fatal(err)
+				}
+				if _, ok := m.pending[row]; ok {
+					delete(m.pending, row) // no device had it: gone at once
+					return
+				}
+				m.revoked[row] = true
 			},
 			"merge": func(rt *rapid.T) {
 				users, err := m.store.FindActiveUsers(ctx, m.account)
@@ -210,7 +348,14 @@ func TestIdentityNeverSplits(t *testing.T) {
 				for k, o := range m.owner {
 					if o == merged.ID {
 						m.owner[k] = kept.ID
-						mm.moved = append(mm.moved, k)
+						mm.moved = append(mm.moved, m.rowOf[k])
+					}
+				}
+				for row, p := range m.pending {
+					if p.user == merged.ID {
+						p.user = kept.ID
+						m.pending[row] = p
+						mm.moved = append(mm.moved, row)
 					}
 				}
 				m.merges = append(m.merges, mm)
@@ -244,9 +389,14 @@ func TestIdentityNeverSplits(t *testing.T) {
 					rt.Fatal(err)
 				}
 				mm.undone = true
-				for _, k := range mm.moved {
-					if o, ok := m.owner[k]; ok && o == mm.kept {
-						m.owner[k] = mm.merged
+				for _, row := range mm.moved {
+					if p, ok := m.pending[row]; ok && p.user == mm.kept {
+						p.user = mm.merged
+						m.pending[row] = p
+					} else if k, ok := m.keyOf[row]; ok {
+						if o, ok := m.owner[k]; ok && o == mm.kept {
+							m.owner[k] = mm.merged
+						}
 					}
 				}
 			},

@@ -63,6 +63,8 @@ func statusMessages(code int) (title, message string) {
 		return "error.unauthorized_title", "error.unauthorized"
 	case http.StatusForbidden:
 		return "error.forbidden_title", "error.forbidden"
+	case http.StatusConflict:
+		return "error.conflict_title", "error.conflict"
 	case http.StatusRequestEntityTooLarge:
 		return "error.too_large_title", "error.too_large"
 	case http.StatusTooManyRequests:

@@ -19,8 +19,8 @@ func (h *Handler) LoginShow(c echo.Context) error {
 	} else if open {
 		return c.Redirect(http.StatusSeeOther, "/setup")
 	}
-	if _, _, ok := currentLogin(c); ok {
-		return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next")))
+	if login, _, ok := currentLogin(c); ok {
+		return c.Redirect(http.StatusSeeOther, landing(login, c.QueryParam("next")))
 	}
 	flash, err := h.takeFlash(c)
 	if err != nil {
@@ -121,7 +121,7 @@ func (h *Handler) LoginCreate(c echo.Context) error {
 		Detail: "signed in with password"}); err != nil {
 		return err
 	}
-	return redirect(c, safeNext(next))
+	return redirect(c, landing(login, next))
 }
 
 // startSession signs login in on a fresh session id: the id the browser had before (if any)

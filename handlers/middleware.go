@@ -70,20 +70,18 @@ func currentLogin(c echo.Context) (models.Login, models.Account, bool) {
 	return l, a, true
 }
 
-// requireLogin admits only a signed-in login holding right (0 = any login). Others are sent
-// to the sign-in page (pages) or get 401 (everything else).
+// requireLogin admits only a signed-in admin login holding right (0 = any admin login).
+// Others are sent to the sign-in page (pages) or get 401 (everything else); a web-key holder
+// is sent to the web key (pages) or gets 403.
 func requireLogin(right models.Rights) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			login, _, ok := currentLogin(c)
 			if !ok {
-				if c.Request().Method == http.MethodGet && !isHTMX(c) {
-					return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
-				}
-				if isHTMX(c) {
-					c.Response().Header().Set("HX-Redirect", "/login")
-				}
-				return echo.NewHTTPError(http.StatusUnauthorized, "signin.session_ended")
+				return signInFirst(c)
+			}
+			if login.WebKey() {
+				return elsewhere(c, "/key", "webkey.admin_only")
 			}
 			if right != 0 && !login.EffectiveRights().Has(right) {
 				return echo.NewHTTPError(http.StatusForbidden, "error.no_right")
@@ -92,6 +90,52 @@ func requireLogin(right models.Rights) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// requireWebKey admits only a signed-in web-key holder. Admin logins are sent to the admin
+// pages (pages) or get 403.
+func requireWebKey(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		login, _, ok := currentLogin(c)
+		if !ok {
+			return signInFirst(c)
+		}
+		if !login.WebKey() {
+			return elsewhere(c, "/", "webkey.holders_only")
+		}
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return next(c)
+	}
+}
+
+// signInFirst answers a request that needs a session it does not have.
+func signInFirst(c echo.Context) error {
+	if c.Request().Method == http.MethodGet && !isHTMX(c) {
+		return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
+	}
+	if isHTMX(c) {
+		c.Response().Header().Set("HX-Redirect", "/login")
+	}
+	return echo.NewHTTPError(http.StatusUnauthorized, "signin.session_ended")
+}
+
+// elsewhere answers a signed-in person on a route of the other kind (admin or web key): a page
+// sends them to their own start page, anything else is 403 with message key msg.
+func elsewhere(c echo.Context, home, msg string) error {
+	if c.Request().Method == http.MethodGet && !isHTMX(c) {
+		return c.Redirect(http.StatusSeeOther, home)
+	}
+	return echo.NewHTTPError(http.StatusForbidden, msg)
+}
+
+// landing is where a login goes after signing in: a web-key holder to the web key (or a page
+// of it named by next), an admin to next.
+func landing(login models.Login, next string) string {
+	next = safeNext(next)
+	if login.WebKey() && next != "/key" && !strings.HasPrefix(next, "/key/") && !strings.HasPrefix(next, "/key?") {
+		return "/key"
+	}
+	return next
 }
 
 // safeNext returns next if it is a path on this site, else "/". It refuses "//host" and

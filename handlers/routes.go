@@ -68,6 +68,21 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	h.add(e, http.MethodGet, "/email/confirm/:token", public, h.EmailConfirmShow)
 	h.add(e, http.MethodPost, "/email/confirm/:token", public, h.EmailConfirmCreate)
 
+	// Invitations to a web key (handlers/invitations.go): by the link, or by the email's code.
+	h.add(e, http.MethodGet, "/invite", public, h.InviteCodeShow)
+	h.add(e, http.MethodPost, "/invite", public, h.InviteCodeCreate)
+	h.add(e, http.MethodGet, "/invite/:token", public, h.InviteShow)
+	h.add(e, http.MethodPost, "/invite/:token", public, h.InviteAccept)
+
+	// The web key (handlers/webkey.go): only web-key holders, who see nothing else.
+	webKey := policy.Policy{Kind: policy.WebKey}
+	h.add(e, http.MethodGet, "/key", webKey, h.KeyShow)
+	h.add(e, http.MethodGet, "/key/devices", webKey, h.KeyDevices)
+	h.add(e, http.MethodPost, "/key/devices/:id/actions/:action", webKey, h.KeyAct)
+	h.add(e, http.MethodGet, "/key/password", webKey, h.KeyPasswordShow)
+	h.add(e, http.MethodPost, "/key/password", webKey, h.KeyPasswordUpdate)
+	h.add(e, http.MethodPost, "/key/logout", webKey, h.Logout)
+
 	h.add(e, http.MethodGet, "/", login, h.Home)
 
 	operate := policy.Policy{Kind: policy.Login, Right: models.RightOperateDevices}
@@ -108,6 +123,7 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	h.add(e, http.MethodPost, "/users/:id/permissions/:pid/reactivate", people, h.PermissionReactivate)
 	h.add(e, http.MethodPost, "/users/:id/permissions/:pid/suspend", people, h.PermissionSuspend)
 	h.add(e, http.MethodPost, "/users/:id/permissions/:pid/remove", people, h.PermissionRemove)
+	h.add(e, http.MethodPost, "/users/:id/invitations", people, h.UserInvitationCreate)
 	h.add(e, http.MethodGet, "/devices/:id/config", configure, h.DeviceConfigShow)
 	h.add(e, http.MethodPost, "/devices/:id/config", configure, h.DeviceConfigUpdate)
 	h.add(e, http.MethodGet, "/devices/:id/config/status", configure, h.DeviceConfigStatus)
@@ -146,6 +162,8 @@ func (h *Handler) add(e *echo.Echo, method, path string, p policy.Policy, fn ech
 		}
 	case policy.Login:
 		mw = append(mw, h.loadSession, requireLogin(p.Right))
+	case policy.WebKey:
+		mw = append(mw, h.loadSession, requireWebKey)
 	case policy.Device:
 		// The handler checks the secret; a device has no session.
 	default:

@@ -39,7 +39,7 @@ func TestPoliciesAreEnforced(t *testing.T) {
 		require.NoError(t, err)
 		res := anon.Do(req)
 		switch p.Kind {
-		case policy.Login:
+		case policy.Login, policy.WebKey:
 			if r.Method == http.MethodGet {
 				assert.Equal(t, http.StatusSeeOther, res.StatusCode, "%s %s", r.Method, r.Path)
 				assert.True(t, strings.HasPrefix(res.Header.Get("Location"), "/login"), "%s %s", r.Method, r.Path)

@@ -166,7 +166,7 @@ func (h *Handler) TwoFactorCreate(c echo.Context) error {
 			return err
 		}
 	}
-	return redirect(c, safeNext(next))
+	return redirect(c, landing(login, next))
 }
 
 // verifySecondFactor checks a TOTP code (6 digits) or a recovery code of the login and uses it

@@ -147,6 +147,14 @@ func (h *Handler) userPage(c echo.Context, u models.AccountUser, st userPageStat
 		}
 	}
 	p.DeleteDevices = strings.Join(held, ", ")
+	// Web key invitations (handlers/invitations.go), for people who have or had an email.
+	invitations, err := h.userInvitations(ctx, loc, account, u)
+	if err != nil {
+		return p, err
+	}
+	if u.Email != "" || len(invitations.Rows) > 0 {
+		p.Invitations = &invitations
+	}
 	acts, err := h.Store.FindUserActivity(ctx, account.ID, u.ID, userActivityLimit)
 	if err != nil {
 		return p, err
@@ -243,6 +251,13 @@ func restrictionsText(loc *i18n.Locale, zone *time.Location, r models.Restrictio
 		parts = append(parts, window)
 	}
 	return strings.Join(parts, " · "), local
+}
+
+// restrictionsIn summarizes restrictions for a locale that is already in the device's time zone
+// (the web key's pages).
+func restrictionsIn(dev *i18n.Locale, r models.Restrictions) string {
+	text, _ := restrictionsText(dev, dev.Zone, r, time.Time{})
+	return text
 }
 
 // clock shows minutes after midnight as HH:MM.

@@ -92,22 +92,25 @@ func (w *Worker) RunOnce(ctx context.Context) int {
 				return sent
 			}
 			err := w.Sender.Send(ctx, m)
+			// What happened to a message is recorded even when shutdown began meanwhile: a
+			// delivered message left pending would be sent again after the restart.
+			record := context.WithoutCancel(ctx)
 			switch {
 			case err == nil:
-				if err := w.Store.MarkMailSent(ctx, m.ID); err != nil {
+				if err := w.Store.MarkMailSent(record, m.ID); err != nil {
 					w.Log.Error("outbox: marking sent", "id", m.ID, "err", err)
 					return sent
 				}
 				sent++
 			case errors.As(err, new(PermanentError)) || m.Attempts+1 >= w.MaxAttempts:
 				w.Log.Warn("outbox: giving up on message", "id", m.ID, "to", m.To, "err", err)
-				if err := w.Store.MarkMailFailed(ctx, m.ID, err.Error()); err != nil {
+				if err := w.Store.MarkMailFailed(record, m.ID, err.Error()); err != nil {
 					return sent
 				}
 			default:
 				next := w.Now().Add(Backoff(m.Attempts))
 				w.Log.Warn("outbox: delivery failed, will retry", "id", m.ID, "to", m.To, "at", next, "err", err)
-				if err := w.Store.MarkMailRetry(ctx, m.ID, next, err.Error()); err != nil {
+				if err := w.Store.MarkMailRetry(record, m.ID, next, err.Error()); err != nil {
 					return sent
 				}
 			}

@@ -189,3 +189,25 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return string(s.b)
 }
+
+// cancelingSender delivers, and shutdown begins while it does.
+type cancelingSender struct {
+	fakeSender
+	cancel context.CancelFunc
+}
+
+func (s *cancelingSender) Send(ctx context.Context, m models.OutboxMessage) error {
+	err := s.fakeSender.Send(ctx, m)
+	s.cancel()
+	return err
+}
+
+// A message delivered just as Portier shuts down is recorded as sent, not sent again after the
+// restart.
+func TestOutboxWorkerRecordsDeliveryDuringShutdown(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &cancelingSender{cancel: cancel}
+	app, w := queueResetMail(t, s)
+	assert.Equal(t, 1, w.RunOnce(ctx))
+	assert.Equal(t, "sent", outboxRow(t, app).Status)
+}

@@ -71,13 +71,22 @@ type Login struct {
 	// last looked at the devices page.
 	DevicesView string
 	DevicesSort string
+	// AccountUserID is set on a web-key holder: a person who accepted an invitation (PRODUCT.md
+	// U6). Such a login operates that person's permitted devices on /key and nothing else.
+	AccountUserID *int64
 }
+
+// WebKey reports whether the login is a web-key holder rather than an admin login.
+func (l Login) WebKey() bool { return l.AccountUserID != nil }
 
 // TwoFactor reports whether signing in needs a TOTP or recovery code after the password.
 func (l Login) TwoFactor() bool { return l.TwoFactorSince != nil }
 
 // EffectiveRights are what the login may do: the main login may do everything.
 func (l Login) EffectiveRights() Rights {
+	if l.WebKey() {
+		return 0
+	}
 	if l.IsMain {
 		return RightsAll
 	}

@@ -134,4 +134,7 @@ var (
 	ThrottleTwoFactorPerIP    = ThrottleRule{MaxFailures: 20, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
 	// "Current password" and "current code" fields of the settings pages.
 	ThrottleConfirmPerLogin = ThrottleRule{MaxFailures: 5, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
+	// Activation codes of invitations, typed in by hand: per client address (a code names no
+	// account to count against).
+	ThrottleInviteCodePerIP = ThrottleRule{MaxFailures: 10, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
 )

@@ -16,7 +16,8 @@ type Kind int
 const (
 	// Public routes need no sign-in (setup, login, password reset, health, static files).
 	Public Kind = iota + 1
-	// Login routes need a signed-in login holding Right (0 = any login).
+	// Login routes need a signed-in admin login holding Right (0 = any admin login). A
+	// web-key holder is refused on every one of them (sent to /key, or 403).
 	Login
 	// API routes need a bearer token holding Scope.
 	API
@@ -25,6 +26,10 @@ const (
 	// session, no token. Like the API they send no browser headers, so cross-origin
 	// protection lets them through, and refuses a browser that tries.
 	Device
+	// WebKey routes are the web key (PRODUCT.md U6): only for a signed-in web-key holder (a
+	// login with an account user, made by accepting an invitation); admin logins are sent to
+	// the admin pages, or get 403.
+	WebKey
 )
 
 // Policy is the declared access rule of one route.
@@ -47,6 +52,8 @@ func (p Policy) String() string {
 		return "api scope " + string(p.Scope)
 	case Device:
 		return "device (secret in the path)"
+	case WebKey:
+		return "web-key holder"
 	}
 	return "undeclared"
 }

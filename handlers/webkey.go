@@ -1,0 +1,365 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"portier/db"
+	"portier/devices"
+	"portier/i18n"
+	"portier/models"
+	keyviews "portier/views/webkey"
+)
+
+// The web key (PRODUCT.md U6): a person who accepted an invitation operates the devices their
+// permissions allow, only while they allow it. The page offers buttons only then, and every
+// action checks everything again on the server (webKeyCheck): the page is never trusted.
+//
+// Lock actions of a web key are logged with origin "web" (the activity table's CHECK allows
+// device, web and api; a new origin would need a table rebuild) and the person's name and login.
+
+// webKeyActions are the actions a web key offers: a smart lock's unlock, lock and unlatch; an
+// opener's open; a box's open. Lock 'n' go and the opener's modes stay with the admins.
+func webKeyActions(t models.DeviceType) []models.LockAction {
+	switch t {
+	case models.DeviceOpener:
+		return []models.LockAction{models.ActionOpenerOpen}
+	case models.DeviceBox:
+		return []models.LockAction{models.ActionBoxOpen}
+	}
+	var out []models.LockAction
+	for _, a := range []models.LockAction{models.ActionUnlock, models.ActionLock, models.ActionUnlatch} {
+		if models.HasAction(t, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// keyDevice is a device of a web key with the holder's permission on it, checked at one time.
+type keyDevice struct {
+	device models.Device
+	auth   models.Authorization
+	zone   *time.Location
+	// refusal is why no action may run now: a message key, "" when one may.
+	refusal string
+}
+
+// Why a web key may not act (message keys).
+const (
+	keyNoPermission = "webkey.refused.no_permission"
+	keyDeactivated  = "webkey.refused.deactivated"
+	keySuspended    = "webkey.refused.suspended"
+	keyNoRemote     = "webkey.refused.no_remote"
+	keyNotNow       = "webkey.refused.not_now"
+)
+
+// webKeyRefusal says why permission a allows no action at now in zone ("" when it allows one).
+func webKeyRefusal(a models.Authorization, now time.Time, zone *time.Location) string {
+	switch {
+	case a.Type != models.AuthTypeApp || a.RevokedAt != nil:
+		return keyNoPermission
+	case a.SuspendedUntil != nil && now.Before(*a.SuspendedUntil):
+		return keySuspended
+	case !a.Enabled:
+		return keyDeactivated
+	case !a.RemoteAllowed:
+		return keyNoRemote
+	case !a.AllowedAt(now, zone):
+		return keyNotNow
+	}
+	return ""
+}
+
+// webKeyDevices returns, by device name, the devices of the holder's permissions checked at now.
+// With listed, only those a web key lists (app permissions, not revoked, on, not suspended,
+// remote access allowed): restrictions decide only whether actions are offered now. Without,
+// every app permission of the holder comes back, for webKeyCheck to say what is wrong.
+func (h *Handler) webKeyDevices(ctx context.Context, login models.Login, account models.Account, now time.Time, listed bool) ([]keyDevice, error) {
+	if login.AccountUserID == nil || login.AccountID != account.ID {
+		return nil, nil
+	}
+	auths, err := h.Store.FindUserAuthorizations(ctx, account.ID, *login.AccountUserID)
+	if err != nil {
+		return nil, err
+	}
+	devs, err := h.Store.FindDevices(ctx, account.ID, db.SortByName)
+	if err != nil {
+		return nil, err
+	}
+	fallback := time.UTC
+	if owner, err := h.Store.FindMainLogin(ctx, account.ID); err == nil {
+		if loc, err := time.LoadLocation(owner.TimeZone); err == nil {
+			fallback = loc
+		}
+	} else if !errors.Is(err, models.ErrNotFound) {
+		return nil, err
+	}
+	zones, err := h.Store.FindDeviceZones(ctx, account.ID, fallback)
+	if err != nil {
+		return nil, err
+	}
+	var out []keyDevice
+	for _, d := range devs {
+		var best *keyDevice
+		for _, a := range auths {
+			if a.DeviceID != d.ID || a.Type != models.AuthTypeApp || a.RevokedAt != nil {
+				continue
+			}
+			k := keyDevice{device: d, auth: a, zone: zones[d.ID], refusal: webKeyRefusal(a, now, zones[d.ID])}
+			if listed && (k.refusal != "" && k.refusal != keyNotNow) {
+				continue
+			}
+			// One device, two permissions (people merged): the one that allows wins.
+			if best == nil || best.refusal != "" && k.refusal == "" {
+				best = &k
+			}
+		}
+		if best != nil {
+			out = append(out, *best)
+		}
+	}
+	return out, nil
+}
+
+// webKeyCheck finds device id among the holder's permissions and says whether an action may run
+// on it now: "" or the message key of why not. A device of another account, one without a
+// permission or with a revoked one is keyNoPermission.
+func (h *Handler) webKeyCheck(ctx context.Context, login models.Login, account models.Account, id int64, now time.Time) (keyDevice, error) {
+	all, err := h.webKeyDevices(ctx, login, account, now, false)
+	if err != nil {
+		return keyDevice{}, err
+	}
+	for _, k := range all {
+		if k.device.ID == id {
+			return k, nil
+		}
+	}
+	return keyDevice{refusal: keyNoPermission}, nil
+}
+
+// refusalText is a refusal in words, with the restrictions in the device's time.
+func (h *Handler) refusalText(loc *i18n.Locale, k keyDevice, now time.Time) string {
+	switch k.refusal {
+	case keySuspended:
+		return loc.T(keySuspended, i18n.Args{"When": loc.DateTime(*k.auth.SuspendedUntil)})
+	case keyNotNow:
+		dev := deviceLocale(loc, k.zone)
+		text := loc.T(keyNotNow, i18n.Args{"Allowed": restrictionsIn(dev, k.auth.Restrictions), "Zone": dev.ZoneName()})
+		if next, ok := k.auth.NextChange(now, k.zone); ok {
+			text += " " + loc.T("webkey.next_from", i18n.Args{"When": dev.DateTime(next)})
+		}
+		return text
+	}
+	return loc.T(k.refusal)
+}
+
+// deviceLocale is the viewer's language with a device's time zone.
+func deviceLocale(loc *i18n.Locale, zone *time.Location) *i18n.Locale {
+	if zone == nil {
+		zone = time.UTC
+	}
+	return i18n.New(loc.Lang, zone.String())
+}
+
+// keyList builds the refreshing part of the web key. confirm asks about one action of one device.
+func (h *Handler) keyList(c echo.Context, confirmDevice int64, confirm models.LockAction) (keyviews.List, error) {
+	ctx := c.Request().Context()
+	loc := locale(c)
+	login, account, _ := currentLogin(c)
+	now := h.Now()
+	// The list changes with the devices and, for restrictions, with the minute.
+	l := keyviews.List{Version: fmt.Sprintf("%d.%d", h.Devices.Version(account.ID), now.Unix()/60)}
+	list, err := h.webKeyDevices(ctx, login, account, now, true)
+	if err != nil {
+		return l, err
+	}
+	for _, k := range list {
+		s := h.deviceSummary(k.device)
+		d := keyviews.Device{ID: k.device.ID, Name: k.device.Name, KindKey: s.KindKey, StateKey: s.StateKey, StateClass: s.StateClass, Online: s.Online}
+		if s.ModeKey != "" {
+			d.StateKey = s.ModeKey
+		}
+		if !k.auth.Unrestricted() {
+			dev := deviceLocale(loc, k.zone)
+			d.When = loc.T("webkey.allowed", i18n.Args{"Allowed": restrictionsIn(dev, k.auth.Restrictions), "Zone": dev.ZoneName()})
+		}
+		caps, running := h.Devices.Capabilities(k.device.ConnectionID)
+		switch {
+		case k.refusal != "":
+			d.NotNow = h.refusalText(loc, k, now)
+			d.When = ""
+		case !running:
+			d.NotNow = loc.T("devices.not_connected")
+		case !caps.Actions:
+			d.NotNow = loc.T("devices.not_capable")
+		default:
+			for _, a := range webKeyActions(k.device.Type) {
+				d.Actions = append(d.Actions, keyviews.Action{Value: int(a), LabelKey: models.ActionLabelKey(k.device.Type, a),
+					OpensDoor: models.OpensDoor(k.device.Type, a)})
+				if k.device.ID == confirmDevice && a == confirm && models.OpensDoor(k.device.Type, a) {
+					d.Confirm = &keyviews.Action{Value: int(a), LabelKey: models.ActionLabelKey(k.device.Type, a), OpensDoor: true}
+				}
+			}
+		}
+		if st, ok := h.Devices.Action(k.device.ID); ok {
+			if st.Pending {
+				d.PendingKey = models.ActionLabelKey(k.device.Type, st.Action)
+			} else if now.Sub(st.EndedAt) < outcomeShownFor {
+				d.Outcome, d.OutcomeOK = "devices.outcome."+string(st.Outcome), st.Outcome == devices.OutcomeOK
+			}
+		}
+		l.Devices = append(l.Devices, d)
+	}
+	return l, nil
+}
+
+// keyShell is what every web key page shows around its content.
+func (h *Handler) keyShell(c echo.Context, titleKey string) (keyviews.Shell, error) {
+	login, account, _ := currentLogin(c)
+	flash, err := h.takeFlash(c)
+	if err != nil {
+		return keyviews.Shell{}, err
+	}
+	return keyviews.Shell{Title: locale(c).T(titleKey), Name: login.Name, Email: login.Email, AccountName: account.Name, Flash: flash}, nil
+}
+
+func (h *Handler) renderKey(c echo.Context, status int, confirmDevice int64, confirm models.LockAction, message string) error {
+	list, err := h.keyList(c, confirmDevice, confirm)
+	if err != nil {
+		return err
+	}
+	shell, err := h.keyShell(c, "webkey.title")
+	if err != nil {
+		return err
+	}
+	return render(c, status, keyviews.KeyPage(keyviews.Page{Shell: shell, List: list, Message: message}))
+}
+
+// KeyShow is GET /key: the devices the person may operate. ?device=ID&confirm=N asks before an
+// action that opens the door (see KeyAct).
+func (h *Handler) KeyShow(c echo.Context) error {
+	dev, _ := strconv.ParseInt(c.QueryParam("device"), 10, 64)
+	n, _ := strconv.Atoi(c.QueryParam("confirm"))
+	return h.renderKey(c, http.StatusOK, dev, models.LockAction(n), "")
+}
+
+// KeyDevices is GET /key/devices?v=V, the web key's poll: 204 while nothing changed.
+func (h *Handler) KeyDevices(c echo.Context) error {
+	list, err := h.keyList(c, 0, 0)
+	if err != nil {
+		return err
+	}
+	if c.QueryParam("v") == list.Version {
+		return c.NoContent(http.StatusNoContent)
+	}
+	return render(c, http.StatusOK, keyviews.ListView(list))
+}
+
+// KeyAct is POST /key/devices/:id/actions/:action. Everything is checked again now, on the
+// server: the permission exists and is the holder's, on a device of their account, is on, not
+// suspended, allows remote access, and its restrictions allow this minute in the device's time
+// zone. Otherwise 403 with why. An action that opens the door asks first ("confirm=1").
+func (h *Handler) KeyAct(c echo.Context) error {
+	ctx := c.Request().Context()
+	loc := locale(c)
+	login, account, _ := currentLogin(c)
+	now := h.Now()
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		id = 0 // no such device: refused below like any other device without a permission
+	}
+	k, err := h.webKeyCheck(ctx, login, account, id, now)
+	if err != nil {
+		return err
+	}
+	if k.refusal != "" {
+		h.Log.Warn("web key action refused", "login", login.ID, "device", id, "why", k.refusal)
+		return h.renderKey(c, http.StatusForbidden, 0, 0, h.refusalText(loc, k, now))
+	}
+	n, err := strconv.Atoi(c.Param("action"))
+	a := models.LockAction(n)
+	if err != nil || !slices.Contains(webKeyActions(k.device.Type), a) {
+		return h.renderKey(c, http.StatusUnprocessableEntity, 0, 0, loc.T("devices.action_none"))
+	}
+	if models.OpensDoor(k.device.Type, a) && c.FormValue("confirm") != "1" {
+		// Ask on the page itself, so a reload shows the question again rather than posting twice.
+		return redirect(c, fmt.Sprintf("/key?device=%d&confirm=%d", k.device.ID, a))
+	}
+	name := login.Name
+	if u, err := h.Store.FindAccountUser(ctx, account.ID, *login.AccountUserID); err == nil {
+		name = u.Name // the person as the admins call them now
+	}
+	who := devices.Who{LoginID: login.ID, Name: name, Actor: login.Email, IP: clientIP(c.Request()), Origin: models.OriginWeb}
+	switch err := h.Devices.Act(ctx, k.device, a, who); {
+	case errors.Is(err, devices.ErrActionPending):
+		return h.renderKey(c, http.StatusLocked, 0, 0, loc.T("devices.action_pending"))
+	case errors.Is(err, devices.ErrNotConnected):
+		return h.renderKey(c, http.StatusConflict, 0, 0, loc.T("devices.not_connected"))
+	case errors.Is(err, devices.ErrNotCapable):
+		return h.renderKey(c, http.StatusConflict, 0, 0, loc.T("devices.not_capable"))
+	case err != nil:
+		return err
+	}
+	return redirect(c, "/key")
+}
+
+// KeyPasswordShow is GET /key/password.
+func (h *Handler) KeyPasswordShow(c echo.Context) error {
+	return h.renderKeyPassword(c, http.StatusOK, nil)
+}
+
+func (h *Handler) renderKeyPassword(c echo.Context, status int, errs map[string]string) error {
+	shell, err := h.keyShell(c, "webkey.change_password")
+	if err != nil {
+		return err
+	}
+	return render(c, status, keyviews.PasswordPage(keyviews.Password{Shell: shell, Errors: errs}))
+}
+
+// KeyPasswordUpdate is POST /key/password: the current password (throttled like every
+// "current password" field), the new one twice; the holder's other sessions end.
+func (h *Handler) KeyPasswordUpdate(c echo.Context) error {
+	ctx := c.Request().Context()
+	login, _, _ := currentLogin(c)
+	current, next, again := c.FormValue("current_password"), c.FormValue("new_password"), c.FormValue("password_confirm")
+	errs := map[string]string{}
+	if msg := models.ValidatePassword(next, login.Email); msg != "" {
+		errs["new_password"] = msg
+	} else if next != again {
+		errs["password_confirm"] = "invite.password_mismatch"
+	}
+	msg, err := h.checkCurrentPassword(c, login, current)
+	if err != nil {
+		return err
+	}
+	if msg != "" {
+		errs["current_password"] = msg
+	}
+	if len(errs) > 0 {
+		return h.renderKeyPassword(c, http.StatusUnprocessableEntity, errs)
+	}
+	hash, err := h.Hasher.Hash(ctx, next)
+	if err != nil {
+		return err
+	}
+	change, err := h.securityChange(c, login, "password_changed", models.AuditPasswordChanged, "web key password changed; other sessions ended")
+	if err != nil {
+		return err
+	}
+	if err := h.Store.ChangePassword(ctx, login, hash, change); err != nil {
+		return err
+	}
+	h.wakeMail()
+	if err := h.setFlash(c, locale(c).T("settings.password.changed")); err != nil {
+		return err
+	}
+	return redirect(c, "/key")
+}
