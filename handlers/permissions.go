@@ -563,6 +563,7 @@ func (h *Handler) KeypadCodeGenerate(c echo.Context) error {
 	}
 	k := userviews.KeypadCode{GenerateURL: fmt.Sprintf("/users/%d/permissions/keypad-code", u.ID), PageURL: fmt.Sprintf("/users/%d/permissions/new", u.ID)}
 	if pid, err := strconv.ParseInt(c.QueryParam("pid"), 10, 64); err == nil {
+		k.GenerateURL += fmt.Sprintf("?pid=%d", pid)
 		k.PageURL = fmt.Sprintf("/users/%d/permissions/%d/edit", u.ID, pid)
 	}
 	if k.Value, err = h.generateCode(c, f.devices, 0); err != nil {
