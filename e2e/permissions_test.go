@@ -116,6 +116,19 @@ func TestPermissionsInTheBrowser(t *testing.T) {
 	a, err := app.Store.FindAuthorization(ctx, login.AccountID, perm[back.ID].ID)
 	require.NoError(t, err)
 	assert.False(t, a.Enabled)
+	keypad, err := app.Store.FindUserAuthorizations(ctx, login.AccountID, userID(t, userURL))
+	require.NoError(t, err)
+	for _, a := range keypad {
+		if a.Type == models.AuthTypeKeypadCode {
+			b.Do("edit the keypad code", chromedp.Click(css(fmt.Sprintf(`#perm-%d [data-testid="perm-edit"]`, a.ID))),
+				chromedp.WaitVisible(css(`[data-testid="permission-form"]`)))
+			assert.Equal(t, code, Eval[string](b, `document.querySelector('#code').value`))
+			b.Shot("edit-permission")
+			b.Do("generate another", chromedp.Click(css(`[data-testid="generate-code"]`)),
+				chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.querySelector('#code').value !== %q`, code), chromedp.WithPollingTimeout(10*time.Second)))
+			b.Do("back", chromedp.Navigate(userURL), chromedp.WaitVisible(css(`[data-testid="permissions"]`)))
+		}
+	}
 	b.Do("open the suspend form", chromedp.Click(css(fmt.Sprintf(`#perm-%d [data-testid="perm-suspend"]`, perm[garden.ID].ID))))
 	b.Shot("user-page")
 	b.NoSidewaysScroll("user page")
