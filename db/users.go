@@ -83,6 +83,19 @@ func (s *Store) FindAccountUser(ctx context.Context, accountID, id int64) (model
 	return u, err
 }
 
+// FindPerson returns the person an account user is now: the user itself, or, when merged, the
+// user it was merged into (following merges of merges). A web key follows its holder this way.
+func (s *Store) FindPerson(ctx context.Context, accountID, id int64) (models.AccountUser, error) {
+	for range 64 {
+		u, err := s.FindAccountUser(ctx, accountID, id)
+		if err != nil || u.MergedInto == nil {
+			return u, err
+		}
+		id = *u.MergedInto
+	}
+	return models.AccountUser{}, fmt.Errorf("account user %d: merges form a loop: %w", id, models.ErrNotFound)
+}
+
 // FindActiveUsers returns every user of the account that is not merged into another, by name.
 func (s *Store) FindActiveUsers(ctx context.Context, accountID int64) ([]models.AccountUser, error) {
 	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+userColumns+` FROM account_users

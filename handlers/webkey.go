@@ -86,7 +86,15 @@ func (h *Handler) webKeyDevices(ctx context.Context, login models.Login, account
 	if login.AccountUserID == nil || login.AccountID != account.ID {
 		return nil, nil
 	}
-	auths, err := h.Store.FindUserAuthorizations(ctx, account.ID, *login.AccountUserID)
+	// Merged into someone else since the invitation: the permissions are that person's now.
+	person, err := h.Store.FindPerson(ctx, account.ID, *login.AccountUserID)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	auths, err := h.Store.FindUserAuthorizations(ctx, account.ID, person.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -294,7 +302,7 @@ func (h *Handler) KeyAct(c echo.Context) error {
 		return redirect(c, fmt.Sprintf("/key?device=%d&confirm=%d", k.device.ID, a))
 	}
 	name := login.Name
-	if u, err := h.Store.FindAccountUser(ctx, account.ID, *login.AccountUserID); err == nil {
+	if u, err := h.Store.FindPerson(ctx, account.ID, *login.AccountUserID); err == nil {
 		name = u.Name // the person as the admins call them now
 	}
 	who := devices.Who{LoginID: login.ID, Name: name, Actor: login.Email, IP: clientIP(c.Request()), Origin: models.OriginWeb}

@@ -543,3 +543,24 @@ func TestWebKeyPasswordChange(t *testing.T) {
 	assert.Equal(t, http.StatusSeeOther, other.Get("/key").StatusCode, "the other session ended")
 	assert.Equal(t, http.StatusSeeOther, f.app.NewClient().Login(f.dora.Email, newPassword).StatusCode)
 }
+
+// A web-key holder merged into another person keeps their web key: it follows the person kept,
+// whose permissions are theirs now; undoing the merge gives them back their own.
+func TestWebKeyFollowsMerge(t *testing.T) {
+	f := newKeyFixture(t)
+	ctx := context.Background()
+	c := f.holder(t)
+	assert.ElementsMatch(t, []string{"Front door", "Office"}, keyDeviceIDs(t, c.Get("/key")))
+
+	kept, err := f.app.Store.CreateAccountUser(ctx, models.AccountUser{AccountID: f.dora.AccountID, Name: "Dora W.", AddedVia: models.AddedViaApp},
+		models.AuditEntry{Actor: "test", Kind: models.AuditUserCreated})
+	require.NoError(t, err)
+	merge, err := f.app.Store.MergeUsers(ctx, f.dora.AccountID, kept.ID, f.dora.ID, models.AuditEntry{Actor: "test", Kind: models.AuditUsersMerged})
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"Front door", "Office"}, keyDeviceIDs(t, c.Get("/key")), "the permissions moved to the person kept")
+	res := c.PostForm(fmt.Sprintf("/key/devices/%d/actions/%d", deviceNamed(t, f.devs, "Office").ID, models.ActionUnlock), nil)
+	assert.Less(t, res.StatusCode, 400, res.Body)
+
+	require.NoError(t, f.app.Store.UndoMerge(ctx, f.dora.AccountID, merge, models.AuditEntry{Actor: "test", Kind: models.AuditUsersMergeUndone}))
+	assert.ElementsMatch(t, []string{"Front door", "Office"}, keyDeviceIDs(t, c.Get("/key")))
+}

@@ -113,11 +113,6 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("starting the device connections: %w", err)
 	}
 	defer manager.Close()
-	if cfg.Demo {
-		if err := createDemo(context.Background(), store, manager, stdout); err != nil {
-			return fmt.Errorf("demo: %w", err)
-		}
-	}
 	h := &handlers.Handler{
 		Store:    store,
 		Devices:  manager,
@@ -128,6 +123,11 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		Log:      log,
 		Config:   handlers.Config{BaseURL: base, AllowSignup: cfg.AllowSignup, SMTPConfigured: smtpConfig != nil},
 		MailWake: mailWake,
+	}
+	if cfg.Demo {
+		if err := createDemo(context.Background(), store, manager, h.SendInvitation, stdout); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
 	}
 	a := &api.API{Store: store, Devices: manager, Now: time.Now, Log: log}
 	app, err := h.HTTPHandler(h.Routes(a))

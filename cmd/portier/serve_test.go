@@ -540,3 +540,46 @@ func TestServeDeliversEmailThroughSMTP(t *testing.T) {
 	require.Len(t, mails, 1)
 	assert.Equal(t, "sent", mails[0].Status)
 }
+
+// `serve --demo` makes an account with simulated devices whose people can be tried at once:
+// those the devices bring (one of them written two ways), and people made in Portier with
+// permissions the devices took and an invitation in the outbox.
+func TestServeDemo(t *testing.T) {
+	t.Parallel()
+	dataDir := t.TempDir()
+	s := startServe(t, dataDir, false, "--demo")
+	assert.Contains(t, s.stdout.String(), "Demo account created with")
+	store := openTestStore(t, dataDir)
+	ctx := context.Background()
+	var dora models.AccountUser
+	var account int64
+	require.Eventually(t, func() bool {
+		users, err := store.FindActiveUsers(ctx, 1)
+		require.NoError(t, err)
+		for _, u := range users {
+			if u.Name == "Dora Eck" {
+				dora, account = u, u.AccountID
+			}
+		}
+		return dora.ID != 0
+	}, failAfter, 20*time.Millisecond)
+	dupes, err := store.CountDuplicates(ctx, account)
+	require.NoError(t, err)
+	assert.Positive(t, dupes, "duplicate suggestions to try")
+	require.Eventually(t, func() bool {
+		auths, err := store.FindUserAuthorizations(ctx, account, dora.ID)
+		require.NoError(t, err)
+		applied := 0
+		for _, a := range auths {
+			if a.PushStatus == models.PushApplied {
+				applied++
+			}
+		}
+		return applied == 2
+	}, failAfter, 20*time.Millisecond, "Dora's permissions reached both devices")
+	mails, err := store.FindMailTo(ctx, "dora@portier.example")
+	require.NoError(t, err)
+	require.Len(t, mails, 1)
+	assert.Contains(t, mails[0].Text, "/invite/", "an invitation link to follow from the outbox")
+	require.Equal(t, 0, s.stop())
+}
