@@ -35,8 +35,21 @@ func insertActivity(ctx context.Context, db execer, a models.Activity) (bool, er
 
 // FindDeviceActivity returns the newest entries of one device of the account.
 func (s *Store) FindDeviceActivity(ctx context.Context, accountID, deviceID int64, limit int) ([]models.Activity, error) {
+	return s.queryActivity(ctx, `account_id = ? AND device_id = ?`, accountID, deviceID, limit)
+}
+
+// FindUserActivity returns the newest entries of one account user: what the devices reported
+// for the user's authorizations (matched by device and the authorization's id there, never by
+// name), including authorizations since revoked.
+func (s *Store) FindUserActivity(ctx context.Context, accountID, userID int64, limit int) ([]models.Activity, error) {
+	return s.queryActivity(ctx, `account_id = ? AND auth_id != 0 AND (device_id, auth_id) IN (SELECT device_id, device_auth_id
+		FROM authorizations WHERE account_id = ? AND account_user_id = ? AND device_auth_id IS NOT NULL)`, accountID, accountID, userID, limit)
+}
+
+// queryActivity returns the newest entries that match where (the last argument is the limit).
+func (s *Store) queryActivity(ctx context.Context, where string, args ...any) ([]models.Activity, error) {
 	rows, err := s.db.Reader.QueryContext(ctx, `SELECT id, account_id, device_id, at, action, trigger, completion, source, login_id, auth_id, name, origin, COALESCE(event_id, ''), detail
-		FROM activity WHERE account_id = ? AND device_id = ? ORDER BY at DESC, id DESC LIMIT ?`, accountID, deviceID, limit)
+		FROM activity WHERE `+where+` ORDER BY at DESC, id DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -144,6 +144,13 @@ func (s *Store) FindDevice(ctx context.Context, accountID, id int64) (models.Dev
 	return d, mapNoRows(err, fmt.Sprintf("device %d", id))
 }
 
+// FindDeviceEvenDeleted returns device id of the account, a removed one too (its history stays
+// readable under its name).
+func (s *Store) FindDeviceEvenDeleted(ctx context.Context, accountID, id int64) (models.Device, error) {
+	d, err := scanDevice(s.db.Reader.QueryRowContext(ctx, `SELECT `+deviceColumns+` FROM devices WHERE account_id = ? AND id = ?`, accountID, id))
+	return d, mapNoRows(err, fmt.Sprintf("device %d", id))
+}
+
 // UpdateDeviceSettings renames a device and sets its favorite flag and warnings switch.
 func (s *Store) UpdateDeviceSettings(ctx context.Context, accountID, id int64, name string, favorite, warnings bool, audit models.AuditEntry) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {

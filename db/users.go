@@ -440,7 +440,7 @@ func (s *Store) FindUsersPage(ctx context.Context, q UserQuery) ([]UserRow, bool
 	}
 	if q.DeviceID != 0 {
 		// IN (a set built once from the device's authorizations), not EXISTS per user.
-		where = append(where, "u.id IN (SELECT a.account_user_id FROM authorizations a WHERE a.device_id = ? AND a.deleted_at IS NULL)")
+		where = append(where, "u.id IN (SELECT a.account_user_id FROM authorizations a WHERE a.device_id = ? AND a.deleted_at IS NULL AND a.revoked_at IS NULL)")
 		args = append(args, q.DeviceID)
 	}
 	if q.AfterID != 0 {
@@ -481,7 +481,7 @@ func (s *Store) FindUsersPage(ctx context.Context, q UserQuery) ([]UserRow, bool
 		ids = append(ids, fmt.Sprint(r.User.ID))
 	}
 	devs, err := s.db.Reader.QueryContext(ctx, `SELECT DISTINCT a.account_user_id, d.name FROM authorizations a JOIN devices d ON d.id = a.device_id
-		WHERE a.deleted_at IS NULL AND d.deleted_at IS NULL AND a.account_user_id IN (`+strings.Join(ids, ",")+`) ORDER BY d.name`)
+		WHERE a.deleted_at IS NULL AND a.revoked_at IS NULL AND d.deleted_at IS NULL AND a.account_user_id IN (`+strings.Join(ids, ",")+`) ORDER BY d.name`)
 	if err != nil {
 		return nil, false, err
 	}

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -68,4 +69,73 @@ func TestFindDeviceZones(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "America/New_York", zones[devs[0].ID].String())
 	assert.Equal(t, fallback, zones[devs[1].ID])
+}
+
+// A user's activity is what the devices reported for the user's authorizations, matched by
+// device and the authorization's id there (never by name), and stays after a revocation; the
+// Users list leaves revoked permissions out of a user's devices.
+func TestUserActivityAndRevokedPermissions(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	acc, _ := createAccount(t, s, "owner@example.com")
+	other, _ := createAccount(t, s, "other@example.com")
+	_, devs, err := s.CreateConnection(ctx, models.Connection{AccountID: acc.ID, Kind: models.ConnectionSimulated, Name: "B"},
+		[]models.Device{{Type: models.DeviceSmartLock3, NukiID: 1, Name: "A"}, {Type: models.DeviceSmartLock3, NukiID: 2, Name: "B"}},
+		models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
+	require.NoError(t, err)
+	app := func(id uint32, name string) models.ReportedAuthorization {
+		return models.ReportedAuthorization{DeviceAuthID: id, Type: models.AuthTypeApp, Name: name, Enabled: true}
+	}
+	_, err = s.SyncDeviceAuthorizations(ctx, acc.ID, devs[0].ID, []models.ReportedAuthorization{app(2, "Ben"), app(3, "Zoe")})
+	require.NoError(t, err)
+	_, err = s.SyncDeviceAuthorizations(ctx, acc.ID, devs[1].ID, []models.ReportedAuthorization{app(3, "Ben")})
+	require.NoError(t, err)
+	users, err := s.FindActiveUsers(ctx, acc.ID)
+	require.NoError(t, err)
+	require.Len(t, users, 3)
+	ben, benOnB := users[0], users[1]
+	_, err = s.MergeUsers(ctx, acc.ID, ben.ID, benOnB.ID, models.AuditEntry{Actor: "t", Kind: models.AuditUsersMerged})
+	require.NoError(t, err)
+
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	for i, e := range []models.Activity{
+		{DeviceID: devs[0].ID, AuthID: 2, Name: "Ben"},           // Ben on A
+		{DeviceID: devs[0].ID, AuthID: 3, Name: "Zoe"},           // Zoe on A: auth 3 is hers there
+		{DeviceID: devs[1].ID, AuthID: 3, Name: "Ben (renamed)"}, // Ben on B: auth 3 there
+		{DeviceID: devs[1].ID, AuthID: 0, Name: "Ben"},           // done in Portier: not a device authorization
+	} {
+		e.AccountID, e.At, e.Action, e.Origin, e.EventID = acc.ID, at.Add(time.Duration(i)*time.Minute), 1, models.OriginDevice, fmt.Sprint(i)
+		_, err := s.CreateActivity(ctx, e)
+		require.NoError(t, err)
+	}
+	acts, err := s.FindUserActivity(ctx, acc.ID, ben.ID, 20)
+	require.NoError(t, err)
+	require.Len(t, acts, 2)
+	assert.Equal(t, "Ben (renamed)", acts[0].Name, "newest first, matched by id whatever the name")
+	assert.Equal(t, devs[0].ID, acts[1].DeviceID)
+	acts, err = s.FindUserActivity(ctx, other.ID, ben.ID, 20)
+	require.NoError(t, err)
+	assert.Empty(t, acts, "another account sees nothing")
+	acts, err = s.FindUserActivity(ctx, acc.ID, ben.ID, 1)
+	require.NoError(t, err)
+	assert.Len(t, acts, 1)
+
+	// Revoked on A: the list names only B, the device filter no longer finds Ben on A, and the
+	// history stays.
+	auths, err := s.FindUserAuthorizations(ctx, acc.ID, ben.ID)
+	require.NoError(t, err)
+	require.Len(t, auths, 2)
+	_, err = s.RevokePermission(ctx, acc.ID, auths[0].ID, models.AuditEntry{Actor: "t", Kind: models.AuditPermissionRevoked})
+	require.NoError(t, err)
+	rows, _, err := s.FindUsersPage(ctx, UserQuery{AccountID: acc.ID, Search: "ben"})
+	require.NoError(t, err)
+	require.Len(t, rows, 1)
+	assert.Equal(t, []string{"B"}, rows[0].Devices)
+	rows, _, err = s.FindUsersPage(ctx, UserQuery{AccountID: acc.ID, DeviceID: devs[0].ID})
+	require.NoError(t, err)
+	require.Len(t, rows, 1)
+	assert.Equal(t, "Zoe", rows[0].User.Name)
+	acts, err = s.FindUserActivity(ctx, acc.ID, ben.ID, 20)
+	require.NoError(t, err)
+	assert.Len(t, acts, 2)
 }

@@ -160,7 +160,7 @@ func (h *Handler) refusalText(loc *i18n.Locale, k keyDevice, now time.Time) stri
 		return loc.T(keySuspended, i18n.Args{"When": loc.DateTime(*k.auth.SuspendedUntil)})
 	case keyNotNow:
 		dev := deviceLocale(loc, k.zone)
-		text := loc.T(keyNotNow, i18n.Args{"Allowed": restrictionsText(dev, k.auth), "Zone": dev.ZoneName()})
+		text := loc.T(keyNotNow, i18n.Args{"Allowed": restrictionsIn(dev, k.auth.Restrictions), "Zone": dev.ZoneName()})
 		if next, ok := k.auth.NextChange(now, k.zone); ok {
 			text += " " + loc.T("webkey.next_from", i18n.Args{"When": dev.DateTime(next)})
 		}
@@ -197,7 +197,7 @@ func (h *Handler) keyList(c echo.Context, confirmDevice int64, confirm models.Lo
 		}
 		if !k.auth.Unrestricted() {
 			dev := deviceLocale(loc, k.zone)
-			d.When = loc.T("webkey.allowed", i18n.Args{"Allowed": restrictionsText(dev, k.auth), "Zone": dev.ZoneName()})
+			d.When = loc.T("webkey.allowed", i18n.Args{"Allowed": restrictionsIn(dev, k.auth.Restrictions), "Zone": dev.ZoneName()})
 		}
 		caps, running := h.Devices.Capabilities(k.device.ConnectionID)
 		switch {

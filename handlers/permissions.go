@@ -1,0 +1,873 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"portier/db"
+	"portier/i18n"
+	"portier/models"
+	userviews "portier/views/users"
+)
+
+// Permissions of a user on devices (PRODUCT.md U4, U7, U8): each change is stored as what
+// Portier wants the device to hold, then the device manager sends it; the user's page shows
+// whether the device has it.
+
+// Layouts of the date and time inputs (what browsers send for type=date and type=time).
+const (
+	dateLayout = "2006-01-02"
+	timeLayout = "15:04"
+)
+
+// userPermission loads the user of :id and their permission :pid. Another user's or another
+// account's permission is not found.
+func (h *Handler) userPermission(c echo.Context) (models.AccountUser, models.Authorization, models.Device, error) {
+	u, err := h.findUser(c)
+	if err != nil {
+		return u, models.Authorization{}, models.Device{}, err
+	}
+	ctx := c.Request().Context()
+	_, account, _ := currentLogin(c)
+	pid, err := strconv.ParseInt(c.Param("pid"), 10, 64)
+	if err != nil {
+		return u, models.Authorization{}, models.Device{}, errNotFound
+	}
+	a, err := h.Store.FindAuthorization(ctx, account.ID, pid)
+	switch {
+	case errors.Is(err, models.ErrNotFound), err == nil && (a.AccountUserID == nil || *a.AccountUserID != u.ID):
+		return u, a, models.Device{}, errNotFound
+	case err != nil:
+		return u, a, models.Device{}, err
+	}
+	d, err := h.Store.FindDevice(ctx, account.ID, a.DeviceID)
+	if errors.Is(err, models.ErrNotFound) {
+		return u, a, d, errNotFound
+	}
+	return u, a, d, err
+}
+
+// permissionAudit is the audit row of a change of a permission.
+func permissionAudit(c echo.Context, kind string, u models.AccountUser, d models.Device, what string) models.AuditEntry {
+	login, _, _ := currentLogin(c)
+	return models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: kind, IP: clientIP(c.Request()),
+		Detail: fmt.Sprintf("%s on %s: %s", u.Name, d.Name, what)}
+}
+
+// PermissionDeactivate is POST /users/:id/permissions/:pid/deactivate.
+func (h *Handler) PermissionDeactivate(c echo.Context) error { return h.setPermissionEnabled(c, false) }
+
+// PermissionReactivate is POST /users/:id/permissions/:pid/reactivate (it also ends a
+// suspension).
+func (h *Handler) PermissionReactivate(c echo.Context) error { return h.setPermissionEnabled(c, true) }
+
+func (h *Handler) setPermissionEnabled(c echo.Context, on bool) error {
+	u, a, d, err := h.userPermission(c)
+	if err != nil {
+		return err
+	}
+	_, account, _ := currentLogin(c)
+	what, msg := "deactivated", "users.deactivated"
+	if on {
+		what, msg = "reactivated", "users.reactivated"
+	}
+	_, err = h.Store.UpdatePermission(c.Request().Context(), account.ID, a.ID, db.PermissionChange{Enabled: &on},
+		permissionAudit(c, models.AuditPermissionChanged, u, d, what))
+	if errors.Is(err, models.ErrNotFound) {
+		return errNotFound
+	}
+	if err != nil {
+		return err
+	}
+	h.Devices.PushPermissions(d.ID)
+	if err := h.setFlash(c, locale(c).T(msg, i18n.Args{"Device": d.Name})); err != nil {
+		return err
+	}
+	return redirect(c, fmt.Sprintf("/users/%d", u.ID))
+}
+
+// PermissionSuspend is POST /users/:id/permissions/:pid/suspend {date, time}: deactivated until
+// then (in the device's time zone), and turned on again by itself.
+func (h *Handler) PermissionSuspend(c echo.Context) error {
+	u, a, d, err := h.userPermission(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	loc := locale(c)
+	_, account, _ := currentLogin(c)
+	f := &suspendForm{id: a.ID, date: strings.TrimSpace(c.FormValue("date")), time: strings.TrimSpace(c.FormValue("time"))}
+	zones, err := h.Store.FindDeviceZones(ctx, account.ID, loc.Zone)
+	if err != nil {
+		return err
+	}
+	zone := zones[d.ID]
+	if zone == nil {
+		zone = loc.Zone
+	}
+	clockTime := f.time
+	if clockTime == "" {
+		clockTime = "00:00"
+	}
+	until, err := time.ParseInLocation(dateLayout+" "+timeLayout, f.date+" "+clockTime, zone)
+	switch {
+	case f.date == "":
+		f.err = loc.T("users.suspend_date_required")
+	case err != nil:
+		f.err = loc.T("users.suspend_invalid")
+	case !until.After(h.Now()):
+		f.err = loc.T("users.suspend_past")
+	}
+	if f.err != "" {
+		return h.renderUser(c, u, http.StatusUnprocessableEntity, userPageState{suspend: f})
+	}
+	_, err = h.Store.SuspendPermission(ctx, account.ID, a.ID, until,
+		permissionAudit(c, models.AuditPermissionChanged, u, d, "suspended until "+until.UTC().Format(time.RFC3339)))
+	if errors.Is(err, models.ErrNotFound) {
+		return errNotFound
+	}
+	if err != nil {
+		return err
+	}
+	h.Devices.PushPermissions(d.ID)
+	if err := h.setFlash(c, loc.T("users.suspended", i18n.Args{"Device": d.Name, "When": zonedDateTime(loc, until, zone)})); err != nil {
+		return err
+	}
+	return redirect(c, fmt.Sprintf("/users/%d", u.ID))
+}
+
+// PermissionRemove is POST /users/:id/permissions/:pid/remove. Without confirm=1 it asks first;
+// then the permission is revoked and the device manager removes it from the device.
+func (h *Handler) PermissionRemove(c echo.Context) error {
+	u, a, d, err := h.userPermission(c)
+	if err != nil {
+		return err
+	}
+	if c.FormValue("confirm") != "1" {
+		return h.renderUser(c, u, http.StatusOK, userPageState{confirmRemove: a.ID})
+	}
+	loc := locale(c)
+	_, account, _ := currentLogin(c)
+	_, err = h.Store.RevokePermission(c.Request().Context(), account.ID, a.ID, permissionAudit(c, models.AuditPermissionRevoked, u, d, "removed"))
+	if errors.Is(err, models.ErrNotFound) {
+		return errNotFound
+	}
+	if err != nil {
+		return err
+	}
+	h.Devices.PushPermissions(d.ID)
+	msg := "users.removing"
+	if a.DeviceAuthID == nil || a.PushStatus == models.PushPortierOnly {
+		msg = "users.removed" // the device never had it: gone at once
+	}
+	if err := h.setFlash(c, loc.T(msg, i18n.Args{"Device": d.Name})); err != nil {
+		return err
+	}
+	return redirect(c, fmt.Sprintf("/users/%d", u.ID))
+}
+
+// appNameMax is the longest name of an app or web key permission the devices keep (the Web
+// API's limit).
+const appNameMax = 32
+
+// Kinds of permission the create form offers. Fobs are paired on the device itself.
+const (
+	kindApp    = "app"    // web key or app invitation (authorization type 0)
+	kindKeypad = "keypad" // keypad code (type 13)
+)
+
+// permForm is what the create and edit forms send.
+type permForm struct {
+	kind                 string
+	devices              []int64
+	fromDate, untilDate  string
+	fromTime, untilTime  string
+	weekdays             map[int]bool // 1 Monday … 7 Sunday
+	remote               bool
+	language, code, name string
+}
+
+// readPermForm reads the form (or, for the Generate button without JavaScript, the query).
+func readPermForm(c echo.Context) (permForm, error) {
+	values, err := c.FormParams()
+	if err != nil {
+		return permForm{}, echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+	}
+	f := permForm{kind: values.Get("kind"), fromDate: strings.TrimSpace(values.Get("from_date")), untilDate: strings.TrimSpace(values.Get("until_date")),
+		fromTime: strings.TrimSpace(values.Get("from_time")), untilTime: strings.TrimSpace(values.Get("until_time")),
+		weekdays: map[int]bool{}, remote: values.Get("remote") == "1", language: values.Get("language"),
+		code: strings.TrimSpace(values.Get("code")), name: strings.TrimSpace(values.Get("name"))}
+	if f.kind != kindKeypad {
+		f.kind = kindApp
+	}
+	seen := map[int64]bool{}
+	for _, v := range values["device"] {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			id = -1 // not one of the offered devices: refused below
+		}
+		if !seen[id] {
+			seen[id] = true
+			f.devices = append(f.devices, id)
+		}
+	}
+	for _, v := range values["weekday"] {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 7 {
+			n = 0 // refused below
+		}
+		f.weekdays[n] = true
+	}
+	return f, nil
+}
+
+// weekOrder is Monday first, as the forms show the days.
+var weekOrder = []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday}
+
+// restrictions reads the restriction fields for devices in zone: the from date starts at
+// midnight of that day and the until date ends at the end of its day, on the device's clock.
+// errs gets a message per bad field. keep, when set, is a permission being edited: a date that
+// has not changed keeps its exact moment (a device may have set it to another time of day).
+func (f permForm) restrictions(loc *i18n.Locale, zone *time.Location, now time.Time, keep *models.Restrictions, all map[string]string) models.Restrictions {
+	errs := map[string]string{} // this part's own, so the checks below are not cut short by other fields
+	defer maps.Copy(all, errs)
+	var r models.Restrictions
+	day := func(field, v string) (time.Time, bool) {
+		t, err := time.ParseInLocation(dateLayout, v, zone)
+		if err != nil {
+			errs[field] = loc.T("users.error.date")
+			return t, false
+		}
+		return t, true
+	}
+	if f.fromDate != "" {
+		if t, ok := day("from_date", f.fromDate); ok {
+			r.AllowedFrom = &t
+			if keep != nil && keep.AllowedFrom != nil && keep.AllowedFrom.In(zone).Format(dateLayout) == f.fromDate {
+				r.AllowedFrom = keep.AllowedFrom
+			}
+		}
+	}
+	if f.untilDate != "" {
+		if t, ok := day("until_date", f.untilDate); ok {
+			end := t.AddDate(0, 0, 1).Add(-time.Second) // the last second of that day
+			r.AllowedUntil = &end
+			if keep != nil && keep.AllowedUntil != nil && keep.AllowedUntil.In(zone).Format(dateLayout) == f.untilDate {
+				r.AllowedUntil = keep.AllowedUntil
+			} else if end.Before(now) {
+				errs["until_date"] = loc.T("users.error.until_past")
+			}
+		}
+	}
+	var days []time.Weekday
+	for n := range f.weekdays {
+		if n == 0 {
+			errs["weekday"] = loc.T("users.error.weekday")
+			continue
+		}
+		days = append(days, weekOrder[n-1])
+	}
+	r.AllowedWeekdays = models.WeekdaysMask(days)
+	if r.AllowedWeekdays == models.WeekdaysAll {
+		r.AllowedWeekdays = 0 // every day
+	}
+	minutes := func(field, v string) int {
+		t, err := time.Parse(timeLayout, v)
+		if err != nil {
+			errs[field] = loc.T("users.error.time")
+			return 0
+		}
+		return t.Hour()*60 + t.Minute()
+	}
+	switch {
+	case f.fromTime == "" && f.untilTime == "":
+	case f.fromTime == "":
+		errs["from_time"] = loc.T("users.error.times_both")
+	case f.untilTime == "":
+		errs["until_time"] = loc.T("users.error.times_both")
+	default:
+		r.AllowedFromTime, r.AllowedUntilTime = minutes("from_time", f.fromTime), minutes("until_time", f.untilTime)
+		if r.AllowedFromTime == 0 && r.AllowedUntilTime == 0 {
+			errs["until_time"] = loc.T("users.error.time_order") // 00:00–00:00 would read as "all day"
+		}
+	}
+	if len(errs) > 0 {
+		return r
+	}
+	var bad models.RestrictionError
+	if err := r.Validate(); errors.As(err, &bad) {
+		switch bad.Field {
+		case models.FieldAllowedUntilDate:
+			errs["until_date"] = loc.T("users.error.until_before_from")
+		case models.FieldAllowedWeekDays:
+			errs["weekday"] = loc.T("users.error.weekday")
+		case models.FieldAllowedFromTime:
+			errs["from_time"] = loc.T("users.error.time")
+		default:
+			errs["until_time"] = loc.T("users.error.time_order")
+		}
+	}
+	return r
+}
+
+// keypadCodeMessages are the messages of the reasons a keypad code is refused.
+var keypadCodeMessages = map[string]string{
+	models.KeypadReasonLength:   "users.error.code_length",
+	models.KeypadReasonDigits:   "users.error.code_digits",
+	models.KeypadReasonStarts12: "users.error.code_starts_12",
+}
+
+// checkKeypad checks a keypad code and its name.
+func (f permForm) checkKeypad(loc *i18n.Locale, errs map[string]string) int {
+	code, err := models.ParseKeypadCode(f.code)
+	if err != nil {
+		key := "users.error.code_digits"
+		var bad models.KeypadCodeError
+		if errors.As(err, &bad) && keypadCodeMessages[bad.Reason] != "" {
+			key = keypadCodeMessages[bad.Reason]
+		}
+		errs["code"] = loc.T(key)
+	}
+	checkName(loc, f.name, models.KeypadNameMax, errs)
+	return code
+}
+
+// checkName checks the name a permission has on a device: the keypad's rules (one line, not
+// empty), with the device's limit for its kind.
+func checkName(loc *i18n.Locale, name string, max int, errs map[string]string) {
+	var bad models.KeypadNameError
+	err := models.ValidKeypadName(name)
+	switch {
+	case errors.As(err, &bad) && bad.Reason == models.KeypadNameReasonEmpty:
+		errs["name"] = loc.T("users.error.name_empty")
+	case errors.As(err, &bad) && bad.Reason == models.KeypadNameReasonControl:
+		errs["name"] = loc.T("users.error.name_control")
+	case len([]rune(name)) > max:
+		errs["name"] = loc.T("users.error.name_too_long", i18n.Args{"Max": max})
+	}
+}
+
+// truncateRunes shortens s to at most n characters.
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) > n {
+		return strings.TrimSpace(string(r[:n]))
+	}
+	return s
+}
+
+// keypadWhyNot says why a device cannot take keypad codes ("" when it can).
+func (h *Handler) keypadWhyNot(loc *i18n.Locale, d models.Device) string {
+	caps, running := h.Devices.Capabilities(d.ConnectionID)
+	switch {
+	case !running:
+		return loc.T("users.why.not_running")
+	case !caps.KeypadCodes:
+		return loc.T("users.why.bridge_keypad")
+	case d.Reported.KeypadBatteryCritical == nil: // a device reports its keypad's battery when it has one
+		return loc.T("users.why.no_keypad")
+	}
+	return ""
+}
+
+// codesInUse returns the keypad codes the devices hold or are about to hold (a revoked code
+// counts until the device let it go).
+func (h *Handler) codesInUse(c echo.Context, deviceIDs []int64, except int64) (map[int]bool, error) {
+	_, account, _ := currentLogin(c)
+	used := map[int]bool{}
+	for _, id := range deviceIDs {
+		auths, err := h.Store.FindDeviceAuthorizations(c.Request().Context(), account.ID, id)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range auths {
+			if a.Type == models.AuthTypeKeypadCode && a.Code != nil && a.ID != except {
+				used[*a.Code] = true
+			}
+		}
+	}
+	return used, nil
+}
+
+// generateCode proposes a keypad code none of the devices has.
+func (h *Handler) generateCode(c echo.Context, deviceIDs []int64, except int64) (string, error) {
+	used, err := h.codesInUse(c, deviceIDs, except)
+	if err != nil {
+		return "", err
+	}
+	code, err := models.GenerateKeypadCode(func(n int) bool { return used[n] }, nil)
+	if errors.Is(err, models.ErrNoFreeKeypadCode) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return strconv.Itoa(code), nil
+}
+
+// timesHint says which clock the daily times follow: the devices' time zone(s), and the
+// viewer's.
+func timesHint(loc *i18n.Locale, zones []*time.Location) string {
+	names := map[string]bool{}
+	for _, z := range zones {
+		names[z.String()] = true
+	}
+	switch {
+	case len(names) > 1:
+		return loc.T("users.times_hint_many", i18n.Args{"Mine": loc.ZoneName()})
+	case len(zones) == 0 || zones[0].String() == loc.ZoneName():
+		zone := loc.ZoneName()
+		if len(zones) > 0 {
+			zone = zones[0].String()
+		}
+		return loc.T("users.times_hint_same", i18n.Args{"Zone": zone})
+	}
+	return loc.T("users.times_hint", i18n.Args{"Zone": zones[0].String(), "Mine": loc.ZoneName()})
+}
+
+// weekdayChoices are the weekday checkboxes, Monday first.
+func weekdayChoices(loc *i18n.Locale, checked map[int]bool) []userviews.WeekdayChoice {
+	var out []userviews.WeekdayChoice
+	for n := 1; n <= 7; n++ {
+		out = append(out, userviews.WeekdayChoice{Value: n, Label: loc.T(fmt.Sprintf("users.weekday.%d", n)), Checked: checked[n]})
+	}
+	return out
+}
+
+// newPermissionForm builds the create page for a user from what was sent (or the defaults).
+func (h *Handler) newPermissionForm(c echo.Context, u models.AccountUser, f permForm, errs map[string]string) (userviews.PermissionForm, error) {
+	ctx := c.Request().Context()
+	loc := locale(c)
+	_, account, _ := currentLogin(c)
+	shell, err := h.appShell(c, "users.perm_create", "/users")
+	if err != nil {
+		return userviews.PermissionForm{}, err
+	}
+	p := userviews.PermissionForm{App: shell, UserID: u.ID, UserName: u.Name, Kind: f.kind, Action: fmt.Sprintf("/users/%d/permissions", u.ID),
+		FromDate: f.fromDate, UntilDate: f.untilDate, FromTime: f.fromTime, UntilTime: f.untilTime, Weekdays: weekdayChoices(loc, f.weekdays),
+		ShowRemote: f.kind == kindApp, Remote: f.remote, ShowLanguage: f.kind == kindApp, Language: f.language, Languages: invitationLanguages,
+		ShowCode: f.kind == kindKeypad, Code: f.code, ShowName: f.kind == kindKeypad, Name: f.name,
+		NameHint:    loc.T("users.name_hint", i18n.Args{"Max": models.KeypadNameMax}),
+		DatesHint:   loc.T("users.dates_hint"),
+		GenerateURL: fmt.Sprintf("/users/%d/permissions/keypad-code", u.ID), PageURL: fmt.Sprintf("/users/%d/permissions/new", u.ID),
+		Errors: errs}
+	devs, err := h.Store.FindDevices(ctx, account.ID, db.SortByName)
+	if err != nil {
+		return p, err
+	}
+	zones, err := h.Store.FindDeviceZones(ctx, account.ID, loc.Zone)
+	if err != nil {
+		return p, err
+	}
+	held, err := h.heldDevices(c, u)
+	if err != nil {
+		return p, err
+	}
+	chosen := map[int64]bool{}
+	for _, id := range f.devices {
+		chosen[id] = true
+	}
+	var offered []*time.Location
+	for _, d := range devs {
+		dc := userviews.DeviceChoice{ID: d.ID, Name: d.Name, KindKey: d.Type.LabelKey(), Checked: chosen[d.ID]}
+		switch {
+		case held[d.ID]:
+			dc.Disabled, dc.Checked, dc.Note = true, false, loc.T("users.why.has_one", i18n.Args{"Name": u.Name})
+		case f.kind == kindKeypad:
+			if why := h.keypadWhyNot(loc, d); why != "" {
+				dc.Disabled, dc.Checked, dc.Note = true, false, why
+			}
+		case h.Devices.PushStatusFor(d) == models.PushPortierOnly:
+			dc.Note = loc.T("users.why.portier_only")
+		}
+		if !dc.Disabled {
+			offered = append(offered, zones[d.ID])
+		}
+		p.Devices = append(p.Devices, dc)
+	}
+	if len(offered) == 0 { // nothing to choose: the hint still names the devices' clock
+		for _, d := range devs {
+			offered = append(offered, zones[d.ID])
+		}
+	}
+	p.TimesHint = timesHint(loc, offered)
+	if len(errs) > 0 {
+		p.FormError = loc.T("users.form_error")
+	}
+	return p, nil
+}
+
+// heldDevices are the devices a user has a permission on (revoked ones do not count).
+func (h *Handler) heldDevices(c echo.Context, u models.AccountUser) (map[int64]bool, error) {
+	_, account, _ := currentLogin(c)
+	auths, err := h.Store.FindUserAuthorizations(c.Request().Context(), account.ID, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	held := map[int64]bool{}
+	for _, a := range auths {
+		if a.RevokedAt == nil {
+			held[a.DeviceID] = true
+		}
+	}
+	return held, nil
+}
+
+// PermissionNew is GET /users/:id/permissions/new?kind=app|keypad (generate=1: the form again
+// with a proposed keypad code, for the Generate button without JavaScript).
+func (h *Handler) PermissionNew(c echo.Context) error {
+	u, err := h.findUser(c)
+	if err != nil {
+		return err
+	}
+	var f permForm
+	if c.QueryParam("generate") == "1" {
+		if f, err = readPermForm(c); err != nil {
+			return err
+		}
+		if f.code, err = h.generateCode(c, f.devices, 0); err != nil {
+			return err
+		}
+	} else {
+		f = permForm{kind: kindApp, remote: true, language: u.Language, weekdays: map[int]bool{}}
+		if c.QueryParam("kind") == kindKeypad {
+			f.kind = kindKeypad
+			f.name = truncateRunes(u.Name, models.KeypadNameMax)
+		}
+	}
+	p, err := h.newPermissionForm(c, u, f, nil)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, userviews.PermissionFormPage(p))
+}
+
+// KeypadCodeGenerate is GET /users/:id/permissions/keypad-code?device=N…: the keypad code field
+// with a valid code none of the devices has.
+func (h *Handler) KeypadCodeGenerate(c echo.Context) error {
+	u, err := h.findUser(c)
+	if err != nil {
+		return err
+	}
+	f, err := readPermForm(c)
+	if err != nil {
+		return err
+	}
+	k := userviews.KeypadCode{GenerateURL: fmt.Sprintf("/users/%d/permissions/keypad-code", u.ID), PageURL: fmt.Sprintf("/users/%d/permissions/new", u.ID)}
+	if pid, err := strconv.ParseInt(c.QueryParam("pid"), 10, 64); err == nil {
+		k.GenerateURL += fmt.Sprintf("?pid=%d", pid)
+		k.PageURL = fmt.Sprintf("/users/%d/permissions/%d/edit", u.ID, pid)
+	}
+	if k.Value, err = h.generateCode(c, f.devices, 0); err != nil {
+		return err
+	}
+	if k.Value == "" {
+		k.Error = locale(c).T("users.error.code_none_free")
+	}
+	return render(c, http.StatusOK, userviews.KeypadCodeField(k))
+}
+
+// PermissionCreate is POST /users/:id/permissions: one permission on every chosen device, with
+// the same restrictions, all or nothing.
+func (h *Handler) PermissionCreate(c echo.Context) error {
+	u, err := h.findUser(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	loc := locale(c)
+	login, account, _ := currentLogin(c)
+	f, err := readPermForm(c)
+	if err != nil {
+		return err
+	}
+	errs := map[string]string{}
+	again := func(status int) error {
+		p, err := h.newPermissionForm(c, u, f, errs)
+		if err != nil {
+			return err
+		}
+		return render(c, status, userviews.PermissionFormPage(p))
+	}
+	devs, err := h.Store.FindDevices(ctx, account.ID, db.SortByName)
+	if err != nil {
+		return err
+	}
+	byID := map[int64]models.Device{}
+	for _, d := range devs {
+		byID[d.ID] = d
+	}
+	held, err := h.heldDevices(c, u)
+	if err != nil {
+		return err
+	}
+	zones, err := h.Store.FindDeviceZones(ctx, account.ID, loc.Zone)
+	if err != nil {
+		return err
+	}
+	var chosen []models.Device
+	zoneNames := map[string][]string{}
+	for _, id := range f.devices {
+		d, ok := byID[id]
+		switch {
+		case !ok:
+			errs["devices"] = loc.T("users.error.devices_unknown")
+		case held[id]:
+			errs["devices"] = loc.T("users.error.has_one", i18n.Args{"Name": u.Name, "Device": d.Name})
+		case f.kind == kindKeypad && h.keypadWhyNot(loc, d) != "":
+			errs["devices"] = loc.T("users.error.no_keypad", i18n.Args{"Device": d.Name, "Why": h.keypadWhyNot(loc, d)})
+		default:
+			chosen = append(chosen, d)
+			zoneNames[zones[d.ID].String()] = append(zoneNames[zones[d.ID].String()], d.Name)
+		}
+	}
+	if len(f.devices) == 0 {
+		errs["devices"] = loc.T("users.error.devices_none")
+	}
+	zone := loc.Zone
+	if len(chosen) > 0 {
+		zone = zones[chosen[0].ID]
+	}
+	if len(zoneNames) > 1 && (f.fromDate != "" || f.untilDate != "") {
+		var list []string
+		for name, ds := range zoneNames {
+			list = append(list, fmt.Sprintf("%s: %s", strings.Join(ds, ", "), name))
+		}
+		slices.Sort(list)
+		errs["devices"] = loc.T("users.error.zones", i18n.Args{"Zones": strings.Join(list, "; ")})
+	}
+	r := f.restrictions(loc, zone, h.Now(), nil, errs)
+	np := db.NewPermission{AccountUserID: u.ID, Restrictions: r, Devices: map[int64]models.PushStatus{}}
+	switch f.kind {
+	case kindKeypad:
+		code := f.checkKeypad(loc, errs)
+		np.Type, np.Name, np.Code = models.AuthTypeKeypadCode, f.name, &code
+		if _, bad := errs["code"]; !bad {
+			for _, d := range chosen {
+				inUse, err := h.Store.KeypadCodeInUse(ctx, d.ID, code)
+				if err != nil {
+					return err
+				}
+				if inUse {
+					errs["code"] = loc.T("users.error.code_in_use", i18n.Args{"Device": d.Name})
+					break
+				}
+			}
+		}
+	default:
+		np.Type, np.Name, np.RemoteAllowed = models.AuthTypeApp, truncateRunes(u.Name, appNameMax), f.remote
+		if !validInvitationLanguage(f.language) {
+			errs["language"] = loc.T("users.language_invalid")
+		}
+	}
+	if len(errs) > 0 {
+		return again(http.StatusUnprocessableEntity)
+	}
+	var names []string
+	for _, d := range chosen {
+		np.Devices[d.ID] = h.Devices.PushStatusFor(d)
+		names = append(names, d.Name)
+	}
+	what := "web key"
+	if f.kind == kindKeypad {
+		what = "keypad code"
+	}
+	audit := models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditPermissionCreated, IP: clientIP(c.Request()),
+		Detail: fmt.Sprintf("%s on %s: %s", u.Name, strings.Join(names, ", "), what)}
+	created, err := h.Store.CreatePermissions(ctx, account.ID, np, audit)
+	var conflict *db.PermissionConflict
+	switch {
+	case errors.As(err, &conflict):
+		// Someone else was quicker: the checks above passed a moment ago.
+		if conflict.Reason == db.ConflictCodeInUse {
+			errs["code"] = loc.T("users.error.code_in_use", i18n.Args{"Device": byID[conflict.DeviceID].Name})
+		} else {
+			errs["devices"] = loc.T("users.error.has_one", i18n.Args{"Name": u.Name, "Device": byID[conflict.DeviceID].Name})
+		}
+		return again(http.StatusUnprocessableEntity)
+	case errors.Is(err, models.ErrNotFound):
+		return errNotFound
+	case err != nil:
+		return err
+	}
+	h.Devices.PushPermissions(deviceIDs(created)...)
+	if f.kind == kindApp && f.language != u.Language {
+		// The invitation language is the user's: a change here is kept for the next ones.
+		_, err := h.Store.UpdateAccountUser(ctx, account.ID, u.ID, db.UserChange{Name: u.Name, Email: u.Email, Language: f.language},
+			models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditUserUpdated, IP: clientIP(c.Request()),
+				Detail: fmt.Sprintf("user %d: invitation language %s", u.ID, f.language)})
+		if err != nil {
+			return err
+		}
+	}
+	// The permissions exist and the devices are being sent them. This is where the invitation
+	// email for a web key goes out (PRODUCT.md U5); nothing is sent from here yet.
+	if err := h.setFlash(c, loc.N("users.perm_created", len(created))); err != nil {
+		return err
+	}
+	return redirect(c, fmt.Sprintf("/users/%d", u.ID))
+}
+
+// editPermissionForm builds the edit page of a permission from what was sent.
+func (h *Handler) editPermissionForm(c echo.Context, u models.AccountUser, a models.Authorization, d models.Device, f permForm, errs map[string]string) (userviews.PermissionForm, error) {
+	loc := locale(c)
+	_, account, _ := currentLogin(c)
+	shell, err := h.appShell(c, "users.perm_edit_title", "/users")
+	if err != nil {
+		return userviews.PermissionForm{}, err
+	}
+	zones, err := h.Store.FindDeviceZones(c.Request().Context(), account.ID, loc.Zone)
+	if err != nil {
+		return userviews.PermissionForm{}, err
+	}
+	editURL := fmt.Sprintf("/users/%d/permissions/%d/edit", u.ID, a.ID)
+	p := userviews.PermissionForm{App: shell, UserID: u.ID, UserName: u.Name, Action: editURL, Edit: true, DeviceID: d.ID, DeviceName: d.Name,
+		KindKey: authTypeKey(a.Type), FromDate: f.fromDate, UntilDate: f.untilDate, FromTime: f.fromTime, UntilTime: f.untilTime,
+		Weekdays: weekdayChoices(loc, f.weekdays), ShowRemote: a.Type == models.AuthTypeApp, Remote: f.remote,
+		ShowCode: a.Type == models.AuthTypeKeypadCode, Code: f.code, ShowName: true, Name: f.name,
+		NameHint: loc.T("users.name_hint", i18n.Args{"Max": nameMax(a.Type)}), DatesHint: loc.T("users.dates_hint"),
+		TimesHint:   timesHint(loc, []*time.Location{zones[d.ID]}),
+		GenerateURL: fmt.Sprintf("/users/%d/permissions/keypad-code?pid=%d", u.ID, a.ID), PageURL: editURL, Errors: errs}
+	if len(errs) > 0 {
+		p.FormError = loc.T("users.form_error_edit")
+	}
+	return p, nil
+}
+
+// nameMax is the longest name a device keeps for an authorization type.
+func nameMax(t int) int {
+	if t == models.AuthTypeKeypadCode {
+		return models.KeypadNameMax
+	}
+	return appNameMax
+}
+
+// PermissionEdit is GET /users/:id/permissions/:pid/edit (generate=1: the form again with a
+// proposed keypad code, for the Generate button without JavaScript).
+func (h *Handler) PermissionEdit(c echo.Context) error {
+	u, a, d, err := h.userPermission(c)
+	if err != nil {
+		return err
+	}
+	if a.RevokedAt != nil {
+		return errNotFound // being removed: nothing to change
+	}
+	var f permForm
+	if c.QueryParam("generate") == "1" {
+		if f, err = readPermForm(c); err != nil {
+			return err
+		}
+		if f.code, err = h.generateCode(c, []int64{d.ID}, a.ID); err != nil {
+			return err
+		}
+	} else {
+		loc := locale(c)
+		_, account, _ := currentLogin(c)
+		zones, err := h.Store.FindDeviceZones(c.Request().Context(), account.ID, loc.Zone)
+		if err != nil {
+			return err
+		}
+		f = formOf(a, zones[d.ID])
+	}
+	p, err := h.editPermissionForm(c, u, a, d, f, nil)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, userviews.PermissionFormPage(p))
+}
+
+// formOf fills the edit form with a permission, dates and times on the device's clock.
+func formOf(a models.Authorization, zone *time.Location) permForm {
+	f := permForm{name: a.Name, remote: a.RemoteAllowed, weekdays: map[int]bool{}}
+	if a.Code != nil {
+		f.code = strconv.Itoa(*a.Code)
+	}
+	if a.AllowedFrom != nil {
+		f.fromDate = a.AllowedFrom.In(zone).Format(dateLayout)
+	}
+	if a.AllowedUntil != nil {
+		f.untilDate = a.AllowedUntil.In(zone).Format(dateLayout)
+	}
+	if a.AllowedWeekdays != 0 && a.AllowedWeekdays != models.WeekdaysAll {
+		for _, d := range a.WeekdayList() {
+			f.weekdays[slices.Index(weekOrder, d)+1] = true
+		}
+	}
+	if a.AllowedFromTime != 0 || a.AllowedUntilTime != 0 {
+		f.fromTime, f.untilTime = clock(a.AllowedFromTime), clock(a.AllowedUntilTime)
+	}
+	return f
+}
+
+// PermissionUpdate is POST /users/:id/permissions/:pid/edit: name, restrictions, remote access
+// (app and web key) and keypad code; the device gets the change.
+func (h *Handler) PermissionUpdate(c echo.Context) error {
+	u, a, d, err := h.userPermission(c)
+	if err != nil {
+		return err
+	}
+	if a.RevokedAt != nil {
+		return errNotFound
+	}
+	ctx := c.Request().Context()
+	loc := locale(c)
+	_, account, _ := currentLogin(c)
+	f, err := readPermForm(c)
+	if err != nil {
+		return err
+	}
+	errs := map[string]string{}
+	zones, err := h.Store.FindDeviceZones(ctx, account.ID, loc.Zone)
+	if err != nil {
+		return err
+	}
+	r := f.restrictions(loc, zones[d.ID], h.Now(), &a.Restrictions, errs)
+	change := db.PermissionChange{Name: &f.name, Restrictions: &r}
+	switch a.Type {
+	case models.AuthTypeKeypadCode:
+		code := f.checkKeypad(loc, errs)
+		if a.Code == nil || *a.Code != code {
+			change.Code = &code
+		}
+	case models.AuthTypeApp:
+		checkName(loc, f.name, appNameMax, errs)
+		change.RemoteAllowed = &f.remote
+	default:
+		checkName(loc, f.name, appNameMax, errs)
+	}
+	if len(errs) > 0 {
+		p, err := h.editPermissionForm(c, u, a, d, f, errs)
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusUnprocessableEntity, userviews.PermissionFormPage(p))
+	}
+	_, err = h.Store.UpdatePermission(ctx, account.ID, a.ID, change, permissionAudit(c, models.AuditPermissionChanged, u, d, "edited"))
+	var conflict *db.PermissionConflict
+	switch {
+	case errors.As(err, &conflict):
+		errs["code"] = loc.T("users.error.code_in_use", i18n.Args{"Device": d.Name})
+		p, err := h.editPermissionForm(c, u, a, d, f, errs)
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusUnprocessableEntity, userviews.PermissionFormPage(p))
+	case errors.Is(err, models.ErrNotFound):
+		return errNotFound
+	case err != nil:
+		return err
+	}
+	h.Devices.PushPermissions(d.ID)
+	if err := h.setFlash(c, loc.T("users.perm_saved", i18n.Args{"Device": d.Name})); err != nil {
+		return err
+	}
+	return redirect(c, fmt.Sprintf("/users/%d", u.ID))
+}
