@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"portier/db"
+	"portier/devices"
 	"portier/i18n"
 	"portier/models"
 	userviews "portier/views/users"
@@ -701,16 +702,22 @@ func (h *Handler) PermissionCreate(c echo.Context) error {
 	h.Devices.PushPermissions(deviceIDs(created)...)
 	if f.kind == kindApp && f.language != u.Language {
 		// The invitation language is the user's: a change here is kept for the next ones.
-		_, err := h.Store.UpdateAccountUser(ctx, account.ID, u.ID, db.UserChange{Name: u.Name, Email: u.Email, Language: f.language},
+		u, err = h.Store.UpdateAccountUser(ctx, account.ID, u.ID, db.UserChange{Name: u.Name, Email: u.Email, Language: f.language},
 			models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditUserUpdated, IP: clientIP(c.Request()),
 				Detail: fmt.Sprintf("user %d: invitation language %s", u.ID, f.language)})
 		if err != nil {
 			return err
 		}
 	}
-	// The permissions exist and the devices are being sent them. This is where the invitation
-	// email for a web key goes out (PRODUCT.md U5); nothing is sent from here yet.
-	if err := h.setFlash(c, loc.N("users.perm_created", len(created))); err != nil {
+	flash := loc.N("users.perm_created", len(created))
+	if f.kind == kindApp {
+		note, err := h.inviteAfterPermission(c, account, u)
+		if err != nil {
+			return err
+		}
+		flash += " " + note
+	}
+	if err := h.setFlash(c, flash); err != nil {
 		return err
 	}
 	return redirect(c, fmt.Sprintf("/users/%d", u.ID))
@@ -870,4 +877,32 @@ func (h *Handler) PermissionUpdate(c echo.Context) error {
 		return err
 	}
 	return redirect(c, fmt.Sprintf("/users/%d", u.ID))
+}
+
+// inviteAfterPermission invites a user to their web key after an app permission was created
+// for them (PRODUCT.md U5) and says what happened: an invitation went out; or none was needed
+// because their web key is already active and now opens the new devices too; or none could go
+// (no email, or no remote access so no web key).
+func (h *Handler) inviteAfterPermission(c echo.Context, account models.Account, u models.AccountUser) (string, error) {
+	ctx := c.Request().Context()
+	loc := locale(c)
+	login, _, _ := currentLogin(c)
+	invitations, err := h.Store.FindUserInvitations(ctx, account.ID, u.ID)
+	if err != nil {
+		return "", err
+	}
+	for _, inv := range invitations {
+		if inv.State(h.Now()) == models.InvitationAccepted {
+			return loc.T("users.invite_note.active", i18n.Args{"Name": u.Name}), nil
+		}
+	}
+	who := devices.Who{LoginID: login.ID, Name: login.Name, Actor: login.Email, IP: clientIP(c.Request())}
+	var refused *models.InvitationRefused
+	switch err := h.sendInvitation(ctx, who, account, u); {
+	case errors.As(err, &refused):
+		return loc.T("users.invite_note.not_sent", i18n.Args{"Why": loc.T("invite.refused." + refused.Reason)}), nil
+	case err != nil:
+		return "", err
+	}
+	return loc.T("users.invite_note.sent", i18n.Args{"Email": u.Email}), nil
 }
