@@ -684,3 +684,73 @@ func TestPermissionsBehindANukiBridgeArePortierOnly(t *testing.T) {
 	assert.Contains(t, page.TestID(t, "flash"), "The permission on Front door was removed.", "nothing to wait for on the device")
 	assert.Contains(t, page.TestID(t, "permissions"), "No permissions")
 }
+
+// Creating a web-key permission invites the person, in the language chosen on the form; a second
+// one while the invitation is open sends a fresh one (the old link dies); once the web key is
+// active, a new device needs no invitation. A keypad code invites nobody, and a user without an
+// email is told why no invitation went.
+func TestCreatingAWebKeyPermissionInvites(t *testing.T) {
+	e := newPermEnv(t)
+	ctx := context.Background()
+	mails := func() []models.OutboxMessage {
+		t.Helper()
+		m, err := e.app.Store.FindMailTo(ctx, "dora@example.com")
+		require.NoError(t, err)
+		return m
+	}
+	form := webKeyForm(e.device(t, "Front door"))
+	form.Set("language", "fr")
+	require.Equal(t, http.StatusSeeOther, e.c.PostForm(e.userURL("/permissions"), form).StatusCode)
+	assert.Contains(t, e.c.Get(e.userURL("")).TestID(t, "flash"), "An invitation to the web key went to dora@example.com")
+	require.Len(t, mails(), 1)
+	assert.Contains(t, mails()[0].Text, "Front door")
+	assert.Contains(t, mails()[0].Text, "/invite/")
+	assert.NotEqual(t, "Hello Dora Weiß,", strings.SplitN(mails()[0].Text, "\n", 2)[0], "in French, the language chosen")
+
+	code := url.Values{"kind": {"keypad"}, "code": {"735921"}, "name": {"Dora"}, "device": {fmt.Sprint(e.device(t, "Front door").ID)}}
+	other, err := e.app.Store.CreateAccountUser(ctx, models.AccountUser{AccountID: e.account, Name: "Emil", Email: "emil@example.com", AddedVia: models.AddedViaWeb},
+		models.AuditEntry{Actor: "test", Kind: models.AuditUserCreated})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusSeeOther, e.c.PostForm(fmt.Sprintf("/users/%d/permissions", other.ID), code).StatusCode)
+	emil, err := e.app.Store.FindMailTo(ctx, "emil@example.com")
+	require.NoError(t, err)
+	assert.Empty(t, emil, "a keypad code invites nobody")
+
+	// Another device while the invitation is open: a fresh invitation names both, the old link dies.
+	first := linkPattern.FindStringSubmatch(mails()[0].Text)
+	require.NotNil(t, first)
+	require.Equal(t, http.StatusSeeOther, e.c.PostForm(e.userURL("/permissions"), webKeyForm(e.device(t, "Back door"))).StatusCode)
+	require.Len(t, mails(), 2)
+	assert.Equal(t, http.StatusGone, e.app.NewClient().Get("/invite/"+first[1]).StatusCode, "the first link died")
+	var latest models.OutboxMessage
+	for _, m := range mails() {
+		if m.ID > latest.ID {
+			latest = m
+		}
+	}
+	assert.Contains(t, latest.Text, "Back door")
+	assert.Contains(t, latest.Text, "Front door")
+
+	// Accepted: the next device goes onto the active web key without a new invitation.
+	link := linkPattern.FindStringSubmatch(latest.Text)
+	require.NotNil(t, link)
+	holder := e.app.NewClient()
+	require.Equal(t, http.StatusSeeOther, holder.PostForm("/invite/"+link[1], url.Values{"password": {doraPassword}, "password_confirm": {doraPassword}}).StatusCode)
+	require.Equal(t, http.StatusSeeOther, e.c.PostForm(e.userURL("/permissions"), webKeyForm(e.device(t, "Office"))).StatusCode)
+	assert.Contains(t, e.c.Get(e.userURL("")).TestID(t, "flash"), "already active and now opens these devices too")
+	assert.Len(t, mails(), 2, "no further invitation")
+	assert.Contains(t, keyDeviceIDs(t, holder.Get("/key")), "Office")
+
+	// Found on a device, without an email: told why nothing was sent.
+	users, err := e.app.Store.FindActiveUsers(ctx, e.account)
+	require.NoError(t, err)
+	var carla models.AccountUser
+	for _, u := range users {
+		if u.Name == "Carla Rossi" {
+			carla = u
+		}
+	}
+	require.NotZero(t, carla.ID)
+	require.Equal(t, http.StatusSeeOther, e.c.PostForm(fmt.Sprintf("/users/%d/permissions", carla.ID), webKeyForm(e.device(t, "Front door"))).StatusCode)
+	assert.Contains(t, e.c.Get(fmt.Sprintf("/users/%d", carla.ID)).TestID(t, "flash"), "No invitation was sent: This user has no email address")
+}
