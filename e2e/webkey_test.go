@@ -12,14 +12,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"portier/apptest"
-	"portier/db"
 	"portier/devices/sim"
 	"portier/models"
 )
 
-// The owner creates Dora, gives her a web key on two devices and sends the invitation from her
-// page; the email's link, followed from the mail outbox on a phone, sets a password and lands on
-// the web key, where Dora unlocks the front door and sees it unlocked.
+// The owner creates Dora and gives her web-key permissions on three devices through "Create new
+// permission", which invites her; the latest email's link, followed from the mail outbox on a
+// phone, sets a password and lands on the web key, where Dora unlocks the front door and sees it
+// unlocked.
 func TestWebKeyInTheBrowser(t *testing.T) {
 	app := apptest.New(t, apptest.Options{SimSpeed: 0.2})
 	app.Setup()
@@ -53,28 +53,30 @@ func TestWebKeyInTheBrowser(t *testing.T) {
 	_, err = fmt.Sscanf(dora, app.URL+"/users/%d", &userID)
 	require.NoError(t, err)
 
-	// The permission pages are another piece of work: the web-key permissions come from the store.
-	_, err = app.Store.CreatePermissions(ctx, login.AccountID, db.NewPermission{AccountUserID: userID, Type: models.AuthTypeApp,
-		Name: "Dora Weiß", RemoteAllowed: true, Devices: map[int64]models.PushStatus{
-			front.ID: models.PushPortierOnly, named["Building entrance"].ID: models.PushPortierOnly}},
-		models.AuditEntry{Actor: "test", Kind: models.AuditPermissionCreated})
-	require.NoError(t, err)
-	// Office on Saturdays only: listed, with when instead of buttons (the test clock says Monday).
-	_, err = app.Store.CreatePermissions(ctx, login.AccountID, db.NewPermission{AccountUserID: userID, Type: models.AuthTypeApp,
-		Name: "Dora Weiß", RemoteAllowed: true, Restrictions: models.Restrictions{AllowedWeekdays: models.WeekdayBit(time.Saturday),
-			AllowedFromTime: 9 * 60, AllowedUntilTime: 12 * 60},
-		Devices: map[int64]models.PushStatus{named["Office"].ID: models.PushPortierOnly}},
-		models.AuditEntry{Actor: "test", Kind: models.AuditPermissionCreated})
-	require.NoError(t, err)
-	b.Do("send the invitation", chromedp.Reload(), chromedp.WaitVisible(css(`[data-testid="send-invitation"]`)),
-		chromedp.Click(css(`[data-testid="send-invitation"]`)), chromedp.WaitVisible(css(`[data-testid="flash"]`)),
-		chromedp.WaitVisible(css(`[data-testid="invitation-0"]`)))
+	// Office on Saturdays 09:00–12:00 first, then the front door and the building entrance at
+	// any time: each creation invites Dora; the second invitation replaces the first.
+	office := named["Office"]
+	b.Do("new permission: Office on Saturdays", chromedp.Navigate(fmt.Sprintf("%s/users/%d/permissions/new", app.URL, userID)),
+		chromedp.WaitVisible(css(`[data-testid="permission-form"]`)),
+		chromedp.Click(css(fmt.Sprintf(`[data-testid="device-%d"] input`, office.ID))),
+		chromedp.Click(css(`input[name="weekday"][value="6"]`)),
+		chromedp.SetValue(css(`#from_time`), "09:00"), chromedp.SetValue(css(`#until_time`), "12:00"),
+		chromedp.Click(css(`[data-testid="submit"]`)), chromedp.WaitVisible(css(`[data-testid="flash"]`)))
+	assert.Contains(t, b.Text(`[data-testid="flash"]`), "An invitation to the web key went to dora@example.com")
+	b.Do("new permission: two devices", chromedp.Navigate(fmt.Sprintf("%s/users/%d/permissions/new", app.URL, userID)),
+		chromedp.WaitVisible(css(`[data-testid="permission-form"]`)),
+		chromedp.Click(css(fmt.Sprintf(`[data-testid="device-%d"] input`, front.ID))),
+		chromedp.Click(css(fmt.Sprintf(`[data-testid="device-%d"] input`, named["Building entrance"].ID))),
+		chromedp.Click(css(`[data-testid="submit"]`)), chromedp.WaitVisible(css(`[data-testid="flash"]`)))
+	assert.Contains(t, b.Text(`[data-testid="flash"]`), "Created the permission on 2 devices")
+	b.Do("invitation listed", chromedp.WaitVisible(css(`[data-testid="invitation-0"]`)))
 	assert.Contains(t, b.Text(`[data-testid="invitation-0"]`), "Pending")
 	b.Shot("user-invited")
 
 	b.Do("open the outbox", chromedp.Navigate(app.URL+"/settings/outbox"), chromedp.WaitVisible(css(`[data-testid="outbox-message"]`)),
 		chromedp.Click(css(`[data-testid="outbox-message"] summary`)), chromedp.WaitVisible(css(`[data-testid="outbox-message"] a[href*="/invite/"]`)))
-	assert.Contains(t, b.Text(`[data-testid="outbox-message"] .mail-body`), "Front door")
+	assert.Contains(t, b.Text(`[data-testid="outbox-message"] .mail-body`), "Front door", "the newest invitation names every device")
+	assert.Contains(t, b.Text(`[data-testid="outbox-message"] .mail-body`), "Office")
 	b.Shot("outbox")
 
 	// Dora opens the link on her phone.
@@ -95,9 +97,9 @@ func TestWebKeyInTheBrowser(t *testing.T) {
 	assert.Equal(t, "Dora Weiß", b.Text(`[data-testid="key-holder"]`))
 	card := fmt.Sprintf(`[data-testid="key-device-%d"]`, front.ID)
 	assert.Contains(t, b.Text(card+` [data-testid="state"]`), "Locked")
-	office := fmt.Sprintf(`[data-testid="key-device-%d"]`, named["Office"].ID)
-	assert.Contains(t, b.Text(office+` [data-testid="not-now"]`), "Sat")
-	assert.Empty(t, Eval[int](b, `document.querySelectorAll('`+office+` button').length`), "no buttons outside the window")
+	officeCard := fmt.Sprintf(`[data-testid="key-device-%d"]`, office.ID)
+	assert.Contains(t, b.Text(officeCard+` [data-testid="not-now"]`), "Sat")
+	assert.Empty(t, Eval[int](b, `document.querySelectorAll('`+officeCard+` button').length`), "no buttons outside the window")
 	b.NoSidewaysScroll("web key on a phone")
 	b.Shot("key-phone")
 
