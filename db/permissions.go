@@ -456,15 +456,36 @@ func (s *Store) FindPushWork(ctx context.Context) (map[int64][]models.Authorizat
 // MarkPushed records the outcome of sending an authorization: applied with the id the device
 // gave it, or pending/failed with the reason. A row changed meanwhile (updated_at differs from
 // sent) stays pending for the next push.
-func (s *Store) MarkPushed(ctx context.Context, a models.Authorization, deviceAuthID *uint32, status models.PushStatus, reason string) error {
+//
+// A permission revoked while its creation was on the way was deleted at once (no device had
+// it), but the device took it after all: the row comes back as a revocation the device manager
+// still has to send, so the device does not keep an authorization Portier no longer knows
+// (which the next sync would show as a new person). revived reports that.
+func (s *Store) MarkPushed(ctx context.Context, a models.Authorization, deviceAuthID *uint32, status models.PushStatus, reason string) (revived bool, err error) {
 	var devAuth any
 	if deviceAuthID != nil {
 		devAuth = int64(*deviceAuthID)
 	}
-	_, err := s.db.Writer.ExecContext(ctx, `UPDATE authorizations SET device_auth_id = COALESCE(?, device_auth_id),
-		push_status = CASE WHEN updated_at = ? THEN ? ELSE 'pending' END, push_reason = ? WHERE id = ? AND deleted_at IS NULL`,
-		devAuth, formatTime(a.UpdatedAt), status, reason, a.ID)
-	return err
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE authorizations SET device_auth_id = COALESCE(?, device_auth_id),
+			push_status = CASE WHEN updated_at = ? THEN ? ELSE 'pending' END, push_reason = ? WHERE id = ? AND deleted_at IS NULL`,
+			devAuth, formatTime(a.UpdatedAt), status, reason, a.ID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n > 0 || deviceAuthID == nil {
+			return nil
+		}
+		res, err = tx.ExecContext(ctx, `UPDATE authorizations SET device_auth_id = ?, deleted_at = NULL, push_status = 'pending', push_reason = ''
+			WHERE id = ? AND revoked_at IS NOT NULL AND deleted_at IS NOT NULL AND device_auth_id IS NULL`, devAuth, a.ID)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		revived = n > 0
+		return nil
+	})
+	return revived, err
 }
 
 // MarkRevocationConfirmed records that a device no longer holds a revoked authorization.

@@ -285,7 +285,7 @@ func TestIdentityNeverSplits(t *testing.T) {
 					id := m.nextAuth[dev]
 					m.nextAuth[dev]++
 					m.onDevice[dev][id] = a.Name
-					if err := m.store.MarkPushed(ctx, a, &id, models.PushApplied, ""); err != nil {
+					if _, err := m.store.MarkPushed(ctx, a, &id, models.PushApplied, ""); err != nil {
 						rt.Fatal(err)
 					}
 					k := authKey{dev, id}

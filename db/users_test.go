@@ -139,3 +139,47 @@ func TestUserActivityAndRevokedPermissions(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, acts, 2)
 }
+
+// A permission revoked while its creation was on the way to the device: the device took it after
+// all, so the row comes back as a revocation to send instead of an authorization Portier forgot
+// (which a sync would show as a new person).
+func TestRevokedWhilePushedComesBackAsRevocation(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	acc, _ := createAccount(t, s, "owner@example.com")
+	_, devs, err := s.CreateConnection(ctx, models.Connection{AccountID: acc.ID, Kind: models.ConnectionSimulated, Name: "B"},
+		[]models.Device{{Type: models.DeviceSmartLock3, NukiID: 1, Name: "A"}}, models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
+	require.NoError(t, err)
+	u, err := s.CreateAccountUser(ctx, models.AccountUser{AccountID: acc.ID, Name: "Dora", Email: "dora@example.com", AddedVia: models.AddedViaWeb},
+		models.AuditEntry{Actor: "test", Kind: models.AuditUserCreated})
+	require.NoError(t, err)
+	created, err := s.CreatePermissions(ctx, acc.ID, NewPermission{AccountUserID: u.ID, Type: models.AuthTypeApp, Name: "Dora",
+		Devices: map[int64]models.PushStatus{devs[0].ID: models.PushPending}}, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionCreated})
+	require.NoError(t, err)
+	sent := created[0] // the device manager is sending this now
+
+	_, err = s.RevokePermission(ctx, acc.ID, sent.ID, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionRevoked})
+	require.NoError(t, err)
+	_, err = s.FindAuthorization(ctx, acc.ID, sent.ID)
+	require.ErrorIs(t, err, models.ErrNotFound, "no device had it: gone at once")
+
+	id := uint32(7)
+	revived, err := s.MarkPushed(ctx, sent, &id, models.PushApplied, "")
+	require.NoError(t, err)
+	assert.True(t, revived)
+	work, err := s.FindPushWork(ctx)
+	require.NoError(t, err)
+	require.Len(t, work[devs[0].ID], 1)
+	back := work[devs[0].ID][0]
+	assert.NotNil(t, back.RevokedAt, "a revocation to send")
+	require.NotNil(t, back.DeviceAuthID)
+	assert.Equal(t, id, *back.DeviceAuthID)
+
+	// The device reports it: a sync keeps it as the revocation, no new person.
+	res, err := s.SyncDeviceAuthorizations(ctx, acc.ID, devs[0].ID, []models.ReportedAuthorization{{DeviceAuthID: id, Type: models.AuthTypeApp, Name: "Dora", Enabled: true}})
+	require.NoError(t, err)
+	assert.Zero(t, res.Added)
+	require.NoError(t, s.MarkRevocationConfirmed(ctx, back.ID))
+	_, err = s.FindAuthorization(ctx, acc.ID, back.ID)
+	assert.ErrorIs(t, err, models.ErrNotFound)
+}

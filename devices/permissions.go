@@ -58,25 +58,37 @@ func (m *Manager) runningDevice(id int64) (models.Device, bool) {
 	return models.Device{}, false
 }
 
-// pushAuthorizations sends what a device still has to take and records each outcome.
+// pushAuthorizations sends what a device still has to take and records each outcome. A
+// permission revoked while its creation was on the way comes back as a revocation (MarkPushed),
+// which a second round sends at once.
 func (m *Manager) pushAuthorizations(d models.Device) {
 	m.authPushMu.Lock()
 	defer m.authPushMu.Unlock()
+	for range 2 {
+		if !m.pushAuthorizationsOnce(d) {
+			return
+		}
+	}
+}
+
+// pushAuthorizationsOnce is one round of pushAuthorizations; it reports whether a revocation
+// came back.
+func (m *Manager) pushAuthorizationsOnce(d models.Device) (revived bool) {
 	ctx := m.life
 	work, err := m.store.FindPushWork(ctx)
 	if err != nil {
 		m.opt.Log.Error("pending authorizations", "device", d.ID, "err", err)
-		return
+		return false
 	}
 	todo := work[d.ID]
 	if len(todo) == 0 {
-		return
+		return false
 	}
 	m.mu.Lock()
 	c, ok := m.conns[d.ConnectionID]
 	m.mu.Unlock()
 	if !ok {
-		return
+		return false
 	}
 	for _, a := range todo {
 		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -95,13 +107,15 @@ func (m *Manager) pushAuthorizations(d models.Device) {
 			id, err = c.putAuthorization(sctx, d, a)
 			switch o := outcomeOf(err); {
 			case err == nil:
-				err = m.store.MarkPushed(ctx, a, &id, models.PushApplied, "")
+				var back bool
+				back, err = m.store.MarkPushed(ctx, a, &id, models.PushApplied, "")
+				revived = revived || back
 			case errors.Is(err, ErrNotCapable):
-				err = m.store.MarkPushed(ctx, a, nil, models.PushPortierOnly, "")
+				_, err = m.store.MarkPushed(ctx, a, nil, models.PushPortierOnly, "")
 			case transient(o):
-				err = m.store.MarkPushed(ctx, a, nil, models.PushPending, string(o))
+				_, err = m.store.MarkPushed(ctx, a, nil, models.PushPending, string(o))
 			default:
-				err = m.store.MarkPushed(ctx, a, nil, models.PushFailed, string(o))
+				_, err = m.store.MarkPushed(ctx, a, nil, models.PushFailed, string(o))
 			}
 		}
 		cancel()
@@ -110,6 +124,7 @@ func (m *Manager) pushAuthorizations(d models.Device) {
 		}
 	}
 	m.bump(d.AccountID)
+	return revived
 }
 
 // retryPermissions turns on permissions whose suspension ended and sends every device's
