@@ -415,6 +415,8 @@ type UserQuery struct {
 type UserRow struct {
 	User    models.AccountUser
 	Devices []string
+	// Invitation is the user's latest invitation to a web key (nil: never invited).
+	Invitation *models.Invitation
 }
 
 // likePattern makes a LIKE pattern that finds s anywhere.
@@ -496,7 +498,25 @@ func (s *Store) FindUsersPage(ctx context.Context, q UserQuery) ([]UserRow, bool
 			out[i].Devices = append(out[i].Devices, name)
 		}
 	}
-	return out, more, devs.Err()
+	if err := devs.Err(); err != nil {
+		return nil, false, err
+	}
+	invs, err := s.db.Reader.QueryContext(ctx, `SELECT `+invitationColumns+` FROM invitations WHERE id IN
+		(SELECT MAX(id) FROM invitations WHERE account_user_id IN (`+strings.Join(ids, ",")+`) GROUP BY account_user_id)`)
+	if err != nil {
+		return nil, false, err
+	}
+	defer invs.Close()
+	for invs.Next() {
+		inv, err := scanInvitation(invs)
+		if err != nil {
+			return nil, false, err
+		}
+		if i, ok := index[inv.AccountUserID]; ok {
+			out[i].Invitation = &inv
+		}
+	}
+	return out, more, invs.Err()
 }
 
 // DuplicateReason says why users look like one person.

@@ -75,8 +75,18 @@ func (h *Handler) UserIndex(c echo.Context) error {
 		return err
 	}
 	for _, r := range rows {
-		p.Rows = append(p.Rows, userviews.Row{ID: r.User.ID, Name: r.User.Name, Email: r.User.Email, Via: string(r.User.AddedVia),
-			ViaKey: viaKey(r.User.AddedVia), Devices: r.Devices})
+		row := userviews.Row{ID: r.User.ID, Name: r.User.Name, Email: r.User.Email, Via: string(r.User.AddedVia),
+			ViaKey: viaKey(r.User.AddedVia), Devices: r.Devices}
+		if r.Invitation != nil {
+			// Pending, expired or accepted (web key active); a withdrawn one is not shown.
+			if state := r.Invitation.State(h.Now()); state != models.InvitationRevoked {
+				row.Invitation, row.InvitationLabel = string(state), loc.T("users.invitation_badge."+string(state))
+				if state == models.InvitationPending {
+					row.InvitationNote = loc.T("users.invitation_until", i18n.Args{"When": loc.DateTime(r.Invitation.ExpiresAt)})
+				}
+			}
+		}
+		p.Rows = append(p.Rows, row)
 	}
 	filter := url.Values{}
 	for k, v := range map[string]string{"q": p.Search, "device": p.Device, "kind": p.Kind} {

@@ -564,3 +564,23 @@ func TestWebKeyFollowsMerge(t *testing.T) {
 	require.NoError(t, f.app.Store.UndoMerge(ctx, f.dora.AccountID, merge, models.AuditEntry{Actor: "test", Kind: models.AuditUsersMergeUndone}))
 	assert.ElementsMatch(t, []string{"Front door", "Office"}, keyDeviceIDs(t, c.Get("/key")))
 }
+
+// The Users list shows each person's web-key invitation: pending (until when), expired after
+// 48 hours, active once accepted.
+func TestUsersListShowsInvitations(t *testing.T) {
+	f := newKeyFixture(t)
+	row := func() string {
+		t.Helper()
+		f.signInOwner(t)
+		res := f.owner.Get("/users?q=dora")
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		return res.Doc(t).Find(fmt.Sprintf(`[data-testid="user-%d"] [data-testid="user-invitation"]`, f.dora.ID)).Text()
+	}
+	assert.Empty(t, row(), "never invited")
+	f.invite(t)
+	assert.Equal(t, "Invitation pending", row())
+	f.app.Clock.Advance(48 * time.Hour)
+	assert.Equal(t, "Invitation expired", row())
+	f.holder(t)
+	assert.Equal(t, "Web key active", row())
+}
