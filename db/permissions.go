@@ -515,9 +515,9 @@ func (s *Store) UpdateAccountUser(ctx context.Context, accountID, id int64, c Us
 		if c.Email != "" {
 			email = c.Email
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE account_users SET name = ?, name_key = ?, email = ?, language = ?, updated_at = ?
+		res, err := tx.ExecContext(ctx, `UPDATE account_users SET name = ?, name_key = ?, email = ?, email_key = ?, language = ?, updated_at = ?
 			WHERE id = ? AND account_id = ? AND deleted_at IS NULL AND merged_into IS NULL`,
-			c.Name, models.NameKey(c.Name), email, c.Language, s.now(), id, accountID)
+			c.Name, models.NameKey(c.Name), email, nullIfEmpty(models.EmailKey(c.Email, c.Name)), c.Language, s.now(), id, accountID)
 		if isUniqueViolation(err) {
 			return fmt.Errorf("email %s: %w", c.Email, models.ErrConflict)
 		}

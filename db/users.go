@@ -58,6 +58,14 @@ func (s *Store) CreateAccountUser(ctx context.Context, u models.AccountUser, aud
 	return s.FindAccountUser(ctx, u.AccountID, u.ID)
 }
 
+// nullIfEmpty stores "" as NULL.
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
 func insertUser(ctx context.Context, tx *sql.Tx, now string, u models.AccountUser) (models.AccountUser, error) {
 	var email any
 	if u.Email != "" {
@@ -66,9 +74,9 @@ func insertUser(ctx context.Context, tx *sql.Tx, now string, u models.AccountUse
 	if u.Language == "" {
 		u.Language = "en"
 	}
-	err := tx.QueryRowContext(ctx, `INSERT INTO account_users (account_id, name, name_key, email, language, added_via, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		u.AccountID, u.Name, models.NameKey(u.Name), email, u.Language, u.AddedVia, now, now).Scan(&u.ID)
+	err := tx.QueryRowContext(ctx, `INSERT INTO account_users (account_id, name, name_key, email, email_key, language, added_via, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		u.AccountID, u.Name, models.NameKey(u.Name), email, nullIfEmpty(models.EmailKey(u.Email, u.Name)), u.Language, u.AddedVia, now, now).Scan(&u.ID)
 	return u, err
 }
 
@@ -527,6 +535,9 @@ const (
 	// SameName: the same name (accents, case and spaces ignored) on different devices. Two
 	// authorizations on one device are never suggested: a device holds one per person.
 	SameName DuplicateReason = "same_name"
+	// SameEmail: the same email address (case ignored), also when a device names a person by
+	// it (models.EmailKey).
+	SameEmail DuplicateReason = "same_email"
 )
 
 // DuplicateGroup is a suggestion: users who are probably one person, and why.
@@ -539,8 +550,10 @@ type DuplicateGroup struct {
 // link; FindDuplicates then leaves out users who share a device.
 func (s *Store) CountDuplicates(ctx context.Context, accountID int64) (int, error) {
 	var n int
-	err := s.db.Reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT name_key FROM account_users
-		WHERE account_id = ? AND merged_into IS NULL AND deleted_at IS NULL GROUP BY name_key HAVING COUNT(*) > 1)`, accountID).Scan(&n)
+	err := s.db.Reader.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM (SELECT name_key FROM account_users
+		WHERE account_id = ? AND merged_into IS NULL AND deleted_at IS NULL GROUP BY name_key HAVING COUNT(*) > 1))
+		+ (SELECT COUNT(*) FROM (SELECT email_key FROM account_users WHERE account_id = ? AND email_key IS NOT NULL
+		AND merged_into IS NULL AND deleted_at IS NULL GROUP BY email_key HAVING COUNT(*) > 1))`, accountID, accountID).Scan(&n)
 	return n, err
 }
 
@@ -624,18 +637,90 @@ func (s *Store) FindDuplicates(ctx context.Context, accountID int64) ([]Duplicat
 		start = i + 1
 	}
 	var out []DuplicateGroup
+	suggested := map[string]bool{} // member sets already suggested
 	for _, g := range groups {
 		dg := DuplicateGroup{Reason: SameName}
+		var ids []int64
 		for _, c := range g {
 			u, err := s.FindAccountUser(ctx, accountID, c.id)
 			if err != nil {
 				return nil, err
 			}
 			dg.Users = append(dg.Users, UserRow{User: u, Devices: c.names})
+			ids = append(ids, c.id)
+		}
+		suggested[fmt.Sprint(ids)] = true
+		out = append(out, dg)
+	}
+	byEmail, err := s.findSameEmail(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	for _, ids := range byEmail {
+		if suggested[fmt.Sprint(ids)] {
+			continue // the same people, suggested for their name already
+		}
+		dg := DuplicateGroup{Reason: SameEmail}
+		for _, id := range ids {
+			u, err := s.FindAccountUser(ctx, accountID, id)
+			if err != nil {
+				return nil, err
+			}
+			names, err := s.userDeviceNames(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			dg.Users = append(dg.Users, UserRow{User: u, Devices: names})
 		}
 		out = append(out, dg)
 	}
 	return out, nil
+}
+
+// findSameEmail returns the groups of active users who share an email key, ids ascending.
+func (s *Store) findSameEmail(ctx context.Context, accountID int64) ([][]int64, error) {
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT id, email_key FROM account_users
+		WHERE account_id = ? AND merged_into IS NULL AND deleted_at IS NULL AND email_key IN (SELECT email_key FROM account_users
+			WHERE account_id = ? AND email_key IS NOT NULL AND merged_into IS NULL AND deleted_at IS NULL GROUP BY email_key HAVING COUNT(*) > 1)
+		ORDER BY email_key, id`, accountID, accountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][]int64
+	last := ""
+	for rows.Next() {
+		var id int64
+		var key string
+		if err := rows.Scan(&id, &key); err != nil {
+			return nil, err
+		}
+		if key != last || len(out) == 0 {
+			out = append(out, nil)
+			last = key
+		}
+		out[len(out)-1] = append(out[len(out)-1], id)
+	}
+	return out, rows.Err()
+}
+
+// userDeviceNames names the devices a user has a permission on (not revoked), by name.
+func (s *Store) userDeviceNames(ctx context.Context, userID int64) ([]string, error) {
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT DISTINCT d.name FROM authorizations a JOIN devices d ON d.id = a.device_id
+		WHERE a.account_user_id = ? AND a.deleted_at IS NULL AND a.revoked_at IS NULL AND d.deleted_at IS NULL ORDER BY d.name`, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		out = append(out, name)
+	}
+	return out, rows.Err()
 }
 
 // UserMerge is a merge that can still be undone.

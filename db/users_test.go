@@ -183,3 +183,59 @@ func TestRevokedWhilePushedComesBackAsRevocation(t *testing.T) {
 	_, err = s.FindAuthorization(ctx, acc.ID, back.ID)
 	assert.ErrorIs(t, err, models.ErrNotFound)
 }
+
+// The same email is suggested too: written differently, or as the name a device gives a person.
+func TestFindDuplicatesBySameEmail(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	acc, _ := createAccount(t, s, "owner@example.com")
+	_, devs, err := s.CreateConnection(ctx, models.Connection{AccountID: acc.ID, Kind: models.ConnectionSimulated, Name: "B"},
+		[]models.Device{{Type: models.DeviceSmartLock3, NukiID: 1, Name: "A"}}, models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
+	require.NoError(t, err)
+	web := func(name, email string) models.AccountUser {
+		u, err := s.CreateAccountUser(ctx, models.AccountUser{AccountID: acc.ID, Name: name, Email: email, AddedVia: models.AddedViaWeb},
+			models.AuditEntry{Actor: "test", Kind: models.AuditUserCreated})
+		require.NoError(t, err)
+		return u
+	}
+	dora := web("Dora Eck", "dora@example.com")
+	web("Ben", "ben@example.com")
+	_, err = s.SyncDeviceAuthorizations(ctx, acc.ID, devs[0].ID, []models.ReportedAuthorization{
+		{DeviceAuthID: 2, Type: models.AuthTypeApp, Name: " Dora@Example.com", Enabled: true},
+		{DeviceAuthID: 3, Type: models.AuthTypeApp, Name: "Zoe", Enabled: true}})
+	require.NoError(t, err)
+
+	n, err := s.CountDuplicates(ctx, acc.ID)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	groups, err := s.FindDuplicates(ctx, acc.ID)
+	require.NoError(t, err)
+	require.Len(t, groups, 1)
+	assert.Equal(t, SameEmail, groups[0].Reason)
+	require.Len(t, groups[0].Users, 2)
+	assert.Equal(t, dora.ID, groups[0].Users[0].User.ID)
+	assert.Equal(t, " Dora@Example.com", groups[0].Users[1].User.Name)
+	assert.Equal(t, []string{"A"}, groups[0].Users[1].Devices)
+
+	// An email changed to another's, written differently: suggested as well; merged, gone.
+	ben, err := s.FindActiveUsers(ctx, acc.ID)
+	require.NoError(t, err)
+	for _, u := range ben {
+		if u.Name == "Ben" {
+			_, err = s.UpdateAccountUser(ctx, acc.ID, u.ID, UserChange{Name: "Ben", Email: "DORA@example.com", Language: "en"},
+				models.AuditEntry{Actor: "test", Kind: models.AuditUserUpdated})
+			require.NoError(t, err)
+		}
+	}
+	groups, err = s.FindDuplicates(ctx, acc.ID)
+	require.NoError(t, err)
+	require.Len(t, groups, 1)
+	assert.Len(t, groups[0].Users, 3)
+	for _, u := range groups[0].Users[1:] {
+		_, err = s.MergeUsers(ctx, acc.ID, dora.ID, u.User.ID, models.AuditEntry{Actor: "test", Kind: models.AuditUsersMerged})
+		require.NoError(t, err)
+	}
+	groups, err = s.FindDuplicates(ctx, acc.ID)
+	require.NoError(t, err)
+	assert.Empty(t, groups)
+}

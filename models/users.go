@@ -116,3 +116,17 @@ func NameKey(name string) string {
 	}
 	return strings.Join(strings.Fields(strings.ToLower(s)), " ")
 }
+
+// EmailKey is what duplicate suggestions compare emails by: the email in lower case, or, for a
+// person without one, their name when it looks like an email (the Nuki app often names an
+// authorization by its account's email). "" when there is neither.
+func EmailKey(email, name string) string {
+	if e := strings.TrimSpace(email); e != "" {
+		return strings.ToLower(e)
+	}
+	n := strings.TrimSpace(name)
+	if strings.Index(n, "@") > 0 && !strings.ContainsAny(n, " \t") {
+		return strings.ToLower(n)
+	}
+	return ""
+}
