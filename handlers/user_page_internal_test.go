@@ -33,7 +33,7 @@ func TestRestrictionsTextInTheDevicesZone(t *testing.T) {
 	_, local = restrictionsText(i18n.New("en", "UTC"), berlin, window, summer)
 	assert.Equal(t, "06:00–15:00 your time (UTC)", local, "daylight saving time in Berlin")
 	_, local = restrictionsText(i18n.New("de", "Asia/Tokyo"), berlin, window, winter)
-	assert.Equal(t, "16:00–01:00 (am Folgetag) deine Zeit (Asia/Tokyo)", local)
+	assert.Equal(t, "16:00–01:00 (am Folgetag) Ihre Zeit (Asia/Tokyo)", local)
 	_, local = restrictionsText(i18n.New("en", "America/New_York"), tokyo, window, winter)
 	assert.Equal(t, "18:00 (previous day)–03:00 your time (America/New_York)", local)
 
