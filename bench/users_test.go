@@ -86,6 +86,22 @@ func BenchmarkUsersPage10k(b *testing.B) {
 			}, http.StatusOK)
 		})
 	}
+	// What the page's two biggest queries cost on their own.
+	account := devs[0].AccountID
+	b.Run("store-users-page", func(b *testing.B) {
+		for range b.N {
+			if _, _, err := app.Store.FindUsersPage(context.Background(), db.UserQuery{AccountID: account, Limit: 50}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("store-count-duplicates", func(b *testing.B) {
+		for range b.N {
+			if _, err := app.Store.CountDuplicates(context.Background(), account); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // A device sync of 20 devices × 200 authorizations: the first links 4,000 new authorizations

@@ -107,6 +107,7 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	h.add(e, http.MethodGet, "/users/new", people, h.UserNew)
 	h.add(e, http.MethodPost, "/users", people, h.UserCreate)
 	h.add(e, http.MethodGet, "/users/duplicates", people, h.UserDuplicates)
+	h.add(e, http.MethodGet, "/users/duplicates/count", people, h.UserDuplicatesCount)
 	h.add(e, http.MethodPost, "/users/merge", people, h.UserMerge)
 	h.add(e, http.MethodPost, "/users/merges/:id/undo", people, h.UserMergeUndo)
 	h.add(e, http.MethodGet, "/users/:id", people, h.UserShow)

@@ -95,11 +95,6 @@ func (h *Handler) UserIndex(c echo.Context) error {
 		}
 	}
 	p.Filtered = len(filter) > 0
-	shared, err := h.Store.CountDuplicates(ctx, account.ID)
-	if err != nil {
-		return err
-	}
-	p.Duplicates = shared > 0
 	if more {
 		next := url.Values{}
 		for k, v := range filter {
@@ -167,6 +162,18 @@ func (h *Handler) UserCreate(c echo.Context) error {
 		return err
 	}
 	return redirect(c, fmt.Sprintf("/users/%d", u.ID))
+}
+
+// UserDuplicatesCount is GET /users/duplicates/count: how many suggestions there are, as the
+// badge the Users page loads after it is shown (counting takes milliseconds with 10,000 users,
+// which the page itself should not wait for). Empty when there are none.
+func (h *Handler) UserDuplicatesCount(c echo.Context) error {
+	_, account, _ := currentLogin(c)
+	n, err := h.Store.CountDuplicates(c.Request().Context(), account.ID)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, userviews.DuplicatesCount(n))
 }
 
 // UserDuplicates is GET /users/duplicates: suggestions of users who are probably one person,

@@ -154,6 +154,10 @@ func TestDuplicateSuggestionsMergeAndUndo(t *testing.T) {
 	devs := addSimulated(t, app, c)
 	res := c.Get("/users")
 	assert.Contains(t, res.TestID(t, "duplicates-link"), "Check possible duplicates")
+	assert.Contains(t, res.Body, `hx-get="/users/duplicates/count"`, "the count comes after the page")
+	count := c.Get("/users/duplicates/count")
+	require.Equal(t, http.StatusOK, count.StatusCode)
+	assert.Equal(t, "3", count.TestID(t, "duplicates-count"), "Anna, Ben and the cleaning fob")
 
 	res = c.Get("/users/duplicates")
 	require.Equal(t, http.StatusOK, res.StatusCode)
@@ -211,4 +215,13 @@ func TestDuplicateSuggestionsMergeAndUndo(t *testing.T) {
 	}
 	assert.Contains(t, kinds, models.AuditUsersMerged)
 	assert.Contains(t, kinds, models.AuditUsersMergeUndone)
+}
+
+// Without suggestions the duplicates link carries no count.
+func TestDuplicatesCountEmptyWithoutSuggestions(t *testing.T) {
+	app := apptest.New(t, apptest.Options{})
+	c := app.Setup()
+	res := c.Get("/users/duplicates/count")
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.NotContains(t, res.Body, "duplicates-count")
 }
