@@ -383,14 +383,7 @@ func (h *Handler) renderUserEdit(c echo.Context, status int, u models.AccountUse
 }
 
 // validInvitationLanguage reports whether code is one of the invitation languages.
-func validInvitationLanguage(code string) bool {
-	for _, l := range invitationLanguages {
-		if l.Value == code {
-			return true
-		}
-	}
-	return false
-}
+func validInvitationLanguage(code string) bool { return i18n.EmailSupported(code) }
 
 // UserUpdate is POST /users/:id: name, email and invitation language. A user created on the
 // web keeps an email; one found on a device may get one.

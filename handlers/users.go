@@ -22,11 +22,13 @@ import (
 const usersPageSize = 50
 
 // invitationLanguages are the languages of invitation emails (U4), named in their own language.
-var invitationLanguages = []userviews.Option{
-	{Value: "en", Label: "English"}, {Value: "de", Label: "Deutsch"}, {Value: "es", Label: "Español"},
-	{Value: "fr", Label: "Français"}, {Value: "it", Label: "Italiano"}, {Value: "nl", Label: "Nederlands"},
-	{Value: "cs", Label: "Čeština"}, {Value: "sk", Label: "Slovenčina"},
-}
+var invitationLanguages = func() []userviews.Option {
+	var out []userviews.Option
+	for _, l := range i18n.EmailLanguages {
+		out = append(out, userviews.Option{Value: l.Code, Label: l.Name})
+	}
+	return out
+}()
 
 var addedVias = []models.AddedVia{models.AddedViaWeb, models.AddedViaApp, models.AddedViaKeypad, models.AddedViaFob}
 
@@ -138,11 +140,7 @@ func (h *Handler) UserCreate(c echo.Context) error {
 	if key := models.ValidateEmail(p.Email); key != "" {
 		p.Errors["email"] = loc.T(key)
 	}
-	known := false
-	for _, l := range invitationLanguages {
-		known = known || l.Value == p.Language
-	}
-	if !known {
+	if !validInvitationLanguage(p.Language) {
 		p.Errors["language"] = loc.T("users.language_invalid")
 	}
 	if len(p.Errors) > 0 {
