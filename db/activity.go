@@ -3,6 +3,9 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
 
 	"portier/models"
 )
@@ -10,22 +13,32 @@ import (
 // CreateActivity stores an activity entry. An entry with the event id of one already stored for
 // the device is skipped (false): a device's events arrive repeated and out of order.
 func (s *Store) CreateActivity(ctx context.Context, a models.Activity) (bool, error) {
-	return insertActivity(ctx, s.db.Writer, a)
+	var isNew bool
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		isNew, err = insertActivity(ctx, tx, a)
+		return err
+	})
+	return isNew, err
 }
 
-// execer runs a statement on the database or in a transaction.
-type execer interface {
+// txer runs statements and queries in a transaction.
+type txer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func insertActivity(ctx context.Context, db execer, a models.Activity) (bool, error) {
+func insertActivity(ctx context.Context, tx txer, a models.Activity) (bool, error) {
+	if err := anonymizeResident(ctx, tx, &a); err != nil {
+		return false, err
+	}
 	var event sql.NullString
 	if a.EventID != "" {
 		event = sql.NullString{String: a.EventID, Valid: true}
 	}
-	res, err := db.ExecContext(ctx, `INSERT INTO activity (account_id, device_id, at, action, trigger, completion, source, login_id, auth_id, name, origin, event_id, detail)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, event_id) WHERE event_id IS NOT NULL DO NOTHING`,
-		a.AccountID, a.DeviceID, formatTime(a.At), a.Action, a.Trigger, a.Completion, a.Source, a.LoginID, a.AuthID, a.Name, a.Origin, event, a.Detail)
+	res, err := tx.ExecContext(ctx, `INSERT INTO activity (account_id, device_id, at, action, trigger, completion, source, login_id, auth_id, name, origin, event_id, detail, resident)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, event_id) WHERE event_id IS NOT NULL DO NOTHING`,
+		a.AccountID, a.DeviceID, formatTime(a.At), a.Action, a.Trigger, a.Completion, a.Source, a.LoginID, a.AuthID, a.Name, a.Origin, event, a.Detail, a.Resident)
 	if err != nil {
 		return false, err
 	}
@@ -33,23 +46,303 @@ func insertActivity(ctx context.Context, db execer, a models.Activity) (bool, er
 	return n == 1, err
 }
 
+// anonymizeResident removes who did it from an entry of a resident (PRODUCT.md L6): the
+// authorization on the device or the web key's login belongs to an account user of kind
+// resident. What remains is that a resident did it; the log rows hold no name, authorization
+// or login that would tell which one.
+func anonymizeResident(ctx context.Context, tx txer, a *models.Activity) error {
+	if a.AuthID == 0 && a.LoginID == nil {
+		return nil
+	}
+	var login any
+	if a.LoginID != nil {
+		login = *a.LoginID
+	}
+	var resident bool
+	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM authorizations au JOIN account_users u ON u.id = au.account_user_id
+			WHERE ? != 0 AND au.device_id = ? AND au.device_auth_id = ? AND u.kind = 'resident')
+		OR EXISTS (SELECT 1 FROM logins l JOIN account_users u ON u.id = l.account_user_id WHERE l.id = ? AND u.kind = 'resident')`,
+		a.AuthID, a.DeviceID, a.AuthID, login).Scan(&resident)
+	if err != nil {
+		return fmt.Errorf("is the entry a resident's: %w", err)
+	}
+	if resident {
+		a.Resident, a.AuthID, a.LoginID, a.Name = true, 0, nil, ""
+	}
+	return nil
+}
+
 // FindDeviceActivity returns the newest entries of one device of the account.
 func (s *Store) FindDeviceActivity(ctx context.Context, accountID, deviceID int64, limit int) ([]models.Activity, error) {
-	return s.queryActivity(ctx, `account_id = ? AND device_id = ?`, accountID, deviceID, limit)
+	page, err := s.FindLogEntries(ctx, models.LogFilter{AccountID: accountID, DeviceID: deviceID, Limit: limit})
+	return page.Entries, err
 }
 
-// FindUserActivity returns the newest entries of one account user: what the devices reported
-// for the user's authorizations (matched by device and the authorization's id there, never by
-// name), including authorizations since revoked.
+// FindUserActivity returns the newest entries of one account user (see LogFilter.UserID).
 func (s *Store) FindUserActivity(ctx context.Context, accountID, userID int64, limit int) ([]models.Activity, error) {
-	return s.queryActivity(ctx, `account_id = ? AND auth_id != 0 AND (device_id, auth_id) IN (SELECT device_id, device_auth_id
-		FROM authorizations WHERE account_id = ? AND account_user_id = ? AND device_auth_id IS NOT NULL)`, accountID, accountID, userID, limit)
+	page, err := s.FindLogEntries(ctx, models.LogFilter{AccountID: accountID, UserID: userID, Limit: limit})
+	return page.Entries, err
 }
 
-// queryActivity returns the newest entries that match where (the last argument is the limit).
-func (s *Store) queryActivity(ctx context.Context, where string, args ...any) ([]models.Activity, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT id, account_id, device_id, at, action, trigger, completion, source, login_id, auth_id, name, origin, COALESCE(event_id, ''), detail
-		FROM activity WHERE `+where+` ORDER BY at DESC, id DESC LIMIT ?`, args...)
+// MaxLogPage is the most entries FindLogEntries returns at once.
+const MaxLogPage = 1000
+
+// ErrBadCursor: the entry a page starts from is not one of the account's (or no longer exists).
+var ErrBadCursor = errors.New("the log entry to page from does not exist")
+
+// FindLogEntries returns a page of the account's activity log, newest first.
+//
+// Each page is read through an index that yields the entries in order, so the cost does not
+// grow with the size of the log: the query is a union of "branches", one per index range that
+// can hold matching entries (one for most filters; one per authorization of a person or keypad
+// code, plus their web key's logins), each limited to a page, merged and cut to a page.
+func (s *Store) FindLogEntries(ctx context.Context, f models.LogFilter) (models.LogPage, error) {
+	if f.Limit <= 0 {
+		f.Limit = 20
+	}
+	f.Limit = min(f.Limit, MaxLogPage)
+	var q logQuery
+	q.common("account_id = ?", f.AccountID)
+	if f.DeviceID != 0 {
+		q.common("device_id = ?", f.DeviceID)
+	}
+	if f.Action != 0 {
+		q.common("action = ?", f.Action)
+	}
+	if f.Trigger != nil {
+		q.common("trigger = ?", *f.Trigger)
+	}
+	switch f.Result {
+	case models.ResultSuccess:
+		q.common("completion = 0")
+	case models.ResultFailed:
+		q.common("completion != 0")
+	}
+	if f.From != nil {
+		q.common("at >= ?", formatTime(*f.From))
+	}
+	if f.To != nil {
+		q.common("at < ?", formatTime(*f.To))
+	}
+	newest := true
+	var page models.LogPage
+	for _, cursor := range []struct {
+		id int64
+		op string
+	}{{f.Before, "<"}, {f.After, ">"}} {
+		if cursor.id == 0 {
+			continue
+		}
+		var at string
+		err := s.db.Reader.QueryRowContext(ctx, `SELECT at FROM activity WHERE id = ? AND account_id = ?`, cursor.id, f.AccountID).Scan(&at)
+		if errors.Is(err, sql.ErrNoRows) {
+			return page, ErrBadCursor
+		} else if err != nil {
+			return page, err
+		}
+		q.common("(at, id) "+cursor.op+" (?, ?)", at, cursor.id)
+		if cursor.op == ">" {
+			newest = false
+			page.Older = true
+		} else {
+			page.Newer = true
+		}
+	}
+
+	if f.UserID != 0 || f.Code != 0 || f.AuthorizationID != 0 {
+		who, err := s.findLogWho(ctx, f)
+		if err != nil {
+			return page, err
+		}
+		for _, p := range who.pairs {
+			q.branch("activity_device_auth_time", "device_id = ? AND auth_id = ? AND auth_id != 0", p.device, p.auth)
+		}
+		for _, l := range who.logins {
+			q.branch("activity_login_time", "login_id = ?", l)
+		}
+		if len(q.branches) == 0 {
+			return page, nil
+		}
+	} else {
+		switch {
+		case f.DeviceID != 0 && f.Action != 0:
+			q.branch("activity_device_action_time", "")
+		case f.DeviceID != 0:
+			q.branch("activity_device_time", "")
+		case f.Action != 0:
+			q.branch("activity_account_action_time", "")
+		case f.Result == models.ResultFailed:
+			q.branch("activity_account_failed_time", "")
+		default:
+			q.branch("activity_account_time", "")
+		}
+	}
+
+	query, args := q.sql(newest, f.Limit+1)
+	entries, err := s.scanActivity(ctx, query, args...)
+	if err != nil {
+		return page, err
+	}
+	if len(entries) > f.Limit {
+		entries = entries[:f.Limit]
+		if newest {
+			page.Older = true
+		} else {
+			page.Newer = true
+		}
+	}
+	if !newest {
+		for i, j := 0, len(entries)-1; i < j; i, j = i+1, j-1 {
+			entries[i], entries[j] = entries[j], entries[i]
+		}
+	}
+	page.Entries = entries
+	return page, nil
+}
+
+// logQuery builds the query of a log page: conditions every entry meets, and the branches.
+type logQuery struct {
+	where    []string
+	args     []any
+	branches []logBranch
+}
+
+type logBranch struct {
+	index string // the index that yields the branch's entries newest first
+	where string
+	args  []any
+}
+
+func (q *logQuery) common(cond string, args ...any) {
+	q.where = append(q.where, cond)
+	q.args = append(q.args, args...)
+}
+
+func (q *logQuery) branch(index, where string, args ...any) {
+	q.branches = append(q.branches, logBranch{index, where, args})
+}
+
+// sql is the query: each branch reads at most limit ids through its index, then the rows of
+// the page are read with who did it (the authorization and its account user, or the web key's).
+func (q *logQuery) sql(newest bool, limit int) (string, []any) {
+	order, outer := "at DESC, id DESC", "a.at DESC, a.id DESC"
+	if !newest {
+		order, outer = "at ASC, id ASC", "a.at ASC, a.id ASC"
+	}
+	var b strings.Builder
+	var args []any
+	b.WriteString("WITH page AS MATERIALIZED (")
+	for i, br := range q.branches {
+		if i > 0 {
+			b.WriteString(" UNION ALL ")
+		}
+		where := strings.Join(q.where, " AND ")
+		if br.where != "" {
+			where += " AND " + br.where
+		}
+		fmt.Fprintf(&b, "SELECT * FROM (SELECT id FROM activity INDEXED BY %s WHERE %s ORDER BY %s LIMIT %d)", br.index, where, order, limit)
+		args = append(args, q.args...)
+		args = append(args, br.args...)
+	}
+	b.WriteString(")\n")
+	fmt.Fprintf(&b, `SELECT a.id, a.account_id, a.device_id, a.at, a.action, a.trigger, a.completion, a.source, a.login_id, a.auth_id, a.name, a.origin,
+		COALESCE(a.event_id, ''), a.detail, a.resident, who.id, COALESCE(who.account_user_id, l.account_user_id)
+	FROM activity a
+	LEFT JOIN authorizations who ON who.id = (SELECT au.id FROM authorizations au WHERE a.auth_id != 0 AND au.device_id = a.device_id AND au.device_auth_id = a.auth_id
+		ORDER BY au.deleted_at IS NOT NULL, au.id DESC LIMIT 1)
+	LEFT JOIN logins l ON l.id = a.login_id
+	WHERE a.id IN (SELECT id FROM page) ORDER BY %s LIMIT %d`, outer, limit)
+	return b.String(), args
+}
+
+// logWho is whose entries a filter by person, keypad code or authorization selects: the
+// authorizations (device and the device's id of it) and the web key logins.
+type logWho struct {
+	pairs  []devicePair
+	logins []int64
+}
+
+type devicePair struct{ device, auth int64 }
+
+// findLogWho resolves the person, keypad code and authorization of a filter into what the
+// entries record, keeping what all of them (and the device filter) have in common.
+func (s *Store) findLogWho(ctx context.Context, f models.LogFilter) (logWho, error) {
+	var who logWho
+	var sets [][]devicePair
+	pairs := func(query string, args ...any) error {
+		rows, err := s.db.Reader.QueryContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		var set []devicePair
+		for rows.Next() {
+			var p devicePair
+			if err := rows.Scan(&p.device, &p.auth); err != nil {
+				return err
+			}
+			if f.DeviceID == 0 || p.device == f.DeviceID {
+				set = append(set, p)
+			}
+		}
+		sets = append(sets, set)
+		return rows.Err()
+	}
+	if f.UserID != 0 {
+		if err := pairs(`SELECT DISTINCT device_id, device_auth_id FROM authorizations INDEXED BY authorizations_user_history
+			WHERE account_user_id = ? AND account_id = ? AND device_auth_id IS NOT NULL`, f.UserID, f.AccountID); err != nil {
+			return who, err
+		}
+	}
+	if f.Code != 0 {
+		if err := pairs(`SELECT DISTINCT device_id, device_auth_id FROM authorizations
+			WHERE account_id = ? AND code = ? AND device_auth_id IS NOT NULL`, f.AccountID, f.Code); err != nil {
+			return who, err
+		}
+	}
+	if f.AuthorizationID != 0 {
+		if err := pairs(`SELECT device_id, device_auth_id FROM authorizations WHERE id = ? AND account_id = ? AND device_auth_id IS NOT NULL`,
+			f.AuthorizationID, f.AccountID); err != nil {
+			return who, err
+		}
+	}
+	who.pairs = sets[0]
+	for _, set := range sets[1:] {
+		var both []devicePair
+		for _, p := range who.pairs {
+			for _, o := range set {
+				if p == o {
+					both = append(both, p)
+					break
+				}
+			}
+		}
+		who.pairs = both
+	}
+	// A web key's actions are the person's; they have no keypad code or device authorization.
+	if f.UserID != 0 && f.Code == 0 && f.AuthorizationID == 0 {
+		rows, err := s.db.Reader.QueryContext(ctx, `SELECT id FROM logins WHERE account_id = ? AND account_user_id = ?`, f.AccountID, f.UserID)
+		if err != nil {
+			return who, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return who, err
+			}
+			who.logins = append(who.logins, id)
+		}
+		if err := rows.Err(); err != nil {
+			return who, err
+		}
+	}
+	return who, nil
+}
+
+// scanActivity runs a query of activity rows (the columns of logQuery.sql).
+func (s *Store) scanActivity(ctx context.Context, query string, args ...any) ([]models.Activity, error) {
+	rows, err := s.db.Reader.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -58,8 +351,9 @@ func (s *Store) queryActivity(ctx context.Context, where string, args ...any) ([
 	for rows.Next() {
 		var a models.Activity
 		var at string
-		var login sql.NullInt64
-		if err := rows.Scan(&a.ID, &a.AccountID, &a.DeviceID, &at, &a.Action, &a.Trigger, &a.Completion, &a.Source, &login, &a.AuthID, &a.Name, &a.Origin, &a.EventID, &a.Detail); err != nil {
+		var login, authz, user sql.NullInt64
+		if err := rows.Scan(&a.ID, &a.AccountID, &a.DeviceID, &at, &a.Action, &a.Trigger, &a.Completion, &a.Source, &login, &a.AuthID,
+			&a.Name, &a.Origin, &a.EventID, &a.Detail, &a.Resident, &authz, &user); err != nil {
 			return nil, err
 		}
 		if a.At, err = parseTime(at); err != nil {
@@ -67,6 +361,12 @@ func (s *Store) queryActivity(ctx context.Context, where string, args ...any) ([
 		}
 		if login.Valid {
 			a.LoginID = &login.Int64
+		}
+		if authz.Valid {
+			a.AuthorizationID = &authz.Int64
+		}
+		if user.Valid {
+			a.UserID = &user.Int64
 		}
 		out = append(out, a)
 	}

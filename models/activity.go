@@ -28,6 +28,12 @@ type Activity struct {
 	Origin     ActivityOrigin
 	EventID    string // the device's id of the event ("" for entries made by Portier)
 	Detail     string // what else there is to say (the settings a configuration change set)
+	// Resident: done by a resident of a box account's residential unit; stored without who.
+	Resident bool
+
+	// Resolved when read: the account user and the authorization (Portier's ids) of who did it.
+	UserID          *int64
+	AuthorizationID *int64
 }
 
 // ActionConfigChanged marks an activity entry of a configuration change made in Portier. It is
@@ -50,3 +56,53 @@ const (
 	CompletionLowVoltage   = 5
 	CompletionUnknown      = 255
 )
+
+// Activity log actions (Web API SmartlockLog numbering) that Portier names.
+const (
+	LogUnlock          = 1
+	LogLock            = 2
+	LogUnlatch         = 3
+	LogLockNGo         = 4
+	LogLockNGoUnlatch  = 5
+	LogRing            = 224
+	LogDoorOpened      = 240
+	LogDoorClosed      = 241
+	LogDoorSensorJam   = 242
+	LogDoorAjarWarning = 208
+)
+
+// LogResult filters entries by how they ended.
+type LogResult string
+
+// Results.
+const (
+	ResultAny     LogResult = ""
+	ResultSuccess LogResult = "ok"     // completion 0
+	ResultFailed  LogResult = "failed" // any other completion
+)
+
+// LogFilter selects activity log entries of an account. Zero fields do not filter. The entries
+// come newest first (time, then id); Before and After page from an entry (keyset: never an
+// offset over millions of rows).
+type LogFilter struct {
+	AccountID       int64
+	DeviceID        int64
+	UserID          int64 // an account user: what their authorizations and their web key did
+	Code            int   // a keypad code: what the authorizations with this code did
+	AuthorizationID int64 // one authorization (Portier's id)
+	Action          int
+	Trigger         *int
+	Result          LogResult
+	From            *time.Time // inclusive
+	To              *time.Time // exclusive
+	Before          int64      // entries older than this entry
+	After           int64      // entries newer than this entry (still returned newest first)
+	Limit           int
+}
+
+// LogPage is a page of the activity log, newest first.
+type LogPage struct {
+	Entries []Activity
+	Older   bool // there are older entries than the last one
+	Newer   bool // there are newer entries than the first one
+}
