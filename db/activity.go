@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"portier/models"
@@ -97,10 +98,52 @@ var ErrBadCursor = errors.New("the log entry to page from does not exist")
 // can hold matching entries (one for most filters; one per authorization of a person or keypad
 // code, plus their web key's logins), each limited to a page, merged and cut to a page.
 func (s *Store) FindLogEntries(ctx context.Context, f models.LogFilter) (models.LogPage, error) {
-	if f.Limit <= 0 {
-		f.Limit = 20
+	plan, err := s.planLog(ctx, f)
+	if err != nil || plan.nothing {
+		return plan.page, err
 	}
-	f.Limit = min(f.Limit, MaxLogPage)
+	page := plan.page
+	entries, err := s.scanActivity(ctx, plan.query, plan.args...)
+	if err != nil {
+		return page, err
+	}
+	if len(entries) > plan.limit {
+		entries = entries[:plan.limit]
+		if plan.newest {
+			page.Older = true
+		} else {
+			page.Newer = true
+		}
+	}
+	if !plan.newest {
+		slices.Reverse(entries)
+	}
+	page.Entries = entries
+	return page, nil
+}
+
+// logPlan is how a page of the log is read.
+type logPlan struct {
+	query   string
+	args    []any
+	limit   int
+	newest  bool           // read newest first (false: paging to newer entries, read oldest first)
+	nothing bool           // no entry can match (a person without authorizations on the device)
+	page    models.LogPage // what the cursor already tells
+}
+
+// logPageQuery is the query of a filter's page (for tests that look at its plan).
+func (s *Store) logPageQuery(ctx context.Context, f models.LogFilter) (string, []any, error) {
+	plan, err := s.planLog(ctx, f)
+	return plan.query, plan.args, err
+}
+
+func (s *Store) planLog(ctx context.Context, f models.LogFilter) (logPlan, error) {
+	plan := logPlan{limit: f.Limit, newest: true}
+	if plan.limit <= 0 {
+		plan.limit = 20
+	}
+	plan.limit = min(plan.limit, MaxLogPage)
 	var q logQuery
 	q.common("account_id = ?", f.AccountID)
 	if f.DeviceID != 0 {
@@ -124,8 +167,6 @@ func (s *Store) FindLogEntries(ctx context.Context, f models.LogFilter) (models.
 	if f.To != nil {
 		q.common("at < ?", formatTime(*f.To))
 	}
-	newest := true
-	var page models.LogPage
 	for _, cursor := range []struct {
 		id int64
 		op string
@@ -136,23 +177,23 @@ func (s *Store) FindLogEntries(ctx context.Context, f models.LogFilter) (models.
 		var at string
 		err := s.db.Reader.QueryRowContext(ctx, `SELECT at FROM activity WHERE id = ? AND account_id = ?`, cursor.id, f.AccountID).Scan(&at)
 		if errors.Is(err, sql.ErrNoRows) {
-			return page, ErrBadCursor
+			return plan, ErrBadCursor
 		} else if err != nil {
-			return page, err
+			return plan, err
 		}
 		q.common("(at, id) "+cursor.op+" (?, ?)", at, cursor.id)
 		if cursor.op == ">" {
-			newest = false
-			page.Older = true
+			plan.newest = false
+			plan.page.Older = true
 		} else {
-			page.Newer = true
+			plan.page.Newer = true
 		}
 	}
 
 	if f.UserID != 0 || f.Code != 0 || f.AuthorizationID != 0 {
 		who, err := s.findLogWho(ctx, f)
 		if err != nil {
-			return page, err
+			return plan, err
 		}
 		for _, p := range who.pairs {
 			q.branch("activity_device_auth_time", "device_id = ? AND auth_id = ? AND auth_id != 0", p.device, p.auth)
@@ -161,7 +202,8 @@ func (s *Store) FindLogEntries(ctx context.Context, f models.LogFilter) (models.
 			q.branch("activity_login_time", "login_id = ?", l)
 		}
 		if len(q.branches) == 0 {
-			return page, nil
+			plan.nothing = true
+			return plan, nil
 		}
 	} else {
 		switch {
@@ -177,27 +219,8 @@ func (s *Store) FindLogEntries(ctx context.Context, f models.LogFilter) (models.
 			q.branch("activity_account_time", "")
 		}
 	}
-
-	query, args := q.sql(newest, f.Limit+1)
-	entries, err := s.scanActivity(ctx, query, args...)
-	if err != nil {
-		return page, err
-	}
-	if len(entries) > f.Limit {
-		entries = entries[:f.Limit]
-		if newest {
-			page.Older = true
-		} else {
-			page.Newer = true
-		}
-	}
-	if !newest {
-		for i, j := 0, len(entries)-1; i < j; i, j = i+1, j-1 {
-			entries[i], entries[j] = entries[j], entries[i]
-		}
-	}
-	page.Entries = entries
-	return page, nil
+	plan.query, plan.args = q.sql(plan.newest, plan.limit+1)
+	return plan, nil
 }
 
 // logQuery builds the query of a log page: conditions every entry meets, and the branches.
