@@ -436,3 +436,79 @@ func (f *logFixture) explain(t *testing.T, flt models.LogFilter) string {
 	require.NoError(t, rows.Err())
 	return b.String()
 }
+
+// A resident's entries (box accounts, PRODUCT.md L6) are stored without who: the raw rows hold
+// no name, authorization or login of the resident, only that a resident did it. Ben, who is
+// not a resident, keeps his name.
+func TestResidentEntriesAreAnonymizedWhenStored(t *testing.T) {
+	f := newLogFixture(t, 0, 1)
+	ctx := context.Background()
+	cleo := f.users[2] // Cleo: auth 4 on device A
+	_, err := f.s.db.Writer.ExecContext(ctx, `UPDATE account_users SET kind = 'resident' WHERE id = ?`, cleo)
+	require.NoError(t, err)
+	res, err := f.s.db.Writer.ExecContext(ctx, `INSERT INTO logins (account_id, email, name, password_hash, created_at, updated_at, account_user_id)
+		VALUES (?, 'cleo@example.com', 'Cleo', 'x', '2026-01-01T00:00:00.000000000Z', '2026-01-01T00:00:00.000000000Z', ?)`, f.account, cleo)
+	require.NoError(t, err)
+	cleoKey, err := res.LastInsertId()
+	require.NoError(t, err)
+
+	at := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	for i, e := range []models.Activity{
+		{DeviceID: f.devices[0], AuthID: 4, Name: "Cleo", EventID: "r1", Origin: models.OriginDevice}, // on the device
+		{DeviceID: f.devices[0], LoginID: &cleoKey, Name: "Cleo", Origin: models.OriginWeb},          // by her web key
+		{DeviceID: f.devices[0], AuthID: 3, Name: "Ben", EventID: "r2", Origin: models.OriginDevice},
+	} {
+		e.AccountID, e.At, e.Action = f.account, at.Add(time.Duration(i)*time.Minute), models.LogUnlock
+		isNew, err := f.s.CreateActivity(ctx, e)
+		require.NoError(t, err)
+		require.True(t, isNew)
+	}
+	// The same device event again stays one entry, anonymized or not.
+	isNew, err := f.s.CreateActivity(ctx, models.Activity{AccountID: f.account, DeviceID: f.devices[0], AuthID: 4, Name: "Cleo",
+		EventID: "r1", Origin: models.OriginDevice, At: at, Action: models.LogUnlock})
+	require.NoError(t, err)
+	assert.False(t, isNew)
+
+	rows, err := f.s.db.Writer.QueryContext(ctx, `SELECT * FROM activity`)
+	require.NoError(t, err)
+	cols, err := rows.Columns()
+	require.NoError(t, err)
+	var residentRows, benRows int
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		require.NoError(t, rows.Scan(ptrs...))
+		row := map[string]any{}
+		for i, c := range cols {
+			row[c] = vals[i]
+		}
+		raw := fmt.Sprint(vals...)
+		if row["resident"] == int64(1) {
+			residentRows++
+			assert.NotContains(t, raw, "Cleo")
+			assert.Equal(t, int64(0), row["auth_id"])
+			assert.Nil(t, row["login_id"])
+			assert.Equal(t, "", row["name"])
+		} else {
+			benRows++
+			assert.Equal(t, "Ben", row["name"])
+		}
+	}
+	require.NoError(t, rows.Err())
+	rows.Close()
+	assert.Equal(t, 2, residentRows)
+	assert.Equal(t, 1, benRows)
+
+	// The log shows a resident, and filtering by the resident finds nothing of her.
+	page, err := f.s.FindLogEntries(ctx, models.LogFilter{AccountID: f.account})
+	require.NoError(t, err)
+	require.Len(t, page.Entries, 3)
+	assert.True(t, page.Entries[1].Resident)
+	assert.Nil(t, page.Entries[1].UserID)
+	page, err = f.s.FindLogEntries(ctx, models.LogFilter{AccountID: f.account, UserID: cleo})
+	require.NoError(t, err)
+	assert.Empty(t, page.Entries)
+}
