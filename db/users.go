@@ -438,7 +438,9 @@ func (s *Store) FindUsersPage(ctx context.Context, q UserQuery) ([]UserRow, bool
 	if q.Limit <= 0 || q.Limit > 200 {
 		q.Limit = 50
 	}
-	where := []string{"u.account_id = ?", "u.merged_into IS NULL", "u.deleted_at IS NULL"}
+	// Residents of a box account's units are never listed by name (PRODUCT.md L6): their unit's
+	// page counts them.
+	where := []string{"u.account_id = ?", "u.merged_into IS NULL", "u.deleted_at IS NULL", "u.kind != 'resident'"}
 	args := []any{q.AccountID}
 	if term := strings.TrimSpace(q.Search); term != "" {
 		where = append(where, `(u.name_key LIKE ? ESCAPE '\' OR u.email LIKE ? ESCAPE '\')`)

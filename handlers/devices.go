@@ -189,42 +189,14 @@ func (h *Handler) renderDevice(c echo.Context, d models.Device, status int, pane
 	if f, ok := h.updatesFact(loc, d.ConnectionID); ok {
 		p.Facts = append(p.Facts, f)
 	}
-	acts, err := h.Store.FindDeviceActivity(ctx, account.ID, d.ID, 10)
-	if err != nil {
-		return err
-	}
-	for _, a := range acts {
-		p.Activity = append(p.Activity, activityRow(loc, d.Type, a))
+	if login.EffectiveRights().Has(models.RightActivityLog) {
+		list, err := h.embeddedLog(c, models.LogFilter{AccountID: account.ID, DeviceID: d.ID, Limit: 10}, "device", []models.Device{d})
+		if err != nil {
+			return err
+		}
+		p.Activity = &list
 	}
 	return render(c, status, devviews.ShowPage(p))
-}
-
-// activityRow describes an activity entry in the viewer's language and time zone.
-func activityRow(loc *i18n.Locale, t models.DeviceType, a models.Activity) devviews.ActivityRow {
-	if a.Action == models.ActionConfigChanged {
-		return devviews.ActivityRow{When: loc.DateTime(a.At), What: configChangeText(loc, t, a.Detail), Who: a.Name,
-			Result: loc.T("devices.completion.0"), OK: true}
-	}
-	key := fmt.Sprintf("devices.log.%d", a.Action)
-	if t == models.DeviceOpener && a.Action < 200 {
-		key = fmt.Sprintf("devices.log_opener.%d", a.Action)
-	}
-	what := loc.T(key)
-	if !i18n.Has(key) {
-		what = loc.T("devices.log_other", i18n.Args{"Code": a.Action})
-	}
-	who := a.Name
-	if who == "" {
-		who = loc.T(fmt.Sprintf("devices.trigger.%d", a.Trigger))
-		if !i18n.Has(fmt.Sprintf("devices.trigger.%d", a.Trigger)) {
-			who = loc.T("devices.who_unknown")
-		}
-	}
-	result := fmt.Sprintf("devices.completion.%d", a.Completion)
-	if !i18n.Has(result) {
-		result = "devices.completion.255"
-	}
-	return devviews.ActivityRow{When: loc.DateTime(a.At), What: what, Who: who, Result: loc.T(result), OK: a.Completion == 0}
 }
 
 // devicePanel is the live part of the device page.

@@ -23,6 +23,9 @@ func (h *Handler) appShell(c echo.Context, titleKey, active string) (layout.App,
 	if login.EffectiveRights().Has(models.RightAuthorizations) {
 		nav = append(nav, layout.NavItem{Label: "nav.users", Href: "/users", Icon: "users"})
 	}
+	if login.EffectiveRights().Has(models.RightActivityLog) {
+		nav = append(nav, layout.NavItem{Label: "nav.activity", Href: "/activity", Icon: "activity"})
+	}
 	nav = append(nav, layout.NavItem{Label: "nav.settings", Href: "/settings", Icon: "settings"})
 	for i := range nav {
 		nav[i].Active = nav[i].Href == active

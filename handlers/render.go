@@ -10,10 +10,12 @@ import (
 	"portier/views/layout"
 )
 
-// isHTMX reports whether the request came from htmx (and so wants a fragment, not a page).
+// isHTMX reports whether the request came from htmx (and so wants a fragment, not a page). The
+// back button asks htmx for a page again (it keeps no history cache): that wants the page.
 func isHTMX(c echo.Context) bool {
 	r := c.Request()
-	return r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-Boosted") != "true"
+	return r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-Boosted") != "true" &&
+		r.Header.Get("HX-History-Restore-Request") != "true"
 }
 
 // render writes component with status: the full page, or for htmx requests only the fragment

@@ -125,6 +125,11 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	h.add(e, http.MethodPost, "/users/:id/permissions/:pid/suspend", people, h.PermissionSuspend)
 	h.add(e, http.MethodPost, "/users/:id/permissions/:pid/remove", people, h.PermissionRemove)
 	h.add(e, http.MethodPost, "/users/:id/invitations", people, h.UserInvitationCreate)
+	activityLog := policy.Policy{Kind: policy.Login, Right: models.RightActivityLog}
+	h.add(e, http.MethodGet, "/activity", activityLog, h.ActivityIndex)
+	h.add(e, http.MethodGet, "/activity/people", activityLog, h.ActivityPeople)
+	h.add(e, http.MethodGet, "/activity/export.csv", activityLog, h.ActivityExport)
+
 	h.add(e, http.MethodGet, "/devices/:id/config", configure, h.DeviceConfigShow)
 	h.add(e, http.MethodPost, "/devices/:id/config", configure, h.DeviceConfigUpdate)
 	h.add(e, http.MethodGet, "/devices/:id/config/status", configure, h.DeviceConfigStatus)

@@ -155,21 +155,12 @@ func (h *Handler) userPage(c echo.Context, u models.AccountUser, st userPageStat
 	if u.Email != "" || len(invitations.Rows) > 0 {
 		p.Invitations = &invitations
 	}
-	acts, err := h.Store.FindUserActivity(ctx, account.ID, u.ID, userActivityLimit)
-	if err != nil {
-		return p, err
-	}
-	for _, a := range acts {
-		d, ok := byID[a.DeviceID]
-		if !ok {
-			d, err = h.Store.FindDeviceEvenDeleted(ctx, account.ID, a.DeviceID)
-			if err != nil {
-				return p, err
-			}
-			byID[d.ID] = d
+	if login, _, _ := currentLogin(c); login.EffectiveRights().Has(models.RightActivityLog) {
+		list, err := h.embeddedLog(c, models.LogFilter{AccountID: account.ID, UserID: u.ID, Limit: userActivityLimit}, "user", devs)
+		if err != nil {
+			return p, err
 		}
-		row := activityRow(loc, d.Type, a)
-		p.Activity = append(p.Activity, userviews.ActivityRow{When: row.When, Device: d.Name, What: row.What, Who: row.Who, Result: row.Result, OK: row.OK})
+		p.Activity = &list
 	}
 	return p, nil
 }
