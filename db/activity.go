@@ -269,7 +269,7 @@ func (q *logQuery) sql(newest bool, limit int) (string, []any) {
 	}
 	b.WriteString(")\n")
 	fmt.Fprintf(&b, `SELECT a.id, a.account_id, a.device_id, a.at, a.action, a.trigger, a.completion, a.source, a.login_id, a.auth_id, a.name, a.origin,
-		COALESCE(a.event_id, ''), a.detail, a.resident, who.id, COALESCE(who.account_user_id, l.account_user_id)
+		COALESCE(a.event_id, ''), a.detail, a.resident, who.id, who.type, COALESCE(who.account_user_id, l.account_user_id)
 	FROM activity a
 	LEFT JOIN authorizations who ON who.id = (SELECT au.id FROM authorizations au WHERE a.auth_id != 0 AND au.device_id = a.device_id AND au.device_auth_id = a.auth_id
 		ORDER BY au.deleted_at IS NOT NULL, au.id DESC LIMIT 1)
@@ -374,9 +374,9 @@ func (s *Store) scanActivity(ctx context.Context, query string, args ...any) ([]
 	for rows.Next() {
 		var a models.Activity
 		var at string
-		var login, authz, user sql.NullInt64
+		var login, authz, authType, user sql.NullInt64
 		if err := rows.Scan(&a.ID, &a.AccountID, &a.DeviceID, &at, &a.Action, &a.Trigger, &a.Completion, &a.Source, &login, &a.AuthID,
-			&a.Name, &a.Origin, &a.EventID, &a.Detail, &a.Resident, &authz, &user); err != nil {
+			&a.Name, &a.Origin, &a.EventID, &a.Detail, &a.Resident, &authz, &authType, &user); err != nil {
 			return nil, err
 		}
 		if a.At, err = parseTime(at); err != nil {
@@ -387,6 +387,8 @@ func (s *Store) scanActivity(ctx context.Context, query string, args ...any) ([]
 		}
 		if authz.Valid {
 			a.AuthorizationID = &authz.Int64
+			t := int(authType.Int64)
+			a.AuthType = &t
 		}
 		if user.Valid {
 			a.UserID = &user.Int64

@@ -53,7 +53,7 @@ func newLogFixture(t *testing.T, n int, seed uint64) *logFixture {
 		return models.ReportedAuthorization{DeviceAuthID: id, Type: models.AuthTypeApp, Name: name, Enabled: true}
 	}
 	keypad := func(id uint32, name string, c int) models.ReportedAuthorization {
-		return models.ReportedAuthorization{DeviceAuthID: id, Type: models.AuthTypeKeypad, Name: name, Enabled: true, Code: code(c)}
+		return models.ReportedAuthorization{DeviceAuthID: id, Type: models.AuthTypeKeypadCode, Name: name, Enabled: true, Code: code(c)}
 	}
 	// Auth ids 2–5 on each device: Anna on all three, Ben on A and B (his keypad code on both),
 	// Cleo on A only; ids mean different people on different devices.

@@ -189,6 +189,14 @@ func (h *Handler) ActivityIndex(c echo.Context) error {
 		status = http.StatusUnprocessableEntity
 	}
 	if isHTMX(c) {
+		// The address bar gets the filter without the form's empty fields, as a link would.
+		var paging []string
+		for _, k := range []string{"before", "after"} {
+			if v := c.QueryParam(k); v != "" {
+				paging = append(paging, k, v)
+			}
+		}
+		c.Response().Header().Set("HX-Push-Url", f.url("/activity", paging...))
 		return render(c, status, actviews.LogList(list))
 	}
 	shell, err := h.appShell(c, "activity.title", "/activity")
@@ -405,8 +413,9 @@ func logTriggerText(loc *i18n.Locale, trigger int) string {
 	return loc.T(key)
 }
 
-// logSourceText is how it was done: the device's source (keypad code, fingerprint…), or for
-// what was done in Portier, its pages or its API.
+// logSourceText is how it was done: the device's source (keypad code, fingerprint…) or the
+// kind of authorization (app, fob, keypad code); for what was done in Portier, its pages or its
+// API.
 func logSourceText(loc *i18n.Locale, a models.Activity) string {
 	switch {
 	case a.Source != 0 && i18n.Has(fmt.Sprintf("activity.source.%d", a.Source)):
@@ -415,8 +424,10 @@ func logSourceText(loc *i18n.Locale, a models.Activity) string {
 		return loc.T("activity.source.web")
 	case a.Origin == models.OriginAPI:
 		return loc.T("activity.source.api")
+	case a.AuthType != nil && i18n.Has(fmt.Sprintf("activity.auth_type.%d", *a.AuthType)):
+		return loc.T(fmt.Sprintf("activity.auth_type.%d", *a.AuthType))
 	}
-	return loc.T("activity.source.device")
+	return "–"
 }
 
 func logResultText(loc *i18n.Locale, completion int) string {

@@ -43,7 +43,7 @@ func newLogEnv(t *testing.T) *logEnv {
 	code := 735928
 	_, err := app.Store.SyncDeviceAuthorizations(context.Background(), e.account, e.front.ID, []models.ReportedAuthorization{
 		{DeviceAuthID: 50, Type: models.AuthTypeApp, Name: "Anna", Enabled: true},
-		{DeviceAuthID: 51, Type: models.AuthTypeKeypad, Name: "Ben", Enabled: true, Code: &code},
+		{DeviceAuthID: 51, Type: models.AuthTypeKeypadCode, Name: "Ben", Enabled: true, Code: &code},
 	})
 	require.NoError(t, err)
 	users, err := app.Store.FindActiveUsers(context.Background(), e.account)

@@ -34,6 +34,7 @@ type Activity struct {
 	// Resolved when read: the account user and the authorization (Portier's ids) of who did it.
 	UserID          *int64
 	AuthorizationID *int64
+	AuthType        *int // the authorization's type (app, fob, keypad code…)
 }
 
 // ActionConfigChanged marks an activity entry of a configuration change made in Portier. It is
