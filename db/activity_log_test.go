@@ -455,7 +455,7 @@ func TestResidentEntriesAreAnonymizedWhenStored(t *testing.T) {
 	at := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
 	for i, e := range []models.Activity{
 		{DeviceID: f.devices[0], AuthID: 4, Name: "Cleo", EventID: "r1", Origin: models.OriginDevice}, // on the device
-		{DeviceID: f.devices[0], LoginID: &cleoKey, Name: "Cleo", Origin: models.OriginWeb},          // by her web key
+		{DeviceID: f.devices[0], LoginID: &cleoKey, Name: "Cleo", Origin: models.OriginWeb},           // by her web key
 		{DeviceID: f.devices[0], AuthID: 3, Name: "Ben", EventID: "r2", Origin: models.OriginDevice},
 	} {
 		e.AccountID, e.At, e.Action = f.account, at.Add(time.Duration(i)*time.Minute), models.LogUnlock
