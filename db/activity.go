@@ -155,6 +155,16 @@ func (s *Store) planLog(ctx context.Context, f models.LogFilter) (logPlan, error
 	if f.Trigger != nil {
 		q.common("trigger = ?", *f.Trigger)
 	}
+	if len(f.ExcludeActions) > 0 {
+		// Checked on each row the branch's index yields: the excluded actions are rare (Portier's
+		// configuration changes), so a page still reads about Limit rows.
+		marks := make([]string, len(f.ExcludeActions))
+		args := make([]any, len(f.ExcludeActions))
+		for i, a := range f.ExcludeActions {
+			marks[i], args[i] = "?", a
+		}
+		q.common("action NOT IN ("+strings.Join(marks, ", ")+")", args...)
+	}
 	switch f.Result {
 	case models.ResultSuccess:
 		q.common("completion = 0")

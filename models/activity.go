@@ -99,6 +99,9 @@ type LogFilter struct {
 	Before          int64      // entries older than this entry
 	After           int64      // entries newer than this entry (still returned newest first)
 	Limit           int
+	// ExcludeActions leaves out entries with these actions, so a page still holds Limit
+	// entries: the Web API leaves out ActionConfigChanged, which its log has no code for.
+	ExcludeActions []int
 }
 
 // LogPage is a page of the activity log, newest first.

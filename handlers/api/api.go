@@ -80,6 +80,12 @@ func (a *API) Register(e *echo.Echo, prefix string, reg *policy.Registry) {
 	addUsers(http.MethodPost, "/account/user/:accountUserId", a.AccountUserUpdate)
 	addUsers(http.MethodDelete, "/account/user/:accountUserId", a.AccountUserDelete)
 
+	// The smartlock.log scope already needs the activity log right of its creator; the policy
+	// names it too, so the route table says what reading the log takes.
+	logs := policy.Policy{Kind: policy.API, Scope: models.ScopeSmartlockLog, Right: models.RightActivityLog}
+	addPolicy(http.MethodGet, "/smartlock/log", logs, a.LogIndex)
+	addPolicy(http.MethodGet, "/smartlock/:smartlockId/log", logs, a.SmartlockLogIndex)
+
 	add(http.MethodGet, "/smartlock/auth", models.ScopeSmartlockAuth, a.AuthIndex)
 	add(http.MethodGet, "/smartlock/auth/paged", models.ScopeSmartlockAuth, a.AuthPaged)
 	add(http.MethodPut, "/smartlock/auth", models.ScopeSmartlockAuth, a.AuthCreateMany)
@@ -239,8 +245,11 @@ func (a *API) requireToken(p policy.Policy) echo.MiddlewareFunc {
 
 // rightName names a right of a policy as rights management shows it.
 func rightName(r models.Rights) string {
-	if r == models.RightAuthorizations {
+	switch r {
+	case models.RightAuthorizations:
 		return "view and manage authorizations"
+	case models.RightActivityLog:
+		return "view the activity log"
 	}
 	return fmt.Sprintf("rights %d", r)
 }
