@@ -546,7 +546,13 @@ func TestSmartlockAuthConflictsAndBadInput(t *testing.T) {
 
 	// Updates: 409 for a code in use, 400 for bad values; nothing changes.
 	send(t, c, token, "PUT", "/smartlock/{smartlockId}/auth", onFront, `{"name":"Courier","type":13,"code":514236,"remoteAllowed":false}`, http.StatusNoContent)
-	courier := byName(t, listAuths(t, c, token, "?types=13"), front.SmartlockID(), "Courier")
+	// The simulated device takes the new code in the background: wait until it has (it gets the
+	// device's authId), so that the snapshot below is not overtaken by the push.
+	var courier authJSON
+	require.Eventually(t, func() bool {
+		courier = byName(t, listAuths(t, c, token, "?types=13"), front.SmartlockID(), "Courier")
+		return courier.AuthID != nil
+	}, 10*time.Second, 20*time.Millisecond)
 	doraApp := byName(t, listAuths(t, c, token, ""), front.SmartlockID(), "Dora")
 	op := "/smartlock/{smartlockId}/auth/{id}"
 	res = send(t, c, token, "POST", op, authPath(front, courier.ID), `{"code":468357}`, http.StatusConflict)
