@@ -62,6 +62,8 @@ type ActionStatus struct {
 	Pending   bool
 	Outcome   Outcome
 	EndedAt   time.Time
+	// claimed: the change of state this action caused was heard (see ownAction).
+	claimed bool
 }
 
 // Who did an action, for the audit trail and the activity log.
