@@ -23,6 +23,33 @@ func (s *Store) CreateActivity(ctx context.Context, a models.Activity) (bool, er
 	return isNew, err
 }
 
+// CreateActivities stores a batch of entries in one transaction, each as CreateActivity does
+// (one whose event id the device already has is skipped), and returns how many were new. A
+// batch may repeat entries and come in any order: entries are listed by their time.
+func (s *Store) CreateActivities(ctx context.Context, entries []models.Activity) (int, error) {
+	var created int
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		created, err = insertActivities(ctx, tx, entries)
+		return err
+	})
+	return created, err
+}
+
+func insertActivities(ctx context.Context, tx txer, entries []models.Activity) (int, error) {
+	created := 0
+	for _, a := range entries {
+		isNew, err := insertActivity(ctx, tx, a)
+		if err != nil {
+			return 0, err
+		}
+		if isNew {
+			created++
+		}
+	}
+	return created, nil
+}
+
 // txer runs statements and queries in a transaction.
 type txer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)

@@ -188,11 +188,32 @@ func (s *Store) DeleteDevice(ctx context.Context, accountID, id int64, audit mod
 // SaveReportedState stores what a device reported. It reports whether anything other than the
 // time changed, so callers push updates to pages only when there is news.
 func (s *Store) SaveReportedState(ctx context.Context, deviceID int64, st models.DeviceState) (bool, error) {
+	return s.saveReportedState(ctx, s.db.Writer, deviceID, st)
+}
+
+// SaveReportedStateAndActivity stores what a device reported and the activity entries that
+// come with it (see CreateActivities) in one transaction: an entry derived from a change of
+// state is never stored without that change, nor the change without its entry. It reports
+// whether the state changed (as SaveReportedState) and how many entries were new.
+func (s *Store) SaveReportedStateAndActivity(ctx context.Context, deviceID int64, st models.DeviceState, entries []models.Activity) (changed bool, created int, err error) {
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		changed, created = false, 0
+		var err error
+		if changed, err = s.saveReportedState(ctx, tx, deviceID, st); err != nil {
+			return err
+		}
+		created, err = insertActivities(ctx, tx, entries)
+		return err
+	})
+	return changed, created, err
+}
+
+func (s *Store) saveReportedState(ctx context.Context, tx txer, deviceID int64, st models.DeviceState) (bool, error) {
 	at := s.now()
 	if st.ReportedAt != nil {
 		at = formatTime(*st.ReportedAt)
 	}
-	res, err := s.db.Writer.ExecContext(ctx, `UPDATE devices SET mode = ?, state = ?, door_state = ?, battery_charge = ?,
+	res, err := tx.ExecContext(ctx, `UPDATE devices SET mode = ?, state = ?, door_state = ?, battery_charge = ?,
 		battery_critical = ?, battery_charging = ?, keypad_battery_critical = ?, doorsensor_battery_critical = ?, online = ?, reported_at = ?
 		WHERE id = ? AND NOT (mode IS ? AND state IS ? AND door_state IS ? AND battery_charge IS ? AND battery_critical IS ?
 			AND battery_charging IS ? AND keypad_battery_critical IS ? AND doorsensor_battery_critical IS ? AND online IS ?)`,
@@ -208,7 +229,7 @@ func (s *Store) SaveReportedState(ctx context.Context, deviceID int64, st models
 		return n == 1, err
 	}
 	// Nothing changed: only note that the device was heard from.
-	_, err = s.db.Writer.ExecContext(ctx, `UPDATE devices SET reported_at = ? WHERE id = ?`, at, deviceID)
+	_, err = tx.ExecContext(ctx, `UPDATE devices SET reported_at = ? WHERE id = ?`, at, deviceID)
 	return false, err
 }
 

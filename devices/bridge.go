@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"portier/devices/nukibridge"
@@ -32,6 +33,12 @@ type bridgeConn struct {
 	cbURL, secret string
 	addr          string // host:port, shared by every connection to this bridge
 
+	// reportMu stores one report at a time, in order (store); base and cbSeq are under it.
+	reportMu sync.Mutex
+	base     map[deviceKey]*baseline // what entries are derived against (transitions.go)
+	cbSeq    map[deviceKey]uint64    // the seq of the last callback stored per device
+	seq      atomic.Uint64           // numbers callbacks as they arrive and polls as they are sent
+
 	mu      sync.Mutex
 	cbState CallbackState
 	heard   bool                             // a callback arrived since the registration
@@ -44,7 +51,7 @@ func TokenContext(accountID int64, host string, port int) string {
 	return fmt.Sprintf("bridge-token:%d:%s:%d", accountID, host, port)
 }
 
-func (m *Manager) startBridge(c models.Connection, _ []models.Device) (conn, error) {
+func (m *Manager) startBridge(c models.Connection, devs []models.Device) (conn, error) {
 	token, err := m.secrets.Open(c.TokenSealed, TokenContext(c.AccountID, c.Host, c.Port))
 	if err != nil {
 		return nil, fmt.Errorf("bridge token of connection %d: %w", c.ID, err)
@@ -56,7 +63,12 @@ func (m *Manager) startBridge(c models.Connection, _ []models.Device) (conn, err
 	ctx, cancel := context.WithCancel(context.Background())
 	client := nukibridge.New(nukibridge.Config{Host: c.Host, Port: c.Port, Token: string(token), Mode: mode, Sleep: m.opt.BridgeSleep})
 	bc := &bridgeConn{m: m, id: c.ID, account: c.AccountID, client: client,
-		ctx: ctx, stop: cancel, poke: make(chan struct{}, 1), inbox: make(chan callback, 64), last: map[deviceKey]models.DeviceState{}}
+		ctx: ctx, stop: cancel, poke: make(chan struct{}, 1), inbox: make(chan callback, 64), last: map[deviceKey]models.DeviceState{},
+		base: map[deviceKey]*baseline{}, cbSeq: map[deviceKey]uint64{}}
+	for _, d := range devs {
+		b := baselineOf(d.Type, d.Reported)
+		bc.base[deviceKey{c.ID, d.Type, d.NukiID}] = &b
+	}
 	bc.addr = strings.ToLower(net.JoinHostPort(c.Host, strconv.Itoa(c.Port)))
 	bc.cbURL, bc.secret, bc.cbState = m.callbackTarget(c.Host, c.Port)
 	if bc.cbURL == "" {
@@ -162,6 +174,7 @@ func (c *bridgeConn) pollEvery(reachable bool) time.Duration {
 // shown offline rather than with a stale state. Only a scheduled poll may conclude that a
 // callback was lost: the poll right after an action races that action's callbacks.
 func (c *bridgeConn) poll(scheduled bool) error {
+	seq := c.seq.Add(1)
 	list, err := c.client.List(c.ctx)
 	if c.ctx.Err() != nil {
 		return err
@@ -181,13 +194,51 @@ func (c *bridgeConn) poll(scheduled bool) error {
 		if scheduled {
 			how = byScheduledPoll
 		}
-		if c.heardState(deviceKey{c.id, models.DeviceType(d.DeviceType), d.NukiID}, st, how) {
+		k := deviceKey{c.id, models.DeviceType(d.DeviceType), d.NukiID}
+		if c.heardState(k, st, how) {
 			c.m.opt.Log.Info("bridge callback missed a change: polling every "+c.m.opt.PollEvery.String()+" until callbacks arrive again",
 				"connection", c.id)
 		}
-		c.m.report(c.id, models.DeviceType(d.DeviceType), d.NukiID, st, nil)
+		c.store(k, st, ringOf(*d.LastKnownState), seq, how)
 	}
 	return nil
+}
+
+// store stores a device's reported state with the activity entries its change gives
+// (transitions.go). A connection's reports are stored one at a time. A poll's answer is
+// dropped when a callback that arrived after the poll was sent has been stored: that callback
+// is newer, and the answer would take the state back.
+func (c *bridgeConn) store(k deviceKey, st models.DeviceState, ringAt *time.Time, seq uint64, by heardBy) {
+	c.reportMu.Lock()
+	defer c.reportMu.Unlock()
+	if by == byCallback {
+		c.cbSeq[k] = seq
+	} else if c.cbSeq[k] > seq {
+		return
+	}
+	b, ok := c.base[k]
+	if !ok {
+		b = &baseline{lock: -1}
+		c.base[k] = b
+	}
+	own := func(int) bool { return false }
+	if d, ok := c.m.device(c.id, k.typ, k.nukiID); ok {
+		own = func(action int) bool { return c.m.ownAction(d.ID, action) }
+	}
+	c.m.report(c.id, k.typ, k.nukiID, st, b.derive(k.typ, st, ringAt, c.m.opt.Now(), own))
+}
+
+// ringOf is an opener's last ring (nil when the state has none, or one the bridge wrote in a
+// form that cannot be read).
+func ringOf(s nukibridge.State) *time.Time {
+	if s.RingactionTimestamp == "" {
+		return nil
+	}
+	at, err := time.Parse(time.RFC3339, s.RingactionTimestamp)
+	if err != nil {
+		return nil
+	}
+	return &at
 }
 
 // noteErr keeps the clock difference of the last refused token for the status (cleared by

@@ -119,6 +119,8 @@ type callback struct {
 	typ    models.DeviceType
 	nukiID uint32
 	state  *models.DeviceState
+	ringAt *time.Time // an opener's last ring
+	seq    uint64     // the order it arrived in (bridgeConn.store)
 }
 
 // parseCallback reads a callback body: {"nukiId", "deviceType", "mode", "state", …} with the
@@ -150,6 +152,7 @@ func parseCallback(body []byte) (callback, error) {
 	}
 	ds := stateOf(st)
 	cb.state = &ds
+	cb.ringAt = ringOf(st)
 	return cb, nil
 }
 
@@ -183,6 +186,7 @@ func (m *Manager) BridgeCallback(secret string, body []byte) error {
 		return err
 	}
 	for _, c := range to {
+		cb.seq = c.seq.Add(1)
 		select {
 		case c.inbox <- cb:
 		default:
@@ -205,8 +209,9 @@ func (c *bridgeConn) ingest() {
 				c.sync()
 				continue
 			}
-			c.heardState(deviceKey{c.id, cb.typ, cb.nukiID}, *cb.state, byCallback)
-			c.m.report(c.id, cb.typ, cb.nukiID, *cb.state, nil)
+			k := deviceKey{c.id, cb.typ, cb.nukiID}
+			c.heardState(k, *cb.state, byCallback)
+			c.store(k, *cb.state, cb.ringAt, cb.seq, byCallback)
 		}
 	}
 }

@@ -62,6 +62,8 @@ type ActionStatus struct {
 	Pending   bool
 	Outcome   Outcome
 	EndedAt   time.Time
+	// claimed: the change of state this action caused was heard (see ownAction).
+	claimed bool
 }
 
 // Who did an action, for the audit trail and the activity log.
@@ -393,8 +395,10 @@ func outcomeOf(err error) Outcome {
 	return OutcomeFailed
 }
 
-// report stores a device's state and event as a connection reported them.
-func (m *Manager) report(connID int64, typ models.DeviceType, nukiID uint32, st models.DeviceState, ev *models.Activity) {
+// report stores a device's state and the activity entries that came with it (events the
+// device reported, or entries derived from its change of state), in one transaction. Entries
+// need no account or device: they get the device's.
+func (m *Manager) report(connID int64, typ models.DeviceType, nukiID uint32, st models.DeviceState, entries []models.Activity) {
 	m.mu.Lock()
 	ref, ok := m.devices[deviceKey{connID, typ, nukiID}]
 	m.mu.Unlock()
@@ -402,22 +406,37 @@ func (m *Manager) report(connID int64, typ models.DeviceType, nukiID uint32, st 
 		return // paired with the bridge but not added to Portier
 	}
 	ctx := context.Background()
-	changed, err := m.store.SaveReportedState(ctx, ref.id, st)
+	for i := range entries {
+		entries[i].AccountID, entries[i].DeviceID = ref.account, ref.id
+	}
+	changed, created, err := m.store.SaveReportedStateAndActivity(ctx, ref.id, st, entries)
 	if err != nil {
-		m.opt.Log.Error("saving a device's state", "device", ref.id, "err", err)
+		m.opt.Log.Error("saving a device's state and events", "device", ref.id, "err", err)
 		return
 	}
 	m.checkWarnings(ctx, ref.account, ref.id)
-	if ev != nil {
-		ev.AccountID, ev.DeviceID = ref.account, ref.id
-		isNew, err := m.store.CreateActivity(ctx, *ev)
-		if err != nil {
-			m.opt.Log.Error("saving a device's event", "device", ref.id, "err", err)
-		}
-		changed = changed || isNew
-	}
-	if changed {
+	if changed || created > 0 {
 		m.bump(ref.account)
+	}
+}
+
+// reportEvents stores activity entries a connection fetched from a device's log, without a
+// state; like report, an entry whose event id the device already has is skipped.
+func (m *Manager) reportEvents(connID int64, typ models.DeviceType, nukiID uint32, entries []models.Activity) {
+	d, ok := m.device(connID, typ, nukiID)
+	if !ok || len(entries) == 0 {
+		return
+	}
+	for i := range entries {
+		entries[i].AccountID, entries[i].DeviceID = d.AccountID, d.ID
+	}
+	created, err := m.store.CreateActivities(context.Background(), entries)
+	if err != nil {
+		m.opt.Log.Error("saving a device's events", "device", d.ID, "err", err)
+		return
+	}
+	if created > 0 {
+		m.bump(d.AccountID)
 	}
 }
 

@@ -182,7 +182,7 @@ func TestDeviceEventsIngestedOnce(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, evs, 1)
 	ev := evs[0]
-	m.report(c.ID, d.Type, d.NukiID, d.Reported, &models.Activity{At: ev.At, Action: ev.Action, Trigger: ev.Trigger, Name: ev.Name, Origin: models.OriginDevice, EventID: ev.ID})
+	m.report(c.ID, d.Type, d.NukiID, d.Reported, []models.Activity{{At: ev.At, Action: ev.Action, Trigger: ev.Trigger, Name: ev.Name, Origin: models.OriginDevice, EventID: ev.ID}})
 	acts, _ = f.store.FindDeviceActivity(ctx, f.account.ID, d.ID, 10)
 	assert.Len(t, acts, 1)
 }

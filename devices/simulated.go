@@ -3,6 +3,7 @@ package devices
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"portier/devices/sim"
 	"portier/models"
@@ -30,6 +31,9 @@ type simConn struct {
 	id     int64
 	bridge *sim.Bridge
 	stop   func()
+
+	mu   sync.Mutex
+	last map[deviceKey]string // the newest event heard per device
 }
 
 func (c *simConn) capabilities() Capabilities {
@@ -54,7 +58,12 @@ func (c *simConn) start() {
 	}
 }
 
-func (c *simConn) sync() { c.start() }
+// sync reads the devices' state, settings and authorizations again, and the events Portier
+// may have missed.
+func (c *simConn) sync() {
+	c.start()
+	c.catchUp()
+}
 
 func (c *simConn) close() {
 	c.stop()
@@ -120,15 +129,58 @@ func (m *Manager) startSimulated(c models.Connection, devs []models.Device) (con
 			return nil, fmt.Errorf("configuration of device %d: %w", d.ID, err)
 		}
 	}
-	stop := b.Subscribe(func(u sim.Update) {
-		var ev *models.Activity
-		if u.Event != nil && u.Event.AuthID != portierAuthID {
-			ev = &models.Activity{At: u.Event.At, Action: u.Event.Action, Trigger: u.Event.Trigger, Completion: u.Event.Completion,
-				Source: u.Event.Source, AuthID: u.Event.AuthID, Name: u.Event.Name, Origin: models.OriginDevice, EventID: u.Event.ID}
+	sc := &simConn{m: m, id: c.ID, bridge: b, last: map[deviceKey]string{}}
+	sc.stop = b.Subscribe(func(u sim.Update) {
+		var evs []sim.Event
+		if u.Event != nil {
+			evs = append(evs, *u.Event)
 		}
-		m.report(c.ID, u.Device.Type, u.Device.NukiID, u.Device.State, ev)
+		sc.m.report(sc.id, u.Device.Type, u.Device.NukiID, u.Device.State, activityOf(evs))
+		sc.heard(u.Device, evs)
 	})
-	return &simConn{m: m, id: c.ID, bridge: b, stop: stop}, nil
+	return sc, nil
+}
+
+// heard remembers the newest event of a device, from which catchUp asks for more.
+func (c *simConn) heard(s sim.Snapshot, evs []sim.Event) {
+	if len(evs) == 0 {
+		return
+	}
+	c.mu.Lock()
+	c.last[deviceKey{c.id, s.Type, s.NukiID}] = evs[len(evs)-1].ID
+	c.mu.Unlock()
+}
+
+// activityOf turns a device's events into activity entries, leaving out those of Portier's own
+// actions (Portier logs them itself, with who did them).
+func activityOf(evs []sim.Event) []models.Activity {
+	var out []models.Activity
+	for _, ev := range evs {
+		if ev.AuthID == portierAuthID {
+			continue
+		}
+		out = append(out, models.Activity{At: ev.At, Action: ev.Action, Trigger: ev.Trigger, Completion: ev.Completion,
+			Source: ev.Source, AuthID: ev.AuthID, Name: ev.Name, Origin: models.OriginDevice, EventID: ev.ID})
+	}
+	return out
+}
+
+// catchUp reads the events each device kept after the newest one Portier heard, as a
+// connection does after a reconnect: events that were missed are stored, and those that were
+// not are skipped by their ids, so asking again (or from further back) is harmless. Only the
+// events: the state of the moment is the listener's to store (this one may be older already).
+func (c *simConn) catchUp() {
+	for _, s := range c.bridge.Devices() {
+		c.mu.Lock()
+		after := c.last[deviceKey{c.id, s.Type, s.NukiID}]
+		c.mu.Unlock()
+		evs, err := c.bridge.Events(s.Type, s.NukiID, after)
+		if err != nil {
+			continue // unreachable now: the next sync asks again
+		}
+		c.m.reportEvents(c.id, s.Type, s.NukiID, activityOf(evs))
+		c.heard(s, evs)
+	}
 }
 
 // AddSimulatedBridge creates a simulated bridge with the given devices (random Nuki ids) for an

@@ -26,7 +26,7 @@ type Activity struct {
 	AuthID     uint32 // the device's authorization, for what the device reported
 	Name       string // who, as shown
 	Origin     ActivityOrigin
-	EventID    string // the device's id of the event ("" for entries made by Portier)
+	EventID    string // the device's id of the event ("" for Portier's entries and those derived from states: devices/transitions.go)
 	Detail     string // what else there is to say (the settings a configuration change set)
 	// Resident: done by a resident of a box account's residential unit; stored without who.
 	Resident bool

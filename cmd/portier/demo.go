@@ -22,8 +22,8 @@ const (
 )
 
 // createDemo fills a fresh data directory with a demo account whose simulated bridge holds
-// smart locks of three generations, an opener and a smart door. On a directory that already
-// has accounts it changes nothing and says so.
+// smart locks of three generations, an opener and a smart door, with their people and a few
+// weeks of activity. On a directory that already has accounts it changes nothing and says so.
 func createDemo(ctx context.Context, store *db.Store, manager *devices.Manager, invite inviteFunc, stdout io.Writer) error {
 	n, err := store.CountAccounts(ctx)
 	if err != nil {
@@ -54,7 +54,12 @@ func createDemo(ctx context.Context, store *db.Store, manager *devices.Manager, 
 	if err := createDemoPeople(ctx, store, manager, invite, acc, login, devs); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Demo account created with %d simulated devices. Sign in as %s with the password %s\n", len(devs), demoEmail, password)
+	entries, err := createDemoHistory(ctx, store, acc.ID, devs, store.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Demo account created with %d simulated devices and %d entries of activity. Sign in as %s with the password %s\n",
+		len(devs), entries, demoEmail, password)
 	return nil
 }
 
@@ -97,19 +102,16 @@ func createDemoPeople(ctx context.Context, store *db.Store, manager *devices.Man
 		}
 		p.perm.AccountUserID = u.ID
 		p.perm.Devices = map[int64]models.PushStatus{}
-		var ids []int64
 		for _, name := range p.devices {
 			d, ok := byName[name]
 			if !ok {
 				return fmt.Errorf("demo device %q missing", name)
 			}
 			p.perm.Devices[d.ID] = manager.PushStatusFor(d)
-			ids = append(ids, d.ID)
 		}
 		if _, err := store.CreatePermissions(ctx, acc.ID, p.perm, audit(models.AuditPermissionCreated)); err != nil {
 			return err
 		}
-		manager.PushPermissions(ids...)
 		if p.perm.Type == models.AuthTypeApp {
 			who := devices.Who{LoginID: owner.ID, Name: owner.Name, Actor: owner.Email}
 			if err := invite(ctx, who, acc, u); err != nil {
@@ -117,5 +119,8 @@ func createDemoPeople(ctx context.Context, store *db.Store, manager *devices.Man
 			}
 		}
 	}
+	// Sent to the devices now rather than in the background: the demo's history needs the ids
+	// the devices give the new authorizations.
+	manager.RetryPermissions()
 	return nil
 }

@@ -543,7 +543,7 @@ func TestServeDeliversEmailThroughSMTP(t *testing.T) {
 
 // `serve --demo` makes an account with simulated devices whose people can be tried at once:
 // those the devices bring (one of them written two ways), and people made in Portier with
-// permissions the devices took and an invitation in the outbox.
+// permissions the devices took and an invitation in the outbox; and weeks of their activity.
 func TestServeDemo(t *testing.T) {
 	t.Parallel()
 	dataDir := t.TempDir()
@@ -581,5 +581,24 @@ func TestServeDemo(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, mails, 1)
 	assert.Contains(t, mails[0].Text, "/invite/", "an invitation link to follow from the outbox")
+
+	// Weeks of history, Dora's found by the person filter.
+	now := time.Now()
+	old, err := store.FindLogEntries(ctx, models.LogFilter{AccountID: account, To: ptr(now.Add(-21 * 24 * time.Hour))})
+	require.NoError(t, err)
+	assert.NotEmpty(t, old.Entries, "history of several weeks")
+	recent, err := store.FindLogEntries(ctx, models.LogFilter{AccountID: account, From: ptr(now.Add(-7 * 24 * time.Hour))})
+	require.NoError(t, err)
+	assert.NotEmpty(t, recent.Entries, "up to the last days")
+	doras, err := store.FindLogEntries(ctx, models.LogFilter{AccountID: account, UserID: dora.ID, Limit: 100})
+	require.NoError(t, err)
+	require.NotEmpty(t, doras.Entries)
+	for _, e := range doras.Entries {
+		assert.Equal(t, "Dora Eck", e.Name)
+		require.NotNil(t, e.UserID)
+		assert.Equal(t, dora.ID, *e.UserID)
+	}
 	require.Equal(t, 0, s.stop())
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"portier/models"
@@ -11,8 +12,11 @@ import (
 type Actor struct {
 	AuthID  uint32
 	Name    string
-	Trigger int // TriggerWeb when zero and Source is 0
+	Trigger int // TriggerWeb when zero, unless Source or System is set
 	Source  int // 1: keypad code
+	// System: the action came over Bluetooth from an app or a fob, which the log records as
+	// trigger 0 (system). Trigger alone cannot say so: its zero means web.
+	System bool
 }
 
 // Base durations at Speed 1; the device's configuration sets the others (unlatch duration,
@@ -70,7 +74,7 @@ func (b *Bridge) Action(ctx context.Context, t models.DeviceType, nukiID uint32,
 }
 
 func (who Actor) trigger() int {
-	if who.Trigger == 0 && who.Source == 0 {
+	if who.Trigger == 0 && who.Source == 0 && !who.System {
 		return TriggerWeb
 	}
 	return who.Trigger
@@ -374,4 +378,154 @@ func (b *Bridge) localNow(d *device) time.Time {
 	now := b.opt.Now()
 	id, _ := d.config["timezoneId"].(int)
 	return now.In(models.NukiTimezone(id))
+}
+
+// PressButton presses the button on the device, once or twice (presses 1 or 2). The device
+// carries out what its configuration gives that press (singleButtonPressAction,
+// doubleButtonPressAction), logged with trigger button and nobody's authorization. With the
+// button switched off (buttonEnabled), or set to do nothing or only to show the status, the
+// press does nothing, as on the device.
+func (b *Bridge) PressButton(t models.DeviceType, nukiID uint32, presses int) error {
+	var a models.LockAction
+	err := b.withDevice(t, nukiID, func(d *device, _ *pending) error {
+		key := "singleButtonPressAction"
+		switch presses {
+		case 1:
+		case 2:
+			key = "doubleButtonPressAction"
+		default:
+			return fmt.Errorf("%d presses: %w", presses, ErrInvalidAction)
+		}
+		if on, _ := d.config["buttonEnabled"].(bool); !on {
+			return nil
+		}
+		setting, _ := d.config[key].(int)
+		a = buttonAction(d, setting)
+		return nil
+	})
+	if err != nil || a == 0 {
+		return err
+	}
+	return b.Action(context.Background(), t, nukiID, a, Actor{Trigger: TriggerButton}, false)
+}
+
+// buttonAction is the action of a button setting (Web API "button action" codes), 0 for none.
+func buttonAction(d *device, setting int) models.LockAction {
+	if d.spec.Type == models.DeviceOpener {
+		switch setting {
+		case 1:
+			return toggleRTO(d)
+		case 2:
+			return models.ActionOpenerRTOOn
+		case 3:
+			return models.ActionOpenerRTOOff
+		case 4:
+			if d.mode == ModeContinuous {
+				return models.ActionOpenerCMOff
+			}
+			return models.ActionOpenerCMOn
+		case 5:
+			return models.ActionOpenerCMOn
+		case 6:
+			return models.ActionOpenerCMOff
+		case 7:
+			return models.ActionOpenerOpen
+		}
+		return 0
+	}
+	switch setting {
+	case 1:
+		return intelligent(d)
+	case 2:
+		return models.ActionUnlock
+	case 3:
+		return models.ActionLock
+	case 4:
+		return models.ActionUnlatch
+	case 5:
+		return models.ActionLockNGo
+	}
+	return 0 // 0 none, 6 show the status
+}
+
+// intelligent is a lock's "intelligent" action: a locked lock unlocks, any other locks.
+func intelligent(d *device) models.LockAction {
+	if d.state == StateLocked {
+		return models.ActionUnlock
+	}
+	return models.ActionLock
+}
+
+func toggleRTO(d *device) models.LockAction {
+	if d.state == OpenerRTOActive {
+		return models.ActionOpenerRTOOff
+	}
+	return models.ActionOpenerRTOOn
+}
+
+// UseFob presses the button of a paired fob once, twice or three times (presses 1–3): the
+// device carries out the action its configuration gives that press (fobAction1–3). A fob is
+// an authorization of its own (type fob) that talks Bluetooth: the log records the fob's
+// authorization and name with trigger 0 (system), as for an app. The reference names no
+// trigger of its own for fobs; in the MQTT lockActionEvent a fob press is a lock action with
+// trigger 0 (system/Bluetooth), the fob's auth id and the press count as extra.
+// A fob the device does not hold, or holds disabled or outside its allowed times, is ignored
+// by the device: ErrNotAuthorized, nothing logged.
+func (b *Bridge) UseFob(t models.DeviceType, nukiID uint32, authID uint32, presses int) error {
+	var a models.LockAction
+	var who Actor
+	err := b.withDevice(t, nukiID, func(d *device, _ *pending) error {
+		if presses < 1 || presses > 3 {
+			return fmt.Errorf("%d presses: %w", presses, ErrInvalidAction)
+		}
+		now := b.localNow(d)
+		var fob *Authorization
+		for i := range d.auths {
+			if x := &d.auths[i]; x.ID == authID && x.Type == AuthFob && x.Enabled && x.AllowedAt(now, now.Location()) {
+				fob = x
+			}
+		}
+		if fob == nil {
+			return fmt.Errorf("fob %d: %w", authID, ErrNotAuthorized)
+		}
+		setting, _ := d.config[fmt.Sprintf("fobAction%d", presses)].(int)
+		var err error
+		a, err = fobAction(d, setting)
+		who = Actor{AuthID: fob.ID, Name: fob.Name, System: true}
+		return err
+	})
+	if err != nil || a == 0 {
+		return err
+	}
+	return b.Action(context.Background(), t, nukiID, a, who, false)
+}
+
+// fobAction is the action of a fob setting (Web API "fobAction" codes), 0 for none.
+func fobAction(d *device, setting int) (models.LockAction, error) {
+	if d.spec.Type == models.DeviceOpener {
+		switch setting {
+		case 1:
+			return toggleRTO(d), nil
+		case 2:
+			return models.ActionOpenerRTOOn, nil
+		case 3:
+			return models.ActionOpenerRTOOff, nil
+		case 7:
+			return models.ActionOpenerOpen, nil
+		case 8:
+			return 0, fmt.Errorf("fob action ring: %w", ErrInvalidAction) // not simulated
+		}
+		return 0, nil
+	}
+	switch setting {
+	case 1:
+		return models.ActionUnlock, nil
+	case 2:
+		return models.ActionLock, nil
+	case 3:
+		return models.ActionLockNGo, nil
+	case 4:
+		return intelligent(d), nil
+	}
+	return 0, nil
 }

@@ -29,6 +29,7 @@ var (
 	ErrNoAnswer       = errors.New("no answer after the command (it was carried out)")
 	ErrBridgeDown     = errors.New("the bridge cannot be reached")
 	ErrInvalidSetting = errors.New("the device refused the setting")
+	ErrNotAuthorized  = errors.New("the device does not accept this authorization (now)")
 )
 
 // Fault is a failure injected into a device; it stays until cleared.

@@ -353,3 +353,160 @@ func TestDemoDevices(t *testing.T) {
 	_, err := b.Pair(DeviceSpec{Type: 9})
 	assert.True(t, errors.Is(err, ErrInvalidAction))
 }
+
+// eventsOf waits until the recorder heard n events and returns them.
+func eventsOf(t *testing.T, rec *recorder, n int) []Event {
+	t.Helper()
+	require.Eventually(t, func() bool { _, evs := rec.seen(); return len(evs) >= n }, 3*time.Second, time.Millisecond, "%d events", n)
+	_, evs := rec.seen()
+	require.Len(t, evs, n)
+	return evs
+}
+
+// The button does what the configuration gives a single and a double press, logged as the
+// button's (no authorization); switched off it does nothing.
+func TestButton(t *testing.T) {
+	b, dev, rec := newBridge(t, DeviceSpec{Type: models.DeviceSmartLock3, Name: "Front"})
+	require.NoError(t, b.PressButton(dev.Type, dev.NukiID, 1)) // intelligent: locked → unlock
+	waitState(t, b, dev, StateUnlocked)
+	require.NoError(t, b.PressButton(dev.Type, dev.NukiID, 1)) // intelligent: unlocked → lock
+	waitState(t, b, dev, StateLocked)
+	require.NoError(t, b.PressButton(dev.Type, dev.NukiID, 2)) // lock 'n' go
+	waitState(t, b, dev, StateUnlockedLnGo)
+	evs := eventsOf(t, rec, 3)
+	for i, want := range []models.LockAction{models.ActionUnlock, models.ActionLock, models.ActionLockNGo} {
+		assert.Equal(t, int(want), evs[i].Action)
+		assert.Equal(t, TriggerButton, evs[i].Trigger)
+		assert.Zero(t, evs[i].AuthID)
+		assert.Empty(t, evs[i].Name)
+	}
+	waitState(t, b, dev, StateLocked)
+
+	require.NoError(t, b.SetConfig(dev.Type, dev.NukiID, map[string]any{"buttonEnabled": false}))
+	require.NoError(t, b.PressButton(dev.Type, dev.NukiID, 1))
+	assert.ErrorIs(t, b.PressButton(dev.Type, dev.NukiID, 3), ErrInvalidAction)
+	b.Flush()
+	_, all := rec.seen()
+	assert.Len(t, all, 3, "a switched-off button does nothing")
+	assert.Equal(t, 1, b.Executed(dev.Type, dev.NukiID, models.ActionUnlock))
+
+	// An opener's button: ring to open on, then open (double press set to open).
+	ob, op, orec := newBridge(t, DeviceSpec{Type: models.DeviceOpener, Name: "Entrance"})
+	require.NoError(t, ob.SetConfig(op.Type, op.NukiID, map[string]any{"doubleButtonPressAction": 7}))
+	require.NoError(t, ob.PressButton(op.Type, op.NukiID, 1))
+	waitState(t, ob, op, OpenerRTOActive)
+	require.NoError(t, ob.PressButton(op.Type, op.NukiID, 2))
+	evs = eventsOf(t, orec, 2)
+	assert.Equal(t, int(models.ActionOpenerRTOOn), evs[0].Action)
+	assert.Equal(t, int(models.ActionOpenerOpen), evs[1].Action)
+	assert.Equal(t, TriggerButton, evs[1].Trigger)
+}
+
+// A fob press is a lock action of the fob's authorization (trigger system, the fob's id and
+// name), as configured per press; a fob the device does not hold, or holds disabled, does
+// nothing.
+func TestFob(t *testing.T) {
+	b, dev, rec := newBridge(t, DeviceSpec{Type: models.DeviceSmartLock3, Name: "Front",
+		Authorizations: []Authorization{fob("Cleaning fob"), app("Anna")}})
+	auths, err := b.Authorizations(dev.Type, dev.NukiID)
+	require.NoError(t, err)
+	var fobID, appID uint32
+	for _, a := range auths {
+		switch a.Type {
+		case AuthFob:
+			fobID = a.ID
+		case AuthApp:
+			appID = a.ID
+		}
+	}
+	require.NoError(t, b.UseFob(dev.Type, dev.NukiID, fobID, 1)) // fobAction1: unlock
+	waitState(t, b, dev, StateUnlocked)
+	require.NoError(t, b.UseFob(dev.Type, dev.NukiID, fobID, 2)) // fobAction2: lock
+	waitState(t, b, dev, StateLocked)
+	require.NoError(t, b.UseFob(dev.Type, dev.NukiID, fobID, 3)) // fobAction3: none
+	evs := eventsOf(t, rec, 2)
+	for i, want := range []models.LockAction{models.ActionUnlock, models.ActionLock} {
+		assert.Equal(t, int(want), evs[i].Action)
+		assert.Equal(t, TriggerSystem, evs[i].Trigger)
+		assert.Equal(t, fobID, evs[i].AuthID)
+		assert.Equal(t, "Cleaning fob", evs[i].Name)
+		assert.Zero(t, evs[i].Source)
+	}
+
+	assert.ErrorIs(t, b.UseFob(dev.Type, dev.NukiID, appID, 1), ErrNotAuthorized, "not a fob")
+	assert.ErrorIs(t, b.UseFob(dev.Type, dev.NukiID, 999, 1), ErrNotAuthorized, "unknown")
+	_, err = b.PutAuthorization(dev.Type, dev.NukiID, Authorization{ID: fobID, Type: AuthFob, Name: "Cleaning fob", Enabled: false})
+	require.NoError(t, err)
+	assert.ErrorIs(t, b.UseFob(dev.Type, dev.NukiID, fobID, 1), ErrNotAuthorized, "disabled")
+	assert.ErrorIs(t, b.UseFob(dev.Type, dev.NukiID, fobID, 4), ErrInvalidAction)
+	b.Flush()
+	_, all := rec.seen()
+	assert.Len(t, all, 2)
+}
+
+// Every kind of activity a device has comes as an event with the Web API's codes and a stable
+// id: the same events fetched again have the same ids.
+func TestEveryKindOfEvent(t *testing.T) {
+	ctx := context.Background()
+	b, dev, rec := newBridge(t, DeviceSpec{Type: models.DeviceSmartLock3, Name: "Front", Keypad: true, DoorSensor: true,
+		Authorizations: []Authorization{keypad("Postman", 468357), fob("Cleaning fob")}})
+	op, err := b.Pair(DeviceSpec{Type: models.DeviceOpener, Name: "Entrance"})
+	require.NoError(t, err)
+	require.NoError(t, b.SetConfig(dev.Type, dev.NukiID, map[string]any{"autoLock": true, "autoLockTimeout": 5}))
+	auths, _ := b.Authorizations(dev.Type, dev.NukiID)
+	var postman, fobID uint32
+	for _, a := range auths {
+		switch a.Type {
+		case AuthKeypadCode:
+			postman = a.ID
+		case AuthFob:
+			fobID = a.ID
+		}
+	}
+
+	require.NoError(t, b.Action(ctx, dev.Type, dev.NukiID, models.ActionUnlock, Actor{AuthID: 7, Name: "Anna", Trigger: TriggerApp}, true))
+	waitState(t, b, dev, StateLocked) // auto lock
+	require.NoError(t, b.SetConfig(dev.Type, dev.NukiID, map[string]any{"autoLock": false}))
+	require.NoError(t, b.EnterKeypadCode(dev.Type, dev.NukiID, 999999))
+	require.NoError(t, b.EnterKeypadCode(dev.Type, dev.NukiID, 468357))
+	waitState(t, b, dev, StateUnlocked)
+	require.NoError(t, b.UseFob(dev.Type, dev.NukiID, fobID, 2))
+	waitState(t, b, dev, StateLocked)
+	require.NoError(t, b.PressButton(dev.Type, dev.NukiID, 1))
+	waitState(t, b, dev, StateUnlocked)
+	require.NoError(t, b.SetDoor(dev.Type, dev.NukiID, true))
+	require.NoError(t, b.SetDoor(dev.Type, dev.NukiID, false))
+	require.NoError(t, b.Ring(op.Type, op.NukiID))
+
+	type kind struct {
+		action, trigger, completion, source int
+		auth                                uint32
+	}
+	want := []kind{
+		{1, TriggerApp, 0, 0, 7},                      // an app's unlock
+		{2, TriggerAutoLock, 0, 0, 0},                 // auto lock
+		{1, TriggerKeypad, CompletionWrongCode, 1, 0}, // a wrong code
+		{1, TriggerKeypad, 0, 1, postman},             // a keypad code
+		{2, TriggerSystem, 0, 0, fobID},               // the fob
+		{1, TriggerButton, 0, 0, 0},                   // the button (intelligent)
+		{LogDoorOpened, TriggerManual, 0, 0, 0},       // door opened
+		{LogDoorClosed, TriggerManual, 0, 0, 0},       // door closed
+		{LogRing, TriggerManual, 0, 0, 0},             // the opener rings
+	}
+	evs := eventsOf(t, rec, len(want))
+	var got []kind
+	ids := map[string]bool{}
+	for _, ev := range evs {
+		got = append(got, kind{ev.Action, ev.Trigger, ev.Completion, ev.Source, ev.AuthID})
+		assert.False(t, ids[ev.ID], "ids are unique")
+		ids[ev.ID] = true
+	}
+	assert.Equal(t, want, got)
+
+	again, err := b.Events(dev.Type, dev.NukiID, "")
+	require.NoError(t, err)
+	assert.Equal(t, evs[:len(evs)-1], again, "the lock's events, fetched again, are the same with the same ids")
+	rings, err := b.Events(op.Type, op.NukiID, "")
+	require.NoError(t, err)
+	assert.Equal(t, evs[len(evs)-1:], rings)
+}
