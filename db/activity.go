@@ -13,13 +13,7 @@ import (
 // CreateActivity stores an activity entry. An entry with the event id of one already stored for
 // the device is skipped (false): a device's events arrive repeated and out of order.
 func (s *Store) CreateActivity(ctx context.Context, a models.Activity) (bool, error) {
-	var isNew bool
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		isNew, err = insertActivity(ctx, tx, a)
-		return err
-	})
-	return isNew, err
+	return s.CreateActivityNotifying(ctx, a, nil)
 }
 
 // txer runs statements and queries in a transaction.
@@ -28,8 +22,10 @@ type txer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func insertActivity(ctx context.Context, tx txer, a models.Activity) (bool, error) {
-	if err := anonymizeResident(ctx, tx, &a); err != nil {
+// insertActivity stores a (anonymized, when it is a resident's: see anonymizeResident) and
+// reports whether it is new.
+func insertActivity(ctx context.Context, tx txer, a *models.Activity) (bool, error) {
+	if err := anonymizeResident(ctx, tx, a); err != nil {
 		return false, err
 	}
 	var event sql.NullString
@@ -43,7 +39,11 @@ func insertActivity(ctx context.Context, tx txer, a models.Activity) (bool, erro
 		return false, err
 	}
 	n, err := res.RowsAffected()
-	return n == 1, err
+	if err != nil || n != 1 {
+		return false, err
+	}
+	a.ID, err = res.LastInsertId()
+	return true, err
 }
 
 // anonymizeResident removes who did it from an entry of a resident (PRODUCT.md L6): the
