@@ -347,7 +347,7 @@ func (m *Manager) finishAction(d models.Device, a models.LockAction, st *ActionS
 	login := who.LoginID
 	entry := models.Activity{AccountID: d.AccountID, DeviceID: d.ID, At: st.StartedAt, Action: int(a), Trigger: models.TriggerWeb,
 		Completion: completionOf(outcome), LoginID: &login, Name: who.Name, Origin: who.Origin}
-	if _, err := m.store.CreateActivity(context.Background(), entry); err != nil {
+	if _, err := m.recordActivity(context.Background(), entry); err != nil {
 		m.opt.Log.Error("activity of a lock action", "device", d.ID, "err", err)
 	}
 	end := m.opt.Now()
@@ -410,7 +410,7 @@ func (m *Manager) report(connID int64, typ models.DeviceType, nukiID uint32, st 
 	m.checkWarnings(ctx, ref.account, ref.id)
 	if ev != nil {
 		ev.AccountID, ev.DeviceID = ref.account, ref.id
-		isNew, err := m.store.CreateActivity(ctx, *ev)
+		isNew, err := m.recordActivity(ctx, *ev)
 		if err != nil {
 			m.opt.Log.Error("saving a device's event", "device", ref.id, "err", err)
 		}
