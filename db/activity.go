@@ -14,32 +14,27 @@ import (
 // CreateActivity stores an activity entry. An entry with the event id of one already stored for
 // the device is skipped (false): a device's events arrive repeated and out of order.
 func (s *Store) CreateActivity(ctx context.Context, a models.Activity) (bool, error) {
-	var isNew bool
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		isNew, err = insertActivity(ctx, tx, a)
-		return err
-	})
-	return isNew, err
+	return s.CreateActivityNotifying(ctx, a, nil)
 }
 
-// CreateActivities stores a batch of entries in one transaction, each as CreateActivity does
-// (one whose event id the device already has is skipped), and returns how many were new. A
-// batch may repeat entries and come in any order: entries are listed by their time.
-func (s *Store) CreateActivities(ctx context.Context, entries []models.Activity) (int, error) {
+// CreateActivities stores a batch of entries in one transaction, each as CreateActivityNotifying
+// does (one whose event id the device already has is skipped; compose may be nil), and returns
+// how many were new. A batch may repeat entries and come in any order: entries are listed by
+// their time.
+func (s *Store) CreateActivities(ctx context.Context, entries []models.Activity, compose ComposeLogMail) (int, error) {
 	var created int
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		created, err = insertActivities(ctx, tx, entries)
+		created, err = s.insertActivities(ctx, tx, entries, compose)
 		return err
 	})
 	return created, err
 }
 
-func insertActivities(ctx context.Context, tx txer, entries []models.Activity) (int, error) {
+func (s *Store) insertActivities(ctx context.Context, tx *sql.Tx, entries []models.Activity, compose ComposeLogMail) (int, error) {
 	created := 0
 	for _, a := range entries {
-		isNew, err := insertActivity(ctx, tx, a)
+		isNew, err := s.insertActivityNotifying(ctx, tx, a, compose)
 		if err != nil {
 			return 0, err
 		}
@@ -56,8 +51,10 @@ type txer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func insertActivity(ctx context.Context, tx txer, a models.Activity) (bool, error) {
-	if err := anonymizeResident(ctx, tx, &a); err != nil {
+// insertActivity stores a (anonymized, when it is a resident's: see anonymizeResident) and
+// reports whether it is new.
+func insertActivity(ctx context.Context, tx txer, a *models.Activity) (bool, error) {
+	if err := anonymizeResident(ctx, tx, a); err != nil {
 		return false, err
 	}
 	var event sql.NullString
@@ -71,7 +68,11 @@ func insertActivity(ctx context.Context, tx txer, a models.Activity) (bool, erro
 		return false, err
 	}
 	n, err := res.RowsAffected()
-	return n == 1, err
+	if err != nil || n != 1 {
+		return false, err
+	}
+	a.ID, err = res.LastInsertId()
+	return true, err
 }
 
 // anonymizeResident removes who did it from an entry of a resident (PRODUCT.md L6): the

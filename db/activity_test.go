@@ -33,10 +33,10 @@ func TestActivityBatchesRepeatedAndReordered(t *testing.T) {
 			EventID: fmt.Sprintf("ev-%d", i)})
 	}
 
-	n, err := s.CreateActivities(ctx, events[:8])
+	n, err := s.CreateActivities(ctx, events[:8], nil)
 	require.NoError(t, err)
 	assert.Equal(t, 8, n)
-	n, err = s.CreateActivities(ctx, events[:8])
+	n, err = s.CreateActivities(ctx, events[:8], nil)
 	require.NoError(t, err)
 	assert.Zero(t, n, "a repeated batch")
 
@@ -46,14 +46,14 @@ func TestActivityBatchesRepeatedAndReordered(t *testing.T) {
 		again = append(again, events[i])
 	}
 	again = append(again, events[10])
-	n, err = s.CreateActivities(ctx, again)
+	n, err = s.CreateActivities(ctx, again, nil)
 	require.NoError(t, err)
 	assert.Equal(t, 4, n, "only the 4 new ones")
 
 	rnd := rand.New(rand.NewPCG(7, 7))
 	shuffled := append([]models.Activity(nil), events...)
 	rnd.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
-	n, err = s.CreateActivities(ctx, shuffled)
+	n, err = s.CreateActivities(ctx, shuffled, nil)
 	require.NoError(t, err)
 	assert.Zero(t, n, "a reordered batch")
 	isNew, err := s.CreateActivity(ctx, events[3])
@@ -108,18 +108,18 @@ func TestSaveReportedStateAndActivity(t *testing.T) {
 	d := devs[0]
 	ring := models.Activity{AccountID: acc.ID, DeviceID: d.ID, At: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC), Action: models.LogRing,
 		Origin: models.OriginDevice, EventID: "ring-2026-03-02T08:00:00Z"}
-	changed, created, err := s.SaveReportedStateAndActivity(ctx, d.ID, models.DeviceState{Mode: 2, State: 1, Online: true}, []models.Activity{ring})
+	changed, created, err := s.SaveReportedStateAndActivity(ctx, d.ID, models.DeviceState{Mode: 2, State: 1, Online: true}, []models.Activity{ring}, nil)
 	require.NoError(t, err)
 	assert.True(t, changed)
 	assert.Equal(t, 1, created)
-	changed, created, err = s.SaveReportedStateAndActivity(ctx, d.ID, models.DeviceState{Mode: 2, State: 3, Online: true}, []models.Activity{ring})
+	changed, created, err = s.SaveReportedStateAndActivity(ctx, d.ID, models.DeviceState{Mode: 2, State: 3, Online: true}, []models.Activity{ring}, nil)
 	require.NoError(t, err)
 	assert.True(t, changed)
 	assert.Zero(t, created)
 	got, err := s.FindDevice(ctx, acc.ID, d.ID)
 	require.NoError(t, err)
 	assert.Equal(t, 3, got.Reported.State)
-	changed, created, err = s.SaveReportedStateAndActivity(ctx, d.ID, models.DeviceState{Mode: 2, State: 3, Online: true}, nil)
+	changed, created, err = s.SaveReportedStateAndActivity(ctx, d.ID, models.DeviceState{Mode: 2, State: 3, Online: true}, nil, nil)
 	require.NoError(t, err)
 	assert.False(t, changed)
 	assert.Zero(t, created)

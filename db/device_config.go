@@ -113,7 +113,7 @@ func (s *Store) SetDesiredConfig(ctx context.Context, accountID, deviceID int64,
 			return err
 		}
 		entry.AccountID, entry.DeviceID = accountID, deviceID
-		_, err := insertActivity(ctx, tx, entry)
+		_, err := insertActivity(ctx, tx, &entry)
 		return err
 	})
 }

@@ -195,14 +195,14 @@ func (s *Store) SaveReportedState(ctx context.Context, deviceID int64, st models
 // come with it (see CreateActivities) in one transaction: an entry derived from a change of
 // state is never stored without that change, nor the change without its entry. It reports
 // whether the state changed (as SaveReportedState) and how many entries were new.
-func (s *Store) SaveReportedStateAndActivity(ctx context.Context, deviceID int64, st models.DeviceState, entries []models.Activity) (changed bool, created int, err error) {
+func (s *Store) SaveReportedStateAndActivity(ctx context.Context, deviceID int64, st models.DeviceState, entries []models.Activity, compose ComposeLogMail) (changed bool, created int, err error) {
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		changed, created = false, 0
 		var err error
 		if changed, err = s.saveReportedState(ctx, tx, deviceID, st); err != nil {
 			return err
 		}
-		created, err = insertActivities(ctx, tx, entries)
+		created, err = s.insertActivities(ctx, tx, entries, compose)
 		return err
 	})
 	return changed, created, err
@@ -289,10 +289,11 @@ func (s *Store) UpdateDevicesLayout(ctx context.Context, accountID, loginID int6
 
 // UpdateDeviceWarned records which warnings were sent for a device (a comma-separated set such as
 // "battery_low,offline"), so that each goes out once until its condition clears, and queues the
-// email that tells of the change (nil: none) in the same transaction. It applies only while the
-// stored set is still from: when a concurrent report changed it first, nothing is written and ok
-// is false, so the caller looks at the device again instead of sending a warning twice.
-func (s *Store) UpdateDeviceWarned(ctx context.Context, accountID, deviceID int64, from, to string, mail *models.OutboxMessage) (ok bool, err error) {
+// emails that tell of the change (none: nothing to tell) in the same transaction. It applies
+// only while the stored set is still from: when a concurrent report changed it first, nothing is
+// written and ok is false, so the caller looks at the device again instead of sending a warning
+// twice.
+func (s *Store) UpdateDeviceWarned(ctx context.Context, accountID, deviceID int64, from, to string, mails []models.OutboxMessage) (ok bool, err error) {
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE devices SET warned = ? WHERE account_id = ? AND id = ? AND warned = ? AND deleted_at IS NULL`,
 			to, accountID, deviceID, from)
@@ -303,12 +304,13 @@ func (s *Store) UpdateDeviceWarned(ctx context.Context, accountID, deviceID int6
 			return err
 		}
 		ok = true
-		if mail == nil {
-			return nil
+		for _, m := range mails {
+			m.AccountID = &accountID
+			if err := s.enqueueMail(ctx, tx, m); err != nil {
+				return err
+			}
 		}
-		m := *mail
-		m.AccountID = &accountID
-		return s.enqueueMail(ctx, tx, m)
+		return nil
 	})
 	return ok && err == nil, err
 }

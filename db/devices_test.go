@@ -125,7 +125,7 @@ func TestUpdateDeviceWarnedIsConditionalAndQueuesTheMail(t *testing.T) {
 	d := ds[0]
 	assert.True(t, d.WarningsEnabled, "warnings are on for a new device")
 	assert.Equal(t, "", d.Warned)
-	msg := &models.OutboxMessage{To: login.Email, Subject: "Front door: battery critically low", Text: "replace the batteries"}
+	msg := []models.OutboxMessage{{To: login.Email, Subject: "Front door: battery critically low", Text: "replace the batteries"}}
 
 	ok, err := s.UpdateDeviceWarned(ctx, acc.ID, d.ID, "", "battery_critical,battery_low", msg)
 	require.NoError(t, err)

@@ -264,7 +264,7 @@ func (m *Manager) SetAdminPIN(ctx context.Context, d models.Device, pin int, who
 	}
 	entry := models.Activity{AccountID: d.AccountID, DeviceID: d.ID, At: m.opt.Now(), Action: models.ActionConfigChanged, Trigger: models.TriggerWeb,
 		LoginID: &login, Name: who.Name, Origin: who.Origin, Detail: AdminPINDetail}
-	if _, err := m.store.CreateActivity(ctx, entry); err != nil {
+	if _, err := m.recordActivity(ctx, entry); err != nil {
 		return err
 	}
 	m.bump(d.AccountID)

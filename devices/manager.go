@@ -349,7 +349,7 @@ func (m *Manager) finishAction(d models.Device, a models.LockAction, st *ActionS
 	login := who.LoginID
 	entry := models.Activity{AccountID: d.AccountID, DeviceID: d.ID, At: st.StartedAt, Action: int(a), Trigger: models.TriggerWeb,
 		Completion: completionOf(outcome), LoginID: &login, Name: who.Name, Origin: who.Origin}
-	if _, err := m.store.CreateActivity(context.Background(), entry); err != nil {
+	if _, err := m.recordActivity(context.Background(), entry); err != nil {
 		m.opt.Log.Error("activity of a lock action", "device", d.ID, "err", err)
 	}
 	end := m.opt.Now()
@@ -409,7 +409,9 @@ func (m *Manager) report(connID int64, typ models.DeviceType, nukiID uint32, st 
 	for i := range entries {
 		entries[i].AccountID, entries[i].DeviceID = ref.account, ref.id
 	}
-	changed, created, err := m.store.SaveReportedStateAndActivity(ctx, ref.id, st, entries)
+	compose, woken := m.logMail(ctx)
+	changed, created, err := m.store.SaveReportedStateAndActivity(ctx, ref.id, st, entries, compose)
+	woken(err)
 	if err != nil {
 		m.opt.Log.Error("saving a device's state and events", "device", ref.id, "err", err)
 		return
@@ -430,7 +432,10 @@ func (m *Manager) reportEvents(connID int64, typ models.DeviceType, nukiID uint3
 	for i := range entries {
 		entries[i].AccountID, entries[i].DeviceID = d.AccountID, d.ID
 	}
-	created, err := m.store.CreateActivities(context.Background(), entries)
+	ctx := context.Background()
+	compose, woken := m.logMail(ctx)
+	created, err := m.store.CreateActivities(ctx, entries, compose)
+	woken(err)
 	if err != nil {
 		m.opt.Log.Error("saving a device's events", "device", d.ID, "err", err)
 		return

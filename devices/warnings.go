@@ -12,8 +12,9 @@ import (
 	"portier/views/email"
 )
 
-// Warning is a condition of a device that the account's main login is told about by email
-// (PRODUCT D8): once when it starts, and not again until it has cleared.
+// Warning is a condition of a device that the account's main login (and every login subscribed
+// to the device's warnings) is told about by email (PRODUCT D8, L7): once when it starts, and
+// not again until it has cleared.
 type Warning string
 
 // Warnings, in the order an email lists them (the first names its subject).
@@ -112,8 +113,8 @@ func decideWarnings(d models.Device) warningChange {
 }
 
 // checkWarnings looks at the state a device last reported (as stored, so that of two
-// concurrent reports the later one counts) and emails the account's main login about
-// conditions that started; conditions that cleared are forgotten so that a recurrence warns
+// concurrent reports the later one counts) and emails the account's main login and the
+// device's warning subscribers about conditions that started; conditions that cleared are forgotten so that a recurrence warns
 // again. The email and the stored set are written in one transaction.
 func (m *Manager) checkWarnings(ctx context.Context, accountID, deviceID int64) {
 	// A concurrent report may change the stored set between reading and writing it; the
@@ -143,27 +144,51 @@ func (m *Manager) checkWarningsOnce(ctx context.Context, accountID, deviceID int
 	if next == d.Warned { // also when back online: the stored set then lacks "offline"
 		return true, nil
 	}
-	var msg *models.OutboxMessage
+	var mails []models.OutboxMessage
 	if len(ch.send) > 0 || ch.backOnline {
-		owner, err := m.store.FindMainLogin(ctx, accountID)
-		if err != nil {
+		if mails, err = m.warningEmails(ctx, d, ch); err != nil {
 			return false, err
 		}
-		composed, err := m.warningEmail(ctx, owner, d, ch)
-		if err != nil {
-			return false, err
-		}
-		msg = &composed
 	}
-	ok, err := m.store.UpdateDeviceWarned(ctx, accountID, deviceID, d.Warned, next, msg)
+	ok, err := m.store.UpdateDeviceWarned(ctx, accountID, deviceID, d.Warned, next, mails)
 	if err != nil || !ok {
 		return false, err
 	}
-	if msg != nil {
-		m.opt.Log.Info("device warning emailed", "device", deviceID, "warnings", fmt.Sprint(ch.send), "back_online", ch.backOnline)
+	if len(mails) > 0 {
+		m.opt.Log.Info("device warning emailed", "device", deviceID, "warnings", fmt.Sprint(ch.send), "back_online", ch.backOnline, "recipients", len(mails))
 		m.wakeMail()
 	}
 	return true, nil
+}
+
+// warningEmails are the emails of a warning change: to the main login, and to every login
+// subscribed to the device's warnings (PRODUCT.md L7) — the main login once even when it is
+// subscribed too.
+func (m *Manager) warningEmails(ctx context.Context, d models.Device, ch warningChange) ([]models.OutboxMessage, error) {
+	owner, err := m.store.FindMainLogin(ctx, d.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	subs, err := m.store.FindLogSubscribers(ctx, d.AccountID, d.ID, models.LogKindWarnings)
+	if err != nil {
+		return nil, err
+	}
+	msg, err := m.warningEmail(ctx, owner, d, ch, "email.warning.why")
+	if err != nil {
+		return nil, err
+	}
+	mails := []models.OutboxMessage{msg}
+	for _, l := range subs {
+		if l.ID == owner.ID {
+			continue
+		}
+		msg, err := m.warningEmail(ctx, l, d, ch, "email.warning.why_subscribed")
+		if err != nil {
+			return nil, err
+		}
+		mails = append(mails, msg)
+	}
+	return mails, nil
 }
 
 // The messages of each warning: the subject when it comes first, and its paragraph.
@@ -175,10 +200,11 @@ var warningMessages = map[Warning]struct{ subject, body string }{
 	WarnBatteryLow:                {"email.warning.battery_low_subject", "email.warning.battery_low"},
 }
 
-// warningEmail tells the main login, in its language, which warnings started on a device
-// (and, or, that it is back online), what to do, and links to the device page.
-func (m *Manager) warningEmail(ctx context.Context, owner models.Login, d models.Device, ch warningChange) (models.OutboxMessage, error) {
-	l := i18n.New(owner.Language, owner.TimeZone)
+// warningEmail tells a login, in its language, which warnings started on a device (and, or,
+// that it is back online), what to do, and links to the device page; why (a message key) says
+// why the login gets it.
+func (m *Manager) warningEmail(ctx context.Context, to models.Login, d models.Device, ch warningChange, why string) (models.OutboxMessage, error) {
+	l := i18n.New(to.Language, to.TimeZone)
 	args := i18n.Args{"Name": d.Name, "Kind": l.T(d.Type.LabelKey()), "Zone": l.ZoneName(), "Charge": "?"}
 	if d.Reported.BatteryCharge != nil {
 		args["Charge"] = *d.Reported.BatteryCharge
@@ -204,21 +230,24 @@ func (m *Manager) warningEmail(ctx context.Context, owner models.Login, d models
 		}
 		paragraphs = append(paragraphs, l.T("email.warning.online", args))
 	}
-	return email.Compose(ctx, l, owner.Email, email.Content{
-		Subject: subject, Name: owner.Name, Paragraphs: paragraphs,
+	return email.Compose(ctx, l, to.Email, email.Content{
+		Subject: subject, Name: to.Name, Paragraphs: paragraphs,
 		LinkLabel: l.T("email.warning.action", args), LinkText: l.T("email.warning.button", args), Link: m.absURL(fmt.Sprintf("/devices/%d", d.ID)),
-		After:   []string{l.T("email.warning.why")},
+		After:   []string{l.T(why, args)},
 		SiteURL: m.absURL("/"),
 	})
 }
 
-// absURL makes an absolute link from the configured base URL (Options.BaseURL).
+// absURL makes an absolute link (a path, with or without a query) from the configured base
+// URL (Options.BaseURL).
 func (m *Manager) absURL(path string) string {
 	if m.opt.BaseURL == nil {
 		return path
 	}
 	u := *m.opt.BaseURL
+	path, query, _ := strings.Cut(path, "?") // set as the path, a "?" would be escaped
 	u.Path = strings.TrimRight(u.Path, "/") + path
+	u.RawQuery = query
 	return u.String()
 }
 

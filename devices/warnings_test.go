@@ -51,7 +51,7 @@ func newWarnEnv(t *testing.T, specs ...sim.DeviceSpec) warnEnv {
 		PasswordHash: "x", Audit: models.AuditEntry{Kind: models.AuditAccountCreated, Actor: "cli"},
 	})
 	require.NoError(t, err)
-	now := time.Now().UTC().Format(time.RFC3339)
+	now := time.Now().UTC().Format("2006-01-02T15:04:05.000000000Z") // the store's layout: the login is read back
 	_, err = d.Writer.ExecContext(ctx, `INSERT INTO logins (account_id, email, name, password_hash, is_main, rights, created_at, updated_at)
 		VALUES (?, ?, 'Sam', 'x', 0, 127, ?, ?)`, acc.ID, subEmail, now, now)
 	require.NoError(t, err)

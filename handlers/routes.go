@@ -143,6 +143,11 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	h.add(e, http.MethodPost, "/settings/account/preferences", login, h.PreferencesUpdate)
 	h.add(e, http.MethodPost, "/settings/account/password", login, h.PasswordUpdate)
 	h.add(e, http.MethodPost, "/settings/account/email", login, h.EmailChangeCreate)
+	h.add(e, http.MethodPost, "/settings/account/log-retention", login, h.LogRetentionUpdate)
+	// Log notifications (L7): for logins that may read the activity log.
+	readLog := policy.Policy{Kind: policy.Login, Right: models.RightActivityLog}
+	h.add(e, http.MethodGet, "/settings/notifications", readLog, h.LogNotificationsShow)
+	h.add(e, http.MethodPost, "/settings/notifications", readLog, h.LogNotificationsUpdate)
 	h.add(e, http.MethodPost, "/settings/sessions/:id/end", login, h.SessionEnd)
 	h.add(e, http.MethodPost, "/settings/sessions/end-others", login, h.SessionsEndOthers)
 	h.add(e, http.MethodGet, "/settings/2fa/setup", login, h.TwoFactorSetupShow)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,9 @@ const EmailChangeValidity = 24 * time.Hour
 func settingsTabs(c echo.Context, active string) []settings.Tab {
 	login, _, _ := currentLogin(c)
 	tabs := []settings.Tab{{Label: "settings.tab_account", Href: "/settings/account"}}
+	if login.EffectiveRights().Has(models.RightActivityLog) {
+		tabs = append(tabs, settings.Tab{Label: "lognotify.tab", Href: "/settings/notifications"})
+	}
 	if login.IsMain {
 		tabs = append(tabs, settings.Tab{Label: "outbox.title", Href: "/settings/outbox"})
 	}
@@ -70,6 +74,13 @@ func (h *Handler) renderAccountSettings(c echo.Context, status int, errs, values
 	}
 	if p.PendingEmail, err = h.Store.FindPendingEmailChange(ctx, login.ID); err != nil {
 		return err
+	}
+	if login.IsMain {
+		days, err := h.Store.FindLogRetention(ctx, login.AccountID)
+		if err != nil {
+			return err
+		}
+		p.Retention = retentionCard(loc, days)
 	}
 	sessions, err := h.Store.FindSessionsOfLogin(ctx, login.ID)
 	if err != nil {
@@ -117,6 +128,67 @@ func (h *Handler) PreferencesUpdate(c echo.Context) error {
 		return err
 	}
 	return redirect(c, "/settings/account")
+}
+
+// retentionCard offers the usual retentions, and the account's own when it is another.
+func retentionCard(loc *i18n.Locale, days int) *settings.Retention {
+	r := &settings.Retention{Current: strconv.Itoa(days)}
+	choices := models.LogRetentionChoices
+	if !slices.Contains(choices, days) {
+		choices = append(slices.Clone(choices), days)
+		slices.Sort(choices)
+	}
+	for _, d := range choices {
+		r.Options = append(r.Options, settings.Option{Value: strconv.Itoa(d), Label: retentionLabel(loc, d)})
+	}
+	return r
+}
+
+// retentionLabel names a retention: forever, in years when it is whole years, else in days.
+func retentionLabel(loc *i18n.Locale, days int) string {
+	switch {
+	case days == 0:
+		return loc.T("settings.retention.forever")
+	case days%365 == 0:
+		return loc.N("settings.retention.years", days/365)
+	}
+	return loc.N("settings.retention.days", days)
+}
+
+// LogRetentionUpdate is POST /settings/account/log-retention: how long the account keeps its
+// activity log. An account setting, so only the main login changes it (like the outbox, the
+// account's own things are the main login's).
+func (h *Handler) LogRetentionUpdate(c echo.Context) error {
+	ctx := c.Request().Context()
+	login, _, _ := currentLogin(c)
+	if !login.IsMain {
+		return echo.NewHTTPError(http.StatusForbidden, "settings.retention.main_only")
+	}
+	days, err := strconv.Atoi(strings.TrimSpace(c.FormValue("log_retention_days")))
+	if err != nil || !models.ValidLogRetention(days) {
+		return h.renderAccountSettings(c, http.StatusUnprocessableEntity, map[string]string{"log_retention_days": "invalid.log_retention"}, nil)
+	}
+	before, err := h.Store.FindLogRetention(ctx, login.AccountID)
+	if err != nil {
+		return err
+	}
+	audit := models.AuditEntry{Actor: login.Email, LoginID: &login.ID, Kind: models.AuditLogRetentionChanged, IP: clientIP(c.Request()),
+		Detail: "activity log kept " + retentionDetail(before) + ", now " + retentionDetail(days)}
+	if err := h.Store.UpdateLogRetention(ctx, login.AccountID, days, audit); err != nil {
+		return err
+	}
+	if err := h.setFlash(c, locale(c).T("settings.retention.saved")); err != nil {
+		return err
+	}
+	return redirect(c, "/settings/account")
+}
+
+// retentionDetail is a retention in the audit trail's English.
+func retentionDetail(days int) string {
+	if days == 0 {
+		return "forever"
+	}
+	return strconv.Itoa(days) + " days"
 }
 
 // checkCurrentPassword verifies the login's password for a settings form, counting failures

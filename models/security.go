@@ -38,31 +38,33 @@ const (
 	AuditTokenCreated     = "api_token.created"
 	AuditTokenRevoked     = "api_token.revoked"
 
-	AuditTwoFactorEnabled      = "2fa.enabled"
-	AuditTwoFactorDisabled     = "2fa.disabled"
-	AuditRecoveryCodesReplaced = "2fa.recovery_codes_replaced"
-	AuditTwoFactorFailure      = "2fa.failure"
-	AuditPasswordChanged       = "password.changed"
-	AuditEmailChangeRequested  = "login_email.change_requested"
-	AuditEmailChanged          = "login_email.changed"
-	AuditSessionEnded          = "session.ended"
-	AuditOtherSessionsEnded    = "session.others_ended"
-	AuditPreferencesChanged    = "preferences.changed"
-	AuditDeviceUpdated         = "device.updated"
-	AuditDeviceDeleted         = "device.deleted"
-	AuditDevicesAdded          = "device.added"
-	AuditDeviceAction          = "device.action"
-	AuditDeviceConfigChanged   = "device.config_changed"
-	AuditUserCreated           = "user.created"
-	AuditUsersMerged           = "user.merged"
-	AuditUsersMergeUndone      = "user.merge_undone"
-	AuditUserUpdated           = "user.updated"
-	AuditUserDeleted           = "user.deleted"
-	AuditPermissionCreated     = "permission.created"
-	AuditPermissionChanged     = "permission.changed"
-	AuditPermissionRevoked     = "permission.revoked"
-	AuditInvitationSent        = "invitation.sent"
-	AuditInvitationAccepted    = "invitation.accepted"
+	AuditTwoFactorEnabled        = "2fa.enabled"
+	AuditTwoFactorDisabled       = "2fa.disabled"
+	AuditRecoveryCodesReplaced   = "2fa.recovery_codes_replaced"
+	AuditTwoFactorFailure        = "2fa.failure"
+	AuditPasswordChanged         = "password.changed"
+	AuditEmailChangeRequested    = "login_email.change_requested"
+	AuditEmailChanged            = "login_email.changed"
+	AuditSessionEnded            = "session.ended"
+	AuditOtherSessionsEnded      = "session.others_ended"
+	AuditPreferencesChanged      = "preferences.changed"
+	AuditDeviceUpdated           = "device.updated"
+	AuditDeviceDeleted           = "device.deleted"
+	AuditDevicesAdded            = "device.added"
+	AuditDeviceAction            = "device.action"
+	AuditDeviceConfigChanged     = "device.config_changed"
+	AuditUserCreated             = "user.created"
+	AuditUsersMerged             = "user.merged"
+	AuditUsersMergeUndone        = "user.merge_undone"
+	AuditUserUpdated             = "user.updated"
+	AuditUserDeleted             = "user.deleted"
+	AuditPermissionCreated       = "permission.created"
+	AuditPermissionChanged       = "permission.changed"
+	AuditPermissionRevoked       = "permission.revoked"
+	AuditInvitationSent          = "invitation.sent"
+	AuditInvitationAccepted      = "invitation.accepted"
+	AuditLogRetentionChanged     = "account.log_retention_changed"
+	AuditLogNotificationsChanged = "log_notifications.changed"
 )
 
 // AuditKinds lists every audit kind; each has a label "audit.<kind with _ for .>" in the
@@ -74,7 +76,7 @@ var AuditKinds = []string{AuditSetup, AuditAccountCreated, AuditLoginSuccess, Au
 	AuditOtherSessionsEnded, AuditPreferencesChanged, AuditDeviceUpdated, AuditDeviceDeleted,
 	AuditDevicesAdded, AuditDeviceAction, AuditDeviceConfigChanged, AuditUserCreated, AuditUsersMerged, AuditUsersMergeUndone,
 	AuditUserUpdated, AuditUserDeleted, AuditPermissionCreated, AuditPermissionChanged, AuditPermissionRevoked,
-	AuditInvitationSent, AuditInvitationAccepted}
+	AuditInvitationSent, AuditInvitationAccepted, AuditLogRetentionChanged, AuditLogNotificationsChanged}
 
 // AuditLabelKey is the message key of an audit kind's label.
 func AuditLabelKey(kind string) string { return "audit." + strings.ReplaceAll(kind, ".", "_") }

@@ -77,7 +77,7 @@ func createDemoHistory(ctx context.Context, store *db.Store, accountID int64, de
 			past = append(past, e)
 		}
 	}
-	return store.CreateActivities(ctx, past)
+	return store.CreateActivities(ctx, past, nil)
 }
 
 // demoHistory collects the entries of the demo's days.

@@ -166,6 +166,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		Interval: 30 * time.Second, MaxAttempts: 10, Wake: mailWake}
 	workers.Go(func() { worker.Run(workerCtx) })
 	workers.Go(func() { cleanup(workerCtx, store, log) })
+	workers.Go(func() { pruneActivity(workerCtx, store, log, time.Now, pruneActivityEvery) })
 
 	errc := make(chan error, len(servers))
 	for i, srv := range servers {

@@ -1,0 +1,135 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"portier/db"
+	"portier/i18n"
+	"portier/models"
+	"portier/views/settings"
+)
+
+// LogNotificationsShow is GET /settings/notifications: the login's log notifications, a matrix
+// of the account's devices × event kinds (PRODUCT.md L7).
+func (h *Handler) LogNotificationsShow(c echo.Context) error {
+	login, account, _ := currentLogin(c)
+	subs, err := h.Store.FindLogSubscriptions(c.Request().Context(), account.ID, login.ID)
+	if err != nil {
+		return err
+	}
+	return h.renderLogNotifications(c, http.StatusOK, subs, "")
+}
+
+// LogNotificationsUpdate is POST /settings/notifications: the checked boxes become the login's
+// whole set of subscriptions. A value that is not a kind one of the account's devices has (a
+// forged device id of another account, say) refuses the form and writes nothing.
+func (h *Handler) LogNotificationsUpdate(c echo.Context) error {
+	ctx := c.Request().Context()
+	login, account, _ := currentLogin(c)
+	form, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest)
+	}
+	devs, err := h.Store.FindDevices(ctx, account.ID, db.SortByName)
+	if err != nil {
+		return err
+	}
+	types := map[int64]models.DeviceType{}
+	for _, d := range devs {
+		types[d.ID] = d.Type
+	}
+	var subs []models.LogSubscription
+	seen := map[models.LogSubscription]bool{}
+	for _, v := range form["sub"] {
+		sub, ok := parseSubscription(v)
+		t, mine := types[sub.DeviceID]
+		if !ok || !mine || !slices.Contains(models.LogKindsFor(t), sub.Kind) {
+			return h.refuseLogNotifications(c)
+		}
+		if !seen[sub] {
+			seen[sub] = true
+			subs = append(subs, sub)
+		}
+	}
+	audit := models.AuditEntry{Actor: login.Email, Kind: models.AuditLogNotificationsChanged, IP: clientIP(c.Request()),
+		Detail: fmt.Sprintf("%d log notifications", len(subs))}
+	err = h.Store.ReplaceLogSubscriptions(ctx, account.ID, login.ID, subs, audit)
+	if errors.Is(err, models.ErrNotFound) {
+		return h.refuseLogNotifications(c) // a device removed between reading the list and saving
+	}
+	if err != nil {
+		return err
+	}
+	if err := h.setFlash(c, locale(c).T("lognotify.saved")); err != nil {
+		return err
+	}
+	return redirect(c, "/settings/notifications")
+}
+
+// refuseLogNotifications answers a form that cannot be saved: the message, and the matrix as
+// stored (nothing was written).
+func (h *Handler) refuseLogNotifications(c echo.Context) error {
+	login, account, _ := currentLogin(c)
+	stored, err := h.Store.FindLogSubscriptions(c.Request().Context(), account.ID, login.ID)
+	if err != nil {
+		return err
+	}
+	return h.renderLogNotifications(c, http.StatusUnprocessableEntity, stored, "invalid.log_subscription")
+}
+
+// parseSubscription reads a checkbox value "<device id>:<kind>".
+func parseSubscription(v string) (models.LogSubscription, bool) {
+	id, kind, ok := strings.Cut(v, ":")
+	if !ok {
+		return models.LogSubscription{}, false
+	}
+	deviceID, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || deviceID <= 0 {
+		return models.LogSubscription{}, false
+	}
+	k, ok := models.ParseLogKind(kind)
+	return models.LogSubscription{DeviceID: deviceID, Kind: k}, ok
+}
+
+// renderLogNotifications renders the matrix with checked as the checked boxes (what is stored,
+// or what a refused form asked for).
+func (h *Handler) renderLogNotifications(c echo.Context, status int, checked []models.LogSubscription, errKey string) error {
+	ctx := c.Request().Context()
+	_, account, _ := currentLogin(c)
+	loc := locale(c)
+	shell, err := h.appShell(c, "lognotify.title", "/settings")
+	if err != nil {
+		return err
+	}
+	devs, err := h.Store.FindDevices(ctx, account.ID, db.SortByName)
+	if err != nil {
+		return err
+	}
+	p := settings.Notifications{App: shell, Tabs: settingsTabs(c, "/settings/notifications"), Error: errKey}
+	for _, k := range models.LogKinds {
+		p.Kinds = append(p.Kinds, k.LabelKey())
+	}
+	for _, d := range devs {
+		row := settings.NotificationRow{Name: d.Name}
+		for _, k := range models.LogKinds {
+			sub := models.LogSubscription{DeviceID: d.ID, Kind: k}
+			on := slices.Contains(checked, sub)
+			// "Door" needs a door sensor, which only the device's reports show; a kept
+			// subscription stays visible so that saving does not drop it unseen.
+			available := slices.Contains(models.LogKindsFor(d.Type), k) && (k != models.LogKindDoor || d.Reported.DoorState != nil || on)
+			row.Cells = append(row.Cells, settings.NotificationCell{
+				Value: fmt.Sprintf("%d:%s", d.ID, k), Available: available, Checked: on,
+				Label: loc.T("lognotify.cell", i18n.Args{"Device": d.Name, "Kind": loc.T(k.LabelKey())}),
+			})
+		}
+		p.Rows = append(p.Rows, row)
+	}
+	return render(c, status, settings.NotificationsPage(p))
+}
