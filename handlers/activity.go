@@ -371,6 +371,13 @@ func logRows(loc *i18n.Locale, entries []models.Activity, ld logDevices) []actvi
 	return rows
 }
 
+// LogRows is logRows for entries of the given (not removed) devices. It exists for the bare
+// reference handler of bench/activity_test.go, which renders the very same rows without the
+// page around them to measure what the page adds; the handlers here use logRows.
+func LogRows(loc *i18n.Locale, entries []models.Activity, devs []models.Device) []actviews.Row {
+	return logRows(loc, entries, newLogDevices(devs))
+}
+
 // logWho is who did it as the log shows it: the name the entry was written with; a resident
 // (never which one); or nobody known.
 func logWho(loc *i18n.Locale, a models.Activity) (who string, anonymous bool) {
