@@ -540,6 +540,8 @@ func BenchmarkActivityLogUnderLoad(b *testing.B) {
 			defer page.close()
 			ref := newLoad(b, bare.URL+"/"+tc.query(), nil, http.StatusOK)
 			defer ref.close()
+			b.ReportMetric(float64(bodySize(b, d.app.URL+"/activity"+tc.query(), tc.header))/1024, "page-KiB")
+			b.ReportMetric(float64(bodySize(b, bare.URL+"/"+tc.query(), nil))/1024, "bare-KiB")
 			pool := d.app.DB.Reader.Stats()
 			// Two turns each, so that whatever else runs on the machine weighs on both alike.
 			var pr, rr loadResult
@@ -566,6 +568,22 @@ func BenchmarkActivityLogUnderLoad(b *testing.B) {
 			b.ReportMetric(float64(after.WaitCount-pool.WaitCount)/float64(2*b.N), "pool-waits/req")
 		})
 	}
+}
+
+// bodySize is the length of the answer to a GET of url.
+func bodySize(b *testing.B, url string, header http.Header) int {
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header = header.Clone()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return len(body)
 }
 
 // GET /activity/export.csv of about 100,000 and 10,000 entries (one busy door from a day on),
