@@ -22,8 +22,28 @@ const loadWorkers = 32
 // concurrent clients and reports the median and 99th percentile latency and the throughput.
 func runLoad(b *testing.B, url string, header http.Header, wantStatus int) {
 	b.Helper()
+	l := newLoad(b, url, header, wantStatus)
+	defer l.close()
+	b.ResetTimer()
+	r := l.run(b.N)
+	b.StopTimer()
+	b.ReportMetric(r.pct(0.50), "p50-ms")
+	b.ReportMetric(r.pct(0.99), "p99-ms")
+	b.ReportMetric(r.perSecond(), "req/s")
+}
+
+// load sends GET requests to one url from loadWorkers concurrent clients. It is separate from
+// runLoad so that a benchmark can load two servers in turns and compare them.
+type load struct {
+	b      *testing.B
+	client *http.Client
+	get    func() (time.Duration, error)
+}
+
+// newLoad makes the clients and warms up connections and caches outside any measurement.
+func newLoad(b *testing.B, url string, header http.Header, wantStatus int) *load {
+	b.Helper()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: loadWorkers}, Timeout: 30 * time.Second}
-	defer client.CloseIdleConnections()
 	get := func() (time.Duration, error) {
 		start := time.Now()
 		req, err := http.NewRequest(http.MethodGet, url, nil)
@@ -44,46 +64,60 @@ func runLoad(b *testing.B, url string, header http.Header, wantStatus int) {
 		}
 		return time.Since(start), err
 	}
-	// Warm up connections and caches outside the measurement.
 	for range loadWorkers {
 		if _, err := get(); err != nil {
 			b.Fatal(err)
 		}
 	}
+	return &load{b: b, client: client, get: get}
+}
 
-	latencies := make([]time.Duration, b.N)
+func (l *load) close() { l.client.CloseIdleConnections() }
+
+// loadResult is the latencies of a run of requests and how long the run took.
+type loadResult struct {
+	latencies []time.Duration
+	elapsed   time.Duration
+}
+
+// run sends n requests and waits for all answers.
+func (l *load) run(n int) loadResult {
+	latencies := make([]time.Duration, n)
 	next := make(chan int)
 	var wg sync.WaitGroup
-	b.ResetTimer()
 	start := time.Now()
 	for range loadWorkers {
 		wg.Go(func() {
 			for i := range next {
-				d, err := get()
+				d, err := l.get()
 				if err != nil {
-					b.Error(err)
+					l.b.Error(err)
 					return
 				}
 				latencies[i] = d
 			}
 		})
 	}
-	for i := range b.N {
+	for i := range n {
 		next <- i
 	}
 	close(next)
 	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
-
-	slices.Sort(latencies)
-	pct := func(p float64) float64 {
-		return float64(latencies[int(float64(len(latencies)-1)*p)].Microseconds()) / 1000
-	}
-	b.ReportMetric(pct(0.50), "p50-ms")
-	b.ReportMetric(pct(0.99), "p99-ms")
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
+	return loadResult{latencies: latencies, elapsed: time.Since(start)}
 }
+
+// add is both runs together (requests and time).
+func (r loadResult) add(o loadResult) loadResult {
+	return loadResult{latencies: append(slices.Clone(r.latencies), o.latencies...), elapsed: r.elapsed + o.elapsed}
+}
+
+// pct is the p-th percentile latency in milliseconds.
+func (r loadResult) pct(p float64) float64 {
+	ls := slices.Sorted(slices.Values(r.latencies))
+	return float64(ls[int(float64(len(ls)-1)*p)].Microseconds()) / 1000
+}
+
+func (r loadResult) perSecond() float64 { return float64(len(r.latencies)) / r.elapsed.Seconds() }
 
 // GET /login under load from 32 concurrent clients: the full stack (security headers, session
 // lookup, cross-origin check, templ rendering) with a real SQLite database.
