@@ -249,10 +249,14 @@ func (s *Store) planLog(ctx context.Context, f models.LogFilter) (logPlan, error
 			q.branch("activity_device_action_time", "")
 		case f.DeviceID != 0:
 			q.branch("activity_device_time", "")
+		case f.Result == models.ResultFailed:
+			// Failures are few: reading them is quicker than reading an action's or a trigger's
+			// entries for the failed ones.
+			q.branch("activity_account_failed_time", "")
 		case f.Action != 0:
 			q.branch("activity_account_action_time", "")
-		case f.Result == models.ResultFailed:
-			q.branch("activity_account_failed_time", "")
+		case f.Trigger != nil:
+			q.branch("activity_account_trigger_time", "")
 		default:
 			q.branch("activity_account_time", "")
 		}

@@ -405,7 +405,7 @@ func TestLogQueriesUseTheirIndexes(t *testing.T) {
 	trigger := 2
 	from := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	for _, flt := range []models.LogFilter{
-		{}, {DeviceID: f.devices[0]}, {UserID: f.users[0]}, {Code: f.codes[0]}, {Action: 3}, {Result: models.ResultFailed},
+		{}, {DeviceID: f.devices[0]}, {UserID: f.users[0]}, {Code: f.codes[0]}, {Action: 3}, {Result: models.ResultFailed}, {Trigger: &trigger}, {Action: 3, Result: models.ResultFailed},
 		{DeviceID: f.devices[0], Action: 3}, {DeviceID: f.devices[0], UserID: f.users[1]},
 		{DeviceID: f.devices[0], UserID: f.users[1], Code: f.codes[0], Action: 1, From: &from, Trigger: &trigger},
 		{Before: f.entries[10].ID}, {UserID: f.users[0], After: f.entries[10].ID},

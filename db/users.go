@@ -417,6 +417,8 @@ type UserQuery struct {
 	AddedVia  models.AddedVia // "": any
 	AfterID   int64           // keyset paging: the users after this one (by name)
 	Limit     int
+	// NamesOnly: the users without their devices and invitations (a list to choose from).
+	NamesOnly bool
 }
 
 // UserRow is a user of the list with the names of their devices.
@@ -485,8 +487,8 @@ func (s *Store) FindUsersPage(ctx context.Context, q UserQuery) ([]UserRow, bool
 		delete(index, out[q.Limit].User.ID)
 		out = out[:q.Limit]
 	}
-	if len(out) == 0 {
-		return out, false, nil
+	if len(out) == 0 || q.NamesOnly {
+		return out, more, nil
 	}
 	ids := make([]string, 0, len(out))
 	for _, r := range out {

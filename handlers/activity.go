@@ -229,7 +229,7 @@ const logPeopleLimit = 50
 // logPeople are the person filter's choices: the people whose name or email has search (the
 // first ones by name), and the chosen person.
 func (h *Handler) logPeople(c echo.Context, accountID int64, search string, chosen *models.AccountUser) ([]actviews.Option, error) {
-	rows, _, err := h.Store.FindUsersPage(c.Request().Context(), db.UserQuery{AccountID: accountID, Search: search, Limit: logPeopleLimit})
+	rows, _, err := h.Store.FindUsersPage(c.Request().Context(), db.UserQuery{AccountID: accountID, Search: search, Limit: logPeopleLimit, NamesOnly: true})
 	if err != nil {
 		return nil, err
 	}
