@@ -137,6 +137,26 @@ func (s *Store) FindDevices(ctx context.Context, accountID int64, sort DeviceSor
 	return out, rows.Err()
 }
 
+// FindDeviceNames returns the account's devices with only their id, type and name, by name: what
+// lists that name devices need (the activity log reads it on every page).
+func (s *Store) FindDeviceNames(ctx context.Context, accountID int64) ([]models.Device, error) {
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT id, device_type, name FROM devices WHERE account_id = ? AND deleted_at IS NULL
+		ORDER BY name COLLATE NOCASE, id`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []models.Device
+	for rows.Next() {
+		d := models.Device{AccountID: accountID}
+		if err := rows.Scan(&d.ID, &d.Type, &d.Name); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
 // FindDevice returns device id of the account (not a deleted one).
 func (s *Store) FindDevice(ctx context.Context, accountID, id int64) (models.Device, error) {
 	d, err := scanDevice(s.db.Reader.QueryRowContext(ctx, `SELECT `+deviceColumns+` FROM devices

@@ -417,7 +417,8 @@ type UserQuery struct {
 	AddedVia  models.AddedVia // "": any
 	AfterID   int64           // keyset paging: the users after this one (by name)
 	Limit     int
-	// NamesOnly: the users without their devices and invitations (a list to choose from).
+	// NamesOnly: only the users' ids and names, without their devices and invitations (a list
+	// to choose from).
 	NamesOnly bool
 }
 
@@ -463,6 +464,9 @@ func (s *Store) FindUsersPage(ctx context.Context, q UserQuery) ([]UserRow, bool
 	}
 	args = append(args, q.Limit+1)
 	cols := strings.ReplaceAll(userColumns, "id, account_id", "u.id, u.account_id")
+	if q.NamesOnly {
+		cols = "u.id, u.name"
+	}
 	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+cols+` FROM account_users u WHERE `+strings.Join(where, " AND ")+
 		` ORDER BY u.name_key, u.id LIMIT ?`, args...)
 	if err != nil {
@@ -472,7 +476,13 @@ func (s *Store) FindUsersPage(ctx context.Context, q UserQuery) ([]UserRow, bool
 	var out []UserRow
 	index := map[int64]int{}
 	for rows.Next() {
-		u, err := scanUser(rows)
+		var u models.AccountUser
+		if q.NamesOnly {
+			u.AccountID = q.AccountID
+			err = rows.Scan(&u.ID, &u.Name)
+		} else {
+			u, err = scanUser(rows)
+		}
 		if err != nil {
 			return nil, false, err
 		}

@@ -175,7 +175,7 @@ func (h *Handler) ActivityIndex(c echo.Context) error {
 	ctx := c.Request().Context()
 	loc := locale(c)
 	_, account, _ := currentLogin(c)
-	devs, err := h.Store.FindDevices(ctx, account.ID, db.SortByName)
+	devs, err := h.Store.FindDeviceNames(ctx, account.ID)
 	if err != nil {
 		return err
 	}
@@ -481,7 +481,7 @@ func (h *Handler) ActivityExport(c echo.Context) error {
 	ctx := c.Request().Context()
 	loc := locale(c)
 	_, account, _ := currentLogin(c)
-	devs, err := h.Store.FindDevices(ctx, account.ID, db.SortByName)
+	devs, err := h.Store.FindDeviceNames(ctx, account.ID)
 	if err != nil {
 		return err
 	}
