@@ -79,8 +79,11 @@ func (s *Store) CreateAccount(ctx context.Context, p CreateAccountParams) (model
 func (s *Store) FindAccount(ctx context.Context, id int64) (models.Account, error) {
 	var a models.Account
 	var created, updated string
-	err := s.db.Reader.QueryRowContext(ctx, `SELECT id, kind, name, created_at, updated_at FROM accounts WHERE id = ?`, id).
-		Scan(&a.ID, &a.Kind, &a.Name, &created, &updated)
+	st, err := s.readStmt(ctx, `SELECT id, kind, name, created_at, updated_at FROM accounts WHERE id = ?`)
+	if err != nil {
+		return a, err
+	}
+	err = st.QueryRowContext(ctx, id).Scan(&a.ID, &a.Kind, &a.Name, &created, &updated)
 	if err != nil {
 		return a, mapNoRows(err, fmt.Sprintf("account %d", id))
 	}

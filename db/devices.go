@@ -140,8 +140,12 @@ func (s *Store) FindDevices(ctx context.Context, accountID int64, sort DeviceSor
 // FindDeviceNames returns the account's devices with only their id, type and name, by name: what
 // lists that name devices need (the activity log reads it on every page).
 func (s *Store) FindDeviceNames(ctx context.Context, accountID int64) ([]models.Device, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT id, device_type, name FROM devices WHERE account_id = ? AND deleted_at IS NULL
-		ORDER BY name COLLATE NOCASE, id`, accountID)
+	st, err := s.readStmt(ctx, `SELECT id, device_type, name FROM devices WHERE account_id = ? AND deleted_at IS NULL
+		ORDER BY name COLLATE NOCASE, id`)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}

@@ -47,8 +47,11 @@ func (s *Store) FindLogin(ctx context.Context, accountID, id int64) (models.Logi
 // FindSessionLogin returns the login a session belongs to, with its account. The session row
 // is the only thing that knows the login id without the account id, so this is its one lookup.
 func (s *Store) FindSessionLogin(ctx context.Context, loginID int64) (models.Login, models.Account, error) {
-	row := s.db.Reader.QueryRowContext(ctx, `SELECT `+loginColumns+` FROM logins WHERE id = ?`, loginID)
-	l, err := scanLogin(row)
+	st, err := s.readStmt(ctx, `SELECT `+loginColumns+` FROM logins WHERE id = ?`)
+	if err != nil {
+		return models.Login{}, models.Account{}, err
+	}
+	l, err := scanLogin(st.QueryRowContext(ctx, loginID))
 	if err != nil {
 		return l, models.Account{}, mapNoRows(err, fmt.Sprintf("login %d", loginID))
 	}

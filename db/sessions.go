@@ -23,8 +23,12 @@ func (s *Store) FindSession(ctx context.Context, tokenHash string) (SessionRow, 
 	var r SessionRow
 	var login sql.NullInt64
 	var created, seen string
-	err := s.db.Reader.QueryRowContext(ctx, `SELECT token_hash, login_id, data, remember, ip, user_agent, created_at, last_seen_at
-		FROM sessions WHERE token_hash = ?`, tokenHash).
+	st, err := s.readStmt(ctx, `SELECT token_hash, login_id, data, remember, ip, user_agent, created_at, last_seen_at
+		FROM sessions WHERE token_hash = ?`)
+	if err != nil {
+		return r, err
+	}
+	err = st.QueryRowContext(ctx, tokenHash).
 		Scan(&r.TokenHash, &login, &r.Data, &r.Remember, &r.IP, &r.UserAgent, &created, &seen)
 	if err != nil {
 		return r, mapNoRows(err, "session")

@@ -1,10 +1,12 @@
 package db
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"portier/models"
@@ -15,6 +17,8 @@ import (
 type Store struct {
 	db  *DB
 	Now func() time.Time
+	// stmts are fixed queries prepared once on the reader pool (see readStmt).
+	stmts sync.Map
 }
 
 // NewStore returns a Store on d using now as its clock.
@@ -23,6 +27,24 @@ func NewStore(d *DB, now func() time.Time) *Store {
 		now = time.Now
 	}
 	return &Store{db: d, Now: now}
+}
+
+// readStmt returns query prepared on the reader pool, preparing it the first time: the queries
+// every page makes (session, login, account) then skip SQLite's parsing, which is a good part of
+// a short query's cost. database/sql prepares it again on each pooled connection as needed.
+func (s *Store) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.db.Reader.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
 }
 
 // DB returns the underlying database (for health checks and backups).
