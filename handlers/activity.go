@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -85,7 +86,7 @@ func (h *Handler) parseLogFilter(c echo.Context, account models.Account, devs []
 	}
 	if v := q.Get("action"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || !containsInt(logActions, n) {
+		if err != nil || !slices.Contains(logActions, n) {
 			bad("activity.err_action")
 		} else {
 			f.filter.Action = n
@@ -94,7 +95,7 @@ func (h *Handler) parseLogFilter(c echo.Context, account models.Account, devs []
 	}
 	if v := q.Get("trigger"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || !containsInt(logTriggers, n) {
+		if err != nil || !slices.Contains(logTriggers, n) {
 			bad("activity.err_trigger")
 		} else {
 			f.filter.Trigger = &n
@@ -143,15 +144,6 @@ func (h *Handler) parseLogFilter(c echo.Context, account models.Account, devs []
 		}
 	}
 	return f
-}
-
-func containsInt(list []int, n int) bool {
-	for _, v := range list {
-		if v == n {
-			return true
-		}
-	}
-	return false
 }
 
 // url is the log page (or export) with the filter and extra parameters.
