@@ -52,7 +52,7 @@ func (m *Manager) logMail(ctx context.Context) (db.ComposeLogMail, func(error)) 
 func (m *Manager) logEmail(ctx context.Context, to models.Login, n db.LogNotice) (models.OutboxMessage, error) {
 	l := i18n.New(to.Language, to.TimeZone)
 	a, d := n.Entry, n.Device
-	args := i18n.Args{"Device": d.Name, "What": logWhat(l, d.Type, a.Action), "When": l.DateTime(a.At), "Zone": l.ZoneName(),
+	args := i18n.Args{"Device": d.Name, "What": LogActionText(l, d.Type, a.Action), "When": l.DateTime(a.At), "Zone": l.ZoneName(),
 		"Kind": l.T(n.Kind.LabelKey())}
 	subject, body := l.T("email.log.subject", args), l.T("email.log.body", args)
 	if a.Completion != models.CompletionSuccess {
@@ -80,10 +80,13 @@ func (m *Manager) logEmail(ctx context.Context, to models.Login, n db.LogNotice)
 	})
 }
 
-// logWhat names what an entry's action code means on a device type, like the log pages do.
-func logWhat(l *i18n.Locale, t models.DeviceType, action int) string {
+// LogActionText names what an entry's action code means on a device type, in l's language:
+// the log pages and the notification emails say it the same way.
+func LogActionText(l *i18n.Locale, t models.DeviceType, action int) string {
 	key := fmt.Sprintf("devices.log.%d", action)
 	switch {
+	case action == models.ActionConfigChanged:
+		key = "activity.action_config"
 	case t == models.DeviceOpener && action < 200:
 		key = fmt.Sprintf("devices.log_opener.%d", action)
 	case t == models.DeviceBox && action == int(models.ActionBoxOpen):

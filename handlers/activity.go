@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"portier/db"
+	"portier/devices"
 	"portier/i18n"
 	"portier/models"
 	actviews "portier/views/activity"
@@ -205,7 +206,7 @@ func (h *Handler) ActivityIndex(c echo.Context) error {
 		return err
 	}
 	for _, a := range logActions {
-		p.Actions = append(p.Actions, actviews.Option{Value: strconv.Itoa(a), Label: logActionText(loc, models.DeviceSmartLock3, a)})
+		p.Actions = append(p.Actions, actviews.Option{Value: strconv.Itoa(a), Label: devices.LogActionText(loc, models.DeviceSmartLock3, a)})
 	}
 	for _, t := range logTriggers {
 		p.Triggers = append(p.Triggers, actviews.Option{Value: strconv.Itoa(t), Label: loc.T(fmt.Sprintf("devices.trigger.%d", t))})
@@ -351,6 +352,7 @@ type logRowText struct {
 	device  models.DeviceType
 	code    int
 	origin  models.ActivityOrigin
+	auth    int // the authorization's type (the source column names it); -1 none known
 	special bool
 }
 
@@ -387,10 +389,14 @@ func logRows(loc *i18n.Locale, entries []models.Activity, ld logDevices) []actvi
 		if a.Action == models.ActionConfigChanged {
 			r.What = configChangeText(loc, d.Type, a.Detail)
 		} else {
-			r.What = text(logRowText{column: 1, device: d.Type, code: a.Action}, func() string { return logActionText(loc, d.Type, a.Action) })
+			r.What = text(logRowText{column: 1, device: d.Type, code: a.Action}, func() string { return devices.LogActionText(loc, d.Type, a.Action) })
 		}
 		r.Trigger = text(logRowText{column: 2, code: a.Trigger}, func() string { return logTriggerText(loc, a.Trigger) })
-		r.Source = text(logRowText{column: 3, code: a.Source, origin: a.Origin}, func() string { return logSourceText(loc, a) })
+		auth := -1
+		if a.AuthType != nil {
+			auth = *a.AuthType
+		}
+		r.Source = text(logRowText{column: 3, code: a.Source, origin: a.Origin, auth: auth}, func() string { return logSourceText(loc, a) })
 		r.Result = text(logRowText{column: 4, code: a.Completion}, func() string { return logResultText(loc, a.Completion) })
 		rows = append(rows, r)
 	}
@@ -414,20 +420,6 @@ func logWho(loc *i18n.Locale, a models.Activity) (who string, anonymous bool) {
 		return a.Name, false
 	}
 	return loc.T("activity.anonymous"), true
-}
-
-func logActionText(loc *i18n.Locale, t models.DeviceType, action int) string {
-	if action == models.ActionConfigChanged {
-		return loc.T("activity.action_config")
-	}
-	key := fmt.Sprintf("devices.log.%d", action)
-	if t == models.DeviceOpener && action < 200 {
-		key = fmt.Sprintf("devices.log_opener.%d", action)
-	}
-	if !i18n.Has(key) {
-		return loc.T("devices.log_other", i18n.Args{"Code": action})
-	}
-	return loc.T(key)
 }
 
 func logTriggerText(loc *i18n.Locale, trigger int) string {

@@ -331,3 +331,18 @@ func TestActivityLogNeedsTheRight(t *testing.T) {
 	assert.Zero(t, doc.Find(`[data-testid="activity-row"]`).Length())
 	assert.Zero(t, doc.Find(`nav a[href="/activity"]`).Length())
 }
+
+// The source column names the kind of authorization when the device gives no source: on one
+// page an app user's entry and a keypad code's say so each.
+func TestActivitySourceNamesTheKindOfAuthorization(t *testing.T) {
+	e := newLogEnv(t)
+	e.add(t, models.Activity{AuthID: 50, Name: "Anna"})
+	e.add(t, models.Activity{AuthID: 51, Name: "Ben"})
+	e.add(t, models.Activity{Action: models.LogDoorOpened})
+	rows := e.c.Get("/activity").Doc(t).Find(`[data-testid="activity-row"]`)
+	require.Equal(t, 3, rows.Length())
+	source := func(i int) string { return strings.TrimSpace(rows.Eq(i).Find("td").Eq(5).Text()) }
+	assert.Equal(t, "–", source(0))
+	assert.Equal(t, "Keypad code", source(1))
+	assert.Equal(t, "Nuki app", source(2))
+}
