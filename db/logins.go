@@ -8,20 +8,23 @@ import (
 	"portier/models"
 )
 
-const loginColumns = `id, account_id, email, name, is_main, rights, language, time_zone, created_at, updated_at, last_login_at, totp_enabled_at, devices_view, devices_sort, account_user_id`
+const loginColumns = `id, account_id, email, name, is_main, rights, language, time_zone, created_at, updated_at, last_login_at, totp_enabled_at, devices_view, devices_sort, account_user_id, limited, created_by`
 
 func scanLogin(row interface{ Scan(...any) error }, extra ...any) (models.Login, error) {
 	var l models.Login
 	var created, updated string
 	var last, totp sql.NullString
-	var user sql.NullInt64
+	var user, createdBy sql.NullInt64
 	dest := append([]any{&l.ID, &l.AccountID, &l.Email, &l.Name, &l.IsMain, &l.Rights, &l.Language, &l.TimeZone, &created, &updated, &last, &totp,
-		&l.DevicesView, &l.DevicesSort, &user}, extra...)
+		&l.DevicesView, &l.DevicesSort, &user, &l.Limited, &createdBy}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return l, err
 	}
 	if user.Valid {
 		l.AccountUserID = &user.Int64
+	}
+	if createdBy.Valid {
+		l.CreatedBy = &createdBy.Int64
 	}
 	var err error
 	if l.CreatedAt, err = parseTime(created); err != nil {
@@ -37,11 +40,40 @@ func scanLogin(row interface{ Scan(...any) error }, extra ...any) (models.Login,
 	return l, err
 }
 
+// loadLoginDevices fills in the devices of a login limited to some (scanLogin reads only the
+// flag, so a login that sees every device costs no second query).
+func (s *Store) loadLoginDevices(ctx context.Context, l *models.Login) error {
+	if !l.Limited {
+		return nil
+	}
+	st, err := s.readStmt(ctx, `SELECT device_id FROM login_devices WHERE login_id = ? ORDER BY device_id`)
+	if err != nil {
+		return err
+	}
+	rows, err := st.QueryContext(ctx, l.ID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	l.DeviceIDs = []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		l.DeviceIDs = append(l.DeviceIDs, id)
+	}
+	return rows.Err()
+}
+
 // FindLogin returns the login id of account accountID.
 func (s *Store) FindLogin(ctx context.Context, accountID, id int64) (models.Login, error) {
 	row := s.db.Reader.QueryRowContext(ctx, `SELECT `+loginColumns+` FROM logins WHERE account_id = ? AND id = ?`, accountID, id)
 	l, err := scanLogin(row)
-	return l, mapNoRows(err, fmt.Sprintf("login %d", id))
+	if err != nil {
+		return l, mapNoRows(err, fmt.Sprintf("login %d", id))
+	}
+	return l, s.loadLoginDevices(ctx, &l)
 }
 
 // FindSessionLogin returns the login a session belongs to, with its account. The session row
@@ -55,6 +87,9 @@ func (s *Store) FindSessionLogin(ctx context.Context, loginID int64) (models.Log
 	if err != nil {
 		return l, models.Account{}, mapNoRows(err, fmt.Sprintf("login %d", loginID))
 	}
+	if err := s.loadLoginDevices(ctx, &l); err != nil {
+		return l, models.Account{}, err
+	}
 	a, err := s.FindAccount(ctx, l.AccountID)
 	return l, a, err
 }
@@ -64,7 +99,10 @@ func (s *Store) FindLoginByEmail(ctx context.Context, email string) (models.Logi
 	var hash string
 	row := s.db.Reader.QueryRowContext(ctx, `SELECT `+loginColumns+`, password_hash FROM logins WHERE email = ?`, models.NormalizeEmail(email))
 	l, err := scanLogin(row, &hash)
-	return l, hash, mapNoRows(err, "login by email")
+	if err != nil {
+		return l, hash, mapNoRows(err, "login by email")
+	}
+	return l, hash, s.loadLoginDevices(ctx, &l)
 }
 
 // RecordLoginSuccess stamps the login's last sign-in time and writes the audit row.

@@ -79,11 +79,12 @@ type querier interface {
 }
 
 // logSubscribers are the logins subscribed to a device's events of a kind that may still read
-// the log: an admin login with the right, or the main login. A right taken away stops the
+// the log: an admin login with the right that still sees the device, or the main login. A right taken away stops the
 // emails at once (PRODUCT.md R3), without touching the subscription.
 func logSubscribers(ctx context.Context, q querier, accountID, deviceID int64, kind models.LogKind) ([]models.Login, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+prefixed("l.", loginColumns)+` FROM log_subscriptions s JOIN logins l ON l.id = s.login_id
 		WHERE s.device_id = ? AND s.kind = ? AND l.account_id = ? AND l.account_user_id IS NULL AND (l.is_main = 1 OR l.rights & ? = ?)
+		  AND (l.is_main = 1 OR l.limited = 0 OR EXISTS (SELECT 1 FROM login_devices ld WHERE ld.login_id = l.id AND ld.device_id = s.device_id))
 		ORDER BY l.id`, deviceID, string(kind), accountID, models.RightActivityLog, models.RightActivityLog)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package models
 
 import (
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -74,6 +75,13 @@ type Login struct {
 	// AccountUserID is set on a web-key holder: a person who accepted an invitation (PRODUCT.md
 	// U6). Such a login operates that person's permitted devices on /key and nothing else.
 	AccountUserID *int64
+	// Limited is set on a sub-account that sees only DeviceIDs (PRODUCT.md R2); otherwise it
+	// sees every device of the account, also the ones added later.
+	Limited   bool
+	DeviceIDs []int64
+	// CreatedBy is the login that made this sub-account (nil: a main login, or its creator
+	// was deleted).
+	CreatedBy *int64
 }
 
 // WebKey reports whether the login is a web-key holder rather than an admin login.
@@ -91,6 +99,24 @@ func (l Login) EffectiveRights() Rights {
 		return RightsAll
 	}
 	return l.Rights
+}
+
+// SeesAllDevices reports whether the login sees every device of its account.
+func (l Login) SeesAllDevices() bool { return l.IsMain || !l.Limited }
+
+// SeesDevice reports whether the login may see device id at all (its state, log, users'
+// permissions on it). What it may do with it is a matter of its rights.
+func (l Login) SeesDevice(id int64) bool {
+	return l.SeesAllDevices() || slices.Contains(l.DeviceIDs, id)
+}
+
+// Grant is what a login holds and can hand on to a sub-account it makes or edits.
+func (l Login) Grant() Grant {
+	g := Grant{Rights: l.EffectiveRights()}
+	if !l.SeesAllDevices() {
+		g.Limited, g.DeviceIDs = true, slices.Clone(l.DeviceIDs)
+	}
+	return g
 }
 
 // NewAccount is the input of the setup page, the sign-up page and `portier accounts create`.

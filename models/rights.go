@@ -1,6 +1,7 @@
 package models
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -114,4 +115,53 @@ func CheckScopesWithin(ss Scopes, rights Rights) error {
 		}
 	}
 	return nil
+}
+
+// Grant is a set of rights with the devices they apply to: what a sub-account is given.
+type Grant struct {
+	Rights Rights
+	// Limited restricts the grant to DeviceIDs; otherwise it covers every device of the
+	// account, also the ones added later.
+	Limited   bool
+	DeviceIDs []int64
+}
+
+// ErrGrantExceeds is returned when a login tries to hand on more than it holds.
+var ErrGrantExceeds = errors.New("grant exceeds the grantor's own rights or devices")
+
+// Within reports, as ErrGrantExceeds, whether g asks for a right or a device that holder lacks
+// (delegation, PRODUCT.md R3). A grant covering every device is wider than any limited one.
+func (g Grant) Within(holder Grant) error {
+	if g.Rights&^holder.Rights != 0 {
+		return fmt.Errorf("%w: rights %d of %d are not held", ErrGrantExceeds, g.Rights&^holder.Rights, g.Rights)
+	}
+	if g.Rights < 0 || g.Rights > RightsAll {
+		return fmt.Errorf("%w: rights %d are not a rights mask", ErrGrantExceeds, g.Rights)
+	}
+	if !holder.Limited {
+		return nil
+	}
+	if !g.Limited {
+		return fmt.Errorf("%w: all devices asked, only some held", ErrGrantExceeds)
+	}
+	for _, id := range g.DeviceIDs {
+		if !slices.Contains(holder.DeviceIDs, id) {
+			return fmt.Errorf("%w: device %d is not held", ErrGrantExceeds, id)
+		}
+	}
+	return nil
+}
+
+// CanManageLogin reports whether actor (a login holding the rights-management right) may
+// edit, set the password of or delete target: never the main login, never itself (that would
+// let it raise itself), and only a sub-account whose grant lies within its own (otherwise
+// setting that sub-account's password would hand the actor rights it does not hold).
+func CanManageLogin(actor, target Login) bool {
+	if target.IsMain || target.ID == actor.ID || target.AccountID != actor.AccountID || target.WebKey() {
+		return false
+	}
+	if !actor.EffectiveRights().Has(RightRightsManagement) {
+		return false
+	}
+	return target.Grant().Within(actor.Grant()) == nil
 }
