@@ -366,3 +366,23 @@ func (a *App) CreateToken(login models.Login, scopes models.Scopes, expiresAt *t
 	}
 	return tok, secret
 }
+
+// SubAccountPassword is the password CreateSubAccount gives.
+const SubAccountPassword = "sub account password"
+
+// CreateSubAccount adds a sub-account of main's account with grant directly through the store
+// (as the rights management page does) and returns it; it signs in with SubAccountPassword.
+func (a *App) CreateSubAccount(main models.Login, email string, grant models.Grant) models.Login {
+	a.T.Helper()
+	hash, err := a.Handler.Hasher.Hash(context.Background(), SubAccountPassword)
+	if err != nil {
+		a.T.Fatal(err)
+	}
+	l, err := a.Store.CreateSubAccount(context.Background(), db.NewSubAccount{AccountID: main.AccountID, CreatedBy: main.ID,
+		Email: email, Name: strings.Split(email, "@")[0], PasswordHash: hash, Grant: grant,
+		Audit: models.AuditEntry{Actor: "test", Kind: models.AuditSubAccountCreated}})
+	if err != nil {
+		a.T.Fatal(err)
+	}
+	return l
+}

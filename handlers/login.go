@@ -8,6 +8,7 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
+	"portier/db"
 	"portier/models"
 	authviews "portier/views/auth"
 )
@@ -90,9 +91,16 @@ func (h *Handler) LoginCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ok, rehash, err := h.Hasher.Verify(ctx, password, hash)
-	if err != nil {
-		return err
+	if hash == db.NoPassword {
+		// A sub-account that has not set its password yet (its email has the link).
+		h.Hasher.VerifyDummy(ctx, password)
+		hash = ""
+	}
+	ok, rehash := false, false
+	if hash != "" {
+		if ok, rehash, err = h.Hasher.Verify(ctx, password, hash); err != nil {
+			return err
+		}
 	}
 	if !ok {
 		if err := countFailure(); err != nil {

@@ -65,6 +65,9 @@ const (
 	AuditInvitationAccepted      = "invitation.accepted"
 	AuditLogRetentionChanged     = "account.log_retention_changed"
 	AuditLogNotificationsChanged = "log_notifications.changed"
+	AuditSubAccountCreated       = "sub_account.created"
+	AuditSubAccountChanged       = "sub_account.changed"
+	AuditSubAccountDeleted       = "sub_account.deleted"
 )
 
 // AuditKinds lists every audit kind; each has a label "audit.<kind with _ for .>" in the
@@ -76,7 +79,8 @@ var AuditKinds = []string{AuditSetup, AuditAccountCreated, AuditLoginSuccess, Au
 	AuditOtherSessionsEnded, AuditPreferencesChanged, AuditDeviceUpdated, AuditDeviceDeleted,
 	AuditDevicesAdded, AuditDeviceAction, AuditDeviceConfigChanged, AuditUserCreated, AuditUsersMerged, AuditUsersMergeUndone,
 	AuditUserUpdated, AuditUserDeleted, AuditPermissionCreated, AuditPermissionChanged, AuditPermissionRevoked,
-	AuditInvitationSent, AuditInvitationAccepted, AuditLogRetentionChanged, AuditLogNotificationsChanged}
+	AuditInvitationSent, AuditInvitationAccepted, AuditLogRetentionChanged, AuditLogNotificationsChanged,
+	AuditSubAccountCreated, AuditSubAccountChanged, AuditSubAccountDeleted}
 
 // AuditLabelKey is the message key of an audit kind's label.
 func AuditLabelKey(kind string) string { return "audit." + strings.ReplaceAll(kind, ".", "_") }

@@ -1,0 +1,181 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"portier/models"
+)
+
+// NewSubAccount is a sub-account to create (PRODUCT.md R1). An empty PasswordHash makes a
+// login that cannot sign in until it sets its password through a reset link.
+type NewSubAccount struct {
+	AccountID    int64
+	CreatedBy    int64
+	Email        string
+	Name         string
+	Language     string
+	PasswordHash string
+	Grant        models.Grant
+	Audit        models.AuditEntry // Kind, Actor and IP; ids are filled in here
+}
+
+// NoPassword is stored for a login that has not set its password yet: no password matches it.
+const NoPassword = "!"
+
+// checkGrantDevices refuses a grant naming a device that is not the account's (or was removed).
+func checkGrantDevices(ctx context.Context, tx *sql.Tx, accountID int64, g models.Grant) error {
+	if !g.Limited || len(g.DeviceIDs) == 0 {
+		return nil
+	}
+	ph := strings.TrimSuffix(strings.Repeat("?,", len(g.DeviceIDs)), ",")
+	args := []any{accountID}
+	for _, id := range g.DeviceIDs {
+		args = append(args, id)
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM devices WHERE account_id = ? AND deleted_at IS NULL AND id IN (`+ph+`)`, args...).Scan(&n); err != nil {
+		return err
+	}
+	if n != len(g.DeviceIDs) {
+		return notFound("device of the grant")
+	}
+	return nil
+}
+
+// writeGrant stores the rights and devices of a sub-account, replacing what it had.
+func writeGrant(ctx context.Context, tx *sql.Tx, accountID, loginID int64, g models.Grant) error {
+	if err := checkGrantDevices(ctx, tx, accountID, g); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE logins SET rights = ?, limited = ? WHERE id = ? AND account_id = ?`, g.Rights, g.Limited, loginID, accountID); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM login_devices WHERE login_id = ?`, loginID); err != nil {
+		return err
+	}
+	if !g.Limited {
+		return nil
+	}
+	for _, id := range g.DeviceIDs {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO login_devices (login_id, device_id) VALUES (?, ?)`, loginID, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CreateSubAccount adds a sub-account with its rights and devices and the audit row, in one
+// transaction. The grant is stored as given: checking it against the creator's is the caller's.
+func (s *Store) CreateSubAccount(ctx context.Context, p NewSubAccount) (models.Login, error) {
+	var id int64
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		hash := p.PasswordHash
+		if hash == "" {
+			hash = NoPassword
+		}
+		lang := p.Language
+		if lang == "" {
+			lang = "en"
+		}
+		now := s.now()
+		err := tx.QueryRowContext(ctx, `INSERT INTO logins (account_id, email, name, password_hash, is_main, rights, language, created_at, updated_at, created_by)
+			VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?, ?) RETURNING id`,
+			p.AccountID, models.NormalizeEmail(p.Email), p.Name, hash, lang, now, now, p.CreatedBy).Scan(&id)
+		if isUniqueViolation(err) {
+			return fmt.Errorf("email %s: %w", p.Email, models.ErrConflict)
+		}
+		if err != nil {
+			return err
+		}
+		if err := writeGrant(ctx, tx, p.AccountID, id, p.Grant); err != nil {
+			return err
+		}
+		a := p.Audit
+		a.AccountID = &p.AccountID
+		if a.LoginID == nil {
+			a.LoginID = &p.CreatedBy
+		}
+		if a.Detail == "" {
+			a.Detail = fmt.Sprintf("sub-account %s with rights %d", p.Email, p.Grant.Rights)
+		}
+		_, err = s.insertAudit(ctx, tx, a)
+		return err
+	})
+	if err != nil {
+		return models.Login{}, err
+	}
+	return s.FindLogin(ctx, p.AccountID, id)
+}
+
+// UpdateSubAccountGrant replaces the rights and devices of a sub-account (never the main
+// login) and writes the audit row. It takes effect on the login's next request.
+func (s *Store) UpdateSubAccountGrant(ctx context.Context, accountID, loginID int64, g models.Grant, audit models.AuditEntry) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var isMain bool
+		err := tx.QueryRowContext(ctx, `SELECT is_main FROM logins WHERE id = ? AND account_id = ? AND account_user_id IS NULL`, loginID, accountID).Scan(&isMain)
+		if err != nil {
+			return mapNoRows(err, fmt.Sprintf("sub-account %d", loginID))
+		}
+		if isMain {
+			return notFound(fmt.Sprintf("sub-account %d", loginID))
+		}
+		if err := writeGrant(ctx, tx, accountID, loginID, g); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE logins SET updated_at = ? WHERE id = ?`, s.now(), loginID); err != nil {
+			return err
+		}
+		audit.AccountID = &accountID
+		_, err = s.insertAudit(ctx, tx, audit)
+		return err
+	})
+}
+
+// FindSubAccounts lists the sub-accounts of an account (not its main login, not web-key
+// holders), by name.
+func (s *Store) FindSubAccounts(ctx context.Context, accountID int64) ([]models.Login, error) {
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+loginColumns+` FROM logins
+		WHERE account_id = ? AND is_main = 0 AND account_user_id IS NULL ORDER BY name COLLATE NOCASE, id`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	var out []models.Login
+	for rows.Next() {
+		l, err := scanLogin(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if err := s.loadLoginDevices(ctx, &out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// DeleteSubAccount deletes a sub-account; its sessions and API tokens go with it (foreign keys),
+// so it is signed out and its tokens stop on the next request.
+func (s *Store) DeleteSubAccount(ctx context.Context, accountID, loginID int64, audit models.AuditEntry) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM logins WHERE id = ? AND account_id = ? AND is_main = 0 AND account_user_id IS NULL`, loginID, accountID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return notFound(fmt.Sprintf("sub-account %d", loginID))
+		}
+		audit.AccountID = &accountID
+		_, err = s.insertAudit(ctx, tx, audit)
+		return err
+	})
+}

@@ -1,0 +1,79 @@
+package db
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"portier/models"
+)
+
+// A sub-account keeps its grant: a limited one sees only its devices (of its account, not
+// removed), and its sessions and tokens go when it is deleted.
+func TestSubAccountGrant(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newTestStore(t)
+	acc, main := createAccount(t, s, "owner@example.com")
+	other, _ := createAccount(t, s, "other@example.com")
+	added := models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded}
+	_, devs, err := s.CreateConnection(ctx, models.Connection{AccountID: acc.ID, Kind: models.ConnectionSimulated, Name: "B"},
+		[]models.Device{{Type: models.DeviceSmartLock3, NukiID: 1, Name: "Front door"}, {Type: models.DeviceSmartLock3, NukiID: 2, Name: "Back door"}}, added)
+	require.NoError(t, err)
+	_, otherDevs, err := s.CreateConnection(ctx, models.Connection{AccountID: other.ID, Kind: models.ConnectionSimulated, Name: "O"},
+		[]models.Device{{Type: models.DeviceSmartLock3, NukiID: 3, Name: "Not yours"}}, added)
+	require.NoError(t, err)
+	d1, d2, foreign := devs[0], devs[1], otherDevs[0]
+
+	audit := models.AuditEntry{Actor: "test", Kind: models.AuditSubAccountCreated}
+	_, err = s.CreateSubAccount(ctx, NewSubAccount{AccountID: acc.ID, CreatedBy: main.ID, Email: "x@example.com", Name: "X",
+		Grant: models.Grant{Rights: models.RightOperateDevices, Limited: true, DeviceIDs: []int64{d1.ID, foreign.ID}}, Audit: audit})
+	require.ErrorIs(t, err, models.ErrNotFound, "another account's device cannot be granted")
+	_, _, err = s.FindLoginByEmail(ctx, "x@example.com")
+	require.ErrorIs(t, err, models.ErrNotFound, "nothing half-written")
+
+	sub, err := s.CreateSubAccount(ctx, NewSubAccount{AccountID: acc.ID, CreatedBy: main.ID, Email: "Sam@Example.com", Name: "Sam",
+		Grant: models.Grant{Rights: models.RightOperateDevices | models.RightActivityLog, Limited: true, DeviceIDs: []int64{d2.ID, d1.ID}}, Audit: audit})
+	require.NoError(t, err)
+	assert.Equal(t, "sam@example.com", sub.Email)
+	assert.True(t, sub.Limited)
+	assert.ElementsMatch(t, []int64{d1.ID, d2.ID}, sub.DeviceIDs)
+	assert.True(t, sub.SeesDevice(d1.ID))
+	assert.False(t, sub.SeesDevice(foreign.ID))
+	assert.Equal(t, &main.ID, sub.CreatedBy)
+
+	_, hash, err := s.FindLoginByEmail(ctx, "sam@example.com")
+	require.NoError(t, err)
+	assert.Equal(t, NoPassword, hash, "no password until it sets one")
+
+	_, err = s.CreateSubAccount(ctx, NewSubAccount{AccountID: acc.ID, CreatedBy: main.ID, Email: "sam@example.com", Name: "Sam 2", Audit: audit})
+	require.ErrorIs(t, err, models.ErrConflict)
+
+	require.NoError(t, s.DeleteDevice(ctx, acc.ID, d2.ID, models.AuditEntry{Actor: "test", Kind: models.AuditDeviceDeleted}))
+	err = s.UpdateSubAccountGrant(ctx, acc.ID, sub.ID, models.Grant{Limited: true, DeviceIDs: []int64{d2.ID}}, audit)
+	require.ErrorIs(t, err, models.ErrNotFound, "a removed device cannot be granted")
+
+	require.NoError(t, s.UpdateSubAccountGrant(ctx, acc.ID, sub.ID, models.Grant{Rights: models.RightsAll}, models.AuditEntry{Actor: "test", Kind: models.AuditSubAccountChanged}))
+	sub, err = s.FindLogin(ctx, acc.ID, sub.ID)
+	require.NoError(t, err)
+	assert.False(t, sub.Limited)
+	assert.Empty(t, sub.DeviceIDs)
+	assert.True(t, sub.SeesDevice(d2.ID+1000))
+	require.ErrorIs(t, s.UpdateSubAccountGrant(ctx, acc.ID, main.ID, models.Grant{}, audit), models.ErrNotFound, "never the main login")
+	require.ErrorIs(t, s.UpdateSubAccountGrant(ctx, other.ID, sub.ID, models.Grant{}, audit), models.ErrNotFound, "never another account's")
+
+	subs, err := s.FindSubAccounts(ctx, acc.ID)
+	require.NoError(t, err)
+	require.Len(t, subs, 1)
+
+	_, err = s.CreateAPIToken(ctx, models.APIToken{AccountID: acc.ID, LoginID: sub.ID, Scopes: models.Scopes{models.ScopeAccount}}, "hash-of-sub", audit)
+	require.NoError(t, err)
+	require.NoError(t, s.CreateSession(ctx, SessionRow{TokenHash: "sess-of-sub", LoginID: &sub.ID, Data: []byte("x"), CreatedAt: s.Now(), LastSeenAt: s.Now()}))
+	require.ErrorIs(t, s.DeleteSubAccount(ctx, acc.ID, main.ID, audit), models.ErrNotFound, "never the main login")
+	require.NoError(t, s.DeleteSubAccount(ctx, acc.ID, sub.ID, models.AuditEntry{Actor: "test", Kind: models.AuditSubAccountDeleted}))
+	_, err = s.FindAPITokenByHash(ctx, "hash-of-sub")
+	assert.ErrorIs(t, err, models.ErrNotFound, "its tokens die with it")
+	_, err = s.FindSession(ctx, "sess-of-sub")
+	assert.ErrorIs(t, err, models.ErrNotFound, "its sessions end")
+}
