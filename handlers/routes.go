@@ -45,6 +45,7 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 
 	public := policy.Policy{Kind: policy.Public}
 	login := policy.Policy{Kind: policy.Login}
+	mainLogin := policy.Policy{Kind: policy.Login, MainOnly: true}
 
 	h.add(e, http.MethodGet, "/healthz", public, h.Health)
 	h.add(e, http.MethodGet, "/static/:version/*", public, h.Static)
@@ -143,7 +144,7 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	h.add(e, http.MethodPost, "/settings/account/preferences", login, h.PreferencesUpdate)
 	h.add(e, http.MethodPost, "/settings/account/password", login, h.PasswordUpdate)
 	h.add(e, http.MethodPost, "/settings/account/email", login, h.EmailChangeCreate)
-	h.add(e, http.MethodPost, "/settings/account/log-retention", login, h.LogRetentionUpdate)
+	h.add(e, http.MethodPost, "/settings/account/log-retention", mainLogin, h.LogRetentionUpdate)
 	// Log notifications (L7): for logins that may read the activity log.
 	readLog := policy.Policy{Kind: policy.Login, Right: models.RightActivityLog}
 	h.add(e, http.MethodGet, "/settings/notifications", readLog, h.LogNotificationsShow)
@@ -156,7 +157,9 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	h.add(e, http.MethodPost, "/settings/2fa/disable", login, h.TwoFactorDisable)
 	h.add(e, http.MethodPost, "/settings/2fa/recovery-codes", login, h.RecoveryCodesReplace)
 	h.add(e, http.MethodPost, "/settings/2fa/recovery-codes.txt", login, h.RecoveryCodesDownload)
-	h.add(e, http.MethodGet, "/settings/outbox", login, h.OutboxShow)
+	h.add(e, http.MethodGet, "/settings/outbox", mainLogin, h.OutboxShow)
+	// The audit trail (PRODUCT.md R5): the main login and admins (every right).
+	h.add(e, http.MethodGet, "/settings/audit", policy.Policy{Kind: policy.Login, Right: models.RightsAll}, h.AuditIndex)
 
 	a.Register(e, "/api", h.policies)
 	return e
@@ -173,6 +176,9 @@ func (h *Handler) add(e *echo.Echo, method, path string, p policy.Policy, fn ech
 		}
 	case policy.Login:
 		mw = append(mw, h.loadSession, requireLogin(p.Right))
+		if p.MainOnly {
+			mw = append(mw, requireMain)
+		}
 	case policy.WebKey:
 		mw = append(mw, h.loadSession, requireWebKey)
 	case policy.Device:

@@ -68,6 +68,8 @@ const (
 	AuditSubAccountCreated       = "sub_account.created"
 	AuditSubAccountChanged       = "sub_account.changed"
 	AuditSubAccountDeleted       = "sub_account.deleted"
+	// The outcome of a lock action (AuditDeviceAction is written when it is requested).
+	AuditDeviceActionResult = "device.action_result"
 )
 
 // AuditKinds lists every audit kind; each has a label "audit.<kind with _ for .>" in the
@@ -80,7 +82,8 @@ var AuditKinds = []string{AuditSetup, AuditAccountCreated, AuditLoginSuccess, Au
 	AuditDevicesAdded, AuditDeviceAction, AuditDeviceConfigChanged, AuditUserCreated, AuditUsersMerged, AuditUsersMergeUndone,
 	AuditUserUpdated, AuditUserDeleted, AuditPermissionCreated, AuditPermissionChanged, AuditPermissionRevoked,
 	AuditInvitationSent, AuditInvitationAccepted, AuditLogRetentionChanged, AuditLogNotificationsChanged,
-	AuditSubAccountCreated, AuditSubAccountChanged, AuditSubAccountDeleted}
+	AuditSubAccountCreated, AuditSubAccountChanged, AuditSubAccountDeleted,
+	AuditDeviceActionResult}
 
 // AuditLabelKey is the message key of an audit kind's label.
 func AuditLabelKey(kind string) string { return "audit." + strings.ReplaceAll(kind, ".", "_") }
@@ -90,7 +93,7 @@ type AuditEntry struct {
 	ID        int64
 	AccountID *int64
 	LoginID   *int64
-	Actor     string // who: a login's email, "cli", or "anonymous"
+	Actor     string // who: a login's email, or AuditActorCLI, AuditActorSystem, AuditActorAnonymous
 	Kind      string
 	Detail    string // a short human-readable description, never a secret
 	IP        string

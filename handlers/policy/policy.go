@@ -40,6 +40,9 @@ type Policy struct {
 	Right   models.Rights
 	Scope   models.Scope
 	OrScope models.Scope
+	// MainOnly: a Login route only the account's main login may call (the account's own
+	// things: its mail outbox, how long it keeps its log); sub-accounts get 403, admins too.
+	MainOnly bool
 }
 
 func (p Policy) String() string {
@@ -47,6 +50,9 @@ func (p Policy) String() string {
 	case Public:
 		return "public"
 	case Login:
+		if p.MainOnly {
+			return "main login"
+		}
 		if p.Right != 0 {
 			return fmt.Sprintf("login with right %d", p.Right)
 		}
