@@ -170,7 +170,7 @@ func (f auditFixture) want(flt AuditFilter) []int64 {
 	return out
 }
 
-func ids(entries []models.AuditEntry) []int64 {
+func auditIDs(entries []models.AuditEntry) []int64 {
 	out := make([]int64, len(entries))
 	for i, e := range entries {
 		out[i] = e.ID
@@ -200,7 +200,7 @@ func TestFindAuditPageMatchesReference(t *testing.T) {
 		case 1:
 			flt.Kinds = []string{models.AuditKinds[rng.IntN(len(models.AuditKinds))]}
 		case 2:
-			flt.Kinds = models.AuditGroups[rng.IntN(len(models.AuditGroups))].Kinds
+			flt.Kinds = models.AuditGroups[rng.IntN(len(models.AuditGroups))].Kinds()
 		}
 		if rng.IntN(3) == 0 {
 			from := start.Add(time.Duration(rng.Int64N(int64(span))))
@@ -224,7 +224,7 @@ func TestFindAuditPageMatchesReference(t *testing.T) {
 				require.NotNil(t, e.AccountID)
 				require.Equal(t, f.account, *e.AccountID)
 			}
-			got = append(got, ids(p.Entries)...)
+			got = append(got, auditIDs(p.Entries)...)
 			pages = append(pages, p)
 			if !p.Older {
 				break
@@ -239,7 +239,7 @@ func TestFindAuditPageMatchesReference(t *testing.T) {
 			cursor.Before, cursor.After = 0, pages[j].Entries[0].ID
 			p, err := f.s.FindAuditPage(ctx, cursor)
 			require.NoError(t, err)
-			assert.Equal(t, ids(pages[j-1].Entries), ids(p.Entries), "filter %d: newer than page %d", i, j)
+			assert.Equal(t, auditIDs(pages[j-1].Entries), auditIDs(p.Entries), "filter %d: newer than page %d", i, j)
 			assert.True(t, p.Older)
 			assert.Equal(t, j-1 > 0, p.Newer, "filter %d: newer than page %d", i, j)
 		}
@@ -264,8 +264,8 @@ func TestFindAuditPageUsesIndexes(t *testing.T) {
 		"newer":        {AccountID: f.account, After: 30},
 		"login":        {AccountID: f.account, LoginID: &login, System: &no},
 		"kind":         {AccountID: f.account, Kinds: []string{models.AuditDeviceAction}},
-		"group":        {AccountID: f.account, Kinds: group.Kinds, From: &from},
-		"group, login": {AccountID: f.account, Kinds: group.Kinds, LoginID: &login, Before: 40},
+		"group":        {AccountID: f.account, Kinds: group.Kinds(), From: &from},
+		"group, login": {AccountID: f.account, Kinds: group.Kinds(), LoginID: &login, Before: 40},
 	} {
 		q, args, _, _ := auditPageQuery(flt)
 		rows, err := f.s.DB().Reader.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args...)

@@ -85,7 +85,7 @@ func (h *Handler) parseAuditFilter(c echo.Context, accountID int64, logins audit
 		f.values.Set("kind", v)
 		if name, ok := strings.CutPrefix(v, auditGroupPrefix); ok {
 			if g, ok := models.FindAuditGroup(name); ok {
-				f.filter.Kinds = g.Kinds
+				f.filter.Kinds = g.Kinds()
 			} else {
 				bad("audittrail.err_kind")
 			}
@@ -185,7 +185,7 @@ func (h *Handler) AuditIndex(c echo.Context) error {
 		label := loc.T("audittrail.group." + g.Name)
 		ag := settings.AuditKindGroup{Label: label,
 			All: settings.Option{Value: auditGroupPrefix + g.Name, Label: loc.T("audittrail.group_all", i18n.Args{"Group": label})}}
-		for _, k := range g.Kinds {
+		for _, k := range g.Kinds() {
 			ag.Kinds = append(ag.Kinds, settings.Option{Value: k, Label: auditKindLabel(loc, k)})
 		}
 		p.Groups = append(p.Groups, ag)

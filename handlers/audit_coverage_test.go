@@ -83,7 +83,7 @@ func auditKindsOf(rows []models.AuditEntry) []string {
 }
 
 // send is a Web API request with a bearer token and a JSON body.
-func send(t *testing.T, c *apptest.Client, method, path, token, body string, want int) apptest.Response {
+func apiCall(t *testing.T, c *apptest.Client, method, path, token, body string, want int) apptest.Response {
 	t.Helper()
 	req, err := http.NewRequest(method, c.App.URL+path, strings.NewReader(body))
 	require.NoError(t, err)
@@ -94,7 +94,7 @@ func send(t *testing.T, c *apptest.Client, method, path, token, body string, wan
 	return res
 }
 
-func posted(t *testing.T, c *apptest.Client, path string, form url.Values) apptest.Response {
+func postOK(t *testing.T, c *apptest.Client, path string, form url.Values) apptest.Response {
 	t.Helper()
 	res := c.PostForm(path, form)
 	require.Equal(t, http.StatusSeeOther, res.StatusCode, "POST %s: %s", path, res.Body)
@@ -117,85 +117,85 @@ func TestEveryChangeIsAudited(t *testing.T) {
 
 	// Devices.
 	w.expect(t, "add devices", main.ID, func(t *testing.T) {
-		posted(t, owner, "/devices/simulated", url.Values{"sim_name": {"Second bridge"}})
+		postOK(t, owner, "/devices/simulated", url.Values{"sim_name": {"Second bridge"}})
 	}, models.AuditDevicesAdded)
 	w.expect(t, "rename and favorite", main.ID, func(t *testing.T) {
-		posted(t, owner, dev(back, "/settings"), url.Values{"name": {"Back door (yard)"}, "favorite": {"1"}})
+		postOK(t, owner, dev(back, "/settings"), url.Values{"name": {"Back door (yard)"}, "favorite": {"1"}})
 	}, models.AuditDeviceUpdated)
 
 	// Device configuration and the admin PIN.
 	w.expect(t, "device configuration", main.ID, func(t *testing.T) {
 		form := configForm(t, owner.Get(dev(front, "/config")))
 		form.Set("lngTimeout", "30")
-		posted(t, owner, dev(front, "/config"), form)
+		postOK(t, owner, dev(front, "/config"), form)
 	}, models.AuditDeviceConfigChanged)
 	w.expect(t, "admin PIN", main.ID, func(t *testing.T) {
-		posted(t, owner, dev(front, "/config/admin-pin"), url.Values{"admin_pin": {"4711"}})
+		postOK(t, owner, dev(front, "/config/admin-pin"), url.Values{"admin_pin": {"4711"}})
 	}, models.AuditDeviceConfigChanged)
 
 	// Lock actions: the request and the result.
 	w.expect(t, "lock action on the web", main.ID, func(t *testing.T) {
-		posted(t, owner, dev(office, "/actions/2"), nil)
+		postOK(t, owner, dev(office, "/actions/2"), nil)
 	}, models.AuditDeviceAction, models.AuditDeviceActionResult)
 	holder := f.holder(t)
 	dora, _, err := app.Store.FindLoginByEmail(ctx, f.dora.Email)
 	require.NoError(t, err)
 	w.expect(t, "lock action with the web key", dora.ID, func(t *testing.T) {
-		posted(t, holder, fmt.Sprintf("/key/devices/%d/actions/1", front.ID), nil)
+		postOK(t, holder, fmt.Sprintf("/key/devices/%d/actions/1", front.ID), nil)
 	}, models.AuditDeviceAction, models.AuditDeviceActionResult)
 
 	// People and permissions.
 	var carl int64
 	w.expect(t, "create a user", main.ID, func(t *testing.T) {
-		res := posted(t, owner, "/users", url.Values{"name": {"Carl"}, "email": {"carl@example.com"}, "language": {"en"}})
+		res := postOK(t, owner, "/users", url.Values{"name": {"Carl"}, "email": {"carl@example.com"}, "language": {"en"}})
 		_, err := fmt.Sscanf(res.Header.Get("Location"), "/users/%d", &carl)
 		require.NoError(t, err)
 	}, models.AuditUserCreated)
 	user := func(rest string) string { return fmt.Sprintf("/users/%d%s", carl, rest) }
 	w.expect(t, "change a user", main.ID, func(t *testing.T) {
-		posted(t, owner, user(""), url.Values{"name": {"Carl Berg"}, "email": {"carl@example.com"}, "language": {"de"}})
+		postOK(t, owner, user(""), url.Values{"name": {"Carl Berg"}, "email": {"carl@example.com"}, "language": {"de"}})
 	}, models.AuditUserUpdated)
 	w.expect(t, "create a permission", main.ID, func(t *testing.T) {
-		posted(t, owner, user("/permissions"), webKeyForm(garden))
+		postOK(t, owner, user("/permissions"), webKeyForm(garden))
 	}, models.AuditPermissionCreated)
 	auths, err := app.Store.FindUserAuthorizations(ctx, main.AccountID, carl)
 	require.NoError(t, err)
 	require.Len(t, auths, 1)
 	perm := func(what string) string { return user(fmt.Sprintf("/permissions/%d/%s", auths[0].ID, what)) }
 	w.expect(t, "edit a permission", main.ID, func(t *testing.T) {
-		posted(t, owner, perm("edit"), url.Values{"name": {"Carl B."}, "remote": {"1"}})
+		postOK(t, owner, perm("edit"), url.Values{"name": {"Carl B."}, "remote": {"1"}})
 	}, models.AuditPermissionChanged)
-	w.expect(t, "deactivate a permission", main.ID, func(t *testing.T) { posted(t, owner, perm("deactivate"), nil) }, models.AuditPermissionChanged)
-	w.expect(t, "reactivate a permission", main.ID, func(t *testing.T) { posted(t, owner, perm("reactivate"), nil) }, models.AuditPermissionChanged)
+	w.expect(t, "deactivate a permission", main.ID, func(t *testing.T) { postOK(t, owner, perm("deactivate"), nil) }, models.AuditPermissionChanged)
+	w.expect(t, "reactivate a permission", main.ID, func(t *testing.T) { postOK(t, owner, perm("reactivate"), nil) }, models.AuditPermissionChanged)
 	w.expect(t, "suspend a permission", main.ID, func(t *testing.T) {
-		posted(t, owner, perm("suspend"), url.Values{"date": {"2026-03-05"}, "time": {"08:00"}})
+		postOK(t, owner, perm("suspend"), url.Values{"date": {"2026-03-05"}, "time": {"08:00"}})
 	}, models.AuditPermissionChanged)
-	w.expect(t, "send an invitation", main.ID, func(t *testing.T) { posted(t, owner, user("/invitations"), nil) }, models.AuditInvitationSent)
+	w.expect(t, "send an invitation", main.ID, func(t *testing.T) { postOK(t, owner, user("/invitations"), nil) }, models.AuditInvitationSent)
 	w.expect(t, "remove a permission", main.ID, func(t *testing.T) {
-		posted(t, owner, perm("remove"), url.Values{"confirm": {"1"}})
+		postOK(t, owner, perm("remove"), url.Values{"confirm": {"1"}})
 	}, models.AuditPermissionRevoked)
 	w.expect(t, "merge users", main.ID, func(t *testing.T) {
-		posted(t, owner, "/users/merge", url.Values{"keep": {fmt.Sprint(f.dora.ID)}, "user": {fmt.Sprint(f.dora.ID), fmt.Sprint(carl)}})
+		postOK(t, owner, "/users/merge", url.Values{"keep": {fmt.Sprint(f.dora.ID)}, "user": {fmt.Sprint(f.dora.ID), fmt.Sprint(carl)}})
 	}, models.AuditUsersMerged)
 	merges, err := app.Store.FindRecentMerges(ctx, main.AccountID, 10)
 	require.NoError(t, err)
 	require.NotEmpty(t, merges)
 	w.expect(t, "undo a merge", main.ID, func(t *testing.T) {
-		posted(t, owner, fmt.Sprintf("/users/merges/%d/undo", merges[0].ID), nil)
+		postOK(t, owner, fmt.Sprintf("/users/merges/%d/undo", merges[0].ID), nil)
 	}, models.AuditUsersMergeUndone)
 	w.expect(t, "delete a user", main.ID, func(t *testing.T) {
-		posted(t, owner, user("/delete"), url.Values{"confirm": {"1"}})
+		postOK(t, owner, user("/delete"), url.Values{"confirm": {"1"}})
 	}, models.AuditUserDeleted)
 
 	// Settings.
 	w.expect(t, "log retention", main.ID, func(t *testing.T) {
-		posted(t, owner, "/settings/account/log-retention", url.Values{"log_retention_days": {"90"}})
+		postOK(t, owner, "/settings/account/log-retention", url.Values{"log_retention_days": {"90"}})
 	}, models.AuditLogRetentionChanged)
 	w.expect(t, "log notifications", main.ID, func(t *testing.T) {
-		posted(t, owner, "/settings/notifications", url.Values{"sub": {fmt.Sprintf("%d:lock", front.ID)}})
+		postOK(t, owner, "/settings/notifications", url.Values{"sub": {fmt.Sprintf("%d:lock", front.ID)}})
 	}, models.AuditLogNotificationsChanged)
 	w.expect(t, "preferences", main.ID, func(t *testing.T) {
-		posted(t, owner, "/settings/account/preferences", url.Values{"language": {"en"}, "time_zone": {"Europe/Vienna"}})
+		postOK(t, owner, "/settings/account/preferences", url.Values{"language": {"en"}, "time_zone": {"Europe/Vienna"}})
 	}, models.AuditPreferencesChanged)
 
 	// A sub-account's changes name the sub-account.
@@ -203,10 +203,10 @@ func TestEveryChangeIsAudited(t *testing.T) {
 	samc := app.NewClient()
 	require.Equal(t, http.StatusSeeOther, samc.Login(sam.Email, apptest.SubAccountPassword).StatusCode)
 	w.expect(t, "a sub-account's lock action", sam.ID, func(t *testing.T) {
-		posted(t, samc, dev(back, "/actions/2"), nil)
+		postOK(t, samc, dev(back, "/actions/2"), nil)
 	}, models.AuditDeviceAction, models.AuditDeviceActionResult)
 	w.expect(t, "a sub-account renames a device", sam.ID, func(t *testing.T) {
-		posted(t, samc, dev(office, "/settings"), url.Values{"name": {"Office 1"}})
+		postOK(t, samc, dev(office, "/settings"), url.Values{"name": {"Office 1"}})
 	}, models.AuditDeviceUpdated)
 
 	// The Web API, with a token of the main login.
@@ -216,53 +216,53 @@ func TestEveryChangeIsAudited(t *testing.T) {
 		return fmt.Sprintf("/api/smartlock/%d%s", d.SmartlockID(), rest)
 	}
 	w.expect(t, "API: rename a device", main.ID, func(t *testing.T) {
-		send(t, api, http.MethodPost, lock(office, ""), token, `{"name":"Office 2","favorite":true}`, http.StatusNoContent)
+		apiCall(t, api, http.MethodPost, lock(office, ""), token, `{"name":"Office 2","favorite":true}`, http.StatusNoContent)
 	}, models.AuditDeviceUpdated)
 	w.expect(t, "API: lock action", main.ID, func(t *testing.T) {
-		send(t, api, http.MethodPost, lock(office, "/action"), token, `{"action":1}`, http.StatusNoContent)
+		apiCall(t, api, http.MethodPost, lock(office, "/action"), token, `{"action":1}`, http.StatusNoContent)
 	}, models.AuditDeviceAction, models.AuditDeviceActionResult)
 	w.expect(t, "API: lock", main.ID, func(t *testing.T) {
 		require.Eventually(t, func() bool { a, ok := app.Devices.Action(office.ID); return ok && !a.Pending }, 5*time.Second, 10*time.Millisecond)
-		send(t, api, http.MethodPost, lock(office, "/action/lock"), token, ``, http.StatusNoContent)
+		apiCall(t, api, http.MethodPost, lock(office, "/action/lock"), token, ``, http.StatusNoContent)
 	}, models.AuditDeviceAction, models.AuditDeviceActionResult)
 	w.expect(t, "API: configuration", main.ID, func(t *testing.T) {
-		send(t, api, http.MethodPost, lock(front, "/advanced/config"), token, `{"lngTimeout": 45}`, http.StatusNoContent)
+		apiCall(t, api, http.MethodPost, lock(front, "/advanced/config"), token, `{"lngTimeout": 45}`, http.StatusNoContent)
 	}, models.AuditDeviceConfigChanged)
 	w.expect(t, "API: admin PIN", main.ID, func(t *testing.T) {
-		send(t, api, http.MethodPost, lock(front, "/admin/pin"), token, `{"adminPin": 1234}`, http.StatusNoContent)
+		apiCall(t, api, http.MethodPost, lock(front, "/admin/pin"), token, `{"adminPin": 1234}`, http.StatusNoContent)
 	}, models.AuditDeviceConfigChanged)
 	var eva int64
 	w.expect(t, "API: create a user", main.ID, func(t *testing.T) {
-		res := send(t, api, http.MethodPut, "/api/account/user", token, `{"email":"eva@example.com","name":"Eva"}`, http.StatusOK)
+		res := apiCall(t, api, http.MethodPut, "/api/account/user", token, `{"email":"eva@example.com","name":"Eva"}`, http.StatusOK)
 		_, err := fmt.Sscanf(res.Body[strings.Index(res.Body, `"accountUserId":`)+len(`"accountUserId":`):], "%d", &eva)
 		require.NoError(t, err, res.Body)
 	}, models.AuditUserCreated)
 	w.expect(t, "API: change a user", main.ID, func(t *testing.T) {
-		send(t, api, http.MethodPost, fmt.Sprintf("/api/account/user/%d", eva), token, `{"name":"Eva Lind"}`, http.StatusNoContent)
+		apiCall(t, api, http.MethodPost, fmt.Sprintf("/api/account/user/%d", eva), token, `{"name":"Eva Lind"}`, http.StatusNoContent)
 	}, models.AuditUserUpdated)
 	w.expect(t, "API: create a permission", main.ID, func(t *testing.T) {
-		send(t, api, http.MethodPut, lock(back, "/auth"), token,
+		apiCall(t, api, http.MethodPut, lock(back, "/auth"), token,
 			fmt.Sprintf(`{"name":"Eva","type":13,"code":514236,"accountUserId":%d,"remoteAllowed":false}`, eva), http.StatusNoContent)
 	}, models.AuditPermissionCreated)
 	evas, err := app.Store.FindUserAuthorizations(ctx, main.AccountID, eva)
 	require.NoError(t, err)
 	require.Len(t, evas, 1)
 	w.expect(t, "API: change a permission", main.ID, func(t *testing.T) {
-		send(t, api, http.MethodPost, lock(back, fmt.Sprintf("/auth/%d", evas[0].ID)), token, `{"name":"Eva L."}`, http.StatusNoContent)
+		apiCall(t, api, http.MethodPost, lock(back, fmt.Sprintf("/auth/%d", evas[0].ID)), token, `{"name":"Eva L."}`, http.StatusNoContent)
 	}, models.AuditPermissionChanged)
 	w.expect(t, "API: remove a permission", main.ID, func(t *testing.T) {
-		send(t, api, http.MethodDelete, lock(back, fmt.Sprintf("/auth/%d", evas[0].ID)), token, ``, http.StatusNoContent)
+		apiCall(t, api, http.MethodDelete, lock(back, fmt.Sprintf("/auth/%d", evas[0].ID)), token, ``, http.StatusNoContent)
 	}, models.AuditPermissionRevoked)
 	w.expect(t, "API: delete a user", main.ID, func(t *testing.T) {
-		send(t, api, http.MethodDelete, fmt.Sprintf("/api/account/user/%d", eva), token, ``, http.StatusNoContent)
+		apiCall(t, api, http.MethodDelete, fmt.Sprintf("/api/account/user/%d", eva), token, ``, http.StatusNoContent)
 	}, models.AuditUserDeleted)
 	w.expect(t, "API: delete a device", main.ID, func(t *testing.T) {
-		send(t, api, http.MethodDelete, lock(garden, ""), token, ``, http.StatusNoContent)
+		apiCall(t, api, http.MethodDelete, lock(garden, ""), token, ``, http.StatusNoContent)
 	}, models.AuditDeviceDeleted)
 
 	// Removing a device on the web.
 	w.expect(t, "delete a device", main.ID, func(t *testing.T) {
-		posted(t, owner, dev(back, "/delete"), url.Values{"confirm": {"1"}})
+		postOK(t, owner, dev(back, "/delete"), url.Values{"confirm": {"1"}})
 	}, models.AuditDeviceDeleted)
 
 	// And a refused change writes nothing.

@@ -1,6 +1,9 @@
 package models
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // Actors of audit rows that no login wrote: the command line (accounts create, tokens create,
 // 2fa disable, the demo) and Portier itself (a suspension that ended on its own).
@@ -16,28 +19,55 @@ func AuditActorIsSystem(actor string) bool {
 }
 
 // AuditGroup is a kind of change the audit trail page filters by: a name (message key
-// "audittrail.group.<Name>") and the audit kinds it covers.
+// "audittrail.group.<Name>") and the audit kinds it covers, named exactly ("device.action") or
+// by family ("api_token." covers every kind that begins so).
 type AuditGroup struct {
 	Name  string
-	Kinds []string
+	Match []string
 }
 
-// AuditGroups sort every audit kind into one group (a test checks that none is left out, so a
-// new kind must be placed here to appear under a filter).
+// AuditGroups sort the audit kinds: a kind belongs to the first group that matches it (a test
+// checks that every kind has one, so a new kind of a new family must be placed here).
 var AuditGroups = []AuditGroup{
-	{Name: "signin", Kinds: []string{AuditLoginSuccess, AuditLoginFailure, AuditLogout, AuditTwoFactorFailure}},
-	{Name: "security", Kinds: []string{AuditPasswordChanged, AuditPasswordResetReq, AuditPasswordReset,
-		AuditTwoFactorEnabled, AuditTwoFactorDisabled, AuditRecoveryCodesReplaced, AuditEmailChangeRequested,
-		AuditEmailChanged, AuditSessionEnded, AuditOtherSessionsEnded}},
-	{Name: "rights", Kinds: []string{AuditSetup, AuditAccountCreated, AuditSubAccountCreated, AuditSubAccountChanged, AuditSubAccountDeleted}},
-	{Name: "tokens", Kinds: []string{AuditTokenCreated, AuditTokenRevoked}},
-	{Name: "devices", Kinds: []string{AuditDevicesAdded, AuditDeviceUpdated, AuditDeviceDeleted}},
-	{Name: "config", Kinds: []string{AuditDeviceConfigChanged}},
-	{Name: "people", Kinds: []string{AuditUserCreated, AuditUserUpdated, AuditUserDeleted, AuditUsersMerged,
-		AuditUsersMergeUndone, AuditPermissionCreated, AuditPermissionChanged, AuditPermissionRevoked,
-		AuditInvitationSent, AuditInvitationAccepted}},
-	{Name: "actions", Kinds: []string{AuditDeviceAction, AuditDeviceActionResult}},
-	{Name: "settings", Kinds: []string{AuditPreferencesChanged, AuditLogRetentionChanged, AuditLogNotificationsChanged}},
+	{Name: "signin", Match: []string{AuditLoginSuccess, AuditLoginFailure, AuditLogout, AuditTwoFactorFailure}},
+	{Name: "security", Match: []string{"password.", "2fa.", "login_email.", "session."}},
+	{Name: "rights", Match: []string{AuditSetup, AuditAccountCreated, "sub_account."}},
+	{Name: "tokens", Match: []string{"api_token.", "api_key."}},
+	{Name: "devices", Match: []string{AuditDevicesAdded, AuditDeviceUpdated, AuditDeviceDeleted}},
+	{Name: "config", Match: []string{AuditDeviceConfigChanged}},
+	{Name: "people", Match: []string{"user.", "permission.", "invitation."}},
+	{Name: "actions", Match: []string{AuditDeviceAction, AuditDeviceActionResult}},
+	{Name: "settings", Match: []string{AuditPreferencesChanged, AuditLogRetentionChanged, "log_notifications."}},
+}
+
+func (g AuditGroup) matches(kind string) bool {
+	for _, m := range g.Match {
+		if m == kind || strings.HasSuffix(m, ".") && strings.HasPrefix(kind, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// AuditGroupOf names the group of an audit kind ("" for none).
+func AuditGroupOf(kind string) string {
+	for _, g := range AuditGroups {
+		if g.matches(kind) {
+			return g.Name
+		}
+	}
+	return ""
+}
+
+// Kinds lists the audit kinds of the group, in the order of AuditKinds.
+func (g AuditGroup) Kinds() []string {
+	var out []string
+	for _, k := range AuditKinds {
+		if AuditGroupOf(k) == g.Name {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // FindAuditGroup returns the group of that name.
