@@ -353,9 +353,8 @@ func (m *Manager) Act(ctx context.Context, d models.Device, a models.LockAction,
 }
 
 func (m *Manager) finishAction(d models.Device, a models.LockAction, st *ActionStatus, outcome Outcome, who Who) {
-	// The activity entry is stored before the action shows as ended, so whoever sees it ended
-	// finds it in the log.
-	// Its audit row (the result) is written with it.
+	// The activity entry, and with it the audit row of the result, is stored before the action
+	// shows as ended, so whoever sees it ended finds it in the log and the audit trail.
 	login := who.LoginID
 	entry := models.Activity{AccountID: d.AccountID, DeviceID: d.ID, At: st.StartedAt, Action: int(a), Trigger: models.TriggerWeb,
 		Completion: completionOf(outcome), LoginID: &login, Name: who.Name, Origin: who.Origin}
