@@ -138,6 +138,17 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	// A Nuki Bridge posts its devices' state changes here (devices/callbacks.go).
 	h.add(e, http.MethodPost, devices.CallbackPath+":secret", policy.Policy{Kind: policy.Device}, h.BridgeCallback)
 
+	// Box accounts (PRODUCT.md §6, handlers/addresses.go): addresses with their devices.
+	boxManage := policy.Policy{Kind: policy.Login, Right: models.RightManageDevices, Box: true}
+	boxView := policy.Policy{Kind: policy.Login, Box: true}
+	h.add(e, http.MethodGet, "/addresses", boxView, h.AddressIndex)
+	h.add(e, http.MethodGet, "/addresses/new", boxManage, h.AddressNew)
+	h.add(e, http.MethodPost, "/addresses", boxManage, h.AddressCreate)
+	h.add(e, http.MethodGet, "/addresses/:id", boxView, h.AddressShow)
+	h.add(e, http.MethodGet, "/addresses/:id/edit", boxManage, h.AddressEdit)
+	h.add(e, http.MethodPost, "/addresses/:id", boxManage, h.AddressUpdate)
+	h.add(e, http.MethodPost, "/addresses/:id/delete", boxManage, h.AddressDelete)
+
 	h.add(e, http.MethodGet, "/settings", login, h.SettingsShow)
 	h.add(e, http.MethodGet, "/settings/account", login, h.AccountSettingsShow)
 	h.add(e, http.MethodPost, "/settings/account/preferences", login, h.PreferencesUpdate)
@@ -173,6 +184,9 @@ func (h *Handler) add(e *echo.Echo, method, path string, p policy.Policy, fn ech
 		}
 	case policy.Login:
 		mw = append(mw, h.loadSession, requireLogin(p.Right))
+		if p.Box {
+			mw = append(mw, requireBoxAccount)
+		}
 	case policy.WebKey:
 		mw = append(mw, h.loadSession, requireWebKey)
 	case policy.Device:

@@ -68,6 +68,9 @@ const (
 	AuditSubAccountCreated       = "sub_account.created"
 	AuditSubAccountChanged       = "sub_account.changed"
 	AuditSubAccountDeleted       = "sub_account.deleted"
+	AuditAddressCreated          = "address.created"
+	AuditAddressChanged          = "address.changed"
+	AuditAddressDeleted          = "address.deleted"
 )
 
 // AuditKinds lists every audit kind; each has a label "audit.<kind with _ for .>" in the
@@ -80,7 +83,8 @@ var AuditKinds = []string{AuditSetup, AuditAccountCreated, AuditLoginSuccess, Au
 	AuditDevicesAdded, AuditDeviceAction, AuditDeviceConfigChanged, AuditUserCreated, AuditUsersMerged, AuditUsersMergeUndone,
 	AuditUserUpdated, AuditUserDeleted, AuditPermissionCreated, AuditPermissionChanged, AuditPermissionRevoked,
 	AuditInvitationSent, AuditInvitationAccepted, AuditLogRetentionChanged, AuditLogNotificationsChanged,
-	AuditSubAccountCreated, AuditSubAccountChanged, AuditSubAccountDeleted}
+	AuditSubAccountCreated, AuditSubAccountChanged, AuditSubAccountDeleted,
+	AuditAddressCreated, AuditAddressChanged, AuditAddressDeleted}
 
 // AuditLabelKey is the message key of an audit kind's label.
 func AuditLabelKey(kind string) string { return "audit." + strings.ReplaceAll(kind, ".", "_") }

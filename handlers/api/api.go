@@ -86,6 +86,13 @@ func (a *API) Register(e *echo.Echo, prefix string, reg *policy.Registry) {
 	addPolicy(http.MethodGet, "/smartlock/log", logs, a.LogIndex)
 	addPolicy(http.MethodGet, "/smartlock/:smartlockId/log", logs, a.SmartlockLogIndex)
 
+	// Addresses of box accounts (addresses.go): a web account gets 403.
+	addresses := policy.Policy{Kind: policy.API, Scope: models.ScopeAccount, Right: models.RightManageDevices, Box: true}
+	addPolicy(http.MethodGet, "/address", addresses, a.AddressIndex)
+	addPolicy(http.MethodPut, "/address", addresses, a.AddressCreate)
+	addPolicy(http.MethodPost, "/address/:addressId", addresses, a.AddressUpdate)
+	addPolicy(http.MethodDelete, "/address/:addressId", addresses, a.AddressDelete)
+
 	add(http.MethodGet, "/smartlock/auth", models.ScopeSmartlockAuth, a.AuthIndex)
 	add(http.MethodGet, "/smartlock/auth/paged", models.ScopeSmartlockAuth, a.AuthPaged)
 	add(http.MethodPut, "/smartlock/auth", models.ScopeSmartlockAuth, a.AuthCreateMany)
@@ -231,6 +238,9 @@ func (a *API) requireToken(p policy.Policy) echo.MiddlewareFunc {
 			}
 			if !login.EffectiveRights().Has(p.Right) {
 				return echo.NewHTTPError(http.StatusForbidden, "The login that created this token does not have the right this operation needs ("+rightName(p.Right)+")")
+			}
+			if p.Box && account.Kind != models.AccountBox {
+				return echo.NewHTTPError(http.StatusForbidden, "Only Nuki Box accounts have addresses")
 			}
 			if err := a.Store.TouchAPIToken(ctx, tok.AccountID, tok.ID, a.Now()); err != nil {
 				return err

@@ -40,6 +40,9 @@ type Policy struct {
 	Right   models.Rights
 	Scope   models.Scope
 	OrScope models.Scope
+	// Box routes exist only for box accounts (Set up Nuki Box, Addresses): a web account's
+	// login gets 404.
+	Box bool
 }
 
 func (p Policy) String() string {
@@ -47,10 +50,14 @@ func (p Policy) String() string {
 	case Public:
 		return "public"
 	case Login:
+		s := "login"
 		if p.Right != 0 {
-			return fmt.Sprintf("login with right %d", p.Right)
+			s = fmt.Sprintf("login with right %d", p.Right)
 		}
-		return "login"
+		if p.Box {
+			s += " of a box account"
+		}
+		return s
 	case API:
 		s := "api scope " + string(p.Scope)
 		if p.OrScope != "" {

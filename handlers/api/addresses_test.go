@@ -1,0 +1,84 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"portier/apptest"
+	"portier/devices/sim"
+	"portier/handlers/api/apispec"
+	"portier/models"
+)
+
+type addressJSON struct {
+	AddressID    int64   `json:"addressId"`
+	AccountID    int64   `json:"accountId"`
+	Name         string  `json:"name"`
+	SmartlockIDs []int64 `json:"smartlockIds"`
+	TimeZone     string  `json:"timeZone"`
+}
+
+// GET|PUT /address and POST|DELETE /address/{addressId} as the reference has them; a web
+// account's token is refused; ids of other accounts are unknown.
+func TestAddressAPI(t *testing.T) {
+	app := apptest.New(t, apptest.Options{})
+	ctx := context.Background()
+	_, owner := app.CreateAccount(models.AccountBox, "Hausverwaltung", "verwaltung@example.com", "box owner password")
+	_, devs, err := app.Devices.AddSimulatedBridge(ctx, owner.AccountID, "Entrances", sim.DemoDevices(), models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
+	require.NoError(t, err)
+	_, token := app.CreateToken(owner, models.Scopes{models.ScopeAccount}, nil)
+	c := app.NewClient()
+	a, b := devs[0], devs[1]
+
+	res := send(t, c, token, "GET", "/address", "/api/address", "", http.StatusOK)
+	assert.JSONEq(t, `[]`, res.Body)
+
+	body := fmt.Sprintf(`{"name":"Hauptstraße 12","smartlockIds":[%d]}`, a.SmartlockID())
+	res = send(t, c, token, "PUT", "/address", "/api/address", body, http.StatusOK)
+	var created addressJSON
+	require.NoError(t, json.Unmarshal([]byte(res.Body), &created))
+	assert.Equal(t, "Hauptstraße 12", created.Name)
+	assert.Equal(t, []int64{a.SmartlockID()}, created.SmartlockIDs)
+	assert.Equal(t, owner.ID, created.AccountID)
+	path := fmt.Sprintf("/api/address/%d", created.AddressID)
+
+	for _, bad := range []string{`{"name":"X"}`, `{"smartlockIds":[]}`, `{"name":"","smartlockIds":[]}`, `{"name":"X","smartlockIds":[1]}`,
+		`{"name":"X","smartlockIds":"x"}`, `{"name":"X","smartlockIds":[],"color":"red"}`,
+		fmt.Sprintf(`{"name":"Y","smartlockIds":[%d]}`, a.SmartlockID())} {
+		res := apiSend(c, "PUT", "/api/address", token, bad)
+		assert.Equal(t, http.StatusBadRequest, res.StatusCode, bad)
+		detail(t, res)
+	}
+
+	send(t, c, token, "POST", "/address/{addressId}", path, fmt.Sprintf(`{"smartlockIds":[%d,%d]}`, a.SmartlockID(), b.SmartlockID()), http.StatusNoContent,
+		apispec.PartialUpdate())
+	send(t, c, token, "POST", "/address/{addressId}", path, `{"name":"Hof","settings":{}}`, http.StatusNoContent, apispec.PartialUpdate())
+	res = send(t, c, token, "GET", "/address", "/api/address", "", http.StatusOK)
+	var list []addressJSON
+	require.NoError(t, json.Unmarshal([]byte(res.Body), &list))
+	require.Len(t, list, 1)
+	assert.Equal(t, "Hof", list[0].Name)
+	assert.ElementsMatch(t, []int64{a.SmartlockID(), b.SmartlockID()}, list[0].SmartlockIDs)
+
+	// Another box account's token knows nothing of it; a web account's token is refused.
+	_, other := app.CreateAccount(models.AccountBox, "Other", "other@example.com", "other owner password")
+	_, otherToken := app.CreateToken(other, models.Scopes{models.ScopeAccount}, nil)
+	assert.Equal(t, http.StatusNotFound, apiSend(c, "POST", path, otherToken, `{"name":"Mine"}`).StatusCode)
+	assert.Equal(t, http.StatusNotFound, apiSend(c, "DELETE", path, otherToken, "").StatusCode)
+	_, web := app.CreateAccount(models.AccountWeb, "Office", "office@example.com", "web owner password")
+	_, webToken := app.CreateToken(web, models.Scopes{models.ScopeAccount}, nil)
+	res = apiSend(c, "GET", "/api/address", webToken, "")
+	assert.Equal(t, http.StatusForbidden, res.StatusCode)
+	assert.Contains(t, detail(t, res), "Nuki Box")
+
+	send(t, c, token, "DELETE", "/address/{addressId}", path, "", http.StatusNoContent)
+	res = send(t, c, token, "GET", "/address", "/api/address", "", http.StatusOK)
+	assert.JSONEq(t, `[]`, res.Body)
+	assert.Equal(t, http.StatusNotFound, apiSend(c, "DELETE", path, token, "").StatusCode)
+}
