@@ -11,7 +11,7 @@ import (
 )
 
 // The addresses of a box account (PRODUCT.md B2). Residential units (address_units) lock the
-// name; until that table exists the unit count is 0.
+// name.
 
 const addressColumns = `a.id, a.account_id, a.name, a.street, a.postcode, a.city, a.country, a.time_zone, a.created_at, a.updated_at`
 
@@ -49,7 +49,7 @@ const addressSelect = `SELECT ` + addressColumns + `,
 	FROM addresses a`
 
 // addressUnitCount is how many residential units an address has.
-const addressUnitCount = `0`
+const addressUnitCount = `(SELECT count(*) FROM address_units u WHERE u.address_id = a.id AND u.deleted_at IS NULL)`
 
 // FindAddresses lists an account's addresses by name.
 func (s *Store) FindAddresses(ctx context.Context, accountID int64) ([]models.Address, error) {
