@@ -87,12 +87,11 @@ func (s *Store) FindUnit(ctx context.Context, accountID, id int64) (models.Unit,
 	return u, mapNoRows(err, fmt.Sprintf("unit %d", id))
 }
 
-// FindUnitCode returns the sealed invite code of a unit (for its printable sheet).
-func (s *Store) FindUnitCode(ctx context.Context, accountID, id int64) ([]byte, error) {
-	var sealed []byte
-	err := s.db.Reader.QueryRowContext(ctx, `SELECT code_sealed FROM address_units WHERE account_id = ? AND id = ? AND deleted_at IS NULL`,
-		accountID, id).Scan(&sealed)
-	return sealed, mapNoRows(err, fmt.Sprintf("unit %d", id))
+// FindUnitCode returns the sealed invite code of a unit (for its printable sheet) and its hash.
+func (s *Store) FindUnitCode(ctx context.Context, accountID, id int64) (sealed []byte, hash string, err error) {
+	err = s.db.Reader.QueryRowContext(ctx, `SELECT code_sealed, code_hash FROM address_units WHERE account_id = ? AND id = ? AND deleted_at IS NULL`,
+		accountID, id).Scan(&sealed, &hash)
+	return sealed, hash, mapNoRows(err, fmt.Sprintf("unit %d", id))
 }
 
 // FindUnitByCode returns the open unit (not redeemed, not deleted) whose invite code hashes to

@@ -13,13 +13,13 @@ import (
 
 // Account users and their authorizations (see migration 0006).
 
-const userColumns = `id, account_id, name, COALESCE(email, ''), language, added_via, merged_into, created_at, updated_at`
+const userColumns = `id, account_id, name, COALESCE(email, ''), language, added_via, merged_into, created_at, updated_at, kind`
 
 func scanUser(row interface{ Scan(...any) error }) (models.AccountUser, error) {
 	var u models.AccountUser
 	var merged sql.NullInt64
 	var created, updated string
-	if err := row.Scan(&u.ID, &u.AccountID, &u.Name, &u.Email, &u.Language, &u.AddedVia, &merged, &created, &updated); err != nil {
+	if err := row.Scan(&u.ID, &u.AccountID, &u.Name, &u.Email, &u.Language, &u.AddedVia, &merged, &created, &updated, &u.Kind); err != nil {
 		return u, err
 	}
 	if merged.Valid {

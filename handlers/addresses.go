@@ -217,31 +217,13 @@ func (h *Handler) AddressCreate(c echo.Context) error {
 	return redirect(c, fmt.Sprintf("/addresses/%d", a.ID))
 }
 
-// AddressShow is GET /addresses/:id.
+// AddressShow is GET /addresses/:id: its devices and residential units.
 func (h *Handler) AddressShow(c echo.Context) error {
-	ctx := c.Request().Context()
-	login, account, _ := currentLogin(c)
 	a, err := h.findAddress(c)
 	if err != nil {
 		return err
 	}
-	shell, err := h.appShell(c, "addresses.title", "/addresses")
-	if err != nil {
-		return err
-	}
-	shell.Title = a.Name
-	devs, err := h.Store.FindDeviceNames(ctx, account.ID)
-	if err != nil {
-		return err
-	}
-	p := addrviews.Show{App: shell, ID: a.ID, Name: a.Name, Line: a.Line(), Zone: a.TimeZone, Units: a.Units,
-		CanEdit: login.EffectiveRights().Has(models.RightManageDevices)}
-	for _, d := range devs {
-		if slices.Contains(a.DeviceIDs, d.ID) && login.SeesDevice(d.ID) {
-			p.Devices = append(p.Devices, addrviews.DeviceChoice{ID: d.ID, Name: d.Name, KindKey: d.Type.LabelKey()})
-		}
-	}
-	return render(c, http.StatusOK, addrviews.ShowPage(p))
+	return h.renderAddress(c, http.StatusOK, a, "", "")
 }
 
 // AddressEdit is GET /addresses/:id/edit.
@@ -276,6 +258,9 @@ func (h *Handler) AddressUpdate(c echo.Context) error {
 	a2, err := h.Store.UpdateAddress(c.Request().Context(), account.ID, a.ID, in, ids,
 		models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditAddressChanged, IP: clientIP(c.Request())})
 	if errs, known := addressStoreError(c, err); known {
+		if errors.Is(err, models.ErrAddressNameLocked) {
+			in.Name = a.Name
+		}
 		return h.renderAddressForm(c, http.StatusUnprocessableEntity, a, in, ids, errs, "")
 	}
 	if err != nil {

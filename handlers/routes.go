@@ -148,6 +148,13 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	h.add(e, http.MethodGet, "/addresses/:id/edit", boxManage, h.AddressEdit)
 	h.add(e, http.MethodPost, "/addresses/:id", boxManage, h.AddressUpdate)
 	h.add(e, http.MethodPost, "/addresses/:id/delete", boxManage, h.AddressDelete)
+	boxPeople := policy.Policy{Kind: policy.Login, Right: models.RightAuthorizations, Box: true}
+	h.add(e, http.MethodPost, "/addresses/:id/units", boxPeople, h.UnitCreate)
+	h.add(e, http.MethodGet, "/addresses/:id/units/:uid/sheet", boxPeople, h.UnitSheet)
+	h.add(e, http.MethodPost, "/addresses/:id/units/:uid/delete", boxPeople, h.UnitDelete)
+	// A resident redeems a unit's invite code (handlers/units.go): public, throttled per address.
+	h.add(e, http.MethodGet, "/unit", public, h.UnitRedeemShow)
+	h.add(e, http.MethodPost, "/unit", public, h.UnitRedeemCreate)
 
 	h.add(e, http.MethodGet, "/settings", login, h.SettingsShow)
 	h.add(e, http.MethodGet, "/settings/account", login, h.AccountSettingsShow)

@@ -71,6 +71,9 @@ const (
 	AuditAddressCreated          = "address.created"
 	AuditAddressChanged          = "address.changed"
 	AuditAddressDeleted          = "address.deleted"
+	AuditUnitCreated             = "unit.created"
+	AuditUnitDeleted             = "unit.deleted"
+	AuditUnitRedeemed            = "unit.redeemed"
 )
 
 // AuditKinds lists every audit kind; each has a label "audit.<kind with _ for .>" in the
@@ -84,7 +87,8 @@ var AuditKinds = []string{AuditSetup, AuditAccountCreated, AuditLoginSuccess, Au
 	AuditUserUpdated, AuditUserDeleted, AuditPermissionCreated, AuditPermissionChanged, AuditPermissionRevoked,
 	AuditInvitationSent, AuditInvitationAccepted, AuditLogRetentionChanged, AuditLogNotificationsChanged,
 	AuditSubAccountCreated, AuditSubAccountChanged, AuditSubAccountDeleted,
-	AuditAddressCreated, AuditAddressChanged, AuditAddressDeleted}
+	AuditAddressCreated, AuditAddressChanged, AuditAddressDeleted,
+	AuditUnitCreated, AuditUnitDeleted, AuditUnitRedeemed}
 
 // AuditLabelKey is the message key of an audit kind's label.
 func AuditLabelKey(kind string) string { return "audit." + strings.ReplaceAll(kind, ".", "_") }
