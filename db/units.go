@@ -166,6 +166,9 @@ func (s *Store) RedeemUnit(ctx context.Context, codeHash string, r NewResident, 
 		if err := insertResidentPermissions(ctx, tx, now, accountID, userID, r.Name, r.Devices, r.KeypadDevice, r.KeypadCode); err != nil {
 			return err
 		}
+		if _, err := tx.ExecContext(ctx, `UPDATE address_units SET resident_user_id = ? WHERE id = ?`, userID, unitID); err != nil {
+			return err
+		}
 		zone := "UTC"
 		if err := tx.QueryRowContext(ctx, `SELECT time_zone FROM addresses WHERE id = ?`, addressID).Scan(&zone); err != nil {
 			return err
@@ -290,6 +293,153 @@ func (s *Store) DeleteUnit(ctx context.Context, accountID, unitID int64, audit m
 		if audit.Detail == "" {
 			audit.Detail = fmt.Sprintf("residential unit %d %q and all its access", unitID, name)
 		}
+		_, err = s.insertAudit(ctx, tx, audit)
+		return err
+	})
+	return devices, err
+}
+
+// FindFamily returns the unit of the resident who redeemed it and the family members they share
+// with (by name); ErrNotFound when the user is not the one who redeemed a unit.
+func (s *Store) FindFamily(ctx context.Context, accountID, residentUserID int64) (models.Unit, []models.AccountUser, error) {
+	var unitID int64
+	err := s.db.Reader.QueryRowContext(ctx, `SELECT id FROM address_units WHERE account_id = ? AND resident_user_id = ? AND deleted_at IS NULL`,
+		accountID, residentUserID).Scan(&unitID)
+	if err != nil {
+		return models.Unit{}, nil, mapNoRows(err, "unit of the resident")
+	}
+	u, err := s.FindUnit(ctx, accountID, unitID)
+	if err != nil {
+		return u, nil, err
+	}
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+userColumns+` FROM account_users WHERE account_id = ? AND unit_id = ? AND id != ?
+		AND deleted_at IS NULL ORDER BY name_key, id`, accountID, unitID, residentUserID)
+	if err != nil {
+		return u, nil, err
+	}
+	defer rows.Close()
+	var out []models.AccountUser
+	for rows.Next() {
+		m, err := scanUser(rows)
+		if err != nil {
+			return u, nil, err
+		}
+		out = append(out, m)
+	}
+	return u, out, rows.Err()
+}
+
+// AddFamilyMember adds a family member to the unit of the resident who redeemed it, with the
+// same web-key permissions as the resident, in one transaction. The 101st is ErrFamilyFull; an
+// email already in the unit is ErrConflict. The invitation is sent by the caller.
+func (s *Store) AddFamilyMember(ctx context.Context, accountID, residentUserID int64, name, email, language string, audit models.AuditEntry) (models.AccountUser, error) {
+	var id int64
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		now := s.now()
+		var unitID int64
+		err := tx.QueryRowContext(ctx, `SELECT id FROM address_units WHERE account_id = ? AND resident_user_id = ? AND deleted_at IS NULL`,
+			accountID, residentUserID).Scan(&unitID)
+		if err != nil {
+			return mapNoRows(err, "unit of the resident")
+		}
+		var members, same int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE email = ?) FROM account_users
+			WHERE unit_id = ? AND deleted_at IS NULL`, models.NormalizeEmail(email), unitID).Scan(&members, &same); err != nil {
+			return err
+		}
+		if same > 0 {
+			return fmt.Errorf("email %s in the unit: %w", email, models.ErrConflict)
+		}
+		if members-1 >= models.MaxFamilyMembers {
+			return models.ErrFamilyFull
+		}
+		if id, err = insertResident(ctx, tx, now, accountID, unitID, name, email, language); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT device_id, push_status FROM authorizations WHERE account_user_id = ? AND type = ?
+			AND deleted_at IS NULL AND revoked_at IS NULL`, residentUserID, models.AuthTypeApp)
+		if err != nil {
+			return err
+		}
+		devices := map[int64]models.PushStatus{}
+		for rows.Next() {
+			var d int64
+			var st models.PushStatus
+			if err := rows.Scan(&d, &st); err != nil {
+				rows.Close()
+				return err
+			}
+			if st != models.PushPortierOnly {
+				st = models.PushPending
+			}
+			devices[d] = st
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if err := insertResidentPermissions(ctx, tx, now, accountID, id, name, devices, 0, nil); err != nil {
+			return err
+		}
+		audit.AccountID = &accountID
+		audit.Actor, audit.LoginID, audit.IP = "resident", nil, ""
+		audit.Detail = fmt.Sprintf("a family member added to residential unit %d", unitID)
+		_, err = s.insertAudit(ctx, tx, audit)
+		return err
+	})
+	if err != nil {
+		return models.AccountUser{}, err
+	}
+	return s.FindAccountUser(ctx, accountID, id)
+}
+
+// RemoveFamilyMember takes a family member's access away (permissions revoked, web key and
+// open invitations ended) and returns the devices to tell.
+func (s *Store) RemoveFamilyMember(ctx context.Context, accountID, residentUserID, memberID int64, audit models.AuditEntry) ([]int64, error) {
+	var devices []int64
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		now := s.now()
+		var unitID int64
+		err := tx.QueryRowContext(ctx, `SELECT u.id FROM address_units u JOIN account_users m ON m.unit_id = u.id
+			WHERE u.account_id = ? AND u.resident_user_id = ? AND u.deleted_at IS NULL AND m.id = ? AND m.id != ? AND m.deleted_at IS NULL`,
+			accountID, residentUserID, memberID, residentUserID).Scan(&unitID)
+		if err != nil {
+			return mapNoRows(err, fmt.Sprintf("family member %d", memberID))
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT device_id FROM authorizations WHERE account_user_id = ? AND deleted_at IS NULL
+			AND revoked_at IS NULL ORDER BY device_id`, memberID)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var d int64
+			if err := rows.Scan(&d); err != nil {
+				rows.Close()
+				return err
+			}
+			devices = append(devices, d)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if err := revokeInTx(ctx, tx, now, accountID, `account_user_id = ?`, memberID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM logins WHERE account_id = ? AND account_user_id = ?`, accountID, memberID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE account_id = ? AND account_user_id = ?
+			AND accepted_at IS NULL AND revoked_at IS NULL`, now, accountID, memberID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE account_users SET deleted_at = ?, updated_at = ? WHERE account_id = ? AND id = ?`,
+			now, now, accountID, memberID); err != nil {
+			return err
+		}
+		audit.AccountID = &accountID
+		audit.Actor, audit.LoginID, audit.IP = "resident", nil, ""
+		audit.Detail = fmt.Sprintf("a family member removed from residential unit %d", unitID)
 		_, err = s.insertAudit(ctx, tx, audit)
 		return err
 	})

@@ -60,6 +60,13 @@ func (h *Handler) sendInvitation(ctx context.Context, who devices.Who, account m
 	login := who.LoginID
 	audit := models.AuditEntry{LoginID: &login, Actor: who.Actor, Kind: models.AuditInvitationSent, IP: who.IP,
 		Detail: fmt.Sprintf("web key invitation to %s <%s> (%s)", u.Name, u.Email, strings.Join(names, ", "))}
+	inviter := account.Name
+	if who.Resident {
+		// A resident shares with their family: the property manager's audit trail does not learn
+		// who; the email names the resident, whom the family member knows.
+		audit = models.AuditEntry{Actor: "resident", Kind: models.AuditInvitationSent, Detail: "web key invitation to a family member of a residential unit"}
+		inviter = who.Name
+	}
 	// Random codes can collide with one stored before (the column is unique): draw again.
 	for try := 0; ; try++ {
 		token, code := auth.NewToken(), auth.NewInvitationCode()
@@ -67,7 +74,7 @@ func (h *Handler) sendInvitation(ctx context.Context, who devices.Who, account m
 			AccountUserID: u.ID, TokenHash: auth.HashToken(token), CodeHash: auth.HashInvitationCode(code), Language: lang,
 			Mail: func(inv models.Invitation) (models.OutboxMessage, error) {
 				return email.InvitationMessage(ctx, email.Invitation{
-					To: u.Email, Name: u.Name, Language: lang, Inviter: account.Name, Devices: names,
+					To: u.Email, Name: u.Name, Language: lang, Inviter: inviter, Devices: names,
 					Link: h.absURL("/invite/" + token), Code: code, EnterURL: h.absURL("/invite"),
 					Expires: inv.ExpiresAt, Zone: zone, SiteURL: h.absURL("/"),
 				})

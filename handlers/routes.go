@@ -82,6 +82,10 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	h.add(e, http.MethodGet, "/key/password", webKey, h.KeyPasswordShow)
 	h.add(e, http.MethodPost, "/key/password", webKey, h.KeyPasswordUpdate)
 	h.add(e, http.MethodPost, "/key/logout", webKey, h.Logout)
+	// A resident of a box account's unit shares with their family (handlers/family.go).
+	h.add(e, http.MethodGet, "/key/family", webKey, h.FamilyShow)
+	h.add(e, http.MethodPost, "/key/family", webKey, h.FamilyAdd)
+	h.add(e, http.MethodPost, "/key/family/:id/remove", webKey, h.FamilyRemove)
 
 	h.add(e, http.MethodGet, "/", login, h.Home)
 

@@ -208,3 +208,97 @@ func TestUnitRights(t *testing.T) {
 	assert.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
 	assert.NotEmpty(t, res.TestID(t, "error-unit_name"))
 }
+
+// redeem redeems a new unit's code as a resident and returns the signed-in client.
+func (f unitFixture) redeem(t *testing.T, unit, email string) *apptest.Client {
+	t.Helper()
+	_, code := f.addUnit(t, unit)
+	c := f.app.NewClient()
+	form := redeemForm(code, "Maria Müller", email)
+	form.Del("keypad")
+	res := c.PostForm("/unit", form)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
+	return c
+}
+
+// The resident shares with family members, each invited by email to a web key of their own; a
+// family member cannot share further; the 101st is refused; a removed member's key ends.
+func TestFamilySharing(t *testing.T) {
+	f := newUnitFixture(t)
+	resident := f.redeem(t, "Top 4", "maria@example.com")
+	res := resident.Get("/key")
+	assert.NotEmpty(t, res.TestID(t, "family-link"))
+	res = resident.Get("/key/family")
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.NotEmpty(t, res.TestID(t, "family-empty"))
+
+	res = resident.PostForm("/key/family", url.Values{"name": {""}, "email": {"nope"}})
+	assert.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+	assert.NotEmpty(t, res.TestID(t, "error-name"))
+	assert.NotEmpty(t, res.TestID(t, "error-email"))
+
+	res = resident.PostForm("/key/family", url.Values{"name": {"Jonas Müller"}, "email": {"jonas@example.com"}})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
+	res = resident.PostForm("/key/family", url.Values{"name": {"Jonas again"}, "email": {"JONAS@example.com"}})
+	assert.Equal(t, http.StatusConflict, res.StatusCode)
+	mails, err := f.app.Store.FindMailTo(context.Background(), "jonas@example.com")
+	require.NoError(t, err)
+	require.Len(t, mails, 1)
+	assert.Contains(t, mails[0].Text, "Maria Müller", "the invitation names the resident")
+	link := linkPattern.FindStringSubmatch(mails[0].Text)
+	require.NotNil(t, link, mails[0].Text)
+
+	jonas := f.app.NewClient()
+	res = jonas.PostForm("/invite/"+link[1], url.Values{"password": {doraPassword}, "password_confirm": {doraPassword}})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
+	res = jonas.Get("/key")
+	assert.Contains(t, res.Body, "Entrance box")
+	assert.Empty(t, res.Doc(t).Find(`[data-testid="family-link"]`).Nodes, "a family member does not share further")
+	assert.Equal(t, http.StatusNotFound, jonas.Get("/key/family").StatusCode)
+
+	// The manager sees two people and no names, in the unit and in the audit trail.
+	res = f.manager.Get(f.address)
+	assert.Equal(t, "2", res.TestID(t, "unit-people"))
+	var leaks int
+	require.NoError(t, f.app.DB.Reader.QueryRow(`SELECT count(*) FROM audit_log WHERE actor LIKE '%jonas%' OR detail LIKE '%Jonas%' OR actor LIKE '%maria%'
+		OR detail LIKE '%Maria%'`).Scan(&leaks))
+	if !assert.Zero(t, leaks) {
+		rows, _ := f.app.DB.Reader.Query(`SELECT actor, kind, detail FROM audit_log`)
+		for rows.Next() {
+			var a, k, d string
+			_ = rows.Scan(&a, &k, &d)
+			t.Log(a, k, d)
+		}
+		rows.Close()
+	}
+
+	// 100 family members at most.
+	var residentUser int64
+	require.NoError(t, f.app.DB.Reader.QueryRow(`SELECT account_user_id FROM logins WHERE email = 'maria@example.com'`).Scan(&residentUser))
+	for i := 2; i <= models.MaxFamilyMembers; i++ {
+		_, err := f.app.Store.AddFamilyMember(context.Background(), f.owner.AccountID, residentUser, fmt.Sprintf("Member %d", i),
+			fmt.Sprintf("member%d@example.com", i), "en", models.AuditEntry{Kind: models.AuditUserCreated})
+		require.NoError(t, err)
+	}
+	res = resident.Get("/key/family")
+	assert.NotEmpty(t, res.TestID(t, "family-full"))
+	res = resident.PostForm("/key/family", url.Values{"name": {"One too many"}, "email": {"extra@example.com"}})
+	assert.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+	assert.Contains(t, res.TestID(t, "form-error"), "100 Familienmitgliedern")
+	var n int
+	require.NoError(t, f.app.DB.Reader.QueryRow(`SELECT count(*) FROM account_users WHERE email = 'extra@example.com'`).Scan(&n))
+	assert.Zero(t, n, "nothing written")
+
+	// Removing Jonas ends his web key.
+	var jonasID int64
+	require.NoError(t, f.app.DB.Reader.QueryRow(`SELECT id FROM account_users WHERE email = 'jonas@example.com'`).Scan(&jonasID))
+	res = resident.PostForm(fmt.Sprintf("/key/family/%d/remove", jonasID), nil)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	assert.Equal(t, http.StatusSeeOther, jonas.Get("/key").StatusCode, "signed out")
+	assert.Equal(t, http.StatusNotFound, resident.PostForm(fmt.Sprintf("/key/family/%d/remove", jonasID), nil).StatusCode)
+	// Another unit's resident cannot remove members of this one.
+	other := f.redeem(t, "Top 5", "otto@example.com")
+	var member2 int64
+	require.NoError(t, f.app.DB.Reader.QueryRow(`SELECT id FROM account_users WHERE email = 'member2@example.com'`).Scan(&member2))
+	assert.Equal(t, http.StatusNotFound, other.PostForm(fmt.Sprintf("/key/family/%d/remove", member2), nil).StatusCode)
+}

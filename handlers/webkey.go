@@ -248,7 +248,7 @@ func (h *Handler) renderKey(c echo.Context, status int, confirmDevice int64, con
 	if err != nil {
 		return err
 	}
-	return render(c, status, keyviews.KeyPage(keyviews.Page{Shell: shell, List: list, Message: message}))
+	return render(c, status, keyviews.KeyPage(keyviews.Page{Shell: shell, List: list, Message: message, Family: h.familyLink(c)}))
 }
 
 // KeyShow is GET /key: the devices the person may operate. ?device=ID&confirm=N asks before an

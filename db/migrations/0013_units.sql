@@ -12,7 +12,9 @@ CREATE TABLE address_units (
     code_sealed BLOB NOT NULL,
     created_at  TEXT NOT NULL,
     redeemed_at TEXT,
-    deleted_at  TEXT
+    deleted_at  TEXT,
+    -- The account user who redeemed the code: the one who shares with their family.
+    resident_user_id INTEGER REFERENCES account_users (id)
 );
 CREATE INDEX address_units_address ON address_units (address_id, id) WHERE deleted_at IS NULL;
 ALTER TABLE account_users ADD COLUMN unit_id INTEGER REFERENCES address_units (id) ON DELETE SET NULL;
