@@ -73,8 +73,9 @@ type Who struct {
 	Actor   string // the login's email, for the audit trail
 	IP      string
 	Origin  models.ActivityOrigin
-	// Resident is set for a resident of a residential unit: the audit trail says "a resident"
-	// (the activity log anonymizes them by itself), so the property manager never learns who.
+	// Resident is set for a resident of a residential unit acting on their own web key: an
+	// invitation they send names them to the invitee, not the property manager. (The audit trail
+	// and the activity log anonymize a resident's login by themselves.)
 	Resident bool
 }
 
@@ -332,12 +333,8 @@ func (m *Manager) Act(ctx context.Context, d models.Device, a models.LockAction,
 	m.mu.Unlock()
 
 	detail := fmt.Sprintf("%s: %s", d.Name, models.ActionName(d.Type, a))
-	login := &who.LoginID
-	actor, ip := who.Actor, who.IP
-	if who.Resident {
-		login, actor, ip = nil, "resident", ""
-	}
-	if _, err := m.store.AddAudit(ctx, models.AuditEntry{AccountID: &d.AccountID, LoginID: login, Actor: actor, Kind: models.AuditDeviceAction, Detail: detail, IP: ip}); err != nil {
+	login := who.LoginID
+	if _, err := m.store.AddAudit(ctx, models.AuditEntry{AccountID: &d.AccountID, LoginID: &login, Actor: who.Actor, Kind: models.AuditDeviceAction, Detail: detail, IP: who.IP}); err != nil {
 		m.opt.Log.Error("audit of a lock action", "device", d.ID, "err", err)
 	}
 	go func() {
