@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -97,9 +98,7 @@ func (h *Handler) UnitCreate(c echo.Context) error {
 	if key := models.ValidateUnitName(name); key != "" {
 		return h.renderAddress(c, http.StatusUnprocessableEntity, a, name, locale(c).T(key))
 	}
-	code := auth.NewUnitCode()
-	hash := auth.HashUnitCode(code)
-	u, err := h.Store.CreateUnit(c.Request().Context(), account.ID, a.ID, name, hash, h.Secrets.Seal([]byte(code), unitSealContext(hash)),
+	u, err := h.CreateUnit(c.Request().Context(), account.ID, a.ID, name,
 		models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditUnitCreated, IP: clientIP(c.Request())})
 	if err != nil {
 		return err
@@ -108,6 +107,15 @@ func (h *Handler) UnitCreate(c echo.Context) error {
 		return err
 	}
 	return redirect(c, fmt.Sprintf("/addresses/%d#units", a.ID))
+}
+
+// CreateUnit adds a residential unit with a new invite code, sealed with the key outside the
+// database so that its sheet can be printed again. The page and the web API (api.API.CreateUnit,
+// set by main) both create units through it.
+func (h *Handler) CreateUnit(ctx context.Context, accountID, addressID int64, name string, audit models.AuditEntry) (models.Unit, error) {
+	code := auth.NewUnitCode()
+	hash := auth.HashUnitCode(code)
+	return h.Store.CreateUnit(ctx, accountID, addressID, name, hash, h.Secrets.Seal([]byte(code), unitSealContext(hash)), audit)
 }
 
 // unitSealContext binds a sealed unit code to its own hash: a code copied to another row does

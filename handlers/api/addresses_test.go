@@ -82,3 +82,68 @@ func TestAddressAPI(t *testing.T) {
 	assert.JSONEq(t, `[]`, res.Body)
 	assert.Equal(t, http.StatusNotFound, apiSend(c, "DELETE", path, token, "").StatusCode)
 }
+
+// GET|PUT|DELETE /address/{addressId}/unit and DELETE /address/{addressId}/unit/{id}: units are
+// made with a name, listed with their token id and redemption, and deleted by id (an unknown id
+// deletes nothing).
+func TestAddressUnitAPI(t *testing.T) {
+	app := apptest.New(t, apptest.Options{})
+	ctx := context.Background()
+	_, owner := app.CreateAccount(models.AccountBox, "Hausverwaltung", "verwaltung@example.com", "box owner password")
+	_, devs, err := app.Devices.AddSimulatedBridge(ctx, owner.AccountID, "Entrances", sim.DemoDevices()[:1], models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
+	require.NoError(t, err)
+	_, token := app.CreateToken(owner, models.Scopes{models.ScopeAccount}, nil)
+	c := app.NewClient()
+	res := send(t, c, token, "PUT", "/address", "/api/address", fmt.Sprintf(`{"name":"Hof","smartlockIds":[%d]}`, devs[0].SmartlockID()), http.StatusOK)
+	var addr addressJSON
+	require.NoError(t, json.Unmarshal([]byte(res.Body), &addr))
+	units := fmt.Sprintf("/api/address/%d/unit", addr.AddressID)
+	notRedeemed := apispec.AllowMissing("AddressUnitResponse.redeemDate", "a unit whose code is not redeemed yet has no redeem date")
+	// send checks answers without options; units not redeemed yet need one.
+	sendUnit := func(method, op, path, body string, status int) apptest.Response {
+		t.Helper()
+		if body != "" {
+			apispec.AssertRequest(t, method, op, body)
+		}
+		res := apiSend(c, method, path, token, body)
+		require.Equal(t, status, res.StatusCode, res.Body)
+		apispec.AssertResponse(t, method, op, res.StatusCode, res.Body, notRedeemed)
+		return res
+	}
+
+	res = send(t, c, token, "GET", "/address/{addressId}/unit", units, "", http.StatusOK)
+	assert.JSONEq(t, `[]`, res.Body)
+	var made []map[string]any
+	for _, name := range []string{"Top 1", "Top 2", "Top 3"} {
+		res = sendUnit("PUT", "/address/{addressId}/unit", units, `{"name":"`+name+`"}`, http.StatusOK)
+		var u map[string]any
+		require.NoError(t, json.Unmarshal([]byte(res.Body), &u))
+		assert.Equal(t, name, u["name"])
+		assert.Regexp(t, objectID, u["id"])
+		made = append(made, u)
+	}
+	for _, bad := range []string{`{}`, `{"name":""}`, `{"name":"X","color":1}`, `[]`} {
+		assert.Equal(t, http.StatusBadRequest, apiSend(c, "PUT", units, token, bad).StatusCode, bad)
+	}
+	res = sendUnit("GET", "/address/{addressId}/unit", units, "", http.StatusOK)
+	var list []map[string]any
+	require.NoError(t, json.Unmarshal([]byte(res.Body), &list))
+	assert.Len(t, list, 3)
+
+	// The name of an address with units is locked.
+	res = apiSend(c, "POST", fmt.Sprintf("/api/address/%d", addr.AddressID), token, `{"name":"Renamed"}`)
+	assert.Equal(t, http.StatusForbidden, res.StatusCode)
+
+	send(t, c, token, "DELETE", "/address/{addressId}/unit/{id}", units+"/"+made[0]["id"].(string), "", http.StatusOK)
+	res = apiSend(c, "DELETE", units, token, fmt.Sprintf(`[%q, "ffffffffffffffffffffffff"]`, made[1]["id"]))
+	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
+	send(t, c, token, "DELETE", "/address/{addressId}/unit", units, fmt.Sprintf(`[%q, %q]`, made[1]["id"], made[2]["id"]), http.StatusOK)
+	res = send(t, c, token, "GET", "/address/{addressId}/unit", units, "", http.StatusOK)
+	assert.JSONEq(t, `[]`, res.Body)
+
+	// Another account's token knows nothing of the address.
+	_, other := app.CreateAccount(models.AccountBox, "Other", "other@example.com", "other owner password")
+	_, otherToken := app.CreateToken(other, models.Scopes{models.ScopeAccount}, nil)
+	assert.Equal(t, http.StatusNotFound, apiSend(c, "GET", units, otherToken, "").StatusCode)
+	assert.Equal(t, http.StatusNotFound, apiSend(c, "PUT", units, otherToken, `{"name":"X"}`).StatusCode)
+}

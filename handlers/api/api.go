@@ -35,6 +35,9 @@ type API struct {
 	// (e.g. no remote access, so no web key) is no error here; another error is logged: the
 	// authorizations stay, and the invitation can be sent again from the user's page.
 	Invite func(ctx context.Context, who devices.Who, account models.Account, u models.AccountUser) error
+	// CreateUnit adds a residential unit with its invite code (handlers' Handler.CreateUnit: the
+	// code is sealed with a key the API does not hold).
+	CreateUnit func(ctx context.Context, accountID, addressID int64, name string, audit models.AuditEntry) (models.Unit, error)
 }
 
 // Error is the error body of the Nuki Web API: clients read detailMessage.
@@ -92,6 +95,11 @@ func (a *API) Register(e *echo.Echo, prefix string, reg *policy.Registry) {
 	addPolicy(http.MethodPut, "/address", addresses, a.AddressCreate)
 	addPolicy(http.MethodPost, "/address/:addressId", addresses, a.AddressUpdate)
 	addPolicy(http.MethodDelete, "/address/:addressId", addresses, a.AddressDelete)
+	units := policy.Policy{Kind: policy.API, Scope: models.ScopeAccount, Right: models.RightAuthorizations, Box: true}
+	addPolicy(http.MethodGet, "/address/:addressId/unit", units, a.UnitIndex)
+	addPolicy(http.MethodPut, "/address/:addressId/unit", units, a.UnitCreate)
+	addPolicy(http.MethodDelete, "/address/:addressId/unit", units, a.UnitDeleteMany)
+	addPolicy(http.MethodDelete, "/address/:addressId/unit/:id", units, a.UnitDelete)
 
 	add(http.MethodGet, "/smartlock/auth", models.ScopeSmartlockAuth, a.AuthIndex)
 	add(http.MethodGet, "/smartlock/auth/paged", models.ScopeSmartlockAuth, a.AuthPaged)
