@@ -71,6 +71,12 @@ func (s *Store) CreateConnection(ctx context.Context, c models.Connection, devic
 			if err != nil {
 				return err
 			}
+			if d.Box != nil {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO boxes (device_id, location, latitude, longitude, pin_hash, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+					id, d.Box.Text, d.Box.Latitude, d.Box.Longitude, d.Box.PINHash, now); err != nil {
+					return err
+				}
+			}
 			ids = append(ids, id)
 		}
 		audit.AccountID = &c.AccountID

@@ -175,7 +175,15 @@ func (h *Handler) renderDevice(c echo.Context, d models.Device, status int, pane
 	}
 	shell.Title = d.Name
 	p := devviews.Show{App: shell, Device: panel.Device, Panel: panel, CanEdit: login.EffectiveRights().Has(models.RightManageDevices),
-		CanConfigure: login.EffectiveRights().Has(models.RightDeviceConfig) && len(models.ConfigSettings(d.Type)) > 0}
+		CanConfigure: login.EffectiveRights().Has(models.RightDeviceConfig) && len(models.ConfigSettings(d.Type)) > 0,
+	}
+	if account.Kind == models.AccountBox && d.Type == models.DeviceBox && login.EffectiveRights().Has(models.RightManageDevices) {
+		_, err := h.Store.FindBox(ctx, account.ID, d.ID)
+		if err != nil && !errors.Is(err, models.ErrNotFound) {
+			return err
+		}
+		p.ManageBox = err == nil // set up by the wizard: it has a PIN and a location
+	}
 	conn, err := h.Store.FindConnection(ctx, account.ID, d.ConnectionID)
 	if err != nil {
 		return err

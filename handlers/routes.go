@@ -152,6 +152,12 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	h.add(e, http.MethodGet, "/addresses/:id/edit", boxManage, h.AddressEdit)
 	h.add(e, http.MethodPost, "/addresses/:id", boxManage, h.AddressUpdate)
 	h.add(e, http.MethodPost, "/addresses/:id/delete", boxManage, h.AddressDelete)
+	boxAdd := policy.Policy{Kind: policy.Login, Right: models.RightAddDevices, Box: true}
+	h.add(e, http.MethodGet, "/boxes/new", boxAdd, h.BoxNew)
+	h.add(e, http.MethodPost, "/boxes/new", boxAdd, h.BoxWizard)
+	h.add(e, http.MethodGet, "/devices/:id/box", boxManage, h.BoxManage)
+	h.add(e, http.MethodPost, "/devices/:id/box/location", boxManage, h.BoxLocationUpdate)
+	h.add(e, http.MethodPost, "/devices/:id/box/pin", boxManage, h.BoxPINUpdate)
 	boxPeople := policy.Policy{Kind: policy.Login, Right: models.RightAuthorizations, Box: true}
 	h.add(e, http.MethodPost, "/addresses/:id/units", boxPeople, h.UnitCreate)
 	h.add(e, http.MethodGet, "/addresses/:id/units/:uid/sheet", boxPeople, h.UnitSheet)
