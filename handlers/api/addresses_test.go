@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"portier/apptest"
+	"portier/db"
 	"portier/devices/sim"
 	"portier/handlers/api/apispec"
 	"portier/models"
@@ -129,6 +131,36 @@ func TestAddressUnitAPI(t *testing.T) {
 	var list []map[string]any
 	require.NoError(t, json.Unmarshal([]byte(res.Body), &list))
 	assert.Len(t, list, 3)
+
+	// The units' address tokens: listed, described, and (once redeemed) shown as redeemed by an
+	// account the manager is not told about.
+	tokensPath := fmt.Sprintf("/api/address/%d/token", addr.AddressID)
+	notRedeemedToken := []apispec.Option{apispec.AllowMissing("AddressToken.redeemDate", "not redeemed yet"),
+		apispec.AllowMissing("AddressToken.redeemAccountId", "not redeemed yet")}
+	res = apiSend(c, "GET", tokensPath, token, "")
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	apispec.AssertResponse(t, "GET", "/address/{addressId}/token", res.StatusCode, res.Body, notRedeemedToken...)
+	var tokens []map[string]any
+	require.NoError(t, json.Unmarshal([]byte(res.Body), &tokens))
+	require.Len(t, tokens, 3)
+	assert.Equal(t, made[0]["addressTokenId"], tokens[0]["id"])
+	tokenPath := "/api/address/token/" + tokens[0]["id"].(string)
+	res = send(t, c, token, "GET", "/address/token/{id}", tokenPath, "", http.StatusOK)
+	assert.JSONEq(t, fmt.Sprintf(`{"id":%q,"addressName":"Hof","smartlockNames":[%q]}`, tokens[0]["id"], devs[0].Name), res.Body)
+	assert.Equal(t, http.StatusNotFound, apiSend(c, "GET", tokenPath+"/redeem", token, "").StatusCode, "not redeemed yet")
+	res = apiSend(c, "POST", tokenPath+"/redeem", token, "")
+	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
+	assert.Contains(t, detail(t, res), "/unit page")
+	assert.Equal(t, http.StatusNotFound, apiSend(c, "GET", "/api/address/token/ffffffffffffffffffffffff", token, "").StatusCode)
+	unitID, _ := strconv.ParseInt(tokens[0]["id"].(string), 16, 64)
+	var hash string
+	require.NoError(t, app.DB.Reader.QueryRow(`SELECT code_hash FROM address_units WHERE id = ?`, unitID).Scan(&hash))
+	_, err = app.Store.RedeemUnit(ctx, hash, db.NewResident{Name: "Maria", Email: "maria@example.com", PasswordHash: "x",
+		Devices: map[int64]models.PushStatus{devs[0].ID: models.PushPending}}, models.AuditEntry{Kind: models.AuditUnitRedeemed})
+	require.NoError(t, err)
+	res = send(t, c, token, "GET", "/address/token/{id}/redeem", tokenPath+"/redeem", "", http.StatusOK)
+	assert.NotContains(t, res.Body, "Maria")
+	assert.Contains(t, res.Body, `"redeemAccountId":0`)
 
 	// The name of an address with units is locked.
 	res = apiSend(c, "POST", fmt.Sprintf("/api/address/%d", addr.AddressID), token, `{"name":"Renamed"}`)

@@ -100,6 +100,10 @@ func (a *API) Register(e *echo.Echo, prefix string, reg *policy.Registry) {
 	addPolicy(http.MethodPut, "/address/:addressId/unit", units, a.UnitCreate)
 	addPolicy(http.MethodDelete, "/address/:addressId/unit", units, a.UnitDeleteMany)
 	addPolicy(http.MethodDelete, "/address/:addressId/unit/:id", units, a.UnitDelete)
+	addPolicy(http.MethodGet, "/address/:addressId/token", units, a.AddressTokenIndex)
+	addPolicy(http.MethodGet, "/address/token/:id", units, a.AddressTokenShow)
+	addPolicy(http.MethodGet, "/address/token/:id/redeem", units, a.AddressTokenRedeemed)
+	addPolicy(http.MethodPost, "/address/token/:id/redeem", units, a.AddressTokenRedeem)
 
 	add(http.MethodGet, "/smartlock/auth", models.ScopeSmartlockAuth, a.AuthIndex)
 	add(http.MethodGet, "/smartlock/auth/paged", models.ScopeSmartlockAuth, a.AuthPaged)

@@ -144,3 +144,107 @@ func (a *API) UnitDeleteMany(c echo.Context) error {
 func (a *API) UnitDelete(c echo.Context) error {
 	return a.deleteUnits(c, []string{c.Param("id")})
 }
+
+// AddressToken is the Nuki Web API object: in Portier, a unit's invite code. Its id is the
+// unit's; the code itself (the secret) is only on the printed sheet. Who redeemed it is never
+// told (residents are anonymous to the property manager): redeemAccountId is 0.
+type AddressToken struct {
+	ID              string   `json:"id"`
+	AddressID       int64    `json:"addressId"`
+	CreationDate    string   `json:"creationDate"`
+	RedeemDate      string   `json:"redeemDate,omitempty"`
+	RedeemAccountID *int64   `json:"redeemAccountId,omitempty"`
+	InviteKeys      []string `json:"inviteKeys"`
+	RedeemResult    string   `json:"redeemResult,omitempty"`
+}
+
+func toAddressToken(u models.Unit) AddressToken {
+	out := AddressToken{ID: formatAuthID(u.ID), AddressID: u.AddressID, CreationDate: formatDate(u.CreatedAt), InviteKeys: []string{}}
+	if u.RedeemedAt != nil {
+		zero := int64(0)
+		out.RedeemDate, out.RedeemAccountID, out.RedeemResult = formatDate(*u.RedeemedAt), &zero, "ok"
+	}
+	return out
+}
+
+// AddressTokenIndex is GET /address/{addressId}/token: the invite codes of the address's units.
+func (a *API) AddressTokenIndex(c echo.Context) error {
+	_, account := tokenLogin(c)
+	x, err := a.findAddress(c)
+	if err != nil {
+		return err
+	}
+	units, err := a.Store.FindUnits(c.Request().Context(), account.ID, x.ID)
+	if err != nil {
+		return err
+	}
+	out := make([]AddressToken, 0, len(units))
+	for _, u := range units {
+		out = append(out, toAddressToken(u))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// findToken reads the unit behind an address token id of the token's account.
+func (a *API) findToken(c echo.Context) (models.Unit, models.Address, error) {
+	_, account := tokenLogin(c)
+	ctx := c.Request().Context()
+	id, ok := parseAuthID(c.Param("id"))
+	if !ok {
+		return models.Unit{}, models.Address{}, echo.NewHTTPError(http.StatusNotFound, "Token not found")
+	}
+	u, err := a.Store.FindUnit(ctx, account.ID, id)
+	if errors.Is(err, models.ErrNotFound) {
+		return u, models.Address{}, echo.NewHTTPError(http.StatusNotFound, "Token not found")
+	}
+	if err != nil {
+		return u, models.Address{}, err
+	}
+	x, err := a.Store.FindAddress(ctx, account.ID, u.AddressID)
+	return u, x, err
+}
+
+// AddressTokenShow is GET /address/token/{id} → AddressTokenInfo.
+func (a *API) AddressTokenShow(c echo.Context) error {
+	_, account := tokenLogin(c)
+	u, x, err := a.findToken(c)
+	if err != nil {
+		return err
+	}
+	devs, err := a.Store.FindDeviceNames(c.Request().Context(), account.ID)
+	if err != nil {
+		return err
+	}
+	names := []string{}
+	for _, d := range devs {
+		for _, id := range x.DeviceIDs {
+			if id == d.ID {
+				names = append(names, d.Name)
+			}
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"id": formatAuthID(u.ID), "addressName": x.Name, "smartlockNames": names})
+}
+
+// AddressTokenRedeemed is GET /address/token/{id}/redeem: the token once redeemed, else 404.
+func (a *API) AddressTokenRedeemed(c echo.Context) error {
+	u, _, err := a.findToken(c)
+	if err != nil {
+		return err
+	}
+	if u.RedeemedAt == nil {
+		return echo.NewHTTPError(http.StatusNotFound, "Token not redeemed yet")
+	}
+	return c.JSON(http.StatusOK, toAddressToken(u))
+}
+
+// AddressTokenRedeem is POST /address/token/{id}/redeem. In the Nuki Web API the party's own Nuki
+// account redeems the token; in Portier residents have no account or API token of their own:
+// they redeem the printed invite code on the /unit page, which makes their web key. The call is
+// refused with that explanation (400, as the reference answers a token it cannot redeem).
+func (a *API) AddressTokenRedeem(c echo.Context) error {
+	if _, _, err := a.findToken(c); err != nil {
+		return err
+	}
+	return echo.NewHTTPError(http.StatusBadRequest, "In Portier a resident redeems the unit's printed invite code on the /unit page, which sets up their web key; a token cannot be redeemed into an API account")
+}
