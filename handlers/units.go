@@ -113,9 +113,16 @@ func (h *Handler) UnitCreate(c echo.Context) error {
 // database so that its sheet can be printed again. The page and the web API (api.API.CreateUnit,
 // set by main) both create units through it.
 func (h *Handler) CreateUnit(ctx context.Context, accountID, addressID int64, name string, audit models.AuditEntry) (models.Unit, error) {
-	code := auth.NewUnitCode()
-	hash := auth.HashUnitCode(code)
-	return h.Store.CreateUnit(ctx, accountID, addressID, name, hash, h.Secrets.Seal([]byte(code), unitSealContext(hash)), audit)
+	_, hash, sealed := NewUnitCode(h.Secrets)
+	return h.Store.CreateUnit(ctx, accountID, addressID, name, hash, sealed, audit)
+}
+
+// NewUnitCode makes a unit's invite code with what the store keeps of it: its hash and the code
+// sealed with secrets (the demo makes units with it too).
+func NewUnitCode(secrets *auth.SecretBox) (code, hash string, sealed []byte) {
+	code = auth.NewUnitCode()
+	hash = auth.HashUnitCode(code)
+	return code, hash, secrets.Seal([]byte(code), unitSealContext(hash))
 }
 
 // unitSealContext binds a sealed unit code to its own hash: a code copied to another row does

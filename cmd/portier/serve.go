@@ -125,7 +125,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		MailWake: mailWake,
 	}
 	if cfg.Demo {
-		if err := createDemo(context.Background(), store, manager, h.SendInvitation, stdout); err != nil {
+		if err := createDemo(context.Background(), store, manager, h.SendInvitation, box, stdout); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
