@@ -202,7 +202,7 @@ func createDemoBoxAccount(ctx context.Context, store *db.Store, manager *devices
 	now := store.Now()
 	for day := 7; day >= 1; day-- {
 		for i, hour := range []int{8, 18} {
-			at := now.Add(-time.Duration(day)*24*time.Hour).Truncate(time.Hour).Add(time.Duration(hour-now.Hour()) * time.Hour)
+			at := now.Add(-time.Duration(day) * 24 * time.Hour).Truncate(time.Hour).Add(time.Duration(hour-now.Hour()) * time.Hour)
 			login := helga.ID
 			if _, err := store.CreateActivity(ctx, models.Activity{AccountID: acc.ID, DeviceID: boxes[i%2].ID, At: at,
 				Action: int(models.ActionBoxOpen), Trigger: models.TriggerWeb, LoginID: &login, Name: "Helga Berger", Origin: models.OriginWeb,
