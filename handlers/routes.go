@@ -185,6 +185,14 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	h.add(e, http.MethodPost, "/settings/2fa/recovery-codes", login, h.RecoveryCodesReplace)
 	h.add(e, http.MethodPost, "/settings/2fa/recovery-codes.txt", login, h.RecoveryCodesDownload)
 	h.add(e, http.MethodGet, "/settings/outbox", login, h.OutboxShow)
+	// Rights management (R1–R3): sub-accounts, for logins holding that right.
+	rights := policy.Policy{Kind: policy.Login, Right: models.RightRightsManagement}
+	h.add(e, http.MethodGet, "/settings/rights", rights, h.SubAccountIndex)
+	h.add(e, http.MethodGet, "/settings/rights/new", rights, h.SubAccountNew)
+	h.add(e, http.MethodPost, "/settings/rights", rights, h.SubAccountCreate)
+	h.add(e, http.MethodGet, "/settings/rights/:id/edit", rights, h.SubAccountEdit)
+	h.add(e, http.MethodPost, "/settings/rights/:id", rights, h.SubAccountUpdate)
+	h.add(e, http.MethodPost, "/settings/rights/:id/delete", rights, h.SubAccountDelete)
 
 	a.Register(e, "/api", h.policies)
 	return e

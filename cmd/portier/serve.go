@@ -129,7 +129,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	a := &api.API{Store: store, Devices: manager, Now: time.Now, Log: log, Invite: h.SendInvitation, CreateUnit: h.CreateUnit}
+	a := &api.API{Store: store, Devices: manager, Now: time.Now, Log: log, Invite: h.SendInvitation, CreateUnit: h.CreateUnit, SubAccounts: h}
 	app, err := h.HTTPHandler(h.Routes(a))
 	if err != nil {
 		return err

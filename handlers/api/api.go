@@ -38,6 +38,9 @@ type API struct {
 	// CreateUnit adds a residential unit with its invite code (handlers' Handler.CreateUnit: the
 	// code is sealed with a key the API does not hold).
 	CreateUnit func(ctx context.Context, accountID, addressID int64, name string, audit models.AuditEntry) (models.Unit, error)
+	// SubAccounts creates, changes and deletes sub-accounts for /account/sub with the checks
+	// of the rights management page; main sets it to the handlers' Handler.
+	SubAccounts SubAccounts
 }
 
 // Error is the error body of the Nuki Web API: clients read detailMessage.
@@ -76,6 +79,14 @@ func (a *API) Register(e *echo.Echo, prefix string, reg *policy.Registry) {
 	add(http.MethodPost, "/smartlock/:smartlockId/advanced/openerconfig", models.ScopeSmartlockConfig, a.SmartlockOpenerConfigUpdate)
 	add(http.MethodPost, "/smartlock/:smartlockId/advanced/smartdoorconfig", models.ScopeSmartlockConfig, a.SmartlockSmartdoorConfigUpdate)
 	add(http.MethodPost, "/smartlock/:smartlockId/admin/pin", models.ScopeSmartlockConfig, a.SmartlockAdminPINUpdate)
+
+	// Sub-accounts (R1–R3): the account scope, and the rights management right of the token's login.
+	subs := policy.Policy{Kind: policy.API, Scope: models.ScopeAccount, Right: models.RightRightsManagement}
+	addPolicy(http.MethodGet, "/account/sub", subs, a.SubAccountIndex)
+	addPolicy(http.MethodPut, "/account/sub", subs, a.SubAccountCreate)
+	addPolicy(http.MethodGet, "/account/sub/:accountId", subs, a.SubAccountShow)
+	addPolicy(http.MethodPost, "/account/sub/:accountId", subs, a.SubAccountUpdate)
+	addPolicy(http.MethodDelete, "/account/sub/:accountId", subs, a.SubAccountDelete)
 
 	addUsers(http.MethodGet, "/account/user", a.AccountUserIndex)
 	addUsers(http.MethodPut, "/account/user", a.AccountUserCreate)
@@ -272,6 +283,8 @@ func rightName(r models.Rights) string {
 		return "view and manage authorizations"
 	case models.RightActivityLog:
 		return "view the activity log"
+	case models.RightRightsManagement:
+		return "rights management"
 	}
 	return fmt.Sprintf("rights %d", r)
 }
