@@ -464,6 +464,19 @@ func inList(ids []int64) (string, []any) {
 	return "(" + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + ")", args
 }
 
+// deviceRestriction is the condition " AND column IN (…)" of a device-id restriction (nil: no
+// condition; empty: a condition nothing meets) and its arguments.
+func deviceRestriction(column string, ids []int64) (string, []any) {
+	switch {
+	case ids == nil:
+		return "", nil
+	case len(ids) == 0:
+		return " AND 0", nil
+	}
+	in, args := inList(ids)
+	return " AND " + column + " IN " + in, args
+}
+
 // scanActivity runs a query of activity rows (the columns of logQuery.sql).
 func (s *Store) scanActivity(ctx context.Context, query string, args ...any) ([]models.Activity, error) {
 	rows, err := s.db.Reader.QueryContext(ctx, query, args...)
