@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -137,6 +138,17 @@ func (h *Handler) UserInvitationCreate(c echo.Context) error {
 	}
 	if err != nil {
 		return err
+	}
+	if u.Email != "" && !login.SeesAllDevices() {
+		// A login limited to some devices invites only to a web key that opens one of them: as
+		// far as it can tell, a person with none has no web key.
+		auths, err := h.Store.FindUserAuthorizations(ctx, account.ID, u.ID)
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(auths, func(a models.Authorization) bool { return a.WebKeyUsable() && login.SeesDevice(a.DeviceID) }) {
+			return echo.NewHTTPError(http.StatusConflict, "invite.refused."+models.RefusedNoWebKey)
+		}
 	}
 	who := devices.Who{LoginID: login.ID, Name: login.Name, Actor: login.Email, IP: clientIP(c.Request()), Origin: models.OriginWeb}
 	err = h.sendInvitation(ctx, who, account, u)
