@@ -393,6 +393,9 @@ func TestLimitedLoginUsersAndPermissions(t *testing.T) {
 		return len(list)
 	}
 	n := invitations()
+	assert.Equal(t, "This user has no permission a web key can use: give them an app permission with remote access first.",
+		e.sam.Get(fmt.Sprintf("/users/%d", dora)).TestID(t, "invite-why-not"))
+	assert.Empty(t, e.owner.Get(fmt.Sprintf("/users/%d", dora)).TestID(t, "invite-why-not"))
 	res = e.sam.PostForm(fmt.Sprintf("/users/%d/invitations", dora), nil)
 	assert.Equal(t, http.StatusConflict, res.StatusCode)
 	assert.Contains(t, res.Body, "no permission a web key can use")

@@ -148,14 +148,15 @@ func (h *Handler) userPage(c echo.Context, u models.AccountUser, st userPageStat
 	}
 	p.DeleteDevices = strings.Join(held, ", ")
 	// Web key invitations (handlers/invitations.go), for people who have or had an email.
-	invitations, err := h.userInvitations(ctx, loc, account, u)
+	login, _, _ := currentLogin(c)
+	invitations, err := h.userInvitations(ctx, loc, login, account, u)
 	if err != nil {
 		return p, err
 	}
 	if u.Email != "" || len(invitations.Rows) > 0 {
 		p.Invitations = &invitations
 	}
-	if login, _, _ := currentLogin(c); login.EffectiveRights().Has(models.RightActivityLog) {
+	if login.EffectiveRights().Has(models.RightActivityLog) {
 		list, err := h.embeddedLog(c, models.LogFilter{AccountID: account.ID, UserID: u.ID, Limit: userActivityLimit}, "user", devs)
 		if err != nil {
 			return p, err
