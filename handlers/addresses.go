@@ -54,15 +54,13 @@ func (h *Handler) AddressIndex(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	devs, err := h.Store.FindDeviceNames(ctx, account.ID)
+	devs, err := h.visibleDeviceNames(c)
 	if err != nil {
 		return err
 	}
 	names := map[int64]string{}
 	for _, d := range devs {
-		if login.SeesDevice(d.ID) {
-			names[d.ID] = d.Name
-		}
+		names[d.ID] = d.Name
 	}
 	p := addrviews.Index{App: shell, CanEdit: login.EffectiveRights().Has(models.RightManageDevices)}
 	for _, a := range list {
@@ -100,7 +98,7 @@ func addressForm(c echo.Context) (models.AddressInput, []int64, bool) {
 // when creating); chosen are the checked devices.
 func (h *Handler) renderAddressForm(c echo.Context, status int, current models.Address, in models.AddressInput, chosen []int64, errs map[string]string, formErr string) error {
 	ctx := c.Request().Context()
-	login, account, _ := currentLogin(c)
+	_, account, _ := currentLogin(c)
 	titleKey := "addresses.create"
 	if current.ID != 0 {
 		titleKey = "addresses.edit_title"
@@ -113,7 +111,7 @@ func (h *Handler) renderAddressForm(c echo.Context, status int, current models.A
 	if err != nil {
 		return err
 	}
-	devs, err := h.Store.FindDeviceNames(ctx, account.ID)
+	devs, err := h.visibleDeviceNames(c)
 	if err != nil {
 		return err
 	}
@@ -134,9 +132,6 @@ func (h *Handler) renderAddressForm(c echo.Context, status int, current models.A
 		p.Action = fmt.Sprintf("/addresses/%d", current.ID)
 	}
 	for _, d := range devs {
-		if !login.SeesDevice(d.ID) {
-			continue
-		}
 		ch := addrviews.DeviceChoice{ID: d.ID, Name: d.Name, KindKey: d.Type.LabelKey(), Checked: slices.Contains(chosen, d.ID)}
 		if other, ok := elsewhere[d.ID]; ok {
 			ch.Disabled, ch.Checked, ch.Note = true, false, loc.T("addresses.in_other", i18n.Args{"Name": other})

@@ -125,20 +125,16 @@ func (h *Handler) BoxWizard(c echo.Context) error {
 
 // findBox reads the box :id of the account that the login sees.
 func (h *Handler) findBox(c echo.Context) (models.Device, models.BoxSetup, error) {
-	login, account, _ := currentLogin(c)
+	_, account, _ := currentLogin(c)
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || !login.SeesDevice(id) {
+	if err != nil {
 		return models.Device{}, models.BoxSetup{}, errNotFound
 	}
-	ctx := c.Request().Context()
-	d, err := h.Store.FindDevice(ctx, account.ID, id)
-	if errors.Is(err, models.ErrNotFound) {
-		return d, models.BoxSetup{}, errNotFound
-	}
+	d, err := h.visibleDevice(c, id)
 	if err != nil {
 		return d, models.BoxSetup{}, err
 	}
-	b, err := h.Store.FindBox(ctx, account.ID, id)
+	b, err := h.Store.FindBox(c.Request().Context(), account.ID, id)
 	if errors.Is(err, models.ErrNotFound) {
 		return d, b, errNotFound
 	}

@@ -128,6 +128,32 @@ func (h *Handler) webKeyDeviceNames(ctx context.Context, accountID, userID int64
 	return names, nil
 }
 
+// seesWebKeyDevice reports whether the login sees a device u's web key would open. A login
+// limited to some devices invites only to a web key that opens one of them: as far as it can
+// tell, a person with none has no web key. For a login that sees every device (and for a user
+// without an email) it is true: sendInvitation decides.
+func (h *Handler) seesWebKeyDevice(ctx context.Context, login models.Login, accountID int64, u models.AccountUser) (bool, error) {
+	if login.SeesAllDevices() || u.Email == "" {
+		return true, nil
+	}
+	auths, err := h.Store.FindUserAuthorizations(ctx, accountID, u.ID)
+	if err != nil {
+		return false, err
+	}
+	for _, a := range auths {
+		if !a.WebKeyUsable() || !login.SeesDevice(a.DeviceID) {
+			continue
+		}
+		switch _, err := h.Store.FindDevice(ctx, accountID, a.DeviceID); {
+		case err == nil:
+			return true, nil
+		case !errors.Is(err, models.ErrNotFound):
+			return false, err
+		}
+	}
+	return false, nil
+}
+
 // UserInvitationCreate is POST /users/:id/invitations: send the user a new invitation (the old
 // link and code stop working). 409 with the reason when the user cannot be invited.
 func (h *Handler) UserInvitationCreate(c echo.Context) error {
@@ -144,6 +170,11 @@ func (h *Handler) UserInvitationCreate(c echo.Context) error {
 	}
 	if err != nil {
 		return err
+	}
+	if seen, err := h.seesWebKeyDevice(ctx, login, account.ID, u); err != nil {
+		return err
+	} else if !seen {
+		return echo.NewHTTPError(http.StatusConflict, "invite.refused."+models.RefusedNoWebKey)
 	}
 	who := devices.Who{LoginID: login.ID, Name: login.Name, Actor: login.Email, IP: clientIP(c.Request()), Origin: models.OriginWeb}
 	err = h.sendInvitation(ctx, who, account, u)
@@ -163,7 +194,7 @@ func (h *Handler) UserInvitationCreate(c echo.Context) error {
 }
 
 // userInvitations is the invitations box of a user's page.
-func (h *Handler) userInvitations(ctx context.Context, loc *i18n.Locale, account models.Account, u models.AccountUser) (userviews.InvitationsBox, error) {
+func (h *Handler) userInvitations(ctx context.Context, loc *i18n.Locale, login models.Login, account models.Account, u models.AccountUser) (userviews.InvitationsBox, error) {
 	box := userviews.InvitationsBox{UserID: u.ID, Email: u.Email}
 	list, err := h.Store.FindUserInvitations(ctx, account.ID, u.ID)
 	if err != nil {
@@ -192,7 +223,11 @@ func (h *Handler) userInvitations(ctx context.Context, loc *i18n.Locale, account
 		if err != nil {
 			return box, err
 		}
-		if len(names) == 0 {
+		seen, err := h.seesWebKeyDevice(ctx, login, account.ID, u)
+		if err != nil {
+			return box, err
+		}
+		if len(names) == 0 || !seen {
 			box.WhyNot = "invite.refused.no_web_key"
 		}
 	}

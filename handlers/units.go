@@ -34,7 +34,7 @@ func (h *Handler) renderAddress(c echo.Context, status int, a models.Address, un
 		return err
 	}
 	shell.Title = a.Name
-	devs, err := h.Store.FindDeviceNames(ctx, account.ID)
+	devs, err := h.visibleDeviceNames(c)
 	if err != nil {
 		return err
 	}
@@ -46,7 +46,7 @@ func (h *Handler) renderAddress(c echo.Context, status int, a models.Address, un
 		CanEdit:        login.EffectiveRights().Has(models.RightManageDevices),
 		CanManageUnits: login.EffectiveRights().Has(models.RightAuthorizations), UnitName: unitName, UnitError: unitErr}
 	for _, d := range devs {
-		if containsID(a.DeviceIDs, d.ID) && login.SeesDevice(d.ID) {
+		if containsID(a.DeviceIDs, d.ID) {
 			p.Devices = append(p.Devices, addrviews.DeviceChoice{ID: d.ID, Name: d.Name, KindKey: d.Type.LabelKey()})
 		}
 	}
