@@ -150,7 +150,8 @@ func New(t testing.TB, opts Options) *App {
 		Log:      log,
 		Config:   handlers.Config{BaseURL: base, AllowSignup: opts.AllowSignup},
 	}
-	app.API = &api.API{Store: store, Devices: app.Devices, Now: clock.Now, Log: log, Invite: app.Handler.SendInvitation}
+	app.API = &api.API{Store: store, Devices: app.Devices, Now: clock.Now, Log: log, Invite: app.Handler.SendInvitation,
+		CreateUnit: app.Handler.CreateUnit, SubAccounts: app.Handler}
 	app.Echo = app.Handler.Routes(app.API)
 	if opts.ExtraRoutes != nil {
 		opts.ExtraRoutes(app.Echo)

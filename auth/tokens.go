@@ -37,14 +37,27 @@ const invitationAlphabet = "ACDEFGHJKMNPQRTWXY34679"
 
 // NewInvitationCode returns a random activation code of 8 characters from an unambiguous
 // alphabet, shown as XXXX-XXXX (about 36 bits; the code form is throttled per address).
-func NewInvitationCode() string {
-	b := make([]byte, 8)
+func NewInvitationCode() string { return newCode(2) }
+
+// NewUnitCode returns the invite code of a residential unit: 12 characters of the same alphabet,
+// shown as XXXX-XXXX-XXXX (about 54 bits). It works until redeemed, longer than an invitation,
+// so it is longer; the redeem form is throttled per address too.
+func NewUnitCode() string { return newCode(3) }
+
+// HashUnitCode is what the database stores for a unit's invite code.
+func HashUnitCode(code string) string {
+	return HashToken("unit-code:" + NormalizeInvitationCode(code))
+}
+
+// newCode returns groups × 4 random characters of invitationAlphabet joined by dashes.
+func newCode(groups int) string {
+	b := make([]byte, 4*groups)
 	if _, err := rand.Read(b); err != nil {
 		panic("crypto/rand failed: " + err.Error())
 	}
-	out := make([]byte, 0, 9)
+	out := make([]byte, 0, 5*groups)
 	for i, v := range b {
-		if i == 4 {
+		if i > 0 && i%4 == 0 {
 			out = append(out, '-')
 		}
 		// 256 is not a multiple of the alphabet's size: redraw the few biased values.

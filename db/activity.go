@@ -172,6 +172,22 @@ func (s *Store) planLog(ctx context.Context, f models.LogFilter) (logPlan, error
 		plan.limit = 20
 	}
 	plan.limit = min(plan.limit, MaxLogPage)
+	// A login limited to some devices reads only their entries: one branch per device below,
+	// or nothing when none of its devices can match.
+	var only []int64
+	if f.DeviceIDs != nil {
+		only = slices.Compact(slices.Sorted(slices.Values(f.DeviceIDs)))
+		if f.DeviceID != 0 {
+			if !slices.Contains(only, f.DeviceID) {
+				plan.nothing = true
+				return plan, nil
+			}
+			only = nil // the device filter is the restriction
+		} else if len(only) == 0 {
+			plan.nothing = true
+			return plan, nil
+		}
+	}
 	var q logQuery
 	q.common("account_id = ?", f.AccountID)
 	if f.DeviceID != 0 {
@@ -213,7 +229,13 @@ func (s *Store) planLog(ctx context.Context, f models.LogFilter) (logPlan, error
 			continue
 		}
 		var at string
-		err := s.db.Reader.QueryRowContext(ctx, `SELECT at FROM activity WHERE id = ? AND account_id = ?`, cursor.id, f.AccountID).Scan(&at)
+		query, args := `SELECT at FROM activity WHERE id = ? AND account_id = ?`, []any{cursor.id, f.AccountID}
+		if only != nil {
+			// An entry of a device the login does not see is no place to page from.
+			in, ids := inList(only)
+			query, args = query+" AND device_id IN "+in, append(args, ids...)
+		}
+		err := s.db.Reader.QueryRowContext(ctx, query, args...).Scan(&at)
 		if errors.Is(err, sql.ErrNoRows) {
 			return plan, ErrBadCursor
 		} else if err != nil {
@@ -237,6 +259,13 @@ func (s *Store) planLog(ctx context.Context, f models.LogFilter) (logPlan, error
 			q.branch("activity_device_auth_time", "device_id = ? AND auth_id = ? AND auth_id != 0", p.device, p.auth)
 		}
 		for _, l := range who.logins {
+			if only != nil {
+				// A web key's entries on the devices of the restriction, checked on each row of
+				// the login's: a person's web key is used on a few devices.
+				in, ids := inList(only)
+				q.branch("activity_login_time", "login_id = ? AND device_id IN "+in, append([]any{l}, ids...)...)
+				continue
+			}
 			q.branch("activity_login_time", "login_id = ?", l)
 		}
 		if len(q.branches) == 0 {
@@ -249,6 +278,15 @@ func (s *Store) planLog(ctx context.Context, f models.LogFilter) (logPlan, error
 			q.branch("activity_device_action_time", "")
 		case f.DeviceID != 0:
 			q.branch("activity_device_time", "")
+		case only != nil:
+			// Each device's entries in order through its index, merged by time.
+			index := "activity_device_time"
+			if f.Action != 0 {
+				index = "activity_device_action_time"
+			}
+			for _, id := range only {
+				q.branch(index, "device_id = ?", id)
+			}
 		case f.Result == models.ResultFailed:
 			// Failures are few: reading them is quicker than reading an action's or a trigger's
 			// entries for the failed ones.
@@ -358,7 +396,7 @@ func (s *Store) findLogWho(ctx context.Context, f models.LogFilter) (logWho, err
 			if err := rows.Scan(&p.device, &p.auth); err != nil {
 				return err
 			}
-			if f.DeviceID == 0 || p.device == f.DeviceID {
+			if (f.DeviceID == 0 || p.device == f.DeviceID) && (f.DeviceIDs == nil || slices.Contains(f.DeviceIDs, p.device)) {
 				set = append(set, p)
 			}
 		}
@@ -415,6 +453,28 @@ func (s *Store) findLogWho(ctx context.Context, f models.LogFilter) (logWho, err
 		}
 	}
 	return who, nil
+}
+
+// inList is "(?, ?, …)" for ids, and ids as arguments.
+func inList(ids []int64) (string, []any) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return "(" + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + ")", args
+}
+
+// deviceRestriction is the condition " AND column IN (…)" of a device-id restriction (nil: no
+// condition; empty: a condition nothing meets) and its arguments.
+func deviceRestriction(column string, ids []int64) (string, []any) {
+	switch {
+	case ids == nil:
+		return "", nil
+	case len(ids) == 0:
+		return " AND 0", nil
+	}
+	in, args := inList(ids)
+	return " AND " + column + " IN " + in, args
 }
 
 // scanActivity runs a query of activity rows (the columns of logQuery.sql).

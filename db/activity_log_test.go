@@ -23,11 +23,13 @@ type logFixture struct {
 	s       *Store
 	account int64
 	other   int64
-	devices []int64
-	users   []int64 // account users, by name order of the people below
-	codes   []int   // keypad codes in use
-	webKey  int64   // the web key login of users[0]
-	entries []models.Activity
+	// otherDevice is the other account's device: a restriction naming it must not show its entries.
+	otherDevice int64
+	devices     []int64
+	users       []int64 // account users, by name order of the people below
+	codes       []int   // keypad codes in use
+	webKey      int64   // the web key login of users[0]
+	entries     []models.Activity
 }
 
 func newLogFixture(t *testing.T, n int, seed uint64) *logFixture {
@@ -44,7 +46,7 @@ func newLogFixture(t *testing.T, n int, seed uint64) *logFixture {
 	_, otherDevs, err := s.CreateConnection(ctx, models.Connection{AccountID: other.ID, Kind: models.ConnectionSimulated, Name: "O"},
 		[]models.Device{{Type: models.DeviceSmartLock3, NukiID: 1, Name: "O"}}, models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
 	require.NoError(t, err)
-	f := &logFixture{s: s, account: acc.ID, other: other.ID, codes: []int{123456, 654321}}
+	f := &logFixture{s: s, account: acc.ID, other: other.ID, otherDevice: otherDevs[0].ID, codes: []int{123456, 654321}}
 	for _, d := range devs {
 		f.devices = append(f.devices, d.ID)
 	}
@@ -163,6 +165,7 @@ func (f *logFixture) reference(t *testing.T, flt models.LogFilter) []int64 {
 		switch {
 		case e.AccountID != flt.AccountID,
 			flt.DeviceID != 0 && e.DeviceID != flt.DeviceID,
+			flt.DeviceIDs != nil && !slices.Contains(flt.DeviceIDs, e.DeviceID),
 			flt.Action != 0 && e.Action != flt.Action,
 			flt.Trigger != nil && e.Trigger != *flt.Trigger,
 			flt.Result == models.ResultSuccess && e.Completion != 0,
@@ -240,6 +243,9 @@ func (f *logFixture) randomFilter(rng *rand.Rand) models.LogFilter {
 		flt.Result = []models.LogResult{models.ResultSuccess, models.ResultFailed}[rng.IntN(2)]
 	}
 	if rng.IntN(3) == 0 {
+		flt.DeviceIDs = f.randomRestriction(rng)
+	}
+	if rng.IntN(3) == 0 {
 		from := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(rng.IntN(2000)) * time.Minute)
 		flt.From = &from
 		if rng.IntN(2) == 0 {
@@ -248,6 +254,25 @@ func (f *logFixture) randomFilter(rng *rand.Rand) models.LogFilter {
 		}
 	}
 	return flt
+}
+
+// randomRestriction is the devices of a login limited to some: none, some or all of the
+// account's, in any order, now and then repeated or with a device of the other account.
+func (f *logFixture) randomRestriction(rng *rand.Rand) []int64 {
+	ids := []int64{}
+	for _, d := range f.devices {
+		if rng.IntN(2) == 0 {
+			ids = append(ids, d)
+		}
+	}
+	if len(ids) > 0 && rng.IntN(5) == 0 {
+		ids = append(ids, ids[0])
+	}
+	if rng.IntN(6) == 0 {
+		ids = append(ids, f.otherDevice)
+	}
+	rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+	return ids
 }
 
 func TestLogFiltersMatchTheReference(t *testing.T) {
@@ -409,6 +434,11 @@ func TestLogQueriesUseTheirIndexes(t *testing.T) {
 		{DeviceID: f.devices[0], Action: 3}, {DeviceID: f.devices[0], UserID: f.users[1]},
 		{DeviceID: f.devices[0], UserID: f.users[1], Code: f.codes[0], Action: 1, From: &from, Trigger: &trigger},
 		{Before: f.entries[10].ID}, {UserID: f.users[0], After: f.entries[10].ID},
+		// A login limited to some devices: one branch per device.
+		{DeviceIDs: f.devices[:2]}, {DeviceIDs: f.devices[1:2]}, {DeviceIDs: f.devices, Action: 3}, {DeviceIDs: f.devices[:2], Result: models.ResultFailed},
+		{DeviceIDs: f.devices[:2], Trigger: &trigger}, {DeviceIDs: f.devices[:2], UserID: f.users[0]}, {DeviceIDs: f.devices[:2], Code: f.codes[0]},
+		{DeviceIDs: f.devices[:2], DeviceID: f.devices[1]}, {DeviceIDs: f.devices[:2], Before: f.entries[10].ID},
+		{DeviceIDs: f.devices[:2], UserID: f.users[0], After: f.entries[10].ID},
 	} {
 		flt.AccountID = f.account
 		plan := f.explain(t, flt)

@@ -11,8 +11,20 @@ import (
 	"portier/models"
 )
 
-// insertAudit writes e inside tx, so the audit row commits or rolls back with the change.
+// insertAudit writes e inside tx, so the audit row commits or rolls back with the change. An
+// entry about a resident's login (of a box account's residential unit) is stored without who:
+// the property manager reads the audit trail, and must never learn which resident did what.
 func (s *Store) insertAudit(ctx context.Context, tx *sql.Tx, e models.AuditEntry) (int64, error) {
+	if e.LoginID != nil {
+		var resident bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM logins l JOIN account_users u ON u.id = l.account_user_id
+			WHERE l.id = ? AND u.kind = 'resident')`, *e.LoginID).Scan(&resident); err != nil {
+			return 0, err
+		}
+		if resident {
+			e.LoginID, e.Actor, e.IP, e.Detail = nil, "resident", "", "a resident"
+		}
+	}
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO audit_log (account_id, login_id, actor, kind, detail, ip, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, e.AccountID, e.LoginID, e.Actor, e.Kind, e.Detail, e.IP, s.now()).Scan(&id)

@@ -52,7 +52,9 @@ func boolPtr(b sql.NullBool) *bool {
 }
 
 // CreateConnection stores a connection and the devices chosen from it, with the audit row, in
-// one transaction. A device the account already has makes it fail with ErrConflict.
+// one transaction. A device the account already has makes it fail with ErrConflict. When the
+// audit row's login (who adds them) is limited to some devices, the new devices become its own:
+// it sees what it added (PRODUCT.md R2); every other limited login does not.
 func (s *Store) CreateConnection(ctx context.Context, c models.Connection, devices []models.Device, audit models.AuditEntry) (models.Connection, []models.Device, error) {
 	var ids []int64
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
@@ -70,6 +72,18 @@ func (s *Store) CreateConnection(ctx context.Context, c models.Connection, devic
 			}
 			if err != nil {
 				return err
+			}
+			if d.Box != nil {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO boxes (device_id, location, latitude, longitude, pin_hash, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+					id, d.Box.Text, d.Box.Latitude, d.Box.Longitude, d.Box.PINHash, now); err != nil {
+					return err
+				}
+			}
+			if audit.LoginID != nil {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO login_devices (login_id, device_id)
+					SELECT id, ? FROM logins WHERE id = ? AND account_id = ? AND limited = 1`, id, *audit.LoginID, c.AccountID); err != nil {
+					return err
+				}
 			}
 			ids = append(ids, id)
 		}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"portier/models"
 )
@@ -20,6 +21,17 @@ type NewSubAccount struct {
 	PasswordHash string
 	Grant        models.Grant
 	Audit        models.AuditEntry // Kind, Actor and IP; ids are filled in here
+	// PasswordLink, when set, is written with the login: a password reset token and the
+	// email carrying its link, so the new login sets its own password.
+	PasswordLink *PasswordLink
+}
+
+// PasswordLink is a one-time link to set a password: the token's hash, until when it works
+// and the email that carries it.
+type PasswordLink struct {
+	TokenHash string
+	Expires   time.Time
+	Mail      models.OutboxMessage
 }
 
 // NoPassword is stored for a login that has not set its password yet: no password matches it.
@@ -92,6 +104,17 @@ func (s *Store) CreateSubAccount(ctx context.Context, p NewSubAccount) (models.L
 		}
 		if err := writeGrant(ctx, tx, p.AccountID, id, p.Grant); err != nil {
 			return err
+		}
+		if l := p.PasswordLink; l != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO password_resets (token_hash, login_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+				l.TokenHash, id, now, formatTime(l.Expires)); err != nil {
+				return err
+			}
+			mail := l.Mail
+			mail.AccountID = &p.AccountID
+			if err := s.enqueueMail(ctx, tx, mail); err != nil {
+				return err
+			}
 		}
 		a := p.Audit
 		a.AccountID = &p.AccountID

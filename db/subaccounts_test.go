@@ -77,3 +77,43 @@ func TestSubAccountGrant(t *testing.T) {
 	_, err = s.FindSession(ctx, "sess-of-sub")
 	assert.ErrorIs(t, err, models.ErrNotFound, "its sessions end")
 }
+
+// Devices added later are not seen by a limited login, except those it adds itself; an
+// unlimited sub-account sees them all.
+func TestDevicesAddedLaterAndLimitedLogins(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newTestStore(t)
+	acc, main := createAccount(t, s, "owner@example.com")
+	add := func(by int64, nuki uint32) models.Device {
+		t.Helper()
+		_, devs, err := s.CreateConnection(ctx, models.Connection{AccountID: acc.ID, Kind: models.ConnectionSimulated, Name: "B"},
+			[]models.Device{{Type: models.DeviceSmartLock3, NukiID: nuki, Name: "D"}}, models.AuditEntry{Actor: "test", LoginID: &by, Kind: models.AuditDevicesAdded})
+		require.NoError(t, err)
+		return devs[0]
+	}
+	first := add(main.ID, 1)
+	audit := models.AuditEntry{Actor: "test", Kind: models.AuditSubAccountCreated}
+	limited, err := s.CreateSubAccount(ctx, NewSubAccount{AccountID: acc.ID, CreatedBy: main.ID, Email: "l@example.com", Name: "L",
+		Grant: models.Grant{Rights: models.RightsAll, Limited: true, DeviceIDs: []int64{first.ID}}, Audit: audit})
+	require.NoError(t, err)
+	other, err := s.CreateSubAccount(ctx, NewSubAccount{AccountID: acc.ID, CreatedBy: main.ID, Email: "o@example.com", Name: "O",
+		Grant: models.Grant{Rights: models.RightsAll, Limited: true, DeviceIDs: []int64{first.ID}}, Audit: audit})
+	require.NoError(t, err)
+	all, err := s.CreateSubAccount(ctx, NewSubAccount{AccountID: acc.ID, CreatedBy: main.ID, Email: "a@example.com", Name: "A",
+		Grant: models.Grant{Rights: models.RightOperateDevices}, Audit: audit})
+	require.NoError(t, err)
+
+	byMain, byLimited, byAll := add(main.ID, 2), add(limited.ID, 3), add(all.ID, 4)
+	reload := func(l models.Login) models.Login {
+		l, err := s.FindLogin(ctx, acc.ID, l.ID)
+		require.NoError(t, err)
+		return l
+	}
+	limited, other, all = reload(limited), reload(other), reload(all)
+	assert.ElementsMatch(t, []int64{first.ID, byLimited.ID}, limited.DeviceIDs, "what it added itself, not the others'")
+	assert.Equal(t, []int64{first.ID}, other.DeviceIDs)
+	for _, d := range []models.Device{first, byMain, byLimited, byAll} {
+		assert.True(t, all.SeesDevice(d.ID))
+	}
+	assert.False(t, all.Limited, "an unlimited login stays unlimited")
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,13 +14,13 @@ import (
 
 // Account users and their authorizations (see migration 0006).
 
-const userColumns = `id, account_id, name, COALESCE(email, ''), language, added_via, merged_into, created_at, updated_at`
+const userColumns = `id, account_id, name, COALESCE(email, ''), language, added_via, merged_into, created_at, updated_at, kind`
 
 func scanUser(row interface{ Scan(...any) error }) (models.AccountUser, error) {
 	var u models.AccountUser
 	var merged sql.NullInt64
 	var created, updated string
-	if err := row.Scan(&u.ID, &u.AccountID, &u.Name, &u.Email, &u.Language, &u.AddedVia, &merged, &created, &updated); err != nil {
+	if err := row.Scan(&u.ID, &u.AccountID, &u.Name, &u.Email, &u.Language, &u.AddedVia, &merged, &created, &updated, &u.Kind); err != nil {
 		return u, err
 	}
 	if merged.Valid {
@@ -420,6 +421,9 @@ type UserQuery struct {
 	// NamesOnly: only the users' ids and names, without their devices and invitations (a list
 	// to choose from).
 	NamesOnly bool
+	// DeviceIDs lists only these devices with each user (a login limited to some devices,
+	// models.Login.DeviceRestriction); nil lists every device.
+	DeviceIDs []int64
 }
 
 // UserRow is a user of the list with the names of their devices.
@@ -504,8 +508,9 @@ func (s *Store) FindUsersPage(ctx context.Context, q UserQuery) ([]UserRow, bool
 	for _, r := range out {
 		ids = append(ids, fmt.Sprint(r.User.ID))
 	}
+	only, onlyArgs := deviceRestriction("a.device_id", q.DeviceIDs)
 	devs, err := s.db.Reader.QueryContext(ctx, `SELECT DISTINCT a.account_user_id, d.name FROM authorizations a JOIN devices d ON d.id = a.device_id
-		WHERE a.deleted_at IS NULL AND a.revoked_at IS NULL AND d.deleted_at IS NULL AND a.account_user_id IN (`+strings.Join(ids, ",")+`) ORDER BY d.name`)
+		WHERE a.deleted_at IS NULL AND a.revoked_at IS NULL AND d.deleted_at IS NULL AND a.account_user_id IN (`+strings.Join(ids, ",")+`)`+only+` ORDER BY d.name`, onlyArgs...)
 	if err != nil {
 		return nil, false, err
 	}
@@ -572,8 +577,10 @@ func (s *Store) CountDuplicates(ctx context.Context, accountID int64) (int, erro
 }
 
 // FindDuplicates suggests users to merge: users with the same name whose authorizations are
-// on different devices. It suggests only; nothing is merged.
-func (s *Store) FindDuplicates(ctx context.Context, accountID int64) ([]DuplicateGroup, error) {
+// on different devices. It suggests only; nothing is merged. Each user is shown with the names
+// of their devices among deviceIDs (nil: all of them), as a login limited to some devices may
+// see them; whether two users share a device is decided on all of them.
+func (s *Store) FindDuplicates(ctx context.Context, accountID int64, deviceIDs []int64) ([]DuplicateGroup, error) {
 	rows, err := s.db.Reader.QueryContext(ctx, `SELECT u.id, u.name_key, a.device_id, d.name FROM account_users u
 		JOIN account_users v ON v.account_id = u.account_id AND v.name_key = u.name_key AND v.id <> u.id
 			AND v.merged_into IS NULL AND v.deleted_at IS NULL
@@ -609,7 +616,9 @@ func (s *Store) FindDuplicates(ctx context.Context, accountID int64) ([]Duplicat
 		}
 		if dev.Valid && devName.Valid {
 			c.devices[dev.Int64] = true
-			c.names = append(c.names, devName.String)
+			if deviceIDs == nil || slices.Contains(deviceIDs, dev.Int64) {
+				c.names = append(c.names, devName.String)
+			}
 		}
 	}
 	rows.Close()
@@ -680,7 +689,7 @@ func (s *Store) FindDuplicates(ctx context.Context, accountID int64) ([]Duplicat
 			if err != nil {
 				return nil, err
 			}
-			names, err := s.userDeviceNames(ctx, id)
+			names, err := s.userDeviceNames(ctx, id, deviceIDs)
 			if err != nil {
 				return nil, err
 			}
@@ -719,9 +728,11 @@ func (s *Store) findSameEmail(ctx context.Context, accountID int64) ([][]int64, 
 }
 
 // userDeviceNames names the devices a user has a permission on (not revoked), by name.
-func (s *Store) userDeviceNames(ctx context.Context, userID int64) ([]string, error) {
+func (s *Store) userDeviceNames(ctx context.Context, userID int64, deviceIDs []int64) ([]string, error) {
+	only, onlyArgs := deviceRestriction("a.device_id", deviceIDs)
 	rows, err := s.db.Reader.QueryContext(ctx, `SELECT DISTINCT d.name FROM authorizations a JOIN devices d ON d.id = a.device_id
-		WHERE a.account_user_id = ? AND a.deleted_at IS NULL AND a.revoked_at IS NULL AND d.deleted_at IS NULL ORDER BY d.name`, userID)
+		WHERE a.account_user_id = ? AND a.deleted_at IS NULL AND a.revoked_at IS NULL AND d.deleted_at IS NULL`+only+` ORDER BY d.name`,
+		append([]any{userID}, onlyArgs...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -30,7 +30,7 @@ func TestFindDuplicates(t *testing.T) {
 	_, err = s.SyncDeviceAuthorizations(ctx, acc.ID, devs[1].ID, []models.ReportedAuthorization{app(2, "BEN"), app(3, "Yann")})
 	require.NoError(t, err)
 
-	groups, err := s.FindDuplicates(ctx, acc.ID)
+	groups, err := s.FindDuplicates(ctx, acc.ID, nil)
 	require.NoError(t, err)
 	require.Len(t, groups, 1)
 	assert.Equal(t, SameName, groups[0].Reason)
@@ -39,13 +39,30 @@ func TestFindDuplicates(t *testing.T) {
 	assert.Equal(t, []string{"A"}, groups[0].Users[0].Devices)
 	assert.Equal(t, "BEN", groups[0].Users[1].User.Name)
 
+	// A login that sees only B is shown the same people, without the names of other devices; the
+	// users list likewise.
+	groups, err = s.FindDuplicates(ctx, acc.ID, []int64{devs[1].ID})
+	require.NoError(t, err)
+	require.Len(t, groups, 1)
+	assert.Empty(t, groups[0].Users[0].Devices)
+	assert.Equal(t, []string{"B"}, groups[0].Users[1].Devices)
+	for _, tc := range []struct {
+		only []int64
+		want []string
+	}{{[]int64{devs[1].ID}, nil}, {[]int64{}, nil}, {[]int64{devs[0].ID, devs[1].ID}, []string{"A"}}, {nil, []string{"A"}}} {
+		rows, _, err := s.FindUsersPage(ctx, UserQuery{AccountID: acc.ID, Search: "Zoe", DeviceIDs: tc.only})
+		require.NoError(t, err)
+		require.Len(t, rows, 1)
+		assert.Equal(t, tc.want, rows[0].Devices, "restricted to %v", tc.only)
+	}
+
 	// Merged, they are no longer suggested; the rename on the device keeps the link.
 	ben := groups[0].Users[0].User.ID
 	_, err = s.MergeUsers(ctx, acc.ID, ben, groups[0].Users[1].User.ID, models.AuditEntry{Actor: "t", Kind: models.AuditUsersMerged})
 	require.NoError(t, err)
 	_, err = s.SyncDeviceAuthorizations(ctx, acc.ID, devs[1].ID, []models.ReportedAuthorization{app(2, "Benjamin"), app(3, "Yann")})
 	require.NoError(t, err)
-	groups, err = s.FindDuplicates(ctx, acc.ID)
+	groups, err = s.FindDuplicates(ctx, acc.ID, nil)
 	require.NoError(t, err)
 	assert.Empty(t, groups)
 	auths, err := s.FindUserAuthorizations(ctx, acc.ID, ben)
@@ -208,7 +225,7 @@ func TestFindDuplicatesBySameEmail(t *testing.T) {
 	n, err := s.CountDuplicates(ctx, acc.ID)
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
-	groups, err := s.FindDuplicates(ctx, acc.ID)
+	groups, err := s.FindDuplicates(ctx, acc.ID, nil)
 	require.NoError(t, err)
 	require.Len(t, groups, 1)
 	assert.Equal(t, SameEmail, groups[0].Reason)
@@ -227,7 +244,7 @@ func TestFindDuplicatesBySameEmail(t *testing.T) {
 			require.NoError(t, err)
 		}
 	}
-	groups, err = s.FindDuplicates(ctx, acc.ID)
+	groups, err = s.FindDuplicates(ctx, acc.ID, nil)
 	require.NoError(t, err)
 	require.Len(t, groups, 1)
 	assert.Len(t, groups[0].Users, 3)
@@ -235,7 +252,7 @@ func TestFindDuplicatesBySameEmail(t *testing.T) {
 		_, err = s.MergeUsers(ctx, acc.ID, dora.ID, u.User.ID, models.AuditEntry{Actor: "test", Kind: models.AuditUsersMerged})
 		require.NoError(t, err)
 	}
-	groups, err = s.FindDuplicates(ctx, acc.ID)
+	groups, err = s.FindDuplicates(ctx, acc.ID, nil)
 	require.NoError(t, err)
 	assert.Empty(t, groups)
 }

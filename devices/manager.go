@@ -73,6 +73,10 @@ type Who struct {
 	Actor   string // the login's email, for the audit trail
 	IP      string
 	Origin  models.ActivityOrigin
+	// Resident is set for a resident of a residential unit acting on their own web key: an
+	// invitation they send names them to the invitee, not the property manager. (The audit trail
+	// and the activity log anonymize a resident's login by themselves.)
+	Resident bool
 }
 
 // Options tune the manager.

@@ -186,6 +186,26 @@ func (c *simConn) catchUp() {
 // AddSimulatedBridge creates a simulated bridge with the given devices (random Nuki ids) for an
 // account, stores it and starts it.
 func (m *Manager) AddSimulatedBridge(ctx context.Context, accountID int64, name string, specs []sim.DeviceSpec, audit models.AuditEntry) (models.Connection, []models.Device, error) {
+	return m.addSimulated(ctx, accountID, name, specs, nil, audit)
+}
+
+// AddSimulatedBox adds a Nuki Box on a simulated bridge of its own, with its location and PIN
+// (the Set up Nuki Box wizard), and returns it.
+func (m *Manager) AddSimulatedBox(ctx context.Context, accountID int64, name string, keypad bool, box models.BoxSetup, audit models.AuditEntry) (models.Device, error) {
+	spec := sim.DeviceSpec{Type: models.DeviceBox, Name: name, Firmware: "1.4.2", Hardware: "1.0", Keypad: keypad, Charge: 100}
+	if audit.Detail == "" {
+		audit.Detail = fmt.Sprintf("Nuki Box %q on a simulated bridge", name)
+	}
+	_, devs, err := m.addSimulated(ctx, accountID, name+" (simulated bridge)", []sim.DeviceSpec{spec}, []*models.BoxSetup{&box}, audit)
+	if err != nil {
+		return models.Device{}, err
+	}
+	return devs[0], nil
+}
+
+// addSimulated pairs specs on a new simulated bridge and stores it; boxes[i], when given, is the
+// setup of specs[i].
+func (m *Manager) addSimulated(ctx context.Context, accountID int64, name string, specs []sim.DeviceSpec, boxes []*models.BoxSetup, audit models.AuditEntry) (models.Connection, []models.Device, error) {
 	b := sim.New(sim.Options{})
 	defer b.Close()
 	var devs []models.Device
@@ -195,7 +215,11 @@ func (m *Manager) AddSimulatedBridge(ctx context.Context, accountID int64, name 
 		if err != nil {
 			return models.Connection{}, nil, err
 		}
-		devs = append(devs, models.Device{Type: s.Type, NukiID: s.NukiID, Name: s.Name, Firmware: s.Firmware, Hardware: s.Hardware})
+		d := models.Device{Type: s.Type, NukiID: s.NukiID, Name: s.Name, Firmware: s.Firmware, Hardware: s.Hardware}
+		if len(devs) < len(boxes) {
+			d.Box = boxes[len(devs)]
+		}
+		devs = append(devs, d)
 		states = append(states, s.State)
 	}
 	if audit.Detail == "" {

@@ -46,7 +46,8 @@ func (h *Handler) parseLogFilter(c echo.Context, account models.Account, devs []
 	ctx := c.Request().Context()
 	loc := locale(c)
 	q := c.QueryParams()
-	f := logFilter{values: url.Values{}, filter: models.LogFilter{AccountID: account.ID}}
+	login, _, _ := currentLogin(c)
+	f := logFilter{values: url.Values{}, filter: models.LogFilter{AccountID: account.ID, DeviceIDs: login.DeviceRestriction()}}
 	bad := func(key string, args ...i18n.Args) { f.errors = append(f.errors, loc.T(key, args...)) }
 	set := func(key, value string) {
 		if value != "" {
@@ -165,10 +166,9 @@ func (f logFilter) url(path string, extra ...string) string {
 // ActivityIndex is GET /activity: every device's activity, newest first, filtered by what the
 // URL says. htmx requests (filters changed, another page) get the list only.
 func (h *Handler) ActivityIndex(c echo.Context) error {
-	ctx := c.Request().Context()
 	loc := locale(c)
 	_, account, _ := currentLogin(c)
-	devs, err := h.Store.FindDeviceNames(ctx, account.ID)
+	devs, err := h.visibleDeviceNames(c)
 	if err != nil {
 		return err
 	}
@@ -293,6 +293,8 @@ func (h *Handler) logList(c echo.Context, f logFilter, devs []models.Device) (ac
 // embeddedLog is the newest entries of a filter for a device's or a person's page, with a link
 // to the whole log so filtered.
 func (h *Handler) embeddedLog(c echo.Context, filter models.LogFilter, param string, devs []models.Device) (actviews.List, error) {
+	login, _, _ := currentLogin(c)
+	filter.DeviceIDs = login.DeviceRestriction()
 	page, err := h.Store.FindLogEntries(c.Request().Context(), filter)
 	if err != nil {
 		return actviews.List{}, err
@@ -465,7 +467,7 @@ func (h *Handler) ActivityExport(c echo.Context) error {
 	ctx := c.Request().Context()
 	loc := locale(c)
 	_, account, _ := currentLogin(c)
-	devs, err := h.Store.FindDeviceNames(ctx, account.ID)
+	devs, err := h.visibleDeviceNames(c)
 	if err != nil {
 		return err
 	}

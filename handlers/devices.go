@@ -101,7 +101,7 @@ func (h *Handler) deviceIndexProps(c echo.Context) (devviews.Index, error) {
 	login, account, _ := currentLogin(c)
 	p := devviews.Index{View: login.DevicesView, Sort: login.DevicesSort, Version: h.Devices.Version(account.ID),
 		CanAdd: login.EffectiveRights().Has(models.RightAddDevices)}
-	devs, err := h.Store.FindDevices(c.Request().Context(), account.ID, db.DeviceSort(login.DevicesSort))
+	devs, err := h.visibleDevices(c, db.DeviceSort(login.DevicesSort))
 	if err != nil {
 		return p, err
 	}
@@ -136,18 +136,14 @@ func (h *Handler) DevicesLayout(c echo.Context) error {
 	return redirect(c, "/devices")
 }
 
-// findDevice loads the device named by the :id parameter of the signed-in account.
+// findDevice loads the device named by the :id parameter of the signed-in account, if the
+// login sees it (visibleDevice).
 func (h *Handler) findDevice(c echo.Context) (models.Device, error) {
-	_, account, _ := currentLogin(c)
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
-		return models.Device{}, echo.NewHTTPError(http.StatusNotFound, "error.not_found")
+		return models.Device{}, errNotFound
 	}
-	d, err := h.Store.FindDevice(c.Request().Context(), account.ID, id)
-	if errors.Is(err, models.ErrNotFound) {
-		return d, echo.NewHTTPError(http.StatusNotFound, "error.not_found")
-	}
-	return d, err
+	return h.visibleDevice(c, id)
 }
 
 // DeviceShow is GET /devices/:id.
@@ -175,7 +171,15 @@ func (h *Handler) renderDevice(c echo.Context, d models.Device, status int, pane
 	}
 	shell.Title = d.Name
 	p := devviews.Show{App: shell, Device: panel.Device, Panel: panel, CanEdit: login.EffectiveRights().Has(models.RightManageDevices),
-		CanConfigure: login.EffectiveRights().Has(models.RightDeviceConfig) && len(models.ConfigSettings(d.Type)) > 0}
+		CanConfigure: login.EffectiveRights().Has(models.RightDeviceConfig) && len(models.ConfigSettings(d.Type)) > 0,
+	}
+	if account.Kind == models.AccountBox && d.Type == models.DeviceBox && login.EffectiveRights().Has(models.RightManageDevices) {
+		_, err := h.Store.FindBox(ctx, account.ID, d.ID)
+		if err != nil && !errors.Is(err, models.ErrNotFound) {
+			return err
+		}
+		p.ManageBox = err == nil // set up by the wizard: it has a PIN and a location
+	}
 	conn, err := h.Store.FindConnection(ctx, account.ID, d.ConnectionID)
 	if err != nil {
 		return err

@@ -26,6 +26,12 @@ func (h *Handler) appShell(c echo.Context, titleKey, active string) (layout.App,
 	if login.EffectiveRights().Has(models.RightActivityLog) {
 		nav = append(nav, layout.NavItem{Label: "nav.activity", Href: "/activity", Icon: "activity"})
 	}
+	if account.Kind == models.AccountBox {
+		if login.EffectiveRights().Has(models.RightAddDevices) {
+			nav = append(nav, layout.NavItem{Label: "nav.setup_box", Href: "/boxes/new", Icon: "box"})
+		}
+		nav = append(nav, layout.NavItem{Label: "nav.addresses", Href: "/addresses", Icon: "addresses"})
+	}
 	nav = append(nav, layout.NavItem{Label: "nav.settings", Href: "/settings", Icon: "settings"})
 	for i := range nav {
 		nav[i].Active = nav[i].Href == active

@@ -60,6 +60,13 @@ func (h *Handler) sendInvitation(ctx context.Context, who devices.Who, account m
 	login := who.LoginID
 	audit := models.AuditEntry{LoginID: &login, Actor: who.Actor, Kind: models.AuditInvitationSent, IP: who.IP,
 		Detail: fmt.Sprintf("web key invitation to %s <%s> (%s)", u.Name, u.Email, strings.Join(names, ", "))}
+	inviter := account.Name
+	if who.Resident {
+		// A resident shares with their family: the property manager's audit trail does not learn
+		// who; the email names the resident, whom the family member knows.
+		audit = models.AuditEntry{Actor: "resident", Kind: models.AuditInvitationSent, Detail: "web key invitation to a family member of a residential unit"}
+		inviter = who.Name
+	}
 	// Random codes can collide with one stored before (the column is unique): draw again.
 	for try := 0; ; try++ {
 		token, code := auth.NewToken(), auth.NewInvitationCode()
@@ -67,7 +74,7 @@ func (h *Handler) sendInvitation(ctx context.Context, who devices.Who, account m
 			AccountUserID: u.ID, TokenHash: auth.HashToken(token), CodeHash: auth.HashInvitationCode(code), Language: lang,
 			Mail: func(inv models.Invitation) (models.OutboxMessage, error) {
 				return email.InvitationMessage(ctx, email.Invitation{
-					To: u.Email, Name: u.Name, Language: lang, Inviter: account.Name, Devices: names,
+					To: u.Email, Name: u.Name, Language: lang, Inviter: inviter, Devices: names,
 					Link: h.absURL("/invite/" + token), Code: code, EnterURL: h.absURL("/invite"),
 					Expires: inv.ExpiresAt, Zone: zone, SiteURL: h.absURL("/"),
 				})
@@ -121,6 +128,32 @@ func (h *Handler) webKeyDeviceNames(ctx context.Context, accountID, userID int64
 	return names, nil
 }
 
+// seesWebKeyDevice reports whether the login sees a device u's web key would open. A login
+// limited to some devices invites only to a web key that opens one of them: as far as it can
+// tell, a person with none has no web key. For a login that sees every device (and for a user
+// without an email) it is true: sendInvitation decides.
+func (h *Handler) seesWebKeyDevice(ctx context.Context, login models.Login, accountID int64, u models.AccountUser) (bool, error) {
+	if login.SeesAllDevices() || u.Email == "" {
+		return true, nil
+	}
+	auths, err := h.Store.FindUserAuthorizations(ctx, accountID, u.ID)
+	if err != nil {
+		return false, err
+	}
+	for _, a := range auths {
+		if !a.WebKeyUsable() || !login.SeesDevice(a.DeviceID) {
+			continue
+		}
+		switch _, err := h.Store.FindDevice(ctx, accountID, a.DeviceID); {
+		case err == nil:
+			return true, nil
+		case !errors.Is(err, models.ErrNotFound):
+			return false, err
+		}
+	}
+	return false, nil
+}
+
 // UserInvitationCreate is POST /users/:id/invitations: send the user a new invitation (the old
 // link and code stop working). 409 with the reason when the user cannot be invited.
 func (h *Handler) UserInvitationCreate(c echo.Context) error {
@@ -137,6 +170,11 @@ func (h *Handler) UserInvitationCreate(c echo.Context) error {
 	}
 	if err != nil {
 		return err
+	}
+	if seen, err := h.seesWebKeyDevice(ctx, login, account.ID, u); err != nil {
+		return err
+	} else if !seen {
+		return echo.NewHTTPError(http.StatusConflict, "invite.refused."+models.RefusedNoWebKey)
 	}
 	who := devices.Who{LoginID: login.ID, Name: login.Name, Actor: login.Email, IP: clientIP(c.Request()), Origin: models.OriginWeb}
 	err = h.sendInvitation(ctx, who, account, u)
@@ -156,7 +194,7 @@ func (h *Handler) UserInvitationCreate(c echo.Context) error {
 }
 
 // userInvitations is the invitations box of a user's page.
-func (h *Handler) userInvitations(ctx context.Context, loc *i18n.Locale, account models.Account, u models.AccountUser) (userviews.InvitationsBox, error) {
+func (h *Handler) userInvitations(ctx context.Context, loc *i18n.Locale, login models.Login, account models.Account, u models.AccountUser) (userviews.InvitationsBox, error) {
 	box := userviews.InvitationsBox{UserID: u.ID, Email: u.Email}
 	list, err := h.Store.FindUserInvitations(ctx, account.ID, u.ID)
 	if err != nil {
@@ -185,7 +223,11 @@ func (h *Handler) userInvitations(ctx context.Context, loc *i18n.Locale, account
 		if err != nil {
 			return box, err
 		}
-		if len(names) == 0 {
+		seen, err := h.seesWebKeyDevice(ctx, login, account.ID, u)
+		if err != nil {
+			return box, err
+		}
+		if len(names) == 0 || !seen {
 			box.WhyNot = "invite.refused.no_web_key"
 		}
 	}

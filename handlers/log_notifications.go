@@ -29,7 +29,9 @@ func (h *Handler) LogNotificationsShow(c echo.Context) error {
 
 // LogNotificationsUpdate is POST /settings/notifications: the checked boxes become the login's
 // whole set of subscriptions. A value that is not a kind one of the account's devices has (a
-// forged device id of another account, say) refuses the form and writes nothing.
+// forged device id of another account, or of a device the login does not see) refuses the
+// form and writes nothing. Subscriptions kept on devices the login no longer sees stay as they
+// are (they send nothing while it does not see the device).
 func (h *Handler) LogNotificationsUpdate(c echo.Context) error {
 	ctx := c.Request().Context()
 	login, account, _ := currentLogin(c)
@@ -37,7 +39,7 @@ func (h *Handler) LogNotificationsUpdate(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest)
 	}
-	devs, err := h.Store.FindDevices(ctx, account.ID, db.SortByName)
+	devs, err := h.visibleDevices(c, db.SortByName)
 	if err != nil {
 		return err
 	}
@@ -58,6 +60,13 @@ func (h *Handler) LogNotificationsUpdate(c echo.Context) error {
 			subs = append(subs, sub)
 		}
 	}
+	if !login.SeesAllDevices() {
+		kept, err := h.unseenSubscriptions(c)
+		if err != nil {
+			return err
+		}
+		subs = append(subs, kept...)
+	}
 	audit := models.AuditEntry{Actor: login.Email, Kind: models.AuditLogNotificationsChanged, IP: clientIP(c.Request()),
 		Detail: fmt.Sprintf("%d log notifications", len(subs))}
 	err = h.Store.ReplaceLogSubscriptions(ctx, account.ID, login.ID, subs, audit)
@@ -71,6 +80,27 @@ func (h *Handler) LogNotificationsUpdate(c echo.Context) error {
 		return err
 	}
 	return redirect(c, "/settings/notifications")
+}
+
+// unseenSubscriptions are the login's subscriptions on devices of the account it does not see.
+func (h *Handler) unseenSubscriptions(c echo.Context) ([]models.LogSubscription, error) {
+	ctx := c.Request().Context()
+	login, account, _ := currentLogin(c)
+	stored, err := h.Store.FindLogSubscriptions(ctx, account.ID, login.ID)
+	if err != nil {
+		return nil, err
+	}
+	devs, err := h.Store.FindDeviceNames(ctx, account.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []models.LogSubscription
+	for _, sub := range stored {
+		if !login.SeesDevice(sub.DeviceID) && slices.ContainsFunc(devs, func(d models.Device) bool { return d.ID == sub.DeviceID }) {
+			out = append(out, sub)
+		}
+	}
+	return out, nil
 }
 
 // refuseLogNotifications answers a form that cannot be saved: the message, and the matrix as
@@ -101,14 +131,12 @@ func parseSubscription(v string) (models.LogSubscription, bool) {
 // renderLogNotifications renders the matrix with checked as the checked boxes (what is stored,
 // or what a refused form asked for).
 func (h *Handler) renderLogNotifications(c echo.Context, status int, checked []models.LogSubscription, errKey string) error {
-	ctx := c.Request().Context()
-	_, account, _ := currentLogin(c)
 	loc := locale(c)
 	shell, err := h.appShell(c, "lognotify.title", "/settings")
 	if err != nil {
 		return err
 	}
-	devs, err := h.Store.FindDevices(ctx, account.ID, db.SortByName)
+	devs, err := h.visibleDevices(c, db.SortByName)
 	if err != nil {
 		return err
 	}

@@ -79,6 +79,15 @@ var matrixParams = map[string]matrixParam{
 	"/api/smartlock/:smartlockId/auth/:id": {value: func(f *matrixFixture) string { return idStr(f.perm.ID) }, owned: true, device: true},
 	"/api/account/user/:accountUserId":     {value: func(f *matrixFixture) string { return idStr(f.person.ID) }, owned: true},
 
+	// Box accounts: an address with a residential unit (a unit's invite code is its "address
+	// token" in the Web API); a family member is shared by a resident, and Pia is none.
+	"/addresses/:id":                   {value: func(f *matrixFixture) string { return idStr(f.address) }, owned: true},
+	"/addresses/:id/units/:uid":        {value: func(f *matrixFixture) string { return idStr(f.unit) }, owned: true},
+	"/api/address/:addressId":          {value: func(f *matrixFixture) string { return idStr(f.address) }, owned: true},
+	"/api/address/:addressId/unit/:id": {value: func(f *matrixFixture) string { return idStr(f.unit) }, owned: true},
+	"/api/address/token/:id":           {value: func(f *matrixFixture) string { return idStr(f.unit) }, owned: true},
+	"/key/family/:id":                  {value: func(f *matrixFixture) string { return idStr(f.person.ID) }, owned: true},
+
 	// Rights management and API tokens (Settings and the Web API): a sub-account, its token and
 	// the API key holding it.
 	"/settings/rights/:id":             {value: func(f *matrixFixture) string { return idStr(f.victim.ID) }, owned: true},
@@ -120,6 +129,8 @@ type matrixFixture struct {
 	victim      models.Login
 	victimToken models.APIToken
 	victimIDs   []string // the Web API's ids of the token's API key and of the token
+	address     int64
+	unit        int64
 
 	t *testing.T
 
@@ -141,11 +152,16 @@ type matrixActor struct {
 
 func newMatrixFixture(t *testing.T) *matrixFixture {
 	t.Helper()
-	// As newKeyFixture, with sign-up on so that its routes are in the matrix too.
+	// As newKeyFixture, with sign-up on so that its routes are in the matrix too, and a box
+	// account (a web account with boxes and addresses, PRODUCT.md A1), so that the box routes
+	// are let through for it; the other account is a web account, which they refuse.
 	app := apptest.New(t, apptest.Options{AllowSignup: true})
-	owner := app.Setup()
+	owner := app.NewClient()
+	res := owner.PostForm("/setup", url.Values{"kind": {"box"}, "account_name": {"Hauptstraße 12"}, "name": {apptest.DefaultOwner.Name},
+		"email": {apptest.DefaultOwner.Email}, "password": {apptest.DefaultOwner.Password}})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
 	devs := addSimulated(t, app, owner)
-	res := owner.PostForm("/users", url.Values{"name": {"Dora Weiß"}, "email": {"dora@example.com"}, "language": {"en"}})
+	res = owner.PostForm("/users", url.Values{"name": {"Dora Weiß"}, "email": {"dora@example.com"}, "language": {"en"}})
 	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
 	var doraID int64
 	_, err := fmt.Sscanf(res.Header.Get("Location"), "/users/%d", &doraID)
@@ -207,6 +223,12 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 	require.NotEmpty(t, f.spareSession)
 
 	_, f.otherMain = f.app.CreateAccount(models.AccountWeb, "Other", "other@example.com", "other account password")
+	addr, err := f.app.Store.CreateAddress(ctx, f.main.AccountID, models.AddressInput{Name: "Hauptstraße 12", TimeZone: "Europe/Vienna"},
+		[]int64{f.device.ID}, models.AuditEntry{Actor: "test", Kind: models.AuditAddressCreated})
+	require.NoError(t, err)
+	unit, err := f.app.Handler.CreateUnit(ctx, f.main.AccountID, addr.ID, "Top 4", models.AuditEntry{Actor: "test", Kind: models.AuditUnitCreated})
+	require.NoError(t, err)
+	f.address, f.unit = addr.ID, unit.ID
 	f.victim = f.app.CreateSubAccount(f.main, "victim@example.com", models.Grant{Limited: true, DeviceIDs: []int64{f.seen.ID}})
 	f.victimToken, _ = f.app.CreateToken(f.victim, models.Scopes{models.ScopeAccount}, nil)
 	return f
@@ -332,11 +354,12 @@ const (
 	toAdmin              // a web-key route called by an admin login
 	unauthorized         // API without a token: 401
 	below500             // public routes: anything but a server error
+	notBox               // a box route of the Web API called for a web account: 403
 )
 
 func (o outcome) String() string {
 	return [...]string{"", "allowed", "403 (no right)", "403 (main login only)", "403 (no scope)", "404", "sign in first",
-		"sent to the web key", "sent to the admin pages", "401", "no 5xx"}[o]
+		"sent to the web key", "sent to the admin pages", "401", "no 5xx", "403 (box accounts only)"}[o]
 }
 
 // matrixCall is one caller on one route.
@@ -427,7 +450,7 @@ func (f *matrixFixture) htmlCalls(t *testing.T, r matrixRoute) []matrixCall {
 				want = mainOnly
 			case !a.login.EffectiveRights().Has(p.Right):
 				want = noRight
-			case r.owned && a.other, r.device && a.limited:
+			case r.owned && a.other, r.device && a.limited, p.Box && a.other: // the other account is a web account
 				want = notFound
 			}
 			calls = append(calls, call(a, want))
@@ -462,6 +485,8 @@ func (f *matrixFixture) apiCalls(t *testing.T, r matrixRoute) []matrixCall {
 			return noScope
 		case !login.EffectiveRights().Has(scope.RequiredRights() | p.Right):
 			return noRight
+		case p.Box && login.AccountID != f.main.AccountID: // the other account is a web account
+			return notBox
 		case r.owned && login.AccountID != f.main.AccountID, r.device && login.Limited:
 			return notFound
 		}
@@ -578,6 +603,10 @@ func (c matrixCall) check(t *testing.T, r matrixRoute) {
 		}
 	case unauthorized:
 		if got != http.StatusUnauthorized {
+			fail()
+		}
+	case notBox:
+		if got != http.StatusForbidden || !strings.Contains(text, "Only Nuki Box accounts") {
 			fail()
 		}
 	case below500:

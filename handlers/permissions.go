@@ -49,10 +49,7 @@ func (h *Handler) userPermission(c echo.Context) (models.AccountUser, models.Aut
 	case err != nil:
 		return u, a, models.Device{}, err
 	}
-	d, err := h.Store.FindDevice(ctx, account.ID, a.DeviceID)
-	if errors.Is(err, models.ErrNotFound) {
-		return u, a, d, errNotFound
-	}
+	d, err := h.visibleDevice(c, a.DeviceID)
 	return u, a, d, err
 }
 
@@ -380,11 +377,15 @@ func (h *Handler) keypadWhyNot(loc *i18n.Locale, d models.Device) string {
 }
 
 // codesInUse returns the keypad codes the devices hold or are about to hold (a revoked code
-// counts until the device let it go).
+// counts until the device let it go). Devices the login does not see are left out: their codes
+// are none of its business.
 func (h *Handler) codesInUse(c echo.Context, deviceIDs []int64, except int64) (map[int]bool, error) {
-	_, account, _ := currentLogin(c)
+	login, account, _ := currentLogin(c)
 	used := map[int]bool{}
 	for _, id := range deviceIDs {
+		if !login.SeesDevice(id) {
+			continue
+		}
 		auths, err := h.Store.FindDeviceAuthorizations(c.Request().Context(), account.ID, id)
 		if err != nil {
 			return nil, err
@@ -460,7 +461,7 @@ func (h *Handler) newPermissionForm(c echo.Context, u models.AccountUser, f perm
 		DatesHint:   loc.T("users.dates_hint"),
 		GenerateURL: fmt.Sprintf("/users/%d/permissions/keypad-code", u.ID), PageURL: fmt.Sprintf("/users/%d/permissions/new", u.ID),
 		Errors: errs}
-	devs, err := h.Store.FindDevices(ctx, account.ID, db.SortByName)
+	devs, err := h.visibleDevices(c, db.SortByName)
 	if err != nil {
 		return p, err
 	}
@@ -598,7 +599,7 @@ func (h *Handler) PermissionCreate(c echo.Context) error {
 		}
 		return render(c, status, userviews.PermissionFormPage(p))
 	}
-	devs, err := h.Store.FindDevices(ctx, account.ID, db.SortByName)
+	devs, err := h.visibleDevices(c, db.SortByName)
 	if err != nil {
 		return err
 	}

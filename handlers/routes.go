@@ -83,6 +83,10 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	h.add(e, http.MethodGet, "/key/password", webKey, h.KeyPasswordShow)
 	h.add(e, http.MethodPost, "/key/password", webKey, h.KeyPasswordUpdate)
 	h.add(e, http.MethodPost, "/key/logout", webKey, h.Logout)
+	// A resident of a box account's unit shares with their family (handlers/family.go).
+	h.add(e, http.MethodGet, "/key/family", webKey, h.FamilyShow)
+	h.add(e, http.MethodPost, "/key/family", webKey, h.FamilyAdd)
+	h.add(e, http.MethodPost, "/key/family/:id/remove", webKey, h.FamilyRemove)
 
 	h.add(e, http.MethodGet, "/", login, h.Home)
 
@@ -139,6 +143,30 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	// A Nuki Bridge posts its devices' state changes here (devices/callbacks.go).
 	h.add(e, http.MethodPost, devices.CallbackPath+":secret", policy.Policy{Kind: policy.Device}, h.BridgeCallback)
 
+	// Box accounts (PRODUCT.md §6, handlers/addresses.go): addresses with their devices.
+	boxManage := policy.Policy{Kind: policy.Login, Right: models.RightManageDevices, Box: true}
+	boxView := policy.Policy{Kind: policy.Login, Box: true}
+	h.add(e, http.MethodGet, "/addresses", boxView, h.AddressIndex)
+	h.add(e, http.MethodGet, "/addresses/new", boxManage, h.AddressNew)
+	h.add(e, http.MethodPost, "/addresses", boxManage, h.AddressCreate)
+	h.add(e, http.MethodGet, "/addresses/:id", boxView, h.AddressShow)
+	h.add(e, http.MethodGet, "/addresses/:id/edit", boxManage, h.AddressEdit)
+	h.add(e, http.MethodPost, "/addresses/:id", boxManage, h.AddressUpdate)
+	h.add(e, http.MethodPost, "/addresses/:id/delete", boxManage, h.AddressDelete)
+	boxAdd := policy.Policy{Kind: policy.Login, Right: models.RightAddDevices, Box: true}
+	h.add(e, http.MethodGet, "/boxes/new", boxAdd, h.BoxNew)
+	h.add(e, http.MethodPost, "/boxes/new", boxAdd, h.BoxWizard)
+	h.add(e, http.MethodGet, "/devices/:id/box", boxManage, h.BoxManage)
+	h.add(e, http.MethodPost, "/devices/:id/box/location", boxManage, h.BoxLocationUpdate)
+	h.add(e, http.MethodPost, "/devices/:id/box/pin", boxManage, h.BoxPINUpdate)
+	boxPeople := policy.Policy{Kind: policy.Login, Right: models.RightAuthorizations, Box: true}
+	h.add(e, http.MethodPost, "/addresses/:id/units", boxPeople, h.UnitCreate)
+	h.add(e, http.MethodGet, "/addresses/:id/units/:uid/sheet", boxPeople, h.UnitSheet)
+	h.add(e, http.MethodPost, "/addresses/:id/units/:uid/delete", boxPeople, h.UnitDelete)
+	// A resident redeems a unit's invite code (handlers/units.go): public, throttled per address.
+	h.add(e, http.MethodGet, "/unit", public, h.UnitRedeemShow)
+	h.add(e, http.MethodPost, "/unit", public, h.UnitRedeemCreate)
+
 	h.add(e, http.MethodGet, "/settings", login, h.SettingsShow)
 	h.add(e, http.MethodGet, "/settings/account", login, h.AccountSettingsShow)
 	h.add(e, http.MethodPost, "/settings/account/preferences", login, h.PreferencesUpdate)
@@ -160,6 +188,14 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	h.add(e, http.MethodGet, "/settings/outbox", mainLogin, h.OutboxShow)
 	// The audit trail (PRODUCT.md R5): the main login and admins (every right).
 	h.add(e, http.MethodGet, "/settings/audit", policy.Policy{Kind: policy.Login, Right: models.RightsAll}, h.AuditIndex)
+	// Rights management (R1–R3): sub-accounts, for logins holding that right.
+	rights := policy.Policy{Kind: policy.Login, Right: models.RightRightsManagement}
+	h.add(e, http.MethodGet, "/settings/rights", rights, h.SubAccountIndex)
+	h.add(e, http.MethodGet, "/settings/rights/new", rights, h.SubAccountNew)
+	h.add(e, http.MethodPost, "/settings/rights", rights, h.SubAccountCreate)
+	h.add(e, http.MethodGet, "/settings/rights/:id/edit", rights, h.SubAccountEdit)
+	h.add(e, http.MethodPost, "/settings/rights/:id", rights, h.SubAccountUpdate)
+	h.add(e, http.MethodPost, "/settings/rights/:id/delete", rights, h.SubAccountDelete)
 
 	a.Register(e, "/api", h.policies)
 	return e
@@ -178,6 +214,9 @@ func (h *Handler) add(e *echo.Echo, method, path string, p policy.Policy, fn ech
 		mw = append(mw, h.loadSession, requireLogin(p.Right))
 		if p.MainOnly {
 			mw = append(mw, requireMain)
+		}
+		if p.Box {
+			mw = append(mw, requireBoxAccount)
 		}
 	case policy.WebKey:
 		mw = append(mw, h.loadSession, requireWebKey)

@@ -36,6 +36,9 @@ func settingsTabs(c echo.Context, active string) []settings.Tab {
 	if login.EffectiveRights().Has(models.RightsAll) {
 		tabs = append(tabs, settings.Tab{Label: "audittrail.tab", Href: "/settings/audit"})
 	}
+	if login.EffectiveRights().Has(models.RightRightsManagement) {
+		tabs = append(tabs, settings.Tab{Label: "rights.tab", Href: "/settings/rights"})
+	}
 	for i := range tabs {
 		tabs[i].Active = tabs[i].Href == active
 	}

@@ -113,7 +113,7 @@ func (h *Handler) userPage(c echo.Context, u models.AccountUser, st userPageStat
 	if err != nil {
 		return p, err
 	}
-	devs, err := h.Store.FindDevices(ctx, account.ID, db.SortByName)
+	devs, err := h.visibleDevices(c, db.SortByName)
 	if err != nil {
 		return p, err
 	}
@@ -134,7 +134,7 @@ func (h *Handler) userPage(c echo.Context, u models.AccountUser, st userPageStat
 	for _, a := range auths {
 		d, ok := byID[a.DeviceID]
 		if !ok {
-			continue // the device was removed from the account
+			continue // the device was removed from the account, or the login does not see it
 		}
 		perm := permissionView(loc, a, d, zones[d.ID], now)
 		perm.ConfirmRemove = st.confirmRemove == a.ID && !perm.Revoked
@@ -148,14 +148,15 @@ func (h *Handler) userPage(c echo.Context, u models.AccountUser, st userPageStat
 	}
 	p.DeleteDevices = strings.Join(held, ", ")
 	// Web key invitations (handlers/invitations.go), for people who have or had an email.
-	invitations, err := h.userInvitations(ctx, loc, account, u)
+	login, _, _ := currentLogin(c)
+	invitations, err := h.userInvitations(ctx, loc, login, account, u)
 	if err != nil {
 		return p, err
 	}
 	if u.Email != "" || len(invitations.Rows) > 0 {
 		p.Invitations = &invitations
 	}
-	if login, _, _ := currentLogin(c); login.EffectiveRights().Has(models.RightActivityLog) {
+	if login.EffectiveRights().Has(models.RightActivityLog) {
 		list, err := h.embeddedLog(c, models.LogFilter{AccountID: account.ID, UserID: u.ID, Limit: userActivityLimit}, "user", devs)
 		if err != nil {
 			return p, err
@@ -326,7 +327,7 @@ func (h *Handler) UserPermissionsStatus(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	loc := locale(c)
-	_, account, _ := currentLogin(c)
+	login, account, _ := currentLogin(c)
 	p := userviews.Show{ID: u.ID}
 	ids := c.QueryParams()["p"]
 	if len(ids) > 500 {
@@ -342,7 +343,7 @@ func (h *Handler) UserPermissionsStatus(c echo.Context) error {
 		if gone {
 			a, err = h.Store.FindAuthorizationEvenDeleted(ctx, account.ID, id)
 		}
-		if err != nil || a.AccountUserID == nil || *a.AccountUserID != u.ID {
+		if err != nil || a.AccountUserID == nil || *a.AccountUserID != u.ID || !login.SeesDevice(a.DeviceID) {
 			continue
 		}
 		perm := userviews.Permission{ID: a.ID, Status: permStatus(loc, a)}
@@ -427,15 +428,19 @@ func (h *Handler) UserDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if c.FormValue("confirm") != "1" {
-		return h.renderUser(c, u, http.StatusOK, userPageState{confirmDelete: true})
-	}
 	ctx := c.Request().Context()
 	loc := locale(c)
 	login, account, _ := currentLogin(c)
 	auths, err := h.Store.FindUserAuthorizations(ctx, account.ID, u.ID)
 	if err != nil {
 		return err
+	}
+	if !login.SeesAllAuthorizations(auths) {
+		// Deleting the person would remove permissions on devices this login does not see.
+		return echo.NewHTTPError(http.StatusConflict, "limited.delete_person")
+	}
+	if c.FormValue("confirm") != "1" {
+		return h.renderUser(c, u, http.StatusOK, userPageState{confirmDelete: true})
 	}
 	audit := models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditUserDeleted, IP: clientIP(c.Request()),
 		Detail: fmt.Sprintf("user %d: %s <%s>, %d permissions revoked", u.ID, u.Name, u.Email, len(auths))}

@@ -39,14 +39,14 @@ func viaKey(v models.AddedVia) string { return "users.via." + string(v) }
 func (h *Handler) UserIndex(c echo.Context) error {
 	ctx := c.Request().Context()
 	loc := locale(c)
-	_, account, _ := currentLogin(c)
+	login, account, _ := currentLogin(c)
 	shell, err := h.appShell(c, "users.title", "/users")
 	if err != nil {
 		return err
 	}
 	p := userviews.Index{App: shell, Search: strings.TrimSpace(c.QueryParam("q")), Device: c.QueryParam("device"), Kind: c.QueryParam("kind")}
-	q := db.UserQuery{AccountID: account.ID, Search: p.Search, Limit: usersPageSize}
-	devs, err := h.Store.FindDevices(ctx, account.ID, db.SortByName)
+	q := db.UserQuery{AccountID: account.ID, Search: p.Search, Limit: usersPageSize, DeviceIDs: login.DeviceRestriction()}
+	devs, err := h.visibleDevices(c, db.SortByName)
 	if err != nil {
 		return err
 	}
@@ -183,13 +183,13 @@ func (h *Handler) UserDuplicates(c echo.Context) error {
 func (h *Handler) renderDuplicates(c echo.Context, status int, errMsg string) error {
 	ctx := c.Request().Context()
 	loc := locale(c)
-	_, account, _ := currentLogin(c)
+	login, account, _ := currentLogin(c)
 	shell, err := h.appShell(c, "users.duplicates", "/users")
 	if err != nil {
 		return err
 	}
 	p := userviews.Duplicates{App: shell, Error: errMsg}
-	groups, err := h.Store.FindDuplicates(ctx, account.ID)
+	groups, err := h.Store.FindDuplicates(ctx, account.ID, login.DeviceRestriction())
 	if err != nil {
 		return err
 	}

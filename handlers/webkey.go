@@ -248,7 +248,7 @@ func (h *Handler) renderKey(c echo.Context, status int, confirmDevice int64, con
 	if err != nil {
 		return err
 	}
-	return render(c, status, keyviews.KeyPage(keyviews.Page{Shell: shell, List: list, Message: message}))
+	return render(c, status, keyviews.KeyPage(keyviews.Page{Shell: shell, List: list, Message: message, Family: h.familyLink(c)}))
 }
 
 // KeyShow is GET /key: the devices the person may operate. ?device=ID&confirm=N asks before an
@@ -301,11 +301,11 @@ func (h *Handler) KeyAct(c echo.Context) error {
 		// Ask on the page itself, so a reload shows the question again rather than posting twice.
 		return redirect(c, fmt.Sprintf("/key?device=%d&confirm=%d", k.device.ID, a))
 	}
-	name := login.Name
+	name, resident := login.Name, false
 	if u, err := h.Store.FindPerson(ctx, account.ID, *login.AccountUserID); err == nil {
-		name = u.Name // the person as the admins call them now
+		name, resident = u.Name, u.Resident() // the person as the admins call them now
 	}
-	who := devices.Who{LoginID: login.ID, Name: name, Actor: login.Email, IP: clientIP(c.Request()), Origin: models.OriginWeb}
+	who := devices.Who{LoginID: login.ID, Name: name, Actor: login.Email, IP: clientIP(c.Request()), Origin: models.OriginWeb, Resident: resident}
 	switch err := h.Devices.Act(ctx, k.device, a, who); {
 	case errors.Is(err, devices.ErrActionPending):
 		return h.renderKey(c, http.StatusLocked, 0, 0, loc.T("devices.action_pending"))

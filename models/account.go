@@ -110,6 +110,41 @@ func (l Login) SeesDevice(id int64) bool {
 	return l.SeesAllDevices() || slices.Contains(l.DeviceIDs, id)
 }
 
+// DeviceRestriction is the device-id restriction of store queries for what the login may see
+// (LogFilter.DeviceIDs and the like): nil when it sees every device, else the devices it is
+// limited to (empty, never nil, when that is none).
+func (l Login) DeviceRestriction() []int64 {
+	if l.SeesAllDevices() {
+		return nil
+	}
+	return append([]int64{}, l.DeviceIDs...)
+}
+
+// VisibleDevices keeps, in order, the devices of ds the login sees.
+func (l Login) VisibleDevices(ds []Device) []Device {
+	if l.SeesAllDevices() {
+		return ds
+	}
+	out := make([]Device, 0, len(ds))
+	for _, d := range ds {
+		if l.SeesDevice(d.ID) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// SeesAllAuthorizations reports whether every active one of auths is on a device the login
+// sees: a login that does not may not delete their person, which would revoke them.
+func (l Login) SeesAllAuthorizations(auths []Authorization) bool {
+	for _, a := range auths {
+		if a.Active() && !l.SeesDevice(a.DeviceID) {
+			return false
+		}
+	}
+	return true
+}
+
 // Grant is what a login holds and can hand on to a sub-account it makes or edits.
 func (l Login) Grant() Grant {
 	g := Grant{Rights: l.EffectiveRights()}

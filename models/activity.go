@@ -102,6 +102,9 @@ type LogFilter struct {
 	// ExcludeActions leaves out entries with these actions, so a page still holds Limit
 	// entries: the Web API leaves out ActionConfigChanged, which its log has no code for.
 	ExcludeActions []int
+	// DeviceIDs restricts the entries to these devices (a login limited to some devices,
+	// Login.DeviceRestriction): nil does not restrict, an empty list selects nothing.
+	DeviceIDs []int64
 }
 
 // LogPage is a page of the activity log, newest first.

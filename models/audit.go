@@ -36,6 +36,7 @@ var AuditGroups = []AuditGroup{
 	{Name: "devices", Match: []string{AuditDevicesAdded, AuditDeviceUpdated, AuditDeviceDeleted}},
 	{Name: "config", Match: []string{AuditDeviceConfigChanged}},
 	{Name: "people", Match: []string{"user.", "permission.", "invitation."}},
+	{Name: "addresses", Match: []string{"address.", "unit."}},
 	{Name: "actions", Match: []string{AuditDeviceAction, AuditDeviceActionResult}},
 	{Name: "settings", Match: []string{AuditPreferencesChanged, AuditLogRetentionChanged, "log_notifications."}},
 }

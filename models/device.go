@@ -179,6 +179,9 @@ type Device struct {
 	// Warned lists the warnings already sent (comma-separated), so none repeats until its
 	// condition cleared.
 	Warned string
+	// Box is set only when a Nuki Box is created by the setup wizard: its location and PIN,
+	// stored with the device in one transaction.
+	Box *BoxSetup
 }
 
 // SmartlockID is the device's Web API id.

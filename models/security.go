@@ -70,6 +70,12 @@ const (
 	AuditSubAccountDeleted       = "sub_account.deleted"
 	// The outcome of a lock action (AuditDeviceAction is written when it is requested).
 	AuditDeviceActionResult = "device.action_result"
+	AuditAddressCreated     = "address.created"
+	AuditAddressChanged     = "address.changed"
+	AuditAddressDeleted     = "address.deleted"
+	AuditUnitCreated        = "unit.created"
+	AuditUnitDeleted        = "unit.deleted"
+	AuditUnitRedeemed       = "unit.redeemed"
 )
 
 // AuditKinds lists every audit kind; each has a label "audit.<kind with _ for .>" in the
@@ -83,7 +89,9 @@ var AuditKinds = []string{AuditSetup, AuditAccountCreated, AuditLoginSuccess, Au
 	AuditUserUpdated, AuditUserDeleted, AuditPermissionCreated, AuditPermissionChanged, AuditPermissionRevoked,
 	AuditInvitationSent, AuditInvitationAccepted, AuditLogRetentionChanged, AuditLogNotificationsChanged,
 	AuditSubAccountCreated, AuditSubAccountChanged, AuditSubAccountDeleted,
-	AuditDeviceActionResult}
+	AuditDeviceActionResult,
+	AuditAddressCreated, AuditAddressChanged, AuditAddressDeleted,
+	AuditUnitCreated, AuditUnitDeleted, AuditUnitRedeemed}
 
 // AuditLabelKey is the message key of an audit kind's label.
 func AuditLabelKey(kind string) string { return "audit." + strings.ReplaceAll(kind, ".", "_") }

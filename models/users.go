@@ -32,7 +32,13 @@ type AccountUser struct {
 	MergedInto *int64
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+	// Kind is "user", "company" (a partner company whose staff open as it) or "resident" (of a
+	// box account's residential unit: their actions are logged without who).
+	Kind string
 }
+
+// Resident reports whether the person is a resident of a residential unit.
+func (u AccountUser) Resident() bool { return u.Kind == "resident" }
 
 // Authorization types (Web API numbering).
 const (

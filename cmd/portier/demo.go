@@ -11,6 +11,7 @@ import (
 	"portier/db"
 	"portier/devices"
 	"portier/devices/sim"
+	"portier/handlers"
 	"portier/models"
 )
 
@@ -19,12 +20,16 @@ const (
 	demoEmail   = "demo@portier.example"
 	demoAccount = "Demo Office"
 	demoName    = "Demo Owner"
+
+	demoBoxEmail      = "property@portier.example"
+	demoResidentEmail = "helga@portier.example"
+	demoBoxPIN        = "2468"
 )
 
 // createDemo fills a fresh data directory with a demo account whose simulated bridge holds
 // smart locks of three generations, an opener and a smart door, with their people and a few
 // weeks of activity. On a directory that already has accounts it changes nothing and says so.
-func createDemo(ctx context.Context, store *db.Store, manager *devices.Manager, invite inviteFunc, stdout io.Writer) error {
+func createDemo(ctx context.Context, store *db.Store, manager *devices.Manager, invite inviteFunc, secrets *auth.SecretBox, stdout io.Writer) error {
 	n, err := store.CountAccounts(ctx)
 	if err != nil {
 		return err
@@ -60,6 +65,11 @@ func createDemo(ctx context.Context, store *db.Store, manager *devices.Manager, 
 	}
 	fmt.Fprintf(stdout, "Demo account created with %d simulated devices and %d entries of activity. Sign in as %s with the password %s\n",
 		len(devs), entries, demoEmail, password)
+	if err := createDemoBoxAccount(ctx, store, manager, secrets, hash); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Nuki Box demo account (property management): sign in as %s, or as its resident %s, with the same password\n",
+		demoBoxEmail, demoResidentEmail)
 	return nil
 }
 
@@ -122,5 +132,84 @@ func createDemoPeople(ctx context.Context, store *db.Store, manager *devices.Man
 	// Sent to the devices now rather than in the background: the demo's history needs the ids
 	// the devices give the new authorizations.
 	manager.RetryPermissions()
+	return nil
+}
+
+// createDemoBoxAccount adds a Nuki Box account: a property management with two boxes at one
+// address, three residential units (one redeemed by Helga Berger, who shares with her son, two
+// with their invitation still to print) and a week of residents opening the doors, which its
+// log shows as "a resident". passwordHash is the demo password's.
+func createDemoBoxAccount(ctx context.Context, store *db.Store, manager *devices.Manager, secrets *auth.SecretBox, passwordHash string) error {
+	acc, owner, err := store.CreateAccount(ctx, db.CreateAccountParams{
+		New:          models.NewAccount{Kind: models.AccountBox, AccountName: "Demo Property Management", Name: "Demo Property Manager", Email: demoBoxEmail},
+		PasswordHash: passwordHash,
+		Audit:        models.AuditEntry{Actor: "cli", Kind: models.AuditAccountCreated, Detail: "demo box account"},
+	})
+	if err != nil {
+		return err
+	}
+	pinHash, err := auth.NewHasher(auth.DefaultArgon2, 0).Hash(ctx, demoBoxPIN)
+	if err != nil {
+		return err
+	}
+	audit := func(kind string) models.AuditEntry {
+		return models.AuditEntry{LoginID: &owner.ID, Actor: "cli", Kind: kind, Detail: "demo"}
+	}
+	lat, lon := 48.2082, 16.3738
+	var boxes []models.Device
+	for _, b := range []struct {
+		name, where string
+		keypad      bool
+	}{{"Main entrance", "Hauptstraße 12, street door", true}, {"Courtyard gate", "Hauptstraße 12, courtyard", false}} {
+		d, err := manager.AddSimulatedBox(ctx, acc.ID, b.name, b.keypad,
+			models.BoxSetup{BoxLocation: models.BoxLocation{Text: b.where, Latitude: &lat, Longitude: &lon}, PINHash: pinHash}, audit(models.AuditDevicesAdded))
+		if err != nil {
+			return err
+		}
+		boxes = append(boxes, d)
+	}
+	addr, err := store.CreateAddress(ctx, acc.ID, models.AddressInput{Name: "Hauptstraße 12", Street: "Hauptstraße 12", Postcode: "1010",
+		City: "Wien", Country: "Austria", TimeZone: "Europe/Vienna"}, []int64{boxes[0].ID, boxes[1].ID}, audit(models.AuditAddressCreated))
+	if err != nil {
+		return err
+	}
+	var redeemHash string
+	for i, name := range []string{"Top 1 – Berger", "Top 2 – Novak", "Top 3 – Schmid"} {
+		_, hash, sealed := handlers.NewUnitCode(secrets)
+		if _, err := store.CreateUnit(ctx, acc.ID, addr.ID, name, hash, sealed, audit(models.AuditUnitCreated)); err != nil {
+			return err
+		}
+		if i == 0 {
+			redeemHash = hash
+		}
+	}
+	statuses := map[int64]models.PushStatus{}
+	for _, b := range boxes {
+		statuses[b.ID] = manager.PushStatusFor(b)
+	}
+	code := 193746
+	helga, err := store.RedeemUnit(ctx, redeemHash, db.NewResident{Name: "Helga Berger", Email: demoResidentEmail, Language: "de",
+		PasswordHash: passwordHash, Devices: statuses, KeypadDevice: boxes[0].ID, KeypadCode: &code}, models.AuditEntry{Kind: models.AuditUnitRedeemed})
+	if err != nil {
+		return err
+	}
+	if _, err := store.AddFamilyMember(ctx, acc.ID, *helga.AccountUserID, "Jakob Berger", "jakob@portier.example", "de",
+		models.AuditEntry{Kind: models.AuditUserCreated}); err != nil {
+		return err
+	}
+	manager.RetryPermissions()
+	// A week of Helga opening the doors from her web key: stored without who.
+	now := store.Now()
+	for day := 7; day >= 1; day-- {
+		for i, hour := range []int{8, 18} {
+			at := now.Add(-time.Duration(day) * 24 * time.Hour).Truncate(time.Hour).Add(time.Duration(hour-now.Hour()) * time.Hour)
+			login := helga.ID
+			if _, err := store.CreateActivity(ctx, models.Activity{AccountID: acc.ID, DeviceID: boxes[i%2].ID, At: at,
+				Action: int(models.ActionBoxOpen), Trigger: models.TriggerWeb, LoginID: &login, Name: "Helga Berger", Origin: models.OriginWeb,
+				EventID: fmt.Sprintf("demo-box-%d-%d", day, i)}); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }

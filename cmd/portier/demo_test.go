@@ -38,7 +38,7 @@ func TestDemoHistory(t *testing.T) {
 	require.NoError(t, manager.Start(ctx))
 	t.Cleanup(manager.Close)
 	invite := func(context.Context, devices.Who, models.Account, models.AccountUser) error { return nil }
-	require.NoError(t, createDemo(ctx, store, manager, invite, io.Discard))
+	require.NoError(t, createDemo(ctx, store, manager, invite, box, io.Discard))
 
 	login, _, err := store.FindLoginByEmail(ctx, demoEmail)
 	require.NoError(t, err)
@@ -103,4 +103,30 @@ func TestDemoHistory(t *testing.T) {
 	require.NoError(t, err)
 	assert.Positive(t, n, "a day later: that day")
 	assert.Len(t, all(), len(entries)+n)
+
+	// The box account: two boxes at one address, three units (one redeemed, shared with one
+	// family member), and its residents' openings stored without who.
+	manager0, _, err := store.FindLoginByEmail(ctx, demoBoxEmail)
+	require.NoError(t, err)
+	boxAccount := manager0.AccountID
+	addrs, err := store.FindAddresses(ctx, boxAccount)
+	require.NoError(t, err)
+	require.Len(t, addrs, 1)
+	assert.Len(t, addrs[0].DeviceIDs, 2)
+	units, err := store.FindUnits(ctx, boxAccount, addrs[0].ID)
+	require.NoError(t, err)
+	require.Len(t, units, 3)
+	assert.Equal(t, 2, units[0].People, "Helga and her son")
+	assert.Equal(t, 1, units[0].KeypadCodes)
+	resident, _, err := store.FindLoginByEmail(ctx, demoResidentEmail)
+	require.NoError(t, err)
+	assert.True(t, resident.WebKey())
+	page, err = store.FindLogEntries(ctx, models.LogFilter{AccountID: boxAccount, Limit: 50})
+	require.NoError(t, err)
+	require.Len(t, page.Entries, 14)
+	for _, e := range page.Entries {
+		assert.True(t, e.Resident)
+		assert.Empty(t, e.Name)
+		assert.Nil(t, e.LoginID)
+	}
 }

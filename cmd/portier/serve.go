@@ -125,11 +125,11 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		MailWake: mailWake,
 	}
 	if cfg.Demo {
-		if err := createDemo(context.Background(), store, manager, h.SendInvitation, stdout); err != nil {
+		if err := createDemo(context.Background(), store, manager, h.SendInvitation, box, stdout); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	a := &api.API{Store: store, Devices: manager, Now: time.Now, Log: log, Invite: h.SendInvitation}
+	a := &api.API{Store: store, Devices: manager, Now: time.Now, Log: log, Invite: h.SendInvitation, CreateUnit: h.CreateUnit, SubAccounts: h}
 	app, err := h.HTTPHandler(h.Routes(a))
 	if err != nil {
 		return err

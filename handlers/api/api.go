@@ -35,6 +35,12 @@ type API struct {
 	// (e.g. no remote access, so no web key) is no error here; another error is logged: the
 	// authorizations stay, and the invitation can be sent again from the user's page.
 	Invite func(ctx context.Context, who devices.Who, account models.Account, u models.AccountUser) error
+	// CreateUnit adds a residential unit with its invite code (handlers' Handler.CreateUnit: the
+	// code is sealed with a key the API does not hold).
+	CreateUnit func(ctx context.Context, accountID, addressID int64, name string, audit models.AuditEntry) (models.Unit, error)
+	// SubAccounts creates, changes and deletes sub-accounts for /account/sub with the checks
+	// of the rights management page; main sets it to the handlers' Handler.
+	SubAccounts SubAccounts
 }
 
 // Error is the error body of the Nuki Web API: clients read detailMessage.
@@ -74,6 +80,14 @@ func (a *API) Register(e *echo.Echo, prefix string, reg *policy.Registry) {
 	add(http.MethodPost, "/smartlock/:smartlockId/advanced/smartdoorconfig", models.ScopeSmartlockConfig, a.SmartlockSmartdoorConfigUpdate)
 	add(http.MethodPost, "/smartlock/:smartlockId/admin/pin", models.ScopeSmartlockConfig, a.SmartlockAdminPINUpdate)
 
+	// Sub-accounts (R1–R3): the account scope, and the rights management right of the token's login.
+	subs := policy.Policy{Kind: policy.API, Scope: models.ScopeAccount, Right: models.RightRightsManagement}
+	addPolicy(http.MethodGet, "/account/sub", subs, a.SubAccountIndex)
+	addPolicy(http.MethodPut, "/account/sub", subs, a.SubAccountCreate)
+	addPolicy(http.MethodGet, "/account/sub/:accountId", subs, a.SubAccountShow)
+	addPolicy(http.MethodPost, "/account/sub/:accountId", subs, a.SubAccountUpdate)
+	addPolicy(http.MethodDelete, "/account/sub/:accountId", subs, a.SubAccountDelete)
+
 	addUsers(http.MethodGet, "/account/user", a.AccountUserIndex)
 	addUsers(http.MethodPut, "/account/user", a.AccountUserCreate)
 	addUsers(http.MethodGet, "/account/user/:accountUserId", a.AccountUserShow)
@@ -85,6 +99,22 @@ func (a *API) Register(e *echo.Echo, prefix string, reg *policy.Registry) {
 	logs := policy.Policy{Kind: policy.API, Scope: models.ScopeSmartlockLog, Right: models.RightActivityLog}
 	addPolicy(http.MethodGet, "/smartlock/log", logs, a.LogIndex)
 	addPolicy(http.MethodGet, "/smartlock/:smartlockId/log", logs, a.SmartlockLogIndex)
+
+	// Addresses of box accounts (addresses.go): a web account gets 403.
+	addresses := policy.Policy{Kind: policy.API, Scope: models.ScopeAccount, Right: models.RightManageDevices, Box: true}
+	addPolicy(http.MethodGet, "/address", addresses, a.AddressIndex)
+	addPolicy(http.MethodPut, "/address", addresses, a.AddressCreate)
+	addPolicy(http.MethodPost, "/address/:addressId", addresses, a.AddressUpdate)
+	addPolicy(http.MethodDelete, "/address/:addressId", addresses, a.AddressDelete)
+	units := policy.Policy{Kind: policy.API, Scope: models.ScopeAccount, Right: models.RightAuthorizations, Box: true}
+	addPolicy(http.MethodGet, "/address/:addressId/unit", units, a.UnitIndex)
+	addPolicy(http.MethodPut, "/address/:addressId/unit", units, a.UnitCreate)
+	addPolicy(http.MethodDelete, "/address/:addressId/unit", units, a.UnitDeleteMany)
+	addPolicy(http.MethodDelete, "/address/:addressId/unit/:id", units, a.UnitDelete)
+	addPolicy(http.MethodGet, "/address/:addressId/token", units, a.AddressTokenIndex)
+	addPolicy(http.MethodGet, "/address/token/:id", units, a.AddressTokenShow)
+	addPolicy(http.MethodGet, "/address/token/:id/redeem", units, a.AddressTokenRedeemed)
+	addPolicy(http.MethodPost, "/address/token/:id/redeem", units, a.AddressTokenRedeem)
 
 	add(http.MethodGet, "/smartlock/auth", models.ScopeSmartlockAuth, a.AuthIndex)
 	add(http.MethodGet, "/smartlock/auth/paged", models.ScopeSmartlockAuth, a.AuthPaged)
@@ -232,6 +262,9 @@ func (a *API) requireToken(p policy.Policy) echo.MiddlewareFunc {
 			if !login.EffectiveRights().Has(p.Right) {
 				return echo.NewHTTPError(http.StatusForbidden, "The login that created this token does not have the right this operation needs ("+rightName(p.Right)+")")
 			}
+			if p.Box && account.Kind != models.AccountBox {
+				return echo.NewHTTPError(http.StatusForbidden, "Only Nuki Box accounts have addresses")
+			}
 			if err := a.Store.TouchAPIToken(ctx, tok.AccountID, tok.ID, a.Now()); err != nil {
 				return err
 			}
@@ -250,6 +283,8 @@ func rightName(r models.Rights) string {
 		return "view and manage authorizations"
 	case models.RightActivityLog:
 		return "view the activity log"
+	case models.RightRightsManagement:
+		return "rights management"
 	}
 	return fmt.Sprintf("rights %d", r)
 }

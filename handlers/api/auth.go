@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -83,16 +82,19 @@ type authScope struct {
 	accountUsers map[int64]bool
 }
 
-func (a *API) loadAuthScope(ctx context.Context, accountID int64) (authScope, error) {
+// loadAuthScope reads the scope of the token's login: only the devices it sees, so the
+// authorizations on others are not shown and cannot be changed (404, as another account's).
+func (a *API) loadAuthScope(c echo.Context) (authScope, error) {
+	_, account := tokenLogin(c)
 	s := authScope{devices: map[int64]models.Device{}, accountUsers: map[int64]bool{}}
-	devs, err := a.Store.FindDevices(ctx, accountID, db.SortByName)
+	devs, err := a.visibleDevices(c)
 	if err != nil {
 		return s, err
 	}
 	for _, d := range devs {
 		s.devices[d.ID] = d
 	}
-	users, err := a.Store.FindActiveUsers(ctx, accountID)
+	users, err := a.Store.FindActiveUsers(c.Request().Context(), account.ID)
 	if err != nil {
 		return s, err
 	}
@@ -103,7 +105,7 @@ func (a *API) loadAuthScope(ctx context.Context, accountID int64) (authScope, er
 }
 
 // view is the SmartlockAuth of x; false when the API does not show it (revoked, or on a device
-// that left the account).
+// that left the account or that the token's login does not see).
 func (s authScope) view(x models.Authorization) (SmartlockAuth, bool) {
 	d, ok := s.devices[x.DeviceID]
 	if !ok || !x.Active() {
@@ -186,7 +188,7 @@ func (f authFilter) keep(v SmartlockAuth) bool {
 func (a *API) listAuths(c echo.Context, device *models.Device, f authFilter) ([]SmartlockAuth, error) {
 	_, account := tokenLogin(c)
 	ctx := c.Request().Context()
-	scope, err := a.loadAuthScope(ctx, account.ID)
+	scope, err := a.loadAuthScope(c)
 	if err != nil {
 		return nil, err
 	}
@@ -336,8 +338,7 @@ func (a *API) SmartlockAuthShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_, account := tokenLogin(c)
-	scope, err := a.loadAuthScope(c.Request().Context(), account.ID)
+	scope, err := a.loadAuthScope(c)
 	if err != nil {
 		return err
 	}
@@ -510,8 +511,7 @@ func (a *API) AuthCreateMany(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_, account := tokenLogin(c)
-	all, err := a.Store.FindDevices(c.Request().Context(), account.ID, db.SortByName)
+	all, err := a.visibleDevices(c)
 	if err != nil {
 		return err
 	}
@@ -687,8 +687,7 @@ func (a *API) SmartlockAuthUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_, account := tokenLogin(c)
-	scope, err := a.loadAuthScope(c.Request().Context(), account.ID)
+	scope, err := a.loadAuthScope(c)
 	if err != nil {
 		return err
 	}
@@ -714,8 +713,7 @@ func (a *API) AuthUpdateMany(c echo.Context) error {
 	if err := json.NewDecoder(c.Request().Body).Decode(&list); err != nil || list == nil {
 		return echo.NewHTTPError(http.StatusBadRequest, `The body must be a JSON list like [{"id":"…","enabled":false}]`)
 	}
-	_, account := tokenLogin(c)
-	scope, err := a.loadAuthScope(c.Request().Context(), account.ID)
+	scope, err := a.loadAuthScope(c)
 	if err != nil {
 		return err
 	}
@@ -768,8 +766,7 @@ func (a *API) SmartlockAuthDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_, account := tokenLogin(c)
-	scope, err := a.loadAuthScope(c.Request().Context(), account.ID)
+	scope, err := a.loadAuthScope(c)
 	if err != nil {
 		return err
 	}
@@ -789,8 +786,7 @@ func (a *API) AuthDeleteMany(c echo.Context) error {
 	if len(ids) == 0 {
 		return c.NoContent(http.StatusNoContent)
 	}
-	_, account := tokenLogin(c)
-	scope, err := a.loadAuthScope(c.Request().Context(), account.ID)
+	scope, err := a.loadAuthScope(c)
 	if err != nil {
 		return err
 	}

@@ -83,12 +83,13 @@ func (a *API) SmartlockLogIndex(c echo.Context) error {
 }
 
 func (a *API) logIndex(c echo.Context, device *models.Device) error {
-	_, account := tokenLogin(c)
+	login, account := tokenLogin(c)
 	ctx := c.Request().Context()
 	f, none, err := a.parseLogFilter(c, account.ID, device)
 	if err != nil {
 		return err
 	}
+	f.DeviceIDs = login.DeviceRestriction()
 	out := []SmartlockLog{}
 	if none {
 		return c.JSON(http.StatusOK, out)

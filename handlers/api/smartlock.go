@@ -10,7 +10,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"portier/db"
 	"portier/devices"
 	"portier/models"
 )
@@ -160,7 +159,7 @@ func (a *API) SmartlockIndex(c echo.Context) error {
 		}
 		authFilter = &n
 	}
-	devs, err := a.Store.FindDevices(c.Request().Context(), account.ID, db.SortByName)
+	devs, err := a.visibleDevices(c)
 	if err != nil {
 		return err
 	}
@@ -192,9 +191,9 @@ func (a *API) SmartlockIndex(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// findSmartlock loads the device a path's smartlockId names in the token's account.
+// findSmartlock loads the device a path's smartlockId names in the token's account, if its
+// login sees it.
 func (a *API) findSmartlock(c echo.Context) (models.Device, error) {
-	_, account := tokenLogin(c)
 	id, err := strconv.ParseInt(c.Param("smartlockId"), 10, 64)
 	if err != nil {
 		return models.Device{}, echo.NewHTTPError(http.StatusBadRequest, "smartlockId must be a number")
@@ -203,7 +202,7 @@ func (a *API) findSmartlock(c echo.Context) (models.Device, error) {
 	if err != nil {
 		return models.Device{}, echo.NewHTTPError(http.StatusNotFound, "Smartlock not found")
 	}
-	devices, err := a.Store.FindDevices(c.Request().Context(), account.ID, db.SortByName)
+	devices, err := a.visibleDevices(c)
 	if err != nil {
 		return models.Device{}, err
 	}

@@ -270,6 +270,10 @@ func (a *API) AccountUserDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if !login.SeesAllAuthorizations(auths) {
+		return echo.NewHTTPError(http.StatusConflict, "This account user also has authorizations on smartlocks the token's login does not see; "+
+			"only a login that sees all of them can delete the account user")
+	}
 	err = a.Store.DeleteAccountUser(ctx, account.ID, u.ID,
 		models.AuditEntry{Actor: login.Email, LoginID: &login.ID, Kind: models.AuditUserDeleted, IP: c.RealIP(),
 			Detail: fmt.Sprintf("%s <%s> deleted through the API (%d permissions revoked)", u.Name, u.Email, len(auths))})

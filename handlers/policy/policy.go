@@ -43,6 +43,9 @@ type Policy struct {
 	// MainOnly: a Login route only the account's main login may call (the account's own
 	// things: its mail outbox, how long it keeps its log); sub-accounts get 403, admins too.
 	MainOnly bool
+	// Box routes exist only for box accounts (Set up Nuki Box, Addresses): a web account's
+	// login gets 404.
+	Box bool
 }
 
 func (p Policy) String() string {
@@ -50,13 +53,17 @@ func (p Policy) String() string {
 	case Public:
 		return "public"
 	case Login:
-		if p.MainOnly {
-			return "main login"
-		}
+		s := "login"
 		if p.Right != 0 {
-			return fmt.Sprintf("login with right %d", p.Right)
+			s = fmt.Sprintf("login with right %d", p.Right)
 		}
-		return "login"
+		if p.MainOnly {
+			s = "main login"
+		}
+		if p.Box {
+			s += " of a box account"
+		}
+		return s
 	case API:
 		s := "api scope " + string(p.Scope)
 		if p.OrScope != "" {

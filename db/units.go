@@ -1,0 +1,447 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	"portier/models"
+)
+
+// Residential units of an address (PRODUCT.md B3; migration 0013). Everyone with access through
+// a unit is an account user of kind 'resident' with unit_id set: the log stores their actions
+// without who (anonymizeResident), the Users pages do not list them, and the unit shows only how
+// many they are.
+
+const unitColumns = `u.id, u.account_id, u.address_id, u.name, u.created_at, u.redeemed_at,
+	(SELECT count(*) FROM account_users p WHERE p.unit_id = u.id AND p.deleted_at IS NULL),
+	(SELECT count(*) FROM authorizations x JOIN account_users p ON p.id = x.account_user_id
+		WHERE p.unit_id = u.id AND x.type = 13 AND x.deleted_at IS NULL AND x.revoked_at IS NULL)`
+
+func scanUnit(row interface{ Scan(...any) error }) (models.Unit, error) {
+	var u models.Unit
+	var created string
+	var redeemed sql.NullString
+	if err := row.Scan(&u.ID, &u.AccountID, &u.AddressID, &u.Name, &created, &redeemed, &u.People, &u.KeypadCodes); err != nil {
+		return u, err
+	}
+	var err error
+	if u.CreatedAt, err = parseTime(created); err != nil {
+		return u, err
+	}
+	u.RedeemedAt, err = parseTimePtr(redeemed)
+	return u, err
+}
+
+// CreateUnit adds a residential unit to an address with its invite code (hash to find it,
+// sealed to print it again) and the audit row.
+func (s *Store) CreateUnit(ctx context.Context, accountID, addressID int64, name, codeHash string, codeSealed []byte, audit models.AuditEntry) (models.Unit, error) {
+	var id int64
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := findAddressTx(ctx, tx, accountID, addressID); err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO address_units (account_id, address_id, name, code_hash, code_sealed, created_at)
+			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, accountID, addressID, name, codeHash, codeSealed, s.now()).Scan(&id); err != nil {
+			return err
+		}
+		audit.AccountID = &accountID
+		if audit.Detail == "" {
+			audit.Detail = fmt.Sprintf("residential unit %d %q of address %d", id, name, addressID)
+		}
+		_, err := s.insertAudit(ctx, tx, audit)
+		return err
+	})
+	if err != nil {
+		return models.Unit{}, err
+	}
+	return s.FindUnit(ctx, accountID, id)
+}
+
+// FindUnits lists the units of an address (not deleted ones), oldest first.
+func (s *Store) FindUnits(ctx context.Context, accountID, addressID int64) ([]models.Unit, error) {
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+unitColumns+` FROM address_units u
+		WHERE u.account_id = ? AND u.address_id = ? AND u.deleted_at IS NULL ORDER BY u.id`, accountID, addressID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []models.Unit
+	for rows.Next() {
+		u, err := scanUnit(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// FindUnit returns a unit of the account (not a deleted one).
+func (s *Store) FindUnit(ctx context.Context, accountID, id int64) (models.Unit, error) {
+	u, err := scanUnit(s.db.Reader.QueryRowContext(ctx, `SELECT `+unitColumns+` FROM address_units u
+		WHERE u.account_id = ? AND u.id = ? AND u.deleted_at IS NULL`, accountID, id))
+	return u, mapNoRows(err, fmt.Sprintf("unit %d", id))
+}
+
+// FindUnitCode returns the sealed invite code of a unit (for its printable sheet) and its hash.
+func (s *Store) FindUnitCode(ctx context.Context, accountID, id int64) (sealed []byte, hash string, err error) {
+	err = s.db.Reader.QueryRowContext(ctx, `SELECT code_sealed, code_hash FROM address_units WHERE account_id = ? AND id = ? AND deleted_at IS NULL`,
+		accountID, id).Scan(&sealed, &hash)
+	return sealed, hash, mapNoRows(err, fmt.Sprintf("unit %d", id))
+}
+
+// FindUnitByCode returns the open unit (not redeemed, not deleted) whose invite code hashes to
+// codeHash, with its address; ErrUnitCodeClosed for a used or deleted one, ErrNotFound for none.
+func (s *Store) FindUnitByCode(ctx context.Context, codeHash string) (models.Unit, models.Address, error) {
+	var accountID, id int64
+	var redeemed, deleted sql.NullString
+	err := s.db.Reader.QueryRowContext(ctx, `SELECT account_id, id, redeemed_at, deleted_at FROM address_units WHERE code_hash = ?`, codeHash).
+		Scan(&accountID, &id, &redeemed, &deleted)
+	if errors.Is(err, sql.ErrNoRows) {
+		return models.Unit{}, models.Address{}, notFound("unit code")
+	}
+	if err != nil {
+		return models.Unit{}, models.Address{}, err
+	}
+	if redeemed.Valid || deleted.Valid {
+		return models.Unit{}, models.Address{}, models.ErrUnitCodeClosed
+	}
+	u, err := s.FindUnit(ctx, accountID, id)
+	if err != nil {
+		return u, models.Address{}, err
+	}
+	a, err := s.FindAddress(ctx, accountID, u.AddressID)
+	return u, a, err
+}
+
+// NewResident is the party that redeems a unit's invite code: their web-key login and their
+// permissions on the address's devices.
+type NewResident struct {
+	Name         string
+	Email        string
+	Language     string
+	PasswordHash string
+	// Devices are the address's devices with the status each permission starts with
+	// (PushPending where the connection holds authorizations, PushPortierOnly where not).
+	Devices map[int64]models.PushStatus
+	// KeypadDevice and KeypadCode, when set, add a keypad code on that box.
+	KeypadDevice int64
+	KeypadCode   *int
+}
+
+// RedeemUnit uses up a unit's invite code and gives its party access, in one transaction: a
+// resident account user of the unit, a web-key permission (remote allowed) on each of the
+// address's devices, a keypad code on the box when asked, and a web-key login with the email
+// and password. The code works once (ErrUnitCodeClosed after); an email that already signs in
+// is ErrConflict. The audit row names the unit, not the resident.
+func (s *Store) RedeemUnit(ctx context.Context, codeHash string, r NewResident, audit models.AuditEntry) (models.Login, error) {
+	var accountID, loginID int64
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		now := s.now()
+		var unitID, addressID int64
+		var unitName string
+		err := tx.QueryRowContext(ctx, `UPDATE address_units SET redeemed_at = ? WHERE code_hash = ? AND redeemed_at IS NULL AND deleted_at IS NULL
+			RETURNING id, account_id, address_id, name`, now, codeHash).Scan(&unitID, &accountID, &addressID, &unitName)
+		if errors.Is(err, sql.ErrNoRows) {
+			return models.ErrUnitCodeClosed
+		}
+		if err != nil {
+			return err
+		}
+		var taken int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM logins WHERE email = ?`, models.NormalizeEmail(r.Email)).Scan(&taken); err != nil {
+			return err
+		}
+		if taken > 0 {
+			return fmt.Errorf("email %s: %w", r.Email, models.ErrConflict)
+		}
+		userID, err := insertResident(ctx, tx, now, accountID, unitID, r.Name, r.Email, r.Language)
+		if err != nil {
+			return err
+		}
+		if err := insertResidentPermissions(ctx, tx, now, accountID, userID, r.Name, r.Devices, r.KeypadDevice, r.KeypadCode); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE address_units SET resident_user_id = ? WHERE id = ?`, userID, unitID); err != nil {
+			return err
+		}
+		zone := "UTC"
+		if err := tx.QueryRowContext(ctx, `SELECT time_zone FROM addresses WHERE id = ?`, addressID).Scan(&zone); err != nil {
+			return err
+		}
+		lang := r.Language
+		if lang == "" {
+			lang = "en"
+		}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO logins (account_id, email, name, password_hash, is_main, rights, language, time_zone,
+			created_at, updated_at, account_user_id) VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?) RETURNING id`,
+			accountID, models.NormalizeEmail(r.Email), r.Name, r.PasswordHash, lang, zone, now, now, userID).Scan(&loginID); err != nil {
+			return err
+		}
+		audit.AccountID = &accountID
+		audit.Actor = "resident"
+		audit.Detail = fmt.Sprintf("invite code of residential unit %d %q redeemed", unitID, unitName)
+		_, err = s.insertAudit(ctx, tx, audit)
+		return err
+	})
+	if err != nil {
+		return models.Login{}, err
+	}
+	return s.FindLogin(ctx, accountID, loginID)
+}
+
+// insertResident adds a resident account user of a unit.
+func insertResident(ctx context.Context, tx *sql.Tx, now string, accountID, unitID int64, name, email, language string) (int64, error) {
+	u, err := insertUser(ctx, tx, now, models.AccountUser{AccountID: accountID, Name: name, Email: models.NormalizeEmail(email),
+		Language: language, AddedVia: models.AddedViaWeb})
+	if err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE account_users SET kind = 'resident', unit_id = ? WHERE id = ?`, unitID, u.ID); err != nil {
+		return 0, err
+	}
+	return u.ID, nil
+}
+
+// insertResidentPermissions gives a resident a web-key permission (remote allowed, no time
+// limits) on each device, and a keypad code on keypadDevice when code is set.
+func insertResidentPermissions(ctx context.Context, tx *sql.Tx, now string, accountID, userID int64, name string,
+	devices map[int64]models.PushStatus, keypadDevice int64, code *int) error {
+	insert := func(deviceID int64, typ int, code *int) error {
+		if err := checkPermissionFree(ctx, tx, accountID, deviceID, 0, 0, typ, code); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO authorizations (account_id, device_id, account_user_id, type, name, enabled,
+			remote_allowed, code, push_status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, 1, ?, ?, ?, ?)`,
+			accountID, deviceID, userID, typ, truncateRunes(name, 32), code, devices[deviceID], now, now)
+		return err
+	}
+	for _, d := range slices.Sorted(maps.Keys(devices)) {
+		if err := insert(d, models.AuthTypeApp, nil); err != nil {
+			return err
+		}
+	}
+	if code != nil {
+		if _, ok := devices[keypadDevice]; !ok {
+			return fmt.Errorf("keypad device %d is not a device of the address: %w", keypadDevice, models.ErrNotFound)
+		}
+		return insert(keypadDevice, models.AuthTypeKeypadCode, code)
+	}
+	return nil
+}
+
+// truncateRunes cuts s to at most n characters.
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) > n {
+		return string(r[:n])
+	}
+	return s
+}
+
+// DeleteUnit deletes a unit and takes away all its access at once, in one transaction: its
+// residents' permissions are revoked (the devices are told, retried until they confirm — see
+// revokeInTx), their web-key logins and sessions end, and the residents are removed. It
+// returns the ids of the devices that must be told.
+func (s *Store) DeleteUnit(ctx context.Context, accountID, unitID int64, audit models.AuditEntry) ([]int64, error) {
+	var devices []int64
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		now := s.now()
+		var name string
+		err := tx.QueryRowContext(ctx, `UPDATE address_units SET deleted_at = ? WHERE account_id = ? AND id = ? AND deleted_at IS NULL
+			RETURNING name`, now, accountID, unitID).Scan(&name)
+		if err != nil {
+			return mapNoRows(err, fmt.Sprintf("unit %d", unitID))
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT x.device_id FROM authorizations x JOIN account_users p ON p.id = x.account_user_id
+			WHERE p.unit_id = ? AND x.account_id = ? AND x.deleted_at IS NULL AND x.revoked_at IS NULL ORDER BY x.device_id`, unitID, accountID)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var d int64
+			if err := rows.Scan(&d); err != nil {
+				rows.Close()
+				return err
+			}
+			devices = append(devices, d)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if err := revokeInTx(ctx, tx, now, accountID, `account_user_id IN (SELECT id FROM account_users WHERE unit_id = ?)`, unitID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM logins WHERE account_id = ? AND account_user_id IN (SELECT id FROM account_users WHERE unit_id = ?)`,
+			accountID, unitID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE account_id = ? AND accepted_at IS NULL AND revoked_at IS NULL
+			AND account_user_id IN (SELECT id FROM account_users WHERE unit_id = ?)`, now, accountID, unitID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE account_users SET deleted_at = ?, updated_at = ? WHERE account_id = ? AND unit_id = ? AND deleted_at IS NULL`,
+			now, now, accountID, unitID); err != nil {
+			return err
+		}
+		audit.AccountID = &accountID
+		if audit.Detail == "" {
+			audit.Detail = fmt.Sprintf("residential unit %d %q and all its access", unitID, name)
+		}
+		_, err = s.insertAudit(ctx, tx, audit)
+		return err
+	})
+	return devices, err
+}
+
+// FindFamily returns the unit of the resident who redeemed it and the family members they share
+// with (by name); ErrNotFound when the user is not the one who redeemed a unit.
+func (s *Store) FindFamily(ctx context.Context, accountID, residentUserID int64) (models.Unit, []models.AccountUser, error) {
+	var unitID int64
+	err := s.db.Reader.QueryRowContext(ctx, `SELECT id FROM address_units WHERE account_id = ? AND resident_user_id = ? AND deleted_at IS NULL`,
+		accountID, residentUserID).Scan(&unitID)
+	if err != nil {
+		return models.Unit{}, nil, mapNoRows(err, "unit of the resident")
+	}
+	u, err := s.FindUnit(ctx, accountID, unitID)
+	if err != nil {
+		return u, nil, err
+	}
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+userColumns+` FROM account_users WHERE account_id = ? AND unit_id = ? AND id != ?
+		AND deleted_at IS NULL ORDER BY name_key, id`, accountID, unitID, residentUserID)
+	if err != nil {
+		return u, nil, err
+	}
+	defer rows.Close()
+	var out []models.AccountUser
+	for rows.Next() {
+		m, err := scanUser(rows)
+		if err != nil {
+			return u, nil, err
+		}
+		out = append(out, m)
+	}
+	return u, out, rows.Err()
+}
+
+// AddFamilyMember adds a family member to the unit of the resident who redeemed it, with the
+// same web-key permissions as the resident, in one transaction. The 101st is ErrFamilyFull; an
+// email already in the unit is ErrConflict. The invitation is sent by the caller.
+func (s *Store) AddFamilyMember(ctx context.Context, accountID, residentUserID int64, name, email, language string, audit models.AuditEntry) (models.AccountUser, error) {
+	var id int64
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		now := s.now()
+		var unitID int64
+		err := tx.QueryRowContext(ctx, `SELECT id FROM address_units WHERE account_id = ? AND resident_user_id = ? AND deleted_at IS NULL`,
+			accountID, residentUserID).Scan(&unitID)
+		if err != nil {
+			return mapNoRows(err, "unit of the resident")
+		}
+		var members, same int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE email = ?) FROM account_users
+			WHERE unit_id = ? AND deleted_at IS NULL`, models.NormalizeEmail(email), unitID).Scan(&members, &same); err != nil {
+			return err
+		}
+		if same > 0 {
+			return fmt.Errorf("email %s in the unit: %w", email, models.ErrConflict)
+		}
+		if members-1 >= models.MaxFamilyMembers {
+			return models.ErrFamilyFull
+		}
+		if id, err = insertResident(ctx, tx, now, accountID, unitID, name, email, language); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT device_id, push_status FROM authorizations WHERE account_user_id = ? AND type = ?
+			AND deleted_at IS NULL AND revoked_at IS NULL`, residentUserID, models.AuthTypeApp)
+		if err != nil {
+			return err
+		}
+		devices := map[int64]models.PushStatus{}
+		for rows.Next() {
+			var d int64
+			var st models.PushStatus
+			if err := rows.Scan(&d, &st); err != nil {
+				rows.Close()
+				return err
+			}
+			if st != models.PushPortierOnly {
+				st = models.PushPending
+			}
+			devices[d] = st
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if err := insertResidentPermissions(ctx, tx, now, accountID, id, name, devices, 0, nil); err != nil {
+			return err
+		}
+		audit.AccountID = &accountID
+		audit.Actor, audit.LoginID, audit.IP = "resident", nil, ""
+		audit.Detail = fmt.Sprintf("a family member added to residential unit %d", unitID)
+		_, err = s.insertAudit(ctx, tx, audit)
+		return err
+	})
+	if err != nil {
+		return models.AccountUser{}, err
+	}
+	return s.FindAccountUser(ctx, accountID, id)
+}
+
+// RemoveFamilyMember takes a family member's access away (permissions revoked, web key and
+// open invitations ended) and returns the devices to tell.
+func (s *Store) RemoveFamilyMember(ctx context.Context, accountID, residentUserID, memberID int64, audit models.AuditEntry) ([]int64, error) {
+	var devices []int64
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		now := s.now()
+		var unitID int64
+		err := tx.QueryRowContext(ctx, `SELECT u.id FROM address_units u JOIN account_users m ON m.unit_id = u.id
+			WHERE u.account_id = ? AND u.resident_user_id = ? AND u.deleted_at IS NULL AND m.id = ? AND m.id != ? AND m.deleted_at IS NULL`,
+			accountID, residentUserID, memberID, residentUserID).Scan(&unitID)
+		if err != nil {
+			return mapNoRows(err, fmt.Sprintf("family member %d", memberID))
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT device_id FROM authorizations WHERE account_user_id = ? AND deleted_at IS NULL
+			AND revoked_at IS NULL ORDER BY device_id`, memberID)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var d int64
+			if err := rows.Scan(&d); err != nil {
+				rows.Close()
+				return err
+			}
+			devices = append(devices, d)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if err := revokeInTx(ctx, tx, now, accountID, `account_user_id = ?`, memberID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM logins WHERE account_id = ? AND account_user_id = ?`, accountID, memberID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE account_id = ? AND account_user_id = ?
+			AND accepted_at IS NULL AND revoked_at IS NULL`, now, accountID, memberID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE account_users SET deleted_at = ?, updated_at = ? WHERE account_id = ? AND id = ?`,
+			now, now, accountID, memberID); err != nil {
+			return err
+		}
+		audit.AccountID = &accountID
+		audit.Actor, audit.LoginID, audit.IP = "resident", nil, ""
+		audit.Detail = fmt.Sprintf("a family member removed from residential unit %d", unitID)
+		_, err = s.insertAudit(ctx, tx, audit)
+		return err
+	})
+	return devices, err
+}

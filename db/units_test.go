@@ -1,0 +1,94 @@
+package db
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"portier/models"
+)
+
+// A unit's code works once and gives web-key permissions on the address's devices (and a keypad
+// code when asked); it locks the address's name; deleting the unit revokes everything at once.
+func TestUnitRedeemAndDelete(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newTestStore(t)
+	acc, _ := createAccount(t, s, "verwaltung@example.com")
+	_, devs, err := s.CreateConnection(ctx, models.Connection{AccountID: acc.ID, Kind: models.ConnectionSimulated, Name: "B"},
+		[]models.Device{{Type: models.DeviceBox, NukiID: 1, Name: "Entrance"}, {Type: models.DeviceSmartLock3, NukiID: 2, Name: "Garage"}},
+		models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
+	require.NoError(t, err)
+	audit := models.AuditEntry{Actor: "test", Kind: "test"}
+	addr, err := s.CreateAddress(ctx, acc.ID, models.AddressInput{Name: "Hof", TimeZone: "Europe/Vienna"}, []int64{devs[0].ID, devs[1].ID}, audit)
+	require.NoError(t, err)
+	assert.False(t, addr.NameLocked())
+
+	unit, err := s.CreateUnit(ctx, acc.ID, addr.ID, "Top 4 – Müller", "hash-1", []byte("sealed"), audit)
+	require.NoError(t, err)
+	addr, err = s.FindAddress(ctx, acc.ID, addr.ID)
+	require.NoError(t, err)
+	assert.True(t, addr.NameLocked())
+	_, err = s.UpdateAddress(ctx, acc.ID, addr.ID, models.AddressInput{Name: "Renamed", TimeZone: "UTC"}, nil, audit)
+	require.ErrorIs(t, err, models.ErrAddressNameLocked)
+	_, err = s.UpdateAddress(ctx, acc.ID, addr.ID, models.AddressInput{Name: "Hof", City: "Wien", TimeZone: "Europe/Vienna"}, nil, audit)
+	require.NoError(t, err, "other fields still change")
+	require.ErrorIs(t, s.DeleteAddress(ctx, acc.ID, addr.ID, audit), models.ErrConflict)
+
+	_, _, err = s.FindUnitByCode(ctx, "no-such-hash")
+	require.ErrorIs(t, err, models.ErrNotFound)
+	u, a, err := s.FindUnitByCode(ctx, "hash-1")
+	require.NoError(t, err)
+	assert.Equal(t, unit.ID, u.ID)
+	assert.Equal(t, "Hof", a.Name)
+
+	code := 246813
+	statuses := map[int64]models.PushStatus{devs[0].ID: models.PushPending, devs[1].ID: models.PushPending}
+	login, err := s.RedeemUnit(ctx, "hash-1", NewResident{Name: "Maria Müller", Email: "Maria@Example.com", PasswordHash: "h", Devices: statuses,
+		KeypadDevice: devs[0].ID, KeypadCode: &code}, audit)
+	require.NoError(t, err)
+	assert.True(t, login.WebKey())
+	assert.Equal(t, "Europe/Vienna", login.TimeZone, "the address's time zone")
+	_, err = s.RedeemUnit(ctx, "hash-1", NewResident{Name: "Eve", Email: "eve@example.com", PasswordHash: "h", Devices: statuses}, audit)
+	require.ErrorIs(t, err, models.ErrUnitCodeClosed, "once only")
+	_, _, err = s.FindUnitByCode(ctx, "hash-1")
+	require.ErrorIs(t, err, models.ErrUnitCodeClosed)
+
+	unit, err = s.FindUnit(ctx, acc.ID, unit.ID)
+	require.NoError(t, err)
+	assert.Equal(t, 1, unit.People)
+	assert.Equal(t, 1, unit.KeypadCodes)
+	assert.NotNil(t, unit.RedeemedAt)
+	var kind string
+	require.NoError(t, s.db.Reader.QueryRow(`SELECT kind FROM account_users WHERE id = ?`, *login.AccountUserID).Scan(&kind))
+	assert.Equal(t, "resident", kind)
+	auths, err := s.FindUserAuthorizations(ctx, acc.ID, *login.AccountUserID)
+	require.NoError(t, err)
+	assert.Len(t, auths, 3, "two web-key permissions and a keypad code")
+
+	// Another unit's code and an email already signing in.
+	_, err = s.CreateUnit(ctx, acc.ID, addr.ID, "Top 5", "hash-2", []byte("sealed"), audit)
+	require.NoError(t, err)
+	_, err = s.RedeemUnit(ctx, "hash-2", NewResident{Name: "X", Email: "maria@example.com", PasswordHash: "h", Devices: statuses}, audit)
+	require.ErrorIs(t, err, models.ErrConflict)
+	_, _, err = s.FindUnitByCode(ctx, "hash-2")
+	require.NoError(t, err, "a refused redemption leaves the code usable")
+
+	touched, err := s.DeleteUnit(ctx, acc.ID, unit.ID, audit)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []int64{devs[0].ID, devs[1].ID}, touched)
+	_, err = s.FindLogin(ctx, acc.ID, login.ID)
+	require.ErrorIs(t, err, models.ErrNotFound, "the web key is gone")
+	var live int
+	require.NoError(t, s.db.Reader.QueryRow(`SELECT count(*) FROM authorizations WHERE account_user_id = ? AND revoked_at IS NULL`, *login.AccountUserID).Scan(&live))
+	assert.Zero(t, live)
+	var pending int
+	require.NoError(t, s.db.Reader.QueryRow(`SELECT count(*) FROM authorizations WHERE account_user_id = ? AND push_status = 'pending' AND deleted_at IS NULL`,
+		*login.AccountUserID).Scan(&pending))
+	assert.Zero(t, pending, "never pushed: gone at once")
+	_, err = s.FindUnit(ctx, acc.ID, unit.ID)
+	require.ErrorIs(t, err, models.ErrNotFound)
+	_, err = s.DeleteUnit(ctx, acc.ID, unit.ID, audit)
+	require.ErrorIs(t, err, models.ErrNotFound)
+}

@@ -1,0 +1,319 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"portier/db"
+	"portier/i18n"
+	"portier/models"
+)
+
+// Sub-accounts through the web API (PRODUCT.md R1–R3): GET|PUT /account/sub and
+// GET|POST|DELETE /account/sub/{accountId}. A sub-account is a login of the token's account
+// other than the main login; its accountId is the login id, as GET /account shows it. Rights
+// are the Account object's bitmask (1 manage devices … 64 add devices), stored and echoed as
+// given. The Nuki Web API has no device limit: a sub-account made by a login that sees only
+// some devices gets those devices, and an update leaves the devices as they are.
+
+// SubAccounts changes sub-accounts with the same checks as Settings → Rights management
+// (delegation: never more than the acting login holds). handlers.Handler implements it.
+type SubAccounts interface {
+	AddSubAccount(ctx context.Context, actor models.Login, in models.SubAccountInput, ip string) (models.Login, error)
+	ChangeSubAccount(ctx context.Context, actor models.Login, id int64, ch models.SubAccountChange, ip string) (models.Login, error)
+	RemoveSubAccount(ctx context.Context, actor models.Login, id int64, ip string) (models.Login, error)
+}
+
+// toAccount is the Account object of sub-account l of acc, whose main login is mainID.
+func toAccount(l models.Login, acc models.Account, mainID int64) MyAccount {
+	rights := int(l.Rights)
+	return MyAccount{AccountID: l.ID, Type: acc.Kind.APIType(), Email: l.Email, Name: l.Name, MasterAccountID: &mainID,
+		Rights: &rights, Language: l.Language, CreationDate: formatDate(l.CreatedAt), UpdateDate: formatDate(l.UpdatedAt)}
+}
+
+// maxEmailPattern is the longest email filter GET /account/sub takes.
+const maxEmailPattern = 200
+
+// SubAccountIndex is GET /account/sub?email: the sub-accounts of the token's account in the
+// order they were made. email is a regular expression (RE2, case ignored) an address must
+// contain a match of, as the specification describes it.
+func (a *API) SubAccountIndex(c echo.Context) error {
+	ctx := c.Request().Context()
+	_, account := tokenLogin(c)
+	var filter *regexp.Regexp
+	if q := c.QueryParam("email"); q != "" {
+		re, err := regexp.Compile("(?i)" + q)
+		if len(q) > maxEmailPattern || err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("email must be a regular expression of at most %d characters", maxEmailPattern))
+		}
+		filter = re
+	}
+	subs, err := a.Store.FindSubAccounts(ctx, account.ID)
+	if err != nil {
+		return err
+	}
+	main, err := a.Store.FindMainLogin(ctx, account.ID)
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(subs, func(x, y models.Login) int { return int(x.ID - y.ID) })
+	out := []MyAccount{}
+	for _, l := range subs {
+		if filter == nil || filter.MatchString(l.Email) {
+			out = append(out, toAccount(l, account, main.ID))
+		}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// subAccountID reads the path's accountId.
+func subAccountID(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("accountId"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, echo.NewHTTPError(http.StatusBadRequest, "accountId must be a positive whole number")
+	}
+	return id, nil
+}
+
+func errNoSubAccount(id int64) error {
+	return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("Sub-account %d not found", id))
+}
+
+// SubAccountShow is GET /account/sub/{accountId}.
+func (a *API) SubAccountShow(c echo.Context) error {
+	ctx := c.Request().Context()
+	_, account := tokenLogin(c)
+	id, err := subAccountID(c)
+	if err != nil {
+		return err
+	}
+	l, err := a.Store.FindLogin(ctx, account.ID, id)
+	if errors.Is(err, models.ErrNotFound) || err == nil && (l.IsMain || l.WebKey()) {
+		return errNoSubAccount(id)
+	}
+	if err != nil {
+		return err
+	}
+	main, err := a.Store.FindMainLogin(ctx, account.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toAccount(l, account, main.ID))
+}
+
+// subAccountWritable are the fields of AccountSubCreate and AccountSubUpdate Portier takes.
+var subAccountWritable = []string{"email", "password", "name", "rights", "language"}
+
+// accountReadOnly are the Account fields a script may send back as it read them; they are
+// ignored.
+var accountReadOnly = []string{"accountId", "type", "masterAccountId", "emailVerified", "creationDate", "updateDate"}
+
+// rightsField reads a rights bitmask: a whole number from 0 to 127.
+func rightsField(raw json.RawMessage) (models.Rights, error) {
+	n, err := intField(raw, "rights")
+	if err != nil || !models.Rights(n).Valid() {
+		return 0, echo.NewHTTPError(http.StatusBadRequest, "rights must be a bitmask from 0 to 127 (1 manage devices, 2 operate, 4 configuration, 8 authorizations, 16 activity log, 32 rights management, 64 add devices)")
+	}
+	return models.Rights(n), nil
+}
+
+// subAccountFields reads the string fields of a create or update body.
+func subAccountFields(body map[string]json.RawMessage) (map[string]*string, error) {
+	out := map[string]*string{}
+	for _, f := range []string{"email", "password", "name", "language"} {
+		raw, ok := body[f]
+		if !ok {
+			continue
+		}
+		s, err := stringField(raw, f)
+		if err != nil {
+			return nil, err
+		}
+		out[f] = &s
+	}
+	if l := out["language"]; l != nil && !i18n.Supported(*l) {
+		return nil, echo.NewHTTPError(http.StatusBadRequest, "language must be en or de")
+	}
+	return out, nil
+}
+
+// subAccountError answers what AddSubAccount and ChangeSubAccount refuse.
+func subAccountError(err error) error {
+	var verrs models.ValidationErrors
+	en := i18n.New("en", "UTC")
+	switch {
+	case errors.As(err, &verrs):
+		var parts []string
+		for _, f := range slices.Sorted(func(yield func(string) bool) {
+			for k := range verrs {
+				if !yield(k) {
+					return
+				}
+			}
+		}) {
+			parts = append(parts, f+": "+en.T(verrs[f]))
+		}
+		return echo.NewHTTPError(http.StatusBadRequest, strings.Join(parts, " "))
+	case errors.Is(err, models.ErrGrantExceeds):
+		return echo.NewHTTPError(http.StatusForbidden, "A login can grant only rights and devices it holds itself; this token's login does not hold all of these. Nothing was changed.")
+	case errors.Is(err, models.ErrNotManageable):
+		return echo.NewHTTPError(http.StatusForbidden, "This token's login cannot change that sub-account: it is the login itself, or it holds rights or devices the token's login does not hold.")
+	case errors.Is(err, models.ErrConflict):
+		return echo.NewHTTPError(http.StatusConflict, "The email address is already used by another login")
+	}
+	return err
+}
+
+// SubAccountCreate is PUT /account/sub (AccountSubCreate) → 200 with the new MyAccount. Without
+// a password the new login is emailed a link to set one, as on the rights management page.
+func (a *API) SubAccountCreate(c echo.Context) error {
+	login, _ := tokenLogin(c)
+	body, err := decodeObject(c, `{"email":"sam@example.com","name":"Sam","language":"en","rights":18}`)
+	if err != nil {
+		return err
+	}
+	if err := onlyFields(body, append(slices.Clone(subAccountWritable), "profile"), nil); err != nil {
+		return err
+	}
+	if _, ok := body["profile"]; ok {
+		return echo.NewHTTPError(http.StatusBadRequest, "profile is not supported by Portier; leave it out")
+	}
+	for _, f := range []string{"email", "name"} {
+		if _, ok := body[f]; !ok {
+			return echo.NewHTTPError(http.StatusBadRequest, f+" is required")
+		}
+	}
+	fields, err := subAccountFields(body)
+	if err != nil {
+		return err
+	}
+	in := models.SubAccountInput{Email: *fields["email"], Name: *fields["name"], Language: "en", Grant: login.Grant()}
+	if i18n.Supported(login.Language) {
+		in.Language = login.Language
+	}
+	if l := fields["language"]; l != nil {
+		in.Language = *l
+	}
+	if p := fields["password"]; p != nil {
+		if *p == "" {
+			return echo.NewHTTPError(http.StatusBadRequest, "password must not be empty; leave it out to email the sub-account a link to set one")
+		}
+		in.Password = *p
+	}
+	// The devices are the acting login's: all of them, or the ones it is limited to.
+	in.Grant.Rights = 0
+	if in.Grant.DeviceIDs, err = a.liveDevices(c.Request().Context(), login.AccountID, in.Grant.DeviceIDs); err != nil {
+		return err
+	}
+	if raw, ok := body["rights"]; ok {
+		if in.Grant.Rights, err = rightsField(raw); err != nil {
+			return err
+		}
+	}
+	_, account := tokenLogin(c)
+	created, err := a.SubAccounts.AddSubAccount(c.Request().Context(), login, in, c.RealIP())
+	if err != nil {
+		return subAccountError(err)
+	}
+	main, err := a.Store.FindMainLogin(c.Request().Context(), account.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toAccount(created, account, main.ID))
+}
+
+// SubAccountUpdate is POST /account/sub/{accountId} (AccountSubUpdate) → 204: only the fields
+// sent change. A new password ends the sub-account's sessions.
+func (a *API) SubAccountUpdate(c echo.Context) error {
+	login, _ := tokenLogin(c)
+	id, err := subAccountID(c)
+	if err != nil {
+		return err
+	}
+	// The sub-account first: another account's id is 404 whatever the body says.
+	current, err := a.Store.FindLogin(c.Request().Context(), login.AccountID, id)
+	if errors.Is(err, models.ErrNotFound) || err == nil && (current.IsMain || current.WebKey()) {
+		return errNoSubAccount(id)
+	}
+	if err != nil {
+		return err
+	}
+	body, err := decodeObject(c, `{"rights":18}`)
+	if err != nil {
+		return err
+	}
+	if err := onlyFields(body, subAccountWritable, accountReadOnly); err != nil {
+		return err
+	}
+	fields, err := subAccountFields(body)
+	if err != nil {
+		return err
+	}
+	ch := models.SubAccountChange{Name: fields["name"], Language: fields["language"], Email: fields["email"], Password: fields["password"]}
+	if raw, ok := body["rights"]; ok {
+		rights, err := rightsField(raw)
+		if err != nil {
+			return err
+		}
+		g := current.Grant()
+		g.Rights = rights
+		if g.DeviceIDs, err = a.liveDevices(c.Request().Context(), login.AccountID, g.DeviceIDs); err != nil {
+			return err
+		}
+		ch.Grant = &g
+	}
+	_, err = a.SubAccounts.ChangeSubAccount(c.Request().Context(), login, id, ch, c.RealIP())
+	if errors.Is(err, models.ErrNotFound) {
+		return errNoSubAccount(id)
+	}
+	if err != nil {
+		return subAccountError(err)
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// SubAccountDelete is DELETE /account/sub/{accountId} → 204: the login's sessions and API
+// tokens end with it.
+func (a *API) SubAccountDelete(c echo.Context) error {
+	login, _ := tokenLogin(c)
+	id, err := subAccountID(c)
+	if err != nil {
+		return err
+	}
+	_, err = a.SubAccounts.RemoveSubAccount(c.Request().Context(), login, id, c.RealIP())
+	if errors.Is(err, models.ErrNotFound) {
+		return errNoSubAccount(id)
+	}
+	if err != nil {
+		return subAccountError(err)
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// liveDevices keeps the ids of ids that are devices of the account now (a grant still lists a
+// device removed since, which cannot be granted again).
+func (a *API) liveDevices(ctx context.Context, accountID int64, ids []int64) ([]int64, error) {
+	if ids == nil {
+		return nil, nil
+	}
+	devs, err := a.Store.FindDevices(ctx, accountID, db.SortByName)
+	if err != nil {
+		return nil, err
+	}
+	out := []int64{}
+	for _, id := range ids {
+		if slices.ContainsFunc(devs, func(d models.Device) bool { return d.ID == id }) {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
