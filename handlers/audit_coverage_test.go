@@ -101,9 +101,9 @@ func postOK(t *testing.T, c *apptest.Client, path string, form url.Values) appte
 	return res
 }
 
-// Every change of devices, device configuration, people and permissions, and every lock action
-// — from the web pages, the web key and the Web API, by the main login and by a sub-account —
-// is in the audit trail, naming the login that did it.
+// Every change of devices, device configuration, people and permissions, sub-accounts and
+// their rights, and every lock action — from the web pages, the web key and the Web API, by the
+// main login and by a sub-account — is in the audit trail, naming the login that did it.
 func TestEveryChangeIsAudited(t *testing.T) {
 	f := newKeyFixture(t)
 	app, owner := f.app, f.owner
@@ -209,6 +209,21 @@ func TestEveryChangeIsAudited(t *testing.T) {
 		postOK(t, samc, dev(office, "/settings"), url.Values{"name": {"Office 1"}})
 	}, models.AuditDeviceUpdated)
 
+	// Rights management: sub-accounts on the page and through the Web API.
+	w.expect(t, "add a sub-account", main.ID, func(t *testing.T) {
+		postOK(t, owner, "/settings/rights", url.Values{"email": {"rita@example.com"}, "name": {"Rita"}, "language": {"en"},
+			"right": {models.RightOperateDevices.Key()}, "devices": {"all"}, "password_mode": {"set"}, "password": {"a long enough password"}})
+	}, models.AuditSubAccountCreated)
+	rita, _, err := app.Store.FindLoginByEmail(ctx, "rita@example.com")
+	require.NoError(t, err)
+	w.expect(t, "change a sub-account's rights", main.ID, func(t *testing.T) {
+		postOK(t, owner, fmt.Sprintf("/settings/rights/%d", rita.ID), url.Values{"name": {"Rita"}, "language": {"de"},
+			"right": {models.RightOperateDevices.Key(), models.RightActivityLog.Key()}, "devices": {"some"}, "device": {fmt.Sprint(front.ID)}})
+	}, models.AuditSubAccountChanged)
+	w.expect(t, "delete a sub-account", main.ID, func(t *testing.T) {
+		postOK(t, owner, fmt.Sprintf("/settings/rights/%d/delete", rita.ID), url.Values{"confirm": {"1"}})
+	}, models.AuditSubAccountDeleted)
+
 	// The Web API, with a token of the main login.
 	_, token := app.CreateToken(main, models.Scopes(models.AllScopes), nil)
 	api := app.NewClient()
@@ -259,6 +274,19 @@ func TestEveryChangeIsAudited(t *testing.T) {
 	w.expect(t, "API: delete a device", main.ID, func(t *testing.T) {
 		apiCall(t, api, http.MethodDelete, lock(garden, ""), token, ``, http.StatusNoContent)
 	}, models.AuditDeviceDeleted)
+
+	var ole int64
+	w.expect(t, "API: add a sub-account", main.ID, func(t *testing.T) {
+		res := apiCall(t, api, http.MethodPut, "/api/account/sub", token, `{"email":"ole@example.com","name":"Ole","rights":2}`, http.StatusOK)
+		_, err := fmt.Sscanf(res.Body[strings.Index(res.Body, `"accountId":`)+len(`"accountId":`):], "%d", &ole)
+		require.NoError(t, err, res.Body)
+	}, models.AuditSubAccountCreated)
+	w.expect(t, "API: change a sub-account's rights", main.ID, func(t *testing.T) {
+		apiCall(t, api, http.MethodPost, fmt.Sprintf("/api/account/sub/%d", ole), token, `{"rights":18}`, http.StatusNoContent)
+	}, models.AuditSubAccountChanged)
+	w.expect(t, "API: delete a sub-account", main.ID, func(t *testing.T) {
+		apiCall(t, api, http.MethodDelete, fmt.Sprintf("/api/account/sub/%d", ole), token, ``, http.StatusNoContent)
+	}, models.AuditSubAccountDeleted)
 
 	// Removing a device on the web.
 	w.expect(t, "delete a device", main.ID, func(t *testing.T) {
