@@ -16,6 +16,8 @@ type APIToken struct {
 	ExpiresAt   *time.Time
 	LastUsedAt  *time.Time
 	RevokedAt   *time.Time
+	// APIKeyID is the API key (application) the token belongs to; see APIKey.
+	APIKeyID int64
 }
 
 // Usable reports whether the token is neither revoked nor expired at now.
@@ -68,6 +70,11 @@ const (
 	AuditSubAccountCreated       = "sub_account.created"
 	AuditSubAccountChanged       = "sub_account.changed"
 	AuditSubAccountDeleted       = "sub_account.deleted"
+	// API keys and tokens through the page and the Web API (PRODUCT.md R4).
+	AuditTokenChanged  = "api_token.changed"
+	AuditAPIKeyCreated = "api_key.created"
+	AuditAPIKeyChanged = "api_key.changed"
+	AuditAPIKeyDeleted = "api_key.deleted"
 )
 
 // AuditKinds lists every audit kind; each has a label "audit.<kind with _ for .>" in the
@@ -80,7 +87,8 @@ var AuditKinds = []string{AuditSetup, AuditAccountCreated, AuditLoginSuccess, Au
 	AuditDevicesAdded, AuditDeviceAction, AuditDeviceConfigChanged, AuditUserCreated, AuditUsersMerged, AuditUsersMergeUndone,
 	AuditUserUpdated, AuditUserDeleted, AuditPermissionCreated, AuditPermissionChanged, AuditPermissionRevoked,
 	AuditInvitationSent, AuditInvitationAccepted, AuditLogRetentionChanged, AuditLogNotificationsChanged,
-	AuditSubAccountCreated, AuditSubAccountChanged, AuditSubAccountDeleted}
+	AuditSubAccountCreated, AuditSubAccountChanged, AuditSubAccountDeleted,
+	AuditTokenChanged, AuditAPIKeyCreated, AuditAPIKeyChanged, AuditAPIKeyDeleted}
 
 // AuditLabelKey is the message key of an audit kind's label.
 func AuditLabelKey(kind string) string { return "audit." + strings.ReplaceAll(kind, ".", "_") }
