@@ -33,6 +33,9 @@ func settingsTabs(c echo.Context, active string) []settings.Tab {
 	if login.IsMain {
 		tabs = append(tabs, settings.Tab{Label: "outbox.title", Href: "/settings/outbox"})
 	}
+	if login.EffectiveRights().Has(models.RightRightsManagement) {
+		tabs = append(tabs, settings.Tab{Label: "tokens.tab", Href: "/settings/tokens"})
+	}
 	for i := range tabs {
 		tabs[i].Active = tabs[i].Href == active
 	}
