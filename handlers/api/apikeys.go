@@ -325,21 +325,27 @@ func (a *API) APIKeyTokenIndex(c echo.Context) error {
 // apiKeyTokenReadOnly are the ApiKeyToken fields a script may send back; they are ignored.
 var apiKeyTokenReadOnly = []string{"id", "accountId", "accessToken", "creationDate"}
 
-// scopesField reads a list of scopes: known names, at least one, each once.
+// scopesField reads a list of scopes: known names, at least one; a repeated one counts once.
 func scopesField(raw json.RawMessage) (models.Scopes, error) {
 	var names []string
 	if isNull(raw) || json.Unmarshal(raw, &names) != nil {
 		return nil, echo.NewHTTPError(http.StatusBadRequest, "scopes must be a list of strings such as [\"smartlock.readOnly\"]")
 	}
-	scopes, err := models.ParseScopes(strings.Join(names, ","))
-	if err != nil || slices.ContainsFunc(names, func(s string) bool { return strings.ContainsAny(s, ", ") }) {
-		msg := "scopes must name at least one scope, each one of " + models.Scopes(models.AllScopes).String()
-		if err != nil {
-			msg = "scopes: " + err.Error()
+	known := models.Scopes(models.AllScopes).String()
+	var out models.Scopes
+	for _, n := range names {
+		s := models.Scope(n)
+		if !slices.Contains(models.AllScopes, s) {
+			return nil, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("scopes: %q is not a scope Portier knows (known: %s)", n, known))
 		}
-		return nil, echo.NewHTTPError(http.StatusBadRequest, msg)
+		if !out.Has(s) {
+			out = append(out, s)
+		}
 	}
-	return scopes, nil
+	if len(out) == 0 {
+		return nil, echo.NewHTTPError(http.StatusBadRequest, "scopes must name at least one scope of "+known)
+	}
+	return out, nil
 }
 
 func errScopesBeyondRights(lacking models.Scopes, who string) error {

@@ -198,6 +198,8 @@ func TestAPIKeyBadInput(t *testing.T) {
 		{"PUT", keyPath + "/token", "/api/key/{apiKeyId}/token", `{"scopes":["account","webhook.decentral"]}`, 400},
 		{"PUT", keyPath + "/token", "/api/key/{apiKeyId}/token", `{"scopes":["account,smartlock"]}`, 400},
 		{"PUT", keyPath + "/token", "/api/key/{apiKeyId}/token", `{"scopes":"account"}`, 400},
+		{"PUT", keyPath + "/token", "/api/key/{apiKeyId}/token", `{"scopes":["account",""]}`, 400},
+		{"PUT", keyPath + "/token", "/api/key/{apiKeyId}/token", `{"scopes":["Account"]}`, 400},
 		{"PUT", "/api/api/key/9999/token", "/api/key/{apiKeyId}/token", `{"scopes":["account"]}`, 404},
 		{"POST", keyPath + "/token/zz", "/api/key/{apiKeyId}/token/{id}", `{"scopes":["account"]}`, 400},
 		{"POST", keyPath + "/token/000000000000000000000999", "/api/key/{apiKeyId}/token/{id}", `{"scopes":["account"]}`, 404},
