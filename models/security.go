@@ -16,6 +16,8 @@ type APIToken struct {
 	ExpiresAt   *time.Time
 	LastUsedAt  *time.Time
 	RevokedAt   *time.Time
+	// APIKeyID is the API key (application) the token belongs to; see APIKey.
+	APIKeyID int64
 }
 
 // Usable reports whether the token is neither revoked nor expired at now.
@@ -74,6 +76,11 @@ const (
 	AuditUnitCreated             = "unit.created"
 	AuditUnitDeleted             = "unit.deleted"
 	AuditUnitRedeemed            = "unit.redeemed"
+	// API keys and tokens through the page and the Web API (PRODUCT.md R4).
+	AuditTokenChanged  = "api_token.changed"
+	AuditAPIKeyCreated = "api_key.created"
+	AuditAPIKeyChanged = "api_key.changed"
+	AuditAPIKeyDeleted = "api_key.deleted"
 )
 
 // AuditKinds lists every audit kind; each has a label "audit.<kind with _ for .>" in the
@@ -88,7 +95,8 @@ var AuditKinds = []string{AuditSetup, AuditAccountCreated, AuditLoginSuccess, Au
 	AuditInvitationSent, AuditInvitationAccepted, AuditLogRetentionChanged, AuditLogNotificationsChanged,
 	AuditSubAccountCreated, AuditSubAccountChanged, AuditSubAccountDeleted,
 	AuditAddressCreated, AuditAddressChanged, AuditAddressDeleted,
-	AuditUnitCreated, AuditUnitDeleted, AuditUnitRedeemed}
+	AuditUnitCreated, AuditUnitDeleted, AuditUnitRedeemed,
+	AuditTokenChanged, AuditAPIKeyCreated, AuditAPIKeyChanged, AuditAPIKeyDeleted}
 
 // AuditLabelKey is the message key of an audit kind's label.
 func AuditLabelKey(kind string) string { return "audit." + strings.ReplaceAll(kind, ".", "_") }
