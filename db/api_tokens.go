@@ -9,13 +9,23 @@ import (
 	"portier/models"
 )
 
-// CreateAPIToken stores a token (by its hash) and the audit row in one transaction.
+// CreateAPIToken stores a token (by its hash) and the audit row in one transaction. A token
+// with no APIKeyID goes to the account's default key (made now if the account has none); a
+// named key must be one of the account's that is not deleted, or the error is ErrNotFound.
 func (s *Store) CreateAPIToken(ctx context.Context, t models.APIToken, tokenHash string, audit models.AuditEntry) (models.APIToken, error) {
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if t.APIKeyID == 0 {
+			if t.APIKeyID, err = s.ensureDefaultAPIKey(ctx, tx, t.AccountID); err != nil {
+				return err
+			}
+		} else if err := liveAPIKey(ctx, tx, t.AccountID, t.APIKeyID); err != nil {
+			return err
+		}
 		t.CreatedAt = s.Now().UTC()
-		err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (account_id, login_id, description, scopes, token_hash, created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			t.AccountID, t.LoginID, t.Description, t.Scopes.String(), tokenHash, formatTime(t.CreatedAt), formatTimePtr(t.ExpiresAt)).Scan(&t.ID)
+		err = tx.QueryRowContext(ctx, `INSERT INTO api_tokens (account_id, login_id, description, scopes, token_hash, created_at, expires_at, api_key_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			t.AccountID, t.LoginID, t.Description, t.Scopes.String(), tokenHash, formatTime(t.CreatedAt), formatTimePtr(t.ExpiresAt), t.APIKeyID).Scan(&t.ID)
 		if err != nil {
 			return err
 		}
@@ -29,13 +39,13 @@ func (s *Store) CreateAPIToken(ctx context.Context, t models.APIToken, tokenHash
 	return t, err
 }
 
-const apiTokenColumns = `id, account_id, login_id, description, scopes, created_at, expires_at, last_used_at, revoked_at`
+const apiTokenColumns = `id, account_id, login_id, description, scopes, created_at, expires_at, last_used_at, revoked_at, coalesce(api_key_id, 0)`
 
 func scanAPIToken(row interface{ Scan(...any) error }) (models.APIToken, error) {
 	var t models.APIToken
 	var scopes, created string
 	var expires, used, revoked sql.NullString
-	if err := row.Scan(&t.ID, &t.AccountID, &t.LoginID, &t.Description, &scopes, &created, &expires, &used, &revoked); err != nil {
+	if err := row.Scan(&t.ID, &t.AccountID, &t.LoginID, &t.Description, &scopes, &created, &expires, &used, &revoked, &t.APIKeyID); err != nil {
 		return t, err
 	}
 	var err error
@@ -60,6 +70,31 @@ func (s *Store) FindAPITokenByHash(ctx context.Context, tokenHash string) (model
 	row := s.db.Reader.QueryRowContext(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE token_hash = ?`, tokenHash)
 	t, err := scanAPIToken(row)
 	return t, mapNoRows(err, "api token")
+}
+
+// FindAPIToken returns one token of the account, revoked or not.
+func (s *Store) FindAPIToken(ctx context.Context, accountID, id int64) (models.APIToken, error) {
+	row := s.db.Reader.QueryRowContext(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE id = ? AND account_id = ?`, id, accountID)
+	t, err := scanAPIToken(row)
+	return t, mapNoRows(err, fmt.Sprintf("api token %d", id))
+}
+
+// UpdateAPIToken changes the description and scopes of a token that is not revoked, with the
+// audit row. Checking the scopes against the creator's rights is the caller's.
+func (s *Store) UpdateAPIToken(ctx context.Context, accountID, id int64, description string, scopes models.Scopes, audit models.AuditEntry) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET description = ?, scopes = ? WHERE id = ? AND account_id = ? AND revoked_at IS NULL`,
+			description, scopes.String(), id, accountID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return notFound(fmt.Sprintf("api token %d", id))
+		}
+		audit.AccountID = &accountID
+		_, err = s.insertAudit(ctx, tx, audit)
+		return err
+	})
 }
 
 // FindAPITokens lists an account's tokens, newest first.

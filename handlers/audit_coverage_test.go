@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -102,7 +103,7 @@ func postOK(t *testing.T, c *apptest.Client, path string, form url.Values) appte
 }
 
 // Every change of devices, device configuration, people and permissions, sub-accounts and
-// their rights, and every lock action — from the web pages, the web key and the Web API, by the
+// their rights, API tokens and keys, and every lock action — from the web pages, the web key and the Web API, by the
 // main login and by a sub-account — is in the audit trail, naming the login that did it.
 func TestEveryChangeIsAudited(t *testing.T) {
 	f := newKeyFixture(t)
@@ -287,6 +288,42 @@ func TestEveryChangeIsAudited(t *testing.T) {
 	w.expect(t, "API: delete a sub-account", main.ID, func(t *testing.T) {
 		apiCall(t, api, http.MethodDelete, fmt.Sprintf("/api/account/sub/%d", ole), token, ``, http.StatusNoContent)
 	}, models.AuditSubAccountDeleted)
+
+	// API tokens on the page and API keys and their tokens through the Web API.
+	w.expect(t, "create an API token", main.ID, func(t *testing.T) {
+		res := owner.PostForm("/settings/tokens", url.Values{"description": {"Scripts"}, "scope": {"account"}})
+		require.Equal(t, http.StatusOK, res.StatusCode, res.Body)
+	}, models.AuditTokenCreated)
+	toks, err := app.Store.FindAPITokens(ctx, main.AccountID)
+	require.NoError(t, err)
+	i := slices.IndexFunc(toks, func(tk models.APIToken) bool { return tk.Description == "Scripts" })
+	require.GreaterOrEqual(t, i, 0)
+	w.expect(t, "revoke an API token", main.ID, func(t *testing.T) {
+		postOK(t, owner, fmt.Sprintf("/settings/tokens/%d/revoke", toks[i].ID), url.Values{"confirm": {"1"}})
+	}, models.AuditTokenRevoked)
+	var key struct {
+		ID int64 `json:"apiKeyId"`
+	}
+	w.expect(t, "API: create an API key", main.ID, func(t *testing.T) {
+		res := apiCall(t, api, http.MethodPut, "/api/api/key", token, `{"description":"Home Assistant","redirectUris":[]}`, http.StatusOK)
+		require.NoError(t, json.Unmarshal([]byte(res.Body), &key))
+	}, models.AuditAPIKeyCreated)
+	w.expect(t, "API: change an API key", main.ID, func(t *testing.T) {
+		apiCall(t, api, http.MethodPost, fmt.Sprintf("/api/api/key/%d", key.ID), token, `{"description":"Home Assistant 2"}`, http.StatusNoContent)
+	}, models.AuditAPIKeyChanged)
+	var keyToken struct {
+		ID string `json:"id"`
+	}
+	w.expect(t, "API: create a token of the key", main.ID, func(t *testing.T) {
+		res := apiCall(t, api, http.MethodPut, fmt.Sprintf("/api/api/key/%d/token", key.ID), token, `{"description":"HA","scopes":["account"]}`, http.StatusOK)
+		require.NoError(t, json.Unmarshal([]byte(res.Body), &keyToken))
+	}, models.AuditTokenCreated)
+	w.expect(t, "API: revoke a token of the key", main.ID, func(t *testing.T) {
+		apiCall(t, api, http.MethodDelete, fmt.Sprintf("/api/api/key/%d/token/%s", key.ID, keyToken.ID), token, ``, http.StatusNoContent)
+	}, models.AuditTokenRevoked)
+	w.expect(t, "API: delete an API key", main.ID, func(t *testing.T) {
+		apiCall(t, api, http.MethodDelete, fmt.Sprintf("/api/api/key/%d", key.ID), token, ``, http.StatusNoContent)
+	}, models.AuditAPIKeyDeleted)
 
 	// Removing a device on the web.
 	w.expect(t, "delete a device", main.ID, func(t *testing.T) {

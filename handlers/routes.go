@@ -196,6 +196,11 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	h.add(e, http.MethodGet, "/settings/rights/:id/edit", rights, h.SubAccountEdit)
 	h.add(e, http.MethodPost, "/settings/rights/:id", rights, h.SubAccountUpdate)
 	h.add(e, http.MethodPost, "/settings/rights/:id/delete", rights, h.SubAccountDelete)
+	// API tokens (R4, handlers/api_tokens.go): part of rights management.
+	tokens := policy.Policy{Kind: policy.Login, Right: models.RightRightsManagement}
+	h.add(e, http.MethodGet, "/settings/tokens", tokens, h.APITokensShow)
+	h.add(e, http.MethodPost, "/settings/tokens", tokens, h.APITokenCreate)
+	h.add(e, http.MethodPost, "/settings/tokens/:id/revoke", tokens, h.APITokenRevoke)
 
 	a.Register(e, "/api", h.policies)
 	return e

@@ -38,6 +38,7 @@ func settingsTabs(c echo.Context, active string) []settings.Tab {
 	}
 	if login.EffectiveRights().Has(models.RightRightsManagement) {
 		tabs = append(tabs, settings.Tab{Label: "rights.tab", Href: "/settings/rights"})
+		tabs = append(tabs, settings.Tab{Label: "tokens.tab", Href: "/settings/tokens"})
 	}
 	for i := range tabs {
 		tabs[i].Active = tabs[i].Href == active

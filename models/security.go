@@ -16,6 +16,8 @@ type APIToken struct {
 	ExpiresAt   *time.Time
 	LastUsedAt  *time.Time
 	RevokedAt   *time.Time
+	// APIKeyID is the API key (application) the token belongs to; see APIKey.
+	APIKeyID int64
 }
 
 // Usable reports whether the token is neither revoked nor expired at now.
@@ -68,14 +70,19 @@ const (
 	AuditSubAccountCreated       = "sub_account.created"
 	AuditSubAccountChanged       = "sub_account.changed"
 	AuditSubAccountDeleted       = "sub_account.deleted"
+	AuditAddressCreated          = "address.created"
+	AuditAddressChanged          = "address.changed"
+	AuditAddressDeleted          = "address.deleted"
+	AuditUnitCreated             = "unit.created"
+	AuditUnitDeleted             = "unit.deleted"
+	AuditUnitRedeemed            = "unit.redeemed"
+	// API keys and tokens through the page and the Web API (PRODUCT.md R4).
+	AuditTokenChanged  = "api_token.changed"
+	AuditAPIKeyCreated = "api_key.created"
+	AuditAPIKeyChanged = "api_key.changed"
+	AuditAPIKeyDeleted = "api_key.deleted"
 	// The outcome of a lock action (AuditDeviceAction is written when it is requested).
 	AuditDeviceActionResult = "device.action_result"
-	AuditAddressCreated     = "address.created"
-	AuditAddressChanged     = "address.changed"
-	AuditAddressDeleted     = "address.deleted"
-	AuditUnitCreated        = "unit.created"
-	AuditUnitDeleted        = "unit.deleted"
-	AuditUnitRedeemed       = "unit.redeemed"
 )
 
 // AuditKinds lists every audit kind; each has a label "audit.<kind with _ for .>" in the
@@ -89,9 +96,10 @@ var AuditKinds = []string{AuditSetup, AuditAccountCreated, AuditLoginSuccess, Au
 	AuditUserUpdated, AuditUserDeleted, AuditPermissionCreated, AuditPermissionChanged, AuditPermissionRevoked,
 	AuditInvitationSent, AuditInvitationAccepted, AuditLogRetentionChanged, AuditLogNotificationsChanged,
 	AuditSubAccountCreated, AuditSubAccountChanged, AuditSubAccountDeleted,
-	AuditDeviceActionResult,
 	AuditAddressCreated, AuditAddressChanged, AuditAddressDeleted,
-	AuditUnitCreated, AuditUnitDeleted, AuditUnitRedeemed}
+	AuditUnitCreated, AuditUnitDeleted, AuditUnitRedeemed,
+	AuditTokenChanged, AuditAPIKeyCreated, AuditAPIKeyChanged, AuditAPIKeyDeleted,
+	AuditDeviceActionResult}
 
 // AuditLabelKey is the message key of an audit kind's label.
 func AuditLabelKey(kind string) string { return "audit." + strings.ReplaceAll(kind, ".", "_") }

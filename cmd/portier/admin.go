@@ -181,8 +181,8 @@ func cmdTokens(args []string, stdout io.Writer) error {
 		t := time.Now().Add(d).UTC()
 		expiresAt = &t
 	}
-	if len(*description) > 200 {
-		return usagef("--description: use at most 200 characters")
+	if models.ValidateAPIDescription(*description) != "" {
+		return usagef("--description: use one line of at most %d characters", models.APIDescriptionMax)
 	}
 	database, store, err := openStore(*dataDir, true, quietLog())
 	if err != nil {

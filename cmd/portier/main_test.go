@@ -165,7 +165,7 @@ func TestRunBadArgumentsExitTwoWithOneLine(t *testing.T) {
 		{"tokens create expires 0d", "", []string{"tokens", "create", "--data-dir", D, "--email", "anna@example.com", "--scopes", "account", "--expires", "0d"}, "--expires"},
 		{"tokens create expires negative", "", []string{"tokens", "create", "--data-dir", D, "--email", "anna@example.com", "--scopes", "account", "--expires", "-1h"}, "--expires"},
 		{"tokens create expires too far", "", []string{"tokens", "create", "--data-dir", D, "--email", "anna@example.com", "--scopes", "account", "--expires", "4000d"}, "--expires"},
-		{"tokens create long description", "", []string{"tokens", "create", "--data-dir", D, "--email", "anna@example.com", "--scopes", "account", "--description", strings.Repeat("x", 201)}, "--description"},
+		{"tokens create long description", "", []string{"tokens", "create", "--data-dir", D, "--email", "anna@example.com", "--scopes", "account", "--description", strings.Repeat("x", 101)}, "--description"},
 		{"tokens create argument", "", []string{"tokens", "create", "--data-dir", D, "--email", "anna@example.com", "--scopes", "account", "extra"}, "extra"},
 	}
 	for _, tc := range cases {

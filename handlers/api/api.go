@@ -126,6 +126,17 @@ func (a *API) Register(e *echo.Echo, prefix string, reg *policy.Registry) {
 	add(http.MethodGet, "/smartlock/:smartlockId/auth/:id", models.ScopeSmartlockAuth, a.SmartlockAuthShow)
 	add(http.MethodPost, "/smartlock/:smartlockId/auth/:id", models.ScopeSmartlockAuth, a.SmartlockAuthUpdate)
 	add(http.MethodDelete, "/smartlock/:smartlockId/auth/:id", models.ScopeSmartlockAuth, a.SmartlockAuthDelete)
+
+	// API keys and their tokens (apikeys.go): the account scope, and rights management.
+	apiKeys := policy.Policy{Kind: policy.API, Scope: models.ScopeAccount, Right: models.RightRightsManagement}
+	addPolicy(http.MethodGet, "/api/key", apiKeys, a.APIKeyIndex)
+	addPolicy(http.MethodPut, "/api/key", apiKeys, a.APIKeyCreate)
+	addPolicy(http.MethodPost, "/api/key/:apiKeyId", apiKeys, a.APIKeyUpdate)
+	addPolicy(http.MethodDelete, "/api/key/:apiKeyId", apiKeys, a.APIKeyDelete)
+	addPolicy(http.MethodGet, "/api/key/:apiKeyId/token", apiKeys, a.APIKeyTokenIndex)
+	addPolicy(http.MethodPut, "/api/key/:apiKeyId/token", apiKeys, a.APIKeyTokenCreate)
+	addPolicy(http.MethodPost, "/api/key/:apiKeyId/token/:id", apiKeys, a.APIKeyTokenUpdate)
+	addPolicy(http.MethodDelete, "/api/key/:apiKeyId/token/:id", apiKeys, a.APIKeyTokenDelete)
 }
 
 // IsAPIPath reports whether path belongs to the API on the main listener.

@@ -30,10 +30,33 @@
     }, true);
   }
 
+  // Buttons with data-copy copy the text of the element with that id (a new API token), and
+  // select it where the clipboard is not available (plain HTTP), ready for Ctrl+C.
+  function setupCopy() {
+    document.addEventListener("click", function (e) {
+      var button = e.target.closest && e.target.closest("[data-copy]");
+      if (!button) return;
+      var source = document.getElementById(button.getAttribute("data-copy"));
+      if (!source) return;
+      var range = document.createRange();
+      range.selectNodeContents(source);
+      var sel = window.getSelection();
+      sel.removeAllRanges();
+      sel.addRange(range);
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+          var done = button.getAttribute("data-copied");
+          if (done) button.textContent = done;
+        }, function () {});
+      }
+    });
+  }
+
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", function () { setupMenu(); setupConfirm(); });
+    document.addEventListener("DOMContentLoaded", function () { setupMenu(); setupConfirm(); setupCopy(); });
   } else {
     setupMenu();
     setupConfirm();
+    setupCopy();
   }
 })();

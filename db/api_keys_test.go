@@ -1,0 +1,139 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"portier/models"
+)
+
+// Tokens made before migration 0015 go to their account's default key, one per account.
+func TestMigrationPutsOldTokensIntoTheDefaultKey(t *testing.T) {
+	ctx := context.Background()
+	d := openTestDB(t)
+	ms, err := Migrations()
+	require.NoError(t, err)
+	i := slices.IndexFunc(ms, func(m Migration) bool { return m.Name == "api_keys" })
+	require.Positive(t, i)
+	_, err = d.migrate(ctx, ms[:i])
+	require.NoError(t, err)
+	s := NewStore(d, newTestClock().Now)
+	a, la := createAccount(t, s, "a@example.com")
+	b, lb := createAccount(t, s, "b@example.com")
+	createAccount(t, s, "c@example.com") // no tokens: no key
+	for i, x := range []struct {
+		account, login int64
+		created        string
+	}{{a.ID, la.ID, "2026-01-05T10:00:00.000000000Z"}, {a.ID, la.ID, "2026-01-02T10:00:00.000000000Z"}, {b.ID, lb.ID, "2026-02-01T10:00:00.000000000Z"}} {
+		_, err := d.Writer.ExecContext(ctx, `INSERT INTO api_tokens (account_id, login_id, scopes, token_hash, created_at) VALUES (?, ?, 'account', ?, ?)`,
+			x.account, x.login, string(rune('a'+i)), x.created)
+		require.NoError(t, err)
+	}
+	_, err = d.migrate(ctx, ms)
+	require.NoError(t, err)
+
+	assert.Equal(t, 2, count(t, d, `SELECT count(*) FROM api_keys`))
+	keys, err := s.FindAPIKeys(ctx, a.ID)
+	require.NoError(t, err)
+	require.Len(t, keys, 1)
+	assert.True(t, keys[0].Default)
+	assert.Nil(t, keys[0].LoginID)
+	assert.Equal(t, models.DefaultAPIKeyDescription, keys[0].Description)
+	assert.Equal(t, []string{}, keys[0].RedirectURIs)
+	assert.Equal(t, "2026-01-02", keys[0].CreatedAt.Format("2006-01-02"), "as old as the oldest token")
+	toks, err := s.FindAPITokens(ctx, a.ID)
+	require.NoError(t, err)
+	for _, tok := range toks {
+		assert.Equal(t, keys[0].ID, tok.APIKeyID)
+	}
+	assert.Zero(t, count(t, d, `SELECT count(*) FROM api_tokens WHERE api_key_id IS NULL`))
+}
+
+func TestAPIKeysAndTheirTokens(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newTestStore(t)
+	a, la := createAccount(t, s, "a@example.com")
+	b, lb := createAccount(t, s, "b@example.com")
+	audit := models.AuditEntry{Actor: "test", Kind: models.AuditTokenCreated}
+
+	// The first token without a key makes the default key; the next one joins it.
+	t1, err := s.CreateAPIToken(ctx, models.APIToken{AccountID: a.ID, LoginID: la.ID, Scopes: models.Scopes{models.ScopeAccount}}, "h1", audit)
+	require.NoError(t, err)
+	t2, err := s.CreateAPIToken(ctx, models.APIToken{AccountID: a.ID, LoginID: la.ID, Scopes: models.Scopes{models.ScopeAccount}}, "h2", audit)
+	require.NoError(t, err)
+	require.NotZero(t, t1.APIKeyID)
+	assert.Equal(t, t1.APIKeyID, t2.APIKeyID)
+
+	k, err := s.CreateAPIKey(ctx, models.APIKey{AccountID: a.ID, LoginID: &la.ID, Description: "Home Assistant",
+		RedirectURIs: []string{"https://ha.example.com/cb"}}, models.AuditEntry{Actor: "test", Kind: models.AuditAPIKeyCreated})
+	require.NoError(t, err)
+	keys, err := s.FindAPIKeys(ctx, a.ID)
+	require.NoError(t, err)
+	require.Len(t, keys, 2)
+	assert.Equal(t, k, keys[1])
+	_, err = s.FindAPIKey(ctx, b.ID, k.ID)
+	assert.ErrorIs(t, err, models.ErrNotFound, "another account's key is not found")
+	_, err = s.CreateAPIToken(ctx, models.APIToken{AccountID: b.ID, LoginID: lb.ID, Scopes: models.Scopes{models.ScopeAccount}, APIKeyID: k.ID}, "hb", audit)
+	assert.ErrorIs(t, err, models.ErrNotFound, "a token cannot join another account's key")
+
+	t3, err := s.CreateAPIToken(ctx, models.APIToken{AccountID: a.ID, LoginID: la.ID, Scopes: models.Scopes{models.ScopeSmartlock}, APIKeyID: k.ID}, "h3", audit)
+	require.NoError(t, err)
+	assert.Equal(t, k.ID, t3.APIKeyID)
+
+	require.NoError(t, s.UpdateAPIKey(ctx, a.ID, k.ID, "HA", nil, models.AuditEntry{Actor: "test", Kind: models.AuditAPIKeyChanged}))
+	k2, err := s.FindAPIKey(ctx, a.ID, k.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "HA", k2.Description)
+	assert.Equal(t, []string{}, k2.RedirectURIs)
+	assert.ErrorIs(t, s.UpdateAPIKey(ctx, b.ID, k.ID, "x", nil, audit), models.ErrNotFound)
+
+	require.NoError(t, s.UpdateAPIToken(ctx, a.ID, t3.ID, "renamed", models.Scopes{models.ScopeSmartlockReadOnly}, models.AuditEntry{Actor: "test", Kind: models.AuditTokenChanged}))
+	got, err := s.FindAPIToken(ctx, a.ID, t3.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "renamed", got.Description)
+	assert.Equal(t, models.Scopes{models.ScopeSmartlockReadOnly}, got.Scopes)
+	assert.ErrorIs(t, s.UpdateAPIToken(ctx, b.ID, t3.ID, "x", got.Scopes, audit), models.ErrNotFound)
+
+	// Deleting asks about each live token's creator, and refuses wholly on one refusal.
+	_, err = s.DeleteAPIKey(ctx, a.ID, k.ID, func(int64) bool { return false }, models.AuditEntry{Actor: "test", Kind: models.AuditAPIKeyDeleted})
+	assert.ErrorIs(t, err, ErrKeyHoldsOthersTokens)
+	_, err = s.FindAPIKey(ctx, a.ID, k.ID)
+	require.NoError(t, err, "nothing deleted")
+	var asked []int64
+	n, err := s.DeleteAPIKey(ctx, a.ID, k.ID, func(id int64) bool { asked = append(asked, id); return true }, models.AuditEntry{Actor: "test", Kind: models.AuditAPIKeyDeleted})
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	assert.Equal(t, []int64{la.ID}, asked)
+	_, err = s.FindAPIKey(ctx, a.ID, k.ID)
+	assert.ErrorIs(t, err, models.ErrNotFound)
+	all, err := s.FindAllAPIKeys(ctx, a.ID)
+	require.NoError(t, err)
+	assert.Len(t, all, 2, "a deleted key is still there to name its revoked tokens")
+	got, err = s.FindAPIToken(ctx, a.ID, t3.ID)
+	require.NoError(t, err)
+	assert.NotNil(t, got.RevokedAt, "its tokens are revoked")
+	assert.ErrorIs(t, s.UpdateAPIToken(ctx, a.ID, t3.ID, "x", got.Scopes, audit), models.ErrNotFound, "a revoked token does not change")
+	_, err = s.CreateAPIToken(ctx, models.APIToken{AccountID: a.ID, LoginID: la.ID, Scopes: models.Scopes{models.ScopeAccount}, APIKeyID: k.ID}, "h4", audit)
+	assert.ErrorIs(t, err, models.ErrNotFound, "no token joins a deleted key")
+
+	// The default key is never deleted.
+	_, err = s.DeleteAPIKey(ctx, a.ID, t1.APIKeyID, func(int64) bool { return true }, audit)
+	assert.True(t, errors.Is(err, models.ErrNotFound))
+	got, err = s.FindAPIToken(ctx, a.ID, t1.ID)
+	require.NoError(t, err)
+	assert.Nil(t, got.RevokedAt)
+
+	kinds := map[string]int{}
+	entries, err := s.FindAuditEntries(ctx, AuditFilter{AccountID: a.ID, Limit: 100})
+	require.NoError(t, err)
+	for _, e := range entries {
+		kinds[e.Kind]++
+	}
+	assert.Equal(t, map[string]int{models.AuditAccountCreated: 1, models.AuditTokenCreated: 3, models.AuditAPIKeyCreated: 1,
+		models.AuditAPIKeyChanged: 1, models.AuditTokenChanged: 1, models.AuditAPIKeyDeleted: 1}, kinds)
+}
