@@ -3,6 +3,10 @@ package db
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
 
 	"portier/models"
 )
@@ -38,29 +42,54 @@ func (s *Store) AddAudit(ctx context.Context, e models.AuditEntry) (int64, error
 	return id, err
 }
 
-// AuditFilter selects audit rows of one account, optionally of one login, newest first.
+// AuditFilter selects audit rows of one account, newest first, a page at a time.
 type AuditFilter struct {
 	AccountID int64
-	LoginID   *int64
-	Limit     int
+	// LoginID selects the rows of one login: what it did, and what the command line did to it.
+	LoginID *int64
+	// System: nil for every row; true for only the rows of the command line and of Portier
+	// itself (models.AuditActorIsSystem); false for none of them.
+	System *bool
+	// Kinds selects rows of any of these kinds (none: every kind).
+	Kinds []string
+	// From and To select rows written at From or later and before To.
+	From, To *time.Time
+	// Keyset paging by id: rows older than Before, or (Before 0) newer than After, never an
+	// offset.
+	Before, After int64
+	Limit         int
 }
 
-// FindAuditEntries returns the newest audit rows matching f.
+// MaxAuditPage is the largest page FindAuditPage reads.
+const MaxAuditPage = 500
+
+// AuditPage is a page of the audit trail, newest first, and whether there are rows on either
+// side of it.
+type AuditPage struct {
+	Entries []models.AuditEntry
+	Older   bool
+	Newer   bool
+}
+
+// FindAuditEntries returns the newest page of audit rows matching f.
 func (s *Store) FindAuditEntries(ctx context.Context, f AuditFilter) ([]models.AuditEntry, error) {
-	if f.Limit <= 0 || f.Limit > 500 {
-		f.Limit = 50
-	}
-	q := `SELECT id, account_id, login_id, actor, kind, detail, ip, created_at FROM audit_log WHERE account_id = ?`
-	args := []any{f.AccountID}
-	if f.LoginID != nil {
-		q += ` AND login_id = ?`
-		args = append(args, *f.LoginID)
-	}
-	q += ` ORDER BY id DESC LIMIT ?`
-	args = append(args, f.Limit)
+	p, err := s.FindAuditPage(ctx, f)
+	return p.Entries, err
+}
+
+// FindAuditPage returns a page of the audit rows matching f.
+//
+// Each kind asked for is its own branch, read newest first through the (account_id, kind, id)
+// index and cut to a page; without kinds, a login's rows come through (account_id, login_id,
+// id) and the others through (account_id, id). The branches are merged by id and cut to a page,
+// so a page reads about a page of rows per kind, whatever the size of the trail (the period is
+// checked on the rows the index yields).
+func (s *Store) FindAuditPage(ctx context.Context, f AuditFilter) (AuditPage, error) {
+	q, args, limit, newest := auditPageQuery(f)
+	var page AuditPage
 	rows, err := s.db.Reader.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, err
+		return page, err
 	}
 	defer rows.Close()
 	var out []models.AuditEntry
@@ -69,7 +98,7 @@ func (s *Store) FindAuditEntries(ctx context.Context, f AuditFilter) ([]models.A
 		var acc, login sql.NullInt64
 		var created string
 		if err := rows.Scan(&e.ID, &acc, &login, &e.Actor, &e.Kind, &e.Detail, &e.IP, &created); err != nil {
-			return nil, err
+			return page, err
 		}
 		if acc.Valid {
 			e.AccountID = &acc.Int64
@@ -78,9 +107,150 @@ func (s *Store) FindAuditEntries(ctx context.Context, f AuditFilter) ([]models.A
 			e.LoginID = &login.Int64
 		}
 		if e.CreatedAt, err = parseTime(created); err != nil {
-			return nil, err
+			return page, err
 		}
 		out = append(out, e)
 	}
+	if err := rows.Err(); err != nil {
+		return page, err
+	}
+	more := len(out) > limit
+	if more {
+		out = out[:limit]
+	}
+	if newest {
+		page.Older, page.Newer = more, f.Before > 0
+	} else {
+		slices.Reverse(out)
+		page.Older, page.Newer = true, more
+	}
+	page.Entries = out
+	return page, nil
+}
+
+// auditPageQuery builds the query of a page: it reads limit+1 rows to know whether there are
+// more; newest false means the rows come oldest first (paging to newer rows).
+func auditPageQuery(f AuditFilter) (q string, args []any, limit int, newest bool) {
+	limit = f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, MaxAuditPage)
+	newest = f.Before > 0 || f.After <= 0
+	where := []string{"account_id = ?"}
+	common := []any{f.AccountID}
+	if f.LoginID != nil {
+		where = append(where, "login_id = ?")
+		common = append(common, *f.LoginID)
+	}
+	if f.System != nil {
+		op := "NOT IN"
+		if *f.System {
+			op = "IN"
+		}
+		where = append(where, "actor "+op+" (?, ?)")
+		common = append(common, models.AuditActorCLI, models.AuditActorSystem)
+	}
+	if f.From != nil {
+		where = append(where, "created_at >= ?")
+		common = append(common, formatTime(*f.From))
+	}
+	if f.To != nil {
+		where = append(where, "created_at < ?")
+		common = append(common, formatTime(*f.To))
+	}
+	order := "DESC"
+	switch {
+	case f.Before > 0:
+		where = append(where, "id < ?")
+		common = append(common, f.Before)
+	case f.After > 0:
+		where = append(where, "id > ?")
+		common = append(common, f.After)
+		order = "ASC"
+	}
+	kinds := slices.Clone(f.Kinds)
+	slices.Sort(kinds)
+	kinds = slices.Compact(kinds)
+	const columns = `id, account_id, login_id, actor, kind, detail, ip, created_at`
+	branch := func(extra string) string {
+		w := strings.Join(where, " AND ")
+		if extra != "" {
+			w += " AND " + extra
+		}
+		return `SELECT ` + columns + ` FROM audit_log WHERE ` + w + ` ORDER BY id ` + order + ` LIMIT ?`
+	}
+	if len(kinds) <= 1 {
+		args = append(args, common...)
+		extra := ""
+		if len(kinds) == 1 {
+			extra = "kind = ?"
+			args = append(args, kinds[0])
+		}
+		return branch(extra), append(args, limit+1), limit, newest
+	}
+	parts := make([]string, len(kinds))
+	for i, k := range kinds {
+		parts[i] = `SELECT * FROM (` + branch("kind = ?") + `)`
+		args = append(args, common...)
+		args = append(args, k, limit+1)
+	}
+	q = `SELECT ` + columns + ` FROM (` + strings.Join(parts, " UNION ALL ") + `) ORDER BY id ` + order + ` LIMIT ?`
+	return q, append(args, limit+1), limit, newest
+}
+
+// AuditLogin is a login as the audit trail names it.
+type AuditLogin struct {
+	ID      int64
+	Name    string
+	Email   string
+	IsMain  bool
+	WebKey  bool // a web-key holder (a person who accepted an invitation)
+	Removed bool // no longer a login of the account: known from its audit rows only
+}
+
+// FindAuditLogins returns the logins of an account (main login first, then by name), for the
+// audit trail's filter and its "who" column.
+func (s *Store) FindAuditLogins(ctx context.Context, accountID int64) ([]AuditLogin, error) {
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT id, name, email, is_main, account_user_id IS NOT NULL FROM logins
+		WHERE account_id = ? ORDER BY is_main DESC, account_user_id IS NOT NULL, name COLLATE NOCASE, id`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []AuditLogin
+	for rows.Next() {
+		var l AuditLogin
+		if err := rows.Scan(&l.ID, &l.Name, &l.Email, &l.IsMain, &l.WebKey); err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
 	return out, rows.Err()
+}
+
+// FindRemovedAuditLogin names a login that is no longer one of the account's (a deleted
+// sub-account) by the newest audit row it wrote; ErrNotFound when it wrote none.
+func (s *Store) FindRemovedAuditLogin(ctx context.Context, accountID, loginID int64) (AuditLogin, error) {
+	l := AuditLogin{ID: loginID, Removed: true}
+	err := s.db.Reader.QueryRowContext(ctx, `SELECT actor FROM audit_log WHERE account_id = ? AND login_id = ? AND actor NOT IN (?, ?)
+		ORDER BY id DESC LIMIT 1`, accountID, loginID, models.AuditActorCLI, models.AuditActorSystem).Scan(&l.Email)
+	if err != nil {
+		return l, mapNoRows(err, fmt.Sprintf("audit rows of login %d", loginID))
+	}
+	return l, nil
+}
+
+// CreateActivityAudited stores an activity entry (with its log notifications, as
+// CreateActivityNotifying) and an audit row in one transaction: Portier's own lock actions and
+// admin PIN changes, which are both in the activity log and in the audit trail.
+func (s *Store) CreateActivityAudited(ctx context.Context, a models.Activity, compose ComposeLogMail, audit models.AuditEntry) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := s.insertActivityNotifying(ctx, tx, a, compose); err != nil {
+			return err
+		}
+		audit.AccountID = &a.AccountID
+		_, err := s.insertAudit(ctx, tx, audit)
+		return err
+	})
 }

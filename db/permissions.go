@@ -306,12 +306,19 @@ func updatePermissionInTx(ctx context.Context, tx *sql.Tx, now string, accountID
 // SuspendPermission deactivates a permission until a time; ResumeSuspended turns it on again.
 func (s *Store) SuspendPermission(ctx context.Context, accountID, id int64, until time.Time, audit models.AuditEntry) (models.Authorization, error) {
 	off := false
-	a, err := s.UpdatePermission(ctx, accountID, id, PermissionChange{Enabled: &off}, audit)
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if err := updatePermissionInTx(ctx, tx, s.now(), accountID, id, PermissionChange{Enabled: &off}); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE authorizations SET suspended_until = ? WHERE id = ? AND account_id = ?`, formatTime(until), id, accountID); err != nil {
+			return err
+		}
+		audit.AccountID = &accountID
+		_, err := s.insertAudit(ctx, tx, audit)
+		return err
+	})
 	if err != nil {
-		return a, err
-	}
-	if _, err := s.db.Writer.ExecContext(ctx, `UPDATE authorizations SET suspended_until = ? WHERE id = ?`, formatTime(until), id); err != nil {
-		return a, err
+		return models.Authorization{}, err
 	}
 	return s.FindAuthorization(ctx, accountID, id)
 }
@@ -329,15 +336,32 @@ func (s *Store) ResumeSuspended(ctx context.Context, now time.Time) ([]models.Au
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
 		for rows.Next() {
 			var id, account int64
 			if err := rows.Scan(&id, &account); err != nil {
+				rows.Close()
 				return err
 			}
 			ids, accounts = append(ids, id), append(accounts, account)
 		}
-		return rows.Err()
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		// Portier itself turned them on: each is in the audit trail, as if someone had.
+		for i, id := range ids {
+			var user, device string
+			if err := tx.QueryRowContext(ctx, `SELECT coalesce(u.name, a.name), d.name FROM authorizations a
+				JOIN devices d ON d.id = a.device_id LEFT JOIN account_users u ON u.id = a.account_user_id
+				WHERE a.id = ?`, id).Scan(&user, &device); err != nil {
+				return err
+			}
+			if _, err := s.insertAudit(ctx, tx, models.AuditEntry{AccountID: &accounts[i], Actor: models.AuditActorSystem,
+				Kind: models.AuditPermissionChanged, Detail: fmt.Sprintf("%s on %s: suspension ended, active again", user, device)}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -257,14 +257,11 @@ func (m *Manager) SetAdminPIN(ctx context.Context, d models.Device, pin int, who
 		return &AdminPINError{Outcome: outcomeOf(err), Err: err}
 	}
 	login := who.LoginID
-	audit := models.AuditEntry{AccountID: &d.AccountID, LoginID: &login, Actor: who.Actor, Kind: models.AuditDeviceConfigChanged, IP: who.IP,
+	audit := models.AuditEntry{LoginID: &login, Actor: who.Actor, Kind: models.AuditDeviceConfigChanged, IP: who.IP,
 		Detail: d.Name + ": admin PIN changed"}
-	if _, err := m.store.AddAudit(ctx, audit); err != nil {
-		return err
-	}
 	entry := models.Activity{AccountID: d.AccountID, DeviceID: d.ID, At: m.opt.Now(), Action: models.ActionConfigChanged, Trigger: models.TriggerWeb,
 		LoginID: &login, Name: who.Name, Origin: who.Origin, Detail: AdminPINDetail}
-	if _, err := m.recordActivity(ctx, entry); err != nil {
+	if err := m.recordAudited(ctx, entry, audit); err != nil {
 		return err
 	}
 	m.bump(d.AccountID)

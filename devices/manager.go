@@ -332,10 +332,19 @@ func (m *Manager) Act(ctx context.Context, d models.Device, a models.LockAction,
 	m.wg.Add(1)
 	m.mu.Unlock()
 
-	detail := fmt.Sprintf("%s: %s", d.Name, models.ActionName(d.Type, a))
+	// The request is in the audit trail before the device is asked; without its audit row the
+	// action is not sent at all.
+	detail := fmt.Sprintf("%s: %s requested", d.Name, models.ActionName(d.Type, a))
 	login := who.LoginID
 	if _, err := m.store.AddAudit(ctx, models.AuditEntry{AccountID: &d.AccountID, LoginID: &login, Actor: who.Actor, Kind: models.AuditDeviceAction, Detail: detail, IP: who.IP}); err != nil {
-		m.opt.Log.Error("audit of a lock action", "device", d.ID, "err", err)
+		m.mu.Lock()
+		if m.actions[d.ID] == st {
+			delete(m.actions, d.ID)
+		}
+		m.versions[d.AccountID]++
+		m.mu.Unlock()
+		m.wg.Done()
+		return fmt.Errorf("audit of a lock action: %w", err)
 	}
 	go func() {
 		defer m.wg.Done()
@@ -348,12 +357,14 @@ func (m *Manager) Act(ctx context.Context, d models.Device, a models.LockAction,
 }
 
 func (m *Manager) finishAction(d models.Device, a models.LockAction, st *ActionStatus, outcome Outcome, who Who) {
-	// The activity entry is stored before the action shows as ended, so whoever sees it ended
-	// finds it in the log.
+	// The activity entry, and with it the audit row of the result, is stored before the action
+	// shows as ended, so whoever sees it ended finds it in the log and the audit trail.
 	login := who.LoginID
 	entry := models.Activity{AccountID: d.AccountID, DeviceID: d.ID, At: st.StartedAt, Action: int(a), Trigger: models.TriggerWeb,
 		Completion: completionOf(outcome), LoginID: &login, Name: who.Name, Origin: who.Origin}
-	if _, err := m.recordActivity(context.Background(), entry); err != nil {
+	audit := models.AuditEntry{LoginID: &login, Actor: who.Actor, Kind: models.AuditDeviceActionResult, IP: who.IP,
+		Detail: fmt.Sprintf("%s: %s: %s", d.Name, models.ActionName(d.Type, a), outcome)}
+	if err := m.recordAudited(context.Background(), entry, audit); err != nil {
 		m.opt.Log.Error("activity of a lock action", "device", d.ID, "err", err)
 	}
 	end := m.opt.Now()

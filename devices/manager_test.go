@@ -117,8 +117,14 @@ func TestSimulatedBridgeLockAction(t *testing.T) {
 	assert.Equal(t, models.OriginWeb, acts[0].Origin)
 	audit, err := f.store.FindAuditEntries(ctx, db.AuditFilter{AccountID: f.account.ID})
 	require.NoError(t, err)
-	assert.Equal(t, models.AuditDeviceAction, audit[0].Kind)
-	assert.Equal(t, "Front door: unlock", audit[0].Detail)
+	// The request before the device was asked, the result with the activity entry.
+	assert.Equal(t, models.AuditDeviceActionResult, audit[0].Kind)
+	assert.Equal(t, "Front door: unlock: ok", audit[0].Detail)
+	assert.Equal(t, models.AuditDeviceAction, audit[1].Kind)
+	assert.Equal(t, "Front door: unlock requested", audit[1].Detail)
+	for _, a := range audit[:2] {
+		assert.Equal(t, f.login.ID, *a.LoginID)
+	}
 
 	// The opener has no lock 'n' go.
 	opener := byName(t, devs, "Building entrance")
@@ -155,6 +161,35 @@ func TestActionFailuresAreNamed(t *testing.T) {
 		got, _ := f.store.FindDevice(ctx, f.account.ID, d.ID)
 		return !got.Reported.Online
 	}, time.Second, 5*time.Millisecond, "the offline state is stored")
+}
+
+// A lock action whose request cannot be written to the audit trail is not sent: nothing is
+// pending, the device does not move, and the next action goes through.
+func TestLockActionNeedsItsAuditRow(t *testing.T) {
+	f := newFixture(t)
+	m := f.manager(t)
+	ctx := context.Background()
+	c, devs, err := m.AddSimulatedBridge(ctx, f.account.ID, "Demo", sim.DemoDevices()[:1], models.AuditEntry{Kind: models.AuditDevicesAdded})
+	require.NoError(t, err)
+	d := devs[0]
+	before, err := m.Simulator(c.ID).Device(d.Type, d.NukiID)
+	require.NoError(t, err)
+	_, err = f.store.DB().Writer.ExecContext(ctx, `CREATE TRIGGER test_no_action_audit BEFORE INSERT ON audit_log
+		WHEN NEW.kind = 'device.action' BEGIN SELECT RAISE(ABORT, 'audit refused'); END`)
+	require.NoError(t, err)
+	err = m.Act(ctx, d, models.ActionUnlock, f.who())
+	require.ErrorContains(t, err, "audit refused")
+	_, pending := m.Action(d.ID)
+	assert.False(t, pending, "no action is pending")
+	time.Sleep(50 * time.Millisecond)
+	after, err := m.Simulator(c.ID).Device(d.Type, d.NukiID)
+	require.NoError(t, err)
+	assert.Equal(t, before.State.State, after.State.State, "the device was not asked")
+
+	_, err = f.store.DB().Writer.ExecContext(ctx, `DROP TRIGGER test_no_action_audit`)
+	require.NoError(t, err)
+	require.NoError(t, m.Act(ctx, d, models.ActionUnlock, f.who()))
+	assert.Equal(t, OutcomeOK, waitDone(t, m, d.ID).Outcome)
 }
 
 func TestDeviceEventsIngestedOnce(t *testing.T) {

@@ -24,6 +24,15 @@ func (m *Manager) recordActivity(ctx context.Context, a models.Activity) (bool, 
 	return isNew, err
 }
 
+// recordAudited stores an activity entry of Portier's own (a lock action's result, an admin
+// PIN change) and its audit row in one transaction, and sends its log notifications.
+func (m *Manager) recordAudited(ctx context.Context, a models.Activity, audit models.AuditEntry) error {
+	compose, woken := m.logMail(ctx)
+	err := m.store.CreateActivityAudited(ctx, a, compose, audit)
+	woken(err)
+	return err
+}
+
 // logMail is the composer of log notification emails for the store, and what to call after the
 // store's transaction: it wakes the mail worker when emails were queued.
 func (m *Manager) logMail(ctx context.Context) (db.ComposeLogMail, func(error)) {

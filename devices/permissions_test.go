@@ -205,4 +205,10 @@ func TestSuspendedPermissionResumes(t *testing.T) {
 	assert.Nil(t, a.SuspendedUntil)
 	got, _ = onDevice(t, m.Simulator(c.ID), front, *a.DeviceAuthID)
 	assert.True(t, got.Enabled)
+	// Portier turned it on: the audit trail says so.
+	audit, err := f.store.FindAuditEntries(ctx, db.AuditFilter{AccountID: f.account.ID, Kinds: []string{models.AuditPermissionChanged}, Limit: 1})
+	require.NoError(t, err)
+	require.Len(t, audit, 1)
+	assert.Equal(t, models.AuditActorSystem, audit[0].Actor)
+	assert.Equal(t, "Dora on Front door: suspension ended, active again", audit[0].Detail)
 }

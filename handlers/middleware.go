@@ -92,6 +92,16 @@ func requireLogin(right models.Rights) echo.MiddlewareFunc {
 	}
 }
 
+// requireMain admits only the account's main login (after requireLogin).
+func requireMain(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if login, _, _ := currentLogin(c); !login.IsMain {
+			return echo.NewHTTPError(http.StatusForbidden, "error.main_only")
+		}
+		return next(c)
+	}
+}
+
 // requireWebKey admits only a signed-in web-key holder. Admin logins are sent to the admin
 // pages (pages) or get 403.
 func requireWebKey(next echo.HandlerFunc) echo.HandlerFunc {

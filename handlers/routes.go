@@ -45,6 +45,7 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 
 	public := policy.Policy{Kind: policy.Public}
 	login := policy.Policy{Kind: policy.Login}
+	mainLogin := policy.Policy{Kind: policy.Login, MainOnly: true}
 
 	h.add(e, http.MethodGet, "/healthz", public, h.Health)
 	h.add(e, http.MethodGet, "/static/:version/*", public, h.Static)
@@ -171,7 +172,7 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	h.add(e, http.MethodPost, "/settings/account/preferences", login, h.PreferencesUpdate)
 	h.add(e, http.MethodPost, "/settings/account/password", login, h.PasswordUpdate)
 	h.add(e, http.MethodPost, "/settings/account/email", login, h.EmailChangeCreate)
-	h.add(e, http.MethodPost, "/settings/account/log-retention", login, h.LogRetentionUpdate)
+	h.add(e, http.MethodPost, "/settings/account/log-retention", mainLogin, h.LogRetentionUpdate)
 	// Log notifications (L7): for logins that may read the activity log.
 	readLog := policy.Policy{Kind: policy.Login, Right: models.RightActivityLog}
 	h.add(e, http.MethodGet, "/settings/notifications", readLog, h.LogNotificationsShow)
@@ -184,7 +185,9 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	h.add(e, http.MethodPost, "/settings/2fa/disable", login, h.TwoFactorDisable)
 	h.add(e, http.MethodPost, "/settings/2fa/recovery-codes", login, h.RecoveryCodesReplace)
 	h.add(e, http.MethodPost, "/settings/2fa/recovery-codes.txt", login, h.RecoveryCodesDownload)
-	h.add(e, http.MethodGet, "/settings/outbox", login, h.OutboxShow)
+	h.add(e, http.MethodGet, "/settings/outbox", mainLogin, h.OutboxShow)
+	// The audit trail (PRODUCT.md R5): the main login and admins (every right).
+	h.add(e, http.MethodGet, "/settings/audit", policy.Policy{Kind: policy.Login, Right: models.RightsAll}, h.AuditIndex)
 	// Rights management (R1–R3): sub-accounts, for logins holding that right.
 	rights := policy.Policy{Kind: policy.Login, Right: models.RightRightsManagement}
 	h.add(e, http.MethodGet, "/settings/rights", rights, h.SubAccountIndex)
@@ -214,6 +217,9 @@ func (h *Handler) add(e *echo.Echo, method, path string, p policy.Policy, fn ech
 		}
 	case policy.Login:
 		mw = append(mw, h.loadSession, requireLogin(p.Right))
+		if p.MainOnly {
+			mw = append(mw, requireMain)
+		}
 		if p.Box {
 			mw = append(mw, requireBoxAccount)
 		}

@@ -33,6 +33,9 @@ func settingsTabs(c echo.Context, active string) []settings.Tab {
 	if login.IsMain {
 		tabs = append(tabs, settings.Tab{Label: "outbox.title", Href: "/settings/outbox"})
 	}
+	if login.EffectiveRights().Has(models.RightsAll) {
+		tabs = append(tabs, settings.Tab{Label: "audittrail.tab", Href: "/settings/audit"})
+	}
 	if login.EffectiveRights().Has(models.RightRightsManagement) {
 		tabs = append(tabs, settings.Tab{Label: "rights.tab", Href: "/settings/rights"})
 		tabs = append(tabs, settings.Tab{Label: "tokens.tab", Href: "/settings/tokens"})

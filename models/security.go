@@ -81,6 +81,8 @@ const (
 	AuditAPIKeyCreated = "api_key.created"
 	AuditAPIKeyChanged = "api_key.changed"
 	AuditAPIKeyDeleted = "api_key.deleted"
+	// The outcome of a lock action (AuditDeviceAction is written when it is requested).
+	AuditDeviceActionResult = "device.action_result"
 )
 
 // AuditKinds lists every audit kind; each has a label "audit.<kind with _ for .>" in the
@@ -96,7 +98,8 @@ var AuditKinds = []string{AuditSetup, AuditAccountCreated, AuditLoginSuccess, Au
 	AuditSubAccountCreated, AuditSubAccountChanged, AuditSubAccountDeleted,
 	AuditAddressCreated, AuditAddressChanged, AuditAddressDeleted,
 	AuditUnitCreated, AuditUnitDeleted, AuditUnitRedeemed,
-	AuditTokenChanged, AuditAPIKeyCreated, AuditAPIKeyChanged, AuditAPIKeyDeleted}
+	AuditTokenChanged, AuditAPIKeyCreated, AuditAPIKeyChanged, AuditAPIKeyDeleted,
+	AuditDeviceActionResult}
 
 // AuditLabelKey is the message key of an audit kind's label.
 func AuditLabelKey(kind string) string { return "audit." + strings.ReplaceAll(kind, ".", "_") }
@@ -106,7 +109,7 @@ type AuditEntry struct {
 	ID        int64
 	AccountID *int64
 	LoginID   *int64
-	Actor     string // who: a login's email, "cli", or "anonymous"
+	Actor     string // who: a login's email, or AuditActorCLI, AuditActorSystem, AuditActorAnonymous
 	Kind      string
 	Detail    string // a short human-readable description, never a secret
 	IP        string

@@ -22,6 +22,11 @@ type smartlockAction struct {
 // action is started (it is carried out asynchronously, as in the Nuki Web API), 405 for an
 // action the device kind does not have, 423 while another action on the device is pending.
 func (a *API) SmartlockAction(c echo.Context) error {
+	// The device first: another account's id (or one not seen) is 404 whatever the body says.
+	d, err := a.findSmartlock(c)
+	if err != nil {
+		return err
+	}
 	var body smartlockAction
 	dec := json.NewDecoder(io.LimitReader(c.Request().Body, 4096))
 	if err := dec.Decode(&body); err != nil || body.Action == nil {
@@ -30,7 +35,7 @@ func (a *API) SmartlockAction(c echo.Context) error {
 	if *body.Action < 0 || *body.Action > 7 || body.Option < 0 || body.Option > 7 {
 		return echo.NewHTTPError(http.StatusBadRequest, "action and option must be 0 to 7")
 	}
-	return a.act(c, models.LockAction(*body.Action))
+	return a.actOn(c, d, models.LockAction(*body.Action))
 }
 
 // SmartlockLock is POST /smartlock/{smartlockId}/action/lock.
@@ -61,6 +66,10 @@ func (a *API) act(c echo.Context, action models.LockAction) error {
 	if err != nil {
 		return err
 	}
+	return a.actOn(c, d, action)
+}
+
+func (a *API) actOn(c echo.Context, d models.Device, action models.LockAction) error {
 	if action == models.ActionLock && d.Type == models.DeviceOpener {
 		return echo.NewHTTPError(http.StatusMethodNotAllowed, "An opener cannot lock")
 	}

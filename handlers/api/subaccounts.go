@@ -235,6 +235,14 @@ func (a *API) SubAccountUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The sub-account first: another account's id is 404 whatever the body says.
+	current, err := a.Store.FindLogin(c.Request().Context(), login.AccountID, id)
+	if errors.Is(err, models.ErrNotFound) || err == nil && (current.IsMain || current.WebKey()) {
+		return errNoSubAccount(id)
+	}
+	if err != nil {
+		return err
+	}
 	body, err := decodeObject(c, `{"rights":18}`)
 	if err != nil {
 		return err
@@ -249,13 +257,6 @@ func (a *API) SubAccountUpdate(c echo.Context) error {
 	ch := models.SubAccountChange{Name: fields["name"], Language: fields["language"], Email: fields["email"], Password: fields["password"]}
 	if raw, ok := body["rights"]; ok {
 		rights, err := rightsField(raw)
-		if err != nil {
-			return err
-		}
-		current, err := a.Store.FindLogin(c.Request().Context(), login.AccountID, id)
-		if errors.Is(err, models.ErrNotFound) {
-			return errNoSubAccount(id)
-		}
 		if err != nil {
 			return err
 		}

@@ -40,6 +40,9 @@ type Policy struct {
 	Right   models.Rights
 	Scope   models.Scope
 	OrScope models.Scope
+	// MainOnly: a Login route only the account's main login may call (the account's own
+	// things: its mail outbox, how long it keeps its log); sub-accounts get 403, admins too.
+	MainOnly bool
 	// Box routes exist only for box accounts (Set up Nuki Box, Addresses): a web account's
 	// login gets 404.
 	Box bool
@@ -53,6 +56,9 @@ func (p Policy) String() string {
 		s := "login"
 		if p.Right != 0 {
 			s = fmt.Sprintf("login with right %d", p.Right)
+		}
+		if p.MainOnly {
+			s = "main login"
 		}
 		if p.Box {
 			s += " of a box account"
