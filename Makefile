@@ -23,7 +23,7 @@ demo: build ## start Portier with a demo account and simulated devices (data in 
 	./$(BIN) serve --demo --addr $(ADDR) --data-dir ./demo-data
 
 test: ## run every test (with the race detector)
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 lint: ## gofmt, go vet, generated views up to date, no inline script/style or hx-on in views
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '_templ.go$$')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -284,8 +284,11 @@ func TestLogFiltersMatchTheReference(t *testing.T) {
 	}
 	slices.Sort(authzIDs)
 	rng := rand.New(rand.NewPCG(42, 42))
-	nonEmpty := 0
-	for i := range 300 {
+	nonEmpty, cases := 0, 300
+	if raceDetector {
+		cases = 120 // the same kinds of filters, fewer of each: -race makes each walk ~6× slower
+	}
+	for i := range cases {
 		flt := f.randomFilter(rng)
 		if i%10 == 0 {
 			flt.AuthorizationID = authzIDs[rng.IntN(len(authzIDs))]
@@ -297,7 +300,7 @@ func TestLogFiltersMatchTheReference(t *testing.T) {
 			nonEmpty++
 		}
 	}
-	assert.Greater(t, nonEmpty, 150, "most filters find something, or the test proves little")
+	assert.Greater(t, nonEmpty, cases/2, "most filters find something, or the test proves little")
 }
 
 func TestLogPagesNewerComeBackTheSameWay(t *testing.T) {

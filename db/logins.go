@@ -40,13 +40,14 @@ func scanLogin(row interface{ Scan(...any) error }, extra ...any) (models.Login,
 	return l, err
 }
 
-// loadLoginDevices fills in the devices of a login limited to some (scanLogin reads only the
-// flag, so a login that sees every device costs no second query).
+// loadLoginDevices fills in the devices of a login limited to some, leaving out removed ones
+// (scanLogin reads only the flag, so a login that sees every device costs no second query).
 func (s *Store) loadLoginDevices(ctx context.Context, l *models.Login) error {
 	if !l.Limited {
 		return nil
 	}
-	st, err := s.readStmt(ctx, `SELECT device_id FROM login_devices WHERE login_id = ? ORDER BY device_id`)
+	st, err := s.readStmt(ctx, `SELECT ld.device_id FROM login_devices ld JOIN devices d ON d.id = ld.device_id
+		WHERE ld.login_id = ? AND d.deleted_at IS NULL ORDER BY ld.device_id`)
 	if err != nil {
 		return err
 	}

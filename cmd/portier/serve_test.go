@@ -116,9 +116,10 @@ func childEnv() []string {
 // runBinary runs the built binary to completion with stdin as standard input.
 func runBinary(t *testing.T, stdin string, args ...string) runResult {
 	t.Helper()
+	bin := portierBinary(t) // built once, before the clock starts: a build under load is slow
 	ctx, cancel := context.WithTimeout(context.Background(), failAfter)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, portierBinary(t), args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = childEnv()
 	cmd.WaitDelay = 5 * time.Second
 	cmd.Stdin = strings.NewReader(stdin)

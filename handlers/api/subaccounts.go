@@ -1,10 +1,12 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -65,7 +67,7 @@ func (a *API) SubAccountIndex(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	slices.SortFunc(subs, func(x, y models.Login) int { return int(x.ID - y.ID) })
+	slices.SortFunc(subs, func(x, y models.Login) int { return cmp.Compare(x.ID, y.ID) })
 	out := []MyAccount{}
 	for _, l := range subs {
 		if filter == nil || filter.MatchString(l.Email) {
@@ -153,13 +155,7 @@ func subAccountError(err error) error {
 	switch {
 	case errors.As(err, &verrs):
 		var parts []string
-		for _, f := range slices.Sorted(func(yield func(string) bool) {
-			for k := range verrs {
-				if !yield(k) {
-					return
-				}
-			}
-		}) {
+		for _, f := range slices.Sorted(maps.Keys(verrs)) {
 			parts = append(parts, f+": "+en.T(verrs[f]))
 		}
 		return echo.NewHTTPError(http.StatusBadRequest, strings.Join(parts, " "))
