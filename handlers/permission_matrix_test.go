@@ -35,13 +35,16 @@ import (
 //
 // Allowed means the policy let it through: no 401 or 403 (a handler's own 403 only on the routes
 // of matrixHandlerRefusals, which say why), no way to the sign-in page, never a 5xx (an empty
-// form may well get 422). Refused by a right or a scope is a 403 that says so (the
-// policy layer, not a handler, refused). An id of another account, or of a device a limited
+// form may well get 422). Refused by a right or a scope is a 403 that says so (the policy
+// layer, not a handler, refused). An id of another account, or of a device a limited
 // sub-account does not see, is 404. Nobody signed in is sent to /login (pages) or gets 401.
+// The account is a box account and the other one a web account, so the box routes are both let
+// through and refused (404 on pages, 403 on the API).
 //
 // POST, PUT and DELETE requests carry an empty form or body. Every refusal is checked first,
 // for all routes, while every fixture still exists; the allowed calls follow (they may change
-// or remove fixtures: a later allowed call may then meet a 404, which is fine).
+// or remove fixtures: a later allowed call may then meet a 404, which is fine). Within each
+// pass reads come first and deletions last. Run with -v to see the number of calls.
 
 // matrixParam fills one path parameter.
 type matrixParam struct {
