@@ -302,3 +302,50 @@ func TestFamilySharing(t *testing.T) {
 	require.NoError(t, f.app.DB.Reader.QueryRow(`SELECT id FROM account_users WHERE email = 'member2@example.com'`).Scan(&member2))
 	assert.Equal(t, http.StatusNotFound, other.PostForm(fmt.Sprintf("/key/family/%d/remove", member2), nil).StatusCode)
 }
+
+// Deleting a unit takes its access off the devices: a device that is online lets the resident's
+// authorizations go at once; one that is offline keeps them until it comes back, and Portier
+// tells it then (and the resident's web key is gone at once either way).
+func TestUnitDeletionRevokesOnDevicesIncludingOfflineOnes(t *testing.T) {
+	f := newUnitFixture(t)
+	unitID, code := f.addUnit(t, "Top 7")
+	c := f.app.NewClient()
+	res := c.PostForm("/unit", redeemForm(code, "Ilse Roth", "ilse@example.com"))
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
+	b := f.app.Devices.Simulator(f.box.ConnectionID)
+	require.NotNil(t, b)
+	held := func(d models.Device) []string {
+		auths, err := b.Authorizations(d.Type, d.NukiID)
+		require.NoError(t, err)
+		var names []string
+		for _, a := range auths {
+			if a.Name == "Ilse Roth" {
+				names = append(names, fmt.Sprintf("%d", a.Type))
+			}
+		}
+		return names
+	}
+	f.app.Devices.RetryPermissions()
+	require.Eventually(t, func() bool { return len(held(f.box)) == 2 && len(held(f.lock)) == 1 }, 10*time.Second, 20*time.Millisecond,
+		"the box holds the web key and the keypad code, the garage lock the web key")
+
+	require.NoError(t, b.SetOnline(f.lock.Type, f.lock.NukiID, false))
+	res = f.manager.PostForm(fmt.Sprintf("%s/units/%d/delete", f.address, unitID), nil)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	assert.Equal(t, http.StatusSeeOther, c.Get("/key").StatusCode, "the web key is gone at once")
+	require.Eventually(t, func() bool { return len(held(f.box)) == 0 }, 10*time.Second, 20*time.Millisecond, "the box lets go at once")
+	var pending int
+	require.NoError(t, f.app.DB.Reader.QueryRow(`SELECT count(*) FROM authorizations a JOIN account_users u ON u.id = a.account_user_id
+		WHERE u.unit_id = ? AND a.device_id = ? AND a.deleted_at IS NULL`, unitID, f.lock.ID).Scan(&pending))
+	assert.Equal(t, 1, pending, "the offline lock's removal waits")
+
+	require.NoError(t, b.SetOnline(f.lock.Type, f.lock.NukiID, true))
+	f.app.Devices.RetryPermissions()
+	require.Eventually(t, func() bool { return len(held(f.lock)) == 0 }, 10*time.Second, 20*time.Millisecond, "told when it is back")
+	require.Eventually(t, func() bool {
+		var n int
+		require.NoError(t, f.app.DB.Reader.QueryRow(`SELECT count(*) FROM authorizations a JOIN account_users u ON u.id = a.account_user_id
+			WHERE u.unit_id = ? AND a.deleted_at IS NULL`, unitID).Scan(&n))
+		return n == 0
+	}, 10*time.Second, 20*time.Millisecond, "every removal confirmed")
+}
