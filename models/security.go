@@ -81,6 +81,9 @@ const (
 	AuditAPIKeyCreated = "api_key.created"
 	AuditAPIKeyChanged = "api_key.changed"
 	AuditAPIKeyDeleted = "api_key.deleted"
+	// A partner company's staff (issue 8).
+	AuditStaffAdded   = "staff.added"
+	AuditStaffRemoved = "staff.removed"
 )
 
 // AuditKinds lists every audit kind; each has a label "audit.<kind with _ for .>" in the
@@ -96,7 +99,8 @@ var AuditKinds = []string{AuditSetup, AuditAccountCreated, AuditLoginSuccess, Au
 	AuditSubAccountCreated, AuditSubAccountChanged, AuditSubAccountDeleted,
 	AuditAddressCreated, AuditAddressChanged, AuditAddressDeleted,
 	AuditUnitCreated, AuditUnitDeleted, AuditUnitRedeemed,
-	AuditTokenChanged, AuditAPIKeyCreated, AuditAPIKeyChanged, AuditAPIKeyDeleted}
+	AuditTokenChanged, AuditAPIKeyCreated, AuditAPIKeyChanged, AuditAPIKeyDeleted,
+	AuditStaffAdded, AuditStaffRemoved}
 
 // AuditLabelKey is the message key of an audit kind's label.
 func AuditLabelKey(kind string) string { return "audit." + strings.ReplaceAll(kind, ".", "_") }
