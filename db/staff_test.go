@@ -20,7 +20,8 @@ func TestCompanyStaff(t *testing.T) {
 	s, clock := newTestStore(t)
 	acc, owner := createAccount(t, s, "owner@example.com")
 	_, devs, err := s.CreateConnection(ctx, models.Connection{AccountID: acc.ID, Kind: models.ConnectionSimulated, Name: "B"},
-		[]models.Device{{Type: models.DeviceBox, NukiID: 1, Name: "Entrance"}}, models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
+		[]models.Device{{Type: models.DeviceBox, NukiID: 1, Name: "Entrance"}, {Type: models.DeviceSmartLock3, NukiID: 2, Name: "Garage"}},
+		models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
 	require.NoError(t, err)
 	audit := models.AuditEntry{Actor: "test", Kind: "test", LoginID: &owner.ID}
 	company, err := s.CreateAccountUser(ctx, models.AccountUser{AccountID: acc.ID, Name: "Putzteam", Email: "office@putzteam.example",
@@ -101,6 +102,14 @@ func TestCompanyStaff(t *testing.T) {
 		assert.Equal(t, "Putzteam", e.Name)
 		require.NotNil(t, e.UserID)
 		assert.Equal(t, company.ID, *e.UserID)
+	}
+	for _, c := range []struct {
+		devices []int64
+		want    int
+	}{{[]int64{devs[0].ID}, 2}, {[]int64{devs[1].ID}, 0}, {[]int64{}, 0}} {
+		page, err := s.FindLogEntries(ctx, models.LogFilter{AccountID: acc.ID, UserID: company.ID, DeviceIDs: c.devices, Limit: 10})
+		require.NoError(t, err)
+		assert.Len(t, page.Entries, c.want, "a login limited to %v", c.devices)
 	}
 	none, err := s.FindUserActivity(ctx, acc.ID, person.ID, 10)
 	require.NoError(t, err)

@@ -56,13 +56,26 @@ func (h *Handler) staffBox(c echo.Context, u models.AccountUser, st userPageStat
 	return box, nil
 }
 
-// findCompany loads the partner company of :id: 404 for a user that is not one.
+// findCompany loads the partner company of :id whose staff the login may manage: 404 for a user
+// that is not one; 409 when the company has permissions on devices a limited login does not
+// see (its staff would open them).
 func (h *Handler) findCompany(c echo.Context) (models.AccountUser, error) {
 	u, err := h.findUser(c)
-	if err == nil && !u.Company() {
+	if err != nil {
+		return u, err
+	}
+	if !u.Company() {
 		return u, errNotFound
 	}
-	return u, err
+	login, account, _ := currentLogin(c)
+	auths, err := h.Store.FindUserAuthorizations(c.Request().Context(), account.ID, u.ID)
+	if err != nil {
+		return u, err
+	}
+	if !login.SeesAllAuthorizations(auths) {
+		return u, echo.NewHTTPError(http.StatusConflict, "limited.staff")
+	}
+	return u, nil
 }
 
 // StaffCreate is POST /users/:id/staff {staff_name, staff_email}: a staff member of the company,
