@@ -51,9 +51,13 @@ type txer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// insertActivity stores a (anonymized, when it is a resident's: see anonymizeResident) and
-// reports whether it is new.
+// insertActivity stores a (anonymized, when it is a resident's: see anonymizeResident; as the
+// company, when it is a partner company's staff member's: see recordAsCompany) and reports
+// whether it is new.
 func insertActivity(ctx context.Context, tx txer, a *models.Activity) (bool, error) {
+	if err := recordAsCompany(ctx, tx, a); err != nil {
+		return false, err
+	}
 	if err := anonymizeResident(ctx, tx, a); err != nil {
 		return false, err
 	}
@@ -61,9 +65,9 @@ func insertActivity(ctx context.Context, tx txer, a *models.Activity) (bool, err
 	if a.EventID != "" {
 		event = sql.NullString{String: a.EventID, Valid: true}
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO activity (account_id, device_id, at, action, trigger, completion, source, login_id, auth_id, name, origin, event_id, detail, resident)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, event_id) WHERE event_id IS NOT NULL DO NOTHING`,
-		a.AccountID, a.DeviceID, formatTime(a.At), a.Action, a.Trigger, a.Completion, a.Source, a.LoginID, a.AuthID, a.Name, a.Origin, event, a.Detail, a.Resident)
+	res, err := tx.ExecContext(ctx, `INSERT INTO activity (account_id, device_id, at, action, trigger, completion, source, login_id, auth_id, name, origin, event_id, detail, resident, user_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, event_id) WHERE event_id IS NOT NULL DO NOTHING`,
+		a.AccountID, a.DeviceID, formatTime(a.At), a.Action, a.Trigger, a.Completion, a.Source, a.LoginID, a.AuthID, a.Name, a.Origin, event, a.Detail, a.Resident, a.UserID)
 	if err != nil {
 		return false, err
 	}
@@ -73,6 +77,30 @@ func insertActivity(ctx context.Context, tx txer, a *models.Activity) (bool, err
 	}
 	a.ID, err = res.LastInsertId()
 	return true, err
+}
+
+// recordAsCompany writes an entry of a partner company's staff member as the company's: the
+// company's name (the person it was merged into, if so) and the company as its account user,
+// without the staff member's login. The log shows the company only, and the company's entries
+// stay the company's after the staff member is removed. The audit trail keeps who of the staff
+// it was: it is the admins' record.
+func recordAsCompany(ctx context.Context, tx txer, a *models.Activity) error {
+	if a.LoginID == nil {
+		return nil
+	}
+	var company int64
+	var name string
+	err := tx.QueryRowContext(ctx, `SELECT COALESCE(m.id, u.id), COALESCE(m.name, u.name) FROM logins l
+		JOIN account_users u ON u.id = l.account_user_id LEFT JOIN account_users m ON m.id = u.merged_into
+		WHERE l.id = ? AND l.staff = 1`, *a.LoginID).Scan(&company, &name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("is the entry a partner company's staff member's: %w", err)
+	}
+	a.LoginID, a.UserID, a.Name = nil, &company, name
+	return nil
 }
 
 // anonymizeResident removes who did it from an entry of a resident (PRODUCT.md L6): the
@@ -268,6 +296,14 @@ func (s *Store) planLog(ctx context.Context, f models.LogFilter) (logPlan, error
 			}
 			q.branch("activity_login_time", "login_id = ?", l)
 		}
+		if who.asUser {
+			if only != nil {
+				in, ids := inList(only)
+				q.branch("activity_user_time", "user_id = ? AND device_id IN "+in, append([]any{f.UserID}, ids...)...)
+			} else {
+				q.branch("activity_user_time", "user_id = ?", f.UserID)
+			}
+		}
 		if len(q.branches) == 0 {
 			plan.nothing = true
 			return plan, nil
@@ -361,7 +397,7 @@ func (q *logQuery) sql(newest bool, limit int) (string, []any) {
 	}
 	b.WriteString(")\n")
 	fmt.Fprintf(&b, `SELECT a.id, a.account_id, a.device_id, a.at, a.action, a.trigger, a.completion, a.source, a.login_id, a.auth_id, a.name, a.origin,
-		COALESCE(a.event_id, ''), a.detail, a.resident, who.id, who.type, COALESCE(who.account_user_id, l.account_user_id)
+		COALESCE(a.event_id, ''), a.detail, a.resident, who.id, who.type, COALESCE(who.account_user_id, l.account_user_id, a.user_id)
 	FROM activity a
 	LEFT JOIN authorizations who ON who.id = (SELECT au.id FROM authorizations au WHERE a.auth_id != 0 AND au.device_id = a.device_id AND au.device_auth_id = a.auth_id
 		ORDER BY au.deleted_at IS NOT NULL, au.id DESC LIMIT 1)
@@ -375,6 +411,8 @@ func (q *logQuery) sql(newest bool, limit int) (string, []any) {
 type logWho struct {
 	pairs  []devicePair
 	logins []int64
+	// asUser: entries were recorded as the person (a partner company's, by its staff).
+	asUser bool
 }
 
 type devicePair struct{ device, auth int64 }
@@ -436,7 +474,8 @@ func (s *Store) findLogWho(ctx context.Context, f models.LogFilter) (logWho, err
 	}
 	// A web key's actions are the person's; they have no keypad code or device authorization.
 	if f.UserID != 0 && f.Code == 0 && f.AuthorizationID == 0 {
-		rows, err := s.db.Reader.QueryContext(ctx, `SELECT id FROM logins WHERE account_id = ? AND account_user_id = ?`, f.AccountID, f.UserID)
+		// Staff logins of a partner company record their entries as the company (user_id).
+		rows, err := s.db.Reader.QueryContext(ctx, `SELECT id FROM logins WHERE account_id = ? AND account_user_id = ? AND staff = 0`, f.AccountID, f.UserID)
 		if err != nil {
 			return who, err
 		}
@@ -449,6 +488,11 @@ func (s *Store) findLogWho(ctx context.Context, f models.LogFilter) (logWho, err
 			who.logins = append(who.logins, id)
 		}
 		if err := rows.Err(); err != nil {
+			return who, err
+		}
+		// One probe of the index: only a partner company's filter gets the branch.
+		if err := s.db.Reader.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM activity INDEXED BY activity_user_time
+			WHERE user_id = ? AND account_id = ?)`, f.UserID, f.AccountID).Scan(&who.asUser); err != nil {
 			return who, err
 		}
 	}

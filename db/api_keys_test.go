@@ -23,13 +23,23 @@ func TestMigrationPutsOldTokensIntoTheDefaultKey(t *testing.T) {
 	_, err = d.migrate(ctx, ms[:i])
 	require.NoError(t, err)
 	s := NewStore(d, newTestClock().Now)
-	a, la := createAccount(t, s, "a@example.com")
-	b, lb := createAccount(t, s, "b@example.com")
-	createAccount(t, s, "c@example.com") // no tokens: no key
+	// Accounts as the old schema holds them, written directly: the store of now reads columns
+	// that later migrations add.
+	oldAccount := func(email string) (account, login int64) {
+		const at = "2026-01-01T10:00:00.000000000Z"
+		require.NoError(t, d.Writer.QueryRowContext(ctx, `INSERT INTO accounts (kind, name, created_at, updated_at) VALUES ('web', ?, ?, ?)
+			RETURNING id`, "Acct "+email, at, at).Scan(&account))
+		require.NoError(t, d.Writer.QueryRowContext(ctx, `INSERT INTO logins (account_id, email, name, password_hash, is_main, created_at, updated_at)
+			VALUES (?, ?, ?, 'hash', 1, ?, ?) RETURNING id`, account, email, "Owner "+email, at, at).Scan(&login))
+		return account, login
+	}
+	a, la := oldAccount("a@example.com")
+	b, lb := oldAccount("b@example.com")
+	oldAccount("c@example.com") // no tokens: no key
 	for i, x := range []struct {
 		account, login int64
 		created        string
-	}{{a.ID, la.ID, "2026-01-05T10:00:00.000000000Z"}, {a.ID, la.ID, "2026-01-02T10:00:00.000000000Z"}, {b.ID, lb.ID, "2026-02-01T10:00:00.000000000Z"}} {
+	}{{a, la, "2026-01-05T10:00:00.000000000Z"}, {a, la, "2026-01-02T10:00:00.000000000Z"}, {b, lb, "2026-02-01T10:00:00.000000000Z"}} {
 		_, err := d.Writer.ExecContext(ctx, `INSERT INTO api_tokens (account_id, login_id, scopes, token_hash, created_at) VALUES (?, ?, 'account', ?, ?)`,
 			x.account, x.login, string(rune('a'+i)), x.created)
 		require.NoError(t, err)
@@ -38,7 +48,7 @@ func TestMigrationPutsOldTokensIntoTheDefaultKey(t *testing.T) {
 	require.NoError(t, err)
 
 	assert.Equal(t, 2, count(t, d, `SELECT count(*) FROM api_keys`))
-	keys, err := s.FindAPIKeys(ctx, a.ID)
+	keys, err := s.FindAPIKeys(ctx, a)
 	require.NoError(t, err)
 	require.Len(t, keys, 1)
 	assert.True(t, keys[0].Default)
@@ -46,7 +56,7 @@ func TestMigrationPutsOldTokensIntoTheDefaultKey(t *testing.T) {
 	assert.Equal(t, models.DefaultAPIKeyDescription, keys[0].Description)
 	assert.Equal(t, []string{}, keys[0].RedirectURIs)
 	assert.Equal(t, "2026-01-02", keys[0].CreatedAt.Format("2006-01-02"), "as old as the oldest token")
-	toks, err := s.FindAPITokens(ctx, a.ID)
+	toks, err := s.FindAPITokens(ctx, a)
 	require.NoError(t, err)
 	for _, tok := range toks {
 		assert.Equal(t, keys[0].ID, tok.APIKeyID)

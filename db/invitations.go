@@ -159,9 +159,9 @@ func (s *Store) FindUserInvitations(ctx context.Context, accountID, userID int64
 var ErrInvitationClosed = fmt.Errorf("invitation is not pending: %w", models.ErrNotFound)
 
 // AcceptInvitation uses up a pending invitation and gives its user a web key, in one
-// transaction: the user's web-key login (a login with account_user_id set, rights 0, not main)
-// is created, or updated when the user has one, with the user's email, name, the invitation's
-// language and passwordHash; an existing one's sessions end. It works once: a second call, an
+// transaction: the user's web-key login (a login with account_user_id set, rights 0, not main,
+// not a partner company's staff) is created, or updated when the user has one, with the user's
+// email, name, the invitation's language and passwordHash; an existing one's sessions end. It works once: a second call, an
 // expired or a revoked invitation is ErrInvitationClosed. When another login signs in with
 // the user's email it is *models.InvitationRefused (RefusedEmailTaken) and nothing changes.
 func (s *Store) AcceptInvitation(ctx context.Context, id int64, passwordHash string, audit models.AuditEntry) (models.Login, error) {
@@ -190,7 +190,7 @@ func (s *Store) AcceptInvitation(ctx context.Context, id int64, passwordHash str
 		if email == "" {
 			return &models.InvitationRefused{Reason: models.RefusedNoEmail}
 		}
-		err = tx.QueryRowContext(ctx, `SELECT id FROM logins WHERE account_user_id = ? AND account_id = ?`, userID, accountID).Scan(&loginID)
+		err = tx.QueryRowContext(ctx, `SELECT id FROM logins WHERE account_user_id = ? AND account_id = ? AND staff = 0`, userID, accountID).Scan(&loginID)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}

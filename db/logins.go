@@ -8,7 +8,7 @@ import (
 	"portier/models"
 )
 
-const loginColumns = `id, account_id, email, name, is_main, rights, language, time_zone, created_at, updated_at, last_login_at, totp_enabled_at, devices_view, devices_sort, account_user_id, limited, created_by`
+const loginColumns = `id, account_id, email, name, is_main, rights, language, time_zone, created_at, updated_at, last_login_at, totp_enabled_at, devices_view, devices_sort, account_user_id, limited, created_by, staff`
 
 func scanLogin(row interface{ Scan(...any) error }, extra ...any) (models.Login, error) {
 	var l models.Login
@@ -16,7 +16,7 @@ func scanLogin(row interface{ Scan(...any) error }, extra ...any) (models.Login,
 	var last, totp sql.NullString
 	var user, createdBy sql.NullInt64
 	dest := append([]any{&l.ID, &l.AccountID, &l.Email, &l.Name, &l.IsMain, &l.Rights, &l.Language, &l.TimeZone, &created, &updated, &last, &totp,
-		&l.DevicesView, &l.DevicesSort, &user, &l.Limited, &createdBy}, extra...)
+		&l.DevicesView, &l.DevicesSort, &user, &l.Limited, &createdBy, &l.Staff}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return l, err
 	}

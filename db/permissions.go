@@ -529,19 +529,36 @@ func (s *Store) MarkRevocationPending(ctx context.Context, id int64, reason stri
 // UserChange is an edit of an account user.
 type UserChange struct {
 	Name, Email, Language string
+	// Kind is models.KindUser or models.KindCompany; "" keeps the kind. A resident stays one.
+	Kind string
 }
 
-// UpdateAccountUser changes a user's name, email and invitation language. An email another user
-// has is ErrConflict.
+// UpdateAccountUser changes a user's name, email, invitation language and whether it is a
+// partner company. An email another user has is ErrConflict; a company with staff that would
+// become a plain user is models.ErrCompanyHasStaff.
 func (s *Store) UpdateAccountUser(ctx context.Context, accountID, id int64, c UserChange, audit models.AuditEntry) (models.AccountUser, error) {
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var email any
 		if c.Email != "" {
 			email = c.Email
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE account_users SET name = ?, name_key = ?, email = ?, email_key = ?, language = ?, updated_at = ?
+		if c.Kind == models.KindUser {
+			var staff int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM logins WHERE account_user_id = ? AND account_id = ? AND staff = 1`,
+				id, accountID).Scan(&staff); err != nil {
+				return err
+			}
+			if staff > 0 {
+				return models.ErrCompanyHasStaff
+			}
+		}
+		if c.Kind != "" && c.Kind != models.KindUser && c.Kind != models.KindCompany {
+			return fmt.Errorf("account user kind %q cannot be set", c.Kind)
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE account_users SET name = ?, name_key = ?, email = ?, email_key = ?, language = ?,
+			kind = CASE WHEN ? = '' OR kind = 'resident' THEN kind ELSE ? END, updated_at = ?
 			WHERE id = ? AND account_id = ? AND deleted_at IS NULL AND merged_into IS NULL`,
-			c.Name, models.NameKey(c.Name), email, nullIfEmpty(models.EmailKey(c.Email, c.Name)), c.Language, s.now(), id, accountID)
+			c.Name, models.NameKey(c.Name), email, nullIfEmpty(models.EmailKey(c.Email, c.Name)), c.Language, c.Kind, c.Kind, s.now(), id, accountID)
 		if isUniqueViolation(err) {
 			return fmt.Errorf("email %s: %w", c.Email, models.ErrConflict)
 		}
@@ -562,7 +579,8 @@ func (s *Store) UpdateAccountUser(ctx context.Context, accountID, id int64, c Us
 }
 
 // DeleteAccountUser deletes a user: their permissions are revoked (and removed from the devices
-// by the device manager), open invitations die and their web key login goes. The activity log
+// by the device manager), open invitations die and their web key login goes (a partner
+// company's staff logins with it, sessions and all). The activity log
 // keeps the name each entry was written with.
 func (s *Store) DeleteAccountUser(ctx context.Context, accountID, id int64, audit models.AuditEntry) error {
 	return s.db.InTx(ctx, func(tx *sql.Tx) error {

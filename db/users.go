@@ -34,8 +34,9 @@ func scanUser(row interface{ Scan(...any) error }) (models.AccountUser, error) {
 	return u, err
 }
 
-// CreateAccountUser adds a person created in Portier (added via web, with an email). An email
-// another user of the account has is ErrConflict.
+// CreateAccountUser adds a person created in Portier (added via web, with an email), a partner
+// company when u.Kind is models.KindCompany. An email another user of the account has is
+// ErrConflict.
 func (s *Store) CreateAccountUser(ctx context.Context, u models.AccountUser, audit models.AuditEntry) (models.AccountUser, error) {
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -75,9 +76,12 @@ func insertUser(ctx context.Context, tx *sql.Tx, now string, u models.AccountUse
 	if u.Language == "" {
 		u.Language = "en"
 	}
-	err := tx.QueryRowContext(ctx, `INSERT INTO account_users (account_id, name, name_key, email, email_key, language, added_via, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		u.AccountID, u.Name, models.NameKey(u.Name), email, nullIfEmpty(models.EmailKey(u.Email, u.Name)), u.Language, u.AddedVia, now, now).Scan(&u.ID)
+	if u.Kind == "" {
+		u.Kind = models.KindUser
+	}
+	err := tx.QueryRowContext(ctx, `INSERT INTO account_users (account_id, name, name_key, email, email_key, language, added_via, kind, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		u.AccountID, u.Name, models.NameKey(u.Name), email, nullIfEmpty(models.EmailKey(u.Email, u.Name)), u.Language, u.AddedVia, u.Kind, now, now).Scan(&u.ID)
 	return u, err
 }
 

@@ -68,11 +68,13 @@ var matrixParams = map[string]matrixParam{
 	":version": {value: fixedParam("x")},
 	"*":        {value: fixedParam("css/app.css")},
 
-	"/devices/:id":                     {value: func(f *matrixFixture) string { return idStr(f.device.ID) }, owned: true, device: true},
-	"/devices/:id/actions/:action":     {value: fixedParam(strconv.Itoa(int(models.ActionLock)))},
-	"/users/:id":                       {value: func(f *matrixFixture) string { return idStr(f.person.ID) }, owned: true},
-	"/users/:id/permissions/:pid":      {value: func(f *matrixFixture) string { return idStr(f.perm.ID) }, owned: true, device: true},
-	"/users/merges/:id":                {value: func(f *matrixFixture) string { return idStr(f.merge) }, owned: true},
+	"/devices/:id":                 {value: func(f *matrixFixture) string { return idStr(f.device.ID) }, owned: true, device: true},
+	"/devices/:id/actions/:action": {value: fixedParam(strconv.Itoa(int(models.ActionLock)))},
+	"/users/:id":                   {value: func(f *matrixFixture) string { return idStr(f.person.ID) }, owned: true},
+	"/users/:id/permissions/:pid":  {value: func(f *matrixFixture) string { return idStr(f.perm.ID) }, owned: true, device: true},
+	"/users/merges/:id":            {value: func(f *matrixFixture) string { return idStr(f.merge) }, owned: true},
+	// Pia is no partner company: for the logins allowed here the handler answers 404.
+	"/users/:id/staff/:sid":            {value: fixedParam("999999"), owned: true},
 	"/settings/sessions/:id":           {value: func(f *matrixFixture) string { return f.spareSession }, owned: true},
 	"/key/devices/:id":                 {value: func(f *matrixFixture) string { return idStr(f.device.ID) }, owned: true, device: true},
 	"/key/devices/:id/actions/:action": {value: fixedParam(strconv.Itoa(int(models.ActionLock)))},

@@ -130,6 +130,9 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	h.add(e, http.MethodPost, "/users/:id/permissions/:pid/suspend", people, h.PermissionSuspend)
 	h.add(e, http.MethodPost, "/users/:id/permissions/:pid/remove", people, h.PermissionRemove)
 	h.add(e, http.MethodPost, "/users/:id/invitations", people, h.UserInvitationCreate)
+	// A partner company's staff (handlers/staff.go): web keys of their own that open as it.
+	h.add(e, http.MethodPost, "/users/:id/staff", people, h.StaffCreate)
+	h.add(e, http.MethodPost, "/users/:id/staff/:sid/remove", people, h.StaffRemove)
 	activityLog := policy.Policy{Kind: policy.Login, Right: models.RightActivityLog}
 	h.add(e, http.MethodGet, "/activity", activityLog, h.ActivityIndex)
 	h.add(e, http.MethodGet, "/activity/people", activityLog, h.ActivityPeople)

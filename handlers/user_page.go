@@ -58,6 +58,8 @@ type userPageState struct {
 	confirmDelete bool
 	confirmRemove int64 // the permission whose removal is asked about
 	suspend       *suspendForm
+	staffRemove   int64 // the staff member whose removal is asked about
+	staffForm     *userviews.StaffBox
 }
 
 // suspendForm is a suspend form that comes back with an error.
@@ -86,6 +88,7 @@ func (h *Handler) UserShow(c echo.Context) error {
 	}
 	st := userPageState{confirmDelete: c.QueryParam("confirm") == "delete"}
 	st.confirmRemove, _ = strconv.ParseInt(c.QueryParam("remove"), 10, 64)
+	st.staffRemove, _ = strconv.ParseInt(c.QueryParam("staff_remove"), 10, 64)
 	return h.renderUser(c, u, http.StatusOK, st)
 }
 
@@ -108,7 +111,14 @@ func (h *Handler) userPage(c echo.Context, u models.AccountUser, st userPageStat
 	}
 	shell.Title = u.Name
 	p := userviews.Show{App: shell, ID: u.ID, Name: u.Name, Email: u.Email, Language: languageLabel(u.Language), Via: string(u.AddedVia),
-		ViaKey: viaKey(u.AddedVia), Added: loc.Date(u.CreatedAt), ConfirmDelete: st.confirmDelete}
+		ViaKey: viaKey(u.AddedVia), Added: loc.Date(u.CreatedAt), ConfirmDelete: st.confirmDelete, Company: u.Company()}
+	if u.Company() {
+		staff, err := h.staffBox(c, u, st)
+		if err != nil {
+			return p, err
+		}
+		p.Staff = &staff
+	}
 	auths, err := h.Store.FindUserAuthorizations(ctx, account.ID, u.ID)
 	if err != nil {
 		return p, err
@@ -361,7 +371,7 @@ func (h *Handler) UserEdit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.renderUserEdit(c, http.StatusOK, u, userviews.Edit{Name: u.Name, Email: u.Email, Language: u.Language})
+	return h.renderUserEdit(c, http.StatusOK, u, userviews.Edit{Name: u.Name, Email: u.Email, Language: u.Language, Company: u.Company()})
 }
 
 func (h *Handler) renderUserEdit(c echo.Context, status int, u models.AccountUser, p userviews.Edit) error {
@@ -371,6 +381,7 @@ func (h *Handler) renderUserEdit(c echo.Context, status int, u models.AccountUse
 	}
 	shell.Title = u.Name
 	p.App, p.ID, p.Languages, p.EmailRequired = shell, u.ID, invitationLanguages, u.AddedVia == models.AddedViaWeb
+	p.CanBeCompany = !u.Resident()
 	return render(c, status, userviews.EditPage(p))
 }
 
@@ -387,7 +398,7 @@ func (h *Handler) UserUpdate(c echo.Context) error {
 	loc := locale(c)
 	login, account, _ := currentLogin(c)
 	p := userviews.Edit{Name: strings.TrimSpace(c.FormValue("name")), Email: models.NormalizeEmail(c.FormValue("email")),
-		Language: c.FormValue("language"), Errors: map[string]string{}}
+		Language: c.FormValue("language"), Company: c.FormValue("company") == "1", Errors: map[string]string{}}
 	if key := models.ValidateName(p.Name); key != "" {
 		p.Errors["name"] = loc.T(key)
 	}
@@ -402,10 +413,20 @@ func (h *Handler) UserUpdate(c echo.Context) error {
 	if len(p.Errors) > 0 {
 		return h.renderUserEdit(c, http.StatusUnprocessableEntity, u, p)
 	}
+	change := db.UserChange{Name: p.Name, Email: p.Email, Language: p.Language}
+	if !u.Resident() {
+		change.Kind = userKind(p.Company)
+	}
 	audit := models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditUserUpdated, IP: clientIP(c.Request()),
 		Detail: fmt.Sprintf("user %d: %s <%s>, %s", u.ID, p.Name, p.Email, p.Language)}
-	updated, err := h.Store.UpdateAccountUser(c.Request().Context(), account.ID, u.ID, db.UserChange{Name: p.Name, Email: p.Email, Language: p.Language}, audit)
+	if change.Kind != "" && change.Kind != u.Kind {
+		audit.Detail += ", " + change.Kind
+	}
+	updated, err := h.Store.UpdateAccountUser(c.Request().Context(), account.ID, u.ID, change, audit)
 	switch {
+	case errors.Is(err, models.ErrCompanyHasStaff):
+		p.Errors["company"] = loc.T("users.company_has_staff")
+		return h.renderUserEdit(c, http.StatusConflict, u, p)
 	case errors.Is(err, models.ErrConflict):
 		p.Errors["email"] = loc.T("users.email_taken")
 		return h.renderUserEdit(c, http.StatusConflict, u, p)

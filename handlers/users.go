@@ -78,7 +78,7 @@ func (h *Handler) UserIndex(c echo.Context) error {
 	}
 	for _, r := range rows {
 		row := userviews.Row{ID: r.User.ID, Name: r.User.Name, Email: r.User.Email, Via: string(r.User.AddedVia),
-			ViaKey: viaKey(r.User.AddedVia), Devices: r.Devices}
+			ViaKey: viaKey(r.User.AddedVia), Devices: r.Devices, Company: r.User.Company()}
 		if r.Invitation != nil {
 			// Pending, expired or accepted (web key active); a withdrawn one is not shown.
 			if state := r.Invitation.State(h.Now()); state != models.InvitationRevoked {
@@ -128,12 +128,22 @@ func (h *Handler) renderUserNew(c echo.Context, status int, p userviews.New) err
 	return render(c, status, userviews.NewPage(p))
 }
 
-// UserCreate is POST /users: a person created in Portier (added via web).
+// userKind is the kind the create and edit forms ask for: a partner company when its box is
+// checked.
+func userKind(company bool) string {
+	if company {
+		return models.KindCompany
+	}
+	return models.KindUser
+}
+
+// UserCreate is POST /users: a person created in Portier (added via web), or a partner company
+// (company=1) whose staff open as it.
 func (h *Handler) UserCreate(c echo.Context) error {
 	loc := locale(c)
 	login, account, _ := currentLogin(c)
 	p := userviews.New{Name: strings.TrimSpace(c.FormValue("name")), Email: models.NormalizeEmail(c.FormValue("email")),
-		Language: c.FormValue("language"), Errors: map[string]string{}}
+		Language: c.FormValue("language"), Company: c.FormValue("company") == "1", Errors: map[string]string{}}
 	if key := models.ValidateName(p.Name); key != "" {
 		p.Errors["name"] = loc.T(key)
 	}
@@ -147,7 +157,8 @@ func (h *Handler) UserCreate(c echo.Context) error {
 		return h.renderUserNew(c, http.StatusUnprocessableEntity, p)
 	}
 	u, err := h.Store.CreateAccountUser(c.Request().Context(),
-		models.AccountUser{AccountID: account.ID, Name: p.Name, Email: p.Email, Language: p.Language, AddedVia: models.AddedViaWeb},
+		models.AccountUser{AccountID: account.ID, Name: p.Name, Email: p.Email, Language: p.Language, AddedVia: models.AddedViaWeb,
+			Kind: userKind(p.Company)},
 		models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditUserCreated, IP: clientIP(c.Request())})
 	if errors.Is(err, models.ErrConflict) {
 		p.Errors["email"] = loc.T("users.email_taken")

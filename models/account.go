@@ -75,6 +75,9 @@ type Login struct {
 	// AccountUserID is set on a web-key holder: a person who accepted an invitation (PRODUCT.md
 	// U6). Such a login operates that person's permitted devices on /key and nothing else.
 	AccountUserID *int64
+	// Staff is set on a staff member of a partner company: AccountUserID is the company, whose
+	// permissions the login operates and whose name the activity log shows.
+	Staff bool
 	// Limited is set on a sub-account that sees only DeviceIDs (PRODUCT.md R2); otherwise it
 	// sees every device of the account, also the ones added later.
 	Limited   bool

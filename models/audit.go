@@ -35,7 +35,7 @@ var AuditGroups = []AuditGroup{
 	{Name: "tokens", Match: []string{"api_token.", "api_key."}},
 	{Name: "devices", Match: []string{AuditDevicesAdded, AuditDeviceUpdated, AuditDeviceDeleted}},
 	{Name: "config", Match: []string{AuditDeviceConfigChanged}},
-	{Name: "people", Match: []string{"user.", "permission.", "invitation."}},
+	{Name: "people", Match: []string{"user.", "permission.", "invitation.", "staff."}},
 	{Name: "addresses", Match: []string{"address.", "unit."}},
 	{Name: "actions", Match: []string{AuditDeviceAction, AuditDeviceActionResult}},
 	{Name: "settings", Match: []string{AuditPreferencesChanged, AuditLogRetentionChanged, "log_notifications."}},

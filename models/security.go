@@ -83,6 +83,9 @@ const (
 	AuditAPIKeyDeleted = "api_key.deleted"
 	// The outcome of a lock action (AuditDeviceAction is written when it is requested).
 	AuditDeviceActionResult = "device.action_result"
+	// A partner company's staff (issue 8).
+	AuditStaffAdded   = "staff.added"
+	AuditStaffRemoved = "staff.removed"
 )
 
 // AuditKinds lists every audit kind; each has a label "audit.<kind with _ for .>" in the
@@ -99,7 +102,7 @@ var AuditKinds = []string{AuditSetup, AuditAccountCreated, AuditLoginSuccess, Au
 	AuditAddressCreated, AuditAddressChanged, AuditAddressDeleted,
 	AuditUnitCreated, AuditUnitDeleted, AuditUnitRedeemed,
 	AuditTokenChanged, AuditAPIKeyCreated, AuditAPIKeyChanged, AuditAPIKeyDeleted,
-	AuditDeviceActionResult}
+	AuditDeviceActionResult, AuditStaffAdded, AuditStaffRemoved}
 
 // AuditLabelKey is the message key of an audit kind's label.
 func AuditLabelKey(kind string) string { return "audit." + strings.ReplaceAll(kind, ".", "_") }

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"errors"
 	"strings"
 	"time"
 	"unicode"
@@ -37,8 +38,22 @@ type AccountUser struct {
 	Kind string
 }
 
+// ErrCompanyHasStaff is returned when a partner company with staff would become a plain user:
+// its staff would open as someone else.
+var ErrCompanyHasStaff = errors.New("the partner company still has staff")
+
+// Kinds of account users.
+const (
+	KindUser     = "user"
+	KindCompany  = "company"
+	KindResident = "resident"
+)
+
 // Resident reports whether the person is a resident of a residential unit.
-func (u AccountUser) Resident() bool { return u.Kind == "resident" }
+func (u AccountUser) Resident() bool { return u.Kind == KindResident }
+
+// Company reports whether the user is a partner company: its staff open as the company.
+func (u AccountUser) Company() bool { return u.Kind == KindCompany }
 
 // Authorization types (Web API numbering).
 const (
