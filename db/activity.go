@@ -65,9 +65,9 @@ func insertActivity(ctx context.Context, tx txer, a *models.Activity) (bool, err
 	if a.EventID != "" {
 		event = sql.NullString{String: a.EventID, Valid: true}
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO activity (account_id, device_id, at, action, trigger, completion, source, login_id, auth_id, name, origin, event_id, detail, resident, user_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, event_id) WHERE event_id IS NOT NULL DO NOTHING`,
-		a.AccountID, a.DeviceID, formatTime(a.At), a.Action, a.Trigger, a.Completion, a.Source, a.LoginID, a.AuthID, a.Name, a.Origin, event, a.Detail, a.Resident, a.UserID)
+	res, err := tx.ExecContext(ctx, `INSERT INTO activity (account_id, device_id, at, action, trigger, completion, source, login_id, auth_id, name, origin, event_id, detail, resident, resident_unit, user_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, event_id) WHERE event_id IS NOT NULL DO NOTHING`,
+		a.AccountID, a.DeviceID, formatTime(a.At), a.Action, a.Trigger, a.Completion, a.Source, a.LoginID, a.AuthID, a.Name, a.Origin, event, a.Detail, a.Resident, a.ResidentUnit, a.UserID)
 	if err != nil {
 		return false, err
 	}
@@ -115,16 +115,28 @@ func anonymizeResident(ctx context.Context, tx txer, a *models.Activity) error {
 	if a.LoginID != nil {
 		login = *a.LoginID
 	}
-	var resident bool
-	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM authorizations au JOIN account_users u ON u.id = au.account_user_id
-			WHERE ? != 0 AND au.device_id = ? AND au.device_auth_id = ? AND u.kind = 'resident')
-		OR EXISTS (SELECT 1 FROM logins l JOIN account_users u ON u.id = l.account_user_id WHERE l.id = ? AND u.kind = 'resident')`,
-		a.AuthID, a.DeviceID, a.AuthID, login).Scan(&resident)
+	// The resident's unit, when the entry is a resident's (NULL for a resident without one).
+	var unit sql.NullInt64
+	err := tx.QueryRowContext(ctx, `SELECT unit_id FROM (
+			SELECT u.unit_id FROM authorizations au JOIN account_users u ON u.id = au.account_user_id
+			WHERE ? != 0 AND au.device_id = ? AND au.device_auth_id = ? AND u.kind = 'resident'
+			UNION ALL
+			SELECT u.unit_id FROM logins l JOIN account_users u ON u.id = l.account_user_id WHERE l.id = ? AND u.kind = 'resident')
+		LIMIT 1`, a.AuthID, a.DeviceID, a.AuthID, login).Scan(&unit)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("is the entry a resident's: %w", err)
 	}
-	if resident {
-		a.Resident, a.AuthID, a.LoginID, a.Name = true, 0, nil, ""
+	a.Resident, a.AuthID, a.LoginID, a.Name, a.ResidentUnit = true, 0, nil, "", ""
+	if unit.Valid {
+		// The unit's name, only when its address shows it in the log.
+		err := tx.QueryRowContext(ctx, `SELECT un.name FROM address_units un JOIN addresses ad ON ad.id = un.address_id
+			WHERE un.id = ? AND ad.show_unit_in_log = 1`, unit.Int64).Scan(&a.ResidentUnit)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
 	}
 	return nil
 }
@@ -397,7 +409,7 @@ func (q *logQuery) sql(newest bool, limit int) (string, []any) {
 	}
 	b.WriteString(")\n")
 	fmt.Fprintf(&b, `SELECT a.id, a.account_id, a.device_id, a.at, a.action, a.trigger, a.completion, a.source, a.login_id, a.auth_id, a.name, a.origin,
-		COALESCE(a.event_id, ''), a.detail, a.resident, who.id, who.type, COALESCE(who.account_user_id, l.account_user_id, a.user_id)
+		COALESCE(a.event_id, ''), a.detail, a.resident, a.resident_unit, who.id, who.type, COALESCE(who.account_user_id, l.account_user_id, a.user_id)
 	FROM activity a
 	LEFT JOIN authorizations who ON who.id = (SELECT au.id FROM authorizations au WHERE a.auth_id != 0 AND au.device_id = a.device_id AND au.device_auth_id = a.auth_id
 		ORDER BY au.deleted_at IS NOT NULL, au.id DESC LIMIT 1)
@@ -534,7 +546,7 @@ func (s *Store) scanActivity(ctx context.Context, query string, args ...any) ([]
 		var at string
 		var login, authz, authType, user sql.NullInt64
 		if err := rows.Scan(&a.ID, &a.AccountID, &a.DeviceID, &at, &a.Action, &a.Trigger, &a.Completion, &a.Source, &login, &a.AuthID,
-			&a.Name, &a.Origin, &a.EventID, &a.Detail, &a.Resident, &authz, &authType, &user); err != nil {
+			&a.Name, &a.Origin, &a.EventID, &a.Detail, &a.Resident, &a.ResidentUnit, &authz, &authType, &user); err != nil {
 			return nil, err
 		}
 		if a.At, err = parseTime(at); err != nil {

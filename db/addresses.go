@@ -13,13 +13,13 @@ import (
 // The addresses of a box account (PRODUCT.md B2). Residential units (address_units) lock the
 // name.
 
-const addressColumns = `a.id, a.account_id, a.name, a.street, a.postcode, a.city, a.country, a.time_zone, a.created_at, a.updated_at`
+const addressColumns = `a.id, a.account_id, a.name, a.street, a.postcode, a.city, a.country, a.time_zone, a.show_unit_in_log, a.created_at, a.updated_at`
 
 func scanAddress(row interface{ Scan(...any) error }) (models.Address, error) {
 	var a models.Address
 	var created, updated string
 	var devices sql.NullString
-	err := row.Scan(&a.ID, &a.AccountID, &a.Name, &a.Street, &a.Postcode, &a.City, &a.Country, &a.TimeZone, &created, &updated, &devices, &a.Units)
+	err := row.Scan(&a.ID, &a.AccountID, &a.Name, &a.Street, &a.Postcode, &a.City, &a.Country, &a.TimeZone, &a.ShowUnitInLog, &created, &updated, &devices, &a.Units)
 	if err != nil {
 		return a, err
 	}
@@ -114,9 +114,9 @@ func (s *Store) CreateAddress(ctx context.Context, accountID int64, in models.Ad
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		now := s.now()
 		var id int64
-		if err := tx.QueryRowContext(ctx, `INSERT INTO addresses (account_id, name, street, postcode, city, country, time_zone, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			accountID, in.Name, in.Street, in.Postcode, in.City, in.Country, in.TimeZone, now, now).Scan(&id); err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO addresses (account_id, name, street, postcode, city, country, time_zone, show_unit_in_log, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			accountID, in.Name, in.Street, in.Postcode, in.City, in.Country, in.TimeZone, in.ShowUnitInLog, now, now).Scan(&id); err != nil {
 			return err
 		}
 		if err := setAddressDevices(ctx, tx, accountID, id, deviceIDs); err != nil {
@@ -148,8 +148,8 @@ func (s *Store) UpdateAddress(ctx context.Context, accountID, id int64, in model
 		if in.Name != old.Name && old.NameLocked() {
 			return models.ErrAddressNameLocked
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE addresses SET name = ?, street = ?, postcode = ?, city = ?, country = ?, time_zone = ?, updated_at = ?
-			WHERE account_id = ? AND id = ?`, in.Name, in.Street, in.Postcode, in.City, in.Country, in.TimeZone, s.now(), accountID, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE addresses SET name = ?, street = ?, postcode = ?, city = ?, country = ?, time_zone = ?, show_unit_in_log = ?,
+			updated_at = ? WHERE account_id = ? AND id = ?`, in.Name, in.Street, in.Postcode, in.City, in.Country, in.TimeZone, in.ShowUnitInLog, s.now(), accountID, id); err != nil {
 			return err
 		}
 		if deviceIDs != nil {

@@ -356,6 +356,7 @@ type logRowText struct {
 	origin  models.ActivityOrigin
 	auth    int // the authorization's type (the source column names it); -1 none known
 	special bool
+	unit    string // a resident's unit, when its address shows it
 }
 
 // logRows describes entries in the viewer's language and time zone. The texts of actions,
@@ -380,7 +381,7 @@ func logRows(loc *i18n.Locale, entries []models.Activity, ld logDevices) []actvi
 			r.Device, r.DeviceURL = loc.T("activity.device_removed", i18n.Args{"Name": d.Name}), ""
 		}
 		if a.Resident || a.Name == "" {
-			r.Who = text(logRowText{column: 0, special: a.Resident}, func() string { who, _ := logWho(loc, a); return who })
+			r.Who = text(logRowText{column: 0, special: a.Resident, unit: a.ResidentUnit}, func() string { who, _ := logWho(loc, a); return who })
 			r.Anonymous = true
 		} else {
 			r.Who, r.Anonymous = logWho(loc, a)
@@ -416,6 +417,8 @@ func LogRows(loc *i18n.Locale, entries []models.Activity, devs []models.Device) 
 // (never which one); or nobody known.
 func logWho(loc *i18n.Locale, a models.Activity) (who string, anonymous bool) {
 	switch {
+	case a.Resident && a.ResidentUnit != "":
+		return loc.T("activity.resident_of", i18n.Args{"Unit": a.ResidentUnit}), true
 	case a.Resident:
 		return loc.T("activity.resident"), true
 	case a.Name != "":

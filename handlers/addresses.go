@@ -78,7 +78,7 @@ func (h *Handler) AddressIndex(c echo.Context) error {
 // addressForm reads the form's fields and chosen devices.
 func addressForm(c echo.Context) (models.AddressInput, []int64, bool) {
 	in := models.AddressInput{Name: c.FormValue("name"), Street: c.FormValue("street"), Postcode: c.FormValue("postcode"),
-		City: c.FormValue("city"), Country: c.FormValue("country"), TimeZone: c.FormValue("time_zone")}
+		City: c.FormValue("city"), Country: c.FormValue("country"), TimeZone: c.FormValue("time_zone"), ShowUnitInLog: c.FormValue("show_unit_in_log") == "1"}
 	in.Normalize()
 	form, _ := c.FormParams()
 	var ids []int64
@@ -126,7 +126,7 @@ func (h *Handler) renderAddressForm(c echo.Context, status int, current models.A
 	}
 	loc := locale(c)
 	p := addrviews.Form{App: shell, Edit: current.ID != 0, ID: current.ID, Action: "/addresses", Name: in.Name, Street: in.Street,
-		Postcode: in.Postcode, City: in.City, Country: in.Country, TimeZone: in.TimeZone, Zones: i18n.Zones(),
+		Postcode: in.Postcode, City: in.City, Country: in.Country, TimeZone: in.TimeZone, ShowUnitInLog: in.ShowUnitInLog, Zones: i18n.Zones(),
 		NameLocked: current.NameLocked(), Errors: errs, FormError: formErr}
 	if current.ID != 0 {
 		p.Action = fmt.Sprintf("/addresses/%d", current.ID)

@@ -349,3 +349,52 @@ func TestUnitDeletionRevokesOnDevicesIncludingOfflineOnes(t *testing.T) {
 		return n == 0
 	}, 10*time.Second, 20*time.Millisecond, "every removal confirmed")
 }
+
+// An address may show the unit of a resident in the log, never the resident; the choice applies
+// to entries stored while it is on.
+func TestResidentUnitInTheLog(t *testing.T) {
+	f := newUnitFixture(t)
+	_, code := f.addUnit(t, "Top 9")
+	res := f.manager.PostForm(f.address, url.Values{"name": {"Hof"}, "time_zone": {"Europe/Vienna"}, "show_unit_in_log": {"1"},
+		"device": {fmt.Sprint(f.box.ID), fmt.Sprint(f.lock.ID)}})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
+	_, hasBox := f.manager.Get(f.address + "/edit").Doc(t).Find(`[data-testid="show-unit-in-log"]`).Attr("checked")
+	assert.True(t, hasBox)
+	resident := f.app.NewClient()
+	form := redeemForm(code, "Rosa Weiß", "rosa@example.com")
+	form.Set("language", "en")
+	require.Equal(t, http.StatusSeeOther, resident.PostForm("/unit", form).StatusCode)
+	act := func() {
+		res := resident.PostForm(fmt.Sprintf("/key/devices/%d/actions/%d", f.box.ID, models.ActionBoxOpen), url.Values{"confirm": {"1"}})
+		require.Less(t, res.StatusCode, 400, res.Body)
+	}
+	count := func() int {
+		var n int
+		require.NoError(t, f.app.DB.Reader.QueryRow(`SELECT count(*) FROM activity WHERE device_id = ? AND resident = 1`, f.box.ID).Scan(&n))
+		return n
+	}
+	act()
+	require.Eventually(t, func() bool { return count() == 1 }, 5*time.Second, 20*time.Millisecond)
+	res = f.manager.Get(fmt.Sprintf("/activity?device=%d", f.box.ID))
+	assert.Contains(t, res.Body, "A resident of Top 9")
+	assert.NotContains(t, res.Body, "Rosa")
+
+	res = f.manager.PostForm(f.address, url.Values{"name": {"Hof"}, "time_zone": {"Europe/Vienna"},
+		"device": {fmt.Sprint(f.box.ID), fmt.Sprint(f.lock.ID)}})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	require.Eventually(t, func() bool {
+		r := resident.PostForm(fmt.Sprintf("/key/devices/%d/actions/%d", f.box.ID, models.ActionBoxOpen), url.Values{"confirm": {"1"}})
+		return r.StatusCode < 400 // the first action may still be finishing
+	}, 5*time.Second, 50*time.Millisecond)
+	require.Eventually(t, func() bool { return count() == 2 }, 5*time.Second, 20*time.Millisecond)
+	var units []string
+	rows, err := f.app.DB.Reader.Query(`SELECT resident_unit FROM activity WHERE device_id = ? AND resident = 1 ORDER BY id`, f.box.ID)
+	require.NoError(t, err)
+	for rows.Next() {
+		var u string
+		require.NoError(t, rows.Scan(&u))
+		units = append(units, u)
+	}
+	require.NoError(t, rows.Close())
+	assert.Equal(t, []string{"Top 9", ""}, units, "the unit is kept only while the address shows it")
+}

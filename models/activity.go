@@ -30,6 +30,9 @@ type Activity struct {
 	Detail     string // what else there is to say (the settings a configuration change set)
 	// Resident: done by a resident of a box account's residential unit; stored without who.
 	Resident bool
+	// ResidentUnit is the resident's residential unit, kept only when its address shows the
+	// unit in the log ("" otherwise).
+	ResidentUnit string
 
 	// Resolved when read: the account user and the authorization (Portier's ids) of who did it.
 	UserID          *int64

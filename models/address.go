@@ -32,6 +32,9 @@ type AddressInput struct {
 	City     string
 	Country  string
 	TimeZone string // IANA name; the residents' permissions and the log of its devices use it
+	// ShowUnitInLog: the activity log says which unit a resident belongs to ("a resident of
+	// Top 4"), never which resident.
+	ShowUnitInLog bool
 }
 
 // ErrAddressNameLocked is returned when an address with residential units is renamed.

@@ -244,6 +244,9 @@ func (v *logView) entry(ctx context.Context, e models.Activity) (SmartlockLog, e
 	if e.Resident {
 		// Stored without who; said again here so nothing resolved later can name them.
 		out.Name = residentName
+		if e.ResidentUnit != "" {
+			out.Name = residentName + " (" + e.ResidentUnit + ")" // the address shows the unit
+		}
 		return out, nil
 	}
 	if e.UserID != nil && v.accountUsers[*e.UserID] {
