@@ -62,12 +62,20 @@ func (s *simBridge) get(t *testing.T, path string, q url.Values) string {
 		q = url.Values{}
 	}
 	q.Set("token", bridgeToken)
-	res, err := http.Get(s.face.URL() + path + "?" + q.Encode())
-	require.NoError(t, err)
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	require.Equal(t, http.StatusOK, res.StatusCode, string(body))
-	return string(body)
+	// A bridge answers one request at a time and 503 to the others: while Portier polls it, the
+	// other app tries again, as apps do.
+	for try := 0; ; try++ {
+		res, err := http.Get(s.face.URL() + path + "?" + q.Encode())
+		require.NoError(t, err)
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode == http.StatusServiceUnavailable && try < 50 {
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
+		require.Equal(t, http.StatusOK, res.StatusCode, string(body))
+		return string(body)
+	}
 }
 
 // count is how many entries of a type the bridge log holds.
