@@ -202,8 +202,9 @@ func (h *Handler) ActivityIndex(c echo.Context) error {
 	for _, d := range devs {
 		p.Devices = append(p.Devices, actviews.Option{Value: strconv.FormatInt(d.ID, 10), Label: d.Name})
 	}
-	if p.People, err = h.logPeople(c, account.ID, "", f.user); err != nil {
-		return err
+	if f.user != nil {
+		// The other people come after the page (the select loads /activity/people).
+		p.People = []actviews.Option{{Value: strconv.FormatInt(f.user.ID, 10), Label: f.user.Name}}
 	}
 	for _, a := range logActions {
 		p.Actions = append(p.Actions, actviews.Option{Value: strconv.Itoa(a), Label: devices.LogActionText(loc, models.DeviceSmartLock3, a)})
