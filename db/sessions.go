@@ -78,17 +78,15 @@ func (s *Store) FindSession(ctx context.Context, tokenHash string) (SessionRow, 
 // no login (or of a login that no longer exists) is read by FindSession, with Login nil.
 func (s *Store) FindSessionWithLogin(ctx context.Context, tokenHash string) (SessionRow, error) {
 	ctx = shortRead(ctx)
-	st, err := s.readStmt(ctx, `SELECT `+prefixed("s.", sessionColumns)+`, `+prefixed("l.", loginColumns)+`,
-		a.id, a.kind, a.name, a.created_at, a.updated_at
+	st, err := s.readStmt(ctx, `SELECT `+prefixed("s.", sessionColumns)+`, `+prefixed("l.", loginColumns)+`, `+prefixed("a.", accountColumns)+`
 		FROM sessions s JOIN logins l ON l.id = s.login_id JOIN accounts a ON a.id = l.account_id
 		WHERE s.token_hash = ?`)
 	if err != nil {
 		return SessionRow{}, err
 	}
 	var r sessionScan
-	var a models.Account
-	var aCreated, aUpdated string
-	l, err := scanLogin(prefixScanner{row: st.QueryRowContext(ctx, tokenHash), pre: r.dest()}, &a.ID, &a.Kind, &a.Name, &aCreated, &aUpdated)
+	var ar accountScan
+	l, err := scanLogin(prefixScanner{row: st.QueryRowContext(ctx, tokenHash), pre: r.dest()}, ar.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s.FindSession(ctx, tokenHash)
 	}
@@ -99,10 +97,8 @@ func (s *Store) FindSessionWithLogin(ctx context.Context, tokenHash string) (Ses
 	if err != nil {
 		return row, err
 	}
-	if a.CreatedAt, err = parseTime(aCreated); err != nil {
-		return row, err
-	}
-	if a.UpdatedAt, err = parseTime(aUpdated); err != nil {
+	a, err := ar.result()
+	if err != nil {
 		return row, err
 	}
 	if err := s.loadLoginDevices(ctx, &l); err != nil {
