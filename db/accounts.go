@@ -75,21 +75,37 @@ func (s *Store) CreateAccount(ctx context.Context, p CreateAccountParams) (model
 	return acc, login, err
 }
 
+const accountColumns = `id, kind, name, created_at, updated_at`
+
+// accountScan is what an account row (accountColumns) is scanned into before its times are
+// parsed: FindAccount and FindSessionWithLogin read the same.
+type accountScan struct {
+	a                models.Account
+	created, updated string
+}
+
+func (r *accountScan) dest() []any {
+	return []any{&r.a.ID, &r.a.Kind, &r.a.Name, &r.created, &r.updated}
+}
+
+func (r *accountScan) result() (models.Account, error) {
+	var err error
+	if r.a.CreatedAt, err = parseTime(r.created); err != nil {
+		return r.a, err
+	}
+	r.a.UpdatedAt, err = parseTime(r.updated)
+	return r.a, err
+}
+
 // FindAccount returns the account with id.
 func (s *Store) FindAccount(ctx context.Context, id int64) (models.Account, error) {
-	var a models.Account
-	var created, updated string
-	st, err := s.readStmt(ctx, `SELECT id, kind, name, created_at, updated_at FROM accounts WHERE id = ?`)
+	var r accountScan
+	st, err := s.readStmt(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = ?`)
 	if err != nil {
-		return a, err
+		return r.a, err
 	}
-	err = st.QueryRowContext(ctx, id).Scan(&a.ID, &a.Kind, &a.Name, &created, &updated)
-	if err != nil {
-		return a, mapNoRows(err, fmt.Sprintf("account %d", id))
+	if err := st.QueryRowContext(ctx, id).Scan(r.dest()...); err != nil {
+		return r.a, mapNoRows(err, fmt.Sprintf("account %d", id))
 	}
-	if a.CreatedAt, err = parseTime(created); err != nil {
-		return a, err
-	}
-	a.UpdatedAt, err = parseTime(updated)
-	return a, err
+	return r.result()
 }

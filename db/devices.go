@@ -1,9 +1,11 @@
 package db
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 
 	"portier/models"
 )
@@ -154,8 +156,10 @@ func (s *Store) FindDevices(ctx context.Context, accountID int64, sort DeviceSor
 // FindDeviceNames returns the account's devices with only their id, type and name, by name: what
 // lists that name devices need (the activity log reads it on every page).
 func (s *Store) FindDeviceNames(ctx context.Context, accountID int64) ([]models.Device, error) {
-	st, err := s.readStmt(ctx, `SELECT id, device_type, name FROM devices WHERE account_id = ? AND deleted_at IS NULL
-		ORDER BY name COLLATE NOCASE, id`)
+	ctx = shortRead(ctx)
+	// Sorted here rather than by SQLite (ORDER BY name COLLATE NOCASE, id): its sorter is a good
+	// part of the query's cost for a list this short, and compareNoCase orders exactly as it.
+	st, err := s.readStmt(ctx, `SELECT id, device_type, name FROM devices WHERE account_id = ? AND deleted_at IS NULL`)
 	if err != nil {
 		return nil, err
 	}
@@ -164,15 +168,35 @@ func (s *Store) FindDeviceNames(ctx context.Context, accountID int64) ([]models.
 		return nil, err
 	}
 	defer rows.Close()
-	var out []models.Device
+	// Read into small records first: a models.Device is large, and growing a slice of them
+	// row by row copies and allocates several times what the list finally holds.
+	type name struct {
+		id  int64
+		typ models.DeviceType
+		s   string
+	}
+	names := make([]name, 0, 64)
 	for rows.Next() {
-		d := models.Device{AccountID: accountID}
-		if err := rows.Scan(&d.ID, &d.Type, &d.Name); err != nil {
+		var n name
+		if err := rows.Scan(&n.id, &n.typ, &n.s); err != nil {
 			return nil, err
 		}
-		out = append(out, d)
+		names = append(names, n)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil || len(names) == 0 {
+		return nil, err
+	}
+	slices.SortFunc(names, func(a, b name) int {
+		if c := compareNoCase(a.s, b.s); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.id, b.id)
+	})
+	out := make([]models.Device, len(names))
+	for i, n := range names {
+		out[i] = models.Device{ID: n.id, AccountID: accountID, Type: n.typ, Name: n.s}
+	}
+	return out, nil
 }
 
 // FindDevice returns device id of the account (not a deleted one).
@@ -351,4 +375,22 @@ func (s *Store) UpdateDeviceWarned(ctx context.Context, accountID, deviceID int6
 		return nil
 	})
 	return ok && err == nil, err
+}
+
+// compareNoCase orders strings as SQLite's NOCASE collation does: byte by byte with the ASCII
+// letters folded to lower case (and no others), a prefix before the longer string.
+func compareNoCase(a, b string) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return cmp.Compare(x, y)
+		}
+	}
+	return cmp.Compare(len(a), len(b))
 }

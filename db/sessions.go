@@ -3,7 +3,10 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
+
+	"portier/models"
 )
 
 // SessionRow is a server-side session. The cookie carries the token; only its hash is stored.
@@ -16,31 +19,93 @@ type SessionRow struct {
 	UserAgent  string
 	CreatedAt  time.Time
 	LastSeenAt time.Time
+	// Login and Account are the session's login and its account as they were when the row was
+	// read (FindSessionWithLogin), nil otherwise. They are never written back.
+	Login   *models.Login
+	Account *models.Account
 }
+
+const sessionColumns = `token_hash, login_id, data, remember, ip, user_agent, created_at, last_seen_at`
+
+// sessionScan is what a session row is scanned into before its times are parsed.
+type sessionScan struct {
+	row           SessionRow
+	login         sql.NullInt64
+	created, seen string
+}
+
+func (r *sessionScan) dest() []any {
+	return []any{&r.row.TokenHash, &r.login, &r.row.Data, &r.row.Remember, &r.row.IP, &r.row.UserAgent, &r.created, &r.seen}
+}
+
+func (r *sessionScan) result() (SessionRow, error) {
+	if r.login.Valid {
+		r.row.LoginID = &r.login.Int64
+	}
+	var err error
+	if r.row.CreatedAt, err = parseTime(r.created); err != nil {
+		return r.row, err
+	}
+	r.row.LastSeenAt, err = parseTime(r.seen)
+	return r.row, err
+}
+
+// prefixScanner scans a row whose first columns go to pre and the rest to what Scan is given:
+// scanLogin then reads the login's columns after the session's.
+type prefixScanner struct {
+	row *sql.Row
+	pre []any
+}
+
+func (p prefixScanner) Scan(dest ...any) error { return p.row.Scan(append(p.pre, dest...)...) }
 
 // FindSession returns the session with tokenHash.
 func (s *Store) FindSession(ctx context.Context, tokenHash string) (SessionRow, error) {
-	var r SessionRow
-	var login sql.NullInt64
-	var created, seen string
-	st, err := s.readStmt(ctx, `SELECT token_hash, login_id, data, remember, ip, user_agent, created_at, last_seen_at
-		FROM sessions WHERE token_hash = ?`)
+	var r sessionScan
+	st, err := s.readStmt(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE token_hash = ?`)
 	if err != nil {
-		return r, err
+		return r.row, err
 	}
-	err = st.QueryRowContext(ctx, tokenHash).
-		Scan(&r.TokenHash, &login, &r.Data, &r.Remember, &r.IP, &r.UserAgent, &created, &seen)
+	if err := st.QueryRowContext(ctx, tokenHash).Scan(r.dest()...); err != nil {
+		return r.row, mapNoRows(err, "session")
+	}
+	return r.result()
+}
+
+// FindSessionWithLogin returns the session with tokenHash and, when it belongs to a login, the
+// login and its account in the same query (row.Login and row.Account): a signed-in page then
+// reads the session and the rights it runs with in one lookup instead of three. A session of
+// no login (or of a login that no longer exists) is read by FindSession, with Login nil.
+func (s *Store) FindSessionWithLogin(ctx context.Context, tokenHash string) (SessionRow, error) {
+	ctx = shortRead(ctx)
+	st, err := s.readStmt(ctx, `SELECT `+prefixed("s.", sessionColumns)+`, `+prefixed("l.", loginColumns)+`, `+prefixed("a.", accountColumns)+`
+		FROM sessions s JOIN logins l ON l.id = s.login_id JOIN accounts a ON a.id = l.account_id
+		WHERE s.token_hash = ?`)
 	if err != nil {
-		return r, mapNoRows(err, "session")
+		return SessionRow{}, err
 	}
-	if login.Valid {
-		r.LoginID = &login.Int64
+	var r sessionScan
+	var ar accountScan
+	l, err := scanLogin(prefixScanner{row: st.QueryRowContext(ctx, tokenHash), pre: r.dest()}, ar.dest()...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return s.FindSession(ctx, tokenHash)
 	}
-	if r.CreatedAt, err = parseTime(created); err != nil {
-		return r, err
+	if err != nil {
+		return SessionRow{}, err
 	}
-	r.LastSeenAt, err = parseTime(seen)
-	return r, err
+	row, err := r.result()
+	if err != nil {
+		return row, err
+	}
+	a, err := ar.result()
+	if err != nil {
+		return row, err
+	}
+	if err := s.loadLoginDevices(ctx, &l); err != nil {
+		return row, err
+	}
+	row.Login, row.Account = &l, &a
+	return row, nil
 }
 
 // CreateSession inserts a new session row.

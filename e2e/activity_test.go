@@ -84,6 +84,11 @@ func TestActivityLogInTheBrowser(t *testing.T) {
 	b.Do("open the activity log from the navigation", chromedp.Click(css(`nav a[href="/activity"]`)),
 		chromedp.WaitVisible(css(`[data-testid="activity-log"]`)))
 	assert.Equal(t, 50, rowCount(b), "a page of 50")
+	b.Do("the person filter's choices come after the page",
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.querySelector('#user option[value="%d"]') !== null`, zoe.ID),
+			chromedp.WithPollingTimeout(10*time.Second)))
+	assert.Equal(t, "", Eval[string](b, `document.querySelector("#user").value`), "anyone")
+	assert.Equal(t, "/activity", Eval[string](b, `location.pathname + location.search`), "loading them is no new address")
 	b.Shot("activity-log")
 
 	// choose sets a select as a person does: the value, then the change event.
@@ -111,6 +116,11 @@ func TestActivityLogInTheBrowser(t *testing.T) {
 	b.Shot("activity-log-filtered")
 
 	assert.Equal(t, fmt.Sprintf("?device=%d&user=%d", front.ID, zoe.ID), Eval[string](b, `location.search`), "the address is the filter, without empty fields")
+	b.Do("a reload keeps Zoë chosen while the others come", chromedp.Reload(), chromedp.WaitVisible(css(`[data-testid="activity-log"]`)),
+		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('#user option')].some(o => o.textContent.trim() === "Yann Roth")`,
+			chromedp.WithPollingTimeout(10*time.Second)))
+	assert.Equal(t, fmt.Sprint(zoe.ID), Eval[string](b, `document.querySelector("#user").value`))
+	assert.Equal(t, 50, rowCount(b))
 	b.Do("the back button shows the front door's log again", chromedp.Evaluate[chromedp.Void](`history.back()`),
 		chromedp.Poll[chromedp.Void](`!location.search.includes("user=")`, chromedp.WithPollingTimeout(10*time.Second)),
 		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('[data-testid="activity-who"]')].some(e => e.textContent.trim() === "Yann Roth")`,

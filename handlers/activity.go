@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -199,21 +200,41 @@ func (h *Handler) ActivityIndex(c echo.Context) error {
 	p := actviews.Page{App: shell, List: list, Zone: loc.ZoneName(),
 		Device: f.values.Get("device"), User: f.values.Get("user"), Code: f.values.Get("code"), Action: f.values.Get("action"),
 		Trigger: f.values.Get("trigger"), Result: f.values.Get("result"), From: f.values.Get("from"), To: f.values.Get("to")}
+	p.Devices = make([]actviews.Option, 0, len(devs))
 	for _, d := range devs {
 		p.Devices = append(p.Devices, actviews.Option{Value: strconv.FormatInt(d.ID, 10), Label: d.Name})
 	}
-	if p.People, err = h.logPeople(c, account.ID, "", f.user); err != nil {
-		return err
+	if f.user != nil {
+		// The other people come after the page (the select loads /activity/people).
+		p.People = []actviews.Option{{Value: strconv.FormatInt(f.user.ID, 10), Label: f.user.Name}}
 	}
+	choices := logChoicesOf(loc)
+	p.Actions, p.Triggers, p.Results = choices.actions, choices.triggers, choices.results
+	return render(c, status, actviews.IndexPage(p))
+}
+
+// logChoices are the fixed choices of the log's filters in a language.
+type logChoices struct{ actions, triggers, results []actviews.Option }
+
+// logChoicesByLang keeps them once made: they are the same on every page in a language
+// (the views only read them).
+var logChoicesByLang sync.Map // language → logChoices
+
+func logChoicesOf(loc *i18n.Locale) logChoices {
+	if c, ok := logChoicesByLang.Load(loc.Lang); ok {
+		return c.(logChoices)
+	}
+	var c logChoices
 	for _, a := range logActions {
-		p.Actions = append(p.Actions, actviews.Option{Value: strconv.Itoa(a), Label: devices.LogActionText(loc, models.DeviceSmartLock3, a)})
+		c.actions = append(c.actions, actviews.Option{Value: strconv.Itoa(a), Label: devices.LogActionText(loc, models.DeviceSmartLock3, a)})
 	}
 	for _, t := range logTriggers {
-		p.Triggers = append(p.Triggers, actviews.Option{Value: strconv.Itoa(t), Label: loc.T(fmt.Sprintf("devices.trigger.%d", t))})
+		c.triggers = append(c.triggers, actviews.Option{Value: strconv.Itoa(t), Label: loc.T(fmt.Sprintf("devices.trigger.%d", t))})
 	}
-	p.Results = []actviews.Option{{Value: string(models.ResultSuccess), Label: loc.T("activity.result_ok")},
+	c.results = []actviews.Option{{Value: string(models.ResultSuccess), Label: loc.T("activity.result_ok")},
 		{Value: string(models.ResultFailed), Label: loc.T("activity.result_failed")}}
-	return render(c, status, actviews.IndexPage(p))
+	logChoicesByLang.Store(loc.Lang, c)
+	return c
 }
 
 // logPeopleLimit is how many people the person filter offers at once; a search finds others.

@@ -139,6 +139,19 @@ func TestActivityLogFiltersByDevicePersonCodeActionAndPeriod(t *testing.T) {
 	assert.Equal(t, "1", doc.Find(`#action option[selected]`).AttrOr("value", ""))
 	assert.Equal(t, "ok", doc.Find(`#result option[selected]`).AttrOr("value", ""))
 	assert.Equal(t, "2026-03-10", doc.Find(`#from`).AttrOr("value", ""))
+	// The person filter comes with the chosen person only and loads the others after the page,
+	// with the choice kept.
+	people := doc.Find(`#user`)
+	assert.Equal(t, "/activity/people", people.AttrOr("hx-get", ""))
+	assert.Equal(t, "load", people.AttrOr("hx-trigger", ""))
+	assert.Equal(t, "false", people.AttrOr("hx-push-url", ""), "loading the choices is no new address")
+	assert.Equal(t, 2, people.Find("option").Length(), "anyone and the chosen person")
+	res = e.c.Get(fmt.Sprintf("/activity/people?user=%d", e.anna.ID))
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	options := res.Doc(t).Find("option")
+	assert.Greater(t, options.Length(), 2, "the others come with the chosen one")
+	assert.Equal(t, fmt.Sprint(e.anna.ID), options.Filter("[selected]").AttrOr("value", ""))
+	assert.Equal(t, 1, e.c.Get("/activity").Doc(t).Find(`#user option`).Length(), "nobody chosen: anyone only, until they come")
 
 	// htmx gets the list only.
 	req, _ := http.NewRequest(http.MethodGet, e.app.URL+"/activity?action=3", nil)
@@ -287,7 +300,7 @@ func TestActivityLogShowsResidentsAndRemovedDevices(t *testing.T) {
 	assert.Contains(t, rows.Eq(0).Text(), "Removed device (Office)")
 	assert.Contains(t, rows.Eq(1).Find(`[data-testid="activity-who"]`).Text(), "A resident")
 	assert.NotContains(t, doc.Find(`[data-testid="activity-log"]`).Text(), "Anna")
-	assert.Zero(t, doc.Find(fmt.Sprintf(`#user option[value="%d"]`, e.anna.ID)).Length(), "residents are not offered by name")
+	assert.Zero(t, e.c.Get("/activity/people").Doc(t).Find(fmt.Sprintf(`option[value="%d"]`, e.anna.ID)).Length(), "residents are not offered by name")
 	csvBody := e.c.Get("/activity/export.csv").Body
 	assert.NotContains(t, csvBody, "Anna")
 	assert.Contains(t, csvBody, "A resident")

@@ -20,7 +20,8 @@ const (
 )
 
 // loadSession reads the session (cookie → server row) and, when it belongs to a login, loads the
-// login and its account from the database: rights are never taken from the cookie.
+// login and its account from the database: rights are never taken from the cookie. The session
+// store reads them with the row, in the same query (db.FindSessionWithLogin).
 func (h *Handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
@@ -30,7 +31,10 @@ func (h *Handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Set(ctxSession, sess)
 		if id, ok := sess.Values[sessLoginID].(int64); ok && !sess.IsNew {
-			login, account, err := h.Store.FindSessionLogin(r.Context(), id)
+			login, account, found := sessionLogin(sess, id)
+			if !found {
+				login, account, err = h.Store.FindSessionLogin(r.Context(), id)
+			}
 			switch {
 			case errors.Is(err, models.ErrNotFound):
 				// The login was deleted: the session is worthless.

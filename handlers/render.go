@@ -3,6 +3,8 @@ package handlers
 import (
 	"bytes"
 	"net/http"
+	"strconv"
+	"sync"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -25,11 +27,32 @@ func render(c echo.Context, status int, component templ.Component) error {
 	if isHTMX(c) {
 		ctx = layout.WithPartial(ctx)
 	}
-	var buf bytes.Buffer
-	if err := component.Render(ctx, &buf); err != nil {
+	buf := renderBuffers.Get().(*bytes.Buffer)
+	defer putRenderBuffer(buf)
+	if err := component.Render(ctx, buf); err != nil {
 		return err
 	}
+	// The length is known: the answer goes out in one piece instead of chunks.
+	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(buf.Len()))
 	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// renderBuffers keep the buffers pages are rendered into: a page is tens of KiB, and a new
+// buffer grows to that size by copying itself several times on every request.
+var renderBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuffer is the largest buffer kept for the next page (a rare huge page does not
+// pin its memory).
+const maxPooledBuffer = 256 << 10
+
+// putRenderBuffer returns buf to the pool once its bytes are written out (HTMLBlob writes
+// them before it returns).
+func putRenderBuffer(buf *bytes.Buffer) {
+	if buf.Cap() > maxPooledBuffer {
+		return
+	}
+	buf.Reset()
+	renderBuffers.Put(buf)
 }
 
 // redirect answers a form post with a redirect to path (post/redirect/get). For htmx it uses

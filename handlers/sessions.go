@@ -6,6 +6,7 @@ import (
 	"encoding/gob"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -83,7 +84,8 @@ func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, err
 	}
 	ctx := r.Context()
 	hash := auth.HashToken(c.Value)
-	row, err := s.Store.FindSession(ctx, hash)
+	// The login and account come with the row (one query): loadSession needs them next.
+	row, err := s.Store.FindSessionWithLogin(ctx, hash)
 	if errors.Is(err, models.ErrNotFound) {
 		return sess, nil
 	}
@@ -106,6 +108,16 @@ func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, err
 	sess.IsNew = false
 	sess.Options = s.options(row.Remember)
 	return sess, nil
+}
+
+// sessionLogin returns the login and account that were read with the session's row, if they
+// are those of loginID (read in this request: rights always come from the database).
+func sessionLogin(sess *sessions.Session, loginID int64) (models.Login, models.Account, bool) {
+	row, ok := sess.Values[rowKey{}].(db.SessionRow)
+	if !ok || row.Login == nil || row.Account == nil || row.Login.ID != loginID {
+		return models.Login{}, models.Account{}, false
+	}
+	return *row.Login, *row.Account, true
 }
 
 func (s *SessionStore) expired(row db.SessionRow) bool {
@@ -221,13 +233,57 @@ func encodeValues(values map[any]any) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// decodeValues reads what encodeValues stored. The result is shared (see decodedValues): the
+// caller copies it and never changes it.
 func decodeValues(data []byte) (map[string]any, error) {
-	m := map[string]any{}
 	if len(data) == 0 {
+		return map[string]any{}, nil
+	}
+	if m, ok := decodedValues.get(data); ok {
 		return m, nil
 	}
-	err := gob.NewDecoder(bytes.NewReader(data)).Decode(&m)
-	return m, err
+	m := map[string]any{}
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&m); err != nil {
+		return m, err
+	}
+	decodedValues.put(data, m)
+	return m, nil
+}
+
+// decodedValues remembers the values of recently decoded session data. A session's data is the
+// same bytes from one request to the next until something is saved in it, and gob decoding
+// (a new decoder reads the type descriptions again each time) is a fair part of what a
+// signed-in request costs. Only values of immutable types are kept, so a cached map can be
+// handed out; the cache is emptied when full.
+var decodedValues = valuesCache{max: 4096}
+
+type valuesCache struct {
+	mu  sync.RWMutex
+	m   map[string]map[string]any
+	max int
+}
+
+func (c *valuesCache) get(data []byte) (map[string]any, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	m, ok := c.m[string(data)]
+	return m, ok
+}
+
+func (c *valuesCache) put(data []byte, m map[string]any) {
+	for _, v := range m {
+		switch v.(type) {
+		case string, bool, int, int64:
+		default:
+			return // a []byte, say, could be changed by whoever gets it
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= c.max {
+		c.m = make(map[string]map[string]any)
+	}
+	c.m[string(data)] = m
 }
 
 func truncate(s string, n int) string {

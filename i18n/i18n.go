@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	_ "time/tzdata" // time zones work on machines without /usr/share/zoneinfo
 
@@ -122,6 +123,9 @@ type Locale struct {
 	Lang string
 	Zone *time.Location
 	loc  *goi18n.Localizer
+	// texts are the messages without arguments looked up so far (id → text): a page asks for
+	// the same labels again and again, and the catalogue never changes.
+	texts *sync.Map
 }
 
 // New returns the locale of a page (or an email to a login) for a UI language code and an IANA
@@ -143,6 +147,10 @@ func NewEmail(lang, zone string) *Locale {
 }
 
 func newLocale(lang, zone string) *Locale {
+	key := lang + "\x00" + zone
+	if l, ok := locales.Load(key); ok {
+		return l.(*Locale)
+	}
 	tz, err := time.LoadLocation(zone)
 	if err != nil || zone == "" {
 		tz = time.UTC
@@ -151,20 +159,46 @@ func newLocale(lang, zone string) *Locale {
 	if err != nil {
 		panic(err) // Load at start has already reported this; the embedded files are broken
 	}
-	return &Locale{Lang: lang, Zone: tz, loc: goi18n.NewLocalizer(b, lang, Default)}
+	l := &Locale{Lang: lang, Zone: tz, loc: goi18n.NewLocalizer(b, lang, Default), texts: new(sync.Map)}
+	if localeCount.Load() < maxLocales {
+		if _, loaded := locales.LoadOrStore(key, l); !loaded {
+			localeCount.Add(1)
+		}
+	}
+	return l
 }
 
-// Match picks the offered language for an Accept-Language header.
-func Match(acceptLanguage string) string {
-	tags, _, err := language.ParseAcceptLanguage(acceptLanguage)
-	if err != nil || len(tags) == 0 {
-		return Default
-	}
+// locales are the locales made so far, by language and zone name: every request makes one or
+// two (the browser's, the login's), and a new one parses the language tags and loads the zone
+// (from the zoneinfo files). A Locale is never changed once made, so one can serve every
+// request. The languages are few and the zones a login can choose are listed (Zones); the
+// count only guards against names that are neither.
+var (
+	locales     sync.Map // string → *Locale
+	localeCount atomic.Int64
+)
+
+const maxLocales = 4096
+
+// matcher picks among the offered languages (safe for concurrent use).
+var matcher = sync.OnceValue(func() language.Matcher {
 	offered := make([]language.Tag, len(Languages))
 	for i, l := range Languages {
 		offered[i] = language.Make(l.Code)
 	}
-	_, idx, conf := language.NewMatcher(offered).Match(tags...)
+	return language.NewMatcher(offered)
+})
+
+// Match picks the offered language for an Accept-Language header.
+func Match(acceptLanguage string) string {
+	if strings.TrimSpace(acceptLanguage) == "" {
+		return Default
+	}
+	tags, _, err := language.ParseAcceptLanguage(acceptLanguage)
+	if err != nil || len(tags) == 0 {
+		return Default
+	}
+	_, idx, conf := matcher().Match(tags...)
 	if conf == language.No {
 		return Default
 	}
@@ -180,11 +214,20 @@ func (l *Locale) T(id string, args ...Args) string {
 	if id == "" {
 		return "" // an unset message (no error on a field, say) stays empty
 	}
-	cfg := &goi18n.LocalizeConfig{MessageID: id}
 	if len(args) > 0 {
-		cfg.TemplateData = map[string]any(args[0])
+		return l.localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: map[string]any(args[0])})
 	}
-	return l.localize(cfg)
+	if l.texts == nil { // a copy of a Locale made otherwise (a test)
+		return l.localize(&goi18n.LocalizeConfig{MessageID: id})
+	}
+	if s, ok := l.texts.Load(id); ok {
+		return s.(string)
+	}
+	s, found := l.localizeFound(&goi18n.LocalizeConfig{MessageID: id})
+	if found { // only the catalogue's ids: the cache cannot grow past it
+		l.texts.Store(id, s)
+	}
+	return s
 }
 
 // localize renders a message, or returns its id when the catalogue cannot. A message that an
@@ -192,12 +235,18 @@ func (l *Locale) T(id string, args ...Args) string {
 // message as not found in the requested language, which is no failure for those languages. The
 // UI languages keep showing the id, so that a gap in de.toml stays loud in tests.
 func (l *Locale) localize(cfg *goi18n.LocalizeConfig) string {
+	s, _ := l.localizeFound(cfg)
+	return s
+}
+
+// localizeFound is localize, and whether the message was found.
+func (l *Locale) localizeFound(cfg *goi18n.LocalizeConfig) (string, bool) {
 	s, tag, err := l.loc.LocalizeWithTag(cfg)
 	var notFound *goi18n.MessageNotFoundErr
 	if err != nil && !(!Supported(l.Lang) && errors.As(err, &notFound) && tag == language.English) {
-		return cfg.MessageID
+		return cfg.MessageID, false
 	}
-	return s
+	return s, true
 }
 
 // Has reports whether id is a message of the catalogue (tests use it to find raw ids on pages).
