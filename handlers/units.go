@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -46,7 +47,7 @@ func (h *Handler) renderAddress(c echo.Context, status int, a models.Address, un
 		CanEdit:        login.EffectiveRights().Has(models.RightManageDevices),
 		CanManageUnits: login.EffectiveRights().Has(models.RightAuthorizations), UnitName: unitName, UnitError: unitErr}
 	for _, d := range devs {
-		if containsID(a.DeviceIDs, d.ID) {
+		if slices.Contains(a.DeviceIDs, d.ID) {
 			p.Devices = append(p.Devices, addrviews.DeviceChoice{ID: d.ID, Name: d.Name, KindKey: d.Type.LabelKey()})
 		}
 	}
@@ -58,15 +59,6 @@ func (h *Handler) renderAddress(c echo.Context, status int, a models.Address, un
 		p.UnitRows = append(p.UnitRows, r)
 	}
 	return render(c, status, addrviews.ShowPage(p))
-}
-
-func containsID(ids []int64, id int64) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
 }
 
 // findUnit reads the unit :uid of the address :id.
@@ -156,7 +148,7 @@ func (h *Handler) UnitSheet(c echo.Context) error {
 		return err
 	}
 	for _, d := range devs {
-		if containsID(a.DeviceIDs, d.ID) {
+		if slices.Contains(a.DeviceIDs, d.ID) {
 			p.Devices = append(p.Devices, d.Name)
 		}
 	}
@@ -239,7 +231,7 @@ func (h *Handler) unitRedeem(c echo.Context, typed string, submit bool) error {
 	var keypadBox *models.Device
 	statuses := map[int64]models.PushStatus{}
 	for i, d := range devs {
-		if !containsID(a.DeviceIDs, d.ID) {
+		if !slices.Contains(a.DeviceIDs, d.ID) {
 			continue
 		}
 		p.Devices = append(p.Devices, d.Name)
