@@ -257,36 +257,7 @@ func (s *Store) DeleteUnit(ctx context.Context, accountID, unitID int64, audit m
 		if err != nil {
 			return mapNoRows(err, fmt.Sprintf("unit %d", unitID))
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT x.device_id FROM authorizations x JOIN account_users p ON p.id = x.account_user_id
-			WHERE p.unit_id = ? AND x.account_id = ? AND x.deleted_at IS NULL AND x.revoked_at IS NULL ORDER BY x.device_id`, unitID, accountID)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var d int64
-			if err := rows.Scan(&d); err != nil {
-				rows.Close()
-				return err
-			}
-			devices = append(devices, d)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if err := revokeInTx(ctx, tx, now, accountID, `account_user_id IN (SELECT id FROM account_users WHERE unit_id = ?)`, unitID); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM logins WHERE account_id = ? AND account_user_id IN (SELECT id FROM account_users WHERE unit_id = ?)`,
-			accountID, unitID); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE account_id = ? AND accepted_at IS NULL AND revoked_at IS NULL
-			AND account_user_id IN (SELECT id FROM account_users WHERE unit_id = ?)`, now, accountID, unitID); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE account_users SET deleted_at = ?, updated_at = ? WHERE account_id = ? AND unit_id = ? AND deleted_at IS NULL`,
-			now, now, accountID, unitID); err != nil {
+		if devices, err = endResidentAccess(ctx, tx, now, accountID, `SELECT id FROM account_users WHERE unit_id = ?`, unitID); err != nil {
 			return err
 		}
 		audit.AccountID = &accountID
@@ -406,35 +377,7 @@ func (s *Store) RemoveFamilyMember(ctx context.Context, accountID, residentUserI
 		if err != nil {
 			return mapNoRows(err, fmt.Sprintf("family member %d", memberID))
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT device_id FROM authorizations WHERE account_user_id = ? AND deleted_at IS NULL
-			AND revoked_at IS NULL ORDER BY device_id`, memberID)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var d int64
-			if err := rows.Scan(&d); err != nil {
-				rows.Close()
-				return err
-			}
-			devices = append(devices, d)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if err := revokeInTx(ctx, tx, now, accountID, `account_user_id = ?`, memberID); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM logins WHERE account_id = ? AND account_user_id = ?`, accountID, memberID); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE account_id = ? AND account_user_id = ?
-			AND accepted_at IS NULL AND revoked_at IS NULL`, now, accountID, memberID); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE account_users SET deleted_at = ?, updated_at = ? WHERE account_id = ? AND id = ?`,
-			now, now, accountID, memberID); err != nil {
+		if devices, err = endResidentAccess(ctx, tx, now, accountID, `SELECT ?`, memberID); err != nil {
 			return err
 		}
 		audit.AccountID = &accountID
@@ -444,4 +387,47 @@ func (s *Store) RemoveFamilyMember(ctx context.Context, accountID, residentUserI
 		return err
 	})
 	return devices, err
+}
+
+// endResidentAccess takes away everything the residents chosen by usersQuery (a SELECT of
+// account user ids, with args) had: their permissions are revoked (the devices are told and told
+// again until they confirm, see revokeInTx), their web-key logins and sessions end, their open
+// invitations close and they are removed. It returns the devices to tell.
+func endResidentAccess(ctx context.Context, tx *sql.Tx, now string, accountID int64, usersQuery string, args ...any) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT device_id FROM authorizations WHERE account_id = ? AND account_user_id IN (`+usersQuery+`)
+		AND deleted_at IS NULL AND revoked_at IS NULL ORDER BY device_id`, append([]any{accountID}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	var devices []int64
+	for rows.Next() {
+		var d int64
+		if err := rows.Scan(&d); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		devices = append(devices, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if err := revokeInTx(ctx, tx, now, accountID, `account_user_id IN (`+usersQuery+`)`, args...); err != nil {
+		return nil, err
+	}
+	for _, q := range []struct {
+		sql  string
+		head []any
+	}{
+		{`DELETE FROM logins WHERE account_id = ? AND account_user_id IN (` + usersQuery + `)`, []any{accountID}},
+		{`UPDATE invitations SET revoked_at = ? WHERE account_id = ? AND accepted_at IS NULL AND revoked_at IS NULL
+			AND account_user_id IN (` + usersQuery + `)`, []any{now, accountID}},
+		{`UPDATE account_users SET deleted_at = ?, updated_at = ? WHERE account_id = ? AND deleted_at IS NULL
+			AND id IN (` + usersQuery + `)`, []any{now, now, accountID}},
+	} {
+		if _, err := tx.ExecContext(ctx, q.sql, append(q.head, args...)...); err != nil {
+			return nil, err
+		}
+	}
+	return devices, nil
 }
