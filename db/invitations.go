@@ -160,10 +160,11 @@ var ErrInvitationClosed = fmt.Errorf("invitation is not pending: %w", models.Err
 
 // AcceptInvitation uses up a pending invitation and gives its user a web key, in one
 // transaction: the user's web-key login (a login with account_user_id set, rights 0, not main,
-// not a partner company's staff) is created, or updated when the user has one, with the user's
-// email, name, the invitation's language and passwordHash; an existing one's sessions end. It works once: a second call, an
-// expired or a revoked invitation is ErrInvitationClosed. When another login signs in with
-// the user's email it is *models.InvitationRefused (RefusedEmailTaken) and nothing changes.
+// not a partner company's staff) is created with the user's email, name, the invitation's
+// language and passwordHash. It works once: a second call, an expired or a revoked invitation is
+// ErrInvitationClosed. It never changes an existing login: when the user has a web-key login
+// already it is *models.InvitationRefused (RefusedHasWebKey), when another login signs in with
+// the user's email RefusedEmailTaken, and nothing changes.
 func (s *Store) AcceptInvitation(ctx context.Context, id int64, passwordHash string, audit models.AuditEntry) (models.Login, error) {
 	var accountID, loginID int64
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
@@ -190,40 +191,32 @@ func (s *Store) AcceptInvitation(ctx context.Context, id int64, passwordHash str
 		if email == "" {
 			return &models.InvitationRefused{Reason: models.RefusedNoEmail}
 		}
-		err = tx.QueryRowContext(ctx, `SELECT id FROM logins WHERE account_user_id = ? AND account_id = ? AND staff = 0`, userID, accountID).Scan(&loginID)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		// Accepting never changes an existing login: its email and password are its holder's.
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM logins WHERE account_user_id = ? AND account_id = ? AND staff = 0)`,
+			userID, accountID).Scan(&exists); err != nil {
 			return err
 		}
-		var holder int64
-		err = tx.QueryRowContext(ctx, `SELECT id FROM logins WHERE email = ?`, email).Scan(&holder)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-		case err != nil:
+		if exists {
+			return &models.InvitationRefused{Reason: models.RefusedHasWebKey}
+		}
+		var taken bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM logins WHERE email = ?)`, email).Scan(&taken); err != nil {
 			return err
-		case holder != loginID:
+		}
+		if taken {
 			return &models.InvitationRefused{Reason: models.RefusedEmailTaken}
 		}
-		if loginID != 0 {
-			if _, err := tx.ExecContext(ctx, `UPDATE logins SET email = ?, name = ?, language = ?, password_hash = ?, updated_at = ?
-				WHERE id = ?`, email, name, language, passwordHash, now, loginID); err != nil {
-				return err
-			}
-			// A new password: sessions of the old one end.
-			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE login_id = ?`, loginID); err != nil {
-				return err
-			}
-		} else {
-			// Times on the web key are shown in the owner's time zone.
-			zone := "UTC"
-			if err := tx.QueryRowContext(ctx, `SELECT time_zone FROM logins WHERE account_id = ? AND is_main = 1`, accountID).Scan(&zone); err != nil &&
-				!errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
-			if err := tx.QueryRowContext(ctx, `INSERT INTO logins (account_id, email, name, password_hash, is_main, rights, language, time_zone,
-				created_at, updated_at, account_user_id) VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?) RETURNING id`,
-				accountID, email, name, passwordHash, language, zone, now, now, userID).Scan(&loginID); err != nil {
-				return err
-			}
+		// Times on the web key are shown in the owner's time zone.
+		zone := "UTC"
+		if err := tx.QueryRowContext(ctx, `SELECT time_zone FROM logins WHERE account_id = ? AND is_main = 1`, accountID).Scan(&zone); err != nil &&
+			!errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO logins (account_id, email, name, password_hash, is_main, rights, language, time_zone,
+			created_at, updated_at, account_user_id) VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?) RETURNING id`,
+			accountID, email, name, passwordHash, language, zone, now, now, userID).Scan(&loginID); err != nil {
+			return err
 		}
 		audit.AccountID, audit.LoginID = &accountID, &loginID
 		if audit.Actor == "" {

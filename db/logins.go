@@ -77,6 +77,15 @@ func (s *Store) FindLogin(ctx context.Context, accountID, id int64) (models.Logi
 	return l, s.loadLoginDevices(ctx, &l)
 }
 
+// HasWebKeyLogin reports whether account user userID has a web-key login of their own (not a
+// partner company's staff login).
+func (s *Store) HasWebKeyLogin(ctx context.Context, accountID, userID int64) (bool, error) {
+	var exists bool
+	err := s.db.Reader.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM logins WHERE account_id = ? AND account_user_id = ? AND staff = 0)`,
+		accountID, userID).Scan(&exists)
+	return exists, err
+}
+
 // FindSessionLogin returns the login a session belongs to, with its account. The session row
 // is the only thing that knows the login id without the account id, so this is its one lookup.
 func (s *Store) FindSessionLogin(ctx context.Context, loginID int64) (models.Login, models.Account, error) {

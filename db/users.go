@@ -321,13 +321,16 @@ func (s *Store) MergeUsers(ctx context.Context, accountID, keptID, mergedID int6
 	}
 	var id int64
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM account_users WHERE account_id = ? AND id IN (?, ?)
-			AND merged_into IS NULL AND deleted_at IS NULL`, accountID, keptID, mergedID).Scan(&n); err != nil {
+		var n, people int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(*) FILTER (WHERE kind = 'user') FROM account_users WHERE account_id = ? AND id IN (?, ?)
+			AND merged_into IS NULL AND deleted_at IS NULL`, accountID, keptID, mergedID).Scan(&n, &people); err != nil {
 			return err
 		}
 		if n != 2 {
 			return notFound(fmt.Sprintf("account users %d and %d", keptID, mergedID))
+		}
+		if people != 2 {
+			return models.ErrNotMergeable
 		}
 		rows, err := tx.QueryContext(ctx, `UPDATE authorizations SET account_user_id = ?, updated_at = ?
 			WHERE account_id = ? AND account_user_id = ? AND deleted_at IS NULL RETURNING id`, keptID, s.now(), accountID, mergedID)
@@ -574,9 +577,9 @@ type DuplicateGroup struct {
 func (s *Store) CountDuplicates(ctx context.Context, accountID int64) (int, error) {
 	var n int
 	err := s.db.Reader.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM (SELECT name_key FROM account_users
-		WHERE account_id = ? AND merged_into IS NULL AND deleted_at IS NULL GROUP BY name_key HAVING COUNT(*) > 1))
+		WHERE account_id = ? AND merged_into IS NULL AND deleted_at IS NULL AND kind = 'user' GROUP BY name_key HAVING COUNT(*) > 1))
 		+ (SELECT COUNT(*) FROM (SELECT email_key FROM account_users WHERE account_id = ? AND email_key IS NOT NULL
-		AND merged_into IS NULL AND deleted_at IS NULL GROUP BY email_key HAVING COUNT(*) > 1))`, accountID, accountID).Scan(&n)
+		AND merged_into IS NULL AND deleted_at IS NULL AND kind = 'user' GROUP BY email_key HAVING COUNT(*) > 1))`, accountID, accountID).Scan(&n)
 	return n, err
 }
 
@@ -587,10 +590,10 @@ func (s *Store) CountDuplicates(ctx context.Context, accountID int64) (int, erro
 func (s *Store) FindDuplicates(ctx context.Context, accountID int64, deviceIDs []int64) ([]DuplicateGroup, error) {
 	rows, err := s.db.Reader.QueryContext(ctx, `SELECT u.id, u.name_key, a.device_id, d.name FROM account_users u
 		JOIN account_users v ON v.account_id = u.account_id AND v.name_key = u.name_key AND v.id <> u.id
-			AND v.merged_into IS NULL AND v.deleted_at IS NULL
+			AND v.merged_into IS NULL AND v.deleted_at IS NULL AND v.kind = 'user'
 		LEFT JOIN authorizations a ON a.account_user_id = u.id AND a.deleted_at IS NULL
 		LEFT JOIN devices d ON d.id = a.device_id AND d.deleted_at IS NULL
-		WHERE u.account_id = ? AND u.merged_into IS NULL AND u.deleted_at IS NULL
+		WHERE u.account_id = ? AND u.merged_into IS NULL AND u.deleted_at IS NULL AND u.kind = 'user'
 		GROUP BY u.id, a.device_id ORDER BY u.name_key, u.id`, accountID)
 	if err != nil {
 		return nil, err
@@ -707,8 +710,8 @@ func (s *Store) FindDuplicates(ctx context.Context, accountID int64, deviceIDs [
 // findSameEmail returns the groups of active users who share an email key, ids ascending.
 func (s *Store) findSameEmail(ctx context.Context, accountID int64) ([][]int64, error) {
 	rows, err := s.db.Reader.QueryContext(ctx, `SELECT id, email_key FROM account_users
-		WHERE account_id = ? AND merged_into IS NULL AND deleted_at IS NULL AND email_key IN (SELECT email_key FROM account_users
-			WHERE account_id = ? AND email_key IS NOT NULL AND merged_into IS NULL AND deleted_at IS NULL GROUP BY email_key HAVING COUNT(*) > 1)
+		WHERE account_id = ? AND merged_into IS NULL AND deleted_at IS NULL AND kind = 'user' AND email_key IN (SELECT email_key FROM account_users
+			WHERE account_id = ? AND email_key IS NOT NULL AND merged_into IS NULL AND deleted_at IS NULL AND kind = 'user' GROUP BY email_key HAVING COUNT(*) > 1)
 		ORDER BY email_key, id`, accountID, accountID)
 	if err != nil {
 		return nil, err
@@ -756,27 +759,43 @@ func (s *Store) userDeviceNames(ctx context.Context, userID int64, deviceIDs []i
 type UserMerge struct {
 	ID         int64
 	Kept       models.AccountUser
+	MergedID   int64
 	MergedName string
 	CreatedAt  time.Time
 }
 
 // FindRecentMerges returns the account's merges that are not undone, newest first.
 func (s *Store) FindRecentMerges(ctx context.Context, accountID int64, limit int) ([]UserMerge, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT m.id, m.kept_user_id, u.name, m.created_at FROM user_merges m
-		JOIN account_users u ON u.id = m.merged_user_id
-		WHERE m.account_id = ? AND m.undone_at IS NULL ORDER BY m.id DESC LIMIT ?`, accountID, limit)
+	return s.findMerges(ctx, accountID, `m.account_id = ? AND m.undone_at IS NULL ORDER BY m.id DESC LIMIT ?`, accountID, limit)
+}
+
+// FindMerge returns merge id of the account while it is not undone.
+func (s *Store) FindMerge(ctx context.Context, accountID, id int64) (UserMerge, error) {
+	list, err := s.findMerges(ctx, accountID, `m.account_id = ? AND m.id = ? AND m.undone_at IS NULL`, accountID, id)
+	if err != nil {
+		return UserMerge{}, err
+	}
+	if len(list) == 0 {
+		return UserMerge{}, notFound(fmt.Sprintf("merge %d", id))
+	}
+	return list[0], nil
+}
+
+func (s *Store) findMerges(ctx context.Context, accountID int64, where string, args ...any) ([]UserMerge, error) {
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT m.id, m.kept_user_id, m.merged_user_id, u.name, m.created_at FROM user_merges m
+		JOIN account_users u ON u.id = m.merged_user_id WHERE `+where, args...)
 	if err != nil {
 		return nil, err
 	}
 	type raw struct {
-		id, kept int64
-		name     string
-		created  string
+		id, kept, merged int64
+		name             string
+		created          string
 	}
 	var rs []raw
 	for rows.Next() {
 		var r raw
-		if err := rows.Scan(&r.id, &r.kept, &r.name, &r.created); err != nil {
+		if err := rows.Scan(&r.id, &r.kept, &r.merged, &r.name, &r.created); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -796,7 +815,7 @@ func (s *Store) FindRecentMerges(ctx context.Context, accountID int64, limit int
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, UserMerge{ID: r.id, Kept: kept, MergedName: r.name, CreatedAt: at})
+		out = append(out, UserMerge{ID: r.id, Kept: kept, MergedID: r.merged, MergedName: r.name, CreatedAt: at})
 	}
 	return out, nil
 }

@@ -371,16 +371,16 @@ func TestLimitedLoginUsersAndPermissions(t *testing.T) {
 	// Ben also holds permissions elsewhere: Sam cannot delete him; the Postman, only on the front
 	// door, can be.
 	res = e.sam.PostForm(fmt.Sprintf("/users/%d/delete", ben.ID), url.Values{"confirm": {"1"}})
-	assert.Equal(t, http.StatusConflict, res.StatusCode)
-	assert.Contains(t, res.Body, "devices you do not manage")
-	assert.Equal(t, http.StatusConflict, e.sam.PostForm(fmt.Sprintf("/users/%d/delete", ben.ID), nil).StatusCode, "not even asked")
+	assert.Equal(t, http.StatusForbidden, res.StatusCode)
+	assert.Contains(t, res.Body, "devices you cannot see")
+	assert.Equal(t, http.StatusForbidden, e.sam.PostForm(fmt.Sprintf("/users/%d/delete", ben.ID), nil).StatusCode, "not even asked")
 	_, err = e.app.Store.FindAccountUser(ctx, e.account, ben.ID)
 	require.NoError(t, err)
 	assert.Nil(t, e.permissionOn(t, ben, e.office).RevokedAt)
 	res = e.sam.PostForm(fmt.Sprintf("/users/%d/delete", postman.ID), url.Values{"confirm": {"1"}})
 	assert.Equal(t, http.StatusSeeOther, res.StatusCode)
 
-	// An invitation to a web key that opens only the office: as if there were none.
+	// An invitation to a web key that opens the office, which Sam does not see: refused.
 	res = e.owner.PostForm("/users", url.Values{"name": {"Dora Weiß"}, "email": {"dora@example.com"}, "language": {"en"}})
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
 	var dora int64
@@ -393,12 +393,11 @@ func TestLimitedLoginUsersAndPermissions(t *testing.T) {
 		return len(list)
 	}
 	n := invitations()
-	assert.Equal(t, "This user has no permission a web key can use: give them an app permission with remote access first.",
-		e.sam.Get(fmt.Sprintf("/users/%d", dora)).TestID(t, "invite-why-not"))
+	assert.Contains(t, e.sam.Get(fmt.Sprintf("/users/%d", dora)).TestID(t, "invite-why-not"), "This change concerns devices you cannot see")
 	assert.Empty(t, e.owner.Get(fmt.Sprintf("/users/%d", dora)).TestID(t, "invite-why-not"))
 	res = e.sam.PostForm(fmt.Sprintf("/users/%d/invitations", dora), nil)
-	assert.Equal(t, http.StatusConflict, res.StatusCode)
-	assert.Contains(t, res.Body, "no permission a web key can use")
+	assert.Equal(t, http.StatusForbidden, res.StatusCode)
+	assert.Contains(t, res.Body, "devices you cannot see")
 	assert.Equal(t, n, invitations(), "none sent")
 	assert.Equal(t, http.StatusSeeOther, e.owner.PostForm(fmt.Sprintf("/users/%d/invitations", dora), nil).StatusCode)
 }

@@ -98,8 +98,12 @@ func (h *Handler) FamilyAdd(c echo.Context) error {
 		return err
 	}
 	who := devices.Who{LoginID: login.ID, Name: login.Name, Actor: login.Email, Origin: models.OriginWeb, Resident: true}
-	if err := h.sendInvitation(ctx, who, account, m); err != nil {
+	op, err := h.pageOperator(ctx, login)
+	if err != nil {
 		return err
+	}
+	if err := h.sendInvitation(ctx, op, who, account, m); err != nil {
+		return reachHTTPError(err)
 	}
 	h.Devices.PushPermissions(h.familyDevices(c, m.ID)...)
 	if err := h.setFlash(c, loc.T("family.added", i18n.Args{"Name": m.Name, "Email": m.Email})); err != nil {

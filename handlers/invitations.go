@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -29,23 +30,25 @@ import (
 // then wakes the mail worker.
 //
 // It is the one way an invitation is sent: the user page's "send again", the permission pages
-// after creating a permission, and the web API all call it. who is the login that asks (its id,
-// name, email as Actor, client address; Origin is not used). Errors a caller shows to a person:
+// after creating a permission, the family page of a resident, the web API and the demo all call
+// it. op is who asks (the reach check: it must see every device of the user and be able to open
+// every device the web key would open); who is the same login for the audit trail (its id, name,
+// email as Actor, client address; Origin is not used). Errors a caller shows to a person:
 //   - *models.InvitationRefused (errors.As; it wraps models.ErrConflict) with Reason
-//     models.RefusedNoEmail (the user has no email) or models.RefusedNoWebKey (no app permission
-//     with remote access that is not revoked): nothing was stored or sent. Message key:
+//     models.RefusedNoEmail (the user has no email), models.RefusedNoWebKey (no app permission
+//     with remote access that is not revoked) or models.RefusedHasWebKey (the user has a web
+//     key already: accepting would change nothing): nothing was stored or sent. Message key:
 //     "invite.refused." + Reason.
+//   - *models.ReachRefused (the reach check): nothing was stored or sent.
 //   - models.ErrNotFound: u is not (or no longer) a user of account.
-func (h *Handler) sendInvitation(ctx context.Context, who devices.Who, account models.Account, u models.AccountUser) error {
-	if u.Email == "" {
-		return &models.InvitationRefused{Reason: models.RefusedNoEmail}
-	}
-	names, err := h.webKeyDeviceNames(ctx, account.ID, u.ID)
+func (h *Handler) sendInvitation(ctx context.Context, op models.Operator, who devices.Who, account models.Account, u models.AccountUser) error {
+	opens, err := h.invitationOpens(ctx, op, account, u)
 	if err != nil {
 		return err
 	}
-	if len(names) == 0 {
-		return &models.InvitationRefused{Reason: models.RefusedNoWebKey}
+	names, err := h.deviceNames(ctx, account.ID, opens)
+	if err != nil {
+		return err
 	}
 	zone := "UTC"
 	if owner, err := h.Store.FindMainLogin(ctx, account.ID); err == nil {
@@ -93,65 +96,50 @@ func (h *Handler) sendInvitation(ctx context.Context, who devices.Who, account m
 
 // SendInvitation is sendInvitation for callers outside this package: the web API (which cannot
 // import handlers) gets it as a function where main builds both, e.g. a field
-// `Invite func(context.Context, devices.Who, models.Account, models.AccountUser) error` on
-// api.API set to h.SendInvitation. Same errors, same single path.
-func (h *Handler) SendInvitation(ctx context.Context, who devices.Who, account models.Account, u models.AccountUser) error {
-	return h.sendInvitation(ctx, who, account, u)
+// `Invite func(context.Context, models.Operator, devices.Who, models.Account, models.AccountUser) error`
+// on api.API set to h.SendInvitation. Same errors, same single path.
+func (h *Handler) SendInvitation(ctx context.Context, op models.Operator, who devices.Who, account models.Account, u models.AccountUser) error {
+	return h.sendInvitation(ctx, op, who, account, u)
 }
 
-// webKeyDeviceNames names the devices a user's web key can open (sorted by device name): those
-// with a permission models.Authorization.WebKeyUsable.
-func (h *Handler) webKeyDeviceNames(ctx context.Context, accountID, userID int64) ([]string, error) {
-	auths, err := h.Store.FindUserAuthorizations(ctx, accountID, userID)
+// invitationOpens decides whether op may invite u to a web key now, and returns the devices the
+// web key would open (what the invitation names, and all it gives). The errors are
+// sendInvitation's.
+func (h *Handler) invitationOpens(ctx context.Context, op models.Operator, account models.Account, u models.AccountUser) ([]int64, error) {
+	if u.Email == "" {
+		return nil, &models.InvitationRefused{Reason: models.RefusedNoEmail}
+	}
+	r, _, err := h.personReach(ctx, account.ID, u, true)
 	if err != nil {
 		return nil, err
 	}
-	usable := map[int64]bool{}
-	for _, a := range auths {
-		if a.WebKeyUsable() {
-			usable[a.DeviceID] = true
-		}
+	if len(r.Opens) == 0 {
+		return nil, &models.InvitationRefused{Reason: models.RefusedNoWebKey}
 	}
-	if len(usable) == 0 {
-		return nil, nil
+	if err := op.CheckReach(r); err != nil {
+		return nil, err
 	}
+	if has, err := h.Store.HasWebKeyLogin(ctx, account.ID, u.ID); err != nil {
+		return nil, err
+	} else if has {
+		return nil, &models.InvitationRefused{Reason: models.RefusedHasWebKey}
+	}
+	return r.Opens, nil
+}
+
+// deviceNames names the devices ids of account, sorted by name.
+func (h *Handler) deviceNames(ctx context.Context, accountID int64, ids []int64) ([]string, error) {
 	devs, err := h.Store.FindDevices(ctx, accountID, db.SortByName)
 	if err != nil {
 		return nil, err
 	}
 	var names []string
 	for _, d := range devs {
-		if usable[d.ID] {
+		if slices.Contains(ids, d.ID) {
 			names = append(names, d.Name)
 		}
 	}
 	return names, nil
-}
-
-// seesWebKeyDevice reports whether the login sees a device u's web key would open. A login
-// limited to some devices invites only to a web key that opens one of them: as far as it can
-// tell, a person with none has no web key. For a login that sees every device (and for a user
-// without an email) it is true: sendInvitation decides.
-func (h *Handler) seesWebKeyDevice(ctx context.Context, login models.Login, accountID int64, u models.AccountUser) (bool, error) {
-	if login.SeesAllDevices() || u.Email == "" {
-		return true, nil
-	}
-	auths, err := h.Store.FindUserAuthorizations(ctx, accountID, u.ID)
-	if err != nil {
-		return false, err
-	}
-	for _, a := range auths {
-		if !a.WebKeyUsable() || !login.SeesDevice(a.DeviceID) {
-			continue
-		}
-		switch _, err := h.Store.FindDevice(ctx, accountID, a.DeviceID); {
-		case err == nil:
-			return true, nil
-		case !errors.Is(err, models.ErrNotFound):
-			return false, err
-		}
-	}
-	return false, nil
 }
 
 // UserInvitationCreate is POST /users/:id/invitations: send the user a new invitation (the old
@@ -171,15 +159,12 @@ func (h *Handler) UserInvitationCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if seen, err := h.seesWebKeyDevice(ctx, login, account.ID, u); err != nil {
-		return err
-	} else if !seen {
-		return echo.NewHTTPError(http.StatusConflict, "invite.refused."+models.RefusedNoWebKey)
-	}
 	who := devices.Who{LoginID: login.ID, Name: login.Name, Actor: login.Email, IP: clientIP(c.Request()), Origin: models.OriginWeb}
-	err = h.sendInvitation(ctx, who, account, u)
+	err = h.sendInvitation(ctx, models.SessionOperator(login), who, account, u)
 	var refused *models.InvitationRefused
 	switch {
+	case errors.Is(err, models.ErrReach):
+		return reachHTTPError(err)
 	case errors.As(err, &refused):
 		return echo.NewHTTPError(http.StatusConflict, "invite.refused."+refused.Reason)
 	case errors.Is(err, models.ErrNotFound):
@@ -215,21 +200,15 @@ func (h *Handler) userInvitations(ctx context.Context, loc *i18n.Locale, login m
 		}
 		box.Rows = append(box.Rows, row)
 	}
-	switch {
-	case u.Email == "":
-		box.WhyNot = "invite.refused.no_email"
-	default:
-		names, err := h.webKeyDeviceNames(ctx, account.ID, u.ID)
-		if err != nil {
-			return box, err
-		}
-		seen, err := h.seesWebKeyDevice(ctx, login, account.ID, u)
-		if err != nil {
-			return box, err
-		}
-		if len(names) == 0 || !seen {
-			box.WhyNot = "invite.refused.no_web_key"
-		}
+	var refused *models.InvitationRefused
+	var reach *models.ReachRefused
+	switch _, err := h.invitationOpens(ctx, models.SessionOperator(login), account, u); {
+	case errors.As(err, &refused):
+		box.WhyNot = "invite.refused." + refused.Reason
+	case errors.As(err, &reach):
+		box.WhyNot = reach.MessageKey()
+	case err != nil:
+		return box, err
 	}
 	return box, nil
 }
@@ -376,7 +355,11 @@ func (h *Handler) renderInvite(c echo.Context, inv models.Invitation, action, co
 	if err != nil {
 		return err
 	}
-	names, err := h.webKeyDeviceNames(ctx, inv.AccountID, u.ID)
+	r, _, err := h.personReach(ctx, inv.AccountID, u, true)
+	if err != nil {
+		return err
+	}
+	names, err := h.deviceNames(ctx, inv.AccountID, r.Opens)
 	if err != nil {
 		return err
 	}

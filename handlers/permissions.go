@@ -674,9 +674,14 @@ func (h *Handler) PermissionCreate(c echo.Context) error {
 		return again(http.StatusUnprocessableEntity)
 	}
 	var names []string
+	var opens []int64
 	for _, d := range chosen {
 		np.Devices[d.ID] = h.Devices.PushStatusFor(d)
 		names = append(names, d.Name)
+		opens = append(opens, d.ID)
+	}
+	if err := h.checkReach(c, models.Reach{Opens: opens}); err != nil {
+		return err
 	}
 	what := "web key"
 	if f.kind == kindKeypad {
@@ -899,9 +904,12 @@ func (h *Handler) inviteAfterPermission(c echo.Context, account models.Account, 
 	}
 	who := devices.Who{LoginID: login.ID, Name: login.Name, Actor: login.Email, IP: clientIP(c.Request())}
 	var refused *models.InvitationRefused
-	switch err := h.sendInvitation(ctx, who, account, u); {
+	var reach *models.ReachRefused
+	switch err := h.sendInvitation(ctx, models.SessionOperator(login), who, account, u); {
 	case errors.As(err, &refused):
 		return loc.T("users.invite_note.not_sent", i18n.Args{"Why": loc.T("invite.refused." + refused.Reason)}), nil
+	case errors.As(err, &reach):
+		return loc.T("users.invite_note.not_sent", i18n.Args{"Why": loc.T(reach.MessageKey())}), nil
 	case err != nil:
 		return "", err
 	}

@@ -198,11 +198,14 @@ func parseGrant(c echo.Context) (models.Grant, map[string]string) {
 // messages and status; ok is false for an error the page does not explain (a 500).
 func subAccountRefusal(err error) (status int, formErr string, fields map[string]string, ok bool) {
 	var verrs models.ValidationErrors
+	var reach *models.ReachRefused
 	switch {
 	case errors.As(err, &verrs):
 		return http.StatusUnprocessableEntity, "", verrs, true
 	case errors.Is(err, models.ErrGrantExceeds):
 		return http.StatusForbidden, "rights.exceeds", nil, true
+	case errors.As(err, &reach):
+		return http.StatusForbidden, reach.MessageKey(), nil, true
 	case errors.Is(err, models.ErrConflict):
 		return http.StatusConflict, "", map[string]string{"email": "invalid.email_taken_other"}, true
 	case errors.Is(err, models.ErrNotFound):
@@ -229,7 +232,7 @@ func (h *Handler) SubAccountCreate(c echo.Context) error {
 	if len(errs) > 0 {
 		return h.renderSubAccountForm(c, http.StatusUnprocessableEntity, p, g, errs)
 	}
-	created, err := h.AddSubAccount(c.Request().Context(), login, in, clientIP(c.Request()))
+	created, err := h.AddSubAccount(c.Request().Context(), models.SessionOperator(login), in, clientIP(c.Request()))
 	if err != nil {
 		if errors.Is(err, models.ErrNotManageable) {
 			return echo.NewHTTPError(http.StatusForbidden, "error.no_right")
@@ -299,7 +302,7 @@ func (h *Handler) SubAccountUpdate(c echo.Context) error {
 		return h.renderSubAccountForm(c, http.StatusUnprocessableEntity, p, g, errs)
 	}
 	ch := models.SubAccountChange{Name: &p.Name, Language: &p.Language, Grant: &g}
-	updated, err := h.ChangeSubAccount(c.Request().Context(), login, target.ID, ch, clientIP(c.Request()))
+	updated, err := h.ChangeSubAccount(c.Request().Context(), models.SessionOperator(login), target.ID, ch, clientIP(c.Request()))
 	if err != nil {
 		if errors.Is(err, models.ErrNotManageable) {
 			return echo.NewHTTPError(http.StatusForbidden, "rights.not_manageable")

@@ -57,8 +57,8 @@ func (h *Handler) staffBox(c echo.Context, u models.AccountUser, st userPageStat
 }
 
 // findCompany loads the partner company of :id whose staff the login may manage: 404 for a user
-// that is not one; 409 when the company has permissions on devices a limited login does not
-// see (its staff would open them).
+// that is not one; 403 (the reach check) when the company has permissions on devices the login
+// does not see or cannot open (its staff open them).
 func (h *Handler) findCompany(c echo.Context) (models.AccountUser, error) {
 	u, err := h.findUser(c)
 	if err != nil {
@@ -67,15 +67,12 @@ func (h *Handler) findCompany(c echo.Context) (models.AccountUser, error) {
 	if !u.Company() {
 		return u, errNotFound
 	}
-	login, account, _ := currentLogin(c)
-	auths, err := h.Store.FindUserAuthorizations(c.Request().Context(), account.ID, u.ID)
+	_, account, _ := currentLogin(c)
+	r, _, err := h.personReach(c.Request().Context(), account.ID, u, true)
 	if err != nil {
 		return u, err
 	}
-	if !login.SeesAllAuthorizations(auths) {
-		return u, echo.NewHTTPError(http.StatusConflict, "limited.staff")
-	}
-	return u, nil
+	return u, h.checkReach(c, r)
 }
 
 // StaffCreate is POST /users/:id/staff {staff_name, staff_email}: a staff member of the company,

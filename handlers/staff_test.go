@@ -296,8 +296,8 @@ func TestStaffRoutesRefuseOthers(t *testing.T) {
 	f.app.CreateSubAccount(f.owner, "garage@example.com", models.Grant{Rights: models.RightsAll, Limited: true, DeviceIDs: []int64{f.lock.ID}})
 	garage := f.app.NewClient()
 	require.Equal(t, http.StatusSeeOther, garage.Login("garage@example.com", apptest.SubAccountPassword).StatusCode)
-	assert.Equal(t, http.StatusConflict, garage.PostForm(f.page()+"/staff", staffForm).StatusCode)
-	assert.Equal(t, http.StatusConflict, garage.PostForm(fmt.Sprintf("%s/staff/%d/remove", f.page(), kim.ID), url.Values{"confirm": {"1"}}).StatusCode)
+	assert.Equal(t, http.StatusForbidden, garage.PostForm(f.page()+"/staff", staffForm).StatusCode)
+	assert.Equal(t, http.StatusForbidden, garage.PostForm(fmt.Sprintf("%s/staff/%d/remove", f.page(), kim.ID), url.Values{"confirm": {"1"}}).StatusCode)
 	assert.True(t, f.staffLogin(t, "kim@putzteam.example").Staff, "Kim is still staff")
 	assert.Equal(t, logins+3, countRows(t, f.app, `SELECT count(*) FROM logins`), "the two sub-accounts and the other owner only")
 }

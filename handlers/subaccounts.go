@@ -21,12 +21,13 @@ import (
 // SubAccountLinkValidity is how long the link a new sub-account sets its password with works.
 const SubAccountLinkValidity = 7 * 24 * time.Hour
 
-// AddSubAccount creates a sub-account of actor's account. The grant must lie within actor's
+// AddSubAccount creates a sub-account of op's account. The grant must lie within actor's
 // own (delegation, R3); without a password the new login is emailed a link to set one.
 // Errors: models.ValidationErrors, models.ErrGrantExceeds, models.ErrNotManageable (actor
 // may not manage sub-accounts), models.ErrConflict (the email is taken) and models.ErrNotFound
 // (a device of the grant is not the account's).
-func (h *Handler) AddSubAccount(ctx context.Context, actor models.Login, in models.SubAccountInput, ip string) (models.Login, error) {
+func (h *Handler) AddSubAccount(ctx context.Context, op models.Operator, in models.SubAccountInput, ip string) (models.Login, error) {
+	actor := op.Login
 	in.Normalize()
 	errs := in.Validate()
 	if !i18n.Supported(in.Language) {
@@ -39,6 +40,9 @@ func (h *Handler) AddSubAccount(ctx context.Context, actor models.Login, in mode
 		return models.Login{}, models.ErrNotManageable
 	}
 	if err := in.Grant.Within(actor.Grant()); err != nil {
+		return models.Login{}, err
+	}
+	if err := h.checkGrantReach(ctx, op, in.Grant); err != nil {
 		return models.Login{}, err
 	}
 	account, err := h.Store.FindAccount(ctx, actor.AccountID)
@@ -110,10 +114,22 @@ func (h *Handler) manageableSubAccount(ctx context.Context, actor models.Login, 
 // (models.CanManageLogin), and a new grant within actor's own. It takes effect on the login's
 // next request. Errors as AddSubAccount's, and models.ErrNotFound for an id that is no
 // sub-account of the account.
-func (h *Handler) ChangeSubAccount(ctx context.Context, actor models.Login, id int64, ch models.SubAccountChange, ip string) (models.Login, error) {
+func (h *Handler) ChangeSubAccount(ctx context.Context, op models.Operator, id int64, ch models.SubAccountChange, ip string) (models.Login, error) {
+	actor := op.Login
 	target, err := h.manageableSubAccount(ctx, actor, id)
 	if err != nil {
 		return models.Login{}, err
+	}
+	// Whoever sets a sub-account's password or email (and so may sign in as it), or its grant,
+	// hands on what it opens.
+	if ch.Grant != nil || ch.Password != nil || ch.Email != nil {
+		g := target.Grant()
+		if ch.Grant != nil {
+			g = *ch.Grant
+		}
+		if err := h.checkGrantReach(ctx, op, g); err != nil {
+			return models.Login{}, err
+		}
 	}
 	ch.Normalize()
 	errs := ch.Validate(target.Email)
@@ -183,6 +199,20 @@ func (h *Handler) RemoveSubAccount(ctx context.Context, actor models.Login, id i
 	audit := models.AuditEntry{Actor: actor.Email, LoginID: &actor.ID, Kind: models.AuditSubAccountDeleted, IP: ip,
 		Detail: fmt.Sprintf("sub-account %s (%s) with %s deleted; its sessions and API tokens ended", target.Email, target.Name, grant)}
 	return target, h.Store.DeleteSubAccount(ctx, actor.AccountID, target.ID, audit)
+}
+
+// checkGrantReach is the reach check of a sub-account with grant g: the devices it could open
+// must be ones op can open itself (a token acts only within its scopes).
+func (h *Handler) checkGrantReach(ctx context.Context, op models.Operator, g models.Grant) error {
+	devs, err := h.Store.FindDeviceNames(ctx, op.Login.AccountID)
+	if err != nil {
+		return err
+	}
+	all := make([]int64, 0, len(devs))
+	for _, d := range devs {
+		all = append(all, d.ID)
+	}
+	return op.CheckReach(models.Reach{Opens: models.GrantOpens(g, all)})
 }
 
 // grantDetail names a grant in the audit trail's English: its rights, and its devices by name

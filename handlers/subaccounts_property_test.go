@@ -114,7 +114,7 @@ func TestDelegationChainsNeverExceedTheGrantor(t *testing.T) {
 			want := randomGrant(r, heldBy(actor), devices)
 			email := fmt.Sprintf("c%d-d%d@example.com", chain, depth)
 			step := fmt.Sprintf("chain %d depth %d: %s grants %+v (holding %+v)", chain, depth, actor.Email, want, heldBy(actor))
-			created, err := app.Handler.AddSubAccount(ctx, actor, models.SubAccountInput{Email: email, Name: email, Language: "en", Grant: want}, "192.0.2.1")
+			created, err := app.Handler.AddSubAccount(ctx, models.SessionOperator(actor), models.SubAccountInput{Email: email, Name: email, Language: "en", Grant: want}, "192.0.2.1")
 			switch {
 			case !heldBy(actor).Rights.Has(models.RightRightsManagement):
 				require.ErrorIs(t, err, models.ErrNotManageable, step)
@@ -156,7 +156,7 @@ func TestDelegationChainsNeverExceedTheGrantor(t *testing.T) {
 		before := heldBy(target)
 		step := fmt.Sprintf("edit %d: %s gives %s %+v (holding %+v, target has %+v)", i, actor.Email, target.Email, want, heldBy(actor), before)
 		mayManage := !target.IsMain && target.ID != actor.ID && heldBy(actor).Rights.Has(models.RightRightsManagement) && holds(heldBy(actor), before)
-		_, err := app.Handler.ChangeSubAccount(ctx, actor, target.ID, models.SubAccountChange{Grant: &want}, "192.0.2.1")
+		_, err := app.Handler.ChangeSubAccount(ctx, models.SessionOperator(actor), target.ID, models.SubAccountChange{Grant: &want}, "192.0.2.1")
 		switch {
 		case target.IsMain:
 			require.ErrorIs(t, err, models.ErrNotFound, step)

@@ -81,7 +81,7 @@ func (h *Handler) findUnit(c echo.Context) (models.Address, models.Unit, error) 
 
 // UnitCreate is POST /addresses/:id/units: a new unit with its invite code.
 func (h *Handler) UnitCreate(c echo.Context) error {
-	login, account, _ := currentLogin(c)
+	login, _, _ := currentLogin(c)
 	a, err := h.findAddress(c)
 	if err != nil {
 		return err
@@ -90,10 +90,10 @@ func (h *Handler) UnitCreate(c echo.Context) error {
 	if key := models.ValidateUnitName(name); key != "" {
 		return h.renderAddress(c, http.StatusUnprocessableEntity, a, name, locale(c).T(key))
 	}
-	u, err := h.CreateUnit(c.Request().Context(), account.ID, a.ID, name,
+	u, err := h.CreateUnit(c.Request().Context(), models.SessionOperator(login), a.ID, name,
 		models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditUnitCreated, IP: clientIP(c.Request())})
 	if err != nil {
-		return err
+		return reachHTTPError(err)
 	}
 	if err := h.setFlash(c, locale(c).T("units.created", i18n.Args{"Name": u.Name})); err != nil {
 		return err
@@ -104,7 +104,18 @@ func (h *Handler) UnitCreate(c echo.Context) error {
 // CreateUnit adds a residential unit with a new invite code, sealed with the key outside the
 // database so that its sheet can be printed again. The page and the web API (api.API.CreateUnit,
 // set by main) both create units through it.
-func (h *Handler) CreateUnit(ctx context.Context, accountID, addressID int64, name string, audit models.AuditEntry) (models.Unit, error) {
+//
+// Whoever makes a unit holds its code, which gives a web key for every device of the address:
+// op must be able to open them all (the reach check; *models.ReachRefused otherwise).
+func (h *Handler) CreateUnit(ctx context.Context, op models.Operator, addressID int64, name string, audit models.AuditEntry) (models.Unit, error) {
+	accountID := op.Login.AccountID
+	a, err := h.Store.FindAddress(ctx, accountID, addressID)
+	if err != nil {
+		return models.Unit{}, err
+	}
+	if err := op.CheckReach(models.Reach{Opens: a.DeviceIDs}); err != nil {
+		return models.Unit{}, err
+	}
 	_, hash, sealed := NewUnitCode(h.Secrets)
 	return h.Store.CreateUnit(ctx, accountID, addressID, name, hash, sealed, audit)
 }

@@ -371,6 +371,9 @@ func (h *Handler) UserEdit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if _, err := h.checkPersonReach(c, u); err != nil {
+		return err
+	}
 	return h.renderUserEdit(c, http.StatusOK, u, userviews.Edit{Name: u.Name, Email: u.Email, Language: u.Language, Company: u.Company()})
 }
 
@@ -393,6 +396,11 @@ func validInvitationLanguage(code string) bool { return i18n.EmailSupported(code
 func (h *Handler) UserUpdate(c echo.Context) error {
 	u, err := h.findUser(c)
 	if err != nil {
+		return err
+	}
+	// A new email or name goes with every permission and the web key of the person: only a login
+	// that sees all of their devices may change it.
+	if _, err := h.checkPersonReach(c, u); err != nil {
 		return err
 	}
 	loc := locale(c)
@@ -452,13 +460,10 @@ func (h *Handler) UserDelete(c echo.Context) error {
 	ctx := c.Request().Context()
 	loc := locale(c)
 	login, account, _ := currentLogin(c)
-	auths, err := h.Store.FindUserAuthorizations(ctx, account.ID, u.ID)
+	// Deleting the person would remove permissions on devices this login may not see.
+	auths, err := h.checkPersonReach(c, u)
 	if err != nil {
 		return err
-	}
-	if !login.SeesAllAuthorizations(auths) {
-		// Deleting the person would remove permissions on devices this login does not see.
-		return echo.NewHTTPError(http.StatusConflict, "limited.delete_person")
 	}
 	if c.FormValue("confirm") != "1" {
 		return h.renderUser(c, u, http.StatusOK, userPageState{confirmDelete: true})

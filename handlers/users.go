@@ -204,7 +204,16 @@ func (h *Handler) renderDuplicates(c echo.Context, status int, errMsg string) er
 	if err != nil {
 		return err
 	}
+groups:
 	for _, g := range groups {
+		// A login sees only suggestions it could merge: every member within its reach.
+		for _, r := range g.Users {
+			if ok, err := h.personInReach(c, r.User); err != nil {
+				return err
+			} else if !ok {
+				continue groups
+			}
+		}
 		d := userviews.Duplicate{Reason: loc.T("users.reason." + string(g.Reason))}
 		for _, r := range g.Users {
 			d.Users = append(d.Users, userviews.Row{ID: r.User.ID, Name: r.User.Name, Email: r.User.Email, Via: string(r.User.AddedVia),
@@ -217,6 +226,11 @@ func (h *Handler) renderDuplicates(c echo.Context, status int, errMsg string) er
 		return err
 	}
 	for _, m := range merges {
+		if ok, err := h.personInReach(c, m.Kept); err != nil {
+			return err
+		} else if !ok {
+			continue
+		}
 		p.Merges = append(p.Merges, userviews.Merge{ID: m.ID, KeptID: m.Kept.ID,
 			Text: loc.T("users.merged_text", i18n.Args{"Merged": m.MergedName, "Kept": m.Kept.Name, "When": loc.DateTime(m.CreatedAt)})})
 	}
@@ -250,13 +264,36 @@ func (h *Handler) UserMerge(c echo.Context) error {
 	if len(others) == 0 || len(others) == len(form["user"]) {
 		return h.renderDuplicates(c, http.StatusUnprocessableEntity, loc.T("users.merge_choose"))
 	}
-	kept, err := h.Store.FindAccountUser(ctx, account.ID, keep)
-	if err != nil {
-		return h.renderDuplicates(c, http.StatusConflict, loc.T("users.merge_gone"))
+	// The merged person is every one of them: the change touches all their devices, and the kept
+	// person's web key opens the devices of all.
+	var reach models.Reach
+	var kept models.AccountUser
+	for _, id := range append([]int64{keep}, others...) {
+		u, err := h.Store.FindAccountUser(ctx, account.ID, id)
+		if err != nil || u.MergedInto != nil {
+			return h.renderDuplicates(c, http.StatusConflict, loc.T("users.merge_gone"))
+		}
+		if !u.Mergeable() {
+			return h.renderDuplicates(c, http.StatusConflict, loc.T("users.merge_not_people"))
+		}
+		r, _, err := h.personReach(ctx, account.ID, u, true)
+		if err != nil {
+			return err
+		}
+		reach.Touches, reach.Opens = append(reach.Touches, r.Touches...), append(reach.Opens, r.Opens...)
+		if id == keep {
+			kept = u
+		}
+	}
+	if err := h.checkReach(c, reach); err != nil {
+		return err
 	}
 	for _, id := range others {
 		_, err := h.Store.MergeUsers(ctx, account.ID, keep, id,
 			models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditUsersMerged, IP: clientIP(c.Request())})
+		if errors.Is(err, models.ErrNotMergeable) {
+			return h.renderDuplicates(c, http.StatusConflict, loc.T("users.merge_not_people"))
+		}
 		if errors.Is(err, models.ErrNotFound) || errors.Is(err, models.ErrConflict) {
 			return h.renderDuplicates(c, http.StatusConflict, loc.T("users.merge_gone"))
 		}
@@ -270,6 +307,27 @@ func (h *Handler) UserMerge(c echo.Context) error {
 	return redirect(c, "/users/duplicates")
 }
 
+// mergeReach checks that the signed-in login may undo merge id: the split touches every device
+// of the kept person, and gives the merged one back its permissions (its web key opens them
+// again). 404 for a merge that is not there, 403 when out of reach.
+func (h *Handler) mergeReach(c echo.Context, id int64) (db.UserMerge, error) {
+	ctx := c.Request().Context()
+	_, account, _ := currentLogin(c)
+	m, err := h.Store.FindMerge(ctx, account.ID, id)
+	if errors.Is(err, models.ErrNotFound) {
+		return m, echo.NewHTTPError(http.StatusNotFound, "error.not_found")
+	}
+	if err != nil {
+		return m, err
+	}
+	r, _, err := h.personReach(ctx, account.ID, m.Kept, true)
+	if err != nil {
+		return m, err
+	}
+	r.Touches = append(r.Touches, r.Opens...)
+	return m, h.checkReach(c, r)
+}
+
 // UserMergeUndo is POST /users/merges/:id/undo.
 func (h *Handler) UserMergeUndo(c echo.Context) error {
 	loc := locale(c)
@@ -277,6 +335,9 @@ func (h *Handler) UserMergeUndo(c echo.Context) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		return echo.NewHTTPError(http.StatusNotFound, "error.not_found")
+	}
+	if _, err := h.mergeReach(c, id); err != nil {
+		return err
 	}
 	err = h.Store.UndoMerge(c.Request().Context(), account.ID, id,
 		models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditUsersMergeUndone, IP: clientIP(c.Request())})

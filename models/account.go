@@ -137,17 +137,6 @@ func (l Login) VisibleDevices(ds []Device) []Device {
 	return out
 }
 
-// SeesAllAuthorizations reports whether every active one of auths is on a device the login
-// sees: a login that does not may not delete their person, which would revoke them.
-func (l Login) SeesAllAuthorizations(auths []Authorization) bool {
-	for _, a := range auths {
-		if a.Active() && !l.SeesDevice(a.DeviceID) {
-			return false
-		}
-	}
-	return true
-}
-
 // Grant is what a login holds and can hand on to a sub-account it makes or edits.
 func (l Login) Grant() Grant {
 	g := Grant{Rights: l.EffectiveRights()}

@@ -96,6 +96,18 @@ func (ss Scopes) Lacking(rights Rights) Scopes {
 	return out
 }
 
+// Beyond returns the scopes of ss that a token holding held does not hold: a token mints or
+// changes tokens only within its own scopes (SECURITY.md "Reach").
+func (ss Scopes) Beyond(held Scopes) Scopes {
+	var out Scopes
+	for _, s := range ss {
+		if !held.Allows(s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // CanManageToken reports whether actor (a login holding the rights-management right) may
 // revoke or change a token, or an API key, that creator made: the main login any of its
 // account, any such login its own, and otherwise only those of logins it may manage

@@ -52,6 +52,9 @@ const (
 	RefusedNoEmail    = "no_email"    // the user has no email to send it to
 	RefusedNoWebKey   = "no_web_key"  // the user has no permission a web key can use
 	RefusedEmailTaken = "email_taken" // accepting: another login signs in with the user's email
+	// RefusedHasWebKey: the user has a web-key login already; an invitation never changes an
+	// existing login (its email and password stay its holder's).
+	RefusedHasWebKey = "has_web_key"
 )
 
 func (e *InvitationRefused) Error() string { return "invitation refused: " + e.Reason }

@@ -2,6 +2,7 @@ package models
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 	"unicode"
@@ -51,6 +52,14 @@ const (
 
 // Resident reports whether the person is a resident of a residential unit.
 func (u AccountUser) Resident() bool { return u.Kind == KindResident }
+
+// ErrNotMergeable refuses a merge of a resident (who must stay anonymous: a merge would put their
+// keypad code and permissions under a name) or of a partner company (whose staff open as the
+// company); only ordinary people are merged or suggested as duplicates.
+var ErrNotMergeable = fmt.Errorf("residents and partner companies are never merged: %w", ErrConflict)
+
+// Mergeable reports whether u may be merged with another person (ErrNotMergeable).
+func (u AccountUser) Mergeable() bool { return u.Kind == KindUser }
 
 // Company reports whether the user is a partner company: its staff open as the company.
 func (u AccountUser) Company() bool { return u.Kind == KindCompany }

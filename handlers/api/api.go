@@ -31,13 +31,14 @@ type API struct {
 	// (PRODUCT.md U5), as the Nuki Web API invites a person for whom an app authorization
 	// (type 0) is created; who is the token's login, for the audit trail. It is called after
 	// the authorizations are stored; nil sends none. main sets it to handlers'
-	// Handler.SendInvitation, the one path every invitation takes. A *models.InvitationRefused
-	// (e.g. no remote access, so no web key) is no error here; another error is logged: the
-	// authorizations stay, and the invitation can be sent again from the user's page.
-	Invite func(ctx context.Context, who devices.Who, account models.Account, u models.AccountUser) error
+	// Handler.SendInvitation, the one path every invitation takes; op is the token (the reach
+	// check). A *models.InvitationRefused (e.g. no remote access, so no web key) or
+	// *models.ReachRefused is no error here; another error is logged: the authorizations stay,
+	// and the invitation can be sent again from the user's page.
+	Invite func(ctx context.Context, op models.Operator, who devices.Who, account models.Account, u models.AccountUser) error
 	// CreateUnit adds a residential unit with its invite code (handlers' Handler.CreateUnit: the
-	// code is sealed with a key the API does not hold).
-	CreateUnit func(ctx context.Context, accountID, addressID int64, name string, audit models.AuditEntry) (models.Unit, error)
+	// code is sealed with a key the API does not hold); op is the token (the reach check).
+	CreateUnit func(ctx context.Context, op models.Operator, addressID int64, name string, audit models.AuditEntry) (models.Unit, error)
 	// SubAccounts creates, changes and deletes sub-accounts for /account/sub with the checks
 	// of the rights management page; main sets it to the handlers' Handler.
 	SubAccounts SubAccounts
@@ -298,6 +299,28 @@ func rightName(r models.Rights) string {
 		return "rights management"
 	}
 	return fmt.Sprintf("rights %d", r)
+}
+
+// tokenOperator is the request's token as the operator of a change (the reach check,
+// models.Operator): its login, bounded by its scopes.
+func tokenOperator(c echo.Context) models.Operator {
+	login, _ := tokenLogin(c)
+	tok, _ := c.Get(ctxToken).(models.APIToken)
+	return models.TokenOperator(login, tok.Scopes)
+}
+
+// reachHTTPError answers a *models.ReachRefused as 403 saying what is missing; other errors pass.
+func reachHTTPError(err error) error {
+	var refused *models.ReachRefused
+	if !errors.As(err, &refused) {
+		return err
+	}
+	if refused.Hidden > 0 {
+		return echo.NewHTTPError(http.StatusForbidden, fmt.Sprintf("This change concerns %d smartlock(s) the token's login does not see; "+
+			"only a login that sees all of them can make it", refused.Hidden))
+	}
+	return echo.NewHTTPError(http.StatusForbidden, fmt.Sprintf("This change would let someone open %d smartlock(s) this token cannot open itself; "+
+		"it needs the scope smartlock.action or smartlock.auth, and its login the right to operate those smartlocks or manage their authorizations", refused.NotOpening))
 }
 
 func tokenLogin(c echo.Context) (models.Login, models.Account) {

@@ -348,6 +348,16 @@ func scopesField(raw json.RawMessage) (models.Scopes, error) {
 	return out, nil
 }
 
+// scopesBeyondToken refuses (403) a token that would hold scopes the calling token does not: a
+// token mints or changes tokens only within its own scopes.
+func scopesBeyondToken(c echo.Context, scopes models.Scopes) error {
+	if beyond := scopes.Beyond(tokenOperator(c).Scopes); len(beyond) > 0 {
+		return echo.NewHTTPError(http.StatusForbidden, fmt.Sprintf("Your access token does not have the scopes %s: a token can only make "+
+			"or change tokens within its own scopes", beyond))
+	}
+	return nil
+}
+
 func errScopesBeyondRights(lacking models.Scopes, who string) error {
 	return echo.NewHTTPError(http.StatusForbidden, fmt.Sprintf("%s does not hold the rights the scopes %s need", who, lacking))
 }
@@ -384,6 +394,9 @@ func (a *API) APIKeyTokenCreate(c echo.Context) error {
 	login, account := tokenLogin(c)
 	if lacking := scopes.Lacking(login.EffectiveRights()); len(lacking) > 0 {
 		return errScopesBeyondRights(lacking, "Your login")
+	}
+	if err := scopesBeyondToken(c, scopes); err != nil {
+		return err
 	}
 	secret := auth.NewAPIToken()
 	tok, err := a.Store.CreateAPIToken(c.Request().Context(), models.APIToken{AccountID: account.ID, LoginID: login.ID,
@@ -458,6 +471,9 @@ func (a *API) APIKeyTokenUpdate(c echo.Context) error {
 	}
 	if lacking := tok.Scopes.Lacking(creator.EffectiveRights()); len(lacking) > 0 {
 		return errScopesBeyondRights(lacking, "The login this token acts for")
+	}
+	if err := scopesBeyondToken(c, tok.Scopes); err != nil {
+		return err
 	}
 	login, account := tokenLogin(c)
 	err = a.Store.UpdateAPIToken(c.Request().Context(), account.ID, tok.ID, tok.Description, tok.Scopes,

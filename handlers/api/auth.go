@@ -433,6 +433,13 @@ func (a *API) createAuths(c echo.Context, devs []models.Device, n newAuth) error
 	ctx := c.Request().Context()
 	statuses := map[int64]models.PushStatus{}
 	names := make([]string, 0, len(devs))
+	opens := make([]int64, 0, len(devs))
+	for _, d := range devs {
+		opens = append(opens, d.ID)
+	}
+	if err := reachHTTPError(tokenOperator(c).CheckReach(models.Reach{Opens: opens})); err != nil {
+		return err
+	}
 	for _, d := range devs {
 		statuses[d.ID] = a.Devices.PushStatusFor(d)
 		if n.typ == models.AuthTypeKeypadCode && statuses[d.ID] == models.PushPortierOnly {
@@ -461,9 +468,11 @@ func (a *API) createAuths(c echo.Context, devs []models.Device, n newAuth) error
 	if n.typ == models.AuthTypeApp && n.user != nil && n.user.Email != "" && a.Invite != nil {
 		who := devices.Who{LoginID: login.ID, Name: login.Name, Actor: login.Email, IP: c.RealIP(), Origin: models.OriginAPI}
 		var refused *models.InvitationRefused
-		switch err := a.Invite(ctx, who, account, *n.user); {
+		switch err := a.Invite(ctx, tokenOperator(c), who, account, *n.user); {
 		case errors.As(err, &refused):
 			a.Log.Info("no invitation after an API authorization", "account", account.ID, "user", n.user.ID, "reason", refused.Reason)
+		case errors.Is(err, models.ErrReach):
+			a.Log.Info("no invitation after an API authorization", "account", account.ID, "user", n.user.ID, "reason", err)
 		case err != nil:
 			a.Log.Error("invitation after an API authorization", "account", account.ID, "user", n.user.ID, "err", err)
 		}

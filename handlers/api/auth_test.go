@@ -376,7 +376,7 @@ func TestSmartlockAuthCreateOnSeveralDevices(t *testing.T) {
 	var mu sync.Mutex
 	var invited [][2]int64
 	var inviter string
-	app.API.Invite = func(_ context.Context, who devices.Who, account models.Account, u models.AccountUser) error {
+	app.API.Invite = func(_ context.Context, _ models.Operator, who devices.Who, account models.Account, u models.AccountUser) error {
 		mu.Lock()
 		defer mu.Unlock()
 		invited = append(invited, [2]int64{account.ID, u.ID})

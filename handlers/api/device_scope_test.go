@@ -129,7 +129,7 @@ func TestLimitedLoginToken(t *testing.T) {
 	send(t, c, ownerToken, "PUT", "/smartlock/{smartlockId}/auth", fmt.Sprintf("/api/smartlock/%d/auth", office.SmartlockID()),
 		fmt.Sprintf(`{"name":"Dora","type":0,"accountUserId":%d,"remoteAllowed":true}`, dora.AccountUserID), http.StatusNoContent)
 	res = apiSend(c, "DELETE", fmt.Sprintf("/api/account/user/%d", dora.AccountUserID), token, "")
-	assert.Equal(t, http.StatusConflict, res.StatusCode, res.Body)
+	assert.Equal(t, http.StatusForbidden, res.StatusCode, res.Body)
 	assert.Contains(t, detail(t, res), "does not see")
 	assert.Equal(t, http.StatusOK, apiGet(c, fmt.Sprintf("/api/account/user/%d", dora.AccountUserID), "Bearer "+token).StatusCode, "still there")
 	assert.Equal(t, http.StatusNoContent, apiSend(c, "DELETE", fmt.Sprintf("/api/account/user/%d", dora.AccountUserID), ownerToken, "").StatusCode)

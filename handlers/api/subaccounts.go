@@ -30,8 +30,8 @@ import (
 // SubAccounts changes sub-accounts with the same checks as Settings → Rights management
 // (delegation: never more than the acting login holds). handlers.Handler implements it.
 type SubAccounts interface {
-	AddSubAccount(ctx context.Context, actor models.Login, in models.SubAccountInput, ip string) (models.Login, error)
-	ChangeSubAccount(ctx context.Context, actor models.Login, id int64, ch models.SubAccountChange, ip string) (models.Login, error)
+	AddSubAccount(ctx context.Context, op models.Operator, in models.SubAccountInput, ip string) (models.Login, error)
+	ChangeSubAccount(ctx context.Context, op models.Operator, id int64, ch models.SubAccountChange, ip string) (models.Login, error)
 	RemoveSubAccount(ctx context.Context, actor models.Login, id int64, ip string) (models.Login, error)
 }
 
@@ -159,6 +159,8 @@ func subAccountError(err error) error {
 			parts = append(parts, f+": "+en.T(verrs[f]))
 		}
 		return echo.NewHTTPError(http.StatusBadRequest, strings.Join(parts, " "))
+	case errors.Is(err, models.ErrReach):
+		return reachHTTPError(err)
 	case errors.Is(err, models.ErrGrantExceeds):
 		return echo.NewHTTPError(http.StatusForbidden, "A login can grant only rights and devices it holds itself; this token's login does not hold all of these. Nothing was changed.")
 	case errors.Is(err, models.ErrNotManageable):
@@ -216,7 +218,7 @@ func (a *API) SubAccountCreate(c echo.Context) error {
 		}
 	}
 	_, account := tokenLogin(c)
-	created, err := a.SubAccounts.AddSubAccount(c.Request().Context(), login, in, c.RealIP())
+	created, err := a.SubAccounts.AddSubAccount(c.Request().Context(), tokenOperator(c), in, c.RealIP())
 	if err != nil {
 		return subAccountError(err)
 	}
@@ -267,7 +269,7 @@ func (a *API) SubAccountUpdate(c echo.Context) error {
 		}
 		ch.Grant = &g
 	}
-	_, err = a.SubAccounts.ChangeSubAccount(c.Request().Context(), login, id, ch, c.RealIP())
+	_, err = a.SubAccounts.ChangeSubAccount(c.Request().Context(), tokenOperator(c), id, ch, c.RealIP())
 	if errors.Is(err, models.ErrNotFound) {
 		return errNoSubAccount(id)
 	}

@@ -58,7 +58,7 @@ func (a *API) UnitIndex(c echo.Context) error {
 
 // UnitCreate is PUT /address/{addressId}/unit {name} → AddressUnitResponse.
 func (a *API) UnitCreate(c echo.Context) error {
-	login, account := tokenLogin(c)
+	login, _ := tokenLogin(c)
 	x, err := a.findAddress(c)
 	if err != nil {
 		return err
@@ -82,11 +82,11 @@ func (a *API) UnitCreate(c echo.Context) error {
 	if key := models.ValidateUnitName(name); key != "" {
 		return echo.NewHTTPError(http.StatusBadRequest, "name must be one line of 1 to 100 characters")
 	}
-	u, err := a.CreateUnit(c.Request().Context(), account.ID, x.ID, name,
+	u, err := a.CreateUnit(c.Request().Context(), tokenOperator(c), x.ID, name,
 		models.AuditEntry{Actor: login.Email, LoginID: &login.ID, Kind: models.AuditUnitCreated, IP: c.RealIP(),
 			Detail: fmt.Sprintf("residential unit %q of address %d through the API", name, x.ID)})
 	if err != nil {
-		return err
+		return reachHTTPError(err)
 	}
 	return c.JSON(http.StatusOK, toUnit(u))
 }

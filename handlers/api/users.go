@@ -242,6 +242,9 @@ func (a *API) AccountUserUpdate(c echo.Context) error {
 	if err := applyUserFields(body, &u); err != nil {
 		return err
 	}
+	if _, err := a.checkPersonReach(c, u); err != nil {
+		return err
+	}
 	login, account := tokenLogin(c)
 	_, err = a.Store.UpdateAccountUser(c.Request().Context(), account.ID, u.ID, db.UserChange{Name: u.Name, Email: u.Email, Language: u.Language},
 		models.AuditEntry{Actor: login.Email, LoginID: &login.ID, Kind: models.AuditUserUpdated, IP: c.RealIP(),
@@ -266,13 +269,9 @@ func (a *API) AccountUserDelete(c echo.Context) error {
 	}
 	login, account := tokenLogin(c)
 	ctx := c.Request().Context()
-	auths, err := a.Store.FindUserAuthorizations(ctx, account.ID, u.ID)
+	auths, err := a.checkPersonReach(c, u)
 	if err != nil {
 		return err
-	}
-	if !login.SeesAllAuthorizations(auths) {
-		return echo.NewHTTPError(http.StatusConflict, "This account user also has authorizations on smartlocks the token's login does not see; "+
-			"only a login that sees all of them can delete the account user")
 	}
 	err = a.Store.DeleteAccountUser(ctx, account.ID, u.ID,
 		models.AuditEntry{Actor: login.Email, LoginID: &login.ID, Kind: models.AuditUserDeleted, IP: c.RealIP(),
@@ -285,6 +284,17 @@ func (a *API) AccountUserDelete(c echo.Context) error {
 	}
 	a.Devices.PushPermissions(deviceIDsOf(auths)...)
 	return c.NoContent(http.StatusNoContent)
+}
+
+// checkPersonReach refuses (403) a change to person u by the request's token when u holds
+// authorizations on smartlocks its login does not see; else it returns u's authorizations.
+func (a *API) checkPersonReach(c echo.Context, u models.AccountUser) ([]models.Authorization, error) {
+	_, account := tokenLogin(c)
+	auths, err := a.Store.FindUserAuthorizations(c.Request().Context(), account.ID, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	return auths, reachHTTPError(tokenOperator(c).CheckReach(models.Reach{Touches: models.PersonDevices(auths)}))
 }
 
 // deviceIDsOf lists the devices of some authorizations, each once.
