@@ -112,7 +112,9 @@ func TestInvitationNeverChangesAnExistingLogin(t *testing.T) {
 	token := auth.NewToken()
 	_, err := e.app.Store.CreateInvitation(ctx, e.main.AccountID, db.NewInvitation{AccountUserID: e.dora.ID, TokenHash: auth.HashToken(token),
 		CodeHash: auth.HashInvitationCode(auth.NewInvitationCode()), Language: "en",
-		Mail: func(models.Invitation) (models.OutboxMessage, error) { return models.OutboxMessage{To: "x@example.com", Subject: "x", Text: "x"}, nil },
+		Mail: func(models.Invitation) (models.OutboxMessage, error) {
+			return models.OutboxMessage{To: "x@example.com", Subject: "x", Text: "x"}, nil
+		},
 	}, models.AuditEntry{Actor: "test", Kind: models.AuditInvitationSent})
 	require.NoError(t, err)
 	res = e.app.NewClient().PostForm("/invite/"+token, url.Values{"password": {"the attacker's new password"}, "password_confirm": {"the attacker's new password"}})
