@@ -250,6 +250,9 @@ func (h *Handler) AddressUpdate(c echo.Context) error {
 			ids = append(ids, id)
 		}
 	}
+	if err := h.checkReach(c, a.DevicesReach(ids)); err != nil {
+		return err
+	}
 	a2, err := h.Store.UpdateAddress(c.Request().Context(), account.ID, a.ID, in, ids,
 		models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditAddressChanged, IP: clientIP(c.Request())})
 	if errs, known := addressStoreError(c, err); known {

@@ -227,3 +227,38 @@ func TestReachTokenMintsOnlyWithinItsScopes(t *testing.T) {
 	_, wide := e.app.CreateToken(e.main, models.Scopes{models.ScopeAccount, models.ScopeSmartlockAction}, nil)
 	apiCall(t, c, http.MethodPut, fmt.Sprintf("/api/api/key/%d/token", key), wide, `{"description":"y","scopes":["smartlock.action"]}`, http.StatusOK)
 }
+
+// A unit's invite code opens every device of its address when redeemed: a login that may manage
+// devices but not open them cannot add a device to an address that has units, and a token with
+// only the account scope cannot make a unit (its code would open the address's doors).
+func TestReachUnitsAndAddresses(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t, apptest.Options{})
+	c, owner, devs := boxAccount(t, app, "hv@example.com")
+	a, b := devs[0], devs[1]
+	res := c.PostForm("/addresses", url.Values{"name": {"Hof"}, "time_zone": {"UTC"}, "device": {fmt.Sprint(a.ID)}})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
+	loc := res.Header.Get("Location")
+	var addressID int64
+	_, err := fmt.Sscanf(loc, "/addresses/%d", &addressID)
+	require.NoError(t, err)
+	_, narrow := app.CreateToken(owner, models.Scopes{models.ScopeAccount}, nil)
+	res = apiCall(t, c, http.MethodPut, fmt.Sprintf("/api/address/%d/unit", addressID), narrow, `{"name":"Top 1"}`, http.StatusForbidden)
+	assert.Contains(t, res.Body, "smartlock.auth")
+	_, wide := app.CreateToken(owner, models.Scopes{models.ScopeAccount, models.ScopeSmartlockAuth}, nil)
+	apiCall(t, c, http.MethodPut, fmt.Sprintf("/api/address/%d/unit", addressID), wide, `{"name":"Top 1"}`, http.StatusOK)
+
+	app.CreateSubAccount(owner, "facility@example.com", models.Grant{Rights: models.RightManageDevices})
+	facility := app.NewClient()
+	require.Equal(t, http.StatusSeeOther, facility.Login("facility@example.com", apptest.SubAccountPassword).StatusCode)
+	res = facility.PostForm(loc, url.Values{"name": {"Hof"}, "time_zone": {"UTC"}, "device": {fmt.Sprint(a.ID), fmt.Sprint(b.ID)}})
+	assert.Equal(t, http.StatusForbidden, res.StatusCode)
+	assert.Contains(t, res.Body, "open a device you cannot open yourself")
+	x, err := app.Store.FindAddress(context.Background(), owner.AccountID, addressID)
+	require.NoError(t, err)
+	assert.Equal(t, []int64{a.ID}, x.DeviceIDs, "nothing written")
+	res = facility.PostForm(loc, url.Values{"name": {"Hof"}, "time_zone": {"Europe/Vienna"}, "device": {fmt.Sprint(a.ID)}})
+	assert.Equal(t, http.StatusSeeOther, res.StatusCode, "other changes are its to make")
+	res = c.PostForm(loc, url.Values{"name": {"Hof"}, "time_zone": {"UTC"}, "device": {fmt.Sprint(a.ID), fmt.Sprint(b.ID)}})
+	assert.Equal(t, http.StatusSeeOther, res.StatusCode, "the owner may")
+}

@@ -2,6 +2,7 @@ package models
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -23,6 +24,22 @@ type Address struct {
 // NameLocked reports whether the name can no longer be changed: residents were given the
 // address under that name (B2).
 func (a Address) NameLocked() bool { return a.Units > 0 }
+
+// DevicesReach is the reach of giving the address the devices ids (nil: unchanged): a unit's
+// invite code opens every device of its address when it is redeemed, so the devices added while
+// the address has units are opened by whoever holds one.
+func (a Address) DevicesReach(ids []int64) Reach {
+	var r Reach
+	if a.Units == 0 {
+		return r
+	}
+	for _, id := range ids {
+		if !slices.Contains(a.DeviceIDs, id) {
+			r.Opens = append(r.Opens, id)
+		}
+	}
+	return r
+}
 
 // AddressInput is what a person enters for an address.
 type AddressInput struct {

@@ -232,6 +232,9 @@ func (a *API) AddressUpdate(c echo.Context) error {
 	} else {
 		ids = nil
 	}
+	if err := reachHTTPError(tokenOperator(c).CheckReach(x.DevicesReach(ids))); err != nil {
+		return err
+	}
 	_, err = a.Store.UpdateAddress(c.Request().Context(), account.ID, x.ID, in, ids,
 		models.AuditEntry{Actor: login.Email, LoginID: &login.ID, Kind: models.AuditAddressChanged, IP: c.RealIP(),
 			Detail: fmt.Sprintf("address %d %q through the API", x.ID, in.Name)})
