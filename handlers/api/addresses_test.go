@@ -94,7 +94,8 @@ func TestAddressUnitAPI(t *testing.T) {
 	_, owner := app.CreateAccount(models.AccountBox, "Hausverwaltung", "verwaltung@example.com", "box owner password")
 	_, devs, err := app.Devices.AddSimulatedBridge(ctx, owner.AccountID, "Entrances", sim.DemoDevices()[:1], models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
 	require.NoError(t, err)
-	_, token := app.CreateToken(owner, models.Scopes{models.ScopeAccount}, nil)
+	// Making a unit hands out a code that opens the address's devices: the token needs smartlock.auth.
+	_, token := app.CreateToken(owner, models.Scopes{models.ScopeAccount, models.ScopeSmartlockAuth}, nil)
 	c := app.NewClient()
 	res := send(t, c, token, "PUT", "/address", "/api/address", fmt.Sprintf(`{"name":"Hof","smartlockIds":[%d]}`, devs[0].SmartlockID()), http.StatusOK)
 	var addr addressJSON

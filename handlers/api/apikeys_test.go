@@ -78,7 +78,8 @@ func TestAPIKeysThroughTheAPI(t *testing.T) {
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	owner := ownerLogin(t, app)
-	_, token := app.CreateToken(owner, models.Scopes{models.ScopeAccount}, nil)
+	// A token makes tokens within its own scopes: this one may make read-only ones.
+	_, token := app.CreateToken(owner, models.Scopes{models.ScopeAccount, models.ScopeSmartlockReadOnly}, nil)
 	c := app.NewClient()
 
 	// The token made outside the API (page, CLI, here the test) is in the default key.
@@ -92,7 +93,7 @@ func TestAPIKeysThroughTheAPI(t *testing.T) {
 	require.Len(t, toks, 1)
 	assert.Len(t, toks[0].ID, 24, "an ObjectId-shaped id")
 	assert.Empty(t, toks[0].AccessToken, "the secret is never listed")
-	assert.Equal(t, []string{"account"}, toks[0].Scopes)
+	assert.Equal(t, []string{"account", "smartlock.readOnly"}, toks[0].Scopes)
 
 	k := createKey(t, c, token, `{"description":"  Home Assistant ","redirectUris":["https://ha.example.com/auth/external/callback","https://ha.example.com/auth/external/callback"]}`)
 	assert.Equal(t, "Home Assistant", k.Description)
@@ -229,7 +230,7 @@ func TestAPIKeysFollowRights(t *testing.T) {
 	main := ownerLogin(t, app)
 	_, mainToken := app.CreateToken(main, models.Scopes{models.ScopeAccount}, nil)
 	lea := app.CreateSubAccount(main, "lea@example.com", models.Grant{Rights: models.RightRightsManagement | models.RightActivityLog})
-	_, leaToken := app.CreateToken(lea, models.Scopes{models.ScopeAccount}, nil)
+	_, leaToken := app.CreateToken(lea, models.Scopes{models.ScopeAccount, models.ScopeSmartlockLog}, nil)
 	reader := app.CreateSubAccount(main, "otto@example.com", models.Grant{Rights: models.RightActivityLog})
 	_, readerToken := app.CreateToken(reader, models.Scopes{models.ScopeAccount, models.ScopeSmartlockLog}, nil)
 	_, narrow := app.CreateToken(main, models.Scopes{models.ScopeSmartlock}, nil)

@@ -233,7 +233,8 @@ func TestSubAccountsDelegationThroughTheAPI(t *testing.T) {
 	small := app.CreateSubAccount(owner, "small@example.com", models.Grant{Rights: models.RightOperateDevices, Limited: true, DeviceIDs: []int64{devs[0].ID}})
 	_, otherMain := app.CreateAccount(models.AccountWeb, "Other", "other@example.com", "another long password")
 	foreign := app.CreateSubAccount(otherMain, "foreign@example.com", models.Grant{})
-	_, token := app.CreateToken(lead, models.Scopes{models.ScopeAccount}, nil)
+	// The lead's token may hand on operating its device: it holds smartlock.action.
+	_, token := app.CreateToken(lead, models.Scopes{models.ScopeAccount, models.ScopeSmartlockAction}, nil)
 	_, narrow := app.CreateToken(owner, models.Scopes{models.ScopeSmartlock}, nil)
 	_, operator := app.CreateToken(small, models.Scopes{models.ScopeAccount}, nil)
 	c := app.NewClient()
