@@ -106,6 +106,16 @@ func requireMain(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// requireAllDevices admits only a login that sees every device of its account.
+func requireAllDevices(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if login, _, _ := currentLogin(c); !login.SeesAllDevices() {
+			return echo.NewHTTPError(http.StatusForbidden, "error.all_devices_only")
+		}
+		return next(c)
+	}
+}
+
 // requireWebKey admits only a signed-in web-key holder. Admin logins are sent to the admin
 // pages (pages) or get 403.
 func requireWebKey(next echo.HandlerFunc) echo.HandlerFunc {

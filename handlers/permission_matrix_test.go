@@ -352,6 +352,7 @@ const (
 	allowed      outcome = iota + 1
 	noRight              // 403 from requireLogin or requireToken
 	mainOnly             // 403: only the main login
+	allDevicesOnly       // 403: only a login that sees every device
 	noScope              // 403: the token lacks the scope
 	notFound             // 404: another account's id, or a device not seen
 	signIn               // pages: to /login; others 401
@@ -455,6 +456,8 @@ func (f *matrixFixture) htmlCalls(t *testing.T, r matrixRoute) []matrixCall {
 				want = mainOnly
 			case !a.login.EffectiveRights().Has(p.Right):
 				want = noRight
+			case p.AllDevices && !a.login.SeesAllDevices():
+				want = allDevicesOnly
 			case r.owned && a.other, r.device && a.limited, p.Box && a.other: // the other account is a web account
 				want = notFound
 			}
@@ -584,6 +587,10 @@ func (c matrixCall) check(t *testing.T, r matrixRoute) {
 		}
 	case mainOnly:
 		if got != http.StatusForbidden || !strings.Contains(text, enLocale.T("error.main_only")) {
+			fail()
+		}
+	case allDevicesOnly:
+		if got != http.StatusForbidden || !strings.Contains(text, enLocale.T("error.all_devices_only")) {
 			fail()
 		}
 	case noScope:

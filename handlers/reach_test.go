@@ -262,3 +262,23 @@ func TestReachUnitsAndAddresses(t *testing.T) {
 	res = c.PostForm(loc, url.Values{"name": {"Hof"}, "time_zone": {"UTC"}, "device": {fmt.Sprint(a.ID), fmt.Sprint(b.ID)}})
 	assert.Equal(t, http.StatusSeeOther, res.StatusCode, "the owner may")
 }
+
+// Finding 9: the audit trail tells what happened on every device, so a sub-account with every
+// right but limited to some devices neither opens it nor finds it under Settings.
+func TestAuditTrailOnlyForLoginsSeeingEveryDevice(t *testing.T) {
+	t.Parallel()
+	e := newReachEnv(t)
+	e.app.CreateSubAccount(e.main, "lim@example.com", models.Grant{Rights: models.RightsAll, Limited: true, DeviceIDs: []int64{e.back.ID}})
+	lim := e.app.NewClient()
+	require.Equal(t, http.StatusSeeOther, lim.Login("lim@example.com", apptest.SubAccountPassword).StatusCode)
+	res := lim.Get("/settings/audit")
+	assert.Equal(t, http.StatusForbidden, res.StatusCode)
+	assert.Contains(t, res.Body, "only a login that sees all of them")
+	assert.NotContains(t, lim.Get("/settings/account").Body, `href="/settings/audit"`)
+
+	e.app.CreateSubAccount(e.main, "admin@example.com", models.Grant{Rights: models.RightsAll})
+	admin := e.app.NewClient()
+	require.Equal(t, http.StatusSeeOther, admin.Login("admin@example.com", apptest.SubAccountPassword).StatusCode)
+	assert.Equal(t, http.StatusOK, admin.Get("/settings/audit").StatusCode)
+	assert.Contains(t, admin.Get("/settings/account").Body, `href="/settings/audit"`)
+}

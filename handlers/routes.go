@@ -189,8 +189,9 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	h.add(e, http.MethodPost, "/settings/2fa/recovery-codes", login, h.RecoveryCodesReplace)
 	h.add(e, http.MethodPost, "/settings/2fa/recovery-codes.txt", login, h.RecoveryCodesDownload)
 	h.add(e, http.MethodGet, "/settings/outbox", mainLogin, h.OutboxShow)
-	// The audit trail (PRODUCT.md R5): the main login and admins (every right).
-	h.add(e, http.MethodGet, "/settings/audit", policy.Policy{Kind: policy.Login, Right: models.RightsAll}, h.AuditIndex)
+	// The audit trail (PRODUCT.md R5): the main login and admins (every right) that see every
+	// device: its rows tell what happened on every device.
+	h.add(e, http.MethodGet, "/settings/audit", policy.Policy{Kind: policy.Login, Right: models.RightsAll, AllDevices: true}, h.AuditIndex)
 	// Rights management (R1–R3): sub-accounts, for logins holding that right.
 	rights := policy.Policy{Kind: policy.Login, Right: models.RightRightsManagement}
 	h.add(e, http.MethodGet, "/settings/rights", rights, h.SubAccountIndex)
@@ -222,6 +223,9 @@ func (h *Handler) add(e *echo.Echo, method, path string, p policy.Policy, fn ech
 		mw = append(mw, h.loadSession, requireLogin(p.Right))
 		if p.MainOnly {
 			mw = append(mw, requireMain)
+		}
+		if p.AllDevices {
+			mw = append(mw, requireAllDevices)
 		}
 		if p.Box {
 			mw = append(mw, requireBoxAccount)

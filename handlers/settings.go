@@ -33,7 +33,7 @@ func settingsTabs(c echo.Context, active string) []settings.Tab {
 	if login.IsMain {
 		tabs = append(tabs, settings.Tab{Label: "outbox.title", Href: "/settings/outbox"})
 	}
-	if login.EffectiveRights().Has(models.RightsAll) {
+	if login.EffectiveRights().Has(models.RightsAll) && login.SeesAllDevices() {
 		tabs = append(tabs, settings.Tab{Label: "audittrail.tab", Href: "/settings/audit"})
 	}
 	if login.EffectiveRights().Has(models.RightRightsManagement) {

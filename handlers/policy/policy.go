@@ -43,6 +43,9 @@ type Policy struct {
 	// MainOnly: a Login route only the account's main login may call (the account's own
 	// things: its mail outbox, how long it keeps its log); sub-accounts get 403, admins too.
 	MainOnly bool
+	// AllDevices: a Login route only logins that see every device of the account may call (the
+	// audit trail, whose rows are not kept per device); a login limited to some devices gets 403.
+	AllDevices bool
 	// Box routes exist only for box accounts (Set up Nuki Box, Addresses): a web account's
 	// login gets 404.
 	Box bool
@@ -59,6 +62,9 @@ func (p Policy) String() string {
 		}
 		if p.MainOnly {
 			s = "main login"
+		}
+		if p.AllDevices {
+			s += " seeing every device"
 		}
 		if p.Box {
 			s += " of a box account"
