@@ -152,17 +152,23 @@ func TestAcceptInvitationOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "hash-1", hash, "the refused second accept changed nothing")
 
-	// A later invitation (a forgotten password, say) updates the same login and ends its sessions.
+	// A later invitation never changes the login (its email and password are its holder's; a
+	// forgotten password is reset on the sign-in page): it is refused, and nothing is written.
 	_, err = f.s.db.Writer.ExecContext(ctx, `INSERT INTO sessions (token_hash, login_id, data, created_at, last_seen_at) VALUES ('s1', ?, x'', ?, ?)`,
 		login.ID, f.s.now(), f.s.now())
 	require.NoError(t, err)
 	again, err := f.invite(t, "tok2", "code2")
 	require.NoError(t, err)
-	second, err := f.s.AcceptInvitation(ctx, again.ID, "hash-3", models.AuditEntry{Kind: models.AuditInvitationAccepted})
+	_, err = f.s.AcceptInvitation(ctx, again.ID, "hash-3", models.AuditEntry{Kind: models.AuditInvitationAccepted})
+	var refused *models.InvitationRefused
+	require.True(t, errors.As(err, &refused), "%v", err)
+	assert.Equal(t, models.RefusedHasWebKey, refused.Reason)
+	assert.Equal(t, models.InvitationPending, f.state(t, "tok2"))
+	_, hash, err = f.s.FindLoginByEmail(ctx, "dora@example.com")
 	require.NoError(t, err)
-	assert.Equal(t, login.ID, second.ID)
+	assert.Equal(t, "hash-1", hash)
 	assert.Equal(t, 1, count(t, f.s.db, `SELECT count(*) FROM logins WHERE account_user_id = ?`, f.user.ID))
-	assert.Equal(t, 0, count(t, f.s.db, `SELECT count(*) FROM sessions WHERE login_id = ?`, login.ID))
+	assert.Equal(t, 1, count(t, f.s.db, `SELECT count(*) FROM sessions WHERE login_id = ?`, login.ID))
 }
 
 // An email another login signs in with is refused, and nothing is written: the invitation

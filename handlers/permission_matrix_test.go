@@ -349,18 +349,18 @@ func (f *matrixFixture) token(login models.Login, scopes models.Scopes) string {
 type outcome int
 
 const (
-	allowed      outcome = iota + 1
-	noRight              // 403 from requireLogin or requireToken
-	mainOnly             // 403: only the main login
-	allDevicesOnly       // 403: only a login that sees every device
-	noScope              // 403: the token lacks the scope
-	notFound             // 404: another account's id, or a device not seen
-	signIn               // pages: to /login; others 401
-	toWebKey             // an admin route called by a web-key holder
-	toAdmin              // a web-key route called by an admin login
-	unauthorized         // API without a token: 401
-	below500             // public routes: anything but a server error
-	notBox               // a box route of the Web API called for a web account: 403
+	allowed        outcome = iota + 1
+	noRight                // 403 from requireLogin or requireToken
+	mainOnly               // 403: only the main login
+	allDevicesOnly         // 403: only a login that sees every device
+	noScope                // 403: the token lacks the scope
+	notFound               // 404: another account's id, or a device not seen
+	signIn                 // pages: to /login; others 401
+	toWebKey               // an admin route called by a web-key holder
+	toAdmin                // a web-key route called by an admin login
+	unauthorized           // API without a token: 401
+	below500               // public routes: anything but a server error
+	notBox                 // a box route of the Web API called for a web account: 403
 )
 
 func (o outcome) String() string {
