@@ -108,6 +108,16 @@ var matrixHandlerRefusals = map[string]string{
 	"DELETE /api/api/key/:apiKeyId": "the fixture is the account's default API key, which is never deleted",
 }
 
+// matrixPersonChanges are the routes that change the person of the fixture as a whole (Pia, who
+// holds a permission on the Front door): a sub-account limited to the Office may not, as the
+// change would reach a device it does not see (the reach check, SECURITY.md "Reach").
+var matrixPersonChanges = map[string]bool{
+	"GET /users/:id/edit":         true,
+	"POST /users/:id":             true,
+	"POST /users/:id/delete":      true,
+	"POST /users/:id/invitations": true,
+}
+
 func fixedParam(v string) func(*matrixFixture) string {
 	return func(*matrixFixture) string { return v }
 }
@@ -361,11 +371,12 @@ const (
 	unauthorized           // API without a token: 401
 	below500               // public routes: anything but a server error
 	notBox                 // a box route of the Web API called for a web account: 403
+	outOfReach             // 403: the change reaches a device the login does not see
 )
 
 func (o outcome) String() string {
-	return [...]string{"", "allowed", "403 (no right)", "403 (main login only)", "403 (no scope)", "404", "sign in first",
-		"sent to the web key", "sent to the admin pages", "401", "no 5xx", "403 (box accounts only)"}[o]
+	return [...]string{"", "allowed", "403 (no right)", "403 (main login only)", "403 (every device only)", "403 (no scope)", "404", "sign in first",
+		"sent to the web key", "sent to the admin pages", "401", "no 5xx", "403 (box accounts only)", "403 (out of reach)"}[o]
 }
 
 // matrixCall is one caller on one route.
@@ -460,6 +471,8 @@ func (f *matrixFixture) htmlCalls(t *testing.T, r matrixRoute) []matrixCall {
 				want = allDevicesOnly
 			case r.owned && a.other, r.device && a.limited, p.Box && a.other: // the other account is a web account
 				want = notFound
+			case a.limited && matrixPersonChanges[r.method+" "+r.pattern]:
+				want = outOfReach
 			}
 			calls = append(calls, call(a, want))
 		}
@@ -587,6 +600,10 @@ func (c matrixCall) check(t *testing.T, r matrixRoute) {
 		}
 	case mainOnly:
 		if got != http.StatusForbidden || !strings.Contains(text, enLocale.T("error.main_only")) {
+			fail()
+		}
+	case outOfReach:
+		if got != http.StatusForbidden || !strings.Contains(text, enLocale.T("reach.hidden")[:40]) {
 			fail()
 		}
 	case allDevicesOnly:

@@ -120,17 +120,6 @@ func (h *Handler) ChangeSubAccount(ctx context.Context, op models.Operator, id i
 	if err != nil {
 		return models.Login{}, err
 	}
-	// Whoever sets a sub-account's password or email (and so may sign in as it), or its grant,
-	// hands on what it opens.
-	if ch.Grant != nil || ch.Password != nil || ch.Email != nil {
-		g := target.Grant()
-		if ch.Grant != nil {
-			g = *ch.Grant
-		}
-		if err := h.checkGrantReach(ctx, op, g); err != nil {
-			return models.Login{}, err
-		}
-	}
 	ch.Normalize()
 	errs := ch.Validate(target.Email)
 	if ch.Language != nil && !i18n.Supported(*ch.Language) {
@@ -164,6 +153,17 @@ func (h *Handler) ChangeSubAccount(ctx context.Context, op models.Operator, id i
 		}
 		if now != before {
 			changes = append(changes, fmt.Sprintf("%s (was %s)", now, before))
+		}
+	}
+	// Whoever sets a sub-account's password or email (and so may sign in as it), or its grant,
+	// hands on what it opens.
+	if ch.Grant != nil || ch.Password != nil || ch.Email != nil {
+		g := target.Grant()
+		if ch.Grant != nil {
+			g = *ch.Grant
+		}
+		if err := h.checkGrantReach(ctx, op, g); err != nil {
+			return models.Login{}, err
 		}
 	}
 	if ch.Password != nil {
