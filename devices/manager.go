@@ -47,6 +47,7 @@ const (
 	OutcomeOffline      Outcome = "offline"
 	OutcomeMotorBlocked Outcome = "motor_blocked"
 	OutcomeTimedOut     Outcome = "timed_out" // no answer: the device may have done it
+	OutcomeExpired      Outcome = "expired"   // its deadline passed before it could be sent: not sent
 	OutcomeFailed       Outcome = "failed"
 	OutcomeUnreachable  Outcome = "unreachable"
 	OutcomeRefused      Outcome = "refused"    // the bridge refused the token
@@ -388,6 +389,10 @@ func completionOf(o Outcome) int {
 
 // outcomeOf names an error of a connection.
 func outcomeOf(err error) Outcome {
+	// The bridge's errors first: its ErrTooLate (not sent) wraps the context's error.
+	if o, ok := bridgeOutcome(err); ok {
+		return o
+	}
 	switch {
 	case err == nil:
 		return OutcomeOK
@@ -403,9 +408,6 @@ func outcomeOf(err error) Outcome {
 		return OutcomeUnreachable
 	case errors.Is(err, sim.ErrInvalidSetting):
 		return OutcomeSettingRefused
-	}
-	if o, ok := bridgeOutcome(err); ok {
-		return o
 	}
 	return OutcomeFailed
 }

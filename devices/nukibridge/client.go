@@ -1,6 +1,7 @@
 // Package nukibridge talks to a Nuki Bridge over its HTTP API (see
 // ../shared/reference/nuki-bridge-api.md): one request at a time with a gap between requests,
-// backoff with jitter when the bridge is busy, and never a second unlatch after a timeout.
+// backoff with jitter when the bridge is busy, and never a lock action sent again after a
+// request that got no answer.
 package nukibridge
 
 import (
@@ -42,7 +43,7 @@ type Config struct {
 	Mode  TokenMode
 	// Timeout of one request (default 10 s; a waiting lock action can take longer, see ActionTimeout).
 	Timeout       time.Duration
-	ActionTimeout time.Duration // default 30 s
+	ActionTimeout time.Duration // default 30 s; the caller's deadline (ctx) ends it sooner
 	Gap           time.Duration // pause between two requests (default 250 ms)
 	BusyRetries   int           // retries after 503 or a refused connection (default 4)
 	Now           func() time.Time
@@ -111,6 +112,9 @@ var (
 	// caller must read the state before anything else; an unlatch is never resent.
 	ErrUnknownOutcome = errors.New("no answer from the bridge; the command may have been carried out")
 	ErrUnreachable    = errors.New("the bridge cannot be reached")
+	// ErrTooLate: the caller's deadline passed (or it gave up) before the request could be
+	// sent, e.g. while another request held the bridge; it was not sent.
+	ErrTooLate = errors.New("not sent: the deadline passed while waiting for the bridge")
 )
 
 // ErrClockSkew means a hashed token was refused while the bridge's clock differs from Portier's
@@ -175,22 +179,37 @@ func HashToken(ts, rnr, token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// get sends one request. retryTimeout says whether a request that got no answer may be sent
-// again (reads, lock, unlock) or not (unlatch and the other door-opening actions).
+// get sends one request, again only when the bridge certainly did not carry it out: the
+// connection was refused, or it answered 503 busy. retryTimeout says whether a request that
+// got no answer may be sent again too (reads), or not (lock actions: the bridge may have carried
+// it out, and a repeat unlocks a door someone has locked since). No attempt starts after ctx
+// ends, and each one's timeout ends with ctx at the latest, so nothing is in flight once get
+// has returned.
 func (c *Client) get(ctx context.Context, path string, params url.Values, timeout time.Duration, retryTimeout bool, out any) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var lastErr error
+	// gaveUp is the error once ctx ended before an attempt: the last attempt's if there was
+	// one (it says why, and that nothing was carried out), else ErrTooLate.
+	gaveUp := func(err error) error {
+		if lastErr != nil {
+			return lastErr
+		}
+		return fmt.Errorf("%w: %w", ErrTooLate, err)
+	}
 	for attempt := 0; attempt <= c.cfg.BusyRetries; attempt++ {
 		if attempt > 0 {
 			if err := c.cfg.Sleep(ctx, backoff(attempt)); err != nil {
-				return err
+				return gaveUp(err)
 			}
 		}
 		if wait := c.cfg.Gap - c.cfg.Now().Sub(c.last); wait > 0 && !c.last.IsZero() {
 			if err := c.cfg.Sleep(ctx, wait); err != nil {
-				return err
+				return gaveUp(err)
 			}
+		}
+		if err := ctx.Err(); err != nil {
+			return gaveUp(err)
 		}
 		sent := c.cfg.Now()
 		status, date, body, err := c.once(ctx, path, params, timeout)
@@ -347,9 +366,11 @@ type actionResult struct {
 }
 
 // LockAction sends action (bridge numbering) to a device. With wait the bridge answers when the
-// device has done it; without, when it has accepted it. An action that opens the door is never
-// sent twice: after a timeout it returns ErrUnknownOutcome and the caller reads the state.
-func (c *Client) LockAction(ctx context.Context, nukiID uint32, deviceType, action int, wait, opensDoor bool) error {
+// device has done it; without, when it has accepted it. It is sent again only while the bridge
+// refuses it (503) or cannot be reached; after a request that got no answer it returns
+// ErrUnknownOutcome and the caller reads the state: an unlatch sent twice opens the door twice,
+// and an unlock sent again undoes a lock by hand.
+func (c *Client) LockAction(ctx context.Context, nukiID uint32, deviceType, action int, wait bool) error {
 	q := url.Values{
 		"nukiId":     {strconv.FormatUint(uint64(nukiID), 10)},
 		"deviceType": {strconv.Itoa(deviceType)},
@@ -359,7 +380,7 @@ func (c *Client) LockAction(ctx context.Context, nukiID uint32, deviceType, acti
 		q.Set("nowait", "1")
 	}
 	var res actionResult
-	if err := c.get(ctx, "/lockAction", q, c.cfg.ActionTimeout, !opensDoor, &res); err != nil {
+	if err := c.get(ctx, "/lockAction", q, c.cfg.ActionTimeout, false, &res); err != nil {
 		return err
 	}
 	if !res.Success {
