@@ -19,7 +19,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 )
@@ -55,9 +54,9 @@ type Config struct {
 type Client struct {
 	cfg  Config
 	http *http.Client
-	mu   sync.Mutex
-	last time.Time // end of the previous request
-	rnr  uint32    // next rnr of the hashed token, plus one (0: not drawn yet)
+	turn chan struct{} // holds one token while a request (with its retries) is under way
+	last time.Time     // end of the previous request
+	rnr  uint32        // next rnr of the hashed token, plus one (0: not drawn yet)
 }
 
 // New returns a client for cfg with defaults filled in.
@@ -85,7 +84,7 @@ func New(cfg Config) *Client {
 	}
 	// One connection, no keep-alive: the bridge's HTTP stack is weak.
 	transport := &http.Transport{DisableKeepAlives: true, MaxConnsPerHost: 1}
-	return &Client{cfg: cfg, http: &http.Client{Transport: transport}}
+	return &Client{cfg: cfg, http: &http.Client{Transport: transport}, turn: make(chan struct{}, 1)}
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -160,7 +159,7 @@ func (c *Client) auth(q url.Values) {
 	}
 	ts := c.cfg.Now().UTC().Format("2006-01-02T15:04:05Z")
 	// The bridge refuses a (ts, rnr) pair it has seen: rnr counts up from a random start, so
-	// two requests in one second never share it (auth runs under c.mu).
+	// two requests in one second never share it (auth runs during its turn).
 	if c.rnr == 0 {
 		var b [2]byte
 		_, _ = rand.Read(b[:])
@@ -186,8 +185,14 @@ func HashToken(ts, rnr, token string) string {
 // ends, and each one's timeout ends with ctx at the latest, so nothing is in flight once get
 // has returned.
 func (c *Client) get(ctx context.Context, path string, params url.Values, timeout time.Duration, retryTimeout bool, out any) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	// Wait for the turn only until ctx ends: an action queued behind a long poll gives up at
+	// its deadline, unsent, instead of being sent late.
+	select {
+	case c.turn <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %w", ErrTooLate, ctx.Err())
+	}
+	defer func() { <-c.turn }()
 	var lastErr error
 	// gaveUp is the error once ctx ended before an attempt: the last attempt's if there was
 	// one (it says why, and that nothing was carried out), else ErrTooLate.

@@ -233,11 +233,13 @@ func TestNoLockActionAttemptAfterTheDeadline(t *testing.T) {
 	assert.Equal(t, int32(1), calls.Load(), "no retry after the deadline")
 }
 
-// An action that waited for the bridge (another request held it) past its deadline is not sent.
+// An action queued behind another request (a poll the bridge is slow to answer) gives up at
+// its deadline and is not sent: neither late, nor after the poll.
 func TestLockActionPastItsDeadlineIsNotSent(t *testing.T) {
 	t.Parallel()
 	var actions atomic.Int32
-	listing := make(chan struct{})
+	listing, release := make(chan struct{}), make(chan struct{})
+	releaseOnce := sync.OnceFunc(func() { close(release) })
 	c, _ := bridge(t, TokenPlain, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/lockAction" {
 			actions.Add(1)
@@ -245,17 +247,25 @@ func TestLockActionPastItsDeadlineIsNotSent(t *testing.T) {
 			return
 		}
 		close(listing)
-		time.Sleep(300 * time.Millisecond)
+		<-release
 		_, _ = w.Write([]byte(`[]`))
 	})
-	c.cfg.Gap = time.Nanosecond
+	defer releaseOnce() // before the server closes: it waits for the poll's answer
+	c.cfg.Gap, c.cfg.Timeout = time.Nanosecond, time.Hour
 	listed := make(chan error, 1)
 	go func() { _, err := c.List(context.Background()); listed <- err }()
 	<-listing
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	err := c.LockAction(ctx, 7, 4, 1, true)
-	assert.ErrorIs(t, err, ErrTooLate)
+	acted := make(chan error, 1)
+	go func() { acted <- c.LockAction(ctx, 7, 4, 1, true) }()
+	select {
+	case err := <-acted:
+		assert.ErrorIs(t, err, ErrTooLate)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the action waited for the poll past its deadline")
+	}
+	releaseOnce()
 	require.NoError(t, <-listed)
 	assert.Equal(t, int32(0), actions.Load(), "not sent")
 }
