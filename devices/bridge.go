@@ -82,7 +82,7 @@ func (m *Manager) startBridge(c models.Connection, devs []models.Device) (conn, 
 func (c *bridgeConn) capabilities() Capabilities { return Capabilities{State: true, Actions: true} }
 
 func (c *bridgeConn) act(ctx context.Context, d models.Device, a models.LockAction, _ Who) error {
-	err := c.client.LockAction(ctx, d.NukiID, int(d.Type), bridgeAction(d.Type, a), true, models.OpensDoor(d.Type, a))
+	err := c.client.LockAction(ctx, d.NukiID, int(d.Type), bridgeAction(d.Type, a), true)
 	c.noteErr(err)
 	// Read the state at once, whatever happened: after a timeout it tells what the device did.
 	c.sync()
@@ -293,6 +293,8 @@ func bridgeOutcome(err error) (Outcome, bool) {
 		return OutcomeBusy, true
 	case errors.Is(err, nukibridge.ErrUnknownOutcome):
 		return OutcomeTimedOut, true
+	case errors.Is(err, nukibridge.ErrTooLate):
+		return OutcomeExpired, true
 	case errors.Is(err, nukibridge.ErrGone):
 		return OutcomeOffline, true
 	case errors.Is(err, nukibridge.ErrUnreachable):

@@ -47,6 +47,7 @@ const (
 	OutcomeOffline      Outcome = "offline"
 	OutcomeMotorBlocked Outcome = "motor_blocked"
 	OutcomeTimedOut     Outcome = "timed_out" // no answer: the device may have done it
+	OutcomeExpired      Outcome = "expired"   // its deadline passed before it could be sent: not sent
 	OutcomeFailed       Outcome = "failed"
 	OutcomeUnreachable  Outcome = "unreachable"
 	OutcomeRefused      Outcome = "refused"    // the bridge refused the token
@@ -312,6 +313,9 @@ func (m *Manager) Act(ctx context.Context, d models.Device, a models.LockAction,
 		return ErrNoSuchAction
 	}
 	now := m.opt.Now()
+	// The deadline is fixed now, on the real clock the connection's requests run on: waiting
+	// for the audit row or for the bridge does not extend it.
+	expires := time.Now().Add(m.opt.ActionDeadline)
 	m.mu.Lock()
 	c, ok := m.conns[d.ConnectionID]
 	if !ok {
@@ -348,9 +352,15 @@ func (m *Manager) Act(ctx context.Context, d models.Device, a models.LockAction,
 	}
 	go func() {
 		defer m.wg.Done()
-		actx, cancel := context.WithTimeout(m.life, m.opt.ActionDeadline)
+		actx, cancel := context.WithDeadline(m.life, expires)
 		defer cancel()
-		outcome := outcomeOf(c.act(actx, d, a, who))
+		// A command is never sent after its deadline: the page may already say "timed out".
+		outcome := OutcomeExpired
+		if actx.Err() == nil {
+			outcome = outcomeOf(c.act(actx, d, a, who))
+		} else {
+			m.opt.Log.Warn("lock action not sent: its deadline passed first", "device", d.ID, "action", int(a))
+		}
 		m.finishAction(d, a, st, outcome, who)
 	}()
 	return nil
@@ -388,6 +398,10 @@ func completionOf(o Outcome) int {
 
 // outcomeOf names an error of a connection.
 func outcomeOf(err error) Outcome {
+	// The bridge's errors first: its ErrTooLate (not sent) wraps the context's error.
+	if o, ok := bridgeOutcome(err); ok {
+		return o
+	}
 	switch {
 	case err == nil:
 		return OutcomeOK
@@ -403,9 +417,6 @@ func outcomeOf(err error) Outcome {
 		return OutcomeUnreachable
 	case errors.Is(err, sim.ErrInvalidSetting):
 		return OutcomeSettingRefused
-	}
-	if o, ok := bridgeOutcome(err); ok {
-		return o
 	}
 	return OutcomeFailed
 }

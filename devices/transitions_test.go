@@ -109,7 +109,8 @@ func TestOwnAction(t *testing.T) {
 
 // bridgeRig is a simulated Nuki Bridge over HTTP with the front door (keypad, door sensor) and
 // the opener, added to a manager that receives the bridge's callbacks on a loopback server.
-// Polls happen only when asked for (the intervals are an hour).
+// Polls happen only when asked for (the intervals are an hour); edit changes the manager's
+// options.
 type bridgeRig struct {
 	f      fixture
 	b      *sim.Bridge
@@ -123,7 +124,7 @@ type bridgeRig struct {
 	secret string
 }
 
-func newBridgeRig(t *testing.T) *bridgeRig {
+func newBridgeRig(t *testing.T, edit ...func(*Options)) *bridgeRig {
 	t.Helper()
 	r := &bridgeRig{f: newFixture(t), b: sim.New(sim.Options{Speed: 0.01})}
 	t.Cleanup(r.b.Close)
@@ -155,8 +156,12 @@ func newBridgeRig(t *testing.T) *bridgeRig {
 	}))
 	t.Cleanup(receiver.Close)
 
-	r.m = r.f.startManager(t, Options{CallbackBase: receiver.URL, PollEvery: time.Hour, SafetyPollEvery: time.Hour, CallbackCheckEvery: time.Hour,
-		ActionDeadline: 5 * time.Second, BridgeSleep: func(context.Context, time.Duration) error { return nil }})
+	opt := Options{CallbackBase: receiver.URL, PollEvery: time.Hour, SafetyPollEvery: time.Hour, CallbackCheckEvery: time.Hour,
+		ActionDeadline: 5 * time.Second, BridgeSleep: func(context.Context, time.Duration) error { return nil }}
+	for _, e := range edit {
+		e(&opt)
+	}
+	r.m = r.f.startManager(t, opt)
 	mgr.Lock()
 	mgr.m = r.m
 	mgr.Unlock()

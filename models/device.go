@@ -99,7 +99,8 @@ func HasAction(t DeviceType, a LockAction) bool {
 }
 
 // OpensDoor reports whether an action opens the door rather than moving a bolt. Such actions
-// ask for confirmation and are never resent after a timeout: sent twice, the door opens twice.
+// ask for confirmation: sent twice, the door opens twice. (No lock action is resent after a
+// timeout.)
 func OpensDoor(t DeviceType, a LockAction) bool {
 	switch t {
 	case DeviceSmartLock, DeviceSmartLock3, DeviceSmartLock5, DeviceSmartDoor:

@@ -1,6 +1,7 @@
 // Package nukibridge talks to a Nuki Bridge over its HTTP API (see
 // ../shared/reference/nuki-bridge-api.md): one request at a time with a gap between requests,
-// backoff with jitter when the bridge is busy, and never a second unlatch after a timeout.
+// backoff with jitter when the bridge is busy, and never a lock action sent again after a
+// request that got no answer.
 package nukibridge
 
 import (
@@ -18,7 +19,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 )
@@ -42,7 +42,7 @@ type Config struct {
 	Mode  TokenMode
 	// Timeout of one request (default 10 s; a waiting lock action can take longer, see ActionTimeout).
 	Timeout       time.Duration
-	ActionTimeout time.Duration // default 30 s
+	ActionTimeout time.Duration // default 30 s; the caller's deadline (ctx) ends it sooner
 	Gap           time.Duration // pause between two requests (default 250 ms)
 	BusyRetries   int           // retries after 503 or a refused connection (default 4)
 	Now           func() time.Time
@@ -54,9 +54,9 @@ type Config struct {
 type Client struct {
 	cfg  Config
 	http *http.Client
-	mu   sync.Mutex
-	last time.Time // end of the previous request
-	rnr  uint32    // next rnr of the hashed token, plus one (0: not drawn yet)
+	turn chan struct{} // holds one token while a request (with its retries) is under way
+	last time.Time     // end of the previous request
+	rnr  uint32        // next rnr of the hashed token, plus one (0: not drawn yet)
 }
 
 // New returns a client for cfg with defaults filled in.
@@ -84,7 +84,7 @@ func New(cfg Config) *Client {
 	}
 	// One connection, no keep-alive: the bridge's HTTP stack is weak.
 	transport := &http.Transport{DisableKeepAlives: true, MaxConnsPerHost: 1}
-	return &Client{cfg: cfg, http: &http.Client{Transport: transport}}
+	return &Client{cfg: cfg, http: &http.Client{Transport: transport}, turn: make(chan struct{}, 1)}
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -111,6 +111,9 @@ var (
 	// caller must read the state before anything else; an unlatch is never resent.
 	ErrUnknownOutcome = errors.New("no answer from the bridge; the command may have been carried out")
 	ErrUnreachable    = errors.New("the bridge cannot be reached")
+	// ErrTooLate: the caller's deadline passed (or it gave up) before the request could be
+	// sent, e.g. while another request held the bridge; it was not sent.
+	ErrTooLate = errors.New("not sent: the deadline passed while waiting for the bridge")
 )
 
 // ErrClockSkew means a hashed token was refused while the bridge's clock differs from Portier's
@@ -156,7 +159,7 @@ func (c *Client) auth(q url.Values) {
 	}
 	ts := c.cfg.Now().UTC().Format("2006-01-02T15:04:05Z")
 	// The bridge refuses a (ts, rnr) pair it has seen: rnr counts up from a random start, so
-	// two requests in one second never share it (auth runs under c.mu).
+	// two requests in one second never share it (auth runs during its turn).
 	if c.rnr == 0 {
 		var b [2]byte
 		_, _ = rand.Read(b[:])
@@ -175,22 +178,43 @@ func HashToken(ts, rnr, token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// get sends one request. retryTimeout says whether a request that got no answer may be sent
-// again (reads, lock, unlock) or not (unlatch and the other door-opening actions).
+// get sends one request, again only when the bridge certainly did not carry it out: the
+// connection was refused, or it answered 503 busy. retryTimeout says whether a request that
+// got no answer may be sent again too (reads), or not (lock actions: the bridge may have carried
+// it out, and a repeat unlocks a door someone has locked since). No attempt starts after ctx
+// ends, and each one's timeout ends with ctx at the latest, so nothing is in flight once get
+// has returned.
 func (c *Client) get(ctx context.Context, path string, params url.Values, timeout time.Duration, retryTimeout bool, out any) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	// Wait for the turn only until ctx ends: an action queued behind a long poll gives up at
+	// its deadline, unsent, instead of being sent late.
+	select {
+	case c.turn <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %w", ErrTooLate, ctx.Err())
+	}
+	defer func() { <-c.turn }()
 	var lastErr error
+	// gaveUp is the error once ctx ended before an attempt: the last attempt's if there was
+	// one (it says why, and that nothing was carried out), else ErrTooLate.
+	gaveUp := func(err error) error {
+		if lastErr != nil {
+			return lastErr
+		}
+		return fmt.Errorf("%w: %w", ErrTooLate, err)
+	}
 	for attempt := 0; attempt <= c.cfg.BusyRetries; attempt++ {
 		if attempt > 0 {
 			if err := c.cfg.Sleep(ctx, backoff(attempt)); err != nil {
-				return err
+				return gaveUp(err)
 			}
 		}
 		if wait := c.cfg.Gap - c.cfg.Now().Sub(c.last); wait > 0 && !c.last.IsZero() {
 			if err := c.cfg.Sleep(ctx, wait); err != nil {
-				return err
+				return gaveUp(err)
 			}
+		}
+		if err := ctx.Err(); err != nil {
+			return gaveUp(err)
 		}
 		sent := c.cfg.Now()
 		status, date, body, err := c.once(ctx, path, params, timeout)
@@ -347,9 +371,11 @@ type actionResult struct {
 }
 
 // LockAction sends action (bridge numbering) to a device. With wait the bridge answers when the
-// device has done it; without, when it has accepted it. An action that opens the door is never
-// sent twice: after a timeout it returns ErrUnknownOutcome and the caller reads the state.
-func (c *Client) LockAction(ctx context.Context, nukiID uint32, deviceType, action int, wait, opensDoor bool) error {
+// device has done it; without, when it has accepted it. It is sent again only while the bridge
+// refuses it (503) or cannot be reached; after a request that got no answer it returns
+// ErrUnknownOutcome and the caller reads the state: an unlatch sent twice opens the door twice,
+// and an unlock sent again undoes a lock by hand.
+func (c *Client) LockAction(ctx context.Context, nukiID uint32, deviceType, action int, wait bool) error {
 	q := url.Values{
 		"nukiId":     {strconv.FormatUint(uint64(nukiID), 10)},
 		"deviceType": {strconv.Itoa(deviceType)},
@@ -359,7 +385,7 @@ func (c *Client) LockAction(ctx context.Context, nukiID uint32, deviceType, acti
 		q.Set("nowait", "1")
 	}
 	var res actionResult
-	if err := c.get(ctx, "/lockAction", q, c.cfg.ActionTimeout, !opensDoor, &res); err != nil {
+	if err := c.get(ctx, "/lockAction", q, c.cfg.ActionTimeout, false, &res); err != nil {
 		return err
 	}
 	if !res.Success {

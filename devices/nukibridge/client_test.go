@@ -89,7 +89,7 @@ func TestErrorsAreNamed(t *testing.T) {
 	c, _ := bridge(t, TokenPlain, func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte(`{"success":false,"batteryCritical":true}`))
 	})
-	assert.ErrorIs(t, c.LockAction(context.Background(), 1, 4, 1, true, false), ErrFailed)
+	assert.ErrorIs(t, c.LockAction(context.Background(), 1, 4, 1, true), ErrFailed)
 	c, _ = bridge(t, TokenPlain, func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(`not json`)) })
 	_, err := c.List(context.Background())
 	assert.Error(t, err)
@@ -161,23 +161,113 @@ func TestBusyBridgeIsRetriedWithBackoff(t *testing.T) {
 	assert.Equal(t, int32(-100+5), calls.Load(), "1 try + 4 retries")
 }
 
-// SECURITY.md / the reference: an unlatch that got no answer is never sent again (the door may
-// already be open); a lock or unlock may be.
-func TestUnlatchIsNeverSentTwiceAfterATimeout(t *testing.T) {
+// ARCHITECTURE.md / SECURITY.md: a lock action that got no answer is never sent again, whether
+// it timed out or the bridge dropped the connection: the bridge may have carried it out, and a
+// repeat opens the door twice or unlocks a door someone has locked by hand since (issue 17).
+func TestLockActionIsNeverSentTwiceWithoutAnAnswer(t *testing.T) {
+	t.Parallel()
 	var calls atomic.Int32
-	c, _ := bridge(t, TokenPlain, func(w http.ResponseWriter, r *http.Request) {
+	slow, _ := bridge(t, TokenPlain, func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
 		time.Sleep(400 * time.Millisecond) // longer than the action timeout
 		_, _ = w.Write([]byte(`{"success":true}`))
 	})
-	err := c.LockAction(context.Background(), 7, 4, 3, true, true)
-	assert.ErrorIs(t, err, ErrUnknownOutcome)
-	assert.Equal(t, int32(1), calls.Load(), "unlatch sent exactly once")
+	dropping, _ := bridge(t, TokenPlain, func(http.ResponseWriter, *http.Request) {
+		calls.Add(1)
+		panic(http.ErrAbortHandler) // the connection closes without an answer
+	})
+	for _, c := range []*Client{slow, dropping} {
+		for _, action := range []int{1, 2, 3} { // unlock, lock, unlatch
+			calls.Store(0)
+			err := c.LockAction(context.Background(), 7, 4, action, true)
+			assert.ErrorIs(t, err, ErrUnknownOutcome, "action %d", action)
+			assert.Equal(t, int32(1), calls.Load(), "action %d sent exactly once", action)
+		}
+	}
+}
 
-	calls.Store(0)
-	err = c.LockAction(context.Background(), 7, 4, 2, true, false)
-	assert.ErrorIs(t, err, ErrUnknownOutcome)
-	assert.Equal(t, int32(5), calls.Load(), "lock may be repeated")
+// Each attempt's own timeout ends at the caller's deadline: once LockAction has returned,
+// nothing is in flight that could still reach the device.
+func TestLockActionEndsAtTheCallersDeadline(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	closed := make(chan struct{})
+	c, _ := bridge(t, TokenPlain, func(_ http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		<-r.Context().Done() // never answers
+		close(closed)
+	})
+	c.cfg.ActionTimeout = time.Hour
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- c.LockAction(ctx, 7, 4, 1, true) }()
+	select {
+	case err := <-done:
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the request outlived the caller's deadline")
+	}
+	select {
+	case <-closed:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the bridge still holds the request")
+	}
+	assert.Equal(t, int32(1), calls.Load())
+}
+
+// No attempt starts after the deadline. A bridge that stayed busy (503) until then refused the
+// action: the error says busy, not "no answer", as nothing was carried out.
+func TestNoLockActionAttemptAfterTheDeadline(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	c, _ := bridge(t, TokenPlain, func(w http.ResponseWriter, _ *http.Request) {
+		calls.Add(1)
+		http.Error(w, "HTTP 503 Unavailable", http.StatusServiceUnavailable)
+	})
+	c.cfg.Sleep = func(ctx context.Context, _ time.Duration) error { <-ctx.Done(); return ctx.Err() } // every backoff outlasts the deadline
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	err := c.LockAction(ctx, 7, 4, 1, true)
+	assert.ErrorIs(t, err, ErrBusy)
+	assert.Equal(t, int32(1), calls.Load(), "no retry after the deadline")
+}
+
+// An action queued behind another request (a poll the bridge is slow to answer) gives up at
+// its deadline and is not sent: neither late, nor after the poll.
+func TestLockActionPastItsDeadlineIsNotSent(t *testing.T) {
+	t.Parallel()
+	var actions atomic.Int32
+	listing, release := make(chan struct{}), make(chan struct{})
+	releaseOnce := sync.OnceFunc(func() { close(release) })
+	c, _ := bridge(t, TokenPlain, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/lockAction" {
+			actions.Add(1)
+			_, _ = w.Write([]byte(`{"success":true}`))
+			return
+		}
+		close(listing)
+		<-release
+		_, _ = w.Write([]byte(`[]`))
+	})
+	defer releaseOnce() // before the server closes: it waits for the poll's answer
+	c.cfg.Gap, c.cfg.Timeout = time.Nanosecond, time.Hour
+	listed := make(chan error, 1)
+	go func() { _, err := c.List(context.Background()); listed <- err }()
+	<-listing
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	acted := make(chan error, 1)
+	go func() { acted <- c.LockAction(ctx, 7, 4, 1, true) }()
+	select {
+	case err := <-acted:
+		assert.ErrorIs(t, err, ErrTooLate)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the action waited for the poll past its deadline")
+	}
+	releaseOnce()
+	require.NoError(t, <-listed)
+	assert.Equal(t, int32(0), actions.Load(), "not sent")
 }
 
 // But a door-opening action the bridge clearly refused (503) is sent again: it never ran.
@@ -192,7 +282,7 @@ func TestRefusedUnlatchIsRetried(t *testing.T) {
 		assert.Equal(t, "", r.URL.Query().Get("nowait"))
 		_, _ = w.Write([]byte(`{"success":true}`))
 	})
-	require.NoError(t, c.LockAction(context.Background(), 7, 4, 3, true, true))
+	require.NoError(t, c.LockAction(context.Background(), 7, 4, 3, true))
 	assert.Equal(t, int32(2), calls.Load())
 }
 
@@ -204,7 +294,7 @@ func TestUnreachableBridge(t *testing.T) {
 	c := New(Config{Host: "127.0.0.1", Port: port, Token: "x", Mode: TokenPlain,
 		Sleep: func(context.Context, time.Duration) error { return nil }})
 	// A refused connection never reached the bridge: even an unlatch may be tried again.
-	err = c.LockAction(context.Background(), 1, 4, 3, true, true)
+	err = c.LockAction(context.Background(), 1, 4, 3, true)
 	assert.ErrorIs(t, err, ErrUnreachable)
 }
 

@@ -145,19 +145,19 @@ func TestSimLockActionWaitAndNowait(t *testing.T) {
 	ctx := context.Background()
 	l, o := r.devs[0], r.devs[1]
 
-	require.NoError(t, c.LockAction(ctx, l.NukiID, int(l.Type), 1, true, false))
+	require.NoError(t, c.LockAction(ctx, l.NukiID, int(l.Type), 1, true))
 	assert.Equal(t, sim.StateUnlocked, r.state(t, l), "with wait the answer comes when the lock is open")
 
-	require.NoError(t, c.LockAction(ctx, l.NukiID, int(l.Type), 2, false, false))
+	require.NoError(t, c.LockAction(ctx, l.NukiID, int(l.Type), 2, false))
 	assert.Equal(t, sim.StateLocking, r.state(t, l), "without wait the answer comes while the motor turns")
 	require.Eventually(t, func() bool { return r.state(t, l) == sim.StateLocked }, 2*time.Second, time.Millisecond)
 
 	// The opener's continuous mode is action 4 on the bridge.
-	require.NoError(t, c.LockAction(ctx, o.NukiID, int(o.Type), 4, true, false))
+	require.NoError(t, c.LockAction(ctx, o.NukiID, int(o.Type), 4, true))
 	s, err := r.b.Device(o.Type, o.NukiID)
 	require.NoError(t, err)
 	assert.Equal(t, sim.ModeContinuous, s.State.Mode)
-	assert.ErrorIs(t, c.LockAction(ctx, o.NukiID, int(o.Type), 6, true, false), nukibridge.ErrBadRequest, "6 is the Web API number")
+	assert.ErrorIs(t, c.LockAction(ctx, o.NukiID, int(o.Type), 6, true), nukibridge.ErrBadRequest, "6 is the Web API number")
 }
 
 func TestSimTokens(t *testing.T) {
@@ -201,7 +201,7 @@ func TestSimClockSkew(t *testing.T) {
 
 	// Behind by 3 min 12 s, seen from a lock action too.
 	behind := newRig(t, sim.Options{Now: func() time.Time { return time.Now().Add(-(3*time.Minute + 12*time.Second)) }}, sim.HTTPOptions{}, lock3)
-	err = behind.client(nukibridge.TokenHashed, token).LockAction(ctx, behind.devs[0].NukiID, int(behind.devs[0].Type), 1, true, false)
+	err = behind.client(nukibridge.TokenHashed, token).LockAction(ctx, behind.devs[0].NukiID, int(behind.devs[0].Type), 1, true)
 	require.ErrorAs(t, err, &skew)
 	assert.InDelta(t, -(3*time.Minute + 12*time.Second).Seconds(), skew.Offset.Seconds(), 5)
 	assert.Equal(t, 0, behind.b.Executed(behind.devs[0].Type, behind.devs[0].NukiID, models.ActionUnlock))
@@ -234,26 +234,26 @@ func TestSimBusyStorm(t *testing.T) {
 	c := r.client(nukibridge.TokenPlain, token) // 4 retries
 
 	r.h.InjectBusy(4)
-	require.NoError(t, c.LockAction(ctx, l.NukiID, int(l.Type), 1, true, false))
+	require.NoError(t, c.LockAction(ctx, l.NukiID, int(l.Type), 1, true))
 	assert.Equal(t, 1, r.b.Executed(l.Type, l.NukiID, models.ActionUnlock))
 
 	r.h.InjectBusy(5)
-	err := c.LockAction(ctx, l.NukiID, int(l.Type), 2, true, false)
+	err := c.LockAction(ctx, l.NukiID, int(l.Type), 2, true)
 	assert.ErrorIs(t, err, nukibridge.ErrBusy)
 	assert.Equal(t, 0, r.b.Executed(l.Type, l.NukiID, models.ActionLock), "refused, not carried out")
 
 	// A refused unlatch is sent again: it never ran.
 	r.h.InjectBusy(2)
-	require.NoError(t, c.LockAction(ctx, l.NukiID, int(l.Type), 3, true, true))
+	require.NoError(t, c.LockAction(ctx, l.NukiID, int(l.Type), 3, true))
 	assert.Equal(t, 1, r.b.Executed(l.Type, l.NukiID, models.ActionUnlatch))
 
 	// A device busy with another command answers 503 too.
 	require.NoError(t, r.b.SetFault(l.Type, l.NukiID, sim.FaultBusy))
-	assert.ErrorIs(t, c.LockAction(ctx, l.NukiID, int(l.Type), 2, true, false), nukibridge.ErrBusy)
+	assert.ErrorIs(t, c.LockAction(ctx, l.NukiID, int(l.Type), 2, true), nukibridge.ErrBusy)
 }
 
-// The device carries the command out but the answer is lost. An unlatch is never sent again
-// (the door may be open already); a lock may be.
+// The device carries the command out but the answer is lost. Neither an unlatch (the door
+// may be open already) nor a lock is sent again.
 func TestSimTimeoutAfterExecuting(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t, sim.Options{}, sim.HTTPOptions{}, lock3)
@@ -261,7 +261,7 @@ func TestSimTimeoutAfterExecuting(t *testing.T) {
 	c := r.client(nukibridge.TokenPlain, token, func(cfg *nukibridge.Config) { cfg.ActionTimeout = 60 * time.Millisecond })
 	require.NoError(t, r.b.SetFault(l.Type, l.NukiID, sim.FaultNoAnswer))
 
-	err := c.LockAction(ctx, l.NukiID, int(l.Type), 3, true, true)
+	err := c.LockAction(ctx, l.NukiID, int(l.Type), 3, true)
 	assert.ErrorIs(t, err, nukibridge.ErrUnknownOutcome)
 	assert.Equal(t, 1, r.b.Executed(l.Type, l.NukiID, models.ActionUnlatch), "the door opened exactly once")
 	require.Eventually(t, func() bool {
@@ -269,15 +269,41 @@ func TestSimTimeoutAfterExecuting(t *testing.T) {
 		return len(evs) > 0 && evs[0].Action == int(models.ActionUnlatch)
 	}, 2*time.Second, time.Millisecond, "although the client saw a timeout, the door was unlatched")
 
-	err = c.LockAction(ctx, l.NukiID, int(l.Type), 2, true, false)
+	err = c.LockAction(ctx, l.NukiID, int(l.Type), 2, true)
 	assert.ErrorIs(t, err, nukibridge.ErrUnknownOutcome)
-	assert.GreaterOrEqual(t, r.b.Executed(l.Type, l.NukiID, models.ActionLock), 2, "a lock may be sent again")
+	assert.Equal(t, 1, r.b.Executed(l.Type, l.NukiID, models.ActionLock), "a lock is not sent again either")
 
 	// Afterwards the bridge answers again: the client reads the state.
 	require.NoError(t, r.b.SetFault(l.Type, l.NukiID, sim.NoFault))
 	devs, err := c.List(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, sim.StateLocked, devs[0].LastKnownState.State)
+}
+
+// Issue 17, finding 5: a bridge that carries out an unlock but never answers (it holds the
+// request, or drops the connection) got the unlock again and again, so a door locked by hand
+// in between was unlocked again. Now the unlock is carried out once and the door locked by
+// hand stays locked.
+func TestSimLostAnswerUnlocksOnce(t *testing.T) {
+	t.Parallel()
+	for _, fault := range []sim.AnswerFault{sim.AnswerHeld, sim.AnswerDropped} {
+		r := newRig(t, sim.Options{}, sim.HTTPOptions{}, lock3)
+		l := r.devs[0]
+		c := r.client(nukibridge.TokenPlain, token, func(cfg *nukibridge.Config) { cfg.ActionTimeout = time.Hour })
+		r.h.SetAnswerFault(fault)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err := c.LockAction(ctx, l.NukiID, int(l.Type), int(models.ActionUnlock), true)
+		cancel()
+		require.Error(t, err, "fault %d", fault)
+		assert.Equal(t, 1, r.b.Executed(l.Type, l.NukiID, models.ActionUnlock), "fault %d: unlocked once", fault)
+		require.Equal(t, sim.StateUnlocked, r.state(t, l), "fault %d", fault)
+
+		// Locked by hand after the timeout: no late unlock arrives.
+		require.NoError(t, r.b.PressButton(l.Type, l.NukiID, 1))
+		require.Eventually(t, func() bool { return r.state(t, l) == sim.StateLocked }, 2*time.Second, time.Millisecond)
+		assert.Never(t, func() bool { return r.state(t, l) != sim.StateLocked }, 300*time.Millisecond, 5*time.Millisecond, "fault %d", fault)
+		assert.Equal(t, 1, r.b.Executed(l.Type, l.NukiID, models.ActionUnlock), "fault %d: still once", fault)
+	}
 }
 
 func TestSimDeviceErrors(t *testing.T) {
@@ -287,23 +313,23 @@ func TestSimDeviceErrors(t *testing.T) {
 	c := r.client(nukibridge.TokenHashed, token)
 
 	require.NoError(t, r.b.SetFault(l.Type, l.NukiID, sim.FaultMotorBlocked))
-	assert.ErrorIs(t, c.LockAction(ctx, l.NukiID, int(l.Type), 1, true, false), nukibridge.ErrFailed, "motor blocked")
+	assert.ErrorIs(t, c.LockAction(ctx, l.NukiID, int(l.Type), 1, true), nukibridge.ErrFailed, "motor blocked")
 	devs, err := c.List(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, sim.StateMotorBlocked, devs[0].LastKnownState.State)
 	assert.Equal(t, "motor blocked", devs[0].LastKnownState.StateName)
 
 	require.NoError(t, r.b.SetFault(l.Type, l.NukiID, sim.FaultFailed))
-	assert.ErrorIs(t, c.LockAction(ctx, l.NukiID, int(l.Type), 1, true, false), nukibridge.ErrFailed, "success false")
+	assert.ErrorIs(t, c.LockAction(ctx, l.NukiID, int(l.Type), 1, true), nukibridge.ErrFailed, "success false")
 	require.NoError(t, r.b.SetFault(l.Type, l.NukiID, sim.NoFault))
 
 	require.NoError(t, r.b.SetOnline(l.Type, l.NukiID, false))
-	assert.ErrorIs(t, c.LockAction(ctx, l.NukiID, int(l.Type), 1, true, false), nukibridge.ErrGone)
+	assert.ErrorIs(t, c.LockAction(ctx, l.NukiID, int(l.Type), 1, true), nukibridge.ErrGone)
 	require.NoError(t, r.b.SetOnline(l.Type, l.NukiID, true))
 
-	assert.ErrorIs(t, c.LockAction(ctx, l.NukiID+1, int(l.Type), 1, true, false), nukibridge.ErrNotFound)
-	assert.ErrorIs(t, c.LockAction(ctx, l.NukiID, int(models.DeviceSmartLock), 1, true, false), nukibridge.ErrNotFound, "the id is unique per type only")
-	assert.ErrorIs(t, c.LockAction(ctx, l.NukiID, int(l.Type), 9, true, false), nukibridge.ErrBadRequest)
+	assert.ErrorIs(t, c.LockAction(ctx, l.NukiID+1, int(l.Type), 1, true), nukibridge.ErrNotFound)
+	assert.ErrorIs(t, c.LockAction(ctx, l.NukiID, int(models.DeviceSmartLock), 1, true), nukibridge.ErrNotFound, "the id is unique per type only")
+	assert.ErrorIs(t, c.LockAction(ctx, l.NukiID, int(l.Type), 9, true), nukibridge.ErrBadRequest)
 	assert.Equal(t, 0, r.b.Executed(l.Type, l.NukiID, models.ActionLock))
 }
 
@@ -384,7 +410,7 @@ func TestSimBridgeDown(t *testing.T) {
 	r.h.SetDown(true)
 	_, err = c.List(ctx)
 	assert.ErrorIs(t, err, nukibridge.ErrUnreachable)
-	assert.ErrorIs(t, c.LockAction(ctx, l.NukiID, int(l.Type), 3, true, true), nukibridge.ErrUnreachable)
+	assert.ErrorIs(t, c.LockAction(ctx, l.NukiID, int(l.Type), 3, true), nukibridge.ErrUnreachable)
 
 	r.h.SetDown(false)
 	_, err = c.List(ctx)
@@ -418,7 +444,7 @@ func TestSimCallbacksDelivered(t *testing.T) {
 	_, err := c.EnsureCallback(ctx, rcv.URL+"/bridge-callback/abc", rcv.URL+"/bridge-callback/")
 	require.NoError(t, err)
 
-	require.NoError(t, c.LockAction(ctx, l.NukiID, int(l.Type), 1, true, false))
+	require.NoError(t, c.LockAction(ctx, l.NukiID, int(l.Type), 1, true))
 	require.Eventually(t, func() bool {
 		mu.Lock()
 		defer mu.Unlock()

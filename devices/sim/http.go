@@ -63,8 +63,9 @@ type HTTPOptions struct {
 	// device (the bridge setting up the Bluetooth connection; real bridges take 2–8 s in all).
 	// The bridge stays busy meanwhile. Not scaled by Options.Speed (0).
 	ActionDelay time.Duration
-	// NoAnswerHold is how long a request whose answer is lost (FaultNoAnswer) is held before
-	// the connection is closed without an answer, unless the client gives up first (30 s).
+	// NoAnswerHold is how long a request whose answer is lost (FaultNoAnswer, AnswerHeld) is
+	// held before the connection is closed without an answer, unless the client gives up first
+	// (30 s).
 	NoAnswerHold time.Duration
 	// CallbackTimeout is the time each callback receiver has to answer (3 s).
 	CallbackTimeout time.Duration
@@ -88,8 +89,9 @@ type HTTPBridge struct {
 	b   *Bridge
 	opt HTTPOptions
 
-	busy  atomic.Bool  // a request is being handled
-	storm atomic.Int64 // the next storm requests get 503
+	busy        atomic.Bool  // a request is being handled
+	storm       atomic.Int64 // the next storm requests get 503
+	answerFault atomic.Int32 // an AnswerFault: what happens to the answers of lock actions
 
 	mu        sync.Mutex
 	authOff   bool                 // /configAuth?enable=0
@@ -193,6 +195,28 @@ func (h *HTTPBridge) PressButton() {
 
 // InjectBusy makes the next n requests fail with 503, as when other apps keep the bridge busy.
 func (h *HTTPBridge) InjectBusy(n int) { h.storm.Store(int64(n)) }
+
+// AnswerFault is what happens to the answer of a lock action the device carried out
+// (SetAnswerFault): a bridge whose Wi-Fi drops or whose firmware hangs after the command, so
+// that the client cannot tell whether anything happened.
+type AnswerFault int32
+
+// Answer faults.
+const (
+	// AnswerSent: the answer arrives (the default).
+	AnswerSent AnswerFault = iota
+	// AnswerHeld: the bridge holds the request without an answer, busy meanwhile, until the
+	// client gives up, NoAnswerHold passes or the bridge closes; then it closes the connection.
+	AnswerHeld
+	// AnswerDropped: the bridge closes the connection without an answer at once.
+	AnswerDropped
+)
+
+// SetAnswerFault decides what happens to the answers of the lock actions (/lockAction, /lock,
+// /unlock) devices carry out from now on; AnswerSent ends the fault. Unlike FaultNoAnswer of
+// a device, the device acts and answers the bridge normally: the answer is lost on the way to
+// the client.
+func (h *HTTPBridge) SetAnswerFault(f AnswerFault) { h.answerFault.Store(int32(f)) }
 
 // Callbacks returns the registered callback URLs by slot id 0–2 ("" for a free slot).
 func (h *HTTPBridge) Callbacks() []string {
@@ -690,18 +714,18 @@ func (h *HTTPBridge) handleAction(r *http.Request, p params, simple int) reply {
 	switch {
 	case err == nil:
 		h.record("HTTP-LockActionSuccess", id, n)
+		switch AnswerFault(h.answerFault.Load()) {
+		case AnswerHeld:
+			return h.holdUnanswered(ctx)
+		case AnswerDropped:
+			return abortReply
+		}
 	case errors.Is(err, ErrFailed), errors.Is(err, ErrMotorBlocked):
 		h.record("HTTP-LockActionFailed", id, n)
 	case errors.Is(err, ErrNoAnswer):
 		// The device acted but its answer is lost: the bridge stays busy and never answers.
 		h.record("BLE-ConnectionTimeout", id, n)
-		hold := time.NewTimer(h.opt.NoAnswerHold)
-		defer hold.Stop()
-		select {
-		case <-ctx.Done():
-		case <-hold.C:
-		}
-		return abortReply
+		return h.holdUnanswered(ctx)
 	default:
 		return errorReply(err)
 	}
@@ -710,6 +734,18 @@ func (h *HTTPBridge) handleAction(r *http.Request, p params, simple int) reply {
 		critical = s.State.BatteryCritical
 	}
 	return jsonReply(actionAnswer{Success: err == nil, BatteryCritical: critical})
+}
+
+// holdUnanswered keeps a request without an answer until the client gives up, the bridge
+// closes or NoAnswerHold passes, and then closes its connection.
+func (h *HTTPBridge) holdUnanswered(ctx context.Context) reply {
+	hold := time.NewTimer(h.opt.NoAnswerHold)
+	defer hold.Stop()
+	select {
+	case <-ctx.Done():
+	case <-hold.C:
+	}
+	return abortReply
 }
 
 // stateJSON is a state object (§1.4): optional fields only when the device has the part.

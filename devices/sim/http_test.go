@@ -506,6 +506,32 @@ func TestHTTPNoAnswer(t *testing.T) {
 	}
 }
 
+// The device unlocks and answers the bridge, but the bridge's answer never reaches the client:
+// held until the client gives up, or the connection dropped. The device unlocked once, and the
+// bridge takes the next request.
+func TestHTTPAnswerLost(t *testing.T) {
+	t.Parallel()
+	for _, fault := range []AnswerFault{AnswerHeld, AnswerDropped} {
+		b, h, devs := startHTTP(t, Options{}, HTTPOptions{NoAnswerHold: time.Minute}, lock3)
+		d := devs[0]
+		h.SetAnswerFault(fault)
+		impatient := &http.Client{Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil}, Timeout: 300 * time.Millisecond}
+		_, _, err := getWith(impatient, h.URL(), "/lockAction", "token=123456&"+dev(d)+"&action=1")
+		require.Error(t, err, "fault %d: no answer", fault)
+		assert.Equal(t, 1, b.Executed(d.Type, d.NukiID, models.ActionUnlock), "fault %d", fault)
+		s, err := b.Device(d.Type, d.NukiID)
+		require.NoError(t, err)
+		assert.Equal(t, StateUnlocked, s.State.State, "fault %d: the device did it", fault)
+		assert.Contains(t, types(h.Log()), "HTTP-LockActionSuccess")
+		require.Eventually(t, func() bool { status, _ := must(t, h, "/list", ""); return status == 200 }, time.Second, 5*time.Millisecond)
+
+		h.SetAnswerFault(AnswerSent)
+		status, body := must(t, h, "/lockAction", dev(d)+"&action=2")
+		assert.Equal(t, 200, status)
+		assert.JSONEq(t, `{"success":true,"batteryCritical":false}`, body)
+	}
+}
+
 func TestHTTPInfoRebootAndLog(t *testing.T) {
 	clock := &fakeClock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
 	b, h, _ := startHTTP(t, Options{Now: clock.Now}, HTTPOptions{HardwareID: 0x1234, Firmware: "2.14.0"}, DemoDevices()...)

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"portier/apptest"
+	"portier/devices"
 	"portier/devices/sim"
 	"portier/handlers/api/apispec"
 	"portier/models"
@@ -107,4 +108,43 @@ func TestSmartlockActionWhilePendingIs423(t *testing.T) {
 	apispec.AssertResponse(t, "POST", "/smartlock/{smartlockId}/action", res.StatusCode, res.Body, allow423)
 	require.Eventually(t, func() bool { st, _ := app.Devices.Action(front.ID); return !st.Pending }, 10*time.Second, 20*time.Millisecond)
 	assert.Equal(t, http.StatusNoContent, apiSend(c, http.MethodPost, path, token, `{"action":2}`).StatusCode)
+}
+
+// Issue 17, finding 5, through the Web API: an unlock against a Nuki Bridge that carries it out
+// and drops the connection without an answer. The action ends "timed out", the door was
+// unlocked once, and a door locked by hand afterwards stays locked past the action's deadline
+// (before, the bridge got the unlock again up to five times).
+func TestSmartlockUnlockWithoutAnswerIsCarriedOutOnce(t *testing.T) {
+	t.Parallel()
+	const deadline = time.Second
+	app := apptest.New(t, apptest.Options{Devices: func(o *devices.Options) {
+		o.ActionDeadline = deadline
+		o.BridgeSleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+	}})
+	app.Setup()
+	owner := ownerLogin(t, app)
+	d, b, face := bridgedDevice(t, app, owner)
+	_, token := app.CreateToken(owner, models.Scopes{models.ScopeSmartlockAction}, nil)
+	c := app.NewClient()
+	face.SetAnswerFault(sim.AnswerDropped)
+	started := time.Now()
+
+	res := apiSend(c, http.MethodPost, fmt.Sprintf("/api/smartlock/%d/action/unlock", d.SmartlockID()), token, ``)
+	require.Equal(t, http.StatusNoContent, res.StatusCode, res.Body)
+	var st devices.ActionStatus
+	require.Eventually(t, func() bool {
+		var ok bool
+		st, ok = app.Devices.Action(d.ID)
+		return ok && !st.Pending
+	}, 10*time.Second, 5*time.Millisecond)
+	assert.Equal(t, devices.OutcomeTimedOut, st.Outcome)
+	assert.Equal(t, 1, b.Executed(d.Type, d.NukiID, models.ActionUnlock), "unlocked once")
+
+	// Locked by hand after the timeout: no late unlock arrives.
+	face.SetAnswerFault(sim.AnswerSent)
+	require.NoError(t, b.PressButton(d.Type, d.NukiID, 1))
+	require.Eventually(t, func() bool { s, _ := b.Device(d.Type, d.NukiID); return s.State.State == sim.StateLocked }, 10*time.Second, 5*time.Millisecond)
+	assert.Never(t, func() bool { s, _ := b.Device(d.Type, d.NukiID); return s.State.State != sim.StateLocked },
+		max(time.Until(started.Add(deadline))+500*time.Millisecond, 500*time.Millisecond), 5*time.Millisecond, "no late unlock")
+	assert.Equal(t, 1, b.Executed(d.Type, d.NukiID, models.ActionUnlock), "still once")
 }

@@ -432,7 +432,7 @@ func TestSmartlockAuthCreateOnSeveralDevices(t *testing.T) {
 
 	// Behind a Nuki Bridge, whose HTTP API holds no authorizations: a keypad code would never
 	// reach the device, so it is refused; an app authorization is Portier's alone (the web key).
-	cellar := bridgedDevice(t, app, owner)
+	cellar, _, _ := bridgedDevice(t, app, owner)
 	res = send(t, c, token, "PUT", "/smartlock/{smartlockId}/auth", fmt.Sprintf("/api/smartlock/%d/auth", cellar.SmartlockID()),
 		`{"name":"Courier","type":13,"code":629145,"remoteAllowed":false}`, http.StatusBadRequest)
 	assert.Contains(t, detail(t, res), "Nuki Bridge")
@@ -444,8 +444,9 @@ func TestSmartlockAuthCreateOnSeveralDevices(t *testing.T) {
 	assert.Nil(t, inCellar[0].AuthID)
 }
 
-// bridgedDevice adds a running Nuki Bridge (the simulator's HTTP face) with one lock.
-func bridgedDevice(t *testing.T, app *apptest.App, owner models.Login) models.Device {
+// bridgedDevice adds a running Nuki Bridge (the simulator's HTTP face) with one lock, and
+// returns the lock, the simulated bridge and its HTTP face.
+func bridgedDevice(t *testing.T, app *apptest.App, owner models.Login) (models.Device, *sim.Bridge, *sim.HTTPBridge) {
 	t.Helper()
 	b := sim.New(sim.Options{Speed: 0.01})
 	t.Cleanup(b.Close)
@@ -465,7 +466,7 @@ func bridgedDevice(t *testing.T, app *apptest.App, owner models.Login) models.De
 	_, devs, err := app.Devices.AddBridge(context.Background(), owner.AccountID, "Hall", addr, found, models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
 	require.NoError(t, err)
 	require.Len(t, devs, 1)
-	return devs[0]
+	return devs[0], b, face
 }
 
 // 409 for a keypad code in use and for a second authorization of a person on a device; 400 for
