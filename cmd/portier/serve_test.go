@@ -322,6 +322,16 @@ func TestServeRunsWithAdminCommandsAndBackup(t *testing.T) {
 	sum := fileSum(t, backup)
 	bst, err := os.Stat(backup)
 	require.NoError(t, err)
+	// The data directory, the database, its -wal and -shm and the backup are the owner's only.
+	assert.Equal(t, os.FileMode(0o600), bst.Mode().Perm(), "backup mode")
+	dst, err := os.Stat(dataDir)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o700), dst.Mode().Perm(), "data directory mode")
+	for _, name := range []string{db.FileName, db.FileName + "-wal", db.FileName + "-shm"} {
+		st, err := os.Stat(filepath.Join(dataDir, name))
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), name)
+	}
 
 	// The server still works after the backup, and writes made after it are not in it.
 	mustRunBinary(t, "a different passphrase\n", "accounts", "create", "--data-dir", dataDir, "--email", "ben@example.com", "--name", "Ben")
