@@ -23,6 +23,15 @@ func (d *DB) Backup(ctx context.Context, target string) error {
 	tmp := filepath.Join(dir, fmt.Sprintf(".%s.%d.tmp", filepath.Base(target), os.Getpid()))
 	_ = os.Remove(tmp)
 	defer os.Remove(tmp)
+	// VACUUM INTO fills an empty file and keeps its mode: the backup holds password and PIN
+	// hashes, so only the owner may read it from the start.
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("create backup file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
 	// VACUUM INTO reads one consistent snapshot. It needs a connection that may write (the
 	// query_only readers refuse it); other processes' writers are not blocked meanwhile.
 	if _, err := d.Writer.ExecContext(ctx, "VACUUM INTO ?", tmp); err != nil {

@@ -131,3 +131,44 @@ func TestCheckIntegrityRefusesGarbage(t *testing.T) {
 	require.NoError(t, os.WriteFile(p, []byte("this is not a database, just some bytes that go on for a while........"), 0o600))
 	require.Error(t, CheckIntegrity(context.Background(), p))
 }
+
+// The database, its -wal and -shm files and a backup hold password and PIN hashes: only the
+// owner may read them (0600), also when an older version left the database 0644.
+func TestDatabaseAndBackupFilesAreOwnerOnly(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, FileName)
+	assertOwnerOnly := func(p string) {
+		t.Helper()
+		info, err := os.Stat(p)
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), p)
+	}
+
+	d, err := Open(path)
+	require.NoError(t, err)
+	_, err = d.Migrate(ctx)
+	require.NoError(t, err)
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		assertOwnerOnly(p)
+	}
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	require.NoError(t, d.Backup(ctx, backup))
+	assertOwnerOnly(backup)
+	require.NoError(t, d.Close())
+
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o644); err != nil && !os.IsNotExist(err) {
+			require.NoError(t, err)
+		}
+	}
+	d, err = Open(path)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = d.Close() })
+	var n int
+	require.NoError(t, d.Reader.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n))
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		assertOwnerOnly(p)
+	}
+}

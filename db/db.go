@@ -6,7 +6,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime"
 	"time"
@@ -49,6 +51,9 @@ type DB struct {
 
 // Open opens (creating if needed) the database at path. It does not migrate.
 func Open(path string) (*DB, error) {
+	if err := ownerOnly(path); err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
 	w, err := sql.Open("sqlite", DSN(path, false))
 	if err != nil {
 		return nil, err
@@ -72,6 +77,34 @@ func Open(path string) (*DB, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	return &DB{Path: path, Writer: w, Reader: r}, nil
+}
+
+// ownerOnly creates the database file with mode 0600 if it is missing, and takes group and
+// other access away from an existing one and its -wal and -shm files: they hold password and
+// PIN hashes. SQLite creates -wal and -shm with the mode of the database file, so they follow.
+func ownerOnly(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		info, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if info.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, info.Mode().Perm()&0o700); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Close closes both pools; the last close checkpoints the WAL.

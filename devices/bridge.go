@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -323,6 +324,37 @@ func (a BridgeAddress) client() *nukibridge.Client {
 		mode = nukibridge.TokenPlain
 	}
 	return nukibridge.New(nukibridge.Config{Host: a.Host, Port: a.Port, Token: a.Token, Mode: mode, Timeout: 8 * time.Second, BusyRetries: 3})
+}
+
+// ErrBridgeHostNotPrivate is returned for a bridge host that is, or resolves to, an address
+// outside the local network.
+var ErrBridgeHostNotPrivate = errors.New("the bridge host is not on a private network")
+
+// ResolveBridgeHost returns the address to dial for a bridge host typed into the form: an IP
+// address, or a host name whose every address is private. Nuki Bridges live on the local
+// network, and the connect form must not reach (or scan) anything else: only loopback,
+// RFC 1918, RFC 4193 (fc00::/7) and link-local addresses pass. The caller dials the returned
+// address, so a second DNS answer cannot point elsewhere.
+func ResolveBridgeHost(ctx context.Context, host string) (netip.Addr, error) {
+	var addrs []netip.Addr
+	if ip, err := netip.ParseAddr(host); err == nil {
+		addrs = []netip.Addr{ip}
+	} else {
+		if addrs, err = net.DefaultResolver.LookupNetIP(ctx, "ip", host); err != nil {
+			return netip.Addr{}, fmt.Errorf("%w: %w", nukibridge.ErrUnreachable, err)
+		}
+	}
+	if len(addrs) == 0 {
+		return netip.Addr{}, nukibridge.ErrUnreachable
+	}
+	for i, a := range addrs {
+		a = a.Unmap().WithZone("")
+		if !a.IsLoopback() && !a.IsPrivate() && !a.IsLinkLocalUnicast() {
+			return netip.Addr{}, ErrBridgeHostNotPrivate
+		}
+		addrs[i] = a
+	}
+	return addrs[0], nil
 }
 
 // ProbeBridge lists the devices a bridge has paired (the ones a bridge can pair; see

@@ -110,6 +110,17 @@ func (h *Handler) DeviceBridgeConnect(c echo.Context) error {
 		return h.renderAddDevices(c, http.StatusUnprocessableEntity, p)
 	}
 	ctx := c.Request().Context()
+	ip, err := devices.ResolveBridgeHost(ctx, f.Host)
+	switch {
+	case errors.Is(err, devices.ErrBridgeHostNotPrivate):
+		p.Errors = map[string]string{"host": "invalid.bridge_host_private"}
+		return h.renderAddDevices(c, http.StatusUnprocessableEntity, p)
+	case err != nil:
+		p.FormError = bridgeErrorText(loc, err)
+		return h.renderAddDevices(c, http.StatusBadGateway, p)
+	}
+	// From here on the checked address is dialled and kept, never the name again.
+	f.Host = ip.String()
 	if wantToken {
 		tctx, cancel := context.WithTimeout(ctx, 40*time.Second)
 		token, err := h.Devices.RequestBridgeToken(tctx, f.Host, f.Port)

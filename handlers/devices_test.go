@@ -290,3 +290,23 @@ func TestConnectBridgeThroughTheSimulatorsHTTPFace(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, sim.StateUnlocked, s.State.State)
 }
+
+// The bridge form reaches only the local network: a public address is a field error before any
+// connection is tried (a dial would answer 502), and nothing is saved; loopback and private
+// addresses go on to be dialled.
+func TestConnectBridgeOnlyOnTheLocalNetwork(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t, apptest.Options{})
+	c := app.Setup()
+	for _, host := range []string{"8.8.8.8", "2001:4860:4860::8888", "::ffff:8.8.8.8", "100.64.0.1", "0.0.0.0"} {
+		res := c.PostForm("/devices/bridge", url.Values{"host": {host}, "port": {"8080"}, "token": {"abc"}, "step": {"connect"}})
+		assert.Equal(t, http.StatusUnprocessableEntity, res.StatusCode, host)
+		assert.Contains(t, res.TestID(t, "error-host"), "local network", host)
+		res = c.PostForm("/devices/bridge", url.Values{"host": {host}, "port": {"8080"}, "step": {"token"}})
+		assert.Equal(t, http.StatusUnprocessableEntity, res.StatusCode, "%s: the button-press flow too", host)
+	}
+	res := c.PostForm("/devices/bridge", url.Values{"host": {"localhost"}, "port": {"1"}, "token": {"abc"}, "step": {"connect"}})
+	assert.Equal(t, http.StatusBadGateway, res.StatusCode, "a name resolving to loopback is dialled")
+	res = c.Get("/devices")
+	assert.NotEmpty(t, res.TestID(t, "devices-empty"))
+}

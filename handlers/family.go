@@ -1,10 +1,12 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -86,6 +88,12 @@ func (h *Handler) FamilyAdd(c echo.Context) error {
 	if len(errs) > 0 {
 		return h.renderFamily(c, http.StatusUnprocessableEntity, name, email, errs)
 	}
+	if allowed, err := h.countFamilyInvitation(ctx, login.ID); err != nil {
+		return err
+	} else if !allowed {
+		return h.renderFamily(c, http.StatusTooManyRequests, name, email,
+			map[string]string{"form": loc.T("family.too_many", i18n.Args{"Max": familyInvitationLimit.MaxFailures})})
+	}
 	m, err := h.Store.AddFamilyMember(ctx, account.ID, *login.AccountUserID, name, email, login.Language,
 		models.AuditEntry{Kind: models.AuditUserCreated})
 	switch {
@@ -110,6 +118,21 @@ func (h *Handler) FamilyAdd(c echo.Context) error {
 		return err
 	}
 	return redirect(c, "/key/family")
+}
+
+// familyInvitationLimit bounds the invitation emails a resident makes the server send: each
+// one goes to an address and carries a name the resident chose.
+var familyInvitationLimit = models.ThrottleRule{MaxFailures: 10, Window: time.Hour, LockFor: time.Hour}
+
+// countFamilyInvitation counts a family invitation of the resident's login and reports whether
+// it may go out: the first familyInvitationLimit.MaxFailures in an hour may.
+func (h *Handler) countFamilyInvitation(ctx context.Context, loginID int64) (bool, error) {
+	key := "family:invite:" + strconv.FormatInt(loginID, 10)
+	if _, locked, err := h.Store.ThrottleLockedUntil(ctx, key); err != nil || locked {
+		return false, err
+	}
+	_, err := h.Store.RecordThrottleFailure(ctx, key, familyInvitationLimit)
+	return err == nil, err
 }
 
 // familyDevices lists the devices a family member has permissions on (to push them).

@@ -2,10 +2,8 @@ package handlers
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
 	"portier/devices"
 	"portier/handlers/api"
@@ -21,27 +19,8 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = func(err error, c echo.Context) { h.errorHandler(err, c) }
-	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true,
-		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
-			h.Log.Error("panic", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err, "stack", string(stack))
-			return err
-		}}))
-	e.Use(middleware.BodyLimit("1M"))
+	h.useListenerMiddleware(e)
 	e.Use(requestLocale)
-	// One structured line per request. The route pattern is logged, not the URL, so that
-	// tokens in paths (password reset links) never reach the log.
-	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
-		Skipper: func(c echo.Context) bool {
-			p := c.Request().URL.Path
-			return strings.HasPrefix(p, "/static/") || p == "/healthz"
-		},
-		LogStatus: true, LogMethod: true, LogLatency: true, LogRemoteIP: true, LogRoutePath: true,
-		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
-			h.Log.Info("request", "method", v.Method, "route", v.RoutePath, "status", v.Status,
-				"ms", float64(v.Latency.Microseconds())/1000, "ip", v.RemoteIP)
-			return nil
-		},
-	}))
 
 	public := policy.Policy{Kind: policy.Public}
 	login := policy.Policy{Kind: policy.Login}

@@ -398,3 +398,36 @@ func TestResidentUnitInTheLog(t *testing.T) {
 	require.NoError(t, rows.Close())
 	assert.Equal(t, []string{"Top 9", ""}, units, "the unit is kept only while the address shows it")
 }
+
+// A resident sends at most 10 family invitations an hour: the 11th is refused (429, a message
+// on the form) and writes nothing; an hour later it works again. A name longer than person names
+// may be is a field error, counted against nothing.
+func TestFamilyInvitationsAreLimited(t *testing.T) {
+	t.Parallel()
+	f := newUnitFixture(t)
+	resident := f.redeem(t, "Top 4", "maria@example.com")
+
+	res := resident.PostForm("/key/family", url.Values{"name": {strings.Repeat("x", 101)}, "email": {"long@example.com"}})
+	assert.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+	assert.NotEmpty(t, res.TestID(t, "error-name"))
+
+	for i := 1; i <= 10; i++ {
+		res := resident.PostForm("/key/family", url.Values{"name": {fmt.Sprintf("Member %d", i)}, "email": {fmt.Sprintf("member%d@example.com", i)}})
+		require.Equal(t, http.StatusSeeOther, res.StatusCode, "invitation %d: %s", i, res.Body)
+	}
+	res = resident.PostForm("/key/family", url.Values{"name": {"Eleven"}, "email": {"eleven@example.com"}})
+	assert.Equal(t, http.StatusTooManyRequests, res.StatusCode)
+	assert.Contains(t, res.TestID(t, "form-error"), "10 Familienmitglieder")
+	var n int
+	require.NoError(t, f.app.DB.Reader.QueryRow(`SELECT count(*) FROM account_users WHERE email IN ('eleven@example.com', 'long@example.com')`).Scan(&n))
+	assert.Zero(t, n, "nothing written")
+	mails, err := f.app.Store.FindMailTo(context.Background(), "eleven@example.com")
+	require.NoError(t, err)
+	assert.Empty(t, mails, "no invitation sent")
+
+	f.app.Clock.Advance(time.Hour + time.Minute)
+	resident = f.app.NewClient() // the session has ended meanwhile
+	require.Equal(t, http.StatusSeeOther, resident.Login("maria@example.com", "a resident password").StatusCode)
+	res = resident.PostForm("/key/family", url.Values{"name": {"Eleven"}, "email": {"eleven@example.com"}})
+	assert.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
+}

@@ -197,8 +197,15 @@ func cmdTokens(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := models.CheckScopesWithin(scopes, login.EffectiveRights()); err != nil {
-		return err
+	// Only a main login or a sub-account holds tokens: a web-key login (also a partner
+	// company's staff member or a resident) has no rights, and its token would reach the
+	// account's devices.
+	if login.WebKey() {
+		return usagef("%s signs in to a web key; only the main login or a sub-account can hold API tokens", login.Email)
+	}
+	// The same check as the tokens page: no scope beyond the login's rights.
+	if lacking := scopes.Lacking(login.EffectiveRights()); len(lacking) > 0 {
+		return usagef("--scopes: %s need rights that %s does not have", lacking, login.Email)
 	}
 	secret := auth.NewAPIToken()
 	tok, err := store.CreateAPIToken(ctx, models.APIToken{AccountID: login.AccountID, LoginID: login.ID, Description: *description,

@@ -628,3 +628,71 @@ func dirNames(t *testing.T, dir string) []string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// Only a main login or a sub-account holds API tokens: for a web-key login, a partner company's
+// staff member and a resident `tokens create` prints one line, exits 2 and writes nothing.
+// A sub-account gets scopes within its rights only.
+func TestTokensCreateRefusesWebKeyLogins(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dataDir := t.TempDir()
+	mustRunBinary(t, testPassword+"\n", "accounts", "create", "--data-dir", dataDir, "--email", "box@example.com", "--name", "Box Owner", "--kind", "box")
+	store := openTestStore(t, dataDir)
+	main, _, err := store.FindLoginByEmail(ctx, "box@example.com")
+	require.NoError(t, err)
+	audit := models.AuditEntry{Actor: "test", Kind: "test"}
+
+	dora, err := store.CreateAccountUser(ctx, models.AccountUser{AccountID: main.AccountID, Name: "Dora", Email: "dora@example.com", Kind: models.KindUser, AddedVia: models.AddedViaWeb}, audit)
+	require.NoError(t, err)
+	_, devs, err := store.CreateConnection(ctx, models.Connection{AccountID: main.AccountID, Kind: models.ConnectionSimulated, Name: "B"},
+		[]models.Device{{Type: models.DeviceSmartLock3, NukiID: 1, Name: "Front door"}}, audit)
+	require.NoError(t, err)
+	_, err = store.CreatePermissions(ctx, main.AccountID, db.NewPermission{AccountUserID: dora.ID, Type: models.AuthTypeApp, Name: "Dora",
+		RemoteAllowed: true, Devices: map[int64]models.PushStatus{devs[0].ID: models.PushPortierOnly}}, audit)
+	require.NoError(t, err)
+	inv, err := store.CreateInvitation(ctx, main.AccountID, db.NewInvitation{AccountUserID: dora.ID, TokenHash: "t", CodeHash: "c"}, audit)
+	require.NoError(t, err)
+	_, err = store.AcceptInvitation(ctx, inv.ID, "hash", audit)
+	require.NoError(t, err)
+
+	company, err := store.CreateAccountUser(ctx, models.AccountUser{AccountID: main.AccountID, Name: "Putzteam", Email: "office@putzteam.example", Kind: models.KindCompany, AddedVia: models.AddedViaWeb}, audit)
+	require.NoError(t, err)
+	_, err = store.AddStaff(ctx, main.AccountID, db.NewStaff{CompanyID: company.ID, Name: "Kim", Email: "kim@putzteam.example",
+		TokenHash: "staff", Expires: time.Now().Add(time.Hour)}, audit)
+	require.NoError(t, err)
+
+	addr, err := store.CreateAddress(ctx, main.AccountID, models.AddressInput{Name: "Hof", Street: "Gasse 1", Postcode: "1010", City: "Wien",
+		Country: "AT", TimeZone: "Europe/Vienna"}, nil, audit)
+	require.NoError(t, err)
+	_, err = store.CreateUnit(ctx, main.AccountID, addr.ID, "Top 4", "unit-code", []byte("sealed"), audit)
+	require.NoError(t, err)
+	_, err = store.RedeemUnit(ctx, "unit-code", db.NewResident{Name: "Maria", Email: "maria@example.com", PasswordHash: "h",
+		Devices: map[int64]models.PushStatus{}}, audit)
+	require.NoError(t, err)
+
+	sub, err := store.CreateSubAccount(ctx, db.NewSubAccount{AccountID: main.AccountID, CreatedBy: main.ID, Email: "sub@example.com",
+		Name: "Sub", PasswordHash: "h", Grant: models.Grant{Rights: models.RightActivityLog}, Audit: audit})
+	require.NoError(t, err)
+
+	for _, email := range []string{"dora@example.com", "kim@putzteam.example", "maria@example.com"} {
+		for _, scopes := range []string{"account", "smartlock.readOnly", "smartlock.action"} {
+			r := runBinary(t, "", "tokens", "create", "--data-dir", dataDir, "--email", email, "--scopes", scopes)
+			assert.Equal(t, 2, r.code, "%s %s", email, scopes)
+			oneLine(t, r.stderr)
+			assert.Contains(t, r.stderr, "web key", email)
+			assert.Empty(t, r.stdout, "no token is printed")
+		}
+	}
+	r := runBinary(t, "", "tokens", "create", "--data-dir", dataDir, "--email", "sub@example.com", "--scopes", "smartlock.log,smartlock.action")
+	assert.Equal(t, 2, r.code)
+	oneLine(t, r.stderr)
+	assert.Contains(t, r.stderr, "smartlock.action")
+	toks, err := store.FindAPITokens(ctx, main.AccountID)
+	require.NoError(t, err)
+	assert.Empty(t, toks, "nothing was written")
+
+	r = mustRunBinary(t, "", "tokens", "create", "--data-dir", dataDir, "--email", "sub@example.com", "--scopes", "smartlock.log,account")
+	tok, err := store.FindAPITokenByHash(ctx, auth.HashToken(lastLineToken(t, r.stdout)))
+	require.NoError(t, err)
+	assert.Equal(t, sub.ID, tok.LoginID)
+}

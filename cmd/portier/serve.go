@@ -141,7 +141,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	}
 	listeners := []net.Listener{ln}
 	if cfg.APIAddr != "" {
-		apiApp, err := h.HTTPHandler(a.NewEcho(h.Policies()))
+		apiApp, err := h.HTTPHandler(h.APIRoutes(a))
 		if err != nil {
 			return err
 		}

@@ -322,6 +322,16 @@ func TestServeRunsWithAdminCommandsAndBackup(t *testing.T) {
 	sum := fileSum(t, backup)
 	bst, err := os.Stat(backup)
 	require.NoError(t, err)
+	// The data directory, the database, its -wal and -shm and the backup are the owner's only.
+	assert.Equal(t, os.FileMode(0o600), bst.Mode().Perm(), "backup mode")
+	dst, err := os.Stat(dataDir)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o700), dst.Mode().Perm(), "data directory mode")
+	for _, name := range []string{db.FileName, db.FileName + "-wal", db.FileName + "-shm"} {
+		st, err := os.Stat(filepath.Join(dataDir, name))
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), name)
+	}
 
 	// The server still works after the backup, and writes made after it are not in it.
 	mustRunBinary(t, "a different passphrase\n", "accounts", "create", "--data-dir", dataDir, "--email", "ben@example.com", "--name", "Ben")
@@ -411,6 +421,86 @@ func TestServeAPIAddr(t *testing.T) {
 		_, err := net.DialTimeout("tcp", addr, time.Second)
 		assert.Error(t, err, "%s is closed after shutdown", addr)
 	}
+}
+
+// TestServeBodyLimit: both listeners answer a body over the limit with 413 and the API's JSON
+// error, whether Content-Length announces it or it streams in chunks, and the server stops
+// reading at the limit instead of decoding the whole body (the API listener once decoded a
+// 1 GB list whole). Both listeners log the request.
+func TestServeBodyLimit(t *testing.T) {
+	t.Parallel()
+	dataDir := t.TempDir()
+	s := startServe(t, dataDir, true)
+	s.waitOutput(s.stdout, "The web API also listens at")
+	mustRunBinary(t, testPassword+"\n", "accounts", "create", "--data-dir", dataDir, "--email", "anna@example.com", "--name", "Anna")
+	token := lastLineToken(t, mustRunBinary(t, "", "tokens", "create", "--data-dir", dataDir,
+		"--email", "anna@example.com", "--scopes", "smartlock.auth").stdout)
+
+	const streamed = 128 << 20 // far over the 1 MB limit
+	for _, target := range []struct{ addr, path string }{{s.apiAddr, "/smartlock/auth"}, {s.addr, "/api/smartlock/auth"}} {
+		for _, chunked := range []bool{false, true} {
+			size := int64(2 << 20)
+			if chunked {
+				size = streamed
+			}
+			status, apiErr, sent := deleteWithBody(t, target.addr, target.path, token, size, chunked)
+			assert.Equal(t, http.StatusRequestEntityTooLarge, status, "%s%s chunked=%v", target.addr, target.path, chunked)
+			assert.Contains(t, apiErr.DetailMessage, "1 MB", "%s%s chunked=%v", target.addr, target.path, chunked)
+			if chunked {
+				// The limit plus what the sockets buffer, never the whole body.
+				assert.Less(t, sent, int64(streamed/4), "%s%s: the server stopped reading at the limit", target.addr, target.path)
+			}
+		}
+	}
+	s.waitOutput(s.stderr, "route=/smartlock/auth status=413")
+	s.waitOutput(s.stderr, "route=/api/smartlock/auth status=413")
+	require.Equal(t, 0, s.stop(), "stderr:\n%s", s.stderr)
+}
+
+// deleteWithBody sends DELETE path to addr with a JSON body of size bytes (an unfinished list
+// of one long string), announced by Content-Length or streamed in chunks, reads the answer and
+// returns its status, its API error and how many body bytes went out before the answer.
+func deleteWithBody(t *testing.T, addr, path, token string, size int64, chunked bool) (int, api.Error, int64) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	defer conn.Close()
+	require.NoError(t, conn.SetDeadline(time.Now().Add(2*failAfter)))
+	framing := fmt.Sprintf("Content-Length: %d", size)
+	if chunked {
+		framing = "Transfer-Encoding: chunked"
+	}
+	_, err = fmt.Fprintf(conn, "DELETE %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\n%s\r\n\r\n",
+		path, addr, token, framing)
+	require.NoError(t, err)
+
+	sentc := make(chan int64, 1)
+	go func() {
+		first := bytes.Repeat([]byte("a"), 64<<10)
+		copy(first, `["`)
+		rest := bytes.Repeat([]byte("a"), 64<<10)
+		var sent int64
+		for chunk := first; sent < size; chunk = rest {
+			var err error
+			if chunked {
+				_, err = fmt.Fprintf(conn, "%x\r\n%s\r\n", len(chunk), chunk)
+			} else {
+				_, err = conn.Write(chunk[:min(int64(len(chunk)), size-sent)])
+			}
+			if err != nil {
+				break
+			}
+			sent += int64(len(chunk))
+		}
+		sentc <- sent
+	}()
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err)
+	var apiErr api.Error
+	assert.Contains(t, res.Header.Get("Content-Type"), "application/json")
+	assert.NoError(t, json.NewDecoder(res.Body).Decode(&apiErr))
+	conn.Close() // ends the writer if the server has not closed the connection yet
+	return res.StatusCode, apiErr, <-sentc
 }
 
 // findLogin opens the database in dataDir, finds the login and closes the database again, so
