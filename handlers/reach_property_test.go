@@ -37,7 +37,7 @@ var reachSeed = flag.Uint64("reach.seed", 0, "replay one sequence of TestReachNe
 
 const (
 	reachSequences = 5  // per family
-	reachSteps     = 40 // per sequence
+	reachSteps     = 30 // per sequence
 	// reachPassword is what the attacker sets when accepting an invitation it read.
 	reachPassword = "attacker reads every email"
 )
@@ -47,7 +47,7 @@ type reachFamily string
 
 const (
 	familyInvitations reachFamily = "invitations" // people, permissions, invitations (pages and API)
-	familyMerges      reachFamily = "merges"      // people, permissions, merges and their undo
+	familyMerges      reachFamily = "merges"      // merges (chosen or suggested) and their undo
 	familyTokens      reachFamily = "tokens"      // API tokens: page and Web API
 	familyAll         reachFamily = "all"         // everything, with sub-accounts
 )
@@ -176,13 +176,15 @@ type reachWorld struct {
 func runReachSequence(t *testing.T, family reachFamily, seed uint64) bool {
 	t.Helper()
 	w := newReachWorld(t, seed)
+	// What each step leaves is what the next one starts from: read once.
+	before := w.opens()
 	for i := range reachSteps {
 		actor, op := w.pick(family)
-		before := w.opens()
 		operable := w.operable(actor)
+		who := w.describe(actor)
 		desc := op.run(w, actor)
 		accepted := w.acceptInvitations()
-		step := fmt.Sprintf("%2d. %s: %s%s", i+1, w.describe(actor), desc, accepted)
+		step := fmt.Sprintf("%2d. %s: %s%s", i+1, who, desc, accepted)
 		w.steps = append(w.steps, step)
 		after := w.opens()
 		var violations []string
@@ -200,6 +202,7 @@ func runReachSequence(t *testing.T, family reachFamily, seed uint64) bool {
 				i+1, family, seed, seed, strings.Join(violations, "\n  "), strings.Join(w.steps, "\n  "), w.names(w.allDevices()))
 			return false
 		}
+		before = after
 	}
 	return true
 }
@@ -214,9 +217,9 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 // newReachWorld starts an app with the demo devices (five, with people found on them), four
-// people made on the web (two holding web keys, one a keypad code), three sub-accounts of
-// random rights and devices, and a token of random scopes for the main login and each
-// sub-account.
+// people made on the web, each holding a web key on two devices (one also a keypad code), three
+// sub-accounts of random rights and devices, and two tokens of random scopes for the main login
+// and each sub-account, one of them with the account scope (a script that manages the account).
 func newReachWorld(t *testing.T, seed uint64) *reachWorld {
 	t.Helper()
 	app := apptest.New(t, apptest.Options{})
@@ -234,15 +237,17 @@ func newReachWorld(t *testing.T, seed uint64) *reachWorld {
 		require.NoError(t, err)
 		people[name] = id
 	}
-	front := deviceNamed(t, devs, "Front door")
+	front, back, garden := deviceNamed(t, devs, "Front door"), deviceNamed(t, devs, "Back door"), deviceNamed(t, devs, "Garden gate")
 	office, entrance := deviceNamed(t, devs, "Office"), deviceNamed(t, devs, "Building entrance")
 	for _, p := range []struct {
 		who  string
 		form url.Values
 	}{
-		{"Paula", webKeyForm(front)},
+		{"Paula", webKeyForm(front, garden)},
 		{"Quentin", webKeyForm(office, entrance)},
+		{"Rosa", webKeyForm(back, entrance)},
 		{"Rosa", url.Values{"kind": {"keypad"}, "device": {fmt.Sprint(front.ID)}, "code": {"345678"}, "name": {"Rosa"}}},
+		{"Sven", webKeyForm(garden, office)},
 	} {
 		res := owner.PostForm(fmt.Sprintf("/users/%d/permissions", people[p.who]), p.form)
 		require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
@@ -250,12 +255,17 @@ func newReachWorld(t *testing.T, seed uint64) *reachWorld {
 	w.acceptInvitations()
 	require.Empty(t, w.failures)
 	for i := range 3 {
+		// Limited sub-accounts with the authorizations right are the attackers of the findings:
+		// the first is always one, the others mostly.
 		g := models.Grant{Rights: models.Rights(w.r.IntN(int(models.RightsAll) + 1))}
-		if w.r.IntN(3) > 0 {
+		if i == 0 || w.r.IntN(3) > 0 {
 			g.Rights |= models.RightAuthorizations
 		}
-		if w.r.IntN(4) > 0 {
-			g.Limited, g.DeviceIDs = true, w.randomDevices(false)
+		if i == 0 || w.r.IntN(4) > 0 {
+			g.Limited, g.DeviceIDs = true, w.randomDevices(false)[:1]
+			if w.r.IntN(2) == 0 {
+				g.DeviceIDs = w.randomDevices(false)
+			}
 		}
 		email := fmt.Sprintf("sub%d@example.com", i)
 		l := app.CreateSubAccount(main, email, g)
@@ -266,17 +276,19 @@ func newReachWorld(t *testing.T, seed uint64) *reachWorld {
 	for _, id := range w.sessionIDs() {
 		l, err := app.Store.FindLogin(w.ctx, w.account, id)
 		require.NoError(t, err)
-		var scopes models.Scopes
-		for _, s := range models.AllScopes {
-			if l.EffectiveRights().Has(s.RequiredRights()) && w.r.IntN(2) == 0 {
-				scopes = append(scopes, s)
+		// Narrow tokens, as least privilege asks for: each scope the login may give one time in three.
+		for _, scopes := range []models.Scopes{{models.ScopeAccount}, nil} {
+			for _, s := range models.AllScopes {
+				if s != models.ScopeAccount && l.EffectiveRights().Has(s.RequiredRights()) && w.r.IntN(3) == 0 {
+					scopes = append(scopes, s)
+				}
 			}
+			if len(scopes) == 0 {
+				scopes = models.Scopes{models.ScopeSmartlockReadOnly}
+			}
+			tok, secret := app.CreateToken(l, scopes, nil)
+			w.secrets[tok.ID] = secret
 		}
-		if len(scopes) == 0 {
-			scopes = models.Scopes{models.ScopeAccount}
-		}
-		tok, secret := app.CreateToken(l, scopes, nil)
-		w.secrets[tok.ID] = secret
 	}
 	return w
 }
@@ -312,6 +324,8 @@ func (w *reachWorld) opens() map[string]deviceSet {
 		hash string
 	}
 	var logins []loginRow
+	auths, err := w.app.Store.FindAccountAuthorizations(w.ctx, w.account)
+	require.NoError(t, err)
 	for rows.Next() {
 		var l loginRow
 		require.NoError(t, rows.Scan(&l.id, &l.hash))
@@ -323,7 +337,7 @@ func (w *reachWorld) opens() map[string]deviceSet {
 		l, err := w.app.Store.FindLogin(w.ctx, w.account, row.id)
 		require.NoError(t, err)
 		name := fmt.Sprintf("login %d <%s> (password …%s)", l.ID, l.Email, row.hash[len(row.hash)-6:])
-		out[name] = w.loginOpens(l)
+		out[name] = w.loginOpens(l, auths)
 	}
 	toks, err := w.app.Store.FindAPITokens(w.ctx, w.account)
 	require.NoError(t, err)
@@ -335,8 +349,6 @@ func (w *reachWorld) opens() map[string]deviceSet {
 		require.NoError(t, err)
 		out[fmt.Sprintf("token %d of login %d %s", tok.ID, tok.LoginID, tok.Scopes)] = operableByToken(tok, login, w.devs)
 	}
-	auths, err := w.app.Store.FindAccountAuthorizations(w.ctx, w.account)
-	require.NoError(t, err)
 	for _, a := range auths {
 		if keypadCodeOpens(a, w) {
 			name := fmt.Sprintf("keypad code %06d", *a.Code)
@@ -350,9 +362,9 @@ func (w *reachWorld) opens() map[string]deviceSet {
 }
 
 // loginOpens is what a login opens: a web-key login (a person's, or a partner company's staff
-// member's) the devices of its person's permissions a web key can use, following merges as
-// /key does; an admin login operableByLogin.
-func (w *reachWorld) loginOpens(l models.Login) deviceSet {
+// member's) the devices of its person's permissions (among the account's auths) a web key can
+// use, following merges as /key does; an admin login operableByLogin.
+func (w *reachWorld) loginOpens(l models.Login, auths []models.Authorization) deviceSet {
 	if !l.WebKey() {
 		return operableByLogin(l, w.devs)
 	}
@@ -362,10 +374,8 @@ func (w *reachWorld) loginOpens(l models.Login) deviceSet {
 		return out
 	}
 	require.NoError(w.t, err)
-	auths, err := w.app.Store.FindUserAuthorizations(w.ctx, w.account, person.ID)
-	require.NoError(w.t, err)
 	for _, a := range auths {
-		if webKeyOpens(a, w) {
+		if a.AccountUserID != nil && *a.AccountUserID == person.ID && webKeyOpens(a, w) {
 			out[a.DeviceID] = true
 		}
 	}
@@ -386,7 +396,7 @@ func (w *reachWorld) operable(a reachActor) deviceSet {
 	}
 	l, err := w.app.Store.FindLogin(w.ctx, w.account, a.loginID)
 	require.NoError(w.t, err)
-	return w.loginOpens(l)
+	return operableByLogin(l, w.devs)
 }
 
 func (w *reachWorld) describe(a reachActor) string {
@@ -530,8 +540,12 @@ func (w *reachWorld) pickID(ids []int64) int64 {
 	return ids[w.r.IntN(len(ids))]
 }
 
-// person picks a person of the account: also merged and deleted ones, and now and then none.
+// person picks a person of the account: half the time one a web-key login belongs to, else any
+// (also merged and deleted ones), and now and then none.
 func (w *reachWorld) person() int64 {
+	if w.r.IntN(2) == 0 {
+		return w.pickID(w.ids(`SELECT account_user_id FROM logins WHERE account_id = ? AND account_user_id IS NOT NULL`, w.account))
+	}
 	return w.pickID(w.ids(`SELECT id FROM account_users WHERE account_id = ?`, w.account))
 }
 
@@ -563,6 +577,38 @@ func (w *reachWorld) randomDevices(withForeign bool) []int64 {
 	return out
 }
 
+func (w *reachWorld) login(id int64) models.Login {
+	l, err := w.app.Store.FindLogin(w.ctx, w.account, id)
+	require.NoError(w.t, err)
+	return l
+}
+
+func (w *reachWorld) token(id int64) models.APIToken {
+	tok, err := w.app.Store.FindAPIToken(w.ctx, w.account, id)
+	require.NoError(w.t, err)
+	return tok
+}
+
+// actorDevices picks devices for a new permission: mostly among those the actor sees (so that
+// the request is one it may make), else among all.
+func (w *reachWorld) actorDevices(a reachActor) []int64 {
+	loginID := a.loginID
+	if a.tokenID != 0 {
+		loginID = w.token(a.tokenID).LoginID
+	}
+	l := w.login(loginID)
+	var seen []int64
+	for _, id := range w.randomDevices(true) {
+		if l.SeesDevice(id) {
+			seen = append(seen, id)
+		}
+	}
+	if len(seen) == 0 || w.r.IntN(4) == 0 {
+		return w.randomDevices(true)
+	}
+	return seen
+}
+
 // keypadCode picks from a few codes, so that codes meet on several devices.
 func (w *reachWorld) keypadCode() int {
 	return []int{345678, 468357, 987654, 456789}[w.r.IntN(4)]
@@ -583,10 +629,13 @@ func (w *reachWorld) smartlockID(deviceID int64) int64 {
 	return deviceID
 }
 
-func (w *reachWorld) randomScopes() []string {
+// randomScopes picks scopes for a token of a login holding rights: mostly scopes those rights
+// allow (a request that may succeed), now and then any (a forged one).
+func (w *reachWorld) randomScopes(rights models.Rights) []string {
+	forged := w.r.IntN(4) == 0
 	var out []string
 	for _, s := range models.AllScopes {
-		if w.r.IntN(3) == 0 {
+		if (forged || rights.Has(s.RequiredRights())) && w.r.IntN(3) == 0 {
 			out = append(out, string(s))
 		}
 	}
@@ -628,10 +677,14 @@ type reachOp struct {
 	run      func(w *reachWorld, a reachActor) string
 }
 
+// reachWeights makes some operations more frequent than one draw: those the findings need.
+var reachWeights = map[string]int{"create a permission": 2, "send a new invitation": 4, "merge people": 2,
+	"create a token (API)": 3, "change a token's scopes (API)": 3}
+
 var peopleFamilies = []reachFamily{familyInvitations, familyAll}
 
 var reachOps = []reachOp{
-	{"create a person", []reachFamily{familyInvitations, familyMerges, familyAll}, false, func(w *reachWorld, a reachActor) string {
+	{"create a person", peopleFamilies, false, func(w *reachWorld, a reachActor) string {
 		w.serial++
 		form := url.Values{"name": {fmt.Sprintf("Decoy %d", w.serial)}, "email": {w.attackerEmail()}, "language": {"en"}}
 		res := w.post(a, "/users", form)
@@ -648,7 +701,7 @@ var reachOps = []reachOp{
 		res := w.post(a, fmt.Sprintf("/users/%d/delete", id), url.Values{"confirm": {"1"}})
 		return fmt.Sprintf("POST /users/%d/delete → %d", id, res.StatusCode)
 	}},
-	{"create a permission", []reachFamily{familyInvitations, familyMerges, familyAll}, false, func(w *reachWorld, a reachActor) string {
+	{"create a permission", peopleFamilies, false, func(w *reachWorld, a reachActor) string {
 		id := w.person()
 		form := url.Values{"kind": {"app"}, "language": {"en"}}
 		if w.r.IntN(4) > 0 {
@@ -657,7 +710,7 @@ var reachOps = []reachOp{
 		if w.r.IntN(3) == 0 {
 			form = url.Values{"kind": {"keypad"}, "code": {fmt.Sprint(w.keypadCode())}, "name": {"Code"}}
 		}
-		for _, d := range w.randomDevices(true) {
+		for _, d := range w.actorDevices(a) {
 			form.Add("device", fmt.Sprint(d))
 		}
 		res := w.post(a, fmt.Sprintf("/users/%d/permissions", id), form)
@@ -742,7 +795,7 @@ var reachOps = []reachOp{
 		return fmt.Sprintf("POST /settings/rights/%d %s → %d", id, form.Encode(), res.StatusCode)
 	}},
 	{"create a token on the page", []reachFamily{familyTokens, familyAll}, false, func(w *reachWorld, a reachActor) string {
-		form := url.Values{"description": {"page token"}, "scope": w.randomScopes()}
+		form := url.Values{"description": {"page token"}, "scope": w.randomScopes(w.login(a.loginID).EffectiveRights())}
 		res := w.post(a, "/settings/tokens", form)
 		if res.StatusCode == http.StatusOK {
 			if secret := res.TestID(w.t, "new-token-secret"); secret != "" {
@@ -777,7 +830,7 @@ var reachOps = []reachOp{
 	}},
 	{"create a permission (API)", peopleFamilies, true, func(w *reachWorld, a reachActor) string {
 		var smartlocks []int64
-		for _, id := range w.randomDevices(true) {
+		for _, id := range w.actorDevices(a) {
 			smartlocks = append(smartlocks, w.smartlockID(id))
 		}
 		body := map[string]any{"smartlockIds": smartlocks, "name": "API perm", "type": 0, "accountUserId": w.person(), "remoteAllowed": w.r.IntN(4) > 0}
@@ -786,7 +839,7 @@ var reachOps = []reachOp{
 			delete(body, "remoteAllowed")
 		}
 		res := w.api(a, http.MethodPut, "/smartlock/auth", body)
-		return fmt.Sprintf("PUT /smartlock/auth %v → %d %.200s", body, res.StatusCode, res.Body)
+		return fmt.Sprintf("PUT /smartlock/auth %v → %d %.200s", body, res.StatusCode, strings.TrimSpace(res.Body))
 	}},
 	{"change a permission (API)", peopleFamilies, true, func(w *reachWorld, a reachActor) string {
 		_, pid := w.permission()
@@ -800,7 +853,7 @@ var reachOps = []reachOp{
 			change["accountUserId"] = w.person()
 		}
 		res := w.api(a, http.MethodPost, "/smartlock/auth", []any{change})
-		return fmt.Sprintf("POST /smartlock/auth [%v] → %d %.200s", change, res.StatusCode, res.Body)
+		return fmt.Sprintf("POST /smartlock/auth [%v] → %d %.200s", change, res.StatusCode, strings.TrimSpace(res.Body))
 	}},
 	{"delete a permission (API)", peopleFamilies, true, func(w *reachWorld, a reachActor) string {
 		_, pid := w.permission()
@@ -808,7 +861,7 @@ var reachOps = []reachOp{
 		return fmt.Sprintf("DELETE /smartlock/auth [%d] → %d", pid, res.StatusCode)
 	}},
 	{"create a token (API)", []reachFamily{familyTokens, familyAll}, true, func(w *reachWorld, a reachActor) string {
-		body := map[string]any{"description": "api token", "scopes": w.randomScopes()}
+		body := map[string]any{"description": "api token", "scopes": w.randomScopes(w.login(w.token(a.tokenID).LoginID).EffectiveRights())}
 		key := w.defaultKey()
 		res := w.api(a, http.MethodPut, fmt.Sprintf("/api/key/%d/token", key), body)
 		if res.StatusCode == http.StatusOK {
@@ -825,7 +878,11 @@ var reachOps = []reachOp{
 		if w.r.IntN(3) == 0 {
 			id = a.tokenID // its own
 		}
-		body := map[string]any{"scopes": w.randomScopes()}
+		rights := models.RightsAll
+		if tok, err := w.app.Store.FindAPIToken(w.ctx, w.account, id); err == nil {
+			rights = w.login(tok.LoginID).EffectiveRights()
+		}
+		body := map[string]any{"scopes": w.randomScopes(rights)}
 		key := w.defaultKey()
 		res := w.api(a, http.MethodPost, fmt.Sprintf("/api/key/%d/token/%024x", key, id), body)
 		return fmt.Sprintf("POST /api/key/%d/token/%d %v → %d", key, id, body, res.StatusCode)
@@ -844,14 +901,24 @@ func (w *reachWorld) pick(family reachFamily) (reachActor, reachOp) {
 	var ops []reachOp
 	for _, op := range reachOps {
 		if slices.Contains(op.families, family) {
-			ops = append(ops, op)
+			for range max(1, reachWeights[op.name]) {
+				ops = append(ops, op)
+			}
 		}
 	}
 	op := ops[w.r.IntN(len(ops))]
 	if op.byToken {
+		// Mostly a live token: a revoked one only tries (and gets 401).
 		ids := w.tokenIDs()
+		if live := w.ids(`SELECT id FROM api_tokens WHERE account_id = ? AND revoked_at IS NULL`, w.account); len(live) > 0 && w.r.IntN(5) > 0 {
+			ids = slices.DeleteFunc(ids, func(id int64) bool { return !slices.Contains(live, id) })
+		}
 		return reachActor{tokenID: ids[w.r.IntN(len(ids))]}, op
 	}
+	// Mostly a sub-account: the main login may do everything, so it finds nothing itself.
 	ids := w.sessionIDs()
+	if subs := ids[1:]; len(subs) > 0 && w.r.IntN(8) > 0 {
+		ids = subs
+	}
 	return reachActor{loginID: ids[w.r.IntN(len(ids))]}, op
 }
