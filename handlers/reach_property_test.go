@@ -31,7 +31,7 @@ import (
 //
 // The attacker reads every email: after each step it accepts every invitation the step sent.
 // Each family of operations runs on its own, so that each kind of finding shows alone:
-// invitations (findings 1: a new invitation names devices the sender cannot operate, and
+// invitations (finding 1: a new invitation names devices the sender cannot operate, and
 // accepting it overwrites an existing web-key login), merges (2), tokens (3).
 //
 // Replay a failing sequence with the seed the failure prints:
