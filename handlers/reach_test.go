@@ -69,6 +69,11 @@ func TestReachLimitedLoginCannotRedirectAPersonsWebKey(t *testing.T) {
 	assert.Contains(t, e.gus.Get(res.Header.Get("Location")).Body, "devices you cannot see", "no invitation went out, and the page says why")
 	assert.Zero(t, e.invitations(t, e.dora))
 
+	page := e.gus.Get(dora)
+	assert.Contains(t, page.TestID(t, "out-of-reach"), "cannot see", "the page says why it offers no edit or delete")
+	assert.Empty(t, page.Doc(t).Find(`[data-testid="edit-user"], [data-testid="delete-user"]`).Nodes)
+	assert.Empty(t, e.gus.Get(dora+"?confirm=delete").Doc(t).Find(`[data-testid="confirm-delete"]`).Nodes)
+	assert.NotEmpty(t, e.owner.Get(dora).Doc(t).Find(`[data-testid="edit-user"]`).Nodes)
 	res = e.gus.Get(dora + "/edit")
 	assert.Equal(t, http.StatusForbidden, res.StatusCode)
 	res = e.gus.PostForm(dora, url.Values{"name": {"Dora Weiß"}, "email": {"gus.reads.this@example.com"}, "language": {"en"}})
@@ -90,7 +95,7 @@ func TestReachLimitedLoginCannotRedirectAPersonsWebKey(t *testing.T) {
 
 	// The owner, who sees every device, invites Dora; the email names all three doors her key opens.
 	link, _ := e.invite(t)
-	page := e.app.NewClient().Get(link)
+	page = e.app.NewClient().Get(link)
 	for _, name := range []string{"Front door", "Office", "Back door"} {
 		assert.Contains(t, page.TestID(t, "invite-devices"), name)
 	}

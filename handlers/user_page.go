@@ -123,6 +123,11 @@ func (h *Handler) userPage(c echo.Context, u models.AccountUser, st userPageStat
 	if err != nil {
 		return p, err
 	}
+	// Edit, delete, invite and merge reach every device of the person (the reach check): a login
+	// that does not see them all is not offered them.
+	if login, _, _ := currentLogin(c); models.SessionOperator(login).CheckReach(models.Reach{Touches: models.PersonDevices(auths)}) != nil {
+		p.OutOfReach, p.ConfirmDelete = true, false
+	}
 	devs, err := h.visibleDevices(c, db.SortByName)
 	if err != nil {
 		return p, err
