@@ -273,20 +273,20 @@ func (h *Handler) InviteCodeCreate(c echo.Context) error {
 	if code == "" {
 		return render(c, http.StatusUnprocessableEntity, inviteviews.CodePage(inviteviews.Code{Code: typed, Error: "invite.code_required"}))
 	}
-	ipKey := "invite:ip:" + clientIP(c.Request())
-	if _, locked, err := h.Store.ThrottleLockedUntil(ctx, ipKey); err != nil {
+	allowed, codeChecks, err := h.codeAttempt(c, "invite")
+	if err != nil {
 		return err
-	} else if locked {
+	} else if !allowed {
 		return render(c, http.StatusTooManyRequests, inviteviews.CodePage(inviteviews.Code{Code: typed, Error: "invite.code_locked"}))
 	}
 	inv, err := h.Store.FindInvitationByCode(ctx, auth.HashInvitationCode(code))
 	if errors.Is(err, models.ErrNotFound) {
-		if _, err := h.Store.RecordThrottleFailure(ctx, ipKey, models.ThrottleInviteCodePerIP); err != nil {
-			return err
-		}
 		return render(c, http.StatusNotFound, inviteviews.CodePage(inviteviews.Code{Code: typed, Error: "invite.code_wrong"}))
 	}
 	if err != nil {
+		return err
+	}
+	if err := h.Store.DiscountThrottle(ctx, codeChecks...); err != nil {
 		return err
 	}
 	if c.FormValue("step") != "password" {

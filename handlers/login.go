@@ -64,28 +64,19 @@ func (h *Handler) LoginCreate(c echo.Context) error {
 			Email: email, Next: next, Remember: remember, FormError: "signin.failed", Signup: h.Config.AllowSignup,
 		}))
 	}
-	// Each failure is counted in its own transaction before anything else can go wrong.
-	countFailure := func() error {
-		for key, rule := range map[string]models.ThrottleRule{emailKey: models.ThrottleLoginPerAccount, ipKey: models.ThrottleLoginPerIP} {
-			if _, err := h.Store.RecordThrottleFailure(ctx, key, rule); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-
-	if _, locked, err := h.Store.ThrottleLockedUntil(ctx, emailKey, ipKey); err != nil {
+	// The attempt is counted before the password is checked (ThrottleAttempt), so a burst of
+	// concurrent sign-ins gets no more checks than the limit; a success takes it back.
+	emailCheck := db.ThrottleCheck{Key: emailKey, Rule: models.ThrottleLoginPerAccount}
+	ipCheck := db.ThrottleCheck{Key: ipKey, Rule: models.ThrottleLoginPerIP}
+	if allowed, err := h.Store.ThrottleAttempt(ctx, emailCheck, ipCheck); err != nil {
 		return err
-	} else if locked {
+	} else if !allowed {
 		h.Hasher.VerifyDummy(ctx, password)
 		return fail(http.StatusUnprocessableEntity, nil, "locked after too many failures")
 	}
 	login, hash, err := h.Store.FindLoginByEmail(ctx, email)
 	if errors.Is(err, models.ErrNotFound) {
 		h.Hasher.VerifyDummy(ctx, password)
-		if err := countFailure(); err != nil {
-			return err
-		}
 		return fail(http.StatusUnprocessableEntity, nil, "no such login")
 	}
 	if err != nil {
@@ -103,13 +94,13 @@ func (h *Handler) LoginCreate(c echo.Context) error {
 		}
 	}
 	if !ok {
-		if err := countFailure(); err != nil {
-			return err
-		}
 		return fail(http.StatusUnprocessableEntity, &login, "wrong password")
 	}
 
 	if err := h.Store.ClearThrottle(ctx, emailKey); err != nil {
+		return err
+	}
+	if err := h.Store.DiscountThrottle(ctx, ipCheck); err != nil {
 		return err
 	}
 	if rehash {
