@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -47,7 +48,6 @@ func (h *Handler) LoginCreate(c echo.Context) error {
 	remember := c.FormValue("remember") == "1"
 	next := safeNextOrEmpty(c.FormValue("next"))
 	ip := clientIP(c.Request())
-	emailKey, ipKey := "login:email:"+email, "login:ip:"+ip
 
 	// One message (signin.failed) for an unknown email, a wrong password and a locked login, so
 	// the page never tells which emails have logins.
@@ -65,10 +65,10 @@ func (h *Handler) LoginCreate(c echo.Context) error {
 		}))
 	}
 	// The attempt is counted before the password is checked (ThrottleAttempt), so a burst of
-	// concurrent sign-ins gets no more checks than the limit; a success takes it back.
-	emailCheck := db.ThrottleCheck{Key: emailKey, Rule: models.ThrottleLoginPerAccount}
-	ipCheck := db.ThrottleCheck{Key: ipKey, Rule: models.ThrottleLoginPerIP}
-	if allowed, err := h.Store.ThrottleAttempt(ctx, emailCheck, ipCheck); err != nil {
+	// concurrent sign-ins gets no more checks than the limit; a success takes it back. A
+	// browser that signed in to this login before counts against its device cookie only.
+	mine, shared := signInThrottles("login", h.deviceThrottleKey(c, email), "email:"+email, ip)
+	if allowed, err := h.Store.ThrottleAttempt(ctx, append(mine, shared...)...); err != nil {
 		return err
 	} else if !allowed {
 		h.Hasher.VerifyDummy(ctx, password)
@@ -97,10 +97,7 @@ func (h *Handler) LoginCreate(c echo.Context) error {
 		return fail(http.StatusUnprocessableEntity, &login, "wrong password")
 	}
 
-	if err := h.Store.ClearThrottle(ctx, emailKey); err != nil {
-		return err
-	}
-	if err := h.Store.DiscountThrottle(ctx, ipCheck); err != nil {
+	if err := h.signInSucceeded(ctx, mine, shared); err != nil {
 		return err
 	}
 	if rehash {
@@ -116,11 +113,23 @@ func (h *Handler) LoginCreate(c echo.Context) error {
 	if err := h.startSession(c, login, remember); err != nil {
 		return err
 	}
+	h.setDeviceCookie(c, login.Email)
 	if err := h.Store.RecordLoginSuccess(ctx, login, models.AuditEntry{Actor: login.Email, Kind: models.AuditLoginSuccess, IP: ip,
 		Detail: "signed in with password"}); err != nil {
 		return err
 	}
 	return redirect(c, landing(login, next))
+}
+
+// signInSucceeded forgets the failures of the login's own keys (or its device cookie's) and
+// takes the attempt back from the shared address key.
+func (h *Handler) signInSucceeded(ctx context.Context, mine, shared []db.ThrottleCheck) error {
+	for _, ch := range mine {
+		if err := h.Store.ClearThrottle(ctx, ch.Key); err != nil {
+			return err
+		}
+	}
+	return h.Store.DiscountThrottle(ctx, shared...)
 }
 
 // startSession signs login in on a fresh session id: the id the browser had before (if any)

@@ -11,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"portier/auth"
-	"portier/db"
 	"portier/i18n"
 	"portier/models"
 	authviews "portier/views/auth"
@@ -114,7 +113,6 @@ func (h *Handler) TwoFactorCreate(c echo.Context) error {
 		return err
 	}
 	ip := clientIP(c.Request())
-	loginKey, ipKey := "2fa:login:"+itoa(loginID), "2fa:ip:"+ip
 	login, _, err := h.Store.FindSessionLogin(ctx, loginID)
 	if errors.Is(err, models.ErrNotFound) {
 		return h.clearPending(c, "twofactor.expired")
@@ -129,9 +127,10 @@ func (h *Handler) TwoFactorCreate(c echo.Context) error {
 		}
 		return render(c, http.StatusUnprocessableEntity, authviews.TwoFactorPage(authviews.TwoFactor{Error: "twofactor.failed"}))
 	}
-	// Counted before the code is checked, so concurrent posts get no more checks than the limit.
-	ipCheck := db.ThrottleCheck{Key: ipKey, Rule: models.ThrottleTwoFactorPerIP}
-	if allowed, err := h.Store.ThrottleAttempt(ctx, db.ThrottleCheck{Key: loginKey, Rule: models.ThrottleTwoFactorPerLogin}, ipCheck); err != nil {
+	// Counted before the code is checked, so concurrent posts get no more checks than the
+	// limit; against the device cookie alone when the browser has one, as at the password.
+	mine, shared := signInThrottles("2fa", h.deviceThrottleKey(c, login.Email), "login:"+itoa(loginID), ip)
+	if allowed, err := h.Store.ThrottleAttempt(ctx, append(mine, shared...)...); err != nil {
 		return err
 	} else if !allowed {
 		return fail("second-factor code not checked: locked after too many failures")
@@ -143,10 +142,7 @@ func (h *Handler) TwoFactorCreate(c echo.Context) error {
 	if !ok {
 		return fail("wrong or used second-factor code")
 	}
-	if err := h.Store.ClearThrottle(ctx, loginKey); err != nil {
-		return err
-	}
-	if err := h.Store.DiscountThrottle(ctx, ipCheck); err != nil {
+	if err := h.signInSucceeded(ctx, mine, shared); err != nil {
 		return err
 	}
 	remember, _ := sess.Values[sessRemember].(bool)
@@ -154,6 +150,7 @@ func (h *Handler) TwoFactorCreate(c echo.Context) error {
 	if err := h.startSession(c, login, remember); err != nil {
 		return err
 	}
+	h.setDeviceCookie(c, login.Email)
 	if err := h.Store.RecordLoginSuccess(ctx, login, models.AuditEntry{Actor: login.Email, Kind: models.AuditLoginSuccess, IP: ip,
 		Detail: "signed in with password and " + method}); err != nil {
 		return err

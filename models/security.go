@@ -154,6 +154,9 @@ type ThrottleRule struct {
 var (
 	ThrottleLoginPerAccount = ThrottleRule{MaxFailures: 5, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
 	ThrottleLoginPerIP      = ThrottleRule{MaxFailures: 20, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
+	// A browser with a device cookie for a login (it signed in before) counts its own sign-in
+	// failures, password and second factor alike, instead of the login's and the address's.
+	ThrottleSignInPerDevice = ThrottleRule{MaxFailures: 5, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
 	ThrottleResetPerEmail   = ThrottleRule{MaxFailures: 3, Window: time.Hour, LockFor: time.Hour}
 	ThrottleResetPerIP      = ThrottleRule{MaxFailures: 10, Window: time.Hour, LockFor: time.Hour}
 	ThrottleAPIPerIP        = ThrottleRule{MaxFailures: 20, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
