@@ -124,6 +124,14 @@ func (s *Store) DiscountThrottle(ctx context.Context, checks ...ThrottleCheck) e
 	})
 }
 
+// ThrottleLocked reports whether a lock on key is in force, to word a refusal (whether an
+// attempt may go ahead is ThrottleAttempt's to say).
+func (s *Store) ThrottleLocked(ctx context.Context, key string) (bool, error) {
+	var n int
+	err := s.db.Reader.QueryRowContext(ctx, `SELECT count(*) FROM throttles WHERE key = ? AND locked_until > ?`, key, s.now()).Scan(&n)
+	return n > 0, err
+}
+
 // DeleteStaleThrottles removes rows whose window and lock both ended before cutoff.
 func (s *Store) DeleteStaleThrottles(ctx context.Context, cutoff time.Time) error {
 	c := formatTime(cutoff)

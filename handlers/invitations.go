@@ -265,7 +265,8 @@ func (h *Handler) InviteCodeShow(c echo.Context) error {
 
 // InviteCodeCreate is POST /invite: first the code alone (then the password form follows with
 // the code in it), then the code with the password. Every post checks the code again; wrong
-// codes are counted per client address and lock it for a while, like sign-in.
+// codes are counted per client address and lock it for a while, like sign-in, and in the whole
+// installation, where too many pause typing codes for everyone.
 func (h *Handler) InviteCodeCreate(c echo.Context) error {
 	ctx := c.Request().Context()
 	typed := strings.TrimSpace(c.FormValue("code"))
@@ -273,11 +274,15 @@ func (h *Handler) InviteCodeCreate(c echo.Context) error {
 	if code == "" {
 		return render(c, http.StatusUnprocessableEntity, inviteviews.CodePage(inviteviews.Code{Code: typed, Error: "invite.code_required"}))
 	}
-	allowed, codeChecks, err := h.codeAttempt(c, "invite")
+	refusal, codeChecks, err := h.codeAttempt(c, "invite")
 	if err != nil {
 		return err
-	} else if !allowed {
+	}
+	switch refusal {
+	case codeAddressLocked:
 		return render(c, http.StatusTooManyRequests, inviteviews.CodePage(inviteviews.Code{Code: typed, Error: "invite.code_locked"}))
+	case codesPaused:
+		return render(c, http.StatusTooManyRequests, inviteviews.CodePage(inviteviews.Code{Code: typed, Error: "invite.codes_paused"}))
 	}
 	inv, err := h.Store.FindInvitationByCode(ctx, auth.HashInvitationCode(code))
 	if errors.Is(err, models.ErrNotFound) {

@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -200,4 +203,67 @@ func TestThrottleAPITokensUnderConcurrency(t *testing.T) {
 	assert.Equal(t, burstSize, statuses[http.StatusUnauthorized]+statuses[http.StatusTooManyRequests], "%v", statuses)
 	assert.Equal(t, http.StatusOK, get(token), "a valid token is never refused for others' bad tokens")
 	assert.Equal(t, http.StatusTooManyRequests, get(auth.NewAPIToken()), "bad tokens stay refused")
+}
+
+// Wrong activation codes from many addresses (each below its own limit) use up the
+// installation's budget: then typing codes at /invite and /unit pauses for everyone, the right
+// code included, and every account's main login is emailed once for the pause.
+func TestActivationCodesBudgetAcrossAddresses(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t, apptest.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	f := keyFixture{app: app}
+	f.owner = app.Setup()
+	f.devs = addSimulated(t, app, f.owner)
+	res := f.owner.PostForm("/users", url.Values{"name": {"Dora Weiß"}, "email": {"dora@example.com"}, "language": {"de"}})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
+	_, err := fmt.Sscanf(res.Header.Get("Location"), "/users/%d", &f.dora.ID)
+	require.NoError(t, err)
+	f.dora, err = app.Store.FindAccountUser(context.Background(), f.devs[0].AccountID, f.dora.ID)
+	require.NoError(t, err)
+	f.permit(t, "Front door", true)
+	_, code := f.invite(t)
+	_, other := app.CreateAccount(models.AccountBox, "Hausverwaltung", "verwaltung@example.com", "box owner password")
+
+	post := func(path, xff, code string) apptest.Response {
+		c := app.NewClient()
+		c.Header.Set("X-Forwarded-For", xff)
+		return c.PostForm(path, url.Values{"code": {code}})
+	}
+	budget := models.ThrottleActivationCodesAll.MaxFailures
+	perAddress := models.ThrottleInviteCodePerIP.MaxFailures
+	statuses := burst(func(i int) int {
+		path := "/invite"
+		if i%2 == 1 {
+			path = "/unit"
+		}
+		return post(path, fmt.Sprintf("198.51.100.%d", i/perAddress), fmt.Sprintf("AAAA-AAAA-%04d", i)).StatusCode
+	})
+	require.Equal(t, budget, burstSize, "the burst is exactly the budget")
+	assert.Equal(t, map[int]int{http.StatusNotFound: budget}, statuses, "no address reached its own limit")
+
+	for _, path := range []string{"/invite", "/unit"} {
+		res := post(path, "203.0.113.1", "AAAA-AAAA-ZZZZ")
+		assert.Equal(t, http.StatusTooManyRequests, res.StatusCode, "%s: paused for a fresh address too", path)
+		assert.Contains(t, res.Body, "paused for everyone", path)
+	}
+	assert.Equal(t, http.StatusTooManyRequests, post("/invite", "203.0.113.2", code).StatusCode, "the right code waits too")
+
+	notices := func(email string) int {
+		mails, err := app.Store.FindMailTo(context.Background(), email)
+		require.NoError(t, err)
+		n := 0
+		for _, m := range mails {
+			if strings.Contains(m.Subject, "activation codes") || strings.Contains(m.Subject, "Aktivierungscodes") {
+				n++
+			}
+		}
+		return n
+	}
+	assert.Equal(t, 1, notices(owner.Email), "the main login is told once, not per failure")
+	assert.Equal(t, 1, notices(other.Email), "so is every other account's")
+	assert.Equal(t, 0, notices("dora@example.com"))
+
+	// After the pause the right code works again.
+	app.Clock.Advance(models.ThrottleActivationCodesAll.LockFor + time.Second)
+	assert.Equal(t, http.StatusOK, post("/invite", "203.0.113.3", code).StatusCode)
 }

@@ -201,11 +201,15 @@ func (h *Handler) unitRedeem(c echo.Context, typed string, submit bool) error {
 	if code == "" {
 		return render(c, http.StatusUnprocessableEntity, resviews.CodePage(resviews.Code{Code: typed, Error: "redeem.code_required"}))
 	}
-	allowed, codeChecks, err := h.codeAttempt(c, "unit")
+	refusal, codeChecks, err := h.codeAttempt(c, "unit")
 	if err != nil {
 		return err
-	} else if !allowed {
+	}
+	switch refusal {
+	case codeAddressLocked:
 		return render(c, http.StatusTooManyRequests, resviews.CodePage(resviews.Code{Code: typed, Error: "redeem.locked"}))
+	case codesPaused:
+		return render(c, http.StatusTooManyRequests, resviews.CodePage(resviews.Code{Code: typed, Error: "redeem.codes_paused"}))
 	}
 	hash := auth.HashUnitCode(code)
 	u, a, err := h.Store.FindUnitByCode(ctx, hash)

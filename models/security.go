@@ -168,4 +168,10 @@ var (
 	// Activation codes of invitations, typed in by hand: per client address (a code names no
 	// account to count against).
 	ThrottleInviteCodePerIP = ThrottleRule{MaxFailures: 10, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
+	// Wrong activation codes of the whole installation (invitations and residential units
+	// together), from however many addresses: past the budget typing codes pauses for everyone
+	// (429; links in emails keep working) and the main logins are emailed once per pause.
+	// A pause rather than a delay: parallel guessers wait out a delay together, a pause stops
+	// them all.
+	ThrottleActivationCodesAll = ThrottleRule{MaxFailures: 100, Window: time.Hour, LockFor: 15 * time.Minute}
 )
