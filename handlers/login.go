@@ -40,7 +40,8 @@ func safeNextOrEmpty(next string) string {
 	return ""
 }
 
-// LoginCreate is POST /login: email and password, throttled per login and per client address.
+// LoginCreate is POST /login: email and password, throttled per login and per client address,
+// or per device cookie for a browser that signed in to the login before.
 func (h *Handler) LoginCreate(c echo.Context) error {
 	ctx := c.Request().Context()
 	email := models.NormalizeEmail(c.FormValue("email"))
