@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -72,6 +73,9 @@ type Options struct {
 	// Devices adjusts the device manager's options (poll and callback intervals) before it
 	// starts. Bridges post their callbacks to the base URL, as in production.
 	Devices func(*devices.Options)
+	// TrustedProxies are the peers whose X-Forwarded-For is believed (--trusted-proxies); the
+	// test server's peer is 127.0.0.1.
+	TrustedProxies []netip.Prefix
 }
 
 // App is a running Portier for one test.
@@ -148,7 +152,7 @@ func New(t testing.TB, opts Options) *App {
 		Hasher:   auth.NewHasher(params, 0),
 		Now:      clock.Now,
 		Log:      log,
-		Config:   handlers.Config{BaseURL: base, AllowSignup: opts.AllowSignup},
+		Config:   handlers.Config{BaseURL: base, AllowSignup: opts.AllowSignup, TrustedProxies: opts.TrustedProxies},
 	}
 	app.API = &api.API{Store: store, Devices: app.Devices, Now: clock.Now, Log: log, Invite: app.Handler.SendInvitation,
 		CreateUnit: app.Handler.CreateUnit, SubAccounts: app.Handler}

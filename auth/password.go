@@ -38,6 +38,7 @@ type Hasher struct {
 	sem      chan struct{}
 	inFlight atomic.Int32
 	peak     atomic.Int32
+	checks   atomic.Int64
 	dummy    string
 }
 
@@ -76,6 +77,10 @@ func (h *Hasher) release() {
 
 // PeakConcurrency is the most hashes that ever ran at once (for tests and metrics).
 func (h *Hasher) PeakConcurrency() int { return int(h.peak.Load()) }
+
+// Checks is how many passwords Verify compared with a stored hash (VerifyDummy not counted):
+// tests count it to prove a throttle lets no more than its limit through.
+func (h *Hasher) Checks() int64 { return h.checks.Load() }
 
 // Hash returns "$argon2id$v=19$m=…,t=…,p=…$salt$key" for password.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
@@ -131,6 +136,11 @@ func DecodeHash(encoded string) (Argon2Params, []byte, []byte, error) {
 // Verify reports whether password matches encoded, and whether the hash should be redone
 // with the current parameters.
 func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, rehash bool, err error) {
+	h.checks.Add(1)
+	return h.verify(ctx, password, encoded)
+}
+
+func (h *Hasher) verify(ctx context.Context, password, encoded string) (ok, rehash bool, err error) {
 	p, salt, key, err := DecodeHash(encoded)
 	if err != nil {
 		return false, false, err
@@ -147,5 +157,5 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, reha
 // VerifyDummy spends the time of one verification and always fails. It is used when there is
 // no such login, so that an unknown email takes as long as a wrong password.
 func (h *Hasher) VerifyDummy(ctx context.Context, password string) {
-	_, _, _ = h.Verify(ctx, password, h.dummy)
+	_, _, _ = h.verify(ctx, password, h.dummy)
 }

@@ -32,63 +32,76 @@ func HashToken(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// invitationAlphabet leaves out letters and digits people confuse (0 O, 1 I L, 5 S, 8 B, 2 Z, U V).
-const invitationAlphabet = "ACDEFGHJKMNPQRTWXY34679"
+// invitationAlphabet is Crockford's base32: digits and capitals without I, L, O and U, so
+// that 5 random bits make one character; the look-alikes I, L and O are read as 1, 1 and 0
+// when typed (NormalizeInvitationCode).
+const invitationAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
-// NewInvitationCode returns a random activation code of 8 characters from an unambiguous
-// alphabet, shown as XXXX-XXXX (about 36 bits; the code form is throttled per address).
-func NewInvitationCode() string { return newCode(2) }
+// activationCodeChars is the length of an activation code: 12 characters of 5 bits, 60 bits,
+// shown as XXXX-XXXX-XXXX. Codes are typed by hand, valid for days, and live in one
+// namespace for the whole installation, so guessing one across many addresses must stay
+// hopeless even at the installation-wide limit of wrong codes.
+const activationCodeChars = 12
 
-// NewUnitCode returns the invite code of a residential unit: 12 characters of the same alphabet,
-// shown as XXXX-XXXX-XXXX (about 54 bits). It works until redeemed, longer than an invitation,
-// so it is longer; the redeem form is throttled per address too.
-func NewUnitCode() string { return newCode(3) }
+// NewInvitationCode returns a random activation code for a web-key invitation (60 bits,
+// XXXX-XXXX-XXXX).
+func NewInvitationCode() string { return newCode() }
+
+// NewUnitCode returns the invite code of a residential unit, of the same form as an
+// invitation's activation code.
+func NewUnitCode() string { return newCode() }
 
 // HashUnitCode is what the database stores for a unit's invite code.
 func HashUnitCode(code string) string {
 	return HashToken("unit-code:" + NormalizeInvitationCode(code))
 }
 
-// newCode returns groups × 4 random characters of invitationAlphabet joined by dashes.
-func newCode(groups int) string {
-	b := make([]byte, 4*groups)
+// newCode returns activationCodeChars random characters of invitationAlphabet in groups of
+// four joined by dashes.
+func newCode() string {
+	b := make([]byte, activationCodeChars)
 	if _, err := rand.Read(b); err != nil {
 		panic("crypto/rand failed: " + err.Error())
 	}
-	out := make([]byte, 0, 5*groups)
+	out := make([]byte, 0, activationCodeChars+activationCodeChars/4)
 	for i, v := range b {
 		if i > 0 && i%4 == 0 {
 			out = append(out, '-')
 		}
-		// 256 is not a multiple of the alphabet's size: redraw the few biased values.
-		for int(v) >= 256/len(invitationAlphabet)*len(invitationAlphabet) {
-			var one [1]byte
-			if _, err := rand.Read(one[:]); err != nil {
-				panic("crypto/rand failed: " + err.Error())
-			}
-			v = one[0]
-		}
+		// 32 divides 256: the low five bits of a random byte are uniform.
 		out = append(out, invitationAlphabet[int(v)%len(invitationAlphabet)])
 	}
 	return string(out)
 }
 
 // NormalizeInvitationCode is a typed activation code as it is hashed: upper case, without
-// spaces and dashes ("k7qm 3pxd" and "K7QM-3PXD" are the same code).
+// spaces and dashes, I and L read as 1 and O as 0 ("k7qm 3pxd-9wzo" and "K7QM-3PXD-9WZ0" are
+// the same code). Codes made before these had 23 letters and digits without I, L and O, so
+// they read the same as ever.
 func NormalizeInvitationCode(s string) string {
 	var b []byte
 	for _, r := range s {
 		switch {
 		case r == ' ' || r == '-' || r == '\t':
 		case r >= 'a' && r <= 'z':
-			b = append(b, byte(r-'a'+'A'))
+			b = append(b, crockford(byte(r-'a'+'A')))
 		case r < 128:
-			b = append(b, byte(r))
+			b = append(b, crockford(byte(r)))
 		default:
 			return "" // not a code we ever make
 		}
 	}
 	return string(b)
+}
+
+func crockford(c byte) byte {
+	switch c {
+	case 'I', 'L':
+		return '1'
+	case 'O':
+		return '0'
+	}
+	return c
 }
 
 // HashInvitationCode is what the database stores for an activation code.

@@ -133,6 +133,25 @@ func (s *Store) UpdatePasswordHash(ctx context.Context, accountID, loginID int64
 	return err
 }
 
+// FindMainLogins returns the main login of every account, for notices about the whole
+// installation.
+func (s *Store) FindMainLogins(ctx context.Context) ([]models.Login, error) {
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+loginColumns+` FROM logins WHERE is_main = 1 ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []models.Login
+	for rows.Next() {
+		l, err := scanLogin(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
 // FindMainLogin returns the main login (owner) of an account.
 func (s *Store) FindMainLogin(ctx context.Context, accountID int64) (models.Login, error) {
 	row := s.db.Reader.QueryRowContext(ctx, `SELECT `+loginColumns+` FROM logins WHERE account_id = ? AND is_main = 1`, accountID)

@@ -457,105 +457,12 @@ func TestPasswordResetConcurrentUseWorksOnce(t *testing.T) {
 	assert.Equal(t, 1, count(t, s.DB(), `SELECT count(*) FROM audit_log WHERE kind = ?`, models.AuditPasswordReset))
 }
 
-func TestThrottleLocksAfterMaxFailuresAndUnlocks(t *testing.T) {
-	s, clock := newTestStore(t)
-	ctx := context.Background()
-	rule := models.ThrottleRule{MaxFailures: 3, Window: 15 * time.Minute, LockFor: 10 * time.Minute}
-	key := "login:email:a@example.com"
-
-	for i := 1; i < rule.MaxFailures; i++ {
-		locked, err := s.RecordThrottleFailure(ctx, key, rule)
-		require.NoError(t, err)
-		assert.False(t, locked, "failure %d", i)
-		_, locked, err = s.ThrottleLockedUntil(ctx, key)
-		require.NoError(t, err)
-		assert.False(t, locked)
-		clock.Advance(time.Minute)
-	}
-	locked, err := s.RecordThrottleFailure(ctx, key, rule)
-	require.NoError(t, err)
-	assert.True(t, locked, "failure %d of %d must lock", rule.MaxFailures, rule.MaxFailures)
-	until, locked, err := s.ThrottleLockedUntil(ctx, "unrelated", key)
-	require.NoError(t, err)
-	assert.True(t, locked)
-	assert.Equal(t, clock.Now().Add(rule.LockFor), until)
-
-	// Still locked just before the end, free after it.
-	clock.Advance(rule.LockFor - time.Second)
-	_, locked, err = s.ThrottleLockedUntil(ctx, key)
-	require.NoError(t, err)
-	assert.True(t, locked)
-	clock.Advance(2 * time.Second)
-	_, locked, err = s.ThrottleLockedUntil(ctx, key)
-	require.NoError(t, err)
-	assert.False(t, locked)
-
-	// Other keys were never affected.
-	_, locked, err = s.ThrottleLockedUntil(ctx, "login:email:b@example.com")
-	require.NoError(t, err)
-	assert.False(t, locked)
-
-	// The lock is over but the window (started at the first failure) is not: one more
-	// failure is still MaxFailures within Window, so it locks again.
-	locked, err = s.RecordThrottleFailure(ctx, key, rule)
-	require.NoError(t, err)
-	assert.True(t, locked, "another failure within the window")
-
-	// After the lock and the window are over, counting starts again.
-	clock.Advance(rule.LockFor + time.Second)
-	locked, err = s.RecordThrottleFailure(ctx, key, rule)
-	require.NoError(t, err)
-	assert.False(t, locked, "a new window starts after the lock")
-	_, locked, err = s.ThrottleLockedUntil(ctx, key)
-	require.NoError(t, err)
-	assert.False(t, locked)
-}
-
-func TestThrottleWindowResets(t *testing.T) {
-	s, clock := newTestStore(t)
-	ctx := context.Background()
-	rule := models.ThrottleRule{MaxFailures: 3, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
-	for range 2 {
-		locked, err := s.RecordThrottleFailure(ctx, "k", rule)
-		require.NoError(t, err)
-		require.False(t, locked)
-	}
-	clock.Advance(rule.Window)
-	for range 2 {
-		locked, err := s.RecordThrottleFailure(ctx, "k", rule)
-		require.NoError(t, err)
-		require.False(t, locked, "failures of an old window must not count")
-	}
-	locked, err := s.RecordThrottleFailure(ctx, "k", rule)
-	require.NoError(t, err)
-	require.True(t, locked)
-
-	require.NoError(t, s.ClearThrottle(ctx, "k"))
-	_, locked, err = s.ThrottleLockedUntil(ctx, "k")
-	require.NoError(t, err)
-	assert.False(t, locked)
-}
-
-func TestThrottleLockedUntilReturnsLatest(t *testing.T) {
-	s, clock := newTestStore(t)
-	ctx := context.Background()
-	short := models.ThrottleRule{MaxFailures: 1, Window: time.Minute, LockFor: 5 * time.Minute}
-	long := models.ThrottleRule{MaxFailures: 1, Window: time.Minute, LockFor: 20 * time.Minute}
-	_, err := s.RecordThrottleFailure(ctx, "long", long)
-	require.NoError(t, err)
-	_, err = s.RecordThrottleFailure(ctx, "short", short)
-	require.NoError(t, err)
-	until, locked, err := s.ThrottleLockedUntil(ctx, "short", "long", "none")
-	require.NoError(t, err)
-	assert.True(t, locked)
-	assert.Equal(t, clock.Now().Add(20*time.Minute), until)
-}
-
 func TestThrottleSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), FileName)
 	clock := newTestClock()
 	ctx := context.Background()
-	rule := models.ThrottleRule{MaxFailures: 3, Window: time.Hour, LockFor: time.Hour}
+	check := ThrottleCheck{Key: "k", Rule: models.ThrottleRule{MaxFailures: 3, Window: time.Hour, LockFor: time.Hour}}
 	open := func() (*DB, *Store) {
 		d, err := Open(path)
 		require.NoError(t, err)
@@ -566,38 +473,39 @@ func TestThrottleSurvivesRestart(t *testing.T) {
 
 	d, s := open()
 	for range 2 {
-		locked, err := s.RecordThrottleFailure(ctx, "k", rule)
+		allowed, err := s.ThrottleAttempt(ctx, check)
 		require.NoError(t, err)
-		require.False(t, locked)
+		require.True(t, allowed)
 	}
 	require.NoError(t, d.Close())
 
 	d, s = open()
-	locked, err := s.RecordThrottleFailure(ctx, "k", rule)
+	allowed, err := s.ThrottleAttempt(ctx, check)
 	require.NoError(t, err)
-	require.True(t, locked, "the failures before the restart must count")
+	require.True(t, allowed, "the third attempt goes ahead and locks")
 	require.NoError(t, d.Close())
 
 	d, s = open()
 	defer d.Close()
-	_, locked, err = s.ThrottleLockedUntil(ctx, "k")
+	allowed, err = s.ThrottleAttempt(ctx, check)
 	require.NoError(t, err)
-	assert.True(t, locked, "the lock must survive a restart")
+	assert.False(t, allowed, "the lock must survive a restart")
 }
 
 func TestDeleteStaleThrottles(t *testing.T) {
+	t.Parallel()
 	s, clock := newTestStore(t)
 	ctx := context.Background()
-	rule := models.ThrottleRule{MaxFailures: 1, Window: time.Minute, LockFor: time.Hour}
-	soft := models.ThrottleRule{MaxFailures: 5, Window: time.Minute, LockFor: time.Hour}
-	_, err := s.RecordThrottleFailure(ctx, "locked", rule)
+	locking := ThrottleCheck{Key: "locked", Rule: models.ThrottleRule{MaxFailures: 1, Window: time.Minute, LockFor: time.Hour}}
+	counting := ThrottleCheck{Key: "counting", Rule: models.ThrottleRule{MaxFailures: 5, Window: time.Minute, LockFor: time.Hour}}
+	_, err := s.ThrottleAttempt(ctx, locking)
 	require.NoError(t, err)
-	_, err = s.RecordThrottleFailure(ctx, "counting", soft)
+	_, err = s.ThrottleAttempt(ctx, counting)
 	require.NoError(t, err)
 	clock.Advance(10 * time.Minute)
 	require.NoError(t, s.DeleteStaleThrottles(ctx, clock.Now()))
-	_, locked, err := s.ThrottleLockedUntil(ctx, "locked")
+	allowed, err := s.ThrottleAttempt(ctx, locking)
 	require.NoError(t, err)
-	assert.True(t, locked, "a lock in force must not be deleted")
+	assert.False(t, allowed, "a lock in force must not be deleted")
 	assert.Equal(t, 1, count(t, s.DB(), `SELECT count(*) FROM throttles`))
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"portier/db"
 	"portier/i18n"
 	"portier/models"
 	boxviews "portier/views/boxes"
@@ -210,10 +211,11 @@ func (h *Handler) BoxPINUpdate(c echo.Context) error {
 	}
 	p := manageFromBox(b)
 	p.Errors = map[string]string{}
+	// Counted before the old PIN is checked, so concurrent posts get no more checks than the limit.
 	key := "box-pin:login:" + strconv.FormatInt(login.ID, 10)
-	if _, locked, err := h.Store.ThrottleLockedUntil(ctx, key); err != nil {
+	if allowed, err := h.Store.ThrottleAttempt(ctx, db.ThrottleCheck{Key: key, Rule: models.ThrottleConfirmPerLogin}); err != nil {
 		return err
-	} else if locked {
+	} else if !allowed {
 		p.PINError = loc.T("invalid.too_many")
 		return h.renderManageBox(c, http.StatusTooManyRequests, d, p)
 	}
@@ -228,17 +230,13 @@ func (h *Handler) BoxPINUpdate(c echo.Context) error {
 		return err
 	}
 	if !ok {
-		if _, err := h.Store.RecordThrottleFailure(ctx, key, models.ThrottleConfirmPerLogin); err != nil {
-			return err
-		}
 		p.Errors["old_pin"] = loc.T("boxes.old_pin_wrong")
+	} else if err := h.Store.ClearThrottle(ctx, key); err != nil {
+		return err
 	}
 	if len(p.Errors) > 0 {
 		p.PINError = loc.T("error.check_fields")
 		return h.renderManageBox(c, http.StatusUnprocessableEntity, d, p)
-	}
-	if err := h.Store.ClearThrottle(ctx, key); err != nil {
-		return err
 	}
 	hash, err := h.Hasher.Hash(ctx, pin)
 	if err != nil {

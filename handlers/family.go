@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"portier/db"
 	"portier/devices"
 	"portier/i18n"
 	"portier/models"
@@ -127,12 +128,7 @@ var familyInvitationLimit = models.ThrottleRule{MaxFailures: 10, Window: time.Ho
 // countFamilyInvitation counts a family invitation of the resident's login and reports whether
 // it may go out: the first familyInvitationLimit.MaxFailures in an hour may.
 func (h *Handler) countFamilyInvitation(ctx context.Context, loginID int64) (bool, error) {
-	key := "family:invite:" + strconv.FormatInt(loginID, 10)
-	if _, locked, err := h.Store.ThrottleLockedUntil(ctx, key); err != nil || locked {
-		return false, err
-	}
-	_, err := h.Store.RecordThrottleFailure(ctx, key, familyInvitationLimit)
-	return err == nil, err
+	return h.Store.ThrottleAttempt(ctx, db.ThrottleCheck{Key: "family:invite:" + strconv.FormatInt(loginID, 10), Rule: familyInvitationLimit})
 }
 
 // familyDevices lists the devices a family member has permissions on (to push them).

@@ -3,15 +3,18 @@
 package handlers
 
 import (
+	"context"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"time"
 
 	"portier/auth"
 	"portier/db"
 	"portier/devices"
+	"portier/handlers/clientip"
 	"portier/handlers/policy"
 )
 
@@ -21,6 +24,9 @@ type Config struct {
 	AllowSignup bool
 	// SMTPConfigured is false when emails are only written to the log (and kept in the outbox).
 	SMTPConfigured bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client
+	// (--trusted-proxies); from any other peer the header is ignored.
+	TrustedProxies []netip.Prefix
 }
 
 // Handler holds every dependency of the HTTP handlers; main builds it.
@@ -52,9 +58,23 @@ func (h *Handler) wakeMail() {
 	}
 }
 
-// clientIP is the address of the connection's peer. Forwarded-for headers are not trusted:
-// anyone could set them to escape the per-address rate limits.
+type clientIPKey struct{}
+
+// withClientIP finds the client's address once per request (clientip.Resolver, from the
+// configured trusted proxies) and keeps it in the request's context for clientIP.
+func (h *Handler) withClientIP(next http.Handler) http.Handler {
+	resolver := clientip.Resolver{TrustedProxies: h.Config.TrustedProxies}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientIPKey{}, resolver.ClientIP(r))))
+	})
+}
+
+// clientIP is the client's address as withClientIP found it: the peer, or what a trusted
+// proxy forwarded. Anyone can set X-Forwarded-For, so it is believed from trusted peers only.
 func clientIP(r *http.Request) string {
+	if ip, ok := r.Context().Value(clientIPKey{}).(string); ok {
+		return ip
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr

@@ -244,7 +244,8 @@ func (h *Handler) InviteCodeShow(c echo.Context) error {
 
 // InviteCodeCreate is POST /invite: first the code alone (then the password form follows with
 // the code in it), then the code with the password. Every post checks the code again; wrong
-// codes are counted per client address and lock it for a while, like sign-in.
+// codes are counted per client address and lock it for a while, like sign-in, and in the whole
+// installation, where too many pause typing codes for everyone.
 func (h *Handler) InviteCodeCreate(c echo.Context) error {
 	ctx := c.Request().Context()
 	typed := strings.TrimSpace(c.FormValue("code"))
@@ -252,20 +253,24 @@ func (h *Handler) InviteCodeCreate(c echo.Context) error {
 	if code == "" {
 		return render(c, http.StatusUnprocessableEntity, inviteviews.CodePage(inviteviews.Code{Code: typed, Error: "invite.code_required"}))
 	}
-	ipKey := "invite:ip:" + clientIP(c.Request())
-	if _, locked, err := h.Store.ThrottleLockedUntil(ctx, ipKey); err != nil {
+	refusal, codeChecks, err := h.codeAttempt(c, "invite")
+	if err != nil {
 		return err
-	} else if locked {
+	}
+	switch refusal {
+	case codeAddressLocked:
 		return render(c, http.StatusTooManyRequests, inviteviews.CodePage(inviteviews.Code{Code: typed, Error: "invite.code_locked"}))
+	case codesPaused:
+		return render(c, http.StatusTooManyRequests, inviteviews.CodePage(inviteviews.Code{Code: typed, Error: "invite.codes_paused"}))
 	}
 	inv, err := h.Store.FindInvitationByCode(ctx, auth.HashInvitationCode(code))
 	if errors.Is(err, models.ErrNotFound) {
-		if _, err := h.Store.RecordThrottleFailure(ctx, ipKey, models.ThrottleInviteCodePerIP); err != nil {
-			return err
-		}
 		return render(c, http.StatusNotFound, inviteviews.CodePage(inviteviews.Code{Code: typed, Error: "invite.code_wrong"}))
 	}
 	if err != nil {
+		return err
+	}
+	if err := h.Store.DiscountThrottle(ctx, codeChecks...); err != nil {
 		return err
 	}
 	if c.FormValue("step") != "password" {

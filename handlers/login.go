@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -39,7 +40,8 @@ func safeNextOrEmpty(next string) string {
 	return ""
 }
 
-// LoginCreate is POST /login: email and password, throttled per login and per client address.
+// LoginCreate is POST /login: email and password, throttled per login and per client address,
+// or per device cookie for a browser that signed in to the login before.
 func (h *Handler) LoginCreate(c echo.Context) error {
 	ctx := c.Request().Context()
 	email := models.NormalizeEmail(c.FormValue("email"))
@@ -47,7 +49,6 @@ func (h *Handler) LoginCreate(c echo.Context) error {
 	remember := c.FormValue("remember") == "1"
 	next := safeNextOrEmpty(c.FormValue("next"))
 	ip := clientIP(c.Request())
-	emailKey, ipKey := "login:email:"+email, "login:ip:"+ip
 
 	// One message (signin.failed) for an unknown email, a wrong password and a locked login, so
 	// the page never tells which emails have logins.
@@ -64,28 +65,19 @@ func (h *Handler) LoginCreate(c echo.Context) error {
 			Email: email, Next: next, Remember: remember, FormError: "signin.failed", Signup: h.Config.AllowSignup,
 		}))
 	}
-	// Each failure is counted in its own transaction before anything else can go wrong.
-	countFailure := func() error {
-		for key, rule := range map[string]models.ThrottleRule{emailKey: models.ThrottleLoginPerAccount, ipKey: models.ThrottleLoginPerIP} {
-			if _, err := h.Store.RecordThrottleFailure(ctx, key, rule); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-
-	if _, locked, err := h.Store.ThrottleLockedUntil(ctx, emailKey, ipKey); err != nil {
+	// The attempt is counted before the password is checked (ThrottleAttempt), so a burst of
+	// concurrent sign-ins gets no more checks than the limit; a success takes it back. A
+	// browser that signed in to this login before counts against its device cookie only.
+	mine, shared := signInThrottles("login", h.deviceThrottleKey(c, email), "email:"+email, ip)
+	if allowed, err := h.Store.ThrottleAttempt(ctx, append(mine, shared...)...); err != nil {
 		return err
-	} else if locked {
+	} else if !allowed {
 		h.Hasher.VerifyDummy(ctx, password)
 		return fail(http.StatusUnprocessableEntity, nil, "locked after too many failures")
 	}
 	login, hash, err := h.Store.FindLoginByEmail(ctx, email)
 	if errors.Is(err, models.ErrNotFound) {
 		h.Hasher.VerifyDummy(ctx, password)
-		if err := countFailure(); err != nil {
-			return err
-		}
 		return fail(http.StatusUnprocessableEntity, nil, "no such login")
 	}
 	if err != nil {
@@ -103,13 +95,10 @@ func (h *Handler) LoginCreate(c echo.Context) error {
 		}
 	}
 	if !ok {
-		if err := countFailure(); err != nil {
-			return err
-		}
 		return fail(http.StatusUnprocessableEntity, &login, "wrong password")
 	}
 
-	if err := h.Store.ClearThrottle(ctx, emailKey); err != nil {
+	if err := h.signInSucceeded(ctx, mine, shared); err != nil {
 		return err
 	}
 	if rehash {
@@ -125,11 +114,23 @@ func (h *Handler) LoginCreate(c echo.Context) error {
 	if err := h.startSession(c, login, remember); err != nil {
 		return err
 	}
+	h.setDeviceCookie(c, login.Email)
 	if err := h.Store.RecordLoginSuccess(ctx, login, models.AuditEntry{Actor: login.Email, Kind: models.AuditLoginSuccess, IP: ip,
 		Detail: "signed in with password"}); err != nil {
 		return err
 	}
 	return redirect(c, landing(login, next))
+}
+
+// signInSucceeded forgets the failures of the login's own keys (or its device cookie's) and
+// takes the attempt back from the shared address key.
+func (h *Handler) signInSucceeded(ctx context.Context, mine, shared []db.ThrottleCheck) error {
+	for _, ch := range mine {
+		if err := h.Store.ClearThrottle(ctx, ch.Key); err != nil {
+			return err
+		}
+	}
+	return h.Store.DiscountThrottle(ctx, shared...)
 }
 
 // startSession signs login in on a fresh session id: the id the browser had before (if any)

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"portier/auth"
+	"portier/db"
 	"portier/i18n"
 	"portier/models"
 	authviews "portier/views/auth"
@@ -34,17 +35,13 @@ func (h *Handler) PasswordForgotCreate(c echo.Context) error {
 	sent := authviews.ForgotPage(authviews.Forgot{Email: email, Sent: true})
 	ip := clientIP(c.Request())
 	emailKey, ipKey := "reset:email:"+email, "reset:ip:"+ip
-	if _, locked, err := h.Store.ThrottleLockedUntil(ctx, emailKey, ipKey); err != nil {
+	// Every request counts (a reset email is sent, not a secret checked), before anything else.
+	if allowed, err := h.Store.ThrottleAttempt(ctx, db.ThrottleCheck{Key: emailKey, Rule: models.ThrottleResetPerEmail},
+		db.ThrottleCheck{Key: ipKey, Rule: models.ThrottleResetPerIP}); err != nil {
 		return err
-	} else if locked {
+	} else if !allowed {
 		h.Log.Warn("password reset refused: too many requests", "email", email, "ip", ip)
 		return render(c, http.StatusOK, sent)
-	}
-	if _, err := h.Store.RecordThrottleFailure(ctx, emailKey, models.ThrottleResetPerEmail); err != nil {
-		return err
-	}
-	if _, err := h.Store.RecordThrottleFailure(ctx, ipKey, models.ThrottleResetPerIP); err != nil {
-		return err
 	}
 	login, _, err := h.Store.FindLoginByEmail(ctx, email)
 	if errors.Is(err, models.ErrNotFound) {

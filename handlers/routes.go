@@ -235,5 +235,7 @@ func (h *Handler) HTTPHandler(e *echo.Echo) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return securityHeaders(https, cleanSlashes(cop)), nil
+	// Pages and the Web API (c.RealIP) see the same client address, on every listener.
+	e.IPExtractor = clientIP
+	return securityHeaders(https, cleanSlashes(h.withClientIP(cop))), nil
 }

@@ -202,13 +202,15 @@ func retentionDetail(days int) string {
 // per login so the form cannot be used to guess it. It returns a message key, "" when right.
 func (h *Handler) checkCurrentPassword(c echo.Context, login models.Login, password string) (string, error) {
 	ctx := c.Request().Context()
-	key := "confirm:login:" + itoa(login.ID)
 	if password == "" {
 		return "invalid.password_required", nil
 	}
-	if _, locked, err := h.Store.ThrottleLockedUntil(ctx, key); err != nil {
+	// Counted before the password is checked; a right one takes its attempt back (not the
+	// others', so a known password does not buy more guesses at a code checked after it).
+	confirm := confirmThrottle(login)
+	if allowed, err := h.Store.ThrottleAttempt(ctx, confirm); err != nil {
 		return "", err
-	} else if locked {
+	} else if !allowed {
 		h.Hasher.VerifyDummy(ctx, password)
 		return "invalid.too_many", nil
 	}
@@ -221,12 +223,15 @@ func (h *Handler) checkCurrentPassword(c echo.Context, login models.Login, passw
 		return "", err
 	}
 	if !ok {
-		if _, err := h.Store.RecordThrottleFailure(ctx, key, models.ThrottleConfirmPerLogin); err != nil {
-			return "", err
-		}
 		return "invalid.password_wrong", nil
 	}
-	return "", nil
+	return "", h.Store.DiscountThrottle(ctx, confirm)
+}
+
+// confirmThrottle limits the "current password" and "current code" fields of a login's
+// settings forms (one key for both).
+func confirmThrottle(login models.Login) db.ThrottleCheck {
+	return db.ThrottleCheck{Key: "confirm:login:" + itoa(login.ID), Rule: models.ThrottleConfirmPerLogin}
 }
 
 // PasswordUpdate is POST /settings/account/password: needs the current password; every other

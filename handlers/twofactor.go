@@ -113,7 +113,6 @@ func (h *Handler) TwoFactorCreate(c echo.Context) error {
 		return err
 	}
 	ip := clientIP(c.Request())
-	loginKey, ipKey := "2fa:login:"+itoa(loginID), "2fa:ip:"+ip
 	login, _, err := h.Store.FindSessionLogin(ctx, loginID)
 	if errors.Is(err, models.ErrNotFound) {
 		return h.clearPending(c, "twofactor.expired")
@@ -121,31 +120,29 @@ func (h *Handler) TwoFactorCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	fail := func() error {
-		for key, rule := range map[string]models.ThrottleRule{loginKey: models.ThrottleTwoFactorPerLogin, ipKey: models.ThrottleTwoFactorPerIP} {
-			if _, err := h.Store.RecordThrottleFailure(ctx, key, rule); err != nil {
-				return err
-			}
-		}
+	fail := func(detail string) error {
 		if _, err := h.Store.AddAudit(ctx, models.AuditEntry{AccountID: &login.AccountID, LoginID: &login.ID, Actor: login.Email,
-			Kind: models.AuditTwoFactorFailure, IP: ip, Detail: "wrong or used second-factor code"}); err != nil {
+			Kind: models.AuditTwoFactorFailure, IP: ip, Detail: detail}); err != nil {
 			return err
 		}
 		return render(c, http.StatusUnprocessableEntity, authviews.TwoFactorPage(authviews.TwoFactor{Error: "twofactor.failed"}))
 	}
-	if _, locked, err := h.Store.ThrottleLockedUntil(ctx, loginKey, ipKey); err != nil {
+	// Counted before the code is checked, so concurrent posts get no more checks than the
+	// limit; against the device cookie alone when the browser has one, as at the password.
+	mine, shared := signInThrottles("2fa", h.deviceThrottleKey(c, login.Email), "login:"+itoa(loginID), ip)
+	if allowed, err := h.Store.ThrottleAttempt(ctx, append(mine, shared...)...); err != nil {
 		return err
-	} else if locked {
-		return fail()
+	} else if !allowed {
+		return fail("second-factor code not checked: locked after too many failures")
 	}
 	method, ok, err := h.verifySecondFactor(c, login, c.FormValue("code"))
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return fail()
+		return fail("wrong or used second-factor code")
 	}
-	if err := h.Store.ClearThrottle(ctx, loginKey); err != nil {
+	if err := h.signInSucceeded(ctx, mine, shared); err != nil {
 		return err
 	}
 	remember, _ := sess.Values[sessRemember].(bool)
@@ -153,6 +150,7 @@ func (h *Handler) TwoFactorCreate(c echo.Context) error {
 	if err := h.startSession(c, login, remember); err != nil {
 		return err
 	}
+	h.setDeviceCookie(c, login.Email)
 	if err := h.Store.RecordLoginSuccess(ctx, login, models.AuditEntry{Actor: login.Email, Kind: models.AuditLoginSuccess, IP: ip,
 		Detail: "signed in with password and " + method}); err != nil {
 		return err
@@ -315,23 +313,23 @@ func (h *Handler) TwoFactorSetupCreate(c echo.Context) error {
 	if secret == "" {
 		return h.renderTwoFactorSetup(c, http.StatusUnprocessableEntity, "twofactor.enroll_expired")
 	}
-	key := "confirm:login:" + itoa(login.ID)
-	if _, locked, err := h.Store.ThrottleLockedUntil(ctx, key); err != nil {
+	confirm := confirmThrottle(login)
+	if allowed, err := h.Store.ThrottleAttempt(ctx, confirm); err != nil {
 		return err
-	} else if locked {
+	} else if !allowed {
 		return h.renderTwoFactorSetup(c, http.StatusUnprocessableEntity, "invalid.too_many")
 	}
 	code := strings.ReplaceAll(strings.TrimSpace(c.FormValue("code")), " ", "")
 	step, ok := auth.MatchTOTP(secret, code, h.Now())
 	if !ok {
-		if _, err := h.Store.RecordThrottleFailure(ctx, key, models.ThrottleConfirmPerLogin); err != nil {
-			return err
-		}
 		errKey := "twofactor.code_wrong"
 		if code == "" {
 			errKey = "twofactor.code_required"
 		}
 		return h.renderTwoFactorSetup(c, http.StatusUnprocessableEntity, errKey)
+	}
+	if err := h.Store.DiscountThrottle(ctx, confirm); err != nil {
+		return err
 	}
 	codes, hashes := h.newRecoveryCodes(login)
 	change, err := h.securityChange(c, login, "twofactor_on", models.AuditTwoFactorEnabled, "two-factor authentication turned on; other sessions ended")
@@ -415,17 +413,23 @@ func (h *Handler) checkPasswordAndCode(c echo.Context, login models.Login, passw
 		errs[codeField] = "twofactor.code_required"
 		return errs, nil
 	}
+	ctx := c.Request().Context()
+	confirm := confirmThrottle(login)
+	if allowed, err := h.Store.ThrottleAttempt(ctx, confirm); err != nil {
+		return nil, err
+	} else if !allowed {
+		errs[codeField] = "invalid.too_many"
+		return errs, nil
+	}
 	_, ok, err := h.verifySecondFactor(c, login, code)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		if _, err := h.Store.RecordThrottleFailure(c.Request().Context(), "confirm:login:"+itoa(login.ID), models.ThrottleConfirmPerLogin); err != nil {
-			return nil, err
-		}
 		errs[codeField] = "twofactor.code_wrong"
+		return errs, nil
 	}
-	return errs, nil
+	return errs, h.Store.DiscountThrottle(ctx, confirm)
 }
 
 // TwoFactorDisable is POST /settings/2fa/disable: needs the password and a current code; other

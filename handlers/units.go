@@ -212,23 +212,27 @@ func (h *Handler) unitRedeem(c echo.Context, typed string, submit bool) error {
 	if code == "" {
 		return render(c, http.StatusUnprocessableEntity, resviews.CodePage(resviews.Code{Code: typed, Error: "redeem.code_required"}))
 	}
-	ipKey := "unit:ip:" + clientIP(c.Request())
-	if _, locked, err := h.Store.ThrottleLockedUntil(ctx, ipKey); err != nil {
+	refusal, codeChecks, err := h.codeAttempt(c, "unit")
+	if err != nil {
 		return err
-	} else if locked {
+	}
+	switch refusal {
+	case codeAddressLocked:
 		return render(c, http.StatusTooManyRequests, resviews.CodePage(resviews.Code{Code: typed, Error: "redeem.locked"}))
+	case codesPaused:
+		return render(c, http.StatusTooManyRequests, resviews.CodePage(resviews.Code{Code: typed, Error: "redeem.codes_paused"}))
 	}
 	hash := auth.HashUnitCode(code)
 	u, a, err := h.Store.FindUnitByCode(ctx, hash)
 	switch {
 	case errors.Is(err, models.ErrNotFound):
-		if _, err := h.Store.RecordThrottleFailure(ctx, ipKey, models.ThrottleInviteCodePerIP); err != nil {
-			return err
-		}
 		return render(c, http.StatusNotFound, resviews.CodePage(resviews.Code{Code: typed, Error: "redeem.code_wrong"}))
 	case errors.Is(err, models.ErrUnitCodeClosed):
 		return render(c, http.StatusGone, resviews.CodePage(resviews.Code{Code: typed, Error: "redeem.code_used"}))
 	case err != nil:
+		return err
+	}
+	if err := h.Store.DiscountThrottle(ctx, codeChecks...); err != nil {
 		return err
 	}
 	devs, err := h.Store.FindDevices(ctx, u.AccountID, "")

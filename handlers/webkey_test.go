@@ -35,7 +35,7 @@ const doraPassword = "a quiet lighthouse at dusk"
 
 var (
 	linkPattern = regexp.MustCompile(`https?://[^\s]+/invite/([A-Za-z0-9_-]+)`)
-	codePattern = regexp.MustCompile(`\b([A-Z0-9]{4}-[A-Z0-9]{4})\b`)
+	codePattern = regexp.MustCompile(`\b([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})\b`)
 )
 
 func newKeyFixture(t *testing.T) keyFixture {
@@ -175,7 +175,7 @@ func TestInvitationAcceptedByCode(t *testing.T) {
 	res := c.PostForm("/invite", url.Values{"code": {""}})
 	assert.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
 	assert.NotEmpty(t, res.TestID(t, "error-code"))
-	res = c.PostForm("/invite", url.Values{"code": {"AAAA-AAAA"}})
+	res = c.PostForm("/invite", url.Values{"code": {"AAAA-AAAA-AAAA"}})
 	assert.Equal(t, http.StatusNotFound, res.StatusCode)
 	assert.NotEmpty(t, res.TestID(t, "error-code"))
 
@@ -258,7 +258,7 @@ func TestInvitationCodeThrottled(t *testing.T) {
 	f := newKeyFixture(t)
 	_, code := f.invite(t)
 	for i := 0; i < models.ThrottleInviteCodePerIP.MaxFailures; i++ {
-		res := f.app.NewClient().PostForm("/invite", url.Values{"code": {fmt.Sprintf("AAAA-%04d", i)}})
+		res := f.app.NewClient().PostForm("/invite", url.Values{"code": {fmt.Sprintf("AAAA-AAAA-%04d", i)}})
 		require.Equal(t, http.StatusNotFound, res.StatusCode)
 	}
 	res := f.app.NewClient().PostForm("/invite", url.Values{"code": {code}})

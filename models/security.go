@@ -154,6 +154,9 @@ type ThrottleRule struct {
 var (
 	ThrottleLoginPerAccount = ThrottleRule{MaxFailures: 5, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
 	ThrottleLoginPerIP      = ThrottleRule{MaxFailures: 20, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
+	// A browser with a device cookie for a login (it signed in before) counts its own sign-in
+	// failures, password and second factor alike, instead of the login's and the address's.
+	ThrottleSignInPerDevice = ThrottleRule{MaxFailures: 5, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
 	ThrottleResetPerEmail   = ThrottleRule{MaxFailures: 3, Window: time.Hour, LockFor: time.Hour}
 	ThrottleResetPerIP      = ThrottleRule{MaxFailures: 10, Window: time.Hour, LockFor: time.Hour}
 	ThrottleAPIPerIP        = ThrottleRule{MaxFailures: 20, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
@@ -165,4 +168,10 @@ var (
 	// Activation codes of invitations, typed in by hand: per client address (a code names no
 	// account to count against).
 	ThrottleInviteCodePerIP = ThrottleRule{MaxFailures: 10, Window: 15 * time.Minute, LockFor: 15 * time.Minute}
+	// Wrong activation codes of the whole installation (invitations and residential units
+	// together), from however many addresses: past the budget typing codes pauses for everyone
+	// (429; links in emails keep working) and the main logins are emailed once per pause.
+	// A pause rather than a delay: parallel guessers wait out a delay together, a pause stops
+	// them all.
+	ThrottleActivationCodesAll = ThrottleRule{MaxFailures: 100, Window: time.Hour, LockFor: 15 * time.Minute}
 )

@@ -141,6 +141,7 @@ func TestRunBadArgumentsExitTwoWithOneLine(t *testing.T) {
 		{"serve bad bool", "", []string{"serve", "--data-dir", D, "--allow-signup=maybe"}, "allow-signup"},
 		{"serve smtp url without from", "", []string{"serve", "--data-dir", D, "--smtp-url", "smtp://u:hunter22@mail.example.com"}, "--smtp-url"},
 		{"serve smtp url bad scheme", "", []string{"serve", "--data-dir", D, "--smtp-url", "imap://mail.example.com?from=a@example.com"}, "--smtp-url"},
+		{"serve bad trusted proxies", "", []string{"serve", "--data-dir", D, "--trusted-proxies", "10.0.0.0/8,proxy.example.com"}, "--trusted-proxies"},
 		{"unknown migrate flag", "", []string{"migrate", "--data-dir", D, "--bogus"}, "bogus"},
 		{"migrate argument", "", []string{"migrate", "--data-dir", D, "extra"}, "extra"},
 		{"backup without file", "", []string{"backup", "--data-dir", D}, "FILE"},
@@ -193,7 +194,7 @@ func TestHelp(t *testing.T) {
 			assert.Equal(t, 0, r.code)
 			assert.Empty(t, r.stderr)
 			for _, want := range []string{"Usage:", "portier migrate", "portier backup FILE", "portier accounts create",
-				"portier tokens create", "--data-dir", "PORTIER_DATA_DIR", "--api-addr", "PORTIER_API_ADDR"} {
+				"portier tokens create", "--data-dir", "PORTIER_DATA_DIR", "--api-addr", "PORTIER_API_ADDR", "--trusted-proxies", "PORTIER_TRUSTED_PROXIES"} {
 				assert.Contains(t, r.stdout, want)
 			}
 		})

@@ -23,6 +23,7 @@ import (
 	"portier/devices"
 	"portier/handlers"
 	"portier/handlers/api"
+	"portier/handlers/clientip"
 	"portier/i18n"
 	"portier/mail"
 )
@@ -35,7 +36,9 @@ type serveConfig struct {
 	AllowSignup bool
 	APIAddr     string
 	SMTPURL     string
-	Demo        bool
+	// TrustedProxies is a comma-separated list of CIDRs (--trusted-proxies).
+	TrustedProxies string
+	Demo           bool
 }
 
 func serveFlags() (*flag.FlagSet, *serveConfig) {
@@ -48,6 +51,7 @@ func serveFlags() (*flag.FlagSet, *serveConfig) {
 	fs.BoolVar(&cfg.AllowSignup, "allow-signup", false, "let anyone create a new account at /signup")
 	fs.StringVar(&cfg.APIAddr, "api-addr", "", "optional second address serving only the web API at the root path")
 	fs.StringVar(&cfg.SMTPURL, "smtp-url", "", "deliver emails through SMTP, e.g. smtp://user:pass@host:587?from=portier@example.com (default: keep them in the outbox and log them)")
+	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client, e.g. 127.0.0.1/32,10.0.0.0/8 (default: none, the TCP peer is the client)")
 	fs.BoolVar(&cfg.Demo, "demo", false, "on a fresh data directory, create a demo account with a simulated bridge and print its login")
 	return fs, cfg
 }
@@ -69,6 +73,10 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		}
 		smtpConfig = &c
 		sender = mail.SMTPSender{Config: c}
+	}
+	trustedProxies, err := clientip.ParseCIDRs(cfg.TrustedProxies)
+	if err != nil {
+		return usagef("--trusted-proxies: %v", err)
 	}
 	base, err := baseURL(cfg.BaseURL, cfg.Addr)
 	if err != nil {
@@ -121,7 +129,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		Secrets:  box,
 		Now:      time.Now,
 		Log:      log,
-		Config:   handlers.Config{BaseURL: base, AllowSignup: cfg.AllowSignup, SMTPConfigured: smtpConfig != nil},
+		Config: handlers.Config{BaseURL: base, AllowSignup: cfg.AllowSignup, SMTPConfigured: smtpConfig != nil,
+			TrustedProxies: trustedProxies},
 		MailWake: mailWake,
 	}
 	if cfg.Demo {

@@ -227,20 +227,20 @@ func (a *API) requireToken(p policy.Policy) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			ctx := c.Request().Context()
-			ipKey := "api:ip:" + c.RealIP()
-			if _, locked, err := a.Store.ThrottleLockedUntil(ctx, ipKey); err != nil {
-				return err
-			} else if locked {
-				return echo.NewHTTPError(http.StatusTooManyRequests, "Too many requests with invalid tokens from this address; try again later")
-			}
 			raw := bearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
 			if raw == "" {
 				return errUnauthorized()
 			}
+			// A known token is never throttled (others' bad tokens from the same address must
+			// not stop it); an unknown one counts against the address, and past the limit the
+			// answer is 429. Tokens have 256 random bits, so this limits noise, not guessing.
 			tok, err := a.Store.FindAPITokenByHash(ctx, auth.HashToken(raw))
 			if errors.Is(err, models.ErrNotFound) {
-				if _, err := a.Store.RecordThrottleFailure(ctx, ipKey, models.ThrottleAPIPerIP); err != nil {
+				check := db.ThrottleCheck{Key: "api:ip:" + c.RealIP(), Rule: models.ThrottleAPIPerIP}
+				if allowed, err := a.Store.ThrottleAttempt(ctx, check); err != nil {
 					return err
+				} else if !allowed {
+					return echo.NewHTTPError(http.StatusTooManyRequests, "Too many requests with invalid tokens from this address; try again later")
 				}
 				return errUnauthorized()
 			}

@@ -16,7 +16,7 @@ type Invitation struct {
 	Inviter            string   // account/owner name shown as who invites
 	Devices            []string // device names
 	Link               string   // absolute activation link
-	Code               string   // activation code, e.g. "K7QM-3PXD"
+	Code               string   // activation code, e.g. "K7QM-3PXD-9WZR"
 	EnterURL           string   // absolute URL of the page where the code is entered
 	Expires            time.Time
 	Zone               string // IANA zone to show Expires in (the inviter's)

@@ -16,7 +16,7 @@ func invitation(lang string, devices ...string) Invitation {
 		To: "anna@example.com", Name: "Anna Berger", Language: lang,
 		Inviter: "Hausverwaltung Huber", Devices: devices,
 		Link:     "https://portier.example.com/invitations/accept/tok3n",
-		Code:     "K7QM-3PXD",
+		Code:     "K7QM-3PXD-9WZR",
 		EnterURL: "https://portier.example.com/invitations/code",
 		Expires:  time.Date(2026, 3, 4, 8, 0, 0, 0, time.UTC), // 09:00 in Berlin
 		Zone:     "Europe/Berlin",
