@@ -56,6 +56,29 @@ func (c *Clock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
+// Waits records the waits the handlers ask for (Handler.Sleep) and returns at once, so tests
+// see that a wait was applied without sitting through it.
+type Waits struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+// Sleep records d.
+func (w *Waits) Sleep(_ context.Context, d time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.d = append(w.d, d)
+}
+
+// Take returns the waits recorded since the last Take.
+func (w *Waits) Take() []time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	d := w.d
+	w.d = nil
+	return d
+}
+
 // TestArgon2 keeps password hashing cheap in tests; production uses auth.DefaultArgon2.
 var TestArgon2 = auth.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}
 
@@ -86,6 +109,7 @@ type App struct {
 	Store   *db.Store
 	DB      *db.DB
 	Clock   *Clock
+	Waits   *Waits // the handlers' waits, recorded instead of slept
 	Handler *handlers.Handler
 	API     *api.API
 	Mail    *mail.Worker
@@ -116,7 +140,7 @@ func New(t testing.TB, opts Options) *App {
 	if opts.Argon2 != nil {
 		params = *opts.Argon2
 	}
-	app := &App{T: t, Store: store, DB: database, Clock: clock, DataDir: dir}
+	app := &App{T: t, Store: store, DB: database, Clock: clock, Waits: &Waits{}, DataDir: dir}
 	app.Server = httptest.NewUnstartedServer(nil)
 	app.URL = "http://" + app.Server.Listener.Addr().String()
 	base, _ := url.Parse(app.URL)
@@ -151,6 +175,7 @@ func New(t testing.TB, opts Options) *App {
 		Sessions: handlers.NewSessionStore(store, clock.Now, handlers.DefaultSessionTimeouts, base.Scheme == "https"),
 		Hasher:   auth.NewHasher(params, 0),
 		Now:      clock.Now,
+		Sleep:    app.Waits.Sleep,
 		Log:      log,
 		Config:   handlers.Config{BaseURL: base, AllowSignup: opts.AllowSignup, TrustedProxies: opts.TrustedProxies},
 	}

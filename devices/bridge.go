@@ -318,12 +318,13 @@ type BridgeAddress struct {
 	Hashed bool
 }
 
-func (a BridgeAddress) client() *nukibridge.Client {
+func (a BridgeAddress) client(sleep func(ctx context.Context, d time.Duration) error) *nukibridge.Client {
 	mode := nukibridge.TokenHashed
 	if !a.Hashed {
 		mode = nukibridge.TokenPlain
 	}
-	return nukibridge.New(nukibridge.Config{Host: a.Host, Port: a.Port, Token: a.Token, Mode: mode, Timeout: 8 * time.Second, BusyRetries: 3})
+	return nukibridge.New(nukibridge.Config{Host: a.Host, Port: a.Port, Token: a.Token, Mode: mode, Timeout: 8 * time.Second, BusyRetries: 3,
+		Sleep: sleep})
 }
 
 // ErrBridgeHostNotPrivate is returned for a bridge host that is, or resolves to, an address
@@ -360,12 +361,12 @@ func ResolveBridgeHost(ctx context.Context, host string) (netip.Addr, error) {
 // ProbeBridge lists the devices a bridge has paired (the ones a bridge can pair; see
 // models.DeviceType.OnBridge). Nothing is stored.
 func (m *Manager) ProbeBridge(ctx context.Context, addr BridgeAddress) ([]nukibridge.Device, error) {
-	return addr.client().List(ctx)
+	return addr.client(m.opt.BridgeSleep).List(ctx)
 }
 
 // RequestBridgeToken asks the bridge for its token: someone presses its button within 30 s.
 func (m *Manager) RequestBridgeToken(ctx context.Context, host string, port int) (string, error) {
-	return BridgeAddress{Host: host, Port: port}.client().RequestToken(ctx)
+	return BridgeAddress{Host: host, Port: port}.client(m.opt.BridgeSleep).RequestToken(ctx)
 }
 
 // AddBridge stores a Nuki Bridge connection with the chosen devices (as the bridge lists them

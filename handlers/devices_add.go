@@ -96,9 +96,24 @@ func (f *bridgeForm) validate(needToken bool) map[string]string {
 	return errs
 }
 
+// A failed connection from the form answers when its deadline is up, never sooner, and with
+// one message whatever went wrong (the reason goes to the log): otherwise a refused connection,
+// an HTTP server that is not a bridge, a refused token and a host that does not answer would
+// each look different, and the form would tell what listens at any local address and port.
+const (
+	// BridgeConnectDeadline bounds connecting with a token: one /list (the client's request
+	// timeout is 8 s) or the retries after refused connections (0.5 + 1 + 2 s plus jitter).
+	// A real bridge answers /list from its cache within a second or two.
+	BridgeConnectDeadline = 10 * time.Second
+	// BridgeTokenDeadline bounds asking for a token: the bridge holds /auth open for 30 s
+	// while someone walks to its button, so that is how long a failure takes anyway.
+	BridgeTokenDeadline = 40 * time.Second
+)
+
 // DeviceBridgeConnect is POST /devices/bridge: reach the bridge (or ask it for a token with
 // its button), list what it has paired, and offer those devices. Nothing is stored yet.
 func (h *Handler) DeviceBridgeConnect(c echo.Context) error {
+	started := h.Now()
 	login, account, _ := currentLogin(c)
 	loc := locale(c)
 	port, _ := strconv.Atoi(strings.TrimSpace(c.FormValue("port")))
@@ -109,6 +124,10 @@ func (h *Handler) DeviceBridgeConnect(c echo.Context) error {
 		p.Errors = errs
 		return h.renderAddDevices(c, http.StatusUnprocessableEntity, p)
 	}
+	deadline := BridgeConnectDeadline
+	if wantToken {
+		deadline = BridgeTokenDeadline
+	}
 	ctx := c.Request().Context()
 	ip, err := devices.ResolveBridgeHost(ctx, f.Host)
 	switch {
@@ -116,28 +135,25 @@ func (h *Handler) DeviceBridgeConnect(c echo.Context) error {
 		p.Errors = map[string]string{"host": "invalid.bridge_host_private"}
 		return h.renderAddDevices(c, http.StatusUnprocessableEntity, p)
 	case err != nil:
-		p.FormError = bridgeErrorText(loc, err)
-		return h.renderAddDevices(c, http.StatusBadGateway, p)
+		return h.bridgeConnectFailed(c, p, started.Add(deadline), f.Host, f.Port, err)
 	}
 	// From here on the checked address is dialled and kept, never the name again.
 	f.Host = ip.String()
 	if wantToken {
-		tctx, cancel := context.WithTimeout(ctx, 40*time.Second)
+		tctx, cancel := context.WithTimeout(ctx, BridgeTokenDeadline)
 		token, err := h.Devices.RequestBridgeToken(tctx, f.Host, f.Port)
 		cancel()
 		if err != nil {
-			p.FormError = bridgeErrorText(loc, err)
-			return h.renderAddDevices(c, http.StatusBadGateway, p)
+			return h.bridgeConnectFailed(c, p, started.Add(deadline), f.Host, f.Port, fmt.Errorf("asking for a token: %w", err))
 		}
 		f.Token = token
 		p.Notice = loc.T("devices.add.token_received")
 	}
-	pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	pctx, cancel := context.WithTimeout(ctx, BridgeConnectDeadline)
 	found, err := h.Devices.ProbeBridge(pctx, devices.BridgeAddress{Host: f.Host, Port: f.Port, Token: f.Token, Hashed: f.Hashed})
 	cancel()
 	if err != nil {
-		p.FormError = bridgeErrorText(loc, err)
-		return h.renderAddDevices(c, http.StatusBadGateway, p)
+		return h.bridgeConnectFailed(c, p, started.Add(deadline), f.Host, f.Port, err)
 	}
 	sess := session(c)
 	sess.Values[sessBridgeHost] = f.Host
@@ -155,6 +171,18 @@ func (h *Handler) DeviceBridgeConnect(c echo.Context) error {
 		return err
 	}
 	return h.renderAddDevices(c, http.StatusOK, p)
+}
+
+// bridgeConnectFailed logs why a bridge could not be used and, no sooner than notBefore, answers
+// with the one message every such failure gets.
+func (h *Handler) bridgeConnectFailed(c echo.Context, p devviews.Add, notBefore time.Time, host string, port int, err error) error {
+	h.Log.Warn("connecting a Nuki Bridge failed", "host", host, "port", port, "err", err)
+	if wait := notBefore.Sub(h.Now()); wait > 0 {
+		h.sleep(c.Request().Context(), wait)
+	}
+	p.FoundHost, p.Notice = "", ""
+	p.FormError = locale(c).T("devices.add.err_connect")
+	return h.renderAddDevices(c, http.StatusBadGateway, p)
 }
 
 // foundDevices marks which of a bridge's devices the account already has.
@@ -180,35 +208,9 @@ func (h *Handler) foundDevices(ctx context.Context, accountID int64, found []nuk
 	return out, nil
 }
 
-// bridgeErrorText says in words why a bridge could not be used; a refused hashed token with
-// the bridge's clock off says by how much.
-func bridgeErrorText(loc *i18n.Locale, err error) string {
-	var skew *nukibridge.ClockSkewError
-	if errors.As(err, &skew) {
-		return clockSkewText(loc, skew, "devices.add.err_clock_behind", "devices.add.err_clock_ahead")
-	}
-	return loc.T(bridgeErrorKey(err))
-}
-
-// bridgeErrorKey names why a bridge could not be used.
-func bridgeErrorKey(err error) string {
-	switch {
-	case errors.Is(err, nukibridge.ErrUnreachable), errors.Is(err, context.DeadlineExceeded):
-		return "devices.add.err_unreachable"
-	case errors.Is(err, nukibridge.ErrUnauthorized):
-		return "devices.add.err_token"
-	case errors.Is(err, nukibridge.ErrForbidden):
-		return "devices.add.err_auth_off"
-	case errors.Is(err, nukibridge.ErrBusy):
-		return "devices.add.err_busy"
-	case errors.Is(err, nukibridge.ErrNoButtonPress):
-		return "devices.add.err_no_press"
-	}
-	return "devices.add.err_other"
-}
-
 // DeviceBridgeAdd is POST /devices/bridge/add: store the bridge with the chosen devices.
 func (h *Handler) DeviceBridgeAdd(c echo.Context) error {
+	started := h.Now()
 	login, account, _ := currentLogin(c)
 	loc := locale(c)
 	sess := session(c)
@@ -226,13 +228,11 @@ func (h *Handler) DeviceBridgeAdd(c echo.Context) error {
 	p := devviews.Add{SimName: loc.T("devices.add.sim_default_name"), Host: host, Port: strconv.Itoa(port), Hashed: hashed, FoundHost: host,
 		BridgeName: strings.TrimSpace(c.FormValue("bridge_name")), Errors: map[string]string{}}
 	ctx := c.Request().Context()
-	pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	pctx, cancel := context.WithTimeout(ctx, BridgeConnectDeadline)
 	found, err := h.Devices.ProbeBridge(pctx, addr)
 	cancel()
 	if err != nil {
-		p.FoundHost = ""
-		p.FormError = bridgeErrorText(loc, err)
-		return h.renderAddDevices(c, http.StatusBadGateway, p)
+		return h.bridgeConnectFailed(c, p, started.Add(BridgeConnectDeadline), host, port, err)
 	}
 	if p.Found, err = h.foundDevices(ctx, account.ID, found); err != nil {
 		return err

@@ -227,10 +227,10 @@ func TestConnectBridgeErrorsSaveNothing(t *testing.T) {
 		assert.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
 		assert.NotEmpty(t, res.TestID(t, "error-"+tc.field), tc.form.Encode())
 	}
-	// Nobody listens on this port: a clear message, nothing saved.
+	// Nobody listens on this port: the form's one message for a failed connection, nothing saved.
 	res := c.PostForm("/devices/bridge", url.Values{"host": {"127.0.0.1"}, "port": {"1"}, "token": {"abc"}, "step": {"connect"}})
 	assert.Equal(t, http.StatusBadGateway, res.StatusCode)
-	assert.Contains(t, res.TestID(t, "form-error"), "cannot be reached")
+	assert.Contains(t, res.TestID(t, "form-error"), "could not connect to a Nuki Bridge at this address")
 	res = c.Get("/devices")
 	assert.NotEmpty(t, res.TestID(t, "devices-empty"))
 	// Adding without connecting first.
@@ -254,7 +254,7 @@ func TestConnectBridgeThroughTheSimulatorsHTTPFace(t *testing.T) {
 
 	res := c.PostForm("/devices/bridge", url.Values{"host": {host}, "port": {port}, "token": {"wrong"}, "hashed": {"1"}, "step": {"connect"}})
 	assert.Equal(t, http.StatusBadGateway, res.StatusCode)
-	assert.Contains(t, res.TestID(t, "form-error"), "refused the token")
+	assert.Contains(t, res.TestID(t, "form-error"), "could not connect to a Nuki Bridge at this address")
 
 	res = c.PostForm("/devices/bridge", url.Values{"host": {host}, "port": {port}, "token": {"s3cret"}, "hashed": {"1"}, "step": {"connect"}})
 	require.Equal(t, http.StatusOK, res.StatusCode, res.Body)

@@ -37,8 +37,10 @@ type Handler struct {
 	Hasher   *auth.Hasher
 	Secrets  *auth.SecretBox // seals TOTP secrets, MACs recovery codes; key outside the database
 	Now      func() time.Time
-	Log      *slog.Logger
-	Config   Config
+	// Sleep waits d or until ctx ends (nil: really waits); tests record the waits instead.
+	Sleep  func(ctx context.Context, d time.Duration)
+	Log    *slog.Logger
+	Config Config
 	// MailWake, when set, is nudged after an email is queued so the outbox worker sends it at once.
 	MailWake chan struct{}
 
@@ -47,6 +49,20 @@ type Handler struct {
 
 // Policies returns the declared policy of every route (for the route-policy test).
 func (h *Handler) Policies() *policy.Registry { return h.policies }
+
+// sleep waits d, or until the request ends.
+func (h *Handler) sleep(ctx context.Context, d time.Duration) {
+	if h.Sleep != nil {
+		h.Sleep(ctx, d)
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
 
 func (h *Handler) wakeMail() {
 	if h.MailWake == nil {
