@@ -140,6 +140,11 @@ func (s *Store) FindMainLogins(ctx context.Context) ([]models.Login, error) {
 	if err != nil {
 		return nil, err
 	}
+	return scanLogins(rows)
+}
+
+// scanLogins reads every row of rows (loginColumns) and closes it.
+func scanLogins(rows *sql.Rows) ([]models.Login, error) {
 	defer rows.Close()
 	var out []models.Login
 	for rows.Next() {

@@ -89,16 +89,7 @@ func logSubscribers(ctx context.Context, q querier, accountID, deviceID int64, k
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []models.Login
-	for rows.Next() {
-		l, err := scanLogin(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
+	return scanLogins(rows)
 }
 
 // FindLogSubscribers returns the logins subscribed to a device's events of a kind that may

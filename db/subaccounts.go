@@ -165,17 +165,8 @@ func (s *Store) FindSubAccounts(ctx context.Context, accountID int64) ([]models.
 	if err != nil {
 		return nil, err
 	}
-	var out []models.Login
-	for rows.Next() {
-		l, err := scanLogin(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, l)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	out, err := scanLogins(rows)
+	if err != nil {
 		return nil, err
 	}
 	for i := range out {
