@@ -39,7 +39,7 @@ func recipientKind(ctx context.Context, tx *sql.Tx, loginID int64) (string, erro
 }
 
 const outboxColumns = `id, account_id, to_addr, subject, body_text, body_html, status, attempts, next_attempt_at, last_error, created_at, sent_at,
-	written_by_login_id, for_login_id, recipient`
+	written_by_login_id, for_login_id, recipient, delivered`
 
 func scanOutbox(row interface{ Scan(...any) error }) (models.OutboxMessage, error) {
 	var m models.OutboxMessage
@@ -48,7 +48,7 @@ func scanOutbox(row interface{ Scan(...any) error }) (models.OutboxMessage, erro
 	var sent sql.NullString
 	var writtenBy, forLogin sql.NullInt64
 	if err := row.Scan(&m.ID, &acc, &m.To, &m.Subject, &m.Text, &m.HTML, &m.Status, &m.Attempts, &next, &m.LastError, &created, &sent,
-		&writtenBy, &forLogin, &m.Recipient); err != nil {
+		&writtenBy, &forLogin, &m.Recipient, &m.Delivered); err != nil {
 		return m, err
 	}
 	if acc.Valid {
@@ -99,9 +99,11 @@ func (s *Store) FindMailTo(ctx context.Context, to string) ([]models.OutboxMessa
 	return s.queryOutbox(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE to_addr = ? ORDER BY id DESC`, to)
 }
 
-// MarkMailSent records a successful delivery.
-func (s *Store) MarkMailSent(ctx context.Context, id int64) error {
-	_, err := s.db.Writer.ExecContext(ctx, `UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?, last_error = '' WHERE id = ?`, s.now(), id)
+// MarkMailSent records a successful send: delivered by SMTP, or (delivered false) written to
+// the log.
+func (s *Store) MarkMailSent(ctx context.Context, id int64, delivered bool) error {
+	_, err := s.db.Writer.ExecContext(ctx, `UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?, last_error = '', delivered = ?
+		WHERE id = ?`, s.now(), delivered, id)
 	return err
 }
 

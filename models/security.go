@@ -140,6 +140,9 @@ type OutboxMessage struct {
 	ForLoginID *int64
 	// Recipient is the kind of person it goes to (Recipient*), all that others learn of it.
 	Recipient string
+	// Delivered: an SMTP server took it. A sent email that is not delivered was only written to
+	// the server log (no SMTP configured).
+	Delivered bool
 }
 
 // The kinds of recipient of an email.

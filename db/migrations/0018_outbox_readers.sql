@@ -6,3 +6,6 @@
 ALTER TABLE outbox ADD COLUMN written_by_login_id INTEGER REFERENCES logins (id) ON DELETE SET NULL;
 ALTER TABLE outbox ADD COLUMN for_login_id INTEGER REFERENCES logins (id) ON DELETE SET NULL;
 ALTER TABLE outbox ADD COLUMN recipient TEXT NOT NULL DEFAULT '';
+-- An email an SMTP server took (status 'sent' also means "written to the log" when no SMTP
+-- server is configured): its links are in the email only and never shown again.
+ALTER TABLE outbox ADD COLUMN delivered INTEGER NOT NULL DEFAULT 0 CHECK (delivered IN (0, 1));
