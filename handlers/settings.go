@@ -430,7 +430,8 @@ func (h *Handler) OutboxShow(c echo.Context) error {
 	}
 	p := settings.Outbox{App: shell, Tabs: settingsTabs(c, "/settings/outbox"), NoSMTP: !h.Config.SMTPConfigured}
 	for _, m := range msgs {
-		// Without SMTP a "sent" email was only written to the log, so its reader still needs it here.
+		// A sent email that is not delivered was only written to the log (no SMTP): its reader
+		// still needs it here.
 		delivered := m.Status == models.OutboxSent && m.Delivered
 		om := settings.OutboxMessage{Created: loc.DateTime(m.CreatedAt), Readable: m.ReadableBy(login.ID)}
 		switch {
