@@ -24,7 +24,7 @@ func (s *Store) applySecurityChange(ctx context.Context, tx *sql.Tx, l models.Lo
 		return err
 	}
 	for _, m := range ch.Mail {
-		m.AccountID = &l.AccountID
+		m.AccountID, m.WrittenByLoginID, m.ForLoginID = &l.AccountID, &l.ID, &l.ID
 		if err := s.enqueueMail(ctx, tx, m); err != nil {
 			return err
 		}
@@ -175,7 +175,7 @@ func (s *Store) CreateEmailChange(ctx context.Context, l models.Login, tokenHash
 			return err
 		}
 		for _, m := range mails {
-			m.AccountID = &l.AccountID
+			m.AccountID, m.WrittenByLoginID, m.ForLoginID = &l.AccountID, &l.ID, &l.ID
 			if err := s.enqueueMail(ctx, tx, m); err != nil {
 				return err
 			}

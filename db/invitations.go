@@ -25,7 +25,8 @@ type NewInvitation struct {
 	CodeHash      string // of the activation code (auth.HashInvitationCode)
 	Language      string // of the email and of the web-key login
 	// Mail writes the invitation email once the invitation's times are known; it is queued in
-	// the invitation's transaction, so it goes out exactly when the invitation exists.
+	// the invitation's transaction, so it goes out exactly when the invitation exists. The
+	// message names the login that invites (WrittenByLoginID), who may read it on the outbox.
 	Mail func(models.Invitation) (models.OutboxMessage, error)
 }
 
@@ -61,9 +62,9 @@ func (s *Store) CreateInvitation(ctx context.Context, accountID int64, in NewInv
 	var inv models.Invitation
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		now := s.Now()
-		var email string
-		err := tx.QueryRowContext(ctx, `SELECT COALESCE(email, '') FROM account_users WHERE id = ? AND account_id = ?
-			AND deleted_at IS NULL AND merged_into IS NULL`, in.AccountUserID, accountID).Scan(&email)
+		var email, kind string
+		err := tx.QueryRowContext(ctx, `SELECT COALESCE(email, ''), kind FROM account_users WHERE id = ? AND account_id = ?
+			AND deleted_at IS NULL AND merged_into IS NULL`, in.AccountUserID, accountID).Scan(&email, &kind)
 		if err != nil {
 			return mapNoRows(err, fmt.Sprintf("account user %d", in.AccountUserID))
 		}
@@ -101,7 +102,10 @@ func (s *Store) CreateInvitation(ctx context.Context, accountID int64, in NewInv
 			if err != nil {
 				return err
 			}
-			msg.AccountID = &accountID
+			msg.AccountID, msg.ForLoginID, msg.Recipient = &accountID, nil, models.RecipientInvitee
+			if kind == models.KindResident {
+				msg.Recipient = models.RecipientResident
+			}
 			if err := s.enqueueMail(ctx, tx, msg); err != nil {
 				return err
 			}

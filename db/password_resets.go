@@ -16,7 +16,7 @@ func (s *Store) CreatePasswordReset(ctx context.Context, l models.Login, tokenHa
 			tokenHash, l.ID, s.now(), formatTime(expires)); err != nil {
 			return err
 		}
-		mail.AccountID = &l.AccountID
+		mail.AccountID, mail.ForLoginID = &l.AccountID, &l.ID
 		if err := s.enqueueMail(ctx, tx, mail); err != nil {
 			return err
 		}

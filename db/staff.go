@@ -97,7 +97,7 @@ func (s *Store) AddStaff(ctx context.Context, accountID int64, n NewStaff, audit
 			if err != nil {
 				return err
 			}
-			msg.AccountID = &accountID
+			msg.AccountID, msg.WrittenByLoginID, msg.ForLoginID = &accountID, audit.LoginID, &loginID
 			if err := s.enqueueMail(ctx, tx, msg); err != nil {
 				return err
 			}

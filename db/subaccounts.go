@@ -111,7 +111,7 @@ func (s *Store) CreateSubAccount(ctx context.Context, p NewSubAccount) (models.L
 				return err
 			}
 			mail := l.Mail
-			mail.AccountID = &p.AccountID
+			mail.AccountID, mail.WrittenByLoginID, mail.ForLoginID = &p.AccountID, &p.CreatedBy, &id
 			if err := s.enqueueMail(ctx, tx, mail); err != nil {
 				return err
 			}

@@ -44,6 +44,7 @@ func (m *Manager) logMail(ctx context.Context) (db.ComposeLogMail, func(error)) 
 			if err != nil {
 				return nil, err
 			}
+			msg.ForLoginID = &l.ID
 			mails = append(mails, msg)
 		}
 		queued += len(mails)

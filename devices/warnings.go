@@ -230,12 +230,14 @@ func (m *Manager) warningEmail(ctx context.Context, to models.Login, d models.De
 		}
 		paragraphs = append(paragraphs, l.T("email.warning.online", args))
 	}
-	return email.Compose(ctx, l, to.Email, email.Content{
+	msg, err := email.Compose(ctx, l, to.Email, email.Content{
 		Subject: subject, Name: to.Name, Paragraphs: paragraphs,
 		LinkLabel: l.T("email.warning.action", args), LinkText: l.T("email.warning.button", args), Link: m.absURL(fmt.Sprintf("/devices/%d", d.ID)),
 		After:   []string{l.T(why, args)},
 		SiteURL: m.absURL("/"),
 	})
+	msg.ForLoginID = &to.ID
+	return msg, err
 }
 
 // absURL makes an absolute link (a path, with or without a query) from the configured base

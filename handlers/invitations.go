@@ -76,11 +76,13 @@ func (h *Handler) sendInvitation(ctx context.Context, op models.Operator, who de
 		_, err = h.Store.CreateInvitation(ctx, account.ID, db.NewInvitation{
 			AccountUserID: u.ID, TokenHash: auth.HashToken(token), CodeHash: auth.HashInvitationCode(code), Language: lang,
 			Mail: func(inv models.Invitation) (models.OutboxMessage, error) {
-				return email.InvitationMessage(ctx, email.Invitation{
+				msg, err := email.InvitationMessage(ctx, email.Invitation{
 					To: u.Email, Name: u.Name, Language: lang, Inviter: inviter, Devices: names,
 					Link: h.absURL("/invite/" + token), Code: code, EnterURL: h.absURL("/invite"),
 					Expires: inv.ExpiresAt, Zone: zone, SiteURL: h.absURL("/"),
 				})
+				msg.WrittenByLoginID = &login
+				return msg, err
 			},
 		}, audit)
 		if !errors.Is(err, db.ErrInvitationCodeTaken) || try == 2 {

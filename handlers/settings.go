@@ -410,8 +410,9 @@ func (h *Handler) SessionsEndOthers(c echo.Context) error {
 	return redirect(c, "/settings/account")
 }
 
-// OutboxShow is GET /settings/outbox: the account's emails, for the main login. Without SMTP
-// this is where reset and invitation links can be found.
+// OutboxShow is GET /settings/outbox: the account's emails, for the main login. It reads only
+// the emails it may (models.OutboxMessage.ReadableBy); of the others it learns the kind of
+// recipient, the date and the status. A delivered email's links are in the email only.
 func (h *Handler) OutboxShow(c echo.Context) error {
 	ctx := c.Request().Context()
 	loc := locale(c)
@@ -429,20 +430,44 @@ func (h *Handler) OutboxShow(c echo.Context) error {
 	}
 	p := settings.Outbox{App: shell, Tabs: settingsTabs(c, "/settings/outbox"), NoSMTP: !h.Config.SMTPConfigured}
 	for _, m := range msgs {
-		om := settings.OutboxMessage{To: m.To, Subject: m.Subject, Created: loc.DateTime(m.CreatedAt), Parts: linkParts(m.Text)}
+		// A sent email that is not delivered was only written to the log (no SMTP): its reader
+		// still needs it here.
+		delivered := m.Status == models.OutboxSent && m.Delivered
+		om := settings.OutboxMessage{Created: loc.DateTime(m.CreatedAt), Readable: m.ReadableBy(login.ID)}
 		switch {
-		case m.Status == "sent" && !h.Config.SMTPConfigured:
-			om.Status, om.Tone = "outbox.logged", "warn"
-		case m.Status == "sent":
+		case delivered:
 			om.Status, om.Tone = "outbox.sent", "ok"
-		case m.Status == "failed":
-			om.Status, om.Tone, om.Error = "outbox.failed", "danger", m.LastError
+		case m.Status == models.OutboxSent:
+			om.Status, om.Tone = "outbox.logged", "warn"
+		case m.Status == models.OutboxFailed:
+			om.Status, om.Tone = "outbox.failed", "danger"
 		default:
-			om.Status, om.Tone, om.Error = "outbox.pending", "warn", m.LastError
+			om.Status, om.Tone = "outbox.pending", "warn"
+		}
+		switch {
+		case !om.Readable:
+			om.Subject = loc.T(outboxRecipientKeys[m.Recipient])
+		case delivered:
+			om.To, om.Subject, om.Note = m.To, m.Subject, "outbox.delivered"
+		default:
+			// A delivery error may name the address, so only a reader sees it.
+			om.To, om.Subject, om.Error, om.Parts = m.To, m.Subject, m.LastError, linkParts(m.Text)
 		}
 		p.Messages = append(p.Messages, om)
 	}
 	return render(c, http.StatusOK, settings.OutboxPage(p))
+}
+
+// outboxRecipientKeys name an email the viewer may not read by its kind of recipient; rows
+// from before recipients were recorded have none.
+var outboxRecipientKeys = map[string]string{
+	models.RecipientMainLogin:  "outbox.email_to_main_login",
+	models.RecipientSubAccount: "outbox.email_to_sub_account",
+	models.RecipientStaff:      "outbox.email_to_staff",
+	models.RecipientResident:   "outbox.email_to_resident",
+	models.RecipientWebKey:     "outbox.email_to_web_key",
+	models.RecipientInvitee:    "outbox.email_to_invitee",
+	"":                         "outbox.email_to_someone",
 }
 
 var linkPattern = regexp.MustCompile(`https?://[^\s<>"]+`)

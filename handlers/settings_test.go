@@ -185,16 +185,20 @@ func TestSessionsListAndEndOne(t *testing.T) {
 	assert.Equal(t, 1, c.Get("/settings/account").Doc(t).Find(`[data-testid="session-row"]`).Length())
 }
 
+// The main login's own email, only written to the log (no SMTP), stays readable with its link.
 func TestMailOutboxShowsEmailsWithClickableLinks(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	require.Equal(t, http.StatusOK, app.NewClient().PostForm("/password/forgot", url.Values{"email": {owner.Email}}).StatusCode)
+	require.Equal(t, 1, app.Mail.RunOnce(context.Background()))
 
 	res := c.Get("/settings/outbox")
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	assert.NotEmpty(t, res.TestID(t, "no-smtp"))
 	doc := res.Doc(t)
 	require.Equal(t, 1, doc.Find(`[data-testid="outbox-message"]`).Length())
+	assert.Contains(t, doc.Find(`[data-testid="outbox-message"] .badge`).Text(), "Not sent (no SMTP)")
 	href, ok := doc.Find(`[data-testid="outbox-message"] a`).Attr("href")
 	require.True(t, ok, "the reset link is clickable")
 	assert.True(t, strings.HasPrefix(href, app.URL+"/password/reset/"))

@@ -85,8 +85,8 @@ func (h *Handler) codesPausedEmails(ctx context.Context) ([]models.OutboxMessage
 		if err != nil {
 			return nil, err
 		}
-		accountID := login.AccountID
-		msg.AccountID = &accountID
+		accountID, loginID := login.AccountID, login.ID
+		msg.AccountID, msg.ForLoginID = &accountID, &loginID
 		msgs = append(msgs, msg)
 	}
 	return msgs, nil

@@ -25,7 +25,7 @@ func (e PermanentError) Unwrap() error { return e.Err }
 // Store is what the worker needs of the database.
 type Store interface {
 	DueMail(ctx context.Context, now time.Time, limit int) ([]models.OutboxMessage, error)
-	MarkMailSent(ctx context.Context, id int64) error
+	MarkMailSent(ctx context.Context, id int64, delivered bool) error
 	MarkMailRetry(ctx context.Context, id int64, next time.Time, reason string) error
 	MarkMailFailed(ctx context.Context, id int64, reason string) error
 }
@@ -97,7 +97,9 @@ func (w *Worker) RunOnce(ctx context.Context) int {
 			record := context.WithoutCancel(ctx)
 			switch {
 			case err == nil:
-				if err := w.Store.MarkMailSent(record, m.ID); err != nil {
+				// The log sender only writes the message to the log: nobody received it.
+				_, logged := w.Sender.(LogSender)
+				if err := w.Store.MarkMailSent(record, m.ID, !logged); err != nil {
 					w.Log.Error("outbox: marking sent", "id", m.ID, "err", err)
 					return sent
 				}

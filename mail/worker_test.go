@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -78,6 +79,23 @@ func TestOutboxWorkerSendsOnce(t *testing.T) {
 	row := outboxRow(t, app)
 	assert.Equal(t, "sent", row.Status)
 	assert.NotNil(t, row.SentAt)
+	assert.True(t, row.Delivered)
+}
+
+// Without SMTP the log sender writes the email, link included, to the server log: it is done
+// with, but nobody received it, so its reader still finds it on the outbox.
+func TestOutboxWorkerWithTheLogSenderLogsTheLink(t *testing.T) {
+	t.Parallel()
+	var buf syncBuffer
+	app, w := queueResetMail(t, mail.LogSender{Log: slog.New(slog.NewTextHandler(&buf, nil))})
+	row := outboxRow(t, app)
+	link := regexp.MustCompile(`https?://\S+/password/reset/[A-Za-z0-9_-]+`).FindString(row.Text)
+	require.NotEmpty(t, link, row.Text)
+	assert.Equal(t, 1, w.RunOnce(context.Background()))
+	assert.Contains(t, buf.String(), link)
+	row = outboxRow(t, app)
+	assert.Equal(t, "sent", row.Status)
+	assert.False(t, row.Delivered)
 }
 
 func TestOutboxWorkerRetriesWithBackoff(t *testing.T) {

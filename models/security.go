@@ -133,6 +133,37 @@ type OutboxMessage struct {
 	LastError     string
 	CreatedAt     time.Time
 	SentAt        *time.Time
+	// WrittenByLoginID is the login whose action wrote the email (nil: none, e.g. a reset asked
+	// for on the sign-in page, or the server itself).
+	WrittenByLoginID *int64
+	// ForLoginID is the login the email is for (nil: a person without a login, an invitee).
+	ForLoginID *int64
+	// Recipient is the kind of person it goes to (Recipient*), all that others learn of it.
+	Recipient string
+	// Delivered: an SMTP server took it. A sent email that is not delivered was only written to
+	// the server log (no SMTP configured).
+	Delivered bool
+}
+
+// The kinds of recipient of an email.
+const (
+	RecipientMainLogin  = "main_login"
+	RecipientSubAccount = "sub_account"
+	RecipientStaff      = "staff"
+	RecipientResident   = "resident" // a resident of a residential unit, or their family
+	RecipientWebKey     = "web_key"  // a person who signs in with a web key
+	RecipientInvitee    = "invitee"  // a person invited to a web key, no login yet
+)
+
+// ReadableBy reports whether the login may read the email's content (recipient, subject, body,
+// links) on the Mail outbox: the login it is for, or the login that invited a person who has no
+// login yet (an admin hands on the invitation it sent). Resets, set-password links, notices and
+// whatever residents cause stay with their own login; nobody else learns more than Recipient.
+func (m OutboxMessage) ReadableBy(loginID int64) bool {
+	if m.ForLoginID != nil {
+		return *m.ForLoginID == loginID
+	}
+	return m.Recipient == RecipientInvitee && m.WrittenByLoginID != nil && *m.WrittenByLoginID == loginID
 }
 
 // Outbox statuses.
