@@ -221,32 +221,37 @@ func TestResidentsStayAnonymousToTheManager(t *testing.T) {
 	slices.SortFunc(routes, func(a, b *echo.Route) int { return strings.Compare(a.Path, b.Path) })
 
 	// Every GET route, filled with the matrix's fixtures, then with the resident's and the family
-	// member's ids and permissions wherever a person is asked for: those are their records.
+	// member's ids and permissions wherever a person is asked for (those are their records), and
+	// with each of their devices wherever a device is.
 	type crawlPath struct {
 		path   string
 		record bool // a resident's or family member's record: 404
 	}
 	var gets []crawlPath
 	seen := map[string]bool{}
+	frontDoor := f.device
 	for i, person := range []struct {
 		user models.AccountUser
 		auth models.Authorization
 	}{{f.person, f.perm}, {f.resident, f.residentAuth}, {f.family, f.familyAuth}} {
 		f.person, f.perm = person.user, person.auth
-		for _, er := range routes {
-			p, ok := f.app.Handler.Policies().Lookup(er.Method, er.Path)
-			if er.Method != http.MethodGet || !ok || p.Kind == policy.Public || strings.HasPrefix(er.Path, "/key") || er.Path == "/settings/outbox" {
-				continue // the outbox has a test of its own below
-			}
-			r, err := f.fill(er.Method, er.Path)
-			require.NoError(t, err)
-			if !seen[r.path] {
-				seen[r.path] = true
-				gets = append(gets, crawlPath{path: r.path, record: i > 0 && personRoute(er.Path)})
+		for _, d := range []models.Device{frontDoor, f.seen, f.box} {
+			f.device = d
+			for _, er := range routes {
+				p, ok := f.app.Handler.Policies().Lookup(er.Method, er.Path)
+				if er.Method != http.MethodGet || !ok || p.Kind == policy.Public || strings.HasPrefix(er.Path, "/key") || er.Path == "/settings/outbox" {
+					continue // the outbox has a test of its own below
+				}
+				r, err := f.fill(er.Method, er.Path)
+				require.NoError(t, err)
+				if !seen[r.path] {
+					seen[r.path] = true
+					gets = append(gets, crawlPath{path: r.path, record: i > 0 && personRoute(er.Path)})
+				}
 			}
 		}
 	}
-	f.person, f.perm = f.matrixFixture.person, f.matrixFixture.perm
+	f.person, f.perm, f.device = f.matrixFixture.person, f.matrixFixture.perm, frontDoor
 	// The filters and searches that take a person, a login or an email (a search for a part of a
 	// name, as the page shows what was searched for).
 	for _, u := range []models.AccountUser{f.resident, f.family} {
