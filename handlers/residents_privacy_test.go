@@ -229,11 +229,11 @@ func TestResidentsStayAnonymousToTheManager(t *testing.T) {
 	}
 	var gets []crawlPath
 	seen := map[string]bool{}
-	frontDoor := f.device
+	frontDoor, pia, piaPerm := f.device, f.person, f.perm
 	for i, person := range []struct {
 		user models.AccountUser
 		auth models.Authorization
-	}{{f.person, f.perm}, {f.resident, f.residentAuth}, {f.family, f.familyAuth}} {
+	}{{pia, piaPerm}, {f.resident, f.residentAuth}, {f.family, f.familyAuth}} {
 		f.person, f.perm = person.user, person.auth
 		for _, d := range []models.Device{frontDoor, f.seen, f.box} {
 			f.device = d
@@ -251,7 +251,7 @@ func TestResidentsStayAnonymousToTheManager(t *testing.T) {
 			}
 		}
 	}
-	f.person, f.perm, f.device = f.matrixFixture.person, f.matrixFixture.perm, frontDoor
+	f.person, f.perm, f.device = pia, piaPerm, frontDoor
 	// The filters and searches that take a person, a login or an email (a search for a part of a
 	// name, as the page shows what was searched for).
 	for _, u := range []models.AccountUser{f.resident, f.family} {
@@ -303,6 +303,13 @@ func TestResidentsStayAnonymousToTheManager(t *testing.T) {
 				"/users/" + id + "/permissions/" + auth + "/suspend", "/users/" + id + "/permissions/" + auth + "/remove"} {
 				assert.Equal(t, http.StatusNotFound, main.send(t, f.app, http.MethodPost, path, "").StatusCode, "POST %s", path)
 			}
+			// A merge with them is refused as one with a person who does not exist, not as one
+			// with a resident.
+			gone := main.client.PostForm("/users/merge", url.Values{"keep": {"999999"}, "user": {"999999", idStr(f.person.ID)}})
+			res := main.client.PostForm("/users/merge", url.Values{"keep": {id}, "user": {id, idStr(f.person.ID)}})
+			require.NotEmpty(t, gone.TestID(t, "form-error"))
+			assert.Equal(t, gone.StatusCode, res.StatusCode)
+			assert.Equal(t, gone.TestID(t, "form-error"), res.TestID(t, "form-error"), "a merge with %s", u.user.Name)
 			authID := fmt.Sprintf("%024x", u.auth.ID)
 			slID := strconv.FormatInt(f.seen.SmartlockID(), 10)
 			for _, c := range []struct{ method, path, body string }{
