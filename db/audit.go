@@ -22,7 +22,7 @@ func (s *Store) insertAudit(ctx context.Context, tx *sql.Tx, e models.AuditEntry
 			return 0, err
 		}
 		if resident {
-			e.LoginID, e.Actor, e.IP, e.Detail = nil, "resident", "", "a resident"
+			e.LoginID, e.Actor, e.IP, e.Detail = nil, models.AuditActorResident, "", "a resident"
 		}
 	}
 	var id int64
@@ -212,8 +212,12 @@ type AuditLogin struct {
 // FindAuditLogins returns the logins of an account (main login first, then by name), for the
 // audit trail's filter and its "who" column.
 func (s *Store) FindAuditLogins(ctx context.Context, accountID int64) ([]AuditLogin, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT id, name, email, is_main, account_user_id IS NOT NULL FROM logins
-		WHERE account_id = ? ORDER BY is_main DESC, account_user_id IS NOT NULL, name COLLATE NOCASE, id`, accountID)
+	// Residents' and their families' logins are left out: their rows are stored without who
+	// (insertAudit), and the filter must not name them either.
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT l.id, l.name, l.email, l.is_main, l.account_user_id IS NOT NULL FROM logins l
+		LEFT JOIN account_users u ON u.id = l.account_user_id
+		WHERE l.account_id = ? AND COALESCE(u.kind, '') != 'resident'
+		ORDER BY l.is_main DESC, l.account_user_id IS NOT NULL, l.name COLLATE NOCASE, l.id`, accountID)
 	if err != nil {
 		return nil, err
 	}

@@ -183,7 +183,7 @@ func (s *Store) RedeemUnit(ctx context.Context, codeHash string, r NewResident, 
 			return err
 		}
 		audit.AccountID = &accountID
-		audit.Actor = "resident"
+		audit.Actor, audit.IP = models.AuditActorResident, "" // the unit, not who redeemed it nor from where
 		audit.Detail = fmt.Sprintf("invite code of residential unit %d %q redeemed", unitID, unitName)
 		_, err = s.insertAudit(ctx, tx, audit)
 		return err
@@ -353,7 +353,7 @@ func (s *Store) AddFamilyMember(ctx context.Context, accountID, residentUserID i
 			return err
 		}
 		audit.AccountID = &accountID
-		audit.Actor, audit.LoginID, audit.IP = "resident", nil, ""
+		audit.Actor, audit.LoginID, audit.IP = models.AuditActorResident, nil, ""
 		audit.Detail = fmt.Sprintf("a family member added to residential unit %d", unitID)
 		_, err = s.insertAudit(ctx, tx, audit)
 		return err
@@ -381,7 +381,7 @@ func (s *Store) RemoveFamilyMember(ctx context.Context, accountID, residentUserI
 			return err
 		}
 		audit.AccountID = &accountID
-		audit.Actor, audit.LoginID, audit.IP = "resident", nil, ""
+		audit.Actor, audit.LoginID, audit.IP = models.AuditActorResident, nil, ""
 		audit.Detail = fmt.Sprintf("a family member removed from residential unit %d", unitID)
 		_, err = s.insertAudit(ctx, tx, audit)
 		return err

@@ -70,7 +70,7 @@ func (h *Handler) parseLogFilter(c echo.Context, account models.Account, devs []
 	if v := strings.TrimSpace(q.Get("user")); v != "" {
 		id, _ := strconv.ParseInt(v, 10, 64)
 		u, err := h.Store.FindPerson(ctx, account.ID, id)
-		if err != nil || id == 0 {
+		if err != nil || id == 0 || u.Resident() { // residents are anonymous: no log of one, no name
 			bad("activity.err_user")
 		} else {
 			f.filter.UserID, f.user = u.ID, &u
@@ -265,7 +265,7 @@ func (h *Handler) ActivityPeople(c echo.Context) error {
 	_, account, _ := currentLogin(c)
 	var chosen *models.AccountUser
 	if id, err := strconv.ParseInt(c.QueryParam("user"), 10, 64); err == nil {
-		if u, err := h.Store.FindPerson(c.Request().Context(), account.ID, id); err == nil {
+		if u, err := h.Store.FindPerson(c.Request().Context(), account.ID, id); err == nil && !u.Resident() {
 			chosen = &u
 		}
 	}

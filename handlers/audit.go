@@ -219,6 +219,9 @@ func (h *Handler) auditList(c echo.Context, f auditFilter, logins auditLogins) (
 			// A login no longer of the account: named as it was when it acted.
 			r.Who, r.WhoNote, r.Muted = e.Actor, loc.T("audittrail.removed"), true
 			r.WhoURL = fmt.Sprintf("/settings/audit?login=%d", *e.LoginID)
+		case e.Actor == models.AuditActorResident:
+			// Rows written before residents' addresses were left out may still hold one.
+			r.Who, r.Muted, r.IP = loc.T("audittrail.resident"), true, ""
 		case e.Actor == models.AuditActorAnonymous || e.Actor == "":
 			r.Who, r.Muted = loc.T("audittrail.anonymous"), true
 		default:

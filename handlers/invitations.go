@@ -67,7 +67,7 @@ func (h *Handler) sendInvitation(ctx context.Context, op models.Operator, who de
 	if who.Resident {
 		// A resident shares with their family: the property manager's audit trail does not learn
 		// who; the email names the resident, whom the family member knows.
-		audit = models.AuditEntry{Actor: "resident", Kind: models.AuditInvitationSent, Detail: "web key invitation to a family member of a residential unit"}
+		audit = models.AuditEntry{Actor: models.AuditActorResident, Kind: models.AuditInvitationSent, Detail: "web key invitation to a family member of a residential unit"}
 		inviter = who.Name
 	}
 	// Random codes can collide with one stored before (the column is unique): draw again.
@@ -155,7 +155,7 @@ func (h *Handler) UserInvitationCreate(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusNotFound, "error.not_found")
 	}
 	u, err := h.Store.FindAccountUser(ctx, account.ID, id)
-	if errors.Is(err, models.ErrNotFound) || err == nil && u.MergedInto != nil {
+	if errors.Is(err, models.ErrNotFound) || err == nil && (u.MergedInto != nil || u.Resident()) {
 		return echo.NewHTTPError(http.StatusNotFound, "error.not_found")
 	}
 	if err != nil {

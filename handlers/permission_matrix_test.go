@@ -167,10 +167,17 @@ type matrixActor struct {
 
 func newMatrixFixture(t *testing.T) *matrixFixture {
 	t.Helper()
+	return newMatrixFixtureWith(t, apptest.Options{})
+}
+
+// newMatrixFixtureWith is newMatrixFixture on an app with opts (sign-up is always on).
+func newMatrixFixtureWith(t *testing.T, opts apptest.Options) *matrixFixture {
+	t.Helper()
 	// As newKeyFixture, with sign-up on so that its routes are in the matrix too, and a box
 	// account (a web account with boxes and addresses, PRODUCT.md A1), so that the box routes
 	// are let through for it; the other account is a web account, which they refuse.
-	app := apptest.New(t, apptest.Options{AllowSignup: true})
+	opts.AllowSignup = true
+	app := apptest.New(t, opts)
 	owner := app.NewClient()
 	res := owner.PostForm("/setup", url.Values{"kind": {"box"}, "account_name": {"Hauptstraße 12"}, "name": {apptest.DefaultOwner.Name},
 		"email": {apptest.DefaultOwner.Email}, "password": {apptest.DefaultOwner.Password}})

@@ -302,8 +302,8 @@ func (h *Handler) unitRedeem(c echo.Context, typed string, submit bool) error {
 		}
 		r.KeypadDevice, r.KeypadCode = keypadBox.ID, &keypadCode
 	}
-	ip := clientIP(c.Request())
-	login, err := h.Store.RedeemUnit(ctx, hash, r, models.AuditEntry{Kind: models.AuditUnitRedeemed, IP: ip})
+	// No client address: the row is about a resident (RedeemUnit names the unit only).
+	login, err := h.Store.RedeemUnit(ctx, hash, r, models.AuditEntry{Kind: models.AuditUnitRedeemed})
 	switch {
 	case errors.Is(err, models.ErrConflict):
 		p.Errors["email"] = "invalid.email_taken"

@@ -26,7 +26,9 @@ const userActivityLimit = 20
 var errNotFound = echo.NewHTTPError(http.StatusNotFound, "error.not_found")
 
 // findUser loads the user of :id. Merged and deleted users are not found: they cannot be
-// changed (the page of a merged user leads to the person they were merged into).
+// changed (the page of a merged user leads to the person they were merged into). Residents of
+// units and their families are not found either: they are anonymous to the account's logins
+// (PRODUCT.md L6, B4).
 func (h *Handler) findUser(c echo.Context) (models.AccountUser, error) {
 	_, account, _ := currentLogin(c)
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
@@ -35,8 +37,8 @@ func (h *Handler) findUser(c echo.Context) (models.AccountUser, error) {
 	}
 	u, err := h.Store.FindAccountUser(c.Request().Context(), account.ID, id)
 	switch {
-	case errors.Is(err, models.ErrNotFound), err == nil && u.MergedInto != nil:
-		return u, errNotFound
+	case errors.Is(err, models.ErrNotFound), err == nil && (u.MergedInto != nil || u.Resident()):
+		return models.AccountUser{}, errNotFound
 	case err != nil:
 		return u, err
 	}
@@ -77,8 +79,8 @@ func (h *Handler) UserShow(c echo.Context) error {
 		return errNotFound
 	}
 	u, err := h.Store.FindAccountUser(c.Request().Context(), account.ID, id)
-	if errors.Is(err, models.ErrNotFound) {
-		return errNotFound
+	if errors.Is(err, models.ErrNotFound) || err == nil && u.Resident() {
+		return errNotFound // a resident is anonymous to the account's logins, as in findUser
 	}
 	if err != nil {
 		return err

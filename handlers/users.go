@@ -270,7 +270,7 @@ func (h *Handler) UserMerge(c echo.Context) error {
 	var kept models.AccountUser
 	for _, id := range append([]int64{keep}, others...) {
 		u, err := h.Store.FindAccountUser(ctx, account.ID, id)
-		if err != nil || u.MergedInto != nil {
+		if err != nil || u.MergedInto != nil || u.Resident() { // a resident is not found, as everywhere (findUser)
 			return h.renderDuplicates(c, http.StatusConflict, loc.T("users.merge_gone"))
 		}
 		if !u.Mergeable() {

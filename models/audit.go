@@ -6,11 +6,13 @@ import (
 )
 
 // Actors of audit rows that no login wrote: the command line (accounts create, tokens create,
-// 2fa disable, the demo) and Portier itself (a suspension that ended on its own).
+// 2fa disable, the demo) and Portier itself (a suspension that ended on its own); and of rows
+// about residents of units and their families, stored without who (PRODUCT.md L6, B4).
 const (
 	AuditActorCLI       = "cli"
 	AuditActorSystem    = "system"
 	AuditActorAnonymous = "anonymous"
+	AuditActorResident  = "resident"
 )
 
 // AuditActorIsSystem reports whether actor is the command line or Portier itself.

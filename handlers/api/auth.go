@@ -80,13 +80,16 @@ const maxAuthName = 32
 type authScope struct {
 	devices      map[int64]models.Device
 	accountUsers map[int64]bool
+	// residents are the residents of units and their families: their authorizations keep
+	// working on the devices, but the API neither shows nor changes them (PRODUCT.md L6, B4).
+	residents map[int64]bool
 }
 
 // loadAuthScope reads the scope of the token's login: only the devices it sees, so the
 // authorizations on others are not shown and cannot be changed (404, as another account's).
 func (a *API) loadAuthScope(c echo.Context) (authScope, error) {
 	_, account := tokenLogin(c)
-	s := authScope{devices: map[int64]models.Device{}, accountUsers: map[int64]bool{}}
+	s := authScope{devices: map[int64]models.Device{}, accountUsers: map[int64]bool{}, residents: map[int64]bool{}}
 	devs, err := a.visibleDevices(c)
 	if err != nil {
 		return s, err
@@ -100,15 +103,16 @@ func (a *API) loadAuthScope(c echo.Context) (authScope, error) {
 	}
 	for _, u := range users {
 		s.accountUsers[u.ID] = isAccountUser(u)
+		s.residents[u.ID] = u.Resident()
 	}
 	return s, nil
 }
 
-// view is the SmartlockAuth of x; false when the API does not show it (revoked, or on a device
-// that left the account or that the token's login does not see).
+// view is the SmartlockAuth of x; false when the API does not show it (revoked, on a device
+// that left the account or that the token's login does not see, or a resident's).
 func (s authScope) view(x models.Authorization) (SmartlockAuth, bool) {
 	d, ok := s.devices[x.DeviceID]
-	if !ok || !x.Active() {
+	if !ok || !x.Active() || x.AccountUserID != nil && s.residents[*x.AccountUserID] {
 		return SmartlockAuth{}, false
 	}
 	out := SmartlockAuth{

@@ -43,8 +43,11 @@ func toAccountUser(u models.AccountUser, ownerID int64) AccountUser {
 }
 
 // isAccountUser reports whether the API shows u as an account user: a person of their own
-// (not merged into another) with an email.
-func isAccountUser(u models.AccountUser) bool { return u.Email != "" && u.MergedInto == nil }
+// (not merged into another) with an email, and no resident of a unit or family member of one
+// (anonymous to the account's logins, PRODUCT.md L6, B4).
+func isAccountUser(u models.AccountUser) bool {
+	return u.Email != "" && u.MergedInto == nil && !u.Resident()
+}
 
 // maxUsersLimit is the most users GET /account/user returns when a limit is asked for.
 const maxUsersLimit = 1000
