@@ -431,3 +431,51 @@ func TestFamilyInvitationsAreLimited(t *testing.T) {
 	res = resident.PostForm("/key/family", url.Values{"name": {"Eleven"}, "email": {"eleven@example.com"}})
 	assert.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
 }
+
+// Switching "show the unit in the log" on tells every resident and family member of the
+// address's units once, in their language, and not the manager's outbox page; the web key says
+// what the log shows, and the address form says that residents are told.
+func TestShowingTheUnitInTheLogTellsResidents(t *testing.T) {
+	t.Parallel()
+	f := newUnitFixture(t)
+	ctx := context.Background()
+	resident := f.redeem(t, "Top 4", "maria@example.com")
+	res := resident.PostForm("/key/family", url.Values{"name": {"Paul Müller"}, "email": {"paul@example.com"}})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
+	f.redeem(t, "Top 5", "rosa@example.com")
+
+	res = resident.Get("/key")
+	assert.Contains(t, res.TestID(t, "unit-in-log-hidden"), "nur \"ein Bewohner\"")
+	assert.Empty(t, res.Doc(t).Find(`[data-testid="unit-in-log-shown"]`).Nodes)
+	assert.Contains(t, f.manager.Get(f.address+"/edit").TestID(t, "show-unit-in-log-hint"), "told by email")
+
+	mailsTo := func(to string) []models.OutboxMessage {
+		mails, err := f.app.Store.FindMailTo(ctx, to)
+		require.NoError(t, err)
+		var out []models.OutboxMessage
+		for _, m := range mails {
+			if strings.Contains(m.Subject, "Aktivitätsprotokoll") || strings.Contains(m.Subject, "activity log") {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	turnOn := url.Values{"name": {"Hof"}, "time_zone": {"Europe/Vienna"}, "show_unit_in_log": {"1"},
+		"device": {fmt.Sprint(f.box.ID), fmt.Sprint(f.lock.ID)}}
+	require.Equal(t, http.StatusSeeOther, f.manager.PostForm(f.address, turnOn).StatusCode)
+	require.Equal(t, http.StatusSeeOther, f.manager.PostForm(f.address, turnOn).StatusCode, "saved again while on: nobody told twice")
+
+	for _, to := range []string{"maria@example.com", "paul@example.com", "rosa@example.com"} {
+		mails := mailsTo(to)
+		require.Len(t, mails, 1, to)
+		assert.Contains(t, mails[0].Subject, "Aktivitätsprotokoll von Hof", to)
+		assert.Nil(t, mails[0].AccountID, "not on the manager's outbox page")
+	}
+	assert.Contains(t, mailsTo("maria@example.com")[0].Text, "ein Bewohner von Top 4")
+	assert.Contains(t, mailsTo("rosa@example.com")[0].Text, "ein Bewohner von Top 5")
+	assert.NotContains(t, f.manager.Get("/settings/outbox").Body, "maria@example.com")
+
+	res = resident.Get("/key")
+	assert.Contains(t, res.TestID(t, "unit-in-log-shown"), "ein Bewohner von Top 4")
+	assert.Empty(t, res.Doc(t).Find(`[data-testid="unit-in-log-hidden"]`).Nodes)
+}
