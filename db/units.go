@@ -460,3 +460,11 @@ func (s *Store) FindResidentUnitsInLog(ctx context.Context, accountID, userID in
 	}
 	return out, rows.Err()
 }
+
+// QueueUnitMail queues an email about a unit's invite code that goes with no change (the link to
+// finish a redemption, or the note to an email that signs in already), off every account's
+// outbox page: residents are anonymous to the account's logins.
+func (s *Store) QueueUnitMail(ctx context.Context, m models.OutboxMessage) error {
+	m.AccountID = nil
+	return s.db.InTx(ctx, func(tx *sql.Tx) error { return s.enqueueMail(ctx, tx, m) })
+}

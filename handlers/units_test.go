@@ -73,8 +73,35 @@ func addressID(t *testing.T, path string) int64 {
 }
 
 func redeemForm(code, name, email string) url.Values {
-	return url.Values{"code": {code}, "step": {"redeem"}, "name": {name}, "email": {email}, "password": {"a resident password"},
-		"password_confirm": {"a resident password"}, "keypad": {"1"}, "language": {"de"}}
+	return url.Values{"code": {code}, "step": {"redeem"}, "name": {name}, "email": {email}, "keypad": {"1"}, "language": {"de"}}
+}
+
+var finishLink = regexp.MustCompile(`https?://\S+/unit/finish\?t=[A-Za-z0-9_-]+`)
+
+// redeemMail returns the newest email about a unit's code sent to the address.
+func redeemMail(t *testing.T, app *apptest.App, to string) models.OutboxMessage {
+	t.Helper()
+	mails, err := app.Store.FindMailTo(context.Background(), to)
+	require.NoError(t, err)
+	require.NotEmpty(t, mails, "an email to %s", to)
+	return mails[0]
+}
+
+// redeemByEmail posts the public form, follows the emailed link and sets the password, as the
+// party does; it returns the final response (a redirect to /key).
+func redeemByEmail(t *testing.T, app *apptest.App, c *apptest.Client, form url.Values) apptest.Response {
+	t.Helper()
+	res := c.PostForm("/unit", form)
+	require.Equal(t, http.StatusOK, res.StatusCode, res.Body)
+	require.NotEmpty(t, res.TestID(t, "redeem-check-email"))
+	link := finishLink.FindString(redeemMail(t, app, form.Get("email")).Text)
+	require.NotEmpty(t, link, "the email has the link to finish")
+	u, err := url.Parse(link)
+	require.NoError(t, err)
+	res = c.Get(u.RequestURI())
+	require.Equal(t, http.StatusOK, res.StatusCode, res.Body)
+	return c.PostForm("/unit/finish", url.Values{"t": {u.Query().Get("t")}, "password": {"a resident password"},
+		"password_confirm": {"a resident password"}})
 }
 
 // A unit locks the address's name; its code, redeemed once on the public page, gives the party a
@@ -111,10 +138,7 @@ func TestUnitInviteCodeRedemption(t *testing.T) {
 	assert.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
 	assert.NotEmpty(t, res.TestID(t, "error-name"))
 	assert.NotEmpty(t, res.TestID(t, "error-email"))
-	res = resident.PostForm("/unit", redeemForm(code, "Maria Müller", "verwaltung@example.com"))
-	assert.Equal(t, http.StatusConflict, res.StatusCode, "an email that already signs in")
-
-	res = resident.PostForm("/unit", redeemForm(code, "Maria Müller", "maria@example.com"))
+	res = redeemByEmail(t, f.app, resident, redeemForm(code, "Maria Müller", "maria@example.com"))
 	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
 	assert.Equal(t, "/key", res.Header.Get("Location"))
 	res = resident.Get("/key")
@@ -160,6 +184,10 @@ func TestUnitInviteCodeRedemption(t *testing.T) {
 	assert.Equal(t, http.StatusGone, res.StatusCode)
 	res = other.PostForm("/unit", redeemForm(code, "Eve", "eve@example.com"))
 	assert.Equal(t, http.StatusGone, res.StatusCode)
+	link := finishLink.FindString(redeemMail(t, f.app, "maria@example.com").Text)
+	u, err := url.Parse(link)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusGone, other.Get(u.RequestURI()).StatusCode, "the emailed link works once")
 
 	// A deleted unit's code is closed too.
 	unit2, code2 := f.addUnit(t, "Top 5")
@@ -216,7 +244,7 @@ func (f unitFixture) redeem(t *testing.T, unit, email string) *apptest.Client {
 	c := f.app.NewClient()
 	form := redeemForm(code, "Maria Müller", email)
 	form.Del("keypad")
-	res := c.PostForm("/unit", form)
+	res := redeemByEmail(t, f.app, c, form)
 	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
 	return c
 }
@@ -310,7 +338,7 @@ func TestUnitDeletionRevokesOnDevicesIncludingOfflineOnes(t *testing.T) {
 	f := newUnitFixture(t)
 	unitID, code := f.addUnit(t, "Top 7")
 	c := f.app.NewClient()
-	res := c.PostForm("/unit", redeemForm(code, "Ilse Roth", "ilse@example.com"))
+	res := redeemByEmail(t, f.app, c, redeemForm(code, "Ilse Roth", "ilse@example.com"))
 	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
 	b := f.app.Devices.Simulator(f.box.ConnectionID)
 	require.NotNil(t, b)
@@ -363,7 +391,7 @@ func TestResidentUnitInTheLog(t *testing.T) {
 	resident := f.app.NewClient()
 	form := redeemForm(code, "Rosa Weiß", "rosa@example.com")
 	form.Set("language", "en")
-	require.Equal(t, http.StatusSeeOther, resident.PostForm("/unit", form).StatusCode)
+	require.Equal(t, http.StatusSeeOther, redeemByEmail(t, f.app, resident, form).StatusCode)
 	act := func() {
 		res := resident.PostForm(fmt.Sprintf("/key/devices/%d/actions/%d", f.box.ID, models.ActionBoxOpen), url.Values{"confirm": {"1"}})
 		require.Less(t, res.StatusCode, 400, res.Body)
@@ -478,4 +506,56 @@ func TestShowingTheUnitInTheLogTellsResidents(t *testing.T) {
 	res = resident.Get("/key")
 	assert.Contains(t, res.TestID(t, "unit-in-log-shown"), "ein Bewohner von Top 4")
 	assert.Empty(t, res.Doc(t).Find(`[data-testid="unit-in-log-hidden"]`).Nodes)
+}
+
+// The public /unit form never tells whether an email signs in already: the same page for a new
+// address and for a login's, the code still open afterwards either way, and one email each —
+// the link to finish for the new one, "sign in and enter the code again" for the login's.
+func TestUnitRedeemDoesNotRevealLogins(t *testing.T) {
+	t.Parallel()
+	f := newUnitFixture(t)
+	_, code := f.addUnit(t, "Top 6")
+
+	answer := func(email string) (int, string) {
+		res := f.app.NewClient().PostForm("/unit", redeemForm(code, "Otto", email))
+		return res.StatusCode, strings.ReplaceAll(res.Body, email, "EMAIL")
+	}
+	newStatus, newPage := answer("otto@example.com")
+	loginStatus, loginPage := answer("verwaltung@example.com")
+	assert.Equal(t, http.StatusOK, newStatus)
+	assert.Equal(t, newStatus, loginStatus)
+	assert.Equal(t, newPage, loginPage, "the same page whether the email signs in or not")
+	assert.Equal(t, http.StatusOK, f.app.NewClient().Get("/unit?code="+url.QueryEscape(code)).StatusCode, "nothing used up either way")
+
+	toNew := redeemMail(t, f.app, "otto@example.com")
+	assert.Regexp(t, finishLink, toNew.Text)
+	assert.Nil(t, toNew.AccountID, "on no account's outbox page")
+	toLogin := redeemMail(t, f.app, "verwaltung@example.com")
+	assert.NotRegexp(t, finishLink, toLogin.Text, "no second login for an address that signs in")
+	assert.Contains(t, toLogin.Text, "melden Sie sich unter")
+	assert.Contains(t, toLogin.Text, "/unit")
+	assert.Nil(t, toLogin.AccountID)
+
+	// An altered link finishes nothing.
+	u, err := url.Parse(finishLink.FindString(toNew.Text))
+	require.NoError(t, err)
+	tampered := u.Query().Get("t")
+	tampered = tampered[:len(tampered)-2] + "AA"
+	assert.Equal(t, http.StatusGone, f.app.NewClient().Get("/unit/finish?t="+tampered).StatusCode)
+	// An expired one neither.
+	f.app.Clock.Advance(49 * time.Hour)
+	assert.Equal(t, http.StatusGone, f.app.NewClient().Get(u.RequestURI()).StatusCode)
+}
+
+// A signed-in web key that opens a unit's code is told what to do, not shown a new-login form
+// whose email would answer that it signs in.
+func TestUnitRedeemWhileSignedIn(t *testing.T) {
+	t.Parallel()
+	f := newUnitFixture(t)
+	resident := f.redeem(t, "Top 4", "maria@example.com")
+	_, code := f.addUnit(t, "Top 5")
+	res := resident.Get("/unit?code=" + url.QueryEscape(code))
+	assert.Equal(t, http.StatusConflict, res.StatusCode)
+	assert.Contains(t, res.Body, "Web-Schl")
+	assert.Empty(t, res.Doc(t).Find(`[data-testid="redeem-form"]`).Nodes)
 }
