@@ -326,11 +326,12 @@ type unitRequest struct {
 const unitRequestContext = "unit-request"
 
 // unitRedeemEmail writes the one email the public form sends, in the form's language: to an
-// email that signs in already, how to add the unit to that login (sign in, enter the code
-// again); to any other, the link to set a password and finish. The page says the same either way.
+// email that signs in already, that no second login is made and how to set the unit up (a login
+// holds one unit's doors for now); to any other, the link to set a password and finish. The page
+// says the same either way.
 func (h *Handler) unitRedeemEmail(ctx context.Context, r unitRequest, a models.Address, u models.Unit) (models.OutboxMessage, error) {
 	l := i18n.NewEmail(r.Language, a.TimeZone)
-	args := i18n.Args{"Address": a.Name, "Unit": u.Name, "SignIn": h.absURL("/login"), "Enter": h.absURL("/unit")}
+	args := i18n.Args{"Address": a.Name, "Unit": u.Name, "Enter": h.absURL("/unit")}
 	content := email.Content{Subject: l.T("email.unit_redeem.subject", args), Name: r.Name, SiteURL: h.absURL("/")}
 	_, _, err := h.Store.FindLoginByEmail(ctx, r.Email)
 	switch {

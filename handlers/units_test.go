@@ -532,7 +532,7 @@ func TestUnitRedeemDoesNotRevealLogins(t *testing.T) {
 	assert.Nil(t, toNew.AccountID, "on no account's outbox page")
 	toLogin := redeemMail(t, f.app, "verwaltung@example.com")
 	assert.NotRegexp(t, finishLink, toLogin.Text, "no second login for an address that signs in")
-	assert.Contains(t, toLogin.Text, "melden Sie sich unter")
+	assert.Contains(t, toLogin.Text, "mit einer anderen E-Mail-Adresse")
 	assert.Contains(t, toLogin.Text, "/unit")
 	assert.Nil(t, toLogin.AccountID)
 
