@@ -295,6 +295,14 @@ func (h *Handler) unitRedeem(c echo.Context, typed, step string) error {
 		p.FormError = "error.check_fields"
 		return render(c, http.StatusUnprocessableEntity, resviews.RedeemPage(p))
 	}
+	// Each answer sends an email to an address the form names: bounded per unit, whatever the
+	// address (a refusal says nothing about it).
+	if allowed, err := h.Store.ThrottleAttempt(ctx, db.ThrottleCheck{Key: "unit:email:" + strconv.FormatInt(u.ID, 10), Rule: unitEmailLimit}); err != nil {
+		return err
+	} else if !allowed {
+		p.FormError = "redeem.too_many_emails"
+		return render(c, http.StatusTooManyRequests, resviews.RedeemPage(p))
+	}
 	msg, err := h.unitRedeemEmail(ctx, unitRequest{CodeHash: hash, Name: p.Name, Email: p.Email, Language: p.Language,
 		Keypad: p.WantKeypad, Expires: h.Now().Add(UnitLinkValidity).Unix()}, a, u)
 	if err != nil {
@@ -306,6 +314,9 @@ func (h *Handler) unitRedeem(c echo.Context, typed, step string) error {
 	h.wakeMail()
 	return render(c, http.StatusOK, resviews.CheckEmailPage(resviews.CheckEmail{Email: p.Email}))
 }
+
+// unitEmailLimit bounds the emails the public form of one unit makes the server send.
+var unitEmailLimit = models.ThrottleRule{MaxFailures: 10, Window: time.Hour, LockFor: time.Hour}
 
 // UnitLinkValidity is how long the emailed link to finish redeeming a unit's code works (the
 // code itself stays open until someone finishes).

@@ -559,3 +559,22 @@ func TestUnitRedeemWhileSignedIn(t *testing.T) {
 	assert.Contains(t, res.Body, "Web-Schl")
 	assert.Empty(t, res.Doc(t).Find(`[data-testid="redeem-form"]`).Nodes)
 }
+
+// The public form of one unit sends at most 10 emails an hour, whatever the addresses.
+func TestUnitRedeemEmailsAreLimited(t *testing.T) {
+	t.Parallel()
+	f := newUnitFixture(t)
+	_, code := f.addUnit(t, "Top 8")
+	for i := 1; i <= 10; i++ {
+		res := f.app.NewClient().PostForm("/unit", redeemForm(code, "Otto", fmt.Sprintf("otto%d@example.com", i)))
+		require.Equal(t, http.StatusOK, res.StatusCode, "email %d", i)
+	}
+	res := f.app.NewClient().PostForm("/unit", redeemForm(code, "Otto", "eleven@example.com"))
+	assert.Equal(t, http.StatusTooManyRequests, res.StatusCode)
+	assert.Contains(t, res.TestID(t, "form-error"), "10 emails")
+	mails, err := f.app.Store.FindMailTo(context.Background(), "eleven@example.com")
+	require.NoError(t, err)
+	assert.Empty(t, mails)
+	f.app.Clock.Advance(time.Hour + time.Minute)
+	assert.Equal(t, http.StatusOK, f.app.NewClient().PostForm("/unit", redeemForm(code, "Otto", "eleven@example.com")).StatusCode)
+}
