@@ -136,9 +136,21 @@ func (s *Store) CreateAddress(ctx context.Context, accountID int64, in models.Ad
 	return a, err
 }
 
+// UnitInLogResident is a resident (or family member) of an address's unit, told by email that
+// the activity log now names their unit.
+type UnitInLogResident struct {
+	Name, Email, Language string
+	Unit, Address, Zone   string
+}
+
 // UpdateAddress changes an address's fields and, when deviceIDs is not nil, its devices. A new
 // name is refused with ErrAddressNameLocked once the address has residential units.
-func (s *Store) UpdateAddress(ctx context.Context, accountID, id int64, in models.AddressInput, deviceIDs []int64, audit models.AuditEntry) (models.Address, error) {
+//
+// Switching "show the unit in the log" on tells every resident and family member of the
+// address's units, once per email address, with the message mail writes, in the same
+// transaction: unit names often carry surnames, and residents were promised anonymity.
+func (s *Store) UpdateAddress(ctx context.Context, accountID, id int64, in models.AddressInput, deviceIDs []int64,
+	mail func(UnitInLogResident) (models.OutboxMessage, error), audit models.AuditEntry) (models.Address, error) {
 	var a models.Address
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		old, err := findAddressTx(ctx, tx, accountID, id)
@@ -157,6 +169,11 @@ func (s *Store) UpdateAddress(ctx context.Context, accountID, id int64, in model
 				return err
 			}
 		}
+		if in.ShowUnitInLog && !old.ShowUnitInLog {
+			if err := s.tellUnitInLog(ctx, tx, accountID, id, in, mail); err != nil {
+				return err
+			}
+		}
 		audit.AccountID = &accountID
 		if audit.Detail == "" {
 			audit.Detail = fmt.Sprintf("address %d %q", id, in.Name)
@@ -168,6 +185,51 @@ func (s *Store) UpdateAddress(ctx context.Context, accountID, id int64, in model
 		return err
 	})
 	return a, err
+}
+
+// tellUnitInLog queues the email saying that the log now names their unit to every resident and
+// family member of the address's units, once per email address.
+func (s *Store) tellUnitInLog(ctx context.Context, tx *sql.Tx, accountID, addressID int64, a models.AddressInput,
+	mail func(UnitInLogResident) (models.OutboxMessage, error)) error {
+	rows, err := tx.QueryContext(ctx, `SELECT p.name, p.email, p.language, u.name FROM account_users p
+		JOIN address_units u ON u.id = p.unit_id
+		WHERE u.account_id = ? AND u.address_id = ? AND u.deleted_at IS NULL AND p.deleted_at IS NULL
+		AND p.kind = 'resident' AND p.email != '' ORDER BY p.id`, accountID, addressID)
+	if err != nil {
+		return err
+	}
+	var residents []UnitInLogResident
+	seen := map[string]bool{}
+	for rows.Next() {
+		r := UnitInLogResident{Address: a.Name, Zone: a.TimeZone}
+		if err := rows.Scan(&r.Name, &r.Email, &r.Language, &r.Unit); err != nil {
+			rows.Close()
+			return err
+		}
+		if !seen[r.Email] {
+			seen[r.Email] = true
+			residents = append(residents, r)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(residents) > 0 && mail == nil {
+		return errors.New("address: showing the unit in the log needs the email that tells its residents")
+	}
+	for _, r := range residents {
+		m, err := mail(r)
+		if err != nil {
+			return err
+		}
+		// Not on the manager's outbox page: residents stay anonymous to the account's logins.
+		m.AccountID = nil
+		if err := s.enqueueMail(ctx, tx, m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // DeleteAddress deletes an address; its devices stay in the account, in no address.

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -24,6 +25,10 @@ type NewSubAccount struct {
 	// PasswordLink, when set, is written with the login: a password reset token and the
 	// email carrying its link, so the new login sets its own password.
 	PasswordLink *PasswordLink
+	// Elsewhere writes the email telling the owner of the address, when it already signs in
+	// where the creator cannot see (another account, a resident's web key), that someone tried
+	// to add them; it is given that login.
+	Elsewhere func(models.Login) (models.OutboxMessage, error)
 }
 
 // PasswordLink is a one-time link to set a password: the token's hash, until when it works
@@ -81,9 +86,28 @@ func writeGrant(ctx context.Context, tx *sql.Tx, accountID, loginID int64, g mod
 
 // CreateSubAccount adds a sub-account with its rights and devices and the audit row, in one
 // transaction. The grant is stored as given: checking it against the creator's is the caller's.
+//
+// An email that already signs in is ErrConflict when the login is one the creator sees (of the
+// same account, not a resident's web key); anywhere else nothing is created, the login's owner
+// is emailed (p.Elsewhere) and the error is ErrEmailElsewhere, so that the caller can answer as
+// for a new one and the creator does not learn whose address it is.
 func (s *Store) CreateSubAccount(ctx context.Context, p NewSubAccount) (models.Login, error) {
 	var id int64
+	elsewhere := false
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var ownerID, ownerAccount int64
+		var resident bool
+		err := tx.QueryRowContext(ctx, `SELECT l.id, l.account_id, COALESCE(p.kind = 'resident', 0) FROM logins l
+			LEFT JOIN account_users p ON p.id = l.account_user_id WHERE l.email = ?`, models.NormalizeEmail(p.Email)).Scan(&ownerID, &ownerAccount, &resident)
+		switch {
+		case err == nil && ownerAccount == p.AccountID && !resident:
+			return fmt.Errorf("email %s: %w", p.Email, models.ErrConflict)
+		case err == nil:
+			elsewhere = true
+			return s.tellEmailElsewhere(ctx, tx, ownerAccount, ownerID, p.Elsewhere)
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
 		hash := p.PasswordHash
 		if hash == "" {
 			hash = NoPassword
@@ -93,7 +117,7 @@ func (s *Store) CreateSubAccount(ctx context.Context, p NewSubAccount) (models.L
 			lang = "en"
 		}
 		now := s.now()
-		err := tx.QueryRowContext(ctx, `INSERT INTO logins (account_id, email, name, password_hash, is_main, rights, language, created_at, updated_at, created_by)
+		err = tx.QueryRowContext(ctx, `INSERT INTO logins (account_id, email, name, password_hash, is_main, rights, language, created_at, updated_at, created_by)
 			VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?, ?) RETURNING id`,
 			p.AccountID, models.NormalizeEmail(p.Email), p.Name, hash, lang, now, now, p.CreatedBy).Scan(&id)
 		if isUniqueViolation(err) {
@@ -130,7 +154,29 @@ func (s *Store) CreateSubAccount(ctx context.Context, p NewSubAccount) (models.L
 	if err != nil {
 		return models.Login{}, err
 	}
+	if elsewhere {
+		return models.Login{}, fmt.Errorf("email %s: %w", p.Email, models.ErrEmailElsewhere)
+	}
 	return s.FindLogin(ctx, p.AccountID, id)
+}
+
+// tellEmailElsewhere queues the email telling login ownerID of account ownerAccount that someone
+// tried to add it as a sub-account (kept off every account's outbox page: neither the creator's
+// nor a resident's manager may read it).
+func (s *Store) tellEmailElsewhere(ctx context.Context, tx *sql.Tx, ownerAccount, ownerID int64, mail func(models.Login) (models.OutboxMessage, error)) error {
+	if mail == nil {
+		return errors.New("sub-account: an email that signs in elsewhere needs the message to its owner")
+	}
+	owner, err := scanLogin(tx.QueryRowContext(ctx, `SELECT `+loginColumns+` FROM logins WHERE account_id = ? AND id = ?`, ownerAccount, ownerID))
+	if err != nil {
+		return err
+	}
+	m, err := mail(owner)
+	if err != nil {
+		return err
+	}
+	m.AccountID = nil
+	return s.enqueueMail(ctx, tx, m)
 }
 
 // UpdateSubAccountGrant replaces the rights and devices of a sub-account (never the main

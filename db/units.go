@@ -431,3 +431,40 @@ func endResidentAccess(ctx context.Context, tx *sql.Tx, now string, accountID in
 	}
 	return devices, nil
 }
+
+// ResidentUnitInLog is a unit a resident's web key opens for, and whether the address's activity
+// log names it.
+type ResidentUnitInLog struct {
+	Unit, Address string
+	Shown         bool
+}
+
+// FindResidentUnitsInLog returns the units of resident (or family member) userID with whether
+// the log names each; none for a person who is no resident.
+func (s *Store) FindResidentUnitsInLog(ctx context.Context, accountID, userID int64) ([]ResidentUnitInLog, error) {
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT u.name, a.name, a.show_unit_in_log FROM account_users p
+		JOIN address_units u ON u.id = p.unit_id JOIN addresses a ON a.id = u.address_id
+		WHERE p.account_id = ? AND p.id = ? AND p.kind = 'resident' AND p.deleted_at IS NULL AND u.deleted_at IS NULL
+		ORDER BY u.id`, accountID, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ResidentUnitInLog
+	for rows.Next() {
+		var r ResidentUnitInLog
+		if err := rows.Scan(&r.Unit, &r.Address, &r.Shown); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// QueueUnitMail queues an email about a unit's invite code that goes with no change (the link to
+// finish a redemption, or the note to an email that signs in already), off every account's
+// outbox page: residents are anonymous to the account's logins.
+func (s *Store) QueueUnitMail(ctx context.Context, m models.OutboxMessage) error {
+	m.AccountID = nil
+	return s.db.InTx(ctx, func(tx *sql.Tx) error { return s.enqueueMail(ctx, tx, m) })
+}

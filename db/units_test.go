@@ -30,9 +30,9 @@ func TestUnitRedeemAndDelete(t *testing.T) {
 	addr, err = s.FindAddress(ctx, acc.ID, addr.ID)
 	require.NoError(t, err)
 	assert.True(t, addr.NameLocked())
-	_, err = s.UpdateAddress(ctx, acc.ID, addr.ID, models.AddressInput{Name: "Renamed", TimeZone: "UTC"}, nil, audit)
+	_, err = s.UpdateAddress(ctx, acc.ID, addr.ID, models.AddressInput{Name: "Renamed", TimeZone: "UTC"}, nil, nil, audit)
 	require.ErrorIs(t, err, models.ErrAddressNameLocked)
-	_, err = s.UpdateAddress(ctx, acc.ID, addr.ID, models.AddressInput{Name: "Hof", City: "Wien", TimeZone: "Europe/Vienna"}, nil, audit)
+	_, err = s.UpdateAddress(ctx, acc.ID, addr.ID, models.AddressInput{Name: "Hof", City: "Wien", TimeZone: "Europe/Vienna"}, nil, nil, audit)
 	require.NoError(t, err, "other fields still change")
 	require.ErrorIs(t, s.DeleteAddress(ctx, acc.ID, addr.ID, audit), models.ErrConflict)
 

@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -69,6 +71,15 @@ func TestBoxAddressUnitResidentInTheBrowser(t *testing.T) {
 	assert.Contains(t, r.Text(`[data-testid="redeem-unit"]`), "Top 4 – Müller")
 	r.NoSidewaysScroll("redeem on a phone")
 	r.Do("set up access", chromedp.SendKeys(css(`#name`), "Maria Müller"), chromedp.SendKeys(css(`#email`), "maria@example.com"),
+		chromedp.Click(css(`[data-testid="submit-redeem"]`)), chromedp.WaitVisible(css(`[data-testid="redeem-check-email"]`)))
+	mails, err := app.Store.FindMailTo(ctx, "maria@example.com")
+	require.NoError(t, err)
+	require.NotEmpty(t, mails)
+	finish := regexp.MustCompile(`https?://\S+/unit/finish\?t=[A-Za-z0-9_-]+`).FindString(mails[0].Text)
+	require.NotEmpty(t, finish, "the email has the link to finish")
+	finishURL, err := url.Parse(finish)
+	require.NoError(t, err)
+	r.Do("finish from the email", chromedp.Navigate(app.URL+finishURL.RequestURI()), chromedp.WaitVisible(css(`[data-testid="redeem-form"]`)),
 		chromedp.SendKeys(css(`#password`), "a quiet lighthouse at dusk"), chromedp.SendKeys(css(`#password_confirm`), "a quiet lighthouse at dusk"),
 		chromedp.Click(css(`[data-testid="submit-redeem"]`)), chromedp.WaitVisible(css(`[data-testid="key-title"]`)))
 	r.Shot("resident-key")

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,9 +10,11 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"portier/db"
 	"portier/i18n"
 	"portier/models"
 	addrviews "portier/views/addresses"
+	"portier/views/email"
 )
 
 // The Addresses pages of a box account (PRODUCT.md B2): its buildings, each with its boxes and
@@ -253,7 +256,7 @@ func (h *Handler) AddressUpdate(c echo.Context) error {
 	if err := h.checkReach(c, a.DevicesReach(ids)); err != nil {
 		return err
 	}
-	a2, err := h.Store.UpdateAddress(c.Request().Context(), account.ID, a.ID, in, ids,
+	a2, err := h.Store.UpdateAddress(c.Request().Context(), account.ID, a.ID, in, ids, h.unitInLogEmail(c.Request().Context()),
 		models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditAddressChanged, IP: clientIP(c.Request())})
 	if errs, known := addressStoreError(c, err); known {
 		if errors.Is(err, models.ErrAddressNameLocked) {
@@ -264,10 +267,27 @@ func (h *Handler) AddressUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if a2.ShowUnitInLog && !a.ShowUnitInLog {
+		h.wakeMail()
+	}
 	if err := h.setFlash(c, locale(c).T("addresses.saved", i18n.Args{"Name": a2.Name})); err != nil {
 		return err
 	}
 	return redirect(c, fmt.Sprintf("/addresses/%d", a2.ID))
+}
+
+// unitInLogEmail writes the email that tells a resident, in their language, that the activity
+// log now names their unit (never them), and what to do when its name carries theirs.
+func (h *Handler) unitInLogEmail(ctx context.Context) func(db.UnitInLogResident) (models.OutboxMessage, error) {
+	return func(r db.UnitInLogResident) (models.OutboxMessage, error) {
+		l := i18n.NewEmail(r.Language, r.Zone)
+		args := i18n.Args{"Unit": r.Unit, "Address": r.Address}
+		return email.Compose(ctx, l, r.Email, email.Content{
+			Subject: l.T("email.unit_in_log.subject", args), Name: r.Name,
+			Paragraphs: []string{l.T("email.unit_in_log.body", args), l.T("email.unit_in_log.surname", args)},
+			SiteURL:    h.absURL("/"),
+		})
+	}
 }
 
 // AddressDelete is POST /addresses/:id/delete. An address with residential units cannot be

@@ -233,7 +233,8 @@ func (h *Handler) SubAccountCreate(c echo.Context) error {
 		return h.renderSubAccountForm(c, http.StatusUnprocessableEntity, p, g, errs)
 	}
 	created, err := h.AddSubAccount(c.Request().Context(), models.SessionOperator(login), in, clientIP(c.Request()))
-	if err != nil {
+	// An email that signs in elsewhere gets the answer a new one gets: its owner was told.
+	if err != nil && !errors.Is(err, models.ErrEmailElsewhere) {
 		if errors.Is(err, models.ErrNotManageable) {
 			return echo.NewHTTPError(http.StatusForbidden, "error.no_right")
 		}

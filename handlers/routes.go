@@ -148,6 +148,8 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	// A resident redeems a unit's invite code (handlers/units.go): public, throttled per address.
 	h.add(e, http.MethodGet, "/unit", public, h.UnitRedeemShow)
 	h.add(e, http.MethodPost, "/unit", public, h.UnitRedeemCreate)
+	h.add(e, http.MethodGet, "/unit/finish", public, h.UnitFinishShow)
+	h.add(e, http.MethodPost, "/unit/finish", public, h.UnitFinishCreate)
 
 	h.add(e, http.MethodGet, "/settings", login, h.SettingsShow)
 	h.add(e, http.MethodGet, "/settings/account", login, h.AccountSettingsShow)

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -24,8 +25,11 @@ const SubAccountLinkValidity = 7 * 24 * time.Hour
 // AddSubAccount creates a sub-account of op's account. The grant must lie within actor's
 // own (delegation, R3); without a password the new login is emailed a link to set one.
 // Errors: models.ValidationErrors, models.ErrGrantExceeds, models.ErrNotManageable (actor
-// may not manage sub-accounts), models.ErrConflict (the email is taken) and models.ErrNotFound
-// (a device of the grant is not the account's).
+// may not manage sub-accounts), models.ErrConflict (the email is a login of the account),
+// models.ErrNotFound (a device of the grant is not the account's) and models.ErrEmailElsewhere:
+// the email signs in where actor cannot see (another account, a resident's web key), nothing
+// was created and its owner was told by email; the returned login then has only the name and
+// email asked for, and a page must answer as for a new one (no enumeration of logins).
 func (h *Handler) AddSubAccount(ctx context.Context, op models.Operator, in models.SubAccountInput, ip string) (models.Login, error) {
 	actor := op.Login
 	in.Normalize()
@@ -54,7 +58,7 @@ func (h *Handler) AddSubAccount(ctx context.Context, op models.Operator, in mode
 		return models.Login{}, err
 	}
 	p := db.NewSubAccount{AccountID: actor.AccountID, CreatedBy: actor.ID, Email: in.Email, Name: in.Name,
-		Language: in.Language, Grant: in.Grant,
+		Language: in.Language, Grant: in.Grant, Elsewhere: h.subAccountElsewhereEmail(ctx, actor, account),
 		Audit: models.AuditEntry{Actor: actor.Email, LoginID: &actor.ID, Kind: models.AuditSubAccountCreated, IP: ip}}
 	if in.Password != "" {
 		if p.PasswordHash, err = h.Hasher.Hash(ctx, in.Password); err != nil {
@@ -71,6 +75,11 @@ func (h *Handler) AddSubAccount(ctx context.Context, op models.Operator, in mode
 		p.Audit.Detail = fmt.Sprintf("sub-account %s (%s) with %s; emailed a link to set the password", in.Email, in.Name, grant)
 	}
 	l, err := h.Store.CreateSubAccount(ctx, p)
+	if errors.Is(err, models.ErrEmailElsewhere) {
+		h.wakeMail()
+		h.Log.Info("sub-account not created: the email signs in elsewhere; its owner was told", "account", actor.AccountID, "by", actor.Email)
+		return models.Login{AccountID: actor.AccountID, Name: in.Name, Email: in.Email}, err
+	}
 	if err != nil {
 		return models.Login{}, err
 	}
@@ -91,6 +100,20 @@ func (h *Handler) subAccountEmail(ctx context.Context, actor models.Login, accou
 		After:   []string{l.T("email.subaccount.expired")},
 		SiteURL: h.absURL("/"),
 	})
+}
+
+// subAccountElsewhereEmail tells the owner of an email that already signs in elsewhere, in their
+// language, that actor tried to add them as a sub-account of account and that nothing changed.
+func (h *Handler) subAccountElsewhereEmail(ctx context.Context, actor models.Login, account models.Account) func(models.Login) (models.OutboxMessage, error) {
+	return func(owner models.Login) (models.OutboxMessage, error) {
+		l := i18n.NewEmail(owner.Language, owner.TimeZone)
+		args := i18n.Args{"Creator": actor.Name, "Account": account.Name}
+		return email.Compose(ctx, l, owner.Email, email.Content{
+			Subject: l.T("email.subaccount_elsewhere.subject", args), Name: owner.Name,
+			Paragraphs: []string{l.T("email.subaccount_elsewhere.body", args), l.T("email.subaccount_elsewhere.what_to_do", args)},
+			SiteURL:    h.absURL("/"),
+		})
+	}
 }
 
 // manageableSubAccount loads sub-account id of actor's account for a change: not found when it

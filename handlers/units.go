@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,6 +20,7 @@ import (
 	"portier/i18n"
 	"portier/models"
 	addrviews "portier/views/addresses"
+	"portier/views/email"
 	resviews "portier/views/residents"
 )
 
@@ -193,19 +197,45 @@ func (h *Handler) UnitDelete(c echo.Context) error {
 // link (?code=); a valid code goes straight to the resident's form.
 func (h *Handler) UnitRedeemShow(c echo.Context) error {
 	if code := c.QueryParam("code"); code != "" {
-		return h.unitRedeem(c, code, false)
+		return h.unitRedeem(c, code, "")
 	}
 	return render(c, http.StatusOK, resviews.CodePage(resviews.Code{}))
 }
 
-// UnitRedeemCreate is POST /unit: with step=redeem the resident's form, else the code form.
+// UnitRedeemCreate is POST /unit: with step=redeem the resident's answers (then an email), else
+// the code form.
 func (h *Handler) UnitRedeemCreate(c echo.Context) error {
-	return h.unitRedeem(c, c.FormValue("code"), c.FormValue("step") == "redeem")
+	return h.unitRedeem(c, c.FormValue("code"), c.FormValue("step"))
+}
+
+// unitOffer is what redeeming unit u of address a gives: the page's data, the box whose keypad
+// can take a code (nil for none), and the status each new permission starts with.
+func (h *Handler) unitOffer(ctx context.Context, u models.Unit, a models.Address) (resviews.Redeem, *models.Device, map[int64]models.PushStatus, error) {
+	p := resviews.Redeem{AddressName: a.Name, UnitName: u.Name, Errors: map[string]string{}}
+	devs, err := h.Store.FindDevices(ctx, u.AccountID, "")
+	if err != nil {
+		return p, nil, nil, err
+	}
+	var keypadBox *models.Device
+	statuses := map[int64]models.PushStatus{}
+	for i, d := range devs {
+		if !slices.Contains(a.DeviceIDs, d.ID) {
+			continue
+		}
+		p.Devices = append(p.Devices, d.Name)
+		statuses[d.ID] = h.Devices.PushStatusFor(d)
+		if d.Type == models.DeviceBox && d.Reported.KeypadBatteryCritical != nil && keypadBox == nil {
+			keypadBox = &devs[i]
+		}
+	}
+	p.Keypad = keypadBox != nil
+	return p, keypadBox, statuses, nil
 }
 
 // unitRedeem checks a typed code (throttled per address, as every secret typed on a public page)
-// and shows the resident's form, or, when submit, redeems it and signs the resident in.
-func (h *Handler) unitRedeem(c echo.Context, typed string, submit bool) error {
+// and shows the resident's form. With step "redeem" it takes the answers and sends the one
+// email that finishes (never telling on the page whether the email signs in already).
+func (h *Handler) unitRedeem(c echo.Context, typed, step string) error {
 	ctx := c.Request().Context()
 	typed = strings.TrimSpace(typed)
 	code := auth.NormalizeInvitationCode(typed)
@@ -235,28 +265,19 @@ func (h *Handler) unitRedeem(c echo.Context, typed string, submit bool) error {
 	if err := h.Store.DiscountThrottle(ctx, codeChecks...); err != nil {
 		return err
 	}
-	devs, err := h.Store.FindDevices(ctx, u.AccountID, "")
+	p, _, _, err := h.unitOffer(ctx, u, a)
 	if err != nil {
 		return err
 	}
-	p := resviews.Redeem{Code: typed, AddressName: a.Name, UnitName: u.Name, Language: c.FormValue("language"), Errors: map[string]string{}}
+	p.Code = typed
+	p.Language = c.FormValue("language")
 	if p.Language != "de" {
 		p.Language = "en"
 	}
-	var keypadBox *models.Device
-	statuses := map[int64]models.PushStatus{}
-	for i, d := range devs {
-		if !slices.Contains(a.DeviceIDs, d.ID) {
-			continue
-		}
-		p.Devices = append(p.Devices, d.Name)
-		statuses[d.ID] = h.Devices.PushStatusFor(d)
-		if d.Type == models.DeviceBox && d.Reported.KeypadBatteryCritical != nil && keypadBox == nil {
-			keypadBox = &devs[i]
-		}
+	if login, _, ok := currentLogin(c); ok && login.WebKey() {
+		return unitSignedIn(c, p)
 	}
-	p.Keypad = keypadBox != nil
-	if !submit {
+	if step != "redeem" {
 		p.WantKeypad = p.Keypad
 		return render(c, http.StatusOK, resviews.RedeemPage(p))
 	}
@@ -264,13 +285,135 @@ func (h *Handler) unitRedeem(c echo.Context, typed string, submit bool) error {
 	p.Name = strings.Join(strings.Fields(c.FormValue("name")), " ")
 	p.Email = models.NormalizeEmail(c.FormValue("email"))
 	p.WantKeypad = p.Keypad && c.FormValue("keypad") == "1"
-	password := c.FormValue("password")
 	if key := models.ValidateName(p.Name); key != "" {
 		p.Errors["name"] = key
 	}
 	if key := models.ValidateEmail(p.Email); key != "" {
 		p.Errors["email"] = key
 	}
+	if len(p.Errors) > 0 {
+		p.FormError = "error.check_fields"
+		return render(c, http.StatusUnprocessableEntity, resviews.RedeemPage(p))
+	}
+	// Each answer sends an email to an address the form names: bounded per unit, whatever the
+	// address (a refusal says nothing about it).
+	if allowed, err := h.Store.ThrottleAttempt(ctx, db.ThrottleCheck{Key: "unit:email:" + strconv.FormatInt(u.ID, 10), Rule: unitEmailLimit}); err != nil {
+		return err
+	} else if !allowed {
+		p.FormError = "redeem.too_many_emails"
+		return render(c, http.StatusTooManyRequests, resviews.RedeemPage(p))
+	}
+	msg, err := h.unitRedeemEmail(ctx, unitRequest{CodeHash: hash, Name: p.Name, Email: p.Email, Language: p.Language,
+		Keypad: p.WantKeypad, Expires: h.Now().Add(UnitLinkValidity).Unix()}, a, u)
+	if err != nil {
+		return err
+	}
+	if err := h.Store.QueueUnitMail(ctx, msg); err != nil {
+		return err
+	}
+	h.wakeMail()
+	return render(c, http.StatusOK, resviews.CheckEmailPage(resviews.CheckEmail{Email: p.Email}))
+}
+
+// unitEmailLimit bounds the emails the public form of one unit makes the server send.
+var unitEmailLimit = models.ThrottleRule{MaxFailures: 10, Window: time.Hour, LockFor: time.Hour}
+
+// UnitLinkValidity is how long the emailed link to finish redeeming a unit's code works (the
+// code itself stays open until someone finishes).
+const UnitLinkValidity = 48 * time.Hour
+
+// unitRequest is what the emailed link to finish redeeming a unit carries, sealed: the answers
+// of the public form, so that nothing is stored (and the code not used up) before the person
+// shows that the email is theirs.
+type unitRequest struct {
+	CodeHash string `json:"h"`
+	Name     string `json:"n"`
+	Email    string `json:"e"`
+	Language string `json:"l"`
+	Keypad   bool   `json:"k"`
+	Expires  int64  `json:"x"`
+}
+
+const unitRequestContext = "unit-request"
+
+// unitRedeemEmail writes the one email the public form sends, in the form's language: to an
+// email that signs in already, that no second login is made and how to set the unit up (a login
+// holds one unit's doors for now); to any other, the link to set a password and finish. The page
+// says the same either way.
+func (h *Handler) unitRedeemEmail(ctx context.Context, r unitRequest, a models.Address, u models.Unit) (models.OutboxMessage, error) {
+	l := i18n.NewEmail(r.Language, a.TimeZone)
+	args := i18n.Args{"Address": a.Name, "Unit": u.Name, "Enter": h.absURL("/unit")}
+	content := email.Content{Subject: l.T("email.unit_redeem.subject", args), Name: r.Name, SiteURL: h.absURL("/")}
+	_, _, err := h.Store.FindLoginByEmail(ctx, r.Email)
+	switch {
+	case err == nil:
+		content.Paragraphs = []string{l.T("email.unit_redeem.signs_in", args), l.T("email.unit_redeem.signs_in_how", args)}
+		content.After = []string{l.T("email.unit_redeem.ignore")}
+	case errors.Is(err, models.ErrNotFound):
+		plain, err := json.Marshal(r)
+		if err != nil {
+			return models.OutboxMessage{}, err
+		}
+		token := base64.RawURLEncoding.EncodeToString(h.Secrets.Seal(plain, unitRequestContext))
+		content.Paragraphs = []string{l.T("email.unit_redeem.body", args)}
+		content.LinkLabel, content.LinkText = l.T("email.unit_redeem.action", args), l.T("email.unit_redeem.button")
+		content.Link = h.absURL("/unit/finish") + "?t=" + token
+		content.After = []string{l.T("email.unit_redeem.ignore")}
+	default:
+		return models.OutboxMessage{}, err
+	}
+	return email.Compose(ctx, l, r.Email, content)
+}
+
+// unitRequestFrom opens the sealed request of the emailed link; ok is false for a link that was
+// altered or has expired.
+func (h *Handler) unitRequestFrom(c echo.Context) (unitRequest, bool) {
+	var r unitRequest
+	sealed, err := base64.RawURLEncoding.DecodeString(c.FormValue("t"))
+	if err != nil {
+		return r, false
+	}
+	plain, err := h.Secrets.Open(sealed, unitRequestContext)
+	if err != nil || json.Unmarshal(plain, &r) != nil {
+		return r, false
+	}
+	return r, h.Now().Unix() < r.Expires
+}
+
+// UnitFinishShow is GET /unit/finish?t=…: the emailed link; the person sets a password.
+func (h *Handler) UnitFinishShow(c echo.Context) error {
+	return h.unitFinish(c, false)
+}
+
+// UnitFinishCreate is POST /unit/finish: redeems the code with the link's answers and the
+// password, and signs the resident in.
+func (h *Handler) UnitFinishCreate(c echo.Context) error {
+	return h.unitFinish(c, true)
+}
+
+func (h *Handler) unitFinish(c echo.Context, submit bool) error {
+	ctx := c.Request().Context()
+	r, ok := h.unitRequestFrom(c)
+	if !ok {
+		return render(c, http.StatusGone, resviews.CodePage(resviews.Code{Error: "redeem.link_expired"}))
+	}
+	u, a, err := h.Store.FindUnitByCode(ctx, r.CodeHash)
+	switch {
+	case errors.Is(err, models.ErrNotFound), errors.Is(err, models.ErrUnitCodeClosed):
+		return render(c, http.StatusGone, resviews.CodePage(resviews.Code{Error: "redeem.code_used"}))
+	case err != nil:
+		return err
+	}
+	p, keypadBox, statuses, err := h.unitOffer(ctx, u, a)
+	if err != nil {
+		return err
+	}
+	p.Finish, p.Name, p.Email, p.Language = c.FormValue("t"), r.Name, r.Email, r.Language
+	p.WantKeypad = p.Keypad && r.Keypad
+	if !submit {
+		return render(c, http.StatusOK, resviews.RedeemPage(p))
+	}
+	password := c.FormValue("password")
 	if key := models.ValidatePassword(password, p.Email); key != "" {
 		p.Errors["password"] = key
 	} else if password != c.FormValue("password_confirm") {
@@ -284,33 +427,20 @@ func (h *Handler) unitRedeem(c echo.Context, typed string, submit bool) error {
 	if err != nil {
 		return err
 	}
-	r := db.NewResident{Name: p.Name, Email: p.Email, Language: p.Language, PasswordHash: passwordHash, Devices: statuses}
-	var keypadCode int
-	if p.WantKeypad {
-		used := map[int]bool{}
-		auths, err := h.Store.FindDeviceAuthorizations(ctx, u.AccountID, keypadBox.ID)
-		if err != nil {
-			return err
-		}
-		for _, x := range auths {
-			if x.Type == models.AuthTypeKeypadCode && x.Code != nil {
-				used[*x.Code] = true
-			}
-		}
-		if keypadCode, err = models.GenerateKeypadCode(func(n int) bool { return used[n] }, nil); err != nil {
-			return err
-		}
-		r.KeypadDevice, r.KeypadCode = keypadBox.ID, &keypadCode
+	res := db.NewResident{Name: p.Name, Email: p.Email, Language: p.Language, PasswordHash: passwordHash, Devices: statuses}
+	keypadCode, err := h.residentKeypadCode(ctx, u.AccountID, keypadBox, p.WantKeypad, &res)
+	if err != nil {
+		return err
 	}
 	// No client address: the row is about a resident (RedeemUnit names the unit only).
-	login, err := h.Store.RedeemUnit(ctx, hash, r, models.AuditEntry{Kind: models.AuditUnitRedeemed})
+	login, err := h.Store.RedeemUnit(ctx, r.CodeHash, res, models.AuditEntry{Kind: models.AuditUnitRedeemed})
 	switch {
 	case errors.Is(err, models.ErrConflict):
-		p.Errors["email"] = "invalid.email_taken"
-		p.FormError = "error.check_fields"
+		// The link went to this address, so saying it signs in now tells nobody else anything.
+		p.FormError = "redeem.finish_signs_in"
 		return render(c, http.StatusConflict, resviews.RedeemPage(p))
 	case errors.Is(err, models.ErrUnitCodeClosed):
-		return render(c, http.StatusGone, resviews.CodePage(resviews.Code{Code: typed, Error: "redeem.code_used"}))
+		return render(c, http.StatusGone, resviews.CodePage(resviews.Code{Error: "redeem.code_used"}))
 	case err != nil:
 		return err
 	}
@@ -318,12 +448,47 @@ func (h *Handler) unitRedeem(c echo.Context, typed string, submit bool) error {
 	if err := h.startSession(c, login, false); err != nil {
 		return err
 	}
+	return h.redeemedFlash(c, login, keypadBox, res.KeypadCode, keypadCode)
+}
+
+// residentKeypadCode picks a free keypad code on keypadBox when one is wanted and sets it on r.
+func (h *Handler) residentKeypadCode(ctx context.Context, accountID int64, keypadBox *models.Device, want bool, r *db.NewResident) (int, error) {
+	if !want || keypadBox == nil {
+		return 0, nil
+	}
+	used := map[int]bool{}
+	auths, err := h.Store.FindDeviceAuthorizations(ctx, accountID, keypadBox.ID)
+	if err != nil {
+		return 0, err
+	}
+	for _, x := range auths {
+		if x.Type == models.AuthTypeKeypadCode && x.Code != nil {
+			used[*x.Code] = true
+		}
+	}
+	code, err := models.GenerateKeypadCode(func(n int) bool { return used[n] }, nil)
+	if err != nil {
+		return 0, err
+	}
+	r.KeypadDevice, r.KeypadCode = keypadBox.ID, &code
+	return code, nil
+}
+
+// redeemedFlash says the web key is ready (with the keypad code, shown this once) and goes to it.
+func (h *Handler) redeemedFlash(c echo.Context, login models.Login, keypadBox *models.Device, set *int, keypadCode int) error {
 	msg := loginLocale(login).T("redeem.ready")
-	if r.KeypadCode != nil {
+	if set != nil {
 		msg = loginLocale(login).T("redeem.ready_keypad", i18n.Args{"Code": strconv.Itoa(keypadCode), "Device": keypadBox.Name})
 	}
 	if err := h.setFlash(c, msg); err != nil {
 		return err
 	}
 	return redirect(c, "/key")
+}
+
+// unitSignedIn answers the code form for a signed-in web key. Its login holds the doors of one
+// unit: the unit cannot join it yet, and the page says how to set it up instead (rather than a
+// new-login form whose email would answer that it signs in).
+func unitSignedIn(c echo.Context, p resviews.Redeem) error {
+	return render(c, http.StatusConflict, resviews.CodePage(resviews.Code{Code: p.Code, Error: "redeem.signed_in"}))
 }

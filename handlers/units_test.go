@@ -73,8 +73,35 @@ func addressID(t *testing.T, path string) int64 {
 }
 
 func redeemForm(code, name, email string) url.Values {
-	return url.Values{"code": {code}, "step": {"redeem"}, "name": {name}, "email": {email}, "password": {"a resident password"},
-		"password_confirm": {"a resident password"}, "keypad": {"1"}, "language": {"de"}}
+	return url.Values{"code": {code}, "step": {"redeem"}, "name": {name}, "email": {email}, "keypad": {"1"}, "language": {"de"}}
+}
+
+var finishLink = regexp.MustCompile(`https?://\S+/unit/finish\?t=[A-Za-z0-9_-]+`)
+
+// redeemMail returns the newest email about a unit's code sent to the address.
+func redeemMail(t *testing.T, app *apptest.App, to string) models.OutboxMessage {
+	t.Helper()
+	mails, err := app.Store.FindMailTo(context.Background(), to)
+	require.NoError(t, err)
+	require.NotEmpty(t, mails, "an email to %s", to)
+	return mails[0]
+}
+
+// redeemByEmail posts the public form, follows the emailed link and sets the password, as the
+// party does; it returns the final response (a redirect to /key).
+func redeemByEmail(t *testing.T, app *apptest.App, c *apptest.Client, form url.Values) apptest.Response {
+	t.Helper()
+	res := c.PostForm("/unit", form)
+	require.Equal(t, http.StatusOK, res.StatusCode, res.Body)
+	require.NotEmpty(t, res.TestID(t, "redeem-check-email"))
+	link := finishLink.FindString(redeemMail(t, app, form.Get("email")).Text)
+	require.NotEmpty(t, link, "the email has the link to finish")
+	u, err := url.Parse(link)
+	require.NoError(t, err)
+	res = c.Get(u.RequestURI())
+	require.Equal(t, http.StatusOK, res.StatusCode, res.Body)
+	return c.PostForm("/unit/finish", url.Values{"t": {u.Query().Get("t")}, "password": {"a resident password"},
+		"password_confirm": {"a resident password"}})
 }
 
 // A unit locks the address's name; its code, redeemed once on the public page, gives the party a
@@ -111,10 +138,7 @@ func TestUnitInviteCodeRedemption(t *testing.T) {
 	assert.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
 	assert.NotEmpty(t, res.TestID(t, "error-name"))
 	assert.NotEmpty(t, res.TestID(t, "error-email"))
-	res = resident.PostForm("/unit", redeemForm(code, "Maria Müller", "verwaltung@example.com"))
-	assert.Equal(t, http.StatusConflict, res.StatusCode, "an email that already signs in")
-
-	res = resident.PostForm("/unit", redeemForm(code, "Maria Müller", "maria@example.com"))
+	res = redeemByEmail(t, f.app, resident, redeemForm(code, "Maria Müller", "maria@example.com"))
 	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
 	assert.Equal(t, "/key", res.Header.Get("Location"))
 	res = resident.Get("/key")
@@ -160,6 +184,10 @@ func TestUnitInviteCodeRedemption(t *testing.T) {
 	assert.Equal(t, http.StatusGone, res.StatusCode)
 	res = other.PostForm("/unit", redeemForm(code, "Eve", "eve@example.com"))
 	assert.Equal(t, http.StatusGone, res.StatusCode)
+	link := finishLink.FindString(redeemMail(t, f.app, "maria@example.com").Text)
+	u, err := url.Parse(link)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusGone, other.Get(u.RequestURI()).StatusCode, "the emailed link works once")
 
 	// A deleted unit's code is closed too.
 	unit2, code2 := f.addUnit(t, "Top 5")
@@ -216,7 +244,7 @@ func (f unitFixture) redeem(t *testing.T, unit, email string) *apptest.Client {
 	c := f.app.NewClient()
 	form := redeemForm(code, "Maria Müller", email)
 	form.Del("keypad")
-	res := c.PostForm("/unit", form)
+	res := redeemByEmail(t, f.app, c, form)
 	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
 	return c
 }
@@ -310,7 +338,7 @@ func TestUnitDeletionRevokesOnDevicesIncludingOfflineOnes(t *testing.T) {
 	f := newUnitFixture(t)
 	unitID, code := f.addUnit(t, "Top 7")
 	c := f.app.NewClient()
-	res := c.PostForm("/unit", redeemForm(code, "Ilse Roth", "ilse@example.com"))
+	res := redeemByEmail(t, f.app, c, redeemForm(code, "Ilse Roth", "ilse@example.com"))
 	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
 	b := f.app.Devices.Simulator(f.box.ConnectionID)
 	require.NotNil(t, b)
@@ -363,7 +391,7 @@ func TestResidentUnitInTheLog(t *testing.T) {
 	resident := f.app.NewClient()
 	form := redeemForm(code, "Rosa Weiß", "rosa@example.com")
 	form.Set("language", "en")
-	require.Equal(t, http.StatusSeeOther, resident.PostForm("/unit", form).StatusCode)
+	require.Equal(t, http.StatusSeeOther, redeemByEmail(t, f.app, resident, form).StatusCode)
 	act := func() {
 		res := resident.PostForm(fmt.Sprintf("/key/devices/%d/actions/%d", f.box.ID, models.ActionBoxOpen), url.Values{"confirm": {"1"}})
 		require.Less(t, res.StatusCode, 400, res.Body)
@@ -430,4 +458,123 @@ func TestFamilyInvitationsAreLimited(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, resident.Login("maria@example.com", "a resident password").StatusCode)
 	res = resident.PostForm("/key/family", url.Values{"name": {"Eleven"}, "email": {"eleven@example.com"}})
 	assert.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
+}
+
+// Switching "show the unit in the log" on tells every resident and family member of the
+// address's units once, in their language, and not the manager's outbox page; the web key says
+// what the log shows, and the address form says that residents are told.
+func TestShowingTheUnitInTheLogTellsResidents(t *testing.T) {
+	t.Parallel()
+	f := newUnitFixture(t)
+	ctx := context.Background()
+	resident := f.redeem(t, "Top 4", "maria@example.com")
+	res := resident.PostForm("/key/family", url.Values{"name": {"Paul Müller"}, "email": {"paul@example.com"}})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
+	f.redeem(t, "Top 5", "rosa@example.com")
+
+	res = resident.Get("/key")
+	assert.Contains(t, res.TestID(t, "unit-in-log-hidden"), "nur \"ein Bewohner\"")
+	assert.Empty(t, res.Doc(t).Find(`[data-testid="unit-in-log-shown"]`).Nodes)
+	assert.Contains(t, f.manager.Get(f.address+"/edit").TestID(t, "show-unit-in-log-hint"), "told by email")
+
+	mailsTo := func(to string) []models.OutboxMessage {
+		mails, err := f.app.Store.FindMailTo(ctx, to)
+		require.NoError(t, err)
+		var out []models.OutboxMessage
+		for _, m := range mails {
+			if strings.Contains(m.Subject, "Aktivitätsprotokoll") || strings.Contains(m.Subject, "activity log") {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	turnOn := url.Values{"name": {"Hof"}, "time_zone": {"Europe/Vienna"}, "show_unit_in_log": {"1"},
+		"device": {fmt.Sprint(f.box.ID), fmt.Sprint(f.lock.ID)}}
+	require.Equal(t, http.StatusSeeOther, f.manager.PostForm(f.address, turnOn).StatusCode)
+	require.Equal(t, http.StatusSeeOther, f.manager.PostForm(f.address, turnOn).StatusCode, "saved again while on: nobody told twice")
+
+	for _, to := range []string{"maria@example.com", "paul@example.com", "rosa@example.com"} {
+		mails := mailsTo(to)
+		require.Len(t, mails, 1, to)
+		assert.Contains(t, mails[0].Subject, "Aktivitätsprotokoll von Hof", to)
+		assert.Nil(t, mails[0].AccountID, "not on the manager's outbox page")
+	}
+	assert.Contains(t, mailsTo("maria@example.com")[0].Text, "ein Bewohner von Top 4")
+	assert.Contains(t, mailsTo("rosa@example.com")[0].Text, "ein Bewohner von Top 5")
+	assert.NotContains(t, f.manager.Get("/settings/outbox").Body, "maria@example.com")
+
+	res = resident.Get("/key")
+	assert.Contains(t, res.TestID(t, "unit-in-log-shown"), "ein Bewohner von Top 4")
+	assert.Empty(t, res.Doc(t).Find(`[data-testid="unit-in-log-hidden"]`).Nodes)
+}
+
+// The public /unit form never tells whether an email signs in already: the same page for a new
+// address and for a login's, the code still open afterwards either way, and one email each —
+// the link to finish for the new one, "sign in and enter the code again" for the login's.
+func TestUnitRedeemDoesNotRevealLogins(t *testing.T) {
+	t.Parallel()
+	f := newUnitFixture(t)
+	_, code := f.addUnit(t, "Top 6")
+
+	answer := func(email string) (int, string) {
+		res := f.app.NewClient().PostForm("/unit", redeemForm(code, "Otto", email))
+		return res.StatusCode, strings.ReplaceAll(res.Body, email, "EMAIL")
+	}
+	newStatus, newPage := answer("otto@example.com")
+	loginStatus, loginPage := answer("verwaltung@example.com")
+	assert.Equal(t, http.StatusOK, newStatus)
+	assert.Equal(t, newStatus, loginStatus)
+	assert.Equal(t, newPage, loginPage, "the same page whether the email signs in or not")
+	assert.Equal(t, http.StatusOK, f.app.NewClient().Get("/unit?code="+url.QueryEscape(code)).StatusCode, "nothing used up either way")
+
+	toNew := redeemMail(t, f.app, "otto@example.com")
+	assert.Regexp(t, finishLink, toNew.Text)
+	assert.Nil(t, toNew.AccountID, "on no account's outbox page")
+	toLogin := redeemMail(t, f.app, "verwaltung@example.com")
+	assert.NotRegexp(t, finishLink, toLogin.Text, "no second login for an address that signs in")
+	assert.Contains(t, toLogin.Text, "mit einer anderen E-Mail-Adresse")
+	assert.Contains(t, toLogin.Text, "/unit")
+	assert.Nil(t, toLogin.AccountID)
+
+	// An altered link finishes nothing.
+	u, err := url.Parse(finishLink.FindString(toNew.Text))
+	require.NoError(t, err)
+	tampered := u.Query().Get("t")
+	tampered = tampered[:len(tampered)-2] + "AA"
+	assert.Equal(t, http.StatusGone, f.app.NewClient().Get("/unit/finish?t="+tampered).StatusCode)
+	// An expired one neither.
+	f.app.Clock.Advance(49 * time.Hour)
+	assert.Equal(t, http.StatusGone, f.app.NewClient().Get(u.RequestURI()).StatusCode)
+}
+
+// A signed-in web key that opens a unit's code is told what to do, not shown a new-login form
+// whose email would answer that it signs in.
+func TestUnitRedeemWhileSignedIn(t *testing.T) {
+	t.Parallel()
+	f := newUnitFixture(t)
+	resident := f.redeem(t, "Top 4", "maria@example.com")
+	_, code := f.addUnit(t, "Top 5")
+	res := resident.Get("/unit?code=" + url.QueryEscape(code))
+	assert.Equal(t, http.StatusConflict, res.StatusCode)
+	assert.Contains(t, res.Body, "Web-Schl")
+	assert.Empty(t, res.Doc(t).Find(`[data-testid="redeem-form"]`).Nodes)
+}
+
+// The public form of one unit sends at most 10 emails an hour, whatever the addresses.
+func TestUnitRedeemEmailsAreLimited(t *testing.T) {
+	t.Parallel()
+	f := newUnitFixture(t)
+	_, code := f.addUnit(t, "Top 8")
+	for i := 1; i <= 10; i++ {
+		res := f.app.NewClient().PostForm("/unit", redeemForm(code, "Otto", fmt.Sprintf("otto%d@example.com", i)))
+		require.Equal(t, http.StatusOK, res.StatusCode, "email %d", i)
+	}
+	res := f.app.NewClient().PostForm("/unit", redeemForm(code, "Otto", "eleven@example.com"))
+	assert.Equal(t, http.StatusTooManyRequests, res.StatusCode)
+	assert.Contains(t, res.TestID(t, "form-error"), "10 emails")
+	mails, err := f.app.Store.FindMailTo(context.Background(), "eleven@example.com")
+	require.NoError(t, err)
+	assert.Empty(t, mails)
+	f.app.Clock.Advance(time.Hour + time.Minute)
+	assert.Equal(t, http.StatusOK, f.app.NewClient().PostForm("/unit", redeemForm(code, "Otto", "eleven@example.com")).StatusCode)
 }

@@ -248,7 +248,29 @@ func (h *Handler) renderKey(c echo.Context, status int, confirmDevice int64, con
 	if err != nil {
 		return err
 	}
-	return render(c, status, keyviews.KeyPage(keyviews.Page{Shell: shell, List: list, Message: message, Family: h.familyLink(c)}))
+	units, err := h.unitsInLog(c)
+	if err != nil {
+		return err
+	}
+	return render(c, status, keyviews.KeyPage(keyviews.Page{Shell: shell, List: list, Message: message, Family: h.familyLink(c), Units: units}))
+}
+
+// unitsInLog says, for a resident's web key, whether the manager's activity log names each of
+// their units: residents were promised anonymity, and unit names often carry surnames.
+func (h *Handler) unitsInLog(c echo.Context) ([]keyviews.UnitInLog, error) {
+	login, account, _ := currentLogin(c)
+	if login.AccountUserID == nil {
+		return nil, nil
+	}
+	units, err := h.Store.FindResidentUnitsInLog(c.Request().Context(), account.ID, *login.AccountUserID)
+	if err != nil {
+		return nil, err
+	}
+	var out []keyviews.UnitInLog
+	for _, u := range units {
+		out = append(out, keyviews.UnitInLog{Unit: u.Unit, Address: u.Address, Shown: u.Shown})
+	}
+	return out, nil
 }
 
 // KeyShow is GET /key: the devices the person may operate. ?device=ID&confirm=N asks before an

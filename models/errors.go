@@ -14,6 +14,11 @@ var ErrNotFound = errors.New("not found")
 // ErrConflict is returned (wrapped) when a unique value such as an email is already taken.
 var ErrConflict = errors.New("conflict")
 
+// ErrEmailElsewhere is returned when a new sub-account's email already signs in somewhere the
+// creator cannot see (another account, or a resident's web key): nothing was created, the
+// email's owner was told, and the creator must get the answer a new one gets.
+var ErrEmailElsewhere = errors.New("email signs in elsewhere")
+
 // ErrSetupDone is returned when the first-run setup is attempted after an account exists.
 var ErrSetupDone = errors.New("setup already done")
 

@@ -235,7 +235,9 @@ func (a *API) AddressUpdate(c echo.Context) error {
 	if err := reachHTTPError(tokenOperator(c).CheckReach(x.DevicesReach(ids))); err != nil {
 		return err
 	}
-	_, err = a.Store.UpdateAddress(c.Request().Context(), account.ID, x.ID, in, ids,
+	// The API keeps no address settings: "show the unit in the log" stays as it is, so no
+	// resident needs telling (the store refuses to switch it on without the email).
+	_, err = a.Store.UpdateAddress(c.Request().Context(), account.ID, x.ID, in, ids, nil,
 		models.AuditEntry{Actor: login.Email, LoginID: &login.ID, Kind: models.AuditAddressChanged, IP: c.RealIP(),
 			Detail: fmt.Sprintf("address %d %q through the API", x.ID, in.Name)})
 	if err != nil {

@@ -165,8 +165,11 @@ func subAccountError(err error) error {
 		return echo.NewHTTPError(http.StatusForbidden, "A login can grant only rights and devices it holds itself; this token's login does not hold all of these. Nothing was changed.")
 	case errors.Is(err, models.ErrNotManageable):
 		return echo.NewHTTPError(http.StatusForbidden, "This token's login cannot change that sub-account: it is the login itself, or it holds rights or devices the token's login does not hold.")
-	case errors.Is(err, models.ErrConflict):
-		return echo.NewHTTPError(http.StatusConflict, "The email address is already used by another login")
+	case errors.Is(err, models.ErrConflict), errors.Is(err, models.ErrEmailElsewhere):
+		// One answer whether the login is this account's or one the token cannot see: a faithful
+		// "as if created" answer would need an id that does not exist. The owner of an address
+		// that signs in elsewhere was told by email.
+		return echo.NewHTTPError(http.StatusConflict, "This email address cannot be used for a new sub-account; use another one. Nothing was created.")
 	}
 	return err
 }

@@ -296,3 +296,28 @@ func TestSubAccountsDelegationThroughTheAPI(t *testing.T) {
 	assert.Equal(t, models.Grant{Rights: 34, Limited: true, DeviceIDs: []int64{devs[0].ID}}, now.Grant(), "the devices stay")
 	assert.Len(t, listSubs(t, c, token, ""), 4, "another account's are not listed")
 }
+
+// PUT /account/sub with an email that signs in to another account answers as for a login of the
+// token's own account (409, one message that names no account: a faithful "created" answer would
+// need an id that does not exist), creates nothing and tells the owner of the address by email.
+func TestSubAccountWithAnotherAccountsLoginEmail(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t, apptest.Options{})
+	app.Setup()
+	owner := ownerLogin(t, app)
+	app.CreateAccount(models.AccountWeb, "Other", "bea@example.com", "bea's long passphrase")
+	app.CreateSubAccount(owner, "sam@example.com", models.Grant{Rights: models.RightOperateDevices})
+	_, token := app.CreateToken(owner, models.Scopes{models.ScopeAccount}, nil)
+	c := app.NewClient()
+
+	own := subSend(t, c, token, http.MethodPut, "/account/sub", "/api/account/sub", `{"email":"sam@example.com","name":"X","rights":2}`, http.StatusConflict)
+	other := subSend(t, c, token, http.MethodPut, "/account/sub", "/api/account/sub", `{"email":"bea@example.com","name":"X","rights":2}`, http.StatusConflict)
+	assert.Equal(t, own.Body, other.Body, "the same answer whoever's login it is")
+	assert.NotContains(t, other.Body, "Other")
+
+	mails, err := app.Store.FindMailTo(context.Background(), "bea@example.com")
+	require.NoError(t, err)
+	require.Len(t, mails, 1, "its owner is told")
+	assert.Contains(t, mails[0].Subject, "tried to add you")
+	assert.Len(t, listSubs(t, c, token, ""), 1, "nothing created")
+}
