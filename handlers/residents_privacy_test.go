@@ -70,7 +70,7 @@ func newResidentsFixture(t *testing.T) *residentsFixture {
 	// The resident redeems the unit (with a keypad code) and is signed in.
 	f.residentKey = f.app.NewClient()
 	f.residentKey.Header.Set("X-Forwarded-For", f.residentIP)
-	res := f.residentKey.PostForm("/unit", redeemForm(code, "Rosalind Quex", "rosalind@quex-family.example"))
+	res := redeemByEmail(t, f.app, f.residentKey, redeemForm(code, "Rosalind Quex", "rosalind@quex-family.example"))
 	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
 	f.residentLogin, _, err = f.app.Store.FindLoginByEmail(ctx, "rosalind@quex-family.example")
 	require.NoError(t, err)
