@@ -66,7 +66,9 @@ func TestReachLimitedLoginCannotRedirectAPersonsWebKey(t *testing.T) {
 
 	res := e.gus.PostForm(dora+"/permissions", webKeyForm(e.back))
 	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
-	assert.Contains(t, e.gus.Get(res.Header.Get("Location")).Body, "devices you cannot see", "no invitation went out, and the page says why")
+	flash := e.gus.Get(res.Header.Get("Location")).TestID(t, "flash")
+	assert.Contains(t, flash, "No invitation was sent", "no invitation went out")
+	assert.Contains(t, flash, "This change concerns devices you cannot see", "and the flash says why")
 	assert.Zero(t, e.invitations(t, e.dora))
 
 	page := e.gus.Get(dora)
