@@ -142,16 +142,6 @@ func (s *Store) RedeemUnit(ctx context.Context, codeHash string, r NewResident, 
 	var accountID, loginID int64
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		now := s.now()
-		var unitID, addressID int64
-		var unitName string
-		err := tx.QueryRowContext(ctx, `UPDATE address_units SET redeemed_at = ? WHERE code_hash = ? AND redeemed_at IS NULL AND deleted_at IS NULL
-			RETURNING id, account_id, address_id, name`, now, codeHash).Scan(&unitID, &accountID, &addressID, &unitName)
-		if errors.Is(err, sql.ErrNoRows) {
-			return models.ErrUnitCodeClosed
-		}
-		if err != nil {
-			return err
-		}
 		var taken int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM logins WHERE email = ?`, models.NormalizeEmail(r.Email)).Scan(&taken); err != nil {
 			return err
@@ -159,34 +149,22 @@ func (s *Store) RedeemUnit(ctx context.Context, codeHash string, r NewResident, 
 		if taken > 0 {
 			return fmt.Errorf("email %s: %w", r.Email, models.ErrConflict)
 		}
-		userID, err := insertResident(ctx, tx, now, accountID, unitID, r.Name, r.Email, r.Language)
+		red, err := s.redeemUnitInTx(ctx, tx, now, codeHash, r, audit)
 		if err != nil {
 			return err
 		}
-		if err := insertResidentPermissions(ctx, tx, now, accountID, userID, r.Name, r.Devices, r.KeypadDevice, r.KeypadCode); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE address_units SET resident_user_id = ? WHERE id = ?`, userID, unitID); err != nil {
-			return err
-		}
+		accountID = red.accountID
 		zone := "UTC"
-		if err := tx.QueryRowContext(ctx, `SELECT time_zone FROM addresses WHERE id = ?`, addressID).Scan(&zone); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT time_zone FROM addresses WHERE id = ?`, red.addressID).Scan(&zone); err != nil {
 			return err
 		}
 		lang := r.Language
 		if lang == "" {
 			lang = "en"
 		}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO logins (account_id, email, name, password_hash, is_main, rights, language, time_zone,
+		return tx.QueryRowContext(ctx, `INSERT INTO logins (account_id, email, name, password_hash, is_main, rights, language, time_zone,
 			created_at, updated_at, account_user_id) VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?) RETURNING id`,
-			accountID, models.NormalizeEmail(r.Email), r.Name, r.PasswordHash, lang, zone, now, now, userID).Scan(&loginID); err != nil {
-			return err
-		}
-		audit.AccountID = &accountID
-		audit.Actor, audit.IP = models.AuditActorResident, "" // the unit, not who redeemed it nor from where
-		audit.Detail = fmt.Sprintf("invite code of residential unit %d %q redeemed", unitID, unitName)
-		_, err = s.insertAudit(ctx, tx, audit)
-		return err
+			accountID, models.NormalizeEmail(r.Email), r.Name, r.PasswordHash, lang, zone, now, now, red.userID).Scan(&loginID)
 	})
 	if err != nil {
 		return models.Login{}, err
@@ -194,14 +172,104 @@ func (s *Store) RedeemUnit(ctx context.Context, codeHash string, r NewResident, 
 	return s.FindLogin(ctx, accountID, loginID)
 }
 
+// JoinUnit uses up a unit's invite code for a resident who signs in already (the login loginID):
+// the unit gets its resident person, named and addressed as the login, with the permissions
+// RedeemUnit gives, and the login holds that person too (login_residents), all in one
+// transaction. Only a resident's login (its own person a resident or family member of a unit)
+// holds further units: ErrNotResidentLogin for any other. It returns the unit's account.
+func (s *Store) JoinUnit(ctx context.Context, codeHash string, loginID int64, r NewResident, audit models.AuditEntry) (int64, error) {
+	var accountID int64
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		now := s.now()
+		var kind string
+		err := tx.QueryRowContext(ctx, `SELECT l.name, l.email, l.language, p.kind FROM logins l JOIN account_users p ON p.id = l.account_user_id
+			WHERE l.id = ? AND l.staff = 0 AND p.deleted_at IS NULL`, loginID).Scan(&r.Name, &r.Email, &r.Language, &kind)
+		if errors.Is(err, sql.ErrNoRows) || err == nil && kind != "resident" {
+			return models.ErrNotResidentLogin
+		}
+		if err != nil {
+			return err
+		}
+		red, err := s.redeemUnitInTx(ctx, tx, now, codeHash, r, audit)
+		if err != nil {
+			return err
+		}
+		accountID = red.accountID
+		_, err = tx.ExecContext(ctx, `INSERT INTO login_residents (login_id, account_id, account_user_id, created_at) VALUES (?, ?, ?, ?)`,
+			loginID, red.accountID, red.userID, now)
+		return err
+	})
+	return accountID, err
+}
+
+// redeemedUnit is what redeeming a unit's code made: the unit's account and address, and its
+// resident person.
+type redeemedUnit struct {
+	accountID, addressID, userID int64
+}
+
+// redeemUnitInTx uses up the code and makes the unit's resident person (r's name, email and
+// language) with r's permissions, and the audit row, which names the unit only.
+func (s *Store) redeemUnitInTx(ctx context.Context, tx *sql.Tx, now, codeHash string, r NewResident, audit models.AuditEntry) (redeemedUnit, error) {
+	var red redeemedUnit
+	var unitID int64
+	var unitName string
+	err := tx.QueryRowContext(ctx, `UPDATE address_units SET redeemed_at = ? WHERE code_hash = ? AND redeemed_at IS NULL AND deleted_at IS NULL
+		RETURNING id, account_id, address_id, name`, now, codeHash).Scan(&unitID, &red.accountID, &red.addressID, &unitName)
+	if errors.Is(err, sql.ErrNoRows) {
+		return red, models.ErrUnitCodeClosed
+	}
+	if err != nil {
+		return red, err
+	}
+	if red.userID, err = insertResident(ctx, tx, now, red.accountID, unitID, r.Name, r.Email, r.Language); err != nil {
+		return red, err
+	}
+	if err := insertResidentPermissions(ctx, tx, now, red.accountID, red.userID, r.Name, r.Devices, r.KeypadDevice, r.KeypadCode); err != nil {
+		return red, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE address_units SET resident_user_id = ? WHERE id = ?`, red.userID, unitID); err != nil {
+		return red, err
+	}
+	audit.AccountID = &red.accountID
+	audit.Actor, audit.IP = models.AuditActorResident, "" // the unit, not who redeemed it nor from where
+	audit.Detail = fmt.Sprintf("invite code of residential unit %d %q redeemed", unitID, unitName)
+	_, err = s.insertAudit(ctx, tx, audit)
+	return red, err
+}
+
+// FindKeyHoldings returns the people whose permissions login's web key opens with: its own
+// person first, then the resident persons of further units it redeemed, in the order redeemed.
+// None for a login without a web key.
+func (s *Store) FindKeyHoldings(ctx context.Context, login models.Login) ([]models.KeyHolding, error) {
+	if login.AccountUserID == nil {
+		return nil, nil
+	}
+	out := []models.KeyHolding{{AccountID: login.AccountID, PersonID: *login.AccountUserID}}
+	rows, err := s.db.Reader.QueryContext(ctx, `SELECT account_id, account_user_id FROM login_residents WHERE login_id = ?
+		ORDER BY created_at, account_user_id`, login.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k models.KeyHolding
+		if err := rows.Scan(&k.AccountID, &k.PersonID); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
 // insertResident adds a resident account user of a unit.
 func insertResident(ctx context.Context, tx *sql.Tx, now string, accountID, unitID int64, name, email, language string) (int64, error) {
 	u, err := insertUser(ctx, tx, now, models.AccountUser{AccountID: accountID, Name: name, Email: models.NormalizeEmail(email),
-		Language: language, AddedVia: models.AddedViaWeb})
+		Language: language, AddedVia: models.AddedViaWeb, Kind: models.KindResident})
 	if err != nil {
 		return 0, err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE account_users SET kind = 'resident', unit_id = ? WHERE id = ?`, unitID, u.ID); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE account_users SET unit_id = ? WHERE id = ?`, unitID, u.ID); err != nil {
 		return 0, err
 	}
 	return u.ID, nil
@@ -392,7 +460,8 @@ func (s *Store) RemoveFamilyMember(ctx context.Context, accountID, residentUserI
 // endResidentAccess takes away everything the residents chosen by usersQuery (a SELECT of
 // account user ids, with args) had: their permissions are revoked (the devices are told and told
 // again until they confirm, see revokeInTx), their web-key logins and sessions end, their open
-// invitations close and they are removed. It returns the devices to tell.
+// invitations close and they are removed. It returns the devices to tell. A login that holds
+// further units keeps those (releaseResidentLogins).
 func endResidentAccess(ctx context.Context, tx *sql.Tx, now string, accountID int64, usersQuery string, args ...any) ([]int64, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT device_id FROM authorizations WHERE account_id = ? AND account_user_id IN (`+usersQuery+`)
 		AND deleted_at IS NULL AND revoked_at IS NULL ORDER BY device_id`, append([]any{accountID}, args...)...)
@@ -415,11 +484,13 @@ func endResidentAccess(ctx context.Context, tx *sql.Tx, now string, accountID in
 	if err := revokeInTx(ctx, tx, now, accountID, `account_user_id IN (`+usersQuery+`)`, args...); err != nil {
 		return nil, err
 	}
+	if err := releaseResidentLogins(ctx, tx, now, accountID, usersQuery, args...); err != nil {
+		return nil, err
+	}
 	for _, q := range []struct {
 		sql  string
 		head []any
 	}{
-		{`DELETE FROM logins WHERE account_id = ? AND account_user_id IN (` + usersQuery + `)`, []any{accountID}},
 		{`UPDATE invitations SET revoked_at = ? WHERE account_id = ? AND accepted_at IS NULL AND revoked_at IS NULL
 			AND account_user_id IN (` + usersQuery + `)`, []any{now, accountID}},
 		{`UPDATE account_users SET deleted_at = ?, updated_at = ? WHERE account_id = ? AND deleted_at IS NULL
@@ -430,6 +501,56 @@ func endResidentAccess(ctx context.Context, tx *sql.Tx, now string, accountID in
 		}
 	}
 	return devices, nil
+}
+
+// releaseResidentLogins ends what logins hold of the leaving residents (usersQuery, with args):
+// a further unit's person leaves the login that held it; a login whose own person leaves moves to
+// the next person it holds (possibly of another account), or ends, with its sessions, when it
+// holds none.
+func releaseResidentLogins(ctx context.Context, tx *sql.Tx, now string, accountID int64, usersQuery string, args ...any) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM login_residents WHERE account_user_id IN (`+usersQuery+`)`, args...); err != nil {
+		return err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM logins WHERE account_id = ? AND account_user_id IN (`+usersQuery+`)`,
+		append([]any{accountID}, args...)...)
+	if err != nil {
+		return err
+	}
+	var leaving []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		leaving = append(leaving, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, loginID := range leaving {
+		var next models.KeyHolding
+		err := tx.QueryRowContext(ctx, `SELECT account_id, account_user_id FROM login_residents WHERE login_id = ?
+			ORDER BY created_at, account_user_id LIMIT 1`, loginID).Scan(&next.AccountID, &next.PersonID)
+		if errors.Is(err, sql.ErrNoRows) {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM logins WHERE id = ?`, loginID); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE logins SET account_id = ?, account_user_id = ?, updated_at = ? WHERE id = ?`,
+			next.AccountID, next.PersonID, now, loginID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM login_residents WHERE login_id = ? AND account_user_id = ?`, loginID, next.PersonID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ResidentUnitInLog is a unit a resident's web key opens for, and whether the address's activity

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -21,25 +22,64 @@ import (
 // access with up to models.MaxFamilyMembers family members from their web key. Each gets their
 // own web key by invitation. Nothing of it names anyone to the property manager.
 
-// residentUnit returns the unit the signed-in web-key holder redeemed and its family; 404 for
-// anyone else (a family member, a web key of a web account).
-func (h *Handler) residentUnit(c echo.Context) (models.Unit, []models.AccountUser, error) {
-	login, account, _ := currentLogin(c)
-	if account.Kind != models.AccountBox || login.AccountUserID == nil {
-		return models.Unit{}, nil, errNotFound
+// familyUnit is a unit whose invite code the signed-in resident redeemed, with the family they
+// share it with. A resident who redeemed several units (Store.FindKeyHoldings) has one each,
+// possibly in several accounts.
+type familyUnit struct {
+	holding models.KeyHolding // the unit's resident person: the one who shares
+	unit    models.Unit
+	family  []models.AccountUser
+}
+
+// residentUnits returns the units the signed-in web-key holder redeemed, in the order redeemed
+// (none for a family member or a web key of a web account).
+func (h *Handler) residentUnits(c echo.Context) ([]familyUnit, error) {
+	ctx := c.Request().Context()
+	login, _, _ := currentLogin(c)
+	holdings, err := h.Store.FindKeyHoldings(ctx, login)
+	if err != nil {
+		return nil, err
 	}
-	u, family, err := h.Store.FindFamily(c.Request().Context(), account.ID, *login.AccountUserID)
-	if errors.Is(err, models.ErrNotFound) {
-		return u, nil, errNotFound
+	var out []familyUnit
+	for _, k := range holdings {
+		u, family, err := h.Store.FindFamily(ctx, k.AccountID, k.PersonID)
+		if errors.Is(err, models.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, familyUnit{holding: k, unit: u, family: family})
 	}
-	return u, family, err
+	return out, nil
+}
+
+// residentUnit returns the unit of ?unit= among those the signed-in holder redeemed (the first
+// without it), and all of them; 404 for anyone who redeemed none, or a unit not theirs.
+func (h *Handler) residentUnit(c echo.Context) (familyUnit, []familyUnit, error) {
+	units, err := h.residentUnits(c)
+	if err != nil {
+		return familyUnit{}, nil, err
+	}
+	if len(units) == 0 {
+		return familyUnit{}, nil, errNotFound
+	}
+	if c.QueryParam("unit") == "" {
+		return units[0], units, nil
+	}
+	id, _ := strconv.ParseInt(c.QueryParam("unit"), 10, 64)
+	for _, u := range units {
+		if u.unit.ID == id {
+			return u, units, nil
+		}
+	}
+	return familyUnit{}, nil, errNotFound
 }
 
 func (h *Handler) renderFamily(c echo.Context, status int, name, email string, errs map[string]string) error {
 	ctx := c.Request().Context()
 	loc := locale(c)
-	_, account, _ := currentLogin(c)
-	unit, family, err := h.residentUnit(c)
+	fu, units, err := h.residentUnit(c)
 	if err != nil {
 		return err
 	}
@@ -47,11 +87,20 @@ func (h *Handler) renderFamily(c echo.Context, status int, name, email string, e
 	if err != nil {
 		return err
 	}
-	p := keyviews.Family{Shell: shell, UnitName: unit.Name, Max: models.MaxFamilyMembers, Name: name, Email: email, Errors: errs}
+	p := keyviews.Family{Shell: shell, UnitID: fu.unit.ID, UnitName: fu.unit.Name, Max: models.MaxFamilyMembers, Name: name, Email: email, Errors: errs}
+	if len(units) > 1 {
+		for _, u := range units {
+			a, err := h.Store.FindAddress(ctx, u.holding.AccountID, u.unit.AddressID)
+			if err != nil {
+				return err
+			}
+			p.Units = append(p.Units, keyviews.FamilyUnit{ID: u.unit.ID, Name: u.unit.Name, Address: a.Name, Current: u.unit.ID == fu.unit.ID})
+		}
+	}
 	now := h.Now()
-	for _, m := range family {
+	for _, m := range fu.family {
 		row := keyviews.FamilyMember{ID: m.ID, Name: m.Name, Email: m.Email, State: loc.T("family.state_none")}
-		invs, err := h.Store.FindUserInvitations(ctx, account.ID, m.ID)
+		invs, err := h.Store.FindUserInvitations(ctx, fu.holding.AccountID, m.ID)
 		if err != nil {
 			return err
 		}
@@ -60,8 +109,13 @@ func (h *Handler) renderFamily(c echo.Context, status int, name, email string, e
 		}
 		p.Members = append(p.Members, row)
 	}
-	p.Full = len(family) >= models.MaxFamilyMembers
+	p.Full = len(fu.family) >= models.MaxFamilyMembers
 	return render(c, status, keyviews.FamilyPage(p))
+}
+
+// familyPage is where the family page of unit u is.
+func familyPage(u familyUnit) string {
+	return fmt.Sprintf("/key/family?unit=%d", u.unit.ID)
 }
 
 // FamilyShow is GET /key/family.
@@ -69,12 +123,13 @@ func (h *Handler) FamilyShow(c echo.Context) error {
 	return h.renderFamily(c, http.StatusOK, "", "", nil)
 }
 
-// FamilyAdd is POST /key/family: a family member with the same web key, invited by email.
+// FamilyAdd is POST /key/family?unit=ID: a family member with the same web key, invited by email.
 func (h *Handler) FamilyAdd(c echo.Context) error {
 	ctx := c.Request().Context()
 	loc := locale(c)
-	login, account, _ := currentLogin(c)
-	if _, _, err := h.residentUnit(c); err != nil {
+	login, _, _ := currentLogin(c)
+	fu, _, err := h.residentUnit(c)
+	if err != nil {
 		return err
 	}
 	name := strings.Join(strings.Fields(c.FormValue("name")), " ")
@@ -95,7 +150,7 @@ func (h *Handler) FamilyAdd(c echo.Context) error {
 		return h.renderFamily(c, http.StatusTooManyRequests, name, email,
 			map[string]string{"form": loc.T("family.too_many", i18n.Args{"Max": familyInvitationLimit.MaxFailures})})
 	}
-	m, err := h.Store.AddFamilyMember(ctx, account.ID, *login.AccountUserID, name, email, login.Language,
+	m, err := h.Store.AddFamilyMember(ctx, fu.holding.AccountID, fu.holding.PersonID, name, email, login.Language,
 		models.AuditEntry{Kind: models.AuditUserCreated})
 	switch {
 	case errors.Is(err, models.ErrFamilyFull):
@@ -106,6 +161,10 @@ func (h *Handler) FamilyAdd(c echo.Context) error {
 	case err != nil:
 		return err
 	}
+	account, err := h.Store.FindAccount(ctx, fu.holding.AccountID)
+	if err != nil {
+		return err
+	}
 	who := devices.Who{LoginID: login.ID, Name: login.Name, Actor: login.Email, Origin: models.OriginWeb, Resident: true}
 	op, err := h.pageOperator(ctx, login)
 	if err != nil {
@@ -114,11 +173,11 @@ func (h *Handler) FamilyAdd(c echo.Context) error {
 	if err := h.sendInvitation(ctx, op, who, account, m); err != nil {
 		return reachHTTPError(err)
 	}
-	h.Devices.PushPermissions(h.familyDevices(c, m.ID)...)
+	h.Devices.PushPermissions(h.familyDevices(ctx, fu.holding.AccountID, m.ID)...)
 	if err := h.setFlash(c, loc.T("family.added", i18n.Args{"Name": m.Name, "Email": m.Email})); err != nil {
 		return err
 	}
-	return redirect(c, "/key/family")
+	return redirect(c, familyPage(fu))
 }
 
 // familyInvitationLimit bounds the invitation emails a resident makes the server send: each
@@ -132,9 +191,8 @@ func (h *Handler) countFamilyInvitation(ctx context.Context, loginID int64) (boo
 }
 
 // familyDevices lists the devices a family member has permissions on (to push them).
-func (h *Handler) familyDevices(c echo.Context, userID int64) []int64 {
-	_, account, _ := currentLogin(c)
-	auths, err := h.Store.FindUserAuthorizations(c.Request().Context(), account.ID, userID)
+func (h *Handler) familyDevices(ctx context.Context, accountID, userID int64) []int64 {
+	auths, err := h.Store.FindUserAuthorizations(ctx, accountID, userID)
 	if err != nil {
 		return nil
 	}
@@ -145,17 +203,17 @@ func (h *Handler) familyDevices(c echo.Context, userID int64) []int64 {
 	return ids
 }
 
-// FamilyRemove is POST /key/family/:id/remove: the member's access ends at once.
+// FamilyRemove is POST /key/family/:id/remove?unit=ID: the member's access ends at once.
 func (h *Handler) FamilyRemove(c echo.Context) error {
-	login, account, _ := currentLogin(c)
-	if _, _, err := h.residentUnit(c); err != nil {
+	fu, _, err := h.residentUnit(c)
+	if err != nil {
 		return err
 	}
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		return errNotFound
 	}
-	devs, err := h.Store.RemoveFamilyMember(c.Request().Context(), account.ID, *login.AccountUserID, id, models.AuditEntry{Kind: models.AuditUserDeleted})
+	devs, err := h.Store.RemoveFamilyMember(c.Request().Context(), fu.holding.AccountID, fu.holding.PersonID, id, models.AuditEntry{Kind: models.AuditUserDeleted})
 	if errors.Is(err, models.ErrNotFound) {
 		return errNotFound
 	}
@@ -166,11 +224,11 @@ func (h *Handler) FamilyRemove(c echo.Context) error {
 	if err := h.setFlash(c, locale(c).T("family.removed")); err != nil {
 		return err
 	}
-	return redirect(c, "/key/family")
+	return redirect(c, familyPage(fu))
 }
 
 // familyLink reports whether the web key shows "Share with your family".
 func (h *Handler) familyLink(c echo.Context) bool {
-	_, _, err := h.residentUnit(c)
-	return err == nil
+	units, err := h.residentUnits(c)
+	return err == nil && len(units) > 0
 }

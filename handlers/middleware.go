@@ -156,7 +156,9 @@ func elsewhere(c echo.Context, home, msg string) error {
 // of it named by next), an admin to next.
 func landing(login models.Login, next string) string {
 	next = safeNext(next)
-	if login.WebKey() && next != "/key" && !strings.HasPrefix(next, "/key/") && !strings.HasPrefix(next, "/key?") {
+	// A web key lands on its page, or on the emailed link that adds a unit to it.
+	if login.WebKey() && next != "/key" && !strings.HasPrefix(next, "/key/") && !strings.HasPrefix(next, "/key?") &&
+		!strings.HasPrefix(next, "/unit/finish?") {
 		return "/key"
 	}
 	return next

@@ -16,16 +16,24 @@ import (
 // checkReach before it writes.
 
 // pageOperator is the signed-in login as the operator of a change. A web-key holder (a resident
-// sharing with their family) is bounded by what its key opens.
+// sharing with their family) is bounded by what its key opens, with every unit it holds.
 func (h *Handler) pageOperator(ctx context.Context, login models.Login) (models.Operator, error) {
 	if !login.WebKey() {
 		return models.SessionOperator(login), nil
 	}
-	auths, err := h.Store.FindUserAuthorizations(ctx, login.AccountID, *login.AccountUserID)
+	holdings, err := h.Store.FindKeyHoldings(ctx, login)
 	if err != nil {
 		return models.Operator{}, err
 	}
-	return models.WebKeyOperator(login, models.WebKeyDevices(auths)), nil
+	var opens []int64
+	for _, k := range holdings {
+		auths, err := h.Store.FindUserAuthorizations(ctx, k.AccountID, k.PersonID)
+		if err != nil {
+			return models.Operator{}, err
+		}
+		opens = append(opens, models.WebKeyDevices(auths)...)
+	}
+	return models.WebKeyOperator(login, opens), nil
 }
 
 // checkReach refuses, as 403 with the reason, a change r the signed-in login may not make.

@@ -322,24 +322,27 @@ func (w *reachWorld) tokenIDs() []int64 {
 func (w *reachWorld) opens() map[string]deviceSet {
 	t := w.t
 	out := map[string]deviceSet{}
-	rows, err := w.app.DB.Reader.QueryContext(w.ctx, `SELECT id, password_hash FROM logins WHERE account_id = ? ORDER BY id`, w.account)
+	// The account's logins, and logins of other accounts that hold a resident person here
+	// (login_residents: a resident's one login for all their units).
+	rows, err := w.app.DB.Reader.QueryContext(w.ctx, `SELECT id, account_id, password_hash FROM logins WHERE account_id = ?
+		OR id IN (SELECT login_id FROM login_residents WHERE account_id = ?) ORDER BY id`, w.account, w.account)
 	require.NoError(t, err)
 	type loginRow struct {
-		id   int64
-		hash string
+		id, account int64
+		hash        string
 	}
 	var logins []loginRow
 	auths, err := w.app.Store.FindAccountAuthorizations(w.ctx, w.account)
 	require.NoError(t, err)
 	for rows.Next() {
 		var l loginRow
-		require.NoError(t, rows.Scan(&l.id, &l.hash))
+		require.NoError(t, rows.Scan(&l.id, &l.account, &l.hash))
 		logins = append(logins, l)
 	}
 	require.NoError(t, rows.Err())
 	require.NoError(t, rows.Close())
 	for _, row := range logins {
-		l, err := w.app.Store.FindLogin(w.ctx, w.account, row.id)
+		l, err := w.app.Store.FindLogin(w.ctx, row.account, row.id)
 		require.NoError(t, err)
 		name := fmt.Sprintf("login %d <%s> (password …%s)", l.ID, l.Email, row.hash[len(row.hash)-6:])
 		out[name] = w.loginOpens(l, auths)
@@ -366,22 +369,33 @@ func (w *reachWorld) opens() map[string]deviceSet {
 	return out
 }
 
-// loginOpens is what a login opens: a web-key login (a person's, or a partner company's staff
-// member's) the devices of its person's permissions (among the account's auths) a web key can
-// use, following merges as /key does; an admin login operableByLogin.
+// loginOpens is what a login opens here: a web-key login (a person's, a partner company's staff
+// member's, a resident's with every unit it holds) the devices of its people's permissions
+// (among the account's auths) a web key can use, following merges as /key does; an admin login
+// operableByLogin.
 func (w *reachWorld) loginOpens(l models.Login, auths []models.Authorization) deviceSet {
+	out := deviceSet{}
 	if !l.WebKey() {
+		if l.AccountID != w.account {
+			return out
+		}
 		return operableByLogin(l, w.devs)
 	}
-	out := deviceSet{}
-	person, err := w.app.Store.FindPerson(w.ctx, w.account, *l.AccountUserID)
-	if errors.Is(err, models.ErrNotFound) {
-		return out
-	}
+	holdings, err := w.app.Store.FindKeyHoldings(w.ctx, l)
 	require.NoError(w.t, err)
-	for _, a := range auths {
-		if a.AccountUserID != nil && *a.AccountUserID == person.ID && webKeyOpens(a, w) {
-			out[a.DeviceID] = true
+	for _, k := range holdings {
+		if k.AccountID != w.account {
+			continue
+		}
+		person, err := w.app.Store.FindPerson(w.ctx, w.account, k.PersonID)
+		if errors.Is(err, models.ErrNotFound) {
+			continue
+		}
+		require.NoError(w.t, err)
+		for _, a := range auths {
+			if a.AccountUserID != nil && *a.AccountUserID == person.ID && webKeyOpens(a, w) {
+				out[a.DeviceID] = true
+			}
 		}
 	}
 	return out

@@ -23,8 +23,8 @@ import (
 )
 
 // Residents stay anonymous (issue 18, SECURITY.md "Privacy and secret links", PRODUCT.md L6,
-// B4): residents redeem a unit, share with family, open a door through the web key and reset a
-// password, from addresses of their own behind a trusted proxy; then every GET route of the
+// B4): residents redeem a unit (and a second one into the same login), share with family, open a
+// door through the web key and reset a password, from addresses of their own behind a trusted proxy; then every GET route of the
 // route table (with the matrix's fixtures, and the residents' ids wherever a person is asked
 // for), the audit trail, the activity log and its CSV, the Web API's lists and the Mail outbox
 // are read by the main login, an admin and a sub-account limited to the residents' devices, and
@@ -95,6 +95,13 @@ func newResidentsFixture(t *testing.T) *residentsFixture {
 	f.family, err = f.app.Store.FindAccountUser(ctx, f.main.AccountID, *f.familyLogin.AccountUserID)
 	require.NoError(t, err)
 	require.True(t, f.family.Resident(), "a family member is a resident too")
+
+	// The resident adds a second unit of the address to the same login (issue 18).
+	unit2, err := f.app.Handler.CreateUnit(ctx, models.SessionOperator(f.main), addr.ID, "Top 8", models.AuditEntry{Actor: "test", Kind: models.AuditUnitCreated})
+	require.NoError(t, err)
+	code2 := f.owner.Get(fmt.Sprintf("/addresses/%d/units/%d/sheet", addr.ID, unit2.ID)).TestID(t, "unit-code")
+	res = f.residentKey.PostForm("/unit", url.Values{"code": {code2}, "step": {"join"}})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
 
 	// The resident opens the Office through the web key.
 	f.open(t, f.residentKey, f.seen)

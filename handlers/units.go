@@ -275,7 +275,8 @@ func (h *Handler) unitRedeem(c echo.Context, typed, step string) error {
 		p.Language = "en"
 	}
 	if login, _, ok := currentLogin(c); ok && login.WebKey() {
-		return unitSignedIn(c, p)
+		p.WantKeypad = p.Keypad
+		return h.unitJoin(c, login, u, a, hash, p, step == "join")
 	}
 	if step != "redeem" {
 		p.WantKeypad = p.Keypad
@@ -336,32 +337,43 @@ type unitRequest struct {
 
 const unitRequestContext = "unit-request"
 
-// unitRedeemEmail writes the one email the public form sends, in the form's language: to an
-// email that signs in already, that no second login is made and how to set the unit up (a login
-// holds one unit's doors for now); to any other, the link to set a password and finish. The page
-// says the same either way.
+// unitRedeemEmail writes the one email the public form sends, in the form's language: to a
+// resident who signs in already, the link that adds the unit to their web key; to a login that
+// cannot hold a unit's doors, that no second login is made and how to set the unit up; to any
+// other, the link to set a password and finish. The page says the same either way.
 func (h *Handler) unitRedeemEmail(ctx context.Context, r unitRequest, a models.Address, u models.Unit) (models.OutboxMessage, error) {
 	l := i18n.NewEmail(r.Language, a.TimeZone)
 	args := i18n.Args{"Address": a.Name, "Unit": u.Name, "Enter": h.absURL("/unit")}
 	content := email.Content{Subject: l.T("email.unit_redeem.subject", args), Name: r.Name, SiteURL: h.absURL("/")}
-	_, _, err := h.Store.FindLoginByEmail(ctx, r.Email)
+	existing, _, err := h.Store.FindLoginByEmail(ctx, r.Email)
+	holds := false
 	switch {
 	case err == nil:
-		content.Paragraphs = []string{l.T("email.unit_redeem.signs_in", args), l.T("email.unit_redeem.signs_in_how", args)}
-		content.After = []string{l.T("email.unit_redeem.ignore")}
-	case errors.Is(err, models.ErrNotFound):
-		plain, err := json.Marshal(r)
-		if err != nil {
+		if holds, err = h.holdsUnits(ctx, existing); err != nil {
 			return models.OutboxMessage{}, err
 		}
-		token := base64.RawURLEncoding.EncodeToString(h.Secrets.Seal(plain, unitRequestContext))
-		content.Paragraphs = []string{l.T("email.unit_redeem.body", args)}
-		content.LinkLabel, content.LinkText = l.T("email.unit_redeem.action", args), l.T("email.unit_redeem.button")
-		content.Link = h.absURL("/unit/finish") + "?t=" + token
-		content.After = []string{l.T("email.unit_redeem.ignore")}
-	default:
+		if !holds {
+			content.Paragraphs = []string{l.T("email.unit_redeem.signs_in", args), l.T("email.unit_redeem.signs_in_how", args)}
+			content.After = []string{l.T("email.unit_redeem.ignore")}
+			return email.Compose(ctx, l, r.Email, content)
+		}
+	case !errors.Is(err, models.ErrNotFound):
 		return models.OutboxMessage{}, err
 	}
+	plain, err := json.Marshal(r)
+	if err != nil {
+		return models.OutboxMessage{}, err
+	}
+	token := base64.RawURLEncoding.EncodeToString(h.Secrets.Seal(plain, unitRequestContext))
+	content.Paragraphs = []string{l.T("email.unit_redeem.body", args)}
+	content.LinkLabel, content.LinkText = l.T("email.unit_redeem.action", args), l.T("email.unit_redeem.button")
+	if holds {
+		// A resident who signs in already: the unit joins their web key.
+		content.Paragraphs = []string{l.T("email.unit_redeem.joins", args)}
+		content.LinkText = l.T("email.unit_redeem.join_button")
+	}
+	content.Link = h.absURL("/unit/finish") + "?t=" + token
+	content.After = []string{l.T("email.unit_redeem.ignore")}
 	return email.Compose(ctx, l, r.Email, content)
 }
 
@@ -410,6 +422,25 @@ func (h *Handler) unitFinish(c echo.Context, submit bool) error {
 	}
 	p.Finish, p.Name, p.Email, p.Language = c.FormValue("t"), r.Name, r.Email, r.Language
 	p.WantKeypad = p.Keypad && r.Keypad
+	// An email that signs in already: the unit joins that login's web key once its holder is
+	// signed in (the link went to the address, so this tells nobody else anything).
+	existing, _, err := h.Store.FindLoginByEmail(ctx, r.Email)
+	switch {
+	case err == nil:
+		login, _, signedIn := currentLogin(c)
+		if !signedIn {
+			if err := h.setFlash(c, loginLocale(existing).T("redeem.finish_sign_in", i18n.Args{"Email": existing.Email})); err != nil {
+				return err
+			}
+			return redirect(c, "/login?next="+url.QueryEscape("/unit/finish?t="+c.FormValue("t")))
+		}
+		if login.ID != existing.ID {
+			return render(c, http.StatusConflict, resviews.CodePage(resviews.Code{Error: "redeem.finish_other_login"}))
+		}
+		return h.unitJoin(c, login, u, a, r.CodeHash, p, submit)
+	case !errors.Is(err, models.ErrNotFound):
+		return err
+	}
 	if !submit {
 		return render(c, http.StatusOK, resviews.RedeemPage(p))
 	}
@@ -486,9 +517,72 @@ func (h *Handler) redeemedFlash(c echo.Context, login models.Login, keypadBox *m
 	return redirect(c, "/key")
 }
 
-// unitSignedIn answers the code form for a signed-in web key. Its login holds the doors of one
-// unit: the unit cannot join it yet, and the page says how to set it up instead (rather than a
-// new-login form whose email would answer that it signs in).
+// unitJoin answers a unit's code (or its emailed link) for a signed-in login. A resident's login
+// takes the unit into its web key: the page asks first (and offers the keypad code), then with
+// submit the unit's resident person is made and held by the login (Store.JoinUnit). Any other
+// login cannot hold a unit's doors, and the page says how to set the unit up instead.
+func (h *Handler) unitJoin(c echo.Context, login models.Login, u models.Unit, a models.Address, codeHash string, p resviews.Redeem, submit bool) error {
+	ctx := c.Request().Context()
+	holds, err := h.holdsUnits(ctx, login)
+	if err != nil {
+		return err
+	}
+	if !holds {
+		return unitSignedIn(c, p)
+	}
+	p.Join = login.Email
+	if !submit {
+		return render(c, http.StatusOK, resviews.RedeemPage(p))
+	}
+	_, keypadBox, statuses, err := h.unitOffer(ctx, u, a)
+	if err != nil {
+		return err
+	}
+	p.WantKeypad = p.Keypad && c.FormValue("keypad") == "1"
+	res := db.NewResident{Devices: statuses}
+	keypadCode, err := h.residentKeypadCode(ctx, u.AccountID, keypadBox, p.WantKeypad, &res)
+	if err != nil {
+		return err
+	}
+	_, err = h.Store.JoinUnit(ctx, codeHash, login.ID, res, models.AuditEntry{Kind: models.AuditUnitRedeemed})
+	switch {
+	case errors.Is(err, models.ErrNotResidentLogin):
+		return unitSignedIn(c, p)
+	case errors.Is(err, models.ErrUnitCodeClosed):
+		return render(c, http.StatusGone, resviews.CodePage(resviews.Code{Error: "redeem.code_used"}))
+	case err != nil:
+		return err
+	}
+	h.Devices.PushPermissions(a.DeviceIDs...)
+	msg := loginLocale(login).T("redeem.joined", i18n.Args{"Unit": u.Name})
+	if res.KeypadCode != nil {
+		msg = loginLocale(login).T("redeem.joined_keypad", i18n.Args{"Unit": u.Name, "Code": strconv.Itoa(keypadCode), "Device": keypadBox.Name})
+	}
+	if err := h.setFlash(c, msg); err != nil {
+		return err
+	}
+	return redirect(c, "/key")
+}
+
+// holdsUnits reports whether login may hold further units: a resident's or family member's web
+// key (not an administrator, a web account's web key or a partner company's staff).
+func (h *Handler) holdsUnits(ctx context.Context, login models.Login) (bool, error) {
+	if !login.WebKey() || login.Staff {
+		return false, nil
+	}
+	person, err := h.Store.FindAccountUser(ctx, login.AccountID, *login.AccountUserID)
+	if errors.Is(err, models.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return person.Resident(), nil
+}
+
+// unitSignedIn answers the code form for a signed-in login that cannot hold a unit's doors: the
+// page says how to set the unit up instead (rather than a new-login form whose email would
+// answer that it signs in).
 func unitSignedIn(c echo.Context, p resviews.Redeem) error {
 	return render(c, http.StatusConflict, resviews.CodePage(resviews.Code{Code: p.Code, Error: "redeem.signed_in"}))
 }

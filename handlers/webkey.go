@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -47,6 +48,8 @@ func webKeyActions(t models.DeviceType) []models.LockAction {
 type keyDevice struct {
 	device models.Device
 	auth   models.Authorization
+	// person is whose permission it is: the holder, or the resident of a further unit they hold.
+	person models.AccountUser
 	zone   *time.Location
 	// refusal is why no action may run now: a message key, "" when one may.
 	refusal string
@@ -81,36 +84,68 @@ func webKeyRefusal(a models.Authorization, now time.Time, zone *time.Location) s
 // webKeyDevices returns, by device name, the devices of the holder's permissions checked at now.
 // With listed, only those a web key lists (app permissions, not revoked, on, not suspended,
 // remote access allowed): restrictions decide only whether actions are offered now. Without,
-// every app permission of the holder comes back, for webKeyCheck to say what is wrong.
-func (h *Handler) webKeyDevices(ctx context.Context, login models.Login, account models.Account, now time.Time, listed bool) ([]keyDevice, error) {
-	if login.AccountUserID == nil || login.AccountID != account.ID {
-		return nil, nil
+// every app permission of the holder comes back, for webKeyCheck to say what is wrong. A
+// resident who redeemed several units holds a person of each (Store.FindKeyHoldings), possibly
+// in several accounts: their devices come together.
+func (h *Handler) webKeyDevices(ctx context.Context, login models.Login, now time.Time, listed bool) ([]keyDevice, error) {
+	holdings, err := h.Store.FindKeyHoldings(ctx, login)
+	if err != nil {
+		return nil, err
 	}
+	var out []keyDevice
+	seen := map[int64]int{} // device id → index in out
+	for _, k := range holdings {
+		devs, err := h.keyHoldingDevices(ctx, k, now, listed)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range devs {
+			// Two units of one address open the same doors: the permission that allows wins.
+			if i, ok := seen[d.device.ID]; ok {
+				if out[i].refusal != "" && d.refusal == "" {
+					out[i] = d
+				}
+				continue
+			}
+			seen[d.device.ID] = len(out)
+			out = append(out, d)
+		}
+	}
+	if len(holdings) > 1 {
+		slices.SortStableFunc(out, func(a, b keyDevice) int {
+			return strings.Compare(models.NameKey(a.device.Name), models.NameKey(b.device.Name))
+		})
+	}
+	return out, nil
+}
+
+// keyHoldingDevices is webKeyDevices for one person the web key holds.
+func (h *Handler) keyHoldingDevices(ctx context.Context, k models.KeyHolding, now time.Time, listed bool) ([]keyDevice, error) {
 	// Merged into someone else since the invitation: the permissions are that person's now.
-	person, err := h.Store.FindPerson(ctx, account.ID, *login.AccountUserID)
+	person, err := h.Store.FindPerson(ctx, k.AccountID, k.PersonID)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	auths, err := h.Store.FindUserAuthorizations(ctx, account.ID, person.ID)
+	auths, err := h.Store.FindUserAuthorizations(ctx, k.AccountID, person.ID)
 	if err != nil {
 		return nil, err
 	}
-	devs, err := h.Store.FindDevices(ctx, account.ID, db.SortByName)
+	devs, err := h.Store.FindDevices(ctx, k.AccountID, db.SortByName)
 	if err != nil {
 		return nil, err
 	}
 	fallback := time.UTC
-	if owner, err := h.Store.FindMainLogin(ctx, account.ID); err == nil {
+	if owner, err := h.Store.FindMainLogin(ctx, k.AccountID); err == nil {
 		if loc, err := time.LoadLocation(owner.TimeZone); err == nil {
 			fallback = loc
 		}
 	} else if !errors.Is(err, models.ErrNotFound) {
 		return nil, err
 	}
-	zones, err := h.Store.FindDeviceZones(ctx, account.ID, fallback)
+	zones, err := h.Store.FindDeviceZones(ctx, k.AccountID, fallback)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +156,7 @@ func (h *Handler) webKeyDevices(ctx context.Context, login models.Login, account
 			if a.DeviceID != d.ID || a.Type != models.AuthTypeApp || a.RevokedAt != nil {
 				continue
 			}
-			k := keyDevice{device: d, auth: a, zone: zones[d.ID], refusal: webKeyRefusal(a, now, zones[d.ID])}
+			k := keyDevice{device: d, auth: a, person: person, zone: zones[d.ID], refusal: webKeyRefusal(a, now, zones[d.ID])}
 			if listed && (k.refusal != "" && k.refusal != keyNotNow) {
 				continue
 			}
@@ -140,8 +175,8 @@ func (h *Handler) webKeyDevices(ctx context.Context, login models.Login, account
 // webKeyCheck finds device id among the holder's permissions and says whether an action may run
 // on it now: "" or the message key of why not. A device of another account, one without a
 // permission or with a revoked one is keyNoPermission.
-func (h *Handler) webKeyCheck(ctx context.Context, login models.Login, account models.Account, id int64, now time.Time) (keyDevice, error) {
-	all, err := h.webKeyDevices(ctx, login, account, now, false)
+func (h *Handler) webKeyCheck(ctx context.Context, login models.Login, id int64, now time.Time) (keyDevice, error) {
+	all, err := h.webKeyDevices(ctx, login, now, false)
 	if err != nil {
 		return keyDevice{}, err
 	}
@@ -181,11 +216,20 @@ func deviceLocale(loc *i18n.Locale, zone *time.Location) *i18n.Locale {
 func (h *Handler) keyList(c echo.Context, confirmDevice int64, confirm models.LockAction) (keyviews.List, error) {
 	ctx := c.Request().Context()
 	loc := locale(c)
-	login, account, _ := currentLogin(c)
+	login, _, _ := currentLogin(c)
 	now := h.Now()
-	// The list changes with the devices and, for restrictions, with the minute.
-	l := keyviews.List{Version: fmt.Sprintf("%d.%d", h.Devices.Version(account.ID), now.Unix()/60)}
-	list, err := h.webKeyDevices(ctx, login, account, now, true)
+	holdings, err := h.Store.FindKeyHoldings(ctx, login)
+	if err != nil {
+		return keyviews.List{}, err
+	}
+	// The list changes with the devices (of every account the key opens in) and, for
+	// restrictions, with the minute.
+	version := strconv.FormatInt(now.Unix()/60, 10)
+	for _, k := range holdings {
+		version += fmt.Sprintf(".%d", h.Devices.Version(k.AccountID))
+	}
+	l := keyviews.List{Version: version}
+	list, err := h.webKeyDevices(ctx, login, now, true)
 	if err != nil {
 		return l, err
 	}
@@ -258,17 +302,21 @@ func (h *Handler) renderKey(c echo.Context, status int, confirmDevice int64, con
 // unitsInLog says, for a resident's web key, whether the manager's activity log names each of
 // their units: residents were promised anonymity, and unit names often carry surnames.
 func (h *Handler) unitsInLog(c echo.Context) ([]keyviews.UnitInLog, error) {
-	login, account, _ := currentLogin(c)
-	if login.AccountUserID == nil {
-		return nil, nil
-	}
-	units, err := h.Store.FindResidentUnitsInLog(c.Request().Context(), account.ID, *login.AccountUserID)
+	ctx := c.Request().Context()
+	login, _, _ := currentLogin(c)
+	holdings, err := h.Store.FindKeyHoldings(ctx, login)
 	if err != nil {
 		return nil, err
 	}
 	var out []keyviews.UnitInLog
-	for _, u := range units {
-		out = append(out, keyviews.UnitInLog{Unit: u.Unit, Address: u.Address, Shown: u.Shown})
+	for _, k := range holdings {
+		units, err := h.Store.FindResidentUnitsInLog(ctx, k.AccountID, k.PersonID)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range units {
+			out = append(out, keyviews.UnitInLog{Unit: u.Unit, Address: u.Address, Shown: u.Shown})
+		}
 	}
 	return out, nil
 }
@@ -294,19 +342,19 @@ func (h *Handler) KeyDevices(c echo.Context) error {
 }
 
 // KeyAct is POST /key/devices/:id/actions/:action. Everything is checked again now, on the
-// server: the permission exists and is the holder's, on a device of their account, is on, not
-// suspended, allows remote access, and its restrictions allow this minute in the device's time
-// zone. Otherwise 403 with why. An action that opens the door asks first ("confirm=1").
+// server: the permission exists and is one the holder holds, is on, not suspended, allows
+// remote access, and its restrictions allow this minute in the device's time zone. Otherwise 403
+// with why. An action that opens the door asks first ("confirm=1").
 func (h *Handler) KeyAct(c echo.Context) error {
 	ctx := c.Request().Context()
 	loc := locale(c)
-	login, account, _ := currentLogin(c)
+	login, _, _ := currentLogin(c)
 	now := h.Now()
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		id = 0 // no such device: refused below like any other device without a permission
 	}
-	k, err := h.webKeyCheck(ctx, login, account, id, now)
+	k, err := h.webKeyCheck(ctx, login, id, now)
 	if err != nil {
 		return err
 	}
@@ -323,10 +371,8 @@ func (h *Handler) KeyAct(c echo.Context) error {
 		// Ask on the page itself, so a reload shows the question again rather than posting twice.
 		return redirect(c, fmt.Sprintf("/key?device=%d&confirm=%d", k.device.ID, a))
 	}
-	name, resident := login.Name, false
-	if u, err := h.Store.FindPerson(ctx, account.ID, *login.AccountUserID); err == nil {
-		name, resident = u.Name, u.Resident() // the person as the admins call them now
-	}
+	// The person as the admins of the device's account call them now.
+	name, resident := k.person.Name, k.person.Resident()
 	who := devices.Who{LoginID: login.ID, Name: name, Actor: login.Email, IP: clientIP(c.Request()), Origin: models.OriginWeb, Resident: resident}
 	switch err := h.Devices.Act(ctx, k.device, a, who); {
 	case errors.Is(err, devices.ErrActionPending):

@@ -29,6 +29,19 @@ const MaxFamilyMembers = 100
 // deleted.
 var ErrUnitCodeClosed = errors.New("the invite code was already used or its unit was deleted")
 
+// ErrNotResidentLogin is returned when a login that is no resident's (an administrator, a web
+// key of a web account, a partner company's staff) would take a unit's invite code into itself:
+// only a resident's login holds further units.
+var ErrNotResidentLogin = errors.New("only a resident's login can hold a further unit")
+
+// KeyHolding is a person whose permissions a web-key login opens with: the login's own person
+// and, for a resident who redeemed further units, each of those units' resident person
+// (possibly of another account).
+type KeyHolding struct {
+	AccountID int64
+	PersonID  int64
+}
+
 // ErrFamilyFull is returned when a resident shares with more than MaxFamilyMembers people.
 var ErrFamilyFull = errors.New("a resident can share with at most 100 family members")
 
