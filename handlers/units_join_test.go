@@ -49,6 +49,10 @@ func TestResidentRedeemsFurtherUnitsIntoOneLogin(t *testing.T) {
 		"the unit has its person")
 	assert.Equal(t, http.StatusGone, f.app.NewClient().PostForm("/unit", url.Values{"code": {code5}}).StatusCode, "the code is used up")
 
+	// The manager adding a user with the resident's email does not learn that a resident uses it.
+	res = f.manager.PostForm("/users", url.Values{"name": {"Maria Postfach"}, "email": {"maria@example.com"}, "language": {"de"}})
+	assert.Equal(t, http.StatusSeeOther, res.StatusCode, "the same answer as for any new email")
+
 	// Signed out, another manager's unit: the page answers as for any email, the email asks to
 	// sign in, and after signing in the unit joins, with a keypad code on its box.
 	require.Equal(t, http.StatusSeeOther, resident.PostForm("/key/logout", nil).StatusCode)
