@@ -315,7 +315,13 @@ func (h *Handler) unitsInLog(c echo.Context) ([]keyviews.UnitInLog, error) {
 			return nil, err
 		}
 		for _, u := range units {
-			out = append(out, keyviews.UnitInLog{Unit: u.Unit, Address: u.Address, Shown: u.Shown})
+			row := keyviews.UnitInLog{Unit: u.Unit, Address: u.Address, Shown: u.Shown}
+			if !u.Shown {
+				row.Unit = "" // "not your unit" is said once per address
+			}
+			if !slices.Contains(out, row) {
+				out = append(out, row)
+			}
 		}
 	}
 	return out, nil
