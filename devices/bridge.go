@@ -82,7 +82,7 @@ func (m *Manager) startBridge(c models.Connection, devs []models.Device) (conn, 
 // The Bridge HTTP API has no authorizations, keypad codes, configuration or device log.
 func (c *bridgeConn) capabilities() Capabilities { return Capabilities{State: true, Actions: true} }
 
-func (c *bridgeConn) act(ctx context.Context, d models.Device, a models.LockAction, _ Who) error {
+func (c *bridgeConn) act(ctx context.Context, d models.Device, a models.LockAction, _ models.Actor) error {
 	err := c.client.LockAction(ctx, d.NukiID, int(d.Type), bridgeAction(d.Type, a), true)
 	c.noteErr(err)
 	// Read the state at once, whatever happened: after a timeout it tells what the device did.

@@ -37,7 +37,7 @@ func transient(o Outcome) bool {
 // is checked against the device kind's allowed values; one bad value refuses the whole change
 // and nothing is stored. Values equal to what the device reports are left out. It returns the
 // keys that changed.
-func (m *Manager) SetConfig(ctx context.Context, d models.Device, values map[string]any, who Who) ([]string, error) {
+func (m *Manager) SetConfig(ctx context.Context, d models.Device, values map[string]any, who models.Actor) ([]string, error) {
 	caps, ok := m.Capabilities(d.ConnectionID)
 	if !ok {
 		return nil, ErrNotConnected
@@ -71,10 +71,9 @@ func (m *Manager) SetConfig(ctx context.Context, d models.Device, values map[str
 	}
 	detail := strings.Join(parts, " ")
 	login := who.LoginID
-	audit := models.AuditEntry{LoginID: &login, Actor: who.Actor, Kind: models.AuditDeviceConfigChanged, IP: who.IP,
-		Detail: fmt.Sprintf("%s: %s", d.Name, detail)}
+	audit := who.AuditEntry(d.AccountID, models.AuditDeviceConfigChanged, fmt.Sprintf("%s: %s", d.Name, detail))
 	entry := models.Activity{At: m.opt.Now(), Action: models.ActionConfigChanged, Trigger: models.TriggerWeb, LoginID: &login,
-		Name: who.Name, Origin: who.Origin, Detail: detail}
+		Name: who.Name, Origin: who.ActivityOrigin(), Detail: detail}
 	if err := m.store.SetDesiredConfig(ctx, d.AccountID, d.ID, desired, audit, entry); err != nil {
 		return nil, err
 	}
@@ -238,7 +237,7 @@ func (m *Manager) RetryConfig() { m.retryConfig() }
 // SetAdminPIN sets a device's admin PIN (0–9999). Unlike the settings it is sent at once and
 // not stored: Portier keeps no copy of it. The audit row and the activity entry say that it
 // changed, never what it is.
-func (m *Manager) SetAdminPIN(ctx context.Context, d models.Device, pin int, who Who) error {
+func (m *Manager) SetAdminPIN(ctx context.Context, d models.Device, pin int, who models.Actor) error {
 	if pin < 0 || pin > 9999 {
 		return fmt.Errorf("%w: the admin PIN is a number from 0 to 9999", ErrConfigRejected)
 	}
@@ -257,10 +256,9 @@ func (m *Manager) SetAdminPIN(ctx context.Context, d models.Device, pin int, who
 		return &AdminPINError{Outcome: outcomeOf(err), Err: err}
 	}
 	login := who.LoginID
-	audit := models.AuditEntry{LoginID: &login, Actor: who.Actor, Kind: models.AuditDeviceConfigChanged, IP: who.IP,
-		Detail: d.Name + ": admin PIN changed"}
+	audit := who.AuditEntry(d.AccountID, models.AuditDeviceConfigChanged, d.Name+": admin PIN changed")
 	entry := models.Activity{AccountID: d.AccountID, DeviceID: d.ID, At: m.opt.Now(), Action: models.ActionConfigChanged, Trigger: models.TriggerWeb,
-		LoginID: &login, Name: who.Name, Origin: who.Origin, Detail: AdminPINDetail}
+		LoginID: &login, Name: who.Name, Origin: who.ActivityOrigin(), Detail: AdminPINDetail}
 	if err := m.recordAudited(ctx, entry, audit); err != nil {
 		return err
 	}

@@ -67,19 +67,6 @@ type ActionStatus struct {
 	claimed bool
 }
 
-// Who did an action, for the audit trail and the activity log.
-type Who struct {
-	LoginID int64
-	Name    string // shown in the activity log
-	Actor   string // the login's email, for the audit trail
-	IP      string
-	Origin  models.ActivityOrigin
-	// Resident is set for a resident of a residential unit acting on their own web key: an
-	// invitation they send names them to the invitee, not the property manager. (The audit trail
-	// and the activity log anonymize a resident's login by themselves.)
-	Resident bool
-}
-
 // Options tune the manager.
 type Options struct {
 	Now func() time.Time
@@ -149,7 +136,7 @@ type deviceRef struct {
 // conn is a running connection of one kind.
 type conn interface {
 	capabilities() Capabilities
-	act(ctx context.Context, d models.Device, a models.LockAction, who Who) error
+	act(ctx context.Context, d models.Device, a models.LockAction, who models.Actor) error
 	// config reads a device's settings; setConfig changes some (ErrNotCapable when the
 	// connection cannot).
 	config(ctx context.Context, d models.Device) (map[string]any, error)
@@ -308,7 +295,7 @@ func (m *Manager) Action(deviceID int64) (ActionStatus, bool) {
 
 // Act starts a lock action and returns at once; the device page follows it through Action.
 // It refuses an action the device kind does not have, and a second one while one is pending.
-func (m *Manager) Act(ctx context.Context, d models.Device, a models.LockAction, who Who) error {
+func (m *Manager) Act(ctx context.Context, d models.Device, a models.LockAction, who models.Actor) error {
 	if !models.HasAction(d.Type, a) {
 		return ErrNoSuchAction
 	}
@@ -339,8 +326,7 @@ func (m *Manager) Act(ctx context.Context, d models.Device, a models.LockAction,
 	// The request is in the audit trail before the device is asked; without its audit row the
 	// action is not sent at all.
 	detail := fmt.Sprintf("%s: %s requested", d.Name, models.ActionName(d.Type, a))
-	login := who.LoginID
-	if _, err := m.store.AddAudit(ctx, models.AuditEntry{AccountID: &d.AccountID, LoginID: &login, Actor: who.Actor, Kind: models.AuditDeviceAction, Detail: detail, IP: who.IP}); err != nil {
+	if _, err := m.store.AddAudit(ctx, who.AuditEntry(d.AccountID, models.AuditDeviceAction, detail)); err != nil {
 		m.mu.Lock()
 		if m.actions[d.ID] == st {
 			delete(m.actions, d.ID)
@@ -366,14 +352,13 @@ func (m *Manager) Act(ctx context.Context, d models.Device, a models.LockAction,
 	return nil
 }
 
-func (m *Manager) finishAction(d models.Device, a models.LockAction, st *ActionStatus, outcome Outcome, who Who) {
+func (m *Manager) finishAction(d models.Device, a models.LockAction, st *ActionStatus, outcome Outcome, who models.Actor) {
 	// The activity entry, and with it the audit row of the result, is stored before the action
 	// shows as ended, so whoever sees it ended finds it in the log and the audit trail.
 	login := who.LoginID
 	entry := models.Activity{AccountID: d.AccountID, DeviceID: d.ID, At: st.StartedAt, Action: int(a), Trigger: models.TriggerWeb,
-		Completion: completionOf(outcome), LoginID: &login, Name: who.Name, Origin: who.Origin}
-	audit := models.AuditEntry{LoginID: &login, Actor: who.Actor, Kind: models.AuditDeviceActionResult, IP: who.IP,
-		Detail: fmt.Sprintf("%s: %s: %s", d.Name, models.ActionName(d.Type, a), outcome)}
+		Completion: completionOf(outcome), LoginID: &login, Name: who.Name, Origin: who.ActivityOrigin()}
+	audit := who.AuditEntry(d.AccountID, models.AuditDeviceActionResult, fmt.Sprintf("%s: %s: %s", d.Name, models.ActionName(d.Type, a), outcome))
 	if err := m.recordAudited(context.Background(), entry, audit); err != nil {
 		m.opt.Log.Error("activity of a lock action", "device", d.ID, "err", err)
 	}

@@ -47,8 +47,8 @@ func (f fixture) manager(t *testing.T) *Manager {
 	return m
 }
 
-func (f fixture) who() Who {
-	return Who{LoginID: f.login.ID, Name: f.login.Name, Actor: f.login.Email, Origin: models.OriginWeb}
+func (f fixture) who() models.Actor {
+	return models.LoginActor(f.login, models.ActorWeb, "")
 }
 
 func byName(t *testing.T, devs []models.Device, name string) models.Device {

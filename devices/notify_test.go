@@ -116,7 +116,7 @@ func TestLogNotificationOfAFailedActionInGerman(t *testing.T) {
 	require.NoError(t, e.store.UpdateLoginPreferences(ctx, sam, "de", "Europe/Berlin", models.AuditEntry{Actor: subEmail, Kind: models.AuditPreferencesChanged}))
 	require.NoError(t, e.bridge.SetFault(e.dev.Type, e.dev.NukiID, sim.FaultMotorBlocked))
 
-	who := Who{LoginID: e.login.ID, Name: "Anna", Actor: ownerEmail, Origin: models.OriginWeb}
+	who := models.Actor{LoginID: e.login.ID, Name: "Anna", Email: ownerEmail, Origin: models.ActorWeb}
 	require.NoError(t, e.m.Act(ctx, e.dev, models.ActionUnlock, who))
 	assert.Equal(t, OutcomeMotorBlocked, waitDone(t, e.m, e.dev.ID).Outcome)
 	ms := e.waitMails(t, subEmail, 1)

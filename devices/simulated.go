@@ -40,7 +40,7 @@ func (c *simConn) capabilities() Capabilities {
 	return Capabilities{State: true, Actions: true, Authorizations: true, KeypadCodes: true, Config: true, ActivityLog: true}
 }
 
-func (c *simConn) act(ctx context.Context, d models.Device, a models.LockAction, who Who) error {
+func (c *simConn) act(ctx context.Context, d models.Device, a models.LockAction, who models.Actor) error {
 	err := c.bridge.Action(ctx, d.Type, d.NukiID, a, sim.Actor{AuthID: portierAuthID, Name: "Portier", Trigger: sim.TriggerWeb}, true)
 	// The action counts as done once its state is stored.
 	c.bridge.Flush()

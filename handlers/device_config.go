@@ -283,8 +283,7 @@ func (h *Handler) DeviceConfigUpdate(c echo.Context) error {
 	if len(errs) > 0 {
 		return h.renderDeviceConfig(c, d, http.StatusUnprocessableEntity, values, errs)
 	}
-	login, _, _ := currentLogin(c)
-	who := devices.Who{LoginID: login.ID, Name: login.Name, Actor: login.Email, IP: clientIP(c.Request()), Origin: models.OriginWeb}
+	who := h.actor(c)
 	changed, err := h.Devices.SetConfig(c.Request().Context(), d, values, who)
 	switch {
 	case errors.Is(err, devices.ErrNotCapable), errors.Is(err, devices.ErrNotConnected):
@@ -321,8 +320,7 @@ func (h *Handler) DeviceAdminPINUpdate(c echo.Context) error {
 	if len(raw) != 4 || err != nil || pin < 0 {
 		return h.renderDeviceConfig(c, d, http.StatusUnprocessableEntity, nil, map[string]string{adminPINField: loc.T("devcfg.pin_invalid")})
 	}
-	login, _, _ := currentLogin(c)
-	who := devices.Who{LoginID: login.ID, Name: login.Name, Actor: login.Email, IP: clientIP(c.Request()), Origin: models.OriginWeb}
+	who := h.actor(c)
 	var failed *devices.AdminPINError
 	switch err := h.Devices.SetAdminPIN(c.Request().Context(), d, pin, who); {
 	case errors.As(err, &failed):

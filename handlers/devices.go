@@ -281,7 +281,6 @@ func (h *Handler) DeviceAct(c echo.Context) error {
 		return err
 	}
 	loc := locale(c)
-	login, _, _ := currentLogin(c)
 	n, err := strconv.Atoi(c.Param("action"))
 	a := models.LockAction(n)
 	if err != nil || !models.HasAction(d.Type, a) {
@@ -297,7 +296,7 @@ func (h *Handler) DeviceAct(c echo.Context) error {
 		// shows the question again rather than sending the form a second time.
 		return redirect(c, fmt.Sprintf("/devices/%d?confirm=%d", d.ID, a))
 	}
-	who := devices.Who{LoginID: login.ID, Name: login.Name, Actor: login.Email, IP: clientIP(c.Request()), Origin: models.OriginWeb}
+	who := h.actor(c)
 	switch err := h.Devices.Act(c.Request().Context(), d, a, who); {
 	case errors.Is(err, devices.ErrActionPending):
 		return h.answerAction(c, d, http.StatusLocked, loc.T("devices.action_pending"))

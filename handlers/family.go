@@ -12,7 +12,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"portier/db"
-	"portier/devices"
 	"portier/i18n"
 	"portier/models"
 	keyviews "portier/views/webkey"
@@ -165,7 +164,8 @@ func (h *Handler) FamilyAdd(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	who := devices.Who{LoginID: login.ID, Name: login.Name, Actor: login.Email, Origin: models.OriginWeb, Resident: true}
+	who := h.actor(c)
+	who.Resident = true
 	op, err := h.pageOperator(ctx, login)
 	if err != nil {
 		return err

@@ -13,7 +13,6 @@ import (
 
 	"portier/auth"
 	"portier/db"
-	"portier/devices"
 	"portier/i18n"
 	"portier/models"
 	"portier/views/email"
@@ -41,7 +40,7 @@ import (
 //     "invite.refused." + Reason.
 //   - *models.ReachRefused (the reach check): nothing was stored or sent.
 //   - models.ErrNotFound: u is not (or no longer) a user of account.
-func (h *Handler) sendInvitation(ctx context.Context, op models.Operator, who devices.Who, account models.Account, u models.AccountUser) error {
+func (h *Handler) sendInvitation(ctx context.Context, op models.Operator, who models.Actor, account models.Account, u models.AccountUser) error {
 	opens, err := h.invitationOpens(ctx, op, account, u)
 	if err != nil {
 		return err
@@ -61,13 +60,13 @@ func (h *Handler) sendInvitation(ctx context.Context, op models.Operator, who de
 		lang = i18n.Default
 	}
 	login := who.LoginID
-	audit := models.AuditEntry{LoginID: &login, Actor: who.Actor, Kind: models.AuditInvitationSent, IP: who.IP,
-		Detail: fmt.Sprintf("web key invitation to %s <%s> (%s)", u.Name, u.Email, strings.Join(names, ", "))}
+	audit := who.AuditEntry(account.ID, models.AuditInvitationSent,
+		fmt.Sprintf("web key invitation to %s <%s> (%s)", u.Name, u.Email, strings.Join(names, ", ")))
 	inviter := account.Name
 	if who.Resident {
 		// A resident shares with their family: the property manager's audit trail does not learn
 		// who; the email names the resident, whom the family member knows.
-		audit = models.AuditEntry{Actor: models.AuditActorResident, Kind: models.AuditInvitationSent, Detail: "web key invitation to a family member of a residential unit"}
+		audit.Detail = "web key invitation to a family member of a residential unit"
 		inviter = who.Name
 	}
 	// Random codes can collide with one stored before (the column is unique): draw again.
@@ -98,9 +97,9 @@ func (h *Handler) sendInvitation(ctx context.Context, op models.Operator, who de
 
 // SendInvitation is sendInvitation for callers outside this package: the web API (which cannot
 // import handlers) gets it as a function where main builds both, e.g. a field
-// `Invite func(context.Context, models.Operator, devices.Who, models.Account, models.AccountUser) error`
+// `Invite func(context.Context, models.Operator, models.Actor, models.Account, models.AccountUser) error`
 // on api.API set to h.SendInvitation. Same errors, same single path.
-func (h *Handler) SendInvitation(ctx context.Context, op models.Operator, who devices.Who, account models.Account, u models.AccountUser) error {
+func (h *Handler) SendInvitation(ctx context.Context, op models.Operator, who models.Actor, account models.Account, u models.AccountUser) error {
 	return h.sendInvitation(ctx, op, who, account, u)
 }
 
@@ -161,7 +160,7 @@ func (h *Handler) UserInvitationCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	who := devices.Who{LoginID: login.ID, Name: login.Name, Actor: login.Email, IP: clientIP(c.Request()), Origin: models.OriginWeb}
+	who := h.actor(c)
 	err = h.sendInvitation(ctx, models.SessionOperator(login), who, account, u)
 	var refused *models.InvitationRefused
 	switch {

@@ -13,7 +13,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"portier/db"
-	"portier/devices"
 	"portier/i18n"
 	"portier/models"
 	userviews "portier/views/users"
@@ -902,7 +901,7 @@ func (h *Handler) inviteAfterPermission(c echo.Context, account models.Account, 
 			return loc.T("users.invite_note.active", i18n.Args{"Name": u.Name}), nil
 		}
 	}
-	who := devices.Who{LoginID: login.ID, Name: login.Name, Actor: login.Email, IP: clientIP(c.Request())}
+	who := h.actor(c)
 	var refused *models.InvitationRefused
 	var reach *models.ReachRefused
 	switch err := h.sendInvitation(ctx, models.SessionOperator(login), who, account, u); {

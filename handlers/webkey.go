@@ -378,8 +378,8 @@ func (h *Handler) KeyAct(c echo.Context) error {
 		return redirect(c, fmt.Sprintf("/key?device=%d&confirm=%d", k.device.ID, a))
 	}
 	// The person as the admins of the device's account call them now.
-	name, resident := k.person.Name, k.person.Resident()
-	who := devices.Who{LoginID: login.ID, Name: name, Actor: login.Email, IP: clientIP(c.Request()), Origin: models.OriginWeb, Resident: resident}
+	who := h.actor(c)
+	who.Name, who.Resident = k.person.Name, k.person.Resident()
 	switch err := h.Devices.Act(ctx, k.device, a, who); {
 	case errors.Is(err, devices.ErrActionPending):
 		return h.renderKey(c, http.StatusLocked, 0, 0, loc.T("devices.action_pending"))

@@ -15,7 +15,6 @@ import (
 
 	"portier/apptest"
 	"portier/db"
-	"portier/devices"
 	"portier/devices/sim"
 	"portier/handlers/policy"
 	"portier/models"
@@ -312,7 +311,7 @@ func setZone(t *testing.T, app *apptest.App, d models.Device, zone string) {
 	owner, _, err := app.Store.FindLoginByEmail(context.Background(), apptest.DefaultOwner.Email)
 	require.NoError(t, err)
 	_, err = app.Devices.SetConfig(context.Background(), d, map[string]any{"timezoneId": id},
-		devices.Who{LoginID: owner.ID, Name: owner.Name, Actor: owner.Email, Origin: models.OriginWeb})
+		models.LoginActor(owner, models.ActorWeb, ""))
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
 		zones, err := app.Store.FindDeviceZones(context.Background(), d.AccountID, time.UTC)

@@ -74,7 +74,7 @@ func createDemo(ctx context.Context, store *db.Store, manager *devices.Manager, 
 }
 
 // inviteFunc sends a web-key invitation (handlers.Handler.SendInvitation).
-type inviteFunc func(ctx context.Context, op models.Operator, who devices.Who, account models.Account, u models.AccountUser) error
+type inviteFunc func(ctx context.Context, op models.Operator, who models.Actor, account models.Account, u models.AccountUser) error
 
 // createDemoPeople adds people made in Portier next to those the devices bring along: Dora, who
 // has a web key for the front door and the building entrance on weekdays and an invitation
@@ -123,7 +123,7 @@ func createDemoPeople(ctx context.Context, store *db.Store, manager *devices.Man
 			return err
 		}
 		if p.perm.Type == models.AuthTypeApp {
-			who := devices.Who{LoginID: owner.ID, Name: owner.Name, Actor: owner.Email}
+			who := models.LoginActor(owner, models.ActorSystem, "")
 			if err := invite(ctx, models.SessionOperator(owner), who, acc, u); err != nil {
 				return err
 			}

@@ -37,7 +37,7 @@ func TestDemoHistory(t *testing.T) {
 	manager := devices.New(store, box, devices.Options{SimSpeed: 0.01, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, manager.Start(ctx))
 	t.Cleanup(manager.Close)
-	invite := func(context.Context, models.Operator, devices.Who, models.Account, models.AccountUser) error {
+	invite := func(context.Context, models.Operator, models.Actor, models.Account, models.AccountUser) error {
 		return nil
 	}
 	require.NoError(t, createDemo(ctx, store, manager, invite, box, io.Discard))

@@ -77,8 +77,7 @@ func (a *API) actOn(c echo.Context, d models.Device, action models.LockAction) e
 }
 
 func (a *API) start(c echo.Context, d models.Device, action models.LockAction) error {
-	login, _ := tokenLogin(c)
-	who := devices.Who{LoginID: login.ID, Name: login.Name, Actor: login.Email, IP: c.RealIP(), Origin: models.OriginAPI}
+	who := actor(c)
 	switch err := a.Devices.Act(c.Request().Context(), d, action, who); {
 	case errors.Is(err, devices.ErrNoSuchAction):
 		return echo.NewHTTPError(http.StatusMethodNotAllowed, "This device kind does not have this action")

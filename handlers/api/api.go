@@ -35,7 +35,7 @@ type API struct {
 	// check). A *models.InvitationRefused (e.g. no remote access, so no web key) or
 	// *models.ReachRefused is no error here; another error is logged: the authorizations stay,
 	// and the invitation can be sent again from the user's page.
-	Invite func(ctx context.Context, op models.Operator, who devices.Who, account models.Account, u models.AccountUser) error
+	Invite func(ctx context.Context, op models.Operator, who models.Actor, account models.Account, u models.AccountUser) error
 	// CreateUnit adds a residential unit with its invite code (handlers' Handler.CreateUnit: the
 	// code is sealed with a key the API does not hold); op is the token (the reach check).
 	CreateUnit func(ctx context.Context, op models.Operator, addressID int64, name string, audit models.AuditEntry) (models.Unit, error)
@@ -307,6 +307,13 @@ func tokenOperator(c echo.Context) models.Operator {
 	login, _ := tokenLogin(c)
 	tok, _ := c.Get(ctxToken).(models.APIToken)
 	return models.TokenOperator(login, tok.Scopes)
+}
+
+// actor is the request's token's login as the actor of a change (the audit row, the activity
+// log's origin "api").
+func actor(c echo.Context) models.Actor {
+	login, _ := tokenLogin(c)
+	return models.LoginActor(login, models.ActorAPI, c.RealIP())
 }
 
 // reachHTTPError answers a *models.ReachRefused as 403 saying what is missing; other errors pass.

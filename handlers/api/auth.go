@@ -17,7 +17,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"portier/db"
-	"portier/devices"
 	"portier/models"
 )
 
@@ -470,7 +469,7 @@ func (a *API) createAuths(c echo.Context, devs []models.Device, n newAuth) error
 	}
 	a.Devices.PushPermissions(slices.Collect(maps.Keys(statuses))...)
 	if n.typ == models.AuthTypeApp && n.user != nil && n.user.Email != "" && a.Invite != nil {
-		who := devices.Who{LoginID: login.ID, Name: login.Name, Actor: login.Email, IP: c.RealIP(), Origin: models.OriginAPI}
+		who := actor(c)
 		var refused *models.InvitationRefused
 		switch err := a.Invite(ctx, tokenOperator(c), who, account, *n.user); {
 		case errors.As(err, &refused):

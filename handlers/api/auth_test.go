@@ -376,11 +376,11 @@ func TestSmartlockAuthCreateOnSeveralDevices(t *testing.T) {
 	var mu sync.Mutex
 	var invited [][2]int64
 	var inviter string
-	app.API.Invite = func(_ context.Context, _ models.Operator, who devices.Who, account models.Account, u models.AccountUser) error {
+	app.API.Invite = func(_ context.Context, _ models.Operator, who models.Actor, account models.Account, u models.AccountUser) error {
 		mu.Lock()
 		defer mu.Unlock()
 		invited = append(invited, [2]int64{account.ID, u.ID})
-		inviter = who.Actor
+		inviter = who.Email
 		return nil
 	}
 	dora := createUser(t, c, token, `{"email":"dora@example.com","name":"Dora Eck"}`)

@@ -142,8 +142,7 @@ func (a *API) updateConfig(c echo.Context, object models.ConfigObject) error {
 		}
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s is not a setting of this device that Portier can change", key))
 	}
-	login, _ := tokenLogin(c)
-	who := devices.Who{LoginID: login.ID, Name: login.Name, Actor: login.Email, IP: c.RealIP(), Origin: models.OriginAPI}
+	who := actor(c)
 	if _, err := a.Devices.SetConfig(c.Request().Context(), d, values, who); err != nil {
 		if errors.Is(err, devices.ErrConfigRejected) {
 			return echo.NewHTTPError(http.StatusBadRequest, err.Error())
@@ -179,8 +178,7 @@ func (a *API) SmartlockAdminPINUpdate(c echo.Context) error {
 	if pin != float64(int(pin)) || pin < 0 || pin > 9999 {
 		return echo.NewHTTPError(http.StatusBadRequest, "adminPin must be a whole number from 0 to 9999")
 	}
-	login, _ := tokenLogin(c)
-	who := devices.Who{LoginID: login.ID, Name: login.Name, Actor: login.Email, IP: c.RealIP(), Origin: models.OriginAPI}
+	who := actor(c)
 	var failed *devices.AdminPINError
 	switch err := a.Devices.SetAdminPIN(c.Request().Context(), d, int(pin), who); {
 	case errors.As(err, &failed):
