@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -47,6 +48,34 @@ type DB struct {
 	Path   string
 	Writer *sql.DB
 	Reader *sql.DB
+
+	// subscribers are signalled after every committed transaction (Subscribe).
+	mu          sync.Mutex
+	subscribers []chan struct{}
+}
+
+// Subscribe returns a channel that is signalled after each transaction of InTx commits: the
+// workers that deliver what a change queued (the outbox today) wait on it, so no caller has
+// to wake them. Signals coalesce: one waiting signal stands for any number of commits, and a
+// worker looks at everything due when it wakes.
+func (d *DB) Subscribe() <-chan struct{} {
+	ch := make(chan struct{}, 1)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.subscribers = append(d.subscribers, ch)
+	return ch
+}
+
+// committed signals every subscriber without waiting.
+func (d *DB) committed() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, ch := range d.subscribers {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // Open opens (creating if needed) the database at path. It does not migrate.
@@ -124,7 +153,8 @@ func (d *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// InTx runs fn in a write transaction (BEGIN IMMEDIATE) and commits when fn returns nil.
+// InTx runs fn in a write transaction (BEGIN IMMEDIATE) and commits when fn returns nil; then
+// the subscribers hear of it (Subscribe).
 func (d *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := d.Writer.BeginTx(ctx, nil)
 	if err != nil {
@@ -134,5 +164,9 @@ func (d *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		_ = tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	d.committed()
+	return nil
 }

@@ -29,6 +29,10 @@ func NewStore(d *DB, now func() time.Time) *Store {
 	return &Store{db: d, Now: now}
 }
 
+// Subscribe returns a channel signalled after each committed change (DB.Subscribe): the outbox
+// worker waits on it.
+func (s *Store) Subscribe() <-chan struct{} { return s.db.Subscribe() }
+
 // readStmt returns query prepared on the reader pool, preparing it the first time: the queries
 // every page makes (session, login, account) then skip SQLite's parsing, which is a good part of
 // a short query's cost. database/sql prepares it again on each pooled connection as needed.

@@ -80,10 +80,8 @@ type Options struct {
 	PollEvery time.Duration
 	// ConfigRetryEvery is how often settings that could not be sent are tried again (default 1 min).
 	ConfigRetryEvery time.Duration
-	// BaseURL is how people reach Portier, for the links in warning emails; MailWake, when
-	// set, is nudged after one is queued.
-	BaseURL  *url.URL
-	MailWake chan struct{}
+	// BaseURL is how people reach Portier, for the links in warning emails.
+	BaseURL *url.URL
 	// CallbackBase is Portier's base URL as a Nuki Bridge on the network reaches it: bridges
 	// post state changes to CallbackBase + CallbackPath + a secret. Empty, https (bridges post
 	// plain http only), or loopback while the bridge is elsewhere: that bridge is only polled.

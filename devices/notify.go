@@ -52,7 +52,6 @@ func (m *Manager) logMail(ctx context.Context) (db.ComposeLogMail, func(error)) 
 	}
 	return compose, func(err error) {
 		if err == nil && queued > 0 {
-			m.wakeMail()
 		}
 	}
 }

@@ -156,7 +156,6 @@ func (m *Manager) checkWarningsOnce(ctx context.Context, accountID, deviceID int
 	}
 	if len(mails) > 0 {
 		m.opt.Log.Info("device warning emailed", "device", deviceID, "warnings", fmt.Sprint(ch.send), "back_online", ch.backOnline, "recipients", len(mails))
-		m.wakeMail()
 	}
 	return true, nil
 }
@@ -251,15 +250,4 @@ func (m *Manager) absURL(path string) string {
 	u.Path = strings.TrimRight(u.Path, "/") + path
 	u.RawQuery = query
 	return u.String()
-}
-
-// wakeMail nudges the outbox worker so that a warning goes out at once.
-func (m *Manager) wakeMail() {
-	if m.opt.MailWake == nil {
-		return
-	}
-	select {
-	case m.opt.MailWake <- struct{}{}:
-	default:
-	}
 }

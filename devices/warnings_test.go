@@ -34,7 +34,7 @@ type warnEnv struct {
 	m      *Manager
 	bridge *sim.Bridge
 	dev    models.Device
-	wake   chan struct{}
+	wake   <-chan struct{}
 }
 
 func newWarnEnv(t *testing.T, specs ...sim.DeviceSpec) warnEnv {
@@ -58,8 +58,8 @@ func newWarnEnv(t *testing.T, specs ...sim.DeviceSpec) warnEnv {
 	secrets, err := auth.NewSecretBox(make([]byte, 32))
 	require.NoError(t, err)
 	base, _ := url.Parse("https://portier.example/base/")
-	env := warnEnv{fixture: fixture{store: store, secrets: secrets, account: acc, login: login}, db: d, wake: make(chan struct{}, 1)}
-	env.m = New(store, secrets, Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), SimSpeed: 0.01, ActionDeadline: 5 * time.Second, BaseURL: base, MailWake: env.wake, PollEvery: 20 * time.Millisecond})
+	env := warnEnv{fixture: fixture{store: store, secrets: secrets, account: acc, login: login}, db: d, wake: store.Subscribe()}
+	env.m = New(store, secrets, Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), SimSpeed: 0.01, ActionDeadline: 5 * time.Second, BaseURL: base, PollEvery: 20 * time.Millisecond})
 	require.NoError(t, env.m.Start(ctx))
 	t.Cleanup(env.m.Close)
 	if len(specs) == 0 {

@@ -268,7 +268,6 @@ func (h *Handler) AddressUpdate(c echo.Context) error {
 		return err
 	}
 	if a2.ShowUnitInLog && !a.ShowUnitInLog {
-		h.wakeMail()
 	}
 	if err := h.setFlash(c, locale(c).T("addresses.saved", i18n.Args{"Name": a2.Name})); err != nil {
 		return err

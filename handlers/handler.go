@@ -41,8 +41,6 @@ type Handler struct {
 	Sleep  func(ctx context.Context, d time.Duration)
 	Log    *slog.Logger
 	Config Config
-	// MailWake, when set, is nudged after an email is queued so the outbox worker sends it at once.
-	MailWake chan struct{}
 
 	policies *policy.Registry
 }
@@ -61,16 +59,6 @@ func (h *Handler) sleep(ctx context.Context, d time.Duration) {
 	select {
 	case <-t.C:
 	case <-ctx.Done():
-	}
-}
-
-func (h *Handler) wakeMail() {
-	if h.MailWake == nil {
-		return
-	}
-	select {
-	case h.MailWake <- struct{}{}:
-	default:
 	}
 }
 

@@ -91,7 +91,6 @@ func (h *Handler) sendInvitation(ctx context.Context, op models.Operator, who mo
 	if err != nil {
 		return err
 	}
-	h.wakeMail()
 	return nil
 }
 

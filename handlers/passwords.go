@@ -60,7 +60,6 @@ func (h *Handler) PasswordForgotCreate(c echo.Context) error {
 	if err := h.Store.CreatePasswordReset(ctx, login, auth.HashToken(token), h.Now().Add(PasswordResetValidity), msg, audit); err != nil {
 		return err
 	}
-	h.wakeMail()
 	return render(c, http.StatusOK, sent)
 }
 

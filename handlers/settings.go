@@ -265,7 +265,6 @@ func (h *Handler) PasswordUpdate(c echo.Context) error {
 	if err := h.Store.ChangePassword(ctx, login, hash, change); err != nil {
 		return err
 	}
-	h.wakeMail()
 	if err := h.setFlash(c, locale(c).T("settings.password.changed")); err != nil {
 		return err
 	}
@@ -325,7 +324,6 @@ func (h *Handler) EmailChangeCreate(c echo.Context) error {
 		[]models.OutboxMessage{confirm, notice}, audit); err != nil {
 		return err
 	}
-	h.wakeMail()
 	if err := h.setFlash(c, locale(c).T("settings.email.sent", i18n.Args{"Email": newEmail})); err != nil {
 		return err
 	}

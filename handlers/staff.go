@@ -112,7 +112,6 @@ func (h *Handler) StaffCreate(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	h.wakeMail()
 	if err := h.setFlash(c, loc.T("staff.added", i18n.Args{"Name": form.Name, "Email": form.Email})); err != nil {
 		return err
 	}

@@ -76,7 +76,6 @@ func (h *Handler) AddSubAccount(ctx context.Context, op models.Operator, in mode
 	}
 	l, err := h.Store.CreateSubAccount(ctx, p)
 	if errors.Is(err, models.ErrEmailElsewhere) {
-		h.wakeMail()
 		h.Log.Info("sub-account not created: the email signs in elsewhere; its owner was told", "account", actor.AccountID, "by", actor.Email)
 		return models.Login{AccountID: actor.AccountID, Name: in.Name, Email: in.Email}, err
 	}
@@ -84,7 +83,6 @@ func (h *Handler) AddSubAccount(ctx context.Context, op models.Operator, in mode
 		return models.Login{}, err
 	}
 	if p.PasswordLink != nil {
-		h.wakeMail()
 	}
 	return l, nil
 }

@@ -343,7 +343,6 @@ func (h *Handler) TwoFactorSetupCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.wakeMail()
 	sess := session(c)
 	delete(sess.Values, sessEnrollSecret)
 	delete(sess.Values, sessEnrollUntil)
@@ -454,7 +453,6 @@ func (h *Handler) TwoFactorDisable(c echo.Context) error {
 	if err := h.Store.DisableTwoFactor(ctx, login, change); err != nil {
 		return err
 	}
-	h.wakeMail()
 	if err := h.setFlash(c, locale(c).T("twofactor.disabled")); err != nil {
 		return err
 	}
@@ -483,6 +481,5 @@ func (h *Handler) RecoveryCodesReplace(c echo.Context) error {
 	if err := h.Store.ReplaceRecoveryCodes(ctx, login, hashes, change); err != nil {
 		return err
 	}
-	h.wakeMail()
 	return h.renderRecoveryCodes(c, codes, false)
 }

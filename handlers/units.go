@@ -312,7 +312,6 @@ func (h *Handler) unitRedeem(c echo.Context, typed, step string) error {
 	if err := h.Store.QueueUnitMail(ctx, msg); err != nil {
 		return err
 	}
-	h.wakeMail()
 	return render(c, http.StatusOK, resviews.CheckEmailPage(resviews.CheckEmail{Email: p.Email}))
 }
 

@@ -439,7 +439,6 @@ func (h *Handler) KeyPasswordUpdate(c echo.Context) error {
 	if err := h.Store.ChangePassword(ctx, login, hash, change); err != nil {
 		return err
 	}
-	h.wakeMail()
 	if err := h.setFlash(c, locale(c).T("settings.password.changed")); err != nil {
 		return err
 	}

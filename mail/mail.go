@@ -49,7 +49,7 @@ type Worker struct {
 	Now         func() time.Time
 	Interval    time.Duration // how often to look for due mail
 	MaxAttempts int
-	Wake        chan struct{} // optional: a send here makes the worker look at once
+	Wake        <-chan struct{} // optional: a signal here makes the worker look at once (Store.Subscribe)
 }
 
 // Backoff is the wait before attempt n+1 after n failed attempts: 1, 2, 4, … minutes, at most 6 hours.

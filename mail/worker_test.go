@@ -159,7 +159,7 @@ func TestOutboxWorkerGivesUpAfterMaxAttempts(t *testing.T) {
 func TestOutboxWorkerWakesUp(t *testing.T) {
 	f := &fakeSender{}
 	app, w := queueResetMail(t, f)
-	w.Wake = make(chan struct{}, 1)
+	w.Wake = app.Store.Subscribe() // as serve wires it: every committed change wakes the worker
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { w.Run(ctx); close(done) }()
@@ -175,7 +175,6 @@ func TestOutboxWorkerWakesUp(t *testing.T) {
 	}
 	waitFor(1) // the first round at start
 
-	app.Handler.MailWake = w.Wake
 	res := app.NewClient().PostForm("/password/forgot", url.Values{"email": {apptest.DefaultOwner.Email}})
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	waitFor(2) // long before the hourly round

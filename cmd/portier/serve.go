@@ -115,8 +115,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	mailWake := make(chan struct{}, 1)
-	manager := devices.New(store, box, devices.Options{Log: log, BaseURL: base, MailWake: mailWake, CallbackBase: callbackBase})
+	manager := devices.New(store, box, devices.Options{Log: log, BaseURL: base, CallbackBase: callbackBase})
 	if err := manager.Start(context.Background()); err != nil {
 		return fmt.Errorf("starting the device connections: %w", err)
 	}
@@ -131,7 +130,6 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		Log:      log,
 		Config: handlers.Config{BaseURL: base, AllowSignup: cfg.AllowSignup, SMTPConfigured: smtpConfig != nil,
 			TrustedProxies: trustedProxies},
-		MailWake: mailWake,
 	}
 	if cfg.Demo {
 		if err := createDemo(context.Background(), store, manager, h.SendInvitation, box, stdout); err != nil {
@@ -172,7 +170,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		log.Info("emails are delivered through SMTP", "server", smtpConfig.String())
 	}
 	worker := &mail.Worker{Store: store, Sender: sender, Log: log, Now: time.Now,
-		Interval: 30 * time.Second, MaxAttempts: 10, Wake: mailWake}
+		Interval: 30 * time.Second, MaxAttempts: 10, Wake: store.Subscribe()}
 	workers.Go(func() { worker.Run(workerCtx) })
 	workers.Go(func() { cleanup(workerCtx, store, log) })
 	workers.Go(func() { pruneActivity(workerCtx, store, log, time.Now, pruneActivityEvery) })
