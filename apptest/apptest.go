@@ -23,6 +23,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/labstack/echo/v4"
 
+	usecases "portier/app"
 	"portier/auth"
 	"portier/db"
 	"portier/devices"
@@ -168,19 +169,21 @@ func New(t testing.TB, opts Options) *App {
 		t.Fatal(err)
 	}
 	t.Cleanup(app.Devices.Close)
+	hasher := auth.NewHasher(params, 0)
 	app.Handler = &handlers.Handler{
+		App:      &usecases.App{Store: store, Devices: app.Devices, Secrets: box, Hasher: hasher, Now: clock.Now},
 		Secrets:  box,
 		Store:    store,
 		Devices:  app.Devices,
 		Sessions: handlers.NewSessionStore(store, clock.Now, handlers.DefaultSessionTimeouts, base.Scheme == "https"),
-		Hasher:   auth.NewHasher(params, 0),
+		Hasher:   hasher,
 		Now:      clock.Now,
 		Sleep:    app.Waits.Sleep,
 		Log:      log,
 		Config:   handlers.Config{BaseURL: base, AllowSignup: opts.AllowSignup, TrustedProxies: opts.TrustedProxies},
 	}
-	app.API = &api.API{Store: store, Devices: app.Devices, Now: clock.Now, Log: log, Invite: app.Handler.SendInvitation,
-		CreateUnit: app.Handler.CreateUnit, SubAccounts: app.Handler}
+	app.API = &api.API{App: app.Handler.App, Store: store, Devices: app.Devices, Now: clock.Now, Log: log, Invite: app.Handler.SendInvitation,
+		SubAccounts: app.Handler}
 	app.Echo = app.Handler.Routes(app.API)
 	if opts.ExtraRoutes != nil {
 		opts.ExtraRoutes(app.Echo)

@@ -37,28 +37,18 @@ func scanUnit(row interface{ Scan(...any) error }) (models.Unit, error) {
 }
 
 // CreateUnit adds a residential unit to an address with its invite code (hash to find it,
-// sealed to print it again) and the audit row.
-func (s *Store) CreateUnit(ctx context.Context, accountID, addressID int64, name, codeHash string, codeSealed []byte, audit models.AuditEntry) (models.Unit, error) {
-	var id int64
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		if _, err := findAddressTx(ctx, tx, accountID, addressID); err != nil {
-			return err
-		}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO address_units (account_id, address_id, name, code_hash, code_sealed, created_at)
-			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, accountID, addressID, name, codeHash, codeSealed, s.now()).Scan(&id); err != nil {
-			return err
-		}
-		audit.AccountID = &accountID
-		if audit.Detail == "" {
-			audit.Detail = fmt.Sprintf("residential unit %d %q of address %d", id, name, addressID)
-		}
-		_, err := s.insertAudit(ctx, tx, audit)
-		return err
-	})
-	if err != nil {
+// sealed to print it again).
+func (tx *Tx) CreateUnit(ctx context.Context, accountID, addressID int64, name, codeHash string, codeSealed []byte) (models.Unit, error) {
+	if _, err := findAddressTx(ctx, tx.Tx, accountID, addressID); err != nil {
 		return models.Unit{}, err
 	}
-	return s.FindUnit(ctx, accountID, id)
+	var id int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO address_units (account_id, address_id, name, code_hash, code_sealed, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, accountID, addressID, name, codeHash, codeSealed, tx.now).Scan(&id); err != nil {
+		return models.Unit{}, err
+	}
+	u, err := scanUnit(tx.QueryRowContext(ctx, `SELECT `+unitColumns+` FROM address_units u WHERE u.id = ?`, id))
+	return u, err
 }
 
 // FindUnits lists the units of an address (not deleted ones), oldest first.
@@ -311,31 +301,22 @@ func truncateRunes(s string, n int) string {
 	return s
 }
 
-// DeleteUnit deletes a unit and takes away all its access at once, in one transaction: its
-// residents' permissions are revoked (the devices are told, retried until they confirm — see
-// revokeInTx), their web-key logins and sessions end, and the residents are removed. It
-// returns the ids of the devices that must be told.
-func (s *Store) DeleteUnit(ctx context.Context, accountID, unitID int64, audit models.AuditEntry) ([]int64, error) {
-	var devices []int64
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		now := s.now()
-		var name string
-		err := tx.QueryRowContext(ctx, `UPDATE address_units SET deleted_at = ? WHERE account_id = ? AND id = ? AND deleted_at IS NULL
-			RETURNING name`, now, accountID, unitID).Scan(&name)
-		if err != nil {
-			return mapNoRows(err, fmt.Sprintf("unit %d", unitID))
-		}
-		if devices, err = endResidentAccess(ctx, tx, now, accountID, `SELECT id FROM account_users WHERE unit_id = ?`, unitID); err != nil {
-			return err
-		}
-		audit.AccountID = &accountID
-		if audit.Detail == "" {
-			audit.Detail = fmt.Sprintf("residential unit %d %q and all its access", unitID, name)
-		}
-		_, err = s.insertAudit(ctx, tx, audit)
-		return err
-	})
-	return devices, err
+// DeleteUnit deletes a unit and takes away all its access at once: its residents' permissions
+// are revoked (the devices are told, retried until they confirm — see revokeInTx), their web-key
+// logins and sessions end (a login that holds other units moves to one of them), and the
+// residents are removed. It returns the unit as it was and the ids of the devices that must be
+// told.
+func (tx *Tx) DeleteUnit(ctx context.Context, accountID, unitID int64) (models.Unit, []int64, error) {
+	u, err := scanUnit(tx.QueryRowContext(ctx, `SELECT `+unitColumns+` FROM address_units u WHERE u.account_id = ? AND u.id = ?
+		AND u.deleted_at IS NULL`, accountID, unitID))
+	if err != nil {
+		return u, nil, mapNoRows(err, fmt.Sprintf("unit %d", unitID))
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE address_units SET deleted_at = ? WHERE id = ?`, tx.now, unitID); err != nil {
+		return u, nil, err
+	}
+	devices, err := endResidentAccess(ctx, tx.Tx, tx.now, accountID, `SELECT id FROM account_users WHERE unit_id = ?`, unitID)
+	return u, devices, err
 }
 
 // FindFamily returns the unit of the resident who redeemed it and the family members they share

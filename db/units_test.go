@@ -25,8 +25,7 @@ func TestUnitRedeemAndDelete(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, addr.NameLocked())
 
-	unit, err := s.CreateUnit(ctx, acc.ID, addr.ID, "Top 4 – Müller", "hash-1", []byte("sealed"), audit)
-	require.NoError(t, err)
+	unit := createUnit(t, s, acc.ID, addr.ID, "Top 4 – Müller", "hash-1")
 	addr, err = s.FindAddress(ctx, acc.ID, addr.ID)
 	require.NoError(t, err)
 	assert.True(t, addr.NameLocked())
@@ -68,14 +67,13 @@ func TestUnitRedeemAndDelete(t *testing.T) {
 	assert.Len(t, auths, 3, "two web-key permissions and a keypad code")
 
 	// Another unit's code and an email already signing in.
-	_, err = s.CreateUnit(ctx, acc.ID, addr.ID, "Top 5", "hash-2", []byte("sealed"), audit)
-	require.NoError(t, err)
+	createUnit(t, s, acc.ID, addr.ID, "Top 5", "hash-2")
 	_, err = s.RedeemUnit(ctx, "hash-2", NewResident{Name: "X", Email: "maria@example.com", PasswordHash: "h", Devices: statuses}, audit)
 	require.ErrorIs(t, err, models.ErrConflict)
 	_, _, err = s.FindUnitByCode(ctx, "hash-2")
 	require.NoError(t, err, "a refused redemption leaves the code usable")
 
-	touched, err := s.DeleteUnit(ctx, acc.ID, unit.ID, audit)
+	touched, err := deleteUnit(s, acc.ID, unit.ID)
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []int64{devs[0].ID, devs[1].ID}, touched)
 	_, err = s.FindLogin(ctx, acc.ID, login.ID)
@@ -89,6 +87,29 @@ func TestUnitRedeemAndDelete(t *testing.T) {
 	assert.Zero(t, pending, "never pushed: gone at once")
 	_, err = s.FindUnit(ctx, acc.ID, unit.ID)
 	require.ErrorIs(t, err, models.ErrNotFound)
-	_, err = s.DeleteUnit(ctx, acc.ID, unit.ID, audit)
+	_, err = deleteUnit(s, acc.ID, unit.ID)
 	require.ErrorIs(t, err, models.ErrNotFound)
+}
+
+// createUnit adds a unit with code hash hash in its own transaction.
+func createUnit(t *testing.T, s *Store, accountID, addressID int64, name, hash string) models.Unit {
+	t.Helper()
+	var u models.Unit
+	require.NoError(t, s.InTx(context.Background(), func(tx *Tx) error {
+		var err error
+		u, err = tx.CreateUnit(context.Background(), accountID, addressID, name, hash, []byte("sealed"))
+		return err
+	}))
+	return u
+}
+
+// deleteUnit deletes a unit in its own transaction and returns the devices to tell.
+func deleteUnit(s *Store, accountID, unitID int64) ([]int64, error) {
+	var devices []int64
+	err := s.InTx(context.Background(), func(tx *Tx) error {
+		var err error
+		_, devices, err = tx.DeleteUnit(context.Background(), accountID, unitID)
+		return err
+	})
+	return devices, err
 }

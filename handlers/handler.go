@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"time"
 
+	"portier/app"
 	"portier/auth"
 	"portier/db"
 	"portier/devices"
@@ -34,9 +35,11 @@ type Handler struct {
 	Store    *db.Store
 	Devices  *devices.Manager
 	Sessions *SessionStore
-	Hasher   *auth.Hasher
-	Secrets  *auth.SecretBox // seals TOTP secrets, MACs recovery codes; key outside the database
-	Now      func() time.Time
+	// App is the use cases (package app): the pages make their changes through it.
+	App     *app.App
+	Hasher  *auth.Hasher
+	Secrets *auth.SecretBox // seals TOTP secrets, MACs recovery codes; key outside the database
+	Now     func() time.Time
 	// Sleep waits d or until ctx ends (nil: really waits); tests record the waits instead.
 	Sleep  func(ctx context.Context, d time.Duration)
 	Log    *slog.Logger

@@ -248,7 +248,7 @@ func newMatrixFixtureWith(t *testing.T, opts apptest.Options) *matrixFixture {
 	addr, err := f.app.Store.CreateAddress(ctx, f.main.AccountID, models.AddressInput{Name: "Hauptstraße 12", TimeZone: "Europe/Vienna"},
 		[]int64{f.device.ID}, models.AuditEntry{Actor: "test", Kind: models.AuditAddressCreated})
 	require.NoError(t, err)
-	unit, err := f.app.Handler.CreateUnit(ctx, models.SessionOperator(f.main), addr.ID, "Top 4", models.AuditEntry{Actor: "test", Kind: models.AuditUnitCreated})
+	unit, err := f.app.Handler.App.CreateUnit(ctx, models.SessionOperator(f.main), models.LoginActor(f.main, models.ActorSystem, ""), addr.ID, "Top 4")
 	require.NoError(t, err)
 	f.address, f.unit = addr.ID, unit.ID
 	f.victim = f.app.CreateSubAccount(f.main, "victim@example.com", models.Grant{Limited: true, DeviceIDs: []int64{f.seen.ID}})

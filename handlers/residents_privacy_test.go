@@ -62,7 +62,7 @@ func newResidentsFixture(t *testing.T) *residentsFixture {
 	addr, err := f.app.Store.CreateAddress(ctx, f.main.AccountID, models.AddressInput{Name: "Gartenweg 3", TimeZone: "Europe/Vienna"},
 		[]int64{boxes[0].ID, f.seen.ID}, models.AuditEntry{Actor: "test", Kind: models.AuditAddressCreated})
 	require.NoError(t, err)
-	unit, err := f.app.Handler.CreateUnit(ctx, models.SessionOperator(f.main), addr.ID, "Top 7", models.AuditEntry{Actor: "test", Kind: models.AuditUnitCreated})
+	unit, err := f.app.Handler.App.CreateUnit(ctx, models.SessionOperator(f.main), models.LoginActor(f.main, models.ActorSystem, ""), addr.ID, "Top 7")
 	require.NoError(t, err)
 	code := f.owner.Get(fmt.Sprintf("/addresses/%d/units/%d/sheet", addr.ID, unit.ID)).TestID(t, "unit-code")
 	require.Regexp(t, unitCode, code)
@@ -97,7 +97,7 @@ func newResidentsFixture(t *testing.T) *residentsFixture {
 	require.True(t, f.family.Resident(), "a family member is a resident too")
 
 	// The resident adds a second unit of the address to the same login (issue 18).
-	unit2, err := f.app.Handler.CreateUnit(ctx, models.SessionOperator(f.main), addr.ID, "Top 8", models.AuditEntry{Actor: "test", Kind: models.AuditUnitCreated})
+	unit2, err := f.app.Handler.App.CreateUnit(ctx, models.SessionOperator(f.main), models.LoginActor(f.main, models.ActorSystem, ""), addr.ID, "Top 8")
 	require.NoError(t, err)
 	code2 := f.owner.Get(fmt.Sprintf("/addresses/%d/units/%d/sheet", addr.ID, unit2.ID)).TestID(t, "unit-code")
 	res = f.residentKey.PostForm("/unit", url.Values{"code": {code2}, "step": {"join"}})

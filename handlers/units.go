@@ -15,6 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"portier/app"
 	"portier/auth"
 	"portier/db"
 	"portier/i18n"
@@ -90,12 +91,12 @@ func (h *Handler) UnitCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	name := strings.Join(strings.Fields(c.FormValue("unit_name")), " ")
-	if key := models.ValidateUnitName(name); key != "" {
-		return h.renderAddress(c, http.StatusUnprocessableEntity, a, name, locale(c).T(key))
+	name := c.FormValue("unit_name")
+	u, err := h.App.CreateUnit(c.Request().Context(), models.SessionOperator(login), h.actor(c), a.ID, name)
+	var invalid app.FieldErrors
+	if errors.As(err, &invalid) {
+		return h.renderAddress(c, http.StatusUnprocessableEntity, a, strings.Join(strings.Fields(name), " "), locale(c).T(invalid["name"]))
 	}
-	u, err := h.CreateUnit(c.Request().Context(), models.SessionOperator(login), a.ID, name,
-		models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditUnitCreated, IP: clientIP(c.Request())})
 	if err != nil {
 		return reachHTTPError(err)
 	}
@@ -104,37 +105,6 @@ func (h *Handler) UnitCreate(c echo.Context) error {
 	}
 	return redirect(c, fmt.Sprintf("/addresses/%d#units", a.ID))
 }
-
-// CreateUnit adds a residential unit with a new invite code, sealed with the key outside the
-// database so that its sheet can be printed again. The page and the web API (api.API.CreateUnit,
-// set by main) both create units through it.
-//
-// Whoever makes a unit holds its code, which gives a web key for every device of the address:
-// op must be able to open them all (the reach check; *models.ReachRefused otherwise).
-func (h *Handler) CreateUnit(ctx context.Context, op models.Operator, addressID int64, name string, audit models.AuditEntry) (models.Unit, error) {
-	accountID := op.Login.AccountID
-	a, err := h.Store.FindAddress(ctx, accountID, addressID)
-	if err != nil {
-		return models.Unit{}, err
-	}
-	if err := op.CheckReach(models.Reach{Opens: a.DeviceIDs}); err != nil {
-		return models.Unit{}, err
-	}
-	_, hash, sealed := NewUnitCode(h.Secrets)
-	return h.Store.CreateUnit(ctx, accountID, addressID, name, hash, sealed, audit)
-}
-
-// NewUnitCode makes a unit's invite code with what the store keeps of it: its hash and the code
-// sealed with secrets (the demo makes units with it too).
-func NewUnitCode(secrets *auth.SecretBox) (code, hash string, sealed []byte) {
-	code = auth.NewUnitCode()
-	hash = auth.HashUnitCode(code)
-	return code, hash, secrets.Seal([]byte(code), unitSealContext(hash))
-}
-
-// unitSealContext binds a sealed unit code to its own hash: a code copied to another row does
-// not open.
-func unitSealContext(hash string) string { return "unit-code:" + hash }
 
 // UnitSheet is GET /addresses/:id/units/:uid/sheet: the printable invitation of a unit whose
 // code is not redeemed yet.
@@ -152,7 +122,7 @@ func (h *Handler) UnitSheet(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	code, err := h.Secrets.Open(sealed, unitSealContext(hash))
+	code, err := h.Secrets.Open(sealed, app.UnitSealContext(hash))
 	if err != nil {
 		return err
 	}
@@ -173,20 +143,18 @@ func (h *Handler) UnitSheet(c echo.Context) error {
 // UnitDelete is POST /addresses/:id/units/:uid/delete: the unit and all its access go at once;
 // the devices are told (and told again until they confirm, also when one is offline now).
 func (h *Handler) UnitDelete(c echo.Context) error {
-	login, account, _ := currentLogin(c)
+	login, _, _ := currentLogin(c)
 	a, u, err := h.findUnit(c)
 	if err != nil {
 		return err
 	}
-	devices, err := h.Store.DeleteUnit(c.Request().Context(), account.ID, u.ID,
-		models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditUnitDeleted, IP: clientIP(c.Request())})
+	_, err = h.App.DeleteUnit(c.Request().Context(), models.SessionOperator(login), h.actor(c), a.ID, u.ID)
 	if errors.Is(err, models.ErrNotFound) {
 		return errNotFound
 	}
 	if err != nil {
 		return err
 	}
-	h.Devices.PushPermissions(devices...)
 	if err := h.setFlash(c, locale(c).T("units.deleted", i18n.Args{"Name": u.Name, "Count": u.People})); err != nil {
 		return err
 	}

@@ -7,11 +7,11 @@ import (
 	"io"
 	"time"
 
+	"portier/app"
 	"portier/auth"
 	"portier/db"
 	"portier/devices"
 	"portier/devices/sim"
-	"portier/handlers"
 	"portier/models"
 )
 
@@ -29,7 +29,7 @@ const (
 // createDemo fills a fresh data directory with a demo account whose simulated bridge holds
 // smart locks of three generations, an opener and a smart door, with their people and a few
 // weeks of activity. On a directory that already has accounts it changes nothing and says so.
-func createDemo(ctx context.Context, store *db.Store, manager *devices.Manager, invite inviteFunc, secrets *auth.SecretBox, stdout io.Writer) error {
+func createDemo(ctx context.Context, store *db.Store, manager *devices.Manager, invite inviteFunc, application *app.App, stdout io.Writer) error {
 	n, err := store.CountAccounts(ctx)
 	if err != nil {
 		return err
@@ -65,7 +65,7 @@ func createDemo(ctx context.Context, store *db.Store, manager *devices.Manager, 
 	}
 	fmt.Fprintf(stdout, "Demo account created with %d simulated devices and %d entries of activity. Sign in as %s with the password %s\n",
 		len(devs), entries, demoEmail, password)
-	if err := createDemoBoxAccount(ctx, store, manager, secrets, hash); err != nil {
+	if err := createDemoBoxAccount(ctx, store, manager, application, hash); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "Nuki Box demo account (property management): sign in as %s, or as its resident %s, with the same password\n",
@@ -139,7 +139,7 @@ func createDemoPeople(ctx context.Context, store *db.Store, manager *devices.Man
 // address, three residential units (one redeemed by Helga Berger, who shares with her son, two
 // with their invitation still to print) and a week of residents opening the doors, which its
 // log shows as "a resident". passwordHash is the demo password's.
-func createDemoBoxAccount(ctx context.Context, store *db.Store, manager *devices.Manager, secrets *auth.SecretBox, passwordHash string) error {
+func createDemoBoxAccount(ctx context.Context, store *db.Store, manager *devices.Manager, application *app.App, passwordHash string) error {
 	acc, owner, err := store.CreateAccount(ctx, db.CreateAccountParams{
 		New:          models.NewAccount{Kind: models.AccountBox, AccountName: "Demo Property Management", Name: "Demo Property Manager", Email: demoBoxEmail},
 		PasswordHash: passwordHash,
@@ -175,12 +175,14 @@ func createDemoBoxAccount(ctx context.Context, store *db.Store, manager *devices
 	}
 	var redeemHash string
 	for i, name := range []string{"Top 1 – Berger", "Top 2 – Novak", "Top 3 – Schmid"} {
-		_, hash, sealed := handlers.NewUnitCode(secrets)
-		if _, err := store.CreateUnit(ctx, acc.ID, addr.ID, name, hash, sealed, audit(models.AuditUnitCreated)); err != nil {
+		u, err := application.CreateUnit(ctx, models.SessionOperator(owner), models.LoginActor(owner, models.ActorSystem, ""), addr.ID, name)
+		if err != nil {
 			return err
 		}
 		if i == 0 {
-			redeemHash = hash
+			if _, redeemHash, err = store.FindUnitCode(ctx, acc.ID, u.ID); err != nil {
+				return err
+			}
 		}
 	}
 	statuses := map[int64]models.PushStatus{}

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"portier/app"
 	"portier/auth"
 	"portier/db"
 	"portier/devices"
@@ -40,7 +41,8 @@ func TestDemoHistory(t *testing.T) {
 	invite := func(context.Context, models.Operator, models.Actor, models.Account, models.AccountUser) error {
 		return nil
 	}
-	require.NoError(t, createDemo(ctx, store, manager, invite, box, io.Discard))
+	application := &app.App{Store: store, Devices: manager, Secrets: box, Now: store.Now}
+	require.NoError(t, createDemo(ctx, store, manager, invite, application, io.Discard))
 
 	login, _, err := store.FindLoginByEmail(ctx, demoEmail)
 	require.NoError(t, err)

@@ -665,8 +665,10 @@ func TestTokensCreateRefusesWebKeyLogins(t *testing.T) {
 	addr, err := store.CreateAddress(ctx, main.AccountID, models.AddressInput{Name: "Hof", Street: "Gasse 1", Postcode: "1010", City: "Wien",
 		Country: "AT", TimeZone: "Europe/Vienna"}, nil, audit)
 	require.NoError(t, err)
-	_, err = store.CreateUnit(ctx, main.AccountID, addr.ID, "Top 4", "unit-code", []byte("sealed"), audit)
-	require.NoError(t, err)
+	require.NoError(t, store.InTx(ctx, func(tx *db.Tx) error {
+		_, err := tx.CreateUnit(ctx, main.AccountID, addr.ID, "Top 4", "unit-code", []byte("sealed"))
+		return err
+	}))
 	_, err = store.RedeemUnit(ctx, "unit-code", db.NewResident{Name: "Maria", Email: "maria@example.com", PasswordHash: "h",
 		Devices: map[int64]models.PushStatus{}}, audit)
 	require.NoError(t, err)

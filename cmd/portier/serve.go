@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"portier/app"
 	"portier/auth"
 	"portier/db"
 	"portier/devices"
@@ -120,11 +121,14 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("starting the device connections: %w", err)
 	}
 	defer manager.Close()
+	hasher := auth.NewHasher(auth.DefaultArgon2, 0)
+	application := &app.App{Store: store, Devices: manager, Secrets: box, Hasher: hasher, Now: time.Now}
 	h := &handlers.Handler{
+		App:      application,
 		Store:    store,
 		Devices:  manager,
 		Sessions: handlers.NewSessionStore(store, time.Now, handlers.DefaultSessionTimeouts, base.Scheme == "https"),
-		Hasher:   auth.NewHasher(auth.DefaultArgon2, 0),
+		Hasher:   hasher,
 		Secrets:  box,
 		Now:      time.Now,
 		Log:      log,
@@ -132,16 +136,16 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 			TrustedProxies: trustedProxies},
 	}
 	if cfg.Demo {
-		if err := createDemo(context.Background(), store, manager, h.SendInvitation, box, stdout); err != nil {
+		if err := createDemo(context.Background(), store, manager, h.SendInvitation, application, stdout); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	a := &api.API{Store: store, Devices: manager, Now: time.Now, Log: log, Invite: h.SendInvitation, CreateUnit: h.CreateUnit, SubAccounts: h}
-	app, err := h.HTTPHandler(h.Routes(a))
+	a := &api.API{App: application, Store: store, Devices: manager, Now: time.Now, Log: log, Invite: h.SendInvitation, SubAccounts: h}
+	pages, err := h.HTTPHandler(h.Routes(a))
 	if err != nil {
 		return err
 	}
-	servers := []*http.Server{newServer(app, log)}
+	servers := []*http.Server{newServer(pages, log)}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)

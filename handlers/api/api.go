@@ -14,6 +14,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"portier/app"
 	"portier/auth"
 	"portier/db"
 	"portier/devices"
@@ -23,6 +24,8 @@ import (
 
 // API holds the dependencies of the API handlers.
 type API struct {
+	// App is the use cases: the API makes its changes through it, as the pages do.
+	App     *app.App
 	Store   *db.Store
 	Devices *devices.Manager
 	Now     func() time.Time
@@ -36,9 +39,6 @@ type API struct {
 	// *models.ReachRefused is no error here; another error is logged: the authorizations stay,
 	// and the invitation can be sent again from the user's page.
 	Invite func(ctx context.Context, op models.Operator, who models.Actor, account models.Account, u models.AccountUser) error
-	// CreateUnit adds a residential unit with its invite code (handlers' Handler.CreateUnit: the
-	// code is sealed with a key the API does not hold); op is the token (the reach check).
-	CreateUnit func(ctx context.Context, op models.Operator, addressID int64, name string, audit models.AuditEntry) (models.Unit, error)
 	// SubAccounts creates, changes and deletes sub-accounts for /account/sub with the checks
 	// of the rights management page; main sets it to the handlers' Handler.
 	SubAccounts SubAccounts

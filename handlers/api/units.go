@@ -7,10 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"portier/app"
 	"portier/models"
 )
 
@@ -58,7 +58,6 @@ func (a *API) UnitIndex(c echo.Context) error {
 
 // UnitCreate is PUT /address/{addressId}/unit {name} → AddressUnitResponse.
 func (a *API) UnitCreate(c echo.Context) error {
-	login, _ := tokenLogin(c)
 	x, err := a.findAddress(c)
 	if err != nil {
 		return err
@@ -78,13 +77,11 @@ func (a *API) UnitCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	name = strings.Join(strings.Fields(name), " ")
-	if key := models.ValidateUnitName(name); key != "" {
+	u, err := a.App.CreateUnit(c.Request().Context(), tokenOperator(c), actor(c), x.ID, name)
+	var invalid app.FieldErrors
+	if errors.As(err, &invalid) {
 		return echo.NewHTTPError(http.StatusBadRequest, "name must be one line of 1 to 100 characters")
 	}
-	u, err := a.CreateUnit(c.Request().Context(), tokenOperator(c), x.ID, name,
-		models.AuditEntry{Actor: login.Email, LoginID: &login.ID, Kind: models.AuditUnitCreated, IP: c.RealIP(),
-			Detail: fmt.Sprintf("residential unit %q of address %d through the API", name, x.ID)})
 	if err != nil {
 		return reachHTTPError(err)
 	}
@@ -95,7 +92,7 @@ func (a *API) UnitCreate(c echo.Context) error {
 // 400 and nothing is deleted) and answers the AdvancedConfirmationResponse.
 func (a *API) deleteUnits(c echo.Context, rawIDs []string) error {
 	ctx := c.Request().Context()
-	login, account := tokenLogin(c)
+	_, account := tokenLogin(c)
 	x, err := a.findAddress(c)
 	if err != nil {
 		return err
@@ -116,12 +113,8 @@ func (a *API) deleteUnits(c echo.Context, rawIDs []string) error {
 		ids = append(ids, id)
 	}
 	for _, id := range ids {
-		devs, err := a.Store.DeleteUnit(ctx, account.ID, id, models.AuditEntry{Actor: login.Email, LoginID: &login.ID, Kind: models.AuditUnitDeleted, IP: c.RealIP()})
-		if err != nil {
+		if _, err := a.App.DeleteUnit(ctx, tokenOperator(c), actor(c), x.ID, id); err != nil {
 			return err
-		}
-		if a.Devices != nil {
-			a.Devices.PushPermissions(devs...)
 		}
 	}
 	b := make([]byte, 16)

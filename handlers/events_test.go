@@ -1,0 +1,85 @@
+package handlers_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"portier/models"
+)
+
+// eventWatch reads the domain events written since the last look.
+type eventWatch struct {
+	f    unitFixture
+	last int64
+}
+
+// expect runs do (one change through HTTP) and checks that exactly one event was written for
+// it, of kind, in the fixture's account, by login through origin, about the subjects given.
+func (w *eventWatch) expect(t *testing.T, name string, do func(t *testing.T), kind string, login models.Login, origin models.ActorOrigin,
+	subjects ...string) models.Event {
+	t.Helper()
+	do(t)
+	events, err := w.f.app.Store.FindEvents(context.Background(), w.last, 100)
+	require.NoError(t, err)
+	if len(events) > 0 {
+		w.last = events[len(events)-1].ID
+	}
+	if !assert.Len(t, events, 1, "%s: one event", name) {
+		return models.Event{}
+	}
+	e := events[0]
+	assert.Equal(t, kind, e.Kind, name)
+	assert.Equal(t, w.f.owner.AccountID, e.AccountID, name)
+	assert.Equal(t, login.ID, e.ActorLoginID, "%s: the acting login", name)
+	assert.Equal(t, login.Email, e.Actor, name)
+	assert.Equal(t, origin, e.Origin, name)
+	for _, s := range subjects {
+		assert.NotZero(t, e.Subjects[s], "%s: names its %s", name, s)
+	}
+	assert.True(t, json.Valid(e.Payload), name)
+	return e
+}
+
+// Every change emits exactly one domain event, with its actor, whichever way it came in (issue
+// 19). The areas join this test as their use cases move to package app.
+func TestEveryChangeEmitsOneEvent(t *testing.T) {
+	t.Parallel()
+	f := newUnitFixture(t)
+	w := &eventWatch{f: f}
+	_, token := f.app.CreateToken(f.owner, models.Scopes(models.AllScopes), nil)
+	api := f.app.NewClient()
+	address := addressID(t, f.address)
+
+	var pageUnit, apiUnit int64
+	e := w.expect(t, "page: create a unit", func(t *testing.T) {
+		res := f.manager.PostForm(f.address+"/units", url.Values{"unit_name": {"Top 1"}})
+		require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
+	}, models.EventUnitCreated, f.owner, models.ActorWeb, "address", "unit")
+	pageUnit = e.Subjects["unit"]
+	assert.JSONEq(t, `{"name":"Top 1"}`, string(e.Payload))
+	e = w.expect(t, "API: create a unit", func(t *testing.T) {
+		apiCall(t, api, http.MethodPut, fmt.Sprintf("/api/address/%d/unit", address), token, `{"name":"Top 2"}`, http.StatusOK)
+	}, models.EventUnitCreated, f.owner, models.ActorAPI, "address", "unit")
+	apiUnit = e.Subjects["unit"]
+	w.expect(t, "page: delete a unit", func(t *testing.T) {
+		res := f.manager.PostForm(fmt.Sprintf("%s/units/%d/delete", f.address, pageUnit), nil)
+		require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
+	}, models.EventUnitDeleted, f.owner, models.ActorWeb, "address", "unit")
+	w.expect(t, "API: delete a unit", func(t *testing.T) {
+		apiCall(t, api, http.MethodDelete, fmt.Sprintf("/api/address/%d/unit/%d", address, apiUnit), token, ``, http.StatusOK)
+	}, models.EventUnitDeleted, f.owner, models.ActorAPI, "address", "unit")
+
+	// A refused change writes none.
+	res := f.manager.PostForm(f.address+"/units", url.Values{"unit_name": {""}})
+	assert.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+	events, err := f.app.Store.FindEvents(context.Background(), w.last, 100)
+	require.NoError(t, err)
+	assert.Empty(t, events, "nothing changed, no event")
+}

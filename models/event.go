@@ -1,0 +1,47 @@
+package models
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Event is a domain event: one change, as the integrations of later issues (webhooks, MQTT)
+// and tests see it. It is written in the same transaction as the change (db.Tx.Emit).
+type Event struct {
+	ID        int64
+	AccountID int64 // 0: not about one account
+	Kind      string
+	// Subjects are the ids the change is about, by what they are: {"address": 3, "unit": 12}.
+	Subjects map[string]int64
+	// The actor as the audit trail names them (Actor.AuditEntry): a resident is "resident"
+	// with no login; no client address.
+	ActorLoginID int64
+	Actor        string
+	Origin       ActorOrigin
+	Payload      json.RawMessage // what changed, a JSON object
+	CreatedAt    time.Time
+}
+
+// The kinds of event.
+const (
+	EventUnitCreated = "unit.created"
+	EventUnitDeleted = "unit.deleted"
+)
+
+// NewEvent is the event of a change of kind by actor in account accountID about subjects, with
+// payload (marshalled to JSON; nil for none).
+func NewEvent(accountID int64, kind string, actor Actor, subjects map[string]int64, payload any) (Event, error) {
+	audit := actor.AuditEntry(accountID, kind, "")
+	e := Event{AccountID: accountID, Kind: kind, Subjects: subjects, Actor: audit.Actor, Origin: actor.Origin, Payload: json.RawMessage("{}")}
+	if audit.LoginID != nil {
+		e.ActorLoginID = *audit.LoginID
+	}
+	if payload != nil {
+		b, err := json.Marshal(payload)
+		if err != nil {
+			return e, err
+		}
+		e.Payload = b
+	}
+	return e, nil
+}
