@@ -14,7 +14,8 @@ import (
 // the key outside the database so that its sheet can be printed again (PRODUCT.md B3).
 // Whoever makes a unit holds its code, which gives a web key for every device of the address:
 // op must be able to open them all (*models.ReachRefused otherwise). A name that is not one
-// line of 1 to 100 characters is FieldErrors{"name": …}.
+// line of 1 to 100 characters is FieldErrors{"name": …}; the name of another unit of the address
+// (the residents could not tell their invitations apart) is *Conflict.
 func (a *App) CreateUnit(ctx context.Context, op models.Operator, actor models.Actor, addressID int64, name string) (models.Unit, error) {
 	accountID := op.Login.AccountID
 	name = strings.Join(strings.Fields(name), " ")
@@ -31,6 +32,11 @@ func (a *App) CreateUnit(ctx context.Context, op models.Operator, actor models.A
 	_, hash, sealed := NewUnitCode(a.Secrets)
 	var u models.Unit
 	err = a.Store.InTx(ctx, func(tx *db.Tx) error {
+		if taken, err := tx.UnitNameTaken(ctx, addressID, name); err != nil {
+			return err
+		} else if taken {
+			return &Conflict{Key: "units.name_taken"}
+		}
 		var err error
 		if u, err = tx.CreateUnit(ctx, accountID, addressID, name, hash, sealed); err != nil {
 			return err

@@ -301,6 +301,27 @@ func truncateRunes(s string, n int) string {
 	return s
 }
 
+// UnitNameTaken reports whether address addressID has a unit (not deleted) whose name is name's
+// when case, accents and spacing are set aside (models.NameKey).
+func (tx *Tx) UnitNameTaken(ctx context.Context, addressID int64, name string) (bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT name FROM address_units WHERE address_id = ? AND deleted_at IS NULL`, addressID)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	key := models.NameKey(name)
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return false, err
+		}
+		if models.NameKey(n) == key {
+			return true, nil
+		}
+	}
+	return false, rows.Err()
+}
+
 // DeleteUnit deletes a unit and takes away all its access at once: its residents' permissions
 // are revoked (the devices are told, retried until they confirm — see revokeInTx), their web-key
 // logins and sessions end (a login that holds other units moves to one of them), and the

@@ -94,8 +94,13 @@ func (h *Handler) UnitCreate(c echo.Context) error {
 	name := c.FormValue("unit_name")
 	u, err := h.App.CreateUnit(c.Request().Context(), models.SessionOperator(login), h.actor(c), a.ID, name)
 	var invalid app.FieldErrors
-	if errors.As(err, &invalid) {
+	var conflict *app.Conflict
+	switch {
+	case errors.As(err, &invalid):
 		return h.renderAddress(c, http.StatusUnprocessableEntity, a, strings.Join(strings.Fields(name), " "), locale(c).T(invalid["name"]))
+	case errors.As(err, &conflict):
+		name = strings.Join(strings.Fields(name), " ")
+		return h.renderAddress(c, http.StatusConflict, a, name, locale(c).T(conflict.Key, i18n.Args{"Name": name}))
 	}
 	if err != nil {
 		return reachHTTPError(err)

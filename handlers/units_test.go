@@ -195,6 +195,14 @@ func TestUnitInviteCodeRedemption(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusGone, other.Get(u.RequestURI()).StatusCode, "the emailed link works once")
 
+	// Another unit of the same name is refused: its residents could not tell the sheets apart.
+	res = f.manager.PostForm(f.address+"/units", url.Values{"unit_name": {"top 4 – MÜLLER"}})
+	assert.Equal(t, http.StatusConflict, res.StatusCode)
+	assert.Contains(t, res.TestID(t, "error-unit_name"), "top 4 – MÜLLER")
+	units, err := f.app.Store.FindUnits(context.Background(), f.owner.AccountID, addressID(t, f.address))
+	require.NoError(t, err)
+	assert.Len(t, units, 1, "nothing written")
+
 	// A deleted unit's code is closed too.
 	unit2, code2 := f.addUnit(t, "Top 5")
 	res = f.manager.PostForm(fmt.Sprintf("%s/units/%d/delete", f.address, unit2), nil)

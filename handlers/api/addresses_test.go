@@ -125,7 +125,7 @@ func TestAddressUnitAPI(t *testing.T) {
 		assert.Regexp(t, objectID, u["id"])
 		made = append(made, u)
 	}
-	for _, bad := range []string{`{}`, `{"name":""}`, `{"name":"X","color":1}`, `[]`} {
+	for _, bad := range []string{`{}`, `{"name":""}`, `{"name":"X","color":1}`, `[]`, `{"name":"top  1"}`} {
 		assert.Equal(t, http.StatusBadRequest, apiSend(c, "PUT", units, token, bad).StatusCode, bad)
 	}
 	res = sendUnit("GET", "/address/{addressId}/unit", units, "", http.StatusOK)

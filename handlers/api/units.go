@@ -79,8 +79,12 @@ func (a *API) UnitCreate(c echo.Context) error {
 	}
 	u, err := a.App.CreateUnit(c.Request().Context(), tokenOperator(c), actor(c), x.ID, name)
 	var invalid app.FieldErrors
-	if errors.As(err, &invalid) {
+	var conflict *app.Conflict
+	switch {
+	case errors.As(err, &invalid):
 		return echo.NewHTTPError(http.StatusBadRequest, "name must be one line of 1 to 100 characters")
+	case errors.As(err, &conflict):
+		return echo.NewHTTPError(http.StatusBadRequest, "this address has a unit of that name already") // the specification lists 400, not 409
 	}
 	if err != nil {
 		return reachHTTPError(err)
