@@ -38,7 +38,7 @@ func (h *Handler) deviceSummary(d models.Device) devviews.Summary {
 		s.BatteryKey, s.BatteryBad = "devices.battery_low", true
 	}
 	if !s.Online {
-		s.StateClass = "danger"
+		s.StateClass = string(models.LookDanger)
 	}
 	if a, ok := h.Devices.Action(d.ID); ok && a.Pending {
 		s.Pending = true
@@ -46,41 +46,17 @@ func (h *Handler) deviceSummary(d models.Device) devviews.Summary {
 	return s
 }
 
-// stateKey names a reported state and how it looks (ok: closed and locked; warn: open).
+// stateKey names a reported state (a message key) and how it looks (models.ReportedState).
 func stateKey(t models.DeviceType, state int) (string, string) {
+	known, look := models.ReportedState(t, state)
 	if t == models.DeviceOpener {
-		if !i18n.Has(fmt.Sprintf("devices.state.opener.%d", state)) {
-			state = 255
-		}
-		class := ""
-		switch state {
-		case 3, 5, 7:
-			class = "warn"
-		case 1:
-			class = "ok"
-		}
-		return fmt.Sprintf("devices.state.opener.%d", state), class
+		return fmt.Sprintf("devices.state.opener.%d", known), string(look)
 	}
-	if !i18n.Has(fmt.Sprintf("devices.state.lock.%d", state)) {
-		state = 255
-	}
-	class := "warn"
-	switch state {
-	case 1:
-		class = "ok"
-	case 254:
-		class = "danger"
-	case 0, 255:
-		class = ""
-	}
-	return fmt.Sprintf("devices.state.lock.%d", state), class
+	return fmt.Sprintf("devices.state.lock.%d", known), string(look)
 }
 
 func doorKey(door int) string {
-	if !i18n.Has(fmt.Sprintf("devices.door.%d", door)) {
-		door = 255
-	}
-	return fmt.Sprintf("devices.door.%d", door)
+	return fmt.Sprintf("devices.door.%d", models.ReportedDoorState(door))
 }
 
 // DeviceIndex is GET /devices: every device of the account as tiles or a list.
