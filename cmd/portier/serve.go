@@ -134,7 +134,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		MailWake: mailWake,
 	}
 	if cfg.Demo {
-		if err := createDemo(context.Background(), store, manager, h.SendInvitation, box, stdout); err != nil {
+		if err := createDemo(context.Background(), store, manager, h.SendInvitation, box, cfg.DataDir, stdout); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
