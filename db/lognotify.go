@@ -92,12 +92,6 @@ func logSubscribers(ctx context.Context, q querier, accountID, deviceID int64, k
 	return scanLogins(rows)
 }
 
-// FindLogSubscribers returns the logins subscribed to a device's events of a kind that may
-// read the log (the warnings of devices/warnings.go).
-func (s *Store) FindLogSubscribers(ctx context.Context, accountID, deviceID int64, kind models.LogKind) ([]models.Login, error) {
-	return logSubscribers(ctx, s.db.Reader, accountID, deviceID, kind)
-}
-
 // FindLogSubscriptions returns what a login of the account is subscribed to, by device and kind.
 func (s *Store) FindLogSubscriptions(ctx context.Context, accountID, loginID int64) ([]models.LogSubscription, error) {
 	rows, err := s.db.Reader.QueryContext(ctx, `SELECT s.device_id, s.kind FROM log_subscriptions s JOIN logins l ON l.id = s.login_id

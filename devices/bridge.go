@@ -45,6 +45,7 @@ type bridgeConn struct {
 	heard   bool                             // a callback arrived since the registration
 	last    map[deviceKey]models.DeviceState // last state heard per device, to spot missed callbacks
 	skew    *nukibridge.ClockSkewError
+	info    *nukibridge.Info // the bridge's last /info answer (its firmware and hardware id), nil until read
 }
 
 // TokenContext binds a sealed bridge token to its account and address.
@@ -126,6 +127,7 @@ func (c *bridgeConn) run() {
 	reachable, poked := true, false
 	now := time.Now()
 	pollAt, checkAt := now, now
+	c.readInfo()
 	for {
 		if c.cbURL != "" && reachable && !time.Now().Before(checkAt) {
 			c.register()
@@ -137,9 +139,12 @@ func (c *bridgeConn) run() {
 			if c.ctx.Err() != nil {
 				return
 			}
-			if err == nil && !reachable && c.cbURL != "" {
-				c.register()
-				checkAt = time.Now().Add(c.m.opt.CallbackCheckEvery)
+			if err == nil && !reachable {
+				c.readInfo()
+				if c.cbURL != "" {
+					c.register()
+					checkAt = time.Now().Add(c.m.opt.CallbackCheckEvery)
+				}
 			}
 			reachable = err == nil
 			pollAt = time.Now().Add(c.pollEvery(reachable))
@@ -159,6 +164,29 @@ func (c *bridgeConn) run() {
 		}
 		t.Stop()
 	}
+}
+
+// bridgeInfoTimeout bounds reading /info, retries included: it comes before the first /list of
+// a connection, which must not wait long behind it when the bridge is down.
+const bridgeInfoTimeout = 3 * time.Second
+
+// readInfo reads the bridge's /info for the device page (the Bridge HTTP API reports no
+// hardware of the devices themselves, only the bridge's). Read when the connection starts and
+// when the bridge answers again after it could not be reached (after a reboot, perhaps with new
+// firmware); a failure leaves the last answer.
+func (c *bridgeConn) readInfo() {
+	ctx, cancel := context.WithTimeout(c.ctx, bridgeInfoTimeout)
+	info, err := c.client.Info(ctx)
+	cancel()
+	if err != nil {
+		if c.ctx.Err() == nil {
+			c.m.opt.Log.Warn("bridge info", "connection", c.id, "err", err)
+		}
+		return
+	}
+	c.mu.Lock()
+	c.info = &info
+	c.mu.Unlock()
 }
 
 // pollEvery is the wait until the next /list: long only while callbacks are known to work.

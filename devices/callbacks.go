@@ -64,6 +64,8 @@ type BridgeStatus struct {
 	PollEvery time.Duration // how often /list is read now
 	// ClockSkew is set while the bridge refuses the hashed token and its clock is off.
 	ClockSkew *nukibridge.ClockSkewError
+	// Info is the bridge's last /info answer (type, firmware, hardware id); nil until read.
+	Info *nukibridge.Info
 }
 
 // BridgeStatus returns the status of a running Nuki Bridge connection (ok false: not running,
@@ -77,7 +79,7 @@ func (m *Manager) BridgeStatus(connID int64) (BridgeStatus, bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	st := BridgeStatus{Callbacks: c.cbState, PollEvery: c.m.opt.PollEvery, ClockSkew: c.skew}
+	st := BridgeStatus{Callbacks: c.cbState, PollEvery: c.m.opt.PollEvery, ClockSkew: c.skew, Info: c.info}
 	if st.Callbacks == CallbacksPending && c.heard {
 		st.Callbacks, st.PollEvery = CallbacksActive, c.m.opt.SafetyPollEvery
 	}

@@ -163,25 +163,27 @@ func TestLogEmailWording(t *testing.T) {
 	assert.Contains(t, m.Text, "Via: Keypad")
 }
 
-// A login subscribed to a device's warnings gets the battery and offline warnings too; the
-// main login gets one email even when it subscribed as well.
-func TestWarningsGoToTheirSubscribers(t *testing.T) {
+// Battery and offline warnings go to the main login only (PRODUCT.md D8). Before, a login that
+// subscribed to a device's "warnings" under Log notifications got them too; such a subscription
+// left in the database (Sam's, an admin sub-account with every right) sends nothing now.
+func TestWarningsGoToTheMainLoginOnly(t *testing.T) {
+	t.Parallel()
 	e := newWarnEnv(t)
-	e.subscribe(t, subEmail, models.LogKindWarnings)
-	e.subscribe(t, ownerEmail, models.LogKindWarnings)
+	ctx := context.Background()
+	for _, email := range []string{subEmail, ownerEmail} {
+		_, err := e.db.Writer.ExecContext(ctx, `INSERT INTO log_subscriptions (login_id, device_id, kind)
+			SELECT id, ?, 'warnings' FROM logins WHERE email = ?`, e.dev.ID, email)
+		require.NoError(t, err)
+	}
 	e.setBattery(t, 15)
 	owner := e.mails(t, ownerEmail)
-	require.Len(t, owner, 1, "no duplicate for the subscribed owner")
+	require.Len(t, owner, 1, "one email to the main login")
+	assert.Equal(t, "Front door: battery critically low", owner[0].Subject)
 	assert.Contains(t, owner[0].Text, "as the account owner")
-	sub := e.mails(t, subEmail)
-	require.Len(t, sub, 1)
-	assert.Equal(t, "Front door: battery critically low", sub[0].Subject)
-	assert.Contains(t, sub[0].Text, "Hello Sam,")
-	assert.Contains(t, sub[0].Text, "you subscribed to the warnings of Front door")
-	assert.NotContains(t, sub[0].Text, "as the account owner")
+	assert.Empty(t, e.mails(t, subEmail), "never to a sub-account")
 
-	// Still critical: nobody is told again.
 	e.setBattery(t, 12)
-	assert.Len(t, e.mails(t, subEmail), 1)
-	assert.Len(t, e.mails(t, ownerEmail), 1)
+	e.setOnline(t, false)
+	assert.Len(t, e.mails(t, ownerEmail), 2, "offline: the main login is told")
+	assert.Empty(t, e.mails(t, subEmail))
 }

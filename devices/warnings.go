@@ -12,9 +12,8 @@ import (
 	"portier/views/email"
 )
 
-// Warning is a condition of a device that the account's main login (and every login subscribed
-// to the device's warnings) is told about by email (PRODUCT D8, L7): once when it starts, and
-// not again until it has cleared.
+// Warning is a condition of a device that the account's main login, and no other login, is told
+// about by email (PRODUCT.md D8): once when it starts, and not again until it has cleared.
 type Warning string
 
 // Warnings, in the order an email lists them (the first names its subject).
@@ -113,8 +112,8 @@ func decideWarnings(d models.Device) warningChange {
 }
 
 // checkWarnings looks at the state a device last reported (as stored, so that of two
-// concurrent reports the later one counts) and emails the account's main login and the
-// device's warning subscribers about conditions that started; conditions that cleared are forgotten so that a recurrence warns
+// concurrent reports the later one counts) and emails the account's main login about
+// conditions that started; conditions that cleared are forgotten so that a recurrence warns
 // again. The email and the stored set are written in one transaction.
 func (m *Manager) checkWarnings(ctx context.Context, accountID, deviceID int64) {
 	// A concurrent report may change the stored set between reading and writing it; the
@@ -160,34 +159,19 @@ func (m *Manager) checkWarningsOnce(ctx context.Context, accountID, deviceID int
 	return true, nil
 }
 
-// warningEmails are the emails of a warning change: to the main login, and to every login
-// subscribed to the device's warnings (PRODUCT.md L7) — the main login once even when it is
-// subscribed too.
+// warningEmails are the emails of a warning change: one, to the account's main login. Other
+// logins never get warnings (PRODUCT.md D8), whatever their rights; a "warnings" log
+// subscription some of them made before is ignored.
 func (m *Manager) warningEmails(ctx context.Context, d models.Device, ch warningChange) ([]models.OutboxMessage, error) {
 	owner, err := m.store.FindMainLogin(ctx, d.AccountID)
 	if err != nil {
 		return nil, err
 	}
-	subs, err := m.store.FindLogSubscribers(ctx, d.AccountID, d.ID, models.LogKindWarnings)
+	msg, err := m.warningEmail(ctx, owner, d, ch)
 	if err != nil {
 		return nil, err
 	}
-	msg, err := m.warningEmail(ctx, owner, d, ch, "email.warning.why")
-	if err != nil {
-		return nil, err
-	}
-	mails := []models.OutboxMessage{msg}
-	for _, l := range subs {
-		if l.ID == owner.ID {
-			continue
-		}
-		msg, err := m.warningEmail(ctx, l, d, ch, "email.warning.why_subscribed")
-		if err != nil {
-			return nil, err
-		}
-		mails = append(mails, msg)
-	}
-	return mails, nil
+	return []models.OutboxMessage{msg}, nil
 }
 
 // The messages of each warning: the subject when it comes first, and its paragraph.
@@ -200,9 +184,8 @@ var warningMessages = map[Warning]struct{ subject, body string }{
 }
 
 // warningEmail tells a login, in its language, which warnings started on a device (and, or,
-// that it is back online), what to do, and links to the device page; why (a message key) says
-// why the login gets it.
-func (m *Manager) warningEmail(ctx context.Context, to models.Login, d models.Device, ch warningChange, why string) (models.OutboxMessage, error) {
+// that it is back online), what to do, and links to the device page.
+func (m *Manager) warningEmail(ctx context.Context, to models.Login, d models.Device, ch warningChange) (models.OutboxMessage, error) {
 	l := i18n.New(to.Language, to.TimeZone)
 	args := i18n.Args{"Name": d.Name, "Kind": l.T(d.Type.LabelKey()), "Zone": l.ZoneName(), "Charge": "?"}
 	if d.Reported.BatteryCharge != nil {
@@ -232,7 +215,7 @@ func (m *Manager) warningEmail(ctx context.Context, to models.Login, d models.De
 	msg, err := email.Compose(ctx, l, to.Email, email.Content{
 		Subject: subject, Name: to.Name, Paragraphs: paragraphs,
 		LinkLabel: l.T("email.warning.action", args), LinkText: l.T("email.warning.button", args), Link: m.absURL(fmt.Sprintf("/devices/%d", d.ID)),
-		After:   []string{l.T(why, args)},
+		After:   []string{l.T("email.warning.why", args)},
 		SiteURL: m.absURL("/"),
 	})
 	msg.ForLoginID = &to.ID

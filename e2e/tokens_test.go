@@ -14,8 +14,8 @@ import (
 )
 
 // A sub-account with rights management and the activity log right opens Settings → API tokens,
-// sees the scopes it cannot give greyed out, creates a token, copies it from the one answer that
-// shows it, uses it, and revokes it.
+// sees the scopes it cannot give greyed out, creates a token, copies it from the one page load that
+// shows it, reloads (no second token), uses it, and revokes it.
 func TestAPITokensInTheBrowser(t *testing.T) {
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
@@ -56,8 +56,11 @@ func TestAPITokensInTheBrowser(t *testing.T) {
 	res := app.NewClient().Do(req)
 	assert.Equal(t, http.StatusOK, res.StatusCode, "the token works")
 
-	b.Do("reload the list", chromedp.Navigate(app.URL+"/settings/tokens"), chromedp.WaitVisible(css(`[data-testid="token-row"]`)))
+	assert.Equal(t, app.URL+"/settings/tokens", Eval[string](b, `location.href`), "the form redirected to the list")
+	b.Do("reload the page", chromedp.Reload(), chromedp.WaitVisible(css(`[data-testid="token-row"]`)))
 	assert.Zero(t, Eval[int](b, `document.querySelectorAll('[data-testid="new-token"]').length`), "shown once")
+	assert.Equal(t, 1, Eval[int](b, `document.querySelectorAll('[data-testid="token-row"]').length`), "a reload creates no second token")
+	b.Shot("reloaded")
 	assert.Equal(t, "Active", b.Text(`[data-testid="token-status"]`))
 
 	b.Do("phone", chromedp.EmulateViewport(375, 800, chromedp.EmulateMobile), chromedp.Navigate(app.URL+"/settings/tokens"),

@@ -30,14 +30,45 @@ type tokenForm struct {
 	expires     *time.Time
 }
 
-// APITokensShow is GET /settings/tokens.
+// Session value keys of a token just created: its secret waits in the server-side session
+// for the one page load that shows it (never in a cookie or URL).
+const (
+	sessNewTokenSecret      = "new_token_secret"
+	sessNewTokenDescription = "new_token_description"
+)
+
+// APITokensShow is GET /settings/tokens. The first load after creating a token shows its
+// secret, taken out of the session, so a reload shows it no more.
 func (h *Handler) APITokensShow(c echo.Context) error {
-	return h.renderTokens(c, http.StatusOK, settings.Tokens{})
+	created, err := h.takeNewToken(c)
+	if err != nil {
+		return err
+	}
+	return h.renderTokens(c, http.StatusOK, settings.Tokens{Created: created})
 }
 
-// APITokenCreate is POST /settings/tokens: the token is made for the signed-in login and its
-// secret is shown in this answer only (it is stored hashed; no redirect, flash or URL carries
-// it, so reloading the list does not show it again). Scopes needing a right the login lacks are
+// takeNewToken returns and clears the token just created, or nil.
+func (h *Handler) takeNewToken(c echo.Context) (*settings.NewToken, error) {
+	sess := session(c)
+	if sess == nil {
+		return nil, nil
+	}
+	secret, _ := sess.Values[sessNewTokenSecret].(string)
+	if secret == "" {
+		return nil, nil
+	}
+	description, _ := sess.Values[sessNewTokenDescription].(string)
+	delete(sess.Values, sessNewTokenSecret)
+	delete(sess.Values, sessNewTokenDescription)
+	if err := sess.Save(c.Request(), c.Response()); err != nil {
+		return nil, err
+	}
+	return &settings.NewToken{Description: description, Secret: secret}, nil
+}
+
+// APITokenCreate is POST /settings/tokens: the token is made for the signed-in login and the
+// answer redirects to the list (post/redirect/get: a reload makes no second token), whose next
+// load shows the secret once (it is stored hashed). Scopes needing a right the login lacks are
 // refused (403) even when the form was forged; nothing is written then.
 func (h *Handler) APITokenCreate(c echo.Context) error {
 	login, account, _ := currentLogin(c)
@@ -63,7 +94,13 @@ func (h *Handler) APITokenCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.renderTokens(c, http.StatusOK, settings.Tokens{Created: &settings.NewToken{Description: tok.Description, Secret: secret}})
+	sess := session(c)
+	sess.Values[sessNewTokenSecret] = secret
+	sess.Values[sessNewTokenDescription] = tok.Description
+	if err := sess.Save(c.Request(), c.Response()); err != nil {
+		return err
+	}
+	return redirect(c, "/settings/tokens")
 }
 
 // parseTokenForm reads and checks the create form. The expiry is a day in the login's time

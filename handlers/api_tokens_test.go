@@ -63,18 +63,27 @@ func (e tokenEnv) audit(t *testing.T, kind string) []models.AuditEntry {
 	return out
 }
 
-// createToken posts the form and returns the secret shown in the answer.
+// createToken posts the form, follows its redirect and returns the secret shown there.
 func createToken(t *testing.T, c *apptest.Client, description string, scopes ...models.Scope) string {
 	t.Helper()
 	form := url.Values{"description": {description}}
 	for _, s := range scopes {
 		form.Add("scope", string(s))
 	}
-	res := c.PostForm("/settings/tokens", form)
-	require.Equal(t, http.StatusOK, res.StatusCode, res.Body)
+	res := postCreateToken(t, c, form)
 	secret := res.TestID(t, "new-token-secret")
 	require.Len(t, secret, 64)
 	return secret
+}
+
+// postCreateToken posts the create form, checks that it redirects to the list (post/redirect/
+// get) and returns the list it redirects to.
+func postCreateToken(t *testing.T, c *apptest.Client, form url.Values) apptest.Response {
+	t.Helper()
+	res := c.PostForm("/settings/tokens", form)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
+	require.Equal(t, "/settings/tokens", res.Header.Get("Location"))
+	return c.Get("/settings/tokens")
 }
 
 func callAPI(t *testing.T, app *apptest.App, path, secret string) apptest.Response {
@@ -119,12 +128,18 @@ func TestAPITokenCreatedOnThePageIsShownOnceAndWorks(t *testing.T) {
 	assert.Equal(t, "2026-03-03", doc.Find(`#expires`).AttrOr("min", ""), "the first day an expiry may name")
 
 	form := url.Values{"description": {"  Home Assistant  "}, "scope": {"account", "smartlock.log", "account"}, "expires": {"2026-04-01"}}
-	res = e.owner.PostForm("/settings/tokens", form)
+	post := e.owner.PostForm("/settings/tokens", form)
+	require.Equal(t, http.StatusSeeOther, post.StatusCode, post.Body)
+	assert.Equal(t, "/settings/tokens", post.Header.Get("Location"))
+	res = e.owner.Get("/settings/tokens")
 	require.Equal(t, http.StatusOK, res.StatusCode, res.Body)
 	assert.Equal(t, "no-store", res.Header.Get("Cache-Control"))
 	secret := res.TestID(t, "new-token-secret")
 	require.Len(t, secret, 64)
-	assert.NotContains(t, res.Header.Get("Location"), secret)
+	assert.NotContains(t, post.Body, secret)
+	for _, ck := range append(post.Cookies(), res.Cookies()...) {
+		assert.NotContains(t, ck.Value, secret, "the cookie holds only the session id")
+	}
 	assert.Contains(t, res.TestID(t, "new-token"), "Home Assistant")
 	row := tokenRow(t, res, "Home Assistant")
 	assert.Equal(t, []string{"account", "smartlock.log"}, strings.Fields(cell(row, "token-scopes")))
@@ -159,6 +174,36 @@ func TestAPITokenCreatedOnThePageIsShownOnceAndWorks(t *testing.T) {
 	row = tokenRow(t, res, "Home Assistant")
 	assert.Equal(t, "Expired", cell(row, "token-status"))
 	assert.Zero(t, row.Find(`[data-testid="revoke-token"]`).Length(), "nothing to revoke")
+}
+
+// Issue 20 item 5: reloading after creating a token made a second one, as the secret was the
+// answer to the POST. Now the POST redirects; the list shows the secret on its first load only,
+// and loading it again creates nothing.
+func TestAPITokenReloadAfterCreatingMakesNoSecondToken(t *testing.T) {
+	t.Parallel()
+	e := newTokenEnv(t)
+	post := e.owner.PostForm("/settings/tokens", url.Values{"description": {"Backup script"}, "scope": {"account"}})
+	require.Equal(t, http.StatusSeeOther, post.StatusCode, post.Body)
+	require.Equal(t, "/settings/tokens", post.Header.Get("Location"))
+
+	first := e.owner.Get("/settings/tokens")
+	require.Equal(t, http.StatusOK, first.StatusCode)
+	secret := first.TestID(t, "new-token-secret")
+	require.Len(t, secret, 64)
+	assert.Contains(t, first.TestID(t, "new-token"), "Backup script")
+
+	second := e.owner.Get("/settings/tokens")
+	require.Equal(t, http.StatusOK, second.StatusCode)
+	assert.NotContains(t, second.Body, secret, "the secret is shown once")
+	assert.Empty(t, second.TestID(t, "new-token"))
+	assert.Equal(t, 1, second.Doc(t).Find(`[data-testid="token-row"]`).Length())
+	assert.Len(t, e.tokens(t), 1, "exactly one token")
+	assert.Len(t, e.audit(t, models.AuditTokenCreated), 1)
+
+	other := e.app.NewClient()
+	require.Equal(t, http.StatusSeeOther, other.Login(apptest.DefaultOwner.Email, apptest.DefaultOwner.Password).StatusCode)
+	assert.NotContains(t, other.Get("/settings/tokens").Body, secret, "another session never sees it")
+	assert.Equal(t, http.StatusOK, callAPI(t, e.app, "/api/account", secret).StatusCode)
 }
 
 func TestAPITokenFormRefusesBadInputWritingNothing(t *testing.T) {
@@ -334,8 +379,7 @@ func TestAPITokensPageInGerman(t *testing.T) {
 	e := newTokenEnv(t)
 	res := e.owner.PostForm("/settings/account/preferences", url.Values{"language": {"de"}, "time_zone": {"Europe/Vienna"}})
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
-	res = e.owner.PostForm("/settings/tokens", url.Values{"description": {"Hausautomation"}, "scope": {"account"}})
-	require.Equal(t, http.StatusOK, res.StatusCode)
+	res = postCreateToken(t, e.owner, url.Values{"description": {"Hausautomation"}, "scope": {"account"}})
 	assert.Contains(t, res.TestID(t, "new-token"), "nicht noch einmal angezeigt")
 	assert.Equal(t, "Aktiv", cell(tokenRow(t, res, "Hausautomation"), "token-status"))
 }

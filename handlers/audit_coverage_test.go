@@ -292,7 +292,7 @@ func TestEveryChangeIsAudited(t *testing.T) {
 	// API tokens on the page and API keys and their tokens through the Web API.
 	w.expect(t, "create an API token", main.ID, func(t *testing.T) {
 		res := owner.PostForm("/settings/tokens", url.Values{"description": {"Scripts"}, "scope": {"account"}})
-		require.Equal(t, http.StatusOK, res.StatusCode, res.Body)
+		require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
 	}, models.AuditTokenCreated)
 	toks, err := app.Store.FindAPITokens(ctx, main.AccountID)
 	require.NoError(t, err)

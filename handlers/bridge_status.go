@@ -6,6 +6,7 @@ import (
 
 	"portier/devices/nukibridge"
 	"portier/i18n"
+	"portier/models"
 	devviews "portier/views/devices"
 )
 
@@ -18,6 +19,28 @@ func (h *Handler) updatesFact(loc *i18n.Locale, connID int64) (devviews.Fact, bo
 	}
 	return devviews.Fact{LabelKey: "devices.updates_label", Value: loc.T("devices.updates."+string(st.Callbacks),
 		i18n.Args{"Every": span(loc, st.PollEvery)})}, true
+}
+
+// bridgeFacts are the Hardware line of a device behind a Nuki Bridge and a line on the bridge.
+// The Bridge HTTP API reports no hardware of the devices (its /list has their firmware only),
+// so Hardware says so, and the bridge line gives what the bridge's /info says of itself (once
+// the connection has read it).
+func (h *Handler) bridgeFacts(loc *i18n.Locale, d models.Device) []devviews.Fact {
+	facts := []devviews.Fact{{LabelKey: "devices.hardware", Value: d.Hardware}}
+	if d.Hardware == "" {
+		facts[0].Value = loc.T("devices.hardware_not_reported")
+	}
+	st, ok := h.Devices.BridgeStatus(d.ConnectionID)
+	switch {
+	case !ok || st.Info == nil:
+	case st.Info.BridgeType == 2:
+		facts = append(facts, devviews.Fact{LabelKey: "devices.bridge_label",
+			Value: loc.T("devices.bridge_info_software", i18n.Args{"Firmware": st.Info.Versions.FirmwareVersion})})
+	default:
+		facts = append(facts, devviews.Fact{LabelKey: "devices.bridge_label",
+			Value: loc.T("devices.bridge_info", i18n.Args{"Firmware": st.Info.Versions.FirmwareVersion, "ID": st.Info.IDs.HardwareID})})
+	}
+	return facts
 }
 
 // clockSkewText explains a refused hashed token with the bridge's clock: behind or ahead, by

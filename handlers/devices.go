@@ -146,9 +146,7 @@ func (h *Handler) renderDevice(c echo.Context, d models.Device, status int, pane
 		return err
 	}
 	shell.Title = d.Name
-	p := devviews.Show{App: shell, Device: panel.Device, Panel: panel, CanEdit: login.EffectiveRights().Has(models.RightManageDevices),
-		CanConfigure: login.EffectiveRights().Has(models.RightDeviceConfig) && len(models.ConfigSettings(d.Type)) > 0,
-	}
+	p := devviews.Show{App: shell, Device: panel.Device, Panel: panel, CanEdit: login.EffectiveRights().Has(models.RightManageDevices)}
 	if account.Kind == models.AccountBox && d.Type == models.DeviceBox && login.EffectiveRights().Has(models.RightManageDevices) {
 		_, err := h.Store.FindBox(ctx, account.ID, d.ID)
 		if err != nil && !errors.Is(err, models.ErrNotFound) {
@@ -160,12 +158,20 @@ func (h *Handler) renderDevice(c echo.Context, d models.Device, status int, pane
 	if err != nil {
 		return err
 	}
+	// The Bridge HTTP API can neither read nor change a device's settings, so Manage device is
+	// not offered for a bridge's devices (its page, opened anyway, says why).
+	p.CanConfigure = login.EffectiveRights().Has(models.RightDeviceConfig) && len(models.ConfigSettings(d.Type)) > 0 &&
+		conn.Kind != models.ConnectionNukiBridge
 	p.Facts = []devviews.Fact{
 		{LabelKey: "devices.connection", Value: conn.Name},
 		{LabelKey: "devices.firmware", Value: d.Firmware},
-		{LabelKey: "devices.hardware", Value: d.Hardware},
-		{LabelKey: "devices.added", Value: loc.Date(d.CreatedAt)},
 	}
+	if conn.Kind == models.ConnectionNukiBridge {
+		p.Facts = append(p.Facts, h.bridgeFacts(loc, d)...)
+	} else {
+		p.Facts = append(p.Facts, devviews.Fact{LabelKey: "devices.hardware", Value: d.Hardware})
+	}
+	p.Facts = append(p.Facts, devviews.Fact{LabelKey: "devices.added", Value: loc.Date(d.CreatedAt)})
 	if f, ok := h.updatesFact(loc, d.ConnectionID); ok {
 		p.Facts = append(p.Facts, f)
 	}

@@ -98,8 +98,11 @@ func (f *bridgeForm) validate(needToken bool) map[string]string {
 
 // A failed connection from the form answers when its deadline is up, never sooner, and with
 // one message whatever went wrong (the reason goes to the log): otherwise a refused connection,
-// an HTTP server that is not a bridge, a refused token and a host that does not answer would
-// each look different, and the form would tell what listens at any local address and port.
+// an HTTP server that is not a bridge and a host that does not answer would each look
+// different, and the form would tell what listens at any local address and port. The one
+// exception is a refused token (401, the bridge's answer to a wrong token or, hashed, a wrong
+// clock): it is answered at once with what to fix (bridgeTokenRefused), as only something that
+// speaks the Bridge HTTP API's authentication answers so, and that is what the person typed in.
 const (
 	// BridgeConnectDeadline bounds connecting with a token: one /list (the client's request
 	// timeout is 8 s) or the retries after refused connections (0.5 + 1 + 2 s plus jitter).
@@ -152,6 +155,9 @@ func (h *Handler) DeviceBridgeConnect(c echo.Context) error {
 	pctx, cancel := context.WithTimeout(ctx, BridgeConnectDeadline)
 	found, err := h.Devices.ProbeBridge(pctx, devices.BridgeAddress{Host: f.Host, Port: f.Port, Token: f.Token, Hashed: f.Hashed})
 	cancel()
+	if errors.Is(err, nukibridge.ErrUnauthorized) {
+		return h.bridgeTokenRefused(c, p, f.Host, f.Port, err)
+	}
 	if err != nil {
 		return h.bridgeConnectFailed(c, p, started.Add(deadline), f.Host, f.Port, err)
 	}
@@ -183,6 +189,21 @@ func (h *Handler) bridgeConnectFailed(c echo.Context, p devviews.Add, notBefore 
 	p.FoundHost, p.Notice = "", ""
 	p.FormError = locale(c).T("devices.add.err_connect")
 	return h.renderAddDevices(c, http.StatusBadGateway, p)
+}
+
+// bridgeTokenRefused answers a bridge that refused the token (401), at once and with 422: the
+// token is the form's input to correct. A refused hashed token from a bridge whose clock is off
+// (the Date header of its answer) names the clock instead, as the token may well be right.
+func (h *Handler) bridgeTokenRefused(c echo.Context, p devviews.Add, host string, port int, err error) error {
+	h.Log.Warn("connecting a Nuki Bridge failed", "host", host, "port", port, "err", err)
+	loc := locale(c)
+	p.FoundHost, p.Notice = "", ""
+	p.FormError = loc.T("devices.add.err_token_refused")
+	var skew *nukibridge.ClockSkewError
+	if errors.As(err, &skew) {
+		p.FormError = clockSkewText(loc, skew, "devices.clock_behind", "devices.clock_ahead") + " " + loc.T("devices.add.err_clock_hint")
+	}
+	return h.renderAddDevices(c, http.StatusUnprocessableEntity, p)
 }
 
 // foundDevices marks which of a bridge's devices the account already has.
@@ -231,6 +252,9 @@ func (h *Handler) DeviceBridgeAdd(c echo.Context) error {
 	pctx, cancel := context.WithTimeout(ctx, BridgeConnectDeadline)
 	found, err := h.Devices.ProbeBridge(pctx, addr)
 	cancel()
+	if errors.Is(err, nukibridge.ErrUnauthorized) {
+		return h.bridgeTokenRefused(c, p, host, port, err)
+	}
 	if err != nil {
 		return h.bridgeConnectFailed(c, p, started.Add(BridgeConnectDeadline), host, port, err)
 	}

@@ -253,8 +253,8 @@ func TestConnectBridgeThroughTheSimulatorsHTTPFace(t *testing.T) {
 	host, port, _ := strings.Cut(face.Addr(), ":")
 
 	res := c.PostForm("/devices/bridge", url.Values{"host": {host}, "port": {port}, "token": {"wrong"}, "hashed": {"1"}, "step": {"connect"}})
-	assert.Equal(t, http.StatusBadGateway, res.StatusCode)
-	assert.Contains(t, res.TestID(t, "form-error"), "could not connect to a Nuki Bridge at this address")
+	assert.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+	assert.Contains(t, res.TestID(t, "form-error"), "refused the token")
 
 	res = c.PostForm("/devices/bridge", url.Values{"host": {host}, "port": {port}, "token": {"s3cret"}, "hashed": {"1"}, "step": {"connect"}})
 	require.Equal(t, http.StatusOK, res.StatusCode, res.Body)

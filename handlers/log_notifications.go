@@ -82,7 +82,9 @@ func (h *Handler) LogNotificationsUpdate(c echo.Context) error {
 	return redirect(c, "/settings/notifications")
 }
 
-// unseenSubscriptions are the login's subscriptions on devices of the account it does not see.
+// unseenSubscriptions are the login's subscriptions on devices of the account it does not see,
+// of kinds that still exist ("warnings" subscriptions of before warnings went to the main login
+// only are dropped).
 func (h *Handler) unseenSubscriptions(c echo.Context) ([]models.LogSubscription, error) {
 	ctx := c.Request().Context()
 	login, account, _ := currentLogin(c)
@@ -96,6 +98,9 @@ func (h *Handler) unseenSubscriptions(c echo.Context) ([]models.LogSubscription,
 	}
 	var out []models.LogSubscription
 	for _, sub := range stored {
+		if _, known := models.ParseLogKind(string(sub.Kind)); !known {
+			continue
+		}
 		if !login.SeesDevice(sub.DeviceID) && slices.ContainsFunc(devs, func(d models.Device) bool { return d.ID == sub.DeviceID }) {
 			out = append(out, sub)
 		}

@@ -67,10 +67,10 @@ func TestLogNotificationsPage(t *testing.T) {
 		{front, models.LogKindUnlock, true}, {front, models.LogKindDoor, true}, {front, models.LogKindRing, false},
 		{back, models.LogKindDoor, false}, // no door sensor
 		{entrance, models.LogKindRing, true}, {entrance, models.LogKindUnlatch, true}, {entrance, models.LogKindLock, false},
-		{entrance, models.LogKindWarnings, true},
 	} {
 		assert.Equal(t, tc.want, doc.Find(box(tc.d, tc.k)).Length() == 1, "%s: %s", tc.d.Name, tc.k)
 	}
+	assert.Zero(t, doc.Find(`input[name="sub"][value$=":warnings"]`).Length(), "warnings are not chosen here (main login only)")
 	assert.Equal(t, "Front door: Unlock", strings.TrimSpace(doc.Find(box(front, models.LogKindUnlock)).Parent().Text()), "each box has a name for screen readers")
 
 	chosen := url.Values{"sub": {
@@ -95,6 +95,7 @@ func TestLogNotificationsPage(t *testing.T) {
 		fmt.Sprintf("%d:unlock", foreign[0].ID), // another account's device
 		fmt.Sprintf("%d:ring", front.ID),        // a lock has no doorbell
 		fmt.Sprintf("%d:everything", front.ID),
+		fmt.Sprintf("%d:warnings", front.ID), // warnings go to the main login, not by subscription
 		"front:unlock", "12", "", fmt.Sprintf("%d:unlock", front.ID+1000),
 	} {
 		res = c.PostForm("/settings/notifications", url.Values{"sub": {fmt.Sprintf("%d:lock", front.ID), bad}})
@@ -127,6 +128,46 @@ func TestLogNotificationsPage(t *testing.T) {
 	// Unchecking everything ends them.
 	require.Equal(t, http.StatusSeeOther, c.PostForm("/settings/notifications", url.Values{}).StatusCode)
 	assert.Empty(t, subscriptionsOf(t, app, apptest.DefaultOwner.Email))
+}
+
+// Issue 20 item 10: sub-accounts had a Warnings column in Log notifications, and device settings
+// said warnings go to "logins that subscribed", while battery and offline warnings go to the
+// main login only (PRODUCT.md D8). Neither the main login nor a sub-account has the column now,
+// both pages say "main login only", and a "warnings" subscription left from before, on a device
+// the sub-account does not see, neither breaks saving nor survives it.
+func TestWarningsAreForTheMainLoginOnlyOnThePages(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t, apptest.Options{})
+	owner := app.Setup()
+	devs := addSimulated(t, app, owner)
+	front, office := deviceNamed(t, devs, "Front door"), deviceNamed(t, devs, "Office")
+	sam := addSubAccount(t, app, front.AccountID, "sam@example.com", models.RightsAll)
+	ctx := context.Background()
+	_, err := app.DB.Writer.ExecContext(ctx, `UPDATE logins SET limited = 1 WHERE email = 'sam@example.com'`)
+	require.NoError(t, err)
+	_, err = app.DB.Writer.ExecContext(ctx, `INSERT INTO login_devices (login_id, device_id) SELECT id, ? FROM logins WHERE email = 'sam@example.com'`, front.ID)
+	require.NoError(t, err)
+	_, err = app.DB.Writer.ExecContext(ctx, `INSERT INTO log_subscriptions (login_id, device_id, kind) SELECT id, ?, kind FROM logins,
+		(SELECT 'warnings' AS kind UNION SELECT 'unlock') WHERE email = 'sam@example.com'`, office.ID)
+	require.NoError(t, err)
+
+	for who, c := range map[string]*apptest.Client{"main login": owner, "sub-account": sam} {
+		res := c.Get("/settings/notifications")
+		require.Equal(t, http.StatusOK, res.StatusCode, who)
+		doc := res.Doc(t)
+		assert.NotContains(t, doc.Find(`[data-testid="log-notifications-matrix"] thead`).Text(), "Warnings", who)
+		assert.Zero(t, doc.Find(`input[name="sub"][value$=":warnings"]`).Length(), who)
+		assert.Contains(t, res.TestID(t, "log-notifications"), "go by email to the account's main login only", who)
+	}
+	res := owner.Get(fmt.Sprintf("/devices/%d/settings", front.ID))
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Contains(t, res.TestID(t, "device-settings"), "Sent by email to the account's main login only (never to sub-accounts)")
+	assert.NotContains(t, res.Body, "subscribed")
+
+	res = sam.PostForm("/settings/notifications", url.Values{"sub": {fmt.Sprintf("%d:unlock", front.ID)}})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
+	assert.ElementsMatch(t, []models.LogSubscription{{DeviceID: front.ID, Kind: models.LogKindUnlock}, {DeviceID: office.ID, Kind: models.LogKindUnlock}},
+		subscriptionsOf(t, app, "sam@example.com"), "the unseen device's unlock is kept, its warnings dropped")
 }
 
 // Log notifications need the right to read the log; web-key holders never reach the page.

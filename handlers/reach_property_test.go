@@ -815,8 +815,8 @@ var reachOps = []reachOp{
 	{"create a token on the page", []reachFamily{familyTokens, familyAll}, false, func(w *reachWorld, a reachActor) string {
 		form := url.Values{"description": {"page token"}, "scope": w.randomScopes(w.login(a.loginID).EffectiveRights())}
 		res := w.post(a, "/settings/tokens", form)
-		if res.StatusCode == http.StatusOK {
-			if secret := res.TestID(w.t, "new-token-secret"); secret != "" {
+		if res.StatusCode == http.StatusSeeOther {
+			if secret := w.get(a, "/settings/tokens").TestID(w.t, "new-token-secret"); secret != "" {
 				ids := w.ids(`SELECT id FROM api_tokens WHERE token_hash = ?`, hashOf(secret))
 				require.Len(w.t, ids, 1)
 				w.secrets[ids[0]] = secret

@@ -12,12 +12,12 @@ const (
 	LogKindLockNGo LogKind = "lockngo" // with or without unlatch
 	LogKindDoor    LogKind = "door"    // opened or closed (door sensor)
 	LogKindRing    LogKind = "ring"    // the doorbell at an opener
-	// LogKindWarnings: the battery and offline warnings the device manager emails (devices/warnings.go).
-	LogKindWarnings LogKind = "warnings"
 )
 
-// LogKinds lists the kinds in the order the notifications page shows them.
-var LogKinds = []LogKind{LogKindUnlock, LogKindLock, LogKindUnlatch, LogKindLockNGo, LogKindDoor, LogKindRing, LogKindWarnings}
+// LogKinds lists the kinds in the order the notifications page shows them. Battery and offline
+// warnings are no kind: they go to the main login only (PRODUCT.md D8), switched per device in
+// its settings (devices/warnings.go).
+var LogKinds = []LogKind{LogKindUnlock, LogKindLock, LogKindUnlatch, LogKindLockNGo, LogKindDoor, LogKindRing}
 
 // ParseLogKind accepts the stored name of a kind.
 func ParseLogKind(s string) (LogKind, bool) {
@@ -38,11 +38,11 @@ func (k LogKind) LabelKey() string { return "lognotify.kind." + string(k) }
 func LogKindsFor(t DeviceType) []LogKind {
 	switch {
 	case t.IsLock():
-		return []LogKind{LogKindUnlock, LogKindLock, LogKindUnlatch, LogKindLockNGo, LogKindDoor, LogKindWarnings}
+		return []LogKind{LogKindUnlock, LogKindLock, LogKindUnlatch, LogKindLockNGo, LogKindDoor}
 	case t == DeviceOpener:
-		return []LogKind{LogKindUnlatch, LogKindRing, LogKindWarnings}
+		return []LogKind{LogKindUnlatch, LogKindRing}
 	case t == DeviceBox:
-		return []LogKind{LogKindUnlatch, LogKindWarnings}
+		return []LogKind{LogKindUnlatch}
 	}
 	return nil
 }

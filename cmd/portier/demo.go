@@ -21,6 +21,10 @@ const (
 	demoAccount = "Demo Office"
 	demoName    = "Demo Owner"
 
+	// The demo's web key without restrictions: it opens its doors at any hour.
+	demoAnyHourName  = "Jonas Berg"
+	demoAnyHourEmail = "jonas@portier.example"
+
 	demoBoxEmail      = "property@portier.example"
 	demoResidentEmail = "helga@portier.example"
 	demoBoxPIN        = "2468"
@@ -29,13 +33,18 @@ const (
 // createDemo fills a fresh data directory with a demo account whose simulated bridge holds
 // smart locks of three generations, an opener and a smart door, with their people and a few
 // weeks of activity. On a directory that already has accounts it changes nothing and says so.
-func createDemo(ctx context.Context, store *db.Store, manager *devices.Manager, invite inviteFunc, application *app.App, stdout io.Writer) error {
+// dataDir is only named in what it prints.
+func createDemo(ctx context.Context, store *db.Store, manager *devices.Manager, invite inviteFunc, application *app.App, dataDir string, stdout io.Writer) error {
 	n, err := store.CountAccounts(ctx)
 	if err != nil {
 		return err
 	}
 	if n > 0 {
-		fmt.Fprintf(stdout, "Demo: this data directory already has accounts; sign in as before (the demo login is %s)\n", demoEmail)
+		// The password was printed once, on the first start; say how to get in without it.
+		fmt.Fprintf(stdout, "Demo: %s already has accounts, so no new demo is made; sign in as before (the demo login is %s, its password was printed on the first start).\n"+
+			"Demo: lost the password? Choose \"Forgot your password?\" on the sign-in page: without SMTP the reset link appears in this server log.\n"+
+			"Demo: or start over with a new demo: stop Portier, delete the data directory (rm -rf %s) and start it again.\n",
+			dataDir, demoEmail, dataDir)
 		return nil
 	}
 	password := "demo-" + rand.Text()[:12]
@@ -65,6 +74,8 @@ func createDemo(ctx context.Context, store *db.Store, manager *devices.Manager, 
 	}
 	fmt.Fprintf(stdout, "Demo account created with %d simulated devices and %d entries of activity. Sign in as %s with the password %s\n",
 		len(devs), entries, demoEmail, password)
+	fmt.Fprintf(stdout, "To try a web key, follow an invitation under Settings → Mail outbox: %s's opens at any hour, Dora Eck's on weekdays from 07 to 19 only\n",
+		demoAnyHourName)
 	if err := createDemoBoxAccount(ctx, store, manager, application, hash); err != nil {
 		return err
 	}
@@ -76,9 +87,12 @@ func createDemo(ctx context.Context, store *db.Store, manager *devices.Manager, 
 // inviteFunc sends a web-key invitation (handlers.Handler.SendInvitation).
 type inviteFunc func(ctx context.Context, op models.Operator, who models.Actor, account models.Account, u models.AccountUser) error
 
-// createDemoPeople adds people made in Portier next to those the devices bring along: Dora, who
-// has a web key for the front door and the building entrance on weekdays and an invitation
-// waiting in the outbox, and Max, the gardener, with a keypad code for the weekend.
+// createDemoPeople adds people made in Portier next to those the devices bring along: Jonas,
+// the caretaker, whose web key opens the front door, the back door and the building entrance
+// at any hour (the one to try the web key with, whatever the time); Dora, whose web key for the
+// front door and the building entrance works on weekdays from 07 to 19 (an example of
+// restricted access); both with an invitation waiting in the outbox; and Max, the gardener,
+// with a keypad code for the weekend.
 func createDemoPeople(ctx context.Context, store *db.Store, manager *devices.Manager, invite inviteFunc, acc models.Account, owner models.Login, devs []models.Device) error {
 	byName := map[string]models.Device{}
 	for _, d := range devs {
@@ -94,6 +108,9 @@ func createDemoPeople(ctx context.Context, store *db.Store, manager *devices.Man
 	}
 	code := 735928
 	people := []person{
+		{user: models.AccountUser{Name: demoAnyHourName, Email: demoAnyHourEmail, Language: "en"},
+			perm:    db.NewPermission{Type: models.AuthTypeApp, Name: demoAnyHourName, RemoteAllowed: true},
+			devices: []string{"Front door", "Back door", "Building entrance"}},
 		{user: models.AccountUser{Name: "Dora Eck", Email: "dora@portier.example", Language: "de"},
 			perm: db.NewPermission{Type: models.AuthTypeApp, Name: "Dora Eck", RemoteAllowed: true,
 				Restrictions: models.Restrictions{AllowedWeekdays: models.WeekdaysMonFr, AllowedFromTime: 7 * 60, AllowedUntilTime: 19 * 60}},

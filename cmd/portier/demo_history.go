@@ -176,7 +176,9 @@ func (h *demoHistory) wrongCode(d *demoDevice, at time.Time) {
 //   - Max, the gardener, comes on weekends with his keypad code (08–18);
 //   - the cleaning fob is used on Tuesdays and Fridays;
 //   - Ben and Carla work in the office on weekdays, and lock it in the evening;
-//   - the garden gate is opened with its button on some weekend afternoons.
+//   - the garden gate is opened with its button on some weekend afternoons;
+//   - Jonas, the caretaker, comes now and then at any hour, weekends and evenings included,
+//     with his web key (no restrictions): the building entrance, then the front or back door.
 func (h *demoHistory) day(y int, m time.Month, d int) error {
 	h.rnd = rand.New(rand.NewPCG(uint64(y)*10000+uint64(m)*100+uint64(d), 0x706f7274696572))
 	h.date = fmt.Sprintf("%04d%02d%02d", y, m, d)
@@ -276,6 +278,18 @@ func (h *demoHistory) day(y int, m time.Month, d int) error {
 	} else {
 		h.ok(back, at(back, morning, until), models.LogUnlock, app, h.pick("anna muller", "Ben Schulz"))
 		h.ok(back, at(back, "22:00", "23:30"), models.LogLock, app, h.pick("anna muller", "Ben Schulz"))
+	}
+	// Drawn last, so the other people's days stay as they were before he joined the demo.
+	if h.chance(0.4) {
+		arrive := at(front, "06:00", "23:00")
+		h.ok(entrance, arrive.Add(-h.seconds(60, 150)), demoOpenerOpen, web, demoAnyHourName)
+		if h.chance(0.3) {
+			// The back door has no door sensor; he locks it again on his way out.
+			h.ok(back, arrive, models.LogUnlock, web, demoAnyHourName)
+			h.ok(back, arrive.Add(h.seconds(300, 1800)), models.LogLock, web, demoAnyHourName)
+		} else {
+			h.opening(front, arrive, models.LogUnlatch, web, demoAnyHourName, 0, true)
+		}
 	}
 	return h.err
 }

@@ -42,7 +42,7 @@ func TestDemoHistory(t *testing.T) {
 		return nil
 	}
 	application := &app.App{Store: store, Devices: manager, Secrets: box, Now: store.Now}
-	require.NoError(t, createDemo(ctx, store, manager, invite, application, io.Discard))
+	require.NoError(t, createDemo(ctx, store, manager, invite, application, "demo-data", io.Discard))
 
 	login, _, err := store.FindLoginByEmail(ctx, demoEmail)
 	require.NoError(t, err)
@@ -90,6 +90,46 @@ func TestDemoHistory(t *testing.T) {
 		assert.NotContains(t, []time.Weekday{time.Saturday, time.Sunday}, local.Weekday(), "her permission is for weekdays")
 		assert.True(t, local.Hour() >= 7 && local.Hour() < 19, "her permission is 07–19: %s", local)
 	}
+	// Issue 20 item 7: Dora's web key opens nothing evenings and weekends, so the demo has
+	// Jonas's too, which opens its doors at any hour; both invitations wait in the outbox.
+	saturdayNight := time.Date(2026, 3, 14, 23, 30, 0, 0, berlin)
+	var jonas models.AccountUser
+	for _, u := range users {
+		if u.Name == demoAnyHourName {
+			jonas = u
+		}
+	}
+	require.NotZero(t, jonas.ID, "the demo has a web key that works at any hour")
+	assert.Equal(t, demoAnyHourEmail, jonas.Email)
+	auths, err := store.FindUserAuthorizations(ctx, account, jonas.ID)
+	require.NoError(t, err)
+	require.Len(t, auths, 3, "the front door, the back door and the building entrance")
+	for _, a := range auths {
+		assert.Equal(t, models.AuthTypeApp, a.Type, "a web key")
+		assert.True(t, a.RemoteAllowed)
+		assert.True(t, a.Restrictions.Unrestricted(), "no dates, days or hours")
+		assert.True(t, a.Restrictions.AllowedAt(saturdayNight, berlin), "Saturday night")
+		assert.NotNil(t, a.DeviceAuthID, "the device took it")
+	}
+	doraAuths, err := store.FindUserAuthorizations(ctx, account, dora.ID)
+	require.NoError(t, err)
+	require.NotEmpty(t, doraAuths)
+	for _, a := range doraAuths {
+		assert.False(t, a.Restrictions.AllowedAt(saturdayNight, berlin), "Dora's stays the office-hours example")
+	}
+	page, err = store.FindLogEntries(ctx, models.LogFilter{AccountID: account, UserID: jonas.ID, Limit: 200})
+	require.NoError(t, err)
+	outsideOfficeHours := 0
+	for _, e := range page.Entries {
+		assert.Equal(t, demoAnyHourName, e.Name)
+		assert.Equal(t, models.TriggerWeb, e.Trigger)
+		local := e.At.In(berlin)
+		if local.Weekday() == time.Saturday || local.Weekday() == time.Sunday || local.Hour() < 7 || local.Hour() >= 19 {
+			outsideOfficeHours++
+		}
+	}
+	assert.Positive(t, outsideOfficeHours, "his log shows evenings and weekends")
+
 	page, err = store.FindLogEntries(ctx, models.LogFilter{AccountID: account, Code: 735928, Limit: 200})
 	require.NoError(t, err)
 	assert.NotEmpty(t, page.Entries, "Max's keypad code")

@@ -136,7 +136,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 			TrustedProxies: trustedProxies},
 	}
 	if cfg.Demo {
-		if err := createDemo(context.Background(), store, manager, h.SendInvitation, application, stdout); err != nil {
+		if err := createDemo(context.Background(), store, manager, h.SendInvitation, application, cfg.DataDir, stdout); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}

@@ -672,6 +672,11 @@ func TestServeDemo(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, mails, 1)
 	assert.Contains(t, mails[0].Text, "/invite/", "an invitation link to follow from the outbox")
+	mails, err = store.FindMailTo(ctx, demoAnyHourEmail)
+	require.NoError(t, err)
+	require.Len(t, mails, 1, "the web key that works at any hour can be tried too")
+	assert.Contains(t, mails[0].Text, "/invite/")
+	assert.Contains(t, s.stdout.String(), demoAnyHourName+"'s opens at any hour", "the first start says which invitation to follow")
 
 	// Weeks of history, Dora's found by the person filter.
 	now := time.Now()
@@ -690,6 +695,16 @@ func TestServeDemo(t *testing.T) {
 		assert.Equal(t, dora.ID, *e.UserID)
 	}
 	require.Equal(t, 0, s.stop())
+
+	// `make demo` a second time: the password is not printed again, so the output says how to
+	// get in without it or start over.
+	again := startServe(t, dataDir, false, "--demo")
+	out := again.stdout.String()
+	assert.NotContains(t, out, "Demo account created")
+	assert.Contains(t, out, demoEmail)
+	assert.Contains(t, out, "Forgot your password?")
+	assert.Contains(t, out, "rm -rf "+dataDir)
+	require.Equal(t, 0, again.stop())
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -43,7 +43,7 @@ type TokenRow struct {
 	CanRevoke bool
 }
 
-// NewToken is the token just created, shown once in the answer to the form.
+// NewToken is the token just created, shown once: on the first load of the page after the form.
 type NewToken struct {
 	Description string
 	Secret      string
