@@ -260,28 +260,22 @@ type SessionInfo struct {
 
 // FindSessionsOfLogin lists the login's sessions, most recently used first.
 func (s *Store) FindSessionsOfLogin(ctx context.Context, loginID int64) ([]SessionInfo, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT public_id, token_hash, ip, user_agent, remember, created_at, last_seen_at
+	return queryAll(ctx, s.db.Reader, scanSessionInfo, `SELECT public_id, token_hash, ip, user_agent, remember, created_at, last_seen_at
 		FROM sessions WHERE login_id = ? ORDER BY last_seen_at DESC, created_at DESC`, loginID)
+}
+
+func scanSessionInfo(row rowScanner) (SessionInfo, error) {
+	var si SessionInfo
+	var created, seen string
+	err := row.Scan(&si.PublicID, &si.TokenHash, &si.IP, &si.UserAgent, &si.Remember, &created, &seen)
 	if err != nil {
-		return nil, err
+		return si, err
 	}
-	defer rows.Close()
-	var out []SessionInfo
-	for rows.Next() {
-		var si SessionInfo
-		var created, seen string
-		if err := rows.Scan(&si.PublicID, &si.TokenHash, &si.IP, &si.UserAgent, &si.Remember, &created, &seen); err != nil {
-			return nil, err
-		}
-		if si.CreatedAt, err = parseTime(created); err != nil {
-			return nil, err
-		}
-		if si.LastSeenAt, err = parseTime(seen); err != nil {
-			return nil, err
-		}
-		out = append(out, si)
+	if si.CreatedAt, err = parseTime(created); err != nil {
+		return si, err
 	}
-	return out, rows.Err()
+	si.LastSeenAt, err = parseTime(seen)
+	return si, err
 }
 
 // EndSession ends the login's session with publicID (never another login's).

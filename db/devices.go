@@ -137,20 +137,7 @@ func (s *Store) FindDevices(ctx context.Context, accountID int64, sort DeviceSor
 	if sort == SortByAdded {
 		order = `favorite DESC, created_at, id`
 	}
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+deviceColumns+` FROM devices WHERE account_id = ? AND deleted_at IS NULL ORDER BY `+order, accountID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []models.Device
-	for rows.Next() {
-		d, err := scanDevice(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db.Reader, scanDevice, `SELECT `+deviceColumns+` FROM devices WHERE account_id = ? AND deleted_at IS NULL ORDER BY `+order, accountID)
 }
 
 // FindDeviceNames returns the account's devices with only their id, type and name, by name: what
@@ -167,7 +154,6 @@ func (s *Store) FindDeviceNames(ctx context.Context, accountID int64) ([]models.
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	// Read into small records first: a models.Device is large, and growing a slice of them
 	// row by row copies and allocates several times what the list finally holds.
 	type name struct {
@@ -175,15 +161,12 @@ func (s *Store) FindDeviceNames(ctx context.Context, accountID int64) ([]models.
 		typ models.DeviceType
 		s   string
 	}
-	names := make([]name, 0, 64)
-	for rows.Next() {
+	names, err := collectRows(rows, func(row rowScanner) (name, error) {
 		var n name
-		if err := rows.Scan(&n.id, &n.typ, &n.s); err != nil {
-			return nil, err
-		}
-		names = append(names, n)
-	}
-	if err := rows.Err(); err != nil || len(names) == 0 {
+		err := row.Scan(&n.id, &n.typ, &n.s)
+		return n, err
+	})
+	if err != nil || len(names) == 0 {
 		return nil, err
 	}
 	slices.SortFunc(names, func(a, b name) int {
@@ -298,43 +281,22 @@ func (s *Store) saveReportedState(ctx context.Context, tx txer, deviceID int64, 
 // FindAllConnections returns the connections of every account: the device manager starts them
 // at boot.
 func (s *Store) FindAllConnections(ctx context.Context) ([]models.Connection, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT id, account_id, kind, name, host, port, token_sealed, hashed_token, created_at
-		FROM connections WHERE deleted_at IS NULL ORDER BY id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []models.Connection
-	for rows.Next() {
+	return queryAll(ctx, s.db.Reader, func(row rowScanner) (models.Connection, error) {
 		var c models.Connection
 		var created string
-		if err := rows.Scan(&c.ID, &c.AccountID, &c.Kind, &c.Name, &c.Host, &c.Port, &c.TokenSealed, &c.HashedToken, &created); err != nil {
-			return nil, err
+		err := row.Scan(&c.ID, &c.AccountID, &c.Kind, &c.Name, &c.Host, &c.Port, &c.TokenSealed, &c.HashedToken, &created)
+		if err != nil {
+			return c, err
 		}
-		if c.CreatedAt, err = parseTime(created); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+		c.CreatedAt, err = parseTime(created)
+		return c, err
+	}, `SELECT id, account_id, kind, name, host, port, token_sealed, hashed_token, created_at
+		FROM connections WHERE deleted_at IS NULL ORDER BY id`)
 }
 
 // FindConnectionDevices returns the devices reached through a connection (not deleted ones).
 func (s *Store) FindConnectionDevices(ctx context.Context, connectionID int64) ([]models.Device, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+deviceColumns+` FROM devices WHERE connection_id = ? AND deleted_at IS NULL ORDER BY id`, connectionID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []models.Device
-	for rows.Next() {
-		d, err := scanDevice(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db.Reader, scanDevice, `SELECT `+deviceColumns+` FROM devices WHERE connection_id = ? AND deleted_at IS NULL ORDER BY id`, connectionID)
 }
 
 // UpdateDevicesLayout remembers how a login looks at the devices page.

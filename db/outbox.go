@@ -72,20 +72,7 @@ func scanOutbox(row interface{ Scan(...any) error }) (models.OutboxMessage, erro
 }
 
 func (s *Store) queryOutbox(ctx context.Context, q string, args ...any) ([]models.OutboxMessage, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []models.OutboxMessage
-	for rows.Next() {
-		m, err := scanOutbox(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db.Reader, scanOutbox, q, args...)
 }
 
 // DueMail returns pending messages whose next attempt is due at now, oldest first.

@@ -329,24 +329,20 @@ func (s *Store) ResumeSuspended(ctx context.Context, now time.Time) ([]models.Au
 	var ids []int64
 	var accounts []int64
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `UPDATE authorizations SET enabled = 1, suspended_until = NULL, updated_at = ?,
+		type resumed struct{ id, account int64 }
+		all, err := queryAll(ctx, tx, func(row rowScanner) (resumed, error) {
+			var r resumed
+			err := row.Scan(&r.id, &r.account)
+			return r, err
+		}, `UPDATE authorizations SET enabled = 1, suspended_until = NULL, updated_at = ?,
 			push_status = CASE push_status WHEN 'portier_only' THEN 'portier_only' ELSE 'pending' END, push_reason = ''
 			WHERE deleted_at IS NULL AND revoked_at IS NULL AND suspended_until IS NOT NULL AND suspended_until <= ?
 			RETURNING id, account_id`, formatTime(now), formatTime(now))
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var id, account int64
-			if err := rows.Scan(&id, &account); err != nil {
-				rows.Close()
-				return err
-			}
-			ids, accounts = append(ids, id), append(accounts, account)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
+		for _, r := range all {
+			ids, accounts = append(ids, r.id), append(accounts, r.account)
 		}
 		// Portier itself turned them on: each is in the audit trail, as if someone had.
 		for i, id := range ids {
@@ -459,22 +455,17 @@ func (s *Store) FindAuthorizationEvenDeleted(ctx context.Context, accountID, id 
 // FindPushWork returns, per device, the authorizations a device still has to take: pending
 // writes and revocations not yet confirmed.
 func (s *Store) FindPushWork(ctx context.Context) (map[int64][]models.Authorization, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+authColumns+` FROM authorizations
+	auths, err := queryAll(ctx, s.db.Reader, scanAuthorization, `SELECT `+authColumns+` FROM authorizations
 		WHERE deleted_at IS NULL AND (push_status = 'pending' OR revoked_at IS NOT NULL) AND push_status != 'portier_only'
 		ORDER BY device_id, id`)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	out := map[int64][]models.Authorization{}
-	for rows.Next() {
-		a, err := scanAuthorization(rows)
-		if err != nil {
-			return nil, err
-		}
+	for _, a := range auths {
 		out[a.DeviceID] = append(out[a.DeviceID], a)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // MarkPushed records the outcome of sending an authorization: applied with the id the device

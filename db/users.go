@@ -111,21 +111,8 @@ func (s *Store) FindPerson(ctx context.Context, accountID, id int64) (models.Acc
 
 // FindActiveUsers returns every user of the account that is not merged into another, by name.
 func (s *Store) FindActiveUsers(ctx context.Context, accountID int64) ([]models.AccountUser, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+userColumns+` FROM account_users
+	return queryAll(ctx, s.db.Reader, scanUser, `SELECT `+userColumns+` FROM account_users
 		WHERE account_id = ? AND merged_into IS NULL AND deleted_at IS NULL ORDER BY name_key, id`, accountID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []models.AccountUser
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
 }
 
 const authColumns = `id, account_id, device_id, account_user_id, device_auth_id, type, name, enabled, remote_allowed, code,
@@ -174,20 +161,7 @@ func scanAuthorization(row interface{ Scan(...any) error }) (models.Authorizatio
 }
 
 func (s *Store) queryAuthorizations(ctx context.Context, q string, args ...any) ([]models.Authorization, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+authColumns+` FROM authorizations WHERE deleted_at IS NULL AND `+q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []models.Authorization
-	for rows.Next() {
-		a, err := scanAuthorization(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db.Reader, scanAuthorization, `SELECT `+authColumns+` FROM authorizations WHERE deleted_at IS NULL AND `+q, args...)
 }
 
 // FindAccountAuthorizations returns the authorizations of every device of the account.
@@ -218,23 +192,14 @@ type SyncResult struct {
 func (s *Store) SyncDeviceAuthorizations(ctx context.Context, accountID, deviceID int64, reported []models.ReportedAuthorization) (SyncResult, error) {
 	var res SyncResult
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+authColumns+` FROM authorizations
+		stored, err := queryAll(ctx, tx, scanAuthorization, `SELECT `+authColumns+` FROM authorizations
 			WHERE device_id = ? AND account_id = ? AND device_auth_id IS NOT NULL AND deleted_at IS NULL`, deviceID, accountID)
 		if err != nil {
 			return err
 		}
-		known := map[uint32]models.Authorization{}
-		for rows.Next() {
-			a, err := scanAuthorization(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
+		known := make(map[uint32]models.Authorization, len(stored))
+		for _, a := range stored {
 			known[*a.DeviceAuthID] = a
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
 		}
 		now := s.now()
 		seen := map[uint32]bool{}
@@ -332,23 +297,13 @@ func (s *Store) MergeUsers(ctx context.Context, accountID, keptID, mergedID int6
 		if people != 2 {
 			return models.ErrNotMergeable
 		}
-		rows, err := tx.QueryContext(ctx, `UPDATE authorizations SET account_user_id = ?, updated_at = ?
+		moved, err := queryAll(ctx, tx, scanInt64, `UPDATE authorizations SET account_user_id = ?, updated_at = ?
 			WHERE account_id = ? AND account_user_id = ? AND deleted_at IS NULL RETURNING id`, keptID, s.now(), accountID, mergedID)
 		if err != nil {
 			return err
 		}
-		moved := []int64{}
-		for rows.Next() {
-			var a int64
-			if err := rows.Scan(&a); err != nil {
-				rows.Close()
-				return err
-			}
-			moved = append(moved, a)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
+		if moved == nil {
+			moved = []int64{} // stored as [], not null, when no permission moved
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE account_users SET merged_into = ?, updated_at = ? WHERE id = ?`, keptID, s.now(), mergedID); err != nil {
 			return err
@@ -478,79 +433,63 @@ func (s *Store) FindUsersPage(ctx context.Context, q UserQuery) ([]UserRow, bool
 	if q.NamesOnly {
 		cols = "u.id, u.name"
 	}
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+cols+` FROM account_users u WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY u.name_key, u.id LIMIT ?`, args...)
-	if err != nil {
-		return nil, false, err
-	}
-	defer rows.Close()
-	var out []UserRow
-	index := map[int64]int{}
-	for rows.Next() {
-		var u models.AccountUser
+	out, err := queryAll(ctx, s.db.Reader, func(row rowScanner) (UserRow, error) {
 		if q.NamesOnly {
-			u.AccountID = q.AccountID
-			err = rows.Scan(&u.ID, &u.Name)
-		} else {
-			u, err = scanUser(rows)
+			u := models.AccountUser{AccountID: q.AccountID}
+			err := row.Scan(&u.ID, &u.Name)
+			return UserRow{User: u}, err
 		}
-		if err != nil {
-			return nil, false, err
-		}
-		index[u.ID] = len(out)
-		out = append(out, UserRow{User: u})
-	}
-	if err := rows.Err(); err != nil {
+		u, err := scanUser(row)
+		return UserRow{User: u}, err
+	}, `SELECT `+cols+` FROM account_users u WHERE `+strings.Join(where, " AND ")+` ORDER BY u.name_key, u.id LIMIT ?`, args...)
+	if err != nil {
 		return nil, false, err
 	}
 	more := len(out) > q.Limit
 	if more {
-		delete(index, out[q.Limit].User.ID)
 		out = out[:q.Limit]
 	}
 	if len(out) == 0 || q.NamesOnly {
 		return out, more, nil
+	}
+	index := make(map[int64]int, len(out))
+	for i, r := range out {
+		index[r.User.ID] = i
 	}
 	ids := make([]string, 0, len(out))
 	for _, r := range out {
 		ids = append(ids, fmt.Sprint(r.User.ID))
 	}
 	only, onlyArgs := deviceRestriction("a.device_id", q.DeviceIDs)
-	devs, err := s.db.Reader.QueryContext(ctx, `SELECT DISTINCT a.account_user_id, d.name FROM authorizations a JOIN devices d ON d.id = a.device_id
+	type userDevice struct {
+		user int64
+		name string
+	}
+	devs, err := queryAll(ctx, s.db.Reader, func(row rowScanner) (userDevice, error) {
+		var d userDevice
+		err := row.Scan(&d.user, &d.name)
+		return d, err
+	}, `SELECT DISTINCT a.account_user_id, d.name FROM authorizations a JOIN devices d ON d.id = a.device_id
 		WHERE a.deleted_at IS NULL AND a.revoked_at IS NULL AND d.deleted_at IS NULL AND a.account_user_id IN (`+strings.Join(ids, ",")+`)`+only+` ORDER BY d.name`, onlyArgs...)
 	if err != nil {
 		return nil, false, err
 	}
-	defer devs.Close()
-	for devs.Next() {
-		var id int64
-		var name string
-		if err := devs.Scan(&id, &name); err != nil {
-			return nil, false, err
-		}
-		if i, ok := index[id]; ok {
-			out[i].Devices = append(out[i].Devices, name)
+	for _, d := range devs {
+		if i, ok := index[d.user]; ok {
+			out[i].Devices = append(out[i].Devices, d.name)
 		}
 	}
-	if err := devs.Err(); err != nil {
-		return nil, false, err
-	}
-	invs, err := s.db.Reader.QueryContext(ctx, `SELECT `+invitationColumns+` FROM invitations WHERE id IN
+	invs, err := queryAll(ctx, s.db.Reader, scanInvitation, `SELECT `+invitationColumns+` FROM invitations WHERE id IN
 		(SELECT MAX(id) FROM invitations WHERE account_user_id IN (`+strings.Join(ids, ",")+`) GROUP BY account_user_id)`)
 	if err != nil {
 		return nil, false, err
 	}
-	defer invs.Close()
-	for invs.Next() {
-		inv, err := scanInvitation(invs)
-		if err != nil {
-			return nil, false, err
-		}
+	for _, inv := range invs {
 		if i, ok := index[inv.AccountUserID]; ok {
 			out[i].Invitation = &inv
 		}
 	}
-	return out, more, invs.Err()
+	return out, more, nil
 }
 
 // DuplicateReason says why users look like one person.
@@ -588,7 +527,17 @@ func (s *Store) CountDuplicates(ctx context.Context, accountID int64) (int, erro
 // of their devices among deviceIDs (nil: all of them), as a login limited to some devices may
 // see them; whether two users share a device is decided on all of them.
 func (s *Store) FindDuplicates(ctx context.Context, accountID int64, deviceIDs []int64) ([]DuplicateGroup, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT u.id, u.name_key, a.device_id, d.name FROM account_users u
+	type userDevice struct {
+		user    int64
+		key     string
+		device  sql.NullInt64
+		devName sql.NullString
+	}
+	found, err := queryAll(ctx, s.db.Reader, func(row rowScanner) (userDevice, error) {
+		var r userDevice
+		err := row.Scan(&r.user, &r.key, &r.device, &r.devName)
+		return r, err
+	}, `SELECT u.id, u.name_key, a.device_id, d.name FROM account_users u
 		JOIN account_users v ON v.account_id = u.account_id AND v.name_key = u.name_key AND v.id <> u.id
 			AND v.merged_into IS NULL AND v.deleted_at IS NULL AND v.kind = 'user'
 		LEFT JOIN authorizations a ON a.account_user_id = u.id AND a.deleted_at IS NULL
@@ -606,31 +555,19 @@ func (s *Store) FindDuplicates(ctx context.Context, accountID int64, deviceIDs [
 	}
 	var order []*candidate
 	byID := map[int64]*candidate{}
-	for rows.Next() {
-		var id int64
-		var key string
-		var dev sql.NullInt64
-		var devName sql.NullString
-		if err := rows.Scan(&id, &key, &dev, &devName); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		c, ok := byID[id]
+	for _, r := range found {
+		c, ok := byID[r.user]
 		if !ok {
-			c = &candidate{id: id, key: key, devices: map[int64]bool{}}
-			byID[id] = c
+			c = &candidate{id: r.user, key: r.key, devices: map[int64]bool{}}
+			byID[r.user] = c
 			order = append(order, c)
 		}
-		if dev.Valid && devName.Valid {
-			c.devices[dev.Int64] = true
-			if deviceIDs == nil || slices.Contains(deviceIDs, dev.Int64) {
-				c.names = append(c.names, devName.String)
+		if r.device.Valid && r.devName.Valid {
+			c.devices[r.device.Int64] = true
+			if deviceIDs == nil || slices.Contains(deviceIDs, r.device.Int64) {
+				c.names = append(c.names, r.devName.String)
 			}
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
 	}
 	// Per name, put each user into the first group it shares no device with.
 	var groups [][]*candidate
@@ -709,50 +646,39 @@ func (s *Store) FindDuplicates(ctx context.Context, accountID int64, deviceIDs [
 
 // findSameEmail returns the groups of active users who share an email key, ids ascending.
 func (s *Store) findSameEmail(ctx context.Context, accountID int64) ([][]int64, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT id, email_key FROM account_users
+	type userEmail struct {
+		id  int64
+		key string
+	}
+	users, err := queryAll(ctx, s.db.Reader, func(row rowScanner) (userEmail, error) {
+		var u userEmail
+		err := row.Scan(&u.id, &u.key)
+		return u, err
+	}, `SELECT id, email_key FROM account_users
 		WHERE account_id = ? AND merged_into IS NULL AND deleted_at IS NULL AND kind = 'user' AND email_key IN (SELECT email_key FROM account_users
 			WHERE account_id = ? AND email_key IS NOT NULL AND merged_into IS NULL AND deleted_at IS NULL AND kind = 'user' GROUP BY email_key HAVING COUNT(*) > 1)
 		ORDER BY email_key, id`, accountID, accountID)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	var out [][]int64
 	last := ""
-	for rows.Next() {
-		var id int64
-		var key string
-		if err := rows.Scan(&id, &key); err != nil {
-			return nil, err
-		}
-		if key != last || len(out) == 0 {
+	for _, u := range users {
+		if u.key != last || len(out) == 0 {
 			out = append(out, nil)
-			last = key
+			last = u.key
 		}
-		out[len(out)-1] = append(out[len(out)-1], id)
+		out[len(out)-1] = append(out[len(out)-1], u.id)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // userDeviceNames names the devices a user has a permission on (not revoked), by name.
 func (s *Store) userDeviceNames(ctx context.Context, userID int64, deviceIDs []int64) ([]string, error) {
 	only, onlyArgs := deviceRestriction("a.device_id", deviceIDs)
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT DISTINCT d.name FROM authorizations a JOIN devices d ON d.id = a.device_id
+	return queryAll(ctx, s.db.Reader, scanString, `SELECT DISTINCT d.name FROM authorizations a JOIN devices d ON d.id = a.device_id
 		WHERE a.account_user_id = ? AND a.deleted_at IS NULL AND a.revoked_at IS NULL AND d.deleted_at IS NULL`+only+` ORDER BY d.name`,
 		append([]any{userID}, onlyArgs...)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return nil, err
-		}
-		out = append(out, name)
-	}
-	return out, rows.Err()
 }
 
 // UserMerge is a merge that can still be undone.
@@ -782,27 +708,18 @@ func (s *Store) FindMerge(ctx context.Context, accountID, id int64) (UserMerge, 
 }
 
 func (s *Store) findMerges(ctx context.Context, accountID int64, where string, args ...any) ([]UserMerge, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT m.id, m.kept_user_id, m.merged_user_id, u.name, m.created_at FROM user_merges m
-		JOIN account_users u ON u.id = m.merged_user_id WHERE `+where, args...)
-	if err != nil {
-		return nil, err
-	}
 	type raw struct {
 		id, kept, merged int64
 		name             string
 		created          string
 	}
-	var rs []raw
-	for rows.Next() {
+	rs, err := queryAll(ctx, s.db.Reader, func(row rowScanner) (raw, error) {
 		var r raw
-		if err := rows.Scan(&r.id, &r.kept, &r.merged, &r.name, &r.created); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		rs = append(rs, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		err := row.Scan(&r.id, &r.kept, &r.merged, &r.name, &r.created)
+		return r, err
+	}, `SELECT m.id, m.kept_user_id, m.merged_user_id, u.name, m.created_at FROM user_merges m
+		JOIN account_users u ON u.id = m.merged_user_id WHERE `+where, args...)
+	if err != nil {
 		return nil, err
 	}
 	var out []UserMerge
