@@ -230,17 +230,3 @@ func (s *Store) FindRemovedAuditLogin(ctx context.Context, accountID, loginID in
 	}
 	return l, nil
 }
-
-// CreateActivityAudited stores an activity entry (with its log notifications, as
-// CreateActivityNotifying) and an audit row in one transaction: Portier's own lock actions and
-// admin PIN changes, which are both in the activity log and in the audit trail.
-func (s *Store) CreateActivityAudited(ctx context.Context, a models.Activity, compose ComposeLogMail, audit models.AuditEntry) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		if _, err := s.insertActivityNotifying(ctx, tx, a, compose); err != nil {
-			return err
-		}
-		audit.AccountID = &a.AccountID
-		_, err := s.insertAudit(ctx, tx, audit)
-		return err
-	})
-}

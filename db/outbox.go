@@ -106,3 +106,8 @@ func (s *Store) MarkMailFailed(ctx context.Context, id int64, reason string) err
 	_, err := s.db.Writer.ExecContext(ctx, `UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?`, reason, id)
 	return err
 }
+
+// FindOutbox returns the account's emails, newest first (the Mail outbox page).
+func (s *Store) FindOutbox(ctx context.Context, accountID int64, limit int) ([]models.OutboxMessage, error) {
+	return s.queryOutbox(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE account_id = ? ORDER BY id DESC LIMIT ?`, accountID, limit)
+}
