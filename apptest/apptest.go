@@ -32,6 +32,7 @@ import (
 	"portier/i18n"
 	"portier/mail"
 	"portier/models"
+	"portier/sessionstore"
 )
 
 // Clock is a settable clock for tests.
@@ -175,7 +176,7 @@ func New(t testing.TB, opts Options) *App {
 		Secrets:  box,
 		Store:    store,
 		Devices:  app.Devices,
-		Sessions: handlers.NewSessionStore(store, clock.Now, handlers.DefaultSessionTimeouts, base.Scheme == "https"),
+		Sessions: sessionstore.New(store, clock.Now, sessionstore.DefaultTimeouts, base.Scheme == "https"),
 		Hasher:   hasher,
 		Now:      clock.Now,
 		Sleep:    app.Waits.Sleep,

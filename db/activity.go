@@ -429,29 +429,30 @@ type logWho struct {
 
 type devicePair struct{ device, auth int64 }
 
+func scanDevicePair(row rowScanner) (devicePair, error) {
+	var p devicePair
+	err := row.Scan(&p.device, &p.auth)
+	return p, err
+}
+
 // findLogWho resolves the person, keypad code and authorization of a filter into what the
 // entries record, keeping what all of them (and the device filter) have in common.
 func (s *Store) findLogWho(ctx context.Context, f models.LogFilter) (logWho, error) {
 	var who logWho
 	var sets [][]devicePair
 	pairs := func(query string, args ...any) error {
-		rows, err := s.db.Reader.QueryContext(ctx, query, args...)
+		found, err := queryAll(ctx, s.db.Reader, scanDevicePair, query, args...)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
 		var set []devicePair
-		for rows.Next() {
-			var p devicePair
-			if err := rows.Scan(&p.device, &p.auth); err != nil {
-				return err
-			}
+		for _, p := range found {
 			if (f.DeviceID == 0 || p.device == f.DeviceID) && (f.DeviceIDs == nil || slices.Contains(f.DeviceIDs, p.device)) {
 				set = append(set, p)
 			}
 		}
 		sets = append(sets, set)
-		return rows.Err()
+		return nil
 	}
 	if f.UserID != 0 {
 		if err := pairs(`SELECT DISTINCT device_id, device_auth_id FROM authorizations INDEXED BY authorizations_user_history
@@ -487,19 +488,10 @@ func (s *Store) findLogWho(ctx context.Context, f models.LogFilter) (logWho, err
 	// A web key's actions are the person's; they have no keypad code or device authorization.
 	if f.UserID != 0 && f.Code == 0 && f.AuthorizationID == 0 {
 		// Staff logins of a partner company record their entries as the company (user_id).
-		rows, err := s.db.Reader.QueryContext(ctx, `SELECT id FROM logins WHERE account_id = ? AND account_user_id = ? AND staff = 0`, f.AccountID, f.UserID)
+		var err error
+		who.logins, err = queryAll(ctx, s.db.Reader, scanInt64, `SELECT id FROM logins WHERE account_id = ? AND account_user_id = ? AND staff = 0`,
+			f.AccountID, f.UserID)
 		if err != nil {
-			return who, err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				return who, err
-			}
-			who.logins = append(who.logins, id)
-		}
-		if err := rows.Err(); err != nil {
 			return who, err
 		}
 		// One probe of the index: only a partner company's filter gets the branch.
@@ -535,35 +527,45 @@ func deviceRestriction(column string, ids []int64) (string, []any) {
 
 // scanActivity runs a query of activity rows (the columns of logQuery.sql).
 func (s *Store) scanActivity(ctx context.Context, query string, args ...any) ([]models.Activity, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, query, args...)
+	return queryAll(ctx, s.db.Reader, scanActivityRow, query, args...)
+}
+
+func scanActivityRow(row rowScanner) (models.Activity, error) {
+	var a models.Activity
+	var at string
+	var login, authz, authType, user sql.NullInt64
+	err := row.Scan(&a.ID, &a.AccountID, &a.DeviceID, &at, &a.Action, &a.Trigger, &a.Completion, &a.Source, &login, &a.AuthID,
+		&a.Name, &a.Origin, &a.EventID, &a.Detail, &a.Resident, &a.ResidentUnit, &authz, &authType, &user)
 	if err != nil {
-		return nil, err
+		return a, err
 	}
-	defer rows.Close()
-	var out []models.Activity
-	for rows.Next() {
-		var a models.Activity
-		var at string
-		var login, authz, authType, user sql.NullInt64
-		if err := rows.Scan(&a.ID, &a.AccountID, &a.DeviceID, &at, &a.Action, &a.Trigger, &a.Completion, &a.Source, &login, &a.AuthID,
-			&a.Name, &a.Origin, &a.EventID, &a.Detail, &a.Resident, &a.ResidentUnit, &authz, &authType, &user); err != nil {
-			return nil, err
-		}
-		if a.At, err = parseTime(at); err != nil {
-			return nil, err
-		}
-		if login.Valid {
-			a.LoginID = &login.Int64
-		}
-		if authz.Valid {
-			a.AuthorizationID = &authz.Int64
-			t := int(authType.Int64)
-			a.AuthType = &t
-		}
-		if user.Valid {
-			a.UserID = &user.Int64
-		}
-		out = append(out, a)
+	if a.At, err = parseTime(at); err != nil {
+		return a, err
 	}
-	return out, rows.Err()
+	if login.Valid {
+		a.LoginID = &login.Int64
+	}
+	if authz.Valid {
+		a.AuthorizationID = &authz.Int64
+		t := int(authType.Int64)
+		a.AuthType = &t
+	}
+	if user.Valid {
+		a.UserID = &user.Int64
+	}
+	return a, nil
+}
+
+// CreateActivityAudited stores an activity entry (with its log notifications, as
+// CreateActivityNotifying) and an audit row in one transaction: Portier's own lock actions and
+// admin PIN changes, which are both in the activity log and in the audit trail.
+func (s *Store) CreateActivityAudited(ctx context.Context, a models.Activity, compose ComposeLogMail, audit models.AuditEntry) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := s.insertActivityNotifying(ctx, tx, a, compose); err != nil {
+			return err
+		}
+		audit.AccountID = &a.AccountID
+		_, err := s.insertAudit(ctx, tx, audit)
+		return err
+	})
 }

@@ -55,21 +55,12 @@ func (s *Store) deleteExpiredActivity(ctx context.Context, now time.Time, batch 
 		account int64
 		days    int
 	}
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT id, log_retention_days FROM accounts WHERE log_retention_days > 0 ORDER BY id`)
-	if err != nil {
-		return 0, err
-	}
-	var accounts []retention
-	for rows.Next() {
+	accounts, err := queryAll(ctx, s.db.Reader, func(row rowScanner) (retention, error) {
 		var r retention
-		if err := rows.Scan(&r.account, &r.days); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		accounts = append(accounts, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		err := row.Scan(&r.account, &r.days)
+		return r, err
+	}, `SELECT id, log_retention_days FROM accounts WHERE log_retention_days > 0 ORDER BY id`)
+	if err != nil {
 		return 0, err
 	}
 	deleted := 0

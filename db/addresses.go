@@ -53,20 +53,7 @@ const addressUnitCount = `(SELECT count(*) FROM address_units u WHERE u.address_
 
 // FindAddresses lists an account's addresses by name.
 func (s *Store) FindAddresses(ctx context.Context, accountID int64) ([]models.Address, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, addressSelect+` WHERE a.account_id = ? ORDER BY a.name COLLATE NOCASE, a.id`, accountID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []models.Address
-	for rows.Next() {
-		a, err := scanAddress(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db.Reader, scanAddress, addressSelect+` WHERE a.account_id = ? ORDER BY a.name COLLATE NOCASE, a.id`, accountID)
 }
 
 // FindAddress returns address id of the account.
@@ -191,7 +178,11 @@ func (s *Store) UpdateAddress(ctx context.Context, accountID, id int64, in model
 // family member of the address's units, once per email address.
 func (s *Store) tellUnitInLog(ctx context.Context, tx *sql.Tx, accountID, addressID int64, a models.AddressInput,
 	mail func(UnitInLogResident) (models.OutboxMessage, error)) error {
-	rows, err := tx.QueryContext(ctx, `SELECT p.name, p.email, p.language, u.name FROM account_users p
+	found, err := queryAll(ctx, tx, func(row rowScanner) (UnitInLogResident, error) {
+		r := UnitInLogResident{Address: a.Name, Zone: a.TimeZone}
+		err := row.Scan(&r.Name, &r.Email, &r.Language, &r.Unit)
+		return r, err
+	}, `SELECT p.name, p.email, p.language, u.name FROM account_users p
 		JOIN address_units u ON u.id = p.unit_id
 		WHERE u.account_id = ? AND u.address_id = ? AND u.deleted_at IS NULL AND p.deleted_at IS NULL
 		AND p.kind = 'resident' AND p.email != '' ORDER BY p.id`, accountID, addressID)
@@ -200,20 +191,11 @@ func (s *Store) tellUnitInLog(ctx context.Context, tx *sql.Tx, accountID, addres
 	}
 	var residents []UnitInLogResident
 	seen := map[string]bool{}
-	for rows.Next() {
-		r := UnitInLogResident{Address: a.Name, Zone: a.TimeZone}
-		if err := rows.Scan(&r.Name, &r.Email, &r.Language, &r.Unit); err != nil {
-			rows.Close()
-			return err
-		}
+	for _, r := range found {
 		if !seen[r.Email] {
 			seen[r.Email] = true
 			residents = append(residents, r)
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	if len(residents) > 0 && mail == nil {
 		return errors.New("address: showing the unit in the log needs the email that tells its residents")

@@ -101,20 +101,7 @@ func (s *Store) FindAllAPIKeys(ctx context.Context, accountID int64) ([]models.A
 }
 
 func (s *Store) findAPIKeys(ctx context.Context, query string, accountID int64) ([]models.APIKey, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, query, accountID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []models.APIKey
-	for rows.Next() {
-		k, err := scanAPIKey(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db.Reader, scanAPIKey, query, accountID)
 }
 
 // FindAPIKey returns a key of the account that is not deleted.
@@ -192,18 +179,6 @@ func (s *Store) DeleteAPIKey(ctx context.Context, accountID, id int64, mayRevoke
 }
 
 func liveTokenCreators(ctx context.Context, tx *sql.Tx, accountID, keyID int64) ([]int64, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT login_id FROM api_tokens WHERE api_key_id = ? AND account_id = ? AND revoked_at IS NULL`, keyID, accountID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, tx, scanInt64, `SELECT DISTINCT login_id FROM api_tokens WHERE api_key_id = ? AND account_id = ? AND revoked_at IS NULL`,
+		keyID, accountID)
 }

@@ -99,20 +99,7 @@ func (s *Store) UpdateAPIToken(ctx context.Context, accountID, id int64, descrip
 
 // FindAPITokens lists an account's tokens, newest first.
 func (s *Store) FindAPITokens(ctx context.Context, accountID int64) ([]models.APIToken, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE account_id = ? ORDER BY id DESC`, accountID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []models.APIToken
-	for rows.Next() {
-		t, err := scanAPIToken(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db.Reader, scanAPIToken, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE account_id = ? ORDER BY id DESC`, accountID)
 }
 
 // TouchAPIToken records use of a token, at most once a minute to keep API reads cheap.

@@ -87,31 +87,8 @@ func (s *Store) FindAuditEntries(ctx context.Context, f AuditFilter) ([]models.A
 func (s *Store) FindAuditPage(ctx context.Context, f AuditFilter) (AuditPage, error) {
 	q, args, limit, newest := auditPageQuery(f)
 	var page AuditPage
-	rows, err := s.db.Reader.QueryContext(ctx, q, args...)
+	out, err := queryAll(ctx, s.db.Reader, scanAuditEntry, q, args...)
 	if err != nil {
-		return page, err
-	}
-	defer rows.Close()
-	var out []models.AuditEntry
-	for rows.Next() {
-		var e models.AuditEntry
-		var acc, login sql.NullInt64
-		var created string
-		if err := rows.Scan(&e.ID, &acc, &login, &e.Actor, &e.Kind, &e.Detail, &e.IP, &created); err != nil {
-			return page, err
-		}
-		if acc.Valid {
-			e.AccountID = &acc.Int64
-		}
-		if login.Valid {
-			e.LoginID = &login.Int64
-		}
-		if e.CreatedAt, err = parseTime(created); err != nil {
-			return page, err
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
 		return page, err
 	}
 	more := len(out) > limit
@@ -126,6 +103,24 @@ func (s *Store) FindAuditPage(ctx context.Context, f AuditFilter) (AuditPage, er
 	}
 	page.Entries = out
 	return page, nil
+}
+
+func scanAuditEntry(row rowScanner) (models.AuditEntry, error) {
+	var e models.AuditEntry
+	var acc, login sql.NullInt64
+	var created string
+	err := row.Scan(&e.ID, &acc, &login, &e.Actor, &e.Kind, &e.Detail, &e.IP, &created)
+	if err != nil {
+		return e, err
+	}
+	if acc.Valid {
+		e.AccountID = &acc.Int64
+	}
+	if login.Valid {
+		e.LoginID = &login.Int64
+	}
+	e.CreatedAt, err = parseTime(created)
+	return e, err
 }
 
 // auditPageQuery builds the query of a page: it reads limit+1 rows to know whether there are
@@ -214,23 +209,14 @@ type AuditLogin struct {
 func (s *Store) FindAuditLogins(ctx context.Context, accountID int64) ([]AuditLogin, error) {
 	// Residents' and their families' logins are left out: their rows are stored without who
 	// (insertAudit), and the filter must not name them either.
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT l.id, l.name, l.email, l.is_main, l.account_user_id IS NOT NULL FROM logins l
+	return queryAll(ctx, s.db.Reader, func(row rowScanner) (AuditLogin, error) {
+		var l AuditLogin
+		err := row.Scan(&l.ID, &l.Name, &l.Email, &l.IsMain, &l.WebKey)
+		return l, err
+	}, `SELECT l.id, l.name, l.email, l.is_main, l.account_user_id IS NOT NULL FROM logins l
 		LEFT JOIN account_users u ON u.id = l.account_user_id
 		WHERE l.account_id = ? AND COALESCE(u.kind, '') != 'resident'
 		ORDER BY l.is_main DESC, l.account_user_id IS NOT NULL, l.name COLLATE NOCASE, l.id`, accountID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []AuditLogin
-	for rows.Next() {
-		var l AuditLogin
-		if err := rows.Scan(&l.ID, &l.Name, &l.Email, &l.IsMain, &l.WebKey); err != nil {
-			return nil, err
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
 }
 
 // FindRemovedAuditLogin names a login that is no longer one of the account's (a deleted
@@ -243,18 +229,4 @@ func (s *Store) FindRemovedAuditLogin(ctx context.Context, accountID, loginID in
 		return l, mapNoRows(err, fmt.Sprintf("audit rows of login %d", loginID))
 	}
 	return l, nil
-}
-
-// CreateActivityAudited stores an activity entry (with its log notifications, as
-// CreateActivityNotifying) and an audit row in one transaction: Portier's own lock actions and
-// admin PIN changes, which are both in the activity log and in the audit trail.
-func (s *Store) CreateActivityAudited(ctx context.Context, a models.Activity, compose ComposeLogMail, audit models.AuditEntry) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		if _, err := s.insertActivityNotifying(ctx, tx, a, compose); err != nil {
-			return err
-		}
-		audit.AccountID = &a.AccountID
-		_, err := s.insertAudit(ctx, tx, audit)
-		return err
-	})
 }

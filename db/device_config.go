@@ -134,30 +134,33 @@ func (s *Store) MarkConfig(ctx context.Context, deviceID int64, keys []string, s
 
 // FindPendingConfig returns the devices that have settings waiting to be sent, with them.
 func (s *Store) FindPendingConfig(ctx context.Context) (map[int64]map[string]any, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT c.device_id, c.key, c.desired FROM device_config c JOIN devices d ON d.id = c.device_id
+	type pending struct {
+		device int64
+		key    string
+		value  any
+	}
+	settings, err := queryAll(ctx, s.db.Reader, func(row rowScanner) (pending, error) {
+		var p pending
+		var desired sql.NullString
+		if err := row.Scan(&p.device, &p.key, &desired); err != nil {
+			return p, err
+		}
+		var err error
+		p.value, err = decodeConfigValue(desired)
+		return p, err
+	}, `SELECT c.device_id, c.key, c.desired FROM device_config c JOIN devices d ON d.id = c.device_id
 		WHERE c.status = 'pending' AND d.deleted_at IS NULL`)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	out := map[int64]map[string]any{}
-	for rows.Next() {
-		var id int64
-		var key string
-		var desired sql.NullString
-		if err := rows.Scan(&id, &key, &desired); err != nil {
-			return nil, err
+	for _, p := range settings {
+		if out[p.device] == nil {
+			out[p.device] = map[string]any{}
 		}
-		v, err := decodeConfigValue(desired)
-		if err != nil {
-			return nil, err
-		}
-		if out[id] == nil {
-			out[id] = map[string]any{}
-		}
-		out[id][key] = v
+		out[p.device][p.key] = p.value
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // FindAccountConfig returns the settings of every device of an account, by device id (the web
@@ -168,63 +171,69 @@ func (s *Store) FindAccountConfig(ctx context.Context, accountID int64) (map[int
 }
 
 func (s *Store) queryConfig(ctx context.Context, q string, args ...any) (map[int64]map[string]models.DeviceConfigValue, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, q, args...)
+	type setting struct {
+		device int64
+		value  models.DeviceConfigValue
+	}
+	settings, err := queryAll(ctx, s.db.Reader, func(row rowScanner) (setting, error) {
+		var st setting
+		v := &st.value
+		var desired, reported sql.NullString
+		var updated string
+		err := row.Scan(&st.device, &v.Key, &desired, &reported, &v.Status, &v.Error, &updated)
+		if err != nil {
+			return st, err
+		}
+		if v.Desired, err = decodeConfigValue(desired); err != nil {
+			return st, err
+		}
+		if v.Reported, err = decodeConfigValue(reported); err != nil {
+			return st, err
+		}
+		v.UpdatedAt, err = parseTime(updated)
+		return st, err
+	}, q, args...)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	out := map[int64]map[string]models.DeviceConfigValue{}
-	for rows.Next() {
-		var id int64
-		var v models.DeviceConfigValue
-		var desired, reported sql.NullString
-		var updated string
-		if err := rows.Scan(&id, &v.Key, &desired, &reported, &v.Status, &v.Error, &updated); err != nil {
-			return nil, err
+	for _, st := range settings {
+		if out[st.device] == nil {
+			out[st.device] = map[string]models.DeviceConfigValue{}
 		}
-		if v.Desired, err = decodeConfigValue(desired); err != nil {
-			return nil, err
-		}
-		if v.Reported, err = decodeConfigValue(reported); err != nil {
-			return nil, err
-		}
-		if v.UpdatedAt, err = parseTime(updated); err != nil {
-			return nil, err
-		}
-		if out[id] == nil {
-			out[id] = map[string]models.DeviceConfigValue{}
-		}
-		out[id][v.Key] = v
+		out[st.device][st.value.Key] = st.value
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // FindDeviceZones returns each device's time zone, by device id, as the device reports it
 // (timezoneId): restrictions of permissions apply in it. Devices that report no time zone (those
 // behind a Nuki Bridge, whose HTTP API has no settings) get fallback.
 func (s *Store) FindDeviceZones(ctx context.Context, accountID int64, fallback *time.Location) (map[int64]*time.Location, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT d.id, c.reported FROM devices d
+	type zone struct {
+		device int64
+		zone   *time.Location
+	}
+	zones, err := queryAll(ctx, s.db.Reader, func(row rowScanner) (zone, error) {
+		z := zone{zone: fallback}
+		var reported sql.NullString
+		if err := row.Scan(&z.device, &reported); err != nil {
+			return z, err
+		}
+		v, err := decodeConfigValue(reported)
+		if n, ok := v.(int); ok {
+			z.zone = models.NukiTimezone(n)
+		}
+		return z, err
+	}, `SELECT d.id, c.reported FROM devices d
 		LEFT JOIN device_config c ON c.device_id = d.id AND c.key = 'timezoneId'
 		WHERE d.account_id = ? AND d.deleted_at IS NULL`, accountID)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := map[int64]*time.Location{}
-	for rows.Next() {
-		var id int64
-		var reported sql.NullString
-		if err := rows.Scan(&id, &reported); err != nil {
-			return nil, err
-		}
-		out[id] = fallback
-		v, err := decodeConfigValue(reported)
-		if err != nil {
-			return nil, err
-		}
-		if n, ok := v.(int); ok {
-			out[id] = models.NukiTimezone(n)
-		}
+	out := make(map[int64]*time.Location, len(zones))
+	for _, z := range zones {
+		out[z.device] = z.zone
 	}
-	return out, rows.Err()
+	return out, nil
 }

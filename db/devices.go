@@ -53,75 +53,6 @@ func boolPtr(b sql.NullBool) *bool {
 	return &b.Bool
 }
 
-// CreateConnection stores a connection and the devices chosen from it, with the audit row, in
-// one transaction. A device the account already has makes it fail with ErrConflict. When the
-// audit row's login (who adds them) is limited to some devices, the new devices become its own:
-// it sees what it added (PRODUCT.md R2); every other limited login does not.
-func (s *Store) CreateConnection(ctx context.Context, c models.Connection, devices []models.Device, audit models.AuditEntry) (models.Connection, []models.Device, error) {
-	var ids []int64
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		now := s.now()
-		if err := tx.QueryRowContext(ctx, `INSERT INTO connections (account_id, kind, name, host, port, token_sealed, hashed_token, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, c.AccountID, c.Kind, c.Name, c.Host, c.Port, c.TokenSealed, c.HashedToken, now).Scan(&c.ID); err != nil {
-			return err
-		}
-		for _, d := range devices {
-			var id int64
-			err := tx.QueryRowContext(ctx, `INSERT INTO devices (account_id, connection_id, device_type, nuki_id, name, firmware, hardware, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, c.AccountID, c.ID, d.Type, d.NukiID, d.Name, d.Firmware, d.Hardware, now).Scan(&id)
-			if isUniqueViolation(err) {
-				return fmt.Errorf("device %s is already added: %w", d.Name, models.ErrConflict)
-			}
-			if err != nil {
-				return err
-			}
-			if d.Box != nil {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO boxes (device_id, location, latitude, longitude, pin_hash, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
-					id, d.Box.Text, d.Box.Latitude, d.Box.Longitude, d.Box.PINHash, now); err != nil {
-					return err
-				}
-			}
-			if audit.LoginID != nil {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO login_devices (login_id, device_id)
-					SELECT id, ? FROM logins WHERE id = ? AND account_id = ? AND limited = 1`, id, *audit.LoginID, c.AccountID); err != nil {
-					return err
-				}
-			}
-			ids = append(ids, id)
-		}
-		audit.AccountID = &c.AccountID
-		_, err := s.insertAudit(ctx, tx, audit)
-		return err
-	})
-	if err != nil {
-		return models.Connection{}, nil, err
-	}
-	var out []models.Device
-	for _, id := range ids {
-		d, err := s.FindDevice(ctx, c.AccountID, id)
-		if err != nil {
-			return c, nil, err
-		}
-		out = append(out, d)
-	}
-	c, err = s.FindConnection(ctx, c.AccountID, c.ID)
-	return c, out, err
-}
-
-// FindConnection returns connection id of the account.
-func (s *Store) FindConnection(ctx context.Context, accountID, id int64) (models.Connection, error) {
-	var c models.Connection
-	var created string
-	err := s.db.Reader.QueryRowContext(ctx, `SELECT id, account_id, kind, name, host, port, token_sealed, hashed_token, created_at
-		FROM connections WHERE account_id = ? AND id = ? AND deleted_at IS NULL`, accountID, id).
-		Scan(&c.ID, &c.AccountID, &c.Kind, &c.Name, &c.Host, &c.Port, &c.TokenSealed, &c.HashedToken, &created)
-	if err != nil {
-		return c, mapNoRows(err, fmt.Sprintf("connection %d", id))
-	}
-	c.CreatedAt, err = parseTime(created)
-	return c, err
-}
-
 // DeviceSort orders the devices page; favorites always come first.
 type DeviceSort string
 
@@ -137,20 +68,7 @@ func (s *Store) FindDevices(ctx context.Context, accountID int64, sort DeviceSor
 	if sort == SortByAdded {
 		order = `favorite DESC, created_at, id`
 	}
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+deviceColumns+` FROM devices WHERE account_id = ? AND deleted_at IS NULL ORDER BY `+order, accountID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []models.Device
-	for rows.Next() {
-		d, err := scanDevice(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db.Reader, scanDevice, `SELECT `+deviceColumns+` FROM devices WHERE account_id = ? AND deleted_at IS NULL ORDER BY `+order, accountID)
 }
 
 // FindDeviceNames returns the account's devices with only their id, type and name, by name: what
@@ -167,7 +85,6 @@ func (s *Store) FindDeviceNames(ctx context.Context, accountID int64) ([]models.
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	// Read into small records first: a models.Device is large, and growing a slice of them
 	// row by row copies and allocates several times what the list finally holds.
 	type name struct {
@@ -175,15 +92,12 @@ func (s *Store) FindDeviceNames(ctx context.Context, accountID int64) ([]models.
 		typ models.DeviceType
 		s   string
 	}
-	names := make([]name, 0, 64)
-	for rows.Next() {
+	names, err := collectRows(rows, func(row rowScanner) (name, error) {
 		var n name
-		if err := rows.Scan(&n.id, &n.typ, &n.s); err != nil {
-			return nil, err
-		}
-		names = append(names, n)
-	}
-	if err := rows.Err(); err != nil || len(names) == 0 {
+		err := row.Scan(&n.id, &n.typ, &n.s)
+		return n, err
+	})
+	if err != nil || len(names) == 0 {
 		return nil, err
 	}
 	slices.SortFunc(names, func(a, b name) int {
@@ -293,48 +207,6 @@ func (s *Store) saveReportedState(ctx context.Context, tx txer, deviceID int64, 
 	// Nothing changed: only note that the device was heard from.
 	_, err = tx.ExecContext(ctx, `UPDATE devices SET reported_at = ? WHERE id = ?`, at, deviceID)
 	return false, err
-}
-
-// FindAllConnections returns the connections of every account: the device manager starts them
-// at boot.
-func (s *Store) FindAllConnections(ctx context.Context) ([]models.Connection, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT id, account_id, kind, name, host, port, token_sealed, hashed_token, created_at
-		FROM connections WHERE deleted_at IS NULL ORDER BY id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []models.Connection
-	for rows.Next() {
-		var c models.Connection
-		var created string
-		if err := rows.Scan(&c.ID, &c.AccountID, &c.Kind, &c.Name, &c.Host, &c.Port, &c.TokenSealed, &c.HashedToken, &created); err != nil {
-			return nil, err
-		}
-		if c.CreatedAt, err = parseTime(created); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
-}
-
-// FindConnectionDevices returns the devices reached through a connection (not deleted ones).
-func (s *Store) FindConnectionDevices(ctx context.Context, connectionID int64) ([]models.Device, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+deviceColumns+` FROM devices WHERE connection_id = ? AND deleted_at IS NULL ORDER BY id`, connectionID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []models.Device
-	for rows.Next() {
-		d, err := scanDevice(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
 }
 
 // UpdateDevicesLayout remembers how a login looks at the devices page.

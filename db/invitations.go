@@ -141,21 +141,8 @@ func (s *Store) FindInvitationByCode(ctx context.Context, codeHash string) (mode
 
 // FindUserInvitations returns a user's invitations, latest first.
 func (s *Store) FindUserInvitations(ctx context.Context, accountID, userID int64) ([]models.Invitation, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+invitationColumns+` FROM invitations WHERE account_id = ? AND account_user_id = ?
+	return queryAll(ctx, s.db.Reader, scanInvitation, `SELECT `+invitationColumns+` FROM invitations WHERE account_id = ? AND account_user_id = ?
 		ORDER BY id DESC`, accountID, userID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []models.Invitation
-	for rows.Next() {
-		inv, err := scanInvitation(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, inv)
-	}
-	return out, rows.Err()
 }
 
 // ErrInvitationClosed is returned by AcceptInvitation for an invitation that is no longer

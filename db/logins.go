@@ -55,16 +55,16 @@ func (s *Store) loadLoginDevices(ctx context.Context, l *models.Login) error {
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	l.DeviceIDs = []int64{}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return err
-		}
-		l.DeviceIDs = append(l.DeviceIDs, id)
+	ids, err := collectRows(rows, scanInt64)
+	if err != nil {
+		return err
 	}
-	return rows.Err()
+	// Empty, not nil, when none is left: nil device ids would mean no limit.
+	if ids == nil {
+		ids = []int64{}
+	}
+	l.DeviceIDs = ids
+	return nil
 }
 
 // FindLogin returns the login id of account accountID.
@@ -145,16 +145,7 @@ func (s *Store) FindMainLogins(ctx context.Context) ([]models.Login, error) {
 
 // scanLogins reads every row of rows (loginColumns) and closes it.
 func scanLogins(rows *sql.Rows) ([]models.Login, error) {
-	defer rows.Close()
-	var out []models.Login
-	for rows.Next() {
-		l, err := scanLogin(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
+	return collectRows(rows, func(row rowScanner) (models.Login, error) { return scanLogin(row) })
 }
 
 // FindMainLogin returns the main login (owner) of an account.

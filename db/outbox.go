@@ -72,20 +72,7 @@ func scanOutbox(row interface{ Scan(...any) error }) (models.OutboxMessage, erro
 }
 
 func (s *Store) queryOutbox(ctx context.Context, q string, args ...any) ([]models.OutboxMessage, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []models.OutboxMessage
-	for rows.Next() {
-		m, err := scanOutbox(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db.Reader, scanOutbox, q, args...)
 }
 
 // DueMail returns pending messages whose next attempt is due at now, oldest first.
@@ -118,4 +105,9 @@ func (s *Store) MarkMailRetry(ctx context.Context, id int64, next time.Time, rea
 func (s *Store) MarkMailFailed(ctx context.Context, id int64, reason string) error {
 	_, err := s.db.Writer.ExecContext(ctx, `UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?`, reason, id)
 	return err
+}
+
+// FindOutbox returns the account's emails, newest first (the Mail outbox page).
+func (s *Store) FindOutbox(ctx context.Context, accountID int64, limit int) ([]models.OutboxMessage, error) {
+	return s.queryOutbox(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE account_id = ? ORDER BY id DESC LIMIT ?`, accountID, limit)
 }

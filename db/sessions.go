@@ -160,3 +160,57 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, idleBefore, absoluteB
 	}
 	return res.RowsAffected()
 }
+
+// SessionInfo is one signed-in session of a login, as the sessions list shows it.
+type SessionInfo struct {
+	PublicID   string
+	TokenHash  string
+	IP         string
+	UserAgent  string
+	Remember   bool
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+}
+
+// FindSessionsOfLogin lists the login's sessions, most recently used first.
+func (s *Store) FindSessionsOfLogin(ctx context.Context, loginID int64) ([]SessionInfo, error) {
+	return queryAll(ctx, s.db.Reader, scanSessionInfo, `SELECT public_id, token_hash, ip, user_agent, remember, created_at, last_seen_at
+		FROM sessions WHERE login_id = ? ORDER BY last_seen_at DESC, created_at DESC`, loginID)
+}
+
+func scanSessionInfo(row rowScanner) (SessionInfo, error) {
+	var si SessionInfo
+	var created, seen string
+	err := row.Scan(&si.PublicID, &si.TokenHash, &si.IP, &si.UserAgent, &si.Remember, &created, &seen)
+	if err != nil {
+		return si, err
+	}
+	if si.CreatedAt, err = parseTime(created); err != nil {
+		return si, err
+	}
+	si.LastSeenAt, err = parseTime(seen)
+	return si, err
+}
+
+// EndSession ends the login's session with publicID (never another login's).
+func (s *Store) EndSession(ctx context.Context, l models.Login, publicID string, audit models.AuditEntry) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE login_id = ? AND public_id = ?`, l.ID, publicID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return notFound("session")
+		}
+		audit.AccountID, audit.LoginID = &l.AccountID, &l.ID
+		_, err = s.insertAudit(ctx, tx, audit)
+		return err
+	})
+}
+
+// EndOtherSessions ends every session of the login except keepHash.
+func (s *Store) EndOtherSessions(ctx context.Context, l models.Login, keepHash string, audit models.AuditEntry) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		return s.applySecurityChange(ctx, tx, l, SecurityChange{KeepSession: keepHash, Audit: audit})
+	})
+}

@@ -38,21 +38,13 @@ type NewStaff struct {
 
 // FindStaff lists the staff of a company of the account, by name.
 func (s *Store) FindStaff(ctx context.Context, accountID, companyID int64) ([]StaffMember, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+loginColumns+`, password_hash = ? FROM logins
-		WHERE account_id = ? AND account_user_id = ? AND staff = 1 ORDER BY name COLLATE NOCASE, id`, NoPassword, accountID, companyID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []StaffMember
-	for rows.Next() {
+	return queryAll(ctx, s.db.Reader, func(row rowScanner) (StaffMember, error) {
 		var m StaffMember
-		if m.Login, err = scanLogin(rows, &m.Pending); err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+		var err error
+		m.Login, err = scanLogin(row, &m.Pending)
+		return m, err
+	}, `SELECT `+loginColumns+`, password_hash = ? FROM logins
+		WHERE account_id = ? AND account_user_id = ? AND staff = 1 ORDER BY name COLLATE NOCASE, id`, NoPassword, accountID, companyID)
 }
 
 // AddStaff adds a staff member to a partner company of the account, in one transaction: their

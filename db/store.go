@@ -9,6 +9,9 @@ import (
 	"sync"
 	"time"
 
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
 	"portier/models"
 )
 
@@ -104,8 +107,20 @@ func mapNoRows(err error, what string) error {
 	return err
 }
 
+// isUniqueViolation reports whether err is SQLite refusing a duplicate in a UNIQUE index or a
+// PRIMARY KEY. It reads the driver's error code, not the message, which is meant for people.
+// The driver turns on extended result codes for every connection, so the code says which
+// constraint failed (a NOT NULL or FOREIGN KEY violation is another SQLITE_CONSTRAINT_*).
 func isUniqueViolation(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+	var sqliteErr *sqlite.Error
+	if !errors.As(err, &sqliteErr) {
+		return false
+	}
+	switch sqliteErr.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return true
+	}
+	return false
 }
 
 // prefixed puts a table alias before each column of a comma-separated list.

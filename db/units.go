@@ -53,21 +53,8 @@ func (tx *Tx) CreateUnit(ctx context.Context, accountID, addressID int64, name, 
 
 // FindUnits lists the units of an address (not deleted ones), oldest first.
 func (s *Store) FindUnits(ctx context.Context, accountID, addressID int64) ([]models.Unit, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+unitColumns+` FROM address_units u
+	return queryAll(ctx, s.db.Reader, scanUnit, `SELECT `+unitColumns+` FROM address_units u
 		WHERE u.account_id = ? AND u.address_id = ? AND u.deleted_at IS NULL ORDER BY u.id`, accountID, addressID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []models.Unit
-	for rows.Next() {
-		u, err := scanUnit(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
 }
 
 // FindUnit returns a unit of the account (not a deleted one).
@@ -353,21 +340,9 @@ func (s *Store) FindFamily(ctx context.Context, accountID, residentUserID int64)
 	if err != nil {
 		return u, nil, err
 	}
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+userColumns+` FROM account_users WHERE account_id = ? AND unit_id = ? AND id != ?
+	family, err := queryAll(ctx, s.db.Reader, scanUser, `SELECT `+userColumns+` FROM account_users WHERE account_id = ? AND unit_id = ? AND id != ?
 		AND deleted_at IS NULL ORDER BY name_key, id`, accountID, unitID, residentUserID)
-	if err != nil {
-		return u, nil, err
-	}
-	defer rows.Close()
-	var out []models.AccountUser
-	for rows.Next() {
-		m, err := scanUser(rows)
-		if err != nil {
-			return u, nil, err
-		}
-		out = append(out, m)
-	}
-	return u, out, rows.Err()
+	return u, family, err
 }
 
 // AddFamilyMember adds a family member to the unit of the resident who redeemed it, with the
@@ -397,27 +372,25 @@ func (s *Store) AddFamilyMember(ctx context.Context, accountID, residentUserID i
 		if id, err = insertResident(ctx, tx, now, accountID, unitID, name, email, language); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT device_id, push_status FROM authorizations WHERE account_user_id = ? AND type = ?
+		type permission struct {
+			device int64
+			status models.PushStatus
+		}
+		residentPermissions, err := queryAll(ctx, tx, func(row rowScanner) (permission, error) {
+			var p permission
+			err := row.Scan(&p.device, &p.status)
+			return p, err
+		}, `SELECT device_id, push_status FROM authorizations WHERE account_user_id = ? AND type = ?
 			AND deleted_at IS NULL AND revoked_at IS NULL`, residentUserID, models.AuthTypeApp)
 		if err != nil {
 			return err
 		}
 		devices := map[int64]models.PushStatus{}
-		for rows.Next() {
-			var d int64
-			var st models.PushStatus
-			if err := rows.Scan(&d, &st); err != nil {
-				rows.Close()
-				return err
+		for _, p := range residentPermissions {
+			if p.status != models.PushPortierOnly {
+				p.status = models.PushPending
 			}
-			if st != models.PushPortierOnly {
-				st = models.PushPending
-			}
-			devices[d] = st
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
+			devices[p.device] = p.status
 		}
 		if err := insertResidentPermissions(ctx, tx, now, accountID, id, name, devices, 0, nil); err != nil {
 			return err
@@ -465,22 +438,9 @@ func (s *Store) RemoveFamilyMember(ctx context.Context, accountID, residentUserI
 // invitations close and they are removed. It returns the devices to tell. A login that holds
 // further units keeps those (releaseResidentLogins).
 func endResidentAccess(ctx context.Context, tx *sql.Tx, now string, accountID int64, usersQuery string, args ...any) ([]int64, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT device_id FROM authorizations WHERE account_id = ? AND account_user_id IN (`+usersQuery+`)
+	devices, err := queryAll(ctx, tx, scanInt64, `SELECT DISTINCT device_id FROM authorizations WHERE account_id = ? AND account_user_id IN (`+usersQuery+`)
 		AND deleted_at IS NULL AND revoked_at IS NULL ORDER BY device_id`, append([]any{accountID}, args...)...)
 	if err != nil {
-		return nil, err
-	}
-	var devices []int64
-	for rows.Next() {
-		var d int64
-		if err := rows.Scan(&d); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		devices = append(devices, d)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	if err := revokeInTx(ctx, tx, now, accountID, `account_user_id IN (`+usersQuery+`)`, args...); err != nil {
@@ -565,23 +525,14 @@ type ResidentUnitInLog struct {
 // FindResidentUnitsInLog returns the units of resident (or family member) userID with whether
 // the log names each; none for a person who is no resident.
 func (s *Store) FindResidentUnitsInLog(ctx context.Context, accountID, userID int64) ([]ResidentUnitInLog, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT u.name, a.name, a.show_unit_in_log FROM account_users p
+	return queryAll(ctx, s.db.Reader, func(row rowScanner) (ResidentUnitInLog, error) {
+		var r ResidentUnitInLog
+		err := row.Scan(&r.Unit, &r.Address, &r.Shown)
+		return r, err
+	}, `SELECT u.name, a.name, a.show_unit_in_log FROM account_users p
 		JOIN address_units u ON u.id = p.unit_id JOIN addresses a ON a.id = u.address_id
 		WHERE p.account_id = ? AND p.id = ? AND p.kind = 'resident' AND p.deleted_at IS NULL AND u.deleted_at IS NULL
 		ORDER BY u.id`, accountID, userID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []ResidentUnitInLog
-	for rows.Next() {
-		var r ResidentUnitInLog
-		if err := rows.Scan(&r.Unit, &r.Address, &r.Shown); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
 }
 
 // QueueUnitMail queues an email about a unit's invite code that goes with no change (the link to

@@ -3,16 +3,14 @@ package db
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
-	"time"
 
 	"portier/models"
 )
 
-// Account users and their authorizations (see migration 0006).
+// Account users: the people with access to the devices (see migration 0006). What the devices
+// hold for them is in authorizations.go; merging them in user_merges.go.
 
 const userColumns = `id, account_id, name, COALESCE(email, ''), language, added_via, merged_into, created_at, updated_at, kind`
 
@@ -111,310 +109,8 @@ func (s *Store) FindPerson(ctx context.Context, accountID, id int64) (models.Acc
 
 // FindActiveUsers returns every user of the account that is not merged into another, by name.
 func (s *Store) FindActiveUsers(ctx context.Context, accountID int64) ([]models.AccountUser, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+userColumns+` FROM account_users
+	return queryAll(ctx, s.db.Reader, scanUser, `SELECT `+userColumns+` FROM account_users
 		WHERE account_id = ? AND merged_into IS NULL AND deleted_at IS NULL ORDER BY name_key, id`, accountID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []models.AccountUser
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
-}
-
-const authColumns = `id, account_id, device_id, account_user_id, device_auth_id, type, name, enabled, remote_allowed, code,
-	allowed_from, allowed_until, allowed_weekdays, allowed_from_time, allowed_until_time, lock_count,
-	push_status, push_reason, revoked_at, suspended_until, created_at, updated_at`
-
-func scanAuthorization(row interface{ Scan(...any) error }) (models.Authorization, error) {
-	var a models.Authorization
-	var user, devAuth, code sql.NullInt64
-	var from, until, revoked, suspended sql.NullString
-	var created, updated string
-	if err := row.Scan(&a.ID, &a.AccountID, &a.DeviceID, &user, &devAuth, &a.Type, &a.Name, &a.Enabled, &a.RemoteAllowed, &code,
-		&from, &until, &a.AllowedWeekdays, &a.AllowedFromTime, &a.AllowedUntilTime, &a.LockCount,
-		&a.PushStatus, &a.PushReason, &revoked, &suspended, &created, &updated); err != nil {
-		return a, err
-	}
-	if user.Valid {
-		a.AccountUserID = &user.Int64
-	}
-	if devAuth.Valid {
-		id := uint32(devAuth.Int64)
-		a.DeviceAuthID = &id
-	}
-	if code.Valid {
-		c := int(code.Int64)
-		a.Code = &c
-	}
-	var err error
-	if a.AllowedFrom, err = parseTimePtr(from); err != nil {
-		return a, err
-	}
-	if a.AllowedUntil, err = parseTimePtr(until); err != nil {
-		return a, err
-	}
-	if a.RevokedAt, err = parseTimePtr(revoked); err != nil {
-		return a, err
-	}
-	if a.SuspendedUntil, err = parseTimePtr(suspended); err != nil {
-		return a, err
-	}
-	if a.CreatedAt, err = parseTime(created); err != nil {
-		return a, err
-	}
-	a.UpdatedAt, err = parseTime(updated)
-	return a, err
-}
-
-func (s *Store) queryAuthorizations(ctx context.Context, q string, args ...any) ([]models.Authorization, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+authColumns+` FROM authorizations WHERE deleted_at IS NULL AND `+q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []models.Authorization
-	for rows.Next() {
-		a, err := scanAuthorization(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
-}
-
-// FindAccountAuthorizations returns the authorizations of every device of the account.
-func (s *Store) FindAccountAuthorizations(ctx context.Context, accountID int64) ([]models.Authorization, error) {
-	return s.queryAuthorizations(ctx, `account_id = ? ORDER BY device_id, id`, accountID)
-}
-
-// FindDeviceAuthorizations returns the authorizations of one device.
-func (s *Store) FindDeviceAuthorizations(ctx context.Context, accountID, deviceID int64) ([]models.Authorization, error) {
-	return s.queryAuthorizations(ctx, `account_id = ? AND device_id = ? ORDER BY id`, accountID, deviceID)
-}
-
-// FindUserAuthorizations returns the authorizations of one account user.
-func (s *Store) FindUserAuthorizations(ctx context.Context, accountID, userID int64) ([]models.Authorization, error) {
-	return s.queryAuthorizations(ctx, `account_id = ? AND account_user_id = ? ORDER BY device_id, id`, accountID, userID)
-}
-
-// SyncResult counts what a device sync changed.
-type SyncResult struct {
-	Added, Updated, Removed int
-}
-
-// SyncDeviceAuthorizations stores the authorizations a device reports. One the device had
-// reported before (same id on the device) keeps its row and so its account user, whatever its
-// name is now; a new one gets a row and a new account user (added via app, keypad or fob); one
-// the device no longer has is removed. Authorizations created in Portier that the device does
-// not have yet (no id on the device) are left alone. It never changes a row's account user.
-func (s *Store) SyncDeviceAuthorizations(ctx context.Context, accountID, deviceID int64, reported []models.ReportedAuthorization) (SyncResult, error) {
-	var res SyncResult
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+authColumns+` FROM authorizations
-			WHERE device_id = ? AND account_id = ? AND device_auth_id IS NOT NULL AND deleted_at IS NULL`, deviceID, accountID)
-		if err != nil {
-			return err
-		}
-		known := map[uint32]models.Authorization{}
-		for rows.Next() {
-			a, err := scanAuthorization(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			known[*a.DeviceAuthID] = a
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		now := s.now()
-		seen := map[uint32]bool{}
-		for _, r := range reported {
-			if seen[r.DeviceAuthID] {
-				continue // a device listing one id twice: the first counts
-			}
-			seen[r.DeviceAuthID] = true
-			if a, ok := known[r.DeviceAuthID]; ok {
-				if sameAsReported(a, r) {
-					continue
-				}
-				if a.RevokedAt != nil || a.PushStatus == models.PushPending || a.PushStatus == models.PushFailed {
-					// Portier's wish stands until the device takes it (or confirms the removal);
-					// only the device's own counter is taken.
-					if a.LockCount != r.LockCount {
-						if _, err := tx.ExecContext(ctx, `UPDATE authorizations SET lock_count = ?, updated_at = ? WHERE id = ?`,
-							r.LockCount, now, a.ID); err != nil {
-							return err
-						}
-						res.Updated++
-					}
-					continue
-				}
-				// As the device reports it: found there, or changed there since Portier's push
-				// (the device's value wins, like a setting changed in the Nuki app).
-				if _, err := tx.ExecContext(ctx, `UPDATE authorizations SET type = ?, name = ?, enabled = ?, remote_allowed = ?, code = ?,
-					allowed_from = ?, allowed_until = ?, allowed_weekdays = ?, allowed_from_time = ?, allowed_until_time = ?, lock_count = ?,
-					push_status = 'reported', push_reason = '', suspended_until = NULL, updated_at = ? WHERE id = ?`,
-					r.Type, r.Name, r.Enabled, r.RemoteAllowed, r.Code, formatTimePtr(r.AllowedFrom), formatTimePtr(r.AllowedUntil),
-					r.AllowedWeekdays, r.AllowedFromTime, r.AllowedUntilTime, r.LockCount, now, a.ID); err != nil {
-					return err
-				}
-				res.Updated++
-				continue
-			}
-			u, err := insertUser(ctx, tx, now, models.AccountUser{AccountID: accountID, Name: r.Name, AddedVia: models.AddedViaOf(r.Type)})
-			if err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO authorizations (account_id, device_id, account_user_id, device_auth_id, type, name,
-				enabled, remote_allowed, code, allowed_from, allowed_until, allowed_weekdays, allowed_from_time, allowed_until_time, lock_count,
-				created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				accountID, deviceID, u.ID, r.DeviceAuthID, r.Type, r.Name, r.Enabled, r.RemoteAllowed, r.Code,
-				formatTimePtr(r.AllowedFrom), formatTimePtr(r.AllowedUntil), r.AllowedWeekdays, r.AllowedFromTime, r.AllowedUntilTime,
-				r.LockCount, now, now); err != nil {
-				return err
-			}
-			res.Added++
-		}
-		for id, a := range known {
-			if seen[id] {
-				continue
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE authorizations SET deleted_at = ?, updated_at = ? WHERE id = ?`, now, now, a.ID); err != nil {
-				return err
-			}
-			res.Removed++
-		}
-		return nil
-	})
-	return res, err
-}
-
-func sameTime(a, b *time.Time) bool {
-	if a == nil || b == nil {
-		return a == nil && b == nil
-	}
-	return a.Equal(*b)
-}
-
-func sameAsReported(a models.Authorization, r models.ReportedAuthorization) bool {
-	sameCode := (a.Code == nil && r.Code == nil) || (a.Code != nil && r.Code != nil && *a.Code == *r.Code)
-	return a.Type == r.Type && a.Name == r.Name && a.Enabled == r.Enabled && a.RemoteAllowed == r.RemoteAllowed && sameCode &&
-		sameTime(a.AllowedFrom, r.AllowedFrom) && sameTime(a.AllowedUntil, r.AllowedUntil) && a.AllowedWeekdays == r.AllowedWeekdays &&
-		a.AllowedFromTime == r.AllowedFromTime && a.AllowedUntilTime == r.AllowedUntilTime && a.LockCount == r.LockCount
-}
-
-// MergeUsers makes one person of two: the authorizations of merged move to kept, and merged
-// is marked as merged into kept. It returns the merge's id (for UndoMerge).
-func (s *Store) MergeUsers(ctx context.Context, accountID, keptID, mergedID int64, audit models.AuditEntry) (int64, error) {
-	if keptID == mergedID {
-		return 0, fmt.Errorf("a user cannot be merged into itself: %w", models.ErrConflict)
-	}
-	var id int64
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		var n, people int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(*) FILTER (WHERE kind = 'user') FROM account_users WHERE account_id = ? AND id IN (?, ?)
-			AND merged_into IS NULL AND deleted_at IS NULL`, accountID, keptID, mergedID).Scan(&n, &people); err != nil {
-			return err
-		}
-		if n != 2 {
-			return notFound(fmt.Sprintf("account users %d and %d", keptID, mergedID))
-		}
-		if people != 2 {
-			return models.ErrNotMergeable
-		}
-		rows, err := tx.QueryContext(ctx, `UPDATE authorizations SET account_user_id = ?, updated_at = ?
-			WHERE account_id = ? AND account_user_id = ? AND deleted_at IS NULL RETURNING id`, keptID, s.now(), accountID, mergedID)
-		if err != nil {
-			return err
-		}
-		moved := []int64{}
-		for rows.Next() {
-			var a int64
-			if err := rows.Scan(&a); err != nil {
-				rows.Close()
-				return err
-			}
-			moved = append(moved, a)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE account_users SET merged_into = ?, updated_at = ? WHERE id = ?`, keptID, s.now(), mergedID); err != nil {
-			return err
-		}
-		list, _ := json.Marshal(moved)
-		if err := tx.QueryRowContext(ctx, `INSERT INTO user_merges (account_id, kept_user_id, merged_user_id, moved, created_at)
-			VALUES (?, ?, ?, ?, ?) RETURNING id`, accountID, keptID, mergedID, string(list), s.now()).Scan(&id); err != nil {
-			return err
-		}
-		audit.AccountID = &accountID
-		if audit.Detail == "" {
-			audit.Detail = fmt.Sprintf("user %d merged into user %d (%d authorizations moved)", mergedID, keptID, len(moved))
-		}
-		_, err = s.insertAudit(ctx, tx, audit)
-		return err
-	})
-	return id, err
-}
-
-// UndoMerge splits a merge again: the authorizations that moved (and still exist) go back to
-// the merged user, who is a person of their own again.
-func (s *Store) UndoMerge(ctx context.Context, accountID, mergeID int64, audit models.AuditEntry) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		var kept, merged int64
-		var moved string
-		err := tx.QueryRowContext(ctx, `SELECT kept_user_id, merged_user_id, moved FROM user_merges
-			WHERE id = ? AND account_id = ? AND undone_at IS NULL`, mergeID, accountID).Scan(&kept, &merged, &moved)
-		if err == sql.ErrNoRows {
-			return notFound(fmt.Sprintf("merge %d", mergeID))
-		}
-		if err != nil {
-			return err
-		}
-		var ids []int64
-		if err := json.Unmarshal([]byte(moved), &ids); err != nil {
-			return err
-		}
-		var still int64
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM account_users m JOIN account_users k ON k.id = ?
-			WHERE m.id = ? AND m.merged_into = k.id AND k.merged_into IS NULL`, kept, merged).Scan(&still); err != nil {
-			return err
-		}
-		// The kept user merged into a third one since: that merge is undone first.
-		if still != 1 {
-			return fmt.Errorf("merge %d: the users changed since: %w", mergeID, models.ErrConflict)
-		}
-		now := s.now()
-		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx, `UPDATE authorizations SET account_user_id = ?, updated_at = ? WHERE id = ? AND account_user_id = ?`,
-				merged, now, id, kept); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE account_users SET merged_into = NULL, updated_at = ? WHERE id = ?`, now, merged); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE user_merges SET undone_at = ? WHERE id = ?`, now, mergeID); err != nil {
-			return err
-		}
-		audit.AccountID = &accountID
-		if audit.Detail == "" {
-			audit.Detail = fmt.Sprintf("merge %d undone: user %d split from user %d", mergeID, merged, kept)
-		}
-		_, err = s.insertAudit(ctx, tx, audit)
-		return err
-	})
 }
 
 // UserQuery selects a page of the Users list.
@@ -478,344 +174,144 @@ func (s *Store) FindUsersPage(ctx context.Context, q UserQuery) ([]UserRow, bool
 	if q.NamesOnly {
 		cols = "u.id, u.name"
 	}
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+cols+` FROM account_users u WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY u.name_key, u.id LIMIT ?`, args...)
-	if err != nil {
-		return nil, false, err
-	}
-	defer rows.Close()
-	var out []UserRow
-	index := map[int64]int{}
-	for rows.Next() {
-		var u models.AccountUser
+	out, err := queryAll(ctx, s.db.Reader, func(row rowScanner) (UserRow, error) {
 		if q.NamesOnly {
-			u.AccountID = q.AccountID
-			err = rows.Scan(&u.ID, &u.Name)
-		} else {
-			u, err = scanUser(rows)
+			u := models.AccountUser{AccountID: q.AccountID}
+			err := row.Scan(&u.ID, &u.Name)
+			return UserRow{User: u}, err
 		}
-		if err != nil {
-			return nil, false, err
-		}
-		index[u.ID] = len(out)
-		out = append(out, UserRow{User: u})
-	}
-	if err := rows.Err(); err != nil {
+		u, err := scanUser(row)
+		return UserRow{User: u}, err
+	}, `SELECT `+cols+` FROM account_users u WHERE `+strings.Join(where, " AND ")+` ORDER BY u.name_key, u.id LIMIT ?`, args...)
+	if err != nil {
 		return nil, false, err
 	}
 	more := len(out) > q.Limit
 	if more {
-		delete(index, out[q.Limit].User.ID)
 		out = out[:q.Limit]
 	}
 	if len(out) == 0 || q.NamesOnly {
 		return out, more, nil
+	}
+	index := make(map[int64]int, len(out))
+	for i, r := range out {
+		index[r.User.ID] = i
 	}
 	ids := make([]string, 0, len(out))
 	for _, r := range out {
 		ids = append(ids, fmt.Sprint(r.User.ID))
 	}
 	only, onlyArgs := deviceRestriction("a.device_id", q.DeviceIDs)
-	devs, err := s.db.Reader.QueryContext(ctx, `SELECT DISTINCT a.account_user_id, d.name FROM authorizations a JOIN devices d ON d.id = a.device_id
+	type userDevice struct {
+		user int64
+		name string
+	}
+	devs, err := queryAll(ctx, s.db.Reader, func(row rowScanner) (userDevice, error) {
+		var d userDevice
+		err := row.Scan(&d.user, &d.name)
+		return d, err
+	}, `SELECT DISTINCT a.account_user_id, d.name FROM authorizations a JOIN devices d ON d.id = a.device_id
 		WHERE a.deleted_at IS NULL AND a.revoked_at IS NULL AND d.deleted_at IS NULL AND a.account_user_id IN (`+strings.Join(ids, ",")+`)`+only+` ORDER BY d.name`, onlyArgs...)
 	if err != nil {
 		return nil, false, err
 	}
-	defer devs.Close()
-	for devs.Next() {
-		var id int64
-		var name string
-		if err := devs.Scan(&id, &name); err != nil {
-			return nil, false, err
-		}
-		if i, ok := index[id]; ok {
-			out[i].Devices = append(out[i].Devices, name)
+	for _, d := range devs {
+		if i, ok := index[d.user]; ok {
+			out[i].Devices = append(out[i].Devices, d.name)
 		}
 	}
-	if err := devs.Err(); err != nil {
-		return nil, false, err
-	}
-	invs, err := s.db.Reader.QueryContext(ctx, `SELECT `+invitationColumns+` FROM invitations WHERE id IN
+	invs, err := queryAll(ctx, s.db.Reader, scanInvitation, `SELECT `+invitationColumns+` FROM invitations WHERE id IN
 		(SELECT MAX(id) FROM invitations WHERE account_user_id IN (`+strings.Join(ids, ",")+`) GROUP BY account_user_id)`)
 	if err != nil {
 		return nil, false, err
 	}
-	defer invs.Close()
-	for invs.Next() {
-		inv, err := scanInvitation(invs)
-		if err != nil {
-			return nil, false, err
-		}
+	for _, inv := range invs {
 		if i, ok := index[inv.AccountUserID]; ok {
 			out[i].Invitation = &inv
 		}
 	}
-	return out, more, invs.Err()
+	return out, more, nil
 }
 
-// DuplicateReason says why users look like one person.
-type DuplicateReason string
-
-// Reasons of duplicate suggestions.
-const (
-	// SameName: the same name (accents, case and spaces ignored) on different devices. Two
-	// authorizations on one device are never suggested: a device holds one per person.
-	SameName DuplicateReason = "same_name"
-	// SameEmail: the same email address (case ignored), also when a device names a person by
-	// it (models.EmailKey).
-	SameEmail DuplicateReason = "same_email"
-)
-
-// DuplicateGroup is a suggestion: users who are probably one person, and why.
-type DuplicateGroup struct {
-	Reason DuplicateReason
-	Users  []UserRow
+// UserChange is an edit of an account user.
+type UserChange struct {
+	Name, Email, Language string
+	// Kind is models.KindUser or models.KindCompany; "" keeps the kind. A resident stays one.
+	Kind string
 }
 
-// CountDuplicates counts the names more than one active user has: cheap, for the Users page's
-// link; FindDuplicates then leaves out users who share a device.
-func (s *Store) CountDuplicates(ctx context.Context, accountID int64) (int, error) {
-	var n int
-	err := s.db.Reader.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM (SELECT name_key FROM account_users
-		WHERE account_id = ? AND merged_into IS NULL AND deleted_at IS NULL AND kind = 'user' GROUP BY name_key HAVING COUNT(*) > 1))
-		+ (SELECT COUNT(*) FROM (SELECT email_key FROM account_users WHERE account_id = ? AND email_key IS NOT NULL
-		AND merged_into IS NULL AND deleted_at IS NULL AND kind = 'user' GROUP BY email_key HAVING COUNT(*) > 1))`, accountID, accountID).Scan(&n)
-	return n, err
-}
-
-// FindDuplicates suggests users to merge: users with the same name whose authorizations are
-// on different devices. It suggests only; nothing is merged. Each user is shown with the names
-// of their devices among deviceIDs (nil: all of them), as a login limited to some devices may
-// see them; whether two users share a device is decided on all of them.
-func (s *Store) FindDuplicates(ctx context.Context, accountID int64, deviceIDs []int64) ([]DuplicateGroup, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT u.id, u.name_key, a.device_id, d.name FROM account_users u
-		JOIN account_users v ON v.account_id = u.account_id AND v.name_key = u.name_key AND v.id <> u.id
-			AND v.merged_into IS NULL AND v.deleted_at IS NULL AND v.kind = 'user'
-		LEFT JOIN authorizations a ON a.account_user_id = u.id AND a.deleted_at IS NULL
-		LEFT JOIN devices d ON d.id = a.device_id AND d.deleted_at IS NULL
-		WHERE u.account_id = ? AND u.merged_into IS NULL AND u.deleted_at IS NULL AND u.kind = 'user'
-		GROUP BY u.id, a.device_id ORDER BY u.name_key, u.id`, accountID)
-	if err != nil {
-		return nil, err
-	}
-	type candidate struct {
-		id      int64
-		key     string
-		devices map[int64]bool
-		names   []string
-	}
-	var order []*candidate
-	byID := map[int64]*candidate{}
-	for rows.Next() {
-		var id int64
-		var key string
-		var dev sql.NullInt64
-		var devName sql.NullString
-		if err := rows.Scan(&id, &key, &dev, &devName); err != nil {
-			rows.Close()
-			return nil, err
+// UpdateAccountUser changes a user's name, email, invitation language and whether it is a
+// partner company. An email another user has is ErrConflict; a company with staff that would
+// become a plain user is models.ErrCompanyHasStaff.
+func (s *Store) UpdateAccountUser(ctx context.Context, accountID, id int64, c UserChange, audit models.AuditEntry) (models.AccountUser, error) {
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var email any
+		if c.Email != "" {
+			email = c.Email
 		}
-		c, ok := byID[id]
-		if !ok {
-			c = &candidate{id: id, key: key, devices: map[int64]bool{}}
-			byID[id] = c
-			order = append(order, c)
-		}
-		if dev.Valid && devName.Valid {
-			c.devices[dev.Int64] = true
-			if deviceIDs == nil || slices.Contains(deviceIDs, dev.Int64) {
-				c.names = append(c.names, devName.String)
+		if c.Kind == models.KindUser {
+			var staff int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM logins WHERE account_user_id = ? AND account_id = ? AND staff = 1`,
+				id, accountID).Scan(&staff); err != nil {
+				return err
+			}
+			if staff > 0 {
+				return models.ErrCompanyHasStaff
 			}
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	// Per name, put each user into the first group it shares no device with.
-	var groups [][]*candidate
-	start := 0
-	for i := range order {
-		if i+1 < len(order) && order[i+1].key == order[i].key {
-			continue
+		if c.Kind != "" && c.Kind != models.KindUser && c.Kind != models.KindCompany {
+			return fmt.Errorf("account user kind %q cannot be set", c.Kind)
 		}
-		var clusters [][]*candidate
-		for _, c := range order[start : i+1] {
-			placed := false
-			for k, cl := range clusters {
-				overlap := false
-				for _, other := range cl {
-					for d := range c.devices {
-						overlap = overlap || other.devices[d]
-					}
-				}
-				if !overlap {
-					clusters[k] = append(cl, c)
-					placed = true
-					break
-				}
-			}
-			if !placed {
-				clusters = append(clusters, []*candidate{c})
-			}
+		res, err := tx.ExecContext(ctx, `UPDATE account_users SET name = ?, name_key = ?, email = ?, email_key = ?, language = ?,
+			kind = CASE WHEN ? = '' OR kind = 'resident' THEN kind ELSE ? END, updated_at = ?
+			WHERE id = ? AND account_id = ? AND deleted_at IS NULL AND merged_into IS NULL`,
+			c.Name, models.NameKey(c.Name), email, nullIfEmpty(models.EmailKey(c.Email, c.Name)), c.Language, c.Kind, c.Kind, s.now(), id, accountID)
+		if isUniqueViolation(err) {
+			return fmt.Errorf("email %s: %w", c.Email, models.ErrConflict)
 		}
-		for _, cl := range clusters {
-			if len(cl) > 1 {
-				groups = append(groups, cl)
-			}
-		}
-		start = i + 1
-	}
-	var out []DuplicateGroup
-	suggested := map[string]bool{} // member sets already suggested
-	for _, g := range groups {
-		dg := DuplicateGroup{Reason: SameName}
-		var ids []int64
-		for _, c := range g {
-			u, err := s.FindAccountUser(ctx, accountID, c.id)
-			if err != nil {
-				return nil, err
-			}
-			dg.Users = append(dg.Users, UserRow{User: u, Devices: c.names})
-			ids = append(ids, c.id)
-		}
-		suggested[fmt.Sprint(ids)] = true
-		out = append(out, dg)
-	}
-	byEmail, err := s.findSameEmail(ctx, accountID)
-	if err != nil {
-		return nil, err
-	}
-	for _, ids := range byEmail {
-		if suggested[fmt.Sprint(ids)] {
-			continue // the same people, suggested for their name already
-		}
-		dg := DuplicateGroup{Reason: SameEmail}
-		for _, id := range ids {
-			u, err := s.FindAccountUser(ctx, accountID, id)
-			if err != nil {
-				return nil, err
-			}
-			names, err := s.userDeviceNames(ctx, id, deviceIDs)
-			if err != nil {
-				return nil, err
-			}
-			dg.Users = append(dg.Users, UserRow{User: u, Devices: names})
-		}
-		out = append(out, dg)
-	}
-	return out, nil
-}
-
-// findSameEmail returns the groups of active users who share an email key, ids ascending.
-func (s *Store) findSameEmail(ctx context.Context, accountID int64) ([][]int64, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT id, email_key FROM account_users
-		WHERE account_id = ? AND merged_into IS NULL AND deleted_at IS NULL AND kind = 'user' AND email_key IN (SELECT email_key FROM account_users
-			WHERE account_id = ? AND email_key IS NOT NULL AND merged_into IS NULL AND deleted_at IS NULL AND kind = 'user' GROUP BY email_key HAVING COUNT(*) > 1)
-		ORDER BY email_key, id`, accountID, accountID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out [][]int64
-	last := ""
-	for rows.Next() {
-		var id int64
-		var key string
-		if err := rows.Scan(&id, &key); err != nil {
-			return nil, err
-		}
-		if key != last || len(out) == 0 {
-			out = append(out, nil)
-			last = key
-		}
-		out[len(out)-1] = append(out[len(out)-1], id)
-	}
-	return out, rows.Err()
-}
-
-// userDeviceNames names the devices a user has a permission on (not revoked), by name.
-func (s *Store) userDeviceNames(ctx context.Context, userID int64, deviceIDs []int64) ([]string, error) {
-	only, onlyArgs := deviceRestriction("a.device_id", deviceIDs)
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT DISTINCT d.name FROM authorizations a JOIN devices d ON d.id = a.device_id
-		WHERE a.account_user_id = ? AND a.deleted_at IS NULL AND a.revoked_at IS NULL AND d.deleted_at IS NULL`+only+` ORDER BY d.name`,
-		append([]any{userID}, onlyArgs...)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return nil, err
-		}
-		out = append(out, name)
-	}
-	return out, rows.Err()
-}
-
-// UserMerge is a merge that can still be undone.
-type UserMerge struct {
-	ID         int64
-	Kept       models.AccountUser
-	MergedID   int64
-	MergedName string
-	CreatedAt  time.Time
-}
-
-// FindRecentMerges returns the account's merges that are not undone, newest first.
-func (s *Store) FindRecentMerges(ctx context.Context, accountID int64, limit int) ([]UserMerge, error) {
-	return s.findMerges(ctx, accountID, `m.account_id = ? AND m.undone_at IS NULL ORDER BY m.id DESC LIMIT ?`, accountID, limit)
-}
-
-// FindMerge returns merge id of the account while it is not undone.
-func (s *Store) FindMerge(ctx context.Context, accountID, id int64) (UserMerge, error) {
-	list, err := s.findMerges(ctx, accountID, `m.account_id = ? AND m.id = ? AND m.undone_at IS NULL`, accountID, id)
-	if err != nil {
-		return UserMerge{}, err
-	}
-	if len(list) == 0 {
-		return UserMerge{}, notFound(fmt.Sprintf("merge %d", id))
-	}
-	return list[0], nil
-}
-
-func (s *Store) findMerges(ctx context.Context, accountID int64, where string, args ...any) ([]UserMerge, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT m.id, m.kept_user_id, m.merged_user_id, u.name, m.created_at FROM user_merges m
-		JOIN account_users u ON u.id = m.merged_user_id WHERE `+where, args...)
-	if err != nil {
-		return nil, err
-	}
-	type raw struct {
-		id, kept, merged int64
-		name             string
-		created          string
-	}
-	var rs []raw
-	for rows.Next() {
-		var r raw
-		if err := rows.Scan(&r.id, &r.kept, &r.merged, &r.name, &r.created); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		rs = append(rs, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	var out []UserMerge
-	for _, r := range rs {
-		kept, err := s.FindAccountUser(ctx, accountID, r.kept)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		at, err := parseTime(r.created)
-		if err != nil {
-			return nil, err
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("account user %d: %w", id, models.ErrNotFound)
 		}
-		out = append(out, UserMerge{ID: r.id, Kept: kept, MergedID: r.merged, MergedName: r.name, CreatedAt: at})
+		audit.AccountID = &accountID
+		_, err = s.insertAudit(ctx, tx, audit)
+		return err
+	})
+	if err != nil {
+		return models.AccountUser{}, err
 	}
-	return out, nil
+	return s.FindAccountUser(ctx, accountID, id)
+}
+
+// DeleteAccountUser deletes a user: their permissions are revoked (and removed from the devices
+// by the device manager), open invitations die and their web key login goes (a partner
+// company's staff logins with it, sessions and all). The activity log
+// keeps the name each entry was written with.
+func (s *Store) DeleteAccountUser(ctx context.Context, accountID, id int64, audit models.AuditEntry) error {
+	return s.db.InTx(ctx, func(tx *sql.Tx) error {
+		now := s.now()
+		res, err := tx.ExecContext(ctx, `UPDATE account_users SET deleted_at = ?, updated_at = ? WHERE id = ? AND account_id = ?
+			AND deleted_at IS NULL AND merged_into IS NULL`, now, now, id, accountID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("account user %d: %w", id, models.ErrNotFound)
+		}
+		if err := revokeInTx(ctx, tx, now, accountID, `account_user_id = ?`, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE account_user_id = ? AND accepted_at IS NULL
+			AND revoked_at IS NULL`, now, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM logins WHERE account_user_id = ? AND account_id = ?`, id, accountID); err != nil {
+			return err
+		}
+		audit.AccountID = &accountID
+		_, err = s.insertAudit(ctx, tx, audit)
+		return err
+	})
 }

@@ -5,7 +5,6 @@ package handlers
 import (
 	"context"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -17,6 +16,7 @@ import (
 	"portier/devices"
 	"portier/handlers/clientip"
 	"portier/handlers/policy"
+	"portier/sessionstore"
 )
 
 // Config is what the operator chose with flags or environment variables.
@@ -34,7 +34,7 @@ type Config struct {
 type Handler struct {
 	Store    *db.Store
 	Devices  *devices.Manager
-	Sessions *SessionStore
+	Sessions *sessionstore.Store
 	// App is the use cases (package app): the pages make their changes through it.
 	App     *app.App
 	Hasher  *auth.Hasher
@@ -65,29 +65,17 @@ func (h *Handler) sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-type clientIPKey struct{}
-
 // withClientIP finds the client's address once per request (clientip.Resolver, from the
 // configured trusted proxies) and keeps it in the request's context for clientIP.
 func (h *Handler) withClientIP(next http.Handler) http.Handler {
 	resolver := clientip.Resolver{TrustedProxies: h.Config.TrustedProxies}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientIPKey{}, resolver.ClientIP(r))))
+		next.ServeHTTP(w, r.WithContext(clientip.NewContext(r.Context(), resolver.ClientIP(r))))
 	})
 }
 
-// clientIP is the client's address as withClientIP found it: the peer, or what a trusted
-// proxy forwarded. Anyone can set X-Forwarded-For, so it is believed from trusted peers only.
-func clientIP(r *http.Request) string {
-	if ip, ok := r.Context().Value(clientIPKey{}).(string); ok {
-		return ip
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// clientIP is the client's address as withClientIP found it (clientip.FromRequest).
+func clientIP(r *http.Request) string { return clientip.FromRequest(r) }
 
 // absURL makes an absolute link from the configured base URL (for emails).
 func (h *Handler) absURL(path string) string {

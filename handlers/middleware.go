@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"portier/models"
+	"portier/sessionstore"
 )
 
 // Context keys set by the session middleware.
@@ -17,6 +18,13 @@ const (
 	ctxSession = "portier.session"
 	ctxLogin   = "portier.login"
 	ctxAccount = "portier.account"
+)
+
+// Session value keys. The session store reads the first two when it writes a session's row.
+const (
+	sessLoginID  = sessionstore.LoginIDKey
+	sessRemember = sessionstore.RememberKey
+	sessFlash    = "flash"
 )
 
 // loadSession reads the session (cookie → server row) and, when it belongs to a login, loads the
@@ -31,7 +39,7 @@ func (h *Handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Set(ctxSession, sess)
 		if id, ok := sess.Values[sessLoginID].(int64); ok && !sess.IsNew {
-			login, account, found := sessionLogin(sess, id)
+			login, account, found := sessionstore.Login(sess, id)
 			if !found {
 				login, account, err = h.Store.FindSessionLogin(r.Context(), id)
 			}

@@ -27,6 +27,7 @@ import (
 	"portier/handlers"
 	"portier/handlers/api"
 	"portier/models"
+	"portier/sessionstore"
 )
 
 const testPassword = "correct horse battery staple"
@@ -319,7 +320,7 @@ func startInProcess(t *testing.T, dataDir string) string {
 	require.NoError(t, err)
 	h := &handlers.Handler{
 		Store:    store,
-		Sessions: handlers.NewSessionStore(store, time.Now, handlers.DefaultSessionTimeouts, false),
+		Sessions: sessionstore.New(store, time.Now, sessionstore.DefaultTimeouts, false),
 		Hasher:   auth.NewHasher(auth.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}, 0),
 		Now:      time.Now,
 		Log:      quietLog(),

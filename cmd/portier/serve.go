@@ -27,6 +27,7 @@ import (
 	"portier/handlers/clientip"
 	"portier/i18n"
 	"portier/mail"
+	"portier/sessionstore"
 )
 
 type serveConfig struct {
@@ -127,7 +128,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		App:      application,
 		Store:    store,
 		Devices:  manager,
-		Sessions: handlers.NewSessionStore(store, time.Now, handlers.DefaultSessionTimeouts, base.Scheme == "https"),
+		Sessions: sessionstore.New(store, time.Now, sessionstore.DefaultTimeouts, base.Scheme == "https"),
 		Hasher:   hasher,
 		Secrets:  box,
 		Now:      time.Now,
@@ -265,7 +266,7 @@ func cleanup(ctx context.Context, store *db.Store, log *slog.Logger) {
 	defer t.Stop()
 	for {
 		now := time.Now()
-		to := handlers.DefaultSessionTimeouts
+		to := sessionstore.DefaultTimeouts
 		if _, err := store.DeleteExpiredSessions(ctx, now.Add(-to.Idle), now.Add(-to.Absolute), now.Add(-to.RememberIdle), now.Add(-to.RememberAbsolute)); err != nil && ctx.Err() == nil {
 			log.Error("cleanup: sessions", "err", err)
 		}

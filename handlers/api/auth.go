@@ -21,7 +21,7 @@ import (
 )
 
 // Smartlock authorizations through the web API: Portier's permissions (desired state, see
-// db/permissions.go) in the shape of the Nuki Web API's SmartlockAuth. As there, changes are
+// db/authorizations.go) in the shape of the Nuki Web API's SmartlockAuth. As there, changes are
 // accepted with 204 and reach the devices asynchronously; an authorization the device refused
 // says why in error. A revoked authorization is gone from the API at once, though Portier keeps
 // it until the device confirms (its keypad code stays taken until then).

@@ -4,6 +4,7 @@
 package clientip
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -77,4 +78,26 @@ func (r Resolver) trusted(a netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+type contextKey struct{}
+
+// NewContext returns ctx carrying ip, the client's address as a Resolver found it, for
+// FromRequest: the address is worked out once per request and read wherever it is needed.
+func NewContext(ctx context.Context, ip string) context.Context {
+	return context.WithValue(ctx, contextKey{}, ip)
+}
+
+// FromRequest is the client's address that NewContext put in the request's context: the peer,
+// or what a trusted proxy forwarded. Without it (a request that did not pass the middleware),
+// it is the TCP peer: anyone can set X-Forwarded-For, so it is believed from trusted peers only.
+func FromRequest(r *http.Request) string {
+	if ip, ok := r.Context().Value(contextKey{}).(string); ok {
+		return ip
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

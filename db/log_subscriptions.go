@@ -74,10 +74,6 @@ func (s *Store) insertActivityNotifying(ctx context.Context, tx *sql.Tx, a model
 	return isNew, err
 }
 
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
 // logSubscribers are the logins subscribed to a device's events of a kind that may still read
 // the log: an admin login with the right that still sees the device, or the main login. A right taken away stops the
 // emails at once (PRODUCT.md R3), without touching the subscription.
@@ -94,21 +90,12 @@ func logSubscribers(ctx context.Context, q querier, accountID, deviceID int64, k
 
 // FindLogSubscriptions returns what a login of the account is subscribed to, by device and kind.
 func (s *Store) FindLogSubscriptions(ctx context.Context, accountID, loginID int64) ([]models.LogSubscription, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT s.device_id, s.kind FROM log_subscriptions s JOIN logins l ON l.id = s.login_id
-		WHERE s.login_id = ? AND l.account_id = ? ORDER BY s.device_id, s.kind`, loginID, accountID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []models.LogSubscription
-	for rows.Next() {
+	return queryAll(ctx, s.db.Reader, func(row rowScanner) (models.LogSubscription, error) {
 		var sub models.LogSubscription
-		if err := rows.Scan(&sub.DeviceID, &sub.Kind); err != nil {
-			return nil, err
-		}
-		out = append(out, sub)
-	}
-	return out, rows.Err()
+		err := row.Scan(&sub.DeviceID, &sub.Kind)
+		return sub, err
+	}, `SELECT s.device_id, s.kind FROM log_subscriptions s JOIN logins l ON l.id = s.login_id
+		WHERE s.login_id = ? AND l.account_id = ? ORDER BY s.device_id, s.kind`, loginID, accountID)
 }
 
 // ReplaceLogSubscriptions makes subs the login's whole set of subscriptions, with the audit row,

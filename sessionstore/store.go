@@ -1,4 +1,7 @@
-package handlers
+// Package sessionstore keeps gorilla/sessions sessions in SQLite (db.Store's sessions table):
+// the cookie holds only an opaque token, so a session can be ended on the server. The HTML
+// handlers use it; it knows nothing of pages or routes.
+package sessionstore
 
 import (
 	"bytes"
@@ -13,68 +16,70 @@ import (
 
 	"portier/auth"
 	"portier/db"
+	"portier/handlers/clientip"
 	"portier/models"
 )
 
-// Session value keys.
+// Session value keys the store itself reads when it creates a session's row.
 const (
-	sessLoginID  = "login_id"
-	sessRemember = "remember"
-	sessFlash    = "flash"
+	// LoginIDKey holds the signed-in login's id (int64).
+	LoginIDKey = "login_id"
+	// RememberKey is true for "keep me signed in" (the longer timeouts and a lasting cookie).
+	RememberKey = "remember"
 )
 
-// SessionTimeouts are enforced on the server, from the session row's times.
-type SessionTimeouts struct {
+// Timeouts are enforced on the server, from the session row's times.
+type Timeouts struct {
 	Idle             time.Duration // without "keep me signed in"
 	Absolute         time.Duration
 	RememberIdle     time.Duration // with "keep me signed in"
 	RememberAbsolute time.Duration
 }
 
-// DefaultSessionTimeouts: 30 minutes idle and 12 hours at most; 30 days when remembered.
-var DefaultSessionTimeouts = SessionTimeouts{
+// DefaultTimeouts: 30 minutes idle and 12 hours at most; 30 days when remembered.
+var DefaultTimeouts = Timeouts{
 	Idle:             30 * time.Minute,
 	Absolute:         12 * time.Hour,
 	RememberIdle:     30 * 24 * time.Hour,
 	RememberAbsolute: 30 * 24 * time.Hour,
 }
 
-// SessionStore is a gorilla/sessions Store kept in SQLite. The cookie holds only a random
-// token; the row (found by the token's SHA-256) holds the values, so a session can be ended on
-// the server and its id can be replaced at sign-in.
-type SessionStore struct {
+// Store is a gorilla/sessions Store kept in SQLite. The cookie holds only a random token; the
+// row (found by the token's SHA-256) holds the values, so a session can be ended on the server
+// and its id can be replaced at sign-in.
+type Store struct {
 	Store      *db.Store
 	Now        func() time.Time
-	Timeouts   SessionTimeouts
+	Timeouts   Timeouts
 	Secure     bool // HTTPS: Secure cookie with the __Host- prefix
 	cookieName string
 }
 
-// NewSessionStore returns a store; secure selects the HTTPS cookie form.
-func NewSessionStore(store *db.Store, now func() time.Time, t SessionTimeouts, secure bool) *SessionStore {
+// New returns a store; secure selects the HTTPS cookie form.
+func New(store *db.Store, now func() time.Time, t Timeouts, secure bool) *Store {
 	name := "portier_session"
 	if secure {
 		name = "__Host-portier_session"
 	}
-	return &SessionStore{Store: store, Now: now, Timeouts: t, Secure: secure, cookieName: name}
+	return &Store{Store: store, Now: now, Timeouts: t, Secure: secure, cookieName: name}
 }
 
 // CookieName is the name of the session cookie.
-func (s *SessionStore) CookieName() string { return s.cookieName }
+func (s *Store) CookieName() string { return s.cookieName }
 
 // rowKey keeps the loaded row with the session; it is never written to the database.
 type rowKey struct{}
 
-var _ sessions.Store = (*SessionStore)(nil)
+var _ sessions.Store = (*Store)(nil)
 
 // Get returns the request's session, cached for the request by gorilla's registry.
-func (s *SessionStore) Get(r *http.Request, name string) (*sessions.Session, error) {
+func (s *Store) Get(r *http.Request, name string) (*sessions.Session, error) {
 	return sessions.GetRegistry(r).Get(s, name)
 }
 
 // New loads the session named by the cookie, or returns a new empty one when there is no
 // cookie, no such row, or the row has passed its idle or absolute timeout.
-func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, error) {
+func (s *Store) New(r *http.Request, name string) (*sessions.Session, error) {
 	sess := sessions.NewSession(s, name)
 	sess.Options = s.options(false)
 	sess.IsNew = true
@@ -110,9 +115,9 @@ func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, err
 	return sess, nil
 }
 
-// sessionLogin returns the login and account that were read with the session's row, if they
-// are those of loginID (read in this request: rights always come from the database).
-func sessionLogin(sess *sessions.Session, loginID int64) (models.Login, models.Account, bool) {
+// Login returns the login and account that were read with the session's row, if they are
+// those of loginID (read in this request: rights always come from the database).
+func Login(sess *sessions.Session, loginID int64) (models.Login, models.Account, bool) {
 	row, ok := sess.Values[rowKey{}].(db.SessionRow)
 	if !ok || row.Login == nil || row.Account == nil || row.Login.ID != loginID {
 		return models.Login{}, models.Account{}, false
@@ -120,7 +125,7 @@ func sessionLogin(sess *sessions.Session, loginID int64) (models.Login, models.A
 	return *row.Login, *row.Account, true
 }
 
-func (s *SessionStore) expired(row db.SessionRow) bool {
+func (s *Store) expired(row db.SessionRow) bool {
 	now := s.Now()
 	idle, abs := s.Timeouts.Idle, s.Timeouts.Absolute
 	if row.Remember {
@@ -129,7 +134,7 @@ func (s *SessionStore) expired(row db.SessionRow) bool {
 	return now.Sub(row.LastSeenAt) > idle || now.Sub(row.CreatedAt) > abs
 }
 
-func (s *SessionStore) options(remember bool) *sessions.Options {
+func (s *Store) options(remember bool) *sessions.Options {
 	o := &sessions.Options{Path: "/", HttpOnly: true, Secure: s.Secure, SameSite: http.SameSiteLaxMode}
 	if remember {
 		o.MaxAge = int(s.Timeouts.RememberAbsolute.Seconds())
@@ -139,7 +144,7 @@ func (s *SessionStore) options(remember bool) *sessions.Options {
 
 // Save writes the session: a new row (and cookie) for a new or rotated session, an update for
 // an existing one, or a deletion when Options.MaxAge < 0.
-func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Session) error {
+func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Session) error {
 	ctx := r.Context()
 	if sess.Options != nil && sess.Options.MaxAge < 0 {
 		if sess.ID != "" {
@@ -157,12 +162,12 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessio
 	now := s.Now()
 	if sess.ID == "" {
 		token := auth.NewToken()
-		remember, _ := sess.Values[sessRemember].(bool)
+		remember, _ := sess.Values[RememberKey].(bool)
 		row := db.SessionRow{
 			TokenHash: auth.HashToken(token), Data: data, Remember: remember,
-			IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 300), CreatedAt: now, LastSeenAt: now,
+			IP: clientip.FromRequest(r), UserAgent: truncate(r.UserAgent(), 300), CreatedAt: now, LastSeenAt: now,
 		}
-		if id, ok := sess.Values[sessLoginID].(int64); ok {
+		if id, ok := sess.Values[LoginIDKey].(int64); ok {
 			row.LoginID = &id
 		}
 		if err := s.Store.CreateSession(ctx, row); err != nil {
@@ -187,7 +192,7 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessio
 
 // Rotate ends the session's current row so that the next Save issues a new id. Called at
 // sign-in: an id known before sign-in (fixation) is dead afterwards.
-func (s *SessionStore) Rotate(ctx context.Context, sess *sessions.Session) error {
+func (s *Store) Rotate(ctx context.Context, sess *sessions.Session) error {
 	if sess.ID != "" {
 		if err := s.Store.DeleteSession(ctx, auth.HashToken(sess.ID)); err != nil {
 			return err
@@ -200,7 +205,7 @@ func (s *SessionStore) Rotate(ctx context.Context, sess *sessions.Session) error
 
 // Touch moves last-seen forward, at most once a minute, so idle timeouts count from the last
 // request without a write on every one.
-func (s *SessionStore) Touch(ctx context.Context, sess *sessions.Session) error {
+func (s *Store) Touch(ctx context.Context, sess *sessions.Session) error {
 	row, ok := sess.Values[rowKey{}].(db.SessionRow)
 	if !ok || sess.ID == "" {
 		return nil
@@ -214,7 +219,7 @@ func (s *SessionStore) Touch(ctx context.Context, sess *sessions.Session) error 
 	return s.Store.TouchSession(ctx, row.TokenHash, now)
 }
 
-func (s *SessionStore) clearCookie(w http.ResponseWriter) {
+func (s *Store) clearCookie(w http.ResponseWriter) {
 	http.SetCookie(w, sessions.NewCookie(s.cookieName, "", &sessions.Options{Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.Secure, SameSite: http.SameSiteLaxMode}))
 }
 

@@ -1,4 +1,4 @@
-package handlers
+package sessionstore
 
 import (
 	"testing"
@@ -10,19 +10,19 @@ import (
 // Decoded session values are remembered by their bytes, only when none of them can be changed
 // by whoever gets them, and the cache never grows past its size.
 func TestDecodeValuesRemembersImmutableValues(t *testing.T) {
-	plain := map[any]any{sessLoginID: int64(7), sessRemember: true, sessFlash: "Saved", "attempts": 2}
+	plain := map[any]any{LoginIDKey: int64(7), RememberKey: true, "flash": "Saved", "attempts": 2}
 	data, err := encodeValues(plain)
 	require.NoError(t, err)
 	first, err := decodeValues(data)
 	require.NoError(t, err)
-	assert.Equal(t, map[string]any{sessLoginID: int64(7), sessRemember: true, sessFlash: "Saved", "attempts": 2}, first)
+	assert.Equal(t, map[string]any{LoginIDKey: int64(7), RememberKey: true, "flash": "Saved", "attempts": 2}, first)
 	again, err := decodeValues(data)
 	require.NoError(t, err)
 	assert.Equal(t, first, again)
 	_, cached := decodedValues.get(data)
 	assert.True(t, cached)
 
-	withBytes, err := encodeValues(map[any]any{sessLoginID: int64(7), "sealed": []byte{1, 2, 3}})
+	withBytes, err := encodeValues(map[any]any{LoginIDKey: int64(7), "sealed": []byte{1, 2, 3}})
 	require.NoError(t, err)
 	got, err := decodeValues(withBytes)
 	require.NoError(t, err)

@@ -13,10 +13,14 @@ import (
 	"portier/models"
 )
 
-// Permissions created and changed in Portier (PRODUCT.md U4, U7, U8): each is an authorization
-// row that is the desired state of one device. push_status says whether the device holds it;
-// the device manager sends pending ones and records the outcome (MarkPushed). A revoked one
-// stays until the device confirms the removal.
+// Authorizations: what a device holds for a person (an app user, fob, keypad code or web key),
+// as the devices report them (SyncDeviceAuthorizations, at the end of this file) and as
+// permissions created and changed in Portier.
+//
+// Permissions (PRODUCT.md U4, U7, U8): each is an authorization row that is the desired state
+// of one device. push_status says whether the device holds it; the device manager sends
+// pending ones and records the outcome (MarkPushed). A revoked one stays until the device
+// confirms the removal.
 
 // PermissionConflict is why a permission cannot be created or changed on a device. It wraps
 // models.ErrConflict.
@@ -329,24 +333,20 @@ func (s *Store) ResumeSuspended(ctx context.Context, now time.Time) ([]models.Au
 	var ids []int64
 	var accounts []int64
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `UPDATE authorizations SET enabled = 1, suspended_until = NULL, updated_at = ?,
+		type resumed struct{ id, account int64 }
+		all, err := queryAll(ctx, tx, func(row rowScanner) (resumed, error) {
+			var r resumed
+			err := row.Scan(&r.id, &r.account)
+			return r, err
+		}, `UPDATE authorizations SET enabled = 1, suspended_until = NULL, updated_at = ?,
 			push_status = CASE push_status WHEN 'portier_only' THEN 'portier_only' ELSE 'pending' END, push_reason = ''
 			WHERE deleted_at IS NULL AND revoked_at IS NULL AND suspended_until IS NOT NULL AND suspended_until <= ?
 			RETURNING id, account_id`, formatTime(now), formatTime(now))
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var id, account int64
-			if err := rows.Scan(&id, &account); err != nil {
-				rows.Close()
-				return err
-			}
-			ids, accounts = append(ids, id), append(accounts, account)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
+		for _, r := range all {
+			ids, accounts = append(ids, r.id), append(accounts, r.account)
 		}
 		// Portier itself turned them on: each is in the audit trail, as if someone had.
 		for i, id := range ids {
@@ -459,22 +459,17 @@ func (s *Store) FindAuthorizationEvenDeleted(ctx context.Context, accountID, id 
 // FindPushWork returns, per device, the authorizations a device still has to take: pending
 // writes and revocations not yet confirmed.
 func (s *Store) FindPushWork(ctx context.Context) (map[int64][]models.Authorization, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT `+authColumns+` FROM authorizations
+	auths, err := queryAll(ctx, s.db.Reader, scanAuthorization, `SELECT `+authColumns+` FROM authorizations
 		WHERE deleted_at IS NULL AND (push_status = 'pending' OR revoked_at IS NOT NULL) AND push_status != 'portier_only'
 		ORDER BY device_id, id`)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	out := map[int64][]models.Authorization{}
-	for rows.Next() {
-		a, err := scanAuthorization(rows)
-		if err != nil {
-			return nil, err
-		}
+	for _, a := range auths {
 		out[a.DeviceID] = append(out[a.DeviceID], a)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // MarkPushed records the outcome of sending an authorization: applied with the id the device
@@ -526,85 +521,165 @@ func (s *Store) MarkRevocationPending(ctx context.Context, id int64, reason stri
 	return err
 }
 
-// UserChange is an edit of an account user.
-type UserChange struct {
-	Name, Email, Language string
-	// Kind is models.KindUser or models.KindCompany; "" keeps the kind. A resident stays one.
-	Kind string
+const authColumns = `id, account_id, device_id, account_user_id, device_auth_id, type, name, enabled, remote_allowed, code,
+	allowed_from, allowed_until, allowed_weekdays, allowed_from_time, allowed_until_time, lock_count,
+	push_status, push_reason, revoked_at, suspended_until, created_at, updated_at`
+
+func scanAuthorization(row interface{ Scan(...any) error }) (models.Authorization, error) {
+	var a models.Authorization
+	var user, devAuth, code sql.NullInt64
+	var from, until, revoked, suspended sql.NullString
+	var created, updated string
+	if err := row.Scan(&a.ID, &a.AccountID, &a.DeviceID, &user, &devAuth, &a.Type, &a.Name, &a.Enabled, &a.RemoteAllowed, &code,
+		&from, &until, &a.AllowedWeekdays, &a.AllowedFromTime, &a.AllowedUntilTime, &a.LockCount,
+		&a.PushStatus, &a.PushReason, &revoked, &suspended, &created, &updated); err != nil {
+		return a, err
+	}
+	if user.Valid {
+		a.AccountUserID = &user.Int64
+	}
+	if devAuth.Valid {
+		id := uint32(devAuth.Int64)
+		a.DeviceAuthID = &id
+	}
+	if code.Valid {
+		c := int(code.Int64)
+		a.Code = &c
+	}
+	var err error
+	if a.AllowedFrom, err = parseTimePtr(from); err != nil {
+		return a, err
+	}
+	if a.AllowedUntil, err = parseTimePtr(until); err != nil {
+		return a, err
+	}
+	if a.RevokedAt, err = parseTimePtr(revoked); err != nil {
+		return a, err
+	}
+	if a.SuspendedUntil, err = parseTimePtr(suspended); err != nil {
+		return a, err
+	}
+	if a.CreatedAt, err = parseTime(created); err != nil {
+		return a, err
+	}
+	a.UpdatedAt, err = parseTime(updated)
+	return a, err
 }
 
-// UpdateAccountUser changes a user's name, email, invitation language and whether it is a
-// partner company. An email another user has is ErrConflict; a company with staff that would
-// become a plain user is models.ErrCompanyHasStaff.
-func (s *Store) UpdateAccountUser(ctx context.Context, accountID, id int64, c UserChange, audit models.AuditEntry) (models.AccountUser, error) {
+func (s *Store) queryAuthorizations(ctx context.Context, q string, args ...any) ([]models.Authorization, error) {
+	return queryAll(ctx, s.db.Reader, scanAuthorization, `SELECT `+authColumns+` FROM authorizations WHERE deleted_at IS NULL AND `+q, args...)
+}
+
+// FindAccountAuthorizations returns the authorizations of every device of the account.
+func (s *Store) FindAccountAuthorizations(ctx context.Context, accountID int64) ([]models.Authorization, error) {
+	return s.queryAuthorizations(ctx, `account_id = ? ORDER BY device_id, id`, accountID)
+}
+
+// FindDeviceAuthorizations returns the authorizations of one device.
+func (s *Store) FindDeviceAuthorizations(ctx context.Context, accountID, deviceID int64) ([]models.Authorization, error) {
+	return s.queryAuthorizations(ctx, `account_id = ? AND device_id = ? ORDER BY id`, accountID, deviceID)
+}
+
+// FindUserAuthorizations returns the authorizations of one account user.
+func (s *Store) FindUserAuthorizations(ctx context.Context, accountID, userID int64) ([]models.Authorization, error) {
+	return s.queryAuthorizations(ctx, `account_id = ? AND account_user_id = ? ORDER BY device_id, id`, accountID, userID)
+}
+
+// SyncResult counts what a device sync changed.
+type SyncResult struct {
+	Added, Updated, Removed int
+}
+
+// SyncDeviceAuthorizations stores the authorizations a device reports. One the device had
+// reported before (same id on the device) keeps its row and so its account user, whatever its
+// name is now; a new one gets a row and a new account user (added via app, keypad or fob); one
+// the device no longer has is removed. Authorizations created in Portier that the device does
+// not have yet (no id on the device) are left alone. It never changes a row's account user.
+func (s *Store) SyncDeviceAuthorizations(ctx context.Context, accountID, deviceID int64, reported []models.ReportedAuthorization) (SyncResult, error) {
+	var res SyncResult
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		var email any
-		if c.Email != "" {
-			email = c.Email
+		stored, err := queryAll(ctx, tx, scanAuthorization, `SELECT `+authColumns+` FROM authorizations
+			WHERE device_id = ? AND account_id = ? AND device_auth_id IS NOT NULL AND deleted_at IS NULL`, deviceID, accountID)
+		if err != nil {
+			return err
 		}
-		if c.Kind == models.KindUser {
-			var staff int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM logins WHERE account_user_id = ? AND account_id = ? AND staff = 1`,
-				id, accountID).Scan(&staff); err != nil {
+		known := make(map[uint32]models.Authorization, len(stored))
+		for _, a := range stored {
+			known[*a.DeviceAuthID] = a
+		}
+		now := s.now()
+		seen := map[uint32]bool{}
+		for _, r := range reported {
+			if seen[r.DeviceAuthID] {
+				continue // a device listing one id twice: the first counts
+			}
+			seen[r.DeviceAuthID] = true
+			if a, ok := known[r.DeviceAuthID]; ok {
+				if sameAsReported(a, r) {
+					continue
+				}
+				if a.RevokedAt != nil || a.PushStatus == models.PushPending || a.PushStatus == models.PushFailed {
+					// Portier's wish stands until the device takes it (or confirms the removal);
+					// only the device's own counter is taken.
+					if a.LockCount != r.LockCount {
+						if _, err := tx.ExecContext(ctx, `UPDATE authorizations SET lock_count = ?, updated_at = ? WHERE id = ?`,
+							r.LockCount, now, a.ID); err != nil {
+							return err
+						}
+						res.Updated++
+					}
+					continue
+				}
+				// As the device reports it: found there, or changed there since Portier's push
+				// (the device's value wins, like a setting changed in the Nuki app).
+				if _, err := tx.ExecContext(ctx, `UPDATE authorizations SET type = ?, name = ?, enabled = ?, remote_allowed = ?, code = ?,
+					allowed_from = ?, allowed_until = ?, allowed_weekdays = ?, allowed_from_time = ?, allowed_until_time = ?, lock_count = ?,
+					push_status = 'reported', push_reason = '', suspended_until = NULL, updated_at = ? WHERE id = ?`,
+					r.Type, r.Name, r.Enabled, r.RemoteAllowed, r.Code, formatTimePtr(r.AllowedFrom), formatTimePtr(r.AllowedUntil),
+					r.AllowedWeekdays, r.AllowedFromTime, r.AllowedUntilTime, r.LockCount, now, a.ID); err != nil {
+					return err
+				}
+				res.Updated++
+				continue
+			}
+			u, err := insertUser(ctx, tx, now, models.AccountUser{AccountID: accountID, Name: r.Name, AddedVia: models.AddedViaOf(r.Type)})
+			if err != nil {
 				return err
 			}
-			if staff > 0 {
-				return models.ErrCompanyHasStaff
+			if _, err := tx.ExecContext(ctx, `INSERT INTO authorizations (account_id, device_id, account_user_id, device_auth_id, type, name,
+				enabled, remote_allowed, code, allowed_from, allowed_until, allowed_weekdays, allowed_from_time, allowed_until_time, lock_count,
+				created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				accountID, deviceID, u.ID, r.DeviceAuthID, r.Type, r.Name, r.Enabled, r.RemoteAllowed, r.Code,
+				formatTimePtr(r.AllowedFrom), formatTimePtr(r.AllowedUntil), r.AllowedWeekdays, r.AllowedFromTime, r.AllowedUntilTime,
+				r.LockCount, now, now); err != nil {
+				return err
 			}
+			res.Added++
 		}
-		if c.Kind != "" && c.Kind != models.KindUser && c.Kind != models.KindCompany {
-			return fmt.Errorf("account user kind %q cannot be set", c.Kind)
+		for id, a := range known {
+			if seen[id] {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE authorizations SET deleted_at = ?, updated_at = ? WHERE id = ?`, now, now, a.ID); err != nil {
+				return err
+			}
+			res.Removed++
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE account_users SET name = ?, name_key = ?, email = ?, email_key = ?, language = ?,
-			kind = CASE WHEN ? = '' OR kind = 'resident' THEN kind ELSE ? END, updated_at = ?
-			WHERE id = ? AND account_id = ? AND deleted_at IS NULL AND merged_into IS NULL`,
-			c.Name, models.NameKey(c.Name), email, nullIfEmpty(models.EmailKey(c.Email, c.Name)), c.Language, c.Kind, c.Kind, s.now(), id, accountID)
-		if isUniqueViolation(err) {
-			return fmt.Errorf("email %s: %w", c.Email, models.ErrConflict)
-		}
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("account user %d: %w", id, models.ErrNotFound)
-		}
-		audit.AccountID = &accountID
-		_, err = s.insertAudit(ctx, tx, audit)
-		return err
+		return nil
 	})
-	if err != nil {
-		return models.AccountUser{}, err
-	}
-	return s.FindAccountUser(ctx, accountID, id)
+	return res, err
 }
 
-// DeleteAccountUser deletes a user: their permissions are revoked (and removed from the devices
-// by the device manager), open invitations die and their web key login goes (a partner
-// company's staff logins with it, sessions and all). The activity log
-// keeps the name each entry was written with.
-func (s *Store) DeleteAccountUser(ctx context.Context, accountID, id int64, audit models.AuditEntry) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		now := s.now()
-		res, err := tx.ExecContext(ctx, `UPDATE account_users SET deleted_at = ?, updated_at = ? WHERE id = ? AND account_id = ?
-			AND deleted_at IS NULL AND merged_into IS NULL`, now, now, id, accountID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("account user %d: %w", id, models.ErrNotFound)
-		}
-		if err := revokeInTx(ctx, tx, now, accountID, `account_user_id = ?`, id); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE account_user_id = ? AND accepted_at IS NULL
-			AND revoked_at IS NULL`, now, id); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM logins WHERE account_user_id = ? AND account_id = ?`, id, accountID); err != nil {
-			return err
-		}
-		audit.AccountID = &accountID
-		_, err = s.insertAudit(ctx, tx, audit)
-		return err
-	})
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.Equal(*b)
+}
+
+func sameAsReported(a models.Authorization, r models.ReportedAuthorization) bool {
+	sameCode := (a.Code == nil && r.Code == nil) || (a.Code != nil && r.Code != nil && *a.Code == *r.Code)
+	return a.Type == r.Type && a.Name == r.Name && a.Enabled == r.Enabled && a.RemoteAllowed == r.RemoteAllowed && sameCode &&
+		sameTime(a.AllowedFrom, r.AllowedFrom) && sameTime(a.AllowedUntil, r.AllowedUntil) && a.AllowedWeekdays == r.AllowedWeekdays &&
+		a.AllowedFromTime == r.AllowedFromTime && a.AllowedUntilTime == r.AllowedUntilTime && a.LockCount == r.LockCount
 }
