@@ -66,27 +66,21 @@ func nullID(id int64) any {
 // FindEvents returns up to limit events after id afterID, oldest first: what a worker that read
 // up to afterID has not seen yet.
 func (s *Store) FindEvents(ctx context.Context, afterID int64, limit int) ([]models.Event, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT id, COALESCE(account_id, 0), kind, subjects, COALESCE(actor_login_id, 0), actor, origin,
+	return queryAll(ctx, s.db.Reader, scanEvent, `SELECT id, COALESCE(account_id, 0), kind, subjects, COALESCE(actor_login_id, 0), actor, origin,
 		payload, created_at FROM events WHERE id > ? ORDER BY id LIMIT ?`, afterID, limit)
-	if err != nil {
-		return nil, err
+}
+
+func scanEvent(row rowScanner) (models.Event, error) {
+	var e models.Event
+	var subjects, payload, created string
+	if err := row.Scan(&e.ID, &e.AccountID, &e.Kind, &subjects, &e.ActorLoginID, &e.Actor, &e.Origin, &payload, &created); err != nil {
+		return e, err
 	}
-	defer rows.Close()
-	var out []models.Event
-	for rows.Next() {
-		var e models.Event
-		var subjects, payload, created string
-		if err := rows.Scan(&e.ID, &e.AccountID, &e.Kind, &subjects, &e.ActorLoginID, &e.Actor, &e.Origin, &payload, &created); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal([]byte(subjects), &e.Subjects); err != nil {
-			return nil, fmt.Errorf("event %d subjects: %w", e.ID, err)
-		}
-		e.Payload = json.RawMessage(payload)
-		if e.CreatedAt, err = parseTime(created); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
+	if err := json.Unmarshal([]byte(subjects), &e.Subjects); err != nil {
+		return e, fmt.Errorf("event %d subjects: %w", e.ID, err)
 	}
-	return out, rows.Err()
+	e.Payload = json.RawMessage(payload)
+	var err error
+	e.CreatedAt, err = parseTime(created)
+	return e, err
 }

@@ -222,21 +222,18 @@ func (s *Store) FindKeyHoldings(ctx context.Context, login models.Login) ([]mode
 	if login.AccountUserID == nil {
 		return nil, nil
 	}
-	out := []models.KeyHolding{{AccountID: login.AccountID, PersonID: *login.AccountUserID}}
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT account_id, account_user_id FROM login_residents WHERE login_id = ?
+	further, err := queryAll(ctx, s.db.Reader, scanKeyHolding, `SELECT account_id, account_user_id FROM login_residents WHERE login_id = ?
 		ORDER BY created_at, account_user_id`, login.ID)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var k models.KeyHolding
-		if err := rows.Scan(&k.AccountID, &k.PersonID); err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	return append([]models.KeyHolding{{AccountID: login.AccountID, PersonID: *login.AccountUserID}}, further...), nil
+}
+
+func scanKeyHolding(row rowScanner) (models.KeyHolding, error) {
+	var k models.KeyHolding
+	err := row.Scan(&k.AccountID, &k.PersonID)
+	return k, err
 }
 
 // insertResident adds a resident account user of a unit.
@@ -291,22 +288,12 @@ func truncateRunes(s string, n int) string {
 // UnitNameTaken reports whether address addressID has a unit (not deleted) whose name is name's
 // when case, accents and spacing are set aside (models.NameKey).
 func (tx *Tx) UnitNameTaken(ctx context.Context, addressID int64, name string) (bool, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT name FROM address_units WHERE address_id = ? AND deleted_at IS NULL`, addressID)
+	names, err := queryAll(ctx, tx, scanString, `SELECT name FROM address_units WHERE address_id = ? AND deleted_at IS NULL`, addressID)
 	if err != nil {
 		return false, err
 	}
-	defer rows.Close()
 	key := models.NameKey(name)
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return false, err
-		}
-		if models.NameKey(n) == key {
-			return true, nil
-		}
-	}
-	return false, rows.Err()
+	return slices.ContainsFunc(names, func(n string) bool { return models.NameKey(n) == key }), nil
 }
 
 // DeleteUnit deletes a unit and takes away all its access at once: its residents' permissions
@@ -473,22 +460,9 @@ func releaseResidentLogins(ctx context.Context, tx *sql.Tx, now string, accountI
 	if _, err := tx.ExecContext(ctx, `DELETE FROM login_residents WHERE account_user_id IN (`+usersQuery+`)`, args...); err != nil {
 		return err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM logins WHERE account_id = ? AND account_user_id IN (`+usersQuery+`)`,
+	leaving, err := queryAll(ctx, tx, scanInt64, `SELECT id FROM logins WHERE account_id = ? AND account_user_id IN (`+usersQuery+`)`,
 		append([]any{accountID}, args...)...)
 	if err != nil {
-		return err
-	}
-	var leaving []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		leaving = append(leaving, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	for _, loginID := range leaving {
