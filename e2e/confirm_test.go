@@ -173,3 +173,68 @@ func TestRevokeAndRemoveConfirmations(t *testing.T) {
 	assert.ErrorIs(t, err, models.ErrNotFound, "removed")
 	assert.Empty(t, b.Problems(), "console errors, exceptions or CSP violations")
 }
+
+// A question the server renders as a page (deleting a person, here in German) has the focus on
+// Cancel as it loads; Enter and Escape cancel, "Ja, löschen" deletes.
+func TestDeletePersonConfirmationInGerman(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t, apptest.Options{})
+	app.Setup()
+	owner := apptest.DefaultOwner
+	ctx := context.Background()
+	login, _, err := app.Store.FindLoginByEmail(ctx, owner.Email)
+	require.NoError(t, err)
+	require.NoError(t, app.Store.UpdateLoginPreferences(ctx, login, "de", "Europe/Berlin", models.AuditEntry{Actor: "test", Kind: models.AuditPreferencesChanged}))
+	_, devs, err := app.Devices.AddSimulatedBridge(ctx, login.AccountID, "Home", sim.DemoDevices(),
+		models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
+	require.NoError(t, err)
+	_, err = app.Store.SyncDeviceAuthorizations(ctx, login.AccountID, devs[0].ID, []models.ReportedAuthorization{
+		{DeviceAuthID: 70, Type: models.AuthTypeApp, Name: "Zoë Quist", Enabled: true},
+	})
+	require.NoError(t, err)
+	users, err := app.Store.FindActiveUsers(ctx, login.AccountID)
+	require.NoError(t, err)
+	var zoe models.AccountUser
+	for _, u := range users {
+		if u.Name == "Zoë Quist" {
+			zoe = u
+		}
+	}
+	require.NotZero(t, zoe.ID)
+	person := fmt.Sprintf("%s/users/%d", app.URL, zoe.ID)
+
+	b := NewBrowser(t, 1280, 900)
+	b.Do("log in",
+		chromedp.Navigate(app.URL+"/login"),
+		chromedp.WaitVisible(css(`[data-testid="login-form"]`)),
+		chromedp.SendKeys(css(`#email`), owner.Email),
+		chromedp.SendKeys(css(`#password`), owner.Password),
+		chromedp.Click(css(`[data-testid="submit"]`)),
+		chromedp.WaitVisible(css(`[data-testid="home-title"]`)),
+	)
+	asks := func(step string) {
+		b.Do(step, chromedp.Navigate(person), chromedp.WaitVisible(css(`[data-testid="delete-user"]`)),
+			chromedp.Click(css(`[data-testid="delete-user"]`)), chromedp.WaitVisible(css(`[data-testid="confirm-delete"]`)),
+			chromedp.Poll[chromedp.Void](focusedTestID+` === "confirm-delete-cancel"`, chromedp.WithPollingTimeout(5*time.Second)))
+	}
+	asks("delete asks")
+	b.Shot("asks")
+	question := b.Text(`[data-testid="confirm-delete"]`)
+	assert.Contains(t, question, "Zoë Quist löschen?")
+	assert.Equal(t, "Abbrechen", b.Text(`[data-testid="confirm-delete-cancel"]`))
+	assert.Equal(t, "Ja, löschen", b.Text(`[data-testid="confirm-delete-yes"]`))
+	b.Do("Enter cancels", chromedp.KeyEvent(kb.Enter), chromedp.WaitNotPresent(css(`[data-testid="confirm-delete"]`)),
+		chromedp.WaitVisible(css(`[data-testid="delete-user"]`)))
+	assert.Equal(t, person, b.Location(), "Enter leads back to her page")
+	asks("ask again")
+	b.Do("Escape cancels", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent(css(`[data-testid="confirm-delete"]`)),
+		chromedp.WaitVisible(css(`[data-testid="delete-user"]`)))
+	assert.Equal(t, person, b.Location(), "Escape leads back to her page")
+	_, err = app.Store.FindAccountUser(ctx, login.AccountID, zoe.ID)
+	require.NoError(t, err, "neither Enter nor Escape deleted her")
+	asks("ask once more")
+	b.Do("yes deletes", chromedp.Click(css(`[data-testid="confirm-delete-yes"]`)), chromedp.WaitVisible(css(`[data-testid="flash"]`)))
+	_, err = app.Store.FindAccountUser(ctx, login.AccountID, zoe.ID)
+	assert.ErrorIs(t, err, models.ErrNotFound, "deleted")
+	assert.Empty(t, b.Problems(), "console errors, exceptions or CSP violations")
+}
