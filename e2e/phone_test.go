@@ -134,3 +134,44 @@ func TestTablesOnAPhone(t *testing.T) {
 		"the labels are translated")
 	assert.Empty(t, b.Problems(), "console errors, exceptions or CSP violations")
 }
+
+// A box account's addresses and units at 375 px: the same stacked rows, and deleting a unit
+// asks inline within its row without widening the page.
+func TestAddressTablesOnAPhone(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t, apptest.Options{})
+	app.CreateAccount(models.AccountBox, "Hausverwaltung Berger", "verwaltung@example.com", "box owner password")
+	b := NewBrowser(t, 375, 800)
+	b.Do("log in",
+		chromedp.Navigate(app.URL+"/login"),
+		chromedp.WaitVisible(css(`[data-testid="login-form"]`)),
+		chromedp.SendKeys(css(`#email`), "verwaltung@example.com"),
+		chromedp.SendKeys(css(`#password`), "box owner password"),
+		chromedp.Click(css(`[data-testid="submit"]`)),
+		chromedp.WaitVisible(css(`[data-testid="home-title"]`)),
+	)
+	b.Do("an address", chromedp.Navigate(app.URL+"/addresses/new"), chromedp.WaitVisible(css(`[data-testid="address-form"]`)),
+		chromedp.SendKeys(css(`#name`), "Hauptstraße 12"), chromedp.SendKeys(css(`#city`), "Wien"),
+		chromedp.Click(css(`[data-testid="save-address"]`)), chromedp.WaitVisible(css(`[data-testid="units-empty"]`)))
+	b.Do("a unit", chromedp.SendKeys(css(`#unit_name`), "Top 4 – Müller"), chromedp.Click(css(`[data-testid="add-unit"]`)),
+		chromedp.WaitVisible(css(`[data-testid="unit-open"]`)))
+	address := b.Location()
+	check := func(page string) {
+		assert.LessOrEqual(t, Eval[int](b, `document.documentElement.scrollWidth`), 375, "%s scrolls sideways", page)
+		assert.Equal(t, "[]", Eval[string](b, tooWide), "%s: elements wider than the phone", page)
+		var problems []string
+		require.NoError(t, json.Unmarshal([]byte(Eval[string](b, phoneTableProblems)), &problems))
+		assert.Empty(t, problems, page)
+	}
+	b.Shot("address")
+	check("address with units")
+	b.Do("delete the unit asks", chromedp.Click(css(`[data-testid="unit-delete"]`)), chromedp.WaitVisible(css(`[data-testid="confirm-unit-delete"]`)))
+	b.Shot("unit-delete-asks")
+	check("the unit's delete question")
+	assert.Contains(t, b.Text(`[data-testid="confirm-unit-delete"]`), "loses it at once")
+	b.Do("the addresses", chromedp.Navigate(app.URL+"/addresses"), chromedp.WaitVisible(css(`table.table`)))
+	b.Shot("addresses")
+	check("addresses")
+	b.Do("back", chromedp.Navigate(address), chromedp.WaitVisible(css(`[data-testid="unit-open"]`)))
+	assert.Empty(t, b.Problems(), "console errors, exceptions or CSP violations")
+}
