@@ -69,9 +69,8 @@ func TestAPITokensInTheBrowser(t *testing.T) {
 	b.Shot("phone")
 	b.Do("desktop", chromedp.EmulateViewport(1280, 900), chromedp.Navigate(app.URL+"/settings/tokens"), chromedp.WaitVisible(css(`[data-testid="token-row"]`)))
 
-	// The confirmation is the browser's own dialog; the test answers it with yes.
-	Eval[bool](b, `(window.confirm = function () { return true; }, true)`)
-	b.Do("revoke", chromedp.Click(css(`[data-testid="revoke-token"]`)), chromedp.WaitVisible(css(`[data-testid="flash"]`)))
+	b.Do("revoke", chromedp.Click(css(`[data-testid="revoke-token"]`)), chromedp.WaitVisible(css(`[data-testid="confirm-revoke-yes"]`)),
+		chromedp.Click(css(`[data-testid="confirm-revoke-yes"]`)), chromedp.WaitVisible(css(`[data-testid="flash"]`)))
 	assert.Equal(t, "Revoked", b.Text(`[data-testid="token-status"]`))
 	res = app.NewClient().Do(req)
 	assert.Equal(t, http.StatusUnauthorized, res.StatusCode, "the revoked token no longer works")

@@ -21,13 +21,47 @@
     });
   }
 
-  // Buttons with data-confirm ask before their form is submitted.
+  // Inline confirmations (views/components/confirm.templ). Opening one puts the focus on its
+  // Cancel, so an Enter pressed out of habit does nothing risky; Cancel and Escape close it.
+  // A question the server rendered focuses Cancel by autofocus; its Cancel is a link.
   function setupConfirm() {
-    document.addEventListener("submit", function (e) {
-      var submitter = e.submitter;
-      var msg = (submitter && submitter.getAttribute("data-confirm")) || e.target.getAttribute("data-confirm");
-      if (msg && !window.confirm(msg)) e.preventDefault();
+    // toggle does not bubble: listen while it travels down.
+    document.addEventListener("toggle", function (e) {
+      var details = e.target;
+      if (!details.matches || !details.matches("details.confirm-toggle") || !details.open) return;
+      var cancel = details.querySelector("[data-confirm-cancel]");
+      if (cancel) cancel.focus();
     }, true);
+    document.addEventListener("click", function (e) {
+      var cancel = e.target.closest && e.target.closest("button[data-confirm-cancel]");
+      if (!cancel) return;
+      var details = cancel.closest("details.confirm-toggle");
+      if (!details) return;
+      details.open = false;
+      details.querySelector("summary").focus();
+    });
+    document.addEventListener("keydown", function (e) {
+      if (e.key !== "Escape") return;
+      var box = openConfirm();
+      if (!box) return;
+      e.preventDefault();
+      box.querySelector("[data-confirm-cancel]").click();
+    });
+  }
+
+  // openConfirm is the question Escape answers: the one holding the focus (or whose button
+  // opened it), else the only one shown.
+  function openConfirm() {
+    var active = document.activeElement;
+    var shown = Array.prototype.filter.call(document.querySelectorAll("[data-confirm-box]"), function (box) {
+      // A closed details element keeps its content's boxes: ask checkVisibility where it exists.
+      return box.checkVisibility ? box.checkVisibility() : box.getClientRects().length > 0;
+    });
+    for (var i = 0; i < shown.length; i++) {
+      var details = shown[i].closest("details.confirm-toggle");
+      if (shown[i].contains(active) || (details && details.contains(active))) return shown[i];
+    }
+    return shown.length === 1 ? shown[0] : null;
   }
 
   // Buttons with data-copy copy the text of the element with that id (a new API token), and
