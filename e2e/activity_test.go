@@ -128,8 +128,10 @@ func TestActivityLogInTheBrowser(t *testing.T) {
 	dir := t.TempDir()
 	progress := chromedp.Events(b.ctx, browser.DownloadProgress)
 	b.Do("export the filtered log", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		// For this test's browser context: without its id the setting goes to the default context.
 		_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
-			Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: ptr(true)})
+			Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: ptr(true),
+			BrowserContextID: chromedp.FromContext(ctx).BrowserContextID})
 		return err
 	}), chromedp.Click(css(`[data-testid="activity-export"]`)))
 	var file string
