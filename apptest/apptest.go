@@ -124,7 +124,7 @@ type App struct {
 func New(t testing.TB, opts Options) *App {
 	t.Helper()
 	dir := t.TempDir()
-	database, err := db.Open(filepath.Join(dir, db.FileName))
+	database, err := db.OpenForTest(filepath.Join(dir, db.FileName))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ var cheapArgon2 = Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}
 // SECURITY.md: the stored hash is argon2id with its parameters, a 16-byte salt and the default
 // parameters at least OWASP's minimum.
 func TestArgon2StoredFormat(t *testing.T) {
+	t.Parallel()
 	assert.GreaterOrEqual(t, DefaultArgon2.MemoryKiB, uint32(19*1024))
 	assert.GreaterOrEqual(t, DefaultArgon2.Time, uint32(2))
 	assert.Equal(t, uint8(1), DefaultArgon2.Threads)
@@ -35,6 +36,7 @@ func TestArgon2StoredFormat(t *testing.T) {
 
 // A long multibyte password round-trips; one that differs in a single character does not match.
 func TestArgon2MultibytePasswordRoundTrips(t *testing.T) {
+	t.Parallel()
 	h := NewHasher(cheapArgon2, 0)
 	ctx := context.Background()
 	pw := strings.Repeat("Grüße aus Köln 🔑 ", 55) // about 1000 characters, 1.3 KB
@@ -53,6 +55,7 @@ func TestArgon2MultibytePasswordRoundTrips(t *testing.T) {
 }
 
 func TestArgon2RehashWhenParametersChange(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	old := NewHasher(Argon2Params{MemoryKiB: 32, Time: 1, Threads: 1}, 0)
 	hash, err := old.Hash(ctx, "correct horse battery staple")
@@ -64,6 +67,7 @@ func TestArgon2RehashWhenParametersChange(t *testing.T) {
 }
 
 func TestArgon2MalformedHashes(t *testing.T) {
+	t.Parallel()
 	h := NewHasher(cheapArgon2, 0)
 	for _, bad := range []string{
 		"", "plain", "$argon2i$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$a2V5",
@@ -81,6 +85,7 @@ func TestArgon2MalformedHashes(t *testing.T) {
 
 // At most the configured number of hashes run at once, however many requests arrive.
 func TestArgon2ConcurrencyIsBounded(t *testing.T) {
+	t.Parallel()
 	h := NewHasher(Argon2Params{MemoryKiB: 4 * 1024, Time: 1, Threads: 1}, 2)
 	var wg sync.WaitGroup
 	for i := range 16 {

@@ -21,6 +21,7 @@ func newTestBox(t *testing.T) *SecretBox {
 }
 
 func TestSecretBoxSealsPerRecord(t *testing.T) {
+	t.Parallel()
 	b := newTestBox(t)
 	sealed := b.Seal([]byte("JBSWY3DPEHPK3PXP"), "totp:login:1")
 	assert.False(t, bytes.Contains(sealed, []byte("JBSWY3DPEHPK3PXP")))
@@ -48,6 +49,7 @@ func TestSecretBoxSealsPerRecord(t *testing.T) {
 }
 
 func TestSecretBoxMAC(t *testing.T) {
+	t.Parallel()
 	b := newTestBox(t)
 	m := b.MAC("recovery:login:1", "abcdefghij")
 	assert.Len(t, m, 64)
@@ -60,6 +62,7 @@ func TestSecretBoxMAC(t *testing.T) {
 }
 
 func TestTOTPMatchesOneStepOfSkew(t *testing.T) {
+	t.Parallel()
 	key, err := NewTOTPKey("Portier", "anna@example.com")
 	require.NoError(t, err)
 	secret := key.Secret()
@@ -95,6 +98,7 @@ func TestTOTPMatchesOneStepOfSkew(t *testing.T) {
 }
 
 func TestRecoveryCodes(t *testing.T) {
+	t.Parallel()
 	codes := NewRecoveryCodes(RecoveryCodeCount)
 	require.Len(t, codes, 10)
 	seen := map[string]bool{}

@@ -15,6 +15,7 @@ import (
 // ExcludeActions leaves entries out in the query, so pages stay full and paging from the last
 // entry of a page neither skips nor repeats one.
 func TestFindLogEntriesExcludeActions(t *testing.T) {
+	t.Parallel()
 	s, clock := newTestStore(t)
 	ctx := context.Background()
 	acc, _ := createAccount(t, s, "owner@example.com")

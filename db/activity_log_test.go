@@ -276,6 +276,7 @@ func (f *logFixture) randomRestriction(rng *rand.Rand) []int64 {
 }
 
 func TestLogFiltersMatchTheReference(t *testing.T) {
+	t.Parallel()
 	f := newLogFixture(t, 3000, 7)
 	_, _, authz := f.who(t)
 	var authzIDs []int64
@@ -304,6 +305,7 @@ func TestLogFiltersMatchTheReference(t *testing.T) {
 }
 
 func TestLogPagesNewerComeBackTheSameWay(t *testing.T) {
+	t.Parallel()
 	f := newLogFixture(t, 500, 3)
 	flt := models.LogFilter{AccountID: f.account, Limit: 7}
 	var pages [][]int64
@@ -339,6 +341,7 @@ func TestLogPagesNewerComeBackTheSameWay(t *testing.T) {
 }
 
 func TestLogPagingHasNoGapsOrRepeatsWhileEntriesArrive(t *testing.T) {
+	t.Parallel()
 	f := newLogFixture(t, 1000, 11)
 	ctx := context.Background()
 	before := f.reference(t, models.LogFilter{AccountID: f.account})
@@ -392,6 +395,7 @@ func TestLogPagingHasNoGapsOrRepeatsWhileEntriesArrive(t *testing.T) {
 }
 
 func TestLogCursorOfAnotherAccountIsRefused(t *testing.T) {
+	t.Parallel()
 	f := newLogFixture(t, 200, 1)
 	var theirs int64
 	for _, e := range f.entries {
@@ -406,6 +410,7 @@ func TestLogCursorOfAnotherAccountIsRefused(t *testing.T) {
 }
 
 func TestLogEntriesNameTheirPerson(t *testing.T) {
+	t.Parallel()
 	f := newLogFixture(t, 400, 9)
 	user, _, authz := f.who(t)
 	page, err := f.s.FindLogEntries(context.Background(), models.LogFilter{AccountID: f.account, Limit: 400})
@@ -429,6 +434,7 @@ func TestLogEntriesNameTheirPerson(t *testing.T) {
 // Every filter reads its page through an index that gives the entries in order: no scan of
 // the account's log and no sort of it (the log holds millions of entries).
 func TestLogQueriesUseTheirIndexes(t *testing.T) {
+	t.Parallel()
 	f := newLogFixture(t, 50, 1)
 	trigger := 2
 	from := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
@@ -474,6 +480,7 @@ func (f *logFixture) explain(t *testing.T, flt models.LogFilter) string {
 // no name, authorization or login of the resident, only that a resident did it. Ben, who is
 // not a resident, keeps his name.
 func TestResidentEntriesAreAnonymizedWhenStored(t *testing.T) {
+	t.Parallel()
 	f := newLogFixture(t, 0, 1)
 	ctx := context.Background()
 	cleo := f.users[2] // Cleo: auth 4 on device A

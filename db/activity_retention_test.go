@@ -35,6 +35,7 @@ func entryCount(t *testing.T, s *Store, accountID int64) int {
 // An entry just inside the retention stays, one just outside goes; an account that keeps its
 // log forever and one with a longer retention are not touched.
 func TestDeleteExpiredActivityKeepsTheWindow(t *testing.T) {
+	t.Parallel()
 	s, clock := newTestStore(t)
 	ctx := context.Background()
 	acc, _ := createAccount(t, s, "anna@example.com")
@@ -80,6 +81,7 @@ func TestDeleteExpiredActivityKeepsTheWindow(t *testing.T) {
 
 // The deletion goes in batches until nothing expired is left.
 func TestDeleteExpiredActivityLoopsOverBatches(t *testing.T) {
+	t.Parallel()
 	s, clock := newTestStore(t)
 	ctx := context.Background()
 	acc, _ := createAccount(t, s, "anna@example.com")
@@ -103,6 +105,7 @@ func TestDeleteExpiredActivityLoopsOverBatches(t *testing.T) {
 }
 
 func TestLogRetentionSettingIsCheckedAndAudited(t *testing.T) {
+	t.Parallel()
 	s, _ := newTestStore(t)
 	ctx := context.Background()
 	acc, _ := createAccount(t, s, "anna@example.com")

@@ -18,6 +18,7 @@ import (
 // lost, and the log lists them by when they happened. The event id is the device's: another
 // device may use the same one.
 func TestActivityBatchesRepeatedAndReordered(t *testing.T) {
+	t.Parallel()
 	s, _ := newTestStore(t)
 	ctx := context.Background()
 	acc, _ := createAccount(t, s, "owner@example.com")
@@ -99,6 +100,7 @@ func TestActivityBatchesRepeatedAndReordered(t *testing.T) {
 // A state and the entries derived from it are stored together; an entry already there is
 // skipped, and the state still stored.
 func TestSaveReportedStateAndActivity(t *testing.T) {
+	t.Parallel()
 	s, _ := newTestStore(t)
 	ctx := context.Background()
 	acc, _ := createAccount(t, s, "owner@example.com")

@@ -14,6 +14,7 @@ import (
 
 // Tokens made before migration 0015 go to their account's default key, one per account.
 func TestMigrationPutsOldTokensIntoTheDefaultKey(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := openTestDB(t)
 	ms, err := Migrations()
@@ -65,6 +66,7 @@ func TestMigrationPutsOldTokensIntoTheDefaultKey(t *testing.T) {
 }
 
 func TestAPIKeysAndTheirTokens(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, _ := newTestStore(t)
 	a, la := createAccount(t, s, "a@example.com")

@@ -17,6 +17,7 @@ import (
 )
 
 func TestAuditLogIsAppendOnly(t *testing.T) {
+	t.Parallel()
 	s, _ := newTestStore(t)
 	ctx := context.Background()
 	id, err := s.AddAudit(ctx, models.AuditEntry{Actor: "anonymous", Kind: models.AuditLoginFailure, Detail: "original", IP: "192.0.2.1"})
@@ -42,6 +43,7 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 }
 
 func TestFindAuditEntriesIsScopedToAccount(t *testing.T) {
+	t.Parallel()
 	s, clock := newTestStore(t)
 	ctx := context.Background()
 	a, la := createAccount(t, s, "a@example.com")
@@ -67,6 +69,7 @@ func TestFindAuditEntriesIsScopedToAccount(t *testing.T) {
 
 // A change and its audit row commit or roll back together.
 func TestFailedChangeLeavesNoAuditRow(t *testing.T) {
+	t.Parallel()
 	s, _ := newTestStore(t)
 	ctx := context.Background()
 	_, login := createAccount(t, s, "anna@example.com")
@@ -181,6 +184,7 @@ func auditIDs(entries []models.AuditEntry) []int64 {
 // Random filters read page by page, older and back newer, list exactly the rows a plain
 // reading selects, and never another account's.
 func TestFindAuditPageMatchesReference(t *testing.T) {
+	t.Parallel()
 	f := newAuditFixture(t, 400, 1)
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(2, 3))
@@ -250,6 +254,7 @@ func TestFindAuditPageMatchesReference(t *testing.T) {
 // the table. (With a login and kinds SQLite may read the login's rows of each kind and sort
 // them: a login's rows of one kind are few.)
 func TestFindAuditPageUsesIndexes(t *testing.T) {
+	t.Parallel()
 	f := newAuditFixture(t, 50, 3)
 	ctx := context.Background()
 	_, err := f.s.DB().Writer.ExecContext(ctx, `ANALYZE`)
@@ -288,6 +293,7 @@ func TestFindAuditPageUsesIndexes(t *testing.T) {
 }
 
 func TestFindRemovedAuditLogin(t *testing.T) {
+	t.Parallel()
 	s, _ := newTestStore(t)
 	ctx := context.Background()
 	a, main := createAccount(t, s, "a@example.com")

@@ -51,6 +51,7 @@ func auditCount(t *testing.T, s *Store, kind string) int {
 // A keypad code made without an account user brings its own person, in the same transaction:
 // a conflict leaves no person behind.
 func TestCreatePermissionsWithNewUser(t *testing.T) {
+	t.Parallel()
 	f := newPermissionFixture(t)
 	ctx := context.Background()
 	users := func() int {
@@ -84,6 +85,7 @@ func TestCreatePermissionsWithNewUser(t *testing.T) {
 
 // A bulk update is one transaction: a conflict in the second change undoes the first.
 func TestUpdatePermissionsAllOrNothing(t *testing.T) {
+	t.Parallel()
 	f := newPermissionFixture(t)
 	ctx := context.Background()
 	code := 514236
@@ -126,6 +128,7 @@ func TestUpdatePermissionsAllOrNothing(t *testing.T) {
 // A bulk revocation is one transaction: an unknown id, or one of another account, revokes
 // nothing.
 func TestRevokePermissionsAllOrNothing(t *testing.T) {
+	t.Parallel()
 	f := newPermissionFixture(t)
 	ctx := context.Background()
 	perms, err := f.s.CreatePermissions(ctx, f.acc.ID, NewPermission{AccountUserID: f.user.ID, Type: models.AuthTypeApp, Name: "Dora",

@@ -18,7 +18,8 @@ import (
 )
 
 func TestBackupWhileWritingIsConsistent(t *testing.T) {
-	s, _ := newTestStore(t)
+	t.Parallel()
+	s, _ := newDurableTestStore(t)
 	ctx := context.Background()
 	const before = 200
 	committed := make([]int64, 0, before)
@@ -92,7 +93,8 @@ func TestBackupWhileWritingIsConsistent(t *testing.T) {
 }
 
 func TestBackupNeverOverwrites(t *testing.T) {
-	s, _ := newTestStore(t)
+	t.Parallel()
+	s, _ := newDurableTestStore(t)
 	ctx := context.Background()
 	_, err := s.AddAudit(ctx, models.AuditEntry{Actor: "cli", Kind: "test"})
 	require.NoError(t, err)
@@ -127,6 +129,7 @@ func TestBackupNeverOverwrites(t *testing.T) {
 }
 
 func TestCheckIntegrityRefusesGarbage(t *testing.T) {
+	t.Parallel()
 	p := filepath.Join(t.TempDir(), "garbage.db")
 	require.NoError(t, os.WriteFile(p, []byte("this is not a database, just some bytes that go on for a while........"), 0o600))
 	require.Error(t, CheckIntegrity(context.Background(), p))

@@ -26,6 +26,7 @@ const crashChildEnv = "PORTIER_CRASH_CHILD"
 // rows in a loop and prints each id once its commit has returned. It does nothing when run
 // as an ordinary test.
 func TestCrashChild(t *testing.T) {
+	t.Parallel()
 	path := os.Getenv(crashChildEnv)
 	if path == "" {
 		return
@@ -59,6 +60,9 @@ func TestCrashChild(t *testing.T) {
 
 // A process killed at random points while committing leaves an intact database that holds
 // every commit it reported (synchronous=FULL, WAL).
+//
+// Not parallel: it needs at least 10 child processes within its 25 s, and beside the CPU-bound
+// property tests of this package a loaded machine does not start that many.
 func TestCrashKeepsEveryReportedCommit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test spawns processes")

@@ -21,20 +21,33 @@ import (
 const FileName = "portier.db"
 
 // pragmas are set through the DSN so that every pooled connection gets them; an
-// Exec("PRAGMA …") would affect only the one connection it ran on.
+// Exec("PRAGMA …") would affect only the one connection it ran on. synchronous is added by
+// dsn: FULL, except for the throwaway databases of OpenForTest.
 var pragmas = []string{
 	"journal_mode(WAL)",
 	"busy_timeout(10000)",
 	"foreign_keys(1)",
-	"synchronous(FULL)",
 }
+
+// synchronousFull makes every commit reach the disk before it returns: a revoked permission
+// must not come back after a power cut.
+const synchronousFull = "synchronous(FULL)"
+
+// synchronousOff leaves writing to the disk to the operating system: a power cut can lose
+// commits or damage the file. Only for databases that a test deletes afterwards.
+const synchronousOff = "synchronous(OFF)"
 
 // DSN builds the connection string for path. readOnly adds query_only so a reader can never write.
 func DSN(path string, readOnly bool) string {
+	return dsn(path, readOnly, synchronousFull)
+}
+
+func dsn(path string, readOnly bool, synchronous string) string {
 	q := url.Values{}
 	for _, p := range pragmas {
 		q.Add("_pragma", p)
 	}
+	q.Add("_pragma", synchronous)
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	}
@@ -80,10 +93,22 @@ func (d *DB) committed() {
 
 // Open opens (creating if needed) the database at path. It does not migrate.
 func Open(path string) (*DB, error) {
+	return open(path, synchronousFull)
+}
+
+// OpenForTest is Open without waiting for the disk (synchronous=OFF), for the throwaway
+// databases tests create in a temporary directory: a power cut can lose or damage them.
+// Nothing in Portier's commands calls it; tests of durability (the crash test, backups)
+// use Open.
+func OpenForTest(path string) (*DB, error) {
+	return open(path, synchronousOff)
+}
+
+func open(path, synchronous string) (*DB, error) {
 	if err := ownerOnly(path); err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	w, err := sql.Open("sqlite", DSN(path, false))
+	w, err := sql.Open("sqlite", dsn(path, false, synchronous))
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +122,7 @@ func Open(path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", DSN(path, true))
+	r, err := sql.Open("sqlite", dsn(path, true, synchronous))
 	if err != nil {
 		w.Close()
 		return nil, err

@@ -39,75 +39,91 @@ func readPragmas(ctx context.Context, c *sql.Conn) (connPragmas, error) {
 }
 
 // The pragmas come from the DSN, so every pooled connection has them, not only the first.
+// Production's Open waits for the disk on every commit (FULL); only the throwaway databases
+// of OpenForTest do not (OFF), and they differ in nothing else.
 func TestPragmasHoldOnEveryPooledConnection(t *testing.T) {
-	d := openTestDB(t)
-	_, err := d.Writer.Exec(`CREATE TABLE t (x INTEGER)`)
-	require.NoError(t, err)
+	t.Parallel()
+	for _, tc := range []struct {
+		name        string
+		open        func(*testing.T) *DB
+		synchronous int
+	}{
+		{"Open", openDurableDB, 2},     // 2 = FULL
+		{"OpenForTest", openTestDB, 0}, // 0 = OFF
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			d := tc.open(t)
+			_, err := d.Writer.Exec(`CREATE TABLE t (x INTEGER)`)
+			require.NoError(t, err)
 
-	const readers = 8
-	// The reader pool is sized from GOMAXPROCS; on a small machine it may hold fewer than 8
-	// connections, and holding 8 at once would then block. The pragmas apply per connection
-	// whatever the pool size, so widen the pool for this test only.
-	d.Reader.SetMaxOpenConns(readers)
-	d.Reader.SetMaxIdleConns(0) // closed connections are not reused: every Conn below is new
+			const readers = 8
+			// The reader pool is sized from GOMAXPROCS; on a small machine it may hold fewer than 8
+			// connections, and holding 8 at once would then block. The pragmas apply per connection
+			// whatever the pool size, so widen the pool for this test only.
+			d.Reader.SetMaxOpenConns(readers)
+			d.Reader.SetMaxIdleConns(0) // closed connections are not reused: every Conn below is new
 
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
 
-	conns := make([]*sql.Conn, readers)
-	var wg sync.WaitGroup
-	errs := make([]error, readers)
-	for i := range conns {
-		wg.Go(func() {
-			conns[i], errs[i] = d.Reader.Conn(ctx)
+			conns := make([]*sql.Conn, readers)
+			var wg sync.WaitGroup
+			errs := make([]error, readers)
+			for i := range conns {
+				wg.Go(func() {
+					conns[i], errs[i] = d.Reader.Conn(ctx)
+				})
+			}
+			wg.Wait()
+			for i, err := range errs {
+				require.NoError(t, err, "reader conn %d", i)
+			}
+			defer func() {
+				for _, c := range conns {
+					_ = c.Close() // a second Close only returns sql.ErrConnDone
+				}
+			}()
+			// All 8 are held at once, so they are 8 distinct connections.
+			require.Equal(t, readers, d.Reader.Stats().InUse)
+
+			for i, c := range conns {
+				p, err := readPragmas(ctx, c)
+				require.NoError(t, err)
+				assert.Equal(t, 1, p.foreignKeys, "reader %d foreign_keys", i)
+				assert.Equal(t, "wal", p.journalMode, "reader %d journal_mode", i)
+				assert.Equal(t, tc.synchronous, p.synchronous, "reader %d synchronous", i)
+				assert.Positive(t, p.busyTimeout, "reader %d busy_timeout", i)
+				assert.Equal(t, 1, p.queryOnly, "reader %d query_only", i)
+
+				_, err = c.ExecContext(ctx, `INSERT INTO t (x) VALUES (?)`, i)
+				require.Error(t, err, "reader %d accepted a write", i)
+				assert.Contains(t, strings.ToLower(err.Error()), "readonly")
+			}
+			for _, c := range conns {
+				require.NoError(t, c.Close())
+			}
+			_, err = d.Reader.ExecContext(ctx, `CREATE TABLE u (x INTEGER)`)
+			require.Error(t, err, "reader pool accepted a schema change")
+			assert.Contains(t, strings.ToLower(err.Error()), "readonly")
+			assert.Equal(t, 0, count(t, d, `SELECT count(*) FROM t`))
+			assert.False(t, tableExists(t, d, "u"))
+
+			w, err := d.Writer.Conn(ctx)
+			require.NoError(t, err)
+			defer w.Close()
+			p, err := readPragmas(ctx, w)
+			require.NoError(t, err)
+			assert.Equal(t, connPragmas{foreignKeys: 1, journalMode: "wal", synchronous: tc.synchronous, busyTimeout: p.busyTimeout, queryOnly: 0}, p)
+			assert.Positive(t, p.busyTimeout)
+			_, err = w.ExecContext(ctx, `INSERT INTO t (x) VALUES (1)`)
+			require.NoError(t, err, "the writer must accept writes")
 		})
 	}
-	wg.Wait()
-	for i, err := range errs {
-		require.NoError(t, err, "reader conn %d", i)
-	}
-	defer func() {
-		for _, c := range conns {
-			_ = c.Close() // a second Close only returns sql.ErrConnDone
-		}
-	}()
-	// All 8 are held at once, so they are 8 distinct connections.
-	require.Equal(t, readers, d.Reader.Stats().InUse)
-
-	for i, c := range conns {
-		p, err := readPragmas(ctx, c)
-		require.NoError(t, err)
-		assert.Equal(t, 1, p.foreignKeys, "reader %d foreign_keys", i)
-		assert.Equal(t, "wal", p.journalMode, "reader %d journal_mode", i)
-		assert.Equal(t, 2, p.synchronous, "reader %d synchronous (2 = FULL)", i)
-		assert.Positive(t, p.busyTimeout, "reader %d busy_timeout", i)
-		assert.Equal(t, 1, p.queryOnly, "reader %d query_only", i)
-
-		_, err = c.ExecContext(ctx, `INSERT INTO t (x) VALUES (?)`, i)
-		require.Error(t, err, "reader %d accepted a write", i)
-		assert.Contains(t, strings.ToLower(err.Error()), "readonly")
-	}
-	for _, c := range conns {
-		require.NoError(t, c.Close())
-	}
-	_, err = d.Reader.ExecContext(ctx, `CREATE TABLE u (x INTEGER)`)
-	require.Error(t, err, "reader pool accepted a schema change")
-	assert.Contains(t, strings.ToLower(err.Error()), "readonly")
-	assert.Equal(t, 0, count(t, d, `SELECT count(*) FROM t`))
-	assert.False(t, tableExists(t, d, "u"))
-
-	w, err := d.Writer.Conn(ctx)
-	require.NoError(t, err)
-	defer w.Close()
-	p, err := readPragmas(ctx, w)
-	require.NoError(t, err)
-	assert.Equal(t, connPragmas{foreignKeys: 1, journalMode: "wal", synchronous: 2, busyTimeout: p.busyTimeout, queryOnly: 0}, p)
-	assert.Positive(t, p.busyTimeout)
-	_, err = w.ExecContext(ctx, `INSERT INTO t (x) VALUES (1)`)
-	require.NoError(t, err, "the writer must accept writes")
 }
 
 func TestDSNCarriesPragmasAndImmediateTxLock(t *testing.T) {
+	t.Parallel()
 	rw := DSN("/data/portier.db", false)
 	ro := DSN("/data/portier.db", true)
 	for _, want := range []string{"journal_mode%28WAL%29", "foreign_keys%281%29", "synchronous%28FULL%29", "busy_timeout%28", "_txlock=immediate"} {
@@ -121,6 +137,7 @@ func TestDSNCarriesPragmasAndImmediateTxLock(t *testing.T) {
 
 // Read-modify-write from many goroutines: no busy errors, no lost updates.
 func TestConcurrentReadModifyWrite(t *testing.T) {
+	t.Parallel()
 	d := openTestDB(t)
 	ctx := context.Background()
 	_, err := d.Writer.ExecContext(ctx, `CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL); INSERT INTO counter (id, n) VALUES (1, 0)`)
@@ -166,6 +183,7 @@ func TestConcurrentReadModifyWrite(t *testing.T) {
 }
 
 func TestInTxRollsBackOnError(t *testing.T) {
+	t.Parallel()
 	d := openTestDB(t)
 	ctx := context.Background()
 	_, err := d.Writer.ExecContext(ctx, `CREATE TABLE t (x INTEGER)`)

@@ -14,6 +14,7 @@ import (
 // letters folded, others not, a prefix first, equal names by id), and removed devices are left
 // out.
 func TestFindDeviceNamesOrderIsSQLitesNoCase(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, _ := newTestStore(t)
 	acc, _ := createAccount(t, s, "owner@example.com")

@@ -20,6 +20,7 @@ func addBridge(t *testing.T, s *Store, accountID int64, devices ...models.Device
 }
 
 func TestDevicesAreListedFavoritesFirstAndStayInTheirAccount(t *testing.T) {
+	t.Parallel()
 	s, clock := newTestStore(t)
 	ctx := context.Background()
 	acc, _ := createAccount(t, s, "anna@example.com")
@@ -63,6 +64,7 @@ func TestDevicesAreListedFavoritesFirstAndStayInTheirAccount(t *testing.T) {
 }
 
 func TestDeviceAddedTwiceIsAConflictAndNothingIsWritten(t *testing.T) {
+	t.Parallel()
 	s, _ := newTestStore(t)
 	ctx := context.Background()
 	acc, _ := createAccount(t, s, "anna@example.com")
@@ -83,6 +85,7 @@ func TestDeviceAddedTwiceIsAConflictAndNothingIsWritten(t *testing.T) {
 }
 
 func TestReportedStateSavesOnlyNews(t *testing.T) {
+	t.Parallel()
 	s, clock := newTestStore(t)
 	ctx := context.Background()
 	acc, _ := createAccount(t, s, "anna@example.com")
@@ -117,6 +120,7 @@ func TestReportedStateSavesOnlyNews(t *testing.T) {
 // The warned set changes only from the value the caller read, and the warning email is queued
 // with it or not at all.
 func TestUpdateDeviceWarnedIsConditionalAndQueuesTheMail(t *testing.T) {
+	t.Parallel()
 	s, _ := newTestStore(t)
 	ctx := context.Background()
 	acc, login := createAccount(t, s, "anna@example.com")

@@ -35,8 +35,19 @@ func (c *testClock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// openTestDB opens a fresh database file in a temp directory, without migrating it.
+// openTestDB opens a fresh throwaway database file in a temp directory, without migrating it.
+// It does not wait for the disk (OpenForTest); tests of durability or of production's
+// pragmas use openDurableDB.
 func openTestDB(t *testing.T) *DB {
+	t.Helper()
+	d, err := OpenForTest(filepath.Join(t.TempDir(), FileName))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = d.Close() })
+	return d
+}
+
+// openDurableDB opens a fresh database file as production does (Open: synchronous=FULL).
+func openDurableDB(t *testing.T) *DB {
 	t.Helper()
 	d, err := Open(filepath.Join(t.TempDir(), FileName))
 	require.NoError(t, err)
@@ -44,10 +55,21 @@ func openTestDB(t *testing.T) *DB {
 	return d
 }
 
-// newTestStore opens and migrates a fresh database and returns a Store on a fake clock.
+// newTestStore opens and migrates a fresh throwaway database and returns a Store on a fake clock.
 func newTestStore(t *testing.T) (*Store, *testClock) {
 	t.Helper()
-	d := openTestDB(t)
+	return migratedStore(t, openTestDB(t))
+}
+
+// newDurableTestStore is newTestStore on a database opened as production opens it, for tests
+// of what must survive on disk (backups).
+func newDurableTestStore(t *testing.T) (*Store, *testClock) {
+	t.Helper()
+	return migratedStore(t, openDurableDB(t))
+}
+
+func migratedStore(t *testing.T, d *DB) (*Store, *testClock) {
+	t.Helper()
 	_, err := d.Migrate(context.Background())
 	require.NoError(t, err)
 	clock := newTestClock()

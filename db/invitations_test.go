@@ -59,6 +59,7 @@ func (f invitationFixture) state(t *testing.T, token string) models.InvitationSt
 // An invitation is pending for 48 hours to the nanosecond after its creation by the store's
 // clock, and expired from then on; its email is queued with it.
 func TestInvitationExpiresAfter48Hours(t *testing.T) {
+	t.Parallel()
 	f := newInvitationFixture(t)
 	inv, err := f.invite(t, "tok1", "code1")
 	require.NoError(t, err)
@@ -83,6 +84,7 @@ func TestInvitationExpiresAfter48Hours(t *testing.T) {
 
 // A new invitation revokes the open one: the old link and code are dead, the new ones work.
 func TestInvitationRegenerateKillsTheOld(t *testing.T) {
+	t.Parallel()
 	f := newInvitationFixture(t)
 	ctx := context.Background()
 	old, err := f.invite(t, "tok1", "code1")
@@ -125,6 +127,7 @@ func TestInvitationRegenerateKillsTheOld(t *testing.T) {
 
 // Accepting creates the web-key login once; a second accept is refused.
 func TestAcceptInvitationOnce(t *testing.T) {
+	t.Parallel()
 	f := newInvitationFixture(t)
 	ctx := context.Background()
 	inv, err := f.invite(t, "tok1", "code1")
@@ -174,6 +177,7 @@ func TestAcceptInvitationOnce(t *testing.T) {
 // An email another login signs in with is refused, and nothing is written: the invitation
 // stays pending, no login appears, no audit row.
 func TestAcceptInvitationEmailTaken(t *testing.T) {
+	t.Parallel()
 	f := newInvitationFixture(t)
 	ctx := context.Background()
 	inv, err := f.invite(t, "tok1", "code1")
@@ -196,6 +200,7 @@ func TestAcceptInvitationEmailTaken(t *testing.T) {
 // Only users with an email and a permission a web key can use are invited; a refusal writes
 // nothing (no invitation, no email).
 func TestCreateInvitationRefusals(t *testing.T) {
+	t.Parallel()
 	f := newInvitationFixture(t)
 	ctx := context.Background()
 	noMail, err := f.s.CreateAccountUser(ctx, models.AccountUser{AccountID: f.acc.ID, Name: "Ben", AddedVia: models.AddedViaWeb},

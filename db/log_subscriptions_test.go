@@ -61,6 +61,7 @@ func (f subsFixture) stored(t *testing.T, loginID int64) []models.LogSubscriptio
 // Saving replaces the whole set; a device of another account, a kind the device does not
 // have, or a login of another account refuses the save and leaves the set as it was.
 func TestReplaceLogSubscriptions(t *testing.T) {
+	t.Parallel()
 	f := newSubsFixture(t)
 	ctx := context.Background()
 	audits := func() int {
@@ -130,6 +131,7 @@ func (c *composed) compose(n LogNotice) ([]models.OutboxMessage, error) {
 // repeated event, another kind, a failed insert or a failed compose queue nothing. Logins
 // that may no longer read the log get nothing.
 func TestCreateActivityNotifyingQueuesWithTheNewEntryOnly(t *testing.T) {
+	t.Parallel()
 	f := newSubsFixture(t)
 	ctx := context.Background()
 	sam := addLogin(t, f.s, f.acc.ID, "sam@example.com", models.RightActivityLog, nil)
@@ -209,6 +211,7 @@ func TestCreateActivityNotifyingQueuesWithTheNewEntryOnly(t *testing.T) {
 
 // What compose sees of a resident's entry is what is stored: that a resident did it, not who.
 func TestCreateActivityNotifyingGivesTheResidentsEntryAnonymized(t *testing.T) {
+	t.Parallel()
 	f := newSubsFixture(t)
 	ctx := context.Background()
 	_, err := f.s.SyncDeviceAuthorizations(ctx, f.acc.ID, f.front.ID, []models.ReportedAuthorization{

@@ -11,6 +11,7 @@ import (
 )
 
 func TestEmbeddedMigrationsAreNumberedFromOne(t *testing.T) {
+	t.Parallel()
 	ms, err := Migrations()
 	require.NoError(t, err)
 	require.NotEmpty(t, ms)
@@ -22,6 +23,7 @@ func TestEmbeddedMigrationsAreNumberedFromOne(t *testing.T) {
 }
 
 func TestMigrateFreshDatabaseThenNothingToDo(t *testing.T) {
+	t.Parallel()
 	d := openTestDB(t)
 	ctx := context.Background()
 	ms, err := Migrations()
@@ -55,6 +57,7 @@ func TestMigrateFreshDatabaseThenNothingToDo(t *testing.T) {
 }
 
 func TestNewerSchemaIsRefused(t *testing.T) {
+	t.Parallel()
 	d := openTestDB(t)
 	ctx := context.Background()
 	ms, err := Migrations()
@@ -80,6 +83,7 @@ func TestNewerSchemaIsRefused(t *testing.T) {
 }
 
 func TestFailingMigrationLeavesVersionAndSchemaUnchanged(t *testing.T) {
+	t.Parallel()
 	d := openTestDB(t)
 	ctx := context.Background()
 	ms := []Migration{
@@ -111,6 +115,7 @@ func TestFailingMigrationLeavesVersionAndSchemaUnchanged(t *testing.T) {
 }
 
 func TestLoadMigrations(t *testing.T) {
+	t.Parallel()
 	file := func(sql string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(sql)} }
 	t.Run("ordered, other files ignored", func(t *testing.T) {
 		fsys := fstest.MapFS{

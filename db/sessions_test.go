@@ -13,6 +13,7 @@ import (
 // FindSessionWithLogin reads the session with its login and account as they are now (rights,
 // a limited login's devices), and the session alone when it has no login (any more).
 func TestFindSessionWithLogin(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, clock := newTestStore(t)
 	acc, main := createAccount(t, s, "owner@example.com")

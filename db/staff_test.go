@@ -16,6 +16,7 @@ import (
 // as the company's and stay found under the company after they are removed; an invitation of
 // the company still makes or updates its own login, never a staff member's.
 func TestCompanyStaff(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, clock := newTestStore(t)
 	acc, owner := createAccount(t, s, "owner@example.com")

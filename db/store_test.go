@@ -25,6 +25,7 @@ func firstRun(s *Store, email string) error {
 }
 
 func TestCreateAccountFirstRun(t *testing.T) {
+	t.Parallel()
 	s, clock := newTestStore(t)
 	ctx := context.Background()
 	n, err := s.CountAccounts(ctx)
@@ -75,6 +76,7 @@ func TestCreateAccountFirstRun(t *testing.T) {
 }
 
 func TestConcurrentFirstRunExactlyOneWins(t *testing.T) {
+	t.Parallel()
 	s, _ := newTestStore(t)
 	const n = 10
 	errs := make([]error, n)
@@ -105,6 +107,7 @@ func TestConcurrentFirstRunExactlyOneWins(t *testing.T) {
 }
 
 func TestFindLoginByEmail(t *testing.T) {
+	t.Parallel()
 	s, _ := newTestStore(t)
 	ctx := context.Background()
 	_, login := createAccount(t, s, models.NormalizeEmail("  Anna.Berg@Example.COM "))
@@ -122,6 +125,7 @@ func TestFindLoginByEmail(t *testing.T) {
 }
 
 func TestFindLoginIsScopedToAccount(t *testing.T) {
+	t.Parallel()
 	s, _ := newTestStore(t)
 	ctx := context.Background()
 	a, la := createAccount(t, s, "a@example.com")
@@ -163,6 +167,7 @@ func TestFindLoginIsScopedToAccount(t *testing.T) {
 }
 
 func TestRecordLoginSuccess(t *testing.T) {
+	t.Parallel()
 	s, clock := newTestStore(t)
 	ctx := context.Background()
 	a, l := createAccount(t, s, "a@example.com")
@@ -179,6 +184,7 @@ func TestRecordLoginSuccess(t *testing.T) {
 }
 
 func TestSessionsCRUD(t *testing.T) {
+	t.Parallel()
 	s, clock := newTestStore(t)
 	ctx := context.Background()
 	_, l := createAccount(t, s, "a@example.com")
@@ -243,6 +249,7 @@ func TestSessionsCRUD(t *testing.T) {
 }
 
 func TestDeleteExpiredSessions(t *testing.T) {
+	t.Parallel()
 	s, clock := newTestStore(t)
 	ctx := context.Background()
 	now := clock.Now()
@@ -279,6 +286,7 @@ func TestDeleteExpiredSessions(t *testing.T) {
 }
 
 func TestAPITokens(t *testing.T) {
+	t.Parallel()
 	s, clock := newTestStore(t)
 	ctx := context.Background()
 	a, la := createAccount(t, s, "a@example.com")
@@ -360,6 +368,7 @@ func TestAPITokens(t *testing.T) {
 }
 
 func TestPasswordReset(t *testing.T) {
+	t.Parallel()
 	s, clock := newTestStore(t)
 	ctx := context.Background()
 	_, l := createAccount(t, s, "a@example.com")
@@ -413,6 +422,7 @@ func TestPasswordReset(t *testing.T) {
 }
 
 func TestPasswordResetExpires(t *testing.T) {
+	t.Parallel()
 	s, clock := newTestStore(t)
 	ctx := context.Background()
 	_, l := createAccount(t, s, "a@example.com")
@@ -431,6 +441,7 @@ func TestPasswordResetExpires(t *testing.T) {
 }
 
 func TestPasswordResetConcurrentUseWorksOnce(t *testing.T) {
+	t.Parallel()
 	s, clock := newTestStore(t)
 	ctx := context.Background()
 	_, l := createAccount(t, s, "a@example.com")

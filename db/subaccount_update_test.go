@@ -15,6 +15,7 @@ import (
 // all; an update changes only what it names, a new password ends the sessions and a new email
 // voids the reset links that went to the old one.
 func TestSubAccountLinkAndUpdate(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, _ := newTestStore(t)
 	acc, main := createAccount(t, s, "owner@example.com")

@@ -13,6 +13,7 @@ import (
 // A sub-account keeps its grant: a limited one sees only its devices (of its account, not
 // removed), and its sessions and tokens go when it is deleted.
 func TestSubAccountGrant(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, _ := newTestStore(t)
 	acc, main := createAccount(t, s, "owner@example.com")
@@ -81,6 +82,7 @@ func TestSubAccountGrant(t *testing.T) {
 // Devices added later are not seen by a limited login, except those it adds itself; an
 // unlimited sub-account sees them all.
 func TestDevicesAddedLaterAndLimitedLogins(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, _ := newTestStore(t)
 	acc, main := createAccount(t, s, "owner@example.com")

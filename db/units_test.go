@@ -13,6 +13,7 @@ import (
 // A unit's code works once and gives web-key permissions on the address's devices (and a keypad
 // code when asked); it locks the address's name; deleting the unit revokes everything at once.
 func TestUnitRedeemAndDelete(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, _ := newTestStore(t)
 	acc, _ := createAccount(t, s, "verwaltung@example.com")

@@ -71,7 +71,7 @@ func (m *identityModel) hasPermission(dev int, user int64) bool {
 var names = []string{"Anna Müller", "anna muller", "Ben", "Carla", "Dev Team", "Eva", "Ben"}
 
 func (m *identityModel) open() {
-	d, err := Open(m.path)
+	d, err := OpenForTest(m.path)
 	if err != nil {
 		m.t.Fatal(err)
 	}
@@ -155,6 +155,7 @@ func (m *identityModel) reported(dev int) []models.ReportedAuthorization {
 }
 
 func TestIdentityNeverSplits(t *testing.T) {
+	t.Parallel()
 	rapid.Check(t, func(rt *rapid.T) {
 		dir := t.TempDir()
 		m := &identityModel{t: rt, path: filepath.Join(dir, FileName), owner: map[authKey]int64{}, seenUser: map[int64]bool{},

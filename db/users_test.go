@@ -15,6 +15,7 @@ import (
 // Same name on different devices is suggested; two authorizations on one device never are (a
 // device holds one per person).
 func TestFindDuplicates(t *testing.T) {
+	t.Parallel()
 	s, _ := newTestStore(t)
 	ctx := context.Background()
 	acc, _ := createAccount(t, s, "owner@example.com")
@@ -72,6 +73,7 @@ func TestFindDuplicates(t *testing.T) {
 
 // Devices' time zones come from what they report; those reporting none get the fallback.
 func TestFindDeviceZones(t *testing.T) {
+	t.Parallel()
 	s, _ := newTestStore(t)
 	ctx := context.Background()
 	acc, _ := createAccount(t, s, "owner@example.com")
@@ -92,6 +94,7 @@ func TestFindDeviceZones(t *testing.T) {
 // device and the authorization's id there (never by name), and stays after a revocation; the
 // Users list leaves revoked permissions out of a user's devices.
 func TestUserActivityAndRevokedPermissions(t *testing.T) {
+	t.Parallel()
 	s, _ := newTestStore(t)
 	ctx := context.Background()
 	acc, _ := createAccount(t, s, "owner@example.com")
@@ -161,6 +164,7 @@ func TestUserActivityAndRevokedPermissions(t *testing.T) {
 // all, so the row comes back as a revocation to send instead of an authorization Portier forgot
 // (which a sync would show as a new person).
 func TestRevokedWhilePushedComesBackAsRevocation(t *testing.T) {
+	t.Parallel()
 	s, _ := newTestStore(t)
 	ctx := context.Background()
 	acc, _ := createAccount(t, s, "owner@example.com")
@@ -203,6 +207,7 @@ func TestRevokedWhilePushedComesBackAsRevocation(t *testing.T) {
 
 // The same email is suggested too: written differently, or as the name a device gives a person.
 func TestFindDuplicatesBySameEmail(t *testing.T) {
+	t.Parallel()
 	s, _ := newTestStore(t)
 	ctx := context.Background()
 	acc, _ := createAccount(t, s, "owner@example.com")

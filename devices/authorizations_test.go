@@ -14,6 +14,7 @@ import (
 // The demo devices' authorizations are linked to account users when the bridge is added, one
 // user per authorization; a restart keeps them all, with the same people and ids.
 func TestAuthorizationsSyncedAndKeptAcrossRestarts(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	m := New(f.store, f.secrets, Options{SimSpeed: 0.01})

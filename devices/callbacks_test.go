@@ -22,6 +22,7 @@ import (
 // (the simulator next to Portier). The secret depends on the bridge's address, not on the
 // connection, and on the key.
 func TestCallbackTarget(t *testing.T) {
+	t.Parallel()
 	box, err := auth.NewSecretBox(make([]byte, 32))
 	require.NoError(t, err)
 	m := &Manager{secrets: box}
@@ -64,6 +65,7 @@ func TestCallbackTarget(t *testing.T) {
 }
 
 func TestParseCallback(t *testing.T) {
+	t.Parallel()
 	// The real body from homebridge-nb #156 (reference §1.4).
 	cb, err := parseCallback([]byte(`{"deviceType":4,"nukiId":1046726733,"mode":2,"state":3,"stateName":"unlocked","batteryCritical":false,
 		"batteryCharging":false,"batteryChargeState":100,"keypadBatteryCritical":false,"doorsensorState":3,"doorsensorStateName":"door opened"}`))
@@ -120,6 +122,7 @@ func FuzzParseCallback(f *testing.F) {
 // A callback proves that callbacks work; a poll that finds a change no callback brought
 // proves one was lost (back to frequent polling until the next callback).
 func TestMissedCallbackIsNoticed(t *testing.T) {
+	t.Parallel()
 	m := &Manager{opt: Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}}
 	c := &bridgeConn{m: m, id: 1, cbState: CallbacksPending, last: map[deviceKey]models.DeviceState{}}
 	k := deviceKey{1, models.DeviceSmartLock3, 7}
@@ -144,6 +147,7 @@ func TestMissedCallbackIsNoticed(t *testing.T) {
 // Two connections to one bridge (its devices added at two times) starting together at boot
 // register one callback between them: they take turns, so the second finds the first's entry.
 func TestConnectionsToOneBridgeRegisterOnce(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	b := sim.New(sim.Options{Speed: 0.01})
 	t.Cleanup(b.Close)

@@ -27,6 +27,7 @@ func configStatus(t *testing.T, f fixture, deviceID int64, key string, want mode
 }
 
 func TestConfigPendingThenApplied(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	m := f.manager(t)
 	ctx := context.Background()
@@ -82,6 +83,7 @@ func TestConfigPendingThenApplied(t *testing.T) {
 }
 
 func TestConfigRetriedWhileOfflineAndFailedWhenRefused(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	m := New(f.store, f.secrets, Options{SimSpeed: 0.01, ConfigRetryEvery: 20 * time.Millisecond})
 	require.NoError(t, m.Start(context.Background()))
@@ -117,6 +119,7 @@ func TestConfigRetriedWhileOfflineAndFailedWhenRefused(t *testing.T) {
 
 // A restart rebuilds the simulated devices with the settings they had, so nothing is undone.
 func TestConfigSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	m := New(f.store, f.secrets, Options{SimSpeed: 0.01})

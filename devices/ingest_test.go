@@ -42,6 +42,7 @@ func waitSim(t *testing.T, b *sim.Bridge, d models.Device, state int) {
 // knows them (its authorization's id and name): keypad codes, fobs, app users, the button,
 // auto lock, the door, the opener's bell. Portier's own action is there once, as Portier's.
 func TestSimulatedEventsAreLoggedWithWho(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	m := f.manager(t)
 	ctx := context.Background()
@@ -134,6 +135,7 @@ func (c *tickingClock) Now() time.Time {
 // delivered again, in any order, change nothing, and the log lists them in the order they
 // happened.
 func TestSimulatedEventsCaughtUpOnceInTimeOrder(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	clock := &tickingClock{now: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)}

@@ -13,6 +13,7 @@ import (
 // (an opener's 1 switches ring to open, a box opens), Portier's configuration changes, and codes
 // Portier has no name for.
 func TestLogActionText(t *testing.T) {
+	t.Parallel()
 	l := i18n.New("en", "UTC")
 	for _, tc := range []struct {
 		t      models.DeviceType

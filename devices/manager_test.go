@@ -24,7 +24,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) fixture {
 	t.Helper()
-	d, err := db.Open(filepath.Join(t.TempDir(), db.FileName))
+	d, err := db.OpenForTest(filepath.Join(t.TempDir(), db.FileName))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = d.Close() })
 	_, err = d.Migrate(context.Background())
@@ -75,6 +75,7 @@ func waitDone(t *testing.T, m *Manager, deviceID int64) ActionStatus {
 }
 
 func TestSimulatedBridgeLockAction(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	m := f.manager(t)
 	ctx := context.Background()
@@ -132,6 +133,7 @@ func TestSimulatedBridgeLockAction(t *testing.T) {
 }
 
 func TestActionFailuresAreNamed(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	m := f.manager(t)
 	ctx := context.Background()
@@ -166,6 +168,7 @@ func TestActionFailuresAreNamed(t *testing.T) {
 // A lock action whose request cannot be written to the audit trail is not sent: nothing is
 // pending, the device does not move, and the next action goes through.
 func TestLockActionNeedsItsAuditRow(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	m := f.manager(t)
 	ctx := context.Background()
@@ -193,6 +196,7 @@ func TestLockActionNeedsItsAuditRow(t *testing.T) {
 }
 
 func TestDeviceEventsIngestedOnce(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	m := f.manager(t)
 	ctx := context.Background()
@@ -223,6 +227,7 @@ func TestDeviceEventsIngestedOnce(t *testing.T) {
 }
 
 func TestRestartKeepsSimulatedDevices(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	m := New(f.store, f.secrets, Options{SimSpeed: 0.01})

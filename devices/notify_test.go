@@ -57,6 +57,7 @@ func (e warnEnv) waitMails(t *testing.T, to string, n int) []models.OutboxMessag
 // A subscriber is told of each new event of the kinds it chose, once: the device reporting the
 // same event again sends nothing more. Other kinds and other logins get nothing.
 func TestLogNotificationsTellSubscribersOfNewEventsOnce(t *testing.T) {
+	t.Parallel()
 	e := newWarnEnv(t)
 	ctx := context.Background()
 	e.subscribe(t, subEmail, models.LogKindDoor, models.LogKindUnlock)
@@ -110,6 +111,7 @@ func TestLogNotificationsTellSubscribersOfNewEventsOnce(t *testing.T) {
 
 // A failed action done in Portier is told as failed, in the subscriber's language and time zone.
 func TestLogNotificationOfAFailedActionInGerman(t *testing.T) {
+	t.Parallel()
 	e := newWarnEnv(t)
 	ctx := context.Background()
 	sam := e.subscribe(t, subEmail, models.LogKindUnlock)
@@ -135,6 +137,7 @@ func TestLogNotificationOfAFailedActionInGerman(t *testing.T) {
 // The email of a resident's entry says that a resident did it, never who; a doorbell says
 // nothing about who; a box opens.
 func TestLogEmailWording(t *testing.T) {
+	t.Parallel()
 	e := newWarnEnv(t)
 	ctx := context.Background()
 	to := models.Login{Email: "sam@example.com", Name: "Sam", Language: "en", TimeZone: "UTC"}

@@ -43,6 +43,7 @@ func onDevice(t *testing.T, b *sim.Bridge, d models.Device, id uint32) (sim.Auth
 // where it is not and sent once it is back; a change waits for a busy device without a sync
 // undoing it; a revocation is retried until the device confirms it.
 func TestPermissionsPushedAndRetried(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	m := New(f.store, f.secrets, Options{SimSpeed: 0.01})
@@ -163,6 +164,7 @@ func TestPermissionsPushedAndRetried(t *testing.T) {
 
 // A suspended permission is off on the device until the suspension ends, then on again by itself.
 func TestSuspendedPermissionResumes(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	var mu sync.Mutex

@@ -25,6 +25,7 @@ func door(n int) *int { return &n }
 // What a sequence of reports gives, report by report: one entry per change of where the lock
 // stands, none for movements, repeats or the latch letting go after an unlatch.
 func TestDerive(t *testing.T) {
+	t.Parallel()
 	lock := models.DeviceSmartLock3
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	never := func(int) bool { return false }
@@ -93,6 +94,7 @@ func TestDerive(t *testing.T) {
 // An action of Portier's accounts for one entry of its kind, while it runs and until
 // ActionDeadline after it ended.
 func TestOwnAction(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	m := &Manager{opt: Options{Now: func() time.Time { return now }, ActionDeadline: 30 * time.Second}, actions: map[int64]*ActionStatus{}}
 	assert.False(t, m.ownAction(1, models.LogUnlock), "no action")
@@ -262,6 +264,7 @@ func actions(entries []models.Activity) []int {
 // one entry of unknown who; the same callback again, a poll that finds the same state and a
 // restart add nothing.
 func TestBridgeStateChangesAreLoggedOnce(t *testing.T) {
+	t.Parallel()
 	r := newBridgeRig(t)
 	assert.Empty(t, r.entries(t, r.front), "where the devices stand when added is no event")
 
@@ -322,6 +325,7 @@ func TestBridgeStateChangesAreLoggedOnce(t *testing.T) {
 // change of state the bridge reports for it (callbacks, the poll after the action) is not
 // logged again; a later change by someone else is.
 func TestBridgeOwnActionLoggedOnce(t *testing.T) {
+	t.Parallel()
 	r := newBridgeRig(t)
 	ctx := context.Background()
 	require.NoError(t, r.m.Act(ctx, r.front, models.ActionUnlock, r.f.who()))
@@ -346,6 +350,7 @@ func TestBridgeOwnActionLoggedOnce(t *testing.T) {
 // A poll's answer that comes after a callback received since the poll was sent is older than
 // that callback: it is dropped rather than taking the lock back (and logging the swing).
 func TestBridgeStalePollIsDropped(t *testing.T) {
+	t.Parallel()
 	r := newBridgeRig(t)
 	r.m.mu.Lock()
 	c := r.m.conns[r.front.ConnectionID].(*bridgeConn)

@@ -40,7 +40,7 @@ type warnEnv struct {
 func newWarnEnv(t *testing.T, specs ...sim.DeviceSpec) warnEnv {
 	t.Helper()
 	ctx := context.Background()
-	d, err := db.Open(filepath.Join(t.TempDir(), db.FileName))
+	d, err := db.OpenForTest(filepath.Join(t.TempDir(), db.FileName))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = d.Close() })
 	_, err = d.Migrate(ctx)
@@ -133,6 +133,7 @@ func (s *recordingSender) Send(_ context.Context, m models.OutboxMessage) error 
 }
 
 func TestCriticalBatteryWarnsTheMainLoginOnceUntilItRecovers(t *testing.T) {
+	t.Parallel()
 	e := newWarnEnv(t)
 	assert.Empty(t, e.ownerMails(t), "a healthy device sends nothing")
 
@@ -183,6 +184,7 @@ func TestCriticalBatteryWarnsTheMainLoginOnceUntilItRecovers(t *testing.T) {
 }
 
 func TestLowBatteryWarnsOnceThenCriticalOnce(t *testing.T) {
+	t.Parallel()
 	e := newWarnEnv(t)
 	e.setBattery(t, models.BatteryLowPercent+1)
 	assert.Empty(t, e.ownerMails(t))
@@ -217,6 +219,7 @@ func TestLowBatteryWarnsOnceThenCriticalOnce(t *testing.T) {
 }
 
 func TestDeviceWithoutChargeLevelWarnsOnCritical(t *testing.T) {
+	t.Parallel()
 	e := newWarnEnv(t, sim.DemoDevices()[1]) // back door: Smart Lock 2.0, only "critical"
 	require.Nil(t, e.dev.Reported.BatteryCharge)
 	e.setBattery(t, 10)
@@ -229,6 +232,7 @@ func TestDeviceWithoutChargeLevelWarnsOnCritical(t *testing.T) {
 }
 
 func TestWarningsSwitchedOffSendNothing(t *testing.T) {
+	t.Parallel()
 	e := newWarnEnv(t)
 	e.setWarnings(t, false)
 	e.setBattery(t, 10)
@@ -257,6 +261,7 @@ func TestWarningsSwitchedOffSendNothing(t *testing.T) {
 }
 
 func TestKeypadAndDoorSensorBatteries(t *testing.T) {
+	t.Parallel()
 	e := newWarnEnv(t)
 	e.setAccessories(t, true, false)
 	ms := e.ownerMails(t)
@@ -283,6 +288,7 @@ func TestKeypadAndDoorSensorBatteries(t *testing.T) {
 }
 
 func TestOfflineAlertAndBackOnlineNote(t *testing.T) {
+	t.Parallel()
 	e := newWarnEnv(t)
 	e.setOnline(t, false)
 	ms := e.ownerMails(t)
@@ -306,6 +312,7 @@ func TestOfflineAlertAndBackOnlineNote(t *testing.T) {
 }
 
 func TestWarningIsInTheOwnersLanguage(t *testing.T) {
+	t.Parallel()
 	e := newWarnEnv(t)
 	_, err := e.db.Writer.Exec(`UPDATE logins SET language = 'de', time_zone = 'Europe/Berlin' WHERE id = ?`, e.login.ID)
 	require.NoError(t, err)
@@ -320,6 +327,7 @@ func TestWarningIsInTheOwnersLanguage(t *testing.T) {
 
 // Reports of one device arriving at once (a poll and a callback, say) send one email.
 func TestConcurrentReportsWarnOnce(t *testing.T) {
+	t.Parallel()
 	e := newWarnEnv(t)
 	st := e.dev.Reported
 	st.BatteryCritical = true
@@ -339,6 +347,7 @@ func TestConcurrentReportsWarnOnce(t *testing.T) {
 // A Nuki Bridge that cannot be reached takes its devices offline (markOffline, called by the
 // poller after its retries, some seconds): one alert per device, however many polls fail.
 func TestUnreachableConnectionSendsOneOfflineAlertPerDevice(t *testing.T) {
+	t.Parallel()
 	e := newWarnEnv(t, sim.DemoDevices()...)
 	devs, err := e.store.FindConnectionDevices(context.Background(), e.dev.ConnectionID)
 	require.NoError(t, err)
@@ -360,6 +369,7 @@ func TestUnreachableConnectionSendsOneOfflineAlertPerDevice(t *testing.T) {
 }
 
 func TestWarningSetRoundTrips(t *testing.T) {
+	t.Parallel()
 	set := parseWarningSet(" battery_low,offline,,unknown")
 	assert.True(t, set[WarnBatteryLow] && set[WarnOffline])
 	assert.Equal(t, "offline,battery_low", set.String(), "stored in a fixed order; unknown names are dropped")
@@ -369,6 +379,7 @@ func TestWarningSetRoundTrips(t *testing.T) {
 // What was warned about is stored: a restart (the devices report their state afresh) sends
 // nothing again.
 func TestRestartDoesNotRepeatWarnings(t *testing.T) {
+	t.Parallel()
 	e := newWarnEnv(t)
 	e.setBattery(t, 15)
 	e.setOnline(t, false)

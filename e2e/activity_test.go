@@ -16,7 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"portier/apptest"
-	"portier/devices/sim"
 	"portier/models"
 )
 
@@ -24,21 +23,19 @@ import (
 // search, goes back with the browser's back button to the device filter, pages to older
 // entries, and exports the filtered log as CSV: the file holds exactly the filtered entries.
 func TestActivityLogInTheBrowser(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	owner := apptest.DefaultOwner
 	ctx := context.Background()
-	login, _, err := app.Store.FindLoginByEmail(ctx, owner.Email)
-	require.NoError(t, err)
-	_, devs, err := app.Devices.AddSimulatedBridge(ctx, login.AccountID, "Home", sim.DemoDevices(),
-		models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
-	require.NoError(t, err)
+	login := app.OwnerLogin()
+	devs := app.AddDemoBridge(login.AccountID)
 	byName := map[string]models.Device{}
 	for _, d := range devs {
 		byName[d.Name] = d
 	}
 	front, office := byName["Front door"], byName["Office"]
-	_, err = app.Store.SyncDeviceAuthorizations(ctx, login.AccountID, front.ID, []models.ReportedAuthorization{
+	_, err := app.Store.SyncDeviceAuthorizations(ctx, login.AccountID, front.ID, []models.ReportedAuthorization{
 		{DeviceAuthID: 70, Type: models.AuthTypeApp, Name: "Zoë Quist", Enabled: true},
 		{DeviceAuthID: 71, Type: models.AuthTypeApp, Name: "Yann Roth", Enabled: true},
 	})
@@ -73,14 +70,7 @@ func TestActivityLogInTheBrowser(t *testing.T) {
 	}
 
 	b := NewBrowser(t, 1280, 900)
-	b.Do("log in",
-		chromedp.Navigate(app.URL+"/login"),
-		chromedp.WaitVisible(css(`[data-testid="login-form"]`)),
-		chromedp.SendKeys(css(`#email`), owner.Email),
-		chromedp.SendKeys(css(`#password`), owner.Password),
-		chromedp.Click(css(`[data-testid="submit"]`)),
-		chromedp.WaitVisible(css(`[data-testid="home-title"]`)),
-	)
+	b.LogIn(app.URL, owner.Email, owner.Password)
 	b.Do("open the activity log from the navigation", chromedp.Click(css(`nav a[href="/activity"]`)),
 		chromedp.WaitVisible(css(`[data-testid="activity-log"]`)))
 	assert.Equal(t, 50, rowCount(b), "a page of 50")
@@ -138,8 +128,10 @@ func TestActivityLogInTheBrowser(t *testing.T) {
 	dir := t.TempDir()
 	progress := chromedp.Events(b.ctx, browser.DownloadProgress)
 	b.Do("export the filtered log", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		// For this test's browser context: without its id the setting goes to the default context.
 		_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
-			Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: ptr(true)})
+			Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: ptr(true),
+			BrowserContextID: chromedp.FromContext(ctx).BrowserContextID})
 		return err
 	}), chromedp.Click(css(`[data-testid="activity-export"]`)))
 	var file string

@@ -18,6 +18,7 @@ import (
 // The owner opens Settings → Audit trail, filters it by kind of change and by login in place
 // (the address follows), and reads it on a phone without sideways scrolling.
 func TestAuditTrailInTheBrowser(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	owner := apptest.DefaultOwner
@@ -37,14 +38,7 @@ func TestAuditTrailInTheBrowser(t *testing.T) {
 	for _, size := range []struct{ w, h int }{{1280, 900}, {375, 800}} {
 		t.Run(fmt.Sprintf("%dx%d", size.w, size.h), func(t *testing.T) {
 			b := NewBrowser(t, size.w, size.h)
-			b.Do("log in",
-				chromedp.Navigate(app.URL+"/login"),
-				chromedp.WaitVisible(css(`[data-testid="login-form"]`)),
-				chromedp.SendKeys(css(`#email`), owner.Email),
-				chromedp.SendKeys(css(`#password`), owner.Password),
-				chromedp.Click(css(`[data-testid="submit"]`)),
-				chromedp.WaitVisible(css(`[data-testid="home-title"]`)),
-			)
+			b.LogIn(app.URL, owner.Email, owner.Password)
 			b.Do("open the audit trail", chromedp.Navigate(app.URL+"/settings/account"),
 				chromedp.Click(css(`.subnav a[href="/settings/audit"]`)),
 				chromedp.WaitVisible(css(`[data-testid="audit-trail"]`)))

@@ -22,19 +22,13 @@ import (
 // printed link on a phone, sets up their access and opens the box from their web key. The
 // manager's activity log then says "A resident" and nothing about who.
 func TestBoxAddressUnitResidentInTheBrowser(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{SimSpeed: 0.2})
 	ctx := context.Background()
 	_, owner := app.CreateAccount(models.AccountBox, "Hausverwaltung Berger", "verwaltung@example.com", "box owner password")
 
 	m := NewBrowser(t, 1280, 900)
-	m.Do("log in",
-		chromedp.Navigate(app.URL+"/login"),
-		chromedp.WaitVisible(css(`[data-testid="login-form"]`)),
-		chromedp.SendKeys(css(`#email`), "verwaltung@example.com"),
-		chromedp.SendKeys(css(`#password`), "box owner password"),
-		chromedp.Click(css(`[data-testid="submit"]`)),
-		chromedp.WaitVisible(css(`[data-testid="home-title"]`)),
-	)
+	m.LogIn(app.URL, "verwaltung@example.com", "box owner password")
 	m.Do("set up a box: name", chromedp.Click(css(`.nav a[href="/boxes/new"]`)), chromedp.WaitVisible(css(`[data-testid="wizard-step-1"]`)),
 		chromedp.SendKeys(css(`#name`), "Main entrance"), chromedp.Click(css(`[data-testid="wizard-next"]`)),
 		chromedp.WaitVisible(css(`[data-testid="wizard-step-2"]`)))

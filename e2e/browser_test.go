@@ -32,7 +32,65 @@ func findChromium(t *testing.T) string {
 	return ""
 }
 
-// Browser is one headless Chromium with a fresh profile, and the errors its pages reported.
+// chromium is the one headless Chromium that the tests of this package share: starting one
+// costs more than most tests. The first NewBrowser starts it, TestMain stops it. Each Browser
+// is a browser context of its own in it, so cookies and storage never pass between tests.
+var chromium struct {
+	once    sync.Once
+	ctx     context.Context // the browser's first tab; browser contexts are made from it
+	err     error
+	stop    func()
+	profile string
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if chromium.stop != nil {
+		chromium.stop()
+	}
+	if chromium.profile != "" {
+		_ = os.RemoveAll(chromium.profile)
+	}
+	os.Exit(code)
+}
+
+// startChromium starts the shared browser with a fresh profile, once.
+func startChromium(exe string) error {
+	chromium.once.Do(func() {
+		chromium.profile, chromium.err = os.MkdirTemp("", "portier-e2e-chromium-")
+		if chromium.err != nil {
+			return
+		}
+		// Without these flags Chromium keeps trying hosts these machines cannot reach.
+		opts := []chromedp.ExecAllocatorOption{
+			chromedp.ExecPath(exe),
+			chromedp.Flag("headless", true),
+			chromedp.Flag("no-sandbox", true),
+			chromedp.Flag("disable-gpu", true),
+			chromedp.Flag("disable-quic", true),
+			chromedp.Flag("no-first-run", true),
+			chromedp.Flag("no-default-browser-check", true),
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.Flag("disable-dev-shm-usage", true),
+			chromedp.UserDataDir(chromium.profile),
+			chromedp.WindowSize(1280, 900),
+		}
+		allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancelCtx := chromedp.NewContext(allocCtx)
+		chromium.ctx = ctx
+		chromium.stop = func() {
+			cancelCtx()
+			cancelAlloc()
+		}
+		chromium.err = chromedp.Do(ctx)
+	})
+	return chromium.err
+}
+
+// Browser is one tab in a browser context of its own (like a fresh profile) in the shared
+// Chromium, and the errors its pages reported.
 type Browser struct {
 	t   *testing.T
 	ctx context.Context
@@ -41,33 +99,19 @@ type Browser struct {
 	problems []string
 }
 
-// NewBrowser starts Chromium at the given window size. It is closed when the test ends.
+// NewBrowser opens a tab in a new browser context with a viewport of the given size. The
+// context and its cookies are disposed of when the test ends.
 func NewBrowser(t *testing.T, width, height int) *Browser {
 	t.Helper()
 	exe := findChromium(t)
-	// Without these flags Chromium keeps trying hosts these machines cannot reach.
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(exe),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("no-default-browser-check", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(width, height),
+	if err := startChromium(exe); err != nil {
+		t.Fatalf("starting Chromium: %v", err)
 	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	ctx, cancelCtx := chromedp.NewContext(chromium.ctx, chromedp.WithNewBrowserContext())
 	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
 	t.Cleanup(func() {
 		cancelTimeout()
 		cancelCtx()
-		cancelAlloc()
 	})
 	b := &Browser{t: t, ctx: ctx}
 	// Console subscribes before the first page loads; the goroutine ends with the context.
@@ -79,7 +123,7 @@ func NewBrowser(t *testing.T, width, height int) *Browser {
 		viewportOpts = append(viewportOpts, chromedp.EmulateMobile)
 	}
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(width), int64(height), viewportOpts...), chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("starting Chromium: %v", err)
+		t.Fatalf("opening a tab: %v", err)
 	}
 	go func() {
 		for m, err := range messages {
@@ -175,4 +219,17 @@ func (b *Browser) NoSidewaysScroll(page string) {
 		wide := Eval[string](b, `JSON.stringify(Array.from(document.querySelectorAll("body *")).filter(function(e){return e.getBoundingClientRect().right > document.documentElement.clientWidth}).slice(0,5).map(function(e){return e.tagName+"."+e.className}))`)
 		b.t.Errorf("%s scrolls sideways; too wide: %s", page, wide)
 	}
+}
+
+// LogIn signs in on the login page of the app at baseURL and waits for the home page.
+func (b *Browser) LogIn(baseURL, email, password string) {
+	b.t.Helper()
+	b.Do("log in",
+		chromedp.Navigate(baseURL+"/login"),
+		chromedp.WaitVisible(css(`[data-testid="login-form"]`)),
+		chromedp.SendKeys(css(`#email`), email),
+		chromedp.SendKeys(css(`#password`), password),
+		chromedp.Click(css(`[data-testid="submit"]`)),
+		chromedp.WaitVisible(css(`[data-testid="home-title"]`)),
+	)
 }

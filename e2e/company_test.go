@@ -22,6 +22,7 @@ import (
 // signs in and opens the box from their own web key. The manager's log names the company only;
 // removing the staff member ends their web key at once.
 func TestPartnerCompanyStaffInTheBrowser(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{SimSpeed: 0.2})
 	ctx := context.Background()
 	_, owner := app.CreateAccount(models.AccountBox, "Hausverwaltung Berger", "verwaltung@example.com", "box owner password")
@@ -32,14 +33,7 @@ func TestPartnerCompanyStaffInTheBrowser(t *testing.T) {
 	box := devs[0]
 
 	m := NewBrowser(t, 1280, 900)
-	m.Do("log in",
-		chromedp.Navigate(app.URL+"/login"),
-		chromedp.WaitVisible(css(`[data-testid="login-form"]`)),
-		chromedp.SendKeys(css(`#email`), "verwaltung@example.com"),
-		chromedp.SendKeys(css(`#password`), "box owner password"),
-		chromedp.Click(css(`[data-testid="submit"]`)),
-		chromedp.WaitVisible(css(`[data-testid="home-title"]`)),
-	)
+	m.LogIn(app.URL, "verwaltung@example.com", "box owner password")
 	m.Do("create the company", chromedp.Navigate(app.URL+"/users/new"), chromedp.WaitVisible(css(`[data-testid="user-form"]`)),
 		chromedp.SendKeys(css(`#name`), "Putzteam GmbH"), chromedp.SendKeys(css(`#email`), "office@putzteam.example"),
 		chromedp.Click(css(`[data-testid="company"]`)), chromedp.Click(css(`[data-testid="submit"]`)),

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"portier/apptest"
-	"portier/devices/sim"
 	"portier/models"
 )
 
@@ -19,14 +17,12 @@ import (
 // an opener that is offline shows its change pending, and the page turns it to applied by itself
 // once the device is back.
 func TestManageDeviceInTheBrowser(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{SimSpeed: 0.2})
 	app.Setup()
 	owner := apptest.DefaultOwner
-	login, _, err := app.Store.FindLoginByEmail(context.Background(), owner.Email)
-	require.NoError(t, err)
-	_, devs, err := app.Devices.AddSimulatedBridge(context.Background(), login.AccountID, "Home", sim.DemoDevices(),
-		models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
-	require.NoError(t, err)
+	login := app.OwnerLogin()
+	devs := app.AddDemoBridge(login.AccountID)
 	var front, opener models.Device
 	for _, d := range devs {
 		switch d.Name {
@@ -37,14 +33,7 @@ func TestManageDeviceInTheBrowser(t *testing.T) {
 		}
 	}
 	b := NewBrowser(t, 1280, 900)
-	b.Do("log in",
-		chromedp.Navigate(app.URL+"/login"),
-		chromedp.WaitVisible(css(`[data-testid="login-form"]`)),
-		chromedp.SendKeys(css(`#email`), owner.Email),
-		chromedp.SendKeys(css(`#password`), owner.Password),
-		chromedp.Click(css(`[data-testid="submit"]`)),
-		chromedp.WaitVisible(css(`[data-testid="home-title"]`)),
-	)
+	b.LogIn(app.URL, owner.Email, owner.Password)
 	configURL := fmt.Sprintf("/devices/%d/config", front.ID)
 	b.Do("open Manage device from the device page",
 		chromedp.Navigate(fmt.Sprintf("%s/devices/%d", app.URL, front.ID)),

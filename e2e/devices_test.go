@@ -17,18 +17,12 @@ import (
 // An owner adds a simulated bridge from the empty devices page, opens the front door's page,
 // unlocks it and sees the state change without reloading; unlatching asks first.
 func TestAddSimulatedBridgeAndUnlock(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{SimSpeed: 0.2})
 	app.Setup()
 	b := NewBrowser(t, 1280, 900)
 	owner := apptest.DefaultOwner
-	b.Do("log in",
-		chromedp.Navigate(app.URL+"/login"),
-		chromedp.WaitVisible(css(`[data-testid="login-form"]`)),
-		chromedp.SendKeys(css(`#email`), owner.Email),
-		chromedp.SendKeys(css(`#password`), owner.Password),
-		chromedp.Click(css(`[data-testid="submit"]`)),
-		chromedp.WaitVisible(css(`[data-testid="home-title"]`)),
-	)
+	b.LogIn(app.URL, owner.Email, owner.Password)
 	b.Do("devices, empty", chromedp.Click(css(`nav a[href="/devices"]`)), chromedp.WaitVisible(css(`[data-testid="devices-empty"]`)))
 	b.Shot("devices-empty")
 	b.Do("add a simulated bridge",

@@ -17,6 +17,7 @@ type css = chromedp.CSS
 // A person installs Portier, creates the first account on the setup page, logs out and logs
 // back in, and sees the home page. No page reports a console error or CSP violation.
 func TestSetupLogoutLogin(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	b := NewBrowser(t, 1280, 900)
 
@@ -87,18 +88,12 @@ func TestSetupLogoutLogin(t *testing.T) {
 // At 375 px the navigation folds into a menu button that opens it, the page does not scroll
 // sideways, and Escape closes the menu again.
 func TestNarrowScreenMenu(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	b := NewBrowser(t, 375, 812)
 
-	b.Do("log in",
-		chromedp.Navigate(app.URL+"/login"),
-		chromedp.WaitVisible(css(`[data-testid="login-form"]`)),
-		chromedp.SendKeys(css(`#email`), apptest.DefaultOwner.Email),
-		chromedp.SendKeys(css(`#password`), apptest.DefaultOwner.Password),
-		chromedp.Click(css(`[data-testid="submit"]`)),
-		chromedp.WaitVisible(css(`[data-testid="home-title"]`)),
-	)
+	b.LogIn(app.URL, apptest.DefaultOwner.Email, apptest.DefaultOwner.Password)
 	b.Shot("home-375")
 
 	b.NoSidewaysScroll("home at 375 px")

@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"portier/apptest"
-	"portier/devices/sim"
 	"portier/models"
 )
 
@@ -20,15 +19,13 @@ import (
 // reload), adds a keypad code with the Generate button, deactivates one permission, and the
 // pages fit a phone.
 func TestPermissionsInTheBrowser(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{SimSpeed: 0.2})
 	app.Setup()
 	owner := apptest.DefaultOwner
 	ctx := context.Background()
-	login, _, err := app.Store.FindLoginByEmail(ctx, owner.Email)
-	require.NoError(t, err)
-	_, devs, err := app.Devices.AddSimulatedBridge(ctx, login.AccountID, "Home", sim.DemoDevices(),
-		models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
-	require.NoError(t, err)
+	login := app.OwnerLogin()
+	devs := app.AddDemoBridge(login.AccountID)
 	byName := map[string]models.Device{}
 	for _, d := range devs {
 		byName[d.Name] = d
@@ -38,14 +35,7 @@ func TestPermissionsInTheBrowser(t *testing.T) {
 	require.NoError(t, bridge.SetOnline(back.Type, back.NukiID, false))
 
 	b := NewBrowser(t, 1280, 900)
-	b.Do("log in",
-		chromedp.Navigate(app.URL+"/login"),
-		chromedp.WaitVisible(css(`[data-testid="login-form"]`)),
-		chromedp.SendKeys(css(`#email`), owner.Email),
-		chromedp.SendKeys(css(`#password`), owner.Password),
-		chromedp.Click(css(`[data-testid="submit"]`)),
-		chromedp.WaitVisible(css(`[data-testid="home-title"]`)),
-	)
+	b.LogIn(app.URL, owner.Email, owner.Password)
 	b.Do("create a user", chromedp.Navigate(app.URL+"/users/new"), chromedp.WaitVisible(css(`[data-testid="user-form"]`)),
 		chromedp.SendKeys(css(`#name`), "Dora Weiß"), chromedp.SendKeys(css(`#email`), "dora@example.com"),
 		chromedp.Click(css(`[data-testid="submit"]`)), chromedp.WaitVisible(css(`[data-testid="user-name"]`)))

@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"portier/apptest"
-	"portier/devices/sim"
 	"portier/models"
 )
 
@@ -19,15 +18,13 @@ import (
 // browser, the navigation offers Devices and Activity log but not Users, the front door has its
 // lock buttons, /users by address is refused, and Settings has no Rights management tab.
 func TestRightsManagementInTheBrowser(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{SimSpeed: 0.2})
 	app.Setup()
 	ctx := context.Background()
 	owner := apptest.DefaultOwner
-	login, _, err := app.Store.FindLoginByEmail(ctx, owner.Email)
-	require.NoError(t, err)
-	_, devs, err := app.Devices.AddSimulatedBridge(ctx, login.AccountID, "Home", sim.DemoDevices(),
-		models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
-	require.NoError(t, err)
+	login := app.OwnerLogin()
+	devs := app.AddDemoBridge(login.AccountID)
 	var front models.Device
 	for _, d := range devs {
 		if d.Name == "Front door" {
@@ -37,14 +34,7 @@ func TestRightsManagementInTheBrowser(t *testing.T) {
 	require.NotZero(t, front.ID)
 
 	b := NewBrowser(t, 1280, 900)
-	b.Do("owner logs in",
-		chromedp.Navigate(app.URL+"/login"),
-		chromedp.WaitVisible(css(`[data-testid="login-form"]`)),
-		chromedp.SendKeys(css(`#email`), owner.Email),
-		chromedp.SendKeys(css(`#password`), owner.Password),
-		chromedp.Click(css(`[data-testid="submit"]`)),
-		chromedp.WaitVisible(css(`[data-testid="home-title"]`)),
-	)
+	b.LogIn(app.URL, owner.Email, owner.Password)
 	b.Do("Settings → Rights management", chromedp.Click(css(`nav a[href="/settings"]`)), chromedp.WaitVisible(css(`.subnav a[href="/settings/rights"]`)),
 		chromedp.Click(css(`.subnav a[href="/settings/rights"]`)), chromedp.WaitVisible(css(`[data-testid="sub-accounts-empty"]`)))
 	b.Shot("rights-empty")
@@ -66,14 +56,7 @@ func TestRightsManagementInTheBrowser(t *testing.T) {
 
 	// Max, in a browser of his own.
 	m := NewBrowser(t, 1280, 900)
-	m.Do("Max logs in",
-		chromedp.Navigate(app.URL+"/login"),
-		chromedp.WaitVisible(css(`[data-testid="login-form"]`)),
-		chromedp.SendKeys(css(`#email`), "max@example.com"),
-		chromedp.SendKeys(css(`#password`), "max's own long passphrase"),
-		chromedp.Click(css(`[data-testid="submit"]`)),
-		chromedp.WaitVisible(css(`[data-testid="home-title"]`)),
-	)
+	m.LogIn(app.URL, "max@example.com", "max's own long passphrase")
 	nav := func(href string) int {
 		return Eval[int](m, fmt.Sprintf(`document.querySelectorAll('nav a[href="%s"]').length`, href))
 	}

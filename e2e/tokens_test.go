@@ -17,20 +17,14 @@ import (
 // sees the scopes it cannot give greyed out, creates a token, copies it from the one page load that
 // shows it, reloads (no second token), uses it, and revokes it.
 func TestAPITokensInTheBrowser(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	main, _, err := app.Store.FindLoginByEmail(context.Background(), apptest.DefaultOwner.Email)
 	require.NoError(t, err)
 	app.CreateSubAccount(main, "lea@example.com", models.Grant{Rights: models.RightRightsManagement | models.RightActivityLog})
 	b := NewBrowser(t, 1280, 900)
-	b.Do("log in",
-		chromedp.Navigate(app.URL+"/login"),
-		chromedp.WaitVisible(css(`[data-testid="login-form"]`)),
-		chromedp.SendKeys(css(`#email`), "lea@example.com"),
-		chromedp.SendKeys(css(`#password`), apptest.SubAccountPassword),
-		chromedp.Click(css(`[data-testid="submit"]`)),
-		chromedp.WaitVisible(css(`[data-testid="home-title"]`)),
-	)
+	b.LogIn(app.URL, "lea@example.com", apptest.SubAccountPassword)
 	b.Do("open the tab", chromedp.Navigate(app.URL+"/settings"), chromedp.Click(css(`.subnav a[href="/settings/tokens"]`)),
 		chromedp.WaitVisible(css(`[data-testid="token-form"]`)))
 	assert.True(t, Eval[bool](b, `document.querySelector('input[value="smartlock.action"]').disabled`), "a scope beyond her rights is greyed out")

@@ -17,6 +17,7 @@ import (
 // out, logs in with a code from the app, then with a recovery code, and sees that recovery code
 // refused the second time.
 func TestTwoFactorInTheBrowser(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	b := NewBrowser(t, 1280, 900)

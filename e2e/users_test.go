@@ -1,39 +1,26 @@
 package e2e
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"portier/apptest"
-	"portier/devices/sim"
-	"portier/models"
 )
 
 // The Users page lists the people the demo devices report; typing in the search filters in
 // place and the address follows, so the back button returns to the whole list.
 func TestUsersPageInTheBrowser(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{SimSpeed: 0.2})
 	app.Setup()
 	owner := apptest.DefaultOwner
-	login, _, err := app.Store.FindLoginByEmail(context.Background(), owner.Email)
-	require.NoError(t, err)
-	_, _, err = app.Devices.AddSimulatedBridge(context.Background(), login.AccountID, "Home", sim.DemoDevices(),
-		models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
-	require.NoError(t, err)
+	login := app.OwnerLogin()
+	app.AddDemoBridge(login.AccountID)
 	b := NewBrowser(t, 1280, 900)
-	b.Do("log in",
-		chromedp.Navigate(app.URL+"/login"),
-		chromedp.WaitVisible(css(`[data-testid="login-form"]`)),
-		chromedp.SendKeys(css(`#email`), owner.Email),
-		chromedp.SendKeys(css(`#password`), owner.Password),
-		chromedp.Click(css(`[data-testid="submit"]`)),
-		chromedp.WaitVisible(css(`[data-testid="home-title"]`)),
-	)
+	b.LogIn(app.URL, owner.Email, owner.Password)
 	b.Do("users", chromedp.Click(css(`nav a[href="/users"]`)), chromedp.WaitVisible(css(`[data-testid="user-list"] table`)))
 	b.Shot("users")
 	b.NoSidewaysScroll("users")

@@ -21,15 +21,13 @@ import (
 // phone, sets a password and lands on the web key, where Dora unlocks the front door and sees it
 // unlocked.
 func TestWebKeyInTheBrowser(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{SimSpeed: 0.2})
 	app.Setup()
 	ctx := context.Background()
 	owner := apptest.DefaultOwner
-	login, _, err := app.Store.FindLoginByEmail(ctx, owner.Email)
-	require.NoError(t, err)
-	_, devs, err := app.Devices.AddSimulatedBridge(ctx, login.AccountID, "Home", sim.DemoDevices(),
-		models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
-	require.NoError(t, err)
+	login := app.OwnerLogin()
+	devs := app.AddDemoBridge(login.AccountID)
 	named := map[string]models.Device{}
 	for _, d := range devs {
 		named[d.Name] = d
@@ -37,20 +35,13 @@ func TestWebKeyInTheBrowser(t *testing.T) {
 	front := named["Front door"]
 
 	b := NewBrowser(t, 1280, 900)
-	b.Do("log in",
-		chromedp.Navigate(app.URL+"/login"),
-		chromedp.WaitVisible(css(`[data-testid="login-form"]`)),
-		chromedp.SendKeys(css(`#email`), owner.Email),
-		chromedp.SendKeys(css(`#password`), owner.Password),
-		chromedp.Click(css(`[data-testid="submit"]`)),
-		chromedp.WaitVisible(css(`[data-testid="home-title"]`)),
-	)
+	b.LogIn(app.URL, owner.Email, owner.Password)
 	b.Do("create Dora", chromedp.Navigate(app.URL+"/users/new"), chromedp.WaitVisible(css(`[data-testid="user-form"]`)),
 		chromedp.SendKeys(css(`#name`), "Dora Weiß"), chromedp.SendKeys(css(`#email`), "dora@example.com"),
 		chromedp.Click(css(`[data-testid="submit"]`)), chromedp.WaitVisible(css(`[data-testid="user-name"]`)))
 	dora := Value(b, "location", chromedp.Location())
 	var userID int64
-	_, err = fmt.Sscanf(dora, app.URL+"/users/%d", &userID)
+	_, err := fmt.Sscanf(dora, app.URL+"/users/%d", &userID)
 	require.NoError(t, err)
 
 	// Office on Saturdays 09:00–12:00 first, then the front door and the building entrance at

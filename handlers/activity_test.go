@@ -90,6 +90,7 @@ func logRowTexts(t *testing.T, doc *goquery.Document) []string {
 }
 
 func TestActivityLogFiltersByDevicePersonCodeActionAndPeriod(t *testing.T) {
+	t.Parallel()
 	e := newLogEnv(t)
 	e.add(t, models.Activity{AuthID: 50, Name: "Anna"})                                           // 08:01
 	e.add(t, models.Activity{AuthID: 51, Name: "Ben", Trigger: 255, Source: 1})                   // 08:02
@@ -174,6 +175,7 @@ func normalize(rows []string) []string {
 }
 
 func TestActivityLogRefusesBadFilters(t *testing.T) {
+	t.Parallel()
 	e := newLogEnv(t)
 	e.add(t, models.Activity{AuthID: 50, Name: "Anna"})
 	other := e.app.NewClient()
@@ -211,6 +213,7 @@ func TestActivityLogRefusesBadFilters(t *testing.T) {
 }
 
 func TestActivityLogPagesOlderAndNewer(t *testing.T) {
+	t.Parallel()
 	e := newLogEnv(t)
 	for range 120 {
 		e.add(t, models.Activity{AuthID: 50, Name: "Anna"})
@@ -246,6 +249,7 @@ func TestActivityLogPagesOlderAndNewer(t *testing.T) {
 }
 
 func TestActivityExportIsTheFilteredLogAndSafeInSpreadsheets(t *testing.T) {
+	t.Parallel()
 	e := newLogEnv(t)
 	// A name that a spreadsheet would run as a formula, and more entries than one batch.
 	e.add(t, models.Activity{AuthID: 50, Name: `=HYPERLINK("http://evil.example","click")`})
@@ -287,6 +291,7 @@ func TestActivityExportIsTheFilteredLogAndSafeInSpreadsheets(t *testing.T) {
 }
 
 func TestActivityLogShowsResidentsAndRemovedDevices(t *testing.T) {
+	t.Parallel()
 	e := newLogEnv(t)
 	_, err := e.app.DB.Writer.ExecContext(context.Background(), `UPDATE account_users SET kind = 'resident' WHERE id = ?`, e.anna.ID)
 	require.NoError(t, err)
@@ -307,6 +312,7 @@ func TestActivityLogShowsResidentsAndRemovedDevices(t *testing.T) {
 }
 
 func TestActivityOnDeviceAndPersonPages(t *testing.T) {
+	t.Parallel()
 	e := newLogEnv(t)
 	e.add(t, models.Activity{AuthID: 50, Name: "Anna"})
 	e.add(t, models.Activity{DeviceID: e.office.ID, Action: models.LogLock})
@@ -327,6 +333,7 @@ func TestActivityOnDeviceAndPersonPages(t *testing.T) {
 // A login without the activity log right sees no log: not in the navigation, 403 by URL, and
 // not on the device page.
 func TestActivityLogNeedsTheRight(t *testing.T) {
+	t.Parallel()
 	e := newLogEnv(t)
 	e.add(t, models.Activity{AuthID: 50, Name: "Anna"})
 	hash, err := e.app.Handler.Hasher.Hash(context.Background(), "sub account password")
@@ -348,6 +355,7 @@ func TestActivityLogNeedsTheRight(t *testing.T) {
 // The source column names the kind of authorization when the device gives no source: on one
 // page an app user's entry and a keypad code's say so each.
 func TestActivitySourceNamesTheKindOfAuthorization(t *testing.T) {
+	t.Parallel()
 	e := newLogEnv(t)
 	e.add(t, models.Activity{AuthID: 50, Name: "Anna"})
 	e.add(t, models.Activity{AuthID: 51, Name: "Ben"})

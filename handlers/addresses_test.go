@@ -38,6 +38,7 @@ func addressCount(t *testing.T, app *apptest.App) int {
 // Only box accounts have addresses: a web account's login finds neither the navigation item nor
 // the pages (404), even by URL.
 func TestAddressesOnlyForBoxAccounts(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	web := app.Setup()
 	res := web.Get("/")
@@ -60,6 +61,7 @@ func TestAddressesOnlyForBoxAccounts(t *testing.T) {
 // forged request is refused without writing anything); bad input gets its message; deleting
 // the address frees its devices.
 func TestAddressCreateEditDelete(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c, _, devs := boxAccount(t, app, "verwaltung@example.com")
 	_, _, theirs := boxAccount(t, app, "other@example.com")
@@ -130,6 +132,7 @@ func TestAddressCreateEditDelete(t *testing.T) {
 // Viewing addresses needs no right; changing them needs "manage devices". A sub-account limited
 // to some devices sees and changes only those, and its edit keeps the devices it does not see.
 func TestAddressRightsAndDeviceLimit(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c, owner, devs := boxAccount(t, app, "verwaltung@example.com")
 	a, b := devs[0], devs[1]

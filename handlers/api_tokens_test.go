@@ -114,6 +114,7 @@ func cell(row *goquery.Selection, id string) string {
 // The main login creates a token; its secret is shown once, works with the API, and the list
 // tells who made it, when, until when, when it was last used and that it is active.
 func TestAPITokenCreatedOnThePageIsShownOnceAndWorks(t *testing.T) {
+	t.Parallel()
 	e := newTokenEnv(t)
 	res := e.owner.PostForm("/settings/account/preferences", url.Values{"language": {"en"}, "time_zone": {"Europe/Vienna"}})
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
@@ -207,6 +208,7 @@ func TestAPITokenReloadAfterCreatingMakesNoSecondToken(t *testing.T) {
 }
 
 func TestAPITokenFormRefusesBadInputWritingNothing(t *testing.T) {
+	t.Parallel()
 	e := newTokenEnv(t)
 	for _, tc := range []struct {
 		name  string
@@ -240,6 +242,7 @@ func TestAPITokenFormRefusesBadInputWritingNothing(t *testing.T) {
 // A sub-account sees the scopes it cannot give greyed out with the right they need, and a
 // forged form asking for one of them is refused; without rights management the page is absent.
 func TestAPITokenScopesStayWithinTheCreatorsRights(t *testing.T) {
+	t.Parallel()
 	e := newTokenEnv(t)
 	_, c := e.sub(t, "lea@example.com", models.RightRightsManagement|models.RightActivityLog)
 	res := c.Get("/settings/tokens")
@@ -277,6 +280,7 @@ func TestAPITokenScopesStayWithinTheCreatorsRights(t *testing.T) {
 // Every login with rights management sees the account's tokens; it revokes its own and those
 // of logins it may manage, the main login any; the revoked token stops at once.
 func TestAPITokenRevoke(t *testing.T) {
+	t.Parallel()
 	e := newTokenEnv(t)
 	manager, mc := e.sub(t, "lea@example.com", models.RightRightsManagement|models.RightActivityLog)
 	_, admin := e.sub(t, "max@example.com", models.RightsAll)
@@ -350,6 +354,7 @@ func TestAPITokenRevoke(t *testing.T) {
 // A token whose creator lost the right a scope needs stays listed with a note, and the API
 // refuses that scope on the next request; deleting the creator deletes its tokens.
 func TestAPITokenFollowsItsCreatorsRights(t *testing.T) {
+	t.Parallel()
 	e := newTokenEnv(t)
 	ctx := context.Background()
 	lea, c := e.sub(t, "lea@example.com", models.RightRightsManagement|models.RightActivityLog)
@@ -376,6 +381,7 @@ func TestAPITokenFollowsItsCreatorsRights(t *testing.T) {
 }
 
 func TestAPITokensPageInGerman(t *testing.T) {
+	t.Parallel()
 	e := newTokenEnv(t)
 	res := e.owner.PostForm("/settings/account/preferences", url.Values{"language": {"de"}, "time_zone": {"Europe/Vienna"}})
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)

@@ -106,6 +106,7 @@ func postOK(t *testing.T, c *apptest.Client, path string, form url.Values) appte
 // their rights, API tokens and keys, and every lock action — from the web pages, the web key and the Web API, by the
 // main login and by a sub-account — is in the audit trail, naming the login that did it.
 func TestEveryChangeIsAudited(t *testing.T) {
+	t.Parallel()
 	f := newKeyFixture(t)
 	app, owner := f.app, f.owner
 	ctx := context.Background()

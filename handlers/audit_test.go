@@ -66,6 +66,7 @@ func auditRows(t *testing.T, res apptest.Response) []string {
 
 // The audit trail is for the main login and admins: others do not see its tab and get 403.
 func TestAuditTrailIsForMainLoginAndAdmins(t *testing.T) {
+	t.Parallel()
 	e := newAuditEnv(t)
 	for _, c := range []*apptest.Client{e.owner, e.adm} {
 		res := c.Get("/settings/audit")
@@ -90,6 +91,7 @@ func TestAuditTrailIsForMainLoginAndAdmins(t *testing.T) {
 // Who, what, detail and IP of each row; the CLI, Portier itself and removed logins are named
 // as such; another account's rows never show.
 func TestAuditTrailRows(t *testing.T) {
+	t.Parallel()
 	e := newAuditEnv(t)
 	gone := e.app.CreateSubAccount(e.main, "gone@example.com", models.Grant{Rights: models.RightOperateDevices})
 	e.add(t, models.AuditEntry{LoginID: &gone.ID, Actor: gone.Email, Kind: models.AuditDeviceAction, Detail: "Front door: unlock", IP: "192.0.2.9"})
@@ -128,6 +130,7 @@ func TestAuditTrailRows(t *testing.T) {
 // Filters by login (or the command line and Portier), kind of change (a group, or one kind)
 // and period in the viewer's time zone, combined; the URL carries them and htmx gets the list.
 func TestAuditTrailFilters(t *testing.T) {
+	t.Parallel()
 	e := newAuditEnv(t)
 	e.app.Clock.Advance(24 * time.Hour) // 2026-03-03
 	e.add(t, models.AuditEntry{LoginID: &e.admin.ID, Actor: e.admin.Email, Kind: models.AuditDeviceAction, Detail: "admin unlock"})
@@ -180,6 +183,7 @@ func TestAuditTrailFilters(t *testing.T) {
 }
 
 func TestAuditTrailRefusesBadFilters(t *testing.T) {
+	t.Parallel()
 	e := newAuditEnv(t)
 	_, otherLogin := e.app.CreateAccount(models.AccountWeb, "Other", "other@example.com", "other account password")
 	for _, tc := range []struct{ query, msg string }{
@@ -202,6 +206,7 @@ func TestAuditTrailRefusesBadFilters(t *testing.T) {
 
 // Older and newer pages by id: every row once, in order, whatever is added meanwhile.
 func TestAuditTrailPages(t *testing.T) {
+	t.Parallel()
 	e := newAuditEnv(t)
 	for i := range 120 {
 		e.add(t, models.AuditEntry{LoginID: &e.sub.ID, Actor: e.sub.Email, Kind: models.AuditDeviceAction, Detail: fmt.Sprintf("action %03d", i)})
@@ -241,6 +246,7 @@ func TestAuditTrailPages(t *testing.T) {
 
 // Every kind and group of the audit trail has a label in every UI language.
 func TestAuditTrailLabels(t *testing.T) {
+	t.Parallel()
 	for _, g := range models.AuditGroups {
 		assert.True(t, i18n.Has("audittrail.group."+g.Name), g.Name)
 	}

@@ -20,6 +20,7 @@ import (
 var owner = apptest.DefaultOwner
 
 func TestFirstVisitGoesToSetupAndSetupClosesForGood(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.NewClient()
 
@@ -72,6 +73,7 @@ func TestFirstVisitGoesToSetupAndSetupClosesForGood(t *testing.T) {
 }
 
 func TestConcurrentSetupCreatesOneAccount(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	done := make(chan int, 8)
 	for i := range 8 {
@@ -94,6 +96,7 @@ func TestConcurrentSetupCreatesOneAccount(t *testing.T) {
 }
 
 func TestLoginLogoutAndGenericErrors(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	c := app.NewClient()
@@ -135,6 +138,7 @@ func TestLoginLogoutAndGenericErrors(t *testing.T) {
 }
 
 func TestLoginRedirectsBackToTheRequestedPageButNeverOffSite(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	for next, want := range map[string]string{
@@ -153,6 +157,7 @@ func TestLoginRedirectsBackToTheRequestedPageButNeverOffSite(t *testing.T) {
 // N wrong passwords from fresh cookies lock the login; then even the right one is refused,
 // with the same answer, until the lock ends.
 func TestBruteForceLockoutPerLoginSurvivesFreshCookies(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	max := models.ThrottleLoginPerAccount.MaxFailures
@@ -171,6 +176,7 @@ func TestBruteForceLockoutPerLoginSurvivesFreshCookies(t *testing.T) {
 }
 
 func TestBruteForceLockoutPerClientAddress(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	for i := range models.ThrottleLoginPerIP.MaxFailures {
@@ -183,6 +189,7 @@ func TestBruteForceLockoutPerClientAddress(t *testing.T) {
 
 // The session id known before sign-in is dead afterwards (fixation).
 func TestSessionIDRotatesAtLogin(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	c := app.NewClient()
@@ -206,6 +213,7 @@ func TestSessionIDRotatesAtLogin(t *testing.T) {
 }
 
 func TestLogoutEndsTheSessionOnTheServer(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	old := c.SessionCookie()
@@ -219,6 +227,7 @@ func TestLogoutEndsTheSessionOnTheServer(t *testing.T) {
 }
 
 func TestSessionIdleAndAbsoluteTimeouts(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	c := app.NewClient()
@@ -244,6 +253,7 @@ func TestSessionIdleAndAbsoluteTimeouts(t *testing.T) {
 }
 
 func TestRememberMeKeepsTheSessionForThirtyDays(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	c := app.NewClient()
@@ -257,6 +267,7 @@ func TestRememberMeKeepsTheSessionForThirtyDays(t *testing.T) {
 }
 
 func TestSessionCookieFlags(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	res := app.NewClient().PostForm("/setup", url.Values{"kind": {"web"}, "account_name": {"A"}, "name": {"N"}, "email": {"n@example.com"}, "password": {"a perfectly fine password"}})
 	ck := res.Header.Get("Set-Cookie")
@@ -276,6 +287,7 @@ func TestSessionCookieFlags(t *testing.T) {
 }
 
 func TestPasswordReset(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	signedIn := app.Setup()
 	c := app.NewClient()
@@ -330,6 +342,7 @@ func TestPasswordReset(t *testing.T) {
 }
 
 func TestPasswordResetRequestsAreLimitedPerEmail(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	for range models.ThrottleResetPerEmail.MaxFailures + 3 {
@@ -342,6 +355,7 @@ func TestPasswordResetRequestsAreLimitedPerEmail(t *testing.T) {
 }
 
 func TestSignupOnlyWhenAllowed(t *testing.T) {
+	t.Parallel()
 	closed := apptest.New(t, apptest.Options{})
 	closed.Setup()
 	assert.Equal(t, http.StatusNotFound, closed.NewClient().Get("/signup").StatusCode)
@@ -360,6 +374,7 @@ func TestSignupOnlyWhenAllowed(t *testing.T) {
 }
 
 func TestAuditTrailRecordsAuthenticationEvents(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	c.PostForm("/logout", nil)

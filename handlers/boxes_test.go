@@ -18,6 +18,7 @@ import (
 // refuses bad answers at each step, never sends the PIN back in clear, and ends on the new
 // box's page; Manage Nuki Box changes the location and (with the old one) the PIN.
 func TestBoxSetupWizardAndManage(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	web := app.Setup()
 	assert.NotContains(t, web.Get("/").Body, `href="/boxes/new"`)

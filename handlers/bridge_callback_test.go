@@ -134,16 +134,20 @@ func addBridge(t *testing.T, app *apptest.App, c *apptest.Client, s *simBridge) 
 func intervals(poll, safety, check time.Duration) func(*devices.Options) {
 	return func(o *devices.Options) {
 		o.PollEvery, o.SafetyPollEvery, o.CallbackCheckEvery = poll, safety, check
-		o.BridgeSleep = func(ctx context.Context, d time.Duration) error {
-			t := time.NewTimer(min(d, 5*time.Millisecond))
-			defer t.Stop()
-			select {
-			case <-t.C:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
+		o.BridgeSleep = shortBridgeSleep
+	}
+}
+
+// shortBridgeSleep stands in for the bridge client's waits (0.5 s, 1 s, 2 s … between retries):
+// at most 5 ms, so a test of a bridge that does not answer does not sit through the back-off.
+func shortBridgeSleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(min(d, 5*time.Millisecond))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -165,6 +169,7 @@ const wait = 10 * time.Second
 // through Portier) arrives through it and is stored without a poll, and from then on /list
 // is read only at the safety interval.
 func TestBridgeCallbackDeliversChangesWithoutPolling(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{Devices: intervals(time.Hour, time.Hour, time.Hour)})
 	c := app.Setup()
 	s := newSimBridge(t, sim.Options{}, sim.HTTPOptions{})
@@ -211,6 +216,7 @@ func TestBridgeCallbackDeliversChangesWithoutPolling(t *testing.T) {
 // The bridge's 3 slots belong to other apps: Portier keeps polling, says why, and never
 // removes another app's callback, not even when it checks again.
 func TestBridgeCallbackSlotsFullFallsBackToPolling(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{Devices: intervals(20*time.Millisecond, time.Hour, 50*time.Millisecond)})
 	c := app.Setup()
 	s := newSimBridge(t, sim.Options{}, sim.HTTPOptions{})
@@ -245,6 +251,7 @@ func TestBridgeCallbackSlotsFullFallsBackToPolling(t *testing.T) {
 
 // A bridge whose reboot forgot its callbacks gets Portier's again at the next check.
 func TestBridgeCallbackRegisteredAgainAfterReboot(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{Devices: intervals(time.Hour, time.Hour, 50*time.Millisecond)})
 	c := app.Setup()
 	s := newSimBridge(t, sim.Options{}, sim.HTTPOptions{RebootWipesCallbacks: true})
@@ -264,6 +271,7 @@ func TestBridgeCallbackRegisteredAgainAfterReboot(t *testing.T) {
 // A bridge that was unreachable is checked as soon as it answers again, without waiting for
 // the periodic check: a power cut may have cost it the callback.
 func TestBridgeCallbackCheckedWhenTheBridgeIsBack(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{Devices: intervals(20*time.Millisecond, time.Hour, time.Hour)})
 	c := app.Setup()
 	s := newSimBridge(t, sim.Options{}, sim.HTTPOptions{})
@@ -282,6 +290,7 @@ func TestBridgeCallbackCheckedWhenTheBridgeIsBack(t *testing.T) {
 // Portier's address is https (bridges post plain http only): no callback is registered, the
 // bridge is polled, and the device page says why.
 func TestBridgeCallbackNeedsAnAddressTheBridgeCanReach(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{BaseURL: "https://portier.example.com", Devices: intervals(20*time.Millisecond, time.Hour, time.Hour)})
 	c := app.Setup()
 	s := newSimBridge(t, sim.Options{}, sim.HTTPOptions{})
@@ -301,6 +310,7 @@ func TestBridgeCallbackNeedsAnAddressTheBridgeCanReach(t *testing.T) {
 // The receiver: 404 for a secret no bridge has, 400 for a body that is not a state, 413 for
 // an oversized one, 200 at once otherwise; browsers from other sites are refused.
 func TestBridgeCallbackReceiver(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{Devices: intervals(time.Hour, time.Hour, time.Hour)})
 	c := app.Setup()
 	s := newSimBridge(t, sim.Options{}, sim.HTTPOptions{})
@@ -350,6 +360,7 @@ func TestBridgeCallbackReceiver(t *testing.T) {
 // Two connections to one bridge (its devices added at two times) share one callback slot
 // instead of removing each other's entry, and both hear the changes.
 func TestBridgeCallbackSharedByTwoConnectionsToOneBridge(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{Devices: intervals(time.Hour, time.Hour, 30*time.Millisecond)})
 	c := app.Setup()
 	s := newSimBridge(t, sim.Options{}, sim.HTTPOptions{})
@@ -397,6 +408,7 @@ func TestBridgeCallbackSharedByTwoConnectionsToOneBridge(t *testing.T) {
 // The device page names every callback state (the keys are built from the state, so the
 // catalogue's scan of the code cannot see them).
 func TestEveryCallbackStateHasAMessage(t *testing.T) {
+	t.Parallel()
 	for _, st := range []devices.CallbackState{devices.CallbacksActive, devices.CallbacksPending, devices.CallbacksNoURL,
 		devices.CallbacksFull, devices.CallbacksFailed} {
 		assert.True(t, i18n.Has("devices.updates."+string(st)), st)

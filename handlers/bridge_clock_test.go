@@ -46,6 +46,7 @@ func TestConnectBridgeWithItsClockBehind(t *testing.T) {
 // The clock of a connected bridge goes wrong: the device page explains it, a lock action ends
 // with the clock outcome, and the explanation goes once the clocks agree again.
 func TestDevicePageExplainsTheBridgesClock(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{Devices: intervals(20*time.Millisecond, time.Hour, time.Hour)})
 	c := app.Setup()
 	var offset atomic.Int64

@@ -42,6 +42,7 @@ func configForm(t *testing.T, res apptest.Response) url.Values {
 }
 
 func TestManageDeviceChangesReachTheDevice(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	devs := addSimulated(t, app, c)
@@ -89,6 +90,7 @@ func TestManageDeviceChangesReachTheDevice(t *testing.T) {
 }
 
 func TestManageDeviceRefusesValuesOutsideTheReference(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	devs := addSimulated(t, app, c)
@@ -118,6 +120,7 @@ func TestManageDeviceRefusesValuesOutsideTheReference(t *testing.T) {
 }
 
 func TestManageDeviceShowsPendingAndFailed(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	devs := addSimulated(t, app, c)
@@ -161,6 +164,7 @@ func TestManageDeviceShowsPendingAndFailed(t *testing.T) {
 
 // Every kind's page names every setting and value in words (no raw message ids).
 func TestManageDevicePageOfEveryKind(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	devs := addSimulated(t, app, c)
@@ -179,6 +183,7 @@ func TestManageDevicePageOfEveryKind(t *testing.T) {
 
 // A device behind a Nuki Bridge: the Bridge HTTP API cannot change settings, and the page says so.
 func TestManageDeviceOnABridgeSaysWhyNot(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	b := sim.New(sim.Options{Speed: 0.01})
@@ -206,6 +211,7 @@ func TestManageDeviceOnABridgeSaysWhyNot(t *testing.T) {
 }
 
 func TestManageDeviceAdminPIN(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	devs := addSimulated(t, app, c)

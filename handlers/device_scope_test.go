@@ -129,6 +129,7 @@ func (e *scopeEnv) hidden(t *testing.T, method, pattern string, form url.Values)
 // Every page, fragment and action of a device Sam does not see is 404, as another account's
 // device; the front door works. Nothing about the office changes.
 func TestLimitedLoginDevicePagesAndActions(t *testing.T) {
+	t.Parallel()
 	e := newScopeEnv(t)
 	for _, path := range []string{"/devices/%d", "/devices/%d/panel", "/devices/%d/settings", "/devices/%d/config", "/devices/%d/config/status",
 		"/devices/%d?confirm=3"} {
@@ -183,6 +184,7 @@ func TestLimitedLoginDevicePagesAndActions(t *testing.T) {
 // Sam's activity log, its export, the device page's and a person's page's logs list only the
 // front door's entries; a filter or a page cursor of the office is refused as another account's.
 func TestLimitedLoginActivityLog(t *testing.T) {
+	t.Parallel()
 	e := newScopeEnv(t)
 	ctx := context.Background()
 	ben := e.person(t, "Ben Schulz")
@@ -274,6 +276,7 @@ func TestLimitedLoginActivityLog(t *testing.T) {
 // People are listed, but only with their permissions on the front door; permissions on the
 // office cannot be seen, made, changed or removed; a person who holds some cannot be deleted.
 func TestLimitedLoginUsersAndPermissions(t *testing.T) {
+	t.Parallel()
 	e := newScopeEnv(t)
 	ctx := context.Background()
 	ben, carla, postman := e.person(t, "Ben Schulz"), e.person(t, "Carla Rossi"), e.person(t, "Postman")
@@ -408,6 +411,7 @@ func TestLimitedLoginUsersAndPermissions(t *testing.T) {
 // The log notifications matrix offers only the front door; a box of the office is refused;
 // a subscription kept from before on the office stays as it was.
 func TestLimitedLoginLogNotifications(t *testing.T) {
+	t.Parallel()
 	e := newScopeEnv(t)
 	ctx := context.Background()
 	require.NoError(t, e.app.Store.ReplaceLogSubscriptions(ctx, e.account, e.samL.ID,
@@ -433,6 +437,7 @@ func TestLimitedLoginLogNotifications(t *testing.T) {
 // Devices added later are not Sam's, except those Sam adds; an unlimited sub-account sees every
 // device, also the new ones. A login limited to no device sees none.
 func TestLimitedLoginAndDevicesAddedLater(t *testing.T) {
+	t.Parallel()
 	e := newScopeEnv(t)
 	all := e.app.CreateSubAccount(e.main, "alex@example.com", models.Grant{Rights: models.RightOperateDevices})
 	alex := e.app.NewClient()

@@ -16,6 +16,7 @@ import (
 
 	"portier/apptest"
 	"portier/db"
+	"portier/devices"
 	"portier/devices/sim"
 	"portier/models"
 )
@@ -44,6 +45,7 @@ func deviceNamed(t *testing.T, devs []models.Device, name string) models.Device 
 }
 
 func TestDevicesPageEmptyThenSimulatedBridge(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	res := c.Get("/devices")
@@ -84,6 +86,7 @@ func TestDevicesPageEmptyThenSimulatedBridge(t *testing.T) {
 }
 
 func TestDevicesListPollAnswers204WhileNothingChanged(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	addSimulated(t, app, c)
@@ -98,6 +101,7 @@ func TestDevicesListPollAnswers204WhileNothingChanged(t *testing.T) {
 }
 
 func TestUnlockFromTheDevicePage(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	devs := addSimulated(t, app, c)
@@ -138,6 +142,7 @@ func TestUnlockFromTheDevicePage(t *testing.T) {
 }
 
 func TestUnlatchAsksFirst(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	devs := addSimulated(t, app, c)
@@ -165,6 +170,7 @@ func TestUnlatchAsksFirst(t *testing.T) {
 }
 
 func TestDeviceActionFailureIsNamed(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	devs := addSimulated(t, app, c)
@@ -183,6 +189,7 @@ func TestDeviceActionFailureIsNamed(t *testing.T) {
 }
 
 func TestDeviceSettingsAndDelete(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	devs := addSimulated(t, app, c)
@@ -212,7 +219,8 @@ func TestDeviceSettingsAndDelete(t *testing.T) {
 }
 
 func TestConnectBridgeErrorsSaveNothing(t *testing.T) {
-	app := apptest.New(t, apptest.Options{})
+	t.Parallel()
+	app := apptest.New(t, apptest.Options{Devices: func(o *devices.Options) { o.BridgeSleep = shortBridgeSleep }})
 	c := app.Setup()
 	for _, tc := range []struct {
 		form  url.Values
@@ -239,6 +247,7 @@ func TestConnectBridgeErrorsSaveNothing(t *testing.T) {
 }
 
 func TestConnectBridgeThroughTheSimulatorsHTTPFace(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	b := sim.New(sim.Options{Speed: 0.01})

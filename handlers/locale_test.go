@@ -13,6 +13,7 @@ import (
 
 // A browser that prefers German gets German pages before anyone signs in, error pages included.
 func TestPagesFollowTheBrowserLanguage(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.NewClient()
 	c.Header.Set("Accept-Language", "de-DE,de;q=0.9,en;q=0.5")
@@ -36,6 +37,7 @@ func TestPagesFollowTheBrowserLanguage(t *testing.T) {
 // The language someone set up Portier in becomes their login's language: after signing in, the
 // pages follow the login whatever the browser says.
 func TestPagesFollowTheLoginLanguage(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	german := app.NewClient()
 	german.Header.Set("Accept-Language", "de")

@@ -44,6 +44,7 @@ func subscriptionsOf(t *testing.T, app *apptest.App, email string) []models.LogS
 // forged value without writing anything, and the owner is then emailed about an unlock done on
 // the web, with a link to the device's activity log.
 func TestLogNotificationsPage(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	devs := addSimulated(t, app, c)
@@ -172,6 +173,7 @@ func TestWarningsAreForTheMainLoginOnlyOnThePages(t *testing.T) {
 
 // Log notifications need the right to read the log; web-key holders never reach the page.
 func TestLogNotificationsNeedTheLogRight(t *testing.T) {
+	t.Parallel()
 	f := newKeyFixture(t)
 	front := deviceNamed(t, f.devs, "Front door")
 	form := url.Values{"sub": {fmt.Sprintf("%d:unlock", front.ID)}}
@@ -199,6 +201,7 @@ func TestLogNotificationsNeedTheLogRight(t *testing.T) {
 // The main login sets how long the log is kept; bad input is refused with a message and
 // nothing written; a sub-account neither sees nor changes it.
 func TestLogRetentionSetting(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	owner, _, err := app.Store.FindLoginByEmail(context.Background(), apptest.DefaultOwner.Email)

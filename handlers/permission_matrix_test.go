@@ -653,6 +653,7 @@ func (c matrixCall) check(t *testing.T, r matrixRoute) {
 func (c matrixCall) refusal() bool { return c.want != allowed && c.want != below500 }
 
 func TestPermissionMatrix(t *testing.T) {
+	t.Parallel()
 	f := newMatrixFixture(t)
 	type planned struct {
 		route matrixRoute

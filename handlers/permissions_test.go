@@ -120,6 +120,7 @@ func webKeyForm(devices ...models.Device) url.Values {
 // A permission on two devices: two rows, pending until each device has it, then applied, with
 // the restrictions on the device's clock (Europe/Berlin) and the viewer's (UTC) beside them.
 func TestCreatePermissionOnTwoDevices(t *testing.T) {
+	t.Parallel()
 	e := newPermEnv(t)
 	front, back := e.device(t, "Front door"), e.device(t, "Back door")
 	page := e.c.Get(e.userURL("/permissions/new"))
@@ -178,6 +179,7 @@ func TestCreatePermissionOnTwoDevices(t *testing.T) {
 // While a device cannot be reached the permission is pending with the reason, the page polls,
 // and the poller stops once the device has it.
 func TestPermissionStatusPoller(t *testing.T) {
+	t.Parallel()
 	e := newPermEnv(t)
 	back := e.device(t, "Back door")
 	b := e.app.Devices.Simulator(back.ConnectionID)
@@ -211,6 +213,7 @@ func TestPermissionStatusPoller(t *testing.T) {
 // One permission per user per device: a device the user has is refused by name and nothing
 // is stored; bad input is refused next to its field, with the values kept.
 func TestCreatePermissionRefusals(t *testing.T) {
+	t.Parallel()
 	e := newPermEnv(t)
 	front, garden := e.device(t, "Front door"), e.device(t, "Garden gate")
 	require.Equal(t, http.StatusSeeOther, e.c.PostForm(e.userURL("/permissions"), webKeyForm(front)).StatusCode)
@@ -283,6 +286,7 @@ func TestCreatePermissionRefusals(t *testing.T) {
 // characters, only on devices with a keypad; Generate proposes a valid code none of the chosen
 // devices has.
 func TestKeypadCodePermissions(t *testing.T) {
+	t.Parallel()
 	e := newPermEnv(t)
 	front, back := e.device(t, "Front door"), e.device(t, "Back door")
 	page := e.c.Get(e.userURL("/permissions/new?kind=keypad"))
@@ -353,6 +357,7 @@ func TestKeypadCodePermissions(t *testing.T) {
 
 // Deactivate, reactivate, suspend and remove: each stored, audited and sent to the device.
 func TestPermissionActions(t *testing.T) {
+	t.Parallel()
 	e := newPermEnv(t)
 	front := e.device(t, "Front door")
 	require.Equal(t, http.StatusSeeOther, e.c.PostForm(e.userURL("/permissions"), webKeyForm(front)).StatusCode)
@@ -429,6 +434,7 @@ func TestPermissionActions(t *testing.T) {
 // Unknown ids, another user's permission and another account's are not found, and nothing
 // changes.
 func TestPermissionActionsOnlyOnOwnPermissions(t *testing.T) {
+	t.Parallel()
 	e := newPermEnv(t)
 	front := e.device(t, "Front door")
 	ctx := context.Background()
@@ -472,6 +478,7 @@ func deviceAuthorization(t *testing.T, e permEnv, d models.Device, name string) 
 // Editing a permission: the form shows it on the device's clock; a change is refused next to
 // its field or stored, made pending and sent.
 func TestEditPermission(t *testing.T) {
+	t.Parallel()
 	e := newPermEnv(t)
 	front := e.device(t, "Front door")
 	form := url.Values{"kind": {"keypad"}, "code": {"987654"}, "name": {"Dora"}, "device": {fmt.Sprint(front.ID)},
@@ -528,6 +535,7 @@ func TestEditPermission(t *testing.T) {
 // (422) or for an email another user has (409); delete asks, then revokes the permissions,
 // removes them from the devices and keeps the names in the activity log.
 func TestEditAndDeleteUser(t *testing.T) {
+	t.Parallel()
 	e := newPermEnv(t)
 	ctx := context.Background()
 	front := e.device(t, "Front door")
@@ -611,6 +619,7 @@ func TestEditAndDeleteUser(t *testing.T) {
 // A login without the right to manage users gets 403 on every route of users and
 // permissions.
 func TestUserRoutesNeedTheRight(t *testing.T) {
+	t.Parallel()
 	e := newPermEnv(t)
 	front := e.device(t, "Front door")
 	require.Equal(t, http.StatusSeeOther, e.c.PostForm(e.userURL("/permissions"), webKeyForm(front)).StatusCode)
@@ -652,6 +661,7 @@ func TestUserRoutesNeedTheRight(t *testing.T) {
 // A device behind a Nuki Bridge cannot hold permissions (the Bridge HTTP API has none): a web
 // key there is "Portier only" and says why; keypad codes are not offered.
 func TestPermissionsBehindANukiBridgeArePortierOnly(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	devs := addBridge(t, app, c, newSimBridge(t, sim.Options{}, sim.HTTPOptions{}))
@@ -690,6 +700,7 @@ func TestPermissionsBehindANukiBridgeArePortierOnly(t *testing.T) {
 // active, a new device needs no invitation. A keypad code invites nobody, and a user without an
 // email is told why no invitation went.
 func TestCreatingAWebKeyPermissionInvites(t *testing.T) {
+	t.Parallel()
 	e := newPermEnv(t)
 	ctx := context.Background()
 	mails := func() []models.OutboxMessage {

@@ -62,6 +62,7 @@ func loginExists(t *testing.T, app *apptest.App, email string) bool {
 // that person, and the new login sees what its rights allow; the list names its rights and
 // devices, and the audit trail has the change without any password.
 func TestRightsManagementAddWithEmailLink(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	main := mainLogin(t, app)
@@ -126,6 +127,7 @@ func TestRightsManagementAddWithEmailLink(t *testing.T) {
 // A password typed by the creator works at once; bad input says what is wrong and writes
 // nothing.
 func TestRightsManagementAddWithPasswordAndBadInput(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	devs := addSimulated(t, app, c)
@@ -187,6 +189,7 @@ func TestRightsManagementAddWithPasswordAndBadInput(t *testing.T) {
 // grant more by a forged request, cannot change itself, the main login, or a login holding
 // more; what it may change it changes within its own grant.
 func TestRightsManagementDelegation(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	owner := app.Setup()
 	devs := addSimulated(t, app, owner)
@@ -299,6 +302,7 @@ func TestRightsManagementDelegation(t *testing.T) {
 // A right taken away works on the login's next request; deleting a sub-account signs it out
 // on its next request and its API token gets 401.
 func TestRightsManagementEditAndDelete(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	main := mainLogin(t, app)
@@ -349,6 +353,7 @@ func TestRightsManagementEditAndDelete(t *testing.T) {
 
 // Without the rights management right the pages are absent and refused by URL.
 func TestRightsManagementNeedsTheRight(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	main := mainLogin(t, app)

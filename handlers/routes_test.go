@@ -14,6 +14,7 @@ import (
 
 // Every registered route must have a declared policy: deny by default.
 func TestEveryRouteDeclaresAPolicy(t *testing.T) {
+	t.Parallel()
 	for _, signup := range []bool{false, true} {
 		app := apptest.New(t, apptest.Options{AllowSignup: signup})
 		routes := app.Echo.Routes()
@@ -29,6 +30,7 @@ func TestEveryRouteDeclaresAPolicy(t *testing.T) {
 
 // What a policy declares is what a request without credentials meets.
 func TestPoliciesAreEnforced(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{AllowSignup: true})
 	app.Setup() // so public pages render instead of sending to /setup
 	anon := app.NewClient()

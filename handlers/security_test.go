@@ -29,6 +29,7 @@ func assertSecurityHeaders(t *testing.T, res apptest.Response, what string) {
 }
 
 func TestSecurityHeadersOnEveryKindOfResponse(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{ExtraRoutes: func(e *echo.Echo) {
 		e.GET("/test-panic", func(echo.Context) error { panic("boom") })
 		e.GET("/test-error", func(echo.Context) error { return context.DeadlineExceeded })
@@ -65,6 +66,7 @@ func crossSitePost(c *apptest.Client, path string) apptest.Response {
 }
 
 func TestCrossSiteRequestsAreRefused(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	post := func(path string, hdr map[string]string, form url.Values) apptest.Response {
@@ -99,6 +101,7 @@ func TestCrossSiteRequestsAreRefused(t *testing.T) {
 
 // No GET changes anything: a GET route that wrote would bypass cross-origin protection.
 func TestGetRequestsChangeNothing(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	count := func() int {
@@ -120,6 +123,7 @@ func TestGetRequestsChangeNothing(t *testing.T) {
 }
 
 func TestHealthz(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.NewClient()
 	res := c.Get("/healthz")
@@ -133,6 +137,7 @@ func TestHealthz(t *testing.T) {
 }
 
 func TestStaticFilesAreVersionedAndCached(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.NewClient()
 	page := c.Get("/setup")
@@ -152,6 +157,7 @@ func TestStaticFilesAreVersionedAndCached(t *testing.T) {
 // The pages carry no inline script or style (the CSP would block them) and configure htmx
 // without eval.
 func TestPagesNeedNoInlineCode(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.NewClient()
 	setup := c.Get("/setup")

@@ -16,6 +16,7 @@ import (
 // one query): rights taken away apply to the next request, and a deleted login's session is
 // dead.
 func TestSessionReadsTheLoginWithEveryRequest(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	ctx := context.Background()

@@ -16,6 +16,7 @@ import (
 )
 
 func TestPreferencesChangeLanguageAndTimeZone(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 
@@ -52,6 +53,7 @@ func TestPreferencesChangeLanguageAndTimeZone(t *testing.T) {
 }
 
 func TestPasswordChangeNeedsTheCurrentPassword(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	for _, tc := range []struct {
@@ -83,6 +85,7 @@ func TestPasswordChangeNeedsTheCurrentPassword(t *testing.T) {
 var linkIn = regexp.MustCompile(`https?://\S+`)
 
 func TestEmailChangeHappensOnlyWhenTheLinkIsOpened(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	app.CreateAccount("web", "Other", "taken@example.com", "another horse battery staple")
@@ -132,6 +135,7 @@ func TestEmailChangeHappensOnlyWhenTheLinkIsOpened(t *testing.T) {
 }
 
 func TestEmailChangeLinkExpiresAndLosesARace(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	request := func(to string) string {
@@ -157,6 +161,7 @@ func TestEmailChangeLinkExpiresAndLosesARace(t *testing.T) {
 }
 
 func TestSessionsListAndEndOne(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	phone := app.NewClient()

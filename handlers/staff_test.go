@@ -107,6 +107,7 @@ func countRows(t *testing.T, app *apptest.App, query string, args ...any) int {
 // web key of their own; the log, its export and the Web API name the company, never the staff
 // member; removing them ends their web key at once, and the company's log keeps the entry.
 func TestPartnerCompanyStaffOpenAsTheCompany(t *testing.T) {
+	t.Parallel()
 	f := newCompanyFixture(t)
 	ctx := context.Background()
 	res := f.manager.PostForm("/users", url.Values{"name": {"Anna Gärtner"}, "email": {"anna@example.com"}, "language": {"en"}})
@@ -236,6 +237,7 @@ func TestPartnerCompanyStaffOpenAsTheCompany(t *testing.T) {
 
 // A staff member's web key has the company's time restrictions, checked on the server.
 func TestStaffHaveTheCompanysRestrictions(t *testing.T) {
+	t.Parallel()
 	f := newCompanyFixture(t)
 	link := f.addStaff(t, "Kim Berger", "kim@putzteam.example")
 	c := f.signInStaff(t, link, "kim@putzteam.example")
@@ -252,6 +254,7 @@ func TestStaffHaveTheCompanysRestrictions(t *testing.T) {
 // ids are 404 and change nothing; a login without the authorizations right is refused; a web
 // account may have partner companies too.
 func TestStaffRoutesRefuseOthers(t *testing.T) {
+	t.Parallel()
 	f := newCompanyFixture(t)
 	link := f.addStaff(t, "Kim Berger", "kim@putzteam.example")
 	f.signInStaff(t, link, "kim@putzteam.example")
@@ -304,6 +307,7 @@ func TestStaffRoutesRefuseOthers(t *testing.T) {
 
 // Deleting the company ends its staff's web keys with it.
 func TestDeletingACompanyEndsItsStaff(t *testing.T) {
+	t.Parallel()
 	f := newCompanyFixture(t)
 	link := f.addStaff(t, "Kim Berger", "kim@putzteam.example")
 	c := f.signInStaff(t, link, "kim@putzteam.example")

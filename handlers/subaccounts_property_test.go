@@ -85,6 +85,7 @@ func randomGrant(r *rand.Rand, h models.Grant, devices []int64) models.Grant {
 // edits (Handler.ChangeSubAccount) by random logins of random logins: each succeeds exactly
 // when the actor may manage the target and holds the new grant, and changes nothing otherwise.
 func TestDelegationChainsNeverExceedTheGrantor(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	main := mainLogin(t, app)

@@ -58,6 +58,7 @@ func signInWithPassword(t *testing.T, c *apptest.Client) {
 }
 
 func TestTwoFactorEnrollmentAndLogin(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	secret, codes := enableTwoFactor(t, app, c)
@@ -117,6 +118,7 @@ func TestTwoFactorEnrollmentAndLogin(t *testing.T) {
 
 // SECURITY.md: a TOTP code works once, even when 20 requests carry it at the same moment.
 func TestTwoFactorCodeWorksOnceUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	secret, _ := enableTwoFactor(t, app, app.Setup())
 	app.Clock.Advance(30 * time.Second)
@@ -151,6 +153,7 @@ func TestTwoFactorCodeWorksOnceUnderConcurrency(t *testing.T) {
 }
 
 func TestTwoFactorClockSkewIsOneStep(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	secret, _ := enableTwoFactor(t, app, app.Setup())
 	app.Clock.Advance(10 * time.Minute)
@@ -173,6 +176,7 @@ func TestTwoFactorClockSkewIsOneStep(t *testing.T) {
 }
 
 func TestRecoveryCodesBelongToOneLogin(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	_, codes := enableTwoFactor(t, app, app.Setup())
 
@@ -198,6 +202,7 @@ func enableTwoFactorFor(t *testing.T, app *apptest.App, c *apptest.Client) {
 }
 
 func TestTwoFactorPendingStateExpiresAndIsAttemptLimited(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	secret, _ := enableTwoFactor(t, app, app.Setup())
 
@@ -231,6 +236,7 @@ func TestTwoFactorPendingStateExpiresAndIsAttemptLimited(t *testing.T) {
 // The database never holds the TOTP secret in plain or base32 form; the sealed value does not
 // open when a byte is flipped.
 func TestTwoFactorSecretIsEncryptedAtRest(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	secret, codes := enableTwoFactor(t, app, app.Setup())
 	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret)
@@ -271,6 +277,7 @@ func databaseBytes(t *testing.T, app *apptest.App) []byte {
 // Old cookies stop working after a password change, 2FA disable, 2FA recovery code renewal and
 // "end all other sessions"; the session that made the change stays.
 func TestSecurityChangesEndOtherSessions(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	otherSession := func() string {
@@ -352,6 +359,7 @@ func TestSecurityChangesEndOtherSessions(t *testing.T) {
 
 // Disabling 2FA needs the password and a current code; wrong input changes nothing.
 func TestTwoFactorDisableRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	secret, _ := enableTwoFactor(t, app, c)
@@ -376,6 +384,7 @@ func TestTwoFactorDisableRefusesBadInput(t *testing.T) {
 }
 
 func TestRecoveryCodesDownload(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	_, codes := enableTwoFactor(t, app, c)
@@ -391,6 +400,7 @@ func TestRecoveryCodesDownload(t *testing.T) {
 
 // Visiting the code page without a pending sign-in creates no session row.
 func TestTwoFactorPageWithoutPendingStateWritesNothing(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	before := countSessions(t, app)

@@ -114,6 +114,7 @@ func redeemByEmail(t *testing.T, app *apptest.App, c *apptest.Client, form url.V
 // web key for the address's devices and a keypad code; the manager sees how many, not who; a
 // used code, a wrong one and one of a deleted unit are refused; deleting the unit ends it all.
 func TestUnitInviteCodeRedemption(t *testing.T) {
+	t.Parallel()
 	f := newUnitFixture(t)
 	unitID, code := f.addUnit(t, "Top 4 – Müller")
 
@@ -225,6 +226,7 @@ func TestUnitInviteCodeRedemption(t *testing.T) {
 
 // Guessing codes is throttled per address: after 10 wrong codes even the right one waits.
 func TestUnitCodeBruteForceIsThrottled(t *testing.T) {
+	t.Parallel()
 	f := newUnitFixture(t)
 	_, code := f.addUnit(t, "Top 1")
 	c := f.app.NewClient()
@@ -240,6 +242,7 @@ func TestUnitCodeBruteForceIsThrottled(t *testing.T) {
 
 // Units need the authorizations right and a box account.
 func TestUnitRights(t *testing.T) {
+	t.Parallel()
 	f := newUnitFixture(t)
 	f.app.CreateSubAccount(f.owner, "devices@example.com", models.Grant{Rights: models.RightManageDevices})
 	c := f.app.NewClient()
@@ -266,6 +269,7 @@ func (f unitFixture) redeem(t *testing.T, unit, email string) *apptest.Client {
 // The resident shares with family members, each invited by email to a web key of their own; a
 // family member cannot share further; the 101st is refused; a removed member's key ends.
 func TestFamilySharing(t *testing.T) {
+	t.Parallel()
 	f := newUnitFixture(t)
 	resident := f.redeem(t, "Top 4", "maria@example.com")
 	res := resident.Get("/key")
@@ -349,6 +353,7 @@ func TestFamilySharing(t *testing.T) {
 // authorizations go at once; one that is offline keeps them until it comes back, and Portier
 // tells it then (and the resident's web key is gone at once either way).
 func TestUnitDeletionRevokesOnDevicesIncludingOfflineOnes(t *testing.T) {
+	t.Parallel()
 	f := newUnitFixture(t)
 	unitID, code := f.addUnit(t, "Top 7")
 	c := f.app.NewClient()
@@ -395,6 +400,7 @@ func TestUnitDeletionRevokesOnDevicesIncludingOfflineOnes(t *testing.T) {
 // An address may show the unit of a resident in the log, never the resident; the choice applies
 // to entries stored while it is on.
 func TestResidentUnitInTheLog(t *testing.T) {
+	t.Parallel()
 	f := newUnitFixture(t)
 	_, code := f.addUnit(t, "Top 9")
 	res := f.manager.PostForm(f.address, url.Values{"name": {"Hof"}, "time_zone": {"Europe/Vienna"}, "show_unit_in_log": {"1"},

@@ -14,6 +14,7 @@ import (
 // Restrictions read on the device's clock, with the viewer's equivalent when it differs; a
 // window that crosses the viewer's midnight says so.
 func TestRestrictionsTextInTheDevicesZone(t *testing.T) {
+	t.Parallel()
 	require.NoError(t, i18n.Load())
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	require.NoError(t, err)
@@ -48,6 +49,7 @@ func TestRestrictionsTextInTheDevicesZone(t *testing.T) {
 
 // Each push status reads as the page shows it.
 func TestPermStatusTexts(t *testing.T) {
+	t.Parallel()
 	require.NoError(t, i18n.Load())
 	loc := i18n.New("en", "UTC")
 	now := time.Now()

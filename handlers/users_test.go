@@ -28,6 +28,7 @@ func userNames(t *testing.T, res apptest.Response) []string {
 }
 
 func TestUsersListFromDevicesWithSearchAndFilters(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	res := c.Get("/users")
@@ -60,6 +61,7 @@ func TestUsersListFromDevicesWithSearchAndFilters(t *testing.T) {
 }
 
 func TestUsersListPagesWithoutGapsOrRepeats(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	login, _, err := app.Store.FindLoginByEmail(context.Background(), apptest.DefaultOwner.Email)
@@ -89,6 +91,7 @@ func TestUsersListPagesWithoutGapsOrRepeats(t *testing.T) {
 }
 
 func TestCreateUser(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	require.Equal(t, http.StatusOK, c.Get("/users/new").StatusCode)
@@ -124,6 +127,7 @@ func TestCreateUser(t *testing.T) {
 }
 
 func TestUserPageShowsPermissionsPerDevice(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	addSimulated(t, app, c)
@@ -149,6 +153,7 @@ func TestUserPageShowsPermissionsPerDevice(t *testing.T) {
 }
 
 func TestDuplicateSuggestionsMergeAndUndo(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	devs := addSimulated(t, app, c)
@@ -219,6 +224,7 @@ func TestDuplicateSuggestionsMergeAndUndo(t *testing.T) {
 
 // Without suggestions the duplicates link carries no count.
 func TestDuplicatesCountEmptyWithoutSuggestions(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	res := c.Get("/users/duplicates/count")

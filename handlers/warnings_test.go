@@ -17,6 +17,7 @@ import (
 // the email goes to the owner with a link to the device under the base URL, the outbox page
 // shows it and the mail worker sends it.
 func TestBatteryWarningFollowsTheDeviceSettingsSwitch(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	c := app.Setup()
 	devs := addSimulated(t, app, c)

@@ -105,6 +105,7 @@ func (f keyFixture) holder(t *testing.T) *apptest.Client {
 }
 
 func TestInvitationAcceptedByLink(t *testing.T) {
+	t.Parallel()
 	f := newKeyFixture(t)
 	link, _ := f.invite(t)
 	mails, err := f.app.Store.FindMailTo(context.Background(), f.dora.Email)
@@ -167,6 +168,7 @@ func TestInvitationAcceptedByLink(t *testing.T) {
 }
 
 func TestInvitationAcceptedByCode(t *testing.T) {
+	t.Parallel()
 	f := newKeyFixture(t)
 	_, code := f.invite(t)
 	c := f.app.NewClient()
@@ -201,6 +203,7 @@ func TestInvitationAcceptedByCode(t *testing.T) {
 // A wrong, replaced or expired link or code says which, with a status to match, and accepts
 // nothing.
 func TestInvitationBadLinksAndCodes(t *testing.T) {
+	t.Parallel()
 	f := newKeyFixture(t)
 	c := f.app.NewClient()
 	res := c.Get("/invite/not-a-token")
@@ -254,6 +257,7 @@ func TestInvitationBadLinksAndCodes(t *testing.T) {
 // Wrong codes lock the client's address: then even the right code is refused, until the lock
 // ends.
 func TestInvitationCodeThrottled(t *testing.T) {
+	t.Parallel()
 	f := newKeyFixture(t)
 	_, code := f.invite(t)
 	for i := 0; i < models.ThrottleInviteCodePerIP.MaxFailures; i++ {
@@ -271,6 +275,7 @@ func TestInvitationCodeThrottled(t *testing.T) {
 // Send again: refused with 409 and why for a user without email or without a web-key
 // permission; another account's user is not found. The box says why before anyone clicks.
 func TestInvitationSendRefusals(t *testing.T) {
+	t.Parallel()
 	f := newKeyFixture(t)
 	ctx := context.Background()
 	ben, err := f.app.Store.CreateAccountUser(ctx, models.AccountUser{AccountID: f.dora.AccountID, Name: "Ben", AddedVia: models.AddedViaWeb},
@@ -331,6 +336,7 @@ func keyDeviceIDs(t *testing.T, res apptest.Response) []string {
 // The web key lists only the permitted devices and acts only while everything allows it, in
 // the device's time zone; the server checks again on every action.
 func TestWebKeyActsOnlyWhenAllowed(t *testing.T) {
+	t.Parallel()
 	f := newKeyFixture(t)
 	ctx := context.Background()
 	front, office := deviceNamed(t, f.devs, "Front door"), deviceNamed(t, f.devs, "Office")
@@ -453,6 +459,7 @@ func TestWebKeyActsOnlyWhenAllowed(t *testing.T) {
 
 // The poll answers 204 while nothing changed.
 func TestWebKeyPoll(t *testing.T) {
+	t.Parallel()
 	f := newKeyFixture(t)
 	c := f.holder(t)
 	res := c.Get("/key")
@@ -467,6 +474,7 @@ func TestWebKeyPoll(t *testing.T) {
 // admins are refused on the web key. The routes come from the policy registry, so new admin
 // routes are covered without touching this test.
 func TestWebKeyHoldersSeeNoAdminPage(t *testing.T) {
+	t.Parallel()
 	f := newKeyFixture(t)
 	c := f.holder(t)
 	params := strings.NewReplacer(":id", fmt.Sprint(f.devs[0].ID), ":token", "abc", ":action", "1", ":secret", "x")
@@ -520,6 +528,7 @@ func TestWebKeyHoldersSeeNoAdminPage(t *testing.T) {
 
 // The holder changes their own password with the current one; other sessions end.
 func TestWebKeyPasswordChange(t *testing.T) {
+	t.Parallel()
 	f := newKeyFixture(t)
 	c := f.holder(t)
 	other := f.app.NewClient()
@@ -546,6 +555,7 @@ func TestWebKeyPasswordChange(t *testing.T) {
 // A web-key holder merged into another person keeps their web key: it follows the person kept,
 // whose permissions are theirs now; undoing the merge gives them back their own.
 func TestWebKeyFollowsMerge(t *testing.T) {
+	t.Parallel()
 	f := newKeyFixture(t)
 	ctx := context.Background()
 	c := f.holder(t)
@@ -567,6 +577,7 @@ func TestWebKeyFollowsMerge(t *testing.T) {
 // The Users list shows each person's web-key invitation: pending (until when), expired after
 // 48 hours, active once accepted.
 func TestUsersListShowsInvitations(t *testing.T) {
+	t.Parallel()
 	f := newKeyFixture(t)
 	row := func() string {
 		t.Helper()

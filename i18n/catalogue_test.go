@@ -63,6 +63,7 @@ func placeholders(s string) []string {
 
 // Every language has every message, none empty, with the same placeholders as English.
 func TestCataloguesComplete(t *testing.T) {
+	t.Parallel()
 	require.NoError(t, Load())
 	en := flatMessages(t, "en")
 	require.NotEmpty(t, en)
@@ -101,6 +102,7 @@ var messageRef = regexp.MustCompile(`"((?:[a-z0-9_]+\.)+[a-z0-9_]+)"`)
 
 // Every id that the code names exists in the catalogue, so no page ever shows a raw id.
 func TestEveryUsedMessageExists(t *testing.T) {
+	t.Parallel()
 	en := flatMessages(t, "en")
 	sections := map[string]bool{}
 	for id := range en {
@@ -142,6 +144,7 @@ func TestEveryUsedMessageExists(t *testing.T) {
 }
 
 func TestLocaleFormatsDatesInItsZone(t *testing.T) {
+	t.Parallel()
 	at := time.Date(2026, 3, 2, 23, 30, 0, 0, time.UTC)
 	assert.Equal(t, "2 Mar 2026, 23:30", New("en", "UTC").DateTime(at))
 	assert.Equal(t, "3 March 2026", New("en", "Europe/Berlin").Date(at))
@@ -154,6 +157,7 @@ func TestLocaleFormatsDatesInItsZone(t *testing.T) {
 }
 
 func TestMatchAcceptLanguage(t *testing.T) {
+	t.Parallel()
 	// An absurdly long header is not parsed at all.
 	assert.Equal(t, "en", Match(strings.Repeat("de-DE,", 10_000)))
 	for header, want := range map[string]string{
@@ -170,6 +174,7 @@ func TestMatchAcceptLanguage(t *testing.T) {
 }
 
 func TestZonesLoad(t *testing.T) {
+	t.Parallel()
 	zones := Zones()
 	require.Greater(t, len(zones), 300)
 	assert.Equal(t, "UTC", zones[0])
@@ -185,6 +190,7 @@ func TestZonesLoad(t *testing.T) {
 
 // Every audit kind has a label (the ids are built from the kind, so the scan cannot see them).
 func TestEveryAuditKindHasALabel(t *testing.T) {
+	t.Parallel()
 	en := flatMessages(t, "en")
 	for _, kind := range models.AuditKinds {
 		_, ok := en[models.AuditLabelKey(kind)]
@@ -217,6 +223,7 @@ func emailOnly() []Language {
 // An email-only catalogue has exactly the invitation's messages, translated (not English text
 // copied), with the same placeholders, and each renders in its language.
 func TestEmailOnlyCataloguesHoldTheInvitation(t *testing.T) {
+	t.Parallel()
 	require.NoError(t, Load())
 	want := invitationMessages(flatMessages(t, "en"))
 	require.Contains(t, want, "email.invitation.subject")
@@ -273,6 +280,7 @@ func pluralIDs(t *testing.T, lang string) []string {
 // Every plural message has every form its language needs (Czech and Slovak: one, few, other;
 // Spanish, French and Italian: many for a million), or N would show the id.
 func TestPluralFormsComplete(t *testing.T) {
+	t.Parallel()
 	require.NoError(t, Load())
 	checked := 0
 	for _, l := range EmailLanguages {
@@ -290,6 +298,7 @@ func TestPluralFormsComplete(t *testing.T) {
 // The six email-only languages never become UI languages: pages, logins and Accept-Language
 // choose between English and German only.
 func TestEmailLanguagesAreNotUILanguages(t *testing.T) {
+	t.Parallel()
 	for _, l := range Languages {
 		assert.True(t, EmailSupported(l.Code), "UI language %s cannot be used for invitations", l.Code)
 	}
@@ -311,6 +320,7 @@ func TestEmailLanguagesAreNotUILanguages(t *testing.T) {
 // Email-only languages write dates as numbers (their catalogues have no month names); the UI
 // languages keep the catalogue's formats.
 func TestEmailLanguageDates(t *testing.T) {
+	t.Parallel()
 	at := time.Date(2026, 3, 2, 23, 30, 0, 0, time.UTC)
 	for _, l := range emailOnly() {
 		_, ok := numericDates[l.Code]

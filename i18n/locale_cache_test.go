@@ -9,6 +9,7 @@ import (
 // A locale is made once per language and zone, and remembers the texts it looked up; the
 // texts are those of its language, and an id the catalogue lacks is neither kept nor hidden.
 func TestLocalesAndTheirTextsAreReused(t *testing.T) {
+	t.Parallel()
 	en, de := New("en", "Europe/Berlin"), New("de", "Europe/Berlin")
 	assert.Same(t, en, New("en", "Europe/Berlin"))
 	assert.NotSame(t, en, New("en", "UTC"))

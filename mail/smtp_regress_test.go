@@ -79,6 +79,7 @@ func sendTo(ctx context.Context, t *testing.T, addr string) error {
 // Once the server has accepted the message, a failure afterwards (RSET, QUIT, a dropped
 // connection) is not a failed delivery: a retry would send the email twice.
 func TestSMTPAcceptedMessageIsSentEvenIfTheSessionEndsBadly(t *testing.T) {
+	t.Parallel()
 	dropped := scriptedSMTP(t, func(cmd string) (string, bool) {
 		if cmd == "END" {
 			return "250 queued", true
@@ -99,6 +100,7 @@ func TestSMTPAcceptedMessageIsSentEvenIfTheSessionEndsBadly(t *testing.T) {
 // A 5xx to MAIL FROM (sender not allowed) is about the configuration, not this message: it is
 // retried so that the outbox goes out once the operator fixes --smtp-url.
 func TestSMTPRefusedSenderIsRetried(t *testing.T) {
+	t.Parallel()
 	addr := scriptedSMTP(t, func(cmd string) (string, bool) {
 		if strings.HasPrefix(cmd, "MAIL") {
 			return "553 5.7.1 sender not owned by user", false
@@ -123,6 +125,7 @@ func TestSMTPRefusedSenderIsRetried(t *testing.T) {
 // Cancelling the context (server shutdown) ends a session with a server that stopped answering
 // at once, not after the timeout.
 func TestSMTPZeroTimeoutMeansDefault(t *testing.T) {
+	t.Parallel()
 	addr := scriptedSMTP(t, plainReply)
 	host, port, _ := net.SplitHostPort(addr)
 	c, err := ParseSMTPURL("smtp://" + net.JoinHostPort(host, port) + "?from=portier@example.com&tls=none")

@@ -24,6 +24,7 @@ import (
 )
 
 func TestParseSMTPURL(t *testing.T) {
+	t.Parallel()
 	c, err := ParseSMTPURL("smtp://mailer:p%40ss%3Aw0rd@mail.example.com?from=portier@example.com")
 	require.NoError(t, err)
 	assert.Equal(t, SMTPConfig{Host: "mail.example.com", Port: 587, Username: "mailer", Password: "p@ss:w0rd",
@@ -76,6 +77,7 @@ var germanMail = models.OutboxMessage{
 }
 
 func TestSMTPSendsMultipartOverSTARTTLSWithAuth(t *testing.T) {
+	t.Parallel()
 	srv := mailtest.Start(t, false, true)
 	require.NoError(t, senderFor(t, srv, "smtp", "mailer:p%40ss%3Aw0rd@").Send(context.Background(), germanMail))
 
@@ -88,6 +90,7 @@ func TestSMTPSendsMultipartOverSTARTTLSWithAuth(t *testing.T) {
 }
 
 func TestSMTPSendsOverImplicitTLS(t *testing.T) {
+	t.Parallel()
 	srv := mailtest.Start(t, true, true)
 	require.NoError(t, senderFor(t, srv, "smtps", "mailer:p%40ss%3Aw0rd@").Send(context.Background(), germanMail))
 	require.Len(t, srv.Received(), 1)
@@ -138,6 +141,7 @@ func decodeTransfer(p *multipart.Part) io.Reader {
 }
 
 func TestSMTPErrorsAreClassified(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 
 	// A refused recipient (550) will never work: permanent.
@@ -178,6 +182,7 @@ func TestSMTPErrorsAreClassified(t *testing.T) {
 // smtp:// requires STARTTLS: a server without it gets nothing, not a plain-text fallback; with
 // tls=none (a local relay) the same server is used on purpose.
 func TestSMTPNeverFallsBackToPlainText(t *testing.T) {
+	t.Parallel()
 	srv := mailtest.Start(t, false, false)
 	err := senderFor(t, srv, "smtp", "mailer:p%40ss%3Aw0rd@").Send(context.Background(), germanMail)
 	require.Error(t, err)

@@ -69,6 +69,7 @@ func outboxRow(t *testing.T, app *apptest.App) models.OutboxMessage {
 }
 
 func TestOutboxWorkerSendsOnce(t *testing.T) {
+	t.Parallel()
 	f := &fakeSender{}
 	app, w := queueResetMail(t, f)
 	assert.Equal(t, 1, w.RunOnce(context.Background()))
@@ -99,6 +100,7 @@ func TestOutboxWorkerWithTheLogSenderLogsTheLink(t *testing.T) {
 }
 
 func TestOutboxWorkerRetriesWithBackoff(t *testing.T) {
+	t.Parallel()
 	f := &fakeSender{answers: []error{errors.New("connection refused"), errors.New("451 try later")}}
 	app, w := queueResetMail(t, f)
 	ctx := context.Background()
@@ -129,6 +131,7 @@ func TestOutboxWorkerRetriesWithBackoff(t *testing.T) {
 }
 
 func TestOutboxWorkerGivesUpOnPermanentErrors(t *testing.T) {
+	t.Parallel()
 	f := &fakeSender{answers: []error{mail.PermanentError{Err: errors.New("550 no such mailbox")}}}
 	app, w := queueResetMail(t, f)
 	w.RunOnce(context.Background())
@@ -141,6 +144,7 @@ func TestOutboxWorkerGivesUpOnPermanentErrors(t *testing.T) {
 }
 
 func TestOutboxWorkerGivesUpAfterMaxAttempts(t *testing.T) {
+	t.Parallel()
 	boom := errors.New("timeout")
 	f := &fakeSender{answers: []error{boom, boom, boom, boom, nil}}
 	app, w := queueResetMail(t, f)
@@ -157,6 +161,7 @@ func TestOutboxWorkerGivesUpAfterMaxAttempts(t *testing.T) {
 
 // Queuing an email wakes the worker: it does not wait for its next round.
 func TestOutboxWorkerWakesUp(t *testing.T) {
+	t.Parallel()
 	f := &fakeSender{}
 	app, w := queueResetMail(t, f)
 	w.Wake = app.Store.Subscribe() // as serve wires it: every committed change wakes the worker
@@ -181,6 +186,7 @@ func TestOutboxWorkerWakesUp(t *testing.T) {
 }
 
 func TestLogSenderWritesTheMessage(t *testing.T) {
+	t.Parallel()
 	var buf syncBuffer
 	s := mail.LogSender{Log: slog.New(slog.NewTextHandler(&buf, nil))}
 	require.NoError(t, s.Send(context.Background(), models.OutboxMessage{To: "anna@example.com", Subject: "Hi",
@@ -222,6 +228,7 @@ func (s *cancelingSender) Send(ctx context.Context, m models.OutboxMessage) erro
 // A message delivered just as Portier shuts down is recorded as sent, not sent again after the
 // restart.
 func TestOutboxWorkerRecordsDeliveryDuringShutdown(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &cancelingSender{cancel: cancel}
 	app, w := queueResetMail(t, s)

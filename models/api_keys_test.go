@@ -9,6 +9,7 @@ import (
 )
 
 func TestTokenStatus(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	past, future := now.Add(-time.Second), now.Add(time.Hour)
 	assert.Equal(t, TokenActive, APIToken{}.Status(now))
@@ -22,6 +23,7 @@ func TestTokenStatus(t *testing.T) {
 }
 
 func TestScopesLacking(t *testing.T) {
+	t.Parallel()
 	all := Scopes(AllScopes)
 	assert.Empty(t, all.Lacking(RightsAll))
 	assert.Equal(t, Scopes{ScopeNotification, ScopeSmartlockLog}, all.Lacking(RightsAll&^RightActivityLog))
@@ -33,6 +35,7 @@ func TestScopesLacking(t *testing.T) {
 }
 
 func TestCanManageToken(t *testing.T) {
+	t.Parallel()
 	main := Login{ID: 1, AccountID: 7, IsMain: true}
 	admin := Login{ID: 2, AccountID: 7, Rights: RightsAll}
 	manager := Login{ID: 3, AccountID: 7, Rights: RightRightsManagement | RightActivityLog}
@@ -57,6 +60,7 @@ func TestCanManageToken(t *testing.T) {
 }
 
 func TestValidateAPIDescriptionAndRedirectURI(t *testing.T) {
+	t.Parallel()
 	assert.Empty(t, ValidateAPIDescription(""))
 	assert.Empty(t, ValidateAPIDescription(strings.Repeat("ü", APIDescriptionMax)))
 	assert.Equal(t, "tokens.err_description_long", ValidateAPIDescription(strings.Repeat("x", APIDescriptionMax+1)))

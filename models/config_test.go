@@ -8,6 +8,7 @@ import (
 )
 
 func TestCheckConfigValue(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		typ  DeviceType
 		key  string
@@ -57,6 +58,7 @@ func TestCheckConfigValue(t *testing.T) {
 }
 
 func TestNukiTimezones(t *testing.T) {
+	t.Parallel()
 	assert.Len(t, NukiTimezones, 46, "timezoneId is 0–45")
 	for id, name := range NukiTimezones {
 		_, err := time.LoadLocation(name)

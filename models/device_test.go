@@ -8,6 +8,7 @@ import (
 )
 
 func TestSmartlockIDLayout(t *testing.T) {
+	t.Parallel()
 	// type<<32 | nukiId. (The reference's decimal example 17929391234 is really 0x4_2CACCC82;
 	// its hex form 0x4_2CB1DD82 is what the layout gives for Nuki id 2CB1DD82.)
 	assert.Equal(t, int64(0x42CB1DD82), SmartlockID(DeviceSmartLock3, 0x2CB1DD82))
@@ -29,6 +30,7 @@ func TestSmartlockIDLayout(t *testing.T) {
 }
 
 func TestActionsPerDeviceType(t *testing.T) {
+	t.Parallel()
 	assert.True(t, HasAction(DeviceSmartLock3, ActionUnlatch))
 	assert.False(t, HasAction(DeviceBox, ActionLock), "a box only opens")
 	assert.True(t, HasAction(DeviceOpener, ActionOpenerCMOn))

@@ -14,6 +14,7 @@ import (
 )
 
 func TestValidKeypadCode(t *testing.T) {
+	t.Parallel()
 	for _, ok := range []int{111111, 345678, 999999, 131111, 211111, 119999, 139999} {
 		assert.True(t, ValidKeypadCode(ok), ok)
 	}
@@ -23,6 +24,7 @@ func TestValidKeypadCode(t *testing.T) {
 }
 
 func TestParseKeypadCode(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		in     string
 		code   int
@@ -69,6 +71,7 @@ func TestParseKeypadCode(t *testing.T) {
 // Every number up to seven digits: ParseKeypadCode and ValidKeypadCode agree, and there are
 // exactly 9⁶ − 9⁴ valid codes.
 func TestKeypadCodesExhaustive(t *testing.T) {
+	t.Parallel()
 	n := 0
 	for c := range 10_000_000 {
 		code, err := ParseKeypadCode(strconv.Itoa(c))
@@ -86,6 +89,7 @@ func TestKeypadCodesExhaustive(t *testing.T) {
 
 // keypadCodeAt lists the valid codes in increasing order: a bijection onto them.
 func TestKeypadCodeAt(t *testing.T) {
+	t.Parallel()
 	prev := 0
 	for i := range keypadCodeCount {
 		c := keypadCodeAt(i)
@@ -130,6 +134,7 @@ func FuzzParseKeypadCode(f *testing.F) {
 }
 
 func TestValidKeypadName(t *testing.T) {
+	t.Parallel()
 	twenty := strings.Repeat("ä", 20) // 20 characters, 40 bytes
 	for _, tc := range []struct {
 		in     string
@@ -169,6 +174,7 @@ func seeded(seed uint64) io.Reader {
 }
 
 func TestGenerateKeypadCodeUniform(t *testing.T) {
+	t.Parallel()
 	rnd := seeded(1)
 	none := func(int) bool { return false }
 	const n = 80 * 500
@@ -203,6 +209,7 @@ func TestGenerateKeypadCodeUniform(t *testing.T) {
 }
 
 func TestGenerateKeypadCodeAvoidsCodesInUse(t *testing.T) {
+	t.Parallel()
 	used := make([]bool, 1_000_000)
 	inUse := func(c int) bool { return used[c] }
 	rng := rand.New(rand.NewPCG(7, 7))
@@ -250,6 +257,7 @@ func TestGenerateKeypadCodeAvoidsCodesInUse(t *testing.T) {
 }
 
 func TestGenerateKeypadCodeRandomSource(t *testing.T) {
+	t.Parallel()
 	// The same source gives the same codes.
 	a, err := GenerateKeypadCode(func(int) bool { return false }, seeded(5))
 	require.NoError(t, err)

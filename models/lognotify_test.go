@@ -8,6 +8,7 @@ import (
 )
 
 func TestLogKindOfFollowsTheDeviceType(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		t      DeviceType
 		action int
@@ -46,6 +47,7 @@ func TestLogKindOfFollowsTheDeviceType(t *testing.T) {
 }
 
 func TestLogRetentionBounds(t *testing.T) {
+	t.Parallel()
 	for _, d := range LogRetentionChoices {
 		assert.True(t, ValidLogRetention(d), d)
 	}

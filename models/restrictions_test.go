@@ -31,6 +31,7 @@ var workday = Restrictions{AllowedWeekdays: WeekdaysMonFr, AllowedFromTime: 8 * 
 // The daylight-saving changes of 2026 the tests rely on, as instants: if the zone data ever
 // disagrees, the tests below would test something else.
 func TestDSTChanges2026(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		zone   string
 		at     time.Time // the instant of the change
@@ -55,6 +56,7 @@ func TestDSTChanges2026(t *testing.T) {
 }
 
 func TestAllowedAt(t *testing.T) {
+	t.Parallel()
 	from := utc(2026, 6, 1, 0, 0, 0)
 	until := utc(2026, 6, 30, 23, 59, 59)
 	dates := Restrictions{AllowedFrom: &from, AllowedUntil: &until}
@@ -206,6 +208,7 @@ func TestAllowedAt(t *testing.T) {
 }
 
 func TestAllowedAtNilZoneIsUTC(t *testing.T) {
+	t.Parallel()
 	r := Restrictions{AllowedWeekdays: WeekdayBit(time.Monday)}
 	at := time.Date(2026, 3, 9, 0, 30, 0, 0, zone(t, "Europe/Berlin")) // Sunday 23:30 in UTC
 	assert.False(t, r.AllowedAt(at, nil))
@@ -226,6 +229,7 @@ func allowedMinutes(r Restrictions, loc *time.Location, start, end time.Time) in
 // Over a whole local day with a daylight-saving change, a window is as long as its wall-clock
 // minutes say, except where the clock skips them (spring) or repeats them (autumn).
 func TestAllowedMinutesOnDSTDays(t *testing.T) {
+	t.Parallel()
 	mins := func(fromH, fromM, untilH, untilM int) Restrictions {
 		return Restrictions{AllowedFromTime: fromH*60 + fromM, AllowedUntilTime: untilH*60 + untilM}
 	}
@@ -263,6 +267,7 @@ func TestAllowedMinutesOnDSTDays(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
+	t.Parallel()
 	from := utc(2026, 6, 1, 0, 0, 0)
 	before := from.Add(-time.Second)
 	for _, tc := range []struct {
@@ -310,6 +315,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestValidateEveryMaskAndWindow(t *testing.T) {
+	t.Parallel()
 	for m := 0; m <= 127; m++ {
 		assert.NoError(t, Restrictions{AllowedWeekdays: m}.Validate(), m)
 	}
@@ -325,6 +331,7 @@ func TestValidateEveryMaskAndWindow(t *testing.T) {
 }
 
 func TestUnrestricted(t *testing.T) {
+	t.Parallel()
 	now := utc(2026, 6, 1, 0, 0, 0)
 	assert.True(t, Restrictions{}.Unrestricted())
 	assert.True(t, Restrictions{AllowedWeekdays: 127}.Unrestricted())
@@ -337,6 +344,7 @@ func TestUnrestricted(t *testing.T) {
 }
 
 func TestWeekdays(t *testing.T) {
+	t.Parallel()
 	bits := map[time.Weekday]int{time.Monday: 64, time.Tuesday: 32, time.Wednesday: 16, time.Thursday: 8, time.Friday: 4, time.Saturday: 2, time.Sunday: 1}
 	for d, b := range bits {
 		assert.Equal(t, b, WeekdayBit(d), d)
@@ -398,6 +406,7 @@ func FuzzAllowedAt(f *testing.F) {
 }
 
 func TestNextChange(t *testing.T) {
+	t.Parallel()
 	berlin := zone(t, "Europe/Berlin")
 	nyc := zone(t, "America/New_York")
 	auckland := zone(t, "Pacific/Auckland")
@@ -457,6 +466,7 @@ func TestNextChange(t *testing.T) {
 // AllowedAt must stay as it is on every minute (and at every date edge) up to the change and
 // differ there.
 func TestNextChangeAgainstScan(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(2026, 3))
 	base := utc(2026, 3, 1, 0, 0, 0)
 	span := int64(utc(2026, 11, 15, 0, 0, 0).Sub(base) / time.Second)

@@ -10,6 +10,7 @@ import (
 // Decoded session values are remembered by their bytes, only when none of them can be changed
 // by whoever gets them, and the cache never grows past its size.
 func TestDecodeValuesRemembersImmutableValues(t *testing.T) {
+	t.Parallel()
 	plain := map[any]any{LoginIDKey: int64(7), RememberKey: true, "flash": "Saved", "attempts": 2}
 	data, err := encodeValues(plain)
 	require.NoError(t, err)

@@ -89,6 +89,7 @@ func client(host string, port int, token string, mode nukibridge.TokenMode) *nuk
 }
 
 func TestServesTheDemoBridgeUntilStopped(t *testing.T) {
+	t.Parallel()
 	stdin, press := io.Pipe()
 	defer press.Close()
 	host, port, token, stop := start(t, stdin, "--token", "s3cret")
@@ -118,6 +119,7 @@ func TestServesTheDemoBridgeUntilStopped(t *testing.T) {
 }
 
 func TestTokenModeFlags(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	host, port, token, stop := start(t, strings.NewReader(""), "--hashed-only", "--devices", "none")
 	assert.Regexp(t, `^[0-9a-f]{8}$`, token, "a random token when none is given")
@@ -139,6 +141,7 @@ func TestTokenModeFlags(t *testing.T) {
 // --clock-offset puts the bridge's clock off: the hashed token is refused, and the client can
 // tell that it is the clock.
 func TestClockOffsetFlag(t *testing.T) {
+	t.Parallel()
 	host, port, token, stop := start(t, strings.NewReader(""), "--clock-offset", "-3m12s")
 	_, err := client(host, port, token, nukibridge.TokenHashed).List(context.Background())
 	var skew *nukibridge.ClockSkewError
@@ -150,6 +153,7 @@ func TestClockOffsetFlag(t *testing.T) {
 }
 
 func TestBadFlags(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"--speed", "0"}, {"--speed", "-1"}, {"--speed", "fast"}, {"--hashed-only", "--plain-only"}, {"--devices", "many"},
 		{"--nope"}, {"serve"}, {"--addr", ""}, {"--clock-offset", "3"},
@@ -175,6 +179,7 @@ func TestBadFlags(t *testing.T) {
 
 // The real command: one line, serves, and stops with exit status 0 on SIGTERM; a bad flag exits 2.
 func TestCommandStopsOnSIGTERM(t *testing.T) {
+	t.Parallel()
 	exe, err := os.Executable()
 	require.NoError(t, err)
 	bad := exec.Command(exe, "--speed", "0")

@@ -27,7 +27,7 @@ func TestDemoHistory(t *testing.T) {
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	require.NoError(t, err)
 	now := time.Date(2026, 3, 11, 15, 30, 0, 0, berlin) // a Wednesday afternoon
-	database, err := db.Open(filepath.Join(t.TempDir(), db.FileName))
+	database, err := db.OpenForTest(filepath.Join(t.TempDir(), db.FileName))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = database.Close() })
 	_, err = database.Migrate(ctx)

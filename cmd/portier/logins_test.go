@@ -14,7 +14,7 @@ import (
 
 // Validation messages on the command line are sentences, not catalogue keys.
 func TestAccountsCreateSaysWhatIsWrongInEnglish(t *testing.T) {
-	clearPortierEnv(t)
+	t.Parallel()
 	r := runCmd(t, "short\n", "accounts", "create", "--data-dir", t.TempDir(), "--email", "anna@example", "--name", "Anna")
 	assert.Equal(t, 2, r.code)
 	oneLine(t, r.stderr)
@@ -25,7 +25,7 @@ func TestAccountsCreateSaysWhatIsWrongInEnglish(t *testing.T) {
 
 // An owner who lost phone and recovery codes gets back in through the operator.
 func TestLoginsDisableTwoFactor(t *testing.T) {
-	clearPortierEnv(t)
+	t.Parallel()
 	dataDir := t.TempDir()
 	login := createAccount(t, dataDir, "anna@example.com", "Anna Berger")
 	store := openTestStore(t, dataDir)

@@ -64,18 +64,6 @@ func oneLine(t *testing.T, s string) {
 	assert.Truef(t, strings.HasPrefix(s, "portier: "), "stderr should start with 'portier: ': %q", s)
 }
 
-// clearPortierEnv unsets every PORTIER_* variable for the test, so that the environment of
-// whoever runs the tests cannot change what the flags mean.
-func clearPortierEnv(t *testing.T) {
-	t.Helper()
-	for _, kv := range os.Environ() {
-		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "PORTIER_") {
-			t.Setenv(name, "") // registers the restore
-			os.Unsetenv(name)
-		}
-	}
-}
-
 // openTestStore opens the database in dataDir with the db package, outside the binary's code.
 func openTestStore(t *testing.T, dataDir string) *db.Store {
 	t.Helper()
@@ -120,7 +108,7 @@ func fileSum(t *testing.T, path string) [32]byte {
 }
 
 func TestRunBadArgumentsExitTwoWithOneLine(t *testing.T) {
-	clearPortierEnv(t)
+	t.Parallel()
 	base := t.TempDir()
 	// D stands for a data directory that does not exist yet: a refused command line must not
 	// create it.
@@ -188,7 +176,7 @@ func TestRunBadArgumentsExitTwoWithOneLine(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	clearPortierEnv(t)
+	t.Parallel()
 	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}, {"serve", "--help"}, {"migrate", "-h"}, {"accounts", "create", "-h"}, {"tokens", "create", "--help"}} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			r := runCmd(t, "", args...)
@@ -203,7 +191,7 @@ func TestHelp(t *testing.T) {
 }
 
 func TestAccountsCreate(t *testing.T) {
-	clearPortierEnv(t)
+	t.Parallel()
 	ctx := context.Background()
 	dataDir := filepath.Join(t.TempDir(), "data") // created by the command
 
@@ -254,7 +242,7 @@ func TestAccountsCreate(t *testing.T) {
 }
 
 func TestAccountsCreateRefusesWeakPassword(t *testing.T) {
-	clearPortierEnv(t)
+	t.Parallel()
 	ctx := context.Background()
 	dataDir := t.TempDir()
 	createAccount(t, dataDir, "anna@example.com", "Anna")
@@ -283,7 +271,7 @@ func TestAccountsCreateRefusesWeakPassword(t *testing.T) {
 }
 
 func TestAccountsCreateRefusesDuplicateEmail(t *testing.T) {
-	clearPortierEnv(t)
+	t.Parallel()
 	ctx := context.Background()
 	dataDir := t.TempDir()
 	first := createAccount(t, dataDir, "anna@example.com", "Anna")
@@ -355,7 +343,7 @@ func getAccount(t *testing.T, url, token string) (int, api.MyAccount, *http.Resp
 }
 
 func TestTokensCreate(t *testing.T) {
-	clearPortierEnv(t)
+	t.Parallel()
 	ctx := context.Background()
 	dataDir := t.TempDir()
 	login := createAccount(t, dataDir, "anna@example.com", "Anna Berger")
@@ -414,7 +402,7 @@ func TestTokensCreate(t *testing.T) {
 }
 
 func TestTokensCreateForBoxAccount(t *testing.T) {
-	clearPortierEnv(t)
+	t.Parallel()
 	dataDir := t.TempDir()
 	login := createAccount(t, dataDir, "box@example.com", "Box Owner", "--kind", "box")
 	r := mustRun(t, "", "tokens", "create", "--data-dir", dataDir, "--email", "box@example.com", "--scopes", "account")
@@ -425,7 +413,7 @@ func TestTokensCreateForBoxAccount(t *testing.T) {
 }
 
 func TestTokensCreateUnknownEmail(t *testing.T) {
-	clearPortierEnv(t)
+	t.Parallel()
 	ctx := context.Background()
 	dataDir := t.TempDir()
 	login := createAccount(t, dataDir, "anna@example.com", "Anna")
@@ -442,7 +430,6 @@ func TestTokensCreateUnknownEmail(t *testing.T) {
 }
 
 func TestDataDirFromEnvironment(t *testing.T) {
-	clearPortierEnv(t)
 	ctx := context.Background()
 	// Run in an empty working directory, so that falling back to the default ./data shows.
 	t.Chdir(t.TempDir())
@@ -484,7 +471,7 @@ func TestDataDirFromEnvironment(t *testing.T) {
 }
 
 func TestMigrateFreshDataDir(t *testing.T) {
-	clearPortierEnv(t)
+	t.Parallel()
 	ctx := context.Background()
 	ms, err := db.Migrations()
 	require.NoError(t, err)
@@ -518,7 +505,7 @@ func TestMigrateFreshDataDir(t *testing.T) {
 }
 
 func TestMigrateBacksUpBeforeChangingSchema(t *testing.T) {
-	clearPortierEnv(t)
+	t.Parallel()
 	ctx := context.Background()
 	ms, err := db.Migrations()
 	require.NoError(t, err)
@@ -558,7 +545,7 @@ func TestMigrateBacksUpBeforeChangingSchema(t *testing.T) {
 }
 
 func TestRefusesNewerSchema(t *testing.T) {
-	clearPortierEnv(t)
+	t.Parallel()
 	ctx := context.Background()
 	ms, err := db.Migrations()
 	require.NoError(t, err)

@@ -35,8 +35,9 @@ func (c *testClock) Advance(d time.Duration) {
 // The retention job runs at start and then on its interval, with times from the clock it is
 // given, and ends with its context.
 func TestPruneActivityRunsAtStartAndThenRegularly(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	database, err := db.Open(filepath.Join(t.TempDir(), db.FileName))
+	database, err := db.OpenForTest(filepath.Join(t.TempDir(), db.FileName))
 	require.NoError(t, err)
 	t.Cleanup(func() { database.Close() })
 	_, err = database.Migrate(ctx)

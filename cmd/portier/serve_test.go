@@ -47,6 +47,13 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	// The environment of whoever runs the tests must not change what the flags mean; unset
+	// here once, the tests need no t.Setenv of their own and can run in parallel.
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "PORTIER_") {
+			os.Unsetenv(name)
+		}
+	}
 	var err error
 	if pkgDir, err = os.Getwd(); err != nil {
 		fmt.Fprintln(os.Stderr, err)

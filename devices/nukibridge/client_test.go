@@ -19,6 +19,7 @@ import (
 // simulator's Bridge HTTP face (devices/sim) is the fuller counterpart once it exists.
 
 func TestHashTokenMatchesTheOfficialVector(t *testing.T) {
+	t.Parallel()
 	assert.Equal(t, "f52eb5ce382e356c4239f8fb4d0a87402bb95b7b3124f0762b806ad7d0d01cb6",
 		HashToken("2019-03-05T01:06:53Z", "4711", "123456"))
 }
@@ -44,6 +45,7 @@ func bridge(t *testing.T, mode TokenMode, h http.HandlerFunc) (*Client, *[]time.
 }
 
 func TestTokenModes(t *testing.T) {
+	t.Parallel()
 	var got []string
 	c, _ := bridge(t, TokenHashed, func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
@@ -81,6 +83,7 @@ func TestTokenModes(t *testing.T) {
 }
 
 func TestErrorsAreNamed(t *testing.T) {
+	t.Parallel()
 	for status, want := range map[int]error{400: ErrBadRequest, 401: ErrUnauthorized, 403: ErrForbidden, 404: ErrNotFound, 410: ErrGone} {
 		c, _ := bridge(t, TokenPlain, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(status) })
 		_, err := c.List(context.Background())
@@ -98,6 +101,7 @@ func TestErrorsAreNamed(t *testing.T) {
 // A refused hashed token is put down to the clocks only when the bridge's Date header shows
 // them apart; without a usable Date, or with the plain token, it stays ErrUnauthorized.
 func TestRefusedHashedTokenAndTheDateHeader(t *testing.T) {
+	t.Parallel()
 	refuse := func(date string) http.HandlerFunc {
 		return func(w http.ResponseWriter, _ *http.Request) {
 			w.Header()["Date"] = []string{date}
@@ -135,6 +139,7 @@ func TestRefusedHashedTokenAndTheDateHeader(t *testing.T) {
 // A busy bridge (503) is retried with growing, jittered waits; a bridge that stays busy ends
 // in ErrBusy after the configured retries.
 func TestBusyBridgeIsRetriedWithBackoff(t *testing.T) {
+	t.Parallel()
 	var calls atomic.Int32
 	c, slept := bridge(t, TokenPlain, func(w http.ResponseWriter, _ *http.Request) {
 		if calls.Add(1) <= 2 {
@@ -272,6 +277,7 @@ func TestLockActionPastItsDeadlineIsNotSent(t *testing.T) {
 
 // But a door-opening action the bridge clearly refused (503) is sent again: it never ran.
 func TestRefusedUnlatchIsRetried(t *testing.T) {
+	t.Parallel()
 	var calls atomic.Int32
 	c, _ := bridge(t, TokenPlain, func(w http.ResponseWriter, r *http.Request) {
 		if calls.Add(1) == 1 {
@@ -287,6 +293,7 @@ func TestRefusedUnlatchIsRetried(t *testing.T) {
 }
 
 func TestUnreachableBridge(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	port := ln.Addr().(*net.TCPAddr).Port
@@ -300,6 +307,7 @@ func TestUnreachableBridge(t *testing.T) {
 
 // The bridge handles one request at a time: the client never sends two at once.
 func TestOneRequestAtATime(t *testing.T) {
+	t.Parallel()
 	var inFlight, peak atomic.Int32
 	c, _ := bridge(t, TokenPlain, func(w http.ResponseWriter, _ *http.Request) {
 		n := inFlight.Add(1)
@@ -325,6 +333,7 @@ func TestOneRequestAtATime(t *testing.T) {
 }
 
 func TestContextEndsRetries(t *testing.T) {
+	t.Parallel()
 	c, _ := bridge(t, TokenPlain, func(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, "HTTP 503 Unavailable", http.StatusServiceUnavailable)
 	})
@@ -337,6 +346,7 @@ func TestContextEndsRetries(t *testing.T) {
 // Callback slots: Portier removes only its own stale entries, never other apps', and reports a
 // full bridge instead of taking a slot away.
 func TestEnsureCallbackManagesOnlyItsOwnEntries(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	slots := map[int]string{0: "http://homeassistant.local:8123/api/nuki", 1: "http://portier.local:8080/bridge-callback/old-secret"}
 	c, _ := bridge(t, TokenPlain, func(w http.ResponseWriter, r *http.Request) {
@@ -397,6 +407,7 @@ func TestEnsureCallbackManagesOnlyItsOwnEntries(t *testing.T) {
 }
 
 func TestRequestToken(t *testing.T) {
+	t.Parallel()
 	var pressed atomic.Bool
 	c, _ := bridge(t, TokenPlain, func(w http.ResponseWriter, r *http.Request) {
 		assert.Empty(t, r.URL.Query().Get("token"), "/auth is called without a token")

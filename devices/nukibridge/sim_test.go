@@ -104,6 +104,7 @@ var (
 )
 
 func TestSimList(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, sim.Options{}, sim.HTTPOptions{}, sim.DemoDevices()...)
 	devs, err := r.client(nukibridge.TokenHashed, token).List(context.Background())
 	require.NoError(t, err)
@@ -140,6 +141,7 @@ func TestSimList(t *testing.T) {
 }
 
 func TestSimLockActionWaitAndNowait(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, sim.Options{Speed: 0.1}, sim.HTTPOptions{}, lock3, opener) // the motor turns 150 ms
 	c := r.client(nukibridge.TokenPlain, token)
 	ctx := context.Background()
@@ -161,6 +163,7 @@ func TestSimLockActionWaitAndNowait(t *testing.T) {
 }
 
 func TestSimTokens(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t, sim.Options{}, sim.HTTPOptions{}, lock3)
 	for _, mode := range []nukibridge.TokenMode{nukibridge.TokenHashed, nukibridge.TokenPlain} {
@@ -190,6 +193,7 @@ func TestSimTokens(t *testing.T) {
 // The bridge's clock is 10 minutes ahead: the hashed token is refused, the refusal says it is
 // the clock and by how much, and /info shows the bridge's time.
 func TestSimClockSkew(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t, sim.Options{Now: func() time.Time { return time.Now().Add(10 * time.Minute) }}, sim.HTTPOptions{}, lock3)
 	_, err := r.client(nukibridge.TokenHashed, token).List(ctx)
@@ -228,6 +232,7 @@ func TestSimClockSkew(t *testing.T) {
 // A 503 storm shorter than the retries ends in success; a longer one in ErrBusy, and the
 // refused action never reached the device.
 func TestSimBusyStorm(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t, sim.Options{}, sim.HTTPOptions{}, lock3)
 	l := r.devs[0]
@@ -255,6 +260,7 @@ func TestSimBusyStorm(t *testing.T) {
 // The device carries the command out but the answer is lost. Neither an unlatch (the door
 // may be open already) nor a lock is sent again.
 func TestSimTimeoutAfterExecuting(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t, sim.Options{}, sim.HTTPOptions{}, lock3)
 	l := r.devs[0]
@@ -307,6 +313,7 @@ func TestSimLostAnswerUnlocksOnce(t *testing.T) {
 }
 
 func TestSimDeviceErrors(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t, sim.Options{}, sim.HTTPOptions{}, lock3)
 	l := r.devs[0]
@@ -336,6 +343,7 @@ func TestSimDeviceErrors(t *testing.T) {
 const portierPrefix = "http://192.0.2.10:8080/bridge-callback/"
 
 func TestSimCallbacksFull(t *testing.T) {
+	t.Parallel()
 	r := newRig(t, sim.Options{}, sim.HTTPOptions{})
 	others := []string{"http://192.0.2.20:8123/api/nuki", "http://192.0.2.21:8581/nb", "http://192.0.2.22/openhab/nuki"}
 	for _, u := range others {
@@ -348,6 +356,7 @@ func TestSimCallbacksFull(t *testing.T) {
 }
 
 func TestSimEnsureCallbackReplacesOnlyItsOwn(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t, sim.Options{}, sim.HTTPOptions{})
 	const other = "http://192.0.2.20:8123/api/nuki"
@@ -368,6 +377,7 @@ func TestSimEnsureCallbackReplacesOnlyItsOwn(t *testing.T) {
 
 // After a reboot the uptime drops; a bridge that forgot its callbacks gets Portier's again.
 func TestSimReboot(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	var mu sync.Mutex
 	now := time.Now()
@@ -400,6 +410,7 @@ func TestSimReboot(t *testing.T) {
 }
 
 func TestSimBridgeDown(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t, sim.Options{}, sim.HTTPOptions{}, lock3)
 	l := r.devs[0]
@@ -419,6 +430,7 @@ func TestSimBridgeDown(t *testing.T) {
 }
 
 func TestSimCallbacksDelivered(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := newRig(t, sim.Options{}, sim.HTTPOptions{}, lock3)
 	l := r.devs[0]

@@ -116,6 +116,7 @@ var (
 )
 
 func TestHTTPParametersAreTolerant(t *testing.T) {
+	t.Parallel()
 	b, h, devs := startHTTP(t, Options{Speed: 0.1}, HTTPOptions{}, lock3) // the motor turns 150 ms
 	d := devs[0]
 	id := strconv.FormatUint(uint64(d.NukiID), 10)
@@ -162,6 +163,7 @@ func TestHTTPParametersAreTolerant(t *testing.T) {
 }
 
 func TestHTTPTokenForms(t *testing.T) {
+	t.Parallel()
 	clock := &fakeClock{t: time.Date(2019, 3, 5, 1, 6, 53, 0, time.UTC)}
 	_, h, _ := startHTTP(t, Options{Now: clock.Now}, HTTPOptions{}, lock3)
 	ok := func(q string) int {
@@ -247,6 +249,7 @@ func types(entries []LogEntry) []string {
 }
 
 func TestHTTPButtonAndConfigAuth(t *testing.T) {
+	t.Parallel()
 	_, h, _ := startHTTP(t, Options{}, HTTPOptions{ButtonWait: 150 * time.Millisecond})
 	start := time.Now()
 	status, body, err := get(h, "/auth", "")
@@ -290,6 +293,7 @@ func TestHTTPButtonAndConfigAuth(t *testing.T) {
 }
 
 func TestHTTPList(t *testing.T) {
+	t.Parallel()
 	b, h, _ := startHTTP(t, Options{}, HTTPOptions{}, append(DemoDevices(), DeviceSpec{Type: models.DeviceBox, Name: "Box"})...)
 	status, body := must(t, h, "/list", "")
 	require.Equal(t, 200, status)
@@ -331,6 +335,7 @@ func TestHTTPList(t *testing.T) {
 }
 
 func TestHTTPActionsAndErrors(t *testing.T) {
+	t.Parallel()
 	b, h, devs := startHTTP(t, Options{}, HTTPOptions{}, lock3, opener)
 	l, o := devs[0], devs[1]
 	state := func(d Snapshot) Snapshot {
@@ -418,6 +423,7 @@ func TestHTTPActionsAndErrors(t *testing.T) {
 
 // One request at a time: while a waiting lock action runs, every other request gets 503.
 func TestHTTPOneRequestAtATime(t *testing.T) {
+	t.Parallel()
 	b, h, devs := startHTTP(t, Options{Speed: 0.1}, HTTPOptions{}, lock3) // the motor turns 150 ms
 	d := devs[0]
 	done := make(chan string, 1)
@@ -457,6 +463,7 @@ func TestHTTPOneRequestAtATime(t *testing.T) {
 }
 
 func TestHTTPInjectedBusy(t *testing.T) {
+	t.Parallel()
 	_, h, _ := startHTTP(t, Options{}, HTTPOptions{}, lock3)
 	h.InjectBusy(2)
 	for _, want := range []int{503, 503, 200, 200} {
@@ -468,6 +475,7 @@ func TestHTTPInjectedBusy(t *testing.T) {
 // The device unlatches but the answer is lost: the bridge holds the request and closes it
 // without an answer — and it unlatched exactly once.
 func TestHTTPNoAnswer(t *testing.T) {
+	t.Parallel()
 	b, h, devs := startHTTP(t, Options{}, HTTPOptions{NoAnswerHold: 100 * time.Millisecond}, lock3)
 	d := devs[0]
 	require.NoError(t, b.SetFault(d.Type, d.NukiID, FaultNoAnswer))
@@ -533,6 +541,7 @@ func TestHTTPAnswerLost(t *testing.T) {
 }
 
 func TestHTTPInfoRebootAndLog(t *testing.T) {
+	t.Parallel()
 	clock := &fakeClock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
 	b, h, _ := startHTTP(t, Options{Now: clock.Now}, HTTPOptions{HardwareID: 0x1234, Firmware: "2.14.0"}, DemoDevices()...)
 	clock.Add(time.Hour)
@@ -578,6 +587,7 @@ func TestHTTPInfoRebootAndLog(t *testing.T) {
 }
 
 func TestHTTPCallbackRegistration(t *testing.T) {
+	t.Parallel()
 	_, h, _ := startHTTP(t, Options{}, HTTPOptions{})
 	add := func(u string) (int, string) {
 		t.Helper()
@@ -668,6 +678,7 @@ func (rc *receiver) states() []float64 {
 }
 
 func TestHTTPCallbacksDelivered(t *testing.T) {
+	t.Parallel()
 	b, h, devs := startHTTP(t, Options{}, HTTPOptions{}, lock3)
 	d := devs[0]
 	rc := newReceiver(t, nil)
@@ -687,6 +698,7 @@ func TestHTTPCallbacksDelivered(t *testing.T) {
 }
 
 func TestHTTPCallbackReceiverFailures(t *testing.T) {
+	t.Parallel()
 	act := func(b *Bridge, d Snapshot) {
 		require.NoError(t, b.Action(context.Background(), d.Type, d.NukiID, models.ActionUnlock, Actor{}, true))
 	}
@@ -722,6 +734,7 @@ func TestHTTPCallbackReceiverFailures(t *testing.T) {
 }
 
 func TestHTTPDownRefusesConnections(t *testing.T) {
+	t.Parallel()
 	b, h, _ := startHTTP(t, Options{}, HTTPOptions{}, lock3)
 	addr := h.Addr()
 	status, _ := must(t, h, "/list", "")
@@ -760,6 +773,7 @@ func TestHTTPDownRefusesConnections(t *testing.T) {
 }
 
 func TestStateNames(t *testing.T) {
+	t.Parallel()
 	for state, want := range map[int]string{0: "uncalibrated", 1: "locked", 2: "unlocking", 3: "unlocked", 4: "locking", 5: "unlatched",
 		6: "unlocked (lock ‘n’ go)", 7: "unlatching", 254: "motor blocked", 255: "undefined", 100: "undefined"} {
 		assert.Equal(t, want, StateName(models.DeviceSmartLock3, state))

@@ -62,6 +62,7 @@ func waitState(t *testing.T, b *Bridge, dev Snapshot, want int) {
 }
 
 func TestLockStateMachine(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	b, dev, rec := newBridge(t, DeviceSpec{Type: models.DeviceSmartLock3, Name: "Front", DoorSensor: true})
 	assert.Equal(t, StateLocked, dev.State.State)
@@ -93,6 +94,7 @@ func TestLockStateMachine(t *testing.T) {
 }
 
 func TestLockNGoRelocks(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	b, dev, rec := newBridge(t, DeviceSpec{Type: models.DeviceSmartLock, Name: "Back"})
 	require.NoError(t, b.Action(ctx, dev.Type, dev.NukiID, models.ActionLockNGo, Actor{}, true))
@@ -109,6 +111,7 @@ func TestLockNGoRelocks(t *testing.T) {
 }
 
 func TestAutoLock(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	b, dev, rec := newBridge(t, DeviceSpec{Type: models.DeviceSmartLock3, Name: "Front"})
 	require.NoError(t, b.SetConfig(dev.Type, dev.NukiID, map[string]any{"autoLock": true, "autoLockTimeout": 5}))
@@ -120,6 +123,7 @@ func TestAutoLock(t *testing.T) {
 }
 
 func TestOpener(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	b, dev, rec := newBridge(t, DeviceSpec{Type: models.DeviceOpener, Name: "Entrance"})
 	assert.Equal(t, OpenerOnline, dev.State.State)
@@ -158,6 +162,7 @@ func TestOpener(t *testing.T) {
 }
 
 func TestBoxOpens(t *testing.T) {
+	t.Parallel()
 	b, dev, _ := newBridge(t, DeviceSpec{Type: models.DeviceBox, Name: "Box"})
 	require.NoError(t, b.Action(context.Background(), dev.Type, dev.NukiID, models.ActionBoxOpen, Actor{}, true))
 	waitState(t, b, dev, StateUnlocked)
@@ -165,6 +170,7 @@ func TestBoxOpens(t *testing.T) {
 }
 
 func TestFaults(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	b, dev, rec := newBridge(t, DeviceSpec{Type: models.DeviceSmartLock3, Name: "Front"})
 	act := func(a models.LockAction) error { return b.Action(ctx, dev.Type, dev.NukiID, a, Actor{}, true) }
@@ -204,6 +210,7 @@ func TestFaults(t *testing.T) {
 }
 
 func TestSecondCommandWhileMovingIsBusy(t *testing.T) {
+	t.Parallel()
 	b, dev, _ := newBridge(t, DeviceSpec{Type: models.DeviceSmartLock3, Name: "Front"})
 	require.NoError(t, b.Action(context.Background(), dev.Type, dev.NukiID, models.ActionUnlock, Actor{}, false))
 	assert.ErrorIs(t, b.Action(context.Background(), dev.Type, dev.NukiID, models.ActionLock, Actor{}, false), ErrBusy)
@@ -211,6 +218,7 @@ func TestSecondCommandWhileMovingIsBusy(t *testing.T) {
 }
 
 func TestBatteryDrainAndCritical(t *testing.T) {
+	t.Parallel()
 	b := New(Options{Speed: 0.001, DrainEvery: 2})
 	t.Cleanup(b.Close)
 	dev, err := b.Pair(DeviceSpec{Type: models.DeviceSmartLock3, Name: "Front", Charge: 22, Keypad: true, DoorSensor: true})
@@ -236,6 +244,7 @@ func TestBatteryDrainAndCritical(t *testing.T) {
 }
 
 func TestKeypadCodes(t *testing.T) {
+	t.Parallel()
 	b, dev, rec := newBridge(t, DeviceSpec{Type: models.DeviceSmartLock3, Name: "Front", Keypad: true})
 	put := func(a Authorization) (Authorization, error) { return b.PutAuthorization(dev.Type, dev.NukiID, a) }
 
@@ -282,6 +291,7 @@ func TestKeypadCodes(t *testing.T) {
 }
 
 func TestConfig(t *testing.T) {
+	t.Parallel()
 	b, dev, _ := newBridge(t, DeviceSpec{Type: models.DeviceOpener, Name: "Entrance"})
 	c, err := b.Config(dev.Type, dev.NukiID)
 	require.NoError(t, err)
@@ -307,6 +317,7 @@ func TestConfig(t *testing.T) {
 
 // Each kind leaves the factory with exactly the settings the catalogue lists for it, with allowed values.
 func TestDefaultConfigMatchesCatalogue(t *testing.T) {
+	t.Parallel()
 	for _, typ := range []models.DeviceType{models.DeviceSmartLock, models.DeviceOpener, models.DeviceSmartDoor, models.DeviceSmartLock3, models.DeviceSmartLock5} {
 		c := defaultConfig(typ)
 		settings := models.ConfigSettings(typ)
@@ -326,6 +337,7 @@ func TestDefaultConfigMatchesCatalogue(t *testing.T) {
 }
 
 func TestEventsAfter(t *testing.T) {
+	t.Parallel()
 	b, dev, _ := newBridge(t, DeviceSpec{Type: models.DeviceSmartLock3, Name: "Front"})
 	for _, a := range []models.LockAction{models.ActionUnlock, models.ActionLock, models.ActionUnlock} {
 		require.NoError(t, b.Action(context.Background(), dev.Type, dev.NukiID, a, Actor{}, true))
@@ -339,6 +351,7 @@ func TestEventsAfter(t *testing.T) {
 }
 
 func TestDemoDevices(t *testing.T) {
+	t.Parallel()
 	b := New(Options{})
 	t.Cleanup(b.Close)
 	kinds := map[models.DeviceType]bool{}
@@ -366,6 +379,7 @@ func eventsOf(t *testing.T, rec *recorder, n int) []Event {
 // The button does what the configuration gives a single and a double press, logged as the
 // button's (no authorization); switched off it does nothing.
 func TestButton(t *testing.T) {
+	t.Parallel()
 	b, dev, rec := newBridge(t, DeviceSpec{Type: models.DeviceSmartLock3, Name: "Front"})
 	require.NoError(t, b.PressButton(dev.Type, dev.NukiID, 1)) // intelligent: locked → unlock
 	waitState(t, b, dev, StateUnlocked)
@@ -406,6 +420,7 @@ func TestButton(t *testing.T) {
 // name), as configured per press; a fob the device does not hold, or holds disabled, does
 // nothing.
 func TestFob(t *testing.T) {
+	t.Parallel()
 	b, dev, rec := newBridge(t, DeviceSpec{Type: models.DeviceSmartLock3, Name: "Front",
 		Authorizations: []Authorization{fob("Cleaning fob"), app("Anna")}})
 	auths, err := b.Authorizations(dev.Type, dev.NukiID)
@@ -447,6 +462,7 @@ func TestFob(t *testing.T) {
 // Every kind of activity a device has comes as an event with the Web API's codes and a stable
 // id: the same events fetched again have the same ids.
 func TestEveryKindOfEvent(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	b, dev, rec := newBridge(t, DeviceSpec{Type: models.DeviceSmartLock3, Name: "Front", Keypad: true, DoorSensor: true,
 		Authorizations: []Authorization{keypad("Postman", 468357), fob("Cleaning fob")}})

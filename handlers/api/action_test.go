@@ -36,6 +36,7 @@ func stateOf(t *testing.T, app *apptest.App, d models.Device) int {
 }
 
 func TestSmartlockActions(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	owner := ownerLogin(t, app)
@@ -93,6 +94,7 @@ func TestSmartlockActions(t *testing.T) {
 }
 
 func TestSmartlockActionWhilePendingIs423(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{SimSpeed: 1})
 	app.Setup()
 	owner := ownerLogin(t, app)

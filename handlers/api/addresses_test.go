@@ -29,6 +29,7 @@ type addressJSON struct {
 // GET|PUT /address and POST|DELETE /address/{addressId} as the reference has them; a web
 // account's token is refused; ids of other accounts are unknown.
 func TestAddressAPI(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	ctx := context.Background()
 	_, owner := app.CreateAccount(models.AccountBox, "Hausverwaltung", "verwaltung@example.com", "box owner password")
@@ -89,6 +90,7 @@ func TestAddressAPI(t *testing.T) {
 // made with a name, listed with their token id and redemption, and deleted by id (an unknown id
 // deletes nothing).
 func TestAddressUnitAPI(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	ctx := context.Background()
 	_, owner := app.CreateAccount(models.AccountBox, "Hausverwaltung", "verwaltung@example.com", "box owner password")

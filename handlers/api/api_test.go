@@ -41,6 +41,7 @@ func ownerLogin(t *testing.T, app *apptest.App) models.Login {
 }
 
 func TestAccountReturnsMyAccountWithEveryHeaderForm(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	login := ownerLogin(t, app)
@@ -79,6 +80,7 @@ func TestAccountReturnsMyAccountWithEveryHeaderForm(t *testing.T) {
 }
 
 func TestBoxAccountHasCaretakerType(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	_, login := app.CreateAccount(models.AccountBox, "Hausverwaltung", "hv@example.com", "a long enough password")
 	_, secret := app.CreateToken(login, models.Scopes{models.ScopeAccount}, nil)
@@ -88,6 +90,7 @@ func TestBoxAccountHasCaretakerType(t *testing.T) {
 }
 
 func TestTokensThatMustNotWork(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	login := ownerLogin(t, app)
@@ -118,6 +121,7 @@ func TestTokensThatMustNotWork(t *testing.T) {
 
 // Cookies are ignored on the API and tokens on the HTML pages.
 func TestAPIIgnoresCookiesAndPagesIgnoreTokens(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	browser := app.Setup()
 	_, secret := app.CreateToken(ownerLogin(t, app), models.Scopes{models.ScopeAccount}, nil)
@@ -131,6 +135,7 @@ func TestAPIIgnoresCookiesAndPagesIgnoreTokens(t *testing.T) {
 }
 
 func TestAPIErrorsAreJSON(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	_, secret := app.CreateToken(ownerLogin(t, app), models.Scopes{models.ScopeAccount}, nil)
@@ -151,6 +156,7 @@ func TestAPIErrorsAreJSON(t *testing.T) {
 }
 
 func TestInvalidTokensAreRateLimitedPerAddress(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	_, secret := app.CreateToken(ownerLogin(t, app), models.Scopes{models.ScopeAccount}, nil)
@@ -170,6 +176,7 @@ func TestInvalidTokensAreRateLimitedPerAddress(t *testing.T) {
 }
 
 func TestTokenOfAnotherAccountSeesOnlyItsOwn(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	_, other := app.CreateAccount(models.AccountWeb, "Other GmbH", "olga@example.com", "olgas long password")

@@ -75,6 +75,7 @@ func createKeyToken(t *testing.T, c *apptest.Client, token string, key int64, bo
 // The whole life of a key and its tokens through the API, each answer checked against the
 // specification.
 func TestAPIKeysThroughTheAPI(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	owner := ownerLogin(t, app)
@@ -172,6 +173,7 @@ func TestAPIKeysThroughTheAPI(t *testing.T) {
 }
 
 func TestAPIKeyBadInput(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	owner := ownerLogin(t, app)
@@ -225,6 +227,7 @@ func TestAPIKeyBadInput(t *testing.T) {
 // The API needs the account scope and rights management; the scopes of a token stay within the
 // rights of the login it acts for; a sub-account changes only what it may manage.
 func TestAPIKeysFollowRights(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	owner := app.Setup()
 	main := ownerLogin(t, app)
@@ -324,6 +327,7 @@ func TestAPIKeysFollowRights(t *testing.T) {
 
 // Keys of another account are not found, and its tokens never appear.
 func TestAPIKeysOfAnotherAccount(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	_, mainToken := app.CreateToken(ownerLogin(t, app), models.Scopes{models.ScopeAccount}, nil)

@@ -127,6 +127,7 @@ func send(t *testing.T, c *apptest.Client, token, method, op, path, body string,
 var objectID = regexp.MustCompile(`^[0-9a-f]{24}$`)
 
 func TestSmartlockAuthListsAndFilters(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	owner := ownerLogin(t, app)
@@ -192,6 +193,7 @@ func TestSmartlockAuthListsAndFilters(t *testing.T) {
 
 // The paged list holds the same authorizations in the same order, each once.
 func TestSmartlockAuthPaged(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	owner := ownerLogin(t, app)
@@ -270,6 +272,7 @@ func TestSmartlockAuthPaged(t *testing.T) {
 // A keypad code created through the API reaches the device; a partial update changes only
 // what it sends; a delete removes it from the device.
 func TestSmartlockAuthRoundTrip(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	owner := ownerLogin(t, app)
@@ -366,6 +369,7 @@ func TestSmartlockAuthRoundTrip(t *testing.T) {
 // PUT /smartlock/auth creates one authorization per device; an app authorization invites its
 // person; a keypad code without an account user is a person of its own.
 func TestSmartlockAuthCreateOnSeveralDevices(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	owner := ownerLogin(t, app)
@@ -472,6 +476,7 @@ func bridgedDevice(t *testing.T, app *apptest.App, owner models.Login) (models.D
 // 409 for a keypad code in use and for a second authorization of a person on a device; 400 for
 // bad values; nothing is created either way.
 func TestSmartlockAuthConflictsAndBadInput(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	owner := ownerLogin(t, app)
@@ -584,6 +589,7 @@ func TestSmartlockAuthConflictsAndBadInput(t *testing.T) {
 // An update with only accountUserId links an authorization found on a device to an account
 // user; the device is not touched.
 func TestLinkingAnAuthorizationToAnAccountUser(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	owner := ownerLogin(t, app)
@@ -634,6 +640,7 @@ func TestLinkingAnAuthorizationToAnAccountUser(t *testing.T) {
 
 // POST and DELETE /smartlock/auth change several authorizations at once, all or none.
 func TestSmartlockAuthBulkUpdateAndDelete(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	owner := ownerLogin(t, app)
@@ -706,6 +713,7 @@ func TestSmartlockAuthBulkUpdateAndDelete(t *testing.T) {
 // The authorization operations need the smartlock.auth scope; another account's token finds
 // nothing and changes nothing.
 func TestSmartlockAuthScopeAndOtherAccounts(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	owner := ownerLogin(t, app)

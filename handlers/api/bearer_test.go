@@ -6,6 +6,7 @@ import (
 )
 
 func TestBearerTokenForms(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"Bearer abc":    "abc",
 		"bearer abc":    "abc",

@@ -27,6 +27,7 @@ func smartlockJSON(t *testing.T, c *apptest.Client, token string, d models.Devic
 }
 
 func TestSmartlockConfigThroughTheAPI(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	owner := ownerLogin(t, app)
@@ -134,6 +135,7 @@ func TestSmartlockConfigThroughTheAPI(t *testing.T) {
 // A device whose connection reports no settings has no configuration objects, and changing
 // one is refused with the reason.
 func TestSmartlockConfigWithoutSettings(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	owner := ownerLogin(t, app)
@@ -149,6 +151,7 @@ func TestSmartlockConfigWithoutSettings(t *testing.T) {
 }
 
 func TestSmartlockAdminPIN(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	owner := ownerLogin(t, app)

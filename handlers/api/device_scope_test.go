@@ -21,6 +21,7 @@ import (
 // the authorizations and the log leave the office out; bulk requests naming it are refused as
 // for an unknown one and change nothing.
 func TestLimitedLoginToken(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	ctx := context.Background()

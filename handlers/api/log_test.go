@@ -230,6 +230,7 @@ func getLog(t *testing.T, c *apptest.Client, token string, d *models.Device, que
 }
 
 func TestSmartlockLogShapes(t *testing.T) {
+	t.Parallel()
 	w := newLogWorld(t)
 	c := w.app.NewClient()
 	_, authToken := w.app.CreateToken(w.owner, models.Scopes{models.ScopeSmartlockAuth}, nil)
@@ -302,6 +303,7 @@ func TestSmartlockLogShapes(t *testing.T) {
 // Paging with id (older than) walks the whole log, on both forms, with no entry missing or
 // repeated, across entries of the same time and left-out configuration changes.
 func TestSmartlockLogPagingWalksTheWholeLog(t *testing.T) {
+	t.Parallel()
 	w := newLogWorld(t)
 	c := w.app.NewClient()
 	for _, tc := range []struct {
@@ -355,6 +357,7 @@ func TestSmartlockLogPagingWalksTheWholeLog(t *testing.T) {
 }
 
 func TestSmartlockLogFilters(t *testing.T) {
+	t.Parallel()
 	w := newLogWorld(t)
 	c := w.app.NewClient()
 	frontOnly := func(keep func(logSpec) bool) func(logSpec) bool {
@@ -440,6 +443,7 @@ func mustParseQuery(t *testing.T, query string) url.Values {
 }
 
 func TestSmartlockLogBadInput(t *testing.T) {
+	t.Parallel()
 	w := newLogWorld(t)
 	c := w.app.NewClient()
 	_, bert := w.app.CreateAccount(models.AccountWeb, "Bert GmbH", "bert@example.com", "another horse battery staple")
@@ -492,6 +496,7 @@ func TestSmartlockLogBadInput(t *testing.T) {
 // The log needs the smartlock.log scope, and a login holding the activity log right; another
 // account's token finds none of it.
 func TestSmartlockLogScopeRightsAndAccounts(t *testing.T) {
+	t.Parallel()
 	w := newLogWorld(t)
 	c := w.app.NewClient()
 	_, broad := w.app.CreateToken(w.owner, models.Scopes{models.ScopeAccount, models.ScopeSmartlock, models.ScopeSmartlockAuth,

@@ -39,6 +39,7 @@ func addDevices(t *testing.T, app *apptest.App, accountID int64) []models.Device
 }
 
 func TestSmartlockShapes(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	owner := ownerLogin(t, app)
@@ -83,6 +84,7 @@ func TestSmartlockShapes(t *testing.T) {
 }
 
 func TestSmartlockUpdateAndDelete(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	owner := ownerLogin(t, app)
@@ -133,6 +135,7 @@ func TestSmartlockUpdateAndDelete(t *testing.T) {
 // sim.BridgeAuthID; for a Nuki Bridge it is not known (0). The filter returns the devices whose
 // authId, as GET shows it, is the one asked for.
 func TestSmartlockAuthIDAndItsFilter(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	owner := ownerLogin(t, app)

@@ -54,6 +54,7 @@ func specRejects(t *testing.T, method, path, body string) bool {
 }
 
 func TestSmartlockResponsesMatchSpec(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	owner := ownerLogin(t, app)
@@ -115,6 +116,7 @@ func TestSmartlockResponsesMatchSpec(t *testing.T) {
 }
 
 func TestSmartlockUpdateAndDeleteMatchSpec(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	owner := ownerLogin(t, app)
@@ -145,6 +147,7 @@ func TestSmartlockUpdateAndDeleteMatchSpec(t *testing.T) {
 }
 
 func TestSmartlockActionsMatchSpec(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	owner := ownerLogin(t, app)
@@ -200,6 +203,7 @@ func TestSmartlockActionsMatchSpec(t *testing.T) {
 }
 
 func TestAccountMatchesSpec(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	_, token := app.CreateToken(ownerLogin(t, app), models.Scopes{models.ScopeAccount}, nil)

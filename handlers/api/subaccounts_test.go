@@ -73,6 +73,7 @@ func listSubs(t *testing.T, c *apptest.Client, token, query string) []subAccount
 // The whole round: create with rights as one bitmask (echoed as given), list with the email
 // filter, show, update only what is sent, delete; each with its audit row.
 func TestSubAccountsThroughTheAPI(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	owner := ownerLogin(t, app)
@@ -158,6 +159,7 @@ func TestSubAccountsThroughTheAPI(t *testing.T) {
 
 // Bad input is 400 with a message, a taken email 409; nothing is written.
 func TestSubAccountsBadInput(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	owner := ownerLogin(t, app)
@@ -223,6 +225,7 @@ func TestSubAccountsBadInput(t *testing.T) {
 // the main login or one holding more, nor reach another account's sub-accounts; without the
 // account scope or the rights management right it gets 403.
 func TestSubAccountsDelegationThroughTheAPI(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	owner := ownerLogin(t, app)

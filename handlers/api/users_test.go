@@ -76,6 +76,7 @@ func auditKinds(t *testing.T, app *apptest.App, accountID int64, kind string) []
 }
 
 func TestAccountUsersThroughTheAPI(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	owner := ownerLogin(t, app)
@@ -223,6 +224,7 @@ func TestAccountUsersThroughTheAPI(t *testing.T) {
 
 // A deleted account user's permissions are removed from the devices.
 func TestDeletingAnAccountUserRemovesTheirPermissions(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	owner := ownerLogin(t, app)
@@ -247,6 +249,7 @@ func TestDeletingAnAccountUserRemovesTheirPermissions(t *testing.T) {
 // The specification grants the account user operations to the account or the smartlock.auth
 // scope; either way the login needs the authorizations right. Other accounts' users are 404.
 func TestAccountUserScopesRightsAndAccounts(t *testing.T) {
+	t.Parallel()
 	app := apptest.New(t, apptest.Options{})
 	app.Setup()
 	owner := ownerLogin(t, app)

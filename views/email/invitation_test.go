@@ -37,6 +37,7 @@ var invitationLanguages = map[string]struct{ invites, expires string }{
 }
 
 func TestInvitationInEveryLanguage(t *testing.T) {
+	t.Parallel()
 	require.Len(t, invitationLanguages, len(i18n.EmailLanguages))
 	devices := []string{"Front door", "<b>Door & Co</b>", "Garáž"}
 	en, err := InvitationMessage(context.Background(), invitation("en", devices...))
@@ -90,6 +91,7 @@ func TestInvitationInEveryLanguage(t *testing.T) {
 
 // One device is named as one ("this door"), several as a list.
 func TestInvitationOneDevice(t *testing.T) {
+	t.Parallel()
 	msg, err := InvitationMessage(context.Background(), invitation("en", "Front door"))
 	require.NoError(t, err)
 	assert.Contains(t, msg.Text, "invites you to open Front door with Portier.")
@@ -105,6 +107,7 @@ func TestInvitationOneDevice(t *testing.T) {
 }
 
 func TestInvitationFallsBack(t *testing.T) {
+	t.Parallel()
 	// An unknown language is English; an unknown zone is UTC, and says so.
 	in := invitation("pt", "Front door")
 	in.Zone = "Mars/Olympus"

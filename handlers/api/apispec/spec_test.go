@@ -59,11 +59,13 @@ func withState(state string) string {
 }
 
 func TestValidDocumentPasses(t *testing.T) {
+	t.Parallel()
 	assert.Empty(t, validate(t, "Smartlock", goodSmartlock, apispec.Options{}))
 	assert.Empty(t, validate(t, "Smartlock", goodSmartlock, apispec.Options{Direction: apispec.DirRequest}))
 }
 
 func TestWrongDocumentsFail(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, body string
 		kind       apispec.Kind
@@ -97,6 +99,7 @@ func TestWrongDocumentsFail(t *testing.T) {
 }
 
 func TestEnumAndArrays(t *testing.T) {
+	t.Parallel()
 	ps := validate(t, "MyAccount", `{"accountId":1,"type":0,"email":"a@example.com","name":"A","creationDate":"2025-01-16T12:20:23.541Z","updateDate":"2025-01-16T12:20:23.541Z","shsSubscriptionType":"GOLD"}`, apispec.Options{})
 	require.Len(t, ps, 1)
 	assert.Equal(t, apispec.Enum, ps[0].Kind)
@@ -124,6 +127,7 @@ func TestEnumAndArrays(t *testing.T) {
 }
 
 func TestOptions(t *testing.T) {
+	t.Parallel()
 	noFavorite := with(`"favorite":false,`, ``)
 	assert.Empty(t, validate(t, "Smartlock", noFavorite, apispec.Options{AllowMissing: map[string]bool{"Smartlock.favorite": true}}))
 	assert.Empty(t, validate(t, "Smartlock", noFavorite, apispec.Options{Partial: true}))
@@ -140,6 +144,7 @@ func TestOptions(t *testing.T) {
 }
 
 func TestAssertResponse(t *testing.T) {
+	t.Parallel()
 	r := &recorder{TB: t}
 	assert.True(t, apispec.AssertResponse(r, "GET", "/smartlock", 200, "["+goodSmartlock+"]"), r.failed())
 	assert.True(t, apispec.AssertResponse(r, "GET", "/smartlock/:smartlockId", 200, []byte(goodSmartlock)), "Echo's path form works")
@@ -196,6 +201,7 @@ func TestAssertResponse(t *testing.T) {
 // Every reference in the embedded specification resolves and every type is one the validator
 // knows, so a failure always means the body, never the copy of the specification.
 func TestSpecificationIsComplete(t *testing.T) {
+	t.Parallel()
 	s := load(t)
 	assert.Len(t, s.Paths, 67)
 	ops := 0
