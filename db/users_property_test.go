@@ -156,6 +156,7 @@ func (m *identityModel) reported(dev int) []models.ReportedAuthorization {
 
 func TestIdentityNeverSplits(t *testing.T) {
 	t.Parallel()
+	skipUnderRace(t)
 	rapid.Check(t, func(rt *rapid.T) {
 		dir := t.TempDir()
 		m := &identityModel{t: rt, path: filepath.Join(dir, FileName), owner: map[authKey]int64{}, seenUser: map[int64]bool{},
