@@ -458,7 +458,7 @@ func logTriggerText(loc *i18n.Locale, trigger int) string {
 
 // logSourceText is how it was done: the device's source (keypad code, fingerprint…) or the
 // kind of authorization (app, fob, keypad code); for what was done in Portier, its pages or its
-// API.
+// API; "" when nothing says (the page shows a dash, the CSV leaves the cell empty).
 func logSourceText(loc *i18n.Locale, a models.Activity) string {
 	switch {
 	case a.Source != 0 && i18n.Has(fmt.Sprintf("activity.source.%d", a.Source)):
@@ -470,7 +470,7 @@ func logSourceText(loc *i18n.Locale, a models.Activity) string {
 	case a.AuthType != nil && i18n.Has(fmt.Sprintf("activity.auth_type.%d", *a.AuthType)):
 		return loc.T(fmt.Sprintf("activity.auth_type.%d", *a.AuthType))
 	}
-	return "–"
+	return ""
 }
 
 func logResultText(loc *i18n.Locale, completion int) string {

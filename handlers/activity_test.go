@@ -366,4 +366,10 @@ func TestActivitySourceNamesTheKindOfAuthorization(t *testing.T) {
 	assert.Equal(t, "–", source(0))
 	assert.Equal(t, "Keypad code", source(1))
 	assert.Equal(t, "Nuki app", source(2))
+
+	// The CSV leaves an unknown source empty: a dash would be read as data.
+	records, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(e.c.Get("/activity/export.csv").Body, "\uFEFF"))).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, records, 4)
+	assert.Equal(t, []string{"", "Keypad code", "Nuki app"}, []string{records[1][5], records[2][5], records[3][5]})
 }

@@ -103,6 +103,9 @@ func (h *Handler) TwoFactorCreate(c echo.Context) error {
 	if !ok {
 		return h.clearPending(c, "twofactor.expired")
 	}
+	if key := codeShapeError(c.FormValue("code")); key != "" {
+		return render(c, http.StatusUnprocessableEntity, authviews.TwoFactorPage(authviews.TwoFactor{Error: key}))
+	}
 	sess := session(c)
 	attempts, _ := sess.Values[sessPendingAttempts].(int)
 	if attempts >= TwoFactorPendingAttempts {
@@ -198,6 +201,17 @@ func (h *Handler) verifySecondFactor(c echo.Context, login models.Login, code st
 	}
 	used, err := h.Store.UseRecoveryCode(ctx, login.ID, h.Secrets.MAC(recoveryContext(login.ID), norm))
 	return "recovery code", used, err
+}
+
+// codeShapeError is the message key for a code typed as digits that is no 6-digit authenticator
+// code (a digit missing or one too many), "" for any other: such a code is not tried, so it
+// costs no attempt, and the person is told what is wrong rather than "not right".
+func codeShapeError(code string) string {
+	digits := strings.ReplaceAll(strings.TrimSpace(code), " ", "")
+	if isDigits(digits) && len(digits) != 6 {
+		return "twofactor.code_digits"
+	}
+	return ""
 }
 
 func isDigits(s string) bool {
@@ -313,6 +327,9 @@ func (h *Handler) TwoFactorSetupCreate(c echo.Context) error {
 	if secret == "" {
 		return h.renderTwoFactorSetup(c, http.StatusUnprocessableEntity, "twofactor.enroll_expired")
 	}
+	if key := codeShapeError(c.FormValue("code")); key != "" {
+		return h.renderTwoFactorSetup(c, http.StatusUnprocessableEntity, key)
+	}
 	confirm := confirmThrottle(login)
 	if allowed, err := h.Store.ThrottleAttempt(ctx, confirm); err != nil {
 		return err
@@ -410,6 +427,10 @@ func (h *Handler) checkPasswordAndCode(c echo.Context, login models.Login, passw
 	code := c.FormValue(codeField)
 	if strings.TrimSpace(code) == "" {
 		errs[codeField] = "twofactor.code_required"
+		return errs, nil
+	}
+	if key := codeShapeError(code); key != "" {
+		errs[codeField] = key
 		return errs, nil
 	}
 	ctx := c.Request().Context()

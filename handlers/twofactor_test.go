@@ -20,6 +20,7 @@ import (
 	"portier/apptest"
 	"portier/auth"
 	"portier/db"
+	"portier/models"
 )
 
 // enableTwoFactor turns 2FA on through the settings pages like a person with an authenticator
@@ -80,6 +81,16 @@ func TestTwoFactorEnrollmentAndLogin(t *testing.T) {
 	assert.True(t, strings.HasPrefix(res.Header.Get("Location"), "/login"), "a password alone reaches nothing")
 	res = c2.Get("/settings/account")
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+
+	// Five digits (or seven) are not a code: the page says so and the attempt is not counted.
+	for _, short := range []string{"12345", "123 4567"} {
+		res = c2.PostForm("/login/2fa", url.Values{"code": {short}})
+		assert.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+		assert.Contains(t, res.TestID(t, "form-error"), "6 digits", short)
+	}
+	var failures int
+	require.NoError(t, app.DB.Reader.QueryRow(`SELECT count(*) FROM audit_log WHERE kind = ?`, models.AuditTwoFactorFailure).Scan(&failures))
+	assert.Zero(t, failures, "no failed attempt recorded")
 
 	// The code that confirmed enrollment does not sign in, even within its 30 seconds.
 	enrollCode, err := auth.TOTPCode(secret, app.Clock.Now())

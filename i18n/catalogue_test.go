@@ -338,3 +338,16 @@ func TestEmailLanguageDates(t *testing.T) {
 	assert.Equal(t, "2 Mar 2026, 23:30", NewEmail("en", "UTC").DateTime(at))
 	assert.Equal(t, "03.03.2026, 00:30", NewEmail("de", "Europe/Berlin").DateTime(at))
 }
+
+// German says "Öffnen" for unlatching, as the Nuki app does: "Entriegeln" reads as unlocking
+// (issue 20), and the two must never be mistaken on a door.
+func TestGermanUnlatchIsOeffnen(t *testing.T) {
+	t.Parallel()
+	de := New("de", "Europe/Vienna")
+	assert.Equal(t, "Öffnen", de.T("devices.action.lock.3"))
+	assert.Equal(t, "Lock 'n' Go mit Öffnen", de.T("devices.action.lock.5"))
+	assert.Equal(t, "Aufsperren", de.T("devices.action.lock.1"))
+	for key, text := range flatMessages(t, "de") {
+		assert.NotContains(t, strings.ToLower(text), "entriegel", key)
+	}
+}
