@@ -14,7 +14,6 @@ import (
 	"portier/apptest"
 	"portier/auth"
 	"portier/devices"
-	"portier/devices/sim"
 	"portier/models"
 )
 
@@ -29,12 +28,8 @@ func TestUnlatchConfirmation(t *testing.T) {
 	app := apptest.New(t, apptest.Options{SimSpeed: 0.2})
 	app.Setup()
 	owner := apptest.DefaultOwner
-	ctx := context.Background()
-	login, _, err := app.Store.FindLoginByEmail(ctx, owner.Email)
-	require.NoError(t, err)
-	_, devs, err := app.Devices.AddSimulatedBridge(ctx, login.AccountID, "Home", sim.DemoDevices(),
-		models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
-	require.NoError(t, err)
+	login := app.OwnerLogin()
+	devs := app.AddDemoBridge(login.AccountID)
 	var front models.Device
 	for _, d := range devs {
 		if d.Name == "Front door" {
@@ -44,14 +39,7 @@ func TestUnlatchConfirmation(t *testing.T) {
 	require.NotZero(t, front.ID)
 
 	b := NewBrowser(t, 1280, 900)
-	b.Do("log in",
-		chromedp.Navigate(app.URL+"/login"),
-		chromedp.WaitVisible(css(`[data-testid="login-form"]`)),
-		chromedp.SendKeys(css(`#email`), owner.Email),
-		chromedp.SendKeys(css(`#password`), owner.Password),
-		chromedp.Click(css(`[data-testid="submit"]`)),
-		chromedp.WaitVisible(css(`[data-testid="home-title"]`)),
-	)
+	b.LogIn(app.URL, owner.Email, owner.Password)
 	b.Do("the front door", chromedp.Navigate(fmt.Sprintf("%s/devices/%d", app.URL, front.ID)), chromedp.WaitVisible(css(`[data-testid="actions"]`)))
 	unlatch := fmt.Sprintf(`[data-testid="action-%d"]`, models.ActionUnlatch)
 	lockNGoUnlatch := fmt.Sprintf(`[data-testid="action-%d"]`, models.ActionLockNGoUnlatch)
@@ -99,25 +87,15 @@ func TestRevokeAndRemoveConfirmations(t *testing.T) {
 	app.Setup()
 	owner := apptest.DefaultOwner
 	ctx := context.Background()
-	login, _, err := app.Store.FindLoginByEmail(ctx, owner.Email)
-	require.NoError(t, err)
+	login := app.OwnerLogin()
 	tok, err := app.Store.CreateAPIToken(ctx, models.APIToken{AccountID: login.AccountID, LoginID: login.ID, Description: "Backup script",
 		Scopes: models.Scopes{models.ScopeAccount}}, auth.HashToken(auth.NewAPIToken()), models.AuditEntry{Actor: "test", Kind: models.AuditTokenCreated})
 	require.NoError(t, err)
-	_, devs, err := app.Devices.AddSimulatedBridge(ctx, login.AccountID, "Home", sim.DemoDevices(),
-		models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
-	require.NoError(t, err)
+	devs := app.AddDemoBridge(login.AccountID)
 	office := devs[0]
 
 	b := NewBrowser(t, 375, 800)
-	b.Do("log in",
-		chromedp.Navigate(app.URL+"/login"),
-		chromedp.WaitVisible(css(`[data-testid="login-form"]`)),
-		chromedp.SendKeys(css(`#email`), owner.Email),
-		chromedp.SendKeys(css(`#password`), owner.Password),
-		chromedp.Click(css(`[data-testid="submit"]`)),
-		chromedp.WaitVisible(css(`[data-testid="home-title"]`)),
-	)
+	b.LogIn(app.URL, owner.Email, owner.Password)
 	revoked := func() bool {
 		toks, err := app.Store.FindAPITokens(ctx, login.AccountID)
 		require.NoError(t, err)
@@ -182,13 +160,10 @@ func TestDeletePersonConfirmationInGerman(t *testing.T) {
 	app.Setup()
 	owner := apptest.DefaultOwner
 	ctx := context.Background()
-	login, _, err := app.Store.FindLoginByEmail(ctx, owner.Email)
-	require.NoError(t, err)
+	login := app.OwnerLogin()
 	require.NoError(t, app.Store.UpdateLoginPreferences(ctx, login, "de", "Europe/Berlin", models.AuditEntry{Actor: "test", Kind: models.AuditPreferencesChanged}))
-	_, devs, err := app.Devices.AddSimulatedBridge(ctx, login.AccountID, "Home", sim.DemoDevices(),
-		models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
-	require.NoError(t, err)
-	_, err = app.Store.SyncDeviceAuthorizations(ctx, login.AccountID, devs[0].ID, []models.ReportedAuthorization{
+	devs := app.AddDemoBridge(login.AccountID)
+	_, err := app.Store.SyncDeviceAuthorizations(ctx, login.AccountID, devs[0].ID, []models.ReportedAuthorization{
 		{DeviceAuthID: 70, Type: models.AuthTypeApp, Name: "Zoë Quist", Enabled: true},
 	})
 	require.NoError(t, err)
@@ -204,14 +179,7 @@ func TestDeletePersonConfirmationInGerman(t *testing.T) {
 	person := fmt.Sprintf("%s/users/%d", app.URL, zoe.ID)
 
 	b := NewBrowser(t, 1280, 900)
-	b.Do("log in",
-		chromedp.Navigate(app.URL+"/login"),
-		chromedp.WaitVisible(css(`[data-testid="login-form"]`)),
-		chromedp.SendKeys(css(`#email`), owner.Email),
-		chromedp.SendKeys(css(`#password`), owner.Password),
-		chromedp.Click(css(`[data-testid="submit"]`)),
-		chromedp.WaitVisible(css(`[data-testid="home-title"]`)),
-	)
+	b.LogIn(app.URL, owner.Email, owner.Password)
 	asks := func(step string) {
 		b.Do(step, chromedp.Navigate(person), chromedp.WaitVisible(css(`[data-testid="delete-user"]`)),
 			chromedp.Click(css(`[data-testid="delete-user"]`)), chromedp.WaitVisible(css(`[data-testid="confirm-delete"]`)),

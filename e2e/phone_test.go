@@ -13,7 +13,6 @@ import (
 
 	"portier/apptest"
 	"portier/db"
-	"portier/devices/sim"
 	"portier/models"
 )
 
@@ -57,11 +56,8 @@ func TestTablesOnAPhone(t *testing.T) {
 	app.Setup()
 	owner := apptest.DefaultOwner
 	ctx := context.Background()
-	login, _, err := app.Store.FindLoginByEmail(ctx, owner.Email)
-	require.NoError(t, err)
-	_, devs, err := app.Devices.AddSimulatedBridge(ctx, login.AccountID, "Home", sim.DemoDevices(),
-		models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
-	require.NoError(t, err)
+	login := app.OwnerLogin()
+	devs := app.AddDemoBridge(login.AccountID)
 	var front models.Device
 	for _, d := range devs {
 		if d.Name == "Front door" {
@@ -69,7 +65,7 @@ func TestTablesOnAPhone(t *testing.T) {
 		}
 	}
 	require.NotZero(t, front.ID)
-	_, err = app.Store.SyncDeviceAuthorizations(ctx, login.AccountID, front.ID, []models.ReportedAuthorization{
+	_, err := app.Store.SyncDeviceAuthorizations(ctx, login.AccountID, front.ID, []models.ReportedAuthorization{
 		{DeviceAuthID: 70, Type: models.AuthTypeApp, Name: "Zoë Quist-Oberhollenzer", Enabled: true},
 	})
 	require.NoError(t, err)
@@ -93,14 +89,7 @@ func TestTablesOnAPhone(t *testing.T) {
 	require.NoError(t, app.Store.UpdateDevicesLayout(ctx, login.AccountID, login.ID, "list", db.SortByName))
 
 	b := NewBrowser(t, 375, 800)
-	b.Do("log in",
-		chromedp.Navigate(app.URL+"/login"),
-		chromedp.WaitVisible(css(`[data-testid="login-form"]`)),
-		chromedp.SendKeys(css(`#email`), owner.Email),
-		chromedp.SendKeys(css(`#password`), owner.Password),
-		chromedp.Click(css(`[data-testid="submit"]`)),
-		chromedp.WaitVisible(css(`[data-testid="home-title"]`)),
-	)
+	b.LogIn(app.URL, owner.Email, owner.Password)
 	pages := []struct{ name, path, ready string }{
 		{"activity log", "/activity", `[data-testid="activity-row"]`},
 		{"device", fmt.Sprintf("/devices/%d", front.ID), `[data-testid="activity-row"]`},
