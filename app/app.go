@@ -15,14 +15,16 @@ import (
 	"portier/auth"
 	"portier/db"
 	"portier/devices"
+	"portier/notify"
 )
 
 // App is Portier's use cases over the store, the device manager, the secrets, the password
-// hasher and the clock.
+// hasher, the emails and the clock.
 type App struct {
 	Store   *db.Store
 	Devices *devices.Manager
 	Secrets *auth.SecretBox
 	Hasher  *auth.Hasher
+	Emails  notify.Emails // composes the emails a change sends
 	Now     func() time.Time
 }

@@ -32,6 +32,7 @@ import (
 	"portier/i18n"
 	"portier/mail"
 	"portier/models"
+	"portier/notify"
 	"portier/sessionstore"
 )
 
@@ -172,7 +173,7 @@ func New(t testing.TB, opts Options) *App {
 	t.Cleanup(app.Devices.Close)
 	hasher := auth.NewHasher(params, 0)
 	app.Handler = &handlers.Handler{
-		App:      &usecases.App{Store: store, Devices: app.Devices, Secrets: box, Hasher: hasher, Now: clock.Now},
+		App:      &usecases.App{Store: store, Devices: app.Devices, Secrets: box, Hasher: hasher, Emails: notify.Emails{Site: base}, Now: clock.Now},
 		Secrets:  box,
 		Store:    store,
 		Devices:  app.Devices,

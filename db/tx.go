@@ -10,9 +10,8 @@ import (
 )
 
 // Tx is one write transaction of the store, as a value (issue 19): a use case of package app
-// composes the store's writes on it — the change, its audit row and its domain event (emails
-// join when the first use case that sends one moves here) — and Store.InTx commits them
-// together. Its queries are methods on it.
+// composes the store's writes on it — the change, its audit row, its emails and its domain
+// event — and Store.InTx commits them together. Its queries are methods on it.
 type Tx struct {
 	*sql.Tx
 	store *Store
@@ -31,6 +30,11 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 func (tx *Tx) Audit(ctx context.Context, e models.AuditEntry) error {
 	_, err := tx.store.insertAudit(ctx, tx.Tx, e)
 	return err
+}
+
+// QueueMail puts an email in the outbox; it goes out after the commit.
+func (tx *Tx) QueueMail(ctx context.Context, m models.OutboxMessage) error {
+	return tx.store.enqueueMail(ctx, tx.Tx, m)
 }
 
 // Emit writes the domain event of the change.

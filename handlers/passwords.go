@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -10,10 +9,8 @@ import (
 
 	"portier/auth"
 	"portier/db"
-	"portier/i18n"
 	"portier/models"
 	authviews "portier/views/auth"
-	"portier/views/email"
 )
 
 // PasswordResetValidity is how long a reset link works.
@@ -51,8 +48,7 @@ func (h *Handler) PasswordForgotCreate(c echo.Context) error {
 		return err
 	}
 	token := auth.NewToken()
-	link := h.absURL("/password/reset/" + token)
-	msg, err := h.resetEmail(ctx, login, link)
+	msg, err := h.App.Emails.PasswordReset(ctx, login, "/password/reset/"+token)
 	if err != nil {
 		return err
 	}
@@ -113,17 +109,4 @@ func (h *Handler) PasswordResetUpdate(c echo.Context) error {
 		return err
 	}
 	return redirect(c, "/login")
-}
-
-// resetEmail is the password reset email, in the login's language.
-func (h *Handler) resetEmail(ctx context.Context, login models.Login, link string) (models.OutboxMessage, error) {
-	l := loginLocale(login)
-	return email.Compose(ctx, l, login.Email, email.Content{
-		Subject:    l.T("email.reset.subject"),
-		Name:       login.Name,
-		Paragraphs: []string{l.T("email.reset.body", i18n.Args{"Email": login.Email})},
-		LinkLabel:  l.T("email.reset.action"), LinkText: l.T("email.reset.button"), Link: link,
-		After:   []string{l.T("email.reset.ignore")},
-		SiteURL: h.absURL("/"),
-	})
 }

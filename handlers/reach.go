@@ -17,14 +17,7 @@ import (
 
 // actor is the signed-in login as the actor of a change made on this request: an
 // administrator's page, or a web key.
-func (h *Handler) actor(c echo.Context) models.Actor {
-	login, _, _ := currentLogin(c)
-	origin := models.ActorWeb
-	if login.WebKey() {
-		origin = models.ActorWebKey
-	}
-	return models.LoginActor(login, origin, clientIP(c.Request()))
-}
+func (h *Handler) actor(c echo.Context) models.Actor { return h.request(c).Actor }
 
 // pageOperator is the signed-in login as the operator of a change. A web-key holder (a resident
 // sharing with their family) is bounded by what its key opens, with every unit it holds.

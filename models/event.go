@@ -22,11 +22,27 @@ type Event struct {
 	CreatedAt    time.Time
 }
 
-// The kinds of event.
+// The kinds of event, "area.verb", by area.
 const (
+	// Units.
 	EventUnitCreated = "unit.created"
 	EventUnitDeleted = "unit.deleted"
 )
+
+// Permissions and invitations.
+const ()
+
+// Users and merges.
+const ()
+
+// Sub-accounts, API tokens and keys, account settings, passwords and 2FA.
+const ()
+
+// Devices: adding, settings, configuration, lock actions.
+const ()
+
+// Addresses, boxes, residents and family, partner companies and staff.
+const ()
 
 // NewEvent is the event of a change of kind by actor in account accountID about subjects, with
 // payload (marshalled to JSON; nil for none).

@@ -22,11 +22,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"portier/app"
 	"portier/auth"
 	"portier/db"
 	"portier/handlers"
 	"portier/handlers/api"
 	"portier/models"
+	"portier/notify"
 	"portier/sessionstore"
 )
 
@@ -307,6 +309,7 @@ func startInProcess(t *testing.T, dataDir string) string {
 	base, err := baseURL("", srv.Listener.Addr().String())
 	require.NoError(t, err)
 	h := &handlers.Handler{
+		App:      &app.App{Store: store, Emails: notify.Emails{Site: base}, Now: time.Now},
 		Store:    store,
 		Sessions: sessionstore.New(store, time.Now, sessionstore.DefaultTimeouts, false),
 		Hasher:   auth.NewHasher(auth.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}, 0),

@@ -27,6 +27,7 @@ import (
 	"portier/handlers/clientip"
 	"portier/i18n"
 	"portier/mail"
+	"portier/notify"
 	"portier/sessionstore"
 )
 
@@ -123,7 +124,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	}
 	defer manager.Close()
 	hasher := auth.NewHasher(auth.DefaultArgon2, 0)
-	application := &app.App{Store: store, Devices: manager, Secrets: box, Hasher: hasher, Now: time.Now}
+	application := &app.App{Store: store, Devices: manager, Secrets: box, Hasher: hasher, Emails: notify.Emails{Site: base}, Now: time.Now}
 	h := &handlers.Handler{
 		App:      application,
 		Store:    store,
