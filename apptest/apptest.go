@@ -6,6 +6,7 @@ package apptest
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -184,8 +185,7 @@ func New(t testing.TB, opts Options) *App {
 		Log:      log,
 		Config:   handlers.Config{BaseURL: base, AllowSignup: opts.AllowSignup, TrustedProxies: opts.TrustedProxies},
 	}
-	app.API = &api.API{App: app.Handler.App, Store: store, Devices: app.Devices, Now: clock.Now, Log: log, Invite: app.Handler.SendInvitation,
-		SubAccounts: app.Handler}
+	app.API = &api.API{App: app.Handler.App, Store: store, Devices: app.Devices, Now: clock.Now, Log: log, Invite: app.Handler.SendInvitation}
 	app.Echo = app.Handler.Routes(app.API)
 	if opts.ExtraRoutes != nil {
 		opts.ExtraRoutes(app.Echo)
@@ -390,12 +390,22 @@ func (a *App) CreateAccount(kind models.AccountKind, name, email, password strin
 	return acc, login
 }
 
-// CreateToken creates an API token for login and returns its secret.
+// CreateToken creates an API token for login directly through the store (with any scopes, also
+// ones the login's rights do not cover) and returns its secret.
 func (a *App) CreateToken(login models.Login, scopes models.Scopes, expiresAt *time.Time) (models.APIToken, string) {
 	a.T.Helper()
 	secret := auth.NewAPIToken()
-	tok, err := a.Store.CreateAPIToken(context.Background(), models.APIToken{AccountID: login.AccountID, LoginID: login.ID,
-		Description: "test", Scopes: scopes, ExpiresAt: expiresAt}, auth.HashToken(secret), models.AuditEntry{Actor: "test", Kind: models.AuditTokenCreated})
+	var tok models.APIToken
+	err := a.Store.InTx(context.Background(), func(tx *db.Tx) error {
+		var err error
+		tok, err = tx.CreateAPIToken(context.Background(), models.APIToken{AccountID: login.AccountID, LoginID: login.ID,
+			Description: "test", Scopes: scopes, ExpiresAt: expiresAt}, auth.HashToken(secret))
+		if err != nil {
+			return err
+		}
+		return tx.Audit(context.Background(), models.AuditEntry{AccountID: &login.AccountID, LoginID: &login.ID, Actor: "test", Kind: models.AuditTokenCreated,
+			Detail: fmt.Sprintf("API token %d %q with scopes %s", tok.ID, tok.Description, tok.Scopes)})
+	})
 	if err != nil {
 		a.T.Fatal(err)
 	}
@@ -413,9 +423,20 @@ func (a *App) CreateSubAccount(main models.Login, email string, grant models.Gra
 	if err != nil {
 		a.T.Fatal(err)
 	}
-	l, err := a.Store.CreateSubAccount(context.Background(), db.NewSubAccount{AccountID: main.AccountID, CreatedBy: main.ID,
-		Email: email, Name: strings.Split(email, "@")[0], PasswordHash: hash, Grant: grant,
-		Audit: models.AuditEntry{Actor: "test", Kind: models.AuditSubAccountCreated}})
+	ctx := context.Background()
+	var id int64
+	err = a.Store.InTx(ctx, func(tx *db.Tx) error {
+		if id, err = tx.CreateSubAccount(ctx, db.NewSubAccount{AccountID: main.AccountID, CreatedBy: main.ID,
+			Email: email, Name: strings.Split(email, "@")[0], PasswordHash: hash, Grant: grant}); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, models.AuditEntry{AccountID: &main.AccountID, LoginID: &main.ID, Actor: "test", Kind: models.AuditSubAccountCreated,
+			Detail: fmt.Sprintf("sub-account %s with rights %d", email, grant.Rights)})
+	})
+	if err != nil {
+		a.T.Fatal(err)
+	}
+	l, err := a.Store.FindLogin(ctx, main.AccountID, id)
 	if err != nil {
 		a.T.Fatal(err)
 	}

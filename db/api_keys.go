@@ -63,29 +63,19 @@ func liveAPIKey(ctx context.Context, tx *sql.Tx, accountID, id int64) error {
 	return mapNoRows(err, fmt.Sprintf("api key %d", id))
 }
 
-// CreateAPIKey stores a key made by k.LoginID with the audit row in one transaction.
-func (s *Store) CreateAPIKey(ctx context.Context, k models.APIKey, audit models.AuditEntry) (models.APIKey, error) {
+// CreateAPIKey stores a key made by k.LoginID.
+func (tx *Tx) CreateAPIKey(ctx context.Context, k models.APIKey) (models.APIKey, error) {
 	uris, err := encodeURIs(k.RedirectURIs)
 	if err != nil {
 		return k, err
 	}
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-		k.Default = false
-		k.CreatedAt = s.Now().UTC()
-		if err := tx.QueryRowContext(ctx, `INSERT INTO api_keys (account_id, login_id, description, redirect_uris, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
-			k.AccountID, k.LoginID, k.Description, uris, formatTime(k.CreatedAt)).Scan(&k.ID); err != nil {
-			return err
-		}
-		audit.AccountID = &k.AccountID
-		if audit.Detail == "" {
-			audit.Detail = fmt.Sprintf("API key %d %q", k.ID, k.Description)
-		}
-		_, err := s.insertAudit(ctx, tx, audit)
-		return err
-	})
+	k.Default = false
+	k.CreatedAt = tx.store.Now().UTC()
 	if k.RedirectURIs == nil {
 		k.RedirectURIs = []string{}
 	}
+	err = tx.QueryRowContext(ctx, `INSERT INTO api_keys (account_id, login_id, description, redirect_uris, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		k.AccountID, k.LoginID, k.Description, uris, formatTime(k.CreatedAt)).Scan(&k.ID)
 	return k, err
 }
 
@@ -111,70 +101,54 @@ func (s *Store) FindAPIKey(ctx context.Context, accountID, id int64) (models.API
 	return k, mapNoRows(err, fmt.Sprintf("api key %d", id))
 }
 
-// UpdateAPIKey replaces the description and redirect URIs of a key that is not deleted, with
-// the audit row.
-func (s *Store) UpdateAPIKey(ctx context.Context, accountID, id int64, description string, redirectURIs []string, audit models.AuditEntry) error {
+// UpdateAPIKey replaces the description and redirect URIs of a key that is not deleted.
+func (tx *Tx) UpdateAPIKey(ctx context.Context, accountID, id int64, description string, redirectURIs []string) error {
 	uris, err := encodeURIs(redirectURIs)
 	if err != nil {
 		return err
 	}
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET description = ?, redirect_uris = ? WHERE id = ? AND account_id = ? AND deleted_at IS NULL`,
-			description, uris, id, accountID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return notFound(fmt.Sprintf("api key %d", id))
-		}
-		audit.AccountID = &accountID
-		_, err = s.insertAudit(ctx, tx, audit)
+	res, err := tx.ExecContext(ctx, `UPDATE api_keys SET description = ?, redirect_uris = ? WHERE id = ? AND account_id = ? AND deleted_at IS NULL`,
+		description, uris, id, accountID)
+	if err != nil {
 		return err
-	})
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return notFound(fmt.Sprintf("api key %d", id))
+	}
+	return nil
 }
 
 // ErrKeyHoldsOthersTokens refuses deleting a key that holds a live token the actor may not
 // revoke.
 var ErrKeyHoldsOthersTokens = errors.New("the API key holds tokens of logins the actor may not manage")
 
-// DeleteAPIKey marks a key deleted and revokes its tokens, with the audit row, in one
-// transaction, and returns how many tokens it revoked. mayRevoke is asked about the creator of
-// each live token of the key inside the transaction (so a token added meanwhile is not revoked
-// unseen); one refusal refuses the whole deletion with ErrKeyHoldsOthersTokens. The default key
-// is never deleted (ErrNotFound, as for a key that does not exist).
-func (s *Store) DeleteAPIKey(ctx context.Context, accountID, id int64, mayRevoke func(creatorLoginID int64) bool, audit models.AuditEntry) (int, error) {
-	var revoked int64
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		now := s.now()
-		creators, err := liveTokenCreators(ctx, tx, accountID, id)
-		if err != nil {
-			return err
+// DeleteAPIKey marks a key deleted and revokes its tokens, and returns how many tokens it
+// revoked. mayRevoke is asked about the creator of each live token of the key inside the
+// transaction (so a token added meanwhile is not revoked unseen); one refusal refuses the whole
+// deletion with ErrKeyHoldsOthersTokens. The default key is never deleted (ErrNotFound, as for a
+// key that does not exist).
+func (tx *Tx) DeleteAPIKey(ctx context.Context, accountID, id int64, mayRevoke func(creatorLoginID int64) bool) (int, error) {
+	creators, err := liveTokenCreators(ctx, tx.Tx, accountID, id)
+	if err != nil {
+		return 0, err
+	}
+	for _, c := range creators {
+		if !mayRevoke(c) {
+			return 0, ErrKeyHoldsOthersTokens
 		}
-		for _, c := range creators {
-			if !mayRevoke(c) {
-				return ErrKeyHoldsOthersTokens
-			}
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET deleted_at = ? WHERE id = ? AND account_id = ? AND deleted_at IS NULL AND is_default = 0`, now, id, accountID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return notFound(fmt.Sprintf("api key %d", id))
-		}
-		res, err = tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE api_key_id = ? AND account_id = ? AND revoked_at IS NULL`, now, id, accountID)
-		if err != nil {
-			return err
-		}
-		revoked, _ = res.RowsAffected()
-		audit.AccountID = &accountID
-		if audit.Detail == "" {
-			audit.Detail = fmt.Sprintf("API key %d deleted", id)
-		}
-		audit.Detail += fmt.Sprintf(" (%d tokens revoked)", revoked)
-		_, err = s.insertAudit(ctx, tx, audit)
-		return err
-	})
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE api_keys SET deleted_at = ? WHERE id = ? AND account_id = ? AND deleted_at IS NULL AND is_default = 0`, tx.now, id, accountID)
+	if err != nil {
+		return 0, err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return 0, notFound(fmt.Sprintf("api key %d", id))
+	}
+	res, err = tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE api_key_id = ? AND account_id = ? AND revoked_at IS NULL`, tx.now, id, accountID)
+	if err != nil {
+		return 0, err
+	}
+	revoked, err := res.RowsAffected()
 	return int(revoked), err
 }
 

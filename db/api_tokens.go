@@ -9,33 +9,22 @@ import (
 	"portier/models"
 )
 
-// CreateAPIToken stores a token (by its hash) and the audit row in one transaction. A token
-// with no APIKeyID goes to the account's default key (made now if the account has none); a
-// named key must be one of the account's that is not deleted, or the error is ErrNotFound.
-func (s *Store) CreateAPIToken(ctx context.Context, t models.APIToken, tokenHash string, audit models.AuditEntry) (models.APIToken, error) {
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if t.APIKeyID == 0 {
-			if t.APIKeyID, err = s.ensureDefaultAPIKey(ctx, tx, t.AccountID); err != nil {
-				return err
-			}
-		} else if err := liveAPIKey(ctx, tx, t.AccountID, t.APIKeyID); err != nil {
-			return err
+// CreateAPIToken stores a token (by its hash). A token with no APIKeyID goes to the account's
+// default key (made now if the account has none); a named key must be one of the account's that
+// is not deleted, or the error is ErrNotFound.
+func (tx *Tx) CreateAPIToken(ctx context.Context, t models.APIToken, tokenHash string) (models.APIToken, error) {
+	var err error
+	if t.APIKeyID == 0 {
+		if t.APIKeyID, err = tx.store.ensureDefaultAPIKey(ctx, tx.Tx, t.AccountID); err != nil {
+			return t, err
 		}
-		t.CreatedAt = s.Now().UTC()
-		err = tx.QueryRowContext(ctx, `INSERT INTO api_tokens (account_id, login_id, description, scopes, token_hash, created_at, expires_at, api_key_id)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			t.AccountID, t.LoginID, t.Description, t.Scopes.String(), tokenHash, formatTime(t.CreatedAt), formatTimePtr(t.ExpiresAt), t.APIKeyID).Scan(&t.ID)
-		if err != nil {
-			return err
-		}
-		audit.AccountID, audit.LoginID = &t.AccountID, &t.LoginID
-		if audit.Detail == "" {
-			audit.Detail = fmt.Sprintf("API token %d %q with scopes %s", t.ID, t.Description, t.Scopes)
-		}
-		_, err = s.insertAudit(ctx, tx, audit)
-		return err
-	})
+	} else if err := liveAPIKey(ctx, tx.Tx, t.AccountID, t.APIKeyID); err != nil {
+		return t, err
+	}
+	t.CreatedAt = tx.store.Now().UTC()
+	err = tx.QueryRowContext(ctx, `INSERT INTO api_tokens (account_id, login_id, description, scopes, token_hash, created_at, expires_at, api_key_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		t.AccountID, t.LoginID, t.Description, t.Scopes.String(), tokenHash, formatTime(t.CreatedAt), formatTimePtr(t.ExpiresAt), t.APIKeyID).Scan(&t.ID)
 	return t, err
 }
 
@@ -79,22 +68,18 @@ func (s *Store) FindAPIToken(ctx context.Context, accountID, id int64) (models.A
 	return t, mapNoRows(err, fmt.Sprintf("api token %d", id))
 }
 
-// UpdateAPIToken changes the description and scopes of a token that is not revoked, with the
-// audit row. Checking the scopes against the creator's rights is the caller's.
-func (s *Store) UpdateAPIToken(ctx context.Context, accountID, id int64, description string, scopes models.Scopes, audit models.AuditEntry) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET description = ?, scopes = ? WHERE id = ? AND account_id = ? AND revoked_at IS NULL`,
-			description, scopes.String(), id, accountID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return notFound(fmt.Sprintf("api token %d", id))
-		}
-		audit.AccountID = &accountID
-		_, err = s.insertAudit(ctx, tx, audit)
+// UpdateAPIToken changes the description and scopes of a token that is not revoked. Checking
+// the scopes against the creator's rights is the caller's.
+func (tx *Tx) UpdateAPIToken(ctx context.Context, accountID, id int64, description string, scopes models.Scopes) error {
+	res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET description = ?, scopes = ? WHERE id = ? AND account_id = ? AND revoked_at IS NULL`,
+		description, scopes.String(), id, accountID)
+	if err != nil {
 		return err
-	})
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return notFound(fmt.Sprintf("api token %d", id))
+	}
+	return nil
 }
 
 // FindAPITokens lists an account's tokens, newest first.
@@ -110,18 +95,15 @@ func (s *Store) TouchAPIToken(ctx context.Context, accountID, id int64, at time.
 	return err
 }
 
-// RevokeAPIToken marks a token revoked; it stops working on the next request.
-func (s *Store) RevokeAPIToken(ctx context.Context, accountID, id int64, audit models.AuditEntry) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND account_id = ? AND revoked_at IS NULL`, s.now(), id, accountID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return notFound(fmt.Sprintf("api token %d", id))
-		}
-		audit.AccountID = &accountID
-		_, err = s.insertAudit(ctx, tx, audit)
+// RevokeAPIToken marks a token revoked; it stops working on the next request. A token revoked
+// already is ErrNotFound.
+func (tx *Tx) RevokeAPIToken(ctx context.Context, accountID, id int64) error {
+	res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND account_id = ? AND revoked_at IS NULL`, tx.now, id, accountID)
+	if err != nil {
 		return err
-	})
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return notFound(fmt.Sprintf("api token %d", id))
+	}
+	return nil
 }

@@ -21,9 +21,8 @@ func TestFindSessionWithLogin(t *testing.T) {
 		[]models.Device{{Type: models.DeviceSmartLock3, NukiID: 1, Name: "Front door"}, {Type: models.DeviceSmartLock3, NukiID: 2, Name: "Back door"}},
 		models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
 	require.NoError(t, err)
-	sub, err := s.CreateSubAccount(ctx, NewSubAccount{AccountID: acc.ID, CreatedBy: main.ID, Email: "sam@example.com", Name: "Sam",
-		Grant: models.Grant{Rights: models.RightOperateDevices, Limited: true, DeviceIDs: []int64{devs[1].ID}},
-		Audit: models.AuditEntry{Actor: "test", Kind: models.AuditSubAccountCreated}})
+	sub, err := createSubAccount(ctx, s, NewSubAccount{AccountID: acc.ID, CreatedBy: main.ID, Email: "sam@example.com", Name: "Sam",
+		Grant: models.Grant{Rights: models.RightOperateDevices, Limited: true, DeviceIDs: []int64{devs[1].ID}}})
 	require.NoError(t, err)
 	now := clock.Now()
 	for hash, login := range map[string]*int64{"main": &main.ID, "sub": &sub.ID, "anon": nil} {
@@ -50,8 +49,7 @@ func TestFindSessionWithLogin(t *testing.T) {
 	assert.Equal(t, []int64{devs[1].ID}, row.Login.DeviceIDs, "a limited login's devices")
 
 	// Rights changed meanwhile are read with the next lookup.
-	require.NoError(t, s.UpdateSubAccountGrant(ctx, acc.ID, sub.ID, models.Grant{Rights: models.RightsAll},
-		models.AuditEntry{Actor: "test", Kind: models.AuditSubAccountChanged}))
+	require.NoError(t, updateSubAccountGrant(ctx, s, acc.ID, sub.ID, models.Grant{Rights: models.RightsAll}))
 	row, err = s.FindSessionWithLogin(ctx, "sub")
 	require.NoError(t, err)
 	assert.Equal(t, models.RightsAll, row.Login.Rights)
@@ -68,7 +66,7 @@ func TestFindSessionWithLogin(t *testing.T) {
 
 	// A session whose login is gone (the foreign key's cascade ends it; were it left behind, it
 	// would come without a login, and the middleware ends it).
-	require.NoError(t, s.DeleteSubAccount(ctx, acc.ID, sub.ID, models.AuditEntry{Actor: "test", Kind: models.AuditSubAccountDeleted}))
+	require.NoError(t, deleteSubAccount(ctx, s, acc.ID, sub.ID))
 	row, err = s.FindSessionWithLogin(ctx, "sub")
 	if err == nil {
 		assert.Nil(t, row.Login)

@@ -293,17 +293,17 @@ func TestAPITokens(t *testing.T) {
 	b, lb := createAccount(t, s, "b@example.com")
 	expires := clock.Now().Add(90 * 24 * time.Hour)
 
-	tok, err := s.CreateAPIToken(ctx, models.APIToken{AccountID: a.ID, LoginID: la.ID, Description: "HA",
+	tok, err := createAPIToken(ctx, s, models.APIToken{AccountID: a.ID, LoginID: la.ID, Description: "HA",
 		Scopes: models.Scopes{models.ScopeAccount, models.ScopeSmartlock}, ExpiresAt: &expires},
-		"hash-a", models.AuditEntry{Kind: models.AuditTokenCreated, Actor: la.Email})
+		"hash-a")
 	require.NoError(t, err)
 	assert.Positive(t, tok.ID)
-	_, err = s.CreateAPIToken(ctx, models.APIToken{AccountID: b.ID, LoginID: lb.ID, Scopes: models.Scopes{models.ScopeAccount}},
-		"hash-b", models.AuditEntry{Kind: models.AuditTokenCreated, Actor: lb.Email})
+	_, err = createAPIToken(ctx, s, models.APIToken{AccountID: b.ID, LoginID: lb.ID, Scopes: models.Scopes{models.ScopeAccount}},
+		"hash-b")
 	require.NoError(t, err)
 	// The same secret hash cannot be stored twice.
-	_, err = s.CreateAPIToken(ctx, models.APIToken{AccountID: b.ID, LoginID: lb.ID, Scopes: models.Scopes{models.ScopeAccount}},
-		"hash-a", models.AuditEntry{Kind: models.AuditTokenCreated, Actor: lb.Email})
+	_, err = createAPIToken(ctx, s, models.APIToken{AccountID: b.ID, LoginID: lb.ID, Scopes: models.Scopes{models.ScopeAccount}},
+		"hash-a")
 	require.Error(t, err)
 
 	got, err := s.FindAPITokenByHash(ctx, "hash-a")
@@ -340,27 +340,23 @@ func TestAPITokens(t *testing.T) {
 	assert.Equal(t, t0, *got.LastUsedAt)
 
 	// Another account cannot revoke it.
-	audits := count(t, s.DB(), `SELECT count(*) FROM audit_log`)
-	err = s.RevokeAPIToken(ctx, b.ID, tok.ID, models.AuditEntry{Kind: models.AuditTokenRevoked, Actor: lb.Email})
+	err = revokeAPIToken(ctx, s, b.ID, tok.ID)
 	require.ErrorIs(t, err, models.ErrNotFound)
 	got, err = s.FindAPITokenByHash(ctx, "hash-a")
 	require.NoError(t, err)
 	assert.Nil(t, got.RevokedAt)
-	assert.Equal(t, audits, count(t, s.DB(), `SELECT count(*) FROM audit_log`))
 
 	clock.Advance(time.Hour)
-	require.NoError(t, s.RevokeAPIToken(ctx, a.ID, tok.ID, models.AuditEntry{Kind: models.AuditTokenRevoked, Actor: la.Email}))
+	require.NoError(t, revokeAPIToken(ctx, s, a.ID, tok.ID))
 	got, err = s.FindAPITokenByHash(ctx, "hash-a")
 	require.NoError(t, err)
 	require.NotNil(t, got.RevokedAt)
 	assert.Equal(t, clock.Now(), *got.RevokedAt)
 	assert.False(t, got.Usable(clock.Now()))
-	assert.Equal(t, audits+1, count(t, s.DB(), `SELECT count(*) FROM audit_log`))
-	assert.Equal(t, 1, count(t, s.DB(), `SELECT count(*) FROM audit_log WHERE kind = ?`, models.AuditTokenRevoked))
 
 	// Revoking twice is a not-found, and keeps the first revocation time.
 	clock.Advance(time.Hour)
-	err = s.RevokeAPIToken(ctx, a.ID, tok.ID, models.AuditEntry{Kind: models.AuditTokenRevoked, Actor: la.Email})
+	err = revokeAPIToken(ctx, s, a.ID, tok.ID)
 	require.ErrorIs(t, err, models.ErrNotFound)
 	got2, err := s.FindAPITokenByHash(ctx, "hash-a")
 	require.NoError(t, err)

@@ -2,7 +2,6 @@ package db
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"portier/models"
@@ -19,65 +18,59 @@ type SubAccountUpdate struct {
 	Grant        *models.Grant
 }
 
-// UpdateSubAccount changes a sub-account (never the main login, never a web-key holder) and
-// writes the audit row, in one transaction. A new email voids the login's unused reset links
-// (they went to the old address); ErrConflict when another login has it.
-func (s *Store) UpdateSubAccount(ctx context.Context, accountID, loginID int64, u SubAccountUpdate, audit models.AuditEntry) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		var isMain bool
-		err := tx.QueryRowContext(ctx, `SELECT is_main FROM logins WHERE id = ? AND account_id = ? AND account_user_id IS NULL`, loginID, accountID).Scan(&isMain)
+// UpdateSubAccount changes a sub-account (never the main login, never a web-key holder). A new
+// email voids the login's unused reset links (they went to the old address); ErrConflict when
+// another login has it.
+func (tx *Tx) UpdateSubAccount(ctx context.Context, accountID, loginID int64, u SubAccountUpdate) error {
+	var isMain bool
+	err := tx.QueryRowContext(ctx, `SELECT is_main FROM logins WHERE id = ? AND account_id = ? AND account_user_id IS NULL`, loginID, accountID).Scan(&isMain)
+	if err != nil {
+		return mapNoRows(err, fmt.Sprintf("sub-account %d", loginID))
+	}
+	if isMain {
+		return notFound(fmt.Sprintf("sub-account %d", loginID))
+	}
+	now := tx.now
+	if u.Name != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE logins SET name = ? WHERE id = ?`, *u.Name, loginID); err != nil {
+			return err
+		}
+	}
+	if u.Language != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE logins SET language = ? WHERE id = ?`, *u.Language, loginID); err != nil {
+			return err
+		}
+	}
+	if u.Email != nil {
+		res, err := tx.ExecContext(ctx, `UPDATE logins SET email = ? WHERE id = ? AND email <> ?`, models.NormalizeEmail(*u.Email), loginID, models.NormalizeEmail(*u.Email))
+		if isUniqueViolation(err) {
+			return fmt.Errorf("email %s: %w", *u.Email, models.ErrConflict)
+		}
 		if err != nil {
-			return mapNoRows(err, fmt.Sprintf("sub-account %d", loginID))
+			return err
 		}
-		if isMain {
-			return notFound(fmt.Sprintf("sub-account %d", loginID))
-		}
-		now := s.now()
-		if u.Name != nil {
-			if _, err := tx.ExecContext(ctx, `UPDATE logins SET name = ? WHERE id = ?`, *u.Name, loginID); err != nil {
-				return err
-			}
-		}
-		if u.Language != nil {
-			if _, err := tx.ExecContext(ctx, `UPDATE logins SET language = ? WHERE id = ?`, *u.Language, loginID); err != nil {
-				return err
-			}
-		}
-		if u.Email != nil {
-			res, err := tx.ExecContext(ctx, `UPDATE logins SET email = ? WHERE id = ? AND email <> ?`, models.NormalizeEmail(*u.Email), loginID, models.NormalizeEmail(*u.Email))
-			if isUniqueViolation(err) {
-				return fmt.Errorf("email %s: %w", *u.Email, models.ErrConflict)
-			}
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n > 0 {
-				if _, err := tx.ExecContext(ctx, `UPDATE password_resets SET used_at = ? WHERE login_id = ? AND used_at IS NULL`, now, loginID); err != nil {
-					return err
-				}
-			}
-		}
-		if u.PasswordHash != nil {
-			if _, err := tx.ExecContext(ctx, `UPDATE logins SET password_hash = ? WHERE id = ?`, *u.PasswordHash, loginID); err != nil {
-				return err
-			}
+		if n, _ := res.RowsAffected(); n > 0 {
 			if _, err := tx.ExecContext(ctx, `UPDATE password_resets SET used_at = ? WHERE login_id = ? AND used_at IS NULL`, now, loginID); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE login_id = ?`, loginID); err != nil {
-				return err
-			}
 		}
-		if u.Grant != nil {
-			if err := writeGrant(ctx, tx, accountID, loginID, *u.Grant); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE logins SET updated_at = ? WHERE id = ?`, now, loginID); err != nil {
+	}
+	if u.PasswordHash != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE logins SET password_hash = ? WHERE id = ?`, *u.PasswordHash, loginID); err != nil {
 			return err
 		}
-		audit.AccountID = &accountID
-		_, err = s.insertAudit(ctx, tx, audit)
-		return err
-	})
+		if _, err := tx.ExecContext(ctx, `UPDATE password_resets SET used_at = ? WHERE login_id = ? AND used_at IS NULL`, now, loginID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE login_id = ?`, loginID); err != nil {
+			return err
+		}
+	}
+	if u.Grant != nil {
+		if err := writeGrant(ctx, tx.Tx, accountID, loginID, *u.Grant); err != nil {
+			return err
+		}
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE logins SET updated_at = ? WHERE id = ?`, now, loginID)
+	return err
 }

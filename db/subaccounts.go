@@ -3,7 +3,6 @@ package db
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -21,22 +20,15 @@ type NewSubAccount struct {
 	Language     string
 	PasswordHash string
 	Grant        models.Grant
-	Audit        models.AuditEntry // Kind, Actor and IP; ids are filled in here
-	// PasswordLink, when set, is written with the login: a password reset token and the
-	// email carrying its link, so the new login sets its own password.
+	// PasswordLink, when set, is written with the login: a password reset token, so the new
+	// login sets its own password (its email is the caller's).
 	PasswordLink *PasswordLink
-	// Elsewhere writes the email telling the owner of the address, when it already signs in
-	// where the creator cannot see (another account, a resident's web key), that someone tried
-	// to add them; it is given that login.
-	Elsewhere func(models.Login) (models.OutboxMessage, error)
 }
 
-// PasswordLink is a one-time link to set a password: the token's hash, until when it works
-// and the email that carries it.
+// PasswordLink is a one-time link to set a password: the token's hash and until when it works.
 type PasswordLink struct {
 	TokenHash string
 	Expires   time.Time
-	Mail      models.OutboxMessage
 }
 
 // NoPassword is stored for a login that has not set its password yet: no password matches it.
@@ -84,123 +76,46 @@ func writeGrant(ctx context.Context, tx *sql.Tx, accountID, loginID int64, g mod
 	return nil
 }
 
-// CreateSubAccount adds a sub-account with its rights and devices and the audit row, in one
-// transaction. The grant is stored as given: checking it against the creator's is the caller's.
-//
-// An email that already signs in is ErrConflict when the login is one the creator sees (of the
-// same account, not a resident's web key); anywhere else nothing is created, the login's owner
-// is emailed (p.Elsewhere) and the error is ErrEmailElsewhere, so that the caller can answer as
-// for a new one and the creator does not learn whose address it is.
-func (s *Store) CreateSubAccount(ctx context.Context, p NewSubAccount) (models.Login, error) {
+// EmailOwner returns the login that signs in with email, and whether it is a resident's web key
+// (ErrNotFound when none does).
+func (tx *Tx) EmailOwner(ctx context.Context, email string) (owner models.Login, resident bool, err error) {
+	owner, err = scanLogin(tx.QueryRowContext(ctx, `SELECT `+prefixed("l.", loginColumns)+`, COALESCE(p.kind = 'resident', 0) FROM logins l
+		LEFT JOIN account_users p ON p.id = l.account_user_id WHERE l.email = ?`, models.NormalizeEmail(email)), &resident)
+	return owner, resident, mapNoRows(err, "login of "+email)
+}
+
+// CreateSubAccount adds a sub-account with its rights and devices (and its password link) and
+// returns its id. The grant is stored as given: checking it against the creator's is the
+// caller's. An email that already signs in is ErrConflict.
+func (tx *Tx) CreateSubAccount(ctx context.Context, p NewSubAccount) (int64, error) {
+	hash := p.PasswordHash
+	if hash == "" {
+		hash = NoPassword
+	}
+	lang := p.Language
+	if lang == "" {
+		lang = "en"
+	}
 	var id int64
-	elsewhere := false
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		var ownerID, ownerAccount int64
-		var resident bool
-		err := tx.QueryRowContext(ctx, `SELECT l.id, l.account_id, COALESCE(p.kind = 'resident', 0) FROM logins l
-			LEFT JOIN account_users p ON p.id = l.account_user_id WHERE l.email = ?`, models.NormalizeEmail(p.Email)).Scan(&ownerID, &ownerAccount, &resident)
-		switch {
-		case err == nil && ownerAccount == p.AccountID && !resident:
-			return fmt.Errorf("email %s: %w", p.Email, models.ErrConflict)
-		case err == nil:
-			elsewhere = true
-			return s.tellEmailElsewhere(ctx, tx, ownerAccount, ownerID, p.Elsewhere)
-		case !errors.Is(err, sql.ErrNoRows):
-			return err
-		}
-		hash := p.PasswordHash
-		if hash == "" {
-			hash = NoPassword
-		}
-		lang := p.Language
-		if lang == "" {
-			lang = "en"
-		}
-		now := s.now()
-		err = tx.QueryRowContext(ctx, `INSERT INTO logins (account_id, email, name, password_hash, is_main, rights, language, created_at, updated_at, created_by)
-			VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?, ?) RETURNING id`,
-			p.AccountID, models.NormalizeEmail(p.Email), p.Name, hash, lang, now, now, p.CreatedBy).Scan(&id)
-		if isUniqueViolation(err) {
-			return fmt.Errorf("email %s: %w", p.Email, models.ErrConflict)
-		}
-		if err != nil {
-			return err
-		}
-		if err := writeGrant(ctx, tx, p.AccountID, id, p.Grant); err != nil {
-			return err
-		}
-		if l := p.PasswordLink; l != nil {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO password_resets (token_hash, login_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
-				l.TokenHash, id, now, formatTime(l.Expires)); err != nil {
-				return err
-			}
-			mail := l.Mail
-			mail.AccountID, mail.WrittenByLoginID, mail.ForLoginID = &p.AccountID, &p.CreatedBy, &id
-			if err := s.enqueueMail(ctx, tx, mail); err != nil {
-				return err
-			}
-		}
-		a := p.Audit
-		a.AccountID = &p.AccountID
-		if a.LoginID == nil {
-			a.LoginID = &p.CreatedBy
-		}
-		if a.Detail == "" {
-			a.Detail = fmt.Sprintf("sub-account %s with rights %d", p.Email, p.Grant.Rights)
-		}
-		_, err = s.insertAudit(ctx, tx, a)
-		return err
-	})
+	err := tx.QueryRowContext(ctx, `INSERT INTO logins (account_id, email, name, password_hash, is_main, rights, language, created_at, updated_at, created_by)
+		VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?, ?) RETURNING id`,
+		p.AccountID, models.NormalizeEmail(p.Email), p.Name, hash, lang, tx.now, tx.now, p.CreatedBy).Scan(&id)
+	if isUniqueViolation(err) {
+		return 0, fmt.Errorf("email %s: %w", p.Email, models.ErrConflict)
+	}
 	if err != nil {
-		return models.Login{}, err
+		return 0, err
 	}
-	if elsewhere {
-		return models.Login{}, fmt.Errorf("email %s: %w", p.Email, models.ErrEmailElsewhere)
+	if err := writeGrant(ctx, tx.Tx, p.AccountID, id, p.Grant); err != nil {
+		return 0, err
 	}
-	return s.FindLogin(ctx, p.AccountID, id)
-}
-
-// tellEmailElsewhere queues the email telling login ownerID of account ownerAccount that someone
-// tried to add it as a sub-account (kept off every account's outbox page: neither the creator's
-// nor a resident's manager may read it).
-func (s *Store) tellEmailElsewhere(ctx context.Context, tx *sql.Tx, ownerAccount, ownerID int64, mail func(models.Login) (models.OutboxMessage, error)) error {
-	if mail == nil {
-		return errors.New("sub-account: an email that signs in elsewhere needs the message to its owner")
-	}
-	owner, err := scanLogin(tx.QueryRowContext(ctx, `SELECT `+loginColumns+` FROM logins WHERE account_id = ? AND id = ?`, ownerAccount, ownerID))
-	if err != nil {
-		return err
-	}
-	m, err := mail(owner)
-	if err != nil {
-		return err
-	}
-	m.AccountID = nil
-	return s.enqueueMail(ctx, tx, m)
-}
-
-// UpdateSubAccountGrant replaces the rights and devices of a sub-account (never the main
-// login) and writes the audit row. It takes effect on the login's next request.
-func (s *Store) UpdateSubAccountGrant(ctx context.Context, accountID, loginID int64, g models.Grant, audit models.AuditEntry) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		var isMain bool
-		err := tx.QueryRowContext(ctx, `SELECT is_main FROM logins WHERE id = ? AND account_id = ? AND account_user_id IS NULL`, loginID, accountID).Scan(&isMain)
-		if err != nil {
-			return mapNoRows(err, fmt.Sprintf("sub-account %d", loginID))
+	if l := p.PasswordLink; l != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO password_resets (token_hash, login_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+			l.TokenHash, id, tx.now, formatTime(l.Expires)); err != nil {
+			return 0, err
 		}
-		if isMain {
-			return notFound(fmt.Sprintf("sub-account %d", loginID))
-		}
-		if err := writeGrant(ctx, tx, accountID, loginID, g); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE logins SET updated_at = ? WHERE id = ?`, s.now(), loginID); err != nil {
-			return err
-		}
-		audit.AccountID = &accountID
-		_, err = s.insertAudit(ctx, tx, audit)
-		return err
-	})
+	}
+	return id, nil
 }
 
 // FindSubAccounts lists the sub-accounts of an account (not its main login, not web-key
@@ -225,17 +140,13 @@ func (s *Store) FindSubAccounts(ctx context.Context, accountID int64) ([]models.
 
 // DeleteSubAccount deletes a sub-account; its sessions and API tokens go with it (foreign keys),
 // so it is signed out and its tokens stop on the next request.
-func (s *Store) DeleteSubAccount(ctx context.Context, accountID, loginID int64, audit models.AuditEntry) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM logins WHERE id = ? AND account_id = ? AND is_main = 0 AND account_user_id IS NULL`, loginID, accountID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return notFound(fmt.Sprintf("sub-account %d", loginID))
-		}
-		audit.AccountID = &accountID
-		_, err = s.insertAudit(ctx, tx, audit)
+func (tx *Tx) DeleteSubAccount(ctx context.Context, accountID, loginID int64) error {
+	res, err := tx.ExecContext(ctx, `DELETE FROM logins WHERE id = ? AND account_id = ? AND is_main = 0 AND account_user_id IS NULL`, loginID, accountID)
+	if err != nil {
 		return err
-	})
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return notFound(fmt.Sprintf("sub-account %d", loginID))
+	}
+	return nil
 }

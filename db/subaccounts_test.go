@@ -27,15 +27,14 @@ func TestSubAccountGrant(t *testing.T) {
 	require.NoError(t, err)
 	d1, d2, foreign := devs[0], devs[1], otherDevs[0]
 
-	audit := models.AuditEntry{Actor: "test", Kind: models.AuditSubAccountCreated}
-	_, err = s.CreateSubAccount(ctx, NewSubAccount{AccountID: acc.ID, CreatedBy: main.ID, Email: "x@example.com", Name: "X",
-		Grant: models.Grant{Rights: models.RightOperateDevices, Limited: true, DeviceIDs: []int64{d1.ID, foreign.ID}}, Audit: audit})
+	_, err = createSubAccount(ctx, s, NewSubAccount{AccountID: acc.ID, CreatedBy: main.ID, Email: "x@example.com", Name: "X",
+		Grant: models.Grant{Rights: models.RightOperateDevices, Limited: true, DeviceIDs: []int64{d1.ID, foreign.ID}}})
 	require.ErrorIs(t, err, models.ErrNotFound, "another account's device cannot be granted")
 	_, _, err = s.FindLoginByEmail(ctx, "x@example.com")
 	require.ErrorIs(t, err, models.ErrNotFound, "nothing half-written")
 
-	sub, err := s.CreateSubAccount(ctx, NewSubAccount{AccountID: acc.ID, CreatedBy: main.ID, Email: "Sam@Example.com", Name: "Sam",
-		Grant: models.Grant{Rights: models.RightOperateDevices | models.RightActivityLog, Limited: true, DeviceIDs: []int64{d2.ID, d1.ID}}, Audit: audit})
+	sub, err := createSubAccount(ctx, s, NewSubAccount{AccountID: acc.ID, CreatedBy: main.ID, Email: "Sam@Example.com", Name: "Sam",
+		Grant: models.Grant{Rights: models.RightOperateDevices | models.RightActivityLog, Limited: true, DeviceIDs: []int64{d2.ID, d1.ID}}})
 	require.NoError(t, err)
 	assert.Equal(t, "sam@example.com", sub.Email)
 	assert.True(t, sub.Limited)
@@ -48,31 +47,31 @@ func TestSubAccountGrant(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, NoPassword, hash, "no password until it sets one")
 
-	_, err = s.CreateSubAccount(ctx, NewSubAccount{AccountID: acc.ID, CreatedBy: main.ID, Email: "sam@example.com", Name: "Sam 2", Audit: audit})
+	_, err = createSubAccount(ctx, s, NewSubAccount{AccountID: acc.ID, CreatedBy: main.ID, Email: "sam@example.com", Name: "Sam 2"})
 	require.ErrorIs(t, err, models.ErrConflict)
 
 	require.NoError(t, s.DeleteDevice(ctx, acc.ID, d2.ID, models.AuditEntry{Actor: "test", Kind: models.AuditDeviceDeleted}))
-	err = s.UpdateSubAccountGrant(ctx, acc.ID, sub.ID, models.Grant{Limited: true, DeviceIDs: []int64{d2.ID}}, audit)
+	err = updateSubAccountGrant(ctx, s, acc.ID, sub.ID, models.Grant{Limited: true, DeviceIDs: []int64{d2.ID}})
 	require.ErrorIs(t, err, models.ErrNotFound, "a removed device cannot be granted")
 
-	require.NoError(t, s.UpdateSubAccountGrant(ctx, acc.ID, sub.ID, models.Grant{Rights: models.RightsAll}, models.AuditEntry{Actor: "test", Kind: models.AuditSubAccountChanged}))
+	require.NoError(t, updateSubAccountGrant(ctx, s, acc.ID, sub.ID, models.Grant{Rights: models.RightsAll}))
 	sub, err = s.FindLogin(ctx, acc.ID, sub.ID)
 	require.NoError(t, err)
 	assert.False(t, sub.Limited)
 	assert.Empty(t, sub.DeviceIDs)
 	assert.True(t, sub.SeesDevice(d2.ID+1000))
-	require.ErrorIs(t, s.UpdateSubAccountGrant(ctx, acc.ID, main.ID, models.Grant{}, audit), models.ErrNotFound, "never the main login")
-	require.ErrorIs(t, s.UpdateSubAccountGrant(ctx, other.ID, sub.ID, models.Grant{}, audit), models.ErrNotFound, "never another account's")
+	require.ErrorIs(t, updateSubAccountGrant(ctx, s, acc.ID, main.ID, models.Grant{}), models.ErrNotFound, "never the main login")
+	require.ErrorIs(t, updateSubAccountGrant(ctx, s, other.ID, sub.ID, models.Grant{}), models.ErrNotFound, "never another account's")
 
 	subs, err := s.FindSubAccounts(ctx, acc.ID)
 	require.NoError(t, err)
 	require.Len(t, subs, 1)
 
-	_, err = s.CreateAPIToken(ctx, models.APIToken{AccountID: acc.ID, LoginID: sub.ID, Scopes: models.Scopes{models.ScopeAccount}}, "hash-of-sub", audit)
+	_, err = createAPIToken(ctx, s, models.APIToken{AccountID: acc.ID, LoginID: sub.ID, Scopes: models.Scopes{models.ScopeAccount}}, "hash-of-sub")
 	require.NoError(t, err)
 	require.NoError(t, s.CreateSession(ctx, SessionRow{TokenHash: "sess-of-sub", LoginID: &sub.ID, Data: []byte("x"), CreatedAt: s.Now(), LastSeenAt: s.Now()}))
-	require.ErrorIs(t, s.DeleteSubAccount(ctx, acc.ID, main.ID, audit), models.ErrNotFound, "never the main login")
-	require.NoError(t, s.DeleteSubAccount(ctx, acc.ID, sub.ID, models.AuditEntry{Actor: "test", Kind: models.AuditSubAccountDeleted}))
+	require.ErrorIs(t, deleteSubAccount(ctx, s, acc.ID, main.ID), models.ErrNotFound, "never the main login")
+	require.NoError(t, deleteSubAccount(ctx, s, acc.ID, sub.ID))
 	_, err = s.FindAPITokenByHash(ctx, "hash-of-sub")
 	assert.ErrorIs(t, err, models.ErrNotFound, "its tokens die with it")
 	_, err = s.FindSession(ctx, "sess-of-sub")
@@ -94,15 +93,14 @@ func TestDevicesAddedLaterAndLimitedLogins(t *testing.T) {
 		return devs[0]
 	}
 	first := add(main.ID, 1)
-	audit := models.AuditEntry{Actor: "test", Kind: models.AuditSubAccountCreated}
-	limited, err := s.CreateSubAccount(ctx, NewSubAccount{AccountID: acc.ID, CreatedBy: main.ID, Email: "l@example.com", Name: "L",
-		Grant: models.Grant{Rights: models.RightsAll, Limited: true, DeviceIDs: []int64{first.ID}}, Audit: audit})
+	limited, err := createSubAccount(ctx, s, NewSubAccount{AccountID: acc.ID, CreatedBy: main.ID, Email: "l@example.com", Name: "L",
+		Grant: models.Grant{Rights: models.RightsAll, Limited: true, DeviceIDs: []int64{first.ID}}})
 	require.NoError(t, err)
-	other, err := s.CreateSubAccount(ctx, NewSubAccount{AccountID: acc.ID, CreatedBy: main.ID, Email: "o@example.com", Name: "O",
-		Grant: models.Grant{Rights: models.RightsAll, Limited: true, DeviceIDs: []int64{first.ID}}, Audit: audit})
+	other, err := createSubAccount(ctx, s, NewSubAccount{AccountID: acc.ID, CreatedBy: main.ID, Email: "o@example.com", Name: "O",
+		Grant: models.Grant{Rights: models.RightsAll, Limited: true, DeviceIDs: []int64{first.ID}}})
 	require.NoError(t, err)
-	all, err := s.CreateSubAccount(ctx, NewSubAccount{AccountID: acc.ID, CreatedBy: main.ID, Email: "a@example.com", Name: "A",
-		Grant: models.Grant{Rights: models.RightOperateDevices}, Audit: audit})
+	all, err := createSubAccount(ctx, s, NewSubAccount{AccountID: acc.ID, CreatedBy: main.ID, Email: "a@example.com", Name: "A",
+		Grant: models.Grant{Rights: models.RightOperateDevices}})
 	require.NoError(t, err)
 
 	byMain, byLimited, byAll := add(main.ID, 2), add(limited.ID, 3), add(all.ID, 4)

@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	usecases "portier/app"
 	"portier/apptest"
-	"portier/auth"
 	"portier/devices"
 	"portier/models"
 )
@@ -88,8 +88,8 @@ func TestRevokeAndRemoveConfirmations(t *testing.T) {
 	owner := apptest.DefaultOwner
 	ctx := context.Background()
 	login := app.OwnerLogin()
-	tok, err := app.Store.CreateAPIToken(ctx, models.APIToken{AccountID: login.AccountID, LoginID: login.ID, Description: "Backup script",
-		Scopes: models.Scopes{models.ScopeAccount}}, auth.HashToken(auth.NewAPIToken()), models.AuditEntry{Actor: "test", Kind: models.AuditTokenCreated})
+	tok, _, err := app.Handler.App.CreateToken(ctx, models.SessionOperator(login), models.LoginActor(login, models.ActorWeb, ""),
+		usecases.NewToken{Description: "Backup script", Scopes: models.Scopes{models.ScopeAccount}})
 	require.NoError(t, err)
 	devs := app.AddDemoBridge(login.AccountID)
 	office := devs[0]

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -11,7 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"portier/auth"
+	"portier/app"
 	"portier/i18n"
 	"portier/models"
 	"portier/views/settings"
@@ -71,26 +70,24 @@ func (h *Handler) takeNewToken(c echo.Context) (*settings.NewToken, error) {
 // load shows the secret once (it is stored hashed). Scopes needing a right the login lacks are
 // refused (403) even when the form was forged; nothing is written then.
 func (h *Handler) APITokenCreate(c echo.Context) error {
-	login, account, _ := currentLogin(c)
-	loc := locale(c)
+	rq := h.request(c)
 	form, err := c.FormParams()
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest)
 	}
-	f, errs := parseTokenForm(form, loc.Zone, h.Now())
+	f, errs := parseTokenForm(form, rq.Locale.Zone, h.Now())
 	p := settings.Tokens{Description: f.description, Expires: f.expiresText, Errors: errs}
 	checked := f.scopes
 	if len(errs) > 0 {
 		return h.renderTokensWith(c, http.StatusUnprocessableEntity, p, checked)
 	}
-	if lacking := f.scopes.Lacking(login.EffectiveRights()); len(lacking) > 0 {
-		p.Refusal = loc.T("tokens.err_scope_rights", i18n.Args{"Scopes": lacking.String()})
+	tok, secret, err := h.App.CreateToken(rq.Ctx, models.SessionOperator(rq.Login), rq.Actor,
+		app.NewToken{Description: f.description, Scopes: f.scopes, ExpiresAt: f.expires})
+	var refused *app.ScopesRefused
+	if errors.As(err, &refused) {
+		p.Refusal = rq.Locale.T("tokens.err_scope_rights", i18n.Args{"Scopes": refused.Lacking.String()})
 		return h.renderTokensWith(c, http.StatusForbidden, p, checked)
 	}
-	secret := auth.NewAPIToken()
-	tok, err := h.Store.CreateAPIToken(c.Request().Context(), models.APIToken{AccountID: account.ID, LoginID: login.ID,
-		Description: f.description, Scopes: f.scopes, ExpiresAt: f.expires}, auth.HashToken(secret),
-		models.AuditEntry{Actor: login.Email, Kind: models.AuditTokenCreated, IP: clientIP(c.Request())})
 	if err != nil {
 		return err
 	}
@@ -149,37 +146,22 @@ func parseTokenForm(form map[string][]string, zone *time.Location, now time.Time
 // APITokenRevoke is POST /settings/tokens/:id/revoke. The main login revokes any token of the
 // account, another login its own and those of logins it may manage.
 func (h *Handler) APITokenRevoke(c echo.Context) error {
-	ctx := c.Request().Context()
-	login, account, _ := currentLogin(c)
-	loc := locale(c)
+	rq := h.request(c)
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
-	tok, err := h.Store.FindAPIToken(ctx, account.ID, id)
-	if err != nil {
-		return err
-	}
-	creator, err := h.Store.FindLogin(ctx, account.ID, tok.LoginID)
-	if err != nil {
-		return err
-	}
-	if !models.CanManageToken(login, creator) {
+	tok, err := h.App.RevokeToken(rq.Ctx, models.SessionOperator(rq.Login), rq.Actor, id)
+	msg := "tokens.revoked"
+	switch {
+	case errors.Is(err, models.ErrNotManageable):
 		return echo.NewHTTPError(http.StatusForbidden, "tokens.err_not_yours")
-	}
-	if tok.RevokedAt != nil {
-		if err := h.setFlash(c, loc.T("tokens.already_revoked", i18n.Args{"Description": tok.Description})); err != nil {
-			return err
-		}
-		return redirect(c, "/settings/tokens")
-	}
-	err = h.Store.RevokeAPIToken(ctx, account.ID, tok.ID, models.AuditEntry{Actor: login.Email, LoginID: &login.ID,
-		Kind: models.AuditTokenRevoked, IP: clientIP(c.Request()),
-		Detail: fmt.Sprintf("API token %d %q of %s revoked on the tokens page", tok.ID, tok.Description, creator.Email)})
-	if err != nil && !errors.Is(err, models.ErrNotFound) { // ErrNotFound: revoked meanwhile
+	case errors.Is(err, app.ErrTokenRevoked):
+		msg = "tokens.already_revoked"
+	case err != nil:
 		return err
 	}
-	if err := h.setFlash(c, loc.T("tokens.revoked", i18n.Args{"Description": tok.Description})); err != nil {
+	if err := h.setFlash(c, rq.Locale.T(msg, i18n.Args{"Description": tok.Description})); err != nil {
 		return err
 	}
 	return redirect(c, "/settings/tokens")
@@ -192,9 +174,8 @@ func (h *Handler) renderTokens(c echo.Context, status int, p settings.Tokens) er
 
 // renderTokensWith renders the page with checked as the ticked scopes of the form.
 func (h *Handler) renderTokensWith(c echo.Context, status int, p settings.Tokens, checked models.Scopes) error {
-	ctx := c.Request().Context()
-	login, account, _ := currentLogin(c)
-	loc := locale(c)
+	rq := h.request(c)
+	ctx, login, account, loc := rq.Ctx, rq.Login, rq.Account, rq.Locale
 	now := h.Now()
 	shell, err := h.appShell(c, "tokens.title", "/settings")
 	if err != nil {

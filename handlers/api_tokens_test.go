@@ -363,8 +363,9 @@ func TestAPITokenFollowsItsCreatorsRights(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.StatusCode, res.Body)
 	assert.Empty(t, cell(tokenRow(t, e.owner.Get("/settings/tokens"), "Log export"), "token-lacking"))
 
-	require.NoError(t, e.app.Store.UpdateSubAccountGrant(ctx, e.main.AccountID, lea.ID, models.Grant{Rights: models.RightRightsManagement},
-		models.AuditEntry{Actor: "test", Kind: models.AuditSubAccountChanged}))
+	require.NoError(t, e.app.Store.InTx(ctx, func(tx *db.Tx) error {
+		return tx.UpdateSubAccount(ctx, e.main.AccountID, lea.ID, db.SubAccountUpdate{Grant: &models.Grant{Rights: models.RightRightsManagement}})
+	}))
 	res = callAPI(t, e.app, "/api/smartlock/log", secret)
 	assert.Equal(t, http.StatusForbidden, res.StatusCode, "the next call is refused")
 	assert.Contains(t, res.Body, "no longer has the right")
@@ -374,7 +375,7 @@ func TestAPITokenFollowsItsCreatorsRights(t *testing.T) {
 	assert.Contains(t, cell(row, "token-lacking"), "smartlock.log")
 	assert.NotContains(t, cell(row, "token-lacking"), "account")
 
-	require.NoError(t, e.app.Store.DeleteSubAccount(ctx, e.main.AccountID, lea.ID, models.AuditEntry{Actor: "test", Kind: models.AuditSubAccountDeleted}))
+	require.NoError(t, e.app.Store.InTx(ctx, func(tx *db.Tx) error { return tx.DeleteSubAccount(ctx, e.main.AccountID, lea.ID) }))
 	assert.Equal(t, http.StatusUnauthorized, callAPI(t, e.app, "/api/account", secret).StatusCode)
 	assert.Empty(t, e.tokens(t), "the tokens died with their creator")
 	assert.NotEmpty(t, e.owner.Get("/settings/tokens").TestID(t, "tokens-empty"))

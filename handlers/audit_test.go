@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"portier/apptest"
+	"portier/db"
 	"portier/i18n"
 	"portier/models"
 )
@@ -79,8 +80,9 @@ func TestAuditTrailIsForMainLoginAndAdmins(t *testing.T) {
 	assert.Zero(t, e.subc.Get("/settings/account").Doc(t).Find(`a[href="/settings/audit"]`).Length(), "no tab without every right")
 
 	// A right taken away works on the next request.
-	require.NoError(t, e.app.Store.UpdateSubAccountGrant(context.Background(), e.main.AccountID, e.admin.ID,
-		models.Grant{Rights: models.RightsAll &^ models.RightAddDevices}, models.AuditEntry{Actor: e.main.Email, LoginID: &e.main.ID, Kind: models.AuditSubAccountChanged}))
+	require.NoError(t, e.app.Store.InTx(context.Background(), func(tx *db.Tx) error {
+		return tx.UpdateSubAccount(context.Background(), e.main.AccountID, e.admin.ID, db.SubAccountUpdate{Grant: &models.Grant{Rights: models.RightsAll &^ models.RightAddDevices}})
+	}))
 	assert.Equal(t, http.StatusForbidden, e.adm.Get("/settings/audit").StatusCode)
 	// Signed out: to the sign-in page.
 	res = e.app.NewClient().Get("/settings/audit")
@@ -95,8 +97,13 @@ func TestAuditTrailRows(t *testing.T) {
 	e := newAuditEnv(t)
 	gone := e.app.CreateSubAccount(e.main, "gone@example.com", models.Grant{Rights: models.RightOperateDevices})
 	e.add(t, models.AuditEntry{LoginID: &gone.ID, Actor: gone.Email, Kind: models.AuditDeviceAction, Detail: "Front door: unlock", IP: "192.0.2.9"})
-	require.NoError(t, e.app.Store.DeleteSubAccount(context.Background(), e.main.AccountID, gone.ID,
-		models.AuditEntry{LoginID: &e.main.ID, Actor: e.main.Email, Kind: models.AuditSubAccountDeleted, Detail: "gone@example.com"}))
+	require.NoError(t, e.app.Store.InTx(context.Background(), func(tx *db.Tx) error {
+		if err := tx.DeleteSubAccount(context.Background(), e.main.AccountID, gone.ID); err != nil {
+			return err
+		}
+		return tx.Audit(context.Background(), models.AuditEntry{AccountID: &e.main.AccountID, LoginID: &e.main.ID, Actor: e.main.Email,
+			Kind: models.AuditSubAccountDeleted, Detail: "gone@example.com"})
+	}))
 	e.add(t, models.AuditEntry{LoginID: &e.main.ID, Actor: models.AuditActorCLI, Kind: models.AuditTokenCreated, Detail: "token for scripts"})
 	e.add(t, models.AuditEntry{Actor: models.AuditActorSystem, Kind: models.AuditPermissionChanged, Detail: "Dora on Front door: suspension ended"})
 	other, otherLogin := e.app.CreateAccount(models.AccountWeb, "Other", "other@example.com", "other account password")

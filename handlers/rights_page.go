@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"portier/app"
 	"portier/db"
 	"portier/i18n"
 	"portier/models"
@@ -16,15 +17,14 @@ import (
 )
 
 // Settings → Rights management (PRODUCT.md R1–R3): the sub-accounts of the account, for
-// logins holding the rights management right. The checks live in subaccounts.go, which the
-// API shares.
+// logins holding the rights management right. The changes and their checks are package app's
+// (app/subaccounts.go), which the Web API shares.
 
 // SubAccountIndex is GET /settings/rights: every sub-account, each with its rights and devices
 // in words; the ones the viewer may not change (itself, or holding more) read-only.
 func (h *Handler) SubAccountIndex(c echo.Context) error {
-	ctx := c.Request().Context()
-	loc := locale(c)
-	login, account, _ := currentLogin(c)
+	rq := h.request(c)
+	ctx, loc, login, account := rq.Ctx, rq.Locale, rq.Login, rq.Account
 	shell, err := h.appShell(c, "rights.title", "/settings")
 	if err != nil {
 		return err
@@ -112,15 +112,15 @@ func devicesInWords(loc *i18n.Locale, viewer, s models.Login, devs []models.Devi
 
 // SubAccountNew is GET /settings/rights/new.
 func (h *Handler) SubAccountNew(c echo.Context) error {
-	return h.renderSubAccountForm(c, http.StatusOK, settings.SubAccountForm{Language: locale(c).Lang, AllDevices: true},
+	return h.renderSubAccountForm(c, http.StatusOK, settings.SubAccountForm{Language: h.request(c).Locale.Lang, AllDevices: true},
 		models.Grant{}, nil)
 }
 
 // renderSubAccountForm fills in what every state of the form needs: languages, the rights and
 // devices with the ones the viewer lacks greyed out, and g as the checked choices.
 func (h *Handler) renderSubAccountForm(c echo.Context, status int, p settings.SubAccountForm, g models.Grant, errs map[string]string) error {
-	ctx := c.Request().Context()
-	login, account, _ := currentLogin(c)
+	rq := h.request(c)
+	ctx, login, account := rq.Ctx, rq.Login, rq.Account
 	title := "rights.create_title"
 	if p.Edit {
 		title = "rights.title"
@@ -157,16 +157,37 @@ func (h *Handler) renderSubAccountForm(c echo.Context, status int, p settings.Su
 	return render(c, status, settings.SubAccountFormPage(p))
 }
 
-// parseGrant reads the rights and devices of the form. A value no form offers (a forged
-// request) is a form error; "All (admin)" means every right.
-func parseGrant(c echo.Context) (models.Grant, map[string]string) {
+// subAccountForm is what the sub-account form posts.
+type subAccountForm struct {
+	Email        string   `form:"email"`
+	Name         string   `form:"name"`
+	Language     string   `form:"language"`
+	PasswordMode string   `form:"password_mode"` // "set": the password is typed here
+	Password     string   `form:"password"`
+	All          string   `form:"all"` // "All (admin)": every right
+	Rights       []string `form:"right"`
+	Devices      string   `form:"devices"` // "all" or "some"
+	DeviceIDs    []string `form:"device"`  // with "some"
+}
+
+// bindSubAccountForm reads the posted form.
+func bindSubAccountForm(c echo.Context) (subAccountForm, error) {
+	var f subAccountForm
+	if err := (&echo.DefaultBinder{}).BindBody(c, &f); err != nil {
+		return f, echo.NewHTTPError(http.StatusBadRequest)
+	}
+	return f, nil
+}
+
+// grant reads the rights and devices of the form. A value no form offers (a forged request) is
+// a form error.
+func (f subAccountForm) grant() (models.Grant, map[string]string) {
 	errs := map[string]string{}
 	var g models.Grant
-	form, _ := c.FormParams()
-	if form.Get("all") != "" {
+	if f.All != "" {
 		g.Rights = models.RightsAll
 	}
-	for _, v := range form["right"] {
+	for _, v := range f.Rights {
 		i := slices.IndexFunc(models.RightsInOrder, func(r models.Rights) bool { return r.Key() == v })
 		if i < 0 {
 			errs["rights"] = "invalid.rights"
@@ -174,11 +195,11 @@ func parseGrant(c echo.Context) (models.Grant, map[string]string) {
 		}
 		g.Rights |= models.RightsInOrder[i]
 	}
-	switch form.Get("devices") {
+	switch f.Devices {
 	case "all":
 	case "some":
 		g.Limited, g.DeviceIDs = true, []int64{}
-		for _, v := range form["device"] {
+		for _, v := range f.DeviceIDs {
 			id, err := strconv.ParseInt(v, 10, 64)
 			if err != nil || id <= 0 {
 				errs["devices"] = "invalid.grant_device"
@@ -194,20 +215,21 @@ func parseGrant(c echo.Context) (models.Grant, map[string]string) {
 	return g, errs
 }
 
-// subAccountRefusal turns an error of AddSubAccount or ChangeSubAccount into the form's
+// subAccountRefusal turns an error of App.AddSubAccount or App.ChangeSubAccount into the form's
 // messages and status; ok is false for an error the page does not explain (a 500).
 func subAccountRefusal(err error) (status int, formErr string, fields map[string]string, ok bool) {
-	var verrs models.ValidationErrors
+	var invalid app.FieldErrors
+	var conflict *app.Conflict
 	var reach *models.ReachRefused
 	switch {
-	case errors.As(err, &verrs):
-		return http.StatusUnprocessableEntity, "", verrs, true
+	case errors.As(err, &invalid):
+		return http.StatusUnprocessableEntity, "", invalid, true
 	case errors.Is(err, models.ErrGrantExceeds):
 		return http.StatusForbidden, "rights.exceeds", nil, true
 	case errors.As(err, &reach):
 		return http.StatusForbidden, reach.MessageKey(), nil, true
-	case errors.Is(err, models.ErrConflict):
-		return http.StatusConflict, "", map[string]string{"email": "invalid.email_taken_other"}, true
+	case errors.As(err, &conflict):
+		return http.StatusConflict, "", map[string]string{"email": conflict.Key}, true
 	case errors.Is(err, models.ErrNotFound):
 		return http.StatusUnprocessableEntity, "", map[string]string{"devices": "invalid.grant_device"}, true
 	}
@@ -217,14 +239,16 @@ func subAccountRefusal(err error) (status int, formErr string, fields map[string
 // SubAccountCreate is POST /settings/rights: adds the sub-account, and either emails it a link
 // to set its password or takes the password typed here.
 func (h *Handler) SubAccountCreate(c echo.Context) error {
-	loc := locale(c)
-	login, _, _ := currentLogin(c)
-	g, errs := parseGrant(c)
-	p := settings.SubAccountForm{Email: c.FormValue("email"), Name: c.FormValue("name"), Language: c.FormValue("language"),
-		SetPassword: c.FormValue("password_mode") == "set"}
+	rq := h.request(c)
+	f, err := bindSubAccountForm(c)
+	if err != nil {
+		return err
+	}
+	g, errs := f.grant()
+	p := settings.SubAccountForm{Email: f.Email, Name: f.Name, Language: f.Language, SetPassword: f.PasswordMode == "set"}
 	in := models.SubAccountInput{Email: p.Email, Name: p.Name, Language: p.Language, Grant: g}
 	if p.SetPassword {
-		in.Password = c.FormValue("password")
+		in.Password = f.Password
 		if in.Password == "" {
 			errs["password"] = "rights.password_required"
 		}
@@ -232,9 +256,11 @@ func (h *Handler) SubAccountCreate(c echo.Context) error {
 	if len(errs) > 0 {
 		return h.renderSubAccountForm(c, http.StatusUnprocessableEntity, p, g, errs)
 	}
-	created, err := h.AddSubAccount(c.Request().Context(), models.SessionOperator(login), in, clientIP(c.Request()))
+	created, err := h.App.AddSubAccount(rq.Ctx, models.SessionOperator(rq.Login), rq.Actor, in)
 	// An email that signs in elsewhere gets the answer a new one gets: its owner was told.
-	if err != nil && !errors.Is(err, models.ErrEmailElsewhere) {
+	if errors.Is(err, models.ErrEmailElsewhere) {
+		h.Log.Info("sub-account not created: the email signs in elsewhere; its owner was told", "account", rq.Login.AccountID, "by", rq.Login.Email)
+	} else if err != nil {
 		if errors.Is(err, models.ErrNotManageable) {
 			return echo.NewHTTPError(http.StatusForbidden, "error.no_right")
 		}
@@ -245,9 +271,9 @@ func (h *Handler) SubAccountCreate(c echo.Context) error {
 		p.Error = formErr
 		return h.renderSubAccountForm(c, status, p, g, fields)
 	}
-	msg := loc.T("rights.created", i18n.Args{"Name": created.Name, "Email": created.Email})
+	msg := rq.Locale.T("rights.created", i18n.Args{"Name": created.Name, "Email": created.Email})
 	if p.SetPassword {
-		msg = loc.T("rights.created_password", i18n.Args{"Name": created.Name})
+		msg = rq.Locale.T("rights.created_password", i18n.Args{"Name": created.Name})
 	}
 	if err := h.setFlash(c, msg); err != nil {
 		return err
@@ -259,12 +285,12 @@ func (h *Handler) SubAccountCreate(c echo.Context) error {
 // may not change (itself, or holding more) is 403 with the reason, and anything that is no
 // sub-account of the account 404.
 func (h *Handler) subAccountOf(c echo.Context) (models.Login, error) {
-	login, _, _ := currentLogin(c)
+	rq := h.request(c)
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		return models.Login{}, errNotFound
 	}
-	target, err := h.manageableSubAccount(c.Request().Context(), login, id)
+	target, err := h.App.ManageableSubAccount(rq.Ctx, models.SessionOperator(rq.Login), id)
 	switch {
 	case errors.Is(err, models.ErrNotFound):
 		return models.Login{}, errNotFound
@@ -294,16 +320,19 @@ func (h *Handler) SubAccountUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	loc := locale(c)
-	login, _, _ := currentLogin(c)
-	g, errs := parseGrant(c)
+	rq := h.request(c)
+	f, err := bindSubAccountForm(c)
+	if err != nil {
+		return err
+	}
+	g, errs := f.grant()
 	p := editForm(target)
-	p.Name, p.Language = c.FormValue("name"), c.FormValue("language")
+	p.Name, p.Language = f.Name, f.Language
 	if len(errs) > 0 {
 		return h.renderSubAccountForm(c, http.StatusUnprocessableEntity, p, g, errs)
 	}
 	ch := models.SubAccountChange{Name: &p.Name, Language: &p.Language, Grant: &g}
-	updated, err := h.ChangeSubAccount(c.Request().Context(), models.SessionOperator(login), target.ID, ch, clientIP(c.Request()))
+	updated, err := h.App.ChangeSubAccount(rq.Ctx, models.SessionOperator(rq.Login), rq.Actor, target.ID, ch)
 	if err != nil {
 		if errors.Is(err, models.ErrNotManageable) {
 			return echo.NewHTTPError(http.StatusForbidden, "rights.not_manageable")
@@ -315,7 +344,7 @@ func (h *Handler) SubAccountUpdate(c echo.Context) error {
 		p.Error = formErr
 		return h.renderSubAccountForm(c, status, p, g, fields)
 	}
-	if err := h.setFlash(c, loc.T("rights.saved", i18n.Args{"Name": updated.Name})); err != nil {
+	if err := h.setFlash(c, rq.Locale.T("rights.saved", i18n.Args{"Name": updated.Name})); err != nil {
 		return err
 	}
 	return redirect(c, "/settings/rights")
@@ -333,8 +362,8 @@ func (h *Handler) SubAccountDelete(c echo.Context) error {
 		p.ConfirmDelete = true
 		return h.renderSubAccountForm(c, http.StatusOK, p, target.Grant(), nil)
 	}
-	login, _, _ := currentLogin(c)
-	deleted, err := h.RemoveSubAccount(c.Request().Context(), login, target.ID, clientIP(c.Request()))
+	rq := h.request(c)
+	deleted, err := h.App.RemoveSubAccount(rq.Ctx, models.SessionOperator(rq.Login), rq.Actor, target.ID)
 	switch {
 	case errors.Is(err, models.ErrNotFound):
 		return errNotFound
@@ -343,7 +372,7 @@ func (h *Handler) SubAccountDelete(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	if err := h.setFlash(c, locale(c).T("rights.deleted", i18n.Args{"Name": deleted.Name})); err != nil {
+	if err := h.setFlash(c, rq.Locale.T("rights.deleted", i18n.Args{"Name": deleted.Name})); err != nil {
 		return err
 	}
 	return redirect(c, "/settings/rights")

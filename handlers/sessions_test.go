@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"portier/apptest"
+	"portier/db"
 	"portier/models"
 )
 
@@ -27,13 +28,13 @@ func TestSessionReadsTheLoginWithEveryRequest(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, c.Login(sub.Email, apptest.SubAccountPassword).StatusCode)
 	require.Equal(t, http.StatusOK, c.Get("/activity").StatusCode)
 
-	require.NoError(t, app.Store.UpdateSubAccountGrant(ctx, owner.AccountID, sub.ID, models.Grant{Rights: models.RightOperateDevices},
-		models.AuditEntry{Actor: "test", Kind: models.AuditSubAccountChanged}))
+	require.NoError(t, app.Store.InTx(ctx, func(tx *db.Tx) error {
+		return tx.UpdateSubAccount(ctx, owner.AccountID, sub.ID, db.SubAccountUpdate{Grant: &models.Grant{Rights: models.RightOperateDevices}})
+	}))
 	assert.Equal(t, http.StatusForbidden, c.Get("/activity").StatusCode, "the right is gone with the next request")
 	assert.Equal(t, http.StatusOK, c.Get("/").StatusCode, "still signed in")
 
-	require.NoError(t, app.Store.DeleteSubAccount(ctx, owner.AccountID, sub.ID,
-		models.AuditEntry{Actor: "test", Kind: models.AuditSubAccountDeleted}))
+	require.NoError(t, app.Store.InTx(ctx, func(tx *db.Tx) error { return tx.DeleteSubAccount(ctx, owner.AccountID, sub.ID) }))
 	res := c.Get("/")
 	assert.Equal(t, http.StatusSeeOther, res.StatusCode, "signed out")
 	assert.Contains(t, res.Header.Get("Location"), "/login")

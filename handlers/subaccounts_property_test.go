@@ -115,7 +115,8 @@ func TestDelegationChainsNeverExceedTheGrantor(t *testing.T) {
 			want := randomGrant(r, heldBy(actor), devices)
 			email := fmt.Sprintf("c%d-d%d@example.com", chain, depth)
 			step := fmt.Sprintf("chain %d depth %d: %s grants %+v (holding %+v)", chain, depth, actor.Email, want, heldBy(actor))
-			created, err := app.Handler.AddSubAccount(ctx, models.SessionOperator(actor), models.SubAccountInput{Email: email, Name: email, Language: "en", Grant: want}, "192.0.2.1")
+			created, err := app.Handler.App.AddSubAccount(ctx, models.SessionOperator(actor), models.LoginActor(actor, models.ActorWeb, "192.0.2.1"),
+				models.SubAccountInput{Email: email, Name: email, Language: "en", Grant: want})
 			switch {
 			case !heldBy(actor).Rights.Has(models.RightRightsManagement):
 				require.ErrorIs(t, err, models.ErrNotManageable, step)
@@ -157,7 +158,8 @@ func TestDelegationChainsNeverExceedTheGrantor(t *testing.T) {
 		before := heldBy(target)
 		step := fmt.Sprintf("edit %d: %s gives %s %+v (holding %+v, target has %+v)", i, actor.Email, target.Email, want, heldBy(actor), before)
 		mayManage := !target.IsMain && target.ID != actor.ID && heldBy(actor).Rights.Has(models.RightRightsManagement) && holds(heldBy(actor), before)
-		_, err := app.Handler.ChangeSubAccount(ctx, models.SessionOperator(actor), target.ID, models.SubAccountChange{Grant: &want}, "192.0.2.1")
+		_, err := app.Handler.App.ChangeSubAccount(ctx, models.SessionOperator(actor), models.LoginActor(actor, models.ActorWeb, "192.0.2.1"), target.ID,
+			models.SubAccountChange{Grant: &want})
 		switch {
 		case target.IsMain:
 			require.ErrorIs(t, err, models.ErrNotFound, step)

@@ -36,7 +36,17 @@ const ()
 const ()
 
 // Sub-accounts, API tokens and keys, account settings, passwords and 2FA.
-const ()
+const (
+	EventSubAccountCreated = "subaccount.created"
+	EventSubAccountChanged = "subaccount.changed"
+	EventSubAccountDeleted = "subaccount.deleted"
+	EventTokenCreated      = "token.created"
+	EventTokenChanged      = "token.changed"
+	EventTokenRevoked      = "token.revoked"
+	EventAPIKeyCreated     = "apikey.created"
+	EventAPIKeyChanged     = "apikey.changed"
+	EventAPIKeyDeleted     = "apikey.deleted"
+)
 
 // Devices: adding, settings, configuration, lock actions.
 const ()

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"portier/app"
 	"portier/auth"
 	"portier/db"
 	"portier/i18n"
@@ -197,20 +198,18 @@ func cmdTokens(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// Only a main login or a sub-account holds tokens: a web-key login (also a partner
-	// company's staff member or a resident) has no rights, and its token would reach the
-	// account's devices.
-	if login.WebKey() {
+	// The same checks as the tokens page and the Web API (app.CreateToken): only a main login or
+	// a sub-account holds tokens, and no scope goes beyond the login's rights.
+	uc := &app.App{Store: store, Now: time.Now}
+	tok, secret, err := uc.CreateToken(ctx, models.SessionOperator(login), models.Actor{Origin: models.ActorCLI},
+		app.NewToken{Description: *description, Scopes: scopes, ExpiresAt: expiresAt})
+	var refused *app.ScopesRefused
+	switch {
+	case errors.Is(err, app.ErrWebKeyToken):
 		return usagef("%s signs in to a web key; only the main login or a sub-account can hold API tokens", login.Email)
-	}
-	// The same check as the tokens page: no scope beyond the login's rights.
-	if lacking := scopes.Lacking(login.EffectiveRights()); len(lacking) > 0 {
-		return usagef("--scopes: %s need rights that %s does not have", lacking, login.Email)
-	}
-	secret := auth.NewAPIToken()
-	tok, err := store.CreateAPIToken(ctx, models.APIToken{AccountID: login.AccountID, LoginID: login.ID, Description: *description,
-		Scopes: scopes, ExpiresAt: expiresAt}, auth.HashToken(secret), models.AuditEntry{Actor: "cli", Kind: models.AuditTokenCreated})
-	if err != nil {
+	case errors.As(err, &refused):
+		return usagef("--scopes: %s need rights that %s does not have", refused.Lacking, login.Email)
+	case err != nil:
 		return err
 	}
 	exp := "never expires"

@@ -664,9 +664,12 @@ func TestTokensCreateRefusesWebKeyLogins(t *testing.T) {
 		Devices: map[int64]models.PushStatus{}}, audit)
 	require.NoError(t, err)
 
-	sub, err := store.CreateSubAccount(ctx, db.NewSubAccount{AccountID: main.AccountID, CreatedBy: main.ID, Email: "sub@example.com",
-		Name: "Sub", PasswordHash: "h", Grant: models.Grant{Rights: models.RightActivityLog}, Audit: audit})
-	require.NoError(t, err)
+	var subID int64
+	require.NoError(t, store.InTx(ctx, func(tx *db.Tx) error {
+		subID, err = tx.CreateSubAccount(ctx, db.NewSubAccount{AccountID: main.AccountID, CreatedBy: main.ID, Email: "sub@example.com",
+			Name: "Sub", PasswordHash: "h", Grant: models.Grant{Rights: models.RightActivityLog}})
+		return err
+	}))
 
 	for _, email := range []string{"dora@example.com", "kim@putzteam.example", "maria@example.com"} {
 		for _, scopes := range []string{"account", "smartlock.readOnly", "smartlock.action"} {
@@ -688,5 +691,5 @@ func TestTokensCreateRefusesWebKeyLogins(t *testing.T) {
 	r = mustRunBinary(t, "", "tokens", "create", "--data-dir", dataDir, "--email", "sub@example.com", "--scopes", "smartlock.log,account")
 	tok, err := store.FindAPITokenByHash(ctx, auth.HashToken(lastLineToken(t, r.stdout)))
 	require.NoError(t, err)
-	assert.Equal(t, sub.ID, tok.LoginID)
+	assert.Equal(t, subID, tok.LoginID)
 }

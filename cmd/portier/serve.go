@@ -142,7 +142,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	a := &api.API{App: application, Store: store, Devices: manager, Now: time.Now, Log: log, Invite: h.SendInvitation, SubAccounts: h}
+	a := &api.API{App: application, Store: store, Devices: manager, Now: time.Now, Log: log, Invite: h.SendInvitation}
 	pages, err := h.HTTPHandler(h.Routes(a))
 	if err != nil {
 		return err

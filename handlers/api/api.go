@@ -39,9 +39,6 @@ type API struct {
 	// *models.ReachRefused is no error here; another error is logged: the authorizations stay,
 	// and the invitation can be sent again from the user's page.
 	Invite func(ctx context.Context, op models.Operator, who models.Actor, account models.Account, u models.AccountUser) error
-	// SubAccounts creates, changes and deletes sub-accounts for /account/sub with the checks
-	// of the rights management page; main sets it to the handlers' Handler.
-	SubAccounts SubAccounts
 }
 
 // Error is the error body of the Nuki Web API: clients read detailMessage.

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"portier/apptest"
+	"portier/db"
 	"portier/models"
 )
 
@@ -107,7 +108,9 @@ func TestTokensThatMustNotWork(t *testing.T) {
 	assert.Equal(t, "Your access token is not authorized", detail(t, res))
 
 	require.Equal(t, http.StatusOK, apiGet(c, "/api/account", "Bearer "+revoked).StatusCode)
-	require.NoError(t, app.Store.RevokeAPIToken(context.Background(), login.AccountID, revokedTok.ID, models.AuditEntry{Actor: "test", Kind: models.AuditTokenRevoked}))
+	require.NoError(t, app.Store.InTx(context.Background(), func(tx *db.Tx) error {
+		return tx.RevokeAPIToken(context.Background(), login.AccountID, revokedTok.ID)
+	}))
 	assert.Equal(t, http.StatusUnauthorized, apiGet(c, "/api/account", "Bearer "+revoked).StatusCode)
 
 	res = apiGet(c, "/api/account", "Bearer "+narrow)

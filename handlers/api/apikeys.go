@@ -12,7 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"portier/auth"
+	"portier/app"
 	"portier/db"
 	"portier/models"
 )
@@ -109,8 +109,7 @@ func (a *API) APIKeyCreate(c echo.Context) error {
 	if err := applyAPIKeyFields(body, &k); err != nil {
 		return err
 	}
-	k, err = a.Store.CreateAPIKey(c.Request().Context(), k,
-		models.AuditEntry{Actor: login.Email, LoginID: &login.ID, Kind: models.AuditAPIKeyCreated, IP: c.RealIP()})
+	k, err = a.App.CreateAPIKey(c.Request().Context(), tokenOperator(c), actor(c), k.Description, k.RedirectURIs)
 	if err != nil {
 		return err
 	}
@@ -180,27 +179,6 @@ func (a *API) findAPIKey(c echo.Context) (models.APIKey, error) {
 	return k, err
 }
 
-// mayManageKey reports whether the token's login may change or delete k: the main login any
-// key, another login its own and those of logins it may manage. The default key, and a key
-// whose creator was deleted, are the main login's.
-func (a *API) mayManageKey(c echo.Context, k models.APIKey) (bool, error) {
-	login, account := tokenLogin(c)
-	if login.IsMain {
-		return true, nil
-	}
-	if k.LoginID == nil {
-		return false, nil
-	}
-	creator, err := a.Store.FindLogin(c.Request().Context(), account.ID, *k.LoginID)
-	if errors.Is(err, models.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return models.CanManageToken(login, creator), nil
-}
-
 func errNotYourKey() error {
 	return echo.NewHTTPError(http.StatusForbidden, "You may change only your own API keys and those of logins you manage")
 }
@@ -219,19 +197,14 @@ func (a *API) APIKeyUpdate(c echo.Context) error {
 	if err := onlyFields(body, []string{"description", "redirectUris"}, apiKeyReadOnly); err != nil {
 		return err
 	}
-	if ok, err := a.mayManageKey(c, k); err != nil {
-		return err
-	} else if !ok {
-		return errNotYourKey()
-	}
 	before := k.Description
 	if err := applyAPIKeyFields(body, &k); err != nil {
 		return err
 	}
-	login, account := tokenLogin(c)
-	err = a.Store.UpdateAPIKey(c.Request().Context(), account.ID, k.ID, k.Description, k.RedirectURIs,
-		models.AuditEntry{Actor: login.Email, LoginID: &login.ID, Kind: models.AuditAPIKeyChanged, IP: c.RealIP(),
-			Detail: fmt.Sprintf("API key %d %q changed through the API (was %q; %d redirect URIs)", k.ID, k.Description, before, len(k.RedirectURIs))})
+	err = a.App.UpdateAPIKey(c.Request().Context(), tokenOperator(c), actor(c), k, before)
+	if errors.Is(err, models.ErrNotManageable) {
+		return errNotYourKey()
+	}
 	if errors.Is(err, models.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("API key %d not found", k.ID))
 	}
@@ -249,28 +222,12 @@ func (a *API) APIKeyDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if k.Default {
-		return echo.NewHTTPError(http.StatusForbidden, "This is the account's default API key, which holds the tokens of the API tokens page; it cannot be deleted (revoke its tokens one by one)")
-	}
-	if ok, err := a.mayManageKey(c, k); err != nil {
-		return err
-	} else if !ok {
-		return errNotYourKey()
-	}
-	login, account := tokenLogin(c)
-	ctx := c.Request().Context()
-	logins, err := a.accountLogins(c)
-	if err != nil {
-		return err
-	}
-	mayRevoke := func(creatorID int64) bool {
-		creator, ok := logins[creatorID]
-		return login.IsMain || ok && models.CanManageToken(login, creator)
-	}
-	_, err = a.Store.DeleteAPIKey(ctx, account.ID, k.ID, mayRevoke,
-		models.AuditEntry{Actor: login.Email, LoginID: &login.ID, Kind: models.AuditAPIKeyDeleted, IP: c.RealIP(),
-			Detail: fmt.Sprintf("API key %d %q deleted through the API", k.ID, k.Description)})
+	err = a.App.DeleteAPIKey(c.Request().Context(), tokenOperator(c), actor(c), k)
 	switch {
+	case errors.Is(err, app.ErrDefaultAPIKey):
+		return echo.NewHTTPError(http.StatusForbidden, "This is the account's default API key, which holds the tokens of the API tokens page; it cannot be deleted (revoke its tokens one by one)")
+	case errors.Is(err, models.ErrNotManageable):
+		return errNotYourKey()
 	case errors.Is(err, db.ErrKeyHoldsOthersTokens):
 		return echo.NewHTTPError(http.StatusForbidden, "The API key holds tokens of logins you may not manage; it was not deleted")
 	case errors.Is(err, models.ErrNotFound):
@@ -279,25 +236,6 @@ func (a *API) APIKeyDelete(c echo.Context) error {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
-}
-
-// accountLogins are the main login and the sub-accounts of the token's account, by id.
-func (a *API) accountLogins(c echo.Context) (map[int64]models.Login, error) {
-	_, account := tokenLogin(c)
-	ctx := c.Request().Context()
-	main, err := a.Store.FindMainLogin(ctx, account.ID)
-	if err != nil {
-		return nil, err
-	}
-	subs, err := a.Store.FindSubAccounts(ctx, account.ID)
-	if err != nil {
-		return nil, err
-	}
-	out := map[int64]models.Login{main.ID: main}
-	for _, l := range subs {
-		out[l.ID] = l
-	}
-	return out, nil
 }
 
 // APIKeyTokenIndex is GET /api/key/{apiKeyId}/token: the key's tokens that are not revoked
@@ -348,18 +286,14 @@ func scopesField(raw json.RawMessage) (models.Scopes, error) {
 	return out, nil
 }
 
-// scopesBeyondToken refuses (403) a token that would hold scopes the calling token does not: a
-// token mints or changes tokens only within its own scopes.
-func scopesBeyondToken(c echo.Context, scopes models.Scopes) error {
-	if beyond := scopes.Beyond(tokenOperator(c).Scopes); len(beyond) > 0 {
-		return echo.NewHTTPError(http.StatusForbidden, fmt.Sprintf("Your access token does not have the scopes %s: a token can only make "+
-			"or change tokens within its own scopes", beyond))
+// scopesRefusedError answers what the one rule of a token's scopes refuses (app.ScopesRefused):
+// who is the login the token acts for, as the answer names it.
+func scopesRefusedError(refused *app.ScopesRefused, who string) error {
+	if len(refused.Lacking) > 0 {
+		return echo.NewHTTPError(http.StatusForbidden, fmt.Sprintf("%s does not hold the rights the scopes %s need", who, refused.Lacking))
 	}
-	return nil
-}
-
-func errScopesBeyondRights(lacking models.Scopes, who string) error {
-	return echo.NewHTTPError(http.StatusForbidden, fmt.Sprintf("%s does not hold the rights the scopes %s need", who, lacking))
+	return echo.NewHTTPError(http.StatusForbidden, fmt.Sprintf("Your access token does not have the scopes %s: a token can only make "+
+		"or change tokens within its own scopes", refused.BeyondToken))
 }
 
 // APIKeyTokenCreate is PUT /api/key/{apiKeyId}/token {description, scopes}: a token of the key
@@ -391,17 +325,12 @@ func (a *API) APIKeyTokenCreate(c echo.Context) error {
 			return err
 		}
 	}
-	login, account := tokenLogin(c)
-	if lacking := scopes.Lacking(login.EffectiveRights()); len(lacking) > 0 {
-		return errScopesBeyondRights(lacking, "Your login")
+	tok, secret, err := a.App.CreateToken(c.Request().Context(), tokenOperator(c), actor(c),
+		app.NewToken{Description: description, Scopes: scopes, APIKeyID: k.ID})
+	var refused *app.ScopesRefused
+	if errors.As(err, &refused) {
+		return scopesRefusedError(refused, "Your login")
 	}
-	if err := scopesBeyondToken(c, scopes); err != nil {
-		return err
-	}
-	secret := auth.NewAPIToken()
-	tok, err := a.Store.CreateAPIToken(c.Request().Context(), models.APIToken{AccountID: account.ID, LoginID: login.ID,
-		Description: description, Scopes: scopes, APIKeyID: k.ID}, auth.HashToken(secret),
-		models.AuditEntry{Actor: login.Email, Kind: models.AuditTokenCreated, IP: c.RealIP()})
 	if errors.Is(err, models.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("API key %d not found", k.ID))
 	}
@@ -413,41 +342,34 @@ func (a *API) APIKeyTokenCreate(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// findKeyToken loads the key and the live token of it that the path names, the token's
-// creator, and checks that the token's login may manage that token.
-func (a *API) findKeyToken(c echo.Context) (models.APIToken, models.Login, error) {
+// findKeyToken loads the key and the live token of it that the path names (whether the token's
+// login may change it is App's to say).
+func (a *API) findKeyToken(c echo.Context) (models.APIToken, error) {
 	k, err := a.findAPIKey(c)
 	if err != nil {
-		return models.APIToken{}, models.Login{}, err
+		return models.APIToken{}, err
 	}
-	login, account := tokenLogin(c)
-	ctx := c.Request().Context()
+	_, account := tokenLogin(c)
 	id, ok := parseTokenID(c.Param("id"))
 	if !ok {
-		return models.APIToken{}, models.Login{}, echo.NewHTTPError(http.StatusBadRequest, "the token id must be the id GET /api/key/{apiKeyId}/token gives")
+		return models.APIToken{}, echo.NewHTTPError(http.StatusBadRequest, "the token id must be the id GET /api/key/{apiKeyId}/token gives")
 	}
-	notFound := echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("Token %s of API key %d not found", c.Param("id"), k.ID))
-	tok, err := a.Store.FindAPIToken(ctx, account.ID, id)
+	tok, err := a.Store.FindAPIToken(c.Request().Context(), account.ID, id)
 	if errors.Is(err, models.ErrNotFound) || err == nil && (tok.APIKeyID != k.ID || tok.RevokedAt != nil) {
-		return tok, models.Login{}, notFound
+		return tok, echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("Token %s of API key %d not found", c.Param("id"), k.ID))
 	}
-	if err != nil {
-		return tok, models.Login{}, err
-	}
-	creator, err := a.Store.FindLogin(ctx, account.ID, tok.LoginID)
-	if err != nil {
-		return tok, creator, err
-	}
-	if !models.CanManageToken(login, creator) {
-		return tok, creator, echo.NewHTTPError(http.StatusForbidden, "You may change only your own tokens and those of logins you manage")
-	}
-	return tok, creator, nil
+	return tok, err
+}
+
+// errNotYourToken answers a token the calling token's login may not change.
+func errNotYourToken() error {
+	return echo.NewHTTPError(http.StatusForbidden, "You may change only your own tokens and those of logins you manage")
 }
 
 // APIKeyTokenUpdate is POST /api/key/{apiKeyId}/token/{id} {description, scopes}: only the
 // fields sent change; the scopes stay within the rights of the login the token acts for.
 func (a *API) APIKeyTokenUpdate(c echo.Context) error {
-	tok, creator, err := a.findKeyToken(c)
+	tok, err := a.findKeyToken(c)
 	if err != nil {
 		return err
 	}
@@ -458,27 +380,28 @@ func (a *API) APIKeyTokenUpdate(c echo.Context) error {
 	if err := onlyFields(body, []string{"description", "scopes"}, apiKeyTokenReadOnly); err != nil {
 		return err
 	}
-	before := tok.Scopes
+	var description *string
+	var scopes models.Scopes
 	if raw, ok := body["description"]; ok {
-		if tok.Description, err = descriptionField(raw); err != nil {
+		d, err := descriptionField(raw)
+		if err != nil {
 			return err
 		}
+		description = &d
 	}
 	if raw, ok := body["scopes"]; ok {
-		if tok.Scopes, err = scopesField(raw); err != nil {
+		if scopes, err = scopesField(raw); err != nil {
 			return err
 		}
 	}
-	if lacking := tok.Scopes.Lacking(creator.EffectiveRights()); len(lacking) > 0 {
-		return errScopesBeyondRights(lacking, "The login this token acts for")
+	_, err = a.App.UpdateToken(c.Request().Context(), tokenOperator(c), actor(c), tok.ID, description, scopes)
+	var refused *app.ScopesRefused
+	if errors.As(err, &refused) {
+		return scopesRefusedError(refused, "The login this token acts for")
 	}
-	if err := scopesBeyondToken(c, tok.Scopes); err != nil {
-		return err
+	if errors.Is(err, models.ErrNotManageable) {
+		return errNotYourToken()
 	}
-	login, account := tokenLogin(c)
-	err = a.Store.UpdateAPIToken(c.Request().Context(), account.ID, tok.ID, tok.Description, tok.Scopes,
-		models.AuditEntry{Actor: login.Email, LoginID: &login.ID, Kind: models.AuditTokenChanged, IP: c.RealIP(),
-			Detail: fmt.Sprintf("API token %d %q of %s changed through the API: scopes %s (were %s)", tok.ID, tok.Description, creator.Email, tok.Scopes, before)})
 	if errors.Is(err, models.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("Token %s not found", c.Param("id")))
 	}
@@ -491,15 +414,15 @@ func (a *API) APIKeyTokenUpdate(c echo.Context) error {
 // APIKeyTokenDelete is DELETE /api/key/{apiKeyId}/token/{id}: the token is revoked; it stops
 // working on the next request and stays listed as revoked on the API tokens page.
 func (a *API) APIKeyTokenDelete(c echo.Context) error {
-	tok, creator, err := a.findKeyToken(c)
+	tok, err := a.findKeyToken(c)
 	if err != nil {
 		return err
 	}
-	login, account := tokenLogin(c)
-	err = a.Store.RevokeAPIToken(c.Request().Context(), account.ID, tok.ID,
-		models.AuditEntry{Actor: login.Email, LoginID: &login.ID, Kind: models.AuditTokenRevoked, IP: c.RealIP(),
-			Detail: fmt.Sprintf("API token %d %q of %s revoked through the API", tok.ID, tok.Description, creator.Email)})
-	if errors.Is(err, models.ErrNotFound) {
+	_, err = a.App.RevokeToken(c.Request().Context(), tokenOperator(c), actor(c), tok.ID)
+	if errors.Is(err, models.ErrNotManageable) {
+		return errNotYourToken()
+	}
+	if errors.Is(err, models.ErrNotFound) || errors.Is(err, app.ErrTokenRevoked) {
 		return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("Token %s not found", c.Param("id")))
 	}
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"portier/app"
 	"portier/db"
 	"portier/i18n"
 	"portier/models"
@@ -26,14 +27,6 @@ import (
 // are the Account object's bitmask (1 manage devices … 64 add devices), stored and echoed as
 // given. The Nuki Web API has no device limit: a sub-account made by a login that sees only
 // some devices gets those devices, and an update leaves the devices as they are.
-
-// SubAccounts changes sub-accounts with the same checks as Settings → Rights management
-// (delegation: never more than the acting login holds). handlers.Handler implements it.
-type SubAccounts interface {
-	AddSubAccount(ctx context.Context, op models.Operator, in models.SubAccountInput, ip string) (models.Login, error)
-	ChangeSubAccount(ctx context.Context, op models.Operator, id int64, ch models.SubAccountChange, ip string) (models.Login, error)
-	RemoveSubAccount(ctx context.Context, actor models.Login, id int64, ip string) (models.Login, error)
-}
 
 // toAccount is the Account object of sub-account l of acc, whose main login is mainID.
 func toAccount(l models.Login, acc models.Account, mainID int64) MyAccount {
@@ -148,9 +141,10 @@ func subAccountFields(body map[string]json.RawMessage) (map[string]*string, erro
 	return out, nil
 }
 
-// subAccountError answers what AddSubAccount and ChangeSubAccount refuse.
+// subAccountError answers what App.AddSubAccount and App.ChangeSubAccount refuse.
 func subAccountError(err error) error {
-	var verrs models.ValidationErrors
+	var verrs app.FieldErrors
+	var conflict *app.Conflict
 	en := i18n.New("en", "UTC")
 	switch {
 	case errors.As(err, &verrs):
@@ -165,7 +159,7 @@ func subAccountError(err error) error {
 		return echo.NewHTTPError(http.StatusForbidden, "A login can grant only rights and devices it holds itself; this token's login does not hold all of these. Nothing was changed.")
 	case errors.Is(err, models.ErrNotManageable):
 		return echo.NewHTTPError(http.StatusForbidden, "This token's login cannot change that sub-account: it is the login itself, or it holds rights or devices the token's login does not hold.")
-	case errors.Is(err, models.ErrConflict), errors.Is(err, models.ErrEmailElsewhere):
+	case errors.As(err, &conflict), errors.Is(err, models.ErrEmailElsewhere):
 		// One answer whether the login is this account's or one the token cannot see: a faithful
 		// "as if created" answer would need an id that does not exist. The owner of an address
 		// that signs in elsewhere was told by email.
@@ -221,7 +215,10 @@ func (a *API) SubAccountCreate(c echo.Context) error {
 		}
 	}
 	_, account := tokenLogin(c)
-	created, err := a.SubAccounts.AddSubAccount(c.Request().Context(), tokenOperator(c), in, c.RealIP())
+	created, err := a.App.AddSubAccount(c.Request().Context(), tokenOperator(c), actor(c), in)
+	if errors.Is(err, models.ErrEmailElsewhere) {
+		a.Log.Info("sub-account not created: the email signs in elsewhere; its owner was told", "account", login.AccountID, "by", login.Email)
+	}
 	if err != nil {
 		return subAccountError(err)
 	}
@@ -272,7 +269,7 @@ func (a *API) SubAccountUpdate(c echo.Context) error {
 		}
 		ch.Grant = &g
 	}
-	_, err = a.SubAccounts.ChangeSubAccount(c.Request().Context(), tokenOperator(c), id, ch, c.RealIP())
+	_, err = a.App.ChangeSubAccount(c.Request().Context(), tokenOperator(c), actor(c), id, ch)
 	if errors.Is(err, models.ErrNotFound) {
 		return errNoSubAccount(id)
 	}
@@ -285,12 +282,11 @@ func (a *API) SubAccountUpdate(c echo.Context) error {
 // SubAccountDelete is DELETE /account/sub/{accountId} → 204: the login's sessions and API
 // tokens end with it.
 func (a *API) SubAccountDelete(c echo.Context) error {
-	login, _ := tokenLogin(c)
 	id, err := subAccountID(c)
 	if err != nil {
 		return err
 	}
-	_, err = a.SubAccounts.RemoveSubAccount(c.Request().Context(), login, id, c.RealIP())
+	_, err = a.App.RemoveSubAccount(c.Request().Context(), tokenOperator(c), actor(c), id)
 	if errors.Is(err, models.ErrNotFound) {
 		return errNoSubAccount(id)
 	}
