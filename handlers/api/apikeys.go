@@ -92,24 +92,32 @@ func (a *API) APIKeyIndex(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// apiKeyReadOnly are the ApiKey fields a script may send back as it read them; they are ignored.
-var apiKeyReadOnly = []string{"apiKeyId", "accountId", "creationDate", "apiKey"}
+// apiKeyBody is ApiKeyCreate and ApiKeyUpdate, and the ApiKey fields a script may send back as
+// it read them, which are ignored.
+type apiKeyBody struct {
+	Description  json.RawMessage `json:"description"`
+	RedirectURIs json.RawMessage `json:"redirectUris"`
+	APIKeyID     json.RawMessage `json:"apiKeyId"`
+	AccountID    json.RawMessage `json:"accountId"`
+	CreationDate json.RawMessage `json:"creationDate"`
+	APIKey       json.RawMessage `json:"apiKey"`
+}
+
+// apiKeyWritable are the fields of ApiKeyCreate and ApiKeyUpdate.
+var apiKeyWritable = []string{"description", "redirectUris"}
 
 // APIKeyCreate is PUT /api/key {description, redirectUris}: a key made by the token's login.
 func (a *API) APIKeyCreate(c echo.Context) error {
 	login, account := tokenLogin(c)
-	body, err := decodeObject(c, `{"description":"Home Assistant","redirectUris":["https://ha.example.com/auth/external/callback"]}`)
-	if err != nil {
-		return err
-	}
-	if err := onlyFields(body, []string{"description", "redirectUris"}, apiKeyReadOnly); err != nil {
+	var body apiKeyBody
+	if err := decodeKnownFields(c, &body, apiKeyWritable, `{"description":"Home Assistant","redirectUris":["https://ha.example.com/auth/external/callback"]}`); err != nil {
 		return err
 	}
 	k := models.APIKey{AccountID: account.ID, LoginID: &login.ID, RedirectURIs: []string{}}
-	if err := applyAPIKeyFields(body, &k); err != nil {
+	if err := body.apply(&k); err != nil {
 		return err
 	}
-	k, err = a.App.CreateAPIKey(c.Request().Context(), tokenOperator(c), actor(c), k.Description, k.RedirectURIs)
+	k, err := a.App.CreateAPIKey(c.Request().Context(), tokenOperator(c), actor(c), k.Description, k.RedirectURIs)
 	if err != nil {
 		return err
 	}
@@ -120,16 +128,16 @@ func (a *API) APIKeyCreate(c echo.Context) error {
 	return c.JSON(http.StatusOK, toAPIKey(k, owner))
 }
 
-// applyAPIKeyFields sets the fields of body (description, redirectUris) on k, checking each.
-func applyAPIKeyFields(body map[string]json.RawMessage, k *models.APIKey) error {
-	if raw, ok := body["description"]; ok {
-		s, err := descriptionField(raw)
+// apply sets the fields sent (description, redirectUris) on k, checking each.
+func (b apiKeyBody) apply(k *models.APIKey) error {
+	if b.Description != nil {
+		s, err := descriptionField(b.Description)
 		if err != nil {
 			return err
 		}
 		k.Description = s
 	}
-	if raw, ok := body["redirectUris"]; ok {
+	if raw := b.RedirectURIs; raw != nil {
 		var uris []string
 		if !isNull(raw) && json.Unmarshal(raw, &uris) != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, "redirectUris must be a list of strings")
@@ -190,15 +198,12 @@ func (a *API) APIKeyUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := decodeObject(c, `{"description":"Home Assistant"}`)
-	if err != nil {
-		return err
-	}
-	if err := onlyFields(body, []string{"description", "redirectUris"}, apiKeyReadOnly); err != nil {
+	var body apiKeyBody
+	if err := decodeKnownFields(c, &body, apiKeyWritable, `{"description":"Home Assistant"}`); err != nil {
 		return err
 	}
 	before := k.Description
-	if err := applyAPIKeyFields(body, &k); err != nil {
+	if err := body.apply(&k); err != nil {
 		return err
 	}
 	err = a.App.UpdateAPIKey(c.Request().Context(), tokenOperator(c), actor(c), k, before)
@@ -260,8 +265,19 @@ func (a *API) APIKeyTokenIndex(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// apiKeyTokenReadOnly are the ApiKeyToken fields a script may send back; they are ignored.
-var apiKeyTokenReadOnly = []string{"id", "accountId", "accessToken", "creationDate"}
+// apiKeyTokenBody is ApiKeyTokenCreate and ApiKeyTokenUpdate, and the ApiKeyToken fields a
+// script may send back, which are ignored.
+type apiKeyTokenBody struct {
+	Description  json.RawMessage `json:"description"`
+	Scopes       json.RawMessage `json:"scopes"`
+	ID           json.RawMessage `json:"id"`
+	AccountID    json.RawMessage `json:"accountId"`
+	AccessToken  json.RawMessage `json:"accessToken"`
+	CreationDate json.RawMessage `json:"creationDate"`
+}
+
+// apiKeyTokenWritable are the fields of ApiKeyTokenCreate and ApiKeyTokenUpdate.
+var apiKeyTokenWritable = []string{"description", "scopes"}
 
 // scopesField reads a list of scopes: known names, at least one; a repeated one counts once.
 func scopesField(raw json.RawMessage) (models.Scopes, error) {
@@ -304,24 +320,20 @@ func (a *API) APIKeyTokenCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := decodeObject(c, `{"description":"Home Assistant","scopes":["account","smartlock.readOnly"]}`)
-	if err != nil {
+	var body apiKeyTokenBody
+	if err := decodeKnownFields(c, &body, apiKeyTokenWritable, `{"description":"Home Assistant","scopes":["account","smartlock.readOnly"]}`); err != nil {
 		return err
 	}
-	if err := onlyFields(body, []string{"description", "scopes"}, apiKeyTokenReadOnly); err != nil {
-		return err
-	}
-	raw, ok := body["scopes"]
-	if !ok {
+	if body.Scopes == nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "scopes is required")
 	}
-	scopes, err := scopesField(raw)
+	scopes, err := scopesField(body.Scopes)
 	if err != nil {
 		return err
 	}
 	var description string
-	if raw, ok := body["description"]; ok {
-		if description, err = descriptionField(raw); err != nil {
+	if body.Description != nil {
+		if description, err = descriptionField(body.Description); err != nil {
 			return err
 		}
 	}
@@ -373,24 +385,21 @@ func (a *API) APIKeyTokenUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := decodeObject(c, `{"description":"Home Assistant","scopes":["smartlock.readOnly"]}`)
-	if err != nil {
-		return err
-	}
-	if err := onlyFields(body, []string{"description", "scopes"}, apiKeyTokenReadOnly); err != nil {
+	var body apiKeyTokenBody
+	if err := decodeKnownFields(c, &body, apiKeyTokenWritable, `{"description":"Home Assistant","scopes":["smartlock.readOnly"]}`); err != nil {
 		return err
 	}
 	var description *string
 	var scopes models.Scopes
-	if raw, ok := body["description"]; ok {
-		d, err := descriptionField(raw)
+	if body.Description != nil {
+		d, err := descriptionField(body.Description)
 		if err != nil {
 			return err
 		}
 		description = &d
 	}
-	if raw, ok := body["scopes"]; ok {
-		if scopes, err = scopesField(raw); err != nil {
+	if body.Scopes != nil {
+		if scopes, err = scopesField(body.Scopes); err != nil {
 			return err
 		}
 	}

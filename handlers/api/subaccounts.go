@@ -105,12 +105,43 @@ func (a *API) SubAccountShow(c echo.Context) error {
 	return c.JSON(http.StatusOK, toAccount(l, account, main.ID))
 }
 
+// subAccountCreateBody is AccountSubCreate: each field is read with the message of what it must
+// be. The specification's profile is not supported (400 saying so).
+type subAccountCreateBody struct {
+	Email    json.RawMessage `json:"email"`
+	Password json.RawMessage `json:"password"`
+	Name     json.RawMessage `json:"name"`
+	Rights   json.RawMessage `json:"rights"`
+	Language json.RawMessage `json:"language"`
+	Profile  json.RawMessage `json:"profile"`
+}
+
+// subAccountUpdateBody is AccountSubUpdate (the specification's config is not supported either),
+// and the Account fields a script may send back as it read them, which are ignored.
+type subAccountUpdateBody struct {
+	subAccountCreateBody
+	Config          json.RawMessage `json:"config"`
+	AccountID       json.RawMessage `json:"accountId"`
+	Type            json.RawMessage `json:"type"`
+	MasterAccountID json.RawMessage `json:"masterAccountId"`
+	EmailVerified   json.RawMessage `json:"emailVerified"`
+	CreationDate    json.RawMessage `json:"creationDate"`
+	UpdateDate      json.RawMessage `json:"updateDate"`
+}
+
 // subAccountWritable are the fields of AccountSubCreate and AccountSubUpdate Portier takes.
 var subAccountWritable = []string{"email", "password", "name", "rights", "language"}
 
-// accountReadOnly are the Account fields a script may send back as it read them; they are
-// ignored.
-var accountReadOnly = []string{"accountId", "type", "masterAccountId", "emailVerified", "creationDate", "updateDate"}
+// unsupported refuses the specification's fields Portier does not take: profile, config.
+func (b subAccountUpdateBody) unsupported() error {
+	if b.Profile != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "profile is not supported by Portier; leave it out")
+	}
+	if b.Config != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "config is not supported by Portier; leave it out")
+	}
+	return nil
+}
 
 // rightsField reads a rights bitmask: a whole number from 0 to 127.
 func rightsField(raw json.RawMessage) (models.Rights, error) {
@@ -121,24 +152,26 @@ func rightsField(raw json.RawMessage) (models.Rights, error) {
 	return models.Rights(n), nil
 }
 
-// subAccountFields reads the string fields of a create or update body.
-func subAccountFields(body map[string]json.RawMessage) (map[string]*string, error) {
-	out := map[string]*string{}
-	for _, f := range []string{"email", "password", "name", "language"} {
-		raw, ok := body[f]
-		if !ok {
+// texts reads the string fields sent (email, password, name, language); nil for one not sent.
+func (b subAccountCreateBody) texts() (email, password, name, language *string, err error) {
+	out := []*string{nil, nil, nil, nil}
+	for i, f := range []struct {
+		name string
+		raw  json.RawMessage
+	}{{"email", b.Email}, {"password", b.Password}, {"name", b.Name}, {"language", b.Language}} {
+		if f.raw == nil {
 			continue
 		}
-		s, err := stringField(raw, f)
+		s, err := stringField(f.raw, f.name)
 		if err != nil {
-			return nil, err
+			return nil, nil, nil, nil, err
 		}
-		out[f] = &s
+		out[i] = &s
 	}
-	if l := out["language"]; l != nil && !i18n.Supported(*l) {
-		return nil, echo.NewHTTPError(http.StatusBadRequest, "language must be en or de")
+	if l := out[3]; l != nil && !i18n.Supported(*l) {
+		return nil, nil, nil, nil, echo.NewHTTPError(http.StatusBadRequest, "language must be en or de")
 	}
-	return out, nil
+	return out[0], out[1], out[2], out[3], nil
 }
 
 // subAccountError answers what App.AddSubAccount and App.ChangeSubAccount refuse.
@@ -172,33 +205,31 @@ func subAccountError(err error) error {
 // a password the new login is emailed a link to set one, as on the rights management page.
 func (a *API) SubAccountCreate(c echo.Context) error {
 	login, _ := tokenLogin(c)
-	body, err := decodeObject(c, `{"email":"sam@example.com","name":"Sam","language":"en","rights":18}`)
+	var body subAccountCreateBody
+	if err := decodeKnownFields(c, &body, subAccountWritable, `{"email":"sam@example.com","name":"Sam","language":"en","rights":18}`); err != nil {
+		return err
+	}
+	if err := (subAccountUpdateBody{subAccountCreateBody: body}).unsupported(); err != nil {
+		return err
+	}
+	if body.Email == nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "email is required")
+	}
+	if body.Name == nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "name is required")
+	}
+	email, password, name, language, err := body.texts()
 	if err != nil {
 		return err
 	}
-	if err := onlyFields(body, append(slices.Clone(subAccountWritable), "profile"), nil); err != nil {
-		return err
-	}
-	if _, ok := body["profile"]; ok {
-		return echo.NewHTTPError(http.StatusBadRequest, "profile is not supported by Portier; leave it out")
-	}
-	for _, f := range []string{"email", "name"} {
-		if _, ok := body[f]; !ok {
-			return echo.NewHTTPError(http.StatusBadRequest, f+" is required")
-		}
-	}
-	fields, err := subAccountFields(body)
-	if err != nil {
-		return err
-	}
-	in := models.SubAccountInput{Email: *fields["email"], Name: *fields["name"], Language: "en", Grant: login.Grant()}
+	in := models.SubAccountInput{Email: *email, Name: *name, Language: "en", Grant: login.Grant()}
 	if i18n.Supported(login.Language) {
 		in.Language = login.Language
 	}
-	if l := fields["language"]; l != nil {
-		in.Language = *l
+	if language != nil {
+		in.Language = *language
 	}
-	if p := fields["password"]; p != nil {
+	if p := password; p != nil {
 		if *p == "" {
 			return echo.NewHTTPError(http.StatusBadRequest, "password must not be empty; leave it out to email the sub-account a link to set one")
 		}
@@ -209,8 +240,8 @@ func (a *API) SubAccountCreate(c echo.Context) error {
 	if in.Grant.DeviceIDs, err = a.liveDevices(c.Request().Context(), login.AccountID, in.Grant.DeviceIDs); err != nil {
 		return err
 	}
-	if raw, ok := body["rights"]; ok {
-		if in.Grant.Rights, err = rightsField(raw); err != nil {
+	if body.Rights != nil {
+		if in.Grant.Rights, err = rightsField(body.Rights); err != nil {
 			return err
 		}
 	}
@@ -245,20 +276,20 @@ func (a *API) SubAccountUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := decodeObject(c, `{"rights":18}`)
+	var body subAccountUpdateBody
+	if err := decodeKnownFields(c, &body, subAccountWritable, `{"rights":18}`); err != nil {
+		return err
+	}
+	if err := body.unsupported(); err != nil {
+		return err
+	}
+	email, password, name, language, err := body.texts()
 	if err != nil {
 		return err
 	}
-	if err := onlyFields(body, subAccountWritable, accountReadOnly); err != nil {
-		return err
-	}
-	fields, err := subAccountFields(body)
-	if err != nil {
-		return err
-	}
-	ch := models.SubAccountChange{Name: fields["name"], Language: fields["language"], Email: fields["email"], Password: fields["password"]}
-	if raw, ok := body["rights"]; ok {
-		rights, err := rightsField(raw)
+	ch := models.SubAccountChange{Name: name, Language: language, Email: email, Password: password}
+	if body.Rights != nil {
+		rights, err := rightsField(body.Rights)
 		if err != nil {
 			return err
 		}
