@@ -33,8 +33,8 @@ func (h *Handler) LogNotificationsShow(c echo.Context) error {
 // form and writes nothing. Subscriptions kept on devices the login no longer sees stay as they
 // are (they send nothing while it does not see the device).
 func (h *Handler) LogNotificationsUpdate(c echo.Context) error {
-	ctx := c.Request().Context()
-	login, account, _ := currentLogin(c)
+	rq := h.request(c)
+	login := rq.Login
 	form, err := c.FormParams()
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest)
@@ -67,16 +67,14 @@ func (h *Handler) LogNotificationsUpdate(c echo.Context) error {
 		}
 		subs = append(subs, kept...)
 	}
-	audit := models.AuditEntry{Actor: login.Email, Kind: models.AuditLogNotificationsChanged, IP: clientIP(c.Request()),
-		Detail: fmt.Sprintf("%d log notifications", len(subs))}
-	err = h.Store.ReplaceLogSubscriptions(ctx, account.ID, login.ID, subs, audit)
+	err = h.App.SetLogNotifications(rq.Ctx, rq.Actor, login, subs)
 	if errors.Is(err, models.ErrNotFound) {
 		return h.refuseLogNotifications(c) // a device removed between reading the list and saving
 	}
 	if err != nil {
 		return err
 	}
-	if err := h.setFlash(c, locale(c).T("lognotify.saved")); err != nil {
+	if err := h.setFlash(c, rq.Locale.T("lognotify.saved")); err != nil {
 		return err
 	}
 	return redirect(c, "/settings/notifications")

@@ -36,7 +36,21 @@ const ()
 const ()
 
 // Sub-accounts, API tokens and keys, account settings, passwords and 2FA.
-const ()
+const (
+	// A login's own settings, sessions, password, email and second factor (subject: "login").
+	EventPreferencesChanged      = "login.preferences_changed"
+	EventLogNotificationsChanged = "login.log_notifications_changed"
+	EventSessionEnded            = "login.session_ended"
+	EventOtherSessionsEnded      = "login.other_sessions_ended"
+	EventPasswordChanged         = "login.password_changed"
+	EventPasswordResetRequested  = "login.password_reset_requested"
+	EventPasswordReset           = "login.password_reset"
+	EventEmailChangeRequested    = "login.email_change_requested"
+	EventEmailChanged            = "login.email_changed"
+	EventTwoFactorEnabled        = "login.two_factor_enabled"
+	EventTwoFactorDisabled       = "login.two_factor_disabled"
+	EventRecoveryCodesReplaced   = "login.recovery_codes_replaced"
+)
 
 // Devices: adding, settings, configuration, lock actions.
 const ()

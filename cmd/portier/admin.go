@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"portier/app"
 	"portier/auth"
 	"portier/db"
 	"portier/i18n"
@@ -282,8 +283,8 @@ func cmdLogins(args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "Two-factor authentication is already off for %s.\n", login.Email)
 		return nil
 	}
-	if err := store.DisableTwoFactor(ctx, login, db.SecurityChange{Audit: models.AuditEntry{Actor: "cli",
-		Kind: models.AuditTwoFactorDisabled, Detail: "two-factor authentication turned off from the command line; all sessions ended"}}); err != nil {
+	application := &app.App{Store: store, Now: store.Now}
+	if err := application.ResetTwoFactor(ctx, models.Actor{Origin: models.ActorCLI}, login); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "Two-factor authentication is off for %s; all its sessions ended. They can sign in with the password and turn it on again.\n", login.Email)

@@ -30,8 +30,9 @@ func TestLoginsDisableTwoFactor(t *testing.T) {
 	login := createAccount(t, dataDir, "anna@example.com", "Anna Berger")
 	store := openTestStore(t, dataDir)
 	ctx := context.Background()
-	require.NoError(t, store.EnableTwoFactor(ctx, login, []byte("sealed"), 1, []string{"h1", "h2"},
-		db.SecurityChange{Audit: models.AuditEntry{Actor: "test", Kind: models.AuditTwoFactorEnabled}}))
+	require.NoError(t, store.InTx(ctx, func(tx *db.Tx) error {
+		return tx.EnableTwoFactor(ctx, login, []byte("sealed"), 1, []string{"h1", "h2"})
+	}))
 	require.NoError(t, store.CreateSession(ctx, db.SessionRow{TokenHash: "t1", LoginID: &login.ID, Data: []byte{}, CreatedAt: time.Now(), LastSeenAt: time.Now()}))
 
 	r := mustRun(t, "", "logins", "disable-2fa", "--data-dir", dataDir, "--email", "Anna@Example.com")
