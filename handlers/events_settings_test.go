@@ -33,7 +33,6 @@ func TestEverySettingsChangeEmitsOneEvent(t *testing.T) {
 	f.signInOwner(t)
 	owner := f.app.OwnerLogin()
 	w := newEventWatch(f.app, owner.AccountID)
-	skipEvents(t, w) // the fixture's own
 	password := apptest.DefaultOwner.Password
 	var secrets []string // what no event may carry
 	keep := func(s ...string) { secrets = append(secrets, s...) }
@@ -77,7 +76,7 @@ func TestEverySettingsChangeEmitsOneEvent(t *testing.T) {
 	// Sessions: end one, end all others.
 	phone := f.app.NewClient()
 	require.Equal(t, http.StatusSeeOther, phone.Login(owner.Email, password).StatusCode)
-	skipEvents(t, w) // signing in is not a settings change
+	require.NoError(t, w.skip()) // signing in is not a settings change
 	action, ok := c.Get("/settings/account").Doc(t).Find(`[data-testid="session-row"] form`).Attr("action")
 	require.True(t, ok)
 	w.expect(t, "page: end a session", func(t *testing.T) {
@@ -177,16 +176,29 @@ func TestEverySettingsChangeEmitsOneEvent(t *testing.T) {
 	}
 }
 
-// skipEvents moves the watch past the events written so far (a fixture's own changes, which
-// other areas' tests check).
-func skipEvents(t *testing.T, w *eventWatch) {
-	t.Helper()
-	for {
-		events, err := w.app.Store.FindEvents(context.Background(), w.last, 100)
-		require.NoError(t, err)
-		if len(events) == 0 {
-			return
-		}
-		w.last = events[len(events)-1].ID
+// Setting Portier up and signing up each create an account with one event, by its new main
+// login; a refused form writes none.
+func TestEveryAccountCreationEmitsOneEvent(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t, apptest.Options{AllowSignup: true})
+	form := func(account, email, password string) url.Values {
+		return url.Values{"kind": {"web"}, "account_name": {account}, "name": {"Anna Berger"}, "email": {email}, "password": {password}}
 	}
+	// A fresh database numbers its accounts and logins from 1.
+	w := newEventWatch(app, 1)
+	res := app.NewClient().PostForm("/setup", form("ACME Office", apptest.DefaultOwner.Email, "short"))
+	assert.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+	w.expectNone(t, "setup: a password too short")
+	e := w.expect(t, "setup", func(t *testing.T) {
+		require.Equal(t, http.StatusSeeOther, app.NewClient().PostForm("/setup", form("ACME Office", apptest.DefaultOwner.Email, apptest.DefaultOwner.Password)).StatusCode)
+	}, models.EventAccountCreated, models.Login{ID: 1, Email: apptest.DefaultOwner.Email}, models.ActorWeb, "account", "login")
+	assert.JSONEq(t, `{"kind":"web","name":"ACME Office"}`, string(e.Payload))
+
+	w = newEventWatch(app, 2)
+	res = app.NewClient().PostForm("/signup", form("Bäckerei", apptest.DefaultOwner.Email, "a long enough password"))
+	assert.Equal(t, http.StatusUnprocessableEntity, res.StatusCode, "the email signs in already")
+	w.expectNone(t, "sign-up: an email taken")
+	w.expect(t, "sign-up", func(t *testing.T) {
+		require.Equal(t, http.StatusSeeOther, app.NewClient().PostForm("/signup", form("Bäckerei", "bea@example.com", "a long enough password")).StatusCode)
+	}, models.EventAccountCreated, models.Login{ID: 2, Email: "bea@example.com"}, models.ActorWeb, "account", "login")
 }

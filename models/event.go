@@ -37,6 +37,8 @@ const ()
 
 // Sub-accounts, API tokens and keys, account settings, passwords and 2FA.
 const (
+	// A new account with its main login (setup, sign-up, the command line).
+	EventAccountCreated = "account.created"
 	// A login's own settings, sessions, password, email and second factor (subject: "login").
 	EventPreferencesChanged      = "login.preferences_changed"
 	EventLogNotificationsChanged = "login.log_notifications_changed"

@@ -50,6 +50,12 @@ func TestLoginsDisableTwoFactor(t *testing.T) {
 	require.NotEmpty(t, entries)
 	assert.Equal(t, models.AuditTwoFactorDisabled, entries[0].Kind)
 	assert.Equal(t, "cli", entries[0].Actor)
+	events, err := store.FindEvents(ctx, 0, 10)
+	require.NoError(t, err)
+	require.Len(t, events, 2, "the account's creation, then one event for turning two-factor off")
+	assert.Equal(t, models.EventTwoFactorDisabled, events[1].Kind)
+	assert.Equal(t, models.ActorCLI, events[1].Origin)
+	assert.Equal(t, map[string]int64{"login": login.ID}, events[1].Subjects)
 
 	// Again: nothing to do, said plainly.
 	r = mustRun(t, "", "logins", "disable-2fa", "--data-dir", dataDir, "--email", "anna@example.com")
