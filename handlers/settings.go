@@ -52,9 +52,8 @@ func (h *Handler) AccountSettingsShow(c echo.Context) error {
 
 // renderAccountSettings renders Manage account; errs and values belong to a form that failed.
 func (h *Handler) renderAccountSettings(c echo.Context, status int, errs, values map[string]string) error {
-	ctx := c.Request().Context()
-	loc := locale(c)
-	login, _, _ := currentLogin(c)
+	rq := h.request(c)
+	ctx, loc, login := rq.Ctx, rq.Locale, rq.Login
 	shell, err := h.appShell(c, "settings.title", "/settings")
 	if err != nil {
 		return err
@@ -315,9 +314,8 @@ func (h *Handler) SessionsEndOthers(c echo.Context) error {
 // the emails it may (models.OutboxMessage.ReadableBy); of the others it learns the kind of
 // recipient, the date and the status. A delivered email's links are in the email only.
 func (h *Handler) OutboxShow(c echo.Context) error {
-	ctx := c.Request().Context()
-	loc := locale(c)
-	login, account, _ := currentLogin(c)
+	rq := h.request(c)
+	ctx, loc, login, account := rq.Ctx, rq.Locale, rq.Login, rq.Account
 	if !login.IsMain {
 		return echo.NewHTTPError(http.StatusForbidden, "outbox.main_only")
 	}

@@ -199,7 +199,7 @@ func (h *Handler) TwoFactorSetupShow(c echo.Context) error {
 }
 
 func (h *Handler) renderTwoFactorSetup(c echo.Context, status int, errKey string) error {
-	login, _, _ := currentLogin(c)
+	login := h.request(c).Login
 	if login.TwoFactor() {
 		return c.Redirect(http.StatusSeeOther, "/settings/account")
 	}
@@ -232,7 +232,7 @@ func groupKey(s string) string {
 // TwoFactorQR is GET /settings/2fa/qr.png: the QR code of the enrollment in progress, drawn
 // here so the secret never goes to another service.
 func (h *Handler) TwoFactorQR(c echo.Context) error {
-	login, _, _ := currentLogin(c)
+	login := h.request(c).Login
 	secret, err := h.enrollmentSecret(c, login, false)
 	if err != nil {
 		return err
@@ -308,9 +308,9 @@ func (h *Handler) RecoveryCodesDownload(c echo.Context) error {
 	if len(codes) == 0 || len(codes) > auth.RecoveryCodeCount {
 		return echo.NewHTTPError(http.StatusBadRequest)
 	}
-	login, _, _ := currentLogin(c)
+	rq := h.request(c)
 	var b strings.Builder
-	b.WriteString(locale(c).T("twofactor.file_header", i18n.Args{"Email": login.Email, "URL": h.absURL("/")}))
+	b.WriteString(rq.Locale.T("twofactor.file_header", i18n.Args{"Email": rq.Login.Email, "URL": h.absURL("/")}))
 	b.WriteString("\n\n")
 	for _, code := range codes {
 		if auth.NormalizeRecoveryCode(code) == "" {
