@@ -88,7 +88,7 @@ func (h *Handler) createAccount(c echo.Context, firstRun bool, page func(models.
 	rq := h.request(c)
 	n := accountForm(c)
 	n.Language = rq.Locale.Lang // the language the person set up in is the login's first choice
-	_, login, err := h.App.CreateAccount(rq.Ctx, rq.Actor, n, nil, firstRun)
+	_, login, err := h.App.CreateAccount(rq.Ctx, rq.Actor, n, passwordRepeat(c, "password_confirm"), firstRun)
 	if errs, ok := formErrors(err, nil); ok {
 		return render(c, http.StatusUnprocessableEntity, authviews.AccountPage(page(n, models.ValidationErrors(errs), "error.check_fields")))
 	}

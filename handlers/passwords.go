@@ -59,10 +59,10 @@ func (h *Handler) PasswordResetShow(c echo.Context) error {
 func (h *Handler) PasswordResetUpdate(c echo.Context) error {
 	rq := h.request(c)
 	token := c.Param("token")
-	login, err := h.App.ResetPassword(rq.Ctx, rq.Actor, token, c.FormValue("password"), nil)
-	if errs, ok := formErrors(err, nil); ok {
+	login, err := h.App.ResetPassword(rq.Ctx, rq.Actor, token, c.FormValue("password"), passwordRepeat(c, "password_confirm"))
+	if errs, ok := formErrors(err, map[string]string{"new_password": "password"}); ok {
 		return render(c, http.StatusUnprocessableEntity, authviews.ResetPage(authviews.Reset{
-			Action: "/password/reset/" + token, Email: login.Email, Error: errs["new_password"]}))
+			Action: "/password/reset/" + token, Email: login.Email, Errors: errs}))
 	}
 	if errors.Is(err, models.ErrNotFound) {
 		return render(c, http.StatusNotFound, authviews.ResetPage(authviews.Reset{Invalid: true}))
@@ -74,4 +74,18 @@ func (h *Handler) PasswordResetUpdate(c echo.Context) error {
 		return err
 	}
 	return redirect(c, "/login")
+}
+
+// passwordRepeat is the repeat of a new password from the form's field, nil when the post has
+// no such field: the pages always send it, and a script written before the field existed is
+// not refused for lacking it.
+func passwordRepeat(c echo.Context, field string) *string {
+	form, err := c.FormParams()
+	if err != nil {
+		return nil
+	}
+	if values, ok := form[field]; ok && len(values) > 0 {
+		return &values[0]
+	}
+	return nil
 }
