@@ -2,7 +2,6 @@ package db
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"portier/models"
@@ -25,36 +24,14 @@ type CreateAccountParams struct {
 	Audit        models.AuditEntry // Kind, Actor and IP; ids are filled in here
 }
 
-// CreateAccount creates an account, its main login (all rights) and the audit row.
+// CreateAccount creates an account, its main login (all rights) and the audit row: the store's
+// way for the demo and test fixtures; a person's sign-up goes through app.CreateAccount.
 func (s *Store) CreateAccount(ctx context.Context, p CreateAccountParams) (models.Account, models.Login, error) {
 	var acc models.Account
 	var login models.Login
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		if p.FirstRun {
-			var n int
-			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM accounts").Scan(&n); err != nil {
-				return err
-			}
-			if n > 0 {
-				return models.ErrSetupDone
-			}
-		}
-		now := s.now()
-		if err := tx.QueryRowContext(ctx, `INSERT INTO accounts (kind, name, created_at, updated_at) VALUES (?, ?, ?, ?) RETURNING id`,
-			p.New.Kind, p.New.AccountName, now, now).Scan(&acc.ID); err != nil {
-			return err
-		}
-		lang := p.New.Language
-		if lang == "" {
-			lang = "en"
-		}
-		err := tx.QueryRowContext(ctx, `INSERT INTO logins (account_id, email, name, password_hash, is_main, rights, language, created_at, updated_at)
-			VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?) RETURNING id`,
-			acc.ID, p.New.Email, p.New.Name, p.PasswordHash, models.RightsAll, lang, now, now).Scan(&login.ID)
-		if isUniqueViolation(err) {
-			return fmt.Errorf("email %s: %w", p.New.Email, models.ErrConflict)
-		}
-		if err != nil {
+	err := s.InTx(ctx, func(tx *Tx) error {
+		var err error
+		if acc, login, err = tx.CreateAccount(ctx, p.New, p.PasswordHash, p.FirstRun); err != nil {
 			return err
 		}
 		a := p.Audit
@@ -62,16 +39,44 @@ func (s *Store) CreateAccount(ctx context.Context, p CreateAccountParams) (model
 		if a.Detail == "" {
 			a.Detail = fmt.Sprintf("%s account %q with main login %s", p.New.Kind, p.New.AccountName, p.New.Email)
 		}
-		_, err = s.insertAudit(ctx, tx, a)
-		return err
+		return tx.Audit(ctx, a)
 	})
+	return acc, login, err
+}
+
+// CreateAccount creates an account and its main login (all rights) with passwordHash. With
+// firstRun it is models.ErrSetupDone when an account exists (checked in this write
+// transaction, so two concurrent setups cannot both succeed); an email that signs in already
+// is models.ErrConflict.
+func (tx *Tx) CreateAccount(ctx context.Context, n models.NewAccount, passwordHash string, firstRun bool) (models.Account, models.Login, error) {
+	if firstRun {
+		var count int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM accounts").Scan(&count); err != nil {
+			return models.Account{}, models.Login{}, err
+		}
+		if count > 0 {
+			return models.Account{}, models.Login{}, models.ErrSetupDone
+		}
+	}
+	var r accountScan
+	if err := tx.QueryRowContext(ctx, `INSERT INTO accounts (kind, name, created_at, updated_at) VALUES (?, ?, ?, ?) RETURNING `+accountColumns,
+		n.Kind, n.AccountName, tx.now, tx.now).Scan(r.dest()...); err != nil {
+		return models.Account{}, models.Login{}, err
+	}
+	acc, err := r.result()
 	if err != nil {
-		return models.Account{}, models.Login{}, err
+		return acc, models.Login{}, err
 	}
-	if acc, err = s.FindAccount(ctx, acc.ID); err != nil {
-		return models.Account{}, models.Login{}, err
+	lang := n.Language
+	if lang == "" {
+		lang = "en"
 	}
-	login, err = s.FindLogin(ctx, acc.ID, login.ID)
+	login, err := scanLogin(tx.QueryRowContext(ctx, `INSERT INTO logins (account_id, email, name, password_hash, is_main, rights, language, created_at, updated_at)
+		VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?) RETURNING `+loginColumns,
+		acc.ID, n.Email, n.Name, passwordHash, models.RightsAll, lang, tx.now, tx.now))
+	if isUniqueViolation(err) {
+		return acc, login, fmt.Errorf("email %s: %w", n.Email, models.ErrConflict)
+	}
 	return acc, login, err
 }
 

@@ -104,9 +104,15 @@ func TestFailedChangeLeavesNoAuditRow(t *testing.T) {
 		_, err := s.DB().Writer.ExecContext(ctx, `CREATE TRIGGER test_audit_fails BEFORE INSERT ON audit_log
 			WHEN NEW.kind = 'test.audit_fails' BEGIN SELECT RAISE(ABORT, 'audit refused'); END`)
 		require.NoError(t, err)
-		err = s.CreatePasswordReset(ctx, login, "reset-hash", s.Now().Add(time.Hour),
-			models.OutboxMessage{To: login.Email, Subject: "Reset", Text: "link"},
-			models.AuditEntry{Actor: login.Email, Kind: "test.audit_fails"})
+		err = s.InTx(ctx, func(tx *Tx) error {
+			if err := tx.CreatePasswordReset(ctx, login, "reset-hash", s.Now().Add(time.Hour)); err != nil {
+				return err
+			}
+			if err := tx.QueueMail(ctx, models.OutboxMessage{To: login.Email, Subject: "Reset", Text: "link"}); err != nil {
+				return err
+			}
+			return tx.Audit(ctx, models.AuditEntry{Actor: login.Email, Kind: "test.audit_fails"})
+		})
 		require.ErrorContains(t, err, "audit refused")
 		assert.Equal(t, 0, count(t, s.DB(), `SELECT count(*) FROM password_resets`))
 		assert.Equal(t, 0, count(t, s.DB(), `SELECT count(*) FROM outbox`))

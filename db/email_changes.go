@@ -13,29 +13,15 @@ import (
 // A login's change of email address (email_changes): it takes effect when the new address
 // confirms it.
 
-// CreateEmailChange stores a pending change of the login's email to newEmail, queues the
-// confirmation to the new address and the notice to the old one, and writes the audit row.
-// Earlier pending changes of the login are void.
-func (s *Store) CreateEmailChange(ctx context.Context, l models.Login, tokenHash, newEmail string, expires time.Time, mails []models.OutboxMessage, audit models.AuditEntry) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		now := s.now()
-		if _, err := tx.ExecContext(ctx, `UPDATE email_changes SET used_at = ? WHERE login_id = ? AND used_at IS NULL`, now, l.ID); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO email_changes (token_hash, login_id, new_email, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
-			tokenHash, l.ID, newEmail, now, formatTime(expires)); err != nil {
-			return err
-		}
-		for _, m := range mails {
-			m.AccountID, m.WrittenByLoginID, m.ForLoginID = &l.AccountID, &l.ID, &l.ID
-			if err := s.enqueueMail(ctx, tx, m); err != nil {
-				return err
-			}
-		}
-		audit.AccountID, audit.LoginID = &l.AccountID, &l.ID
-		_, err := s.insertAudit(ctx, tx, audit)
+// CreateEmailChange stores a pending change of the login's email to newEmail; earlier pending
+// changes of the login are void.
+func (tx *Tx) CreateEmailChange(ctx context.Context, l models.Login, tokenHash, newEmail string, expires time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE email_changes SET used_at = ? WHERE login_id = ? AND used_at IS NULL`, tx.now, l.ID); err != nil {
 		return err
-	})
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO email_changes (token_hash, login_id, new_email, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+		tokenHash, l.ID, newEmail, tx.now, formatTime(expires))
+	return err
 }
 
 // FindEmailChange returns the login and new address of an unused, unexpired change token.
@@ -59,35 +45,30 @@ func (s *Store) FindPendingEmailChange(ctx context.Context, loginID int64) (stri
 	return e, err
 }
 
-// ConfirmEmailChange uses the token (once) and sets the login's new email. It fails with
-// ErrConflict when another login took the address meanwhile, and changes nothing then.
-func (s *Store) ConfirmEmailChange(ctx context.Context, tokenHash string, audit models.AuditEntry) (models.Login, error) {
-	var loginID, accountID int64
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		now := s.now()
-		var newEmail string
-		err := tx.QueryRowContext(ctx, `UPDATE email_changes SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING login_id, new_email`,
-			now, tokenHash, now).Scan(&loginID, &newEmail)
-		if err != nil {
-			return mapNoRows(err, "email change")
-		}
-		err = tx.QueryRowContext(ctx, `UPDATE logins SET email = ?, updated_at = ? WHERE id = ? RETURNING account_id`, newEmail, now, loginID).Scan(&accountID)
-		if isUniqueViolation(err) {
-			return fmt.Errorf("email %s: %w", newEmail, models.ErrConflict)
-		}
-		if err != nil {
-			return err
-		}
-		// Reset links sent to the old address stop working.
-		if _, err := tx.ExecContext(ctx, `UPDATE password_resets SET used_at = ? WHERE login_id = ? AND used_at IS NULL`, now, loginID); err != nil {
-			return err
-		}
-		audit.AccountID, audit.LoginID = &accountID, &loginID
-		_, err = s.insertAudit(ctx, tx, audit)
-		return err
-	})
+// ConfirmEmailChange uses the token (once) and sets the login's new email; it returns the login
+// as it was before and the new email. It fails with ErrConflict when another login took the
+// address meanwhile (the caller rolls back), and with ErrNotFound for an unknown, used or
+// expired token.
+func (tx *Tx) ConfirmEmailChange(ctx context.Context, tokenHash string) (models.Login, string, error) {
+	var loginID int64
+	var newEmail string
+	err := tx.QueryRowContext(ctx, `UPDATE email_changes SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING login_id, new_email`,
+		tx.now, tokenHash, tx.now).Scan(&loginID, &newEmail)
 	if err != nil {
-		return models.Login{}, err
+		return models.Login{}, "", mapNoRows(err, "email change")
 	}
-	return s.FindLogin(ctx, accountID, loginID)
+	l, err := scanLogin(tx.QueryRowContext(ctx, `SELECT `+loginColumns+` FROM logins WHERE id = ?`, loginID))
+	if err != nil {
+		return l, newEmail, err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE logins SET email = ?, updated_at = ? WHERE id = ?`, newEmail, tx.now, loginID)
+	if isUniqueViolation(err) {
+		return l, newEmail, fmt.Errorf("email %s: %w", newEmail, models.ErrConflict)
+	}
+	if err != nil {
+		return l, newEmail, err
+	}
+	// Reset links sent to the old address stop working.
+	_, err = tx.ExecContext(ctx, `UPDATE password_resets SET used_at = ? WHERE login_id = ? AND used_at IS NULL`, tx.now, loginID)
+	return l, newEmail, err
 }

@@ -98,44 +98,40 @@ func (s *Store) FindLogSubscriptions(ctx context.Context, accountID, loginID int
 		WHERE s.login_id = ? AND l.account_id = ? ORDER BY s.device_id, s.kind`, loginID, accountID)
 }
 
-// ReplaceLogSubscriptions makes subs the login's whole set of subscriptions, with the audit row,
-// in one transaction. Every device must be one of the account's (not removed) and every kind
-// one the device type has; otherwise nothing is written and the error wraps
-// models.ErrNotFound (a device, or the login, that is not the account's) or names the kind.
-func (s *Store) ReplaceLogSubscriptions(ctx context.Context, accountID, loginID int64, subs []models.LogSubscription, audit models.AuditEntry) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		var webKey bool
-		err := tx.QueryRowContext(ctx, `SELECT account_user_id IS NOT NULL FROM logins WHERE id = ? AND account_id = ?`, loginID, accountID).Scan(&webKey)
-		if err != nil {
-			return mapNoRows(err, fmt.Sprintf("login %d", loginID))
+// ReplaceLogSubscriptions makes subs the login's whole set of subscriptions. Every device must
+// be one of the account's (not removed) and every kind one the device type has; otherwise the
+// error wraps models.ErrNotFound (a device, or the login, that is not the account's) or names
+// the kind, and the caller rolls back.
+func (tx *Tx) ReplaceLogSubscriptions(ctx context.Context, accountID, loginID int64, subs []models.LogSubscription) error {
+	var webKey bool
+	err := tx.QueryRowContext(ctx, `SELECT account_user_id IS NOT NULL FROM logins WHERE id = ? AND account_id = ?`, loginID, accountID).Scan(&webKey)
+	if err != nil {
+		return mapNoRows(err, fmt.Sprintf("login %d", loginID))
+	}
+	if webKey {
+		return notFound(fmt.Sprintf("admin login %d", loginID)) // a web key has no log to follow
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM log_subscriptions WHERE login_id = ?`, loginID); err != nil {
+		return err
+	}
+	types := map[int64]models.DeviceType{}
+	for _, sub := range subs {
+		t, ok := types[sub.DeviceID]
+		if !ok {
+			err := tx.QueryRowContext(ctx, `SELECT device_type FROM devices WHERE id = ? AND account_id = ? AND deleted_at IS NULL`,
+				sub.DeviceID, accountID).Scan(&t)
+			if err != nil {
+				return mapNoRows(err, fmt.Sprintf("device %d", sub.DeviceID))
+			}
+			types[sub.DeviceID] = t
 		}
-		if webKey {
-			return notFound(fmt.Sprintf("admin login %d", loginID)) // a web key has no log to follow
+		if !slices.Contains(models.LogKindsFor(t), sub.Kind) {
+			return fmt.Errorf("device %d (type %d) has no events of kind %q", sub.DeviceID, t, sub.Kind)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM log_subscriptions WHERE login_id = ?`, loginID); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO log_subscriptions (login_id, device_id, kind) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+			loginID, sub.DeviceID, string(sub.Kind)); err != nil {
 			return err
 		}
-		types := map[int64]models.DeviceType{}
-		for _, sub := range subs {
-			t, ok := types[sub.DeviceID]
-			if !ok {
-				err := tx.QueryRowContext(ctx, `SELECT device_type FROM devices WHERE id = ? AND account_id = ? AND deleted_at IS NULL`,
-					sub.DeviceID, accountID).Scan(&t)
-				if err != nil {
-					return mapNoRows(err, fmt.Sprintf("device %d", sub.DeviceID))
-				}
-				types[sub.DeviceID] = t
-			}
-			if !slices.Contains(models.LogKindsFor(t), sub.Kind) {
-				return fmt.Errorf("device %d (type %d) has no events of kind %q", sub.DeviceID, t, sub.Kind)
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO log_subscriptions (login_id, device_id, kind) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
-				loginID, sub.DeviceID, string(sub.Kind)); err != nil {
-				return err
-			}
-		}
-		audit.AccountID, audit.LoginID = &accountID, &loginID
-		_, err = s.insertAudit(ctx, tx, audit)
-		return err
-	})
+	}
+	return nil
 }

@@ -47,8 +47,13 @@ func newSubsFixture(t *testing.T) subsFixture {
 }
 
 func (f subsFixture) replace(loginID int64, subs ...models.LogSubscription) error {
-	return f.s.ReplaceLogSubscriptions(context.Background(), f.acc.ID, loginID, subs,
-		models.AuditEntry{Actor: "test", Kind: models.AuditLogNotificationsChanged})
+	ctx := context.Background()
+	return f.s.InTx(ctx, func(tx *Tx) error {
+		if err := tx.ReplaceLogSubscriptions(ctx, f.acc.ID, loginID, subs); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, models.AuditEntry{AccountID: &f.acc.ID, Actor: "test", Kind: models.AuditLogNotificationsChanged})
+	})
 }
 
 func (f subsFixture) stored(t *testing.T, loginID int64) []models.LogSubscription {

@@ -193,24 +193,20 @@ func scanSessionInfo(row rowScanner) (SessionInfo, error) {
 }
 
 // EndSession ends the login's session with publicID (never another login's).
-func (s *Store) EndSession(ctx context.Context, l models.Login, publicID string, audit models.AuditEntry) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE login_id = ? AND public_id = ?`, l.ID, publicID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return notFound("session")
-		}
-		audit.AccountID, audit.LoginID = &l.AccountID, &l.ID
-		_, err = s.insertAudit(ctx, tx, audit)
+func (tx *Tx) EndSession(ctx context.Context, l models.Login, publicID string) error {
+	res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE login_id = ? AND public_id = ?`, l.ID, publicID)
+	if err != nil {
 		return err
-	})
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return notFound("session")
+	}
+	return nil
 }
 
-// EndOtherSessions ends every session of the login except keepHash.
-func (s *Store) EndOtherSessions(ctx context.Context, l models.Login, keepHash string, audit models.AuditEntry) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		return s.applySecurityChange(ctx, tx, l, SecurityChange{KeepSession: keepHash, Audit: audit})
-	})
+// EndOtherSessions ends every session of the login but the one whose token hash is
+// keepSession ("" ends all): also what goes with a change to how the login signs in.
+func (tx *Tx) EndOtherSessions(ctx context.Context, l models.Login, keepSession string) error {
+	_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE login_id = ? AND token_hash <> ?`, l.ID, keepSession)
+	return err
 }

@@ -66,7 +66,7 @@ func TestCompanyStaff(t *testing.T) {
 	l, err := s.FindPasswordResetLogin(ctx, "token-kim")
 	require.NoError(t, err)
 	assert.Equal(t, kim.ID, l.ID)
-	_, err = s.ResetPassword(ctx, "token-kim", "a hash", audit)
+	_, err = resetPassword(s, "token-kim", "a hash")
 	require.NoError(t, err)
 	staff, err = s.FindStaff(ctx, acc.ID, company.ID)
 	require.NoError(t, err)

@@ -375,10 +375,9 @@ func TestPasswordReset(t *testing.T) {
 	}
 	require.NoError(t, s.CreateSession(ctx, SessionRow{TokenHash: "other", LoginID: &other.ID, Data: []byte{}, CreatedAt: now, LastSeenAt: now}))
 
-	mail := models.OutboxMessage{To: l.Email, Subject: "Reset your password", Text: "https://example.com/reset/tok"}
-	audit := models.AuditEntry{Kind: models.AuditPasswordResetReq, Actor: "anonymous"}
-	require.NoError(t, s.CreatePasswordReset(ctx, l, "reset-1", now.Add(time.Hour), mail, audit))
-	require.NoError(t, s.CreatePasswordReset(ctx, l, "reset-2", now.Add(time.Hour), mail, audit))
+	mail := models.OutboxMessage{AccountID: &l.AccountID, To: l.Email, Subject: "Reset your password", Text: "https://example.com/reset/tok"}
+	require.NoError(t, createPasswordReset(s, l, "reset-1", now.Add(time.Hour), mail))
+	require.NoError(t, createPasswordReset(s, l, "reset-2", now.Add(time.Hour), mail))
 	queued, err := s.FindMailTo(ctx, l.Email)
 	require.NoError(t, err)
 	require.Len(t, queued, 2)
@@ -392,7 +391,7 @@ func TestPasswordReset(t *testing.T) {
 	assert.Equal(t, l.ID, found.ID)
 
 	clock.Advance(10 * time.Minute)
-	got, err := s.ResetPassword(ctx, "reset-1", "new-hash", models.AuditEntry{Kind: models.AuditPasswordReset, Actor: l.Email})
+	got, err := resetPassword(s, "reset-1", "new-hash")
 	require.NoError(t, err)
 	assert.Equal(t, l.ID, got.ID)
 	_, hash, err := s.FindLoginByEmail(ctx, l.Email)
@@ -406,11 +405,11 @@ func TestPasswordReset(t *testing.T) {
 	require.NoError(t, err, "another login's session must survive")
 
 	// The link works once, and the login's other link is void too.
-	_, err = s.ResetPassword(ctx, "reset-1", "second-hash", models.AuditEntry{Kind: models.AuditPasswordReset, Actor: l.Email})
+	_, err = resetPassword(s, "reset-1", "second-hash")
 	require.ErrorIs(t, err, models.ErrNotFound)
 	_, err = s.FindPasswordResetLogin(ctx, "reset-1")
 	require.ErrorIs(t, err, models.ErrNotFound)
-	_, err = s.ResetPassword(ctx, "reset-2", "third-hash", models.AuditEntry{Kind: models.AuditPasswordReset, Actor: l.Email})
+	_, err = resetPassword(s, "reset-2", "third-hash")
 	require.ErrorIs(t, err, models.ErrNotFound)
 	_, hash, err = s.FindLoginByEmail(ctx, l.Email)
 	require.NoError(t, err)
@@ -422,33 +421,30 @@ func TestPasswordResetExpires(t *testing.T) {
 	s, clock := newTestStore(t)
 	ctx := context.Background()
 	_, l := createAccount(t, s, "a@example.com")
-	require.NoError(t, s.CreatePasswordReset(ctx, l, "reset", clock.Now().Add(time.Hour),
-		models.OutboxMessage{To: l.Email, Subject: "Reset", Text: "link"}, models.AuditEntry{Kind: models.AuditPasswordResetReq, Actor: "anonymous"}))
+	require.NoError(t, createPasswordReset(s, l, "reset", clock.Now().Add(time.Hour), models.OutboxMessage{To: l.Email, Subject: "Reset", Text: "link"}))
 	clock.Advance(time.Hour) // expires_at > now fails at exactly the expiry time
 	_, err := s.FindPasswordResetLogin(ctx, "reset")
 	require.ErrorIs(t, err, models.ErrNotFound)
-	_, err = s.ResetPassword(ctx, "reset", "new-hash", models.AuditEntry{Kind: models.AuditPasswordReset, Actor: l.Email})
+	_, err = resetPassword(s, "reset", "new-hash")
 	require.ErrorIs(t, err, models.ErrNotFound)
 	_, hash, err := s.FindLoginByEmail(ctx, l.Email)
 	require.NoError(t, err)
 	assert.Equal(t, "hash-of-a@example.com", hash)
-	_, err = s.ResetPassword(ctx, "never-issued", "new-hash", models.AuditEntry{Kind: models.AuditPasswordReset, Actor: l.Email})
+	_, err = resetPassword(s, "never-issued", "new-hash")
 	require.ErrorIs(t, err, models.ErrNotFound)
 }
 
 func TestPasswordResetConcurrentUseWorksOnce(t *testing.T) {
 	t.Parallel()
 	s, clock := newTestStore(t)
-	ctx := context.Background()
 	_, l := createAccount(t, s, "a@example.com")
-	require.NoError(t, s.CreatePasswordReset(ctx, l, "reset", clock.Now().Add(time.Hour),
-		models.OutboxMessage{To: l.Email, Subject: "Reset", Text: "link"}, models.AuditEntry{Kind: models.AuditPasswordResetReq, Actor: "anonymous"}))
+	require.NoError(t, createPasswordReset(s, l, "reset", clock.Now().Add(time.Hour), models.OutboxMessage{To: l.Email, Subject: "Reset", Text: "link"}))
 	const n = 10
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			_, errs[i] = s.ResetPassword(ctx, "reset", fmt.Sprintf("hash-%d", i), models.AuditEntry{Kind: models.AuditPasswordReset, Actor: l.Email})
+			_, errs[i] = resetPassword(s, "reset", fmt.Sprintf("hash-%d", i))
 		})
 	}
 	wg.Wait()
@@ -462,6 +458,31 @@ func TestPasswordResetConcurrentUseWorksOnce(t *testing.T) {
 	}
 	assert.Equal(t, 1, ok)
 	assert.Equal(t, 1, count(t, s.DB(), `SELECT count(*) FROM audit_log WHERE kind = ?`, models.AuditPasswordReset))
+}
+
+// createPasswordReset stores a reset token and queues its email, as a use case does.
+func createPasswordReset(s *Store, l models.Login, tokenHash string, expires time.Time, mail models.OutboxMessage) error {
+	ctx := context.Background()
+	return s.InTx(ctx, func(tx *Tx) error {
+		if err := tx.CreatePasswordReset(ctx, l, tokenHash, expires); err != nil {
+			return err
+		}
+		return tx.QueueMail(ctx, mail)
+	})
+}
+
+// resetPassword uses a reset token with its audit row, as a use case does.
+func resetPassword(s *Store, tokenHash, newHash string) (models.Login, error) {
+	ctx := context.Background()
+	var l models.Login
+	err := s.InTx(ctx, func(tx *Tx) error {
+		var err error
+		if l, err = tx.ResetPassword(ctx, tokenHash, newHash); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, models.AuditEntry{AccountID: &l.AccountID, LoginID: &l.ID, Kind: models.AuditPasswordReset, Actor: l.Email})
+	})
+	return l, err
 }
 
 func TestThrottleSurvivesRestart(t *testing.T) {

@@ -2,7 +2,6 @@ package db
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"portier/models"
@@ -12,56 +11,37 @@ import (
 // and its recovery codes (recovery_codes), hashed.
 
 // EnableTwoFactor stores the sealed TOTP secret and the recovery code hashes. The step of the
-// code that confirmed enrollment counts as used, so that code cannot also sign in.
-func (s *Store) EnableTwoFactor(ctx context.Context, l models.Login, sealedSecret []byte, confirmedStep int64, codeHashes []string, ch SecurityChange) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		now := s.now()
-		res, err := tx.ExecContext(ctx, `UPDATE logins SET totp_secret = ?, totp_enabled_at = ?, totp_last_step = ?, updated_at = ?
-			WHERE account_id = ? AND id = ? AND totp_enabled_at IS NULL`, sealedSecret, now, confirmedStep, now, l.AccountID, l.ID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return fmt.Errorf("two-factor already on for login %d: %w", l.ID, models.ErrConflict)
-		}
-		if err := s.replaceRecoveryCodes(ctx, tx, l.ID, codeHashes); err != nil {
-			return err
-		}
-		return s.applySecurityChange(ctx, tx, l, ch)
-	})
+// code that confirmed enrollment counts as used, so that code cannot also sign in. Two-factor
+// already on is models.ErrConflict.
+func (tx *Tx) EnableTwoFactor(ctx context.Context, l models.Login, sealedSecret []byte, confirmedStep int64, codeHashes []string) error {
+	res, err := tx.ExecContext(ctx, `UPDATE logins SET totp_secret = ?, totp_enabled_at = ?, totp_last_step = ?, updated_at = ?
+		WHERE account_id = ? AND id = ? AND totp_enabled_at IS NULL`, sealedSecret, tx.now, confirmedStep, tx.now, l.AccountID, l.ID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("two-factor already on for login %d: %w", l.ID, models.ErrConflict)
+	}
+	return tx.ReplaceRecoveryCodes(ctx, l, codeHashes)
 }
 
 // DisableTwoFactor removes the TOTP secret and the recovery codes.
-func (s *Store) DisableTwoFactor(ctx context.Context, l models.Login, ch SecurityChange) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE logins SET totp_secret = NULL, totp_enabled_at = NULL, updated_at = ? WHERE account_id = ? AND id = ?`,
-			s.now(), l.AccountID, l.ID); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE login_id = ?`, l.ID); err != nil {
-			return err
-		}
-		return s.applySecurityChange(ctx, tx, l, ch)
-	})
+func (tx *Tx) DisableTwoFactor(ctx context.Context, l models.Login) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE logins SET totp_secret = NULL, totp_enabled_at = NULL, updated_at = ? WHERE account_id = ? AND id = ?`,
+		tx.now, l.AccountID, l.ID); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE login_id = ?`, l.ID)
+	return err
 }
 
 // ReplaceRecoveryCodes voids every recovery code of the login and stores new ones.
-func (s *Store) ReplaceRecoveryCodes(ctx context.Context, l models.Login, codeHashes []string, ch SecurityChange) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		if err := s.replaceRecoveryCodes(ctx, tx, l.ID, codeHashes); err != nil {
-			return err
-		}
-		return s.applySecurityChange(ctx, tx, l, ch)
-	})
-}
-
-func (s *Store) replaceRecoveryCodes(ctx context.Context, tx *sql.Tx, loginID int64, hashes []string) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE login_id = ?`, loginID); err != nil {
+func (tx *Tx) ReplaceRecoveryCodes(ctx context.Context, l models.Login, codeHashes []string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE login_id = ?`, l.ID); err != nil {
 		return err
 	}
-	now := s.now()
-	for _, h := range hashes {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO recovery_codes (login_id, code_hash, created_at) VALUES (?, ?, ?)`, loginID, h, now); err != nil {
+	for _, h := range codeHashes {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO recovery_codes (login_id, code_hash, created_at) VALUES (?, ?, ?)`, l.ID, h, tx.now); err != nil {
 			return err
 		}
 	}

@@ -25,7 +25,7 @@ func (e warnEnv) subscribe(t *testing.T, email string, kinds ...models.LogKind) 
 	for _, k := range kinds {
 		subs = append(subs, models.LogSubscription{DeviceID: e.dev.ID, Kind: k})
 	}
-	require.NoError(t, e.store.ReplaceLogSubscriptions(ctx, e.account.ID, l.ID, subs, models.AuditEntry{Actor: email, Kind: models.AuditLogNotificationsChanged}))
+	require.NoError(t, e.store.InTx(ctx, func(tx *db.Tx) error { return tx.ReplaceLogSubscriptions(ctx, e.account.ID, l.ID, subs) }))
 	return l
 }
 
@@ -115,7 +115,7 @@ func TestLogNotificationOfAFailedActionInGerman(t *testing.T) {
 	e := newWarnEnv(t)
 	ctx := context.Background()
 	sam := e.subscribe(t, subEmail, models.LogKindUnlock)
-	require.NoError(t, e.store.UpdateLoginPreferences(ctx, sam, "de", "Europe/Berlin", models.AuditEntry{Actor: subEmail, Kind: models.AuditPreferencesChanged}))
+	require.NoError(t, e.store.InTx(ctx, func(tx *db.Tx) error { return tx.UpdateLoginPreferences(ctx, sam, "de", "Europe/Berlin") }))
 	require.NoError(t, e.bridge.SetFault(e.dev.Type, e.dev.NukiID, sim.FaultMotorBlocked))
 
 	who := models.Actor{LoginID: e.login.ID, Name: "Anna", Email: ownerEmail, Origin: models.ActorWeb}

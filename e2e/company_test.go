@@ -62,8 +62,8 @@ func TestPartnerCompanyStaffInTheBrowser(t *testing.T) {
 	// The staff member, in a browser of their own, on a phone.
 	s := NewBrowser(t, 375, 800)
 	s.Do("choose a password", chromedp.Navigate(link), chromedp.WaitVisible(css(`[data-testid="reset-form"]`)),
-		chromedp.SendKeys(css(`#password`), "a broom closet key"), chromedp.Click(css(`[data-testid="submit"]`)),
-		chromedp.WaitVisible(css(`[data-testid="login-form"]`)))
+		chromedp.SendKeys(css(`#password`), "a broom closet key"), chromedp.SendKeys(css(`#password_confirm`), "a broom closet key"),
+		chromedp.Click(css(`[data-testid="submit"]`)), chromedp.WaitVisible(css(`[data-testid="login-form"]`)))
 	s.Do("sign in", chromedp.SendKeys(css(`#email`), "kim@putzteam.example"), chromedp.SendKeys(css(`#password`), "a broom closet key"),
 		chromedp.Click(css(`[data-testid="submit"]`)), chromedp.WaitVisible(css(`[data-testid="key-title"]`)))
 	s.NoSidewaysScroll("the staff member's web key on a phone")

@@ -13,6 +13,7 @@ import (
 
 	usecases "portier/app"
 	"portier/apptest"
+	"portier/db"
 	"portier/devices"
 	"portier/models"
 )
@@ -161,7 +162,7 @@ func TestDeletePersonConfirmationInGerman(t *testing.T) {
 	owner := apptest.DefaultOwner
 	ctx := context.Background()
 	login := app.OwnerLogin()
-	require.NoError(t, app.Store.UpdateLoginPreferences(ctx, login, "de", "Europe/Berlin", models.AuditEntry{Actor: "test", Kind: models.AuditPreferencesChanged}))
+	require.NoError(t, app.Store.InTx(ctx, func(tx *db.Tx) error { return tx.UpdateLoginPreferences(ctx, login, "de", "Europe/Berlin") }))
 	devs := app.AddDemoBridge(login.AccountID)
 	_, err := app.Store.SyncDeviceAuthorizations(ctx, login.AccountID, devs[0].ID, []models.ReportedAuthorization{
 		{DeviceAuthID: 70, Type: models.AuthTypeApp, Name: "Zoë Quist", Enabled: true},

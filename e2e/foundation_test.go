@@ -31,6 +31,7 @@ func TestSetupLogoutLogin(t *testing.T) {
 		chromedp.SendKeys(css(`#name`), "Anna Hofmann"),
 		chromedp.SendKeys(css(`#email`), "anna@example.com"),
 		chromedp.SendKeys(css(`#password`), "short"),
+		chromedp.SendKeys(css(`#password_confirm`), "short"),
 		chromedp.Click(css(`[data-testid="submit"]`)),
 		chromedp.WaitVisible(css(`[data-testid="error-password"]`)),
 	)
@@ -39,6 +40,7 @@ func TestSetupLogoutLogin(t *testing.T) {
 
 	b.Do("finish setup",
 		chromedp.SendKeys(css(`#password`), "correct horse battery staple"),
+		chromedp.SendKeys(css(`#password_confirm`), "correct horse battery staple"),
 		chromedp.Click(css(`[data-testid="submit"]`)),
 		chromedp.WaitVisible(css(`[data-testid="home-title"]`)),
 	)

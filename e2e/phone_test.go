@@ -116,7 +116,7 @@ func TestTablesOnAPhone(t *testing.T) {
 	}
 	check("en")
 
-	require.NoError(t, app.Store.UpdateLoginPreferences(ctx, login, "de", "Europe/Berlin", models.AuditEntry{Actor: "test", Kind: models.AuditPreferencesChanged}))
+	require.NoError(t, app.Store.InTx(ctx, func(tx *db.Tx) error { return tx.UpdateLoginPreferences(ctx, login, "de", "Europe/Berlin") }))
 	check("de")
 	b.Do("the German activity log", chromedp.Navigate(app.URL+"/activity"), chromedp.WaitVisible(css(`[data-testid="activity-row"]`)))
 	assert.Equal(t, `"Auslöser"`, Eval[string](b, `getComputedStyle(document.querySelector('[data-testid="activity-row"] td:nth-child(5)'), "::before").content`),

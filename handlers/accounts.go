@@ -6,7 +6,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"portier/db"
 	"portier/i18n"
 	"portier/models"
 	authviews "portier/views/auth"
@@ -86,33 +85,17 @@ func (h *Handler) SignupCreate(c echo.Context) error {
 }
 
 func (h *Handler) createAccount(c echo.Context, firstRun bool, page func(models.NewAccount, models.ValidationErrors, string) authviews.AccountForm) error {
-	ctx := c.Request().Context()
+	rq := h.request(c)
 	n := accountForm(c)
-	n.Language = locale(c).Lang // the language the person set up in is the login's first choice
-	if err := n.Validate(); err != nil {
-		var ve models.ValidationErrors
-		errors.As(err, &ve)
-		return render(c, http.StatusUnprocessableEntity, authviews.AccountPage(page(n, ve, "error.check_fields")))
+	n.Language = rq.Locale.Lang // the language the person set up in is the login's first choice
+	_, login, err := h.App.CreateAccount(rq.Ctx, rq.Actor, n, passwordRepeat(c, "password_confirm"), firstRun)
+	if errs, ok := formErrors(err, nil); ok {
+		return render(c, http.StatusUnprocessableEntity, authviews.AccountPage(page(n, models.ValidationErrors(errs), "error.check_fields")))
 	}
-	hash, err := h.Hasher.Hash(ctx, n.Password)
-	if err != nil {
-		return err
-	}
-	kind := models.AuditAccountCreated
-	if firstRun {
-		kind = models.AuditSetup
-	}
-	_, login, err := h.Store.CreateAccount(ctx, db.CreateAccountParams{
-		New: n, PasswordHash: hash, FirstRun: firstRun,
-		Audit: models.AuditEntry{Actor: n.Email, Kind: kind, IP: clientIP(c.Request())},
-	})
-	switch {
-	case errors.Is(err, models.ErrSetupDone):
+	if errors.Is(err, models.ErrSetupDone) {
 		return echo.ErrNotFound
-	case errors.Is(err, models.ErrConflict):
-		ve := models.ValidationErrors{"email": "invalid.email_taken"}
-		return render(c, http.StatusUnprocessableEntity, authviews.AccountPage(page(n, ve, "error.check_fields")))
-	case err != nil:
+	}
+	if err != nil {
 		return err
 	}
 	if err := h.startSession(c, login, false); err != nil {

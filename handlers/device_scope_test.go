@@ -414,8 +414,9 @@ func TestLimitedLoginLogNotifications(t *testing.T) {
 	t.Parallel()
 	e := newScopeEnv(t)
 	ctx := context.Background()
-	require.NoError(t, e.app.Store.ReplaceLogSubscriptions(ctx, e.account, e.samL.ID,
-		[]models.LogSubscription{{DeviceID: e.office.ID, Kind: models.LogKindUnlock}}, models.AuditEntry{Actor: "test", Kind: models.AuditLogNotificationsChanged}))
+	require.NoError(t, e.app.Store.InTx(ctx, func(tx *db.Tx) error {
+		return tx.ReplaceLogSubscriptions(ctx, e.account, e.samL.ID, []models.LogSubscription{{DeviceID: e.office.ID, Kind: models.LogKindUnlock}})
+	}))
 	res := e.sam.Get("/settings/notifications")
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	assert.Equal(t, 1, res.Doc(t).Find(`[data-testid="log-notifications-row"]`).Length())

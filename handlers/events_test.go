@@ -23,8 +23,23 @@ type eventWatch struct {
 	last      int64
 }
 
+// newEventWatch watches from now on: the events written before (a fixture's, such as the
+// account that setup created) are not the test's.
 func newEventWatch(app *apptest.App, accountID int64) *eventWatch {
-	return &eventWatch{app: app, accountID: accountID}
+	w := &eventWatch{app: app, accountID: accountID}
+	_ = w.skip() // an unreadable store fails the first expect
+	return w
+}
+
+// skip moves the watch past every event written so far.
+func (w *eventWatch) skip() error {
+	for {
+		events, err := w.app.Store.FindEvents(context.Background(), w.last, 100)
+		if err != nil || len(events) == 0 {
+			return err
+		}
+		w.last = events[len(events)-1].ID
+	}
 }
 
 // expect runs do (one change through HTTP) and checks that exactly one event was written for

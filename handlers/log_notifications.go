@@ -19,8 +19,8 @@ import (
 // LogNotificationsShow is GET /settings/notifications: the login's log notifications, a matrix
 // of the account's devices × event kinds (PRODUCT.md L7).
 func (h *Handler) LogNotificationsShow(c echo.Context) error {
-	login, account, _ := currentLogin(c)
-	subs, err := h.Store.FindLogSubscriptions(c.Request().Context(), account.ID, login.ID)
+	rq := h.request(c)
+	subs, err := h.Store.FindLogSubscriptions(rq.Ctx, rq.Account.ID, rq.Login.ID)
 	if err != nil {
 		return err
 	}
@@ -33,8 +33,8 @@ func (h *Handler) LogNotificationsShow(c echo.Context) error {
 // form and writes nothing. Subscriptions kept on devices the login no longer sees stay as they
 // are (they send nothing while it does not see the device).
 func (h *Handler) LogNotificationsUpdate(c echo.Context) error {
-	ctx := c.Request().Context()
-	login, account, _ := currentLogin(c)
+	rq := h.request(c)
+	login := rq.Login
 	form, err := c.FormParams()
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest)
@@ -67,16 +67,14 @@ func (h *Handler) LogNotificationsUpdate(c echo.Context) error {
 		}
 		subs = append(subs, kept...)
 	}
-	audit := models.AuditEntry{Actor: login.Email, Kind: models.AuditLogNotificationsChanged, IP: clientIP(c.Request()),
-		Detail: fmt.Sprintf("%d log notifications", len(subs))}
-	err = h.Store.ReplaceLogSubscriptions(ctx, account.ID, login.ID, subs, audit)
+	err = h.App.SetLogNotifications(rq.Ctx, rq.Actor, login, subs)
 	if errors.Is(err, models.ErrNotFound) {
 		return h.refuseLogNotifications(c) // a device removed between reading the list and saving
 	}
 	if err != nil {
 		return err
 	}
-	if err := h.setFlash(c, locale(c).T("lognotify.saved")); err != nil {
+	if err := h.setFlash(c, rq.Locale.T("lognotify.saved")); err != nil {
 		return err
 	}
 	return redirect(c, "/settings/notifications")
@@ -86,8 +84,8 @@ func (h *Handler) LogNotificationsUpdate(c echo.Context) error {
 // of kinds that still exist ("warnings" subscriptions of before warnings went to the main login
 // only are dropped).
 func (h *Handler) unseenSubscriptions(c echo.Context) ([]models.LogSubscription, error) {
-	ctx := c.Request().Context()
-	login, account, _ := currentLogin(c)
+	rq := h.request(c)
+	ctx, login, account := rq.Ctx, rq.Login, rq.Account
 	stored, err := h.Store.FindLogSubscriptions(ctx, account.ID, login.ID)
 	if err != nil {
 		return nil, err
@@ -111,8 +109,8 @@ func (h *Handler) unseenSubscriptions(c echo.Context) ([]models.LogSubscription,
 // refuseLogNotifications answers a form that cannot be saved: the message, and the matrix as
 // stored (nothing was written).
 func (h *Handler) refuseLogNotifications(c echo.Context) error {
-	login, account, _ := currentLogin(c)
-	stored, err := h.Store.FindLogSubscriptions(c.Request().Context(), account.ID, login.ID)
+	rq := h.request(c)
+	stored, err := h.Store.FindLogSubscriptions(rq.Ctx, rq.Account.ID, rq.Login.ID)
 	if err != nil {
 		return err
 	}
@@ -136,7 +134,7 @@ func parseSubscription(v string) (models.LogSubscription, bool) {
 // renderLogNotifications renders the matrix with checked as the checked boxes (what is stored,
 // or what a refused form asked for).
 func (h *Handler) renderLogNotifications(c echo.Context, status int, checked []models.LogSubscription, errKey string) error {
-	loc := locale(c)
+	loc := h.request(c).Locale
 	shell, err := h.appShell(c, "lognotify.title", "/settings")
 	if err != nil {
 		return err

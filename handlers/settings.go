@@ -1,27 +1,21 @@
 package handlers
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"portier/app"
 	"portier/auth"
-	"portier/db"
 	"portier/i18n"
 	"portier/models"
-	"portier/views/email"
 	"portier/views/settings"
 )
-
-// EmailChangeValidity is how long the confirmation link of an email change works.
-const EmailChangeValidity = 24 * time.Hour
 
 // settingsTabs are the sections of Settings this login may open.
 func settingsTabs(c echo.Context, active string) []settings.Tab {
@@ -58,9 +52,8 @@ func (h *Handler) AccountSettingsShow(c echo.Context) error {
 
 // renderAccountSettings renders Manage account; errs and values belong to a form that failed.
 func (h *Handler) renderAccountSettings(c echo.Context, status int, errs, values map[string]string) error {
-	ctx := c.Request().Context()
-	loc := locale(c)
-	login, _, _ := currentLogin(c)
+	rq := h.request(c)
+	ctx, loc, login := rq.Ctx, rq.Locale, rq.Login
 	shell, err := h.appShell(c, "settings.title", "/settings")
 	if err != nil {
 		return err
@@ -113,21 +106,13 @@ func currentSessionHash(c echo.Context) string {
 
 // PreferencesUpdate is POST /settings/account/preferences: language and time zone.
 func (h *Handler) PreferencesUpdate(c echo.Context) error {
-	login, _, _ := currentLogin(c)
+	rq := h.request(c)
 	lang, zone := c.FormValue("language"), c.FormValue("time_zone")
-	errs := map[string]string{}
-	if !i18n.Supported(lang) {
-		errs["language"] = "invalid.language"
-	}
-	if !i18n.IsZone(zone) {
-		errs["time_zone"] = "invalid.time_zone"
-	}
-	if len(errs) > 0 {
+	err := h.App.UpdatePreferences(rq.Ctx, rq.Actor, rq.Login, lang, zone)
+	if errs, ok := formErrors(err, nil); ok {
 		return h.renderAccountSettings(c, http.StatusUnprocessableEntity, errs, nil)
 	}
-	audit := models.AuditEntry{Actor: login.Email, Kind: models.AuditPreferencesChanged, IP: clientIP(c.Request()),
-		Detail: "language " + lang + ", time zone " + zone}
-	if err := h.Store.UpdateLoginPreferences(c.Request().Context(), login, lang, zone, audit); err != nil {
+	if err != nil {
 		return err
 	}
 	// The confirmation is already in the new language.
@@ -135,6 +120,24 @@ func (h *Handler) PreferencesUpdate(c echo.Context) error {
 		return err
 	}
 	return redirect(c, "/settings/account")
+}
+
+// formErrors are the message keys of a change app refused for its input, by the form's field
+// names (rename maps app's name of a field to the form's where they differ); ok is false for
+// any other error.
+func formErrors(err error, rename map[string]string) (errs map[string]string, ok bool) {
+	var invalid app.FieldErrors
+	if !errors.As(err, &invalid) {
+		return nil, false
+	}
+	errs = map[string]string{}
+	for field, key := range invalid {
+		if name, renamed := rename[field]; renamed {
+			field = name
+		}
+		errs[field] = key
+	}
+	return errs, true
 }
 
 // retentionCard offers the usual retentions, and the account's own when it is another.
@@ -198,74 +201,19 @@ func retentionDetail(days int) string {
 	return strconv.Itoa(days) + " days"
 }
 
-// checkCurrentPassword verifies the login's password for a settings form, counting failures
-// per login so the form cannot be used to guess it. It returns a message key, "" when right.
-func (h *Handler) checkCurrentPassword(c echo.Context, login models.Login, password string) (string, error) {
-	ctx := c.Request().Context()
-	if password == "" {
-		return "invalid.password_required", nil
-	}
-	// Counted before the password is checked; a right one takes its attempt back (not the
-	// others', so a known password does not buy more guesses at a code checked after it).
-	confirm := confirmThrottle(login)
-	if allowed, err := h.Store.ThrottleAttempt(ctx, confirm); err != nil {
-		return "", err
-	} else if !allowed {
-		h.Hasher.VerifyDummy(ctx, password)
-		return "invalid.too_many", nil
-	}
-	hash, err := h.Store.FindPasswordHash(ctx, login.AccountID, login.ID)
-	if err != nil {
-		return "", err
-	}
-	ok, _, err := h.Hasher.Verify(ctx, password, hash)
-	if err != nil {
-		return "", err
-	}
-	if !ok {
-		return "invalid.password_wrong", nil
-	}
-	return "", h.Store.DiscountThrottle(ctx, confirm)
-}
-
-// confirmThrottle limits the "current password" and "current code" fields of a login's
-// settings forms (one key for both).
-func confirmThrottle(login models.Login) db.ThrottleCheck {
-	return db.ThrottleCheck{Key: "confirm:login:" + itoa(login.ID), Rule: models.ThrottleConfirmPerLogin}
-}
-
 // PasswordUpdate is POST /settings/account/password: needs the current password; every other
 // session of the login ends.
 func (h *Handler) PasswordUpdate(c echo.Context) error {
-	ctx := c.Request().Context()
-	login, _, _ := currentLogin(c)
-	current, next := c.FormValue("current_password"), c.FormValue("new_password")
-	errs := map[string]string{}
-	if msg := models.ValidatePassword(next, login.Email); msg != "" {
-		errs["new_password"] = msg
-	}
-	msg, err := h.checkCurrentPassword(c, login, current)
-	if err != nil {
-		return err
-	}
-	if msg != "" {
-		errs["current_password"] = msg
-	}
-	if len(errs) > 0 {
+	rq := h.request(c)
+	err := h.App.ChangePassword(rq.Ctx, rq.Actor, rq.Login,
+		app.PasswordChange{Current: c.FormValue("current_password"), New: c.FormValue("new_password")}, currentSessionHash(c))
+	if errs, ok := formErrors(err, nil); ok {
 		return h.renderAccountSettings(c, http.StatusUnprocessableEntity, errs, nil)
 	}
-	hash, err := h.Hasher.Hash(ctx, next)
 	if err != nil {
 		return err
 	}
-	change, err := h.securityChange(c, login, "password_changed", models.AuditPasswordChanged, "password changed in settings; other sessions ended")
-	if err != nil {
-		return err
-	}
-	if err := h.Store.ChangePassword(ctx, login, hash, change); err != nil {
-		return err
-	}
-	if err := h.setFlash(c, locale(c).T("settings.password.changed")); err != nil {
+	if err := h.setFlash(c, rq.Locale.T("settings.password.changed")); err != nil {
 		return err
 	}
 	return redirect(c, "/settings/account")
@@ -274,57 +222,15 @@ func (h *Handler) PasswordUpdate(c echo.Context) error {
 // EmailChangeCreate is POST /settings/account/email: a confirmation link goes to the new
 // address, a notice to the old one; nothing changes until the link is opened.
 func (h *Handler) EmailChangeCreate(c echo.Context) error {
-	ctx := c.Request().Context()
-	login, _, _ := currentLogin(c)
-	newEmail := models.NormalizeEmail(c.FormValue("new_email"))
-	values := map[string]string{"new_email": c.FormValue("new_email")}
-	errs := map[string]string{}
-	if msg := models.ValidateEmail(newEmail); msg != "" {
-		errs["new_email"] = msg
-	} else if newEmail == login.Email {
-		errs["new_email"] = "invalid.email_same"
-	} else if taken, err := h.Store.EmailTaken(ctx, newEmail); err != nil {
-		return err
-	} else if taken {
-		errs["new_email"] = "invalid.email_taken_other"
+	rq := h.request(c)
+	newEmail, err := h.App.RequestEmailChange(rq.Ctx, rq.Actor, rq.Login, c.FormValue("new_email"), c.FormValue("email_password"))
+	if errs, ok := formErrors(err, map[string]string{"password": "email_password"}); ok {
+		return h.renderAccountSettings(c, http.StatusUnprocessableEntity, errs, map[string]string{"new_email": c.FormValue("new_email")})
 	}
-	msg, err := h.checkCurrentPassword(c, login, c.FormValue("email_password"))
 	if err != nil {
 		return err
 	}
-	if msg != "" {
-		errs["email_password"] = msg
-	}
-	if len(errs) > 0 {
-		return h.renderAccountSettings(c, http.StatusUnprocessableEntity, errs, values)
-	}
-	token := auth.NewToken()
-	l := loginLocale(login)
-	confirm, err := email.Compose(ctx, l, newEmail, email.Content{
-		Subject: l.T("email.change.subject"), Name: login.Name,
-		Paragraphs: []string{l.T("email.change.body", i18n.Args{"Old": login.Email, "New": newEmail})},
-		LinkLabel:  l.T("email.change.action"), LinkText: l.T("email.change.button"), Link: h.absURL("/email/confirm/" + token),
-		After:   []string{l.T("email.change.ignore")},
-		SiteURL: h.absURL("/"),
-	})
-	if err != nil {
-		return err
-	}
-	notice, err := email.Compose(ctx, l, login.Email, email.Content{
-		Subject: l.T("email.change_notice.subject"), Name: login.Name,
-		Paragraphs: []string{l.T("email.change_notice.body", i18n.Args{"New": newEmail}), l.T("email.change_notice.not_you")},
-		SiteURL:    h.absURL("/"),
-	})
-	if err != nil {
-		return err
-	}
-	audit := models.AuditEntry{Actor: login.Email, Kind: models.AuditEmailChangeRequested, IP: clientIP(c.Request()),
-		Detail: "change to " + newEmail + " requested; confirmation sent"}
-	if err := h.Store.CreateEmailChange(ctx, login, auth.HashToken(token), newEmail, h.Now().Add(EmailChangeValidity),
-		[]models.OutboxMessage{confirm, notice}, audit); err != nil {
-		return err
-	}
-	if err := h.setFlash(c, locale(c).T("settings.email.sent", i18n.Args{"Email": newEmail})); err != nil {
+	if err := h.setFlash(c, rq.Locale.T("settings.email.sent", i18n.Args{"Email": newEmail})); err != nil {
 		return err
 	}
 	return redirect(c, "/settings/account")
@@ -347,22 +253,21 @@ func (h *Handler) EmailConfirmShow(c echo.Context) error {
 
 // EmailConfirmCreate is POST /email/confirm/:token: the change happens.
 func (h *Handler) EmailConfirmCreate(c echo.Context) error {
-	ctx := c.Request().Context()
+	rq := h.request(c)
 	token := c.Param("token")
-	login, newEmail, err := h.Store.FindEmailChange(ctx, auth.HashToken(token))
+	_, newEmail, err := h.Store.FindEmailChange(rq.Ctx, auth.HashToken(token))
 	if errors.Is(err, models.ErrNotFound) {
 		return render(c, http.StatusNotFound, settings.EmailConfirmPage(settings.EmailConfirm{Invalid: true}))
 	}
 	if err != nil {
 		return err
 	}
-	audit := models.AuditEntry{Actor: login.Email, Kind: models.AuditEmailChanged, IP: clientIP(c.Request()),
-		Detail: "email changed from " + login.Email + " to " + newEmail}
-	changed, err := h.Store.ConfirmEmailChange(ctx, auth.HashToken(token), audit)
+	changed, err := h.App.ConfirmEmailChange(rq.Ctx, rq.Actor, token)
+	var conflict *app.Conflict
 	switch {
 	case errors.Is(err, models.ErrNotFound):
 		return render(c, http.StatusNotFound, settings.EmailConfirmPage(settings.EmailConfirm{Invalid: true}))
-	case errors.Is(err, models.ErrConflict):
+	case errors.As(err, &conflict):
 		return render(c, http.StatusConflict, settings.EmailConfirmPage(settings.EmailConfirm{Taken: true, New: newEmail}))
 	case err != nil:
 		return err
@@ -371,7 +276,7 @@ func (h *Handler) EmailConfirmCreate(c echo.Context) error {
 	if err := h.setFlash(c, msg); err != nil {
 		return err
 	}
-	if current, _, ok := currentLogin(c); ok && current.ID == changed.ID {
+	if rq.SignedIn && rq.Login.ID == changed.ID {
 		return redirect(c, "/settings/account")
 	}
 	return redirect(c, "/login")
@@ -379,17 +284,15 @@ func (h *Handler) EmailConfirmCreate(c echo.Context) error {
 
 // SessionEnd is POST /settings/sessions/:id/end: ends one other session of the login.
 func (h *Handler) SessionEnd(c echo.Context) error {
-	login, _, _ := currentLogin(c)
-	id := c.Param("id")
-	audit := models.AuditEntry{Actor: login.Email, Kind: models.AuditSessionEnded, IP: clientIP(c.Request()), Detail: "ended a session in settings"}
-	err := h.Store.EndSession(c.Request().Context(), login, id, audit)
+	rq := h.request(c)
+	err := h.App.EndSession(rq.Ctx, rq.Actor, rq.Login, c.Param("id"))
 	if errors.Is(err, models.ErrNotFound) {
 		return echo.ErrNotFound
 	}
 	if err != nil {
 		return err
 	}
-	if err := h.setFlash(c, locale(c).T("sessions.ended")); err != nil {
+	if err := h.setFlash(c, rq.Locale.T("sessions.ended")); err != nil {
 		return err
 	}
 	return redirect(c, "/settings/account")
@@ -397,12 +300,11 @@ func (h *Handler) SessionEnd(c echo.Context) error {
 
 // SessionsEndOthers is POST /settings/sessions/end-others.
 func (h *Handler) SessionsEndOthers(c echo.Context) error {
-	login, _, _ := currentLogin(c)
-	audit := models.AuditEntry{Actor: login.Email, Kind: models.AuditOtherSessionsEnded, IP: clientIP(c.Request()), Detail: "ended all other sessions"}
-	if err := h.Store.EndOtherSessions(c.Request().Context(), login, currentSessionHash(c), audit); err != nil {
+	rq := h.request(c)
+	if err := h.App.EndOtherSessions(rq.Ctx, rq.Actor, rq.Login, currentSessionHash(c)); err != nil {
 		return err
 	}
-	if err := h.setFlash(c, locale(c).T("sessions.others_ended")); err != nil {
+	if err := h.setFlash(c, rq.Locale.T("sessions.others_ended")); err != nil {
 		return err
 	}
 	return redirect(c, "/settings/account")
@@ -412,9 +314,8 @@ func (h *Handler) SessionsEndOthers(c echo.Context) error {
 // the emails it may (models.OutboxMessage.ReadableBy); of the others it learns the kind of
 // recipient, the date and the status. A delivered email's links are in the email only.
 func (h *Handler) OutboxShow(c echo.Context) error {
-	ctx := c.Request().Context()
-	loc := locale(c)
-	login, account, _ := currentLogin(c)
+	rq := h.request(c)
+	ctx, loc, login, account := rq.Ctx, rq.Locale, rq.Login, rq.Account
 	if !login.IsMain {
 		return echo.NewHTTPError(http.StatusForbidden, "outbox.main_only")
 	}
@@ -519,34 +420,6 @@ func describeBrowser(l *i18n.Locale, ua string) string {
 		return system
 	}
 	return l.T("sessions.unknown_browser")
-}
-
-// securityChange is what goes with a change to how the login signs in: the notice email of
-// kind, the audit row, and the end of every other session (the request's own stays).
-func (h *Handler) securityChange(c echo.Context, login models.Login, noticeKind, auditKind, detail string) (db.SecurityChange, error) {
-	ip := clientIP(c.Request())
-	notice, err := h.noticeEmail(c.Request().Context(), login, noticeKind, ip)
-	if err != nil {
-		return db.SecurityChange{}, err
-	}
-	return db.SecurityChange{
-		KeepSession: currentSessionHash(c), Mail: []models.OutboxMessage{notice},
-		Audit: models.AuditEntry{Actor: login.Email, Kind: auditKind, IP: ip, Detail: detail},
-	}, nil
-}
-
-// noticeEmail is a short email telling the login that something about signing in changed
-// (kind: password_changed, twofactor_on, twofactor_off, recovery_replaced).
-func (h *Handler) noticeEmail(ctx context.Context, login models.Login, kind, ip string) (models.OutboxMessage, error) {
-	l := loginLocale(login)
-	return email.Compose(ctx, l, login.Email, email.Content{
-		Subject: l.T("email." + kind + ".subject"), Name: login.Name,
-		Paragraphs: []string{
-			l.T("email."+kind+".body", i18n.Args{"When": l.DateTime(h.Now()), "Zone": l.ZoneName(), "IP": ip}),
-			l.T("email.not_you"),
-		},
-		SiteURL: h.absURL("/"),
-	})
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

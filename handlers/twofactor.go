@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"portier/app"
 	"portier/auth"
 	"portier/i18n"
 	"portier/models"
@@ -35,9 +36,7 @@ const (
 	totpIssuer               = "Portier"
 )
 
-func totpContext(loginID int64) string     { return "totp:login:" + itoa(loginID) }
-func enrollContext(loginID int64) string   { return "totp-enroll:login:" + itoa(loginID) }
-func recoveryContext(loginID int64) string { return "recovery:login:" + itoa(loginID) }
+func enrollContext(loginID int64) string { return "totp-enroll:login:" + itoa(loginID) }
 
 // startTwoFactor replaces the session by a fresh one that holds only the pending state: the
 // password alone reaches nothing but the code page.
@@ -103,7 +102,7 @@ func (h *Handler) TwoFactorCreate(c echo.Context) error {
 	if !ok {
 		return h.clearPending(c, "twofactor.expired")
 	}
-	if key := codeShapeError(c.FormValue("code")); key != "" {
+	if key := app.CodeShapeError(c.FormValue("code")); key != "" {
 		return render(c, http.StatusUnprocessableEntity, authviews.TwoFactorPage(authviews.TwoFactor{Error: key}))
 	}
 	sess := session(c)
@@ -138,7 +137,7 @@ func (h *Handler) TwoFactorCreate(c echo.Context) error {
 	} else if !allowed {
 		return fail("second-factor code not checked: locked after too many failures")
 	}
-	method, ok, err := h.verifySecondFactor(c, login, c.FormValue("code"))
+	method, ok, err := h.App.VerifySecondFactor(ctx, login, c.FormValue("code"))
 	if err != nil {
 		return err
 	}
@@ -168,62 +167,6 @@ func (h *Handler) TwoFactorCreate(c echo.Context) error {
 		}
 	}
 	return redirect(c, landing(login, next))
-}
-
-// verifySecondFactor checks a TOTP code (6 digits) or a recovery code of the login and uses it
-// up. It reports which kind worked.
-func (h *Handler) verifySecondFactor(c echo.Context, login models.Login, code string) (method string, ok bool, err error) {
-	ctx := c.Request().Context()
-	code = strings.TrimSpace(code)
-	if isDigits(strings.ReplaceAll(code, " ", "")) {
-		code = strings.ReplaceAll(code, " ", "")
-		sealed, err := h.Store.FindTwoFactorSecret(ctx, login.ID)
-		if errors.Is(err, models.ErrNotFound) {
-			return "", false, nil
-		}
-		if err != nil {
-			return "", false, err
-		}
-		secret, err := h.Secrets.Open(sealed, totpContext(login.ID))
-		if err != nil {
-			return "", false, err
-		}
-		step, ok := auth.MatchTOTP(string(secret), code, h.Now())
-		if !ok {
-			return "", false, nil
-		}
-		used, err := h.Store.ConsumeTOTPStep(ctx, login.ID, step)
-		return "authenticator code", used, err
-	}
-	norm := auth.NormalizeRecoveryCode(code)
-	if norm == "" {
-		return "", false, nil
-	}
-	used, err := h.Store.UseRecoveryCode(ctx, login.ID, h.Secrets.MAC(recoveryContext(login.ID), norm))
-	return "recovery code", used, err
-}
-
-// codeShapeError is the message key for a code typed as digits that is no 6-digit authenticator
-// code (a digit missing or one too many), "" for any other: such a code is not tried, so it
-// costs no attempt, and the person is told what is wrong rather than "not right".
-func codeShapeError(code string) string {
-	digits := strings.ReplaceAll(strings.TrimSpace(code), " ", "")
-	if isDigits(digits) && len(digits) != 6 {
-		return "twofactor.code_digits"
-	}
-	return ""
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // enrollmentSecret returns the secret of the enrollment in progress, starting a new one when
@@ -256,7 +199,7 @@ func (h *Handler) TwoFactorSetupShow(c echo.Context) error {
 }
 
 func (h *Handler) renderTwoFactorSetup(c echo.Context, status int, errKey string) error {
-	login, _, _ := currentLogin(c)
+	login := h.request(c).Login
 	if login.TwoFactor() {
 		return c.Redirect(http.StatusSeeOther, "/settings/account")
 	}
@@ -289,7 +232,7 @@ func groupKey(s string) string {
 // TwoFactorQR is GET /settings/2fa/qr.png: the QR code of the enrollment in progress, drawn
 // here so the secret never goes to another service.
 func (h *Handler) TwoFactorQR(c echo.Context) error {
-	login, _, _ := currentLogin(c)
+	login := h.request(c).Login
 	secret, err := h.enrollmentSecret(c, login, false)
 	if err != nil {
 		return err
@@ -315,45 +258,21 @@ func (h *Handler) TwoFactorQR(c echo.Context) error {
 // TwoFactorSetupCreate is POST /settings/2fa/setup: a current code confirms the secret; then
 // two-factor is on and the recovery codes are shown once.
 func (h *Handler) TwoFactorSetupCreate(c echo.Context) error {
-	ctx := c.Request().Context()
-	login, _, _ := currentLogin(c)
-	if login.TwoFactor() {
+	rq := h.request(c)
+	if rq.Login.TwoFactor() {
 		return c.Redirect(http.StatusSeeOther, "/settings/account")
 	}
-	secret, err := h.enrollmentSecret(c, login, false)
+	secret, err := h.enrollmentSecret(c, rq.Login, false)
 	if err != nil {
 		return err
 	}
 	if secret == "" {
 		return h.renderTwoFactorSetup(c, http.StatusUnprocessableEntity, "twofactor.enroll_expired")
 	}
-	if key := codeShapeError(c.FormValue("code")); key != "" {
-		return h.renderTwoFactorSetup(c, http.StatusUnprocessableEntity, key)
+	codes, err := h.App.EnableTwoFactor(rq.Ctx, rq.Actor, rq.Login, secret, c.FormValue("code"), currentSessionHash(c))
+	if errs, ok := formErrors(err, nil); ok {
+		return h.renderTwoFactorSetup(c, http.StatusUnprocessableEntity, errs["code"])
 	}
-	confirm := confirmThrottle(login)
-	if allowed, err := h.Store.ThrottleAttempt(ctx, confirm); err != nil {
-		return err
-	} else if !allowed {
-		return h.renderTwoFactorSetup(c, http.StatusUnprocessableEntity, "invalid.too_many")
-	}
-	code := strings.ReplaceAll(strings.TrimSpace(c.FormValue("code")), " ", "")
-	step, ok := auth.MatchTOTP(secret, code, h.Now())
-	if !ok {
-		errKey := "twofactor.code_wrong"
-		if code == "" {
-			errKey = "twofactor.code_required"
-		}
-		return h.renderTwoFactorSetup(c, http.StatusUnprocessableEntity, errKey)
-	}
-	if err := h.Store.DiscountThrottle(ctx, confirm); err != nil {
-		return err
-	}
-	codes, hashes := h.newRecoveryCodes(login)
-	change, err := h.securityChange(c, login, "twofactor_on", models.AuditTwoFactorEnabled, "two-factor authentication turned on; other sessions ended")
-	if err != nil {
-		return err
-	}
-	err = h.Store.EnableTwoFactor(ctx, login, h.Secrets.Seal([]byte(secret), totpContext(login.ID)), step, hashes, change)
 	if errors.Is(err, models.ErrConflict) {
 		return c.Redirect(http.StatusSeeOther, "/settings/account")
 	}
@@ -367,14 +286,6 @@ func (h *Handler) TwoFactorSetupCreate(c echo.Context) error {
 		return err
 	}
 	return h.renderRecoveryCodes(c, codes, true)
-}
-
-func (h *Handler) newRecoveryCodes(login models.Login) (codes, hashes []string) {
-	codes = auth.NewRecoveryCodes(auth.RecoveryCodeCount)
-	for _, code := range codes {
-		hashes = append(hashes, h.Secrets.MAC(recoveryContext(login.ID), auth.NormalizeRecoveryCode(code)))
-	}
-	return codes, hashes
 }
 
 func (h *Handler) renderRecoveryCodes(c echo.Context, codes []string, fresh bool) error {
@@ -397,9 +308,9 @@ func (h *Handler) RecoveryCodesDownload(c echo.Context) error {
 	if len(codes) == 0 || len(codes) > auth.RecoveryCodeCount {
 		return echo.NewHTTPError(http.StatusBadRequest)
 	}
-	login, _, _ := currentLogin(c)
+	rq := h.request(c)
 	var b strings.Builder
-	b.WriteString(locale(c).T("twofactor.file_header", i18n.Args{"Email": login.Email, "URL": h.absURL("/")}))
+	b.WriteString(rq.Locale.T("twofactor.file_header", i18n.Args{"Email": rq.Login.Email, "URL": h.absURL("/")}))
 	b.WriteString("\n\n")
 	for _, code := range codes {
 		if auth.NormalizeRecoveryCode(code) == "" {
@@ -412,69 +323,21 @@ func (h *Handler) RecoveryCodesDownload(c echo.Context) error {
 	return c.Blob(http.StatusOK, "text/plain; charset=utf-8", []byte(b.String()))
 }
 
-// checkPasswordAndCode verifies the current password and a current code for disabling or
-// replacing recovery codes; errors are keyed by the form's field names.
-func (h *Handler) checkPasswordAndCode(c echo.Context, login models.Login, passwordField, codeField string) (map[string]string, error) {
-	errs := map[string]string{}
-	msg, err := h.checkCurrentPassword(c, login, c.FormValue(passwordField))
-	if err != nil {
-		return nil, err
-	}
-	if msg != "" {
-		errs[passwordField] = msg
-		return errs, nil // the code is not tried (and not used up) with a wrong password
-	}
-	code := c.FormValue(codeField)
-	if strings.TrimSpace(code) == "" {
-		errs[codeField] = "twofactor.code_required"
-		return errs, nil
-	}
-	if key := codeShapeError(code); key != "" {
-		errs[codeField] = key
-		return errs, nil
-	}
-	ctx := c.Request().Context()
-	confirm := confirmThrottle(login)
-	if allowed, err := h.Store.ThrottleAttempt(ctx, confirm); err != nil {
-		return nil, err
-	} else if !allowed {
-		errs[codeField] = "invalid.too_many"
-		return errs, nil
-	}
-	_, ok, err := h.verifySecondFactor(c, login, code)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		errs[codeField] = "twofactor.code_wrong"
-		return errs, nil
-	}
-	return errs, h.Store.DiscountThrottle(ctx, confirm)
-}
-
 // TwoFactorDisable is POST /settings/2fa/disable: needs the password and a current code; other
 // sessions end and the login gets an email.
 func (h *Handler) TwoFactorDisable(c echo.Context) error {
-	ctx := c.Request().Context()
-	login, _, _ := currentLogin(c)
-	if !login.TwoFactor() {
+	rq := h.request(c)
+	if !rq.Login.TwoFactor() {
 		return c.Redirect(http.StatusSeeOther, "/settings/account")
 	}
-	errs, err := h.checkPasswordAndCode(c, login, "disable_password", "disable_code")
-	if err != nil {
-		return err
-	}
-	if len(errs) > 0 {
+	err := h.App.DisableTwoFactor(rq.Ctx, rq.Actor, rq.Login, c.FormValue("disable_password"), c.FormValue("disable_code"), currentSessionHash(c))
+	if errs, ok := formErrors(err, map[string]string{"password": "disable_password", "code": "disable_code"}); ok {
 		return h.renderAccountSettings(c, http.StatusUnprocessableEntity, errs, nil)
 	}
-	change, err := h.securityChange(c, login, "twofactor_off", models.AuditTwoFactorDisabled, "two-factor authentication turned off; other sessions ended")
 	if err != nil {
 		return err
 	}
-	if err := h.Store.DisableTwoFactor(ctx, login, change); err != nil {
-		return err
-	}
-	if err := h.setFlash(c, locale(c).T("twofactor.disabled")); err != nil {
+	if err := h.setFlash(c, rq.Locale.T("twofactor.disabled")); err != nil {
 		return err
 	}
 	return redirect(c, "/settings/account")
@@ -482,24 +345,15 @@ func (h *Handler) TwoFactorDisable(c echo.Context) error {
 
 // RecoveryCodesReplace is POST /settings/2fa/recovery-codes: new codes, the old ones stop working.
 func (h *Handler) RecoveryCodesReplace(c echo.Context) error {
-	ctx := c.Request().Context()
-	login, _, _ := currentLogin(c)
-	if !login.TwoFactor() {
+	rq := h.request(c)
+	if !rq.Login.TwoFactor() {
 		return c.Redirect(http.StatusSeeOther, "/settings/account")
 	}
-	errs, err := h.checkPasswordAndCode(c, login, "regen_password", "regen_code")
-	if err != nil {
-		return err
-	}
-	if len(errs) > 0 {
+	codes, err := h.App.ReplaceRecoveryCodes(rq.Ctx, rq.Actor, rq.Login, c.FormValue("regen_password"), c.FormValue("regen_code"), currentSessionHash(c))
+	if errs, ok := formErrors(err, map[string]string{"password": "regen_password", "code": "regen_code"}); ok {
 		return h.renderAccountSettings(c, http.StatusUnprocessableEntity, errs, nil)
 	}
-	codes, hashes := h.newRecoveryCodes(login)
-	change, err := h.securityChange(c, login, "recovery_replaced", models.AuditRecoveryCodesReplaced, "new recovery codes; the old ones no longer work; other sessions ended")
 	if err != nil {
-		return err
-	}
-	if err := h.Store.ReplaceRecoveryCodes(ctx, login, hashes, change); err != nil {
 		return err
 	}
 	return h.renderRecoveryCodes(c, codes, false)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"portier/app"
 	"portier/db"
 	"portier/devices"
 	"portier/i18n"
@@ -409,37 +410,17 @@ func (h *Handler) renderKeyPassword(c echo.Context, status int, errs map[string]
 // KeyPasswordUpdate is POST /key/password: the current password (throttled like every
 // "current password" field), the new one twice; the holder's other sessions end.
 func (h *Handler) KeyPasswordUpdate(c echo.Context) error {
-	ctx := c.Request().Context()
-	login, _, _ := currentLogin(c)
-	current, next, again := c.FormValue("current_password"), c.FormValue("new_password"), c.FormValue("password_confirm")
-	errs := map[string]string{}
-	if msg := models.ValidatePassword(next, login.Email); msg != "" {
-		errs["new_password"] = msg
-	} else if next != again {
-		errs["password_confirm"] = "invite.password_mismatch"
-	}
-	msg, err := h.checkCurrentPassword(c, login, current)
-	if err != nil {
-		return err
-	}
-	if msg != "" {
-		errs["current_password"] = msg
-	}
-	if len(errs) > 0 {
+	rq := h.request(c)
+	again := c.FormValue("password_confirm")
+	err := h.App.ChangePassword(rq.Ctx, rq.Actor, rq.Login,
+		app.PasswordChange{Current: c.FormValue("current_password"), New: c.FormValue("new_password"), Repeat: &again}, currentSessionHash(c))
+	if errs, ok := formErrors(err, nil); ok {
 		return h.renderKeyPassword(c, http.StatusUnprocessableEntity, errs)
 	}
-	hash, err := h.Hasher.Hash(ctx, next)
 	if err != nil {
 		return err
 	}
-	change, err := h.securityChange(c, login, "password_changed", models.AuditPasswordChanged, "web key password changed; other sessions ended")
-	if err != nil {
-		return err
-	}
-	if err := h.Store.ChangePassword(ctx, login, hash, change); err != nil {
-		return err
-	}
-	if err := h.setFlash(c, locale(c).T("settings.password.changed")); err != nil {
+	if err := h.setFlash(c, rq.Locale.T("settings.password.changed")); err != nil {
 		return err
 	}
 	return redirect(c, "/key")

@@ -46,6 +46,21 @@ const (
 	EventAPIKeyCreated     = "apikey.created"
 	EventAPIKeyChanged     = "apikey.changed"
 	EventAPIKeyDeleted     = "apikey.deleted"
+	// A new account with its main login (setup, sign-up, the command line).
+	EventAccountCreated = "account.created"
+	// A login's own settings, sessions, password, email and second factor (subject: "login").
+	EventPreferencesChanged      = "login.preferences_changed"
+	EventLogNotificationsChanged = "login.log_notifications_changed"
+	EventSessionEnded            = "login.session_ended"
+	EventOtherSessionsEnded      = "login.other_sessions_ended"
+	EventPasswordChanged         = "login.password_changed"
+	EventPasswordResetRequested  = "login.password_reset_requested"
+	EventPasswordReset           = "login.password_reset"
+	EventEmailChangeRequested    = "login.email_change_requested"
+	EventEmailChanged            = "login.email_changed"
+	EventTwoFactorEnabled        = "login.two_factor_enabled"
+	EventTwoFactorDisabled       = "login.two_factor_disabled"
+	EventRecoveryCodesReplaced   = "login.recovery_codes_replaced"
 )
 
 // Devices: adding, settings, configuration, lock actions.

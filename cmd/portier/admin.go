@@ -121,13 +121,10 @@ func cmdAccounts(args []string, stdin io.Reader, stdout io.Writer) error {
 	}
 	defer database.Close()
 	ctx := context.Background()
-	hash, err := auth.NewHasher(auth.DefaultArgon2, 1).Hash(ctx, n.Password)
-	if err != nil {
-		return err
-	}
-	acc, login, err := store.CreateAccount(ctx, db.CreateAccountParams{New: n, PasswordHash: hash,
-		Audit: models.AuditEntry{Actor: "cli", Kind: models.AuditAccountCreated}})
-	if errors.Is(err, models.ErrConflict) {
+	application := &app.App{Store: store, Hasher: auth.NewHasher(auth.DefaultArgon2, 1), Now: store.Now}
+	acc, login, err := application.CreateAccount(ctx, models.Actor{Origin: models.ActorCLI}, n, nil, false)
+	var invalid app.FieldErrors
+	if errors.As(err, &invalid) && invalid["email"] == "invalid.email_taken" {
 		return fmt.Errorf("a login with email %s already exists", n.Email)
 	}
 	if err != nil {
@@ -281,8 +278,8 @@ func cmdLogins(args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "Two-factor authentication is already off for %s.\n", login.Email)
 		return nil
 	}
-	if err := store.DisableTwoFactor(ctx, login, db.SecurityChange{Audit: models.AuditEntry{Actor: "cli",
-		Kind: models.AuditTwoFactorDisabled, Detail: "two-factor authentication turned off from the command line; all sessions ended"}}); err != nil {
+	application := &app.App{Store: store, Now: store.Now}
+	if err := application.ResetTwoFactor(ctx, models.Actor{Origin: models.ActorCLI}, login); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "Two-factor authentication is off for %s; all its sessions ended. They can sign in with the password and turn it on again.\n", login.Email)

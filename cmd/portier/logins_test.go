@@ -30,8 +30,9 @@ func TestLoginsDisableTwoFactor(t *testing.T) {
 	login := createAccount(t, dataDir, "anna@example.com", "Anna Berger")
 	store := openTestStore(t, dataDir)
 	ctx := context.Background()
-	require.NoError(t, store.EnableTwoFactor(ctx, login, []byte("sealed"), 1, []string{"h1", "h2"},
-		db.SecurityChange{Audit: models.AuditEntry{Actor: "test", Kind: models.AuditTwoFactorEnabled}}))
+	require.NoError(t, store.InTx(ctx, func(tx *db.Tx) error {
+		return tx.EnableTwoFactor(ctx, login, []byte("sealed"), 1, []string{"h1", "h2"})
+	}))
 	require.NoError(t, store.CreateSession(ctx, db.SessionRow{TokenHash: "t1", LoginID: &login.ID, Data: []byte{}, CreatedAt: time.Now(), LastSeenAt: time.Now()}))
 
 	r := mustRun(t, "", "logins", "disable-2fa", "--data-dir", dataDir, "--email", "Anna@Example.com")
@@ -49,6 +50,12 @@ func TestLoginsDisableTwoFactor(t *testing.T) {
 	require.NotEmpty(t, entries)
 	assert.Equal(t, models.AuditTwoFactorDisabled, entries[0].Kind)
 	assert.Equal(t, "cli", entries[0].Actor)
+	events, err := store.FindEvents(ctx, 0, 10)
+	require.NoError(t, err)
+	require.Len(t, events, 2, "the account's creation, then one event for turning two-factor off")
+	assert.Equal(t, models.EventTwoFactorDisabled, events[1].Kind)
+	assert.Equal(t, models.ActorCLI, events[1].Origin)
+	assert.Equal(t, map[string]int64{"login": login.ID}, events[1].Subjects)
 
 	// Again: nothing to do, said plainly.
 	r = mustRun(t, "", "logins", "disable-2fa", "--data-dir", dataDir, "--email", "anna@example.com")

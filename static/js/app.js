@@ -86,11 +86,31 @@
     });
   }
 
+  // After a refused form the focus goes to the first field in error (the form components mark
+  // it aria-invalid), on a page the server rendered and in a fragment htmx swapped in, so the
+  // person can correct it at once.
+  function focusFirstInvalid(root) {
+    var fields = (root || document).querySelectorAll('[aria-invalid="true"]');
+    for (var i = 0; i < fields.length; i++) {
+      if (fields[i].disabled || fields[i].getClientRects().length === 0) continue;
+      fields[i].focus();
+      return;
+    }
+  }
+
+  function setupFocus() {
+    focusFirstInvalid(document);
+    document.addEventListener("htmx:afterSettle", function (e) {
+      focusFirstInvalid(e.detail && e.detail.elt);
+    });
+  }
+
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", function () { setupMenu(); setupConfirm(); setupCopy(); });
+    document.addEventListener("DOMContentLoaded", function () { setupMenu(); setupConfirm(); setupCopy(); setupFocus(); });
   } else {
     setupMenu();
     setupConfirm();
     setupCopy();
+    setupFocus();
   }
 })();
