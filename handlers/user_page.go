@@ -405,52 +405,27 @@ func (h *Handler) UserUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// A new email or name goes with every permission and the web key of the person: only a login
-	// that sees all of their devices may change it.
-	if _, err := h.checkPersonReach(c, u); err != nil {
+	rq := h.request(c)
+	var f userForm
+	if err := c.Bind(&f); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+	}
+	op, err := h.operator(rq)
+	if err != nil {
 		return err
 	}
-	loc := locale(c)
-	login, account, _ := currentLogin(c)
-	p := userviews.Edit{Name: strings.TrimSpace(c.FormValue("name")), Email: models.NormalizeEmail(c.FormValue("email")),
-		Language: c.FormValue("language"), Company: c.FormValue("company") == "1", Errors: map[string]string{}}
-	if key := models.ValidateName(p.Name); key != "" {
-		p.Errors["name"] = loc.T(key)
+	updated, err := h.App.UpdateUser(rq.Ctx, op, rq.Actor, u.ID, f.fields())
+	if errs, status, ok := userFormErrors(rq.Locale, err); ok {
+		return h.renderUserEdit(c, status, u, userviews.Edit{Name: strings.TrimSpace(f.Name), Email: models.NormalizeEmail(f.Email),
+			Language: f.Language, Company: f.Company == "1", Errors: errs})
 	}
-	if p.Email != "" || u.AddedVia == models.AddedViaWeb {
-		if key := models.ValidateEmail(p.Email); key != "" {
-			p.Errors["email"] = loc.T(key)
-		}
-	}
-	if !validInvitationLanguage(p.Language) {
-		p.Errors["language"] = loc.T("users.language_invalid")
-	}
-	if len(p.Errors) > 0 {
-		return h.renderUserEdit(c, http.StatusUnprocessableEntity, u, p)
-	}
-	change := db.UserChange{Name: p.Name, Email: p.Email, Language: p.Language}
-	if !u.Resident() {
-		change.Kind = userKind(p.Company)
-	}
-	audit := models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditUserUpdated, IP: clientIP(c.Request()),
-		Detail: fmt.Sprintf("user %d: %s <%s>, %s", u.ID, p.Name, p.Email, p.Language)}
-	if change.Kind != "" && change.Kind != u.Kind {
-		audit.Detail += ", " + change.Kind
-	}
-	updated, err := h.Store.UpdateAccountUser(c.Request().Context(), account.ID, u.ID, change, audit)
-	switch {
-	case errors.Is(err, models.ErrCompanyHasStaff):
-		p.Errors["company"] = loc.T("users.company_has_staff")
-		return h.renderUserEdit(c, http.StatusConflict, u, p)
-	case errors.Is(err, models.ErrConflict):
-		p.Errors["email"] = loc.T("users.email_taken")
-		return h.renderUserEdit(c, http.StatusConflict, u, p)
-	case errors.Is(err, models.ErrNotFound):
+	if errors.Is(err, models.ErrNotFound) {
 		return errNotFound
-	case err != nil:
-		return err
 	}
-	if err := h.setFlash(c, loc.T("users.saved", i18n.Args{"Name": updated.Name})); err != nil {
+	if err != nil {
+		return reachHTTPError(err)
+	}
+	if err := h.setFlash(c, rq.Locale.T("users.saved", i18n.Args{"Name": updated.Name})); err != nil {
 		return err
 	}
 	return redirect(c, fmt.Sprintf("/users/%d", u.ID))
@@ -464,28 +439,27 @@ func (h *Handler) UserDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	loc := locale(c)
-	login, account, _ := currentLogin(c)
-	// Deleting the person would remove permissions on devices this login may not see.
-	auths, err := h.checkPersonReach(c, u)
+	rq := h.request(c)
+	if c.FormValue("confirm") != "1" {
+		// Deleting the person would remove permissions on devices this login may not see: not
+		// even asked.
+		if _, err := h.checkPersonReach(c, u); err != nil {
+			return err
+		}
+		return h.renderUser(c, u, http.StatusOK, userPageState{confirmDelete: true})
+	}
+	op, err := h.operator(rq)
 	if err != nil {
 		return err
 	}
-	if c.FormValue("confirm") != "1" {
-		return h.renderUser(c, u, http.StatusOK, userPageState{confirmDelete: true})
-	}
-	audit := models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditUserDeleted, IP: clientIP(c.Request()),
-		Detail: fmt.Sprintf("user %d: %s <%s>, %d permissions revoked", u.ID, u.Name, u.Email, len(auths))}
-	err = h.Store.DeleteAccountUser(ctx, account.ID, u.ID, audit)
+	_, err = h.App.DeleteUser(rq.Ctx, op, rq.Actor, u.ID)
 	if errors.Is(err, models.ErrNotFound) {
 		return errNotFound
 	}
 	if err != nil {
-		return err
+		return reachHTTPError(err)
 	}
-	h.Devices.PushPermissions(deviceIDs(auths)...)
-	if err := h.setFlash(c, loc.T("users.deleted", i18n.Args{"Name": u.Name})); err != nil {
+	if err := h.setFlash(c, rq.Locale.T("users.deleted", i18n.Args{"Name": u.Name})); err != nil {
 		return err
 	}
 	return redirect(c, "/users")
