@@ -284,6 +284,7 @@ type UserMerge struct {
 	Kept       models.AccountUser
 	MergedID   int64
 	MergedName string
+	MergedVia  models.AddedVia // how the merged person came: the history tells two of one name apart
 	CreatedAt  time.Time
 }
 
@@ -307,14 +308,14 @@ func (s *Store) FindMerge(ctx context.Context, accountID, id int64) (UserMerge, 
 func (s *Store) findMerges(ctx context.Context, accountID int64, where string, args ...any) ([]UserMerge, error) {
 	type raw struct {
 		id, kept, merged int64
-		name             string
+		name, via        string
 		created          string
 	}
 	rs, err := queryAll(ctx, s.db.Reader, func(row rowScanner) (raw, error) {
 		var r raw
-		err := row.Scan(&r.id, &r.kept, &r.merged, &r.name, &r.created)
+		err := row.Scan(&r.id, &r.kept, &r.merged, &r.name, &r.via, &r.created)
 		return r, err
-	}, `SELECT m.id, m.kept_user_id, m.merged_user_id, u.name, m.created_at FROM user_merges m
+	}, `SELECT m.id, m.kept_user_id, m.merged_user_id, u.name, u.added_via, m.created_at FROM user_merges m
 		JOIN account_users u ON u.id = m.merged_user_id WHERE `+where, args...)
 	if err != nil {
 		return nil, err
@@ -329,7 +330,8 @@ func (s *Store) findMerges(ctx context.Context, accountID int64, where string, a
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, UserMerge{ID: r.id, Kept: kept, MergedID: r.merged, MergedName: r.name, CreatedAt: at})
+		out = append(out, UserMerge{ID: r.id, Kept: kept, MergedID: r.merged, MergedName: r.name,
+			MergedVia: models.AddedVia(r.via), CreatedAt: at})
 	}
 	return out, nil
 }

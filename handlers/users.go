@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -256,43 +257,43 @@ groups:
 			continue
 		}
 		p.Merges = append(p.Merges, userviews.Merge{ID: m.ID, KeptID: m.Kept.ID,
-			Text: loc.T("users.merged_text", i18n.Args{"Merged": m.MergedName, "Kept": m.Kept.Name, "When": loc.DateTime(m.CreatedAt)})})
+			Text: loc.T("users.merged_text", i18n.Args{"Merged": m.MergedName, "Via": loc.T(viaKey(m.MergedVia)), "Kept": m.Kept.Name,
+				"When": loc.DateTime(m.CreatedAt)})})
 	}
 	return render(c, status, userviews.DuplicatesPage(p))
 }
 
-// UserMerge is POST /users/merge {keep, user…}: the users become the one to keep (one of them);
-// their permissions move to that person.
+// UserMerge is POST /users/merge {keep, user…, from}: the users become the one to keep (one of
+// them); their permissions move to that person. The duplicates page sends the members of a
+// suggestion that are the same person; a user's page ("Same person as…", from: its user) sends
+// the two it merges by hand, and its refusals come back there.
 func (h *Handler) UserMerge(c echo.Context) error {
 	rq := h.request(c)
 	form, err := c.FormParams()
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
 	}
-	keep, err := strconv.ParseInt(form.Get("keep"), 10, 64)
-	if err != nil {
-		return h.renderDuplicates(c, http.StatusUnprocessableEntity, rq.Locale.T("users.merge_choose"))
-	}
-	var others []int64
+	from, _ := strconv.ParseInt(form.Get("from"), 10, 64)
+	var users []int64
 	for _, v := range form["user"] {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return h.renderDuplicates(c, http.StatusUnprocessableEntity, rq.Locale.T("users.merge_choose"))
+			return h.mergeRefused(c, from, users, http.StatusUnprocessableEntity, rq.Locale.T("users.merge_choose"))
 		}
-		if id != keep {
-			others = append(others, id)
-		}
+		users = append(users, id)
 	}
-	if len(others) == len(form["user"]) { // the one to keep is not among them
-		return h.renderDuplicates(c, http.StatusUnprocessableEntity, rq.Locale.T("users.merge_choose"))
+	keep, err := strconv.ParseInt(form.Get("keep"), 10, 64)
+	if err != nil || !slices.Contains(users, keep) {
+		return h.mergeRefused(c, from, users, http.StatusUnprocessableEntity, rq.Locale.T("users.merge_choose"))
 	}
+	others := slices.DeleteFunc(slices.Clone(users), func(id int64) bool { return id == keep })
 	op, err := h.operator(rq)
 	if err != nil {
 		return err
 	}
 	kept, err := h.App.MergeUsers(rq.Ctx, op, rq.Actor, keep, others)
 	if msg, status, ok := mergeError(rq.Locale, err); ok {
-		return h.renderDuplicates(c, status, msg)
+		return h.mergeRefused(c, from, users, status, msg)
 	}
 	if err != nil {
 		return reachHTTPError(err)
@@ -300,7 +301,30 @@ func (h *Handler) UserMerge(c echo.Context) error {
 	if err := h.setFlash(c, rq.Locale.N("users.merged", len(others), i18n.Args{"Name": kept.Name})); err != nil {
 		return err
 	}
+	if from != 0 {
+		return redirect(c, fmt.Sprintf("/users/%d", keep))
+	}
 	return redirect(c, "/users/duplicates")
+}
+
+// mergeRefused shows why a merge was refused where it was asked for: on the page of user from
+// ("Same person as…", with the other of users chosen again) while that user is there, else on
+// the duplicates page.
+func (h *Handler) mergeRefused(c echo.Context, from int64, users []int64, status int, msg string) error {
+	if from != 0 {
+		rq := h.request(c)
+		u, err := h.Store.FindAccountUser(rq.Ctx, rq.Account.ID, from)
+		if err == nil && u.MergedInto == nil && !u.Resident() {
+			st := userPageState{sameError: msg}
+			for _, id := range users {
+				if id != from {
+					st.sameAs = id
+				}
+			}
+			return h.renderUser(c, u, status, st)
+		}
+	}
+	return h.renderDuplicates(c, status, msg)
 }
 
 // mergeError is app's refusal of a merge or its undo as the message to show, with the status

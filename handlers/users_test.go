@@ -191,7 +191,7 @@ func TestDuplicateSuggestionsMergeAndUndo(t *testing.T) {
 	res = c.Get("/users/duplicates")
 	assert.Contains(t, res.TestID(t, "flash"), "Merged 2 users into")
 	assert.NotContains(t, res.Body, "anna muller</strong>", "no longer suggested")
-	assert.Contains(t, res.TestID(t, "merges"), "anna muller merged into")
+	assert.Contains(t, res.TestID(t, "merges"), "anna muller (Nuki app) merged into Anna Müller", "the history tells the merged one by how they came (issue 20)")
 
 	// One person with three devices, and syncs do not split them again.
 	for _, d := range devs {
