@@ -58,7 +58,7 @@ func TestMergeByHandFromAUsersPage(t *testing.T) {
 		res := c.Get(page + "?same=" + url.QueryEscape(q))
 		require.Equal(t, http.StatusOK, res.StatusCode)
 		out := map[string]string{}
-		res.Doc(t).Find(`[data-testid="same-results"] li`).Each(func(_ int, s *goquery.Selection) {
+		res.Doc(t).Find(`[data-testid="same-results"] tbody tr`).Each(func(_ int, s *goquery.Selection) {
 			href, _ := s.Find("a").Attr("href")
 			out[href] = s.Find("strong").Text()
 		})
