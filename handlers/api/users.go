@@ -147,7 +147,7 @@ func (a *API) AccountUserShow(c echo.Context) error {
 
 // accountUserCreate is the body of PUT /account/user (the specification's AccountUserCreate).
 type accountUserCreate struct {
-	Type     bodyField[int]    `json:"type"`
+	Type     *int              `json:"type"` // null is 0, as it always was
 	Email    bodyField[string] `json:"email"`
 	Name     bodyField[string] `json:"name"`
 	Language bodyField[string] `json:"language"`
@@ -184,7 +184,7 @@ func (a *API) AccountUserCreate(c echo.Context) error {
 	if err := decodeBodyStrict(c, &body, `{"email":"anna@example.com","name":"Anna Müller","language":"de"}`); err != nil {
 		return err
 	}
-	if body.Type.Sent && body.Type.Value != 0 {
+	if body.Type != nil && *body.Type != 0 {
 		return echo.NewHTTPError(http.StatusBadRequest, "type must be 0 (a person): Portier has no company users")
 	}
 	if !body.Email.Sent {
@@ -296,7 +296,11 @@ func (f bodyField[T]) set(v *T) {
 // type; both answer 400 naming the field, anything else 400 with an example of what is
 // expected.
 func decodeBodyStrict(c echo.Context, v any, example string) error {
-	d := json.NewDecoder(c.Request().Body)
+	var raw json.RawMessage
+	if err := json.NewDecoder(c.Request().Body).Decode(&raw); err != nil || !bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
+		return echo.NewHTTPError(http.StatusBadRequest, "The body must be a JSON object like "+example)
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
 	d.DisallowUnknownFields()
 	err := d.Decode(v)
 	if err == nil {
