@@ -84,7 +84,7 @@ func newLogFixture(t *testing.T, n int, seed uint64) *logFixture {
 	for _, name := range names {
 		ids := byName[name]
 		for _, merged := range ids[1:] {
-			_, err := s.MergeUsers(ctx, acc.ID, ids[0], merged, models.AuditEntry{Actor: "t", Kind: models.AuditUsersMerged})
+			_, err := mergeTestUsers(s, acc.ID, ids[0], merged)
 			require.NoError(t, err)
 		}
 		f.users = append(f.users, ids[0])

@@ -37,8 +37,7 @@ func newPermissionFixture(t *testing.T) permissionFixture {
 	found, err := s.FindDeviceAuthorizations(ctx, acc.ID, devs[0].ID)
 	require.NoError(t, err)
 	require.Len(t, found, 1)
-	user, err := s.CreateAccountUser(ctx, models.AccountUser{AccountID: acc.ID, Name: "Dora", Email: "dora@example.com", AddedVia: models.AddedViaWeb},
-		models.AuditEntry{Actor: "test", Kind: models.AuditUserCreated})
+	user, err := createTestUser(s, models.AccountUser{AccountID: acc.ID, Name: "Dora", Email: "dora@example.com", AddedVia: models.AddedViaWeb})
 	require.NoError(t, err)
 	return permissionFixture{s: s, acc: acc, devs: devs, user: user, keypad: found[0]}
 }

@@ -31,8 +31,8 @@ func newInvitationFixture(t *testing.T) invitationFixture {
 	_, devs, err := s.CreateConnection(ctx, models.Connection{AccountID: acc.ID, Kind: models.ConnectionSimulated, Name: "B"},
 		[]models.Device{{Type: models.DeviceSmartLock3, NukiID: 1, Name: "Front door"}}, models.AuditEntry{Actor: "t", Kind: models.AuditDevicesAdded})
 	require.NoError(t, err)
-	u, err := s.CreateAccountUser(ctx, models.AccountUser{AccountID: acc.ID, Name: "Dora", Email: "dora@example.com", Language: "de",
-		AddedVia: models.AddedViaWeb}, models.AuditEntry{Actor: "t", Kind: models.AuditUserCreated})
+	u, err := createTestUser(s, models.AccountUser{AccountID: acc.ID, Name: "Dora", Email: "dora@example.com", Language: "de",
+		AddedVia: models.AddedViaWeb})
 	require.NoError(t, err)
 	_, err = s.CreatePermissions(ctx, acc.ID, NewPermission{AccountUserID: u.ID, Type: models.AuthTypeApp, Name: "Dora", RemoteAllowed: true,
 		Devices: map[int64]models.PushStatus{devs[0].ID: models.PushPortierOnly}}, models.AuditEntry{Actor: "t", Kind: models.AuditPermissionCreated})
@@ -203,8 +203,7 @@ func TestCreateInvitationRefusals(t *testing.T) {
 	t.Parallel()
 	f := newInvitationFixture(t)
 	ctx := context.Background()
-	noMail, err := f.s.CreateAccountUser(ctx, models.AccountUser{AccountID: f.acc.ID, Name: "Ben", AddedVia: models.AddedViaWeb},
-		models.AuditEntry{Kind: models.AuditUserCreated})
+	noMail, err := createTestUser(f.s, models.AccountUser{AccountID: f.acc.ID, Name: "Ben", AddedVia: models.AddedViaWeb})
 	require.NoError(t, err)
 	_, err = f.s.CreateInvitation(ctx, f.acc.ID, NewInvitation{AccountUserID: noMail.ID, TokenHash: "t", CodeHash: "c"}, models.AuditEntry{Kind: models.AuditInvitationSent})
 	var refused *models.InvitationRefused
@@ -212,8 +211,7 @@ func TestCreateInvitationRefusals(t *testing.T) {
 	assert.Equal(t, models.RefusedNoEmail, refused.Reason)
 
 	// A keypad code or an app permission without remote access is no use to a web key.
-	carl, err := f.s.CreateAccountUser(ctx, models.AccountUser{AccountID: f.acc.ID, Name: "Carl", Email: "carl@example.com", AddedVia: models.AddedViaWeb},
-		models.AuditEntry{Kind: models.AuditUserCreated})
+	carl, err := createTestUser(f.s, models.AccountUser{AccountID: f.acc.ID, Name: "Carl", Email: "carl@example.com", AddedVia: models.AddedViaWeb})
 	require.NoError(t, err)
 	_, err = f.s.CreatePermissions(ctx, f.acc.ID, NewPermission{AccountUserID: carl.ID, Type: models.AuthTypeApp, Name: "Carl",
 		Devices: map[int64]models.PushStatus{f.dev.ID: models.PushPortierOnly}}, models.AuditEntry{Kind: models.AuditPermissionCreated})
@@ -236,6 +234,6 @@ func TestCreateInvitationRefusals(t *testing.T) {
 	// Deleting the user revokes the open invitation.
 	_, err = f.invite(t, "tok", "code")
 	require.NoError(t, err)
-	require.NoError(t, f.s.DeleteAccountUser(ctx, f.acc.ID, f.user.ID, models.AuditEntry{Kind: models.AuditUserDeleted}))
+	require.NoError(t, deleteTestUser(f.s, f.acc.ID, f.user.ID))
 	assert.Equal(t, models.InvitationRevoked, f.state(t, "tok"))
 }

@@ -102,7 +102,7 @@ func TestReplaceLogSubscriptions(t *testing.T) {
 	assert.Equal(t, 2, audits(), "refusals write no audit row")
 
 	// A web-key holder has no log to follow.
-	user, err := f.s.CreateAccountUser(ctx, models.AccountUser{AccountID: f.acc.ID, Name: "Dora", AddedVia: models.AddedViaWeb}, models.AuditEntry{Actor: "test", Kind: models.AuditUserCreated})
+	user, err := createTestUser(f.s, models.AccountUser{AccountID: f.acc.ID, Name: "Dora", AddedVia: models.AddedViaWeb})
 	require.NoError(t, err)
 	key := addLogin(t, f.s, f.acc.ID, "dora@example.com", 0, &user.ID)
 	assert.ErrorIs(t, f.replace(key.ID, unlock), models.ErrNotFound)

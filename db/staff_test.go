@@ -25,12 +25,12 @@ func TestCompanyStaff(t *testing.T) {
 		models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
 	require.NoError(t, err)
 	audit := models.AuditEntry{Actor: "test", Kind: "test", LoginID: &owner.ID}
-	company, err := s.CreateAccountUser(ctx, models.AccountUser{AccountID: acc.ID, Name: "Putzteam", Email: "office@putzteam.example",
-		Language: "de", AddedVia: models.AddedViaWeb, Kind: models.KindCompany}, audit)
+	company, err := createTestUser(s, models.AccountUser{AccountID: acc.ID, Name: "Putzteam", Email: "office@putzteam.example",
+		Language: "de", AddedVia: models.AddedViaWeb, Kind: models.KindCompany})
 	require.NoError(t, err)
 	assert.True(t, company.Company())
-	person, err := s.CreateAccountUser(ctx, models.AccountUser{AccountID: acc.ID, Name: "Anna", Email: "anna@example.com",
-		AddedVia: models.AddedViaWeb}, audit)
+	person, err := createTestUser(s, models.AccountUser{AccountID: acc.ID, Name: "Anna", Email: "anna@example.com",
+		AddedVia: models.AddedViaWeb})
 	require.NoError(t, err)
 	assert.Equal(t, models.KindUser, person.Kind)
 
@@ -117,8 +117,8 @@ func TestCompanyStaff(t *testing.T) {
 	assert.Empty(t, none)
 
 	// The company stays one while it has staff.
-	_, err = s.UpdateAccountUser(ctx, acc.ID, company.ID, UserChange{Name: "Putzteam", Email: "office@putzteam.example", Language: "de",
-		Kind: models.KindUser}, audit)
+	_, err = updateTestUser(s, acc.ID, company.ID, UserChange{Name: "Putzteam", Email: "office@putzteam.example", Language: "de",
+		Kind: models.KindUser})
 	require.ErrorIs(t, err, models.ErrCompanyHasStaff)
 
 	// Removing a staff member: their login and sessions go; the entries stay the company's.
@@ -138,8 +138,8 @@ func TestCompanyStaff(t *testing.T) {
 	assert.Len(t, entries, 2)
 	_, err = s.RemoveStaff(ctx, acc.ID, company.ID, lou.ID, audit)
 	require.NoError(t, err)
-	u, err := s.UpdateAccountUser(ctx, acc.ID, company.ID, UserChange{Name: "Putzteam", Email: "office@putzteam.example", Language: "de",
-		Kind: models.KindUser}, audit)
+	u, err := updateTestUser(s, acc.ID, company.ID, UserChange{Name: "Putzteam", Email: "office@putzteam.example", Language: "de",
+		Kind: models.KindUser})
 	require.NoError(t, err)
 	assert.False(t, u.Company(), "without staff it may become a plain user")
 }

@@ -15,97 +15,78 @@ import (
 // suggestions of who may be (duplicates by name or email).
 
 // MergeUsers makes one person of two: the authorizations of merged move to kept, and merged
-// is marked as merged into kept. It returns the merge's id (for UndoMerge).
-func (s *Store) MergeUsers(ctx context.Context, accountID, keptID, mergedID int64, audit models.AuditEntry) (int64, error) {
+// is marked as merged into kept. It returns the merge's id (for UndoMerge) and how many
+// authorizations moved. Two users who are not both people (a partner company, a resident) are
+// models.ErrNotMergeable.
+func (tx *Tx) MergeUsers(ctx context.Context, accountID, keptID, mergedID int64) (id int64, moved int, err error) {
 	if keptID == mergedID {
-		return 0, fmt.Errorf("a user cannot be merged into itself: %w", models.ErrConflict)
+		return 0, 0, fmt.Errorf("a user cannot be merged into itself: %w", models.ErrConflict)
 	}
-	var id int64
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		var n, people int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(*) FILTER (WHERE kind = 'user') FROM account_users WHERE account_id = ? AND id IN (?, ?)
-			AND merged_into IS NULL AND deleted_at IS NULL`, accountID, keptID, mergedID).Scan(&n, &people); err != nil {
-			return err
-		}
-		if n != 2 {
-			return notFound(fmt.Sprintf("account users %d and %d", keptID, mergedID))
-		}
-		if people != 2 {
-			return models.ErrNotMergeable
-		}
-		moved, err := queryAll(ctx, tx, scanInt64, `UPDATE authorizations SET account_user_id = ?, updated_at = ?
-			WHERE account_id = ? AND account_user_id = ? AND deleted_at IS NULL RETURNING id`, keptID, s.now(), accountID, mergedID)
-		if err != nil {
-			return err
-		}
-		if moved == nil {
-			moved = []int64{} // stored as [], not null, when no permission moved
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE account_users SET merged_into = ?, updated_at = ? WHERE id = ?`, keptID, s.now(), mergedID); err != nil {
-			return err
-		}
-		list, _ := json.Marshal(moved)
-		if err := tx.QueryRowContext(ctx, `INSERT INTO user_merges (account_id, kept_user_id, merged_user_id, moved, created_at)
-			VALUES (?, ?, ?, ?, ?) RETURNING id`, accountID, keptID, mergedID, string(list), s.now()).Scan(&id); err != nil {
-			return err
-		}
-		audit.AccountID = &accountID
-		if audit.Detail == "" {
-			audit.Detail = fmt.Sprintf("user %d merged into user %d (%d authorizations moved)", mergedID, keptID, len(moved))
-		}
-		_, err = s.insertAudit(ctx, tx, audit)
-		return err
-	})
-	return id, err
+	var n, people int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(*) FILTER (WHERE kind = 'user') FROM account_users WHERE account_id = ? AND id IN (?, ?)
+		AND merged_into IS NULL AND deleted_at IS NULL`, accountID, keptID, mergedID).Scan(&n, &people); err != nil {
+		return 0, 0, err
+	}
+	if n != 2 {
+		return 0, 0, notFound(fmt.Sprintf("account users %d and %d", keptID, mergedID))
+	}
+	if people != 2 {
+		return 0, 0, models.ErrNotMergeable
+	}
+	ids, err := queryAll(ctx, tx, scanInt64, `UPDATE authorizations SET account_user_id = ?, updated_at = ?
+		WHERE account_id = ? AND account_user_id = ? AND deleted_at IS NULL RETURNING id`, keptID, tx.now, accountID, mergedID)
+	if err != nil {
+		return 0, 0, err
+	}
+	if ids == nil {
+		ids = []int64{} // stored as [], not null, when no permission moved
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE account_users SET merged_into = ?, updated_at = ? WHERE id = ?`, keptID, tx.now, mergedID); err != nil {
+		return 0, 0, err
+	}
+	list, _ := json.Marshal(ids)
+	err = tx.QueryRowContext(ctx, `INSERT INTO user_merges (account_id, kept_user_id, merged_user_id, moved, created_at)
+		VALUES (?, ?, ?, ?, ?) RETURNING id`, accountID, keptID, mergedID, string(list), tx.now).Scan(&id)
+	return id, len(ids), err
 }
 
 // UndoMerge splits a merge again: the authorizations that moved (and still exist) go back to
-// the merged user, who is a person of their own again.
-func (s *Store) UndoMerge(ctx context.Context, accountID, mergeID int64, audit models.AuditEntry) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		var kept, merged int64
-		var moved string
-		err := tx.QueryRowContext(ctx, `SELECT kept_user_id, merged_user_id, moved FROM user_merges
-			WHERE id = ? AND account_id = ? AND undone_at IS NULL`, mergeID, accountID).Scan(&kept, &merged, &moved)
-		if err == sql.ErrNoRows {
-			return notFound(fmt.Sprintf("merge %d", mergeID))
+// the merged user, who is a person of their own again. It returns the merge as it was. A merge
+// whose kept user was merged into a third one since is ErrConflict (that merge is undone
+// first).
+func (tx *Tx) UndoMerge(ctx context.Context, accountID, mergeID int64) (kept, merged int64, err error) {
+	var moved string
+	err = tx.QueryRowContext(ctx, `SELECT kept_user_id, merged_user_id, moved FROM user_merges
+		WHERE id = ? AND account_id = ? AND undone_at IS NULL`, mergeID, accountID).Scan(&kept, &merged, &moved)
+	if err == sql.ErrNoRows {
+		return 0, 0, notFound(fmt.Sprintf("merge %d", mergeID))
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	var ids []int64
+	if err := json.Unmarshal([]byte(moved), &ids); err != nil {
+		return 0, 0, err
+	}
+	var still int64
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM account_users m JOIN account_users k ON k.id = ?
+		WHERE m.id = ? AND m.merged_into = k.id AND k.merged_into IS NULL`, kept, merged).Scan(&still); err != nil {
+		return 0, 0, err
+	}
+	if still != 1 {
+		return 0, 0, fmt.Errorf("merge %d: the users changed since: %w", mergeID, models.ErrConflict)
+	}
+	for _, id := range ids {
+		if _, err := tx.ExecContext(ctx, `UPDATE authorizations SET account_user_id = ?, updated_at = ? WHERE id = ? AND account_user_id = ?`,
+			merged, tx.now, id, kept); err != nil {
+			return 0, 0, err
 		}
-		if err != nil {
-			return err
-		}
-		var ids []int64
-		if err := json.Unmarshal([]byte(moved), &ids); err != nil {
-			return err
-		}
-		var still int64
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM account_users m JOIN account_users k ON k.id = ?
-			WHERE m.id = ? AND m.merged_into = k.id AND k.merged_into IS NULL`, kept, merged).Scan(&still); err != nil {
-			return err
-		}
-		// The kept user merged into a third one since: that merge is undone first.
-		if still != 1 {
-			return fmt.Errorf("merge %d: the users changed since: %w", mergeID, models.ErrConflict)
-		}
-		now := s.now()
-		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx, `UPDATE authorizations SET account_user_id = ?, updated_at = ? WHERE id = ? AND account_user_id = ?`,
-				merged, now, id, kept); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE account_users SET merged_into = NULL, updated_at = ? WHERE id = ?`, now, merged); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE user_merges SET undone_at = ? WHERE id = ?`, now, mergeID); err != nil {
-			return err
-		}
-		audit.AccountID = &accountID
-		if audit.Detail == "" {
-			audit.Detail = fmt.Sprintf("merge %d undone: user %d split from user %d", mergeID, merged, kept)
-		}
-		_, err = s.insertAudit(ctx, tx, audit)
-		return err
-	})
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE account_users SET merged_into = NULL, updated_at = ? WHERE id = ?`, tx.now, merged); err != nil {
+		return 0, 0, err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE user_merges SET undone_at = ? WHERE id = ?`, tx.now, mergeID)
+	return kept, merged, err
 }
 
 // DuplicateReason says why users look like one person.
@@ -303,6 +284,7 @@ type UserMerge struct {
 	Kept       models.AccountUser
 	MergedID   int64
 	MergedName string
+	MergedVia  models.AddedVia // how the merged person came: the history tells two of one name apart
 	CreatedAt  time.Time
 }
 
@@ -326,14 +308,14 @@ func (s *Store) FindMerge(ctx context.Context, accountID, id int64) (UserMerge, 
 func (s *Store) findMerges(ctx context.Context, accountID int64, where string, args ...any) ([]UserMerge, error) {
 	type raw struct {
 		id, kept, merged int64
-		name             string
+		name, via        string
 		created          string
 	}
 	rs, err := queryAll(ctx, s.db.Reader, func(row rowScanner) (raw, error) {
 		var r raw
-		err := row.Scan(&r.id, &r.kept, &r.merged, &r.name, &r.created)
+		err := row.Scan(&r.id, &r.kept, &r.merged, &r.name, &r.via, &r.created)
 		return r, err
-	}, `SELECT m.id, m.kept_user_id, m.merged_user_id, u.name, m.created_at FROM user_merges m
+	}, `SELECT m.id, m.kept_user_id, m.merged_user_id, u.name, u.added_via, m.created_at FROM user_merges m
 		JOIN account_users u ON u.id = m.merged_user_id WHERE `+where, args...)
 	if err != nil {
 		return nil, err
@@ -348,7 +330,8 @@ func (s *Store) findMerges(ctx context.Context, accountID int64, where string, a
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, UserMerge{ID: r.id, Kept: kept, MergedID: r.merged, MergedName: r.name, CreatedAt: at})
+		out = append(out, UserMerge{ID: r.id, Kept: kept, MergedID: r.merged, MergedName: r.name,
+			MergedVia: models.AddedVia(r.via), CreatedAt: at})
 	}
 	return out, nil
 }

@@ -35,27 +35,25 @@ func scanUser(row interface{ Scan(...any) error }) (models.AccountUser, error) {
 // CreateAccountUser adds a person created in Portier (added via web, with an email), a partner
 // company when u.Kind is models.KindCompany. An email another user of the account has is
 // ErrConflict.
-func (s *Store) CreateAccountUser(ctx context.Context, u models.AccountUser, audit models.AuditEntry) (models.AccountUser, error) {
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		u, err = insertUser(ctx, tx, s.now(), u)
-		if isUniqueViolation(err) {
-			return fmt.Errorf("email %s: %w", u.Email, models.ErrConflict)
-		}
-		if err != nil {
-			return err
-		}
-		audit.AccountID = &u.AccountID
-		if audit.Detail == "" {
-			audit.Detail = fmt.Sprintf("%s <%s>", u.Name, u.Email)
-		}
-		_, err = s.insertAudit(ctx, tx, audit)
-		return err
-	})
+func (tx *Tx) CreateAccountUser(ctx context.Context, u models.AccountUser) (models.AccountUser, error) {
+	u, err := insertUser(ctx, tx.Tx, tx.now, u)
+	if isUniqueViolation(err) {
+		return models.AccountUser{}, fmt.Errorf("email %s: %w", u.Email, models.ErrConflict)
+	}
 	if err != nil {
 		return models.AccountUser{}, err
 	}
-	return s.FindAccountUser(ctx, u.AccountID, u.ID)
+	return tx.findAccountUser(ctx, u.AccountID, u.ID)
+}
+
+// findAccountUser is FindAccountUser inside the transaction: it sees the transaction's writes.
+func (tx *Tx) findAccountUser(ctx context.Context, accountID, id int64) (models.AccountUser, error) {
+	u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM account_users
+		WHERE account_id = ? AND id = ? AND deleted_at IS NULL`, accountID, id))
+	if err == sql.ErrNoRows {
+		return u, notFound(fmt.Sprintf("account user %d", id))
+	}
+	return u, err
 }
 
 // nullIfEmpty stores "" as NULL.
@@ -243,75 +241,60 @@ type UserChange struct {
 // UpdateAccountUser changes a user's name, email, invitation language and whether it is a
 // partner company. An email another user has is ErrConflict; a company with staff that would
 // become a plain user is models.ErrCompanyHasStaff.
-func (s *Store) UpdateAccountUser(ctx context.Context, accountID, id int64, c UserChange, audit models.AuditEntry) (models.AccountUser, error) {
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		var email any
-		if c.Email != "" {
-			email = c.Email
+func (tx *Tx) UpdateAccountUser(ctx context.Context, accountID, id int64, c UserChange) (models.AccountUser, error) {
+	var email any
+	if c.Email != "" {
+		email = c.Email
+	}
+	if c.Kind == models.KindUser {
+		var staff int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM logins WHERE account_user_id = ? AND account_id = ? AND staff = 1`,
+			id, accountID).Scan(&staff); err != nil {
+			return models.AccountUser{}, err
 		}
-		if c.Kind == models.KindUser {
-			var staff int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM logins WHERE account_user_id = ? AND account_id = ? AND staff = 1`,
-				id, accountID).Scan(&staff); err != nil {
-				return err
-			}
-			if staff > 0 {
-				return models.ErrCompanyHasStaff
-			}
+		if staff > 0 {
+			return models.AccountUser{}, models.ErrCompanyHasStaff
 		}
-		if c.Kind != "" && c.Kind != models.KindUser && c.Kind != models.KindCompany {
-			return fmt.Errorf("account user kind %q cannot be set", c.Kind)
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE account_users SET name = ?, name_key = ?, email = ?, email_key = ?, language = ?,
-			kind = CASE WHEN ? = '' OR kind = 'resident' THEN kind ELSE ? END, updated_at = ?
-			WHERE id = ? AND account_id = ? AND deleted_at IS NULL AND merged_into IS NULL`,
-			c.Name, models.NameKey(c.Name), email, nullIfEmpty(models.EmailKey(c.Email, c.Name)), c.Language, c.Kind, c.Kind, s.now(), id, accountID)
-		if isUniqueViolation(err) {
-			return fmt.Errorf("email %s: %w", c.Email, models.ErrConflict)
-		}
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("account user %d: %w", id, models.ErrNotFound)
-		}
-		audit.AccountID = &accountID
-		_, err = s.insertAudit(ctx, tx, audit)
-		return err
-	})
+	}
+	if c.Kind != "" && c.Kind != models.KindUser && c.Kind != models.KindCompany {
+		return models.AccountUser{}, fmt.Errorf("account user kind %q cannot be set", c.Kind)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE account_users SET name = ?, name_key = ?, email = ?, email_key = ?, language = ?,
+		kind = CASE WHEN ? = '' OR kind = 'resident' THEN kind ELSE ? END, updated_at = ?
+		WHERE id = ? AND account_id = ? AND deleted_at IS NULL AND merged_into IS NULL`,
+		c.Name, models.NameKey(c.Name), email, nullIfEmpty(models.EmailKey(c.Email, c.Name)), c.Language, c.Kind, c.Kind, tx.now, id, accountID)
+	if isUniqueViolation(err) {
+		return models.AccountUser{}, fmt.Errorf("email %s: %w", c.Email, models.ErrConflict)
+	}
 	if err != nil {
 		return models.AccountUser{}, err
 	}
-	return s.FindAccountUser(ctx, accountID, id)
+	if n, _ := res.RowsAffected(); n == 0 {
+		return models.AccountUser{}, fmt.Errorf("account user %d: %w", id, models.ErrNotFound)
+	}
+	return tx.findAccountUser(ctx, accountID, id)
 }
 
 // DeleteAccountUser deletes a user: their permissions are revoked (and removed from the devices
 // by the device manager), open invitations die and their web key login goes (a partner
-// company's staff logins with it, sessions and all). The activity log
-// keeps the name each entry was written with.
-func (s *Store) DeleteAccountUser(ctx context.Context, accountID, id int64, audit models.AuditEntry) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		now := s.now()
-		res, err := tx.ExecContext(ctx, `UPDATE account_users SET deleted_at = ?, updated_at = ? WHERE id = ? AND account_id = ?
-			AND deleted_at IS NULL AND merged_into IS NULL`, now, now, id, accountID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("account user %d: %w", id, models.ErrNotFound)
-		}
-		if err := revokeInTx(ctx, tx, now, accountID, `account_user_id = ?`, id); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE account_user_id = ? AND accepted_at IS NULL
-			AND revoked_at IS NULL`, now, id); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM logins WHERE account_user_id = ? AND account_id = ?`, id, accountID); err != nil {
-			return err
-		}
-		audit.AccountID = &accountID
-		_, err = s.insertAudit(ctx, tx, audit)
+// company's staff logins with it, sessions and all). The activity log keeps the name each
+// entry was written with.
+func (tx *Tx) DeleteAccountUser(ctx context.Context, accountID, id int64) error {
+	res, err := tx.ExecContext(ctx, `UPDATE account_users SET deleted_at = ?, updated_at = ? WHERE id = ? AND account_id = ?
+		AND deleted_at IS NULL AND merged_into IS NULL`, tx.now, tx.now, id, accountID)
+	if err != nil {
 		return err
-	})
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("account user %d: %w", id, models.ErrNotFound)
+	}
+	if err := revokeInTx(ctx, tx.Tx, tx.now, accountID, `account_user_id = ?`, id); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE account_user_id = ? AND accepted_at IS NULL
+		AND revoked_at IS NULL`, tx.now, id); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM logins WHERE account_user_id = ? AND account_id = ?`, id, accountID)
+	return err
 }

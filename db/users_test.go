@@ -59,7 +59,7 @@ func TestFindDuplicates(t *testing.T) {
 
 	// Merged, they are no longer suggested; the rename on the device keeps the link.
 	ben := groups[0].Users[0].User.ID
-	_, err = s.MergeUsers(ctx, acc.ID, ben, groups[0].Users[1].User.ID, models.AuditEntry{Actor: "t", Kind: models.AuditUsersMerged})
+	_, err = mergeTestUsers(s, acc.ID, ben, groups[0].Users[1].User.ID)
 	require.NoError(t, err)
 	_, err = s.SyncDeviceAuthorizations(ctx, acc.ID, devs[1].ID, []models.ReportedAuthorization{app(2, "Benjamin"), app(3, "Yann")})
 	require.NoError(t, err)
@@ -114,7 +114,7 @@ func TestUserActivityAndRevokedPermissions(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, users, 3)
 	ben, benOnB := users[0], users[1]
-	_, err = s.MergeUsers(ctx, acc.ID, ben.ID, benOnB.ID, models.AuditEntry{Actor: "t", Kind: models.AuditUsersMerged})
+	_, err = mergeTestUsers(s, acc.ID, ben.ID, benOnB.ID)
 	require.NoError(t, err)
 
 	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
@@ -171,8 +171,7 @@ func TestRevokedWhilePushedComesBackAsRevocation(t *testing.T) {
 	_, devs, err := s.CreateConnection(ctx, models.Connection{AccountID: acc.ID, Kind: models.ConnectionSimulated, Name: "B"},
 		[]models.Device{{Type: models.DeviceSmartLock3, NukiID: 1, Name: "A"}}, models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
 	require.NoError(t, err)
-	u, err := s.CreateAccountUser(ctx, models.AccountUser{AccountID: acc.ID, Name: "Dora", Email: "dora@example.com", AddedVia: models.AddedViaWeb},
-		models.AuditEntry{Actor: "test", Kind: models.AuditUserCreated})
+	u, err := createTestUser(s, models.AccountUser{AccountID: acc.ID, Name: "Dora", Email: "dora@example.com", AddedVia: models.AddedViaWeb})
 	require.NoError(t, err)
 	created, err := s.CreatePermissions(ctx, acc.ID, NewPermission{AccountUserID: u.ID, Type: models.AuthTypeApp, Name: "Dora",
 		Devices: map[int64]models.PushStatus{devs[0].ID: models.PushPending}}, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionCreated})
@@ -215,8 +214,7 @@ func TestFindDuplicatesBySameEmail(t *testing.T) {
 		[]models.Device{{Type: models.DeviceSmartLock3, NukiID: 1, Name: "A"}}, models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
 	require.NoError(t, err)
 	web := func(name, email string) models.AccountUser {
-		u, err := s.CreateAccountUser(ctx, models.AccountUser{AccountID: acc.ID, Name: name, Email: email, AddedVia: models.AddedViaWeb},
-			models.AuditEntry{Actor: "test", Kind: models.AuditUserCreated})
+		u, err := createTestUser(s, models.AccountUser{AccountID: acc.ID, Name: name, Email: email, AddedVia: models.AddedViaWeb})
 		require.NoError(t, err)
 		return u
 	}
@@ -244,8 +242,7 @@ func TestFindDuplicatesBySameEmail(t *testing.T) {
 	require.NoError(t, err)
 	for _, u := range ben {
 		if u.Name == "Ben" {
-			_, err = s.UpdateAccountUser(ctx, acc.ID, u.ID, UserChange{Name: "Ben", Email: "DORA@example.com", Language: "en"},
-				models.AuditEntry{Actor: "test", Kind: models.AuditUserUpdated})
+			_, err = updateTestUser(s, acc.ID, u.ID, UserChange{Name: "Ben", Email: "DORA@example.com", Language: "en"})
 			require.NoError(t, err)
 		}
 	}
@@ -254,7 +251,7 @@ func TestFindDuplicatesBySameEmail(t *testing.T) {
 	require.Len(t, groups, 1)
 	assert.Len(t, groups[0].Users, 3)
 	for _, u := range groups[0].Users[1:] {
-		_, err = s.MergeUsers(ctx, acc.ID, dora.ID, u.User.ID, models.AuditEntry{Actor: "test", Kind: models.AuditUsersMerged})
+		_, err = mergeTestUsers(s, acc.ID, dora.ID, u.User.ID)
 		require.NoError(t, err)
 	}
 	groups, err = s.FindDuplicates(ctx, acc.ID, nil)

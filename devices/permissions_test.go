@@ -55,8 +55,7 @@ func TestPermissionsPushedAndRetried(t *testing.T) {
 	b := m.Simulator(c.ID)
 	require.NoError(t, b.SetOnline(back.Type, back.NukiID, false))
 
-	user, err := f.store.CreateAccountUser(ctx, models.AccountUser{AccountID: f.account.ID, Name: "Dora Eck", Email: "dora@example.com", AddedVia: models.AddedViaWeb},
-		models.AuditEntry{Actor: "test", Kind: models.AuditUserCreated})
+	user, err := createTestUser(f.store, models.AccountUser{AccountID: f.account.ID, Name: "Dora Eck", Email: "dora@example.com", AddedVia: models.AddedViaWeb})
 	require.NoError(t, err)
 	perms, err := f.store.CreatePermissions(ctx, f.account.ID, db.NewPermission{AccountUserID: user.ID, Type: models.AuthTypeApp, Name: "Dora Eck",
 		RemoteAllowed: true, Restrictions: models.Restrictions{AllowedWeekdays: 64 | 32},
@@ -146,8 +145,7 @@ func TestPermissionsPushedAndRetried(t *testing.T) {
 	require.ErrorAs(t, err, &conflict, "Dora already has a permission on the front door")
 	assert.Equal(t, db.ConflictPermissionExists, conflict.Reason)
 	assert.Nil(t, kp)
-	other, err := f.store.CreateAccountUser(ctx, models.AccountUser{AccountID: f.account.ID, Name: "Emil", Email: "emil@example.com", AddedVia: models.AddedViaWeb},
-		models.AuditEntry{Actor: "test", Kind: models.AuditUserCreated})
+	other, err := createTestUser(f.store, models.AccountUser{AccountID: f.account.ID, Name: "Emil", Email: "emil@example.com", AddedVia: models.AddedViaWeb})
 	require.NoError(t, err)
 	postman := 468357
 	_, err = f.store.CreatePermissions(ctx, f.account.ID, db.NewPermission{AccountUserID: other.ID, Type: models.AuthTypeKeypadCode, Name: "Emil",
@@ -176,8 +174,7 @@ func TestSuspendedPermissionResumes(t *testing.T) {
 	c, devs, err := m.AddSimulatedBridge(ctx, f.account.ID, "Home", sim.DemoDevices(), models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
 	require.NoError(t, err)
 	front := byName(t, devs, "Front door")
-	user, err := f.store.CreateAccountUser(ctx, models.AccountUser{AccountID: f.account.ID, Name: "Dora", Email: "dora@example.com", AddedVia: models.AddedViaWeb},
-		models.AuditEntry{Actor: "test", Kind: models.AuditUserCreated})
+	user, err := createTestUser(f.store, models.AccountUser{AccountID: f.account.ID, Name: "Dora", Email: "dora@example.com", AddedVia: models.AddedViaWeb})
 	require.NoError(t, err)
 	perms, err := f.store.CreatePermissions(ctx, f.account.ID, db.NewPermission{AccountUserID: user.ID, Type: models.AuthTypeApp, Name: "Dora",
 		Devices: map[int64]models.PushStatus{front.ID: models.PushPending}}, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionCreated})

@@ -63,7 +63,7 @@ func newScopeEnv(t *testing.T) *scopeEnv {
 	byName := map[string]int64{}
 	for _, u := range users {
 		if keep, ok := byName[u.Name]; ok {
-			_, err := app.Store.MergeUsers(context.Background(), e.account, keep, u.ID, models.AuditEntry{Actor: "test", Kind: models.AuditUsersMerged})
+			_, err := mergeTestUsers(app.Store, e.account, keep, u.ID)
 			require.NoError(t, err)
 			continue
 		}

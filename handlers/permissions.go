@@ -707,9 +707,14 @@ func (h *Handler) PermissionCreate(c echo.Context) error {
 	h.Devices.PushPermissions(deviceIDs(created)...)
 	if f.kind == kindApp && f.language != u.Language {
 		// The invitation language is the user's: a change here is kept for the next ones.
-		u, err = h.Store.UpdateAccountUser(ctx, account.ID, u.ID, db.UserChange{Name: u.Name, Email: u.Email, Language: f.language},
-			models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditUserUpdated, IP: clientIP(c.Request()),
-				Detail: fmt.Sprintf("user %d: invitation language %s", u.ID, f.language)})
+		err = h.Store.InTx(ctx, func(tx *db.Tx) error {
+			var err error
+			if u, err = tx.UpdateAccountUser(ctx, account.ID, u.ID, db.UserChange{Name: u.Name, Email: u.Email, Language: f.language}); err != nil {
+				return err
+			}
+			return tx.Audit(ctx, models.AuditEntry{AccountID: &account.ID, LoginID: &login.ID, Actor: login.Email, Kind: models.AuditUserUpdated,
+				IP: clientIP(c.Request()), Detail: fmt.Sprintf("user %d: invitation language %s", u.ID, f.language)})
+		})
 		if err != nil {
 			return err
 		}

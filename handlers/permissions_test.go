@@ -719,8 +719,7 @@ func TestCreatingAWebKeyPermissionInvites(t *testing.T) {
 	assert.NotEqual(t, "Hello Dora Weiß,", strings.SplitN(mails()[0].Text, "\n", 2)[0], "in French, the language chosen")
 
 	code := url.Values{"kind": {"keypad"}, "code": {"735921"}, "name": {"Dora"}, "device": {fmt.Sprint(e.device(t, "Front door").ID)}}
-	other, err := e.app.Store.CreateAccountUser(ctx, models.AccountUser{AccountID: e.account, Name: "Emil", Email: "emil@example.com", AddedVia: models.AddedViaWeb},
-		models.AuditEntry{Actor: "test", Kind: models.AuditUserCreated})
+	other, err := createTestUser(e.app.Store, models.AccountUser{AccountID: e.account, Name: "Emil", Email: "emil@example.com", AddedVia: models.AddedViaWeb})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusSeeOther, e.c.PostForm(fmt.Sprintf("/users/%d/permissions", other.ID), code).StatusCode)
 	emil, err := e.app.Store.FindMailTo(ctx, "emil@example.com")

@@ -775,9 +775,12 @@ var reachOps = []reachOp{
 		forms.Eq(w.r.IntN(forms.Length())).Find("input").Each(func(_ int, s *goquery.Selection) {
 			name, _ := s.Attr("name")
 			value, _ := s.Attr("value")
-			if name == "keep" {
+			switch {
+			case name == "keep":
 				keeps = append(keeps, value)
-			} else if name != "" {
+			case name == "user" && w.r.IntN(4) == 0:
+				// Left out: not the same person (issue 20 item 1).
+			case name != "":
 				form.Add(name, value)
 			}
 		})
@@ -786,6 +789,32 @@ var reachOps = []reachOp{
 		}
 		res := w.post(a, "/users/merge", form)
 		return fmt.Sprintf("POST /users/merge (suggested) %s → %d", form.Encode(), res.StatusCode)
+	}},
+	{"merge by hand", []reachFamily{familyMerges, familyAll}, false, func(w *reachWorld, a reachActor) string {
+		// "Same person as…" on a person's page: the form it offers for another person, posted
+		// with either of them kept.
+		this, other := w.person(), w.person()
+		path := fmt.Sprintf("/users/%d?same_as=%d", this, other)
+		page := w.get(a, path)
+		form := url.Values{}
+		var keeps []string
+		page.Doc(w.t).Find(`[data-testid="same-form"] input`).Each(func(_ int, s *goquery.Selection) {
+			name, _ := s.Attr("name")
+			value, _ := s.Attr("value")
+			if name == "keep" {
+				keeps = append(keeps, value)
+			} else if name != "" {
+				form.Add(name, value)
+			}
+		})
+		if len(keeps) == 0 {
+			// No form (out of reach, not a person, gone): post what it would have sent.
+			form = url.Values{"from": {fmt.Sprint(this)}, "user": {fmt.Sprint(this), fmt.Sprint(other)}}
+			keeps = []string{fmt.Sprint(this), fmt.Sprint(other)}
+		}
+		form.Set("keep", keeps[w.r.IntN(len(keeps))])
+		res := w.post(a, "/users/merge", form)
+		return fmt.Sprintf("GET %s → %d; POST /users/merge (by hand) %s → %d", path, page.StatusCode, form.Encode(), res.StatusCode)
 	}},
 	{"undo a merge", []reachFamily{familyMerges, familyAll}, false, func(w *reachWorld, a reachActor) string {
 		id := w.pickID(w.ids(`SELECT id FROM user_merges WHERE account_id = ?`, w.account))

@@ -165,7 +165,6 @@ func TestReachLimitedLoginCannotMergeAPersonItDoesNotFullySee(t *testing.T) {
 func TestCompaniesAndResidentsAreNeverMerged(t *testing.T) {
 	t.Parallel()
 	e := newReachEnv(t)
-	ctx := context.Background()
 	res := e.owner.PostForm("/users", url.Values{"name": {"Putzteam"}, "email": {"office@putzteam.example"}, "language": {"de"}, "company": {"1"}})
 	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
 	var company int64
@@ -183,12 +182,12 @@ func TestCompaniesAndResidentsAreNeverMerged(t *testing.T) {
 	assert.Contains(t, res.Body, "never merged")
 	assert.Nil(t, e.user(t, company).MergedInto)
 
-	resident, err := e.app.Store.CreateAccountUser(ctx, models.AccountUser{AccountID: e.main.AccountID, Name: "Putzteam", Kind: models.KindResident,
-		AddedVia: models.AddedViaWeb}, models.AuditEntry{Actor: "test", Kind: models.AuditUserCreated})
+	resident, err := createTestUser(e.app.Store, models.AccountUser{AccountID: e.main.AccountID, Name: "Putzteam", Kind: models.KindResident,
+		AddedVia: models.AddedViaWeb})
 	require.NoError(t, err)
-	_, err = e.app.Store.MergeUsers(ctx, e.main.AccountID, person, resident.ID, models.AuditEntry{Actor: "test", Kind: models.AuditUsersMerged})
+	_, err = mergeTestUsers(e.app.Store, e.main.AccountID, person, resident.ID)
 	assert.ErrorIs(t, err, models.ErrNotMergeable)
-	_, err = e.app.Store.MergeUsers(ctx, e.main.AccountID, resident.ID, person, models.AuditEntry{Actor: "test", Kind: models.AuditUsersMerged})
+	_, err = mergeTestUsers(e.app.Store, e.main.AccountID, resident.ID, person)
 	assert.ErrorIs(t, err, models.ErrNotMergeable)
 }
 

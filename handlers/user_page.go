@@ -30,7 +30,7 @@ var errNotFound = echo.NewHTTPError(http.StatusNotFound, "error.not_found")
 // units and their families are not found either: they are anonymous to the account's logins
 // (PRODUCT.md L6, B4).
 func (h *Handler) findUser(c echo.Context) (models.AccountUser, error) {
-	_, account, _ := currentLogin(c)
+	account := h.request(c).Account
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		return models.AccountUser{}, errNotFound
@@ -62,6 +62,12 @@ type userPageState struct {
 	suspend       *suspendForm
 	staffRemove   int64 // the staff member whose removal is asked about
 	staffForm     *userviews.StaffBox
+	// The "Same person as…" card: what was searched (searched: whether the search was sent),
+	// the person chosen to merge with, and why a merge was refused.
+	same      string
+	searched  bool
+	sameAs    int64
+	sameError string
 }
 
 // suspendForm is a suspend form that comes back with an error.
@@ -73,7 +79,7 @@ type suspendForm struct {
 // UserShow is GET /users/:id (?confirm=delete asks whether to delete the user, ?remove=N
 // whether to remove permission N).
 func (h *Handler) UserShow(c echo.Context) error {
-	_, account, _ := currentLogin(c)
+	account := h.request(c).Account
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		return errNotFound
@@ -91,6 +97,9 @@ func (h *Handler) UserShow(c echo.Context) error {
 	st := userPageState{confirmDelete: c.QueryParam("confirm") == "delete"}
 	st.confirmRemove, _ = strconv.ParseInt(c.QueryParam("remove"), 10, 64)
 	st.staffRemove, _ = strconv.ParseInt(c.QueryParam("staff_remove"), 10, 64)
+	_, st.searched = c.QueryParams()["same"]
+	st.same = strings.TrimSpace(c.QueryParam("same"))
+	st.sameAs, _ = strconv.ParseInt(c.QueryParam("same_as"), 10, 64)
 	return h.renderUser(c, u, http.StatusOK, st)
 }
 
@@ -104,9 +113,8 @@ func (h *Handler) renderUser(c echo.Context, u models.AccountUser, status int, s
 
 // userPage builds a user's page.
 func (h *Handler) userPage(c echo.Context, u models.AccountUser, st userPageState) (userviews.Show, error) {
-	ctx := c.Request().Context()
-	loc := locale(c)
-	_, account, _ := currentLogin(c)
+	rq := h.request(c)
+	ctx, loc, login, account := rq.Ctx, rq.Locale, rq.Login, rq.Account
 	shell, err := h.appShell(c, "users.title", "/users")
 	if err != nil {
 		return userviews.Show{}, err
@@ -127,7 +135,7 @@ func (h *Handler) userPage(c echo.Context, u models.AccountUser, st userPageStat
 	}
 	// Edit, delete, invite and merge reach every device of the person (the reach check): a login
 	// that does not see them all is not offered them.
-	if login, _, _ := currentLogin(c); models.SessionOperator(login).CheckReach(models.Reach{Touches: models.PersonDevices(auths)}) != nil {
+	if models.SessionOperator(login).CheckReach(models.Reach{Touches: models.PersonDevices(auths)}) != nil {
 		p.OutOfReach, p.ConfirmDelete = true, false
 	}
 	devs, err := h.visibleDevices(c, db.SortByName)
@@ -164,8 +172,14 @@ func (h *Handler) userPage(c echo.Context, u models.AccountUser, st userPageStat
 		}
 	}
 	p.DeleteDevices = strings.Join(held, ", ")
+	if !p.OutOfReach && u.Mergeable() {
+		box, err := h.samePersonBox(c, u, held, byID, st)
+		if err != nil {
+			return p, err
+		}
+		p.SamePerson = &box
+	}
 	// Web key invitations (handlers/invitations.go), for people who have or had an email.
-	login, _, _ := currentLogin(c)
 	invitations, err := h.userInvitations(ctx, loc, login, account, u)
 	if err != nil {
 		return p, err
@@ -181,6 +195,69 @@ func (h *Handler) userPage(c echo.Context, u models.AccountUser, st userPageStat
 		p.Activity = &list
 	}
 	return p, nil
+}
+
+// samePersonLimit is how many people the "Same person as…" search shows.
+const samePersonLimit = 20
+
+// samePersonBox builds the "Same person as…" card of person u (who holds permissions on the
+// devices named held): the people found for the search that u may be merged with (ordinary
+// people the login may change, PRODUCT.md U9), or, once one is chosen, whom to keep.
+func (h *Handler) samePersonBox(c echo.Context, u models.AccountUser, held []string, devices map[int64]models.Device,
+	st userPageState) (userviews.SamePerson, error) {
+	rq := h.request(c)
+	box := userviews.SamePerson{This: userviews.Row{ID: u.ID, Name: u.Name, Email: u.Email, ViaKey: viaKey(u.AddedVia), Devices: held},
+		Query: st.same, Error: st.sameError}
+	if st.sameAs != 0 && st.sameAs != u.ID {
+		other, err := h.Store.FindAccountUser(rq.Ctx, rq.Account.ID, st.sameAs)
+		if err != nil && !errors.Is(err, models.ErrNotFound) {
+			return box, err
+		}
+		if err == nil && other.MergedInto == nil && other.Mergeable() {
+			if ok, err := h.personInReach(c, other); err != nil || !ok {
+				return box, err
+			}
+			auths, err := h.Store.FindUserAuthorizations(rq.Ctx, rq.Account.ID, other.ID)
+			if err != nil {
+				return box, err
+			}
+			row := userviews.Row{ID: other.ID, Name: other.Name, Email: other.Email, ViaKey: viaKey(other.AddedVia)}
+			for _, a := range auths {
+				if d, ok := devices[a.DeviceID]; ok && a.RevokedAt == nil && !slices.Contains(row.Devices, d.Name) {
+					row.Devices = append(row.Devices, d.Name)
+				}
+			}
+			box.Other, box.Keep = &row, u.ID
+			// The person made in Portier has the email and the invitations: kept unless both or
+			// neither were.
+			if other.AddedVia == models.AddedViaWeb && u.AddedVia != models.AddedViaWeb {
+				box.Keep = other.ID
+			}
+			return box, nil
+		}
+	}
+	if !st.searched || st.same == "" {
+		return box, nil
+	}
+	box.Searched = true
+	rows, _, err := h.Store.FindUsersPage(rq.Ctx, db.UserQuery{AccountID: rq.Account.ID, Search: st.same, Limit: samePersonLimit,
+		DeviceIDs: rq.Login.DeviceRestriction()})
+	if err != nil {
+		return box, err
+	}
+	for _, r := range rows {
+		if r.User.ID == u.ID || !r.User.Mergeable() {
+			continue
+		}
+		if ok, err := h.personInReach(c, r.User); err != nil {
+			return box, err
+		} else if !ok {
+			continue
+		}
+		box.Results = append(box.Results, userviews.Row{ID: r.User.ID, Name: r.User.Name, Email: r.User.Email,
+			ViaKey: viaKey(r.User.AddedVia), Devices: r.Devices})
+	}
+	return box, nil
 }
 
 // permissionView describes a permission for the user's page, with its restrictions in the
@@ -342,9 +419,8 @@ func (h *Handler) UserPermissionsStatus(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	loc := locale(c)
-	login, account, _ := currentLogin(c)
+	rq := h.request(c)
+	ctx, loc, login, account := rq.Ctx, rq.Locale, rq.Login, rq.Account
 	p := userviews.Show{ID: u.ID}
 	ids := c.QueryParams()["p"]
 	if len(ids) > 500 {
@@ -405,52 +481,27 @@ func (h *Handler) UserUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// A new email or name goes with every permission and the web key of the person: only a login
-	// that sees all of their devices may change it.
-	if _, err := h.checkPersonReach(c, u); err != nil {
+	rq := h.request(c)
+	var f userForm
+	if err := c.Bind(&f); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+	}
+	op, err := h.operator(rq)
+	if err != nil {
 		return err
 	}
-	loc := locale(c)
-	login, account, _ := currentLogin(c)
-	p := userviews.Edit{Name: strings.TrimSpace(c.FormValue("name")), Email: models.NormalizeEmail(c.FormValue("email")),
-		Language: c.FormValue("language"), Company: c.FormValue("company") == "1", Errors: map[string]string{}}
-	if key := models.ValidateName(p.Name); key != "" {
-		p.Errors["name"] = loc.T(key)
+	updated, err := h.App.UpdateUser(rq.Ctx, op, rq.Actor, u.ID, f.fields())
+	if errs, status, ok := userFormErrors(rq.Locale, err); ok {
+		return h.renderUserEdit(c, status, u, userviews.Edit{Name: strings.TrimSpace(f.Name), Email: models.NormalizeEmail(f.Email),
+			Language: f.Language, Company: f.Company == "1", Errors: errs})
 	}
-	if p.Email != "" || u.AddedVia == models.AddedViaWeb {
-		if key := models.ValidateEmail(p.Email); key != "" {
-			p.Errors["email"] = loc.T(key)
-		}
-	}
-	if !validInvitationLanguage(p.Language) {
-		p.Errors["language"] = loc.T("users.language_invalid")
-	}
-	if len(p.Errors) > 0 {
-		return h.renderUserEdit(c, http.StatusUnprocessableEntity, u, p)
-	}
-	change := db.UserChange{Name: p.Name, Email: p.Email, Language: p.Language}
-	if !u.Resident() {
-		change.Kind = userKind(p.Company)
-	}
-	audit := models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditUserUpdated, IP: clientIP(c.Request()),
-		Detail: fmt.Sprintf("user %d: %s <%s>, %s", u.ID, p.Name, p.Email, p.Language)}
-	if change.Kind != "" && change.Kind != u.Kind {
-		audit.Detail += ", " + change.Kind
-	}
-	updated, err := h.Store.UpdateAccountUser(c.Request().Context(), account.ID, u.ID, change, audit)
-	switch {
-	case errors.Is(err, models.ErrCompanyHasStaff):
-		p.Errors["company"] = loc.T("users.company_has_staff")
-		return h.renderUserEdit(c, http.StatusConflict, u, p)
-	case errors.Is(err, models.ErrConflict):
-		p.Errors["email"] = loc.T("users.email_taken")
-		return h.renderUserEdit(c, http.StatusConflict, u, p)
-	case errors.Is(err, models.ErrNotFound):
+	if errors.Is(err, models.ErrNotFound) {
 		return errNotFound
-	case err != nil:
-		return err
 	}
-	if err := h.setFlash(c, loc.T("users.saved", i18n.Args{"Name": updated.Name})); err != nil {
+	if err != nil {
+		return reachHTTPError(err)
+	}
+	if err := h.setFlash(c, rq.Locale.T("users.saved", i18n.Args{"Name": updated.Name})); err != nil {
 		return err
 	}
 	return redirect(c, fmt.Sprintf("/users/%d", u.ID))
@@ -464,28 +515,27 @@ func (h *Handler) UserDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	loc := locale(c)
-	login, account, _ := currentLogin(c)
-	// Deleting the person would remove permissions on devices this login may not see.
-	auths, err := h.checkPersonReach(c, u)
+	rq := h.request(c)
+	if c.FormValue("confirm") != "1" {
+		// Deleting the person would remove permissions on devices this login may not see: not
+		// even asked.
+		if _, err := h.checkPersonReach(c, u); err != nil {
+			return err
+		}
+		return h.renderUser(c, u, http.StatusOK, userPageState{confirmDelete: true})
+	}
+	op, err := h.operator(rq)
 	if err != nil {
 		return err
 	}
-	if c.FormValue("confirm") != "1" {
-		return h.renderUser(c, u, http.StatusOK, userPageState{confirmDelete: true})
-	}
-	audit := models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditUserDeleted, IP: clientIP(c.Request()),
-		Detail: fmt.Sprintf("user %d: %s <%s>, %d permissions revoked", u.ID, u.Name, u.Email, len(auths))}
-	err = h.Store.DeleteAccountUser(ctx, account.ID, u.ID, audit)
+	_, err = h.App.DeleteUser(rq.Ctx, op, rq.Actor, u.ID)
 	if errors.Is(err, models.ErrNotFound) {
 		return errNotFound
 	}
 	if err != nil {
-		return err
+		return reachHTTPError(err)
 	}
-	h.Devices.PushPermissions(deviceIDs(auths)...)
-	if err := h.setFlash(c, loc.T("users.deleted", i18n.Args{"Name": u.Name})); err != nil {
+	if err := h.setFlash(c, rq.Locale.T("users.deleted", i18n.Args{"Name": u.Name})); err != nil {
 		return err
 	}
 	return redirect(c, "/users")

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"portier/app"
 	"portier/db"
 	"portier/i18n"
 	"portier/models"
@@ -37,9 +39,8 @@ func viaKey(v models.AddedVia) string { return "users.via." + string(v) }
 // UserIndex is GET /users?q=&device=&kind=&after=: the list, filtered in place by htmx; the
 // address carries the filter.
 func (h *Handler) UserIndex(c echo.Context) error {
-	ctx := c.Request().Context()
-	loc := locale(c)
-	login, account, _ := currentLogin(c)
+	rq := h.request(c)
+	ctx, loc, login, account := rq.Ctx, rq.Locale, rq.Login, rq.Account
 	shell, err := h.appShell(c, "users.title", "/users")
 	if err != nil {
 		return err
@@ -116,7 +117,7 @@ func (h *Handler) UserIndex(c echo.Context) error {
 
 // UserNew is GET /users/new.
 func (h *Handler) UserNew(c echo.Context) error {
-	return h.renderUserNew(c, http.StatusOK, userviews.New{Language: locale(c).Lang})
+	return h.renderUserNew(c, http.StatusOK, userviews.New{Language: h.request(c).Locale.Lang})
 }
 
 func (h *Handler) renderUserNew(c echo.Context, status int, p userviews.New) error {
@@ -137,37 +138,62 @@ func userKind(company bool) string {
 	return models.KindUser
 }
 
+// userForm is the create and edit form of a person.
+type userForm struct {
+	Name     string `form:"name"`
+	Email    string `form:"email"`
+	Language string `form:"language"`
+	Company  string `form:"company"` // "1": a partner company
+}
+
+// fields are the form's fields for app (userKind: a person or a partner company).
+func (f userForm) fields() app.UserFields {
+	return app.UserFields{Name: f.Name, Email: f.Email, Language: f.Language, Kind: userKind(f.Company == "1")}
+}
+
+// userFormErrors are app's refusal of a user form as messages by field, with the status to
+// answer; ok is false for any other error.
+func userFormErrors(loc *i18n.Locale, err error) (errs map[string]string, status int, ok bool) {
+	var invalid app.FieldErrors
+	var conflict *app.Conflict
+	switch {
+	case errors.As(err, &invalid):
+		errs = map[string]string{}
+		for field, key := range invalid {
+			errs[field] = loc.T(key)
+		}
+		return errs, http.StatusUnprocessableEntity, true
+	case errors.As(err, &conflict):
+		field := "email"
+		if conflict.Key == "users.company_has_staff" {
+			field = "company"
+		}
+		return map[string]string{field: loc.T(conflict.Key)}, http.StatusConflict, true
+	}
+	return nil, 0, false
+}
+
 // UserCreate is POST /users: a person created in Portier (added via web), or a partner company
 // (company=1) whose staff open as it.
 func (h *Handler) UserCreate(c echo.Context) error {
-	loc := locale(c)
-	login, account, _ := currentLogin(c)
-	p := userviews.New{Name: strings.TrimSpace(c.FormValue("name")), Email: models.NormalizeEmail(c.FormValue("email")),
-		Language: c.FormValue("language"), Company: c.FormValue("company") == "1", Errors: map[string]string{}}
-	if key := models.ValidateName(p.Name); key != "" {
-		p.Errors["name"] = loc.T(key)
+	rq := h.request(c)
+	var f userForm
+	if err := c.Bind(&f); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
 	}
-	if key := models.ValidateEmail(p.Email); key != "" {
-		p.Errors["email"] = loc.T(key)
-	}
-	if !validInvitationLanguage(p.Language) {
-		p.Errors["language"] = loc.T("users.language_invalid")
-	}
-	if len(p.Errors) > 0 {
-		return h.renderUserNew(c, http.StatusUnprocessableEntity, p)
-	}
-	u, err := h.Store.CreateAccountUser(c.Request().Context(),
-		models.AccountUser{AccountID: account.ID, Name: p.Name, Email: p.Email, Language: p.Language, AddedVia: models.AddedViaWeb,
-			Kind: userKind(p.Company)},
-		models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditUserCreated, IP: clientIP(c.Request())})
-	if errors.Is(err, models.ErrConflict) {
-		p.Errors["email"] = loc.T("users.email_taken")
-		return h.renderUserNew(c, http.StatusConflict, p)
-	}
+	op, err := h.operator(rq)
 	if err != nil {
 		return err
 	}
-	if err := h.setFlash(c, loc.T("users.created", i18n.Args{"Name": u.Name})); err != nil {
+	u, err := h.App.CreateUser(rq.Ctx, op, rq.Actor, f.fields())
+	if errs, status, ok := userFormErrors(rq.Locale, err); ok {
+		return h.renderUserNew(c, status, userviews.New{Name: strings.TrimSpace(f.Name), Email: models.NormalizeEmail(f.Email),
+			Language: f.Language, Company: f.Company == "1", Errors: errs})
+	}
+	if err != nil {
+		return reachHTTPError(err)
+	}
+	if err := h.setFlash(c, rq.Locale.T("users.created", i18n.Args{"Name": u.Name})); err != nil {
 		return err
 	}
 	return redirect(c, fmt.Sprintf("/users/%d", u.ID))
@@ -177,8 +203,8 @@ func (h *Handler) UserCreate(c echo.Context) error {
 // badge the Users page loads after it is shown (counting takes milliseconds with 10,000 users,
 // which the page itself should not wait for). Empty when there are none.
 func (h *Handler) UserDuplicatesCount(c echo.Context) error {
-	_, account, _ := currentLogin(c)
-	n, err := h.Store.CountDuplicates(c.Request().Context(), account.ID)
+	rq := h.request(c)
+	n, err := h.Store.CountDuplicates(rq.Ctx, rq.Account.ID)
 	if err != nil {
 		return err
 	}
@@ -192,9 +218,8 @@ func (h *Handler) UserDuplicates(c echo.Context) error {
 }
 
 func (h *Handler) renderDuplicates(c echo.Context, status int, errMsg string) error {
-	ctx := c.Request().Context()
-	loc := locale(c)
-	login, account, _ := currentLogin(c)
+	rq := h.request(c)
+	ctx, loc, login, account := rq.Ctx, rq.Locale, rq.Login, rq.Account
 	shell, err := h.appShell(c, "users.duplicates", "/users")
 	if err != nil {
 		return err
@@ -232,124 +257,112 @@ groups:
 			continue
 		}
 		p.Merges = append(p.Merges, userviews.Merge{ID: m.ID, KeptID: m.Kept.ID,
-			Text: loc.T("users.merged_text", i18n.Args{"Merged": m.MergedName, "Kept": m.Kept.Name, "When": loc.DateTime(m.CreatedAt)})})
+			Text: loc.T("users.merged_text", i18n.Args{"Merged": m.MergedName, "Via": loc.T(viaKey(m.MergedVia)), "Kept": m.Kept.Name,
+				"When": loc.DateTime(m.CreatedAt)})})
 	}
 	return render(c, status, userviews.DuplicatesPage(p))
 }
 
-// UserMerge is POST /users/merge {keep, user…}: the users become the one to keep; their
-// permissions move to that person.
+// UserMerge is POST /users/merge {keep, user…, from}: the users become the one to keep (one of
+// them); their permissions move to that person. The duplicates page sends the members of a
+// suggestion that are the same person; a user's page ("Same person as…", from: its user) sends
+// the two it merges by hand, and its refusals come back there.
 func (h *Handler) UserMerge(c echo.Context) error {
-	ctx := c.Request().Context()
-	loc := locale(c)
-	login, account, _ := currentLogin(c)
+	rq := h.request(c)
 	form, err := c.FormParams()
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
 	}
-	keep, err := strconv.ParseInt(form.Get("keep"), 10, 64)
-	if err != nil {
-		return h.renderDuplicates(c, http.StatusUnprocessableEntity, loc.T("users.merge_choose"))
-	}
-	var others []int64
+	from, _ := strconv.ParseInt(form.Get("from"), 10, 64)
+	var users []int64
 	for _, v := range form["user"] {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return h.renderDuplicates(c, http.StatusUnprocessableEntity, loc.T("users.merge_choose"))
+			return h.mergeRefused(c, from, users, http.StatusUnprocessableEntity, rq.Locale.T("users.merge_choose"))
 		}
-		if id != keep {
-			others = append(others, id)
-		}
+		users = append(users, id)
 	}
-	if len(others) == 0 || len(others) == len(form["user"]) {
-		return h.renderDuplicates(c, http.StatusUnprocessableEntity, loc.T("users.merge_choose"))
+	keep, err := strconv.ParseInt(form.Get("keep"), 10, 64)
+	if err != nil || !slices.Contains(users, keep) {
+		return h.mergeRefused(c, from, users, http.StatusUnprocessableEntity, rq.Locale.T("users.merge_choose"))
 	}
-	// The merged person is every one of them: the change touches all their devices, and the kept
-	// person's web key opens the devices of all.
-	var reach models.Reach
-	var kept models.AccountUser
-	for _, id := range append([]int64{keep}, others...) {
-		u, err := h.Store.FindAccountUser(ctx, account.ID, id)
-		if err != nil || u.MergedInto != nil || u.Resident() { // a resident is not found, as everywhere (findUser)
-			return h.renderDuplicates(c, http.StatusConflict, loc.T("users.merge_gone"))
-		}
-		if !u.Mergeable() {
-			return h.renderDuplicates(c, http.StatusConflict, loc.T("users.merge_not_people"))
-		}
-		r, _, err := h.personReach(ctx, account.ID, u, true)
-		if err != nil {
-			return err
-		}
-		reach.Touches, reach.Opens = append(reach.Touches, r.Touches...), append(reach.Opens, r.Opens...)
-		if id == keep {
-			kept = u
-		}
-	}
-	if err := h.checkReach(c, reach); err != nil {
+	others := slices.DeleteFunc(slices.Clone(users), func(id int64) bool { return id == keep })
+	op, err := h.operator(rq)
+	if err != nil {
 		return err
 	}
-	for _, id := range others {
-		_, err := h.Store.MergeUsers(ctx, account.ID, keep, id,
-			models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditUsersMerged, IP: clientIP(c.Request())})
-		if errors.Is(err, models.ErrNotMergeable) {
-			return h.renderDuplicates(c, http.StatusConflict, loc.T("users.merge_not_people"))
-		}
-		if errors.Is(err, models.ErrNotFound) || errors.Is(err, models.ErrConflict) {
-			return h.renderDuplicates(c, http.StatusConflict, loc.T("users.merge_gone"))
-		}
-		if err != nil {
-			return err
-		}
+	kept, err := h.App.MergeUsers(rq.Ctx, op, rq.Actor, keep, others)
+	if msg, status, ok := mergeError(rq.Locale, err); ok {
+		return h.mergeRefused(c, from, users, status, msg)
 	}
-	if err := h.setFlash(c, loc.N("users.merged", len(others), i18n.Args{"Name": kept.Name})); err != nil {
+	if err != nil {
+		return reachHTTPError(err)
+	}
+	if err := h.setFlash(c, rq.Locale.N("users.merged", len(others), i18n.Args{"Name": kept.Name})); err != nil {
 		return err
+	}
+	if from != 0 {
+		return redirect(c, fmt.Sprintf("/users/%d", keep))
 	}
 	return redirect(c, "/users/duplicates")
 }
 
-// mergeReach checks that the signed-in login may undo merge id: the split touches every device
-// of the kept person, and gives the merged one back its permissions (its web key opens them
-// again). 404 for a merge that is not there, 403 when out of reach.
-func (h *Handler) mergeReach(c echo.Context, id int64) (db.UserMerge, error) {
-	ctx := c.Request().Context()
-	_, account, _ := currentLogin(c)
-	m, err := h.Store.FindMerge(ctx, account.ID, id)
-	if errors.Is(err, models.ErrNotFound) {
-		return m, echo.NewHTTPError(http.StatusNotFound, "error.not_found")
+// mergeRefused shows why a merge was refused where it was asked for: on the page of user from
+// ("Same person as…", with the other of users chosen again) while that user is there, else on
+// the duplicates page.
+func (h *Handler) mergeRefused(c echo.Context, from int64, users []int64, status int, msg string) error {
+	if from != 0 {
+		rq := h.request(c)
+		u, err := h.Store.FindAccountUser(rq.Ctx, rq.Account.ID, from)
+		if err == nil && u.MergedInto == nil && !u.Resident() {
+			st := userPageState{sameError: msg}
+			for _, id := range users {
+				if id != from {
+					st.sameAs = id
+				}
+			}
+			return h.renderUser(c, u, status, st)
+		}
 	}
-	if err != nil {
-		return m, err
+	return h.renderDuplicates(c, status, msg)
+}
+
+// mergeError is app's refusal of a merge or its undo as the message to show, with the status
+// to answer; ok is false for any other error.
+func mergeError(loc *i18n.Locale, err error) (msg string, status int, ok bool) {
+	var invalid app.FieldErrors
+	var conflict *app.Conflict
+	switch {
+	case errors.As(err, &invalid):
+		return loc.T(invalid["users"]), http.StatusUnprocessableEntity, true
+	case errors.As(err, &conflict):
+		return loc.T(conflict.Key), http.StatusConflict, true
 	}
-	r, _, err := h.personReach(ctx, account.ID, m.Kept, true)
-	if err != nil {
-		return m, err
-	}
-	r.Touches = append(r.Touches, r.Opens...)
-	return m, h.checkReach(c, r)
+	return "", 0, false
 }
 
 // UserMergeUndo is POST /users/merges/:id/undo.
 func (h *Handler) UserMergeUndo(c echo.Context) error {
-	loc := locale(c)
-	login, account, _ := currentLogin(c)
+	rq := h.request(c)
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
-		return echo.NewHTTPError(http.StatusNotFound, "error.not_found")
+		return errNotFound
 	}
-	if _, err := h.mergeReach(c, id); err != nil {
+	op, err := h.operator(rq)
+	if err != nil {
 		return err
 	}
-	err = h.Store.UndoMerge(c.Request().Context(), account.ID, id,
-		models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditUsersMergeUndone, IP: clientIP(c.Request())})
-	switch {
-	case errors.Is(err, models.ErrNotFound):
-		return echo.NewHTTPError(http.StatusNotFound, "error.not_found")
-	case errors.Is(err, models.ErrConflict):
-		return h.renderDuplicates(c, http.StatusConflict, loc.T("users.undo_later_first"))
-	case err != nil:
-		return err
+	_, err = h.App.UndoMerge(rq.Ctx, op, rq.Actor, id)
+	if errors.Is(err, models.ErrNotFound) {
+		return errNotFound
 	}
-	if err := h.setFlash(c, loc.T("users.undone")); err != nil {
+	if msg, status, ok := mergeError(rq.Locale, err); ok {
+		return h.renderDuplicates(c, status, msg)
+	}
+	if err != nil {
+		return reachHTTPError(err)
+	}
+	if err := h.setFlash(c, rq.Locale.T("users.undone")); err != nil {
 		return err
 	}
 	return redirect(c, "/users/duplicates")

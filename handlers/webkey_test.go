@@ -278,8 +278,7 @@ func TestInvitationSendRefusals(t *testing.T) {
 	t.Parallel()
 	f := newKeyFixture(t)
 	ctx := context.Background()
-	ben, err := f.app.Store.CreateAccountUser(ctx, models.AccountUser{AccountID: f.dora.AccountID, Name: "Ben", AddedVia: models.AddedViaWeb},
-		models.AuditEntry{Actor: "test", Kind: models.AuditUserCreated})
+	ben, err := createTestUser(f.app.Store, models.AccountUser{AccountID: f.dora.AccountID, Name: "Ben", AddedVia: models.AddedViaWeb})
 	require.NoError(t, err)
 	res := f.owner.PostForm(fmt.Sprintf("/users/%d/invitations", ben.ID), nil)
 	assert.Equal(t, http.StatusConflict, res.StatusCode)
@@ -557,20 +556,18 @@ func TestWebKeyPasswordChange(t *testing.T) {
 func TestWebKeyFollowsMerge(t *testing.T) {
 	t.Parallel()
 	f := newKeyFixture(t)
-	ctx := context.Background()
 	c := f.holder(t)
 	assert.ElementsMatch(t, []string{"Front door", "Office"}, keyDeviceIDs(t, c.Get("/key")))
 
-	kept, err := f.app.Store.CreateAccountUser(ctx, models.AccountUser{AccountID: f.dora.AccountID, Name: "Dora W.", AddedVia: models.AddedViaApp},
-		models.AuditEntry{Actor: "test", Kind: models.AuditUserCreated})
+	kept, err := createTestUser(f.app.Store, models.AccountUser{AccountID: f.dora.AccountID, Name: "Dora W.", AddedVia: models.AddedViaApp})
 	require.NoError(t, err)
-	merge, err := f.app.Store.MergeUsers(ctx, f.dora.AccountID, kept.ID, f.dora.ID, models.AuditEntry{Actor: "test", Kind: models.AuditUsersMerged})
+	merge, err := mergeTestUsers(f.app.Store, f.dora.AccountID, kept.ID, f.dora.ID)
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []string{"Front door", "Office"}, keyDeviceIDs(t, c.Get("/key")), "the permissions moved to the person kept")
 	res := c.PostForm(fmt.Sprintf("/key/devices/%d/actions/%d", deviceNamed(t, f.devs, "Office").ID, models.ActionUnlock), nil)
 	assert.Less(t, res.StatusCode, 400, res.Body)
 
-	require.NoError(t, f.app.Store.UndoMerge(ctx, f.dora.AccountID, merge, models.AuditEntry{Actor: "test", Kind: models.AuditUsersMergeUndone}))
+	require.NoError(t, undoTestMerge(f.app.Store, f.dora.AccountID, merge))
 	assert.ElementsMatch(t, []string{"Front door", "Office"}, keyDeviceIDs(t, c.Get("/key")))
 }
 

@@ -33,7 +33,13 @@ const (
 const ()
 
 // Users and merges.
-const ()
+const (
+	EventUserCreated     = "user.created"
+	EventUserUpdated     = "user.updated"
+	EventUserDeleted     = "user.deleted"
+	EventUsersMerged     = "user.merged"
+	EventUserMergeUndone = "user.merge_undone"
+)
 
 // Sub-accounts, API tokens and keys, account settings, passwords and 2FA.
 const (

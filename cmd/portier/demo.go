@@ -65,7 +65,7 @@ func createDemo(ctx context.Context, store *db.Store, manager *devices.Manager, 
 	if err != nil {
 		return err
 	}
-	if err := createDemoPeople(ctx, store, manager, invite, acc, login, devs); err != nil {
+	if err := createDemoPeople(ctx, store, manager, invite, application, acc, login, devs); err != nil {
 		return err
 	}
 	entries, err := createDemoHistory(ctx, store, acc.ID, devs, store.Now())
@@ -93,7 +93,7 @@ type inviteFunc func(ctx context.Context, op models.Operator, who models.Actor, 
 // front door and the building entrance works on weekdays from 07 to 19 (an example of
 // restricted access); both with an invitation waiting in the outbox; and Max, the gardener,
 // with a keypad code for the weekend.
-func createDemoPeople(ctx context.Context, store *db.Store, manager *devices.Manager, invite inviteFunc, acc models.Account, owner models.Login, devs []models.Device) error {
+func createDemoPeople(ctx context.Context, store *db.Store, manager *devices.Manager, invite inviteFunc, application *app.App, acc models.Account, owner models.Login, devs []models.Device) error {
 	byName := map[string]models.Device{}
 	for _, d := range devs {
 		byName[d.Name] = d
@@ -122,8 +122,8 @@ func createDemoPeople(ctx context.Context, store *db.Store, manager *devices.Man
 			devices: []string{"Front door"}},
 	}
 	for _, p := range people {
-		p.user.AccountID, p.user.AddedVia = acc.ID, models.AddedViaWeb
-		u, err := store.CreateAccountUser(ctx, p.user, audit(models.AuditUserCreated))
+		u, err := application.CreateUser(ctx, models.SessionOperator(owner), models.LoginActor(owner, models.ActorSystem, ""),
+			app.UserFields{Name: p.user.Name, Email: p.user.Email, Language: p.user.Language})
 		if err != nil {
 			return err
 		}

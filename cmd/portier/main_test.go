@@ -634,7 +634,7 @@ func TestTokensCreateRefusesWebKeyLogins(t *testing.T) {
 	require.NoError(t, err)
 	audit := models.AuditEntry{Actor: "test", Kind: "test"}
 
-	dora, err := store.CreateAccountUser(ctx, models.AccountUser{AccountID: main.AccountID, Name: "Dora", Email: "dora@example.com", Kind: models.KindUser, AddedVia: models.AddedViaWeb}, audit)
+	dora, err := createTestUser(store, models.AccountUser{AccountID: main.AccountID, Name: "Dora", Email: "dora@example.com", Kind: models.KindUser, AddedVia: models.AddedViaWeb})
 	require.NoError(t, err)
 	_, devs, err := store.CreateConnection(ctx, models.Connection{AccountID: main.AccountID, Kind: models.ConnectionSimulated, Name: "B"},
 		[]models.Device{{Type: models.DeviceSmartLock3, NukiID: 1, Name: "Front door"}}, audit)
@@ -647,7 +647,7 @@ func TestTokensCreateRefusesWebKeyLogins(t *testing.T) {
 	_, err = store.AcceptInvitation(ctx, inv.ID, "hash", audit)
 	require.NoError(t, err)
 
-	company, err := store.CreateAccountUser(ctx, models.AccountUser{AccountID: main.AccountID, Name: "Putzteam", Email: "office@putzteam.example", Kind: models.KindCompany, AddedVia: models.AddedViaWeb}, audit)
+	company, err := createTestUser(store, models.AccountUser{AccountID: main.AccountID, Name: "Putzteam", Email: "office@putzteam.example", Kind: models.KindCompany, AddedVia: models.AddedViaWeb})
 	require.NoError(t, err)
 	_, err = store.AddStaff(ctx, main.AccountID, db.NewStaff{CompanyID: company.ID, Name: "Kim", Email: "kim@putzteam.example",
 		TokenHash: "staff", Expires: time.Now().Add(time.Hour)}, audit)

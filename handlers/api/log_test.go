@@ -107,8 +107,7 @@ func newLogWorld(t *testing.T) *logWorld {
 
 	// Anna and a resident: account users given an app authorization the door took.
 	person := func(name, email string, slot uint32) (int64, int64) {
-		u, err := app.Store.CreateAccountUser(ctx, models.AccountUser{AccountID: w.owner.AccountID, Name: name, Email: email, AddedVia: models.AddedViaWeb, Language: "en"},
-			models.AuditEntry{Actor: "test", Kind: models.AuditUserCreated})
+		u, err := createTestUser(app.Store, models.AccountUser{AccountID: w.owner.AccountID, Name: name, Email: email, AddedVia: models.AddedViaWeb, Language: "en"})
 		require.NoError(t, err)
 		created, err := app.Store.CreatePermissions(ctx, w.owner.AccountID, db.NewPermission{AccountUserID: u.ID, Type: models.AuthTypeApp, Name: name,
 			RemoteAllowed: true, Devices: map[int64]models.PushStatus{w.front.ID: models.PushPortierOnly}}, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionCreated})

@@ -8,13 +8,14 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
-	"portier/db"
+	"portier/app"
 	"portier/i18n"
 	"portier/models"
 )
@@ -144,43 +145,62 @@ func (a *API) AccountUserShow(c echo.Context) error {
 	return c.JSON(http.StatusOK, toAccountUser(u, owner))
 }
 
+// accountUserCreate is the body of PUT /account/user (the specification's AccountUserCreate).
+type accountUserCreate struct {
+	Type     *int              `json:"type"` // null is 0, as it always was
+	Email    bodyField[string] `json:"email"`
+	Name     bodyField[string] `json:"name"`
+	Language bodyField[string] `json:"language"`
+}
+
+// accountUserUpdate is the body of POST /account/user/{accountUserId} (the specification's
+// AccountUserUpdate): only the fields sent change. The read-only fields of AccountUser are
+// ignored, so that a script may send back what it read.
+type accountUserUpdate struct {
+	Email    bodyField[string] `json:"email"`
+	Name     bodyField[string] `json:"name"`
+	Language bodyField[string] `json:"language"`
+
+	AccountUserID json.RawMessage `json:"accountUserId"`
+	AccountID     json.RawMessage `json:"accountId"`
+	Type          json.RawMessage `json:"type"`
+	OperationID   json.RawMessage `json:"operationId"`
+	CreationDate  json.RawMessage `json:"creationDate"`
+	UpdateDate    json.RawMessage `json:"updateDate"`
+}
+
+// apply sets the fields sent on f.
+func (b accountUserUpdate) apply(f *app.UserFields) {
+	b.Email.set(&f.Email)
+	b.Name.set(&f.Name)
+	b.Language.set(&f.Language)
+}
+
 // AccountUserCreate is PUT /account/user {email, name, language, type}: a person created in
 // Portier (added via web). 409 when another user of the account has the email.
 func (a *API) AccountUserCreate(c echo.Context) error {
 	login, account := tokenLogin(c)
-	body, err := decodeObject(c, `{"email":"anna@example.com","name":"Anna Müller","language":"de"}`)
-	if err != nil {
+	var body accountUserCreate
+	if err := decodeBodyStrict(c, &body, `{"email":"anna@example.com","name":"Anna Müller","language":"de"}`); err != nil {
 		return err
 	}
-	if err := onlyFields(body, []string{"email", "name", "language", "type"}, nil); err != nil {
-		return err
+	if body.Type != nil && *body.Type != 0 {
+		return echo.NewHTTPError(http.StatusBadRequest, "type must be 0 (a person): Portier has no company users")
 	}
-	u := models.AccountUser{AccountID: account.ID, AddedVia: models.AddedViaWeb, Language: "en"}
+	if !body.Email.Sent {
+		return echo.NewHTTPError(http.StatusBadRequest, "email is required")
+	}
+	if !body.Name.Sent {
+		return echo.NewHTTPError(http.StatusBadRequest, "name is required")
+	}
+	f := app.UserFields{Email: body.Email.Value, Name: body.Name.Value, Language: "en"}
 	if i18n.EmailSupported(login.Language) {
-		u.Language = login.Language // the invitation in the admin's language unless asked otherwise
+		f.Language = login.Language // the invitation in the admin's language unless asked otherwise
 	}
-	if raw, ok := body["type"]; ok {
-		var typ int
-		if err := json.Unmarshal(raw, &typ); err != nil || typ != 0 {
-			return echo.NewHTTPError(http.StatusBadRequest, "type must be 0 (a person): Portier has no company users")
-		}
-	}
-	for _, f := range []string{"email", "name"} {
-		if _, ok := body[f]; !ok {
-			return echo.NewHTTPError(http.StatusBadRequest, f+" is required")
-		}
-	}
-	if err := applyUserFields(body, &u); err != nil {
-		return err
-	}
-	created, err := a.Store.CreateAccountUser(c.Request().Context(), u,
-		models.AuditEntry{Actor: login.Email, LoginID: &login.ID, Kind: models.AuditUserCreated, IP: c.RealIP(),
-			Detail: fmt.Sprintf("%s <%s> created through the API", u.Name, u.Email)})
-	if errors.Is(err, models.ErrConflict) {
-		return echo.NewHTTPError(http.StatusConflict, "The email address is already used by another user of this account")
-	}
+	body.Language.set(&f.Language)
+	created, err := a.App.CreateUser(c.Request().Context(), tokenOperator(c), actor(c), f)
 	if err != nil {
-		return err
+		return userError(err, 0)
 	}
 	owner, err := a.ownerID(c, account)
 	if err != nil {
@@ -189,44 +209,33 @@ func (a *API) AccountUserCreate(c echo.Context) error {
 	return c.JSON(http.StatusOK, toAccountUser(created, owner))
 }
 
-// applyUserFields sets the fields of body (email, name, language) on u, checking each.
-func applyUserFields(body map[string]json.RawMessage, u *models.AccountUser) error {
-	if raw, ok := body["email"]; ok {
-		s, err := stringField(raw, "email")
-		if err != nil {
-			return err
-		}
-		u.Email = models.NormalizeEmail(s)
-		if models.ValidateEmail(u.Email) != "" {
-			return echo.NewHTTPError(http.StatusBadRequest, "email must be an address like anna@example.com")
-		}
-	}
-	if raw, ok := body["name"]; ok {
-		s, err := stringField(raw, "name")
-		if err != nil {
-			return err
-		}
-		u.Name = strings.TrimSpace(s)
-		if models.ValidateName(u.Name) != "" {
-			return echo.NewHTTPError(http.StatusBadRequest, "name must be 1 to 100 characters on one line")
-		}
-	}
-	if raw, ok := body["language"]; ok {
-		s, err := stringField(raw, "language")
-		if err != nil {
-			return err
-		}
-		if !i18n.EmailSupported(s) {
-			return echo.NewHTTPError(http.StatusBadRequest, "language must be one of en, de, es, fr, it, nl, cs, sk")
-		}
-		u.Language = s
-	}
-	return nil
+// userFieldMessages say what a field of an account user must be, for the Nuki error body.
+var userFieldMessages = map[string]string{
+	"email":    "email must be an address like anna@example.com",
+	"name":     "name must be 1 to 100 characters on one line",
+	"language": "language must be one of en, de, es, fr, it, nl, cs, sk",
 }
 
-// accountUserReadOnly are the AccountUser fields a script may send back as it read them; they
-// are ignored.
-var accountUserReadOnly = []string{"accountUserId", "accountId", "type", "operationId", "creationDate", "updateDate"}
+// userError answers app's refusal of a change to account user id (0: a new one) as the Nuki
+// error body: 400 for a field, 409 for an email in use, 403 out of reach, 404 not found.
+func userError(err error, id int64) error {
+	var invalid app.FieldErrors
+	var conflict *app.Conflict
+	switch {
+	case errors.As(err, &invalid):
+		for _, f := range []string{"email", "name", "language"} {
+			if _, ok := invalid[f]; ok {
+				return echo.NewHTTPError(http.StatusBadRequest, userFieldMessages[f])
+			}
+		}
+		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	case errors.As(err, &conflict):
+		return echo.NewHTTPError(http.StatusConflict, "The email address is already used by another user of this account")
+	case errors.Is(err, models.ErrNotFound):
+		return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("Account user %d not found", id))
+	}
+	return reachHTTPError(err)
+}
 
 // AccountUserUpdate is POST /account/user/{accountUserId} {email, name, language}: only the
 // fields sent change. 409 when another user of the account has the email.
@@ -235,30 +244,14 @@ func (a *API) AccountUserUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := decodeObject(c, `{"name":"Anna Müller"}`)
-	if err != nil {
+	var body accountUserUpdate
+	if err := decodeBodyStrict(c, &body, `{"name":"Anna Müller"}`); err != nil {
 		return err
 	}
-	if err := onlyFields(body, []string{"email", "name", "language"}, accountUserReadOnly); err != nil {
-		return err
-	}
-	if err := applyUserFields(body, &u); err != nil {
-		return err
-	}
-	if _, err := a.checkPersonReach(c, u); err != nil {
-		return err
-	}
-	login, account := tokenLogin(c)
-	_, err = a.Store.UpdateAccountUser(c.Request().Context(), account.ID, u.ID, db.UserChange{Name: u.Name, Email: u.Email, Language: u.Language},
-		models.AuditEntry{Actor: login.Email, LoginID: &login.ID, Kind: models.AuditUserUpdated, IP: c.RealIP(),
-			Detail: fmt.Sprintf("%s <%s> updated through the API", u.Name, u.Email)})
-	switch {
-	case errors.Is(err, models.ErrConflict):
-		return echo.NewHTTPError(http.StatusConflict, "The email address is already used by another user of this account")
-	case errors.Is(err, models.ErrNotFound):
-		return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("Account user %d not found", u.ID))
-	case err != nil:
-		return err
+	f := app.UserFields{Name: u.Name, Email: u.Email, Language: u.Language}
+	body.apply(&f)
+	if _, err := a.App.UpdateUser(c.Request().Context(), tokenOperator(c), actor(c), u.ID, f); err != nil {
+		return userError(err, u.ID)
 	}
 	return c.NoContent(http.StatusNoContent)
 }
@@ -270,34 +263,62 @@ func (a *API) AccountUserDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	login, account := tokenLogin(c)
-	ctx := c.Request().Context()
-	auths, err := a.checkPersonReach(c, u)
-	if err != nil {
-		return err
+	if _, err := a.App.DeleteUser(c.Request().Context(), tokenOperator(c), actor(c), u.ID); err != nil {
+		return userError(err, u.ID)
 	}
-	err = a.Store.DeleteAccountUser(ctx, account.ID, u.ID,
-		models.AuditEntry{Actor: login.Email, LoginID: &login.ID, Kind: models.AuditUserDeleted, IP: c.RealIP(),
-			Detail: fmt.Sprintf("%s <%s> deleted through the API (%d permissions revoked)", u.Name, u.Email, len(auths))})
-	if errors.Is(err, models.ErrNotFound) {
-		return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("Account user %d not found", u.ID))
-	}
-	if err != nil {
-		return err
-	}
-	a.Devices.PushPermissions(deviceIDsOf(auths)...)
 	return c.NoContent(http.StatusNoContent)
 }
 
-// checkPersonReach refuses (403) a change to person u by the request's token when u holds
-// authorizations on smartlocks its login does not see; else it returns u's authorizations.
-func (a *API) checkPersonReach(c echo.Context, u models.AccountUser) ([]models.Authorization, error) {
-	_, account := tokenLogin(c)
-	auths, err := a.Store.FindUserAuthorizations(c.Request().Context(), account.ID, u.ID)
-	if err != nil {
-		return nil, err
+// bodyField is a field of a request body: whether it was sent, and its value. null is refused
+// as a value of the wrong type (a script that sends "email": null does not mean "keep it").
+type bodyField[T any] struct {
+	Sent  bool
+	Value T
+}
+
+func (f *bodyField[T]) UnmarshalJSON(b []byte) error {
+	f.Sent = true
+	if isNull(b) {
+		return &json.UnmarshalTypeError{Value: "null", Type: reflect.TypeOf(f.Value)}
 	}
-	return auths, reachHTTPError(tokenOperator(c).CheckReach(models.Reach{Touches: models.PersonDevices(auths)}))
+	return json.Unmarshal(b, &f.Value)
+}
+
+// set puts the field's value in v when it was sent.
+func (f bodyField[T]) set(v *T) {
+	if f.Sent {
+		*v = f.Value
+	}
+}
+
+// decodeBodyStrict reads the body, one JSON object, into v (a struct): a field v does not
+// have is refused (a misspelt field must not be dropped silently), as is a value of the wrong
+// type; both answer 400 naming the field, anything else 400 with an example of what is
+// expected.
+func decodeBodyStrict(c echo.Context, v any, example string) error {
+	var raw json.RawMessage
+	if err := json.NewDecoder(c.Request().Body).Decode(&raw); err != nil || !bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
+		return echo.NewHTTPError(http.StatusBadRequest, "The body must be a JSON object like "+example)
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.DisallowUnknownFields()
+	err := d.Decode(v)
+	if err == nil {
+		return nil
+	}
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) && typeErr.Field != "" {
+		what := map[reflect.Kind]string{reflect.String: "a string", reflect.Bool: "true or false", reflect.Int: "a whole number",
+			reflect.Int64: "a whole number"}[typeErr.Type.Kind()]
+		if what == "" {
+			what = "a " + typeErr.Type.String()
+		}
+		return echo.NewHTTPError(http.StatusBadRequest, typeErr.Field+" must be "+what)
+	}
+	if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s is not a field Portier knows here", strings.Trim(field, `"`)))
+	}
+	return echo.NewHTTPError(http.StatusBadRequest, "The body must be a JSON object like "+example)
 }
 
 // deviceIDsOf lists the devices of some authorizations, each once.

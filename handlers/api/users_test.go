@@ -303,3 +303,34 @@ func TestAccountUserScopesRightsAndAccounts(t *testing.T) {
 	// Its own user with the same email is no conflict.
 	createUser(t, c, other, `{"email":"dora@example.com","name":"Dora Eck"}`)
 }
+
+// The account user bodies are read into structs that refuse what they do not know, saying which
+// field; null is not a value for a field (except type, which null leaves a person); a body that
+// is not an object is refused whole. Nothing refused changes anything.
+func TestAccountUserBodiesAreStrict(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t, apptest.Options{})
+	app.Setup()
+	owner := ownerLogin(t, app)
+	_, token := app.CreateToken(owner, models.Scopes{models.ScopeAccount}, nil)
+	c := app.NewClient()
+	dora := createUser(t, c, token, `{"email":"dora@example.com","name":"Dora Eck","type":null}`)
+	path := fmt.Sprintf("/api/account/user/%d", dora.AccountUserID)
+
+	for _, tc := range []struct{ method, path, body, says string }{
+		{http.MethodPut, "/api/account/user", `{"email":"x@example.com","name":"X","nmae":"typo"}`, "nmae is not a field"},
+		{http.MethodPut, "/api/account/user", `{"email":"x@example.com","name":42}`, "name must be a string"},
+		{http.MethodPut, "/api/account/user", `{"email":"x@example.com","name":"X","type":"0"}`, "type must be a whole number"},
+		{http.MethodPut, "/api/account/user", `null`, "must be a JSON object"},
+		{http.MethodPost, path, `{"language":null}`, "language must be a string"},
+		{http.MethodPost, path, `{"nmae":"Dora"}`, "nmae is not a field"},
+		{http.MethodPost, path, `null`, "must be a JSON object"},
+		{http.MethodPost, path, ``, "must be a JSON object"},
+	} {
+		res := apiSend(c, tc.method, tc.path, token, tc.body)
+		assert.Equal(t, http.StatusBadRequest, res.StatusCode, tc.body)
+		assert.Contains(t, detail(t, res), tc.says, tc.body)
+	}
+	assert.Len(t, listUsers(t, c, token, ""), 1, "nothing created")
+	assert.Equal(t, dora, decodeJSON[accountUserJSON](t, apiGet(c, path, "Bearer "+token)), "nothing changed")
+}
