@@ -261,6 +261,7 @@ func (h *Handler) logPeople(c echo.Context, search string, chosen *models.Accoun
 		if err != nil {
 			return nil, err
 		}
+		o.Kept = !slices.ContainsFunc(rows, func(r db.UserRow) bool { return r.User.ID == chosen.ID })
 		out = append(out, o)
 	}
 	for _, o := range personOptions(locale(c), rows) {

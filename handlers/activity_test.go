@@ -512,6 +512,13 @@ func TestActivityPersonFilterTellsNamesakesApart(t *testing.T) {
 	assert.Contains(t, slices.Collect(maps.Values(labels(c.Get("/activity/people")))), "Carla Rossi", "a name nobody else has stays bare")
 	doc := c.Get(fmt.Sprintf("/activity?user=%d", bens["Office"])).Doc(t)
 	assert.Equal(t, want[bens["Office"]], strings.TrimSpace(doc.Find(`#user option[selected]`).Text()), "the chosen one as in the list")
+	// The chosen one stays among the choices of another search, marked as not found by it (Enter
+	// in the search picks the first one found).
+	doc = c.Get(fmt.Sprintf("/activity/people?people=carla&user=%d", bens["Office"])).Doc(t)
+	assert.Equal(t, []string{fmt.Sprint(bens["Office"])}, doc.Find("option[data-kept]").Map(func(_ int, s *goquery.Selection) string { return s.AttrOr("value", "") }))
+	assert.Equal(t, "Carla Rossi", strings.TrimSpace(doc.Find("option:not([data-kept])").Eq(1).Text()))
+	doc = c.Get(fmt.Sprintf("/activity/people?people=schulz&user=%d", bens["Office"])).Doc(t)
+	assert.Zero(t, doc.Find("option[data-kept]").Length(), "found by the search: not only kept")
 
 	// Sam sees the front door only.
 	sam := app.NewClient()
