@@ -187,18 +187,27 @@ func TestActivityPersonSearchPicksOnEnter(t *testing.T) {
 	for _, u := range users {
 		ids[u.Name] = u.ID
 	}
+	// Zoë's phone calls her "Zoë Q.": the log names the person, and the phone's name beside.
+	_, err = app.Store.SyncDeviceAuthorizations(ctx, login.AccountID, front.ID, []models.ReportedAuthorization{
+		{DeviceAuthID: 70, Type: models.AuthTypeApp, Name: "Zoë Q.", Enabled: true},
+		{DeviceAuthID: 71, Type: models.AuthTypeApp, Name: "Yann Roth", Enabled: true},
+	})
+	require.NoError(t, err)
 	for i, who := range []struct {
-		auth uint32
-		name string
-	}{{70, "Zoë Quist"}, {71, "Yann Roth"}, {70, "Zoë Quist"}} {
+		auth   uint32
+		name   string
+		action int
+	}{{70, "Zoë Q.", models.LogUnlock}, {0, "", models.LogDoorOpened}, {71, "Yann Roth", models.LogUnlock}, {70, "Zoë Q.", models.LogLock}} {
 		_, err := app.Store.CreateActivity(ctx, models.Activity{AccountID: login.AccountID, DeviceID: front.ID, At: app.Clock.Now().Add(time.Duration(i-10) * time.Minute),
-			Action: models.LogUnlock, Trigger: 5, AuthID: who.auth, Name: who.name, Origin: models.OriginDevice, EventID: fmt.Sprint("e", i)})
+			Action: who.action, Trigger: 5, AuthID: who.auth, Name: who.name, Origin: models.OriginDevice, EventID: fmt.Sprint("e", i)})
 		require.NoError(t, err)
 	}
 
 	b := NewBrowser(t, 1280, 900)
 	b.LogIn(app.URL, apptest.DefaultOwner.Email, apptest.DefaultOwner.Password)
 	b.Do("open the activity log", chromedp.Navigate(app.URL+"/activity"), chromedp.WaitVisible(css(`[data-testid="activity-log"]`)))
+	assert.Equal(t, "on the device: Zoë Q.", b.Text(`[data-testid="activity-who-detail"]`))
+	b.Shot("log")
 	onlyWho := func(name string) chromedp.Action[chromedp.Void] {
 		return chromedp.Poll[chromedp.Void](fmt.Sprintf(`(() => { const w = [...document.querySelectorAll('[data-testid="activity-who"]')];
 			return w.length > 0 && w.every(e => e.textContent.trim() === %q); })()`, name), chromedp.WithPollingTimeout(10*time.Second))
