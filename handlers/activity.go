@@ -512,7 +512,7 @@ func logRows(loc *i18n.Locale, entries []models.Activity, ln logNames) []actview
 				r.WhoDetail = a.Name
 			}
 		case a.Name != "":
-			r.Who = a.Name // nobody known any more (a deleted person): the name it was written with
+			r.Who = a.Name // the name the entry was written with: a login's, a device's, a deleted person's
 		case slices.Contains(logEventsOfNobody, a.Action):
 			r.Anonymous = true // a door or a doorbell: nobody to name
 		default:
@@ -536,9 +536,10 @@ func logRows(loc *i18n.Locale, entries []models.Activity, ln logNames) []actview
 	return rows
 }
 
-// LogRows is logRows for entries of the given (not removed) devices. It exists for the bare
-// reference handler of bench/activity_test.go, which renders the very same rows without the
-// page around them to measure what the page adds; the handlers here use logRows.
+// LogRows is logRows for entries of the given (not removed) devices, with the names the entries
+// were written with (no people looked up). It exists for the bare reference handler of
+// bench/activity_test.go, which renders the rows without the page around them to measure what
+// the page adds; the handlers here use logRows.
 func LogRows(loc *i18n.Locale, entries []models.Activity, devs []models.Device) []actviews.Row {
 	return logRows(loc, entries, newLogNames(devs))
 }
