@@ -503,6 +503,50 @@ func (s *Store) findLogWho(ctx context.Context, f models.LogFilter) (logWho, err
 	return who, nil
 }
 
+// LogPerson is the person an account user of log entries (models.Activity.UserID) is now.
+type LogPerson struct {
+	ID       int64 // the person: the one the user was merged into, if so
+	Name     string
+	Resident bool // anonymous to the account's logins (PRODUCT.md L6)
+	Deleted  bool
+}
+
+// FindLogPeople returns the people the account users ids of log entries are now, by those ids:
+// a merged user is the person it was merged into (a web key's login keeps the user it was made
+// for). Ids not of the account are left out.
+func (s *Store) FindLogPeople(ctx context.Context, accountID int64, ids []int64) (map[int64]LogPerson, error) {
+	out := make(map[int64]LogPerson, len(ids))
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	in, args := inList(ids)
+	type found struct {
+		user   int64
+		person LogPerson
+	}
+	// Merges can chain (A into B, then B into C): the chain is followed to its end, at most as
+	// far as FindPerson does.
+	rows, err := queryAll(ctx, s.db.Reader, func(row rowScanner) (found, error) {
+		var f found
+		err := row.Scan(&f.user, &f.person.ID, &f.person.Name, &f.person.Resident, &f.person.Deleted)
+		return f, err
+	}, `WITH RECURSIVE chain (start, id, depth) AS (
+			SELECT id, id, 0 FROM account_users WHERE account_id = ? AND id IN `+in+`
+			UNION ALL
+			SELECT c.start, u.merged_into, c.depth + 1 FROM chain c JOIN account_users u ON u.id = c.id
+			WHERE u.merged_into IS NOT NULL AND c.depth < 64)
+		SELECT c.start, u.id, u.name, u.kind = 'resident', u.deleted_at IS NOT NULL FROM chain c JOIN account_users u ON u.id = c.id
+		WHERE u.merged_into IS NULL AND u.account_id = ?`, append(append([]any{accountID}, args...), accountID)...)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range rows {
+		out[f.user] = f.person
+	}
+	return out, nil
+}
+
 // inList is "(?, ?, …)" for ids, and ids as arguments.
 func inList(ids []int64) (string, []any) {
 	args := make([]any, len(ids))

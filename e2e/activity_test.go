@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -159,3 +160,73 @@ func rowCount(b *Browser) int {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// "Find a person…" picks on Enter: typing a name and pressing Enter (before or after the found
+// people arrive) filters the log by the first person found, not the form's other fields; with a
+// person chosen already, Enter picks the one found, not the one kept.
+func TestActivityPersonSearchPicksOnEnter(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t, apptest.Options{})
+	app.Setup()
+	ctx := context.Background()
+	login := app.OwnerLogin()
+	var front models.Device
+	for _, d := range app.AddDemoBridge(login.AccountID) {
+		if d.Name == "Front door" {
+			front = d
+		}
+	}
+	_, err := app.Store.SyncDeviceAuthorizations(ctx, login.AccountID, front.ID, []models.ReportedAuthorization{
+		{DeviceAuthID: 70, Type: models.AuthTypeApp, Name: "Zoë Quist", Enabled: true},
+		{DeviceAuthID: 71, Type: models.AuthTypeApp, Name: "Yann Roth", Enabled: true},
+	})
+	require.NoError(t, err)
+	ids := map[string]int64{}
+	users, err := app.Store.FindActiveUsers(ctx, login.AccountID)
+	require.NoError(t, err)
+	for _, u := range users {
+		ids[u.Name] = u.ID
+	}
+	// Zoë's phone calls her "Zoë Q.": the log names the person, and the phone's name beside.
+	_, err = app.Store.SyncDeviceAuthorizations(ctx, login.AccountID, front.ID, []models.ReportedAuthorization{
+		{DeviceAuthID: 70, Type: models.AuthTypeApp, Name: "Zoë Q.", Enabled: true},
+		{DeviceAuthID: 71, Type: models.AuthTypeApp, Name: "Yann Roth", Enabled: true},
+	})
+	require.NoError(t, err)
+	for i, who := range []struct {
+		auth   uint32
+		name   string
+		action int
+	}{{70, "Zoë Q.", models.LogUnlock}, {0, "", models.LogDoorOpened}, {71, "Yann Roth", models.LogUnlock}, {70, "Zoë Q.", models.LogLock}} {
+		_, err := app.Store.CreateActivity(ctx, models.Activity{AccountID: login.AccountID, DeviceID: front.ID, At: app.Clock.Now().Add(time.Duration(i-10) * time.Minute),
+			Action: who.action, Trigger: 5, AuthID: who.auth, Name: who.name, Origin: models.OriginDevice, EventID: fmt.Sprint("e", i)})
+		require.NoError(t, err)
+	}
+
+	b := NewBrowser(t, 1280, 900)
+	b.LogIn(app.URL, apptest.DefaultOwner.Email, apptest.DefaultOwner.Password)
+	b.Do("open the activity log", chromedp.Navigate(app.URL+"/activity"), chromedp.WaitVisible(css(`[data-testid="activity-log"]`)))
+	assert.Equal(t, "on the device: Zoë Q.", b.Text(`[data-testid="activity-who-detail"]`))
+	b.Shot("log")
+	onlyWho := func(name string) chromedp.Action[chromedp.Void] {
+		return chromedp.Poll[chromedp.Void](fmt.Sprintf(`(() => { const w = [...document.querySelectorAll('[data-testid="activity-who"]')];
+			return w.length > 0 && w.every(e => e.textContent.trim() === %q); })()`, name), chromedp.WithPollingTimeout(10*time.Second))
+	}
+	search := css(`[data-testid="filter-user-search"]`)
+	b.Do("type zoe and press Enter at once", chromedp.SendKeys(search, "zoe"+kb.Enter),
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`location.search === "?user=%d"`, ids["Zoë Quist"]), chromedp.WithPollingTimeout(10*time.Second)),
+		onlyWho("Zoë Quist"))
+	assert.Equal(t, fmt.Sprint(ids["Zoë Quist"]), Eval[string](b, `document.querySelector("#user").value`))
+	assert.Equal(t, 2, rowCount(b))
+	b.Shot("picked-on-enter")
+
+	b.Do("find Yann, wait for him, then Enter", chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid="filter-user-search"]').value = ""`),
+		chromedp.SendKeys(search, "yann"),
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.querySelector('#user option[value="%d"]') !== null && document.querySelectorAll('#user option').length === 3`, ids["Yann Roth"]),
+			chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.SendKeys(search, kb.Enter),
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`location.search === "?user=%d"`, ids["Yann Roth"]), chromedp.WithPollingTimeout(10*time.Second)),
+		onlyWho("Yann Roth"))
+	assert.Equal(t, 1, rowCount(b))
+	assert.Empty(t, b.Problems())
+}

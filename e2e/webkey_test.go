@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"portier/apptest"
+	"portier/auth"
+	"portier/db"
 	"portier/devices/sim"
 	"portier/models"
 )
@@ -121,4 +123,48 @@ func TestWebKeyInTheBrowser(t *testing.T) {
 	require.NoError(t, err)
 	res.Body.Close()
 	assert.Empty(t, b.Problems(), "console errors, exceptions or CSP violations")
+}
+
+// On a phone (375 px), the web key's header holds a long name and a long account name: it
+// wraps them, and nothing on the page is wider than the phone.
+func TestWebKeyHeaderOnAPhoneWithALongName(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t, apptest.Options{})
+	app.Setup()
+	ctx := context.Background()
+	login := app.OwnerLogin()
+	_, err := app.DB.Writer.ExecContext(ctx, `UPDATE accounts SET name = ? WHERE id = ?`,
+		"Wohnungseigentümergemeinschaft Donaudampfschifffahrtsgasse 12", login.AccountID)
+	require.NoError(t, err)
+	var front models.Device
+	for _, d := range app.AddDemoBridge(login.AccountID) {
+		if d.Name == "Front door" {
+			front = d
+		}
+	}
+	const name, email, password = "Maximiliane Alexandra Oberhollenzerwittgensteinhausen", "maximiliane@example.com", "a quiet lighthouse at dusk"
+	audit := models.AuditEntry{Actor: "test", Kind: models.AuditUserCreated}
+	person, err := app.Store.CreateAccountUser(ctx, models.AccountUser{AccountID: login.AccountID, Name: name, Email: email, Language: "en",
+		AddedVia: models.AddedViaWeb}, audit)
+	require.NoError(t, err)
+	_, err = app.Store.CreatePermissions(ctx, login.AccountID, db.NewPermission{AccountUserID: person.ID, Type: models.AuthTypeApp, Name: name,
+		RemoteAllowed: true, Devices: map[int64]models.PushStatus{front.ID: models.PushPortierOnly}}, audit)
+	require.NoError(t, err)
+	inv, err := app.Store.CreateInvitation(ctx, login.AccountID, db.NewInvitation{AccountUserID: person.ID, TokenHash: auth.HashToken("key-token"),
+		CodeHash: auth.HashToken("key-code"), Language: "en"}, audit)
+	require.NoError(t, err)
+	hash, err := app.Handler.Hasher.Hash(ctx, password)
+	require.NoError(t, err)
+	_, err = app.Store.AcceptInvitation(ctx, inv.ID, hash, audit)
+	require.NoError(t, err)
+
+	b := NewBrowser(t, 375, 800)
+	b.Do("sign in to the web key", chromedp.Navigate(app.URL+"/login"), chromedp.WaitVisible(css(`[data-testid="login-form"]`)),
+		chromedp.SendKeys(css(`#email`), email), chromedp.SendKeys(css(`#password`), password),
+		chromedp.Click(css(`[data-testid="submit"]`)), chromedp.WaitVisible(css(`[data-testid="key-title"]`)))
+	assert.Equal(t, name, b.Text(`[data-testid="key-holder"]`))
+	b.Shot("key-long-name")
+	assert.LessOrEqual(t, Eval[int](b, `document.documentElement.scrollWidth`), 375, "the web key scrolls sideways")
+	assert.Equal(t, "[]", Eval[string](b, tooWide), "elements wider than the phone")
+	assert.Empty(t, b.Problems())
 }

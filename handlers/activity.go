@@ -29,6 +29,10 @@ const logPageSize = 50
 var logActions = []int{models.LogUnlock, models.LogLock, models.LogUnlatch, models.LogLockNGo, models.LogLockNGoUnlatch,
 	models.LogDoorOpened, models.LogDoorClosed, models.LogDoorAjarWarning, models.LogRing, models.ActionConfigChanged}
 
+// logEventsOfNobody are what a door or a doorbell reports by itself: the log says nothing for
+// who, rather than "anonymous".
+var logEventsOfNobody = []int{models.LogDoorOpened, models.LogDoorClosed, models.LogDoorSensorJam, models.LogDoorAjarWarning, models.LogRing}
+
 // logTriggers are the triggers the log's filter offers.
 var logTriggers = []int{0, 1, 2, 3, 4, 5, 6, 7, 255}
 
@@ -206,7 +210,11 @@ func (h *Handler) ActivityIndex(c echo.Context) error {
 	}
 	if f.user != nil {
 		// The other people come after the page (the select loads /activity/people).
-		p.People = []actviews.Option{{Value: strconv.FormatInt(f.user.ID, 10), Label: f.user.Name}}
+		chosen, err := h.chosenPersonOption(c, *f.user)
+		if err != nil {
+			return err
+		}
+		p.People = []actviews.Option{chosen}
 	}
 	choices := logChoicesOf(loc)
 	p.Actions, p.Triggers, p.Results = choices.actions, choices.triggers, choices.results
@@ -241,22 +249,91 @@ func logChoicesOf(loc *i18n.Locale) logChoices {
 const logPeopleLimit = 50
 
 // logPeople are the person filter's choices: the people whose name or email has search (the
-// first ones by name), and the chosen person.
-func (h *Handler) logPeople(c echo.Context, accountID int64, search string, chosen *models.AccountUser) ([]actviews.Option, error) {
-	rows, _, err := h.Store.FindUsersPage(c.Request().Context(), db.UserQuery{AccountID: accountID, Search: search, Limit: logPeopleLimit, NamesOnly: true})
+// first ones by name), and the chosen person first.
+func (h *Handler) logPeople(c echo.Context, search string, chosen *models.AccountUser) ([]actviews.Option, error) {
+	rows, err := h.findLogPeople(c, search)
 	if err != nil {
 		return nil, err
 	}
 	var out []actviews.Option
 	if chosen != nil {
-		out = append(out, actviews.Option{Value: strconv.FormatInt(chosen.ID, 10), Label: chosen.Name})
+		o, err := h.chosenPersonOption(c, *chosen)
+		if err != nil {
+			return nil, err
+		}
+		o.Kept = !slices.ContainsFunc(rows, func(r db.UserRow) bool { return r.User.ID == chosen.ID })
+		out = append(out, o)
 	}
-	for _, r := range rows {
-		if chosen == nil || r.User.ID != chosen.ID {
-			out = append(out, actviews.Option{Value: strconv.FormatInt(r.User.ID, 10), Label: r.User.Name})
+	for _, o := range personOptions(locale(c), rows) {
+		if chosen == nil || o.Value != strconv.FormatInt(chosen.ID, 10) {
+			out = append(out, o)
 		}
 	}
 	return out, nil
+}
+
+// findLogPeople finds the people of the person filter, with the devices the login sees. A login
+// limited to some devices is offered the people of those devices only: others have no entries
+// in its log.
+func (h *Handler) findLogPeople(c echo.Context, search string) ([]db.UserRow, error) {
+	login, account, _ := currentLogin(c)
+	only := login.DeviceRestriction()
+	rows, _, err := h.Store.FindUsersPage(c.Request().Context(), db.UserQuery{AccountID: account.ID, Search: search, Limit: logPeopleLimit,
+		DeviceIDs: only})
+	if err != nil || only == nil {
+		return rows, err
+	}
+	return slices.DeleteFunc(rows, func(r db.UserRow) bool { return len(r.Devices) == 0 }), nil
+}
+
+// chosenPersonOption is the chosen person's choice, told apart from the people of the same name
+// as in the list.
+func (h *Handler) chosenPersonOption(c echo.Context, chosen models.AccountUser) (actviews.Option, error) {
+	namesakes, err := h.findLogPeople(c, chosen.Name)
+	if err != nil {
+		return actviews.Option{}, err
+	}
+	id := strconv.FormatInt(chosen.ID, 10)
+	for _, o := range personOptions(locale(c), namesakes) {
+		if o.Value == id {
+			return o, nil
+		}
+	}
+	return actviews.Option{Value: id, Label: chosen.Name}, nil
+}
+
+// personOptions are people as choices. People of the same name (an app user, a keypad code and
+// a web user who were never merged) are told apart by how they were added and their devices,
+// and by when they were added where that is the same too.
+func personOptions(loc *i18n.Locale, rows []db.UserRow) []actviews.Option {
+	sameName := map[string]int{}
+	for _, r := range rows {
+		sameName[models.NameKey(r.User.Name)]++
+	}
+	details := make([]string, len(rows))
+	sameDetail := map[[2]string]int{} // name and detail
+	for i, r := range rows {
+		if sameName[models.NameKey(r.User.Name)] < 2 {
+			continue
+		}
+		details[i] = loc.T(viaKey(r.User.AddedVia))
+		if len(r.Devices) > 0 {
+			details[i] += " · " + strings.Join(r.Devices, ", ")
+		}
+		sameDetail[[2]string{models.NameKey(r.User.Name), details[i]}]++
+	}
+	out := make([]actviews.Option, len(rows))
+	for i, r := range rows {
+		label := r.User.Name
+		if details[i] != "" {
+			if sameDetail[[2]string{models.NameKey(r.User.Name), details[i]}] > 1 {
+				details[i] += " · " + loc.T("activity.person_added", i18n.Args{"Date": loc.Date(r.User.CreatedAt)})
+			}
+			label += " (" + details[i] + ")"
+		}
+		out[i] = actviews.Option{Value: strconv.FormatInt(r.User.ID, 10), Label: label}
+	}
+	return out
 }
 
 // ActivityPeople is GET /activity/people?people=…&user=…: the person filter's choices for a
@@ -269,7 +346,7 @@ func (h *Handler) ActivityPeople(c echo.Context) error {
 			chosen = &u
 		}
 	}
-	people, err := h.logPeople(c, account.ID, strings.TrimSpace(c.QueryParam("people")), chosen)
+	people, err := h.logPeople(c, strings.TrimSpace(c.QueryParam("people")), chosen)
 	if err != nil {
 		return err
 	}
@@ -294,11 +371,11 @@ func (h *Handler) logList(c echo.Context, f logFilter, devs []models.Device) (ac
 	} else if err != nil {
 		return list, err
 	}
-	ld := newLogDevices(devs)
-	if err := h.addRemoved(c, ld, page.Entries); err != nil {
+	ln := newLogNames(devs)
+	if err := h.addNames(c, ln, page.Entries); err != nil {
 		return list, err
 	}
-	list.Rows = logRows(locale(c), page.Entries, ld)
+	list.Rows = logRows(locale(c), page.Entries, ln)
 	if n := len(page.Entries); n > 0 {
 		if page.Older {
 			list.OlderURL = f.url("/activity", "before", strconv.FormatInt(page.Entries[n-1].ID, 10))
@@ -320,11 +397,11 @@ func (h *Handler) embeddedLog(c echo.Context, filter models.LogFilter, param str
 	if err != nil {
 		return actviews.List{}, err
 	}
-	ld := newLogDevices(devs)
-	if err := h.addRemoved(c, ld, page.Entries); err != nil {
+	ln := newLogNames(devs)
+	if err := h.addNames(c, ln, page.Entries); err != nil {
 		return actviews.List{}, err
 	}
-	list := actviews.List{Rows: logRows(locale(c), page.Entries, ld), Embedded: true, Filtered: true, HideDevice: param == "device"}
+	list := actviews.List{Rows: logRows(locale(c), page.Entries, ln), Embedded: true, Filtered: true, HideDevice: param == "device"}
 	f := logFilter{values: url.Values{}}
 	switch param {
 	case "device":
@@ -338,32 +415,51 @@ func (h *Handler) embeddedLog(c echo.Context, filter models.LogFilter, param str
 	return list, nil
 }
 
-// logDevices are the devices a page of the log names: the account's, and those of its entries
-// that were since removed from the account (the log keeps their entries).
-type logDevices struct {
+// logNames are the devices and people a page of the log names: the account's devices, and
+// those of its entries that were since removed from the account (the log keeps their entries);
+// the people the entries' account users are now.
+type logNames struct {
 	byID    map[int64]models.Device
 	removed map[int64]bool
+	people  map[int64]db.LogPerson // by the entries' account user id
 }
 
-func newLogDevices(devs []models.Device) logDevices {
-	ld := logDevices{byID: make(map[int64]models.Device, len(devs)), removed: map[int64]bool{}}
+func newLogNames(devs []models.Device) logNames {
+	ln := logNames{byID: make(map[int64]models.Device, len(devs)), removed: map[int64]bool{}, people: map[int64]db.LogPerson{}}
 	for _, d := range devs {
-		ld.byID[d.ID] = d
+		ln.byID[d.ID] = d
 	}
-	return ld
+	return ln
 }
 
-// addRemoved looks up the removed devices of entries.
-func (h *Handler) addRemoved(c echo.Context, ld logDevices, entries []models.Activity) error {
+// addNames looks up the removed devices and the people of entries.
+func (h *Handler) addNames(c echo.Context, ln logNames, entries []models.Activity) error {
+	ctx := c.Request().Context()
+	var users []int64
 	for _, a := range entries {
-		if _, ok := ld.byID[a.DeviceID]; ok {
+		if a.UserID != nil {
+			if _, ok := ln.people[*a.UserID]; !ok {
+				users = append(users, *a.UserID)
+			}
+		}
+		if _, ok := ln.byID[a.DeviceID]; ok {
 			continue
 		}
-		d, err := h.Store.FindDeviceEvenDeleted(c.Request().Context(), a.AccountID, a.DeviceID)
+		d, err := h.Store.FindDeviceEvenDeleted(ctx, a.AccountID, a.DeviceID)
 		if err != nil {
 			return err
 		}
-		ld.byID[d.ID], ld.removed[d.ID] = d, true
+		ln.byID[d.ID], ln.removed[d.ID] = d, true
+	}
+	if len(users) == 0 {
+		return nil
+	}
+	people, err := h.Store.FindLogPeople(ctx, entries[0].AccountID, users)
+	if err != nil {
+		return err
+	}
+	for id, p := range people {
+		ln.people[id] = p
 	}
 	return nil
 }
@@ -383,7 +479,7 @@ type logRowText struct {
 // logRows describes entries in the viewer's language and time zone. The texts of actions,
 // triggers, sources, results and of nobody known repeat from row to row, and each costs a
 // catalogue lookup or two: they are looked up once per call (a page, or a batch of the export).
-func logRows(loc *i18n.Locale, entries []models.Activity, ld logDevices) []actviews.Row {
+func logRows(loc *i18n.Locale, entries []models.Activity, ln logNames) []actviews.Row {
 	texts := map[logRowText]string{}
 	text := func(k logRowText, lookup func() string) string {
 		s, ok := texts[k]
@@ -395,20 +491,33 @@ func logRows(loc *i18n.Locale, entries []models.Activity, ld logDevices) []actvi
 	}
 	rows := make([]actviews.Row, 0, len(entries))
 	for _, a := range entries {
-		d := ld.byID[a.DeviceID]
+		d := ln.byID[a.DeviceID]
 		r := actviews.Row{ID: a.ID, When: loc.DateTime(a.At), WhenISO: a.At.UTC().Format(time.RFC3339),
 			Device: d.Name, DeviceURL: fmt.Sprintf("/devices/%d", a.DeviceID), OK: a.Completion == 0}
-		if ld.removed[a.DeviceID] {
+		if ln.removed[a.DeviceID] {
 			r.Device, r.DeviceURL = loc.T("activity.device_removed", i18n.Args{"Name": d.Name}), ""
 		}
-		if a.Resident || a.Name == "" {
-			r.Who = text(logRowText{column: 0, special: a.Resident, unit: a.ResidentUnit}, func() string { who, _ := logWho(loc, a); return who })
-			r.Anonymous = true
-		} else {
-			r.Who, r.Anonymous = logWho(loc, a)
-		}
+		var person db.LogPerson
 		if a.UserID != nil {
-			r.WhoURL = fmt.Sprintf("/activity?user=%d", *a.UserID)
+			person = ln.people[*a.UserID]
+		}
+		switch {
+		case a.Resident || person.Resident:
+			r.Who = text(logRowText{column: 0, special: true, unit: a.ResidentUnit}, func() string { return residentText(loc, a.ResidentUnit) })
+			r.Anonymous = true
+		case person.ID != 0 && !person.Deleted:
+			// The person, and the name the device knows them by when it is another.
+			r.Who, r.WhoURL = person.Name, fmt.Sprintf("/activity?user=%d", person.ID)
+			if a.Name != "" && models.NameKey(a.Name) != models.NameKey(person.Name) {
+				r.WhoDetail = a.Name
+			}
+		case a.Name != "":
+			r.Who = a.Name // the name the entry was written with: a login's, a device's, a deleted person's
+		case slices.Contains(logEventsOfNobody, a.Action):
+			r.Anonymous = true // a door or a doorbell: nobody to name
+		default:
+			r.Who = text(logRowText{column: 0}, func() string { return loc.T("activity.anonymous") })
+			r.Anonymous = true
 		}
 		if a.Action == models.ActionConfigChanged {
 			r.What = configChangeText(loc, d.Type, a.Detail)
@@ -427,25 +536,21 @@ func logRows(loc *i18n.Locale, entries []models.Activity, ld logDevices) []actvi
 	return rows
 }
 
-// LogRows is logRows for entries of the given (not removed) devices. It exists for the bare
-// reference handler of bench/activity_test.go, which renders the very same rows without the
-// page around them to measure what the page adds; the handlers here use logRows.
+// LogRows is logRows for entries of the given (not removed) devices, with the names the entries
+// were written with (no people looked up). It exists for the bare reference handler of
+// bench/activity_test.go, which renders the rows without the page around them to measure what
+// the page adds; the handlers here use logRows.
 func LogRows(loc *i18n.Locale, entries []models.Activity, devs []models.Device) []actviews.Row {
-	return logRows(loc, entries, newLogDevices(devs))
+	return logRows(loc, entries, newLogNames(devs))
 }
 
-// logWho is who did it as the log shows it: the name the entry was written with; a resident
-// (never which one); or nobody known.
-func logWho(loc *i18n.Locale, a models.Activity) (who string, anonymous bool) {
-	switch {
-	case a.Resident && a.ResidentUnit != "":
-		return loc.T("activity.resident_of", i18n.Args{"Unit": a.ResidentUnit}), true
-	case a.Resident:
-		return loc.T("activity.resident"), true
-	case a.Name != "":
-		return a.Name, false
+// residentText is who did it for a resident's entry: a resident (of the unit, when its
+// address shows the unit in the log), never which one.
+func residentText(loc *i18n.Locale, unit string) string {
+	if unit != "" {
+		return loc.T("activity.resident_of", i18n.Args{"Unit": unit})
 	}
-	return loc.T("activity.anonymous"), true
+	return loc.T("activity.resident")
 }
 
 func logTriggerText(loc *i18n.Locale, trigger int) string {
@@ -513,23 +618,24 @@ func (h *Handler) ActivityExport(c echo.Context) error {
 		return nil // the client went away
 	}
 	w := csv.NewWriter(res)
-	header := []string{"activity.col_time", "activity.col_device", "activity.col_who", "activity.col_action", "activity.col_trigger",
-		"activity.col_source", "activity.col_result", "activity.col_id"}
+	header := []string{"activity.col_time", "activity.col_device", "activity.col_who", "activity.col_name_on_device", "activity.col_action",
+		"activity.col_trigger", "activity.col_source", "activity.col_result", "activity.col_id"}
 	for i, k := range header {
 		header[i] = loc.T(k)
 	}
 	if err := w.Write(header); err != nil {
 		return nil
 	}
-	ld := newLogDevices(devs)
+	ln := newLogNames(devs)
 	page := first
 	for {
-		if err := h.addRemoved(c, ld, page.Entries); err != nil {
+		if err := h.addNames(c, ln, page.Entries); err != nil {
 			h.Log.Error("activity export", "err", err)
 			return nil // the answer has begun: it ends short
 		}
-		for i, r := range logRows(loc, page.Entries, ld) {
-			record := []string{page.Entries[i].At.In(loc.Zone).Format(time.RFC3339), r.Device, r.Who, r.What, r.Trigger, r.Source, r.Result, strconv.FormatInt(r.ID, 10)}
+		for i, r := range logRows(loc, page.Entries, ln) {
+			record := []string{page.Entries[i].At.In(loc.Zone).Format(time.RFC3339), r.Device, r.Who, r.WhoDetail, r.What, r.Trigger, r.Source, r.Result,
+				strconv.FormatInt(r.ID, 10)}
 			for i := range record {
 				record[i] = spreadsheetSafe(record[i])
 			}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -268,10 +270,12 @@ func TestActivityExportIsTheFilteredLogAndSafeInSpreadsheets(t *testing.T) {
 	records, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(res.Body, "\uFEFF"))).ReadAll()
 	require.NoError(t, err)
 	require.Len(t, records, 4, "header and Anna's three entries: the whole filter, not the page shown")
-	assert.Equal(t, []string{"Time", "Device", "Who", "Action", "Trigger", "Source", "Result", "Entry"}, records[0])
-	assert.Equal(t, "Anna, \"the boss\"\nsecond line", records[1][2])
-	assert.Equal(t, "'@SUM(A1)", records[2][2])
-	assert.Equal(t, `'=HYPERLINK("http://evil.example","click")`, records[3][2])
+	assert.Equal(t, []string{"Time", "Device", "Who", "Name on the device", "Action", "Trigger", "Source", "Result", "Entry"}, records[0])
+	// Who is the person; the names the device wrote come beside it.
+	assert.Equal(t, []string{"Anna", "Anna", "Anna"}, []string{records[1][2], records[2][2], records[3][2]})
+	assert.Equal(t, "Anna, \"the boss\"\nsecond line", records[1][3])
+	assert.Equal(t, "'@SUM(A1)", records[2][3])
+	assert.Equal(t, `'=HYPERLINK("http://evil.example","click")`, records[3][3])
 	assert.Equal(t, "Front door", records[1][1])
 	_, err = time.Parse(time.RFC3339, records[1][0])
 	assert.NoError(t, err, "times are ISO 8601 with the offset")
@@ -284,10 +288,10 @@ func TestActivityExportIsTheFilteredLogAndSafeInSpreadsheets(t *testing.T) {
 	assert.Equal(t, "Office", records[1][1])
 	seen := map[string]bool{}
 	for _, r := range records[1:] {
-		assert.False(t, seen[r[7]], "entry %s twice", r[7])
-		seen[r[7]] = true
+		assert.False(t, seen[r[8]], "entry %s twice", r[8])
+		seen[r[8]] = true
 	}
-	assert.Equal(t, "Keypad code", records[2][5])
+	assert.Equal(t, "Keypad code", records[2][6])
 }
 
 func TestActivityLogShowsResidentsAndRemovedDevices(t *testing.T) {
@@ -371,5 +375,170 @@ func TestActivitySourceNamesTheKindOfAuthorization(t *testing.T) {
 	records, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(e.c.Get("/activity/export.csv").Body, "\uFEFF"))).ReadAll()
 	require.NoError(t, err)
 	require.Len(t, records, 4)
-	assert.Equal(t, []string{"", "Keypad code", "Nuki app"}, []string{records[1][5], records[2][5], records[3][5]})
+	assert.Equal(t, []string{"", "Keypad code", "Nuki app"}, []string{records[1][6], records[2][6], records[3][6]})
+}
+
+// userCreated creates a web user through the Users page and returns their id.
+func (e *logEnv) userCreated(t *testing.T, name, email string) int64 {
+	t.Helper()
+	res := e.c.PostForm("/users", url.Values{"name": {name}, "email": {email}, "language": {"en"}})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
+	var id int64
+	_, err := fmt.Sscanf(res.Header.Get("Location"), "/users/%d", &id)
+	require.NoError(t, err)
+	return id
+}
+
+// Who is the person, not the name a device wrote: Max's app user "Max garden", merged into the
+// web user Max Gärtner, shows as Max Gärtner (linking to his log) with the device's name beside
+// it, on the page and in the CSV. Door and doorbell events name nobody; a lock action of nobody
+// known is anonymous; a deleted person's entries keep the name they were written with.
+func TestActivityLogNamesThePersonWithTheDevicesName(t *testing.T) {
+	t.Parallel()
+	e := newLogEnv(t)
+	ctx := context.Background()
+	_, err := e.app.Store.SyncDeviceAuthorizations(ctx, e.account, e.office.ID, []models.ReportedAuthorization{
+		{DeviceAuthID: 60, Type: models.AuthTypeApp, Name: "Max garden", Enabled: true},
+	})
+	require.NoError(t, err)
+	garden := userNamed(t, e, "Max garden")
+	max := e.userCreated(t, "Max Gärtner", "max@example.com")
+	_, err = mergeTestUsers(e.app.Store, e.account, max, garden.ID)
+	require.NoError(t, err)
+
+	e.add(t, models.Activity{DeviceID: e.office.ID, AuthID: 60, Name: "Max garden"})
+	e.add(t, models.Activity{AuthID: 50, Name: "anna"}) // the same name but for case: no detail
+	e.add(t, models.Activity{Action: models.LogDoorOpened, Trigger: 1})
+	e.add(t, models.Activity{DeviceID: e.office.ID, Action: models.LogRing, Trigger: 1})
+	e.add(t, models.Activity{Action: models.LogLock, Trigger: 1})
+
+	rows := e.c.Get("/activity").Doc(t).Find(`[data-testid="activity-row"]`)
+	require.Equal(t, 5, rows.Length())
+	who := func(i int) (string, string) {
+		cell := rows.Eq(i).Find(`[data-testid="activity-who"]`)
+		return strings.TrimSpace(cell.Text()), strings.TrimSpace(rows.Eq(i).Find(`[data-testid="activity-who-detail"]`).Text())
+	}
+	name, detail := who(4)
+	assert.Equal(t, "Max Gärtner", name)
+	assert.Equal(t, "on the device: Max garden", detail)
+	assert.Equal(t, fmt.Sprintf("/activity?user=%d", max), rows.Eq(4).Find(`a[data-testid="activity-who"]`).AttrOr("href", ""))
+	name, detail = who(3)
+	assert.Equal(t, "Anna", name)
+	assert.Empty(t, detail, "the device's name differs only in case")
+	for _, i := range []int{1, 2} {
+		name, _ = who(i)
+		assert.Empty(t, name, "a door or a doorbell: nobody to name")
+		assert.NotContains(t, rows.Eq(i).Text(), "Anonymous")
+	}
+	name, _ = who(0)
+	assert.Equal(t, "Anonymous", name, "a lock action of nobody known")
+
+	res := e.c.Get(fmt.Sprintf("/activity?user=%d", max))
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Equal(t, []string{"Max Gärtner Unlocked"}, logRowTexts(t, res.Doc(t)), "his log has the merged app user's entries")
+	records, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(e.c.Get("/activity/export.csv").Body, "\uFEFF"))).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, records, 6)
+	assert.Equal(t, []string{"Max Gärtner", "Max garden"}, records[5][2:4])
+	assert.Equal(t, []string{"", ""}, records[3][2:4], "the door names nobody")
+
+	// Deleted, Max is nobody known: the entry keeps the name the device wrote, without a link.
+	require.Equal(t, http.StatusSeeOther, e.c.PostForm(fmt.Sprintf("/users/%d/delete", max), url.Values{"confirm": {"1"}}).StatusCode)
+	rows = e.c.Get("/activity").Doc(t).Find(`[data-testid="activity-row"]`)
+	name, detail = who(4)
+	assert.Equal(t, "Max garden", name)
+	assert.Empty(t, detail)
+	assert.Zero(t, rows.Eq(4).Find(`a[data-testid="activity-who"]`).Length())
+}
+
+func userNamed(t *testing.T, e *logEnv, name string) models.AccountUser {
+	t.Helper()
+	users, err := e.app.Store.FindActiveUsers(context.Background(), e.account)
+	require.NoError(t, err)
+	for _, u := range users {
+		if u.Name == name {
+			return u
+		}
+	}
+	t.Fatalf("no user %q", name)
+	return models.AccountUser{}
+}
+
+// The simulated devices hold three app users called Ben Schulz (front door, back door, office),
+// never merged: the person filter tells them apart by how they were added and their devices,
+// also when one of them is the chosen person the page comes with. A sub-account limited to the
+// front door is offered only the people of its devices, and told only of the devices it sees;
+// its log names the person of its door's entries.
+func TestActivityPersonFilterTellsNamesakesApart(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t, apptest.Options{})
+	c := app.Setup()
+	devs := addSimulated(t, app, c)
+	ctx := context.Background()
+	front := deviceNamed(t, devs, "Front door")
+	users, err := app.Store.FindActiveUsers(ctx, front.AccountID)
+	require.NoError(t, err)
+	bens := map[string]int64{} // by device
+	for _, u := range users {
+		if u.Name != "Ben Schulz" {
+			continue
+		}
+		auths, err := app.Store.FindUserAuthorizations(ctx, front.AccountID, u.ID)
+		require.NoError(t, err)
+		require.Len(t, auths, 1)
+		bens[deviceNamedByID(t, devs, auths[0].DeviceID).Name] = u.ID
+		if auths[0].DeviceID == front.ID {
+			_, err := app.Store.CreateActivity(ctx, models.Activity{AccountID: front.AccountID, DeviceID: front.ID, At: app.Clock.Now(),
+				Action: models.LogUnlock, Trigger: 5, AuthID: *auths[0].DeviceAuthID, Name: "Ben Schulz", Origin: models.OriginDevice, EventID: "e1"})
+			require.NoError(t, err)
+		}
+	}
+	require.Len(t, bens, 3)
+
+	labels := func(res apptest.Response) map[int64]string {
+		t.Helper()
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		out := map[int64]string{}
+		res.Doc(t).Find("option").Each(func(_ int, s *goquery.Selection) {
+			var id int64
+			fmt.Sscan(s.AttrOr("value", ""), &id)
+			out[id] = strings.TrimSpace(s.Text())
+		})
+		return out
+	}
+	want := map[int64]string{0: "Anyone", bens["Front door"]: "Ben Schulz (Nuki app · Front door)",
+		bens["Back door"]: "Ben Schulz (Nuki app · Back door)", bens["Office"]: "Ben Schulz (Nuki app · Office)"}
+	assert.Equal(t, want, labels(c.Get("/activity/people?people=schulz")))
+	assert.Contains(t, slices.Collect(maps.Values(labels(c.Get("/activity/people")))), "Carla Rossi", "a name nobody else has stays bare")
+	doc := c.Get(fmt.Sprintf("/activity?user=%d", bens["Office"])).Doc(t)
+	assert.Equal(t, want[bens["Office"]], strings.TrimSpace(doc.Find(`#user option[selected]`).Text()), "the chosen one as in the list")
+	// The chosen one stays among the choices of another search, marked as not found by it (Enter
+	// in the search picks the first one found).
+	doc = c.Get(fmt.Sprintf("/activity/people?people=carla&user=%d", bens["Office"])).Doc(t)
+	assert.Equal(t, []string{fmt.Sprint(bens["Office"])}, doc.Find("option[data-kept]").Map(func(_ int, s *goquery.Selection) string { return s.AttrOr("value", "") }))
+	assert.Equal(t, "Carla Rossi", strings.TrimSpace(doc.Find("option:not([data-kept])").Eq(1).Text()))
+	doc = c.Get(fmt.Sprintf("/activity/people?people=schulz&user=%d", bens["Office"])).Doc(t)
+	assert.Zero(t, doc.Find("option[data-kept]").Length(), "found by the search: not only kept")
+
+	// Sam sees the front door only.
+	sam := app.NewClient()
+	app.CreateSubAccount(app.OwnerLogin(), "sam@example.com", models.Grant{Rights: models.RightActivityLog, Limited: true, DeviceIDs: []int64{front.ID}})
+	require.Equal(t, http.StatusSeeOther, sam.Login("sam@example.com", apptest.SubAccountPassword).StatusCode)
+	got := labels(sam.Get("/activity/people"))
+	assert.Equal(t, "Ben Schulz", got[bens["Front door"]], "the only Ben Schulz of Sam's devices")
+	assert.NotContains(t, got, bens["Office"])
+	assert.NotContains(t, got, bens["Back door"])
+	assert.NotContains(t, fmt.Sprint(got), "Carla Rossi", "on the office only")
+	assert.Equal(t, []string{"Ben Schulz Unlocked"}, logRowTexts(t, sam.Get("/activity").Doc(t)))
+}
+
+func deviceNamedByID(t *testing.T, devs []models.Device, id int64) models.Device {
+	t.Helper()
+	for _, d := range devs {
+		if d.ID == id {
+			return d
+		}
+	}
+	t.Fatalf("no device %d", id)
+	return models.Device{}
 }

@@ -9,6 +9,7 @@ import (
 
 	"portier/handlers/api"
 	"portier/models"
+	"portier/sessionstore"
 	"portier/views/errorpage"
 )
 
@@ -21,6 +22,9 @@ func (h *Handler) errorHandler(err error, c echo.Context) {
 	if api.IsAPIPath(c.Request().URL.Path) {
 		api.WriteError(err, c, h.Log)
 		return
+	}
+	if _, _, ok := currentLogin(c); !ok {
+		h.useSessionLocale(c)
 	}
 	p := errorpage.Props{Status: http.StatusInternalServerError}
 	var he *echo.HTTPError
@@ -48,6 +52,28 @@ func (h *Handler) errorHandler(err error, c echo.Context) {
 		h.Log.Error("rendering error page", "err", err)
 		_ = c.String(p.Status, http.StatusText(p.Status))
 	}
+}
+
+// useSessionLocale sets the signed-in login's language and time zone for an error that came
+// before any route loaded the session (no such page, a method the page does not take, a
+// cross-site refusal): the page speaks the login's language, not the browser's. It only reads
+// the session: an error page does not keep a session alive.
+func (h *Handler) useSessionLocale(c echo.Context) {
+	sess, err := h.Sessions.Get(c.Request(), "portier")
+	if err != nil || sess.IsNew {
+		return
+	}
+	id, ok := sess.Values[sessLoginID].(int64)
+	if !ok {
+		return
+	}
+	login, _, found := sessionstore.Login(sess, id)
+	if !found {
+		if login, _, err = h.Store.FindSessionLogin(c.Request().Context(), id); err != nil {
+			return
+		}
+	}
+	setLocale(c, loginLocale(login))
 }
 
 // statusMessages are the title and message keys of an error page for a status.

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -59,6 +60,9 @@ func (h *Handler) Home(c echo.Context) error {
 		App: shell, AccountName: account.Name, AccountKind: account.Kind.LabelKey(), AccountSince: loc.Date(account.CreatedAt),
 		LoginName: login.Name, LoginEmail: login.Email, Role: roleKey(login), APIBase: h.absURL("/api"),
 	}
+	if p.NextSteps, err = h.nextSteps(c); err != nil {
+		return err
+	}
 	// The newest success is this very sign-in; the one before it is the "previous" one.
 	successes := 0
 	for _, e := range entries {
@@ -74,6 +78,43 @@ func (h *Handler) Home(c echo.Context) error {
 		}
 	}
 	return render(c, http.StatusOK, home.Page(p))
+}
+
+// nextSteps are what a fresh account does first, each until it is done: a web account adds its
+// devices (PRODUCT.md D7); a box account sets up its Nuki Box, then an address with its boxes
+// (B1, B2). A step the login has not the right for names no link: someone else does it.
+func (h *Handler) nextSteps(c echo.Context) ([]home.Step, error) {
+	ctx := c.Request().Context()
+	login, account, _ := currentLogin(c)
+	devs, err := h.Store.FindDeviceNames(ctx, account.ID)
+	if err != nil {
+		return nil, err
+	}
+	var steps []home.Step
+	add := func(key, href string, right models.Rights) {
+		s := home.Step{Key: key}
+		if login.EffectiveRights().Has(right) {
+			s.Href = href
+		}
+		steps = append(steps, s)
+	}
+	if account.Kind != models.AccountBox {
+		if len(devs) == 0 {
+			add("home.step_devices", "/devices/new", models.RightAddDevices)
+		}
+		return steps, nil
+	}
+	if !slices.ContainsFunc(devs, func(d models.Device) bool { return d.Type == models.DeviceBox }) {
+		add("home.step_box", "/boxes/new", models.RightAddDevices)
+	}
+	addresses, err := h.Store.FindAddresses(ctx, account.ID)
+	if err != nil {
+		return nil, err
+	}
+	if len(addresses) == 0 {
+		add("home.step_address", "/addresses/new", models.RightManageDevices)
+	}
+	return steps, nil
 }
 
 // securityEvents are the audit kinds the home page lists as the login's recent activity.

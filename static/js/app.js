@@ -105,12 +105,50 @@
     });
   }
 
+  // A search box with data-pick-into finds choices for a select (the activity log's "Find a
+  // person…"). Enter picks the first one found for what was typed, as a person choosing it
+  // would: the select changes, and the form it belongs to reacts. When the choices shown are
+  // not yet those of what was typed (the typing's delay has not passed), Enter picks once they
+  // arrive. A choice marked data-kept was not found, only kept because it is the current one.
+  function setupPickOnEnter() {
+    function pickFirst(select) {
+      var first = Array.prototype.find.call(select.options, function (o) { return o.value !== "" && !o.hasAttribute("data-kept"); });
+      if (!first || select.value === first.value) return;
+      select.value = first.value;
+      select.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+    document.addEventListener("keydown", function (e) {
+      if (e.key !== "Enter" || !e.target.matches || !e.target.matches("input[data-pick-into]")) return;
+      e.preventDefault(); // not a submit of the whole form
+      var select = document.querySelector(e.target.getAttribute("data-pick-into"));
+      var wanted = e.target.value.trim();
+      if (!select || wanted === "") return;
+      if (select.getAttribute("data-found-for") === wanted) {
+        pickFirst(select);
+      } else {
+        select.setAttribute("data-pick-for", wanted);
+      }
+    });
+    // The choices arrived: what they were found for is the search of their request.
+    document.addEventListener("htmx:afterSettle", function (e) {
+      var select = e.target;
+      if (!select.matches || !select.matches("select") || !e.detail.pathInfo) return;
+      var found = (new URL(e.detail.pathInfo.finalRequestPath, location.href).searchParams.get("people") || "").trim();
+      select.setAttribute("data-found-for", found);
+      if (select.getAttribute("data-pick-for") === found) {
+        select.removeAttribute("data-pick-for");
+        pickFirst(select);
+      }
+    });
+  }
+
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", function () { setupMenu(); setupConfirm(); setupCopy(); setupFocus(); });
+    document.addEventListener("DOMContentLoaded", function () { setupMenu(); setupConfirm(); setupCopy(); setupFocus(); setupPickOnEnter(); });
   } else {
     setupMenu();
     setupConfirm();
     setupCopy();
     setupFocus();
+    setupPickOnEnter();
   }
 })();
