@@ -126,11 +126,8 @@ type App struct {
 func New(t testing.TB, opts Options) *App {
 	t.Helper()
 	dir := t.TempDir()
-	database, err := db.OpenForTest(filepath.Join(dir, db.FileName))
+	database, err := db.OpenMigratedForTest(filepath.Join(dir, db.FileName))
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := database.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	clock := NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))

@@ -104,6 +104,53 @@ func OpenForTest(path string) (*DB, error) {
 	return open(path, synchronousOff)
 }
 
+// OpenMigratedForTest is OpenForTest on a database that has every migration already: a copy
+// of one migrated once per test binary, since running the migrations costs more than most
+// tests. Tests of the migrations themselves use OpenForTest and Migrate.
+func OpenMigratedForTest(path string) (*DB, error) {
+	migratedTemplate.once.Do(func() {
+		migratedTemplate.file, migratedTemplate.err = makeMigratedTemplate()
+	})
+	if migratedTemplate.err != nil {
+		return nil, fmt.Errorf("migrated template database: %w", migratedTemplate.err)
+	}
+	if err := os.WriteFile(path, migratedTemplate.file, 0o600); err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	return OpenForTest(path)
+}
+
+// migratedTemplate is the file of an empty database with every migration, made once.
+var migratedTemplate struct {
+	once sync.Once
+	file []byte
+	err  error
+}
+
+// makeMigratedTemplate migrates a new database in a temporary directory and returns its file.
+func makeMigratedTemplate() ([]byte, error) {
+	dir, err := os.MkdirTemp("", "portier-migrated-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, FileName)
+	d, err := OpenForTest(path)
+	if err != nil {
+		return nil, err
+	}
+	ctx := context.Background()
+	_, err = d.Migrate(ctx)
+	if err == nil {
+		// Moves everything from the WAL into the database file, so the file alone is complete.
+		_, err = d.Writer.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+	}
+	if err := errors.Join(err, d.Close()); err != nil {
+		return nil, err
+	}
+	return os.ReadFile(path)
+}
+
 func open(path, synchronous string) (*DB, error) {
 	if err := ownerOnly(path); err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)

@@ -55,10 +55,15 @@ func openDurableDB(t *testing.T) *DB {
 	return d
 }
 
-// newTestStore opens and migrates a fresh throwaway database and returns a Store on a fake clock.
+// newTestStore opens a fresh throwaway database with every migration (OpenMigratedForTest)
+// and returns a Store on a fake clock.
 func newTestStore(t *testing.T) (*Store, *testClock) {
 	t.Helper()
-	return migratedStore(t, openTestDB(t))
+	d, err := OpenMigratedForTest(filepath.Join(t.TempDir(), FileName))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = d.Close() })
+	clock := newTestClock()
+	return NewStore(d, clock.Now), clock
 }
 
 // newDurableTestStore is newTestStore on a database opened as production opens it, for tests

@@ -24,11 +24,9 @@ type fixture struct {
 
 func newFixture(t *testing.T) fixture {
 	t.Helper()
-	d, err := db.OpenForTest(filepath.Join(t.TempDir(), db.FileName))
+	d, err := db.OpenMigratedForTest(filepath.Join(t.TempDir(), db.FileName))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = d.Close() })
-	_, err = d.Migrate(context.Background())
-	require.NoError(t, err)
 	store := db.NewStore(d, time.Now)
 	acc, login, err := store.CreateAccount(context.Background(), db.CreateAccountParams{
 		New:          models.NewAccount{Kind: models.AccountWeb, AccountName: "Home", Name: "Anna", Email: "anna@example.com"},

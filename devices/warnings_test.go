@@ -40,11 +40,9 @@ type warnEnv struct {
 func newWarnEnv(t *testing.T, specs ...sim.DeviceSpec) warnEnv {
 	t.Helper()
 	ctx := context.Background()
-	d, err := db.OpenForTest(filepath.Join(t.TempDir(), db.FileName))
+	d, err := db.OpenMigratedForTest(filepath.Join(t.TempDir(), db.FileName))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = d.Close() })
-	_, err = d.Migrate(ctx)
-	require.NoError(t, err)
 	store := db.NewStore(d, time.Now)
 	acc, login, err := store.CreateAccount(ctx, db.CreateAccountParams{
 		New:          models.NewAccount{Kind: models.AccountWeb, AccountName: "Home", Name: "Anna", Email: ownerEmail},
