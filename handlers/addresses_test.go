@@ -163,3 +163,19 @@ func TestAddressRightsAndDeviceLimit(t *testing.T) {
 	require.Len(t, x, 1)
 	assert.Equal(t, []int64{b.ID}, x[0].DeviceIDs, "it removed its device and kept the one it does not see")
 }
+
+// Unticking every device on the edit page takes them all out of the address (the form sends no
+// device field at all then).
+func TestAddressEditRemovesEveryDevice(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t, apptest.Options{})
+	c, owner, devs := boxAccount(t, app, "verwaltung@example.com")
+	res := c.PostForm("/addresses", url.Values{"name": {"Hof"}, "time_zone": {"UTC"}, "device": {fmt.Sprint(devs[0].ID), fmt.Sprint(devs[1].ID)}})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
+	res = c.PostForm(res.Header.Get("Location"), url.Values{"name": {"Hof"}, "time_zone": {"UTC"}})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
+	x, err := app.Store.FindAddresses(context.Background(), owner.AccountID)
+	require.NoError(t, err)
+	require.Len(t, x, 1)
+	assert.Empty(t, x[0].DeviceIDs)
+}
