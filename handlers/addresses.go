@@ -182,10 +182,30 @@ func (h *Handler) AddressCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.setFlash(c, rq.Locale.T("addresses.created", i18n.Args{"Name": a.Name})); err != nil {
+	if err := h.addressFlash(c, rq, "addresses.created", a); err != nil {
 		return err
 	}
 	return redirect(c, fmt.Sprintf("/addresses/%d", a.ID))
+}
+
+// addressFlash says that address a was made or saved (message key), and warns when another
+// address of the account has the same name.
+func (h *Handler) addressFlash(c echo.Context, rq request, key string, a models.Address) error {
+	list, err := h.Store.FindAddresses(rq.Ctx, rq.Account.ID)
+	if err != nil {
+		return err
+	}
+	var others []string
+	for _, x := range list {
+		if x.ID != a.ID {
+			others = append(others, x.Name)
+		}
+	}
+	msg := rq.Locale.T(key, i18n.Args{"Name": a.Name})
+	if models.SharesName(a.Name, others) {
+		msg += " " + rq.Locale.T("addresses.same_name", i18n.Args{"Name": a.Name})
+	}
+	return h.setFlash(c, msg)
 }
 
 // AddressShow is GET /addresses/:id: its devices and residential units.
@@ -234,7 +254,7 @@ func (h *Handler) AddressUpdate(c echo.Context) error {
 	if err != nil {
 		return reachHTTPError(err)
 	}
-	if err := h.setFlash(c, rq.Locale.T("addresses.saved", i18n.Args{"Name": a2.Name})); err != nil {
+	if err := h.addressFlash(c, rq, "addresses.saved", a2); err != nil {
 		return err
 	}
 	return redirect(c, fmt.Sprintf("/addresses/%d", a2.ID))

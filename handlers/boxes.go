@@ -118,7 +118,21 @@ func (h *Handler) BoxWizard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.setFlash(c, loc.T("boxes.created", i18n.Args{"Name": d.Name})); err != nil {
+	msg := loc.T("boxes.created", i18n.Args{"Name": d.Name})
+	devs, err := h.Store.FindDeviceNames(ctx, rq.Account.ID)
+	if err != nil {
+		return err
+	}
+	var others []string
+	for _, x := range devs {
+		if x.ID != d.ID {
+			others = append(others, x.Name)
+		}
+	}
+	if models.SharesName(d.Name, others) {
+		msg += " " + loc.T("boxes.same_name", i18n.Args{"Name": d.Name})
+	}
+	if err := h.setFlash(c, msg); err != nil {
 		return err
 	}
 	return redirect(c, fmt.Sprintf("/devices/%d", d.ID))
