@@ -51,8 +51,8 @@ const (
 	EventBoxPINChanged       = "box.pin_changed"
 	EventResidentRedeemed    = "resident.redeemed" // a unit's code redeemed into a new web key
 	EventResidentJoined      = "resident.joined"   // a unit's code redeemed into a resident's web key
-	EventFamilyMemberAdded   = "family.member_added"
-	EventFamilyMemberRemoved = "family.member_removed"
+	EventFamilyMemberAdded   = "family_member.added"
+	EventFamilyMemberRemoved = "family_member.removed"
 	EventStaffAdded          = "staff.added"
 	EventStaffRemoved        = "staff.removed"
 )
