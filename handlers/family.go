@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -98,13 +99,19 @@ func (h *Handler) renderFamily(c echo.Context, status int, name, email string, e
 	}
 	now := h.Now()
 	for _, m := range fu.family {
-		row := keyviews.FamilyMember{ID: m.ID, Name: m.Name, Email: m.Email, State: loc.T("family.state_none")}
+		row := keyviews.FamilyMember{ID: m.ID, Name: m.Name, Email: m.Email, State: loc.T("family.state_none"), Invite: "family.invite_send"}
 		invs, err := h.Store.FindUserInvitations(ctx, fu.holding.AccountID, m.ID)
 		if err != nil {
 			return err
 		}
 		if len(invs) > 0 {
 			row.State = loc.T("invite.state." + string(invs[0].State(now)))
+			row.Invite = "family.invite_resend"
+		}
+		if active, err := h.Store.HasWebKeyLogin(ctx, fu.holding.AccountID, m.ID); err != nil {
+			return err
+		} else if active {
+			row.Invite = ""
 		}
 		p.Members = append(p.Members, row)
 	}
@@ -182,6 +189,44 @@ func (h *Handler) inviteFamilyMember(c echo.Context, fu familyUnit, m models.Acc
 		return err
 	}
 	return reachHTTPError(h.sendInvitation(rq.Ctx, op, who, account, m))
+}
+
+// FamilyInvite is POST /key/family/:id/invite?unit=ID: a (new) invitation to a family member
+// whose web key is not active yet, e.g. one whose email was lost or whose invitation expired;
+// earlier links and codes stop working.
+func (h *Handler) FamilyInvite(c echo.Context) error {
+	rq := h.request(c)
+	fu, _, err := h.residentUnit(c)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return errNotFound
+	}
+	i := slices.IndexFunc(fu.family, func(m models.AccountUser) bool { return m.ID == id })
+	if i < 0 {
+		return errNotFound
+	}
+	m := fu.family[i]
+	if allowed, err := h.countFamilyInvitation(rq.Ctx, rq.Login.ID); err != nil {
+		return err
+	} else if !allowed {
+		return h.renderFamily(c, http.StatusTooManyRequests, "", "",
+			map[string]string{"form": rq.Locale.T("family.too_many", i18n.Args{"Max": familyInvitationLimit.MaxFailures})})
+	}
+	err = h.inviteFamilyMember(c, fu, m)
+	var refused *models.InvitationRefused
+	switch {
+	case errors.As(err, &refused):
+		return h.renderFamily(c, http.StatusConflict, "", "", map[string]string{"form": rq.Locale.T("invite.refused." + refused.Reason)})
+	case err != nil:
+		return err
+	}
+	if err := h.setFlash(c, rq.Locale.T("family.invited", i18n.Args{"Name": m.Name, "Email": m.Email})); err != nil {
+		return err
+	}
+	return redirect(c, familyPage(fu))
 }
 
 // familyInvitationLimit bounds the invitation emails a resident makes the server send: each

@@ -66,6 +66,7 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	h.add(e, http.MethodGet, "/key/family", webKey, h.FamilyShow)
 	h.add(e, http.MethodPost, "/key/family", webKey, h.FamilyAdd)
 	h.add(e, http.MethodPost, "/key/family/:id/remove", webKey, h.FamilyRemove)
+	h.add(e, http.MethodPost, "/key/family/:id/invite", webKey, h.FamilyInvite)
 
 	h.add(e, http.MethodGet, "/", login, h.Home)
 
