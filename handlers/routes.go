@@ -145,6 +145,7 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	boxPeople := policy.Policy{Kind: policy.Login, Right: models.RightAuthorizations, Box: true}
 	h.add(e, http.MethodPost, "/addresses/:id/units", boxPeople, h.UnitCreate)
 	h.add(e, http.MethodGet, "/addresses/:id/units/:uid/sheet", boxPeople, h.UnitSheet)
+	h.add(e, http.MethodGet, "/addresses/:id/units/:uid/sheet/qr.png", boxPeople, h.UnitSheetQR)
 	h.add(e, http.MethodPost, "/addresses/:id/units/:uid/delete", boxPeople, h.UnitDelete)
 	// A resident redeems a unit's invite code (handlers/units.go): public, throttled per address.
 	h.add(e, http.MethodGet, "/unit", public, h.UnitRedeemShow)

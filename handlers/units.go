@@ -1,9 +1,11 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"image/png"
 	"net/http"
 	"net/url"
 	"slices"
@@ -11,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/boombuler/barcode"
+	"github.com/boombuler/barcode/qr"
 	"github.com/labstack/echo/v4"
 
 	"portier/app"
@@ -107,8 +111,27 @@ func (h *Handler) UnitCreate(c echo.Context) error {
 	return redirect(c, fmt.Sprintf("/addresses/%d#units", a.ID))
 }
 
-// UnitSheet is GET /addresses/:id/units/:uid/sheet: the printable invitation of a unit whose
-// code is not redeemed yet.
+// unitCode opens the invite code of unit u (not redeemed yet: 410 once it is) and returns it with
+// the link that redeems it.
+func (h *Handler) unitCode(c echo.Context, u models.Unit) (code, link string, err error) {
+	if u.RedeemedAt != nil {
+		return "", "", echo.NewHTTPError(http.StatusGone, "units.sheet_redeemed")
+	}
+	rq := h.request(c)
+	sealed, hash, err := h.Store.FindUnitCode(rq.Ctx, rq.Account.ID, u.ID)
+	if err != nil {
+		return "", "", err
+	}
+	plain, err := h.Secrets.Open(sealed, app.UnitSealContext(hash))
+	if err != nil {
+		return "", "", err
+	}
+	return string(plain), h.absURL("/unit") + "?code=" + url.QueryEscape(string(plain)), nil
+}
+
+// UnitSheet is GET /addresses/:id/units/:uid/sheet?lang=…: the printable invitation of a unit
+// whose code is not redeemed yet, in the language chosen for it (the reader's without one: the
+// party living there may read another than the manager).
 func (h *Handler) UnitSheet(c echo.Context) error {
 	rq := h.request(c)
 	ctx, account := rq.Ctx, rq.Account
@@ -116,19 +139,21 @@ func (h *Handler) UnitSheet(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if u.RedeemedAt != nil {
-		return echo.NewHTTPError(http.StatusGone, "units.sheet_redeemed")
-	}
-	sealed, hash, err := h.Store.FindUnitCode(ctx, account.ID, u.ID)
+	code, link, err := h.unitCode(c, u)
 	if err != nil {
 		return err
 	}
-	code, err := h.Secrets.Open(sealed, app.UnitSealContext(hash))
-	if err != nil {
-		return err
+	page := fmt.Sprintf("/addresses/%d/units/%d/sheet", a.ID, u.ID)
+	lang := c.QueryParam("lang")
+	if !i18n.Supported(lang) {
+		lang = rq.Locale.Lang
 	}
-	p := addrviews.Sheet{AddressName: a.Name, AddressLine: a.Line(), UnitName: u.Name, Code: string(code),
-		Link: h.absURL("/unit") + "?code=" + url.QueryEscape(string(code)), RedeemURL: h.absURL("/unit"), BackURL: fmt.Sprintf("/addresses/%d", a.ID)}
+	p := addrviews.Sheet{AddressName: a.Name, AddressLine: a.Line(), UnitName: u.Name, Code: code, Link: link, RedeemURL: h.absURL("/unit"),
+		BackURL: fmt.Sprintf("/addresses/%d", a.ID), QRURL: page + "/qr.png"}
+	for _, l := range i18n.Languages {
+		p.Languages = append(p.Languages, addrviews.SheetLanguage{Name: l.Name, URL: page + "?lang=" + l.Code, Current: l.Code == lang})
+	}
+	c.SetRequest(c.Request().WithContext(i18n.WithLocale(ctx, i18n.New(lang, rq.Locale.ZoneName()))))
 	devs, err := h.Store.FindDeviceNames(ctx, account.ID)
 	if err != nil {
 		return err
@@ -139,6 +164,32 @@ func (h *Handler) UnitSheet(c echo.Context) error {
 		}
 	}
 	return render(c, http.StatusOK, addrviews.SheetPage(p))
+}
+
+// UnitSheetQR is GET /addresses/:id/units/:uid/sheet/qr.png: the QR code of the sheet's link,
+// drawn here so the code never goes to another service.
+func (h *Handler) UnitSheetQR(c echo.Context) error {
+	_, u, err := h.findUnit(c)
+	if err != nil {
+		return err
+	}
+	_, link, err := h.unitCode(c, u)
+	if err != nil {
+		return err
+	}
+	code, err := qr.Encode(link, qr.M, qr.Auto)
+	if err != nil {
+		return err
+	}
+	img, err := barcode.Scale(code, 400, 400)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, "image/png", buf.Bytes())
 }
 
 // UnitDelete is POST /addresses/:id/units/:uid/delete: the unit and all its access go at once;
