@@ -79,27 +79,23 @@ func insertActivity(ctx context.Context, tx txer, a *models.Activity) (bool, err
 	return true, err
 }
 
-// recordAsCompany writes an entry of a partner company's staff member as the company's: the
-// company's name (the person it was merged into, if so) and the company as its account user,
-// without the staff member's login. The log shows the company only, and the company's entries
-// stay the company's after the staff member is removed. The audit trail keeps who of the staff
-// it was: it is the admins' record.
+// recordAsCompany writes an entry of a partner company's staff member as the company's
+// (models.AttributeToCompany). The audit trail keeps who of the staff it was.
 func recordAsCompany(ctx context.Context, tx txer, a *models.Activity) error {
 	if a.LoginID == nil {
 		return nil
 	}
-	var company int64
-	var name string
-	err := tx.QueryRowContext(ctx, `SELECT COALESCE(m.id, u.id), COALESCE(m.name, u.name) FROM logins l
+	var c models.StaffCompany
+	err := tx.QueryRowContext(ctx, `SELECT u.id, u.name, COALESCE(m.id, 0), COALESCE(m.name, '') FROM logins l
 		JOIN account_users u ON u.id = l.account_user_id LEFT JOIN account_users m ON m.id = u.merged_into
-		WHERE l.id = ? AND l.staff = 1`, *a.LoginID).Scan(&company, &name)
+		WHERE l.id = ? AND l.staff = 1`, *a.LoginID).Scan(&c.ID, &c.Name, &c.MergedID, &c.MergedName)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("is the entry a partner company's staff member's: %w", err)
 	}
-	a.LoginID, a.UserID, a.Name = nil, &company, name
+	*a = models.AttributeToCompany(*a, c)
 	return nil
 }
 

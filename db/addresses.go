@@ -95,91 +95,55 @@ func setAddressDevices(ctx context.Context, tx *sql.Tx, accountID, id int64, dev
 	return nil
 }
 
-// CreateAddress stores a new address with its devices and the audit row in one transaction.
-func (s *Store) CreateAddress(ctx context.Context, accountID int64, in models.AddressInput, deviceIDs []int64, audit models.AuditEntry) (models.Address, error) {
-	var a models.Address
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		now := s.now()
-		var id int64
-		if err := tx.QueryRowContext(ctx, `INSERT INTO addresses (account_id, name, street, postcode, city, country, time_zone, show_unit_in_log, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			accountID, in.Name, in.Street, in.Postcode, in.City, in.Country, in.TimeZone, in.ShowUnitInLog, now, now).Scan(&id); err != nil {
-			return err
-		}
-		if err := setAddressDevices(ctx, tx, accountID, id, deviceIDs); err != nil {
-			return err
-		}
-		audit.AccountID = &accountID
-		if audit.Detail == "" {
-			audit.Detail = fmt.Sprintf("address %d %q with %d devices", id, in.Name, len(deviceIDs))
-		}
-		if _, err := s.insertAudit(ctx, tx, audit); err != nil {
-			return err
-		}
-		var err error
-		a, err = findAddressTx(ctx, tx, accountID, id)
-		return err
-	})
-	return a, err
+// FindAddress returns address id of the account as the transaction sees it.
+func (tx *Tx) FindAddress(ctx context.Context, accountID, id int64) (models.Address, error) {
+	return findAddressTx(ctx, tx.Tx, accountID, id)
+}
+
+// CreateAddress stores a new address with its devices.
+func (tx *Tx) CreateAddress(ctx context.Context, accountID int64, in models.AddressInput, deviceIDs []int64) (models.Address, error) {
+	var id int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO addresses (account_id, name, street, postcode, city, country, time_zone, show_unit_in_log, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		accountID, in.Name, in.Street, in.Postcode, in.City, in.Country, in.TimeZone, in.ShowUnitInLog, tx.now, tx.now).Scan(&id); err != nil {
+		return models.Address{}, err
+	}
+	if err := setAddressDevices(ctx, tx.Tx, accountID, id, deviceIDs); err != nil {
+		return models.Address{}, err
+	}
+	return findAddressTx(ctx, tx.Tx, accountID, id)
 }
 
 // UnitInLogResident is a resident (or family member) of an address's unit, told by email that
 // the activity log now names their unit.
 type UnitInLogResident struct {
 	Name, Email, Language string
-	Unit, Address, Zone   string
+	Unit                  string
 }
 
-// UpdateAddress changes an address's fields and, when deviceIDs is not nil, its devices. A new
-// name is refused with ErrAddressNameLocked once the address has residential units.
-//
-// Switching "show the unit in the log" on tells every resident and family member of the
-// address's units, once per email address, with the message mail writes, in the same
-// transaction: unit names often carry surnames, and residents were promised anonymity.
-func (s *Store) UpdateAddress(ctx context.Context, accountID, id int64, in models.AddressInput, deviceIDs []int64,
-	mail func(UnitInLogResident) (models.OutboxMessage, error), audit models.AuditEntry) (models.Address, error) {
-	var a models.Address
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		old, err := findAddressTx(ctx, tx, accountID, id)
-		if err != nil {
-			return err
+// UpdateAddress changes an address's fields and, when deviceIDs is not nil, its devices.
+func (tx *Tx) UpdateAddress(ctx context.Context, accountID, id int64, in models.AddressInput, deviceIDs []int64) (models.Address, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE addresses SET name = ?, street = ?, postcode = ?, city = ?, country = ?, time_zone = ?, show_unit_in_log = ?,
+		updated_at = ? WHERE account_id = ? AND id = ?`, in.Name, in.Street, in.Postcode, in.City, in.Country, in.TimeZone, in.ShowUnitInLog, tx.now, accountID, id)
+	if err != nil {
+		return models.Address{}, err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return models.Address{}, notFound(fmt.Sprintf("address %d", id))
+	}
+	if deviceIDs != nil {
+		if err := setAddressDevices(ctx, tx.Tx, accountID, id, deviceIDs); err != nil {
+			return models.Address{}, err
 		}
-		if in.Name != old.Name && old.NameLocked() {
-			return models.ErrAddressNameLocked
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE addresses SET name = ?, street = ?, postcode = ?, city = ?, country = ?, time_zone = ?, show_unit_in_log = ?,
-			updated_at = ? WHERE account_id = ? AND id = ?`, in.Name, in.Street, in.Postcode, in.City, in.Country, in.TimeZone, in.ShowUnitInLog, s.now(), accountID, id); err != nil {
-			return err
-		}
-		if deviceIDs != nil {
-			if err := setAddressDevices(ctx, tx, accountID, id, deviceIDs); err != nil {
-				return err
-			}
-		}
-		if in.ShowUnitInLog && !old.ShowUnitInLog {
-			if err := s.tellUnitInLog(ctx, tx, accountID, id, in, mail); err != nil {
-				return err
-			}
-		}
-		audit.AccountID = &accountID
-		if audit.Detail == "" {
-			audit.Detail = fmt.Sprintf("address %d %q", id, in.Name)
-		}
-		if _, err := s.insertAudit(ctx, tx, audit); err != nil {
-			return err
-		}
-		a, err = findAddressTx(ctx, tx, accountID, id)
-		return err
-	})
-	return a, err
+	}
+	return findAddressTx(ctx, tx.Tx, accountID, id)
 }
 
-// tellUnitInLog queues the email saying that the log now names their unit to every resident and
-// family member of the address's units, once per email address.
-func (s *Store) tellUnitInLog(ctx context.Context, tx *sql.Tx, accountID, addressID int64, a models.AddressInput,
-	mail func(UnitInLogResident) (models.OutboxMessage, error)) error {
+// UnitInLogResidents returns every resident and family member of the address's units, once
+// per email address: those to tell that the activity log names their unit now.
+func (tx *Tx) UnitInLogResidents(ctx context.Context, accountID, addressID int64) ([]UnitInLogResident, error) {
 	found, err := queryAll(ctx, tx, func(row rowScanner) (UnitInLogResident, error) {
-		r := UnitInLogResident{Address: a.Name, Zone: a.TimeZone}
+		var r UnitInLogResident
 		err := row.Scan(&r.Name, &r.Email, &r.Language, &r.Unit)
 		return r, err
 	}, `SELECT p.name, p.email, p.language, u.name FROM account_users p
@@ -187,7 +151,7 @@ func (s *Store) tellUnitInLog(ctx context.Context, tx *sql.Tx, accountID, addres
 		WHERE u.account_id = ? AND u.address_id = ? AND u.deleted_at IS NULL AND p.deleted_at IS NULL
 		AND p.kind = 'resident' AND p.email != '' ORDER BY p.id`, accountID, addressID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var residents []UnitInLogResident
 	seen := map[string]bool{}
@@ -197,44 +161,20 @@ func (s *Store) tellUnitInLog(ctx context.Context, tx *sql.Tx, accountID, addres
 			residents = append(residents, r)
 		}
 	}
-	if len(residents) > 0 && mail == nil {
-		return errors.New("address: showing the unit in the log needs the email that tells its residents")
-	}
-	for _, r := range residents {
-		m, err := mail(r)
-		if err != nil {
-			return err
-		}
-		// Not on the manager's outbox page: residents stay anonymous to the account's logins.
-		m.AccountID = nil
-		if err := s.enqueueMail(ctx, tx, m); err != nil {
-			return err
-		}
-	}
-	return nil
+	return residents, nil
 }
 
 // DeleteAddress deletes an address; its devices stay in the account, in no address.
-func (s *Store) DeleteAddress(ctx context.Context, accountID, id int64, audit models.AuditEntry) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		old, err := findAddressTx(ctx, tx, accountID, id)
-		if err != nil {
-			return err
-		}
-		if old.Units > 0 {
-			return fmt.Errorf("address %d has %d residential units: %w", id, old.Units, models.ErrConflict)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE devices SET address_id = NULL WHERE account_id = ? AND address_id = ?`, accountID, id); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM addresses WHERE account_id = ? AND id = ?`, accountID, id); err != nil {
-			return err
-		}
-		audit.AccountID = &accountID
-		if audit.Detail == "" {
-			audit.Detail = fmt.Sprintf("address %d %q", id, old.Name)
-		}
-		_, err = s.insertAudit(ctx, tx, audit)
+func (tx *Tx) DeleteAddress(ctx context.Context, accountID, id int64) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE devices SET address_id = NULL WHERE account_id = ? AND address_id = ?`, accountID, id); err != nil {
 		return err
-	})
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM addresses WHERE account_id = ? AND id = ?`, accountID, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return notFound(fmt.Sprintf("address %d", id))
+	}
+	return nil
 }

@@ -21,20 +21,16 @@ func (s *Store) FindBox(ctx context.Context, accountID, deviceID int64) (models.
 	return b, mapNoRows(err, fmt.Sprintf("box %d", deviceID))
 }
 
-// UpdateBox changes a box's location and, when pinHash is not "", its PIN, with the audit row.
-func (s *Store) UpdateBox(ctx context.Context, accountID, deviceID int64, loc models.BoxLocation, pinHash string, audit models.AuditEntry) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE boxes SET location = ?, latitude = ?, longitude = ?, pin_hash = CASE WHEN ? = '' THEN pin_hash ELSE ? END,
-			updated_at = ? WHERE device_id = (SELECT id FROM devices WHERE account_id = ? AND id = ? AND deleted_at IS NULL)`,
-			loc.Text, loc.Latitude, loc.Longitude, pinHash, pinHash, s.now(), accountID, deviceID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return notFound(fmt.Sprintf("box %d", deviceID))
-		}
-		audit.AccountID = &accountID
-		_, err = s.insertAudit(ctx, tx, audit)
+// UpdateBox changes a box's location and, when pinHash is not "", its PIN.
+func (tx *Tx) UpdateBox(ctx context.Context, accountID, deviceID int64, loc models.BoxLocation, pinHash string) error {
+	res, err := tx.ExecContext(ctx, `UPDATE boxes SET location = ?, latitude = ?, longitude = ?, pin_hash = CASE WHEN ? = '' THEN pin_hash ELSE ? END,
+		updated_at = ? WHERE device_id = (SELECT id FROM devices WHERE account_id = ? AND id = ? AND deleted_at IS NULL)`,
+		loc.Text, loc.Latitude, loc.Longitude, pinHash, pinHash, tx.now, accountID, deviceID)
+	if err != nil {
 		return err
-	})
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return notFound(fmt.Sprintf("box %d", deviceID))
+	}
+	return nil
 }

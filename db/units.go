@@ -110,108 +110,88 @@ type NewResident struct {
 	KeypadCode   *int
 }
 
-// RedeemUnit uses up a unit's invite code and gives its party access, in one transaction: a
-// resident account user of the unit, a web-key permission (remote allowed) on each of the
-// address's devices, a keypad code on the box when asked, and a web-key login with the email
-// and password. The code works once (ErrUnitCodeClosed after); an email that already signs in
-// is ErrConflict. The audit row names the unit, not the resident.
-func (s *Store) RedeemUnit(ctx context.Context, codeHash string, r NewResident, audit models.AuditEntry) (models.Login, error) {
-	var accountID, loginID int64
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		now := s.now()
-		var taken int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM logins WHERE email = ?`, models.NormalizeEmail(r.Email)).Scan(&taken); err != nil {
-			return err
-		}
-		if taken > 0 {
-			return fmt.Errorf("email %s: %w", r.Email, models.ErrConflict)
-		}
-		red, err := s.redeemUnitInTx(ctx, tx, now, codeHash, r, audit)
-		if err != nil {
-			return err
-		}
-		accountID = red.accountID
-		zone := "UTC"
-		if err := tx.QueryRowContext(ctx, `SELECT time_zone FROM addresses WHERE id = ?`, red.addressID).Scan(&zone); err != nil {
-			return err
-		}
-		lang := r.Language
-		if lang == "" {
-			lang = "en"
-		}
-		return tx.QueryRowContext(ctx, `INSERT INTO logins (account_id, email, name, password_hash, is_main, rights, language, time_zone,
-			created_at, updated_at, account_user_id) VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?) RETURNING id`,
-			accountID, models.NormalizeEmail(r.Email), r.Name, r.PasswordHash, lang, zone, now, now, red.userID).Scan(&loginID)
-	})
-	if err != nil {
-		return models.Login{}, err
+// RedeemedUnit is what redeeming a unit's code made: the unit (of its account and address),
+// its resident person, and the login that holds it.
+type RedeemedUnit struct {
+	AccountID, AddressID, UnitID int64
+	UnitName                     string
+	PersonID, LoginID            int64
+}
+
+// RedeemUnit uses up a unit's invite code and gives its party access: a resident account user of
+// the unit, a web-key permission (remote allowed) on each of the address's devices, a keypad code
+// on the box when asked, and a web-key login with the email and password. The code works once
+// (ErrUnitCodeClosed after); an email that already signs in is ErrConflict.
+func (tx *Tx) RedeemUnit(ctx context.Context, codeHash string, r NewResident) (RedeemedUnit, error) {
+	var taken int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM logins WHERE email = ?`, models.NormalizeEmail(r.Email)).Scan(&taken); err != nil {
+		return RedeemedUnit{}, err
 	}
-	return s.FindLogin(ctx, accountID, loginID)
+	if taken > 0 {
+		return RedeemedUnit{}, fmt.Errorf("email %s: %w", r.Email, models.ErrConflict)
+	}
+	red, err := redeemUnitInTx(ctx, tx, codeHash, r)
+	if err != nil {
+		return red, err
+	}
+	zone := "UTC"
+	if err := tx.QueryRowContext(ctx, `SELECT time_zone FROM addresses WHERE id = ?`, red.AddressID).Scan(&zone); err != nil {
+		return red, err
+	}
+	lang := r.Language
+	if lang == "" {
+		lang = "en"
+	}
+	err = tx.QueryRowContext(ctx, `INSERT INTO logins (account_id, email, name, password_hash, is_main, rights, language, time_zone,
+		created_at, updated_at, account_user_id) VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?) RETURNING id`,
+		red.AccountID, models.NormalizeEmail(r.Email), r.Name, r.PasswordHash, lang, zone, tx.now, tx.now, red.PersonID).Scan(&red.LoginID)
+	return red, err
 }
 
 // JoinUnit uses up a unit's invite code for a resident who signs in already (the login loginID):
 // the unit gets its resident person, named and addressed as the login, with the permissions
-// RedeemUnit gives, and the login holds that person too (login_residents), all in one
-// transaction. Only a resident's login (its own person a resident or family member of a unit)
-// holds further units: ErrNotResidentLogin for any other. It returns the unit's account.
-func (s *Store) JoinUnit(ctx context.Context, codeHash string, loginID int64, r NewResident, audit models.AuditEntry) (int64, error) {
-	var accountID int64
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		now := s.now()
-		var kind string
-		err := tx.QueryRowContext(ctx, `SELECT l.name, l.email, l.language, p.kind FROM logins l JOIN account_users p ON p.id = l.account_user_id
-			WHERE l.id = ? AND l.staff = 0 AND p.deleted_at IS NULL`, loginID).Scan(&r.Name, &r.Email, &r.Language, &kind)
-		if errors.Is(err, sql.ErrNoRows) || err == nil && kind != "resident" {
-			return models.ErrNotResidentLogin
-		}
-		if err != nil {
-			return err
-		}
-		red, err := s.redeemUnitInTx(ctx, tx, now, codeHash, r, audit)
-		if err != nil {
-			return err
-		}
-		accountID = red.accountID
-		_, err = tx.ExecContext(ctx, `INSERT INTO login_residents (login_id, account_id, account_user_id, created_at) VALUES (?, ?, ?, ?)`,
-			loginID, red.accountID, red.userID, now)
-		return err
-	})
-	return accountID, err
-}
-
-// redeemedUnit is what redeeming a unit's code made: the unit's account and address, and its
-// resident person.
-type redeemedUnit struct {
-	accountID, addressID, userID int64
+// RedeemUnit gives, and the login holds that person too (login_residents). Only a resident's
+// login (its own person a resident or family member of a unit) holds further units:
+// ErrNotResidentLogin for any other.
+func (tx *Tx) JoinUnit(ctx context.Context, codeHash string, loginID int64, r NewResident) (RedeemedUnit, error) {
+	var kind string
+	err := tx.QueryRowContext(ctx, `SELECT l.name, l.email, l.language, p.kind FROM logins l JOIN account_users p ON p.id = l.account_user_id
+		WHERE l.id = ? AND l.staff = 0 AND p.deleted_at IS NULL`, loginID).Scan(&r.Name, &r.Email, &r.Language, &kind)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && kind != "resident" {
+		return RedeemedUnit{}, models.ErrNotResidentLogin
+	}
+	if err != nil {
+		return RedeemedUnit{}, err
+	}
+	red, err := redeemUnitInTx(ctx, tx, codeHash, r)
+	if err != nil {
+		return red, err
+	}
+	red.LoginID = loginID
+	_, err = tx.ExecContext(ctx, `INSERT INTO login_residents (login_id, account_id, account_user_id, created_at) VALUES (?, ?, ?, ?)`,
+		loginID, red.AccountID, red.PersonID, tx.now)
+	return red, err
 }
 
 // redeemUnitInTx uses up the code and makes the unit's resident person (r's name, email and
-// language) with r's permissions, and the audit row, which names the unit only.
-func (s *Store) redeemUnitInTx(ctx context.Context, tx *sql.Tx, now, codeHash string, r NewResident, audit models.AuditEntry) (redeemedUnit, error) {
-	var red redeemedUnit
-	var unitID int64
-	var unitName string
+// language) with r's permissions.
+func redeemUnitInTx(ctx context.Context, tx *Tx, codeHash string, r NewResident) (RedeemedUnit, error) {
+	var red RedeemedUnit
 	err := tx.QueryRowContext(ctx, `UPDATE address_units SET redeemed_at = ? WHERE code_hash = ? AND redeemed_at IS NULL AND deleted_at IS NULL
-		RETURNING id, account_id, address_id, name`, now, codeHash).Scan(&unitID, &red.accountID, &red.addressID, &unitName)
+		RETURNING id, account_id, address_id, name`, tx.now, codeHash).Scan(&red.UnitID, &red.AccountID, &red.AddressID, &red.UnitName)
 	if errors.Is(err, sql.ErrNoRows) {
 		return red, models.ErrUnitCodeClosed
 	}
 	if err != nil {
 		return red, err
 	}
-	if red.userID, err = insertResident(ctx, tx, now, red.accountID, unitID, r.Name, r.Email, r.Language); err != nil {
+	if red.PersonID, err = insertResident(ctx, tx.Tx, tx.now, red.AccountID, red.UnitID, r.Name, r.Email, r.Language); err != nil {
 		return red, err
 	}
-	if err := insertResidentPermissions(ctx, tx, now, red.accountID, red.userID, r.Name, r.Devices, r.KeypadDevice, r.KeypadCode); err != nil {
+	if err := insertResidentPermissions(ctx, tx.Tx, tx.now, red.AccountID, red.PersonID, r.Name, r.Devices, r.KeypadDevice, r.KeypadCode); err != nil {
 		return red, err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE address_units SET resident_user_id = ? WHERE id = ?`, red.userID, unitID); err != nil {
-		return red, err
-	}
-	audit.AccountID = &red.accountID
-	audit.Actor, audit.IP = models.AuditActorResident, "" // the unit, not who redeemed it nor from where
-	audit.Detail = fmt.Sprintf("invite code of residential unit %d %q redeemed", unitID, unitName)
-	_, err = s.insertAudit(ctx, tx, audit)
+	_, err = tx.ExecContext(ctx, `UPDATE address_units SET resident_user_id = ? WHERE id = ?`, red.PersonID, red.UnitID)
 	return red, err
 }
 
@@ -333,90 +313,62 @@ func (s *Store) FindFamily(ctx context.Context, accountID, residentUserID int64)
 }
 
 // AddFamilyMember adds a family member to the unit of the resident who redeemed it, with the
-// same web-key permissions as the resident, in one transaction. The 101st is ErrFamilyFull; an
-// email already in the unit is ErrConflict. The invitation is sent by the caller.
-func (s *Store) AddFamilyMember(ctx context.Context, accountID, residentUserID int64, name, email, language string, audit models.AuditEntry) (models.AccountUser, error) {
-	var id int64
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		now := s.now()
-		var unitID int64
-		err := tx.QueryRowContext(ctx, `SELECT id FROM address_units WHERE account_id = ? AND resident_user_id = ? AND deleted_at IS NULL`,
-			accountID, residentUserID).Scan(&unitID)
-		if err != nil {
-			return mapNoRows(err, "unit of the resident")
-		}
-		var members, same int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE email = ?) FROM account_users
-			WHERE unit_id = ? AND deleted_at IS NULL`, models.NormalizeEmail(email), unitID).Scan(&members, &same); err != nil {
-			return err
-		}
-		if same > 0 {
-			return fmt.Errorf("email %s in the unit: %w", email, models.ErrConflict)
-		}
-		if members-1 >= models.MaxFamilyMembers {
-			return models.ErrFamilyFull
-		}
-		if id, err = insertResident(ctx, tx, now, accountID, unitID, name, email, language); err != nil {
-			return err
-		}
-		type permission struct {
-			device int64
-			status models.PushStatus
-		}
-		residentPermissions, err := queryAll(ctx, tx, func(row rowScanner) (permission, error) {
-			var p permission
-			err := row.Scan(&p.device, &p.status)
-			return p, err
-		}, `SELECT device_id, push_status FROM authorizations WHERE account_user_id = ? AND type = ?
-			AND deleted_at IS NULL AND revoked_at IS NULL`, residentUserID, models.AuthTypeApp)
-		if err != nil {
-			return err
-		}
-		devices := map[int64]models.PushStatus{}
-		for _, p := range residentPermissions {
-			if p.status != models.PushPortierOnly {
-				p.status = models.PushPending
-			}
-			devices[p.device] = p.status
-		}
-		if err := insertResidentPermissions(ctx, tx, now, accountID, id, name, devices, 0, nil); err != nil {
-			return err
-		}
-		audit.AccountID = &accountID
-		audit.Actor, audit.LoginID, audit.IP = models.AuditActorResident, nil, ""
-		audit.Detail = fmt.Sprintf("a family member added to residential unit %d", unitID)
-		_, err = s.insertAudit(ctx, tx, audit)
-		return err
-	})
+// same web-key permissions as the resident. The 101st is ErrFamilyFull; an email already in the
+// unit is ErrConflict. It returns the member's id and the unit's.
+func (tx *Tx) AddFamilyMember(ctx context.Context, accountID, residentUserID int64, name, email, language string) (memberID, unitID int64, err error) {
+	err = tx.QueryRowContext(ctx, `SELECT id FROM address_units WHERE account_id = ? AND resident_user_id = ? AND deleted_at IS NULL`,
+		accountID, residentUserID).Scan(&unitID)
 	if err != nil {
-		return models.AccountUser{}, err
+		return 0, 0, mapNoRows(err, "unit of the resident")
 	}
-	return s.FindAccountUser(ctx, accountID, id)
+	var members, same int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE email = ?) FROM account_users
+		WHERE unit_id = ? AND deleted_at IS NULL`, models.NormalizeEmail(email), unitID).Scan(&members, &same); err != nil {
+		return 0, unitID, err
+	}
+	if same > 0 {
+		return 0, unitID, fmt.Errorf("email %s in the unit: %w", email, models.ErrConflict)
+	}
+	if members-1 >= models.MaxFamilyMembers {
+		return 0, unitID, models.ErrFamilyFull
+	}
+	if memberID, err = insertResident(ctx, tx.Tx, tx.now, accountID, unitID, name, email, language); err != nil {
+		return 0, unitID, err
+	}
+	type permission struct {
+		device int64
+		status models.PushStatus
+	}
+	residentPermissions, err := queryAll(ctx, tx, func(row rowScanner) (permission, error) {
+		var p permission
+		err := row.Scan(&p.device, &p.status)
+		return p, err
+	}, `SELECT device_id, push_status FROM authorizations WHERE account_user_id = ? AND type = ?
+		AND deleted_at IS NULL AND revoked_at IS NULL`, residentUserID, models.AuthTypeApp)
+	if err != nil {
+		return memberID, unitID, err
+	}
+	devices := map[int64]models.PushStatus{}
+	for _, p := range residentPermissions {
+		if p.status != models.PushPortierOnly {
+			p.status = models.PushPending
+		}
+		devices[p.device] = p.status
+	}
+	return memberID, unitID, insertResidentPermissions(ctx, tx.Tx, tx.now, accountID, memberID, name, devices, 0, nil)
 }
 
 // RemoveFamilyMember takes a family member's access away (permissions revoked, web key and
-// open invitations ended) and returns the devices to tell.
-func (s *Store) RemoveFamilyMember(ctx context.Context, accountID, residentUserID, memberID int64, audit models.AuditEntry) ([]int64, error) {
-	var devices []int64
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		now := s.now()
-		var unitID int64
-		err := tx.QueryRowContext(ctx, `SELECT u.id FROM address_units u JOIN account_users m ON m.unit_id = u.id
-			WHERE u.account_id = ? AND u.resident_user_id = ? AND u.deleted_at IS NULL AND m.id = ? AND m.id != ? AND m.deleted_at IS NULL`,
-			accountID, residentUserID, memberID, residentUserID).Scan(&unitID)
-		if err != nil {
-			return mapNoRows(err, fmt.Sprintf("family member %d", memberID))
-		}
-		if devices, err = endResidentAccess(ctx, tx, now, accountID, `SELECT ?`, memberID); err != nil {
-			return err
-		}
-		audit.AccountID = &accountID
-		audit.Actor, audit.LoginID, audit.IP = models.AuditActorResident, nil, ""
-		audit.Detail = fmt.Sprintf("a family member removed from residential unit %d", unitID)
-		_, err = s.insertAudit(ctx, tx, audit)
-		return err
-	})
-	return devices, err
+// open invitations ended) and returns the unit's id and the devices to tell.
+func (tx *Tx) RemoveFamilyMember(ctx context.Context, accountID, residentUserID, memberID int64) (unitID int64, devices []int64, err error) {
+	err = tx.QueryRowContext(ctx, `SELECT u.id FROM address_units u JOIN account_users m ON m.unit_id = u.id
+		WHERE u.account_id = ? AND u.resident_user_id = ? AND u.deleted_at IS NULL AND m.id = ? AND m.id != ? AND m.deleted_at IS NULL`,
+		accountID, residentUserID, memberID, residentUserID).Scan(&unitID)
+	if err != nil {
+		return 0, nil, mapNoRows(err, fmt.Sprintf("family member %d", memberID))
+	}
+	devices, err = endResidentAccess(ctx, tx.Tx, tx.now, accountID, `SELECT ?`, memberID)
+	return unitID, devices, err
 }
 
 // endResidentAccess takes away everything the residents chosen by usersQuery (a SELECT of

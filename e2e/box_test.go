@@ -57,7 +57,11 @@ func TestBoxAddressUnitResidentInTheBrowser(t *testing.T) {
 	m.Do("print the invitation", chromedp.Click(css(`[data-testid="unit-sheet"]`)), chromedp.WaitVisible(css(`[data-testid="unit-code"]`)))
 	link := m.Text(`[data-testid="unit-link"]`)
 	require.True(t, strings.Contains(link, "/unit?code="), link)
+	assert.Equal(t, 400, Eval[int](m, `document.querySelector('[data-testid="unit-qr"]').naturalWidth`), "the QR code loads (the CSP allows it)")
 	m.Shot("unit-sheet")
+	m.Do("the sheet in German", chromedp.Click(css(`[data-testid="sheet-languages"] a[href$="lang=de"]`)),
+		chromedp.WaitVisible(css(`html[lang="de"] [data-testid="unit-qr"]`)))
+	m.Shot("unit-sheet-de")
 
 	// The resident, in a browser of their own, on a phone.
 	r := NewBrowser(t, 375, 800)
@@ -95,6 +99,12 @@ func TestBoxAddressUnitResidentInTheBrowser(t *testing.T) {
 	m.Do("the unit counts", chromedp.Navigate(app.URL+"/addresses"), chromedp.Click(css(`[data-testid="address-list"] a`)),
 		chromedp.WaitVisible(css(`[data-testid="unit-redeemed"]`)))
 	assert.Equal(t, "1", m.Text(`[data-testid="unit-people"]`))
+	r.Do("share with a family member", chromedp.SendKeys(css(`#name`), "Jonas Müller"), chromedp.SendKeys(css(`#email`), "jonas@example.com"),
+		chromedp.Click(css(`[data-testid="family-add"]`)), chromedp.WaitVisible(css(`[data-testid="family-list"]`)))
+	r.Do("send the invitation again", chromedp.Click(css(`[data-testid="family-invite"]`)), chromedp.WaitVisible(css(`[data-testid="flash"]`)))
+	assert.Contains(t, r.Text(`[data-testid="flash"]`), "jonas@example.com")
+	r.NoSidewaysScroll("family member on a phone")
+	r.Shot("resident-family-member")
 	assert.Empty(t, m.Problems(), "console errors, exceptions or CSP violations")
 	assert.Empty(t, r.Problems(), "console errors, exceptions or CSP violations")
 }

@@ -163,3 +163,55 @@ func TestAddressRightsAndDeviceLimit(t *testing.T) {
 	require.Len(t, x, 1)
 	assert.Equal(t, []int64{b.ID}, x[0].DeviceIDs, "it removed its device and kept the one it does not see")
 }
+
+// Unticking every device on the edit page takes them all out of the address (the form sends no
+// device field at all then).
+func TestAddressEditRemovesEveryDevice(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t, apptest.Options{})
+	c, owner, devs := boxAccount(t, app, "verwaltung@example.com")
+	res := c.PostForm("/addresses", url.Values{"name": {"Hof"}, "time_zone": {"UTC"}, "device": {fmt.Sprint(devs[0].ID), fmt.Sprint(devs[1].ID)}})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
+	res = c.PostForm(res.Header.Get("Location"), url.Values{"name": {"Hof"}, "time_zone": {"UTC"}})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
+	x, err := app.Store.FindAddresses(context.Background(), owner.AccountID)
+	require.NoError(t, err)
+	require.Len(t, x, 1)
+	assert.Empty(t, x[0].DeviceIDs)
+}
+
+// A second address or box of a name already there is made, and the page says so (issue 20,
+// item 8): names that differ only in case, accents or spacing count as the same.
+func TestDuplicateAddressAndBoxNamesWarn(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t, apptest.Options{})
+	c, owner, devs := boxAccount(t, app, "verwaltung@example.com")
+	flashAfter := func(res apptest.Response) string {
+		t.Helper()
+		require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
+		return c.Get(res.Header.Get("Location")).TestID(t, "flash")
+	}
+
+	flash := flashAfter(c.PostForm("/addresses", url.Values{"name": {"Hof"}, "time_zone": {"UTC"}}))
+	assert.NotContains(t, flash, "also called", "the first of its name")
+	res := c.PostForm("/addresses", url.Values{"name": {" HOF "}, "time_zone": {"UTC"}})
+	second := res.Header.Get("Location")
+	flash = flashAfter(res)
+	assert.Contains(t, flash, "Address HOF added.")
+	assert.Contains(t, flash, "Another address is also called HOF")
+	assert.Equal(t, 2, addressCount(t, app), "made all the same")
+	assert.NotContains(t, flashAfter(c.PostForm(second, url.Values{"name": {"Garten"}, "time_zone": {"UTC"}})), "also called")
+	assert.Contains(t, flashAfter(c.PostForm(second, url.Values{"name": {"hof"}, "time_zone": {"UTC"}})), "Another address is also called hof")
+
+	// The box wizard: a box named like a device of the account.
+	res = c.PostForm("/boxes/new", url.Values{"step": {"3"}, "name": {devs[0].Name}, "location": {"Hof"}, "pin": {"2468"}, "pin_confirm": {"2468"}})
+	require.Equal(t, http.StatusOK, res.StatusCode, res.Body)
+	sealed, ok := res.Doc(t).Find(`input[name="pin_sealed"]`).Attr("value")
+	require.True(t, ok)
+	flash = flashAfter(c.PostForm("/boxes/new", url.Values{"step": {"4"}, "name": {devs[0].Name}, "location": {"Hof"}, "pin_sealed": {sealed},
+		"connection": {"simulated"}}))
+	assert.Contains(t, flash, "Another device is also called "+devs[0].Name)
+	list, err := app.Store.FindDeviceNames(context.Background(), owner.AccountID)
+	require.NoError(t, err)
+	assert.Len(t, list, len(devs)+1, "the box is set up")
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"portier/app"
 	"portier/db"
 	"portier/i18n"
 	"portier/models"
@@ -43,9 +44,8 @@ func (h *Handler) renderWizard(c echo.Context, status int, p boxviews.Wizard) er
 // step with what is wrong; "back" goes one step back. The last step makes the box and ends on
 // its page.
 func (h *Handler) BoxWizard(c echo.Context) error {
-	ctx := c.Request().Context()
-	loc := locale(c)
-	login, account, _ := currentLogin(c)
+	rq := h.request(c)
+	ctx, loc, login := rq.Ctx, rq.Locale, rq.Login
 	step, err := strconv.Atoi(c.FormValue("step"))
 	if err != nil || step < 1 || step > 4 {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, "boxes.bad_step")
@@ -113,12 +113,26 @@ func (h *Handler) BoxWizard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d, err := h.Devices.AddSimulatedBox(ctx, account.ID, p.Name, p.Keypad, models.BoxSetup{BoxLocation: where, PINHash: hash},
-		models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditDevicesAdded, IP: clientIP(c.Request())})
+	d, err := h.Devices.AddSimulatedBox(ctx, rq.Account.ID, p.Name, p.Keypad, models.BoxSetup{BoxLocation: where, PINHash: hash},
+		rq.Actor.AuditEntry(rq.Account.ID, models.AuditDevicesAdded, ""))
 	if err != nil {
 		return err
 	}
-	if err := h.setFlash(c, loc.T("boxes.created", i18n.Args{"Name": d.Name})); err != nil {
+	msg := loc.T("boxes.created", i18n.Args{"Name": d.Name})
+	devs, err := h.Store.FindDeviceNames(ctx, rq.Account.ID)
+	if err != nil {
+		return err
+	}
+	var others []string
+	for _, x := range devs {
+		if x.ID != d.ID {
+			others = append(others, x.Name)
+		}
+	}
+	if models.SharesName(d.Name, others) {
+		msg += " " + loc.T("boxes.same_name", i18n.Args{"Name": d.Name})
+	}
+	if err := h.setFlash(c, msg); err != nil {
 		return err
 	}
 	return redirect(c, fmt.Sprintf("/devices/%d", d.ID))
@@ -126,7 +140,7 @@ func (h *Handler) BoxWizard(c echo.Context) error {
 
 // findBox reads the box :id of the account that the login sees.
 func (h *Handler) findBox(c echo.Context) (models.Device, models.BoxSetup, error) {
-	_, account, _ := currentLogin(c)
+	rq := h.request(c)
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		return models.Device{}, models.BoxSetup{}, errNotFound
@@ -135,7 +149,7 @@ func (h *Handler) findBox(c echo.Context) (models.Device, models.BoxSetup, error
 	if err != nil {
 		return d, models.BoxSetup{}, err
 	}
-	b, err := h.Store.FindBox(c.Request().Context(), account.ID, id)
+	b, err := h.Store.FindBox(rq.Ctx, rq.Account.ID, id)
 	if errors.Is(err, models.ErrNotFound) {
 		return d, b, errNotFound
 	}
@@ -177,23 +191,32 @@ func (h *Handler) BoxManage(c echo.Context) error {
 	return h.renderManageBox(c, http.StatusOK, d, p)
 }
 
+// boxFieldErrors translates the refusals of a box change to the form's messages.
+func boxFieldErrors(loc *i18n.Locale, invalid app.FieldErrors) map[string]string {
+	errs := map[string]string{}
+	for f, key := range invalid {
+		errs[f] = loc.T(key)
+	}
+	return errs
+}
+
 // BoxLocationUpdate is POST /devices/:id/box/location.
 func (h *Handler) BoxLocationUpdate(c echo.Context) error {
-	login, account, _ := currentLogin(c)
+	rq := h.request(c)
 	d, _, err := h.findBox(c)
 	if err != nil {
 		return err
 	}
-	where, errs := models.ParseBoxLocation(c.FormValue("location"), c.FormValue("latitude"), c.FormValue("longitude"))
-	if len(errs) > 0 {
-		p := boxviews.Manage{Location: c.FormValue("location"), Latitude: c.FormValue("latitude"), Longitude: c.FormValue("longitude"), Errors: map[string]string{}}
-		for f, key := range errs {
-			p.Errors[f] = locale(c).T(key)
-		}
+	p := boxviews.Manage{Location: c.FormValue("location"), Latitude: c.FormValue("latitude"), Longitude: c.FormValue("longitude")}
+	err = h.App.UpdateBoxLocation(rq.Ctx, models.SessionOperator(rq.Login), rq.Actor, d.ID, p.Location, p.Latitude, p.Longitude)
+	var invalid app.FieldErrors
+	switch {
+	case errors.As(err, &invalid):
+		p.Errors = boxFieldErrors(rq.Locale, invalid)
 		return h.renderManageBox(c, http.StatusUnprocessableEntity, d, p)
-	}
-	if err := h.Store.UpdateBox(c.Request().Context(), account.ID, d.ID, where, "", models.AuditEntry{LoginID: &login.ID, Actor: login.Email,
-		Kind: models.AuditDeviceUpdated, IP: clientIP(c.Request()), Detail: fmt.Sprintf("%s: location", d.Name)}); err != nil {
+	case errors.Is(err, models.ErrNotFound):
+		return errNotFound
+	case err != nil:
 		return err
 	}
 	return redirect(c, fmt.Sprintf("/devices/%d/box?saved=location", d.ID))
@@ -202,48 +225,39 @@ func (h *Handler) BoxLocationUpdate(c echo.Context) error {
 // BoxPINUpdate is POST /devices/:id/box/pin: a new PIN needs the old one (wrong ones are
 // throttled per login, as every secret typed when signed in).
 func (h *Handler) BoxPINUpdate(c echo.Context) error {
-	ctx := c.Request().Context()
-	loc := locale(c)
-	login, account, _ := currentLogin(c)
+	rq := h.request(c)
 	d, b, err := h.findBox(c)
 	if err != nil {
 		return err
 	}
 	p := manageFromBox(b)
-	p.Errors = map[string]string{}
 	// Counted before the old PIN is checked, so concurrent posts get no more checks than the limit.
-	key := "box-pin:login:" + strconv.FormatInt(login.ID, 10)
-	if allowed, err := h.Store.ThrottleAttempt(ctx, db.ThrottleCheck{Key: key, Rule: models.ThrottleConfirmPerLogin}); err != nil {
+	key := "box-pin:login:" + strconv.FormatInt(rq.Login.ID, 10)
+	if allowed, err := h.Store.ThrottleAttempt(rq.Ctx, db.ThrottleCheck{Key: key, Rule: models.ThrottleConfirmPerLogin}); err != nil {
 		return err
 	} else if !allowed {
-		p.PINError = loc.T("invalid.too_many")
+		p.PINError = rq.Locale.T("invalid.too_many")
 		return h.renderManageBox(c, http.StatusTooManyRequests, d, p)
 	}
-	pin := c.FormValue("pin")
-	if k := models.ValidateBoxPIN(pin); k != "" {
-		p.Errors["pin"] = loc.T(k)
-	} else if pin != c.FormValue("pin_confirm") {
-		p.Errors["pin_confirm"] = loc.T("boxes.pin_mismatch")
-	}
-	ok, _, err := h.Hasher.Verify(ctx, c.FormValue("old_pin"), b.PINHash)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		p.Errors["old_pin"] = loc.T("boxes.old_pin_wrong")
-	} else if err := h.Store.ClearThrottle(ctx, key); err != nil {
-		return err
-	}
-	if len(p.Errors) > 0 {
-		p.PINError = loc.T("error.check_fields")
+	err = h.App.ChangeBoxPIN(rq.Ctx, models.SessionOperator(rq.Login), rq.Actor, d.ID, c.FormValue("old_pin"), c.FormValue("pin"), c.FormValue("pin_confirm"))
+	var invalid app.FieldErrors
+	if errors.As(err, &invalid) {
+		if _, wrong := invalid["old_pin"]; !wrong {
+			if err := h.Store.ClearThrottle(rq.Ctx, key); err != nil {
+				return err
+			}
+		}
+		p.Errors = boxFieldErrors(rq.Locale, invalid)
+		p.PINError = rq.Locale.T("error.check_fields")
 		return h.renderManageBox(c, http.StatusUnprocessableEntity, d, p)
 	}
-	hash, err := h.Hasher.Hash(ctx, pin)
+	if errors.Is(err, models.ErrNotFound) {
+		return errNotFound
+	}
 	if err != nil {
 		return err
 	}
-	if err := h.Store.UpdateBox(ctx, account.ID, d.ID, b.BoxLocation, hash, models.AuditEntry{LoginID: &login.ID, Actor: login.Email,
-		Kind: models.AuditDeviceUpdated, IP: clientIP(c.Request()), Detail: fmt.Sprintf("%s: PIN changed", d.Name)}); err != nil {
+	if err := h.Store.ClearThrottle(rq.Ctx, key); err != nil {
 		return err
 	}
 	return redirect(c, fmt.Sprintf("/devices/%d/box?saved=pin", d.ID))

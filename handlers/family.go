@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"portier/app"
 	"portier/db"
 	"portier/i18n"
 	"portier/models"
@@ -33,15 +35,14 @@ type familyUnit struct {
 // residentUnits returns the units the signed-in web-key holder redeemed, in the order redeemed
 // (none for a family member or a web key of a web account).
 func (h *Handler) residentUnits(c echo.Context) ([]familyUnit, error) {
-	ctx := c.Request().Context()
-	login, _, _ := currentLogin(c)
-	holdings, err := h.Store.FindKeyHoldings(ctx, login)
+	rq := h.request(c)
+	holdings, err := h.Store.FindKeyHoldings(rq.Ctx, rq.Login)
 	if err != nil {
 		return nil, err
 	}
 	var out []familyUnit
 	for _, k := range holdings {
-		u, family, err := h.Store.FindFamily(ctx, k.AccountID, k.PersonID)
+		u, family, err := h.Store.FindFamily(rq.Ctx, k.AccountID, k.PersonID)
 		if errors.Is(err, models.ErrNotFound) {
 			continue
 		}
@@ -76,8 +77,8 @@ func (h *Handler) residentUnit(c echo.Context) (familyUnit, []familyUnit, error)
 }
 
 func (h *Handler) renderFamily(c echo.Context, status int, name, email string, errs map[string]string) error {
-	ctx := c.Request().Context()
-	loc := locale(c)
+	rq := h.request(c)
+	ctx, loc := rq.Ctx, rq.Locale
 	fu, units, err := h.residentUnit(c)
 	if err != nil {
 		return err
@@ -98,13 +99,19 @@ func (h *Handler) renderFamily(c echo.Context, status int, name, email string, e
 	}
 	now := h.Now()
 	for _, m := range fu.family {
-		row := keyviews.FamilyMember{ID: m.ID, Name: m.Name, Email: m.Email, State: loc.T("family.state_none")}
+		row := keyviews.FamilyMember{ID: m.ID, Name: m.Name, Email: m.Email, State: loc.T("family.state_none"), Invite: "family.invite_send"}
 		invs, err := h.Store.FindUserInvitations(ctx, fu.holding.AccountID, m.ID)
 		if err != nil {
 			return err
 		}
 		if len(invs) > 0 {
 			row.State = loc.T("invite.state." + string(invs[0].State(now)))
+			row.Invite = "family.invite_resend"
+		}
+		if active, err := h.Store.HasWebKeyLogin(ctx, fu.holding.AccountID, m.ID); err != nil {
+			return err
+		} else if active {
+			row.Invite = ""
 		}
 		p.Members = append(p.Members, row)
 	}
@@ -124,57 +131,99 @@ func (h *Handler) FamilyShow(c echo.Context) error {
 
 // FamilyAdd is POST /key/family?unit=ID: a family member with the same web key, invited by email.
 func (h *Handler) FamilyAdd(c echo.Context) error {
-	ctx := c.Request().Context()
-	loc := locale(c)
-	login, _, _ := currentLogin(c)
+	rq := h.request(c)
 	fu, _, err := h.residentUnit(c)
 	if err != nil {
 		return err
 	}
 	name := strings.Join(strings.Fields(c.FormValue("name")), " ")
 	email := models.NormalizeEmail(c.FormValue("email"))
-	errs := map[string]string{}
-	if key := models.ValidateName(name); key != "" {
-		errs["name"] = loc.T(key)
+	if models.ValidateName(name) == "" && models.ValidateEmail(email) == "" {
+		// Only a valid answer sends an email, so only that one counts.
+		if allowed, err := h.countFamilyInvitation(rq.Ctx, rq.Login.ID); err != nil {
+			return err
+		} else if !allowed {
+			return h.renderFamily(c, http.StatusTooManyRequests, name, email,
+				map[string]string{"form": rq.Locale.T("family.too_many", i18n.Args{"Max": familyInvitationLimit.MaxFailures})})
+		}
 	}
-	if key := models.ValidateEmail(email); key != "" {
-		errs["email"] = loc.T(key)
-	}
-	if len(errs) > 0 {
-		return h.renderFamily(c, http.StatusUnprocessableEntity, name, email, errs)
-	}
-	if allowed, err := h.countFamilyInvitation(ctx, login.ID); err != nil {
-		return err
-	} else if !allowed {
-		return h.renderFamily(c, http.StatusTooManyRequests, name, email,
-			map[string]string{"form": loc.T("family.too_many", i18n.Args{"Max": familyInvitationLimit.MaxFailures})})
-	}
-	m, err := h.Store.AddFamilyMember(ctx, fu.holding.AccountID, fu.holding.PersonID, name, email, login.Language,
-		models.AuditEntry{Kind: models.AuditUserCreated})
+	m, err := h.App.AddFamilyMember(rq.Ctx, rq.Actor, fu.holding, name, email, rq.Login.Language)
+	var invalid app.FieldErrors
+	var conflict *app.Conflict
 	switch {
+	case errors.As(err, &invalid):
+		errs := map[string]string{}
+		for f, key := range invalid {
+			errs[f] = rq.Locale.T(key)
+		}
+		return h.renderFamily(c, http.StatusUnprocessableEntity, name, email, errs)
 	case errors.Is(err, models.ErrFamilyFull):
 		return h.renderFamily(c, http.StatusUnprocessableEntity, name, email,
-			map[string]string{"form": loc.T("family.full", i18n.Args{"Max": models.MaxFamilyMembers})})
-	case errors.Is(err, models.ErrConflict):
-		return h.renderFamily(c, http.StatusConflict, name, email, map[string]string{"email": loc.T("family.email_taken")})
+			map[string]string{"form": rq.Locale.T("family.full", i18n.Args{"Max": models.MaxFamilyMembers})})
+	case errors.As(err, &conflict):
+		return h.renderFamily(c, http.StatusConflict, name, email, map[string]string{"email": rq.Locale.T(conflict.Key)})
 	case err != nil:
 		return err
 	}
-	account, err := h.Store.FindAccount(ctx, fu.holding.AccountID)
+	if err := h.inviteFamilyMember(c, fu, m); err != nil {
+		return err
+	}
+	if err := h.setFlash(c, rq.Locale.T("family.added", i18n.Args{"Name": m.Name, "Email": m.Email})); err != nil {
+		return err
+	}
+	return redirect(c, familyPage(fu))
+}
+
+// inviteFamilyMember sends family member m of unit fu an invitation to their web key, from the
+// signed-in resident (whom the email names; the audit trail does not).
+func (h *Handler) inviteFamilyMember(c echo.Context, fu familyUnit, m models.AccountUser) error {
+	rq := h.request(c)
+	account, err := h.Store.FindAccount(rq.Ctx, fu.holding.AccountID)
 	if err != nil {
 		return err
 	}
-	who := h.actor(c)
+	who := rq.Actor
 	who.Resident = true
-	op, err := h.pageOperator(ctx, login)
+	op, err := h.pageOperator(rq.Ctx, rq.Login)
 	if err != nil {
 		return err
 	}
-	if err := h.sendInvitation(ctx, op, who, account, m); err != nil {
-		return reachHTTPError(err)
+	return reachHTTPError(h.sendInvitation(rq.Ctx, op, who, account, m))
+}
+
+// FamilyInvite is POST /key/family/:id/invite?unit=ID: a (new) invitation to a family member
+// whose web key is not active yet, e.g. one whose email was lost or whose invitation expired;
+// earlier links and codes stop working.
+func (h *Handler) FamilyInvite(c echo.Context) error {
+	rq := h.request(c)
+	fu, _, err := h.residentUnit(c)
+	if err != nil {
+		return err
 	}
-	h.Devices.PushPermissions(h.familyDevices(ctx, fu.holding.AccountID, m.ID)...)
-	if err := h.setFlash(c, loc.T("family.added", i18n.Args{"Name": m.Name, "Email": m.Email})); err != nil {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return errNotFound
+	}
+	i := slices.IndexFunc(fu.family, func(m models.AccountUser) bool { return m.ID == id })
+	if i < 0 {
+		return errNotFound
+	}
+	m := fu.family[i]
+	if allowed, err := h.countFamilyInvitation(rq.Ctx, rq.Login.ID); err != nil {
+		return err
+	} else if !allowed {
+		return h.renderFamily(c, http.StatusTooManyRequests, "", "",
+			map[string]string{"form": rq.Locale.T("family.too_many", i18n.Args{"Max": familyInvitationLimit.MaxFailures})})
+	}
+	err = h.inviteFamilyMember(c, fu, m)
+	var refused *models.InvitationRefused
+	switch {
+	case errors.As(err, &refused):
+		return h.renderFamily(c, http.StatusConflict, "", "", map[string]string{"form": rq.Locale.T("invite.refused." + refused.Reason)})
+	case err != nil:
+		return err
+	}
+	if err := h.setFlash(c, rq.Locale.T("family.invited", i18n.Args{"Name": m.Name, "Email": m.Email})); err != nil {
 		return err
 	}
 	return redirect(c, familyPage(fu))
@@ -190,21 +239,9 @@ func (h *Handler) countFamilyInvitation(ctx context.Context, loginID int64) (boo
 	return h.Store.ThrottleAttempt(ctx, db.ThrottleCheck{Key: "family:invite:" + strconv.FormatInt(loginID, 10), Rule: familyInvitationLimit})
 }
 
-// familyDevices lists the devices a family member has permissions on (to push them).
-func (h *Handler) familyDevices(ctx context.Context, accountID, userID int64) []int64 {
-	auths, err := h.Store.FindUserAuthorizations(ctx, accountID, userID)
-	if err != nil {
-		return nil
-	}
-	var ids []int64
-	for _, a := range auths {
-		ids = append(ids, a.DeviceID)
-	}
-	return ids
-}
-
 // FamilyRemove is POST /key/family/:id/remove?unit=ID: the member's access ends at once.
 func (h *Handler) FamilyRemove(c echo.Context) error {
+	rq := h.request(c)
 	fu, _, err := h.residentUnit(c)
 	if err != nil {
 		return err
@@ -213,15 +250,14 @@ func (h *Handler) FamilyRemove(c echo.Context) error {
 	if err != nil {
 		return errNotFound
 	}
-	devs, err := h.Store.RemoveFamilyMember(c.Request().Context(), fu.holding.AccountID, fu.holding.PersonID, id, models.AuditEntry{Kind: models.AuditUserDeleted})
+	err = h.App.RemoveFamilyMember(rq.Ctx, rq.Actor, fu.holding, id)
 	if errors.Is(err, models.ErrNotFound) {
 		return errNotFound
 	}
 	if err != nil {
 		return err
 	}
-	h.Devices.PushPermissions(devs...)
-	if err := h.setFlash(c, locale(c).T("family.removed")); err != nil {
+	if err := h.setFlash(c, rq.Locale.T("family.removed")); err != nil {
 		return err
 	}
 	return redirect(c, familyPage(fu))

@@ -245,8 +245,8 @@ func newMatrixFixtureWith(t *testing.T, opts apptest.Options) *matrixFixture {
 	require.NotEmpty(t, f.spareSession)
 
 	_, f.otherMain = f.app.CreateAccount(models.AccountWeb, "Other", "other@example.com", "other account password")
-	addr, err := f.app.Store.CreateAddress(ctx, f.main.AccountID, models.AddressInput{Name: "Hauptstraße 12", TimeZone: "Europe/Vienna"},
-		[]int64{f.device.ID}, models.AuditEntry{Actor: "test", Kind: models.AuditAddressCreated})
+	addr, err := f.app.Handler.App.CreateAddress(ctx, models.SessionOperator(f.main), models.LoginActor(f.main, models.ActorSystem, ""),
+		models.AddressInput{Name: "Hauptstraße 12", TimeZone: "Europe/Vienna"}, []int64{f.device.ID})
 	require.NoError(t, err)
 	unit, err := f.app.Handler.App.CreateUnit(ctx, models.SessionOperator(f.main), models.LoginActor(f.main, models.ActorSystem, ""), addr.ID, "Top 4")
 	require.NoError(t, err)

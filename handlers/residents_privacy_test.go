@@ -59,8 +59,8 @@ func newResidentsFixture(t *testing.T) *residentsFixture {
 	}, models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
 	require.NoError(t, err)
 	f.box = boxes[0]
-	addr, err := f.app.Store.CreateAddress(ctx, f.main.AccountID, models.AddressInput{Name: "Gartenweg 3", TimeZone: "Europe/Vienna"},
-		[]int64{boxes[0].ID, f.seen.ID}, models.AuditEntry{Actor: "test", Kind: models.AuditAddressCreated})
+	addr, err := f.app.Handler.App.CreateAddress(ctx, models.SessionOperator(f.main), models.LoginActor(f.main, models.ActorSystem, ""),
+		models.AddressInput{Name: "Gartenweg 3", TimeZone: "Europe/Vienna"}, []int64{boxes[0].ID, f.seen.ID})
 	require.NoError(t, err)
 	unit, err := f.app.Handler.App.CreateUnit(ctx, models.SessionOperator(f.main), models.LoginActor(f.main, models.ActorSystem, ""), addr.ID, "Top 7")
 	require.NoError(t, err)

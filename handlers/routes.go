@@ -66,6 +66,7 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	h.add(e, http.MethodGet, "/key/family", webKey, h.FamilyShow)
 	h.add(e, http.MethodPost, "/key/family", webKey, h.FamilyAdd)
 	h.add(e, http.MethodPost, "/key/family/:id/remove", webKey, h.FamilyRemove)
+	h.add(e, http.MethodPost, "/key/family/:id/invite", webKey, h.FamilyInvite)
 
 	h.add(e, http.MethodGet, "/", login, h.Home)
 
@@ -144,6 +145,7 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	boxPeople := policy.Policy{Kind: policy.Login, Right: models.RightAuthorizations, Box: true}
 	h.add(e, http.MethodPost, "/addresses/:id/units", boxPeople, h.UnitCreate)
 	h.add(e, http.MethodGet, "/addresses/:id/units/:uid/sheet", boxPeople, h.UnitSheet)
+	h.add(e, http.MethodGet, "/addresses/:id/units/:uid/sheet/qr.png", boxPeople, h.UnitSheetQR)
 	h.add(e, http.MethodPost, "/addresses/:id/units/:uid/delete", boxPeople, h.UnitDelete)
 	// A resident redeems a unit's invite code (handlers/units.go): public, throttled per address.
 	h.add(e, http.MethodGet, "/unit", public, h.UnitRedeemShow)

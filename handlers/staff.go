@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,11 +9,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"portier/auth"
-	"portier/db"
+	"portier/app"
 	"portier/i18n"
 	"portier/models"
-	"portier/views/email"
 	userviews "portier/views/users"
 )
 
@@ -23,18 +20,18 @@ import (
 // permissions (same devices, same time restrictions: the web key reads the company's). They
 // set their password through the password reset machinery: a one-time link, stored hashed,
 // queued by email in the transaction that adds them. What they do is logged as the company
-// (db.recordAsCompany): the activity log, its export and the Web API name the company only.
+// (models.AttributeToCompany): the activity log, its export and the Web API name the company only.
 // The audit trail, the admins' record, keeps which staff login it was.
 
 // staffBox is the Staff card of a company's page.
 func (h *Handler) staffBox(c echo.Context, u models.AccountUser, st userPageState) (userviews.StaffBox, error) {
-	loc := locale(c)
-	_, account, _ := currentLogin(c)
+	rq := h.request(c)
+	loc := rq.Locale
 	box := userviews.StaffBox{UserID: u.ID, Company: u.Name}
 	if st.staffForm != nil {
 		box.Name, box.Email, box.Errors = st.staffForm.Name, st.staffForm.Email, st.staffForm.Errors
 	}
-	staff, err := h.Store.FindStaff(c.Request().Context(), account.ID, u.ID)
+	staff, err := h.Store.FindStaff(rq.Ctx, rq.Account.ID, u.ID)
 	if err != nil {
 		return box, err
 	}
@@ -67,8 +64,8 @@ func (h *Handler) findCompany(c echo.Context) (models.AccountUser, error) {
 	if !u.Company() {
 		return u, errNotFound
 	}
-	_, account, _ := currentLogin(c)
-	r, _, err := h.personReach(c.Request().Context(), account.ID, u, true)
+	rq := h.request(c)
+	r, _, err := h.personReach(rq.Ctx, rq.Account.ID, u, true)
 	if err != nil {
 		return u, err
 	}
@@ -76,43 +73,33 @@ func (h *Handler) findCompany(c echo.Context) (models.AccountUser, error) {
 }
 
 // StaffCreate is POST /users/:id/staff {staff_name, staff_email}: a staff member of the company,
-// emailed a link to choose their password (valid models.InvitationValidity, like an
-// invitation); with it set, they sign in to a web key of their own for the company's devices.
+// emailed a link to choose their password (App.AddStaff).
 func (h *Handler) StaffCreate(c echo.Context) error {
 	u, err := h.findCompany(c)
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	loc := locale(c)
-	login, account, _ := currentLogin(c)
+	rq := h.request(c)
 	form := &userviews.StaffBox{Name: strings.Join(strings.Fields(c.FormValue("staff_name")), " "),
 		Email: models.NormalizeEmail(c.FormValue("staff_email")), Errors: map[string]string{}}
-	if key := models.ValidateName(form.Name); key != "" {
-		form.Errors["staff_name"] = loc.T(key)
-	}
-	if key := models.ValidateEmail(form.Email); key != "" {
-		form.Errors["staff_email"] = loc.T(key)
-	}
-	if len(form.Errors) > 0 {
-		return h.renderUser(c, u, http.StatusUnprocessableEntity, userPageState{staffForm: form})
-	}
-	token := auth.NewToken()
-	link := h.absURL("/password/reset/" + token)
-	_, err = h.Store.AddStaff(ctx, account.ID, db.NewStaff{CompanyID: u.ID, Name: form.Name, Email: form.Email,
-		TokenHash: auth.HashToken(token), Expires: h.Now().Add(models.InvitationValidity),
-		Mail: func(l models.Login) (models.OutboxMessage, error) { return h.staffEmail(ctx, l, u, account, link) },
-	}, models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditStaffAdded, IP: clientIP(c.Request())})
+	_, err = h.App.AddStaff(rq.Ctx, models.SessionOperator(rq.Login), rq.Actor, u.ID, form.Name, form.Email)
+	var invalid app.FieldErrors
+	var conflict *app.Conflict
 	switch {
-	case errors.Is(err, models.ErrConflict):
-		form.Errors["staff_email"] = loc.T("staff.email_taken")
+	case errors.As(err, &invalid):
+		for f, key := range invalid {
+			form.Errors[f] = rq.Locale.T(key)
+		}
+		return h.renderUser(c, u, http.StatusUnprocessableEntity, userPageState{staffForm: form})
+	case errors.As(err, &conflict):
+		form.Errors["staff_email"] = rq.Locale.T(conflict.Key)
 		return h.renderUser(c, u, http.StatusConflict, userPageState{staffForm: form})
 	case errors.Is(err, models.ErrNotFound):
 		return errNotFound
 	case err != nil:
-		return err
+		return reachHTTPError(err)
 	}
-	if err := h.setFlash(c, loc.T("staff.added", i18n.Args{"Name": form.Name, "Email": form.Email})); err != nil {
+	if err := h.setFlash(c, rq.Locale.T("staff.added", i18n.Args{"Name": form.Name, "Email": form.Email})); err != nil {
 		return err
 	}
 	return redirect(c, fmt.Sprintf("/users/%d#staff-h", u.ID))
@@ -132,32 +119,16 @@ func (h *Handler) StaffRemove(c echo.Context) error {
 	if c.FormValue("confirm") != "1" {
 		return h.renderUser(c, u, http.StatusOK, userPageState{staffRemove: sid})
 	}
-	loc := locale(c)
-	login, account, _ := currentLogin(c)
-	removed, err := h.Store.RemoveStaff(c.Request().Context(), account.ID, u.ID, sid,
-		models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditStaffRemoved, IP: clientIP(c.Request())})
+	rq := h.request(c)
+	removed, err := h.App.RemoveStaff(rq.Ctx, models.SessionOperator(rq.Login), rq.Actor, u.ID, sid)
 	if errors.Is(err, models.ErrNotFound) {
 		return errNotFound
 	}
 	if err != nil {
-		return err
+		return reachHTTPError(err)
 	}
-	if err := h.setFlash(c, loc.T("staff.removed", i18n.Args{"Name": removed.Name})); err != nil {
+	if err := h.setFlash(c, rq.Locale.T("staff.removed", i18n.Args{"Name": removed.Name})); err != nil {
 		return err
 	}
 	return redirect(c, fmt.Sprintf("/users/%d#staff-h", u.ID))
-}
-
-// staffEmail is the email to a new staff member, in their login's language: who added them,
-// for which company, and the link to choose their password.
-func (h *Handler) staffEmail(ctx context.Context, l models.Login, company models.AccountUser, account models.Account, link string) (models.OutboxMessage, error) {
-	loc := loginLocale(l)
-	return email.Compose(ctx, loc, l.Email, email.Content{
-		Subject:    loc.T("email.staff.subject", i18n.Args{"Account": account.Name}),
-		Name:       l.Name,
-		Paragraphs: []string{loc.T("email.staff.body", i18n.Args{"Account": account.Name, "Company": company.Name})},
-		LinkLabel:  loc.T("email.staff.action"), LinkText: loc.T("email.staff.button"), Link: link,
-		After:   []string{loc.T("email.staff.after", i18n.Args{"Email": l.Email, "URL": h.absURL("/login")})},
-		SiteURL: h.absURL("/"),
-	})
 }

@@ -1,11 +1,11 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"image/png"
 	"net/http"
 	"net/url"
 	"slices"
@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/boombuler/barcode"
+	"github.com/boombuler/barcode/qr"
 	"github.com/labstack/echo/v4"
 
 	"portier/app"
@@ -21,7 +23,6 @@ import (
 	"portier/i18n"
 	"portier/models"
 	addrviews "portier/views/addresses"
-	"portier/views/email"
 	resviews "portier/views/residents"
 )
 
@@ -32,9 +33,8 @@ import (
 // renderAddress shows an address's page with its units; unitName and unitErr are the add-unit
 // form after a refusal.
 func (h *Handler) renderAddress(c echo.Context, status int, a models.Address, unitName, unitErr string) error {
-	ctx := c.Request().Context()
-	login, account, _ := currentLogin(c)
-	loc := locale(c)
+	rq := h.request(c)
+	ctx, login, account, loc := rq.Ctx, rq.Login, rq.Account, rq.Locale
 	shell, err := h.appShell(c, "addresses.title", "/addresses")
 	if err != nil {
 		return err
@@ -68,7 +68,7 @@ func (h *Handler) renderAddress(c echo.Context, status int, a models.Address, un
 
 // findUnit reads the unit :uid of the address :id.
 func (h *Handler) findUnit(c echo.Context) (models.Address, models.Unit, error) {
-	_, account, _ := currentLogin(c)
+	rq := h.request(c)
 	a, err := h.findAddress(c)
 	if err != nil {
 		return a, models.Unit{}, err
@@ -77,7 +77,7 @@ func (h *Handler) findUnit(c echo.Context) (models.Address, models.Unit, error) 
 	if err != nil {
 		return a, models.Unit{}, errNotFound
 	}
-	u, err := h.Store.FindUnit(c.Request().Context(), account.ID, id)
+	u, err := h.Store.FindUnit(rq.Ctx, rq.Account.ID, id)
 	if errors.Is(err, models.ErrNotFound) || (err == nil && u.AddressID != a.ID) {
 		return a, u, errNotFound
 	}
@@ -86,53 +86,74 @@ func (h *Handler) findUnit(c echo.Context) (models.Address, models.Unit, error) 
 
 // UnitCreate is POST /addresses/:id/units: a new unit with its invite code.
 func (h *Handler) UnitCreate(c echo.Context) error {
-	login, _, _ := currentLogin(c)
+	rq := h.request(c)
 	a, err := h.findAddress(c)
 	if err != nil {
 		return err
 	}
 	name := c.FormValue("unit_name")
-	u, err := h.App.CreateUnit(c.Request().Context(), models.SessionOperator(login), h.actor(c), a.ID, name)
+	u, err := h.App.CreateUnit(rq.Ctx, models.SessionOperator(rq.Login), rq.Actor, a.ID, name)
 	var invalid app.FieldErrors
 	var conflict *app.Conflict
 	switch {
 	case errors.As(err, &invalid):
-		return h.renderAddress(c, http.StatusUnprocessableEntity, a, strings.Join(strings.Fields(name), " "), locale(c).T(invalid["name"]))
+		return h.renderAddress(c, http.StatusUnprocessableEntity, a, strings.Join(strings.Fields(name), " "), rq.Locale.T(invalid["name"]))
 	case errors.As(err, &conflict):
 		name = strings.Join(strings.Fields(name), " ")
-		return h.renderAddress(c, http.StatusConflict, a, name, locale(c).T(conflict.Key, i18n.Args{"Name": name}))
+		return h.renderAddress(c, http.StatusConflict, a, name, rq.Locale.T(conflict.Key, i18n.Args{"Name": name}))
 	}
 	if err != nil {
 		return reachHTTPError(err)
 	}
-	if err := h.setFlash(c, locale(c).T("units.created", i18n.Args{"Name": u.Name})); err != nil {
+	if err := h.setFlash(c, rq.Locale.T("units.created", i18n.Args{"Name": u.Name})); err != nil {
 		return err
 	}
 	return redirect(c, fmt.Sprintf("/addresses/%d#units", a.ID))
 }
 
-// UnitSheet is GET /addresses/:id/units/:uid/sheet: the printable invitation of a unit whose
-// code is not redeemed yet.
+// unitCode opens the invite code of unit u (not redeemed yet: 410 once it is) and returns it with
+// the link that redeems it.
+func (h *Handler) unitCode(c echo.Context, u models.Unit) (code, link string, err error) {
+	if u.RedeemedAt != nil {
+		return "", "", echo.NewHTTPError(http.StatusGone, "units.sheet_redeemed")
+	}
+	rq := h.request(c)
+	sealed, hash, err := h.Store.FindUnitCode(rq.Ctx, rq.Account.ID, u.ID)
+	if err != nil {
+		return "", "", err
+	}
+	plain, err := h.Secrets.Open(sealed, app.UnitSealContext(hash))
+	if err != nil {
+		return "", "", err
+	}
+	return string(plain), h.absURL("/unit") + "?code=" + url.QueryEscape(string(plain)), nil
+}
+
+// UnitSheet is GET /addresses/:id/units/:uid/sheet?lang=…: the printable invitation of a unit
+// whose code is not redeemed yet, in the language chosen for it (the reader's without one: the
+// party living there may read another than the manager).
 func (h *Handler) UnitSheet(c echo.Context) error {
-	ctx := c.Request().Context()
-	_, account, _ := currentLogin(c)
+	rq := h.request(c)
+	ctx, account := rq.Ctx, rq.Account
 	a, u, err := h.findUnit(c)
 	if err != nil {
 		return err
 	}
-	if u.RedeemedAt != nil {
-		return echo.NewHTTPError(http.StatusGone, "units.sheet_redeemed")
-	}
-	sealed, hash, err := h.Store.FindUnitCode(ctx, account.ID, u.ID)
+	code, link, err := h.unitCode(c, u)
 	if err != nil {
 		return err
 	}
-	code, err := h.Secrets.Open(sealed, app.UnitSealContext(hash))
-	if err != nil {
-		return err
+	page := fmt.Sprintf("/addresses/%d/units/%d/sheet", a.ID, u.ID)
+	lang := c.QueryParam("lang")
+	if !i18n.Supported(lang) {
+		lang = rq.Locale.Lang
 	}
-	p := addrviews.Sheet{AddressName: a.Name, AddressLine: a.Line(), UnitName: u.Name, Code: string(code),
-		Link: h.absURL("/unit") + "?code=" + url.QueryEscape(string(code)), RedeemURL: h.absURL("/unit"), BackURL: fmt.Sprintf("/addresses/%d", a.ID)}
+	p := addrviews.Sheet{AddressName: a.Name, AddressLine: a.Line(), UnitName: u.Name, Code: code, Link: link, RedeemURL: h.absURL("/unit"),
+		BackURL: fmt.Sprintf("/addresses/%d", a.ID), QRURL: page + "/qr.png"}
+	for _, l := range i18n.Languages {
+		p.Languages = append(p.Languages, addrviews.SheetLanguage{Name: l.Name, URL: page + "?lang=" + l.Code, Current: l.Code == lang})
+	}
+	c.SetRequest(c.Request().WithContext(i18n.WithLocale(ctx, i18n.New(lang, rq.Locale.ZoneName()))))
 	devs, err := h.Store.FindDeviceNames(ctx, account.ID)
 	if err != nil {
 		return err
@@ -145,22 +166,48 @@ func (h *Handler) UnitSheet(c echo.Context) error {
 	return render(c, http.StatusOK, addrviews.SheetPage(p))
 }
 
+// UnitSheetQR is GET /addresses/:id/units/:uid/sheet/qr.png: the QR code of the sheet's link,
+// drawn here so the code never goes to another service.
+func (h *Handler) UnitSheetQR(c echo.Context) error {
+	_, u, err := h.findUnit(c)
+	if err != nil {
+		return err
+	}
+	_, link, err := h.unitCode(c, u)
+	if err != nil {
+		return err
+	}
+	code, err := qr.Encode(link, qr.M, qr.Auto)
+	if err != nil {
+		return err
+	}
+	img, err := barcode.Scale(code, 400, 400)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, "image/png", buf.Bytes())
+}
+
 // UnitDelete is POST /addresses/:id/units/:uid/delete: the unit and all its access go at once;
 // the devices are told (and told again until they confirm, also when one is offline now).
 func (h *Handler) UnitDelete(c echo.Context) error {
-	login, _, _ := currentLogin(c)
+	rq := h.request(c)
 	a, u, err := h.findUnit(c)
 	if err != nil {
 		return err
 	}
-	_, err = h.App.DeleteUnit(c.Request().Context(), models.SessionOperator(login), h.actor(c), a.ID, u.ID)
+	_, err = h.App.DeleteUnit(rq.Ctx, models.SessionOperator(rq.Login), rq.Actor, a.ID, u.ID)
 	if errors.Is(err, models.ErrNotFound) {
 		return errNotFound
 	}
 	if err != nil {
 		return err
 	}
-	if err := h.setFlash(c, locale(c).T("units.deleted", i18n.Args{"Name": u.Name, "Count": u.People})); err != nil {
+	if err := h.setFlash(c, rq.Locale.T("units.deleted", i18n.Args{"Name": u.Name, "Count": u.People})); err != nil {
 		return err
 	}
 	return redirect(c, fmt.Sprintf("/addresses/%d#units", a.ID))
@@ -247,9 +294,9 @@ func (h *Handler) unitRedeem(c echo.Context, typed, step string) error {
 	if p.Language != "de" {
 		p.Language = "en"
 	}
-	if login, _, ok := currentLogin(c); ok && login.WebKey() {
+	if rq := h.request(c); rq.SignedIn && rq.Login.WebKey() {
 		p.WantKeypad = p.Keypad
-		return h.unitJoin(c, login, u, a, hash, p, step == "join")
+		return h.unitJoin(c, rq.Login, u, a, hash, p, step == "join")
 	}
 	if step != "redeem" {
 		p.WantKeypad = p.Keypad
@@ -277,12 +324,8 @@ func (h *Handler) unitRedeem(c echo.Context, typed, step string) error {
 		p.FormError = "redeem.too_many_emails"
 		return render(c, http.StatusTooManyRequests, resviews.RedeemPage(p))
 	}
-	msg, err := h.unitRedeemEmail(ctx, unitRequest{CodeHash: hash, Name: p.Name, Email: p.Email, Language: p.Language,
-		Keypad: p.WantKeypad, Expires: h.Now().Add(UnitLinkValidity).Unix()}, a, u)
-	if err != nil {
-		return err
-	}
-	if err := h.Store.QueueUnitMail(ctx, msg); err != nil {
+	if err := h.App.RequestUnit(ctx, app.UnitRequest{CodeHash: hash, Name: p.Name, Email: p.Email, Language: p.Language,
+		Keypad: p.WantKeypad}, a, u); err != nil {
 		return err
 	}
 	return render(c, http.StatusOK, resviews.CheckEmailPage(resviews.CheckEmail{Email: p.Email}))
@@ -290,79 +333,6 @@ func (h *Handler) unitRedeem(c echo.Context, typed, step string) error {
 
 // unitEmailLimit bounds the emails the public form of one unit makes the server send.
 var unitEmailLimit = models.ThrottleRule{MaxFailures: 10, Window: time.Hour, LockFor: time.Hour}
-
-// UnitLinkValidity is how long the emailed link to finish redeeming a unit's code works (the
-// code itself stays open until someone finishes).
-const UnitLinkValidity = 48 * time.Hour
-
-// unitRequest is what the emailed link to finish redeeming a unit carries, sealed: the answers
-// of the public form, so that nothing is stored (and the code not used up) before the person
-// shows that the email is theirs.
-type unitRequest struct {
-	CodeHash string `json:"h"`
-	Name     string `json:"n"`
-	Email    string `json:"e"`
-	Language string `json:"l"`
-	Keypad   bool   `json:"k"`
-	Expires  int64  `json:"x"`
-}
-
-const unitRequestContext = "unit-request"
-
-// unitRedeemEmail writes the one email the public form sends, in the form's language: to a
-// resident who signs in already, the link that adds the unit to their web key; to a login that
-// cannot hold a unit's doors, that no second login is made and how to set the unit up; to any
-// other, the link to set a password and finish. The page says the same either way.
-func (h *Handler) unitRedeemEmail(ctx context.Context, r unitRequest, a models.Address, u models.Unit) (models.OutboxMessage, error) {
-	l := i18n.NewEmail(r.Language, a.TimeZone)
-	args := i18n.Args{"Address": a.Name, "Unit": u.Name, "Enter": h.absURL("/unit")}
-	content := email.Content{Subject: l.T("email.unit_redeem.subject", args), Name: r.Name, SiteURL: h.absURL("/")}
-	existing, _, err := h.Store.FindLoginByEmail(ctx, r.Email)
-	holds := false
-	switch {
-	case err == nil:
-		if holds, err = h.holdsUnits(ctx, existing); err != nil {
-			return models.OutboxMessage{}, err
-		}
-		if !holds {
-			content.Paragraphs = []string{l.T("email.unit_redeem.signs_in", args), l.T("email.unit_redeem.signs_in_how", args)}
-			content.After = []string{l.T("email.unit_redeem.ignore")}
-			return email.Compose(ctx, l, r.Email, content)
-		}
-	case !errors.Is(err, models.ErrNotFound):
-		return models.OutboxMessage{}, err
-	}
-	plain, err := json.Marshal(r)
-	if err != nil {
-		return models.OutboxMessage{}, err
-	}
-	token := base64.RawURLEncoding.EncodeToString(h.Secrets.Seal(plain, unitRequestContext))
-	content.Paragraphs = []string{l.T("email.unit_redeem.body", args)}
-	content.LinkLabel, content.LinkText = l.T("email.unit_redeem.action", args), l.T("email.unit_redeem.button")
-	if holds {
-		// A resident who signs in already: the unit joins their web key.
-		content.Paragraphs = []string{l.T("email.unit_redeem.joins", args)}
-		content.LinkText = l.T("email.unit_redeem.join_button")
-	}
-	content.Link = h.absURL("/unit/finish") + "?t=" + token
-	content.After = []string{l.T("email.unit_redeem.ignore")}
-	return email.Compose(ctx, l, r.Email, content)
-}
-
-// unitRequestFrom opens the sealed request of the emailed link; ok is false for a link that was
-// altered or has expired.
-func (h *Handler) unitRequestFrom(c echo.Context) (unitRequest, bool) {
-	var r unitRequest
-	sealed, err := base64.RawURLEncoding.DecodeString(c.FormValue("t"))
-	if err != nil {
-		return r, false
-	}
-	plain, err := h.Secrets.Open(sealed, unitRequestContext)
-	if err != nil || json.Unmarshal(plain, &r) != nil {
-		return r, false
-	}
-	return r, h.Now().Unix() < r.Expires
-}
 
 // UnitFinishShow is GET /unit/finish?t=…: the emailed link; the person sets a password.
 func (h *Handler) UnitFinishShow(c echo.Context) error {
@@ -377,7 +347,7 @@ func (h *Handler) UnitFinishCreate(c echo.Context) error {
 
 func (h *Handler) unitFinish(c echo.Context, submit bool) error {
 	ctx := c.Request().Context()
-	r, ok := h.unitRequestFrom(c)
+	r, ok := h.App.OpenUnitRequest(c.FormValue("t"))
 	if !ok {
 		return render(c, http.StatusGone, resviews.CodePage(resviews.Code{Error: "redeem.link_expired"}))
 	}
@@ -399,8 +369,9 @@ func (h *Handler) unitFinish(c echo.Context, submit bool) error {
 	existing, _, err := h.Store.FindLoginByEmail(ctx, r.Email)
 	switch {
 	case err == nil:
-		login, _, signedIn := currentLogin(c)
-		if !signedIn {
+		rq := h.request(c)
+		login := rq.Login
+		if !rq.SignedIn {
 			if err := h.setFlash(c, loginLocale(existing).T("redeem.finish_sign_in", i18n.Args{"Email": existing.Email})); err != nil {
 				return err
 			}
@@ -435,8 +406,8 @@ func (h *Handler) unitFinish(c echo.Context, submit bool) error {
 	if err != nil {
 		return err
 	}
-	// No client address: the row is about a resident (RedeemUnit names the unit only).
-	login, err := h.Store.RedeemUnit(ctx, r.CodeHash, res, models.AuditEntry{Kind: models.AuditUnitRedeemed})
+	// The party is not signed in yet: they act as the web key they are getting.
+	login, err := h.App.RedeemUnit(ctx, models.Actor{Origin: models.ActorWebKey}, r.CodeHash, res)
 	switch {
 	case errors.Is(err, models.ErrConflict):
 		// The link went to this address, so saying it signs in now tells nobody else anything.
@@ -447,7 +418,6 @@ func (h *Handler) unitFinish(c echo.Context, submit bool) error {
 	case err != nil:
 		return err
 	}
-	h.Devices.PushPermissions(a.DeviceIDs...)
 	if err := h.startSession(c, login, false); err != nil {
 		return err
 	}
@@ -495,7 +465,7 @@ func (h *Handler) redeemedFlash(c echo.Context, login models.Login, keypadBox *m
 // login cannot hold a unit's doors, and the page says how to set the unit up instead.
 func (h *Handler) unitJoin(c echo.Context, login models.Login, u models.Unit, a models.Address, codeHash string, p resviews.Redeem, submit bool) error {
 	ctx := c.Request().Context()
-	holds, err := h.holdsUnits(ctx, login)
+	holds, err := h.App.HoldsUnits(ctx, login)
 	if err != nil {
 		return err
 	}
@@ -516,7 +486,7 @@ func (h *Handler) unitJoin(c echo.Context, login models.Login, u models.Unit, a 
 	if err != nil {
 		return err
 	}
-	_, err = h.Store.JoinUnit(ctx, codeHash, login.ID, res, models.AuditEntry{Kind: models.AuditUnitRedeemed})
+	err = h.App.JoinUnit(ctx, h.request(c).Actor, codeHash, login.ID, res)
 	switch {
 	case errors.Is(err, models.ErrNotResidentLogin):
 		return unitSignedIn(c, p)
@@ -525,7 +495,6 @@ func (h *Handler) unitJoin(c echo.Context, login models.Login, u models.Unit, a 
 	case err != nil:
 		return err
 	}
-	h.Devices.PushPermissions(a.DeviceIDs...)
 	msg := loginLocale(login).T("redeem.joined", i18n.Args{"Unit": u.Name})
 	if res.KeypadCode != nil {
 		msg = loginLocale(login).T("redeem.joined_keypad", i18n.Args{"Unit": u.Name, "Code": strconv.Itoa(keypadCode), "Device": keypadBox.Name})
@@ -534,22 +503,6 @@ func (h *Handler) unitJoin(c echo.Context, login models.Login, u models.Unit, a 
 		return err
 	}
 	return redirect(c, "/key")
-}
-
-// holdsUnits reports whether login may hold further units: a resident's or family member's web
-// key (not an administrator, a web account's web key or a partner company's staff).
-func (h *Handler) holdsUnits(ctx context.Context, login models.Login) (bool, error) {
-	if !login.WebKey() || login.Staff {
-		return false, nil
-	}
-	person, err := h.Store.FindAccountUser(ctx, login.AccountID, *login.AccountUserID)
-	if errors.Is(err, models.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return person.Resident(), nil
 }
 
 // unitSignedIn answers the code form for a signed-in login that cannot hold a unit's doors: the

@@ -173,7 +173,7 @@ func TestUnitJoinRefusedForLoginsThatAreNoResidents(t *testing.T) {
 	doraLogin, _, err := f.app.Store.FindLoginByEmail(ctx, "dora@example.com")
 	require.NoError(t, err)
 	for _, l := range []models.Login{doraLogin, f.owner} {
-		_, err := f.app.Store.JoinUnit(ctx, auth.HashUnitCode(auth.NormalizeInvitationCode(code)), l.ID, db.NewResident{}, models.AuditEntry{Kind: models.AuditUnitRedeemed})
+		err := f.app.Handler.App.JoinUnit(ctx, models.Actor{Origin: models.ActorWebKey}, auth.HashUnitCode(auth.NormalizeInvitationCode(code)), l.ID, db.NewResident{})
 		assert.ErrorIs(t, err, models.ErrNotResidentLogin, l.Email)
 	}
 	assert.Equal(t, http.StatusOK, f.app.NewClient().Get("/unit?code="+url.QueryEscape(code)).StatusCode, "the code is still open")

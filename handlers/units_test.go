@@ -322,8 +322,8 @@ func TestFamilySharing(t *testing.T) {
 	var residentUser int64
 	require.NoError(t, f.app.DB.Reader.QueryRow(`SELECT account_user_id FROM logins WHERE email = 'maria@example.com'`).Scan(&residentUser))
 	for i := 2; i <= models.MaxFamilyMembers; i++ {
-		_, err := f.app.Store.AddFamilyMember(context.Background(), f.owner.AccountID, residentUser, fmt.Sprintf("Member %d", i),
-			fmt.Sprintf("member%d@example.com", i), "en", models.AuditEntry{Kind: models.AuditUserCreated})
+		_, err := f.app.Handler.App.AddFamilyMember(context.Background(), models.Actor{Origin: models.ActorSystem},
+			models.KeyHolding{AccountID: f.owner.AccountID, PersonID: residentUser}, fmt.Sprintf("Member %d", i), fmt.Sprintf("member%d@example.com", i), "en")
 		require.NoError(t, err)
 	}
 	res = resident.Get("/key/family")

@@ -107,3 +107,11 @@ func (in AddressInput) Line() string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// SharesName reports whether name is one of others when case, accents and spacing are set
+// aside (NameKey). Two addresses or boxes of the same name are allowed (unlike units of one
+// address), but the page that made them so warns.
+func SharesName(name string, others []string) bool {
+	key := NameKey(name)
+	return slices.ContainsFunc(others, func(o string) bool { return NameKey(o) == key })
+}

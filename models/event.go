@@ -72,8 +72,21 @@ const (
 // Devices: adding, settings, configuration, lock actions.
 const ()
 
-// Addresses, boxes, residents and family, partner companies and staff.
-const ()
+// Addresses, boxes, residents and family, partner companies and staff. The residents' and
+// their families' events name units, never who (their actor is "resident").
+const (
+	EventAddressCreated      = "address.created"
+	EventAddressChanged      = "address.changed"
+	EventAddressDeleted      = "address.deleted"
+	EventBoxLocationChanged  = "box.location_changed"
+	EventBoxPINChanged       = "box.pin_changed"
+	EventResidentRedeemed    = "resident.redeemed" // a unit's code redeemed into a new web key
+	EventResidentJoined      = "resident.joined"   // a unit's code redeemed into a resident's web key
+	EventFamilyMemberAdded   = "family_member.added"
+	EventFamilyMemberRemoved = "family_member.removed"
+	EventStaffAdded          = "staff.added"
+	EventStaffRemoved        = "staff.removed"
+)
 
 // NewEvent is the event of a change of kind by actor in account accountID about subjects, with
 // payload (marshalled to JSON; nil for none).

@@ -185,8 +185,9 @@ func createDemoBoxAccount(ctx context.Context, store *db.Store, manager *devices
 		}
 		boxes = append(boxes, d)
 	}
-	addr, err := store.CreateAddress(ctx, acc.ID, models.AddressInput{Name: "Hauptstraße 12", Street: "Hauptstraße 12", Postcode: "1010",
-		City: "Wien", Country: "Austria", TimeZone: "Europe/Vienna"}, []int64{boxes[0].ID, boxes[1].ID}, audit(models.AuditAddressCreated))
+	addr, err := application.CreateAddress(ctx, models.SessionOperator(owner), models.LoginActor(owner, models.ActorSystem, ""),
+		models.AddressInput{Name: "Hauptstraße 12", Street: "Hauptstraße 12", Postcode: "1010", City: "Wien", Country: "Austria", TimeZone: "Europe/Vienna"},
+		[]int64{boxes[0].ID, boxes[1].ID})
 	if err != nil {
 		return err
 	}
@@ -207,13 +208,14 @@ func createDemoBoxAccount(ctx context.Context, store *db.Store, manager *devices
 		statuses[b.ID] = manager.PushStatusFor(b)
 	}
 	code := 193746
-	helga, err := store.RedeemUnit(ctx, redeemHash, db.NewResident{Name: "Helga Berger", Email: demoResidentEmail, Language: "de",
-		PasswordHash: passwordHash, Devices: statuses, KeypadDevice: boxes[0].ID, KeypadCode: &code}, models.AuditEntry{Kind: models.AuditUnitRedeemed})
+	resident := models.Actor{Origin: models.ActorSystem, Resident: true}
+	helga, err := application.RedeemUnit(ctx, resident, redeemHash, db.NewResident{Name: "Helga Berger", Email: demoResidentEmail, Language: "de",
+		PasswordHash: passwordHash, Devices: statuses, KeypadDevice: boxes[0].ID, KeypadCode: &code})
 	if err != nil {
 		return err
 	}
-	if _, err := store.AddFamilyMember(ctx, acc.ID, *helga.AccountUserID, "Jakob Berger", "jakob@portier.example", "de",
-		models.AuditEntry{Kind: models.AuditUserCreated}); err != nil {
+	if _, err := application.AddFamilyMember(ctx, resident, models.KeyHolding{AccountID: acc.ID, PersonID: *helga.AccountUserID},
+		"Jakob Berger", "jakob@portier.example", "de"); err != nil {
 		return err
 	}
 	manager.RetryPermissions()

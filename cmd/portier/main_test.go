@@ -649,20 +649,23 @@ func TestTokensCreateRefusesWebKeyLogins(t *testing.T) {
 
 	company, err := createTestUser(store, models.AccountUser{AccountID: main.AccountID, Name: "Putzteam", Email: "office@putzteam.example", Kind: models.KindCompany, AddedVia: models.AddedViaWeb})
 	require.NoError(t, err)
-	_, err = store.AddStaff(ctx, main.AccountID, db.NewStaff{CompanyID: company.ID, Name: "Kim", Email: "kim@putzteam.example",
-		TokenHash: "staff", Expires: time.Now().Add(time.Hour)}, audit)
-	require.NoError(t, err)
-
-	addr, err := store.CreateAddress(ctx, main.AccountID, models.AddressInput{Name: "Hof", Street: "Gasse 1", Postcode: "1010", City: "Wien",
-		Country: "AT", TimeZone: "Europe/Vienna"}, nil, audit)
-	require.NoError(t, err)
 	require.NoError(t, store.InTx(ctx, func(tx *db.Tx) error {
-		_, err := tx.CreateUnit(ctx, main.AccountID, addr.ID, "Top 4", "unit-code", []byte("sealed"))
+		if _, err := tx.AddStaff(ctx, main.AccountID, db.NewStaff{CompanyID: company.ID, Name: "Kim", Email: "kim@putzteam.example",
+			TokenHash: "staff", Expires: time.Now().Add(time.Hour)}); err != nil {
+			return err
+		}
+		addr, err := tx.CreateAddress(ctx, main.AccountID, models.AddressInput{Name: "Hof", Street: "Gasse 1", Postcode: "1010", City: "Wien",
+			Country: "AT", TimeZone: "Europe/Vienna"}, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.CreateUnit(ctx, main.AccountID, addr.ID, "Top 4", "unit-code", []byte("sealed")); err != nil {
+			return err
+		}
+		_, err = tx.RedeemUnit(ctx, "unit-code", db.NewResident{Name: "Maria", Email: "maria@example.com", PasswordHash: "h",
+			Devices: map[int64]models.PushStatus{}})
 		return err
 	}))
-	_, err = store.RedeemUnit(ctx, "unit-code", db.NewResident{Name: "Maria", Email: "maria@example.com", PasswordHash: "h",
-		Devices: map[int64]models.PushStatus{}}, audit)
-	require.NoError(t, err)
 
 	var subID int64
 	require.NoError(t, store.InTx(ctx, func(tx *db.Tx) error {

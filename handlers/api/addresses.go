@@ -1,15 +1,19 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"portier/app"
 	"portier/i18n"
 	"portier/models"
 )
@@ -86,19 +90,28 @@ func (s addressScope) smartlockIDs(raw json.RawMessage) ([]int64, error) {
 	return out, nil
 }
 
-// addressError answers the store's refusals of an address change.
+// addressError answers the refusals of an address change.
 func addressError(err error) error {
+	var invalid app.FieldErrors
+	var conflict *app.Conflict
 	switch {
+	case errors.As(err, &invalid):
+		en := i18n.New("en", "UTC")
+		var parts []string
+		for _, f := range slices.Sorted(maps.Keys(invalid)) {
+			parts = append(parts, f+": "+en.T(invalid[f]))
+		}
+		return echo.NewHTTPError(http.StatusBadRequest, "Invalid address: "+strings.Join(parts, "; "))
 	case errors.Is(err, models.ErrDeviceInOtherAddress):
 		return echo.NewHTTPError(http.StatusBadRequest, "A smartlock belongs to at most one address: "+err.Error())
 	case errors.Is(err, models.ErrAddressNameLocked):
 		return echo.NewHTTPError(http.StatusForbidden, "The name of an address with residential units cannot be changed")
 	case errors.Is(err, models.ErrNotFound):
 		return echo.NewHTTPError(http.StatusNotFound, "No such address")
-	case errors.Is(err, models.ErrConflict):
+	case errors.As(err, &conflict):
 		return echo.NewHTTPError(http.StatusForbidden, "The address has residential units: delete them first")
 	}
-	return err
+	return reachHTTPError(err)
 }
 
 func (a *API) findAddress(c echo.Context) (models.Address, error) {
@@ -129,53 +142,107 @@ func (a *API) AddressIndex(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// addressFields applies name, smartlockIds and settings of body to in and ids.
-func addressFields(s addressScope, body map[string]json.RawMessage, in *models.AddressInput, ids *[]int64) error {
-	if raw, ok := body["name"]; ok {
-		name, err := stringField(raw, "name")
+// addressBody is the body of PUT /address (the Nuki Web API's AddressCreate) and of POST
+// /address/{addressId} (AddressUpdate, which may also carry settings and, ignored, the
+// Address's read-only fields). A field it does not have is refused (decodeStrict). The fields
+// are kept raw to tell a field left out from one sent as null.
+type addressBody struct {
+	Name         json.RawMessage `json:"name"`
+	SmartlockIDs json.RawMessage `json:"smartlockIds"`
+	Settings     json.RawMessage `json:"settings"`
+
+	AddressID    json.RawMessage `json:"addressId"`
+	AccountID    json.RawMessage `json:"accountId"`
+	TimeZone     json.RawMessage `json:"timeZone"`
+	CreationDate json.RawMessage `json:"creationDate"`
+	UpdateDate   json.RawMessage `json:"updateDate"`
+}
+
+const addressExample = `{"name":"Hauptstraße 12","smartlockIds":[4294967297]}`
+
+// readOnlyFields names the read-only fields that were sent, which a create does not take.
+func (b addressBody) readOnlyFields() []string {
+	var sent []string
+	for _, f := range []struct {
+		name string
+		raw  json.RawMessage
+	}{{"settings", b.Settings}, {"addressId", b.AddressID}, {"accountId", b.AccountID}, {"timeZone", b.TimeZone},
+		{"creationDate", b.CreationDate}, {"updateDate", b.UpdateDate}} {
+		if f.raw != nil {
+			sent = append(sent, f.name)
+		}
+	}
+	return sent
+}
+
+// apply sets the name and, when sent, the devices (nil when not), and checks settings.
+func (b addressBody) apply(s addressScope, in *models.AddressInput) ([]int64, error) {
+	if b.Name != nil {
+		name, err := stringField(b.Name, "name")
 		if err != nil {
-			return err
+			return nil, err
 		}
 		in.Name = name
 	}
-	if raw, ok := body["smartlockIds"]; ok {
-		got, err := s.smartlockIDs(raw)
-		if err != nil {
-			return err
+	var ids []int64
+	if b.SmartlockIDs != nil {
+		var err error
+		if ids, err = s.smartlockIDs(b.SmartlockIDs); err != nil {
+			return nil, err
 		}
-		*ids = got
 	}
-	if raw, ok := body["settings"]; ok && !isNull(raw) {
+	if b.Settings != nil && !isNull(b.Settings) {
 		var m map[string]json.RawMessage
-		if json.Unmarshal(raw, &m) != nil {
-			return echo.NewHTTPError(http.StatusBadRequest, "settings must be an object")
+		if json.Unmarshal(b.Settings, &m) != nil {
+			return nil, echo.NewHTTPError(http.StatusBadRequest, "settings must be an object")
 		}
 		if len(m) > 0 {
-			return echo.NewHTTPError(http.StatusBadRequest, "Portier keeps no address settings: send settings as {} or leave it out")
+			return nil, echo.NewHTTPError(http.StatusBadRequest, "Portier keeps no address settings: send settings as {} or leave it out")
 		}
 	}
-	in.Normalize()
-	if err := in.Validate(i18n.IsZone); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "Invalid address: "+err.Error())
+	return ids, nil
+}
+
+// decodeStrict decodes the request's body, a JSON object, into v (a pointer to a struct): a
+// field v does not have is refused with its name (a misspelt field must not be dropped
+// silently), as is a value of the wrong type.
+func decodeStrict(c echo.Context, v any, example string) error {
+	var raw json.RawMessage
+	if err := json.NewDecoder(c.Request().Body).Decode(&raw); err != nil || !bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
+		return echo.NewHTTPError(http.StatusBadRequest, "The body must be a JSON object like "+example)
 	}
-	return nil
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+		return nil
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s is not a field Portier knows here (like %s)", field, example))
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		return echo.NewHTTPError(http.StatusBadRequest, typeErr.Field+" has the wrong type")
+	}
+	return echo.NewHTTPError(http.StatusBadRequest, "The body must be a JSON object like "+example)
 }
 
 // AddressCreate is PUT /address {name*, smartlockIds*} → Address. The time zone is the token
 // login's (change it on the address page).
 func (a *API) AddressCreate(c echo.Context) error {
-	login, account := tokenLogin(c)
-	body, err := decodeObject(c, `{"name":"Hauptstraße 12","smartlockIds":[4294967297]}`)
-	if err != nil {
+	login, _ := tokenLogin(c)
+	var body addressBody
+	if err := decodeStrict(c, &body, addressExample); err != nil {
 		return err
 	}
-	if err := onlyFields(body, []string{"name", "smartlockIds"}, nil); err != nil {
-		return err
+	if sent := body.readOnlyFields(); len(sent) > 0 {
+		return echo.NewHTTPError(http.StatusBadRequest, sent[0]+" is not a field Portier knows here (known: name, smartlockIds)")
 	}
-	for _, f := range []string{"name", "smartlockIds"} {
-		if _, ok := body[f]; !ok {
-			return echo.NewHTTPError(http.StatusBadRequest, f+" is required")
-		}
+	if body.Name == nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "name is required")
+	}
+	if body.SmartlockIDs == nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "smartlockIds is required")
 	}
 	s, err := a.loadAddressScope(c)
 	if err != nil {
@@ -185,13 +252,11 @@ func (a *API) AddressCreate(c echo.Context) error {
 	if in.TimeZone == "" {
 		in.TimeZone = "UTC"
 	}
-	var ids []int64
-	if err := addressFields(s, body, &in, &ids); err != nil {
+	ids, err := body.apply(s, &in)
+	if err != nil {
 		return err
 	}
-	x, err := a.Store.CreateAddress(c.Request().Context(), account.ID, in, ids,
-		models.AuditEntry{Actor: login.Email, LoginID: &login.ID, Kind: models.AuditAddressCreated, IP: c.RealIP(),
-			Detail: fmt.Sprintf("address %q with %d devices through the API", in.Name, len(ids))})
+	x, err := a.App.CreateAddress(c.Request().Context(), tokenOperator(c), actor(c), in, ids)
 	if err != nil {
 		return addressError(err)
 	}
@@ -199,48 +264,27 @@ func (a *API) AddressCreate(c echo.Context) error {
 }
 
 // AddressUpdate is POST /address/{addressId} {name, smartlockIds, settings} → 204. Devices of the
-// address that the token's login does not see stay in it.
+// address that the token's login does not see stay in it (App.UpdateAddress).
 func (a *API) AddressUpdate(c echo.Context) error {
-	login, account := tokenLogin(c)
 	x, err := a.findAddress(c)
 	if err != nil {
 		return err
 	}
-	body, err := decodeObject(c, `{"name":"Hauptstraße 12","smartlockIds":[4294967297]}`)
-	if err != nil {
-		return err
-	}
-	if err := onlyFields(body, []string{"name", "smartlockIds", "settings"}, []string{"addressId", "accountId", "timeZone", "creationDate", "updateDate"}); err != nil {
+	var body addressBody
+	if err := decodeStrict(c, &body, addressExample); err != nil {
 		return err
 	}
 	s, err := a.loadAddressScope(c)
 	if err != nil {
 		return err
 	}
+	// The API keeps no address settings: "show the unit in the log" stays as it is.
 	in := x.AddressInput
-	var ids []int64
-	_, touchDevices := body["smartlockIds"]
-	if err := addressFields(s, body, &in, &ids); err != nil {
-		return err
-	}
-	if touchDevices {
-		for _, id := range x.DeviceIDs {
-			if _, seen := s.byID[id]; !seen {
-				ids = append(ids, id)
-			}
-		}
-	} else {
-		ids = nil
-	}
-	if err := reachHTTPError(tokenOperator(c).CheckReach(x.DevicesReach(ids))); err != nil {
-		return err
-	}
-	// The API keeps no address settings: "show the unit in the log" stays as it is, so no
-	// resident needs telling (the store refuses to switch it on without the email).
-	_, err = a.Store.UpdateAddress(c.Request().Context(), account.ID, x.ID, in, ids, nil,
-		models.AuditEntry{Actor: login.Email, LoginID: &login.ID, Kind: models.AuditAddressChanged, IP: c.RealIP(),
-			Detail: fmt.Sprintf("address %d %q through the API", x.ID, in.Name)})
+	ids, err := body.apply(s, &in)
 	if err != nil {
+		return err
+	}
+	if _, err := a.App.UpdateAddress(c.Request().Context(), tokenOperator(c), actor(c), x.ID, in, ids); err != nil {
 		return addressError(err)
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -248,15 +292,11 @@ func (a *API) AddressUpdate(c echo.Context) error {
 
 // AddressDelete is DELETE /address/{addressId} → 204; 403 while it has residential units.
 func (a *API) AddressDelete(c echo.Context) error {
-	login, account := tokenLogin(c)
 	x, err := a.findAddress(c)
 	if err != nil {
 		return err
 	}
-	err = a.Store.DeleteAddress(c.Request().Context(), account.ID, x.ID,
-		models.AuditEntry{Actor: login.Email, LoginID: &login.ID, Kind: models.AuditAddressDeleted, IP: c.RealIP(),
-			Detail: fmt.Sprintf("address %d %q through the API", x.ID, x.Name)})
-	if err != nil {
+	if _, err := a.App.DeleteAddress(c.Request().Context(), tokenOperator(c), actor(c), x.ID); err != nil {
 		return addressError(err)
 	}
 	return c.NoContent(http.StatusNoContent)

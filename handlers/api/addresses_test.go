@@ -158,8 +158,8 @@ func TestAddressUnitAPI(t *testing.T) {
 	unitID, _ := strconv.ParseInt(tokens[0]["id"].(string), 16, 64)
 	var hash string
 	require.NoError(t, app.DB.Reader.QueryRow(`SELECT code_hash FROM address_units WHERE id = ?`, unitID).Scan(&hash))
-	_, err = app.Store.RedeemUnit(ctx, hash, db.NewResident{Name: "Maria", Email: "maria@example.com", PasswordHash: "x",
-		Devices: map[int64]models.PushStatus{devs[0].ID: models.PushPending}}, models.AuditEntry{Kind: models.AuditUnitRedeemed})
+	_, err = app.Handler.App.RedeemUnit(ctx, models.Actor{Origin: models.ActorWebKey}, hash, db.NewResident{Name: "Maria", Email: "maria@example.com",
+		PasswordHash: "x", Devices: map[int64]models.PushStatus{devs[0].ID: models.PushPending}})
 	require.NoError(t, err)
 	res = send(t, c, token, "GET", "/address/token/{id}/redeem", tokenPath+"/redeem", "", http.StatusOK)
 	assert.NotContains(t, res.Body, "Maria")
