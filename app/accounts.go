@@ -27,8 +27,10 @@ func (a *App) CreateAccount(ctx context.Context, actor models.Actor, n models.Ne
 	} else if err != nil {
 		return models.Account{}, models.Login{}, err
 	}
-	if _, bad := errs["password"]; !bad && repeat != nil && *repeat != n.Password {
-		errs["password_confirm"] = "invite.password_mismatch"
+	if _, bad := errs["password"]; !bad {
+		if key := repeatError(n.Password, repeat); key != "" {
+			errs["password_confirm"] = key
+		}
 	}
 	if len(errs) > 0 {
 		return models.Account{}, models.Login{}, errs

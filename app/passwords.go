@@ -62,10 +62,19 @@ func newPasswordError(password string, repeat *string, email string) *fieldKey {
 	if key := models.ValidatePassword(password, email); key != "" {
 		return &fieldKey{"new_password", key}
 	}
-	if repeat != nil && *repeat != password {
-		return &fieldKey{"password_confirm", "invite.password_mismatch"}
+	if key := repeatError(password, repeat); key != "" {
+		return &fieldKey{"password_confirm", key}
 	}
 	return nil
+}
+
+// repeatError is the message key when the repeat of a new password (nil: not asked) differs
+// from it, as on the invitation page; "" when it does not.
+func repeatError(password string, repeat *string) string {
+	if repeat != nil && *repeat != password {
+		return "invite.password_mismatch"
+	}
+	return ""
 }
 
 // checkCurrentPassword verifies login's password for a settings form, counting failures per

@@ -11,16 +11,22 @@ import (
 	authviews "portier/views/auth"
 )
 
-// accountForm reads the setup / sign-up form.
+// accountInput is the setup / sign-up form.
+type accountInput struct {
+	Kind        string `form:"kind"`
+	AccountName string `form:"account_name"`
+	Name        string `form:"name"`
+	Email       string `form:"email"`
+	Password    string `form:"password"`
+}
+
+// accountForm reads the setup / sign-up form; a form that cannot be read is an empty one,
+// which the validation refuses field by field.
 func accountForm(c echo.Context) models.NewAccount {
-	kind, _ := models.ParseAccountKind(c.FormValue("kind"))
-	n := models.NewAccount{
-		Kind:        kind,
-		AccountName: c.FormValue("account_name"),
-		Name:        c.FormValue("name"),
-		Email:       c.FormValue("email"),
-		Password:    c.FormValue("password"),
-	}
+	var in accountInput
+	_ = (&echo.DefaultBinder{}).BindBody(c, &in)
+	kind, _ := models.ParseAccountKind(in.Kind)
+	n := models.NewAccount{Kind: kind, AccountName: in.AccountName, Name: in.Name, Email: in.Email, Password: in.Password}
 	n.Normalize()
 	return n
 }
