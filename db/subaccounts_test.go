@@ -51,7 +51,7 @@ func TestSubAccountGrant(t *testing.T) {
 	_, err = s.CreateSubAccount(ctx, NewSubAccount{AccountID: acc.ID, CreatedBy: main.ID, Email: "sam@example.com", Name: "Sam 2", Audit: audit})
 	require.ErrorIs(t, err, models.ErrConflict)
 
-	require.NoError(t, s.DeleteDevice(ctx, acc.ID, d2.ID, models.AuditEntry{Actor: "test", Kind: models.AuditDeviceDeleted}))
+	require.NoError(t, s.InTx(ctx, func(tx *Tx) error { return tx.DeleteDevice(ctx, acc.ID, d2.ID) }))
 	err = s.UpdateSubAccountGrant(ctx, acc.ID, sub.ID, models.Grant{Limited: true, DeviceIDs: []int64{d2.ID}}, audit)
 	require.ErrorIs(t, err, models.ErrNotFound, "a removed device cannot be granted")
 

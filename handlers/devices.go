@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"portier/app"
 	"portier/db"
 	"portier/devices"
 	"portier/i18n"
@@ -74,7 +75,8 @@ func (h *Handler) DeviceIndex(c echo.Context) error {
 }
 
 func (h *Handler) deviceIndexProps(c echo.Context) (devviews.Index, error) {
-	login, account, _ := currentLogin(c)
+	rq := h.request(c)
+	login, account := rq.Login, rq.Account
 	p := devviews.Index{View: login.DevicesView, Sort: login.DevicesSort, Version: h.Devices.Version(account.ID),
 		CanAdd: login.EffectiveRights().Has(models.RightAddDevices)}
 	devs, err := h.visibleDevices(c, db.DeviceSort(login.DevicesSort))
@@ -90,8 +92,7 @@ func (h *Handler) deviceIndexProps(c echo.Context) (devviews.Index, error) {
 // DeviceList is GET /devices/list?v=N, the devices page's poll: 204 while nothing changed
 // since version N, else the fresh list.
 func (h *Handler) DeviceList(c echo.Context) error {
-	_, account, _ := currentLogin(c)
-	if c.QueryParam("v") == strconv.FormatUint(h.Devices.Version(account.ID), 10) {
+	if c.QueryParam("v") == strconv.FormatUint(h.Devices.Version(h.request(c).Account.ID), 10) {
 		return c.NoContent(http.StatusNoContent)
 	}
 	p, err := h.deviceIndexProps(c)
@@ -104,7 +105,8 @@ func (h *Handler) DeviceList(c echo.Context) error {
 // DevicesLayout is POST /devices/layout: tiles or list, sorted by name or date added,
 // remembered for the login.
 func (h *Handler) DevicesLayout(c echo.Context) error {
-	login, account, _ := currentLogin(c)
+	rq := h.request(c)
+	login, account := rq.Login, rq.Account
 	view, sort := c.FormValue("view"), c.FormValue("sort")
 	if err := h.Store.UpdateDevicesLayout(c.Request().Context(), account.ID, login.ID, view, db.DeviceSort(sort)); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
@@ -139,8 +141,8 @@ func (h *Handler) DeviceShow(c echo.Context) error {
 
 func (h *Handler) renderDevice(c echo.Context, d models.Device, status int, panel devviews.Panel) error {
 	ctx := c.Request().Context()
-	loc := locale(c)
-	login, account, _ := currentLogin(c)
+	rq := h.request(c)
+	loc, login, account := rq.Locale, rq.Login, rq.Account
 	shell, err := h.appShell(c, "devices.title", "/devices")
 	if err != nil {
 		return err
@@ -187,8 +189,8 @@ func (h *Handler) renderDevice(c echo.Context, d models.Device, status int, pane
 
 // devicePanel is the live part of the device page.
 func (h *Handler) devicePanel(c echo.Context, d models.Device) devviews.Panel {
-	loc := locale(c)
-	login, account, _ := currentLogin(c)
+	rq := h.request(c)
+	loc, login, account := rq.Locale, rq.Login, rq.Account
 	p := devviews.Panel{Device: h.deviceSummary(d), Version: h.Devices.Version(account.ID), LastSeen: loc.T("devices.never")}
 	st := d.Reported
 	if st.ReportedAt != nil {
@@ -248,8 +250,7 @@ func (h *Handler) DevicePanel(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_, account, _ := currentLogin(c)
-	if c.QueryParam("v") == strconv.FormatUint(h.Devices.Version(account.ID), 10) {
+	if c.QueryParam("v") == strconv.FormatUint(h.Devices.Version(h.request(c).Account.ID), 10) {
 		return c.NoContent(http.StatusNoContent)
 	}
 	return render(c, http.StatusOK, devviews.PanelView(h.devicePanel(c, d)))
@@ -262,7 +263,7 @@ func (h *Handler) DeviceAct(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	loc := locale(c)
+	loc := h.request(c).Locale
 	n, err := strconv.Atoi(c.Param("action"))
 	a := models.LockAction(n)
 	if err != nil || !models.HasAction(d.Type, a) {
@@ -278,8 +279,10 @@ func (h *Handler) DeviceAct(c echo.Context) error {
 		// shows the question again rather than sending the form a second time.
 		return redirect(c, fmt.Sprintf("/devices/%d?confirm=%d", d.ID, a))
 	}
-	who := h.actor(c)
-	switch err := h.Devices.Act(c.Request().Context(), d, a, who); {
+	rq := h.request(c)
+	switch err := h.App.RequestLockAction(rq.Ctx, models.SessionOperator(rq.Login), rq.Actor, d.ID, a); {
+	case errors.Is(err, models.ErrReach):
+		return reachHTTPError(err)
 	case errors.Is(err, devices.ErrActionPending):
 		return h.answerAction(c, d, http.StatusLocked, loc.T("devices.action_pending"))
 	case errors.Is(err, devices.ErrNotConnected):
@@ -311,17 +314,24 @@ func (h *Handler) DeviceSettingsShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.renderDeviceSettings(c, d, http.StatusOK, d.Name, d.Favorite, d.WarningsEnabled, nil)
+	return h.renderDeviceSettings(c, d, http.StatusOK, deviceSettingsForm{Name: d.Name, Favorite: d.Favorite, Warnings: d.WarningsEnabled}, nil)
 }
 
-func (h *Handler) renderDeviceSettings(c echo.Context, d models.Device, status int, name string, favorite, warnings bool, errs map[string]string) error {
+// deviceSettingsForm is the device settings form: a box ticked is "1".
+type deviceSettingsForm struct {
+	Name     string `form:"name"`
+	Favorite bool   `form:"favorite"`
+	Warnings bool   `form:"warnings"`
+}
+
+func (h *Handler) renderDeviceSettings(c echo.Context, d models.Device, status int, f deviceSettingsForm, errs map[string]string) error {
 	shell, err := h.appShell(c, "devices.settings", "/devices")
 	if err != nil {
 		return err
 	}
-	login, _, _ := currentLogin(c)
-	return render(c, status, devviews.SettingsPage(devviews.Settings{App: shell, Device: h.deviceSummary(d), Name: name, Favorite: favorite,
-		Warnings: warnings, Errors: errs, CanDelete: login.EffectiveRights().Has(models.RightManageDevices)}))
+	rq := h.request(c)
+	return render(c, status, devviews.SettingsPage(devviews.Settings{App: shell, Device: h.deviceSummary(d), Name: f.Name, Favorite: f.Favorite,
+		Warnings: f.Warnings, Errors: errs, CanDelete: rq.Login.EffectiveRights().Has(models.RightManageDevices)}))
 }
 
 // DeviceSettingsUpdate is POST /devices/:id/settings: display name, favorite, warnings.
@@ -330,19 +340,22 @@ func (h *Handler) DeviceSettingsUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	login, account, _ := currentLogin(c)
-	name := strings.TrimSpace(c.FormValue("name"))
-	favorite, warnings := c.FormValue("favorite") == "1", c.FormValue("warnings") == "1"
-	if key := models.ValidateDeviceName(name); key != "" {
-		return h.renderDeviceSettings(c, d, http.StatusUnprocessableEntity, name, favorite, warnings, map[string]string{"name": key})
+	var f deviceSettingsForm
+	if err := (&echo.DefaultBinder{}).BindBody(c, &f); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
 	}
-	audit := models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditDeviceUpdated, IP: clientIP(c.Request()),
-		Detail: fmt.Sprintf("%s: name %q, favorite %t, warnings %t", d.Name, name, favorite, warnings)}
-	if err := h.Store.UpdateDeviceSettings(c.Request().Context(), account.ID, d.ID, name, favorite, warnings, audit); err != nil {
+	rq := h.request(c)
+	_, err = h.App.UpdateDeviceSettings(rq.Ctx, models.SessionOperator(rq.Login), rq.Actor, d.ID,
+		app.DeviceSettings{Name: &f.Name, Favorite: &f.Favorite, Warnings: &f.Warnings})
+	var invalid app.FieldErrors
+	if errors.As(err, &invalid) {
+		f.Name = strings.TrimSpace(f.Name)
+		return h.renderDeviceSettings(c, d, http.StatusUnprocessableEntity, f, invalid)
+	}
+	if err != nil {
 		return err
 	}
-	h.Devices.Changed(account.ID)
-	if err := h.setFlash(c, locale(c).T("devices.saved")); err != nil {
+	if err := h.setFlash(c, rq.Locale.T("devices.saved")); err != nil {
 		return err
 	}
 	return redirect(c, fmt.Sprintf("/devices/%d", d.ID))
@@ -354,13 +367,11 @@ func (h *Handler) DeviceDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	login, account, _ := currentLogin(c)
-	audit := models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditDeviceDeleted, IP: clientIP(c.Request()), Detail: d.Name}
-	if err := h.Store.DeleteDevice(c.Request().Context(), account.ID, d.ID, audit); err != nil {
+	rq := h.request(c)
+	if d, err = h.App.DeleteDevice(rq.Ctx, models.SessionOperator(rq.Login), rq.Actor, d.ID); err != nil {
 		return err
 	}
-	h.Devices.Forget(d)
-	if err := h.setFlash(c, locale(c).T("devices.deleted", i18n.Args{"Name": d.Name})); err != nil {
+	if err := h.setFlash(c, rq.Locale.T("devices.deleted", i18n.Args{"Name": d.Name})); err != nil {
 		return err
 	}
 	return redirect(c, "/devices")
