@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -177,6 +178,13 @@ func (h *Handler) renderDevice(c echo.Context, d models.Device, status int, pane
 	if f, ok := h.updatesFact(loc, d.ConnectionID); ok {
 		p.Facts = append(p.Facts, f)
 	}
+	if login.EffectiveRights().Has(models.RightAuthorizations) {
+		perms, err := h.devicePermissions(c, d)
+		if err != nil {
+			return err
+		}
+		p.Permissions = &perms
+	}
 	if login.EffectiveRights().Has(models.RightActivityLog) {
 		list, err := h.embeddedLog(c, models.LogFilter{AccountID: account.ID, DeviceID: d.ID, Limit: 10}, "device", []models.Device{d})
 		if err != nil {
@@ -185,6 +193,85 @@ func (h *Handler) renderDevice(c echo.Context, d models.Device, status int, pane
 		p.Activity = &list
 	}
 	return render(c, status, devviews.ShowPage(p))
+}
+
+// devicePermissions is who has access to device d, for its page (PRODUCT.md D3), for a login
+// that may see people (the authorizations right): each permission with its person (linked to
+// their page), restrictions and whether the device holds it, as on the person's page. Residents
+// of units stay anonymous (PRODUCT.md B4): their permissions are only counted.
+func (h *Handler) devicePermissions(c echo.Context, d models.Device) (devviews.Permissions, error) {
+	rq := h.request(c)
+	p := devviews.Permissions{DeviceID: d.ID}
+	auths, err := h.Store.FindDeviceAuthorizations(rq.Ctx, d.AccountID, d.ID)
+	if err != nil {
+		return p, err
+	}
+	zones, err := h.Store.FindDeviceZones(rq.Ctx, d.AccountID, rq.Locale.Zone)
+	if err != nil {
+		return p, err
+	}
+	people := map[int64]models.AccountUser{}
+	residents := map[int64]bool{}
+	now := h.Now()
+	for _, a := range auths {
+		row := devviews.Access{ID: a.ID, Person: a.Name}
+		if a.AccountUserID != nil {
+			u, ok := people[*a.AccountUserID]
+			if !ok {
+				if u, err = h.Store.FindAccountUser(rq.Ctx, d.AccountID, *a.AccountUserID); err != nil {
+					return p, err
+				}
+				people[u.ID] = u
+			}
+			if u.Resident() {
+				residents[u.ID] = true
+				continue
+			}
+			row.UserID, row.Person = u.ID, u.Name
+		}
+		perm := permissionView(rq.Locale, a, d, zones[d.ID], now)
+		row.KindKey, row.Code, row.Restrictions, row.Local = perm.KindKey, perm.Code, perm.Restrictions, perm.Local
+		row.Enabled, row.Suspended = perm.Enabled, perm.Suspended
+		row.StatusClass, row.StatusText, row.StatusNote = perm.Status.Class, perm.Status.Text, perm.Status.Note
+		p.Rows = append(p.Rows, row)
+	}
+	p.Residents = len(residents)
+	slices.SortStableFunc(p.Rows, func(a, b devviews.Access) int {
+		return strings.Compare(strings.ToLower(a.Person), strings.ToLower(b.Person))
+	})
+	users, _, err := h.Store.FindUsersPage(rq.Ctx, db.UserQuery{AccountID: d.AccountID, Limit: maxPermissionChoices, NamesOnly: true})
+	if err != nil {
+		return p, err
+	}
+	for _, r := range users {
+		p.People = append(p.People, devviews.Option{Value: strconv.FormatInt(r.User.ID, 10), Label: r.User.Name})
+	}
+	return p, nil
+}
+
+// maxPermissionChoices bounds the people offered on a device page for a new permission; beyond,
+// the person's own page (Users) is the way.
+const maxPermissionChoices = 500
+
+// DevicePermissionNew is GET /devices/:id/permissions/new?user=N: the new permission form of
+// person N with the device ticked.
+func (h *Handler) DevicePermissionNew(c echo.Context) error {
+	d, err := h.findDevice(c)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(c.QueryParam("user"), 10, 64)
+	if err != nil {
+		return errNotFound
+	}
+	u, err := h.Store.FindAccountUser(h.request(c).Ctx, d.AccountID, id)
+	if errors.Is(err, models.ErrNotFound) || err == nil && (u.Resident() || u.MergedInto != nil) {
+		return errNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return redirect(c, fmt.Sprintf("/users/%d/permissions/new?device=%d", u.ID, d.ID))
 }
 
 // devicePanel is the live part of the device page.
