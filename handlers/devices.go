@@ -16,12 +16,13 @@ import (
 	"portier/devices"
 	"portier/i18n"
 	"portier/models"
+	actviews "portier/views/activity"
 	devviews "portier/views/devices"
 )
 
 // deviceSummary turns a device into what the pages show; keys are translated by the views.
 func (h *Handler) deviceSummary(d models.Device) devviews.Summary {
-	s := devviews.Summary{ID: d.ID, Name: d.Name, KindKey: d.Type.LabelKey(), Online: d.Reported.Online, Favorite: d.Favorite}
+	s := devviews.Summary{ID: d.ID, Name: d.Name, KindKey: d.Type.LabelKey(), Online: d.Reported.Online, Favorite: d.Favorite, Kind: kindOf(d.Type)}
 	st := d.Reported
 	s.StateKey, s.StateClass = stateKey(d.Type, st.State)
 	if d.Type == models.DeviceOpener && st.Mode == 3 {
@@ -46,6 +47,19 @@ func (h *Handler) deviceSummary(d models.Device) devviews.Summary {
 		s.Pending = true
 	}
 	return s
+}
+
+// kindOf names the icon of a device type.
+func kindOf(t models.DeviceType) string {
+	switch t {
+	case models.DeviceOpener:
+		return "opener"
+	case models.DeviceBox:
+		return "box"
+	case models.DeviceSmartDoor:
+		return "door"
+	}
+	return "lock"
 }
 
 // stateKey names a reported state (a message key) and how it looks (models.ReportedState).
@@ -84,8 +98,14 @@ func (h *Handler) deviceIndexProps(c echo.Context) (devviews.Index, error) {
 	if err != nil {
 		return p, err
 	}
+	operate := login.EffectiveRights().Has(models.RightOperateDevices)
 	for _, d := range devs {
-		p.Devices = append(p.Devices, h.deviceSummary(d))
+		s := h.deviceSummary(d)
+		if caps, running := h.Devices.Capabilities(d.ConnectionID); operate && running && caps.Actions && d.Reported.Online {
+			a := models.MainAction(d.Type, d.Reported)
+			s.Main = &devviews.Action{Value: int(a), LabelKey: models.ActionLabelKey(d.Type, a), OpensDoor: models.OpensDoor(d.Type, a)}
+		}
+		p.Devices = append(p.Devices, s)
 	}
 	return p, nil
 }
@@ -185,14 +205,34 @@ func (h *Handler) renderDevice(c echo.Context, d models.Device, status int, pane
 		}
 		p.Permissions = &perms
 	}
-	if login.EffectiveRights().Has(models.RightActivityLog) {
-		list, err := h.embeddedLog(c, models.LogFilter{AccountID: account.ID, DeviceID: d.ID, Limit: 10}, "device", []models.Device{d})
-		if err != nil {
-			return err
-		}
-		p.Activity = &list
+	if p.Activity, err = h.deviceActivity(c, d); err != nil {
+		return err
 	}
 	return render(c, status, devviews.ShowPage(p))
+}
+
+// deviceActivity is the device's recent activity for its page (nil: the login may not read the
+// activity log).
+func (h *Handler) deviceActivity(c echo.Context, d models.Device) (*actviews.List, error) {
+	rq := h.request(c)
+	if !rq.Login.EffectiveRights().Has(models.RightActivityLog) {
+		return nil, nil
+	}
+	list, err := h.embeddedLog(c, models.LogFilter{AccountID: rq.Account.ID, DeviceID: d.ID, Limit: 10}, "device", []models.Device{d})
+	if err != nil {
+		return nil, err
+	}
+	return &list, nil
+}
+
+// renderPanel answers an htmx request of the device page with its live part, and with the
+// recent activity beside it (swapped out of band): an action's result shows in both at once.
+func (h *Handler) renderPanel(c echo.Context, d models.Device, status int, p devviews.Panel) error {
+	activity, err := h.deviceActivity(c, d)
+	if err != nil {
+		return err
+	}
+	return render(c, status, devviews.PanelUpdate(p, activity))
 }
 
 // devicePermissions is who has access to device d, for its page (PRODUCT.md D3), for a login
@@ -311,7 +351,7 @@ func (h *Handler) devicePanel(c echo.Context, d models.Device) devviews.Panel {
 	case !caps.Actions:
 		p.WhyNot = "devices.not_capable"
 	default:
-		for _, a := range models.ActionsFor(d.Type) {
+		for _, a := range models.OfferedActions(d.Type, d.Reported) {
 			p.Actions = append(p.Actions, devviews.Action{Value: int(a), LabelKey: models.ActionLabelKey(d.Type, a), OpensDoor: models.OpensDoor(d.Type, a)})
 		}
 		if len(p.Actions) == 0 {
@@ -340,7 +380,7 @@ func (h *Handler) DevicePanel(c echo.Context) error {
 	if c.QueryParam("v") == strconv.FormatUint(h.Devices.Version(h.request(c).Account.ID), 10) {
 		return c.NoContent(http.StatusNoContent)
 	}
-	return render(c, http.StatusOK, devviews.PanelView(h.devicePanel(c, d)))
+	return h.renderPanel(c, d, http.StatusOK, h.devicePanel(c, d))
 }
 
 // DeviceAct is POST /devices/:id/actions/:action. An action that opens the door asks first;
@@ -360,7 +400,7 @@ func (h *Handler) DeviceAct(c echo.Context) error {
 		p := h.devicePanel(c, d)
 		p.Confirm = &devviews.Action{Value: int(a), LabelKey: models.ActionLabelKey(d.Type, a), OpensDoor: true}
 		if isHTMX(c) {
-			return render(c, http.StatusOK, devviews.PanelView(p))
+			return h.renderPanel(c, d, http.StatusOK, p)
 		}
 		// Without htmx (or a click that beat it): ask on the device page itself, so a reload
 		// shows the question again rather than sending the form a second time.
@@ -379,18 +419,37 @@ func (h *Handler) DeviceAct(c echo.Context) error {
 	case err != nil:
 		return err
 	}
+	if c.FormValue("back") == "list" {
+		// From a tile of the devices page: back to the list, which shows the action pending.
+		if isHTMX(c) {
+			p, err := h.deviceIndexProps(c)
+			if err != nil {
+				return err
+			}
+			return render(c, http.StatusOK, devviews.List(p))
+		}
+		return redirect(c, "/devices")
+	}
 	if isHTMX(c) {
-		return render(c, http.StatusOK, devviews.PanelView(h.devicePanel(c, d)))
+		return h.renderPanel(c, d, http.StatusOK, h.devicePanel(c, d))
 	}
 	return redirect(c, fmt.Sprintf("/devices/%d", d.ID))
 }
 
-// answerAction shows why an action was not started, next to the actions.
+// answerAction shows why an action was not started, next to the actions (or, asked from a
+// tile, on the devices page).
 func (h *Handler) answerAction(c echo.Context, d models.Device, status int, msg string) error {
+	if c.FormValue("back") == "list" {
+		// From a tile: the devices page says why, at its top.
+		if err := h.setFlash(c, msg); err != nil {
+			return err
+		}
+		return redirect(c, "/devices")
+	}
 	p := h.devicePanel(c, d)
 	p.Message = msg
 	if isHTMX(c) {
-		return render(c, status, devviews.PanelView(p))
+		return h.renderPanel(c, d, status, p)
 	}
 	return h.renderDevice(c, d, status, p)
 }
