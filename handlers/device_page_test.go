@@ -97,4 +97,10 @@ func TestDeviceTilesOfferTheMainAction(t *testing.T) {
 		tile := c.Get("/devices").Doc(t).Find(fmt.Sprintf(`[data-testid="device-%d"]`, front.ID))
 		return tile.Find(`[data-testid="tile-action"]`).Text() == "Lock"
 	}, 5*time.Second, 10*time.Millisecond, "an unlocked lock locks")
+
+	// The list view shows the same as rows.
+	require.Equal(t, http.StatusSeeOther, c.PostForm("/devices/layout", url.Values{"view": {"list"}, "sort": {"name"}}).StatusCode)
+	row := c.Get("/devices").Doc(t).Find(fmt.Sprintf(`tr[data-testid="device-%d"]`, front.ID))
+	assert.Equal(t, 1, row.Find(`[data-testid="kind-icon-lock"]`).Length())
+	assert.Equal(t, "Lock", row.Find(`[data-testid="tile-action"]`).Text())
 }
