@@ -68,10 +68,12 @@ func (h *Handler) DeviceSimulatedCreate(c echo.Context) error {
 
 // bridgeForm is the "Connect a Nuki Bridge" form.
 type bridgeForm struct {
-	Host   string
-	Port   int
-	Token  string
-	Hashed bool
+	Host   string `form:"host"`
+	Port   string `form:"port"` // as typed: the form shows it again
+	Token  string `form:"token"`
+	Hashed bool   `form:"hashed"` // use the hashed token (ticked: "1")
+	Step   string `form:"step"`   // "token": ask the bridge for a token with its button
+	port   int    // Port, checked by validate
 }
 
 func (f *bridgeForm) validate(needToken bool) map[string]string {
@@ -83,9 +85,11 @@ func (f *bridgeForm) validate(needToken bool) map[string]string {
 	case len(f.Host) > 253 || strings.ContainsAny(f.Host, "/:@ ?#") && net.ParseIP(f.Host) == nil:
 		errs["host"] = "invalid.bridge_host"
 	}
-	if f.Port < 1 || f.Port > 65535 {
+	port, err := strconv.Atoi(strings.TrimSpace(f.Port))
+	if err != nil || port < 1 || port > 65535 {
 		errs["port"] = "invalid.bridge_port"
 	}
+	f.port = port
 	f.Token = strings.TrimSpace(f.Token)
 	if needToken && f.Token == "" {
 		errs["token"] = "invalid.bridge_token_required"
@@ -119,10 +123,12 @@ func (h *Handler) DeviceBridgeConnect(c echo.Context) error {
 	started := h.Now()
 	rq := h.request(c)
 	login, account, loc := rq.Login, rq.Account, rq.Locale
-	port, _ := strconv.Atoi(strings.TrimSpace(c.FormValue("port")))
-	f := bridgeForm{Host: c.FormValue("host"), Port: port, Token: c.FormValue("token"), Hashed: c.FormValue("hashed") == "1"}
-	wantToken := c.FormValue("step") == "token"
-	p := devviews.Add{SimName: loc.T("devices.add.sim_default_name"), Host: f.Host, Port: c.FormValue("port"), Hashed: f.Hashed}
+	var f bridgeForm
+	if err := (&echo.DefaultBinder{}).BindBody(c, &f); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+	}
+	wantToken := f.Step == "token"
+	p := devviews.Add{SimName: loc.T("devices.add.sim_default_name"), Host: f.Host, Port: f.Port, Hashed: f.Hashed}
 	if errs := f.validate(!wantToken); len(errs) > 0 {
 		p.Errors = errs
 		return h.renderAddDevices(c, http.StatusUnprocessableEntity, p)
@@ -138,32 +144,32 @@ func (h *Handler) DeviceBridgeConnect(c echo.Context) error {
 		p.Errors = map[string]string{"host": "invalid.bridge_host_private"}
 		return h.renderAddDevices(c, http.StatusUnprocessableEntity, p)
 	case err != nil:
-		return h.bridgeConnectFailed(c, p, started.Add(deadline), f.Host, f.Port, err)
+		return h.bridgeConnectFailed(c, p, started.Add(deadline), f.Host, f.port, err)
 	}
 	// From here on the checked address is dialled and kept, never the name again.
 	f.Host = ip.String()
 	if wantToken {
 		tctx, cancel := context.WithTimeout(ctx, BridgeTokenDeadline)
-		token, err := h.Devices.RequestBridgeToken(tctx, f.Host, f.Port)
+		token, err := h.Devices.RequestBridgeToken(tctx, f.Host, f.port)
 		cancel()
 		if err != nil {
-			return h.bridgeConnectFailed(c, p, started.Add(deadline), f.Host, f.Port, fmt.Errorf("asking for a token: %w", err))
+			return h.bridgeConnectFailed(c, p, started.Add(deadline), f.Host, f.port, fmt.Errorf("asking for a token: %w", err))
 		}
 		f.Token = token
 		p.Notice = loc.T("devices.add.token_received")
 	}
 	pctx, cancel := context.WithTimeout(ctx, BridgeConnectDeadline)
-	found, err := h.Devices.ProbeBridge(pctx, devices.BridgeAddress{Host: f.Host, Port: f.Port, Token: f.Token, Hashed: f.Hashed})
+	found, err := h.Devices.ProbeBridge(pctx, devices.BridgeAddress{Host: f.Host, Port: f.port, Token: f.Token, Hashed: f.Hashed})
 	cancel()
 	if errors.Is(err, nukibridge.ErrUnauthorized) {
-		return h.bridgeTokenRefused(c, p, f.Host, f.Port, err)
+		return h.bridgeTokenRefused(c, p, f.Host, f.port, err)
 	}
 	if err != nil {
-		return h.bridgeConnectFailed(c, p, started.Add(deadline), f.Host, f.Port, err)
+		return h.bridgeConnectFailed(c, p, started.Add(deadline), f.Host, f.port, err)
 	}
 	sess := session(c)
 	sess.Values[sessBridgeHost] = f.Host
-	sess.Values[sessBridgePort] = f.Port
+	sess.Values[sessBridgePort] = f.port
 	sess.Values[sessBridgeHashed] = f.Hashed
 	sess.Values[sessBridgeToken] = h.Secrets.Seal([]byte(f.Token), bridgeTokenContext(login.ID))
 	sess.Values[sessBridgeUntil] = h.Now().Add(bridgeAddValid).Unix()
