@@ -160,7 +160,7 @@ func New(t testing.TB, opts Options) *App {
 	if speed == 0 {
 		speed = 0.01
 	}
-	dopt := devices.Options{Now: clock.Now, Log: log, SimSpeed: speed, BaseURL: base, CallbackBase: base.String()}
+	dopt := devices.Options{Now: clock.Now, Log: log, SimSpeed: speed, Emails: notify.Emails{Site: base}, CallbackBase: base.String()}
 	if opts.Devices != nil {
 		opts.Devices(&dopt)
 	}

@@ -2,7 +2,6 @@ package db
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"portier/models"
@@ -11,59 +10,74 @@ import (
 // Connections: how Portier reaches devices (a Nuki Bridge, the simulator), with the devices
 // added through each.
 
-// CreateConnection stores a connection and the devices chosen from it, with the audit row, in
-// one transaction. A device the account already has makes it fail with ErrConflict. When the
-// audit row's login (who adds them) is limited to some devices, the new devices become its own:
-// it sees what it added (PRODUCT.md R2); every other limited login does not.
-func (s *Store) CreateConnection(ctx context.Context, c models.Connection, devices []models.Device, audit models.AuditEntry) (models.Connection, []models.Device, error) {
+// CreateConnection stores a connection and the devices chosen from it and returns it with the
+// devices' ids, in order. A device the account already has makes it fail with ErrConflict. When
+// the login that adds them (addedBy; 0 for none) is limited to some devices, the new devices
+// become its own: it sees what it added (PRODUCT.md R2); every other limited login does not.
+func (tx *Tx) CreateConnection(ctx context.Context, c models.Connection, devices []models.Device, addedBy int64) (models.Connection, []int64, error) {
+	if err := tx.QueryRowContext(ctx, `INSERT INTO connections (account_id, kind, name, host, port, token_sealed, hashed_token, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, c.AccountID, c.Kind, c.Name, c.Host, c.Port, c.TokenSealed, c.HashedToken, tx.now).Scan(&c.ID); err != nil {
+		return c, nil, err
+	}
 	var ids []int64
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		now := s.now()
-		if err := tx.QueryRowContext(ctx, `INSERT INTO connections (account_id, kind, name, host, port, token_sealed, hashed_token, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, c.AccountID, c.Kind, c.Name, c.Host, c.Port, c.TokenSealed, c.HashedToken, now).Scan(&c.ID); err != nil {
+	for _, d := range devices {
+		var id int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO devices (account_id, connection_id, device_type, nuki_id, name, firmware, hardware, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, c.AccountID, c.ID, d.Type, d.NukiID, d.Name, d.Firmware, d.Hardware, tx.now).Scan(&id)
+		if isUniqueViolation(err) {
+			return c, nil, fmt.Errorf("device %s is already added: %w", d.Name, models.ErrConflict)
+		}
+		if err != nil {
+			return c, nil, err
+		}
+		if d.Box != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO boxes (device_id, location, latitude, longitude, pin_hash, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+				id, d.Box.Text, d.Box.Latitude, d.Box.Longitude, d.Box.PINHash, tx.now); err != nil {
+				return c, nil, err
+			}
+		}
+		if addedBy != 0 {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO login_devices (login_id, device_id)
+				SELECT id, ? FROM logins WHERE id = ? AND account_id = ? AND limited = 1`, id, addedBy, c.AccountID); err != nil {
+				return c, nil, err
+			}
+		}
+		ids = append(ids, id)
+	}
+	return c, ids, nil
+}
+
+// CreateConnection stores a connection and its devices (Tx.CreateConnection, added by the audit
+// row's login) with the audit row in one transaction, and returns them as stored: for fixtures,
+// tests and benchmarks. What a person adds goes through package app, which records its event too.
+func (s *Store) CreateConnection(ctx context.Context, c models.Connection, devices []models.Device, audit models.AuditEntry) (models.Connection, []models.Device, error) {
+	var addedBy int64
+	if audit.LoginID != nil {
+		addedBy = *audit.LoginID
+	}
+	err := s.InTx(ctx, func(tx *Tx) error {
+		var err error
+		if c, _, err = tx.CreateConnection(ctx, c, devices, addedBy); err != nil {
 			return err
 		}
-		for _, d := range devices {
-			var id int64
-			err := tx.QueryRowContext(ctx, `INSERT INTO devices (account_id, connection_id, device_type, nuki_id, name, firmware, hardware, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, c.AccountID, c.ID, d.Type, d.NukiID, d.Name, d.Firmware, d.Hardware, now).Scan(&id)
-			if isUniqueViolation(err) {
-				return fmt.Errorf("device %s is already added: %w", d.Name, models.ErrConflict)
-			}
-			if err != nil {
-				return err
-			}
-			if d.Box != nil {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO boxes (device_id, location, latitude, longitude, pin_hash, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
-					id, d.Box.Text, d.Box.Latitude, d.Box.Longitude, d.Box.PINHash, now); err != nil {
-					return err
-				}
-			}
-			if audit.LoginID != nil {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO login_devices (login_id, device_id)
-					SELECT id, ? FROM logins WHERE id = ? AND account_id = ? AND limited = 1`, id, *audit.LoginID, c.AccountID); err != nil {
-					return err
-				}
-			}
-			ids = append(ids, id)
-		}
 		audit.AccountID = &c.AccountID
-		_, err := s.insertAudit(ctx, tx, audit)
-		return err
+		return tx.Audit(ctx, audit)
 	})
 	if err != nil {
 		return models.Connection{}, nil, err
 	}
-	var out []models.Device
-	for _, id := range ids {
-		d, err := s.FindDevice(ctx, c.AccountID, id)
-		if err != nil {
-			return c, nil, err
-		}
-		out = append(out, d)
+	return s.FindConnectionWithDevices(ctx, c.AccountID, c.ID)
+}
+
+// FindConnectionWithDevices returns connection id of the account and the devices reached through
+// it, in the order they were added.
+func (s *Store) FindConnectionWithDevices(ctx context.Context, accountID, id int64) (models.Connection, []models.Device, error) {
+	c, err := s.FindConnection(ctx, accountID, id)
+	if err != nil {
+		return c, nil, err
 	}
-	c, err = s.FindConnection(ctx, c.AccountID, c.ID)
-	return c, out, err
+	devs, err := s.FindConnectionDevices(ctx, id)
+	return c, devs, err
 }
 
 // FindConnection returns connection id of the account.

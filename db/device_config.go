@@ -86,36 +86,35 @@ func (s *Store) SaveReportedConfig(ctx context.Context, deviceID int64, reported
 }
 
 // SetDesiredConfig records the settings someone wants on a device (pending until the device
-// takes them), with an audit row and an activity entry saying who, in one transaction. Values
-// must have been checked (models.CheckConfigValue).
-func (s *Store) SetDesiredConfig(ctx context.Context, accountID, deviceID int64, desired map[string]any, audit models.AuditEntry, entry models.Activity) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		var found int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM devices WHERE id = ? AND account_id = ? AND deleted_at IS NULL`, deviceID, accountID).Scan(&found); err != nil {
-			return err
-		}
-		if found != 1 {
-			return notFound(fmt.Sprintf("device %d", deviceID))
-		}
-		for _, key := range slices.Sorted(maps.Keys(desired)) {
-			val, err := encodeConfigValue(desired[key])
-			if err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO device_config (device_id, key, desired, status, updated_at) VALUES (?, ?, ?, 'pending', ?)
-				ON CONFLICT (device_id, key) DO UPDATE SET desired = excluded.desired, status = 'pending', error = '', updated_at = excluded.updated_at`,
-				deviceID, key, val, s.now()); err != nil {
-				return err
-			}
-		}
-		audit.AccountID = &accountID
-		if _, err := s.insertAudit(ctx, tx, audit); err != nil {
-			return err
-		}
-		entry.AccountID, entry.DeviceID = accountID, deviceID
-		_, err := insertActivity(ctx, tx, &entry)
+// takes them). Values must have been checked (models.CheckConfigValue).
+func (tx *Tx) SetDesiredConfig(ctx context.Context, accountID, deviceID int64, desired map[string]any) error {
+	var found int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM devices WHERE id = ? AND account_id = ? AND deleted_at IS NULL`, deviceID, accountID).Scan(&found); err != nil {
 		return err
-	})
+	}
+	if found != 1 {
+		return notFound(fmt.Sprintf("device %d", deviceID))
+	}
+	for _, key := range slices.Sorted(maps.Keys(desired)) {
+		val, err := encodeConfigValue(desired[key])
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO device_config (device_id, key, desired, status, updated_at) VALUES (?, ?, ?, 'pending', ?)
+			ON CONFLICT (device_id, key) DO UPDATE SET desired = excluded.desired, status = 'pending', error = '', updated_at = excluded.updated_at`,
+			deviceID, key, val, tx.now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AddConfigActivity writes the activity entry of a configuration change made in Portier (who
+// changed what; models.ActionConfigChanged) on device deviceID. Such entries notify nobody.
+func (tx *Tx) AddConfigActivity(ctx context.Context, accountID, deviceID int64, entry models.Activity) error {
+	entry.AccountID, entry.DeviceID = accountID, deviceID
+	_, err := insertActivity(ctx, tx.Tx, &entry)
+	return err
 }
 
 // MarkConfig sets the status of pending settings of a device: failed with the device's reason,

@@ -27,7 +27,7 @@ func TestFindDeviceNamesOrderIsSQLitesNoCase(t *testing.T) {
 	_, devs, err := s.CreateConnection(ctx, models.Connection{AccountID: acc.ID, Kind: models.ConnectionSimulated, Name: "B"}, specs,
 		models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
 	require.NoError(t, err)
-	require.NoError(t, s.DeleteDevice(ctx, acc.ID, devs[3].ID, models.AuditEntry{Actor: "test", Kind: models.AuditDeviceDeleted}))
+	require.NoError(t, s.InTx(ctx, func(tx *Tx) error { return tx.DeleteDevice(ctx, acc.ID, devs[3].ID) }))
 
 	rows, err := s.db.Reader.QueryContext(ctx, `SELECT id FROM devices WHERE account_id = ? AND deleted_at IS NULL
 		ORDER BY name COLLATE NOCASE, id`, acc.ID)

@@ -128,37 +128,29 @@ func (s *Store) FindDeviceEvenDeleted(ctx context.Context, accountID, id int64) 
 }
 
 // UpdateDeviceSettings renames a device and sets its favorite flag and warnings switch.
-func (s *Store) UpdateDeviceSettings(ctx context.Context, accountID, id int64, name string, favorite, warnings bool, audit models.AuditEntry) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE devices SET name = ?, favorite = ?, warnings_enabled = ? WHERE account_id = ? AND id = ? AND deleted_at IS NULL`,
-			name, favorite, warnings, accountID, id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return notFound(fmt.Sprintf("device %d", id))
-		}
-		audit.AccountID = &accountID
-		_, err = s.insertAudit(ctx, tx, audit)
+func (tx *Tx) UpdateDeviceSettings(ctx context.Context, accountID, id int64, name string, favorite, warnings bool) error {
+	res, err := tx.ExecContext(ctx, `UPDATE devices SET name = ?, favorite = ?, warnings_enabled = ? WHERE account_id = ? AND id = ? AND deleted_at IS NULL`,
+		name, favorite, warnings, accountID, id)
+	if err != nil {
 		return err
-	})
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return notFound(fmt.Sprintf("device %d", id))
+	}
+	return nil
 }
 
 // DeleteDevice removes a device from the account; its row stays so its history can be read.
-func (s *Store) DeleteDevice(ctx context.Context, accountID, id int64, audit models.AuditEntry) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE devices SET deleted_at = ? WHERE account_id = ? AND id = ? AND deleted_at IS NULL`,
-			s.now(), accountID, id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return notFound(fmt.Sprintf("device %d", id))
-		}
-		audit.AccountID = &accountID
-		_, err = s.insertAudit(ctx, tx, audit)
+func (tx *Tx) DeleteDevice(ctx context.Context, accountID, id int64) error {
+	res, err := tx.ExecContext(ctx, `UPDATE devices SET deleted_at = ? WHERE account_id = ? AND id = ? AND deleted_at IS NULL`,
+		tx.now, accountID, id)
+	if err != nil {
 		return err
-	})
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return notFound(fmt.Sprintf("device %d", id))
+	}
+	return nil
 }
 
 // SaveReportedState stores what a device reported. It reports whether anything other than the

@@ -47,7 +47,9 @@ func TestDevicesAreListedFavoritesFirstAndStayInTheirAccount(t *testing.T) {
 	assert.Equal(t, []string{"Archive", "Building entrance", "storage room"}, names(SortByName), "by name, case-insensitive")
 	assert.Equal(t, []string{"storage room", "Building entrance", "Archive"}, names(SortByAdded))
 
-	require.NoError(t, s.UpdateDeviceSettings(ctx, acc.ID, more[0].ID, "Archive room", true, true, models.AuditEntry{Actor: "test", Kind: "device.updated"}))
+	require.NoError(t, s.InTx(ctx, func(tx *Tx) error {
+		return tx.UpdateDeviceSettings(ctx, acc.ID, more[0].ID, "Archive room", true, true)
+	}))
 	assert.Equal(t, []string{"Archive room", "storage room", "Building entrance"}, names(SortByAdded), "favorites first")
 
 	// Another account sees none of it and cannot change it.
@@ -56,8 +58,8 @@ func TestDevicesAreListedFavoritesFirstAndStayInTheirAccount(t *testing.T) {
 	assert.Empty(t, list)
 	_, err = s.FindDevice(ctx, other.ID, ds[0].ID)
 	assert.ErrorIs(t, err, models.ErrNotFound)
-	assert.ErrorIs(t, s.UpdateDeviceSettings(ctx, other.ID, ds[0].ID, "mine", true, true, models.AuditEntry{Actor: "x", Kind: "device.updated"}), models.ErrNotFound)
-	assert.ErrorIs(t, s.DeleteDevice(ctx, other.ID, ds[0].ID, models.AuditEntry{Actor: "x", Kind: "device.deleted"}), models.ErrNotFound)
+	assert.ErrorIs(t, s.InTx(ctx, func(tx *Tx) error { return tx.UpdateDeviceSettings(ctx, other.ID, ds[0].ID, "mine", true, true) }), models.ErrNotFound)
+	assert.ErrorIs(t, s.InTx(ctx, func(tx *Tx) error { return tx.DeleteDevice(ctx, other.ID, ds[0].ID) }), models.ErrNotFound)
 	d, err := s.FindDevice(ctx, acc.ID, ds[0].ID)
 	require.NoError(t, err)
 	assert.Equal(t, "storage room", d.Name)
@@ -78,7 +80,7 @@ func TestDeviceAddedTwiceIsAConflictAndNothingIsWritten(t *testing.T) {
 	assert.Len(t, list, 1, "the whole connection was rolled back")
 
 	// The same Nuki id with another device type is another device; a deleted device can be added again.
-	require.NoError(t, s.DeleteDevice(ctx, acc.ID, list[0].ID, models.AuditEntry{Actor: "test", Kind: "device.deleted"}))
+	require.NoError(t, s.InTx(ctx, func(tx *Tx) error { return tx.DeleteDevice(ctx, acc.ID, list[0].ID) }))
 	_, err = s.FindDevice(ctx, acc.ID, list[0].ID)
 	assert.ErrorIs(t, err, models.ErrNotFound)
 	addBridge(t, s, acc.ID, models.Device{Type: models.DeviceSmartLock3, NukiID: 7, Name: "Front door"}, models.Device{Type: models.DeviceOpener, NukiID: 7, Name: "Opener"})

@@ -109,7 +109,7 @@ func TestReplaceLogSubscriptions(t *testing.T) {
 
 	// A removed device's subscriptions end with it.
 	require.NoError(t, f.replace(f.owner.ID, unlock, ring))
-	require.NoError(t, f.s.DeleteDevice(ctx, f.acc.ID, f.entry.ID, models.AuditEntry{Actor: "test", Kind: models.AuditDeviceDeleted}))
+	require.NoError(t, f.s.InTx(ctx, func(tx *Tx) error { return tx.DeleteDevice(ctx, f.acc.ID, f.entry.ID) }))
 	err = f.replace(f.owner.ID, unlock, ring)
 	assert.ErrorIs(t, err, models.ErrNotFound, "no new subscription to a removed device")
 }

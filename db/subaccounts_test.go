@@ -50,7 +50,7 @@ func TestSubAccountGrant(t *testing.T) {
 	_, err = createSubAccount(ctx, s, NewSubAccount{AccountID: acc.ID, CreatedBy: main.ID, Email: "sam@example.com", Name: "Sam 2"})
 	require.ErrorIs(t, err, models.ErrConflict)
 
-	require.NoError(t, s.DeleteDevice(ctx, acc.ID, d2.ID, models.AuditEntry{Actor: "test", Kind: models.AuditDeviceDeleted}))
+	require.NoError(t, s.InTx(ctx, func(tx *Tx) error { return tx.DeleteDevice(ctx, acc.ID, d2.ID) }))
 	err = updateSubAccountGrant(ctx, s, acc.ID, sub.ID, models.Grant{Limited: true, DeviceIDs: []int64{d2.ID}})
 	require.ErrorIs(t, err, models.ErrNotFound, "a removed device cannot be granted")
 

@@ -24,7 +24,7 @@ func TestBridgeUnlockWithoutAnswerIsCarriedOutOnce(t *testing.T) {
 		r := newBridgeRig(t, func(o *Options) { o.ActionDeadline = deadline })
 		d := r.front
 		r.face.SetAnswerFault(fault)
-		require.NoError(t, r.m.Act(context.Background(), d, models.ActionUnlock, r.f.who()))
+		require.NoError(t, r.m.Act(context.Background(), d, models.ActionUnlock, r.f.who(), r.m.requested(d, models.ActionUnlock, r.f.who())))
 		st := waitDone(t, r.m, d.ID)
 		assert.Equal(t, OutcomeTimedOut, st.Outcome, "fault %d", fault)
 		assert.Equal(t, 1, r.b.Executed(d.Type, d.NukiID, models.ActionUnlock), "fault %d: unlocked once", fault)
@@ -61,7 +61,7 @@ func TestLockActionPastItsDeadlineIsNotSent(t *testing.T) {
 	require.NoError(t, err)
 	released := time.AfterFunc(400*time.Millisecond, func() { _ = tx.Rollback() })
 	defer released.Stop()
-	require.NoError(t, m.Act(ctx, d, models.ActionUnlock, f.who()))
+	require.NoError(t, m.Act(ctx, d, models.ActionUnlock, f.who(), m.requested(d, models.ActionUnlock, f.who())))
 	st := waitDone(t, m, d.ID)
 	assert.Equal(t, OutcomeExpired, st.Outcome)
 	time.Sleep(50 * time.Millisecond)

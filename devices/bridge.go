@@ -397,19 +397,26 @@ func (m *Manager) RequestBridgeToken(ctx context.Context, host string, port int)
 	return BridgeAddress{Host: host, Port: port}.client(m.opt.BridgeSleep).RequestToken(ctx)
 }
 
-// AddBridge stores a Nuki Bridge connection with the chosen devices (as the bridge lists them
-// now) and starts it. The token is stored sealed.
+// AddBridge stores a Nuki Bridge connection with the chosen devices and the audit row, and
+// starts it: for fixtures, tests and benchmarks (what a person adds goes through package app,
+// AddNukiBridge).
 func (m *Manager) AddBridge(ctx context.Context, accountID int64, name string, addr BridgeAddress, chosen []nukibridge.Device, audit models.AuditEntry) (models.Connection, []models.Device, error) {
+	addedBy, record := auditAdded(audit, fmt.Sprintf("Nuki Bridge %s:%d with %d devices", addr.Host, addr.Port, len(chosen)))
+	return m.AddNukiBridge(ctx, accountID, name, addr, chosen, addedBy, record)
+}
+
+// AddNukiBridge stores a Nuki Bridge connection of the account with the chosen devices (as the
+// bridge lists them now), added by login addedBy (0 for none), with what record writes in one
+// transaction, and starts it. The token is stored sealed.
+func (m *Manager) AddNukiBridge(ctx context.Context, accountID int64, name string, addr BridgeAddress, chosen []nukibridge.Device,
+	addedBy int64, record RecordAdded) (models.Connection, []models.Device, error) {
 	c := models.Connection{AccountID: accountID, Kind: models.ConnectionNukiBridge, Name: name, Host: addr.Host, Port: addr.Port,
 		TokenSealed: m.secrets.Seal([]byte(addr.Token), TokenContext(accountID, addr.Host, addr.Port)), HashedToken: addr.Hashed}
 	var devs []models.Device
 	for _, d := range chosen {
 		devs = append(devs, models.Device{Type: models.DeviceType(d.DeviceType), NukiID: d.NukiID, Name: d.Name, Firmware: d.FirmwareVersion})
 	}
-	if audit.Detail == "" {
-		audit.Detail = fmt.Sprintf("Nuki Bridge %s:%d with %d devices", addr.Host, addr.Port, len(devs))
-	}
-	c, stored, err := m.store.CreateConnection(ctx, c, devs, audit)
+	c, stored, err := m.storeConnection(ctx, c, devs, addedBy, record)
 	if err != nil {
 		return c, nil, err
 	}

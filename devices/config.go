@@ -33,11 +33,11 @@ func transient(o Outcome) bool {
 	return false
 }
 
-// SetConfig records the settings someone wants on a device and starts sending them. Each value
-// is checked against the device kind's allowed values; one bad value refuses the whole change
-// and nothing is stored. Values equal to what the device reports are left out. It returns the
-// keys that changed.
-func (m *Manager) SetConfig(ctx context.Context, d models.Device, values map[string]any, who models.Actor) ([]string, error) {
+// DesiredConfig is the part of values (settings by key) that would change device d: each
+// value is checked against the device kind's allowed values (one bad value refuses the whole
+// change: ErrConfigRejected), and values equal to what the device has are left out. It fails
+// with ErrNotConnected or ErrNotCapable when d's connection cannot take settings now.
+func (m *Manager) DesiredConfig(ctx context.Context, d models.Device, values map[string]any) (map[string]any, error) {
 	caps, ok := m.Capabilities(d.ConnectionID)
 	if !ok {
 		return nil, ErrNotConnected
@@ -61,25 +61,24 @@ func (m *Manager) SetConfig(ctx context.Context, d models.Device, values map[str
 		}
 		desired[key] = checked
 	}
-	keys := slices.Sorted(maps.Keys(desired))
-	if len(keys) == 0 {
-		return nil, nil
-	}
+	return desired, nil
+}
+
+// ConfigDetail is the activity log's detail of a configuration change: "autoLock=true
+// lngTimeout=30", by key.
+func ConfigDetail(desired map[string]any) string {
 	var parts []string
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(desired)) {
 		parts = append(parts, fmt.Sprintf("%s=%v", k, desired[k]))
 	}
-	detail := strings.Join(parts, " ")
-	login := who.LoginID
-	audit := who.AuditEntry(d.AccountID, models.AuditDeviceConfigChanged, fmt.Sprintf("%s: %s", d.Name, detail))
-	entry := models.Activity{At: m.opt.Now(), Action: models.ActionConfigChanged, Trigger: models.TriggerWeb, LoginID: &login,
-		Name: who.Name, Origin: who.ActivityOrigin(), Detail: detail}
-	if err := m.store.SetDesiredConfig(ctx, d.AccountID, d.ID, desired, audit, entry); err != nil {
-		return nil, err
-	}
+	return strings.Join(parts, " ")
+}
+
+// ConfigStored starts sending a device's pending settings, once a change of them is stored
+// (db.Tx.SetDesiredConfig), and tells live pages.
+func (m *Manager) ConfigStored(d models.Device) {
 	m.bump(d.AccountID)
 	m.pushLater(d)
-	return keys, nil
 }
 
 // pushLater sends a device's pending settings in the background.
@@ -235,9 +234,9 @@ func restoreConfig(b *sim.Bridge, d models.Device, stored map[string]models.Devi
 func (m *Manager) RetryConfig() { m.retryConfig() }
 
 // SetAdminPIN sets a device's admin PIN (0–9999). Unlike the settings it is sent at once and
-// not stored: Portier keeps no copy of it. The audit row and the activity entry say that it
-// changed, never what it is.
-func (m *Manager) SetAdminPIN(ctx context.Context, d models.Device, pin int, who models.Actor) error {
+// not stored: Portier keeps no copy of it. Whoever calls it records that it changed, never what
+// it is (AdminPINDetail).
+func (m *Manager) SetAdminPIN(ctx context.Context, d models.Device, pin int) error {
 	if pin < 0 || pin > 9999 {
 		return fmt.Errorf("%w: the admin PIN is a number from 0 to 9999", ErrConfigRejected)
 	}
@@ -254,13 +253,6 @@ func (m *Manager) SetAdminPIN(ctx context.Context, d models.Device, pin int, who
 	defer cancel()
 	if err := c.setAdminPIN(sctx, d, pin); err != nil {
 		return &AdminPINError{Outcome: outcomeOf(err), Err: err}
-	}
-	login := who.LoginID
-	audit := who.AuditEntry(d.AccountID, models.AuditDeviceConfigChanged, d.Name+": admin PIN changed")
-	entry := models.Activity{AccountID: d.AccountID, DeviceID: d.ID, At: m.opt.Now(), Action: models.ActionConfigChanged, Trigger: models.TriggerWeb,
-		LoginID: &login, Name: who.Name, Origin: who.ActivityOrigin(), Detail: AdminPINDetail}
-	if err := m.recordAudited(ctx, entry, audit); err != nil {
-		return err
 	}
 	m.bump(d.AccountID)
 	return nil

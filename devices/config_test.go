@@ -2,6 +2,8 @@ package devices
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -40,7 +42,7 @@ func TestConfigPendingThenApplied(t *testing.T) {
 	assert.Equal(t, 20, cfg["lngTimeout"].Reported, "the device's settings are read when it is added")
 	assert.Equal(t, models.ConfigAsReported, cfg["lngTimeout"].Status)
 
-	keys, err := m.SetConfig(ctx, lock, map[string]any{"lngTimeout": 30.0, "autoLock": true, "ledBrightness": 3}, f.who())
+	keys, err := m.setConfig(ctx, lock, map[string]any{"lngTimeout": 30.0, "autoLock": true, "ledBrightness": 3})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"autoLock", "lngTimeout"}, keys, "a value equal to the device's is not a change")
 	v := configStatus(t, f, lock.ID, "lngTimeout", models.ConfigApplied)
@@ -51,34 +53,15 @@ func TestConfigPendingThenApplied(t *testing.T) {
 	assert.Equal(t, 30, got["lngTimeout"], "the device has it")
 	assert.Equal(t, true, got["autoLock"])
 
-	// Audit row and activity entry with who did it.
-	audit, err := f.store.FindAuditEntries(ctx, db.AuditFilter{AccountID: f.account.ID})
-	require.NoError(t, err)
-	var found bool
-	for _, a := range audit {
-		if a.Kind == models.AuditDeviceConfigChanged {
-			found = true
-			assert.Contains(t, a.Detail, "lngTimeout=30")
-			assert.Equal(t, f.login.Email, a.Actor)
-		}
-	}
-	assert.True(t, found, "audit row")
-	acts, err := f.store.FindDeviceActivity(ctx, f.account.ID, lock.ID, 10)
-	require.NoError(t, err)
-	require.NotEmpty(t, acts)
-	assert.Equal(t, models.ActionConfigChanged, acts[0].Action)
-	assert.Equal(t, "autoLock=true lngTimeout=30", acts[0].Detail)
-	assert.Equal(t, f.login.Name, acts[0].Name)
-
 	// A value outside the reference's allowed ones refuses the whole change: nothing stored.
-	_, err = m.SetConfig(ctx, lock, map[string]any{"lngTimeout": 7, "ledBrightness": 1}, f.who())
+	_, err = m.setConfig(ctx, lock, map[string]any{"lngTimeout": 7, "ledBrightness": 1})
 	assert.ErrorIs(t, err, ErrConfigRejected)
 	assert.ErrorIs(t, err, models.ErrSettingValue)
 	cfg, _ = f.store.FindDeviceConfig(ctx, lock.ID)
 	assert.Equal(t, 3, cfg["ledBrightness"].Effective())
-	_, err = m.SetConfig(ctx, lock, map[string]any{"rtoTimeout": 5}, f.who())
+	_, err = m.setConfig(ctx, lock, map[string]any{"rtoTimeout": 5})
 	assert.ErrorIs(t, err, models.ErrUnknownSetting, "a lock has no ring to open")
-	_, err = m.SetConfig(ctx, lock, map[string]any{"totalDegrees": 5}, f.who())
+	_, err = m.setConfig(ctx, lock, map[string]any{"totalDegrees": 5})
 	assert.ErrorIs(t, err, models.ErrReadOnlySetting)
 }
 
@@ -95,7 +78,7 @@ func TestConfigRetriedWhileOfflineAndFailedWhenRefused(t *testing.T) {
 	b := m.Simulator(c.ID)
 
 	require.NoError(t, b.SetOnline(opener.Type, opener.NukiID, false))
-	_, err = m.SetConfig(ctx, opener, map[string]any{"rtoTimeout": 45}, f.who())
+	_, err = m.setConfig(ctx, opener, map[string]any{"rtoTimeout": 45})
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
 		cfg, _ := f.store.FindDeviceConfig(ctx, opener.ID)
@@ -110,7 +93,7 @@ func TestConfigRetriedWhileOfflineAndFailedWhenRefused(t *testing.T) {
 	assert.Empty(t, v.Error)
 
 	require.NoError(t, b.SetFault(opener.Type, opener.NukiID, sim.FaultRejectSettings))
-	_, err = m.SetConfig(ctx, opener, map[string]any{"soundLevel": 10}, f.who())
+	_, err = m.setConfig(ctx, opener, map[string]any{"soundLevel": 10})
 	require.NoError(t, err)
 	v = configStatus(t, f, opener.ID, "soundLevel", models.ConfigFailed)
 	assert.Equal(t, string(OutcomeSettingRefused), v.Error)
@@ -127,7 +110,7 @@ func TestConfigSurvivesRestart(t *testing.T) {
 	c, devs, err := m.AddSimulatedBridge(ctx, f.account.ID, "Home", sim.DemoDevices(), models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
 	require.NoError(t, err)
 	lock := byName(t, devs, "Front door")
-	_, err = m.SetConfig(ctx, lock, map[string]any{"unlatchDuration": 10}, f.who())
+	_, err = m.setConfig(ctx, lock, map[string]any{"unlatchDuration": 10})
 	require.NoError(t, err)
 	configStatus(t, f, lock.ID, "unlatchDuration", models.ConfigApplied)
 	m.Close()
@@ -140,4 +123,18 @@ func TestConfigSurvivesRestart(t *testing.T) {
 	assert.Equal(t, 10, got["unlatchDuration"])
 	v := configStatus(t, f, lock.ID, "unlatchDuration", models.ConfigApplied)
 	assert.Equal(t, 10, v.Desired)
+}
+
+// setConfig stores a configuration change of d as package app does (without its records) and
+// starts sending it; it returns the keys that change.
+func (m *Manager) setConfig(ctx context.Context, d models.Device, values map[string]any) ([]string, error) {
+	desired, err := m.DesiredConfig(ctx, d, values)
+	if err != nil || len(desired) == 0 {
+		return nil, err
+	}
+	if err := m.store.InTx(ctx, func(tx *db.Tx) error { return tx.SetDesiredConfig(ctx, d.AccountID, d.ID, desired) }); err != nil {
+		return nil, err
+	}
+	m.ConfigStored(d)
+	return slices.Sorted(maps.Keys(desired)), nil
 }

@@ -62,7 +62,7 @@ func TestSimulatedEventsAreLoggedWithWho(t *testing.T) {
 	waitSim(t, b, front, sim.StateUnlocked)
 	require.NoError(t, b.SetDoor(front.Type, front.NukiID, true))
 	require.NoError(t, b.SetDoor(front.Type, front.NukiID, false))
-	require.NoError(t, m.Act(ctx, front, models.ActionLock, f.who()))
+	require.NoError(t, m.Act(ctx, front, models.ActionLock, f.who(), m.requested(front, models.ActionLock, f.who())))
 	waitDone(t, m, front.ID)
 
 	// Ben unlocks the office with the app; auto lock locks it again.

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"sync"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"portier/db"
 	"portier/devices/sim"
 	"portier/models"
+	"portier/notify"
 )
 
 // Capabilities are what a connection can do with its devices. The UI offers only these and
@@ -80,8 +80,8 @@ type Options struct {
 	PollEvery time.Duration
 	// ConfigRetryEvery is how often settings that could not be sent are tried again (default 1 min).
 	ConfigRetryEvery time.Duration
-	// BaseURL is how people reach Portier, for the links in warning emails.
-	BaseURL *url.URL
+	// Emails composes the log notification and warning emails (their links are absolute).
+	Emails notify.Emails
 	// CallbackBase is Portier's base URL as a Nuki Bridge on the network reaches it: bridges
 	// post state changes to CallbackBase + CallbackPath + a secret. Empty, https (bridges post
 	// plain http only), or loopback while the bridge is elsewhere: that bridge is only polled.
@@ -293,7 +293,10 @@ func (m *Manager) Action(deviceID int64) (ActionStatus, bool) {
 
 // Act starts a lock action and returns at once; the device page follows it through Action.
 // It refuses an action the device kind does not have, and a second one while one is pending.
-func (m *Manager) Act(ctx context.Context, d models.Device, a models.LockAction, who models.Actor) error {
+// Once the action is the device's pending one, record writes the request (its audit row and
+// event: package app's RequestLockAction) before the device is asked; when record fails the
+// action is not sent at all.
+func (m *Manager) Act(ctx context.Context, d models.Device, a models.LockAction, who models.Actor, record func(context.Context) error) error {
 	if !models.HasAction(d.Type, a) {
 		return ErrNoSuchAction
 	}
@@ -321,10 +324,7 @@ func (m *Manager) Act(ctx context.Context, d models.Device, a models.LockAction,
 	m.wg.Add(1)
 	m.mu.Unlock()
 
-	// The request is in the audit trail before the device is asked; without its audit row the
-	// action is not sent at all.
-	detail := fmt.Sprintf("%s: %s requested", d.Name, models.ActionName(d.Type, a))
-	if _, err := m.store.AddAudit(ctx, who.AuditEntry(d.AccountID, models.AuditDeviceAction, detail)); err != nil {
+	if err := record(ctx); err != nil {
 		m.mu.Lock()
 		if m.actions[d.ID] == st {
 			delete(m.actions, d.ID)
@@ -332,7 +332,7 @@ func (m *Manager) Act(ctx context.Context, d models.Device, a models.LockAction,
 		m.versions[d.AccountID]++
 		m.mu.Unlock()
 		m.wg.Done()
-		return fmt.Errorf("audit of a lock action: %w", err)
+		return fmt.Errorf("recording a lock action: %w", err)
 	}
 	go func() {
 		defer m.wg.Done()
@@ -418,9 +418,7 @@ func (m *Manager) report(connID int64, typ models.DeviceType, nukiID uint32, st 
 	for i := range entries {
 		entries[i].AccountID, entries[i].DeviceID = ref.account, ref.id
 	}
-	compose, woken := m.logMail(ctx)
-	changed, created, err := m.store.SaveReportedStateAndActivity(ctx, ref.id, st, entries, compose)
-	woken(err)
+	changed, created, err := m.store.SaveReportedStateAndActivity(ctx, ref.id, st, entries, m.logMail(ctx))
 	if err != nil {
 		m.opt.Log.Error("saving a device's state and events", "device", ref.id, "err", err)
 		return
@@ -442,9 +440,7 @@ func (m *Manager) reportEvents(connID int64, typ models.DeviceType, nukiID uint3
 		entries[i].AccountID, entries[i].DeviceID = d.AccountID, d.ID
 	}
 	ctx := context.Background()
-	compose, woken := m.logMail(ctx)
-	created, err := m.store.CreateActivities(ctx, entries, compose)
-	woken(err)
+	created, err := m.store.CreateActivities(ctx, entries, m.logMail(ctx))
 	if err != nil {
 		m.opt.Log.Error("saving a device's events", "device", d.ID, "err", err)
 		return

@@ -2,6 +2,7 @@ package devices
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -89,11 +90,11 @@ func TestSimulatedBridgeLockAction(t *testing.T) {
 	require.NotNil(t, front.Reported.DoorState, "the door sensor's state is stored from the start")
 	v := m.Version(f.account.ID)
 
-	require.NoError(t, m.Act(ctx, front, models.ActionUnlock, f.who()))
+	require.NoError(t, m.Act(ctx, front, models.ActionUnlock, f.who(), m.requested(front, models.ActionUnlock, f.who())))
 	st, ok := m.Action(front.ID)
 	require.True(t, ok)
 	assert.True(t, st.Pending)
-	assert.ErrorIs(t, m.Act(ctx, front, models.ActionLock, f.who()), ErrActionPending)
+	assert.ErrorIs(t, m.Act(ctx, front, models.ActionLock, f.who(), m.requested(front, models.ActionLock, f.who())), ErrActionPending)
 
 	st = waitDone(t, m, front.ID)
 	assert.Equal(t, OutcomeOK, st.Outcome)
@@ -127,7 +128,7 @@ func TestSimulatedBridgeLockAction(t *testing.T) {
 
 	// The opener has no lock 'n' go.
 	opener := byName(t, devs, "Building entrance")
-	assert.ErrorIs(t, m.Act(ctx, opener, models.ActionLockNGo, f.who()), ErrNoSuchAction)
+	assert.ErrorIs(t, m.Act(ctx, opener, models.ActionLockNGo, f.who(), m.requested(opener, models.ActionLockNGo, f.who())), ErrNoSuchAction)
 }
 
 func TestActionFailuresAreNamed(t *testing.T) {
@@ -145,7 +146,7 @@ func TestActionFailuresAreNamed(t *testing.T) {
 		outcome Outcome
 	}{{sim.FaultBusy, OutcomeBusy}, {sim.FaultMotorBlocked, OutcomeMotorBlocked}, {sim.FaultNoAnswer, OutcomeTimedOut}, {sim.FaultFailed, OutcomeFailed}} {
 		require.NoError(t, b.SetFault(d.Type, d.NukiID, tc.fault))
-		require.NoError(t, m.Act(ctx, d, models.ActionUnlatch, f.who()))
+		require.NoError(t, m.Act(ctx, d, models.ActionUnlatch, f.who(), m.requested(d, models.ActionUnlatch, f.who())))
 		assert.Equal(t, tc.outcome, waitDone(t, m, d.ID).Outcome, "fault %d", tc.fault)
 		require.NoError(t, b.SetFault(d.Type, d.NukiID, sim.NoFault))
 		// Let the device settle (an unlatch that went through ends unlocked).
@@ -155,7 +156,7 @@ func TestActionFailuresAreNamed(t *testing.T) {
 		}, 2*time.Second, 5*time.Millisecond)
 	}
 	require.NoError(t, b.SetOnline(d.Type, d.NukiID, false))
-	require.NoError(t, m.Act(ctx, d, models.ActionLock, f.who()))
+	require.NoError(t, m.Act(ctx, d, models.ActionLock, f.who(), m.requested(d, models.ActionLock, f.who())))
 	assert.Equal(t, OutcomeOffline, waitDone(t, m, d.ID).Outcome)
 	require.Eventually(t, func() bool {
 		got, _ := f.store.FindDevice(ctx, f.account.ID, d.ID)
@@ -178,7 +179,7 @@ func TestLockActionNeedsItsAuditRow(t *testing.T) {
 	_, err = f.store.DB().Writer.ExecContext(ctx, `CREATE TRIGGER test_no_action_audit BEFORE INSERT ON audit_log
 		WHEN NEW.kind = 'device.action' BEGIN SELECT RAISE(ABORT, 'audit refused'); END`)
 	require.NoError(t, err)
-	err = m.Act(ctx, d, models.ActionUnlock, f.who())
+	err = m.Act(ctx, d, models.ActionUnlock, f.who(), m.requested(d, models.ActionUnlock, f.who()))
 	require.ErrorContains(t, err, "audit refused")
 	_, pending := m.Action(d.ID)
 	assert.False(t, pending, "no action is pending")
@@ -189,7 +190,7 @@ func TestLockActionNeedsItsAuditRow(t *testing.T) {
 
 	_, err = f.store.DB().Writer.ExecContext(ctx, `DROP TRIGGER test_no_action_audit`)
 	require.NoError(t, err)
-	require.NoError(t, m.Act(ctx, d, models.ActionUnlock, f.who()))
+	require.NoError(t, m.Act(ctx, d, models.ActionUnlock, f.who(), m.requested(d, models.ActionUnlock, f.who())))
 	assert.Equal(t, OutcomeOK, waitDone(t, m, d.ID).Outcome)
 }
 
@@ -243,6 +244,16 @@ func TestRestartKeepsSimulatedDevices(t *testing.T) {
 		assert.Equal(t, d.Reported.DoorState != nil, s.DoorSensor, d.Name)
 		assert.Equal(t, d.Reported.KeypadBatteryCritical != nil, s.Keypad, d.Name)
 	}
-	require.NoError(t, m2.Act(ctx, devs[0], models.ActionUnlock, f.who()))
+	require.NoError(t, m2.Act(ctx, devs[0], models.ActionUnlock, f.who(), m2.requested(devs[0], models.ActionUnlock, f.who())))
 	assert.Equal(t, OutcomeOK, waitDone(t, m2, devs[0].ID).Outcome)
+}
+
+// requested records a lock action's request as package app does, with its audit row (before
+// the device is asked).
+func (m *Manager) requested(d models.Device, a models.LockAction, who models.Actor) func(context.Context) error {
+	return func(ctx context.Context) error {
+		detail := fmt.Sprintf("%s: %s requested", d.Name, models.ActionName(d.Type, a))
+		_, err := m.store.AddAudit(ctx, who.AuditEntry(d.AccountID, models.AuditDeviceAction, detail))
+		return err
+	}
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"portier/db"
 	"portier/devices/sim"
 	"portier/i18n"
 	"portier/models"
@@ -119,7 +118,7 @@ func TestLogNotificationOfAFailedActionInGerman(t *testing.T) {
 	require.NoError(t, e.bridge.SetFault(e.dev.Type, e.dev.NukiID, sim.FaultMotorBlocked))
 
 	who := models.Actor{LoginID: e.login.ID, Name: "Anna", Email: ownerEmail, Origin: models.ActorWeb}
-	require.NoError(t, e.m.Act(ctx, e.dev, models.ActionUnlock, who))
+	require.NoError(t, e.m.Act(ctx, e.dev, models.ActionUnlock, who, e.m.requested(e.dev, models.ActionUnlock, who)))
 	assert.Equal(t, OutcomeMotorBlocked, waitDone(t, e.m, e.dev.ID).Outcome)
 	ms := e.waitMails(t, subEmail, 1)
 	m := ms[0]
@@ -143,24 +142,21 @@ func TestLogEmailWording(t *testing.T) {
 	to := models.Login{Email: "sam@example.com", Name: "Sam", Language: "en", TimeZone: "UTC"}
 	at := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
 	lock := models.Device{ID: 7, Name: "Front door", Type: models.DeviceSmartLock3}
-	m, err := e.m.logEmail(ctx, to, db.LogNotice{Device: lock, Kind: models.LogKindUnlatch,
-		Entry: models.Activity{At: at, Action: models.LogUnlatch, Trigger: 5, Resident: true}})
+	m, err := e.m.opt.Emails.LogNotification(ctx, to, lock, models.LogKindUnlatch, models.Activity{At: at, Action: models.LogUnlatch, Trigger: 5, Resident: true})
 	require.NoError(t, err)
 	assert.Equal(t, "Front door: Unlatched", m.Subject)
 	assert.Contains(t, m.Text, "Front door: Unlatched on 2 Mar 2026, 09:30 (UTC).")
 	assert.Contains(t, m.Text, "By: a resident (App)")
 
 	opener := models.Device{ID: 8, Name: "Building entrance", Type: models.DeviceOpener}
-	m, err = e.m.logEmail(ctx, to, db.LogNotice{Device: opener, Kind: models.LogKindRing,
-		Entry: models.Activity{At: at, Action: models.LogRing, Trigger: 1}})
+	m, err = e.m.opt.Emails.LogNotification(ctx, to, opener, models.LogKindRing, models.Activity{At: at, Action: models.LogRing, Trigger: 1})
 	require.NoError(t, err)
 	assert.Equal(t, "Building entrance: Doorbell rang", m.Subject)
 	assert.NotContains(t, m.Text, "By:")
 	assert.NotContains(t, m.Text, "Via:")
 
 	box := models.Device{ID: 9, Name: "Parcel box", Type: models.DeviceBox}
-	m, err = e.m.logEmail(ctx, to, db.LogNotice{Device: box, Kind: models.LogKindUnlatch,
-		Entry: models.Activity{At: at, Action: int(models.ActionBoxOpen), Trigger: 255}})
+	m, err = e.m.opt.Emails.LogNotification(ctx, to, box, models.LogKindUnlatch, models.Activity{At: at, Action: int(models.ActionBoxOpen), Trigger: 255})
 	require.NoError(t, err)
 	assert.Equal(t, "Parcel box: Opened", m.Subject)
 	assert.Contains(t, m.Text, "Via: Keypad")

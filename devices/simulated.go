@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"portier/db"
 	"portier/devices/sim"
 	"portier/models"
 )
@@ -183,29 +184,51 @@ func (c *simConn) catchUp() {
 	}
 }
 
+// RecordAdded writes the records of adding connection c with its devices (their ids, in
+// order) in the transaction that stores them: the audit row and, for package app, the event.
+type RecordAdded func(ctx context.Context, tx *db.Tx, c models.Connection, deviceIDs []int64) error
+
+// auditAdded records an addition with the audit row alone, in the fixtures' and the box
+// wizard's way (their audit row's login is the one that adds).
+func auditAdded(audit models.AuditEntry, detail string) (int64, RecordAdded) {
+	var addedBy int64
+	if audit.LoginID != nil {
+		addedBy = *audit.LoginID
+	}
+	if audit.Detail == "" {
+		audit.Detail = detail
+	}
+	return addedBy, func(ctx context.Context, tx *db.Tx, c models.Connection, _ []int64) error {
+		audit.AccountID = &c.AccountID
+		return tx.Audit(ctx, audit)
+	}
+}
+
 // AddSimulatedBridge creates a simulated bridge with the given devices (random Nuki ids) for an
-// account, stores it and starts it.
+// account, stores it with the audit row and starts it: for fixtures, tests and benchmarks (what
+// a person adds goes through package app, AddSimulated).
 func (m *Manager) AddSimulatedBridge(ctx context.Context, accountID int64, name string, specs []sim.DeviceSpec, audit models.AuditEntry) (models.Connection, []models.Device, error) {
-	return m.addSimulated(ctx, accountID, name, specs, nil, audit)
+	addedBy, record := auditAdded(audit, fmt.Sprintf("simulated bridge %q with %d devices", name, len(specs)))
+	return m.AddSimulated(ctx, accountID, name, specs, nil, addedBy, record)
 }
 
 // AddSimulatedBox adds a Nuki Box on a simulated bridge of its own, with its location and PIN
 // (the Set up Nuki Box wizard), and returns it.
 func (m *Manager) AddSimulatedBox(ctx context.Context, accountID int64, name string, keypad bool, box models.BoxSetup, audit models.AuditEntry) (models.Device, error) {
 	spec := sim.DeviceSpec{Type: models.DeviceBox, Name: name, Firmware: "1.4.2", Hardware: "1.0", Keypad: keypad, Charge: 100}
-	if audit.Detail == "" {
-		audit.Detail = fmt.Sprintf("Nuki Box %q on a simulated bridge", name)
-	}
-	_, devs, err := m.addSimulated(ctx, accountID, name+" (simulated bridge)", []sim.DeviceSpec{spec}, []*models.BoxSetup{&box}, audit)
+	addedBy, record := auditAdded(audit, fmt.Sprintf("Nuki Box %q on a simulated bridge", name))
+	_, devs, err := m.AddSimulated(ctx, accountID, name+" (simulated bridge)", []sim.DeviceSpec{spec}, []*models.BoxSetup{&box}, addedBy, record)
 	if err != nil {
 		return models.Device{}, err
 	}
 	return devs[0], nil
 }
 
-// addSimulated pairs specs on a new simulated bridge and stores it; boxes[i], when given, is the
-// setup of specs[i].
-func (m *Manager) addSimulated(ctx context.Context, accountID int64, name string, specs []sim.DeviceSpec, boxes []*models.BoxSetup, audit models.AuditEntry) (models.Connection, []models.Device, error) {
+// AddSimulated pairs specs on a new simulated bridge of the account, stores it (added by login
+// addedBy, 0 for none; db.Tx.CreateConnection) with what record writes in one transaction, and
+// starts it. boxes[i], when given, is the setup of specs[i].
+func (m *Manager) AddSimulated(ctx context.Context, accountID int64, name string, specs []sim.DeviceSpec, boxes []*models.BoxSetup,
+	addedBy int64, record RecordAdded) (models.Connection, []models.Device, error) {
 	b := sim.New(sim.Options{})
 	defer b.Close()
 	var devs []models.Device
@@ -222,10 +245,7 @@ func (m *Manager) addSimulated(ctx context.Context, accountID int64, name string
 		devs = append(devs, d)
 		states = append(states, s.State)
 	}
-	if audit.Detail == "" {
-		audit.Detail = fmt.Sprintf("simulated bridge %q with %d devices", name, len(devs))
-	}
-	c, stored, err := m.store.CreateConnection(ctx, models.Connection{AccountID: accountID, Kind: models.ConnectionSimulated, Name: name}, devs, audit)
+	c, stored, err := m.storeConnection(ctx, models.Connection{AccountID: accountID, Kind: models.ConnectionSimulated, Name: name}, devs, addedBy, record)
 	if err != nil {
 		return c, nil, err
 	}
@@ -248,6 +268,23 @@ func (m *Manager) addSimulated(ctx context.Context, accountID int64, name string
 		return c, nil, err
 	}
 	return c, stored, m.startConn(c, stored)
+}
+
+// storeConnection stores connection c with devs, added by login addedBy, and what record writes,
+// in one transaction, and returns them as stored.
+func (m *Manager) storeConnection(ctx context.Context, c models.Connection, devs []models.Device, addedBy int64, record RecordAdded) (models.Connection, []models.Device, error) {
+	err := m.store.InTx(ctx, func(tx *db.Tx) error {
+		var ids []int64
+		var err error
+		if c, ids, err = tx.CreateConnection(ctx, c, devs, addedBy); err != nil {
+			return err
+		}
+		return record(ctx, tx, c, ids)
+	})
+	if err != nil {
+		return models.Connection{}, nil, err
+	}
+	return m.store.FindConnectionWithDevices(ctx, c.AccountID, c.ID)
 }
 
 // Simulator returns the simulated bridge of a connection (nil for other kinds): the demo and

@@ -328,7 +328,7 @@ func TestBridgeOwnActionLoggedOnce(t *testing.T) {
 	t.Parallel()
 	r := newBridgeRig(t)
 	ctx := context.Background()
-	require.NoError(t, r.m.Act(ctx, r.front, models.ActionUnlock, r.f.who()))
+	require.NoError(t, r.m.Act(ctx, r.front, models.ActionUnlock, r.f.who(), r.m.requested(r.front, models.ActionUnlock, r.f.who())))
 	assert.Equal(t, OutcomeOK, waitDone(t, r.m, r.front.ID).Outcome)
 	r.waitState(t, r.front, sim.StateUnlocked)
 	got := r.waitEntries(t, r.front, 1)

@@ -7,9 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"portier/i18n"
 	"portier/models"
-	"portier/views/email"
 )
 
 // Warning is a condition of a device that the account's main login, and no other login, is told
@@ -174,63 +172,16 @@ func (m *Manager) warningEmails(ctx context.Context, d models.Device, ch warning
 	return []models.OutboxMessage{msg}, nil
 }
 
-// The messages of each warning: the subject when it comes first, and its paragraph.
-var warningMessages = map[Warning]struct{ subject, body string }{
-	WarnOffline:                   {"email.warning.offline_subject", "email.warning.offline"},
-	WarnBatteryCritical:           {"email.warning.battery_critical_subject", "email.warning.battery_critical"},
-	WarnKeypadBatteryCritical:     {"email.warning.keypad_battery_critical_subject", "email.warning.keypad_battery_critical"},
-	WarnDoorsensorBatteryCritical: {"email.warning.doorsensor_battery_critical_subject", "email.warning.doorsensor_battery_critical"},
-	WarnBatteryLow:                {"email.warning.battery_low_subject", "email.warning.battery_low"},
-}
-
-// warningEmail tells a login, in its language, which warnings started on a device (and, or,
-// that it is back online), what to do, and links to the device page.
+// warningEmail tells a login which warnings started on a device (and, or, that it is back
+// online); package notify words it.
 func (m *Manager) warningEmail(ctx context.Context, to models.Login, d models.Device, ch warningChange) (models.OutboxMessage, error) {
-	l := i18n.New(to.Language, to.TimeZone)
-	args := i18n.Args{"Name": d.Name, "Kind": l.T(d.Type.LabelKey()), "Zone": l.ZoneName(), "Charge": "?"}
-	if d.Reported.BatteryCharge != nil {
-		args["Charge"] = *d.Reported.BatteryCharge
-	}
 	heard := m.opt.Now()
 	if d.Reported.ReportedAt != nil {
 		heard = *d.Reported.ReportedAt
 	}
-	args["When"] = l.DateTime(heard)
-
-	var subject string
-	var paragraphs []string
-	for _, w := range ch.send {
-		msg := warningMessages[w]
-		if subject == "" {
-			subject = l.T(msg.subject, args)
-		}
-		paragraphs = append(paragraphs, l.T(msg.body, args))
+	names := make([]string, len(ch.send))
+	for i, w := range ch.send {
+		names[i] = string(w)
 	}
-	if ch.backOnline {
-		if subject == "" {
-			subject = l.T("email.warning.online_subject", args)
-		}
-		paragraphs = append(paragraphs, l.T("email.warning.online", args))
-	}
-	msg, err := email.Compose(ctx, l, to.Email, email.Content{
-		Subject: subject, Name: to.Name, Paragraphs: paragraphs,
-		LinkLabel: l.T("email.warning.action", args), LinkText: l.T("email.warning.button", args), Link: m.absURL(fmt.Sprintf("/devices/%d", d.ID)),
-		After:   []string{l.T("email.warning.why", args)},
-		SiteURL: m.absURL("/"),
-	})
-	msg.ForLoginID = &to.ID
-	return msg, err
-}
-
-// absURL makes an absolute link (a path, with or without a query) from the configured base
-// URL (Options.BaseURL).
-func (m *Manager) absURL(path string) string {
-	if m.opt.BaseURL == nil {
-		return path
-	}
-	u := *m.opt.BaseURL
-	path, query, _ := strings.Cut(path, "?") // set as the path, a "?" would be escaped
-	u.Path = strings.TrimRight(u.Path, "/") + path
-	u.RawQuery = query
-	return u.String()
+	return m.opt.Emails.DeviceWarning(ctx, to, d, names, ch.backOnline, heard)
 }

@@ -19,6 +19,7 @@ import (
 	"portier/devices/sim"
 	"portier/mail"
 	"portier/models"
+	"portier/notify"
 )
 
 const (
@@ -57,7 +58,7 @@ func newWarnEnv(t *testing.T, specs ...sim.DeviceSpec) warnEnv {
 	require.NoError(t, err)
 	base, _ := url.Parse("https://portier.example/base/")
 	env := warnEnv{fixture: fixture{store: store, secrets: secrets, account: acc, login: login}, db: d, wake: store.Subscribe()}
-	env.m = New(store, secrets, Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), SimSpeed: 0.01, ActionDeadline: 5 * time.Second, BaseURL: base, PollEvery: 20 * time.Millisecond})
+	env.m = New(store, secrets, Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), SimSpeed: 0.01, ActionDeadline: 5 * time.Second, Emails: notify.Emails{Site: base}, PollEvery: 20 * time.Millisecond})
 	require.NoError(t, env.m.Start(ctx))
 	t.Cleanup(env.m.Close)
 	if len(specs) == 0 {
@@ -114,8 +115,9 @@ func (e warnEnv) setOnline(t *testing.T, online bool) {
 
 func (e warnEnv) setWarnings(t *testing.T, on bool) {
 	t.Helper()
-	require.NoError(t, e.store.UpdateDeviceSettings(context.Background(), e.account.ID, e.dev.ID, e.dev.Name, false, on,
-		models.AuditEntry{Actor: ownerEmail, Kind: models.AuditDeviceUpdated}))
+	require.NoError(t, e.store.InTx(context.Background(), func(tx *db.Tx) error {
+		return tx.UpdateDeviceSettings(context.Background(), e.account.ID, e.dev.ID, e.dev.Name, false, on)
+	}))
 }
 
 type recordingSender struct {

@@ -15,9 +15,9 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"portier/db"
-	"portier/devices"
 	"portier/i18n"
 	"portier/models"
+	"portier/notify"
 	actviews "portier/views/activity"
 )
 
@@ -234,7 +234,7 @@ func logChoicesOf(loc *i18n.Locale) logChoices {
 	}
 	var c logChoices
 	for _, a := range logActions {
-		c.actions = append(c.actions, actviews.Option{Value: strconv.Itoa(a), Label: devices.LogActionText(loc, models.DeviceSmartLock3, a)})
+		c.actions = append(c.actions, actviews.Option{Value: strconv.Itoa(a), Label: notify.LogActionText(loc, models.DeviceSmartLock3, a)})
 	}
 	for _, t := range logTriggers {
 		c.triggers = append(c.triggers, actviews.Option{Value: strconv.Itoa(t), Label: loc.T(fmt.Sprintf("devices.trigger.%d", t))})
@@ -522,7 +522,7 @@ func logRows(loc *i18n.Locale, entries []models.Activity, ln logNames) []actview
 		if a.Action == models.ActionConfigChanged {
 			r.What = configChangeText(loc, d.Type, a.Detail)
 		} else {
-			r.What = text(logRowText{column: 1, device: d.Type, code: a.Action}, func() string { return devices.LogActionText(loc, d.Type, a.Action) })
+			r.What = text(logRowText{column: 1, device: d.Type, code: a.Action}, func() string { return notify.LogActionText(loc, d.Type, a.Action) })
 		}
 		r.Trigger = text(logRowText{column: 2, code: a.Trigger}, func() string { return logTriggerText(loc, a.Trigger) })
 		auth := -1

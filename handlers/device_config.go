@@ -40,7 +40,7 @@ func (h *Handler) DeviceConfigShow(c echo.Context) error {
 
 // configPage builds the page; submitted and errs are set when a form is shown again.
 func (h *Handler) configPage(c echo.Context, d models.Device, submitted map[string]any, errs map[string]string) (devviews.Config, error) {
-	loc := locale(c)
+	loc := h.request(c).Locale
 	p := devviews.Config{Device: h.deviceSummary(d)}
 	caps, running := h.Devices.Capabilities(d.ConnectionID)
 	switch {
@@ -103,7 +103,7 @@ func (h *Handler) renderDeviceConfig(c echo.Context, d models.Device, status int
 	p.App = shell
 	p.PINError = errs[adminPINField]
 	if len(errs) > 0 && p.PINError == "" {
-		p.FormError = locale(c).T("devcfg.form_error")
+		p.FormError = h.request(c).Locale.T("devcfg.form_error")
 	}
 	return render(c, status, devviews.ConfigPage(p))
 }
@@ -231,7 +231,7 @@ func (h *Handler) DeviceConfigUpdate(c echo.Context) error {
 	if !h.configurable(d) {
 		return h.renderDeviceConfig(c, d, http.StatusConflict, nil, nil)
 	}
-	loc := locale(c)
+	loc := h.request(c).Locale
 	form, err := c.FormParams()
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
@@ -283,8 +283,8 @@ func (h *Handler) DeviceConfigUpdate(c echo.Context) error {
 	if len(errs) > 0 {
 		return h.renderDeviceConfig(c, d, http.StatusUnprocessableEntity, values, errs)
 	}
-	who := h.actor(c)
-	changed, err := h.Devices.SetConfig(c.Request().Context(), d, values, who)
+	rq := h.request(c)
+	changed, err := h.App.SetDeviceConfig(rq.Ctx, models.SessionOperator(rq.Login), rq.Actor, d.ID, values)
 	switch {
 	case errors.Is(err, devices.ErrNotCapable), errors.Is(err, devices.ErrNotConnected):
 		return h.renderDeviceConfig(c, d, http.StatusConflict, nil, nil)
@@ -314,15 +314,15 @@ func (h *Handler) DeviceAdminPINUpdate(c echo.Context) error {
 	if !h.configurable(d) {
 		return h.renderDeviceConfig(c, d, http.StatusConflict, nil, nil)
 	}
-	loc := locale(c)
+	loc := h.request(c).Locale
 	raw := strings.TrimSpace(c.FormValue(adminPINField))
 	pin, err := strconv.Atoi(raw)
 	if len(raw) != 4 || err != nil || pin < 0 {
 		return h.renderDeviceConfig(c, d, http.StatusUnprocessableEntity, nil, map[string]string{adminPINField: loc.T("devcfg.pin_invalid")})
 	}
-	who := h.actor(c)
+	rq := h.request(c)
 	var failed *devices.AdminPINError
-	switch err := h.Devices.SetAdminPIN(c.Request().Context(), d, pin, who); {
+	switch err := h.App.SetAdminPIN(rq.Ctx, models.SessionOperator(rq.Login), rq.Actor, d.ID, pin); {
 	case errors.As(err, &failed):
 		msg := loc.T("devcfg.pin_failed", i18n.Args{"Reason": loc.T("devcfg.reason." + string(failed.Outcome))})
 		return h.renderDeviceConfig(c, d, http.StatusConflict, nil, map[string]string{adminPINField: msg})

@@ -44,8 +44,9 @@ func newScopeEnv(t *testing.T) *scopeEnv {
 	require.NoError(t, err)
 	// The office gets a name the account's ("ACME Office") does not contain.
 	office := deviceNamed(t, devs, "Office")
-	require.NoError(t, app.Store.UpdateDeviceSettings(context.Background(), main.AccountID, office.ID, "Server room", false, true,
-		models.AuditEntry{Actor: "test", Kind: models.AuditDeviceUpdated}))
+	require.NoError(t, app.Store.InTx(context.Background(), func(tx *db.Tx) error {
+		return tx.UpdateDeviceSettings(context.Background(), main.AccountID, office.ID, "Server room", false, true)
+	}))
 	devs = accountDevices(t, app, main.AccountID)
 	e := &scopeEnv{app: app, owner: owner, main: main, devs: devs, front: deviceNamed(t, devs, "Front door"),
 		office: deviceNamed(t, devs, "Server room"), account: main.AccountID}

@@ -4,22 +4,25 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"portier/app"
 	"portier/db"
 	"portier/devices"
 	"portier/i18n"
 	"portier/models"
+	actviews "portier/views/activity"
 	devviews "portier/views/devices"
 )
 
 // deviceSummary turns a device into what the pages show; keys are translated by the views.
 func (h *Handler) deviceSummary(d models.Device) devviews.Summary {
-	s := devviews.Summary{ID: d.ID, Name: d.Name, KindKey: d.Type.LabelKey(), Online: d.Reported.Online, Favorite: d.Favorite}
+	s := devviews.Summary{ID: d.ID, Name: d.Name, KindKey: d.Type.LabelKey(), Online: d.Reported.Online, Favorite: d.Favorite, Kind: kindOf(d.Type)}
 	st := d.Reported
 	s.StateKey, s.StateClass = stateKey(d.Type, st.State)
 	if d.Type == models.DeviceOpener && st.Mode == 3 {
@@ -44,6 +47,19 @@ func (h *Handler) deviceSummary(d models.Device) devviews.Summary {
 		s.Pending = true
 	}
 	return s
+}
+
+// kindOf names the icon of a device type.
+func kindOf(t models.DeviceType) string {
+	switch t {
+	case models.DeviceOpener:
+		return "opener"
+	case models.DeviceBox:
+		return "box"
+	case models.DeviceSmartDoor:
+		return "door"
+	}
+	return "lock"
 }
 
 // stateKey names a reported state (a message key) and how it looks (models.ReportedState).
@@ -74,15 +90,22 @@ func (h *Handler) DeviceIndex(c echo.Context) error {
 }
 
 func (h *Handler) deviceIndexProps(c echo.Context) (devviews.Index, error) {
-	login, account, _ := currentLogin(c)
+	rq := h.request(c)
+	login, account := rq.Login, rq.Account
 	p := devviews.Index{View: login.DevicesView, Sort: login.DevicesSort, Version: h.Devices.Version(account.ID),
 		CanAdd: login.EffectiveRights().Has(models.RightAddDevices)}
 	devs, err := h.visibleDevices(c, db.DeviceSort(login.DevicesSort))
 	if err != nil {
 		return p, err
 	}
+	operate := login.EffectiveRights().Has(models.RightOperateDevices)
 	for _, d := range devs {
-		p.Devices = append(p.Devices, h.deviceSummary(d))
+		s := h.deviceSummary(d)
+		if caps, running := h.Devices.Capabilities(d.ConnectionID); operate && running && caps.Actions && d.Reported.Online {
+			a := models.MainAction(d.Type, d.Reported)
+			s.Main = &devviews.Action{Value: int(a), LabelKey: models.ActionLabelKey(d.Type, a), OpensDoor: models.OpensDoor(d.Type, a)}
+		}
+		p.Devices = append(p.Devices, s)
 	}
 	return p, nil
 }
@@ -90,8 +113,7 @@ func (h *Handler) deviceIndexProps(c echo.Context) (devviews.Index, error) {
 // DeviceList is GET /devices/list?v=N, the devices page's poll: 204 while nothing changed
 // since version N, else the fresh list.
 func (h *Handler) DeviceList(c echo.Context) error {
-	_, account, _ := currentLogin(c)
-	if c.QueryParam("v") == strconv.FormatUint(h.Devices.Version(account.ID), 10) {
+	if c.QueryParam("v") == strconv.FormatUint(h.Devices.Version(h.request(c).Account.ID), 10) {
 		return c.NoContent(http.StatusNoContent)
 	}
 	p, err := h.deviceIndexProps(c)
@@ -104,7 +126,8 @@ func (h *Handler) DeviceList(c echo.Context) error {
 // DevicesLayout is POST /devices/layout: tiles or list, sorted by name or date added,
 // remembered for the login.
 func (h *Handler) DevicesLayout(c echo.Context) error {
-	login, account, _ := currentLogin(c)
+	rq := h.request(c)
+	login, account := rq.Login, rq.Account
 	view, sort := c.FormValue("view"), c.FormValue("sort")
 	if err := h.Store.UpdateDevicesLayout(c.Request().Context(), account.ID, login.ID, view, db.DeviceSort(sort)); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
@@ -139,8 +162,8 @@ func (h *Handler) DeviceShow(c echo.Context) error {
 
 func (h *Handler) renderDevice(c echo.Context, d models.Device, status int, panel devviews.Panel) error {
 	ctx := c.Request().Context()
-	loc := locale(c)
-	login, account, _ := currentLogin(c)
+	rq := h.request(c)
+	loc, login, account := rq.Locale, rq.Login, rq.Account
 	shell, err := h.appShell(c, "devices.title", "/devices")
 	if err != nil {
 		return err
@@ -175,20 +198,126 @@ func (h *Handler) renderDevice(c echo.Context, d models.Device, status int, pane
 	if f, ok := h.updatesFact(loc, d.ConnectionID); ok {
 		p.Facts = append(p.Facts, f)
 	}
-	if login.EffectiveRights().Has(models.RightActivityLog) {
-		list, err := h.embeddedLog(c, models.LogFilter{AccountID: account.ID, DeviceID: d.ID, Limit: 10}, "device", []models.Device{d})
+	if login.EffectiveRights().Has(models.RightAuthorizations) {
+		perms, err := h.devicePermissions(c, d)
 		if err != nil {
 			return err
 		}
-		p.Activity = &list
+		p.Permissions = &perms
+	}
+	if p.Activity, err = h.deviceActivity(c, d); err != nil {
+		return err
 	}
 	return render(c, status, devviews.ShowPage(p))
 }
 
+// deviceActivity is the device's recent activity for its page (nil: the login may not read the
+// activity log).
+func (h *Handler) deviceActivity(c echo.Context, d models.Device) (*actviews.List, error) {
+	rq := h.request(c)
+	if !rq.Login.EffectiveRights().Has(models.RightActivityLog) {
+		return nil, nil
+	}
+	list, err := h.embeddedLog(c, models.LogFilter{AccountID: rq.Account.ID, DeviceID: d.ID, Limit: 10}, "device", []models.Device{d})
+	if err != nil {
+		return nil, err
+	}
+	return &list, nil
+}
+
+// renderPanel answers an htmx request of the device page with its live part, and with the
+// recent activity beside it (swapped out of band): an action's result shows in both at once.
+func (h *Handler) renderPanel(c echo.Context, d models.Device, status int, p devviews.Panel) error {
+	activity, err := h.deviceActivity(c, d)
+	if err != nil {
+		return err
+	}
+	return render(c, status, devviews.PanelUpdate(p, activity))
+}
+
+// devicePermissions is who has access to device d, for its page (PRODUCT.md D3), for a login
+// that may see people (the authorizations right): each permission with its person (linked to
+// their page), restrictions and whether the device holds it, as on the person's page. Residents
+// of units stay anonymous (PRODUCT.md B4): their permissions are only counted.
+func (h *Handler) devicePermissions(c echo.Context, d models.Device) (devviews.Permissions, error) {
+	rq := h.request(c)
+	p := devviews.Permissions{DeviceID: d.ID}
+	auths, err := h.Store.FindDeviceAuthorizations(rq.Ctx, d.AccountID, d.ID)
+	if err != nil {
+		return p, err
+	}
+	zones, err := h.Store.FindDeviceZones(rq.Ctx, d.AccountID, rq.Locale.Zone)
+	if err != nil {
+		return p, err
+	}
+	people := map[int64]models.AccountUser{}
+	residents := map[int64]bool{}
+	now := h.Now()
+	for _, a := range auths {
+		row := devviews.Access{ID: a.ID, Person: a.Name}
+		if a.AccountUserID != nil {
+			u, ok := people[*a.AccountUserID]
+			if !ok {
+				if u, err = h.Store.FindAccountUser(rq.Ctx, d.AccountID, *a.AccountUserID); err != nil {
+					return p, err
+				}
+				people[u.ID] = u
+			}
+			if u.Resident() {
+				residents[u.ID] = true
+				continue
+			}
+			row.UserID, row.Person = u.ID, u.Name
+		}
+		perm := permissionView(rq.Locale, a, d, zones[d.ID], now)
+		row.KindKey, row.Code, row.Restrictions, row.Local = perm.KindKey, perm.Code, perm.Restrictions, perm.Local
+		row.Enabled, row.Suspended = perm.Enabled, perm.Suspended
+		row.StatusClass, row.StatusText, row.StatusNote = perm.Status.Class, perm.Status.Text, perm.Status.Note
+		p.Rows = append(p.Rows, row)
+	}
+	p.Residents = len(residents)
+	slices.SortStableFunc(p.Rows, func(a, b devviews.Access) int {
+		return strings.Compare(strings.ToLower(a.Person), strings.ToLower(b.Person))
+	})
+	users, _, err := h.Store.FindUsersPage(rq.Ctx, db.UserQuery{AccountID: d.AccountID, Limit: maxPermissionChoices, NamesOnly: true})
+	if err != nil {
+		return p, err
+	}
+	for _, r := range users {
+		p.People = append(p.People, devviews.Option{Value: strconv.FormatInt(r.User.ID, 10), Label: r.User.Name})
+	}
+	return p, nil
+}
+
+// maxPermissionChoices bounds the people offered on a device page for a new permission; beyond,
+// the person's own page (Users) is the way.
+const maxPermissionChoices = 500
+
+// DevicePermissionNew is GET /devices/:id/permissions/new?user=N: the new permission form of
+// person N with the device ticked.
+func (h *Handler) DevicePermissionNew(c echo.Context) error {
+	d, err := h.findDevice(c)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(c.QueryParam("user"), 10, 64)
+	if err != nil {
+		return errNotFound
+	}
+	u, err := h.Store.FindAccountUser(h.request(c).Ctx, d.AccountID, id)
+	if errors.Is(err, models.ErrNotFound) || err == nil && (u.Resident() || u.MergedInto != nil) {
+		return errNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return redirect(c, fmt.Sprintf("/users/%d/permissions/new?device=%d", u.ID, d.ID))
+}
+
 // devicePanel is the live part of the device page.
 func (h *Handler) devicePanel(c echo.Context, d models.Device) devviews.Panel {
-	loc := locale(c)
-	login, account, _ := currentLogin(c)
+	rq := h.request(c)
+	loc, login, account := rq.Locale, rq.Login, rq.Account
 	p := devviews.Panel{Device: h.deviceSummary(d), Version: h.Devices.Version(account.ID), LastSeen: loc.T("devices.never")}
 	st := d.Reported
 	if st.ReportedAt != nil {
@@ -222,7 +351,7 @@ func (h *Handler) devicePanel(c echo.Context, d models.Device) devviews.Panel {
 	case !caps.Actions:
 		p.WhyNot = "devices.not_capable"
 	default:
-		for _, a := range models.ActionsFor(d.Type) {
+		for _, a := range models.OfferedActions(d.Type, d.Reported) {
 			p.Actions = append(p.Actions, devviews.Action{Value: int(a), LabelKey: models.ActionLabelKey(d.Type, a), OpensDoor: models.OpensDoor(d.Type, a)})
 		}
 		if len(p.Actions) == 0 {
@@ -248,11 +377,10 @@ func (h *Handler) DevicePanel(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_, account, _ := currentLogin(c)
-	if c.QueryParam("v") == strconv.FormatUint(h.Devices.Version(account.ID), 10) {
+	if c.QueryParam("v") == strconv.FormatUint(h.Devices.Version(h.request(c).Account.ID), 10) {
 		return c.NoContent(http.StatusNoContent)
 	}
-	return render(c, http.StatusOK, devviews.PanelView(h.devicePanel(c, d)))
+	return h.renderPanel(c, d, http.StatusOK, h.devicePanel(c, d))
 }
 
 // DeviceAct is POST /devices/:id/actions/:action. An action that opens the door asks first;
@@ -262,7 +390,7 @@ func (h *Handler) DeviceAct(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	loc := locale(c)
+	loc := h.request(c).Locale
 	n, err := strconv.Atoi(c.Param("action"))
 	a := models.LockAction(n)
 	if err != nil || !models.HasAction(d.Type, a) {
@@ -272,14 +400,16 @@ func (h *Handler) DeviceAct(c echo.Context) error {
 		p := h.devicePanel(c, d)
 		p.Confirm = &devviews.Action{Value: int(a), LabelKey: models.ActionLabelKey(d.Type, a), OpensDoor: true}
 		if isHTMX(c) {
-			return render(c, http.StatusOK, devviews.PanelView(p))
+			return h.renderPanel(c, d, http.StatusOK, p)
 		}
 		// Without htmx (or a click that beat it): ask on the device page itself, so a reload
 		// shows the question again rather than sending the form a second time.
 		return redirect(c, fmt.Sprintf("/devices/%d?confirm=%d", d.ID, a))
 	}
-	who := h.actor(c)
-	switch err := h.Devices.Act(c.Request().Context(), d, a, who); {
+	rq := h.request(c)
+	switch err := h.App.RequestLockAction(rq.Ctx, models.SessionOperator(rq.Login), rq.Actor, d.ID, a); {
+	case errors.Is(err, models.ErrReach):
+		return reachHTTPError(err)
 	case errors.Is(err, devices.ErrActionPending):
 		return h.answerAction(c, d, http.StatusLocked, loc.T("devices.action_pending"))
 	case errors.Is(err, devices.ErrNotConnected):
@@ -289,18 +419,37 @@ func (h *Handler) DeviceAct(c echo.Context) error {
 	case err != nil:
 		return err
 	}
+	if c.FormValue("back") == "list" {
+		// From a tile of the devices page: back to the list, which shows the action pending.
+		if isHTMX(c) {
+			p, err := h.deviceIndexProps(c)
+			if err != nil {
+				return err
+			}
+			return render(c, http.StatusOK, devviews.List(p))
+		}
+		return redirect(c, "/devices")
+	}
 	if isHTMX(c) {
-		return render(c, http.StatusOK, devviews.PanelView(h.devicePanel(c, d)))
+		return h.renderPanel(c, d, http.StatusOK, h.devicePanel(c, d))
 	}
 	return redirect(c, fmt.Sprintf("/devices/%d", d.ID))
 }
 
-// answerAction shows why an action was not started, next to the actions.
+// answerAction shows why an action was not started, next to the actions (or, asked from a
+// tile, on the devices page).
 func (h *Handler) answerAction(c echo.Context, d models.Device, status int, msg string) error {
+	if c.FormValue("back") == "list" {
+		// From a tile: the devices page says why, at its top.
+		if err := h.setFlash(c, msg); err != nil {
+			return err
+		}
+		return redirect(c, "/devices")
+	}
 	p := h.devicePanel(c, d)
 	p.Message = msg
 	if isHTMX(c) {
-		return render(c, status, devviews.PanelView(p))
+		return h.renderPanel(c, d, status, p)
 	}
 	return h.renderDevice(c, d, status, p)
 }
@@ -311,17 +460,24 @@ func (h *Handler) DeviceSettingsShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.renderDeviceSettings(c, d, http.StatusOK, d.Name, d.Favorite, d.WarningsEnabled, nil)
+	return h.renderDeviceSettings(c, d, http.StatusOK, deviceSettingsForm{Name: d.Name, Favorite: d.Favorite, Warnings: d.WarningsEnabled}, nil)
 }
 
-func (h *Handler) renderDeviceSettings(c echo.Context, d models.Device, status int, name string, favorite, warnings bool, errs map[string]string) error {
+// deviceSettingsForm is the device settings form: a box ticked is "1".
+type deviceSettingsForm struct {
+	Name     string `form:"name"`
+	Favorite bool   `form:"favorite"`
+	Warnings bool   `form:"warnings"`
+}
+
+func (h *Handler) renderDeviceSettings(c echo.Context, d models.Device, status int, f deviceSettingsForm, errs map[string]string) error {
 	shell, err := h.appShell(c, "devices.settings", "/devices")
 	if err != nil {
 		return err
 	}
-	login, _, _ := currentLogin(c)
-	return render(c, status, devviews.SettingsPage(devviews.Settings{App: shell, Device: h.deviceSummary(d), Name: name, Favorite: favorite,
-		Warnings: warnings, Errors: errs, CanDelete: login.EffectiveRights().Has(models.RightManageDevices)}))
+	rq := h.request(c)
+	return render(c, status, devviews.SettingsPage(devviews.Settings{App: shell, Device: h.deviceSummary(d), Name: f.Name, Favorite: f.Favorite,
+		Warnings: f.Warnings, Errors: errs, CanDelete: rq.Login.EffectiveRights().Has(models.RightManageDevices)}))
 }
 
 // DeviceSettingsUpdate is POST /devices/:id/settings: display name, favorite, warnings.
@@ -330,19 +486,22 @@ func (h *Handler) DeviceSettingsUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	login, account, _ := currentLogin(c)
-	name := strings.TrimSpace(c.FormValue("name"))
-	favorite, warnings := c.FormValue("favorite") == "1", c.FormValue("warnings") == "1"
-	if key := models.ValidateDeviceName(name); key != "" {
-		return h.renderDeviceSettings(c, d, http.StatusUnprocessableEntity, name, favorite, warnings, map[string]string{"name": key})
+	var f deviceSettingsForm
+	if err := (&echo.DefaultBinder{}).BindBody(c, &f); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
 	}
-	audit := models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditDeviceUpdated, IP: clientIP(c.Request()),
-		Detail: fmt.Sprintf("%s: name %q, favorite %t, warnings %t", d.Name, name, favorite, warnings)}
-	if err := h.Store.UpdateDeviceSettings(c.Request().Context(), account.ID, d.ID, name, favorite, warnings, audit); err != nil {
+	rq := h.request(c)
+	_, err = h.App.UpdateDeviceSettings(rq.Ctx, models.SessionOperator(rq.Login), rq.Actor, d.ID,
+		app.DeviceSettings{Name: &f.Name, Favorite: &f.Favorite, Warnings: &f.Warnings})
+	var invalid app.FieldErrors
+	if errors.As(err, &invalid) {
+		f.Name = strings.TrimSpace(f.Name)
+		return h.renderDeviceSettings(c, d, http.StatusUnprocessableEntity, f, invalid)
+	}
+	if err != nil {
 		return err
 	}
-	h.Devices.Changed(account.ID)
-	if err := h.setFlash(c, locale(c).T("devices.saved")); err != nil {
+	if err := h.setFlash(c, rq.Locale.T("devices.saved")); err != nil {
 		return err
 	}
 	return redirect(c, fmt.Sprintf("/devices/%d", d.ID))
@@ -354,13 +513,11 @@ func (h *Handler) DeviceDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	login, account, _ := currentLogin(c)
-	audit := models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditDeviceDeleted, IP: clientIP(c.Request()), Detail: d.Name}
-	if err := h.Store.DeleteDevice(c.Request().Context(), account.ID, d.ID, audit); err != nil {
+	rq := h.request(c)
+	if d, err = h.App.DeleteDevice(rq.Ctx, models.SessionOperator(rq.Login), rq.Actor, d.ID); err != nil {
 		return err
 	}
-	h.Devices.Forget(d)
-	if err := h.setFlash(c, locale(c).T("devices.deleted", i18n.Args{"Name": d.Name})); err != nil {
+	if err := h.setFlash(c, rq.Locale.T("devices.deleted", i18n.Args{"Name": d.Name})); err != nil {
 		return err
 	}
 	return redirect(c, "/devices")

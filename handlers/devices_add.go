@@ -12,9 +12,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"portier/app"
 	"portier/devices"
 	"portier/devices/nukibridge"
-	"portier/devices/sim"
 	"portier/i18n"
 	"portier/models"
 	devviews "portier/views/devices"
@@ -35,7 +35,7 @@ func bridgeTokenContext(loginID int64) string { return "bridge-add:login:" + ito
 
 // DeviceNew is GET /devices/new: add a simulated bridge or connect a Nuki Bridge.
 func (h *Handler) DeviceNew(c echo.Context) error {
-	return h.renderAddDevices(c, http.StatusOK, devviews.Add{SimName: locale(c).T("devices.add.sim_default_name"), Port: "8080", Hashed: true})
+	return h.renderAddDevices(c, http.StatusOK, devviews.Add{SimName: h.request(c).Locale.T("devices.add.sim_default_name"), Port: "8080", Hashed: true})
 }
 
 func (h *Handler) renderAddDevices(c echo.Context, status int, p devviews.Add) error {
@@ -49,18 +49,18 @@ func (h *Handler) renderAddDevices(c echo.Context, status int, p devviews.Add) e
 
 // DeviceSimulatedCreate is POST /devices/simulated: a simulated bridge with the demo devices.
 func (h *Handler) DeviceSimulatedCreate(c echo.Context) error {
-	login, account, _ := currentLogin(c)
-	name := strings.TrimSpace(c.FormValue("sim_name"))
-	if key := models.ValidateDeviceName(name); key != "" {
-		return h.renderAddDevices(c, http.StatusUnprocessableEntity, devviews.Add{SimName: name, Port: "8080", Hashed: true,
-			Errors: map[string]string{"sim_name": key}})
+	rq := h.request(c)
+	name := c.FormValue("sim_name")
+	_, devs, err := h.App.AddSimulatedBridge(rq.Ctx, models.SessionOperator(rq.Login), rq.Actor, name)
+	var invalid app.FieldErrors
+	if errors.As(err, &invalid) {
+		return h.renderAddDevices(c, http.StatusUnprocessableEntity, devviews.Add{SimName: strings.TrimSpace(name), Port: "8080", Hashed: true,
+			Errors: map[string]string{"sim_name": invalid["name"]}})
 	}
-	audit := models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditDevicesAdded, IP: clientIP(c.Request())}
-	_, devs, err := h.Devices.AddSimulatedBridge(c.Request().Context(), account.ID, name, sim.DemoDevices(), audit)
 	if err != nil {
 		return err
 	}
-	if err := h.setFlash(c, locale(c).T("devices.added_devices", i18n.Args{"Count": len(devs)})); err != nil {
+	if err := h.setFlash(c, rq.Locale.T("devices.added_devices", i18n.Args{"Count": len(devs)})); err != nil {
 		return err
 	}
 	return redirect(c, "/devices")
@@ -68,10 +68,12 @@ func (h *Handler) DeviceSimulatedCreate(c echo.Context) error {
 
 // bridgeForm is the "Connect a Nuki Bridge" form.
 type bridgeForm struct {
-	Host   string
-	Port   int
-	Token  string
-	Hashed bool
+	Host   string `form:"host"`
+	Port   string `form:"port"` // as typed: the form shows it again
+	Token  string `form:"token"`
+	Hashed bool   `form:"hashed"` // use the hashed token (ticked: "1")
+	Step   string `form:"step"`   // "token": ask the bridge for a token with its button
+	port   int    // Port, checked by validate
 }
 
 func (f *bridgeForm) validate(needToken bool) map[string]string {
@@ -83,9 +85,11 @@ func (f *bridgeForm) validate(needToken bool) map[string]string {
 	case len(f.Host) > 253 || strings.ContainsAny(f.Host, "/:@ ?#") && net.ParseIP(f.Host) == nil:
 		errs["host"] = "invalid.bridge_host"
 	}
-	if f.Port < 1 || f.Port > 65535 {
+	port, err := strconv.Atoi(strings.TrimSpace(f.Port))
+	if err != nil || port < 1 || port > 65535 {
 		errs["port"] = "invalid.bridge_port"
 	}
+	f.port = port
 	f.Token = strings.TrimSpace(f.Token)
 	if needToken && f.Token == "" {
 		errs["token"] = "invalid.bridge_token_required"
@@ -117,12 +121,14 @@ const (
 // its button), list what it has paired, and offer those devices. Nothing is stored yet.
 func (h *Handler) DeviceBridgeConnect(c echo.Context) error {
 	started := h.Now()
-	login, account, _ := currentLogin(c)
-	loc := locale(c)
-	port, _ := strconv.Atoi(strings.TrimSpace(c.FormValue("port")))
-	f := bridgeForm{Host: c.FormValue("host"), Port: port, Token: c.FormValue("token"), Hashed: c.FormValue("hashed") == "1"}
-	wantToken := c.FormValue("step") == "token"
-	p := devviews.Add{SimName: loc.T("devices.add.sim_default_name"), Host: f.Host, Port: c.FormValue("port"), Hashed: f.Hashed}
+	rq := h.request(c)
+	login, account, loc := rq.Login, rq.Account, rq.Locale
+	var f bridgeForm
+	if err := (&echo.DefaultBinder{}).BindBody(c, &f); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+	}
+	wantToken := f.Step == "token"
+	p := devviews.Add{SimName: loc.T("devices.add.sim_default_name"), Host: f.Host, Port: f.Port, Hashed: f.Hashed}
 	if errs := f.validate(!wantToken); len(errs) > 0 {
 		p.Errors = errs
 		return h.renderAddDevices(c, http.StatusUnprocessableEntity, p)
@@ -138,32 +144,32 @@ func (h *Handler) DeviceBridgeConnect(c echo.Context) error {
 		p.Errors = map[string]string{"host": "invalid.bridge_host_private"}
 		return h.renderAddDevices(c, http.StatusUnprocessableEntity, p)
 	case err != nil:
-		return h.bridgeConnectFailed(c, p, started.Add(deadline), f.Host, f.Port, err)
+		return h.bridgeConnectFailed(c, p, started.Add(deadline), f.Host, f.port, err)
 	}
 	// From here on the checked address is dialled and kept, never the name again.
 	f.Host = ip.String()
 	if wantToken {
 		tctx, cancel := context.WithTimeout(ctx, BridgeTokenDeadline)
-		token, err := h.Devices.RequestBridgeToken(tctx, f.Host, f.Port)
+		token, err := h.Devices.RequestBridgeToken(tctx, f.Host, f.port)
 		cancel()
 		if err != nil {
-			return h.bridgeConnectFailed(c, p, started.Add(deadline), f.Host, f.Port, fmt.Errorf("asking for a token: %w", err))
+			return h.bridgeConnectFailed(c, p, started.Add(deadline), f.Host, f.port, fmt.Errorf("asking for a token: %w", err))
 		}
 		f.Token = token
 		p.Notice = loc.T("devices.add.token_received")
 	}
 	pctx, cancel := context.WithTimeout(ctx, BridgeConnectDeadline)
-	found, err := h.Devices.ProbeBridge(pctx, devices.BridgeAddress{Host: f.Host, Port: f.Port, Token: f.Token, Hashed: f.Hashed})
+	found, err := h.Devices.ProbeBridge(pctx, devices.BridgeAddress{Host: f.Host, Port: f.port, Token: f.Token, Hashed: f.Hashed})
 	cancel()
 	if errors.Is(err, nukibridge.ErrUnauthorized) {
-		return h.bridgeTokenRefused(c, p, f.Host, f.Port, err)
+		return h.bridgeTokenRefused(c, p, f.Host, f.port, err)
 	}
 	if err != nil {
-		return h.bridgeConnectFailed(c, p, started.Add(deadline), f.Host, f.Port, err)
+		return h.bridgeConnectFailed(c, p, started.Add(deadline), f.Host, f.port, err)
 	}
 	sess := session(c)
 	sess.Values[sessBridgeHost] = f.Host
-	sess.Values[sessBridgePort] = f.Port
+	sess.Values[sessBridgePort] = f.port
 	sess.Values[sessBridgeHashed] = f.Hashed
 	sess.Values[sessBridgeToken] = h.Secrets.Seal([]byte(f.Token), bridgeTokenContext(login.ID))
 	sess.Values[sessBridgeUntil] = h.Now().Add(bridgeAddValid).Unix()
@@ -187,7 +193,7 @@ func (h *Handler) bridgeConnectFailed(c echo.Context, p devviews.Add, notBefore 
 		h.sleep(c.Request().Context(), wait)
 	}
 	p.FoundHost, p.Notice = "", ""
-	p.FormError = locale(c).T("devices.add.err_connect")
+	p.FormError = h.request(c).Locale.T("devices.add.err_connect")
 	return h.renderAddDevices(c, http.StatusBadGateway, p)
 }
 
@@ -196,7 +202,7 @@ func (h *Handler) bridgeConnectFailed(c echo.Context, p devviews.Add, notBefore 
 // (the Date header of its answer) names the clock instead, as the token may well be right.
 func (h *Handler) bridgeTokenRefused(c echo.Context, p devviews.Add, host string, port int, err error) error {
 	h.Log.Warn("connecting a Nuki Bridge failed", "host", host, "port", port, "err", err)
-	loc := locale(c)
+	loc := h.request(c).Locale
 	p.FoundHost, p.Notice = "", ""
 	p.FormError = loc.T("devices.add.err_token_refused")
 	var skew *nukibridge.ClockSkewError
@@ -232,8 +238,8 @@ func (h *Handler) foundDevices(ctx context.Context, accountID int64, found []nuk
 // DeviceBridgeAdd is POST /devices/bridge/add: store the bridge with the chosen devices.
 func (h *Handler) DeviceBridgeAdd(c echo.Context) error {
 	started := h.Now()
-	login, account, _ := currentLogin(c)
-	loc := locale(c)
+	rq := h.request(c)
+	login, account, loc := rq.Login, rq.Account, rq.Locale
 	sess := session(c)
 	host, _ := sess.Values[sessBridgeHost].(string)
 	port, _ := sess.Values[sessBridgePort].(int)
@@ -271,22 +277,22 @@ func (h *Handler) DeviceBridgeAdd(c echo.Context) error {
 			pick = append(pick, d)
 		}
 	}
-	if key := models.ValidateDeviceName(p.BridgeName); key != "" {
-		p.Errors["bridge_name"] = key
-	}
-	if len(pick) == 0 {
-		p.Errors["devices"] = "invalid.bridge_choose_device"
-	}
-	if len(p.Errors) > 0 {
+	_, devs, err := h.App.AddNukiBridge(ctx, models.SessionOperator(rq.Login), rq.Actor, p.BridgeName, addr, pick)
+	var invalid app.FieldErrors
+	var conflict *app.Conflict
+	switch {
+	case errors.As(err, &invalid):
+		if key, ok := invalid["name"]; ok {
+			p.Errors["bridge_name"] = key
+		}
+		if key, ok := invalid["devices"]; ok {
+			p.Errors["devices"] = key
+		}
 		return h.renderAddDevices(c, http.StatusUnprocessableEntity, p)
-	}
-	audit := models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditDevicesAdded, IP: clientIP(c.Request())}
-	_, devs, err := h.Devices.AddBridge(ctx, account.ID, p.BridgeName, addr, pick, audit)
-	if errors.Is(err, models.ErrConflict) {
-		p.FormError = loc.T("devices.add.err_already")
+	case errors.As(err, &conflict):
+		p.FormError = loc.T(conflict.Key)
 		return h.renderAddDevices(c, http.StatusConflict, p)
-	}
-	if err != nil {
+	case err != nil:
 		return err
 	}
 	for _, k := range []string{sessBridgeHost, sessBridgePort, sessBridgeHashed, sessBridgeToken, sessBridgeUntil} {

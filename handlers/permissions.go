@@ -539,6 +539,10 @@ func (h *Handler) PermissionNew(c echo.Context) error {
 		}
 	} else {
 		f = permForm{kind: kindApp, remote: true, language: u.Language, weekdays: map[int]bool{}}
+		// Coming from a device's page (?device=N), that device is ticked.
+		if id, err := strconv.ParseInt(c.QueryParam("device"), 10, 64); err == nil {
+			f.devices = []int64{id}
+		}
 		if c.QueryParam("kind") == kindKeypad {
 			f.kind = kindKeypad
 			f.name = truncateRunes(u.Name, models.KeypadNameMax)

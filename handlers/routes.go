@@ -101,6 +101,7 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	h.add(e, http.MethodPost, "/users/:id/delete", people, h.UserDelete)
 	h.add(e, http.MethodGet, "/users/:id/permissions/status", people, h.UserPermissionsStatus)
 	h.add(e, http.MethodGet, "/users/:id/permissions/new", people, h.PermissionNew)
+	h.add(e, http.MethodGet, "/devices/:id/permissions/new", people, h.DevicePermissionNew)
 	h.add(e, http.MethodPost, "/users/:id/permissions", people, h.PermissionCreate)
 	h.add(e, http.MethodGet, "/users/:id/permissions/keypad-code", people, h.KeypadCodeGenerate)
 	h.add(e, http.MethodGet, "/users/:id/permissions/:pid/edit", people, h.PermissionEdit)

@@ -381,7 +381,8 @@ func (h *Handler) KeyAct(c echo.Context) error {
 	// The person as the admins of the device's account call them now.
 	who := h.actor(c)
 	who.Name, who.Resident = k.person.Name, k.person.Resident()
-	switch err := h.Devices.Act(ctx, k.device, a, who); {
+	// The web key's checks above are what let the holder open this device now.
+	switch err := h.App.RequestLockAction(ctx, models.WebKeyOperator(login, []int64{k.device.ID}), who, k.device.ID, a); {
 	case errors.Is(err, devices.ErrActionPending):
 		return h.renderKey(c, http.StatusLocked, 0, 0, loc.T("devices.action_pending"))
 	case errors.Is(err, devices.ErrNotConnected):

@@ -314,8 +314,8 @@ func setZone(t *testing.T, app *apptest.App, d models.Device, zone string) {
 	require.True(t, ok)
 	owner, _, err := app.Store.FindLoginByEmail(context.Background(), apptest.DefaultOwner.Email)
 	require.NoError(t, err)
-	_, err = app.Devices.SetConfig(context.Background(), d, map[string]any{"timezoneId": id},
-		models.LoginActor(owner, models.ActorWeb, ""))
+	_, err = app.Handler.App.SetDeviceConfig(context.Background(), models.SessionOperator(owner), models.LoginActor(owner, models.ActorWeb, ""),
+		d.ID, map[string]any{"timezoneId": id})
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
 		zones, err := app.Store.FindDeviceZones(context.Background(), d.AccountID, time.UTC)

@@ -88,6 +88,45 @@ func ActionsFor(t DeviceType) []LockAction {
 	return nil
 }
 
+// Opener states and modes the offered actions depend on (Nuki's codes).
+const (
+	openerStateRTOActive = 3
+	openerModeContinuous = 3
+	lockStateLocked      = 1
+)
+
+// OfferedActions are the actions a page offers for a device of type t in reported state st: an
+// opener offers to switch ring to open or continuous mode off only while it is on, and on only
+// while it is off (continuous mode keeps ring to open on: only its "off" is offered then). The
+// device takes every action of ActionsFor whatever its state; this is what makes sense to ask.
+func OfferedActions(t DeviceType, st DeviceState) []LockAction {
+	if t != DeviceOpener {
+		return ActionsFor(t)
+	}
+	if st.Mode == openerModeContinuous {
+		return []LockAction{ActionOpenerOpen, ActionOpenerCMOff}
+	}
+	rto := ActionOpenerRTOOn
+	if st.State == openerStateRTOActive {
+		rto = ActionOpenerRTOOff
+	}
+	return []LockAction{rto, ActionOpenerOpen, ActionOpenerCMOn}
+}
+
+// MainAction is the action a device's tile offers one click away (PRODUCT.md §8): a locked lock
+// unlocks, any other locks; an opener and a box open.
+func MainAction(t DeviceType, st DeviceState) LockAction {
+	switch {
+	case t == DeviceOpener:
+		return ActionOpenerOpen
+	case t == DeviceBox:
+		return ActionBoxOpen
+	case st.State == lockStateLocked:
+		return ActionUnlock
+	}
+	return ActionLock
+}
+
 // HasAction reports whether the device type has action a.
 func HasAction(t DeviceType, a LockAction) bool {
 	for _, x := range ActionsFor(t) {

@@ -47,3 +47,19 @@ func TestActionsPerDeviceType(t *testing.T) {
 	assert.False(t, OpensDoor(DeviceOpener, ActionOpenerRTOOn))
 	assert.Equal(t, "devices.action.opener.3", ActionLabelKey(DeviceOpener, ActionOpenerOpen))
 }
+
+// An opener offers to switch a mode off only while it is on, and on only while it is off; a
+// tile's main action follows the state.
+func TestOfferedAndMainActions(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, []LockAction{ActionOpenerRTOOn, ActionOpenerOpen, ActionOpenerCMOn}, OfferedActions(DeviceOpener, DeviceState{Mode: 2, State: 1}))
+	assert.Equal(t, []LockAction{ActionOpenerRTOOff, ActionOpenerOpen, ActionOpenerCMOn}, OfferedActions(DeviceOpener, DeviceState{Mode: 2, State: 3}))
+	assert.Equal(t, []LockAction{ActionOpenerOpen, ActionOpenerCMOff}, OfferedActions(DeviceOpener, DeviceState{Mode: 3, State: 3}))
+	assert.Equal(t, ActionsFor(DeviceSmartLock3), OfferedActions(DeviceSmartLock3, DeviceState{State: 1}))
+
+	assert.Equal(t, ActionUnlock, MainAction(DeviceSmartLock3, DeviceState{State: 1}))
+	assert.Equal(t, ActionLock, MainAction(DeviceSmartLock5, DeviceState{State: 3}))
+	assert.Equal(t, ActionLock, MainAction(DeviceSmartDoor, DeviceState{State: 5}))
+	assert.Equal(t, ActionOpenerOpen, MainAction(DeviceOpener, DeviceState{State: 1}))
+	assert.Equal(t, ActionBoxOpen, MainAction(DeviceBox, DeviceState{}))
+}

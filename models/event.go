@@ -70,7 +70,16 @@ const (
 )
 
 // Devices: adding, settings, configuration, lock actions.
-const ()
+const (
+	EventDevicesAdded          = "device.added" // a connection (a bridge) with the devices chosen from it
+	EventDeviceUpdated         = "device.updated"
+	EventDeviceDeleted         = "device.deleted"
+	EventDeviceConfigChanged   = "device.config_changed"
+	EventDeviceAdminPINChanged = "device.admin_pin_changed" // never the PIN itself
+	// EventDeviceActionRequested is a lock action asked for: the request is the change; the
+	// device carries it out afterwards, and its result is in the activity log.
+	EventDeviceActionRequested = "device.action_requested"
+)
 
 // Addresses, boxes, residents and family, partner companies and staff. The residents' and
 // their families' events name units, never who (their actor is "resident").

@@ -11,7 +11,6 @@ import (
 	"portier/auth"
 	"portier/db"
 	"portier/devices"
-	"portier/devices/sim"
 	"portier/models"
 )
 
@@ -60,8 +59,7 @@ func createDemo(ctx context.Context, store *db.Store, manager *devices.Manager, 
 	if err != nil {
 		return err
 	}
-	_, devs, err := manager.AddSimulatedBridge(ctx, acc.ID, "Simulated bridge", sim.DemoDevices(),
-		models.AuditEntry{LoginID: &login.ID, Actor: "cli", Kind: models.AuditDevicesAdded})
+	_, devs, err := application.AddSimulatedBridge(ctx, models.SessionOperator(login), models.LoginActor(login, models.ActorCLI, ""), "Simulated bridge")
 	if err != nil {
 		return err
 	}

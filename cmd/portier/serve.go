@@ -118,7 +118,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	manager := devices.New(store, box, devices.Options{Log: log, BaseURL: base, CallbackBase: callbackBase})
+	manager := devices.New(store, box, devices.Options{Log: log, Emails: notify.Emails{Site: base}, CallbackBase: callbackBase})
 	if err := manager.Start(context.Background()); err != nil {
 		return fmt.Errorf("starting the device connections: %w", err)
 	}

@@ -77,8 +77,9 @@ func (a *API) actOn(c echo.Context, d models.Device, action models.LockAction) e
 }
 
 func (a *API) start(c echo.Context, d models.Device, action models.LockAction) error {
-	who := actor(c)
-	switch err := a.Devices.Act(c.Request().Context(), d, action, who); {
+	switch err := a.App.RequestLockAction(c.Request().Context(), tokenOperator(c), actor(c), d.ID, action); {
+	case errors.Is(err, models.ErrReach):
+		return reachHTTPError(err)
 	case errors.Is(err, devices.ErrNoSuchAction):
 		return echo.NewHTTPError(http.StatusMethodNotAllowed, "This device kind does not have this action")
 	case errors.Is(err, devices.ErrActionPending):

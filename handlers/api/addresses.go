@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -144,18 +143,18 @@ func (a *API) AddressIndex(c echo.Context) error {
 
 // addressBody is the body of PUT /address (the Nuki Web API's AddressCreate) and of POST
 // /address/{addressId} (AddressUpdate, which may also carry settings and, ignored, the
-// Address's read-only fields). A field it does not have is refused (decodeStrict). The fields
+// Address's read-only fields). A field it does not have is refused (decodeBody). The fields
 // are kept raw to tell a field left out from one sent as null.
 type addressBody struct {
 	Name         json.RawMessage `json:"name"`
 	SmartlockIDs json.RawMessage `json:"smartlockIds"`
 	Settings     json.RawMessage `json:"settings"`
 
-	AddressID    json.RawMessage `json:"addressId"`
-	AccountID    json.RawMessage `json:"accountId"`
-	TimeZone     json.RawMessage `json:"timeZone"`
-	CreationDate json.RawMessage `json:"creationDate"`
-	UpdateDate   json.RawMessage `json:"updateDate"`
+	AddressID    json.RawMessage `json:"addressId" api:"readonly"`
+	AccountID    json.RawMessage `json:"accountId" api:"readonly"`
+	TimeZone     json.RawMessage `json:"timeZone" api:"readonly"`
+	CreationDate json.RawMessage `json:"creationDate" api:"readonly"`
+	UpdateDate   json.RawMessage `json:"updateDate" api:"readonly"`
 }
 
 const addressExample = `{"name":"Hauptstraße 12","smartlockIds":[4294967297]}`
@@ -203,36 +202,12 @@ func (b addressBody) apply(s addressScope, in *models.AddressInput) ([]int64, er
 	return ids, nil
 }
 
-// decodeStrict decodes the request's body, a JSON object, into v (a pointer to a struct): a
-// field v does not have is refused with its name (a misspelt field must not be dropped
-// silently), as is a value of the wrong type.
-func decodeStrict(c echo.Context, v any, example string) error {
-	var raw json.RawMessage
-	if err := json.NewDecoder(c.Request().Body).Decode(&raw); err != nil || !bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
-		return echo.NewHTTPError(http.StatusBadRequest, "The body must be a JSON object like "+example)
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	var typeErr *json.UnmarshalTypeError
-	switch {
-	case err == nil:
-		return nil
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s is not a field Portier knows here (like %s)", field, example))
-	case errors.As(err, &typeErr) && typeErr.Field != "":
-		return echo.NewHTTPError(http.StatusBadRequest, typeErr.Field+" has the wrong type")
-	}
-	return echo.NewHTTPError(http.StatusBadRequest, "The body must be a JSON object like "+example)
-}
-
 // AddressCreate is PUT /address {name*, smartlockIds*} → Address. The time zone is the token
 // login's (change it on the address page).
 func (a *API) AddressCreate(c echo.Context) error {
 	login, _ := tokenLogin(c)
 	var body addressBody
-	if err := decodeStrict(c, &body, addressExample); err != nil {
+	if err := decodeBody(c, &body, addressExample); err != nil {
 		return err
 	}
 	if sent := body.readOnlyFields(); len(sent) > 0 {
@@ -271,7 +246,7 @@ func (a *API) AddressUpdate(c echo.Context) error {
 		return err
 	}
 	var body addressBody
-	if err := decodeStrict(c, &body, addressExample); err != nil {
+	if err := decodeBody(c, &body, addressExample); err != nil {
 		return err
 	}
 	s, err := a.loadAddressScope(c)

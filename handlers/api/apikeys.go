@@ -97,20 +97,17 @@ func (a *API) APIKeyIndex(c echo.Context) error {
 type apiKeyBody struct {
 	Description  json.RawMessage `json:"description"`
 	RedirectURIs json.RawMessage `json:"redirectUris"`
-	APIKeyID     json.RawMessage `json:"apiKeyId"`
-	AccountID    json.RawMessage `json:"accountId"`
-	CreationDate json.RawMessage `json:"creationDate"`
-	APIKey       json.RawMessage `json:"apiKey"`
+	APIKeyID     json.RawMessage `json:"apiKeyId" api:"readonly"`
+	AccountID    json.RawMessage `json:"accountId" api:"readonly"`
+	CreationDate json.RawMessage `json:"creationDate" api:"readonly"`
+	APIKey       json.RawMessage `json:"apiKey" api:"readonly"`
 }
-
-// apiKeyWritable are the fields of ApiKeyCreate and ApiKeyUpdate.
-var apiKeyWritable = []string{"description", "redirectUris"}
 
 // APIKeyCreate is PUT /api/key {description, redirectUris}: a key made by the token's login.
 func (a *API) APIKeyCreate(c echo.Context) error {
 	login, account := tokenLogin(c)
 	var body apiKeyBody
-	if err := decodeKnownFields(c, &body, apiKeyWritable, `{"description":"Home Assistant","redirectUris":["https://ha.example.com/auth/external/callback"]}`); err != nil {
+	if err := decodeBody(c, &body, `{"description":"Home Assistant","redirectUris":["https://ha.example.com/auth/external/callback"]}`); err != nil {
 		return err
 	}
 	k := models.APIKey{AccountID: account.ID, LoginID: &login.ID, RedirectURIs: []string{}}
@@ -199,7 +196,7 @@ func (a *API) APIKeyUpdate(c echo.Context) error {
 		return err
 	}
 	var body apiKeyBody
-	if err := decodeKnownFields(c, &body, apiKeyWritable, `{"description":"Home Assistant"}`); err != nil {
+	if err := decodeBody(c, &body, `{"description":"Home Assistant"}`); err != nil {
 		return err
 	}
 	before := k.Description
@@ -270,14 +267,11 @@ func (a *API) APIKeyTokenIndex(c echo.Context) error {
 type apiKeyTokenBody struct {
 	Description  json.RawMessage `json:"description"`
 	Scopes       json.RawMessage `json:"scopes"`
-	ID           json.RawMessage `json:"id"`
-	AccountID    json.RawMessage `json:"accountId"`
-	AccessToken  json.RawMessage `json:"accessToken"`
-	CreationDate json.RawMessage `json:"creationDate"`
+	ID           json.RawMessage `json:"id" api:"readonly"`
+	AccountID    json.RawMessage `json:"accountId" api:"readonly"`
+	AccessToken  json.RawMessage `json:"accessToken" api:"readonly"`
+	CreationDate json.RawMessage `json:"creationDate" api:"readonly"`
 }
-
-// apiKeyTokenWritable are the fields of ApiKeyTokenCreate and ApiKeyTokenUpdate.
-var apiKeyTokenWritable = []string{"description", "scopes"}
 
 // scopesField reads a list of scopes: known names, at least one; a repeated one counts once.
 func scopesField(raw json.RawMessage) (models.Scopes, error) {
@@ -321,7 +315,7 @@ func (a *API) APIKeyTokenCreate(c echo.Context) error {
 		return err
 	}
 	var body apiKeyTokenBody
-	if err := decodeKnownFields(c, &body, apiKeyTokenWritable, `{"description":"Home Assistant","scopes":["account","smartlock.readOnly"]}`); err != nil {
+	if err := decodeBody(c, &body, `{"description":"Home Assistant","scopes":["account","smartlock.readOnly"]}`); err != nil {
 		return err
 	}
 	if body.Scopes == nil {
@@ -386,7 +380,7 @@ func (a *API) APIKeyTokenUpdate(c echo.Context) error {
 		return err
 	}
 	var body apiKeyTokenBody
-	if err := decodeKnownFields(c, &body, apiKeyTokenWritable, `{"description":"Home Assistant","scopes":["smartlock.readOnly"]}`); err != nil {
+	if err := decodeBody(c, &body, `{"description":"Home Assistant","scopes":["smartlock.readOnly"]}`); err != nil {
 		return err
 	}
 	var description *string

@@ -142,8 +142,7 @@ func (a *API) updateConfig(c echo.Context, object models.ConfigObject) error {
 		}
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s is not a setting of this device that Portier can change", key))
 	}
-	who := actor(c)
-	if _, err := a.Devices.SetConfig(c.Request().Context(), d, values, who); err != nil {
+	if _, err := a.App.SetDeviceConfig(c.Request().Context(), tokenOperator(c), actor(c), d.ID, values); err != nil {
 		if errors.Is(err, devices.ErrConfigRejected) {
 			return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 		}
@@ -178,9 +177,8 @@ func (a *API) SmartlockAdminPINUpdate(c echo.Context) error {
 	if pin != float64(int(pin)) || pin < 0 || pin > 9999 {
 		return echo.NewHTTPError(http.StatusBadRequest, "adminPin must be a whole number from 0 to 9999")
 	}
-	who := actor(c)
 	var failed *devices.AdminPINError
-	switch err := a.Devices.SetAdminPIN(c.Request().Context(), d, int(pin), who); {
+	switch err := a.App.SetAdminPIN(c.Request().Context(), tokenOperator(c), actor(c), d.ID, int(pin)); {
 	case errors.As(err, &failed):
 		return echo.NewHTTPError(http.StatusConflict, fmt.Sprintf("The device did not take the admin PIN (%s)", failed.Outcome))
 	case errors.Is(err, devices.ErrNotConnected):

@@ -289,7 +289,7 @@ func TestSmartlockLogShapes(t *testing.T) {
 	}
 
 	// A removed device's entries stay in the account's log, under the id it had.
-	require.NoError(t, w.app.Store.DeleteDevice(context.Background(), w.owner.AccountID, w.ultra.ID, models.AuditEntry{Actor: "test", Kind: models.AuditDeviceDeleted}))
+	require.NoError(t, w.app.Store.InTx(context.Background(), func(tx *db.Tx) error { return tx.DeleteDevice(context.Background(), w.owner.AccountID, w.ultra.ID) }))
 	list = getLog(t, c, w.token, nil, fmt.Sprintf("?limit=50&toDate=%s", url.QueryEscape("2026-03-01T08:35:00Z")))
 	i := slices.Index(names(list), "e40")
 	require.GreaterOrEqual(t, i, 0)

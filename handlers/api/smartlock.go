@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"portier/app"
 	"portier/devices"
 	"portier/models"
 )
@@ -248,27 +248,17 @@ func (a *API) SmartlockUpdate(c echo.Context) error {
 		Name     *string `json:"name"`
 		Favorite *bool   `json:"favorite"`
 	}
-	if err := json.NewDecoder(c.Request().Body).Decode(&body); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "The body must be a JSON object like {\"name\":\"Front door\",\"favorite\":true}")
+	if err := decodeBody(c, &body, `{"name":"Front door","favorite":true}`); err != nil {
+		return err
 	}
-	name, favorite := d.Name, d.Favorite
-	if body.Name != nil {
-		name = strings.TrimSpace(*body.Name)
-		if models.ValidateDeviceName(name) != "" {
-			return echo.NewHTTPError(http.StatusBadRequest, "name must be 1 to 40 characters on one line")
-		}
-	}
-	if body.Favorite != nil {
-		favorite = *body.Favorite
-	}
-	login, account := tokenLogin(c)
-	err = a.Store.UpdateDeviceSettings(c.Request().Context(), account.ID, d.ID, name, favorite, d.WarningsEnabled,
-		models.AuditEntry{Actor: login.Email, LoginID: &login.ID, Kind: models.AuditDeviceUpdated, IP: c.RealIP(),
-			Detail: "device " + d.Name + " updated through the API"})
-	if errors.Is(err, models.ErrNotFound) {
+	_, err = a.App.UpdateDeviceSettings(c.Request().Context(), tokenOperator(c), actor(c), d.ID, app.DeviceSettings{Name: body.Name, Favorite: body.Favorite})
+	var invalid app.FieldErrors
+	switch {
+	case errors.As(err, &invalid):
+		return echo.NewHTTPError(http.StatusBadRequest, "name must be 1 to 40 characters on one line")
+	case errors.Is(err, models.ErrNotFound):
 		return echo.NewHTTPError(http.StatusNotFound, "Smartlock not found")
-	}
-	if err != nil {
+	case err != nil:
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -281,16 +271,12 @@ func (a *API) SmartlockDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	login, account := tokenLogin(c)
-	err = a.Store.DeleteDevice(c.Request().Context(), account.ID, d.ID,
-		models.AuditEntry{Actor: login.Email, LoginID: &login.ID, Kind: models.AuditDeviceDeleted, IP: c.RealIP(),
-			Detail: "device " + d.Name + " deleted through the API"})
+	_, err = a.App.DeleteDevice(c.Request().Context(), tokenOperator(c), actor(c), d.ID)
 	if errors.Is(err, models.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound, "Smartlock not found")
 	}
 	if err != nil {
 		return err
 	}
-	a.Devices.Forget(d)
 	return c.NoContent(http.StatusNoContent)
 }

@@ -113,24 +113,21 @@ type subAccountCreateBody struct {
 	Name     json.RawMessage `json:"name"`
 	Rights   json.RawMessage `json:"rights"`
 	Language json.RawMessage `json:"language"`
-	Profile  json.RawMessage `json:"profile"`
+	Profile  json.RawMessage `json:"profile" api:"unsupported"`
 }
 
 // subAccountUpdateBody is AccountSubUpdate (the specification's config is not supported either),
 // and the Account fields a script may send back as it read them, which are ignored.
 type subAccountUpdateBody struct {
 	subAccountCreateBody
-	Config          json.RawMessage `json:"config"`
-	AccountID       json.RawMessage `json:"accountId"`
-	Type            json.RawMessage `json:"type"`
-	MasterAccountID json.RawMessage `json:"masterAccountId"`
-	EmailVerified   json.RawMessage `json:"emailVerified"`
-	CreationDate    json.RawMessage `json:"creationDate"`
-	UpdateDate      json.RawMessage `json:"updateDate"`
+	Config          json.RawMessage `json:"config" api:"unsupported"`
+	AccountID       json.RawMessage `json:"accountId" api:"readonly"`
+	Type            json.RawMessage `json:"type" api:"readonly"`
+	MasterAccountID json.RawMessage `json:"masterAccountId" api:"readonly"`
+	EmailVerified   json.RawMessage `json:"emailVerified" api:"readonly"`
+	CreationDate    json.RawMessage `json:"creationDate" api:"readonly"`
+	UpdateDate      json.RawMessage `json:"updateDate" api:"readonly"`
 }
-
-// subAccountWritable are the fields of AccountSubCreate and AccountSubUpdate Portier takes.
-var subAccountWritable = []string{"email", "password", "name", "rights", "language"}
 
 // unsupported refuses the specification's fields Portier does not take: profile, config.
 func (b subAccountUpdateBody) unsupported() error {
@@ -206,7 +203,7 @@ func subAccountError(err error) error {
 func (a *API) SubAccountCreate(c echo.Context) error {
 	login, _ := tokenLogin(c)
 	var body subAccountCreateBody
-	if err := decodeKnownFields(c, &body, subAccountWritable, `{"email":"sam@example.com","name":"Sam","language":"en","rights":18}`); err != nil {
+	if err := decodeBody(c, &body, `{"email":"sam@example.com","name":"Sam","language":"en","rights":18}`); err != nil {
 		return err
 	}
 	if err := (subAccountUpdateBody{subAccountCreateBody: body}).unsupported(); err != nil {
@@ -277,7 +274,7 @@ func (a *API) SubAccountUpdate(c echo.Context) error {
 		return err
 	}
 	var body subAccountUpdateBody
-	if err := decodeKnownFields(c, &body, subAccountWritable, `{"rights":18}`); err != nil {
+	if err := decodeBody(c, &body, `{"rights":18}`); err != nil {
 		return err
 	}
 	if err := body.unsupported(); err != nil {
