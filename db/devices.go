@@ -120,6 +120,14 @@ func (s *Store) FindDevice(ctx context.Context, accountID, id int64) (models.Dev
 	return d, mapNoRows(err, fmt.Sprintf("device %d", id))
 }
 
+// FindDeviceOfAnyAccount returns device id (not a deleted one) whichever account it is in. Only
+// for a caller that checked the asker may reach it: a resident's web key opens doors in every
+// account it holds a unit of.
+func (s *Store) FindDeviceOfAnyAccount(ctx context.Context, id int64) (models.Device, error) {
+	d, err := scanDevice(s.db.Reader.QueryRowContext(ctx, `SELECT `+deviceColumns+` FROM devices WHERE id = ? AND deleted_at IS NULL`, id))
+	return d, mapNoRows(err, fmt.Sprintf("device %d", id))
+}
+
 // FindDeviceEvenDeleted returns device id of the account, a removed one too (its history stays
 // readable under its name).
 func (s *Store) FindDeviceEvenDeleted(ctx context.Context, accountID, id int64) (models.Device, error) {

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"portier/db"
 	"portier/devices/sim"
 	"portier/i18n"
 	"portier/models"

@@ -21,10 +21,10 @@ func TestHomeNextStepsOnAPhone(t *testing.T) {
 	app.Setup()
 	b := NewBrowser(t, 375, 800)
 	b.LogIn(app.URL, apptest.DefaultOwner.Email, apptest.DefaultOwner.Password)
-	b.Do("the next step", chromedp.WaitVisible(css(`[data-testid="home.step_devices"]`)))
+	b.Do("the next step", chromedp.WaitVisible(css(`[data-testid="step-devices"]`)))
 	b.Shot("home-next-steps")
 	assert.Equal(t, "[]", Eval[string](b, tooWide), "elements wider than the phone")
-	b.Do("take it", chromedp.Click(css(`[data-testid="home.step_devices"] a`)), chromedp.WaitVisible(css(`[data-testid="add-simulated"]`)))
+	b.Do("take it", chromedp.Click(css(`[data-testid="step-devices"] a`)), chromedp.WaitVisible(css(`[data-testid="add-simulated"]`)))
 
 	ctx := context.Background()
 	login := app.OwnerLogin()

@@ -91,8 +91,7 @@ func (h *Handler) nextSteps(c echo.Context) ([]home.Step, error) {
 		return nil, err
 	}
 	var steps []home.Step
-	add := func(key, href string, right models.Rights) {
-		s := home.Step{Key: key}
+	add := func(s home.Step, href string, right models.Rights) {
 		if login.EffectiveRights().Has(right) {
 			s.Href = href
 		}
@@ -100,19 +99,22 @@ func (h *Handler) nextSteps(c echo.Context) ([]home.Step, error) {
 	}
 	if account.Kind != models.AccountBox {
 		if len(devs) == 0 {
-			add("home.step_devices", "/devices/new", models.RightAddDevices)
+			add(home.Step{ID: "step-devices", Title: "home.step_devices_title", Text: "home.step_devices_text", Action: "home.step_devices_action"},
+				"/devices/new", models.RightAddDevices)
 		}
 		return steps, nil
 	}
 	if !slices.ContainsFunc(devs, func(d models.Device) bool { return d.Type == models.DeviceBox }) {
-		add("home.step_box", "/boxes/new", models.RightAddDevices)
+		add(home.Step{ID: "step-box", Title: "home.step_box_title", Text: "home.step_box_text", Action: "home.step_box_action"},
+			"/boxes/new", models.RightAddDevices)
 	}
 	addresses, err := h.Store.FindAddresses(ctx, account.ID)
 	if err != nil {
 		return nil, err
 	}
 	if len(addresses) == 0 {
-		add("home.step_address", "/addresses/new", models.RightManageDevices)
+		add(home.Step{ID: "step-address", Title: "home.step_address_title", Text: "home.step_address_text", Action: "home.step_address_action"},
+			"/addresses/new", models.RightManageDevices)
 	}
 	return steps, nil
 }
