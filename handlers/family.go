@@ -160,17 +160,13 @@ func (h *Handler) FamilyAdd(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	account, err := h.Store.FindAccount(ctx, fu.holding.AccountID)
-	if err != nil {
-		return err
-	}
 	who := h.actor(c)
 	who.Resident = true
 	op, err := h.pageOperator(ctx, login)
 	if err != nil {
 		return err
 	}
-	if err := h.sendInvitation(ctx, op, who, account, m); err != nil {
+	if err := h.App.SendInvitation(ctx, op, who, fu.holding.AccountID, m.ID); err != nil {
 		return reachHTTPError(err)
 	}
 	h.Devices.PushPermissions(h.familyDevices(ctx, fu.holding.AccountID, m.ID)...)

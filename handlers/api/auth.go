@@ -16,6 +16,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"portier/app"
 	"portier/db"
 	"portier/models"
 )
@@ -430,70 +431,51 @@ func (a *API) parseNewAuth(c echo.Context, body map[string]json.RawMessage) (new
 }
 
 // createAuths stores the authorization on every device, sends it to them and (app
-// authorizations) invites the person.
+// authorizations) invites the person; an invitation that cannot go (no email, no remote access)
+// leaves the authorizations as they are, and can be sent again from the person's page.
 func (a *API) createAuths(c echo.Context, devs []models.Device, n newAuth) error {
-	login, account := tokenLogin(c)
-	ctx := c.Request().Context()
-	statuses := map[int64]models.PushStatus{}
-	names := make([]string, 0, len(devs))
-	opens := make([]int64, 0, len(devs))
+	p := app.NewPermission{Type: n.typ, Name: n.name, RemoteAllowed: n.remoteAllowed, Code: n.code, Restrictions: n.restrictions}
 	for _, d := range devs {
-		opens = append(opens, d.ID)
+		p.DeviceIDs = append(p.DeviceIDs, d.ID)
 	}
-	if err := reachHTTPError(tokenOperator(c).CheckReach(models.Reach{Opens: opens})); err != nil {
-		return err
-	}
-	for _, d := range devs {
-		statuses[d.ID] = a.Devices.PushStatusFor(d)
-		if n.typ == models.AuthTypeKeypadCode && statuses[d.ID] == models.PushPortierOnly {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s is reached through a Nuki Bridge, whose HTTP API cannot hold keypad codes", d.Name))
-		}
-		names = append(names, d.Name)
-	}
-	p := db.NewPermission{Type: n.typ, Name: n.name, RemoteAllowed: n.remoteAllowed, Code: n.code, Restrictions: n.restrictions, Devices: statuses}
-	who := "a new person"
 	if n.user != nil {
-		p.AccountUserID, who = n.user.ID, n.user.Name
-	} else {
-		p.NewUser = &models.AccountUser{Name: n.name, AddedVia: models.AddedViaKeypad}
+		p.UserID = n.user.ID
 	}
-	kind := "app authorization"
-	if n.typ == models.AuthTypeKeypadCode {
-		kind = "keypad code"
-	}
-	_, err := a.Store.CreatePermissions(ctx, account.ID, p, models.AuditEntry{Actor: login.Email, LoginID: &login.ID,
-		Kind: models.AuditPermissionCreated, IP: c.RealIP(),
-		Detail: fmt.Sprintf("%s %q for %s on %s through the API", kind, n.name, who, strings.Join(names, ", "))})
+	created, err := a.App.CreatePermissions(c.Request().Context(), tokenOperator(c), actor(c), p)
 	if err != nil {
 		return permissionError(err, devs)
 	}
-	a.Devices.PushPermissions(slices.Collect(maps.Keys(statuses))...)
-	if n.typ == models.AuthTypeApp && n.user != nil && n.user.Email != "" && a.Invite != nil {
-		who := actor(c)
-		var refused *models.InvitationRefused
-		switch err := a.Invite(ctx, tokenOperator(c), who, account, *n.user); {
-		case errors.As(err, &refused):
-			a.Log.Info("no invitation after an API authorization", "account", account.ID, "user", n.user.ID, "reason", refused.Reason)
-		case errors.Is(err, models.ErrReach):
-			a.Log.Info("no invitation after an API authorization", "account", account.ID, "user", n.user.ID, "reason", err)
-		case err != nil:
-			a.Log.Error("invitation after an API authorization", "account", account.ID, "user", n.user.ID, "err", err)
-		}
+	if created.Invitation == app.InvitationNotSent {
+		_, account := tokenLogin(c)
+		a.Log.Info("no invitation after an API authorization", "account", account.ID, "user", p.UserID, "reason", created.WhyNot)
 	}
 	return c.NoContent(http.StatusNoContent)
 }
 
-// permissionError answers a store error of a permission change: conflicts are 409 with the
-// device named, unknown ids 404.
+// keypadRefusals say in the API's words why a device cannot take keypad codes (app.KeypadWhyNot).
+var keypadRefusals = map[string]string{
+	app.KeypadBridge: "%s is reached through a Nuki Bridge, whose HTTP API cannot hold keypad codes",
+}
+
+// permissionError answers app's refusal of a permission change: conflicts are 409 with the
+// device named, unknown ids 404, a device that cannot take a keypad code 400, beyond the
+// token's reach 403.
 func permissionError(err error, devs []models.Device) error {
-	var conflict *db.PermissionConflict
-	if errors.As(err, &conflict) {
-		device := fmt.Sprintf("device %d", conflict.DeviceID)
+	name := func(id int64) string {
 		for _, d := range devs {
-			if d.ID == conflict.DeviceID {
-				device = d.Name
+			if d.ID == id {
+				return d.Name
 			}
 		}
+		return fmt.Sprintf("device %d", id)
+	}
+	var conflict *db.PermissionConflict
+	var refused *app.DeviceRefused
+	if errors.As(err, &refused) {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf(keypadRefusals[refused.Key], name(refused.DeviceID)))
+	}
+	if errors.As(err, &conflict) {
+		device := name(conflict.DeviceID)
 		if conflict.Reason == db.ConflictCodeInUse {
 			return echo.NewHTTPError(http.StatusConflict, "The keypad code is already in use on "+device)
 		}
@@ -502,7 +484,7 @@ func permissionError(err error, devs []models.Device) error {
 	if errors.Is(err, models.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound, "Resource not found (it was removed meanwhile)")
 	}
-	return err
+	return reachHTTPError(err)
 }
 
 // AuthCreateMany is PUT /smartlock/auth: one authorization on each of smartlockIds, with the
@@ -663,32 +645,11 @@ func sameRestrictions(a, b models.Restrictions) bool {
 		a.AllowedFromTime == b.AllowedFromTime && a.AllowedUntilTime == b.AllowedUntilTime
 }
 
-func emptyChange(ch db.PermissionChange) bool { return !ch.TouchesDevice() && ch.AccountUserID == nil }
-
 // applyUpdates stores the changes in one transaction and sends those that touch a device.
-func (a *API) applyUpdates(c echo.Context, updates []db.PermissionUpdate, scope authScope, what string) error {
-	login, account := tokenLogin(c)
-	var todo []db.PermissionUpdate
-	for _, u := range updates {
-		if !emptyChange(u.Change) {
-			todo = append(todo, u)
-		}
-	}
-	if len(todo) == 0 {
-		return c.NoContent(http.StatusNoContent)
-	}
-	changed, err := a.Store.UpdatePermissions(c.Request().Context(), account.ID, todo, models.AuditEntry{Actor: login.Email, LoginID: &login.ID,
-		Kind: models.AuditPermissionChanged, IP: c.RealIP(), Detail: what + " changed through the API"})
-	if err != nil {
+func (a *API) applyUpdates(c echo.Context, updates []db.PermissionUpdate, scope authScope) error {
+	if _, err := a.App.UpdatePermissions(c.Request().Context(), tokenOperator(c), actor(c), updates); err != nil {
 		return permissionError(err, slices.Collect(maps.Values(scope.devices)))
 	}
-	var push []int64
-	for i, u := range todo {
-		if u.Change.TouchesDevice() && !slices.Contains(push, changed[i].DeviceID) {
-			push = append(push, changed[i].DeviceID)
-		}
-	}
-	a.Devices.PushPermissions(push...)
 	return c.NoContent(http.StatusNoContent)
 }
 
@@ -715,7 +676,7 @@ func (a *API) SmartlockAuthUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return a.applyUpdates(c, []db.PermissionUpdate{{ID: x.ID, Change: ch}}, scope, fmt.Sprintf("authorization %q on %s", x.Name, d.Name))
+	return a.applyUpdates(c, []db.PermissionUpdate{{ID: x.ID, Change: ch}}, scope)
 }
 
 // AuthUpdateMany is POST /smartlock/auth [{id, …}] (SmartlockAuthMultiUpdate): each entry a
@@ -752,23 +713,20 @@ func (a *API) AuthUpdateMany(c echo.Context) error {
 		}
 		updates = append(updates, db.PermissionUpdate{ID: x.ID, Change: ch})
 	}
-	return a.applyUpdates(c, updates, scope, fmt.Sprintf("%d authorizations", len(updates)))
+	return a.applyUpdates(c, updates, scope)
 }
 
 // Deleting authorizations.
 
 // revokeAuths revokes the authorizations and sends the removals to their devices.
-func (a *API) revokeAuths(c echo.Context, ids []int64, what string) error {
-	login, account := tokenLogin(c)
-	revoked, err := a.Store.RevokePermissions(c.Request().Context(), account.ID, ids, models.AuditEntry{Actor: login.Email, LoginID: &login.ID,
-		Kind: models.AuditPermissionRevoked, IP: c.RealIP(), Detail: what + " deleted through the API"})
+func (a *API) revokeAuths(c echo.Context, ids []int64) error {
+	_, err := a.App.RevokePermissions(c.Request().Context(), tokenOperator(c), actor(c), ids)
 	if errors.Is(err, models.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound, "Smartlock authorization not found (deleted meanwhile)")
 	}
 	if err != nil {
-		return err
+		return reachHTTPError(err)
 	}
-	a.Devices.PushPermissions(deviceIDsOf(revoked)...)
 	return c.NoContent(http.StatusNoContent)
 }
 
@@ -786,7 +744,7 @@ func (a *API) SmartlockAuthDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return a.revokeAuths(c, []int64{x.ID}, fmt.Sprintf("authorization %q on %s", x.Name, d.Name))
+	return a.revokeAuths(c, []int64{x.ID})
 }
 
 // AuthDeleteMany is DELETE /smartlock/auth ["id", …]: all of them or (one unknown) none.
@@ -810,7 +768,7 @@ func (a *API) AuthDeleteMany(c echo.Context) error {
 		}
 		rows = append(rows, x.ID)
 	}
-	return a.revokeAuths(c, rows, fmt.Sprintf("%d authorizations", len(rows)))
+	return a.revokeAuths(c, rows)
 }
 
 // Field rules.
