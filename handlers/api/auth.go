@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -360,6 +361,72 @@ func (a *API) SmartlockAuthShow(c echo.Context) error {
 var authCreateFields = []string{"name", "type", "code", "accountUserId", "remoteAllowed",
 	"allowedFromDate", "allowedUntilDate", "allowedWeekDays", "allowedFromTime", "allowedUntilTime"}
 
+// restrictionFields are the restriction fields of a SmartlockAuth body, each as sent: nil when
+// absent, "null" when null (an update clears it then).
+type restrictionFields struct {
+	AllowedFromDate  json.RawMessage `json:"allowedFromDate"`
+	AllowedUntilDate json.RawMessage `json:"allowedUntilDate"`
+	AllowedWeekDays  json.RawMessage `json:"allowedWeekDays"`
+	AllowedFromTime  json.RawMessage `json:"allowedFromTime"`
+	AllowedUntilTime json.RawMessage `json:"allowedUntilTime"`
+}
+
+// authCreateBody is a SmartlockAuthCreate body, each field as sent.
+type authCreateBody struct {
+	Name          json.RawMessage `json:"name"`
+	Type          json.RawMessage `json:"type"`
+	Code          json.RawMessage `json:"code"`
+	AccountUserID json.RawMessage `json:"accountUserId"`
+	RemoteAllowed json.RawMessage `json:"remoteAllowed"`
+	restrictionFields
+	SmartActionsEnabled json.RawMessage `json:"smartActionsEnabled"` // Portier has no smart actions: ignored
+}
+
+// authCreateManyBody is a SmartlocksAuthCreate body.
+type authCreateManyBody struct {
+	SmartlockIDs json.RawMessage `json:"smartlockIds"`
+	authCreateBody
+}
+
+// decodeBody reads the request's JSON body into v, a struct of the fields Portier takes (or a
+// list of them): a field v has not is refused, 400 naming it (a misspelt allowedUntilDate must
+// not leave a permission unlimited), as is a body that is not an object (open "{") or a list
+// (open "[") like example.
+func decodeBody(c echo.Context, v any, open byte, known []string, example string) error {
+	var raw json.RawMessage
+	shape := "a JSON object"
+	if open == '[' {
+		shape = "a JSON list"
+	}
+	malformed := echo.NewHTTPError(http.StatusBadRequest, "The body must be "+shape+" like "+example)
+	if err := json.NewDecoder(c.Request().Body).Decode(&raw); err != nil {
+		return malformed
+	}
+	if trimmed := bytes.TrimSpace(raw); len(trimmed) == 0 || trimmed[0] != open {
+		return malformed
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if field, ok := strings.CutPrefix(fmt.Sprint(err), `json: unknown field "`); ok {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s is not a field Portier knows here (known: %s)",
+			strings.TrimSuffix(field, `"`), strings.Join(known, ", ")))
+	}
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s (the body must be %s like %s)", fieldError(err), shape, example))
+	}
+	return nil
+}
+
+// fieldError says which field of a body has the wrong kind of value.
+func fieldError(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) && typeErr.Field != "" {
+		return typeErr.Field + " has the wrong kind of value"
+	}
+	return "the body is not valid"
+}
+
 // newAuth is a checked creation request.
 type newAuth struct {
 	typ           int
@@ -371,9 +438,9 @@ type newAuth struct {
 }
 
 // parseNewAuth checks a SmartlockAuthCreate body.
-func (a *API) parseNewAuth(c echo.Context, body map[string]json.RawMessage) (newAuth, error) {
+func (a *API) parseNewAuth(c echo.Context, body authCreateBody) (newAuth, error) {
 	var n newAuth
-	if raw, ok := body["type"]; ok {
+	if raw := body.Type; raw != nil {
 		t, err := intField(raw, "type")
 		if err != nil {
 			return n, err
@@ -383,21 +450,20 @@ func (a *API) parseNewAuth(c echo.Context, body map[string]json.RawMessage) (new
 	if n.typ != models.AuthTypeApp && n.typ != models.AuthTypeKeypadCode {
 		return n, echo.NewHTTPError(http.StatusBadRequest, "type must be 0 (app) or 13 (keypad code); fobs are paired on the device")
 	}
-	raw, ok := body["name"]
-	if !ok {
+	if body.Name == nil {
 		return n, echo.NewHTTPError(http.StatusBadRequest, "name is required")
 	}
-	name, err := authName(raw, n.typ)
+	name, err := authName(body.Name, n.typ)
 	if err != nil {
 		return n, err
 	}
 	n.name = name
-	if raw, ok := body["remoteAllowed"]; ok {
+	if raw := body.RemoteAllowed; raw != nil {
 		if n.remoteAllowed, err = boolField(raw, "remoteAllowed"); err != nil {
 			return n, err
 		}
 	}
-	raw, hasCode := body["code"]
+	raw, hasCode := body.Code, body.Code != nil
 	switch {
 	case n.typ == models.AuthTypeKeypadCode && !hasCode:
 		return n, echo.NewHTTPError(http.StatusBadRequest, "code is required for a keypad code (type 13)")
@@ -410,7 +476,7 @@ func (a *API) parseNewAuth(c echo.Context, body map[string]json.RawMessage) (new
 		}
 		n.code = &code
 	}
-	if raw, ok := body["accountUserId"]; ok && !isNull(raw) {
+	if raw := body.AccountUserID; raw != nil && !isNull(raw) {
 		id, err := intField(raw, "accountUserId")
 		if err != nil {
 			return n, err
@@ -424,7 +490,7 @@ func (a *API) parseNewAuth(c echo.Context, body map[string]json.RawMessage) (new
 	} else if n.typ == models.AuthTypeApp {
 		return n, echo.NewHTTPError(http.StatusBadRequest, "accountUserId is required for an app authorization (type 0): the account user it is for")
 	}
-	if err := applyRestrictions(body, &n.restrictions); err != nil {
+	if err := applyRestrictions(body.restrictionFields, &n.restrictions); err != nil {
 		return n, err
 	}
 	return n, nil
@@ -490,18 +556,16 @@ func permissionError(err error, devs []models.Device) error {
 // AuthCreateMany is PUT /smartlock/auth: one authorization on each of smartlockIds, with the
 // same settings (SmartlocksAuthCreate). All or nothing: a conflict on one device creates none.
 func (a *API) AuthCreateMany(c echo.Context) error {
-	body, err := decodeObject(c, `{"smartlockIds":[17929391234],"name":"Postman","type":13,"code":514236,"remoteAllowed":false}`)
-	if err != nil {
-		return err
-	}
-	if err := onlyFields(body, append([]string{"smartlockIds"}, authCreateFields...), []string{"smartActionsEnabled"}); err != nil {
+	var body authCreateManyBody
+	if err := decodeBody(c, &body, '{', append([]string{"smartlockIds"}, authCreateFields...),
+		`{"smartlockIds":[17929391234],"name":"Postman","type":13,"code":514236,"remoteAllowed":false}`); err != nil {
 		return err
 	}
 	var ids []int64
-	if raw, ok := body["smartlockIds"]; !ok || isNull(raw) || json.Unmarshal(raw, &ids) != nil || len(ids) == 0 {
+	if raw := body.SmartlockIDs; raw == nil || isNull(raw) || json.Unmarshal(raw, &ids) != nil || len(ids) == 0 {
 		return echo.NewHTTPError(http.StatusBadRequest, "smartlockIds must be a list of one or more smartlock ids")
 	}
-	n, err := a.parseNewAuth(c, body)
+	n, err := a.parseNewAuth(c, body.authCreateBody)
 	if err != nil {
 		return err
 	}
@@ -526,11 +590,8 @@ func (a *API) SmartlockAuthCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := decodeObject(c, `{"name":"Postman","type":13,"code":514236,"remoteAllowed":false}`)
-	if err != nil {
-		return err
-	}
-	if err := onlyFields(body, authCreateFields, []string{"smartActionsEnabled"}); err != nil {
+	var body authCreateBody
+	if err := decodeBody(c, &body, '{', authCreateFields, `{"name":"Postman","type":13,"code":514236,"remoteAllowed":false}`); err != nil {
 		return err
 	}
 	n, err := a.parseNewAuth(c, body)
@@ -546,35 +607,55 @@ func (a *API) SmartlockAuthCreate(c echo.Context) error {
 var authUpdateFields = []string{"name", "enabled", "remoteAllowed", "code", "accountUserId",
 	"allowedFromDate", "allowedUntilDate", "allowedWeekDays", "allowedFromTime", "allowedUntilTime"}
 
-// authReadOnly are the other SmartlockAuth fields, which a script may send back as it read
-// them: id, smartlockId and type must then be what they are; the rest are ignored.
-var authReadOnly = []string{"id", "smartlockId", "type", "authId", "lockCount", "creationDate", "updateDate", "lastActiveDate",
-	"error", "fingerprints", "operationId", "appId", "authTypeAsString", "smartActionsEnabled"}
+// authUpdateBody is a SmartlockAuthUpdate body (and an entry of SmartlockAuthMultiUpdate, with
+// id), each field as sent. It also has the other SmartlockAuth fields, which a script may send
+// back as it read them: id, smartlockId and type must then be what they are; the rest are
+// ignored.
+type authUpdateBody struct {
+	Name          json.RawMessage `json:"name"`
+	Enabled       json.RawMessage `json:"enabled"`
+	RemoteAllowed json.RawMessage `json:"remoteAllowed"`
+	Code          json.RawMessage `json:"code"`
+	AccountUserID json.RawMessage `json:"accountUserId"`
+	restrictionFields
+
+	ID               json.RawMessage `json:"id"`
+	SmartlockID      json.RawMessage `json:"smartlockId"`
+	Type             json.RawMessage `json:"type"`
+	AuthID           json.RawMessage `json:"authId"`
+	LockCount        json.RawMessage `json:"lockCount"`
+	CreationDate     json.RawMessage `json:"creationDate"`
+	UpdateDate       json.RawMessage `json:"updateDate"`
+	LastActiveDate   json.RawMessage `json:"lastActiveDate"`
+	Error            json.RawMessage `json:"error"`
+	Fingerprints     json.RawMessage `json:"fingerprints"`
+	OperationID      json.RawMessage `json:"operationId"`
+	AppID            json.RawMessage `json:"appId"`
+	AuthTypeAsString json.RawMessage `json:"authTypeAsString"`
+	SmartActions     json.RawMessage `json:"smartActionsEnabled"`
+}
 
 // parseAuthChange checks a partial update of x (shown as v): only the fields sent change, and
 // only those that differ from what x has. An update of accountUserId alone links x to that
 // account user without touching the device.
-func (a *API) parseAuthChange(c echo.Context, body map[string]json.RawMessage, x models.Authorization, v SmartlockAuth) (db.PermissionChange, error) {
+func (a *API) parseAuthChange(c echo.Context, body authUpdateBody, x models.Authorization, v SmartlockAuth) (db.PermissionChange, error) {
 	var ch db.PermissionChange
-	if err := onlyFields(body, authUpdateFields, authReadOnly); err != nil {
-		return ch, err
-	}
-	if raw, ok := body["id"]; ok {
+	if raw := body.ID; raw != nil {
 		if s, err := stringField(raw, "id"); err != nil || s != v.ID && s != strconv.FormatInt(x.ID, 10) {
 			return ch, echo.NewHTTPError(http.StatusBadRequest, "id cannot be changed")
 		}
 	}
-	if raw, ok := body["smartlockId"]; ok {
+	if raw := body.SmartlockID; raw != nil {
 		if n, err := intField(raw, "smartlockId"); err != nil || n != v.SmartlockID {
 			return ch, echo.NewHTTPError(http.StatusBadRequest, "smartlockId cannot be changed")
 		}
 	}
-	if raw, ok := body["type"]; ok {
+	if raw := body.Type; raw != nil {
 		if n, err := intField(raw, "type"); err != nil || int(n) != x.Type {
 			return ch, echo.NewHTTPError(http.StatusBadRequest, "type cannot be changed")
 		}
 	}
-	if raw, ok := body["name"]; ok {
+	if raw := body.Name; raw != nil {
 		name, err := authName(raw, x.Type)
 		if err != nil {
 			return ch, err
@@ -583,7 +664,7 @@ func (a *API) parseAuthChange(c echo.Context, body map[string]json.RawMessage, x
 			ch.Name = &name
 		}
 	}
-	if raw, ok := body["enabled"]; ok {
+	if raw := body.Enabled; raw != nil {
 		b, err := boolField(raw, "enabled")
 		if err != nil {
 			return ch, err
@@ -592,7 +673,7 @@ func (a *API) parseAuthChange(c echo.Context, body map[string]json.RawMessage, x
 			ch.Enabled = &b
 		}
 	}
-	if raw, ok := body["remoteAllowed"]; ok {
+	if raw := body.RemoteAllowed; raw != nil {
 		b, err := boolField(raw, "remoteAllowed")
 		if err != nil {
 			return ch, err
@@ -601,7 +682,7 @@ func (a *API) parseAuthChange(c echo.Context, body map[string]json.RawMessage, x
 			ch.RemoteAllowed = &b
 		}
 	}
-	if raw, ok := body["code"]; ok {
+	if raw := body.Code; raw != nil {
 		if x.Type != models.AuthTypeKeypadCode {
 			return ch, echo.NewHTTPError(http.StatusBadRequest, "code is only for keypad codes (type 13)")
 		}
@@ -614,13 +695,13 @@ func (a *API) parseAuthChange(c echo.Context, body map[string]json.RawMessage, x
 		}
 	}
 	r := x.Restrictions
-	if err := applyRestrictions(body, &r); err != nil {
+	if err := applyRestrictions(body.restrictionFields, &r); err != nil {
 		return ch, err
 	}
 	if !sameRestrictions(r, x.Restrictions) {
 		ch.Restrictions = &r
 	}
-	if raw, ok := body["accountUserId"]; ok {
+	if raw := body.AccountUserID; raw != nil {
 		if isNull(raw) {
 			return ch, echo.NewHTTPError(http.StatusBadRequest, "accountUserId cannot be removed; link the authorization to another account user instead")
 		}
@@ -668,8 +749,8 @@ func (a *API) SmartlockAuthUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := decodeObject(c, `{"name":"Postman","allowedUntilDate":null}`)
-	if err != nil {
+	var body authUpdateBody
+	if err := decodeBody(c, &body, '{', authUpdateFields, `{"name":"Postman","allowedUntilDate":null}`); err != nil {
 		return err
 	}
 	ch, err := a.parseAuthChange(c, body, x, v)
@@ -682,9 +763,9 @@ func (a *API) SmartlockAuthUpdate(c echo.Context) error {
 // AuthUpdateMany is POST /smartlock/auth [{id, …}] (SmartlockAuthMultiUpdate): each entry a
 // partial update of one authorization, all in one transaction.
 func (a *API) AuthUpdateMany(c echo.Context) error {
-	var list []map[string]json.RawMessage
-	if err := json.NewDecoder(c.Request().Body).Decode(&list); err != nil || list == nil {
-		return echo.NewHTTPError(http.StatusBadRequest, `The body must be a JSON list like [{"id":"…","enabled":false}]`)
+	var list []*authUpdateBody
+	if err := decodeBody(c, &list, '[', append([]string{"id"}, authUpdateFields...), `[{"id":"…","enabled":false}]`); err != nil {
+		return err
 	}
 	scope, err := a.loadAuthScope(c)
 	if err != nil {
@@ -692,11 +773,10 @@ func (a *API) AuthUpdateMany(c echo.Context) error {
 	}
 	updates := make([]db.PermissionUpdate, 0, len(list))
 	for i, body := range list {
-		raw, ok := body["id"]
-		if body == nil || !ok {
+		if body == nil || body.ID == nil {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("entry %d: id is required", i))
 		}
-		id, err := stringField(raw, "id")
+		id, err := stringField(body.ID, "id")
 		if err != nil {
 			return err
 		}
@@ -707,7 +787,7 @@ func (a *API) AuthUpdateMany(c echo.Context) error {
 		if slices.ContainsFunc(updates, func(u db.PermissionUpdate) bool { return u.ID == x.ID }) {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("entry %d: authorization %s is listed twice", i, id))
 		}
-		ch, err := a.parseAuthChange(c, body, x, v)
+		ch, err := a.parseAuthChange(c, *body, x, v)
 		if err != nil {
 			return err
 		}
@@ -821,13 +901,14 @@ func keypadCode(raw json.RawMessage) (int, error) {
 
 // applyRestrictions sets the restriction fields body has on r (null clears one: no date, every
 // day, all day) and checks the result.
-func applyRestrictions(body map[string]json.RawMessage, r *models.Restrictions) error {
+func applyRestrictions(body restrictionFields, r *models.Restrictions) error {
 	for _, f := range []struct {
 		name string
+		raw  json.RawMessage
 		to   **time.Time
-	}{{models.FieldAllowedFromDate, &r.AllowedFrom}, {models.FieldAllowedUntilDate, &r.AllowedUntil}} {
-		raw, ok := body[f.name]
-		if !ok {
+	}{{models.FieldAllowedFromDate, body.AllowedFromDate, &r.AllowedFrom}, {models.FieldAllowedUntilDate, body.AllowedUntilDate, &r.AllowedUntil}} {
+		raw := f.raw
+		if raw == nil {
 			continue
 		}
 		if isNull(raw) {
@@ -848,10 +929,12 @@ func applyRestrictions(body map[string]json.RawMessage, r *models.Restrictions) 
 	}
 	for _, f := range []struct {
 		name string
+		raw  json.RawMessage
 		to   *int
-	}{{models.FieldAllowedWeekDays, &r.AllowedWeekdays}, {models.FieldAllowedFromTime, &r.AllowedFromTime}, {models.FieldAllowedUntilTime, &r.AllowedUntilTime}} {
-		raw, ok := body[f.name]
-		if !ok {
+	}{{models.FieldAllowedWeekDays, body.AllowedWeekDays, &r.AllowedWeekdays}, {models.FieldAllowedFromTime, body.AllowedFromTime, &r.AllowedFromTime},
+		{models.FieldAllowedUntilTime, body.AllowedUntilTime, &r.AllowedUntilTime}} {
+		raw := f.raw
+		if raw == nil {
 			continue
 		}
 		if isNull(raw) {
