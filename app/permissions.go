@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"portier/db"
 	"portier/models"
@@ -44,6 +45,42 @@ func (a *App) KeypadWhyNot(d models.Device) string {
 		return KeypadBridge
 	case d.Reported.KeypadBatteryCritical == nil: // a device reports its keypad's battery when it has one
 		return KeypadNone
+	}
+	return ""
+}
+
+// AppNameMax is the longest name of an app or web-key permission the devices keep (the Web
+// API's limit too); a keypad code's is models.KeypadNameMax.
+const AppNameMax = 32
+
+// PermissionNameMax is the longest name a device keeps for a permission of type typ.
+func PermissionNameMax(typ int) int {
+	if typ == models.AuthTypeKeypadCode {
+		return models.KeypadNameMax
+	}
+	return AppNameMax
+}
+
+// Why the name of a permission is refused (message keys; NameTooLong takes {{.Max}}).
+const (
+	NameEmpty   = "users.error.name_empty"
+	NameControl = "users.error.name_control"
+	NameTooLong = "users.error.name_too_long"
+)
+
+// CheckPermissionName says what is wrong with name for a permission of type typ, as a message
+// key ("" when nothing): the keypad's rules (one line, not empty) with the device's limit for
+// the type. The one rule for the pages and the Web API.
+func CheckPermissionName(name string, typ int) string {
+	var bad models.KeypadNameError
+	err := models.ValidKeypadName(name)
+	switch {
+	case errors.As(err, &bad) && bad.Reason == models.KeypadNameReasonEmpty:
+		return NameEmpty
+	case errors.As(err, &bad) && bad.Reason == models.KeypadNameReasonControl:
+		return NameControl
+	case utf8.RuneCountInString(name) > PermissionNameMax(typ):
+		return NameTooLong
 	}
 	return ""
 }
@@ -94,6 +131,9 @@ func (a *App) CreatePermissions(ctx context.Context, op models.Operator, actor m
 	accountID := op.Login.AccountID
 	if len(p.DeviceIDs) == 0 {
 		return out, FieldErrors{"devices": "users.error.devices_none"}
+	}
+	if key := CheckPermissionName(p.Name, p.Type); key != "" {
+		return out, FieldErrors{"name": key}
 	}
 	chosen, err := a.seenDevices(ctx, op, p.DeviceIDs)
 	if err != nil {
@@ -241,7 +281,7 @@ func (a *App) seenDevices(ctx context.Context, op models.Operator, ids []int64) 
 // the Web API's updates), in one transaction with one audit row and one event: an unknown id or
 // a conflict in any of them changes nothing. Changes that change nothing are left out; when
 // none is left nothing is written. It returns the permissions as they are afterwards. Errors:
-// models.ErrNotFound for a permission that is revoked, another account's or on a device op does
+// FieldErrors{"name": …} for a name CheckPermissionName refuses; models.ErrNotFound for a permission that is revoked, another account's or on a device op does
 // not see; *models.ReachRefused when op cannot open one of the devices; *db.PermissionConflict
 // (a keypad code taken, the new person has a permission there already).
 func (a *App) UpdatePermissions(ctx context.Context, op models.Operator, actor models.Actor, updates []db.PermissionUpdate) ([]models.Authorization, error) {
@@ -261,6 +301,14 @@ func (a *App) UpdatePermissions(ctx context.Context, op models.Operator, actor m
 	before, devs, err := a.permissionsInReach(ctx, op, ids, true)
 	if err != nil {
 		return nil, err
+	}
+	for i, u := range todo {
+		if u.Change.Name == nil {
+			continue
+		}
+		if key := CheckPermissionName(*u.Change.Name, before[i].Type); key != "" {
+			return nil, FieldErrors{"name": key}
+		}
 	}
 	var fields []string
 	var push []int64

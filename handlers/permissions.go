@@ -181,10 +181,6 @@ func (h *Handler) PermissionRemove(c echo.Context) error {
 	return redirect(c, fmt.Sprintf("/users/%d", u.ID))
 }
 
-// appNameMax is the longest name of an app or web key permission the devices keep (the Web
-// API's limit).
-const appNameMax = 32
-
 // Kinds of permission the create form offers. Fobs are paired on the device itself.
 const (
 	kindApp    = "app"    // web key or app invitation (authorization type 0)
@@ -359,22 +355,14 @@ func (f permForm) checkKeypad(loc *i18n.Locale, errs map[string]string) int {
 		}
 		errs["code"] = loc.T(key)
 	}
-	checkName(loc, f.name, models.KeypadNameMax, errs)
+	checkName(loc, f.name, models.AuthTypeKeypadCode, errs)
 	return code
 }
 
-// checkName checks the name a permission has on a device: the keypad's rules (one line, not
-// empty), with the device's limit for its kind.
-func checkName(loc *i18n.Locale, name string, max int, errs map[string]string) {
-	var bad models.KeypadNameError
-	err := models.ValidKeypadName(name)
-	switch {
-	case errors.As(err, &bad) && bad.Reason == models.KeypadNameReasonEmpty:
-		errs["name"] = loc.T("users.error.name_empty")
-	case errors.As(err, &bad) && bad.Reason == models.KeypadNameReasonControl:
-		errs["name"] = loc.T("users.error.name_control")
-	case len([]rune(name)) > max:
-		errs["name"] = loc.T("users.error.name_too_long", i18n.Args{"Max": max})
+// checkName checks the name a permission of type typ has on a device (app.CheckPermissionName).
+func checkName(loc *i18n.Locale, name string, typ int, errs map[string]string) {
+	if key := app.CheckPermissionName(name, typ); key != "" {
+		errs["name"] = loc.T(key, i18n.Args{"Max": app.PermissionNameMax(typ)})
 	}
 }
 
@@ -681,7 +669,7 @@ func (h *Handler) PermissionCreate(c echo.Context) error {
 			}
 		}
 	default:
-		np.Type, np.Name, np.RemoteAllowed, np.Language = models.AuthTypeApp, truncateRunes(u.Name, appNameMax), f.remote, f.language
+		np.Type, np.Name, np.RemoteAllowed, np.Language = models.AuthTypeApp, truncateRunes(u.Name, app.AppNameMax), f.remote, f.language
 		if !validInvitationLanguage(f.language) {
 			errs["language"] = loc.T("users.language_invalid")
 		}
@@ -765,21 +753,13 @@ func (h *Handler) editPermissionForm(c echo.Context, u models.AccountUser, a mod
 		KindKey: authTypeKey(a.Type), FromDate: f.fromDate, UntilDate: f.untilDate, FromTime: f.fromTime, UntilTime: f.untilTime,
 		Weekdays: weekdayChoices(loc, f.weekdays), ShowRemote: a.Type == models.AuthTypeApp, Remote: f.remote,
 		ShowCode: a.Type == models.AuthTypeKeypadCode, Code: f.code, ShowName: true, Name: f.name,
-		NameHint: loc.T("users.name_hint", i18n.Args{"Max": nameMax(a.Type)}), DatesHint: loc.T("users.dates_hint"),
+		NameHint: loc.T("users.name_hint", i18n.Args{"Max": app.PermissionNameMax(a.Type)}), DatesHint: loc.T("users.dates_hint"),
 		TimesHint:   timesHint(loc, []*time.Location{zones[d.ID]}),
 		GenerateURL: fmt.Sprintf("/users/%d/permissions/keypad-code?pid=%d", u.ID, a.ID), PageURL: editURL, Errors: errs}
 	if len(errs) > 0 {
 		p.FormError = loc.T("users.form_error_edit")
 	}
 	return p, nil
-}
-
-// nameMax is the longest name a device keeps for an authorization type.
-func nameMax(t int) int {
-	if t == models.AuthTypeKeypadCode {
-		return models.KeypadNameMax
-	}
-	return appNameMax
 }
 
 // PermissionEdit is GET /users/:id/permissions/:pid/edit (generate=1: the form again with a
@@ -875,10 +855,10 @@ func (h *Handler) PermissionUpdate(c echo.Context) error {
 			change.Code = &code
 		}
 	case models.AuthTypeApp:
-		checkName(loc, f.name, appNameMax, errs)
+		checkName(loc, f.name, a.Type, errs)
 		change.RemoteAllowed = &f.remote
 	default:
-		checkName(loc, f.name, appNameMax, errs)
+		checkName(loc, f.name, a.Type, errs)
 	}
 	if len(errs) > 0 {
 		return again()

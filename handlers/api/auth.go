@@ -12,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -71,10 +69,6 @@ func parseAuthID(s string) (int64, bool) {
 	}
 	return n, err == nil && n > 0
 }
-
-// maxAuthName is the longest name of an app authorization: the Web API's and the devices'
-// limit (keypad codes have models.KeypadNameMax).
-const maxAuthName = 32
 
 // authScope is what turns the account's authorizations into SmartlockAuth objects: its
 // devices and which of its users are account users.
@@ -518,6 +512,13 @@ func (a *API) createAuths(c echo.Context, devs []models.Device, n newAuth) error
 	return c.NoContent(http.StatusNoContent)
 }
 
+// fieldMessages say app's refusals of a field (app.FieldErrors) in the API's words.
+var fieldMessages = map[string]string{
+	app.NameEmpty:   "name must not be empty",
+	app.NameControl: "name must be one line without control characters",
+	app.NameTooLong: "name is too long for the device",
+}
+
 // keypadRefusals say in the API's words why a device cannot take keypad codes (app.KeypadWhyNot).
 var keypadRefusals = map[string]string{
 	app.KeypadBridge: "%s is reached through a Nuki Bridge, whose HTTP API cannot hold keypad codes",
@@ -537,6 +538,18 @@ func permissionError(err error, devs []models.Device) error {
 	}
 	var conflict *db.PermissionConflict
 	var refused *app.DeviceRefused
+	var invalid app.FieldErrors
+	if errors.As(err, &invalid) {
+		var parts []string
+		for _, field := range slices.Sorted(maps.Keys(invalid)) {
+			msg, ok := fieldMessages[invalid[field]]
+			if !ok {
+				msg = field + " is not valid"
+			}
+			parts = append(parts, msg)
+		}
+		return echo.NewHTTPError(http.StatusBadRequest, strings.Join(parts, "; "))
+	}
 	if errors.As(err, &refused) {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf(keypadRefusals[refused.Key], name(refused.DeviceID)))
 	}
@@ -853,27 +866,22 @@ func (a *API) AuthDeleteMany(c echo.Context) error {
 
 // Field rules.
 
-// authName checks the name of an authorization of type typ: a keypad code's as the keypad
-// takes it (models.ValidKeypadName), an app authorization's 1 to maxAuthName characters on one
-// line. It returns the name trimmed of spaces.
+// authName checks the name of an authorization of type typ (app.CheckPermissionName) and
+// returns it trimmed of spaces.
 func authName(raw json.RawMessage, typ int) (string, error) {
 	s, err := stringField(raw, "name")
 	if err != nil {
 		return "", err
 	}
 	name := strings.TrimSpace(s)
-	if typ == models.AuthTypeKeypadCode {
-		var bad models.KeypadNameError
-		if errors.As(models.ValidKeypadName(name), &bad) {
-			return "", echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("name: a keypad code's name has 1 to %d characters on one line (%s)",
-				models.KeypadNameMax, strings.ReplaceAll(bad.Reason, "_", " ")))
-		}
+	if app.CheckPermissionName(name, typ) == "" {
 		return name, nil
 	}
-	if name == "" || utf8.RuneCountInString(name) > maxAuthName || strings.ContainsFunc(name, unicode.IsControl) {
-		return "", echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("name must be 1 to %d characters on one line", maxAuthName))
+	if typ == models.AuthTypeKeypadCode {
+		return "", echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("name: a keypad code's name has 1 to %d characters on one line",
+			models.KeypadNameMax))
 	}
-	return name, nil
+	return "", echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("name must be 1 to %d characters on one line", app.AppNameMax))
 }
 
 // keypadCode reads a keypad code: a number as the Web API sends it, or a string of digits.
