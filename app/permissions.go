@@ -411,39 +411,84 @@ func (a *App) changePermission(ctx context.Context, op models.Operator, actor mo
 	return changed, nil
 }
 
+// PermissionsRevoked is what RevokePermissions did.
+type PermissionsRevoked struct {
+	Permissions []models.Authorization
+	// InvitationsWithdrawn are the people whose open invitation was revoked with their last
+	// permission a web key could use: accepting it would give a web key that opens nothing.
+	InvitationsWithdrawn []int64
+}
+
 // RevokePermissions removes permissions of op's account, all or none: each device is told (at
-// once gone where the device never had it). Errors: models.ErrNotFound for an id that is not a
-// permission op sees (or one already revoked); *models.ReachRefused cannot happen for a device
-// op sees, but is checked as for every change.
-func (a *App) RevokePermissions(ctx context.Context, op models.Operator, actor models.Actor, ids []int64) ([]models.Authorization, error) {
+// once gone where the device never had it). A person left without a permission a web key can
+// use loses their open invitation in the same transaction. Errors: models.ErrNotFound for an
+// id that is not a permission op sees (or one already revoked).
+func (a *App) RevokePermissions(ctx context.Context, op models.Operator, actor models.Actor, ids []int64) (PermissionsRevoked, error) {
+	var out PermissionsRevoked
+	accountID := op.Login.AccountID
 	before, devs, err := a.permissionsInReach(ctx, op, ids, false)
 	if err != nil {
-		return nil, err
+		return out, err
 	}
 	detail := fmt.Sprintf("%d permissions removed", len(before))
 	if len(before) == 1 {
 		detail = fmt.Sprintf("%s on %s: removed", before[0].Name, devs[before[0].DeviceID].Name)
 	}
-	var revoked []models.Authorization
 	err = a.Store.InTx(ctx, func(tx *db.Tx) error {
 		var err error
-		if revoked, err = tx.RevokePermissions(ctx, op.Login.AccountID, ids); err != nil {
+		if out.Permissions, err = tx.RevokePermissions(ctx, accountID, ids); err != nil {
 			return err
 		}
-		return record(ctx, tx, actor, op.Login.AccountID, models.AuditPermissionRevoked, detail, models.EventPermissionRevoked,
-			permissionSubjects(before), map[string]any{"permissions": permissionIDs(revoked)})
+		if out.InvitationsWithdrawn, err = withdrawUselessInvitations(ctx, tx, accountID, out.Permissions); err != nil {
+			return err
+		}
+		payload := map[string]any{"permissions": permissionIDs(out.Permissions)}
+		if len(out.InvitationsWithdrawn) > 0 {
+			detail += "; open invitation withdrawn"
+			payload["invitations_withdrawn"] = out.InvitationsWithdrawn
+		}
+		return record(ctx, tx, actor, accountID, models.AuditPermissionRevoked, detail, models.EventPermissionRevoked,
+			permissionSubjects(before), payload)
 	})
 	if err != nil {
-		return nil, err
+		return PermissionsRevoked{}, err
 	}
 	var push []int64
-	for _, x := range revoked {
+	for _, x := range out.Permissions {
 		if !slices.Contains(push, x.DeviceID) {
 			push = append(push, x.DeviceID)
 		}
 	}
 	a.push(push...)
-	return revoked, nil
+	return out, nil
+}
+
+// withdrawUselessInvitations revokes, in tx, the open invitation of each person of revoked who
+// has no permission a web key can use any more, and returns those whose invitation it revoked.
+func withdrawUselessInvitations(ctx context.Context, tx *db.Tx, accountID int64, revoked []models.Authorization) ([]int64, error) {
+	var withdrawn, seen []int64
+	for _, x := range revoked {
+		if x.AccountUserID == nil || slices.Contains(seen, *x.AccountUserID) {
+			continue
+		}
+		userID := *x.AccountUserID
+		seen = append(seen, userID)
+		auths, err := tx.FindUserAuthorizations(ctx, accountID, userID)
+		if err != nil {
+			return nil, err
+		}
+		if len(models.WebKeyDevices(auths)) > 0 {
+			continue
+		}
+		n, err := tx.RevokeOpenInvitations(ctx, accountID, userID)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			withdrawn = append(withdrawn, userID)
+		}
+	}
+	return withdrawn, nil
 }
 
 // permissionsInReach loads the permissions ids (not revoked) of op's account with their devices,

@@ -168,14 +168,19 @@ func (h *Handler) PermissionRemove(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := h.App.RevokePermissions(rq.Ctx, op, rq.Actor, []int64{a.ID}); err != nil {
+	revoked, err := h.App.RevokePermissions(rq.Ctx, op, rq.Actor, []int64{a.ID})
+	if err != nil {
 		return permissionChangeError(err)
 	}
 	msg := "users.removing"
 	if a.DeviceAuthID == nil || a.PushStatus == models.PushPortierOnly {
 		msg = "users.removed" // the device never had it: gone at once
 	}
-	if err := h.setFlash(c, rq.Locale.T(msg, i18n.Args{"Device": d.Name})); err != nil {
+	flash := rq.Locale.T(msg, i18n.Args{"Device": d.Name})
+	if len(revoked.InvitationsWithdrawn) > 0 {
+		flash += " " + rq.Locale.T("users.invitation_withdrawn", i18n.Args{"Name": u.Name})
+	}
+	if err := h.setFlash(c, flash); err != nil {
 		return err
 	}
 	return redirect(c, fmt.Sprintf("/users/%d", u.ID))

@@ -765,3 +765,63 @@ func TestCreatingAWebKeyPermissionInvites(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, e.c.PostForm(fmt.Sprintf("/users/%d/permissions", carla.ID), webKeyForm(e.device(t, "Front door"))).StatusCode)
 	assert.Contains(t, e.c.Get(fmt.Sprintf("/users/%d", carla.ID)).TestID(t, "flash"), "No invitation was sent: This user has no email address")
 }
+
+// An open invitation is withdrawn with the person's last permission a web key can use (issue
+// 20, item 16): its link and code stop working at once, and the flash says so. Removing one of
+// two keeps it open. The same through the Web API.
+func TestRemovingTheLastWebKeyPermissionWithdrawsTheInvitation(t *testing.T) {
+	t.Parallel()
+	e := newPermEnv(t)
+	ctx := context.Background()
+	front, office := e.device(t, "Front door"), e.device(t, "Office")
+	latestLink := func() string {
+		t.Helper()
+		mails, err := e.app.Store.FindMailTo(ctx, e.user.Email)
+		require.NoError(t, err)
+		var latest models.OutboxMessage
+		for _, m := range mails {
+			if m.ID > latest.ID {
+				latest = m
+			}
+		}
+		link := linkPattern.FindStringSubmatch(latest.Text)
+		require.NotNil(t, link, latest.Text)
+		return "/invite/" + link[1]
+	}
+	state := func() models.InvitationState {
+		t.Helper()
+		list, err := e.app.Store.FindUserInvitations(ctx, e.account, e.user.ID)
+		require.NoError(t, err)
+		require.NotEmpty(t, list)
+		return list[0].State(e.app.Clock.Now())
+	}
+	remove := func(d models.Device) apptest.Response {
+		t.Helper()
+		res := e.c.PostForm(e.userURL(fmt.Sprintf("/permissions/%d/remove", e.perms(t)[d.ID].ID)), url.Values{"confirm": {"1"}})
+		require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
+		return e.c.Get(e.userURL(""))
+	}
+
+	require.Equal(t, http.StatusSeeOther, e.c.PostForm(e.userURL("/permissions"), webKeyForm(front, office)).StatusCode)
+	link := latestLink()
+	require.Equal(t, models.InvitationPending, state())
+
+	page := remove(front)
+	assert.NotContains(t, page.TestID(t, "flash"), "withdrawn")
+	assert.Equal(t, models.InvitationPending, state(), "Office still opens with a web key")
+	assert.Equal(t, http.StatusOK, e.app.NewClient().Get(link).StatusCode)
+
+	page = remove(office)
+	assert.Contains(t, page.TestID(t, "flash"), "the open invitation was withdrawn")
+	assert.Equal(t, models.InvitationRevoked, state())
+	assert.Contains(t, page.TestID(t, "invitation-state"), "Revoked")
+	assert.Equal(t, http.StatusGone, e.app.NewClient().Get(link).StatusCode, "the link died with it")
+
+	// Through the Web API.
+	_, token := e.app.CreateToken(e.app.OwnerLogin(), models.Scopes{models.ScopeSmartlockAuth}, nil)
+	require.Equal(t, http.StatusSeeOther, e.c.PostForm(e.userURL("/permissions"), webKeyForm(front)).StatusCode)
+	require.Equal(t, models.InvitationPending, state())
+	apiCall(t, e.app.NewClient(), http.MethodDelete, fmt.Sprintf("/api/smartlock/%d/auth/%d", front.SmartlockID(), e.perms(t)[front.ID].ID),
+		token, ``, http.StatusNoContent)
+	assert.Equal(t, models.InvitationRevoked, state())
+}
