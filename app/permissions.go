@@ -85,6 +85,55 @@ func CheckPermissionName(name string, typ int) string {
 	return ""
 }
 
+// The dates a permission may have: a first or last day before 2000 or more than ten years
+// ahead is a typo (31 Dec 9999), not a wish. A day either side leaves room for time zones and
+// for the end of the last day.
+const (
+	EarliestPermissionYear  = 2000
+	MaxPermissionYearsAhead = 10
+)
+
+// Why a date of a permission is refused (message keys).
+const (
+	DateTooEarly = "users.error.date_too_early"
+	DateTooLate  = "users.error.date_too_late"
+)
+
+// CheckPermissionDates says what is wrong with the dates r has, at now: the message key by
+// field ("from_date", "until_date"); nil when nothing. The one rule for the pages and the Web
+// API (with models.Restrictions.Validate for their order).
+func CheckPermissionDates(r models.Restrictions, now time.Time) FieldErrors {
+	earliest := time.Date(EarliestPermissionYear, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, -1)
+	latest := now.AddDate(MaxPermissionYearsAhead, 0, 1)
+	errs := FieldErrors{}
+	for field, t := range map[string]*time.Time{"from_date": r.AllowedFrom, "until_date": r.AllowedUntil} {
+		switch {
+		case t == nil:
+		case t.Before(earliest):
+			errs[field] = DateTooEarly
+		case t.After(latest):
+			errs[field] = DateTooLate
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return errs
+}
+
+// changedDates are the dates of r that differ from before's (the others are checked already:
+// a date a device set stays as it is).
+func changedDates(r, before models.Restrictions) models.Restrictions {
+	var out models.Restrictions
+	if r.AllowedFrom != nil && (before.AllowedFrom == nil || !r.AllowedFrom.Equal(*before.AllowedFrom)) {
+		out.AllowedFrom = r.AllowedFrom
+	}
+	if r.AllowedUntil != nil && (before.AllowedUntil == nil || !r.AllowedUntil.Equal(*before.AllowedUntil)) {
+		out.AllowedUntil = r.AllowedUntil
+	}
+	return out
+}
+
 // NewPermission is a permission to give one person on one or several devices, with the same
 // restrictions on all of them.
 type NewPermission struct {
@@ -134,6 +183,9 @@ func (a *App) CreatePermissions(ctx context.Context, op models.Operator, actor m
 	}
 	if key := CheckPermissionName(p.Name, p.Type); key != "" {
 		return out, FieldErrors{"name": key}
+	}
+	if errs := CheckPermissionDates(p.Restrictions, a.Now()); errs != nil {
+		return out, errs
 	}
 	chosen, err := a.seenDevices(ctx, op, p.DeviceIDs)
 	if err != nil {
@@ -281,7 +333,8 @@ func (a *App) seenDevices(ctx context.Context, op models.Operator, ids []int64) 
 // the Web API's updates), in one transaction with one audit row and one event: an unknown id or
 // a conflict in any of them changes nothing. Changes that change nothing are left out; when
 // none is left nothing is written. It returns the permissions as they are afterwards. Errors:
-// FieldErrors{"name": …} for a name CheckPermissionName refuses; models.ErrNotFound for a permission that is revoked, another account's or on a device op does
+// FieldErrors for a name CheckPermissionName refuses or a changed date CheckPermissionDates
+// refuses; models.ErrNotFound for a permission that is revoked, another account's or on a device op does
 // not see; *models.ReachRefused when op cannot open one of the devices; *db.PermissionConflict
 // (a keypad code taken, the new person has a permission there already).
 func (a *App) UpdatePermissions(ctx context.Context, op models.Operator, actor models.Actor, updates []db.PermissionUpdate) ([]models.Authorization, error) {
@@ -303,11 +356,15 @@ func (a *App) UpdatePermissions(ctx context.Context, op models.Operator, actor m
 		return nil, err
 	}
 	for i, u := range todo {
-		if u.Change.Name == nil {
-			continue
+		if u.Change.Name != nil {
+			if key := CheckPermissionName(*u.Change.Name, before[i].Type); key != "" {
+				return nil, FieldErrors{"name": key}
+			}
 		}
-		if key := CheckPermissionName(*u.Change.Name, before[i].Type); key != "" {
-			return nil, FieldErrors{"name": key}
+		if u.Change.Restrictions != nil {
+			if errs := CheckPermissionDates(changedDates(*u.Change.Restrictions, before[i].Restrictions), a.Now()); errs != nil {
+				return nil, errs
+			}
 		}
 	}
 	var fields []string

@@ -291,6 +291,18 @@ func (f permForm) restrictions(loc *i18n.Locale, zone *time.Location, now time.T
 			}
 		}
 	}
+	fresh := r // the dates sent anew: one kept as it was is not checked again
+	if keep != nil && r.AllowedFrom == keep.AllowedFrom {
+		fresh.AllowedFrom = nil
+	}
+	if keep != nil && r.AllowedUntil == keep.AllowedUntil {
+		fresh.AllowedUntil = nil
+	}
+	for field, key := range app.CheckPermissionDates(fresh, now) {
+		if _, bad := errs[field]; !bad {
+			errs[field] = loc.T(key)
+		}
+	}
 	var days []time.Weekday
 	for n := range f.weekdays {
 		if n == 0 {

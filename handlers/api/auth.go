@@ -512,12 +512,18 @@ func (a *API) createAuths(c echo.Context, devs []models.Device, n newAuth) error
 	return c.NoContent(http.StatusNoContent)
 }
 
-// fieldMessages say app's refusals of a field (app.FieldErrors) in the API's words.
+// fieldMessages say app's refusals of a field (app.FieldErrors) in the API's words; %s is the
+// field's name there (apiFieldNames).
 var fieldMessages = map[string]string{
-	app.NameEmpty:   "name must not be empty",
-	app.NameControl: "name must be one line without control characters",
-	app.NameTooLong: "name is too long for the device",
+	app.NameEmpty:    "%s must not be empty",
+	app.NameControl:  "%s must be one line without control characters",
+	app.NameTooLong:  "%s is too long for the device",
+	app.DateTooEarly: fmt.Sprintf("%%s must be in %d or later", app.EarliestPermissionYear),
+	app.DateTooLate:  fmt.Sprintf("%%s must be at most %d years ahead", app.MaxPermissionYearsAhead),
 }
+
+// apiFieldNames are the Web API's names of app's fields.
+var apiFieldNames = map[string]string{"from_date": "allowedFromDate", "until_date": "allowedUntilDate"}
 
 // keypadRefusals say in the API's words why a device cannot take keypad codes (app.KeypadWhyNot).
 var keypadRefusals = map[string]string{
@@ -542,9 +548,13 @@ func permissionError(err error, devs []models.Device) error {
 	if errors.As(err, &invalid) {
 		var parts []string
 		for _, field := range slices.Sorted(maps.Keys(invalid)) {
-			msg, ok := fieldMessages[invalid[field]]
-			if !ok {
-				msg = field + " is not valid"
+			name := apiFieldNames[field]
+			if name == "" {
+				name = field
+			}
+			msg := name + " is not valid"
+			if text, ok := fieldMessages[invalid[field]]; ok {
+				msg = fmt.Sprintf(text, name)
 			}
 			parts = append(parts, msg)
 		}
