@@ -171,8 +171,9 @@ type PermissionsCreated struct {
 // nothing, and, for an app permission, invites them to their web key in the same transaction
 // (PRODUCT.md U5): unless their web key is active already; an invitation that cannot go (no
 // email, no remote access, beyond op's reach) is said in the result and is no error. Errors:
-// FieldErrors{"devices": …} for no device; models.ErrNotFound for a device op does not see or a
-// person not in the account; *DeviceRefused for a keypad code behind a Nuki Bridge;
+// FieldErrors{"devices"|"name"|"from_date"|"until_date": …} for no device, or a name or dates
+// CheckPermissionName or CheckPermissionDates refuse; models.ErrNotFound for a device op does
+// not see or a person not in the account; *DeviceRefused for a keypad code behind a Nuki Bridge;
 // *models.ReachRefused when op cannot open every device; *db.PermissionConflict when the person
 // has a permission on a device already, or the keypad code is taken there.
 func (a *App) CreatePermissions(ctx context.Context, op models.Operator, actor models.Actor, p NewPermission) (PermissionsCreated, error) {
