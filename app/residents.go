@@ -216,10 +216,3 @@ func (a *App) RemoveFamilyMember(ctx context.Context, actor models.Actor, holdin
 	}
 	return err
 }
-
-// push tells the devices about changed permissions (none without a device manager: the CLI).
-func (a *App) push(devices ...int64) {
-	if a.Devices != nil && len(devices) > 0 {
-		a.Devices.PushPermissions(devices...)
-	}
-}

@@ -182,7 +182,7 @@ func New(t testing.TB, opts Options) *App {
 		Log:      log,
 		Config:   handlers.Config{BaseURL: base, AllowSignup: opts.AllowSignup, TrustedProxies: opts.TrustedProxies},
 	}
-	app.API = &api.API{App: app.Handler.App, Store: store, Devices: app.Devices, Now: clock.Now, Log: log, Invite: app.Handler.SendInvitation}
+	app.API = &api.API{App: app.Handler.App, Store: store, Devices: app.Devices, Now: clock.Now, Log: log}
 	app.Echo = app.Handler.Routes(app.API)
 	if opts.ExtraRoutes != nil {
 		opts.ExtraRoutes(app.Echo)

@@ -59,55 +59,38 @@ type NewPermission struct {
 	NewUser *models.AccountUser
 }
 
-// CreatePermissions stores a permission on every chosen device in one transaction with one audit
-// row. A device where the user already has a permission, or (keypad codes) where the code is
-// taken, fails the whole call with a *PermissionConflict and stores nothing.
-func (s *Store) CreatePermissions(ctx context.Context, accountID int64, p NewPermission, audit models.AuditEntry) ([]models.Authorization, error) {
-	var ids []int64
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		now := s.now()
-		if p.AccountUserID == 0 && p.NewUser != nil {
-			u := *p.NewUser
-			u.AccountID = accountID
-			u, err := insertUser(ctx, tx, now, u)
-			if err != nil {
-				return err
-			}
-			p.AccountUserID = u.ID
+// CreatePermissions stores a permission on every chosen device. A device where the user already
+// has a permission, or (keypad codes) where the code is taken, fails the whole call with a
+// *PermissionConflict (the transaction then stores nothing).
+func (tx *Tx) CreatePermissions(ctx context.Context, accountID int64, p NewPermission) ([]models.Authorization, error) {
+	if p.AccountUserID == 0 && p.NewUser != nil {
+		u := *p.NewUser
+		u.AccountID = accountID
+		u, err := insertUser(ctx, tx.Tx, tx.now, u)
+		if err != nil {
+			return nil, err
 		}
-		var exists int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM account_users WHERE id = ? AND account_id = ? AND deleted_at IS NULL AND merged_into IS NULL`,
-			p.AccountUserID, accountID).Scan(&exists); err != nil {
-			return err
-		}
-		if exists == 0 {
-			return fmt.Errorf("account user %d: %w", p.AccountUserID, models.ErrNotFound)
-		}
-		for _, deviceID := range slices.Sorted(maps.Keys(p.Devices)) {
-			if err := checkPermissionFree(ctx, tx, accountID, deviceID, 0, p.AccountUserID, p.Type, p.Code); err != nil {
-				return err
-			}
-			var id int64
-			if err := tx.QueryRowContext(ctx, `INSERT INTO authorizations (account_id, device_id, account_user_id, type, name, enabled,
-				remote_allowed, code, allowed_from, allowed_until, allowed_weekdays, allowed_from_time, allowed_until_time,
-				push_status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-				accountID, deviceID, p.AccountUserID, p.Type, p.Name, p.RemoteAllowed, p.Code,
-				formatTimePtr(p.AllowedFrom), formatTimePtr(p.AllowedUntil), p.AllowedWeekdays, p.AllowedFromTime, p.AllowedUntilTime,
-				p.Devices[deviceID], now, now).Scan(&id); err != nil {
-				return err
-			}
-			ids = append(ids, id)
-		}
-		audit.AccountID = &accountID
-		_, err := s.insertAudit(ctx, tx, audit)
-		return err
-	})
-	if err != nil {
+		p.AccountUserID = u.ID
+	}
+	var exists int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM account_users WHERE id = ? AND account_id = ? AND deleted_at IS NULL AND merged_into IS NULL`,
+		p.AccountUserID, accountID).Scan(&exists); err != nil {
 		return nil, err
 	}
+	if exists == 0 {
+		return nil, fmt.Errorf("account user %d: %w", p.AccountUserID, models.ErrNotFound)
+	}
 	var out []models.Authorization
-	for _, id := range ids {
-		a, err := s.FindAuthorization(ctx, accountID, id)
+	for _, deviceID := range slices.Sorted(maps.Keys(p.Devices)) {
+		if err := checkPermissionFree(ctx, tx.Tx, accountID, deviceID, 0, p.AccountUserID, p.Type, p.Code); err != nil {
+			return nil, err
+		}
+		a, err := scanAuthorization(tx.QueryRowContext(ctx, `INSERT INTO authorizations (account_id, device_id, account_user_id, type, name, enabled,
+			remote_allowed, code, allowed_from, allowed_until, allowed_weekdays, allowed_from_time, allowed_until_time,
+			push_status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+authColumns,
+			accountID, deviceID, p.AccountUserID, p.Type, p.Name, p.RemoteAllowed, p.Code,
+			formatTimePtr(p.AllowedFrom), formatTimePtr(p.AllowedUntil), p.AllowedWeekdays, p.AllowedFromTime, p.AllowedUntilTime,
+			p.Devices[deviceID], tx.now, tx.now))
 		if err != nil {
 			return nil, err
 		}
@@ -187,57 +170,49 @@ func (c PermissionChange) TouchesDevice() bool {
 	return c.Name != nil || c.Enabled != nil || c.RemoteAllowed != nil || c.Code != nil || c.Restrictions != nil
 }
 
-// UpdatePermission applies a partial change and, when it touches what the device holds, makes
-// the row pending again. Enabling or disabling ends a suspension. A revoked permission cannot be
-// changed (ErrNotFound).
-func (s *Store) UpdatePermission(ctx context.Context, accountID, id int64, c PermissionChange, audit models.AuditEntry) (models.Authorization, error) {
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		if err := updatePermissionInTx(ctx, tx, s.now(), accountID, id, c); err != nil {
-			return err
-		}
-		audit.AccountID = &accountID
-		_, err := s.insertAudit(ctx, tx, audit)
-		return err
-	})
-	if err != nil {
-		return models.Authorization{}, err
-	}
-	return s.FindAuthorization(ctx, accountID, id)
-}
-
 // PermissionUpdate is one change of UpdatePermissions.
 type PermissionUpdate struct {
 	ID     int64
 	Change PermissionChange
 }
 
-// UpdatePermissions applies several partial changes (as UpdatePermission does) in one
-// transaction with one audit row: an unknown id or a conflict in any of them changes nothing.
-// The changes apply in order, each seeing the ones before it.
-func (s *Store) UpdatePermissions(ctx context.Context, accountID int64, updates []PermissionUpdate, audit models.AuditEntry) ([]models.Authorization, error) {
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		now := s.now()
-		for _, u := range updates {
-			if err := updatePermissionInTx(ctx, tx, now, accountID, u.ID, u.Change); err != nil {
-				return err
-			}
-		}
-		audit.AccountID = &accountID
-		_, err := s.insertAudit(ctx, tx, audit)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
+// UpdatePermissions applies partial changes: nil fields stay as they are; a change that touches
+// what the device holds makes the row pending again; enabling or disabling ends a suspension. A
+// revoked permission cannot be changed (ErrNotFound). The changes apply in order, each seeing
+// the ones before it; it returns the permissions as they are afterwards.
+func (tx *Tx) UpdatePermissions(ctx context.Context, accountID int64, updates []PermissionUpdate) ([]models.Authorization, error) {
 	out := make([]models.Authorization, 0, len(updates))
 	for _, u := range updates {
-		a, err := s.FindAuthorization(ctx, accountID, u.ID)
+		if err := updatePermissionInTx(ctx, tx.Tx, tx.now, accountID, u.ID, u.Change); err != nil {
+			return nil, err
+		}
+	}
+	for _, u := range updates {
+		a, err := tx.findAuthorization(ctx, accountID, u.ID)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+// findAuthorization returns one authorization of the account as the transaction sees it,
+// whatever its state.
+func (tx *Tx) findAuthorization(ctx context.Context, accountID, id int64) (models.Authorization, error) {
+	a, err := scanAuthorization(tx.QueryRowContext(ctx, `SELECT `+authColumns+` FROM authorizations WHERE account_id = ? AND id = ?`,
+		accountID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, fmt.Errorf("authorization %d: %w", id, models.ErrNotFound)
+	}
+	return a, err
+}
+
+// FindUserAuthorizations returns the authorizations of one account user as the transaction
+// sees them.
+func (tx *Tx) FindUserAuthorizations(ctx context.Context, accountID, userID int64) ([]models.Authorization, error) {
+	return queryAll(ctx, tx.Tx, scanAuthorization, `SELECT `+authColumns+` FROM authorizations WHERE deleted_at IS NULL
+		AND account_id = ? AND account_user_id = ? ORDER BY device_id, id`, accountID, userID)
 }
 
 func updatePermissionInTx(ctx context.Context, tx *sql.Tx, now string, accountID, id int64, c PermissionChange) error {
@@ -308,23 +283,15 @@ func updatePermissionInTx(ctx context.Context, tx *sql.Tx, now string, accountID
 }
 
 // SuspendPermission deactivates a permission until a time; ResumeSuspended turns it on again.
-func (s *Store) SuspendPermission(ctx context.Context, accountID, id int64, until time.Time, audit models.AuditEntry) (models.Authorization, error) {
+func (tx *Tx) SuspendPermission(ctx context.Context, accountID, id int64, until time.Time) (models.Authorization, error) {
 	off := false
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		if err := updatePermissionInTx(ctx, tx, s.now(), accountID, id, PermissionChange{Enabled: &off}); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE authorizations SET suspended_until = ? WHERE id = ? AND account_id = ?`, formatTime(until), id, accountID); err != nil {
-			return err
-		}
-		audit.AccountID = &accountID
-		_, err := s.insertAudit(ctx, tx, audit)
-		return err
-	})
-	if err != nil {
+	if err := updatePermissionInTx(ctx, tx.Tx, tx.now, accountID, id, PermissionChange{Enabled: &off}); err != nil {
 		return models.Authorization{}, err
 	}
-	return s.FindAuthorization(ctx, accountID, id)
+	if _, err := tx.ExecContext(ctx, `UPDATE authorizations SET suspended_until = ? WHERE id = ? AND account_id = ?`, formatTime(until), id, accountID); err != nil {
+		return models.Authorization{}, err
+	}
+	return tx.findAuthorization(ctx, accountID, id)
 }
 
 // ResumeSuspended turns on every permission whose suspension has ended and returns them (pending
@@ -377,56 +344,29 @@ func (s *Store) ResumeSuspended(ctx context.Context, now time.Time) ([]models.Au
 	return out, nil
 }
 
-// RevokePermission removes a permission: at once when the device never had it (or its
-// connection cannot hold it), otherwise once the device confirms (MarkRevocationConfirmed).
-func (s *Store) RevokePermission(ctx context.Context, accountID, id int64, audit models.AuditEntry) (models.Authorization, error) {
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		if err := revokeInTx(ctx, tx, s.now(), accountID, `id = ?`, id); err != nil {
-			return err
-		}
-		audit.AccountID = &accountID
-		_, err := s.insertAudit(ctx, tx, audit)
-		return err
-	})
-	if err != nil {
-		return models.Authorization{}, err
-	}
-	return s.FindAuthorizationEvenDeleted(ctx, accountID, id)
-}
-
-// RevokePermissions revokes several permissions (as RevokePermission does) in one transaction
-// with one audit row. An id that is not a permission of the account, or one already revoked, is
-// ErrNotFound and nothing changes; an id given twice counts once. It returns the revoked
+// RevokePermissions removes permissions: at once where the device never had one (or its
+// connection cannot hold it), otherwise once the device confirms (MarkRevocationConfirmed). An
+// id that is not a permission of the account, or one already revoked, is ErrNotFound (the
+// transaction then changes nothing); an id given twice counts once. It returns the revoked
 // authorizations.
-func (s *Store) RevokePermissions(ctx context.Context, accountID int64, ids []int64, audit models.AuditEntry) ([]models.Authorization, error) {
+func (tx *Tx) RevokePermissions(ctx context.Context, accountID int64, ids []int64) ([]models.Authorization, error) {
 	ids = slices.Clone(ids)
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		now := s.now()
-		for _, id := range ids {
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM authorizations WHERE id = ? AND account_id = ? AND deleted_at IS NULL
-				AND revoked_at IS NULL`, id, accountID).Scan(&n); err != nil {
-				return err
-			}
-			if n == 0 {
-				return fmt.Errorf("authorization %d: %w", id, models.ErrNotFound)
-			}
-			if err := revokeInTx(ctx, tx, now, accountID, `id = ?`, id); err != nil {
-				return err
-			}
-		}
-		audit.AccountID = &accountID
-		_, err := s.insertAudit(ctx, tx, audit)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
 	out := make([]models.Authorization, 0, len(ids))
 	for _, id := range ids {
-		a, err := s.FindAuthorizationEvenDeleted(ctx, accountID, id)
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM authorizations WHERE id = ? AND account_id = ? AND deleted_at IS NULL
+			AND revoked_at IS NULL`, id, accountID).Scan(&n); err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("authorization %d: %w", id, models.ErrNotFound)
+		}
+		if err := revokeInTx(ctx, tx.Tx, tx.now, accountID, `id = ?`, id); err != nil {
+			return nil, err
+		}
+		a, err := tx.findAuthorization(ctx, accountID, id)
 		if err != nil {
 			return nil, err
 		}

@@ -58,7 +58,7 @@ func TestCreatePermissionsWithNewUser(t *testing.T) {
 	}
 	before := users()
 	clash := 468357
-	_, err := f.s.CreatePermissions(ctx, f.acc.ID, NewPermission{Type: models.AuthTypeKeypadCode, Name: "Courier", Code: &clash,
+	_, err := f.s.createPermissions(ctx, f.acc.ID, NewPermission{Type: models.AuthTypeKeypadCode, Name: "Courier", Code: &clash,
 		Devices: map[int64]models.PushStatus{f.devs[0].ID: models.PushPending, f.devs[1].ID: models.PushPending},
 		NewUser: &models.AccountUser{Name: "Courier", AddedVia: models.AddedViaKeypad}}, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionCreated})
 	var conflict *PermissionConflict
@@ -67,7 +67,7 @@ func TestCreatePermissionsWithNewUser(t *testing.T) {
 	assert.Equal(t, before, users(), "no person is left behind")
 
 	code := 514236
-	perms, err := f.s.CreatePermissions(ctx, f.acc.ID, NewPermission{Type: models.AuthTypeKeypadCode, Name: "Courier", Code: &code,
+	perms, err := f.s.createPermissions(ctx, f.acc.ID, NewPermission{Type: models.AuthTypeKeypadCode, Name: "Courier", Code: &code,
 		Devices: map[int64]models.PushStatus{f.devs[0].ID: models.PushPending, f.devs[1].ID: models.PushPending},
 		NewUser: &models.AccountUser{Name: "Courier", AddedVia: models.AddedViaKeypad}}, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionCreated})
 	require.NoError(t, err)
@@ -88,14 +88,14 @@ func TestUpdatePermissionsAllOrNothing(t *testing.T) {
 	f := newPermissionFixture(t)
 	ctx := context.Background()
 	code := 514236
-	perms, err := f.s.CreatePermissions(ctx, f.acc.ID, NewPermission{AccountUserID: f.user.ID, Type: models.AuthTypeKeypadCode, Name: "Dora", Code: &code,
+	perms, err := f.s.createPermissions(ctx, f.acc.ID, NewPermission{AccountUserID: f.user.ID, Type: models.AuthTypeKeypadCode, Name: "Dora", Code: &code,
 		Devices: map[int64]models.PushStatus{f.devs[0].ID: models.PushPending}}, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionCreated})
 	require.NoError(t, err)
 	mine := perms[0]
 	renamed, clash := "Dora E.", 468357
 	audits := auditCount(t, f.s, models.AuditPermissionChanged)
 
-	_, err = f.s.UpdatePermissions(ctx, f.acc.ID, []PermissionUpdate{
+	_, err = f.s.updatePermissions(ctx, f.acc.ID, []PermissionUpdate{
 		{ID: mine.ID, Change: PermissionChange{Name: &renamed}},
 		{ID: mine.ID, Change: PermissionChange{Code: &clash}},
 	}, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionChanged})
@@ -106,13 +106,13 @@ func TestUpdatePermissionsAllOrNothing(t *testing.T) {
 	assert.Equal(t, "Dora", got.Name, "the first change was rolled back")
 	assert.Equal(t, audits, auditCount(t, f.s, models.AuditPermissionChanged))
 
-	_, err = f.s.UpdatePermissions(ctx, f.acc.ID, []PermissionUpdate{
+	_, err = f.s.updatePermissions(ctx, f.acc.ID, []PermissionUpdate{
 		{ID: mine.ID, Change: PermissionChange{Name: &renamed}}, {ID: 999999, Change: PermissionChange{Name: &renamed}},
 	}, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionChanged})
 	require.ErrorIs(t, err, models.ErrNotFound)
 
 	on := false
-	out, err := f.s.UpdatePermissions(ctx, f.acc.ID, []PermissionUpdate{
+	out, err := f.s.updatePermissions(ctx, f.acc.ID, []PermissionUpdate{
 		{ID: mine.ID, Change: PermissionChange{Name: &renamed}},
 		{ID: f.keypad.ID, Change: PermissionChange{Enabled: &on}},
 	}, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionChanged})
@@ -130,15 +130,15 @@ func TestRevokePermissionsAllOrNothing(t *testing.T) {
 	t.Parallel()
 	f := newPermissionFixture(t)
 	ctx := context.Background()
-	perms, err := f.s.CreatePermissions(ctx, f.acc.ID, NewPermission{AccountUserID: f.user.ID, Type: models.AuthTypeApp, Name: "Dora",
+	perms, err := f.s.createPermissions(ctx, f.acc.ID, NewPermission{AccountUserID: f.user.ID, Type: models.AuthTypeApp, Name: "Dora",
 		Devices: map[int64]models.PushStatus{f.devs[0].ID: models.PushPending, f.devs[1].ID: models.PushPending}},
 		models.AuditEntry{Actor: "test", Kind: models.AuditPermissionCreated})
 	require.NoError(t, err)
 	other, _ := createAccount(t, f.s, "other@example.com")
 
-	_, err = f.s.RevokePermissions(ctx, f.acc.ID, []int64{perms[0].ID, 999999}, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionRevoked})
+	_, err = f.s.revokePermissions(ctx, f.acc.ID, []int64{perms[0].ID, 999999}, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionRevoked})
 	require.ErrorIs(t, err, models.ErrNotFound)
-	_, err = f.s.RevokePermissions(ctx, other.ID, []int64{perms[0].ID}, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionRevoked})
+	_, err = f.s.revokePermissions(ctx, other.ID, []int64{perms[0].ID}, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionRevoked})
 	require.ErrorIs(t, err, models.ErrNotFound)
 	still, err := f.s.FindUserAuthorizations(ctx, f.acc.ID, f.user.ID)
 	require.NoError(t, err)
@@ -146,7 +146,7 @@ func TestRevokePermissionsAllOrNothing(t *testing.T) {
 		assert.Nil(t, a.RevokedAt)
 	}
 
-	revoked, err := f.s.RevokePermissions(ctx, f.acc.ID, []int64{perms[0].ID, f.keypad.ID, perms[0].ID},
+	revoked, err := f.s.revokePermissions(ctx, f.acc.ID, []int64{perms[0].ID, f.keypad.ID, perms[0].ID},
 		models.AuditEntry{Actor: "test", Kind: models.AuditPermissionRevoked})
 	require.NoError(t, err)
 	require.Len(t, revoked, 2, "an id given twice counts once")
@@ -159,6 +159,6 @@ func TestRevokePermissionsAllOrNothing(t *testing.T) {
 	kept, err := f.s.FindAuthorization(ctx, f.acc.ID, f.keypad.ID)
 	require.NoError(t, err)
 	assert.NotNil(t, kept.RevokedAt)
-	_, err = f.s.RevokePermissions(ctx, f.acc.ID, []int64{f.keypad.ID}, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionRevoked})
+	_, err = f.s.revokePermissions(ctx, f.acc.ID, []int64{f.keypad.ID}, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionRevoked})
 	require.ErrorIs(t, err, models.ErrNotFound, "already revoked")
 }

@@ -24,10 +24,6 @@ type NewInvitation struct {
 	TokenHash     string // of the link's token (auth.HashToken)
 	CodeHash      string // of the activation code (auth.HashInvitationCode)
 	Language      string // of the email and of the web-key login
-	// Mail writes the invitation email once the invitation's times are known; it is queued in
-	// the invitation's transaction, so it goes out exactly when the invitation exists. The
-	// message names the login that invites (WrittenByLoginID), who may read it on the outbox.
-	Mail func(models.Invitation) (models.OutboxMessage, error)
 }
 
 const invitationColumns = `id, account_id, account_user_id, language, created_at, expires_at, accepted_at, revoked_at`
@@ -54,67 +50,64 @@ func scanInvitation(row interface{ Scan(...any) error }) (models.Invitation, err
 }
 
 // CreateInvitation stores an invitation valid for models.InvitationValidity from now (the
-// store's clock), revokes the user's open invitations, queues the email and writes the audit
-// row, in one transaction. A user without an email or without a permission a web key can use
-// (models.Authorization.WebKeyUsable) is refused with *models.InvitationRefused; a user that
-// is not (or no longer) in the account is ErrNotFound.
-func (s *Store) CreateInvitation(ctx context.Context, accountID int64, in NewInvitation, audit models.AuditEntry) (models.Invitation, error) {
-	var inv models.Invitation
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		now := s.Now()
-		var email, kind string
-		err := tx.QueryRowContext(ctx, `SELECT COALESCE(email, ''), kind FROM account_users WHERE id = ? AND account_id = ?
-			AND deleted_at IS NULL AND merged_into IS NULL`, in.AccountUserID, accountID).Scan(&email, &kind)
-		if err != nil {
-			return mapNoRows(err, fmt.Sprintf("account user %d", in.AccountUserID))
-		}
-		if email == "" {
-			return &models.InvitationRefused{Reason: models.RefusedNoEmail}
-		}
-		var usable int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM authorizations WHERE account_id = ? AND account_user_id = ?
-			AND type = ? AND remote_allowed = 1 AND deleted_at IS NULL AND revoked_at IS NULL`,
-			accountID, in.AccountUserID, models.AuthTypeApp).Scan(&usable); err != nil {
-			return err
-		}
-		if usable == 0 {
-			return &models.InvitationRefused{Reason: models.RefusedNoWebKey}
-		}
-		// Open ones die; expired ones stay expired (their history says what happened).
-		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE account_user_id = ? AND account_id = ?
-			AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ?`,
-			formatTime(now), in.AccountUserID, accountID, formatTime(now)); err != nil {
-			return err
-		}
-		inv = models.Invitation{AccountID: accountID, AccountUserID: in.AccountUserID, Language: in.Language,
-			CreatedAt: now.UTC(), ExpiresAt: now.Add(models.InvitationValidity).UTC()}
-		err = tx.QueryRowContext(ctx, `INSERT INTO invitations (account_id, account_user_id, token_hash, code_hash, language, created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, accountID, in.AccountUserID, in.TokenHash, in.CodeHash, in.Language,
-			formatTime(inv.CreatedAt), formatTime(inv.ExpiresAt)).Scan(&inv.ID)
-		if isUniqueViolation(err) {
-			return ErrInvitationCodeTaken
-		}
-		if err != nil {
-			return err
-		}
-		if in.Mail != nil {
-			msg, err := in.Mail(inv)
-			if err != nil {
-				return err
-			}
-			msg.AccountID, msg.ForLoginID, msg.Recipient = &accountID, nil, models.RecipientInvitee
-			if kind == models.KindResident {
-				msg.Recipient = models.RecipientResident
-			}
-			if err := s.enqueueMail(ctx, tx, msg); err != nil {
-				return err
-			}
-		}
-		audit.AccountID = &accountID
-		_, err = s.insertAudit(ctx, tx, audit)
-		return err
-	})
+// store's clock) and revokes the user's open invitations. A user without an email or without a
+// permission a web key can use (models.Authorization.WebKeyUsable) is refused with *models.InvitationRefused; a user that is not (or no longer) in the account is
+// ErrNotFound. A code that collides with a stored one is ErrInvitationCodeTaken: the caller
+// makes a new code and calls again in the same transaction.
+func (tx *Tx) CreateInvitation(ctx context.Context, accountID int64, in NewInvitation) (models.Invitation, error) {
+	now := tx.store.Now()
+	var email string
+	err := tx.QueryRowContext(ctx, `SELECT COALESCE(email, '') FROM account_users WHERE id = ? AND account_id = ?
+		AND deleted_at IS NULL AND merged_into IS NULL`, in.AccountUserID, accountID).Scan(&email)
+	if err != nil {
+		return models.Invitation{}, mapNoRows(err, fmt.Sprintf("account user %d", in.AccountUserID))
+	}
+	if email == "" {
+		return models.Invitation{}, &models.InvitationRefused{Reason: models.RefusedNoEmail}
+	}
+	var usable int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM authorizations WHERE account_id = ? AND account_user_id = ?
+		AND type = ? AND remote_allowed = 1 AND deleted_at IS NULL AND revoked_at IS NULL`,
+		accountID, in.AccountUserID, models.AuthTypeApp).Scan(&usable); err != nil {
+		return models.Invitation{}, err
+	}
+	if usable == 0 {
+		return models.Invitation{}, &models.InvitationRefused{Reason: models.RefusedNoWebKey}
+	}
+	if _, err := tx.RevokeOpenInvitations(ctx, accountID, in.AccountUserID); err != nil {
+		return models.Invitation{}, err
+	}
+	inv := models.Invitation{AccountID: accountID, AccountUserID: in.AccountUserID, Language: in.Language,
+		CreatedAt: now.UTC(), ExpiresAt: now.Add(models.InvitationValidity).UTC()}
+	err = tx.QueryRowContext(ctx, `INSERT INTO invitations (account_id, account_user_id, token_hash, code_hash, language, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, accountID, in.AccountUserID, in.TokenHash, in.CodeHash, in.Language,
+		formatTime(inv.CreatedAt), formatTime(inv.ExpiresAt)).Scan(&inv.ID)
+	if isUniqueViolation(err) {
+		return inv, ErrInvitationCodeTaken
+	}
 	return inv, err
+}
+
+// RevokeOpenInvitations revokes the user's open invitations (their links and codes stop
+// working) and says how many there were. Expired ones stay expired: their history says what
+// happened.
+func (tx *Tx) RevokeOpenInvitations(ctx context.Context, accountID, userID int64) (int64, error) {
+	now := formatTime(tx.store.Now())
+	res, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE account_user_id = ? AND account_id = ?
+		AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ?`, now, userID, accountID, now)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// HasWebKeyLogin reports whether the user has a web-key login (staff logins of a partner
+// company are the staff's own).
+func (tx *Tx) HasWebKeyLogin(ctx context.Context, accountID, userID int64) (bool, error) {
+	var exists bool
+	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM logins WHERE account_user_id = ? AND account_id = ? AND staff = 0)`,
+		userID, accountID).Scan(&exists)
+	return exists, err
 }
 
 func (s *Store) findInvitation(ctx context.Context, where string, arg any) (models.Invitation, error) {
@@ -149,75 +142,71 @@ func (s *Store) FindUserInvitations(ctx context.Context, accountID, userID int64
 // pending (accepted, expired or revoked meanwhile); it wraps models.ErrNotFound.
 var ErrInvitationClosed = fmt.Errorf("invitation is not pending: %w", models.ErrNotFound)
 
-// AcceptInvitation uses up a pending invitation and gives its user a web key, in one
-// transaction: the user's web-key login (a login with account_user_id set, rights 0, not main,
-// not a partner company's staff) is created with the user's email, name, the invitation's
-// language and passwordHash. It works once: a second call, an expired or a revoked invitation is
-// ErrInvitationClosed. It never changes an existing login: when the user has a web-key login
-// already it is *models.InvitationRefused (RefusedHasWebKey), when another login signs in with
-// the user's email RefusedEmailTaken, and nothing changes.
-func (s *Store) AcceptInvitation(ctx context.Context, id int64, passwordHash string, audit models.AuditEntry) (models.Login, error) {
-	var accountID, loginID int64
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		now := s.now()
-		var userID int64
-		var language string
-		err := tx.QueryRowContext(ctx, `UPDATE invitations SET accepted_at = ? WHERE id = ? AND accepted_at IS NULL AND revoked_at IS NULL
-			AND expires_at > ? RETURNING account_id, account_user_id, language`, now, id, now).Scan(&accountID, &userID, &language)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrInvitationClosed
-		}
-		if err != nil {
-			return err
-		}
-		var name, email string
-		err = tx.QueryRowContext(ctx, `SELECT name, COALESCE(email, '') FROM account_users WHERE id = ? AND account_id = ?
-			AND deleted_at IS NULL AND merged_into IS NULL`, userID, accountID).Scan(&name, &email)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrInvitationClosed
-		}
-		if err != nil {
-			return err
-		}
-		if email == "" {
-			return &models.InvitationRefused{Reason: models.RefusedNoEmail}
-		}
-		// Accepting never changes an existing login: its email and password are its holder's.
-		var exists bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM logins WHERE account_user_id = ? AND account_id = ? AND staff = 0)`,
-			userID, accountID).Scan(&exists); err != nil {
-			return err
-		}
-		if exists {
-			return &models.InvitationRefused{Reason: models.RefusedHasWebKey}
-		}
-		var taken bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM logins WHERE email = ?)`, email).Scan(&taken); err != nil {
-			return err
-		}
-		if taken {
-			return &models.InvitationRefused{Reason: models.RefusedEmailTaken}
-		}
-		// Times on the web key are shown in the owner's time zone.
-		zone := "UTC"
-		if err := tx.QueryRowContext(ctx, `SELECT time_zone FROM logins WHERE account_id = ? AND is_main = 1`, accountID).Scan(&zone); err != nil &&
-			!errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO logins (account_id, email, name, password_hash, is_main, rights, language, time_zone,
-			created_at, updated_at, account_user_id) VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?) RETURNING id`,
-			accountID, email, name, passwordHash, language, zone, now, now, userID).Scan(&loginID); err != nil {
-			return err
-		}
-		audit.AccountID, audit.LoginID = &accountID, &loginID
-		if audit.Actor == "" {
-			audit.Actor = email
-		}
-		_, err = s.insertAudit(ctx, tx, audit)
-		return err
-	})
-	if err != nil {
-		return models.Login{}, err
+// AcceptedInvitation is what accepting an invitation made: the web-key login of its user.
+type AcceptedInvitation struct {
+	AccountID, AccountUserID, LoginID int64
+	Name, Email                       string
+}
+
+// AcceptInvitation uses up a pending invitation and gives its user a web key: the user's
+// web-key login (a login with account_user_id set, rights 0, not main, not a partner company's
+// staff) is created with the user's email, name, the invitation's language and passwordHash. It
+// works once: a second call, an expired or a revoked invitation is ErrInvitationClosed. It never
+// changes an existing login: when the user has a web-key login already it is
+// *models.InvitationRefused (RefusedHasWebKey), when another login signs in with the user's
+// email RefusedEmailTaken.
+func (tx *Tx) AcceptInvitation(ctx context.Context, id int64, passwordHash string) (AcceptedInvitation, error) {
+	var out AcceptedInvitation
+	now := tx.now
+	var language string
+	err := tx.QueryRowContext(ctx, `UPDATE invitations SET accepted_at = ? WHERE id = ? AND accepted_at IS NULL AND revoked_at IS NULL
+		AND expires_at > ? RETURNING account_id, account_user_id, language`, now, id, now).Scan(&out.AccountID, &out.AccountUserID, &language)
+	if errors.Is(err, sql.ErrNoRows) {
+		return out, ErrInvitationClosed
 	}
-	return s.FindLogin(ctx, accountID, loginID)
+	if err != nil {
+		return out, err
+	}
+	err = tx.QueryRowContext(ctx, `SELECT name, COALESCE(email, '') FROM account_users WHERE id = ? AND account_id = ?
+		AND deleted_at IS NULL AND merged_into IS NULL`, out.AccountUserID, out.AccountID).Scan(&out.Name, &out.Email)
+	if errors.Is(err, sql.ErrNoRows) {
+		return out, ErrInvitationClosed
+	}
+	if err != nil {
+		return out, err
+	}
+	if out.Email == "" {
+		return out, &models.InvitationRefused{Reason: models.RefusedNoEmail}
+	}
+	// Accepting never changes an existing login: its email and password are its holder's.
+	if has, err := tx.HasWebKeyLogin(ctx, out.AccountID, out.AccountUserID); err != nil {
+		return out, err
+	} else if has {
+		return out, &models.InvitationRefused{Reason: models.RefusedHasWebKey}
+	}
+	var taken bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM logins WHERE email = ?)`, out.Email).Scan(&taken); err != nil {
+		return out, err
+	}
+	if taken {
+		return out, &models.InvitationRefused{Reason: models.RefusedEmailTaken}
+	}
+	// Times on the web key are shown in the owner's time zone.
+	zone := "UTC"
+	if err := tx.QueryRowContext(ctx, `SELECT time_zone FROM logins WHERE account_id = ? AND is_main = 1`, out.AccountID).Scan(&zone); err != nil &&
+		!errors.Is(err, sql.ErrNoRows) {
+		return out, err
+	}
+	err = tx.QueryRowContext(ctx, `INSERT INTO logins (account_id, email, name, password_hash, is_main, rights, language, time_zone,
+		created_at, updated_at, account_user_id) VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?) RETURNING id`,
+		out.AccountID, out.Email, out.Name, passwordHash, language, zone, now, now, out.AccountUserID).Scan(&out.LoginID)
+	return out, err
+}
+
+// SetInvitationLanguage keeps lang as the language of the user's invitations (and so of their
+// web key).
+func (tx *Tx) SetInvitationLanguage(ctx context.Context, accountID, userID int64, lang string) error {
+	_, err := tx.ExecContext(ctx, `UPDATE account_users SET language = ?, updated_at = ? WHERE id = ? AND account_id = ?`,
+		lang, tx.now, userID, accountID)
+	return err
 }

@@ -34,7 +34,7 @@ func newInvitationFixture(t *testing.T) invitationFixture {
 	u, err := createTestUser(s, models.AccountUser{AccountID: acc.ID, Name: "Dora", Email: "dora@example.com", Language: "de",
 		AddedVia: models.AddedViaWeb})
 	require.NoError(t, err)
-	_, err = s.CreatePermissions(ctx, acc.ID, NewPermission{AccountUserID: u.ID, Type: models.AuthTypeApp, Name: "Dora", RemoteAllowed: true,
+	_, err = s.createPermissions(ctx, acc.ID, NewPermission{AccountUserID: u.ID, Type: models.AuthTypeApp, Name: "Dora", RemoteAllowed: true,
 		Devices: map[int64]models.PushStatus{devs[0].ID: models.PushPortierOnly}}, models.AuditEntry{Actor: "t", Kind: models.AuditPermissionCreated})
 	require.NoError(t, err)
 	return invitationFixture{s: s, clock: clock, acc: acc, owner: owner, user: u, dev: devs[0]}
@@ -43,10 +43,10 @@ func newInvitationFixture(t *testing.T) invitationFixture {
 // invite creates an invitation with the given token and code hashes and an email.
 func (f invitationFixture) invite(t *testing.T, token, code string) (models.Invitation, error) {
 	t.Helper()
-	return f.s.CreateInvitation(context.Background(), f.acc.ID, NewInvitation{AccountUserID: f.user.ID, TokenHash: token, CodeHash: code,
-		Language: f.user.Language, Mail: func(inv models.Invitation) (models.OutboxMessage, error) {
-			return models.OutboxMessage{To: f.user.Email, Subject: "Invitation", Text: "expires " + inv.ExpiresAt.Format(time.RFC3339)}, nil
-		}}, models.AuditEntry{Actor: f.owner.Email, Kind: models.AuditInvitationSent})
+	return f.s.createInvitation(context.Background(), f.acc.ID, NewInvitation{AccountUserID: f.user.ID, TokenHash: token, CodeHash: code,
+		Language: f.user.Language}, func(inv models.Invitation) (models.OutboxMessage, error) {
+		return models.OutboxMessage{To: f.user.Email, Subject: "Invitation", Text: "expires " + inv.ExpiresAt.Format(time.RFC3339)}, nil
+	}, models.AuditEntry{Actor: f.owner.Email, Kind: models.AuditInvitationSent})
 }
 
 func (f invitationFixture) state(t *testing.T, token string) models.InvitationState {
@@ -77,7 +77,7 @@ func TestInvitationExpiresAfter48Hours(t *testing.T) {
 	assert.Equal(t, models.InvitationPending, f.state(t, "tok1"), "a millisecond before 48 h")
 	f.clock.Advance(time.Millisecond)
 	assert.Equal(t, models.InvitationExpired, f.state(t, "tok1"), "exactly 48 h")
-	_, err = f.s.AcceptInvitation(context.Background(), inv.ID, "hash", models.AuditEntry{Kind: models.AuditInvitationAccepted})
+	_, err = f.s.acceptInvitation(context.Background(), inv.ID, "hash", models.AuditEntry{Kind: models.AuditInvitationAccepted})
 	assert.ErrorIs(t, err, ErrInvitationClosed, "an expired invitation cannot be accepted")
 	assert.Equal(t, 0, count(t, f.s.db, `SELECT count(*) FROM logins WHERE account_user_id IS NOT NULL`))
 }
@@ -100,7 +100,7 @@ func TestInvitationRegenerateKillsTheOld(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, fresh.ID, byCode.ID)
 	assert.Equal(t, models.InvitationPending, byCode.State(f.clock.Now()))
-	_, err = f.s.AcceptInvitation(ctx, old.ID, "hash", models.AuditEntry{Kind: models.AuditInvitationAccepted})
+	_, err = f.s.acceptInvitation(ctx, old.ID, "hash", models.AuditEntry{Kind: models.AuditInvitationAccepted})
 	assert.ErrorIs(t, err, ErrInvitationClosed)
 
 	list, err := f.s.FindUserInvitations(ctx, f.acc.ID, f.user.ID)
@@ -116,7 +116,7 @@ func TestInvitationRegenerateKillsTheOld(t *testing.T) {
 	list, err = f.s.FindUserInvitations(ctx, other.ID, f.user.ID)
 	require.NoError(t, err)
 	assert.Empty(t, list)
-	_, err = f.s.CreateInvitation(ctx, other.ID, NewInvitation{AccountUserID: f.user.ID, TokenHash: "t3", CodeHash: "c3"},
+	_, err = f.s.createInvitation(ctx, other.ID, NewInvitation{AccountUserID: f.user.ID, TokenHash: "t3", CodeHash: "c3"}, nil,
 		models.AuditEntry{Kind: models.AuditInvitationSent})
 	assert.ErrorIs(t, err, models.ErrNotFound)
 
@@ -132,7 +132,7 @@ func TestAcceptInvitationOnce(t *testing.T) {
 	ctx := context.Background()
 	inv, err := f.invite(t, "tok1", "code1")
 	require.NoError(t, err)
-	login, err := f.s.AcceptInvitation(ctx, inv.ID, "hash-1", models.AuditEntry{Kind: models.AuditInvitationAccepted, IP: "192.0.2.1"})
+	login, err := f.s.acceptInvitation(ctx, inv.ID, "hash-1", models.AuditEntry{Kind: models.AuditInvitationAccepted, IP: "192.0.2.1"})
 	require.NoError(t, err)
 	require.NotNil(t, login.AccountUserID)
 	assert.Equal(t, f.user.ID, *login.AccountUserID)
@@ -149,7 +149,7 @@ func TestAcceptInvitationOnce(t *testing.T) {
 	assert.Equal(t, models.InvitationAccepted, f.state(t, "tok1"))
 	assert.Equal(t, 1, count(t, f.s.db, `SELECT count(*) FROM audit_log WHERE kind = ? AND login_id = ?`, models.AuditInvitationAccepted, login.ID))
 
-	_, err = f.s.AcceptInvitation(ctx, inv.ID, "hash-2", models.AuditEntry{Kind: models.AuditInvitationAccepted})
+	_, err = f.s.acceptInvitation(ctx, inv.ID, "hash-2", models.AuditEntry{Kind: models.AuditInvitationAccepted})
 	assert.ErrorIs(t, err, ErrInvitationClosed)
 	_, hash, err = f.s.FindLoginByEmail(ctx, "dora@example.com")
 	require.NoError(t, err)
@@ -162,7 +162,7 @@ func TestAcceptInvitationOnce(t *testing.T) {
 	require.NoError(t, err)
 	again, err := f.invite(t, "tok2", "code2")
 	require.NoError(t, err)
-	_, err = f.s.AcceptInvitation(ctx, again.ID, "hash-3", models.AuditEntry{Kind: models.AuditInvitationAccepted})
+	_, err = f.s.acceptInvitation(ctx, again.ID, "hash-3", models.AuditEntry{Kind: models.AuditInvitationAccepted})
 	var refused *models.InvitationRefused
 	require.True(t, errors.As(err, &refused), "%v", err)
 	assert.Equal(t, models.RefusedHasWebKey, refused.Reason)
@@ -186,7 +186,7 @@ func TestAcceptInvitationEmailTaken(t *testing.T) {
 	logins := count(t, f.s.db, `SELECT count(*) FROM logins`)
 	audits := count(t, f.s.db, `SELECT count(*) FROM audit_log`)
 
-	_, err = f.s.AcceptInvitation(ctx, inv.ID, "hash", models.AuditEntry{Kind: models.AuditInvitationAccepted})
+	_, err = f.s.acceptInvitation(ctx, inv.ID, "hash", models.AuditEntry{Kind: models.AuditInvitationAccepted})
 	var refused *models.InvitationRefused
 	require.True(t, errors.As(err, &refused), "%v", err)
 	assert.Equal(t, models.RefusedEmailTaken, refused.Reason)
@@ -205,7 +205,7 @@ func TestCreateInvitationRefusals(t *testing.T) {
 	ctx := context.Background()
 	noMail, err := createTestUser(f.s, models.AccountUser{AccountID: f.acc.ID, Name: "Ben", AddedVia: models.AddedViaWeb})
 	require.NoError(t, err)
-	_, err = f.s.CreateInvitation(ctx, f.acc.ID, NewInvitation{AccountUserID: noMail.ID, TokenHash: "t", CodeHash: "c"}, models.AuditEntry{Kind: models.AuditInvitationSent})
+	_, err = f.s.createInvitation(ctx, f.acc.ID, NewInvitation{AccountUserID: noMail.ID, TokenHash: "t", CodeHash: "c"}, nil, models.AuditEntry{Kind: models.AuditInvitationSent})
 	var refused *models.InvitationRefused
 	require.True(t, errors.As(err, &refused))
 	assert.Equal(t, models.RefusedNoEmail, refused.Reason)
@@ -213,20 +213,20 @@ func TestCreateInvitationRefusals(t *testing.T) {
 	// A keypad code or an app permission without remote access is no use to a web key.
 	carl, err := createTestUser(f.s, models.AccountUser{AccountID: f.acc.ID, Name: "Carl", Email: "carl@example.com", AddedVia: models.AddedViaWeb})
 	require.NoError(t, err)
-	_, err = f.s.CreatePermissions(ctx, f.acc.ID, NewPermission{AccountUserID: carl.ID, Type: models.AuthTypeApp, Name: "Carl",
+	_, err = f.s.createPermissions(ctx, f.acc.ID, NewPermission{AccountUserID: carl.ID, Type: models.AuthTypeApp, Name: "Carl",
 		Devices: map[int64]models.PushStatus{f.dev.ID: models.PushPortierOnly}}, models.AuditEntry{Kind: models.AuditPermissionCreated})
 	require.NoError(t, err)
-	_, err = f.s.CreateInvitation(ctx, f.acc.ID, NewInvitation{AccountUserID: carl.ID, TokenHash: "t", CodeHash: "c"}, models.AuditEntry{Kind: models.AuditInvitationSent})
+	_, err = f.s.createInvitation(ctx, f.acc.ID, NewInvitation{AccountUserID: carl.ID, TokenHash: "t", CodeHash: "c"}, nil, models.AuditEntry{Kind: models.AuditInvitationSent})
 	require.True(t, errors.As(err, &refused))
 	assert.Equal(t, models.RefusedNoWebKey, refused.Reason)
 	assert.Equal(t, 0, count(t, f.s.db, `SELECT count(*) FROM invitations`))
 	assert.Equal(t, 0, count(t, f.s.db, `SELECT count(*) FROM outbox`))
 
 	// A failing email writes nothing either.
-	_, err = f.s.CreateInvitation(ctx, f.acc.ID, NewInvitation{AccountUserID: f.user.ID, TokenHash: "t", CodeHash: "c",
-		Mail: func(models.Invitation) (models.OutboxMessage, error) {
+	_, err = f.s.createInvitation(ctx, f.acc.ID, NewInvitation{AccountUserID: f.user.ID, TokenHash: "t", CodeHash: "c"},
+		func(models.Invitation) (models.OutboxMessage, error) {
 			return models.OutboxMessage{}, errors.New("broken template")
-		}},
+		},
 		models.AuditEntry{Kind: models.AuditInvitationSent})
 	require.Error(t, err)
 	assert.Equal(t, 0, count(t, f.s.db, `SELECT count(*) FROM invitations`))

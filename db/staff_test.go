@@ -70,12 +70,12 @@ func TestCompanyStaff(t *testing.T) {
 	assert.False(t, staff[0].Pending)
 
 	// The company still holds one web key of its own: its invitation makes it, not a staff login.
-	_, err = s.CreatePermissions(ctx, acc.ID, NewPermission{AccountUserID: company.ID, Type: models.AuthTypeApp, Name: "Putzteam",
+	_, err = s.createPermissions(ctx, acc.ID, NewPermission{AccountUserID: company.ID, Type: models.AuthTypeApp, Name: "Putzteam",
 		RemoteAllowed: true, Devices: map[int64]models.PushStatus{devs[0].ID: models.PushPortierOnly}}, audit)
 	require.NoError(t, err)
-	inv, err := s.CreateInvitation(ctx, acc.ID, NewInvitation{AccountUserID: company.ID, TokenHash: "inv", CodeHash: "code", Language: "de"}, audit)
+	inv, err := s.createInvitation(ctx, acc.ID, NewInvitation{AccountUserID: company.ID, TokenHash: "inv", CodeHash: "code", Language: "de"}, nil, audit)
 	require.NoError(t, err)
-	own, err := s.AcceptInvitation(ctx, inv.ID, "own hash", audit)
+	own, err := s.acceptInvitation(ctx, inv.ID, "own hash", audit)
 	require.NoError(t, err)
 	assert.False(t, own.Staff)
 	assert.NotEqual(t, kim.ID, own.ID)

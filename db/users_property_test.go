@@ -257,7 +257,7 @@ func TestIdentityNeverSplits(t *testing.T) {
 				u := rapid.SampledFrom(users).Draw(rt, "user")
 				dev := rapid.IntRange(0, len(m.devices)-1).Draw(rt, "device")
 				name := rapid.SampledFrom(names).Draw(rt, "name")
-				created, err := m.store.CreatePermissions(ctx, m.account, NewPermission{AccountUserID: u.ID, Type: models.AuthTypeApp, Name: name,
+				created, err := m.store.createPermissions(ctx, m.account, NewPermission{AccountUserID: u.ID, Type: models.AuthTypeApp, Name: name,
 					Devices: map[int64]models.PushStatus{m.devices[dev]: models.PushPending}}, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionCreated})
 				if m.hasPermission(dev, u.ID) {
 					var conflict *PermissionConflict
@@ -322,7 +322,7 @@ func TestIdentityNeverSplits(t *testing.T) {
 				}
 				slices.Sort(rows)
 				row := rapid.SampledFrom(rows).Draw(rt, "authorization")
-				if _, err := m.store.RevokePermission(ctx, m.account, row, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionRevoked}); err != nil {
+				if _, err := m.store.revokePermission(ctx, m.account, row, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionRevoked}); err != nil {
 					rt.Fatal(err)
 				}
 				if _, ok := m.pending[row]; ok {

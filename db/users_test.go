@@ -145,7 +145,7 @@ func TestUserActivityAndRevokedPermissions(t *testing.T) {
 	auths, err := s.FindUserAuthorizations(ctx, acc.ID, ben.ID)
 	require.NoError(t, err)
 	require.Len(t, auths, 2)
-	_, err = s.RevokePermission(ctx, acc.ID, auths[0].ID, models.AuditEntry{Actor: "t", Kind: models.AuditPermissionRevoked})
+	_, err = s.revokePermission(ctx, acc.ID, auths[0].ID, models.AuditEntry{Actor: "t", Kind: models.AuditPermissionRevoked})
 	require.NoError(t, err)
 	rows, _, err := s.FindUsersPage(ctx, UserQuery{AccountID: acc.ID, Search: "ben"})
 	require.NoError(t, err)
@@ -173,12 +173,12 @@ func TestRevokedWhilePushedComesBackAsRevocation(t *testing.T) {
 	require.NoError(t, err)
 	u, err := createTestUser(s, models.AccountUser{AccountID: acc.ID, Name: "Dora", Email: "dora@example.com", AddedVia: models.AddedViaWeb})
 	require.NoError(t, err)
-	created, err := s.CreatePermissions(ctx, acc.ID, NewPermission{AccountUserID: u.ID, Type: models.AuthTypeApp, Name: "Dora",
+	created, err := s.createPermissions(ctx, acc.ID, NewPermission{AccountUserID: u.ID, Type: models.AuthTypeApp, Name: "Dora",
 		Devices: map[int64]models.PushStatus{devs[0].ID: models.PushPending}}, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionCreated})
 	require.NoError(t, err)
 	sent := created[0] // the device manager is sending this now
 
-	_, err = s.RevokePermission(ctx, acc.ID, sent.ID, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionRevoked})
+	_, err = s.revokePermission(ctx, acc.ID, sent.ID, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionRevoked})
 	require.NoError(t, err)
 	_, err = s.FindAuthorization(ctx, acc.ID, sent.ID)
 	require.ErrorIs(t, err, models.ErrNotFound, "no device had it: gone at once")

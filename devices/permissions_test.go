@@ -57,10 +57,9 @@ func TestPermissionsPushedAndRetried(t *testing.T) {
 
 	user, err := createTestUser(f.store, models.AccountUser{AccountID: f.account.ID, Name: "Dora Eck", Email: "dora@example.com", AddedVia: models.AddedViaWeb})
 	require.NoError(t, err)
-	perms, err := f.store.CreatePermissions(ctx, f.account.ID, db.NewPermission{AccountUserID: user.ID, Type: models.AuthTypeApp, Name: "Dora Eck",
+	perms, err := createPermissions(ctx, f.store, f.account.ID, db.NewPermission{AccountUserID: user.ID, Type: models.AuthTypeApp, Name: "Dora Eck",
 		RemoteAllowed: true, Restrictions: models.Restrictions{AllowedWeekdays: 64 | 32},
-		Devices: map[int64]models.PushStatus{front.ID: m.PushStatusFor(front), back.ID: m.PushStatusFor(back)}},
-		models.AuditEntry{Actor: "test", Kind: models.AuditPermissionCreated})
+		Devices: map[int64]models.PushStatus{front.ID: m.PushStatusFor(front), back.ID: m.PushStatusFor(back)}})
 	require.NoError(t, err)
 	require.Len(t, perms, 2)
 	assert.Equal(t, models.PushPending, perms[0].PushStatus)
@@ -93,7 +92,7 @@ func TestPermissionsPushedAndRetried(t *testing.T) {
 	// device's old value over it.
 	require.NoError(t, b.SetFault(front.Type, front.NukiID, sim.FaultBusy))
 	off := false
-	_, err = f.store.UpdatePermission(ctx, f.account.ID, perms[0].ID, db.PermissionChange{Enabled: &off}, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionChanged})
+	_, err = updatePermission(ctx, f.store, f.account.ID, perms[0].ID, db.PermissionChange{Enabled: &off})
 	require.NoError(t, err)
 	m.PushPermissions(front.ID)
 	require.Eventually(t, func() bool {
@@ -113,7 +112,7 @@ func TestPermissionsPushedAndRetried(t *testing.T) {
 
 	// Revoked while offline: kept (revoked) until the device confirms, then gone.
 	require.NoError(t, b.SetOnline(back.Type, back.NukiID, false))
-	_, err = f.store.RevokePermission(ctx, f.account.ID, perms[1].ID, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionRevoked})
+	_, err = revokePermission(ctx, f.store, f.account.ID, perms[1].ID)
 	require.NoError(t, err)
 	m.PushPermissions(back.ID)
 	require.Eventually(t, func() bool {
@@ -139,8 +138,8 @@ func TestPermissionsPushedAndRetried(t *testing.T) {
 	// A refused permission is failed with the reason, and not retried into the device.
 	require.NoError(t, b.SetFault(front.Type, front.NukiID, sim.FaultRejectSettings))
 	code := 468359
-	kp, err := f.store.CreatePermissions(ctx, f.account.ID, db.NewPermission{AccountUserID: user.ID, Type: models.AuthTypeKeypadCode, Name: "Dora",
-		Code: &code, Devices: map[int64]models.PushStatus{front.ID: models.PushPending}}, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionCreated})
+	kp, err := createPermissions(ctx, f.store, f.account.ID, db.NewPermission{AccountUserID: user.ID, Type: models.AuthTypeKeypadCode, Name: "Dora",
+		Code: &code, Devices: map[int64]models.PushStatus{front.ID: models.PushPending}})
 	var conflict *db.PermissionConflict
 	require.ErrorAs(t, err, &conflict, "Dora already has a permission on the front door")
 	assert.Equal(t, db.ConflictPermissionExists, conflict.Reason)
@@ -148,12 +147,12 @@ func TestPermissionsPushedAndRetried(t *testing.T) {
 	other, err := createTestUser(f.store, models.AccountUser{AccountID: f.account.ID, Name: "Emil", Email: "emil@example.com", AddedVia: models.AddedViaWeb})
 	require.NoError(t, err)
 	postman := 468357
-	_, err = f.store.CreatePermissions(ctx, f.account.ID, db.NewPermission{AccountUserID: other.ID, Type: models.AuthTypeKeypadCode, Name: "Emil",
-		Code: &postman, Devices: map[int64]models.PushStatus{front.ID: models.PushPending}}, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionCreated})
+	_, err = createPermissions(ctx, f.store, f.account.ID, db.NewPermission{AccountUserID: other.ID, Type: models.AuthTypeKeypadCode, Name: "Emil",
+		Code: &postman, Devices: map[int64]models.PushStatus{front.ID: models.PushPending}})
 	require.ErrorAs(t, err, &conflict, "the postman's code")
 	assert.Equal(t, db.ConflictCodeInUse, conflict.Reason)
-	kp, err = f.store.CreatePermissions(ctx, f.account.ID, db.NewPermission{AccountUserID: other.ID, Type: models.AuthTypeKeypadCode, Name: "Emil",
-		Code: &code, Devices: map[int64]models.PushStatus{front.ID: models.PushPending}}, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionCreated})
+	kp, err = createPermissions(ctx, f.store, f.account.ID, db.NewPermission{AccountUserID: other.ID, Type: models.AuthTypeKeypadCode, Name: "Emil",
+		Code: &code, Devices: map[int64]models.PushStatus{front.ID: models.PushPending}})
 	require.NoError(t, err)
 	m.PushPermissions(front.ID)
 	failed := permissionStatus(t, f, kp[0].ID, models.PushFailed)
@@ -176,13 +175,13 @@ func TestSuspendedPermissionResumes(t *testing.T) {
 	front := byName(t, devs, "Front door")
 	user, err := createTestUser(f.store, models.AccountUser{AccountID: f.account.ID, Name: "Dora", Email: "dora@example.com", AddedVia: models.AddedViaWeb})
 	require.NoError(t, err)
-	perms, err := f.store.CreatePermissions(ctx, f.account.ID, db.NewPermission{AccountUserID: user.ID, Type: models.AuthTypeApp, Name: "Dora",
-		Devices: map[int64]models.PushStatus{front.ID: models.PushPending}}, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionCreated})
+	perms, err := createPermissions(ctx, f.store, f.account.ID, db.NewPermission{AccountUserID: user.ID, Type: models.AuthTypeApp, Name: "Dora",
+		Devices: map[int64]models.PushStatus{front.ID: models.PushPending}})
 	require.NoError(t, err)
 	m.PushPermissions(front.ID)
 	a := permissionStatus(t, f, perms[0].ID, models.PushApplied)
 
-	_, err = f.store.SuspendPermission(ctx, f.account.ID, a.ID, clock().Add(48*time.Hour), models.AuditEntry{Actor: "test", Kind: models.AuditPermissionChanged})
+	_, err = suspendPermission(ctx, f.store, f.account.ID, a.ID, clock().Add(48*time.Hour))
 	require.NoError(t, err)
 	m.PushPermissions(front.ID)
 	a = permissionStatus(t, f, a.ID, models.PushApplied)
@@ -210,4 +209,47 @@ func TestSuspendedPermissionResumes(t *testing.T) {
 	require.Len(t, audit, 1)
 	assert.Equal(t, models.AuditActorSystem, audit[0].Actor)
 	assert.Equal(t, "Dora on Front door: suspension ended, active again", audit[0].Detail)
+}
+
+// The permission writes of package app, each in a transaction of its own, without its audit
+// rows and events.
+
+func createPermissions(ctx context.Context, s *db.Store, accountID int64, p db.NewPermission) (out []models.Authorization, err error) {
+	err = s.InTx(ctx, func(tx *db.Tx) error {
+		out, err = tx.CreatePermissions(ctx, accountID, p)
+		return err
+	})
+	return out, err
+}
+
+func updatePermission(ctx context.Context, s *db.Store, accountID, id int64, c db.PermissionChange) (models.Authorization, error) {
+	var out []models.Authorization
+	err := s.InTx(ctx, func(tx *db.Tx) (err error) {
+		out, err = tx.UpdatePermissions(ctx, accountID, []db.PermissionUpdate{{ID: id, Change: c}})
+		return err
+	})
+	if err != nil {
+		return models.Authorization{}, err
+	}
+	return out[0], nil
+}
+
+func revokePermission(ctx context.Context, s *db.Store, accountID, id int64) (models.Authorization, error) {
+	var out []models.Authorization
+	err := s.InTx(ctx, func(tx *db.Tx) (err error) {
+		out, err = tx.RevokePermissions(ctx, accountID, []int64{id})
+		return err
+	})
+	if err != nil {
+		return models.Authorization{}, err
+	}
+	return out[0], nil
+}
+
+func suspendPermission(ctx context.Context, s *db.Store, accountID, id int64, until time.Time) (out models.Authorization, err error) {
+	err = s.InTx(ctx, func(tx *db.Tx) error {
+		out, err = tx.SuspendPermission(ctx, accountID, id, until)
+		return err
+	})
+	return out, err
 }

@@ -43,10 +43,8 @@ func TestPartnerCompanyStaffInTheBrowser(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, users, 1)
 	company := users[0].User
-	_, err = app.Store.CreatePermissions(ctx, owner.AccountID, db.NewPermission{AccountUserID: company.ID, Type: models.AuthTypeApp,
-		Name: company.Name, RemoteAllowed: true, Devices: map[int64]models.PushStatus{box.ID: models.PushPortierOnly}},
-		models.AuditEntry{Actor: "test", Kind: models.AuditPermissionCreated})
-	require.NoError(t, err)
+	app.CreatePermissions(t, owner.AccountID, db.NewPermission{AccountUserID: company.ID, Type: models.AuthTypeApp,
+		Name: company.Name, RemoteAllowed: true, Devices: map[int64]models.PushStatus{box.ID: models.PushPortierOnly}})
 
 	m.Do("add a staff member", chromedp.Reload(), chromedp.WaitVisible(css(`[data-testid="staff-form"]`)),
 		chromedp.SendKeys(css(`#staff_name`), "Kim Berger"), chromedp.SendKeys(css(`#staff_email`), "kim@putzteam.example"),

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	usecases "portier/app"
 	"portier/apptest"
 	"portier/auth"
 	"portier/db"
@@ -143,19 +144,15 @@ func TestWebKeyHeaderOnAPhoneWithALongName(t *testing.T) {
 		}
 	}
 	const name, email, password = "Maximiliane Alexandra Oberhollenzerwittgensteinhausen", "maximiliane@example.com", "a quiet lighthouse at dusk"
-	audit := models.AuditEntry{Actor: "test", Kind: models.AuditUserCreated}
-	person, err := app.Store.CreateAccountUser(ctx, models.AccountUser{AccountID: login.AccountID, Name: name, Email: email, Language: "en",
-		AddedVia: models.AddedViaWeb}, audit)
+	owner := models.SessionOperator(login)
+	person, err := app.Handler.App.CreateUser(ctx, owner, models.LoginActor(login, models.ActorWeb, ""),
+		usecases.UserFields{Name: name, Email: email, Language: "en"})
 	require.NoError(t, err)
-	_, err = app.Store.CreatePermissions(ctx, login.AccountID, db.NewPermission{AccountUserID: person.ID, Type: models.AuthTypeApp, Name: name,
-		RemoteAllowed: true, Devices: map[int64]models.PushStatus{front.ID: models.PushPortierOnly}}, audit)
-	require.NoError(t, err)
-	inv, err := app.Store.CreateInvitation(ctx, login.AccountID, db.NewInvitation{AccountUserID: person.ID, TokenHash: auth.HashToken("key-token"),
-		CodeHash: auth.HashToken("key-code"), Language: "en"}, audit)
-	require.NoError(t, err)
-	hash, err := app.Handler.Hasher.Hash(ctx, password)
-	require.NoError(t, err)
-	_, err = app.Store.AcceptInvitation(ctx, inv.ID, hash, audit)
+	app.CreatePermissions(t, login.AccountID, db.NewPermission{AccountUserID: person.ID, Type: models.AuthTypeApp, Name: name,
+		RemoteAllowed: true, Devices: map[int64]models.PushStatus{front.ID: models.PushPortierOnly}})
+	inv := app.CreateInvitation(t, login.AccountID, db.NewInvitation{AccountUserID: person.ID, TokenHash: auth.HashToken("key-token"),
+		CodeHash: auth.HashToken("key-code"), Language: "en"})
+	_, err = app.Handler.App.AcceptInvitation(ctx, inv, person, password, password, "link", "")
 	require.NoError(t, err)
 
 	b := NewBrowser(t, 375, 800)

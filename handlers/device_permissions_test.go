@@ -22,15 +22,13 @@ import (
 func TestDevicePageListsItsPermissions(t *testing.T) {
 	t.Parallel()
 	f := newKeyFixture(t)
-	ctx := context.Background()
 	front := deviceNamed(t, f.devs, "Front door")
 	from := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
 	code := 365478
 	back := deviceNamed(t, f.devs, "Back door")
-	_, err := f.app.Store.CreatePermissions(ctx, back.AccountID, db.NewPermission{AccountUserID: f.dora.ID, Type: models.AuthTypeKeypadCode,
+	f.app.CreatePermissions(t, back.AccountID, db.NewPermission{AccountUserID: f.dora.ID, Type: models.AuthTypeKeypadCode,
 		Name: "Dora", Code: &code, Restrictions: models.Restrictions{AllowedFrom: &from},
-		Devices: map[int64]models.PushStatus{back.ID: models.PushPending}}, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionCreated})
-	require.NoError(t, err)
+		Devices: map[int64]models.PushStatus{back.ID: models.PushPending}})
 
 	res := f.owner.Get(fmt.Sprintf("/devices/%d", front.ID))
 	require.Equal(t, http.StatusOK, res.StatusCode)

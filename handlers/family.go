@@ -178,17 +178,13 @@ func (h *Handler) FamilyAdd(c echo.Context) error {
 // signed-in resident (whom the email names; the audit trail does not).
 func (h *Handler) inviteFamilyMember(c echo.Context, fu familyUnit, m models.AccountUser) error {
 	rq := h.request(c)
-	account, err := h.Store.FindAccount(rq.Ctx, fu.holding.AccountID)
-	if err != nil {
-		return err
-	}
 	who := rq.Actor
 	who.Resident = true
 	op, err := h.pageOperator(rq.Ctx, rq.Login)
 	if err != nil {
 		return err
 	}
-	return reachHTTPError(h.sendInvitation(rq.Ctx, op, who, account, m))
+	return reachHTTPError(h.App.SendInvitation(rq.Ctx, op, who, fu.holding.AccountID, m.ID))
 }
 
 // FamilyInvite is POST /key/family/:id/invite?unit=ID: a (new) invitation to a family member

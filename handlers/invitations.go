@@ -11,120 +11,52 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"portier/app"
 	"portier/auth"
 	"portier/db"
 	"portier/i18n"
 	"portier/models"
-	"portier/views/email"
 	inviteviews "portier/views/invite"
 	userviews "portier/views/users"
 )
 
 // Invitations to a web key (PRODUCT.md U5): sending, and accepting by link or by code.
 
-// sendInvitation invites account user u of account to a web key: it makes a new invitation (a
-// link and an activation code, valid models.InvitationValidity; the user's open invitation dies
-// with its link and code), queues the email in the user's language naming the devices the web
-// key opens, and writes the audit row (models.AuditInvitationSent) — all in one transaction —
-// then wakes the mail worker.
-//
-// It is the one way an invitation is sent: the user page's "send again", the permission pages
-// after creating a permission, the family page of a resident, the web API and the demo all call
-// it. op is who asks (the reach check: it must see every device of the user and be able to open
-// every device the web key would open); who is the same login for the audit trail (its id, name,
-// email as Actor, client address; Origin is not used). Errors a caller shows to a person:
-//   - *models.InvitationRefused (errors.As; it wraps models.ErrConflict) with Reason
-//     models.RefusedNoEmail (the user has no email), models.RefusedNoWebKey (no app permission
-//     with remote access that is not revoked) or models.RefusedHasWebKey (the user has a web
-//     key already: accepting would change nothing): nothing was stored or sent. Message key:
-//     "invite.refused." + Reason.
-//   - *models.ReachRefused (the reach check): nothing was stored or sent.
-//   - models.ErrNotFound: u is not (or no longer) a user of account.
-func (h *Handler) sendInvitation(ctx context.Context, op models.Operator, who models.Actor, account models.Account, u models.AccountUser) error {
-	opens, err := h.invitationOpens(ctx, op, account, u)
+// UserInvitationCreate is POST /users/:id/invitations: send the user a new invitation (the old
+// link and code stop working). 409 with the reason when the user cannot be invited.
+func (h *Handler) UserInvitationCreate(c echo.Context) error {
+	rq := h.request(c)
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
-		return err
+		return echo.NewHTTPError(http.StatusNotFound, "error.not_found")
 	}
-	names, err := h.deviceNames(ctx, account.ID, opens)
-	if err != nil {
-		return err
-	}
-	zone := "UTC"
-	if owner, err := h.Store.FindMainLogin(ctx, account.ID); err == nil {
-		zone = owner.TimeZone
-	} else if !errors.Is(err, models.ErrNotFound) {
-		return err
-	}
-	lang := u.Language
-	if lang == "" {
-		lang = i18n.Default
-	}
-	login := who.LoginID
-	audit := who.AuditEntry(account.ID, models.AuditInvitationSent,
-		fmt.Sprintf("web key invitation to %s <%s> (%s)", u.Name, u.Email, strings.Join(names, ", ")))
-	inviter := account.Name
-	if who.Resident {
-		// A resident shares with their family: the property manager's audit trail does not learn
-		// who; the email names the resident, whom the family member knows.
-		audit.Detail = "web key invitation to a family member of a residential unit"
-		inviter = who.Name
-	}
-	// Random codes can collide with one stored before (the column is unique): draw again.
-	for try := 0; ; try++ {
-		token, code := auth.NewToken(), auth.NewInvitationCode()
-		_, err = h.Store.CreateInvitation(ctx, account.ID, db.NewInvitation{
-			AccountUserID: u.ID, TokenHash: auth.HashToken(token), CodeHash: auth.HashInvitationCode(code), Language: lang,
-			Mail: func(inv models.Invitation) (models.OutboxMessage, error) {
-				msg, err := email.InvitationMessage(ctx, email.Invitation{
-					To: u.Email, Name: u.Name, Language: lang, Inviter: inviter, Devices: names,
-					Link: h.absURL("/invite/" + token), Code: code, EnterURL: h.absURL("/invite"),
-					Expires: inv.ExpiresAt, Zone: zone, SiteURL: h.absURL("/"),
-				})
-				msg.WrittenByLoginID = &login
-				return msg, err
-			},
-		}, audit)
-		if !errors.Is(err, db.ErrInvitationCodeTaken) || try == 2 {
-			break
-		}
+	u, err := h.Store.FindAccountUser(rq.Ctx, rq.Account.ID, id)
+	if errors.Is(err, models.ErrNotFound) || err == nil && (u.MergedInto != nil || u.Resident()) {
+		return echo.NewHTTPError(http.StatusNotFound, "error.not_found")
 	}
 	if err != nil {
 		return err
 	}
-	return nil
-}
-
-// SendInvitation is sendInvitation for callers outside this package: the web API (which cannot
-// import handlers) gets it as a function where main builds both, e.g. a field
-// `Invite func(context.Context, models.Operator, models.Actor, models.Account, models.AccountUser) error`
-// on api.API set to h.SendInvitation. Same errors, same single path.
-func (h *Handler) SendInvitation(ctx context.Context, op models.Operator, who models.Actor, account models.Account, u models.AccountUser) error {
-	return h.sendInvitation(ctx, op, who, account, u)
-}
-
-// invitationOpens decides whether op may invite u to a web key now, and returns the devices the
-// web key would open (what the invitation names, and all it gives). The errors are
-// sendInvitation's.
-func (h *Handler) invitationOpens(ctx context.Context, op models.Operator, account models.Account, u models.AccountUser) ([]int64, error) {
-	if u.Email == "" {
-		return nil, &models.InvitationRefused{Reason: models.RefusedNoEmail}
-	}
-	r, _, err := h.personReach(ctx, account.ID, u, true)
+	op, err := h.operator(rq)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if len(r.Opens) == 0 {
-		return nil, &models.InvitationRefused{Reason: models.RefusedNoWebKey}
+	err = h.App.SendInvitation(rq.Ctx, op, rq.Actor, rq.Account.ID, u.ID)
+	var refused *models.InvitationRefused
+	switch {
+	case errors.Is(err, models.ErrReach):
+		return reachHTTPError(err)
+	case errors.As(err, &refused):
+		return echo.NewHTTPError(http.StatusConflict, "invite.refused."+refused.Reason)
+	case errors.Is(err, models.ErrNotFound):
+		return echo.NewHTTPError(http.StatusNotFound, "error.not_found")
+	case err != nil:
+		return err
 	}
-	if err := op.CheckReach(r); err != nil {
-		return nil, err
+	if err := h.setFlash(c, rq.Locale.T("invite.sent", i18n.Args{"Email": u.Email})); err != nil {
+		return err
 	}
-	if has, err := h.Store.HasWebKeyLogin(ctx, account.ID, u.ID); err != nil {
-		return nil, err
-	} else if has {
-		return nil, &models.InvitationRefused{Reason: models.RefusedHasWebKey}
-	}
-	return r.Opens, nil
+	return redirect(c, fmt.Sprintf("/users/%d", u.ID))
 }
 
 // deviceNames names the devices ids of account, sorted by name.
@@ -140,42 +72,6 @@ func (h *Handler) deviceNames(ctx context.Context, accountID int64, ids []int64)
 		}
 	}
 	return names, nil
-}
-
-// UserInvitationCreate is POST /users/:id/invitations: send the user a new invitation (the old
-// link and code stop working). 409 with the reason when the user cannot be invited.
-func (h *Handler) UserInvitationCreate(c echo.Context) error {
-	ctx := c.Request().Context()
-	loc := locale(c)
-	login, account, _ := currentLogin(c)
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil {
-		return echo.NewHTTPError(http.StatusNotFound, "error.not_found")
-	}
-	u, err := h.Store.FindAccountUser(ctx, account.ID, id)
-	if errors.Is(err, models.ErrNotFound) || err == nil && (u.MergedInto != nil || u.Resident()) {
-		return echo.NewHTTPError(http.StatusNotFound, "error.not_found")
-	}
-	if err != nil {
-		return err
-	}
-	who := h.actor(c)
-	err = h.sendInvitation(ctx, models.SessionOperator(login), who, account, u)
-	var refused *models.InvitationRefused
-	switch {
-	case errors.Is(err, models.ErrReach):
-		return reachHTTPError(err)
-	case errors.As(err, &refused):
-		return echo.NewHTTPError(http.StatusConflict, "invite.refused."+refused.Reason)
-	case errors.Is(err, models.ErrNotFound):
-		return echo.NewHTTPError(http.StatusNotFound, "error.not_found")
-	case err != nil:
-		return err
-	}
-	if err := h.setFlash(c, loc.T("invite.sent", i18n.Args{"Email": u.Email})); err != nil {
-		return err
-	}
-	return redirect(c, fmt.Sprintf("/users/%d", u.ID))
 }
 
 // userInvitations is the invitations box of a user's page.
@@ -202,7 +98,7 @@ func (h *Handler) userInvitations(ctx context.Context, loc *i18n.Locale, login m
 	}
 	var refused *models.InvitationRefused
 	var reach *models.ReachRefused
-	switch _, err := h.invitationOpens(ctx, models.SessionOperator(login), account, u); {
+	switch err := h.App.CheckInvitation(ctx, models.SessionOperator(login), u); {
 	case errors.As(err, &refused):
 		box.WhyNot = "invite.refused." + refused.Reason
 	case errors.As(err, &reach):
@@ -293,25 +189,13 @@ func (h *Handler) acceptInvitation(c echo.Context, inv models.Invitation, action
 	if err != nil {
 		return err
 	}
-	password, again := c.FormValue("password"), c.FormValue("password_confirm")
-	errs := map[string]string{}
-	if msg := models.ValidatePassword(password, u.Email); msg != "" {
-		errs["password"] = msg
-	} else if password != again {
-		errs["password_confirm"] = "invite.password_mismatch"
-	}
-	if len(errs) > 0 {
-		return h.renderInvite(c, inv, action, code, errs)
-	}
-	hash, err := h.Hasher.Hash(ctx, password)
-	if err != nil {
-		return err
-	}
-	ip := clientIP(c.Request())
-	login, err := h.Store.AcceptInvitation(ctx, inv.ID, hash, models.AuditEntry{Actor: u.Email, Kind: models.AuditInvitationAccepted, IP: ip,
-		Detail: fmt.Sprintf("web key activated by %s for %s", how, u.Name)})
+	rq := h.request(c)
+	login, err := h.App.AcceptInvitation(ctx, inv, u, c.FormValue("password"), c.FormValue("password_confirm"), how, rq.IP)
+	var invalid app.FieldErrors
 	var refused *models.InvitationRefused
 	switch {
+	case errors.As(err, &invalid):
+		return h.renderInvite(c, inv, action, code, invalid)
 	case errors.As(err, &refused):
 		return h.renderInviteClosed(c, http.StatusConflict, refused.Reason, inv)
 	case errors.Is(err, db.ErrInvitationClosed):
@@ -331,7 +215,7 @@ func (h *Handler) acceptInvitation(c echo.Context, inv models.Invitation, action
 	if err := h.startSession(c, login, false); err != nil {
 		return err
 	}
-	if err := h.Store.RecordLoginSuccess(ctx, login, models.AuditEntry{Actor: login.Email, Kind: models.AuditLoginSuccess, IP: ip,
+	if err := h.Store.RecordLoginSuccess(ctx, login, models.AuditEntry{Actor: login.Email, Kind: models.AuditLoginSuccess, IP: rq.IP,
 		Detail: "signed in by accepting an invitation"}); err != nil {
 		return err
 	}
@@ -372,7 +256,7 @@ func (h *Handler) renderInvite(c echo.Context, inv models.Invitation, action, co
 	if len(errs) > 0 {
 		status = http.StatusUnprocessableEntity
 	}
-	loc := locale(c)
+	loc := h.request(c).Locale
 	return render(c, status, inviteviews.AcceptPage(inviteviews.Accept{
 		Action: action, Code: code, Name: u.Name, Email: u.Email, Inviter: account.Name, Devices: names,
 		Expires: loc.DateTime(inv.ExpiresAt) + " (" + loc.ZoneName() + ")", Errors: errs,
@@ -389,7 +273,7 @@ func (h *Handler) renderInviteClosed(c echo.Context, status int, state string, i
 		} else if !errors.Is(err, models.ErrNotFound) {
 			return err
 		}
-		loc := locale(c)
+		loc := h.request(c).Locale
 		switch state {
 		case string(models.InvitationExpired):
 			p.When = loc.DateTime(inv.ExpiresAt) + " (" + loc.ZoneName() + ")"

@@ -209,10 +209,8 @@ func newMatrixFixtureWith(t *testing.T, opts apptest.Options) *matrixFixture {
 	require.NoError(t, err)
 	f.person, err = app.Store.FindAccountUser(ctx, f.main.AccountID, piaID)
 	require.NoError(t, err)
-	perms, err := app.Store.CreatePermissions(ctx, f.main.AccountID, db.NewPermission{AccountUserID: piaID, Type: models.AuthTypeApp,
-		Name: "Pia", RemoteAllowed: true, Devices: map[int64]models.PushStatus{f.device.ID: models.PushPortierOnly}},
-		models.AuditEntry{Actor: "test", Kind: models.AuditPermissionCreated})
-	require.NoError(t, err)
+	perms := app.CreatePermissions(t, f.main.AccountID, db.NewPermission{AccountUserID: piaID, Type: models.AuthTypeApp,
+		Name: "Pia", RemoteAllowed: true, Devices: map[int64]models.PushStatus{f.device.ID: models.PushPortierOnly}})
 	f.perm = perms[0]
 
 	// Two people merged, for the undo route.

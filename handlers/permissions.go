@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"portier/app"
 	"portier/db"
 	"portier/i18n"
 	"portier/models"
@@ -35,13 +36,12 @@ func (h *Handler) userPermission(c echo.Context) (models.AccountUser, models.Aut
 	if err != nil {
 		return u, models.Authorization{}, models.Device{}, err
 	}
-	ctx := c.Request().Context()
-	_, account, _ := currentLogin(c)
+	rq := h.request(c)
 	pid, err := strconv.ParseInt(c.Param("pid"), 10, 64)
 	if err != nil {
 		return u, models.Authorization{}, models.Device{}, errNotFound
 	}
-	a, err := h.Store.FindAuthorization(ctx, account.ID, pid)
+	a, err := h.Store.FindAuthorization(rq.Ctx, rq.Account.ID, pid)
 	switch {
 	case errors.Is(err, models.ErrNotFound), err == nil && (a.AccountUserID == nil || *a.AccountUserID != u.ID):
 		return u, a, models.Device{}, errNotFound
@@ -52,11 +52,13 @@ func (h *Handler) userPermission(c echo.Context) (models.AccountUser, models.Aut
 	return u, a, d, err
 }
 
-// permissionAudit is the audit row of a change of a permission.
-func permissionAudit(c echo.Context, kind string, u models.AccountUser, d models.Device, what string) models.AuditEntry {
-	login, _, _ := currentLogin(c)
-	return models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: kind, IP: clientIP(c.Request()),
-		Detail: fmt.Sprintf("%s on %s: %s", u.Name, d.Name, what)}
+// permissionChangeError answers app's refusal of a change of one permission: gone meanwhile is
+// 404, beyond the login's reach 403.
+func permissionChangeError(err error) error {
+	if errors.Is(err, models.ErrNotFound) {
+		return errNotFound
+	}
+	return reachHTTPError(err)
 }
 
 // PermissionDeactivate is POST /users/:id/permissions/:pid/deactivate.
@@ -71,24 +73,28 @@ func (h *Handler) setPermissionEnabled(c echo.Context, on bool) error {
 	if err != nil {
 		return err
 	}
-	_, account, _ := currentLogin(c)
-	what, msg := "deactivated", "users.deactivated"
-	if on {
-		what, msg = "reactivated", "users.reactivated"
-	}
-	_, err = h.Store.UpdatePermission(c.Request().Context(), account.ID, a.ID, db.PermissionChange{Enabled: &on},
-		permissionAudit(c, models.AuditPermissionChanged, u, d, what))
-	if errors.Is(err, models.ErrNotFound) {
-		return errNotFound
-	}
+	rq := h.request(c)
+	op, err := h.operator(rq)
 	if err != nil {
 		return err
 	}
-	h.Devices.PushPermissions(d.ID)
-	if err := h.setFlash(c, locale(c).T(msg, i18n.Args{"Device": d.Name})); err != nil {
+	if _, err := h.App.SetPermissionEnabled(rq.Ctx, op, rq.Actor, a.ID, on); err != nil {
+		return permissionChangeError(err)
+	}
+	msg := "users.deactivated"
+	if on {
+		msg = "users.reactivated"
+	}
+	if err := h.setFlash(c, rq.Locale.T(msg, i18n.Args{"Device": d.Name})); err != nil {
 		return err
 	}
 	return redirect(c, fmt.Sprintf("/users/%d", u.ID))
+}
+
+// suspendInput is what the suspend form sends: a date and a time on the device's clock.
+type suspendInput struct {
+	Date string `form:"date"`
+	Time string `form:"time"`
 }
 
 // PermissionSuspend is POST /users/:id/permissions/:pid/suspend {date, time}: deactivated until
@@ -98,11 +104,14 @@ func (h *Handler) PermissionSuspend(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	loc := locale(c)
-	_, account, _ := currentLogin(c)
-	f := &suspendForm{id: a.ID, date: strings.TrimSpace(c.FormValue("date")), time: strings.TrimSpace(c.FormValue("time"))}
-	zones, err := h.Store.FindDeviceZones(ctx, account.ID, loc.Zone)
+	rq := h.request(c)
+	loc := rq.Locale
+	var in suspendInput
+	if err := c.Bind(&in); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+	}
+	f := &suspendForm{id: a.ID, date: strings.TrimSpace(in.Date), time: strings.TrimSpace(in.Time)}
+	zones, err := h.Store.FindDeviceZones(rq.Ctx, rq.Account.ID, loc.Zone)
 	if err != nil {
 		return err
 	}
@@ -120,21 +129,24 @@ func (h *Handler) PermissionSuspend(c echo.Context) error {
 		f.err = loc.T("users.suspend_date_required")
 	case err != nil:
 		f.err = loc.T("users.suspend_invalid")
-	case !until.After(h.Now()):
-		f.err = loc.T("users.suspend_past")
+	}
+	if f.err == "" {
+		op, err := h.operator(rq)
+		if err != nil {
+			return err
+		}
+		_, err = h.App.SuspendPermission(rq.Ctx, op, rq.Actor, a.ID, until)
+		var invalid app.FieldErrors
+		switch {
+		case errors.As(err, &invalid):
+			f.err = loc.T(invalid["date"])
+		case err != nil:
+			return permissionChangeError(err)
+		}
 	}
 	if f.err != "" {
 		return h.renderUser(c, u, http.StatusUnprocessableEntity, userPageState{suspend: f})
 	}
-	_, err = h.Store.SuspendPermission(ctx, account.ID, a.ID, until,
-		permissionAudit(c, models.AuditPermissionChanged, u, d, "suspended until "+until.UTC().Format(time.RFC3339)))
-	if errors.Is(err, models.ErrNotFound) {
-		return errNotFound
-	}
-	if err != nil {
-		return err
-	}
-	h.Devices.PushPermissions(d.ID)
 	if err := h.setFlash(c, loc.T("users.suspended", i18n.Args{"Device": d.Name, "When": zonedDateTime(loc, until, zone)})); err != nil {
 		return err
 	}
@@ -151,29 +163,28 @@ func (h *Handler) PermissionRemove(c echo.Context) error {
 	if c.FormValue("confirm") != "1" {
 		return h.renderUser(c, u, http.StatusOK, userPageState{confirmRemove: a.ID})
 	}
-	loc := locale(c)
-	_, account, _ := currentLogin(c)
-	_, err = h.Store.RevokePermission(c.Request().Context(), account.ID, a.ID, permissionAudit(c, models.AuditPermissionRevoked, u, d, "removed"))
-	if errors.Is(err, models.ErrNotFound) {
-		return errNotFound
-	}
+	rq := h.request(c)
+	op, err := h.operator(rq)
 	if err != nil {
 		return err
 	}
-	h.Devices.PushPermissions(d.ID)
+	revoked, err := h.App.RevokePermissions(rq.Ctx, op, rq.Actor, []int64{a.ID})
+	if err != nil {
+		return permissionChangeError(err)
+	}
 	msg := "users.removing"
 	if a.DeviceAuthID == nil || a.PushStatus == models.PushPortierOnly {
 		msg = "users.removed" // the device never had it: gone at once
 	}
-	if err := h.setFlash(c, loc.T(msg, i18n.Args{"Device": d.Name})); err != nil {
+	flash := rq.Locale.T(msg, i18n.Args{"Device": d.Name})
+	if len(revoked.InvitationsWithdrawn) > 0 {
+		flash += " " + rq.Locale.T("users.invitation_withdrawn", i18n.Args{"Name": u.Name})
+	}
+	if err := h.setFlash(c, flash); err != nil {
 		return err
 	}
 	return redirect(c, fmt.Sprintf("/users/%d", u.ID))
 }
-
-// appNameMax is the longest name of an app or web key permission the devices keep (the Web
-// API's limit).
-const appNameMax = 32
 
 // Kinds of permission the create form offers. Fobs are paired on the device itself.
 const (
@@ -181,7 +192,7 @@ const (
 	kindKeypad = "keypad" // keypad code (type 13)
 )
 
-// permForm is what the create and edit forms send.
+// permForm is what the create and edit forms send, checked.
 type permForm struct {
 	kind                 string
 	devices              []int64
@@ -192,21 +203,37 @@ type permForm struct {
 	language, code, name string
 }
 
+// permFormInput is the create and edit forms as sent (or, for the Generate button without
+// JavaScript, the query).
+type permFormInput struct {
+	Kind      string   `form:"kind" query:"kind"`
+	Devices   []string `form:"device" query:"device"`
+	FromDate  string   `form:"from_date" query:"from_date"`
+	UntilDate string   `form:"until_date" query:"until_date"`
+	FromTime  string   `form:"from_time" query:"from_time"`
+	UntilTime string   `form:"until_time" query:"until_time"`
+	Weekdays  []string `form:"weekday" query:"weekday"`
+	Remote    string   `form:"remote" query:"remote"`
+	Language  string   `form:"language" query:"language"`
+	Code      string   `form:"code" query:"code"`
+	Name      string   `form:"name" query:"name"`
+}
+
 // readPermForm reads the form (or, for the Generate button without JavaScript, the query).
 func readPermForm(c echo.Context) (permForm, error) {
-	values, err := c.FormParams()
-	if err != nil {
+	var in permFormInput
+	if err := c.Bind(&in); err != nil {
 		return permForm{}, echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
 	}
-	f := permForm{kind: values.Get("kind"), fromDate: strings.TrimSpace(values.Get("from_date")), untilDate: strings.TrimSpace(values.Get("until_date")),
-		fromTime: strings.TrimSpace(values.Get("from_time")), untilTime: strings.TrimSpace(values.Get("until_time")),
-		weekdays: map[int]bool{}, remote: values.Get("remote") == "1", language: values.Get("language"),
-		code: strings.TrimSpace(values.Get("code")), name: strings.TrimSpace(values.Get("name"))}
+	f := permForm{kind: in.Kind, fromDate: strings.TrimSpace(in.FromDate), untilDate: strings.TrimSpace(in.UntilDate),
+		fromTime: strings.TrimSpace(in.FromTime), untilTime: strings.TrimSpace(in.UntilTime),
+		weekdays: map[int]bool{}, remote: in.Remote == "1", language: in.Language,
+		code: strings.TrimSpace(in.Code), name: strings.TrimSpace(in.Name)}
 	if f.kind != kindKeypad {
 		f.kind = kindApp
 	}
 	seen := map[int64]bool{}
-	for _, v := range values["device"] {
+	for _, v := range in.Devices {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
 			id = -1 // not one of the offered devices: refused below
@@ -216,7 +243,7 @@ func readPermForm(c echo.Context) (permForm, error) {
 			f.devices = append(f.devices, id)
 		}
 	}
-	for _, v := range values["weekday"] {
+	for _, v := range in.Weekdays {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 7 {
 			n = 0 // refused below
@@ -262,6 +289,18 @@ func (f permForm) restrictions(loc *i18n.Locale, zone *time.Location, now time.T
 			} else if end.Before(now) {
 				errs["until_date"] = loc.T("users.error.until_past")
 			}
+		}
+	}
+	fresh := r // the dates sent anew: one kept as it was is not checked again
+	if keep != nil && r.AllowedFrom == keep.AllowedFrom {
+		fresh.AllowedFrom = nil
+	}
+	if keep != nil && r.AllowedUntil == keep.AllowedUntil {
+		fresh.AllowedUntil = nil
+	}
+	for field, key := range app.CheckPermissionDates(fresh, now) {
+		if _, bad := errs[field]; !bad {
+			errs[field] = loc.T(key)
 		}
 	}
 	var days []time.Weekday
@@ -333,22 +372,14 @@ func (f permForm) checkKeypad(loc *i18n.Locale, errs map[string]string) int {
 		}
 		errs["code"] = loc.T(key)
 	}
-	checkName(loc, f.name, models.KeypadNameMax, errs)
+	checkName(loc, f.name, models.AuthTypeKeypadCode, errs)
 	return code
 }
 
-// checkName checks the name a permission has on a device: the keypad's rules (one line, not
-// empty), with the device's limit for its kind.
-func checkName(loc *i18n.Locale, name string, max int, errs map[string]string) {
-	var bad models.KeypadNameError
-	err := models.ValidKeypadName(name)
-	switch {
-	case errors.As(err, &bad) && bad.Reason == models.KeypadNameReasonEmpty:
-		errs["name"] = loc.T("users.error.name_empty")
-	case errors.As(err, &bad) && bad.Reason == models.KeypadNameReasonControl:
-		errs["name"] = loc.T("users.error.name_control")
-	case len([]rune(name)) > max:
-		errs["name"] = loc.T("users.error.name_too_long", i18n.Args{"Max": max})
+// checkName checks the name a permission of type typ has on a device (app.CheckPermissionName).
+func checkName(loc *i18n.Locale, name string, typ int, errs map[string]string) {
+	if key := app.CheckPermissionName(name, typ); key != "" {
+		errs["name"] = loc.T(key, i18n.Args{"Max": app.PermissionNameMax(typ)})
 	}
 }
 
@@ -363,14 +394,8 @@ func truncateRunes(s string, n int) string {
 
 // keypadWhyNot says why a device cannot take keypad codes ("" when it can).
 func (h *Handler) keypadWhyNot(loc *i18n.Locale, d models.Device) string {
-	caps, running := h.Devices.Capabilities(d.ConnectionID)
-	switch {
-	case !running:
-		return loc.T("users.why.not_running")
-	case !caps.KeypadCodes:
-		return loc.T("users.why.bridge_keypad")
-	case d.Reported.KeypadBatteryCritical == nil: // a device reports its keypad's battery when it has one
-		return loc.T("users.why.no_keypad")
+	if key := h.App.KeypadWhyNot(d); key != "" {
+		return loc.T(key)
 	}
 	return ""
 }
@@ -379,13 +404,13 @@ func (h *Handler) keypadWhyNot(loc *i18n.Locale, d models.Device) string {
 // counts until the device let it go). Devices the login does not see are left out: their codes
 // are none of its business.
 func (h *Handler) codesInUse(c echo.Context, deviceIDs []int64, except int64) (map[int]bool, error) {
-	login, account, _ := currentLogin(c)
+	rq := h.request(c)
 	used := map[int]bool{}
 	for _, id := range deviceIDs {
-		if !login.SeesDevice(id) {
+		if !rq.Login.SeesDevice(id) {
 			continue
 		}
-		auths, err := h.Store.FindDeviceAuthorizations(c.Request().Context(), account.ID, id)
+		auths, err := h.Store.FindDeviceAuthorizations(rq.Ctx, rq.Account.ID, id)
 		if err != nil {
 			return nil, err
 		}
@@ -445,9 +470,8 @@ func weekdayChoices(loc *i18n.Locale, checked map[int]bool) []userviews.WeekdayC
 
 // newPermissionForm builds the create page for a user from what was sent (or the defaults).
 func (h *Handler) newPermissionForm(c echo.Context, u models.AccountUser, f permForm, errs map[string]string) (userviews.PermissionForm, error) {
-	ctx := c.Request().Context()
-	loc := locale(c)
-	_, account, _ := currentLogin(c)
+	rq := h.request(c)
+	ctx, loc, account := rq.Ctx, rq.Locale, rq.Account
 	shell, err := h.appShell(c, "users.perm_create", "/users")
 	if err != nil {
 		return userviews.PermissionForm{}, err
@@ -508,8 +532,8 @@ func (h *Handler) newPermissionForm(c echo.Context, u models.AccountUser, f perm
 
 // heldDevices are the devices a user has a permission on (revoked ones do not count).
 func (h *Handler) heldDevices(c echo.Context, u models.AccountUser) (map[int64]bool, error) {
-	_, account, _ := currentLogin(c)
-	auths, err := h.Store.FindUserAuthorizations(c.Request().Context(), account.ID, u.ID)
+	rq := h.request(c)
+	auths, err := h.Store.FindUserAuthorizations(rq.Ctx, rq.Account.ID, u.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -575,7 +599,7 @@ func (h *Handler) KeypadCodeGenerate(c echo.Context) error {
 		return err
 	}
 	if k.Value == "" {
-		k.Error = locale(c).T("users.error.code_none_free")
+		k.Error = h.request(c).Locale.T("users.error.code_none_free")
 	}
 	return render(c, http.StatusOK, userviews.KeypadCodeField(k))
 }
@@ -587,9 +611,8 @@ func (h *Handler) PermissionCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	loc := locale(c)
-	login, account, _ := currentLogin(c)
+	rq := h.request(c)
+	ctx, loc := rq.Ctx, rq.Locale
 	f, err := readPermForm(c)
 	if err != nil {
 		return err
@@ -614,7 +637,7 @@ func (h *Handler) PermissionCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	zones, err := h.Store.FindDeviceZones(ctx, account.ID, loc.Zone)
+	zones, err := h.Store.FindDeviceZones(ctx, rq.Account.ID, loc.Zone)
 	if err != nil {
 		return err
 	}
@@ -649,8 +672,7 @@ func (h *Handler) PermissionCreate(c echo.Context) error {
 		slices.Sort(list)
 		errs["devices"] = loc.T("users.error.zones", i18n.Args{"Zones": strings.Join(list, "; ")})
 	}
-	r := f.restrictions(loc, zone, h.Now(), nil, errs)
-	np := db.NewPermission{AccountUserID: u.ID, Restrictions: r, Devices: map[int64]models.PushStatus{}}
+	np := app.NewPermission{UserID: u.ID, Restrictions: f.restrictions(loc, zone, h.Now(), nil, errs), DeviceIDs: chosenIDs(chosen)}
 	switch f.kind {
 	case kindKeypad:
 		code := f.checkKeypad(loc, errs)
@@ -668,7 +690,7 @@ func (h *Handler) PermissionCreate(c echo.Context) error {
 			}
 		}
 	default:
-		np.Type, np.Name, np.RemoteAllowed = models.AuthTypeApp, truncateRunes(u.Name, appNameMax), f.remote
+		np.Type, np.Name, np.RemoteAllowed, np.Language = models.AuthTypeApp, truncateRunes(u.Name, app.AppNameMax), f.remote, f.language
 		if !validInvitationLanguage(f.language) {
 			errs["language"] = loc.T("users.language_invalid")
 		}
@@ -676,60 +698,25 @@ func (h *Handler) PermissionCreate(c echo.Context) error {
 	if len(errs) > 0 {
 		return again(http.StatusUnprocessableEntity)
 	}
-	var names []string
-	var opens []int64
-	for _, d := range chosen {
-		np.Devices[d.ID] = h.Devices.PushStatusFor(d)
-		names = append(names, d.Name)
-		opens = append(opens, d.ID)
-	}
-	if err := h.checkReach(c, models.Reach{Opens: opens}); err != nil {
+	op, err := h.operator(rq)
+	if err != nil {
 		return err
 	}
-	what := "web key"
-	if f.kind == kindKeypad {
-		what = "keypad code"
-	}
-	audit := models.AuditEntry{LoginID: &login.ID, Actor: login.Email, Kind: models.AuditPermissionCreated, IP: clientIP(c.Request()),
-		Detail: fmt.Sprintf("%s on %s: %s", u.Name, strings.Join(names, ", "), what)}
-	created, err := h.Store.CreatePermissions(ctx, account.ID, np, audit)
-	var conflict *db.PermissionConflict
-	switch {
-	case errors.As(err, &conflict):
-		// Someone else was quicker: the checks above passed a moment ago.
-		if conflict.Reason == db.ConflictCodeInUse {
-			errs["code"] = loc.T("users.error.code_in_use", i18n.Args{"Device": byID[conflict.DeviceID].Name})
-		} else {
-			errs["devices"] = loc.T("users.error.has_one", i18n.Args{"Name": u.Name, "Device": byID[conflict.DeviceID].Name})
-		}
+	created, err := h.App.CreatePermissions(ctx, op, rq.Actor, np)
+	if h.permissionFormErrors(loc, err, byID, u, errs) {
 		return again(http.StatusUnprocessableEntity)
-	case errors.Is(err, models.ErrNotFound):
-		return errNotFound
-	case err != nil:
-		return err
 	}
-	h.Devices.PushPermissions(deviceIDs(created)...)
-	if f.kind == kindApp && f.language != u.Language {
-		// The invitation language is the user's: a change here is kept for the next ones.
-		err = h.Store.InTx(ctx, func(tx *db.Tx) error {
-			var err error
-			if u, err = tx.UpdateAccountUser(ctx, account.ID, u.ID, db.UserChange{Name: u.Name, Email: u.Email, Language: f.language}); err != nil {
-				return err
-			}
-			return tx.Audit(ctx, models.AuditEntry{AccountID: &account.ID, LoginID: &login.ID, Actor: login.Email, Kind: models.AuditUserUpdated,
-				IP: clientIP(c.Request()), Detail: fmt.Sprintf("user %d: invitation language %s", u.ID, f.language)})
-		})
-		if err != nil {
-			return err
-		}
+	if err != nil {
+		return permissionChangeError(err)
 	}
-	flash := loc.N("users.perm_created", len(created))
-	if f.kind == kindApp {
-		note, err := h.inviteAfterPermission(c, account, u)
-		if err != nil {
-			return err
-		}
-		flash += " " + note
+	flash := loc.N("users.perm_created", len(created.Permissions))
+	switch created.Invitation {
+	case app.InvitationSent:
+		flash += " " + loc.T("users.invite_note.sent", i18n.Args{"Email": u.Email})
+	case app.InvitationActive:
+		flash += " " + loc.T("users.invite_note.active", i18n.Args{"Name": u.Name})
+	case app.InvitationNotSent:
+		flash += " " + loc.T("users.invite_note.not_sent", i18n.Args{"Why": loc.T(created.WhyNot)})
 	}
 	if err := h.setFlash(c, flash); err != nil {
 		return err
@@ -737,15 +724,48 @@ func (h *Handler) PermissionCreate(c echo.Context) error {
 	return redirect(c, fmt.Sprintf("/users/%d", u.ID))
 }
 
+// chosenIDs are the ids of the devices.
+func chosenIDs(devs []models.Device) []int64 {
+	ids := make([]int64, 0, len(devs))
+	for _, d := range devs {
+		ids = append(ids, d.ID)
+	}
+	return ids
+}
+
+// permissionFormErrors puts app's refusal of a permission form (created or edited) at its
+// fields and reports whether it did; other errors are left to the caller. Such a refusal
+// happens when someone else was quicker: the form's checks passed a moment ago.
+func (h *Handler) permissionFormErrors(loc *i18n.Locale, err error, devices map[int64]models.Device, u models.AccountUser, errs map[string]string) bool {
+	var conflict *db.PermissionConflict
+	var refused *app.DeviceRefused
+	var invalid app.FieldErrors
+	switch {
+	case errors.As(err, &conflict) && conflict.Reason == db.ConflictCodeInUse:
+		errs["code"] = loc.T("users.error.code_in_use", i18n.Args{"Device": devices[conflict.DeviceID].Name})
+	case errors.As(err, &conflict):
+		errs["devices"] = loc.T("users.error.has_one", i18n.Args{"Name": u.Name, "Device": devices[conflict.DeviceID].Name})
+	case errors.As(err, &refused):
+		errs["devices"] = loc.T("users.error.no_keypad", i18n.Args{"Device": devices[refused.DeviceID].Name, "Why": loc.T(refused.Key)})
+	case errors.As(err, &invalid):
+		for field, key := range invalid {
+			errs[field] = loc.T(key)
+		}
+	default:
+		return false
+	}
+	return true
+}
+
 // editPermissionForm builds the edit page of a permission from what was sent.
 func (h *Handler) editPermissionForm(c echo.Context, u models.AccountUser, a models.Authorization, d models.Device, f permForm, errs map[string]string) (userviews.PermissionForm, error) {
-	loc := locale(c)
-	_, account, _ := currentLogin(c)
+	rq := h.request(c)
+	loc := rq.Locale
 	shell, err := h.appShell(c, "users.perm_edit_title", "/users")
 	if err != nil {
 		return userviews.PermissionForm{}, err
 	}
-	zones, err := h.Store.FindDeviceZones(c.Request().Context(), account.ID, loc.Zone)
+	zones, err := h.Store.FindDeviceZones(rq.Ctx, rq.Account.ID, loc.Zone)
 	if err != nil {
 		return userviews.PermissionForm{}, err
 	}
@@ -754,21 +774,13 @@ func (h *Handler) editPermissionForm(c echo.Context, u models.AccountUser, a mod
 		KindKey: authTypeKey(a.Type), FromDate: f.fromDate, UntilDate: f.untilDate, FromTime: f.fromTime, UntilTime: f.untilTime,
 		Weekdays: weekdayChoices(loc, f.weekdays), ShowRemote: a.Type == models.AuthTypeApp, Remote: f.remote,
 		ShowCode: a.Type == models.AuthTypeKeypadCode, Code: f.code, ShowName: true, Name: f.name,
-		NameHint: loc.T("users.name_hint", i18n.Args{"Max": nameMax(a.Type)}), DatesHint: loc.T("users.dates_hint"),
+		NameHint: loc.T("users.name_hint", i18n.Args{"Max": app.PermissionNameMax(a.Type)}), DatesHint: loc.T("users.dates_hint"),
 		TimesHint:   timesHint(loc, []*time.Location{zones[d.ID]}),
 		GenerateURL: fmt.Sprintf("/users/%d/permissions/keypad-code?pid=%d", u.ID, a.ID), PageURL: editURL, Errors: errs}
 	if len(errs) > 0 {
 		p.FormError = loc.T("users.form_error_edit")
 	}
 	return p, nil
-}
-
-// nameMax is the longest name a device keeps for an authorization type.
-func nameMax(t int) int {
-	if t == models.AuthTypeKeypadCode {
-		return models.KeypadNameMax
-	}
-	return appNameMax
 }
 
 // PermissionEdit is GET /users/:id/permissions/:pid/edit (generate=1: the form again with a
@@ -790,9 +802,8 @@ func (h *Handler) PermissionEdit(c echo.Context) error {
 			return err
 		}
 	} else {
-		loc := locale(c)
-		_, account, _ := currentLogin(c)
-		zones, err := h.Store.FindDeviceZones(c.Request().Context(), account.ID, loc.Zone)
+		rq := h.request(c)
+		zones, err := h.Store.FindDeviceZones(rq.Ctx, rq.Account.ID, rq.Locale.Zone)
 		if err != nil {
 			return err
 		}
@@ -838,15 +849,21 @@ func (h *Handler) PermissionUpdate(c echo.Context) error {
 	if a.RevokedAt != nil {
 		return errNotFound
 	}
-	ctx := c.Request().Context()
-	loc := locale(c)
-	_, account, _ := currentLogin(c)
+	rq := h.request(c)
+	loc := rq.Locale
 	f, err := readPermForm(c)
 	if err != nil {
 		return err
 	}
 	errs := map[string]string{}
-	zones, err := h.Store.FindDeviceZones(ctx, account.ID, loc.Zone)
+	again := func() error {
+		p, err := h.editPermissionForm(c, u, a, d, f, errs)
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusUnprocessableEntity, userviews.PermissionFormPage(p))
+	}
+	zones, err := h.Store.FindDeviceZones(rq.Ctx, rq.Account.ID, loc.Zone)
 	if err != nil {
 		return err
 	}
@@ -859,67 +876,27 @@ func (h *Handler) PermissionUpdate(c echo.Context) error {
 			change.Code = &code
 		}
 	case models.AuthTypeApp:
-		checkName(loc, f.name, appNameMax, errs)
+		checkName(loc, f.name, a.Type, errs)
 		change.RemoteAllowed = &f.remote
 	default:
-		checkName(loc, f.name, appNameMax, errs)
+		checkName(loc, f.name, a.Type, errs)
 	}
 	if len(errs) > 0 {
-		p, err := h.editPermissionForm(c, u, a, d, f, errs)
-		if err != nil {
-			return err
-		}
-		return render(c, http.StatusUnprocessableEntity, userviews.PermissionFormPage(p))
+		return again()
 	}
-	_, err = h.Store.UpdatePermission(ctx, account.ID, a.ID, change, permissionAudit(c, models.AuditPermissionChanged, u, d, "edited"))
-	var conflict *db.PermissionConflict
-	switch {
-	case errors.As(err, &conflict):
-		errs["code"] = loc.T("users.error.code_in_use", i18n.Args{"Device": d.Name})
-		p, err := h.editPermissionForm(c, u, a, d, f, errs)
-		if err != nil {
-			return err
-		}
-		return render(c, http.StatusUnprocessableEntity, userviews.PermissionFormPage(p))
-	case errors.Is(err, models.ErrNotFound):
-		return errNotFound
-	case err != nil:
+	op, err := h.operator(rq)
+	if err != nil {
 		return err
 	}
-	h.Devices.PushPermissions(d.ID)
+	_, err = h.App.UpdatePermissions(rq.Ctx, op, rq.Actor, []db.PermissionUpdate{{ID: a.ID, Change: change}})
+	if h.permissionFormErrors(loc, err, map[int64]models.Device{d.ID: d}, u, errs) {
+		return again()
+	}
+	if err != nil {
+		return permissionChangeError(err)
+	}
 	if err := h.setFlash(c, loc.T("users.perm_saved", i18n.Args{"Device": d.Name})); err != nil {
 		return err
 	}
 	return redirect(c, fmt.Sprintf("/users/%d", u.ID))
-}
-
-// inviteAfterPermission invites a user to their web key after an app permission was created
-// for them (PRODUCT.md U5) and says what happened: an invitation went out; or none was needed
-// because their web key is already active and now opens the new devices too; or none could go
-// (no email, or no remote access so no web key).
-func (h *Handler) inviteAfterPermission(c echo.Context, account models.Account, u models.AccountUser) (string, error) {
-	ctx := c.Request().Context()
-	loc := locale(c)
-	login, _, _ := currentLogin(c)
-	invitations, err := h.Store.FindUserInvitations(ctx, account.ID, u.ID)
-	if err != nil {
-		return "", err
-	}
-	for _, inv := range invitations {
-		if inv.State(h.Now()) == models.InvitationAccepted {
-			return loc.T("users.invite_note.active", i18n.Args{"Name": u.Name}), nil
-		}
-	}
-	who := h.actor(c)
-	var refused *models.InvitationRefused
-	var reach *models.ReachRefused
-	switch err := h.sendInvitation(ctx, models.SessionOperator(login), who, account, u); {
-	case errors.As(err, &refused):
-		return loc.T("users.invite_note.not_sent", i18n.Args{"Why": loc.T("invite.refused." + refused.Reason)}), nil
-	case errors.As(err, &reach):
-		return loc.T("users.invite_note.not_sent", i18n.Args{"Why": loc.T(reach.MessageKey())}), nil
-	case err != nil:
-		return "", err
-	}
-	return loc.T("users.invite_note.sent", i18n.Args{"Email": u.Email}), nil
 }

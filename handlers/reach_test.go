@@ -107,7 +107,6 @@ func TestReachLimitedLoginCannotRedirectAPersonsWebKey(t *testing.T) {
 func TestInvitationNeverChangesAnExistingLogin(t *testing.T) {
 	t.Parallel()
 	e := newReachEnv(t)
-	ctx := context.Background()
 	e.holder(t) // Dora accepts: her web key signs in with doraPassword.
 
 	res := e.owner.PostForm(fmt.Sprintf("/users/%d/invitations", e.dora.ID), nil)
@@ -117,13 +116,8 @@ func TestInvitationNeverChangesAnExistingLogin(t *testing.T) {
 	// An invitation that is pending anyway (made straight in the store, as a race could): its
 	// acceptance is refused and Dora's login stays hers.
 	token := auth.NewToken()
-	_, err := e.app.Store.CreateInvitation(ctx, e.main.AccountID, db.NewInvitation{AccountUserID: e.dora.ID, TokenHash: auth.HashToken(token),
-		CodeHash: auth.HashInvitationCode(auth.NewInvitationCode()), Language: "en",
-		Mail: func(models.Invitation) (models.OutboxMessage, error) {
-			return models.OutboxMessage{To: "x@example.com", Subject: "x", Text: "x"}, nil
-		},
-	}, models.AuditEntry{Actor: "test", Kind: models.AuditInvitationSent})
-	require.NoError(t, err)
+	e.app.CreateInvitation(t, e.main.AccountID, db.NewInvitation{AccountUserID: e.dora.ID, TokenHash: auth.HashToken(token),
+		CodeHash: auth.HashInvitationCode(auth.NewInvitationCode()), Language: "en"})
 	res = e.app.NewClient().PostForm("/invite/"+token, url.Values{"password": {"the attacker's new password"}, "password_confirm": {"the attacker's new password"}})
 	assert.Equal(t, http.StatusConflict, res.StatusCode)
 	assert.Contains(t, res.Body, "already have a web key")

@@ -46,10 +46,8 @@ func newCompanyFixture(t *testing.T) companyFixture {
 	f.company, err = f.app.Store.FindAccountUser(ctx, f.owner.AccountID, id)
 	require.NoError(t, err)
 	require.Equal(t, models.KindCompany, f.company.Kind)
-	perms, err := f.app.Store.CreatePermissions(ctx, f.owner.AccountID, db.NewPermission{AccountUserID: id, Type: models.AuthTypeApp,
-		Name: f.company.Name, RemoteAllowed: true, Devices: map[int64]models.PushStatus{f.box.ID: models.PushPortierOnly}},
-		models.AuditEntry{Actor: "test", Kind: models.AuditPermissionCreated})
-	require.NoError(t, err)
+	perms := f.app.CreatePermissions(t, f.owner.AccountID, db.NewPermission{AccountUserID: id, Type: models.AuthTypeApp,
+		Name: f.company.Name, RemoteAllowed: true, Devices: map[int64]models.PushStatus{f.box.ID: models.PushPortierOnly}})
 	f.perm = perms[0]
 	return f
 }
@@ -242,9 +240,7 @@ func TestStaffHaveTheCompanysRestrictions(t *testing.T) {
 	link := f.addStaff(t, "Kim Berger", "kim@putzteam.example")
 	c := f.signInStaff(t, link, "kim@putzteam.example")
 	from := f.app.Clock.Now().Add(24 * time.Hour)
-	_, err := f.app.Store.UpdatePermission(context.Background(), f.owner.AccountID, f.perm.ID,
-		db.PermissionChange{Restrictions: &models.Restrictions{AllowedFrom: &from}}, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionChanged})
-	require.NoError(t, err)
+	f.app.UpdatePermission(t, f.owner.AccountID, f.perm.ID, db.PermissionChange{Restrictions: &models.Restrictions{AllowedFrom: &from}})
 	res := c.PostForm(fmt.Sprintf("/key/devices/%d/actions/%d", f.box.ID, models.ActionBoxOpen), url.Values{"confirm": {"1"}})
 	assert.Equal(t, http.StatusForbidden, res.StatusCode)
 	assert.Zero(t, countRows(t, f.app, `SELECT count(*) FROM activity WHERE device_id = ? AND trigger = ?`, f.box.ID, models.TriggerWeb))

@@ -62,10 +62,8 @@ func newKeyFixture(t *testing.T) keyFixture {
 func (f keyFixture) permit(t *testing.T, device string, remote bool) models.Authorization {
 	t.Helper()
 	d := deviceNamed(t, f.devs, device)
-	created, err := f.app.Store.CreatePermissions(context.Background(), d.AccountID, db.NewPermission{AccountUserID: f.dora.ID,
-		Type: models.AuthTypeApp, Name: f.dora.Name, RemoteAllowed: remote, Devices: map[int64]models.PushStatus{d.ID: models.PushPortierOnly}},
-		models.AuditEntry{Actor: "test", Kind: models.AuditPermissionCreated})
-	require.NoError(t, err)
+	created := f.app.CreatePermissions(t, d.AccountID, db.NewPermission{AccountUserID: f.dora.ID,
+		Type: models.AuthTypeApp, Name: f.dora.Name, RemoteAllowed: remote, Devices: map[int64]models.PushStatus{d.ID: models.PushPortierOnly}})
 	return created[0]
 }
 
@@ -347,9 +345,7 @@ func TestWebKeyActsOnlyWhenAllowed(t *testing.T) {
 	tuesday, monday := models.WeekdayBit(time.Tuesday), models.WeekdayBit(time.Monday)
 	restrict := func(name string, r models.Restrictions) {
 		t.Helper()
-		_, err := f.app.Store.UpdatePermission(ctx, f.dora.AccountID, f.perms[name].ID, db.PermissionChange{Restrictions: &r},
-			models.AuditEntry{Actor: "test", Kind: models.AuditPermissionChanged})
-		require.NoError(t, err)
+		f.app.UpdatePermission(t, f.dora.AccountID, f.perms[name].ID, db.PermissionChange{Restrictions: &r})
 	}
 	restrict("Front door", models.Restrictions{AllowedWeekdays: tuesday})
 	restrict("Office", models.Restrictions{AllowedWeekdays: monday})
@@ -364,11 +360,10 @@ func TestWebKeyActsOnlyWhenAllowed(t *testing.T) {
 		switch a.DeviceID {
 		case garden.ID:
 			off := false
-			_, err = f.app.Store.UpdatePermission(ctx, a.AccountID, a.ID, db.PermissionChange{Enabled: &off}, models.AuditEntry{Actor: "t", Kind: models.AuditPermissionChanged})
+			f.app.UpdatePermission(t, a.AccountID, a.ID, db.PermissionChange{Enabled: &off})
 		case entrance.ID:
-			_, err = f.app.Store.RevokePermission(ctx, a.AccountID, a.ID, models.AuditEntry{Actor: "t", Kind: models.AuditPermissionRevoked})
+			f.app.RevokePermission(t, a.AccountID, a.ID)
 		}
-		require.NoError(t, err)
 	}
 
 	res := c.Get("/key")
@@ -431,18 +426,12 @@ func TestWebKeyActsOnlyWhenAllowed(t *testing.T) {
 
 	// Suspended and remote access taken away: refused.
 	restrict("Office", models.Restrictions{})
-	_, err = f.app.Store.SuspendPermission(ctx, f.dora.AccountID, f.perms["Office"].ID, f.app.Clock.Now().Add(24*time.Hour),
-		models.AuditEntry{Actor: "t", Kind: models.AuditPermissionChanged})
-	require.NoError(t, err)
+	f.app.SuspendPermission(t, f.dora.AccountID, f.perms["Office"].ID, f.app.Clock.Now().Add(24*time.Hour))
 	refused(office, "suspended")
 	on := true
-	_, err = f.app.Store.UpdatePermission(ctx, f.dora.AccountID, f.perms["Office"].ID, db.PermissionChange{Enabled: &on},
-		models.AuditEntry{Actor: "t", Kind: models.AuditPermissionChanged})
-	require.NoError(t, err)
+	f.app.UpdatePermission(t, f.dora.AccountID, f.perms["Office"].ID, db.PermissionChange{Enabled: &on})
 	no := false
-	_, err = f.app.Store.UpdatePermission(ctx, f.dora.AccountID, f.perms["Office"].ID, db.PermissionChange{RemoteAllowed: &no},
-		models.AuditEntry{Actor: "t", Kind: models.AuditPermissionChanged})
-	require.NoError(t, err)
+	f.app.UpdatePermission(t, f.dora.AccountID, f.perms["Office"].ID, db.PermissionChange{RemoteAllowed: &no})
 	refused(office, "remote access taken away")
 
 	// Another account's device, and a device id that is no number.

@@ -30,7 +30,16 @@ const (
 )
 
 // Permissions and invitations.
-const ()
+const (
+	EventPermissionCreated   = "permission.created"   // on one or several devices at once
+	EventPermissionUpdated   = "permission.updated"   // name, restrictions, remote access, keypad code, person
+	EventPermissionEnabled   = "permission.enabled"   // turned on again (also ends a suspension)
+	EventPermissionDisabled  = "permission.disabled"  // deactivated
+	EventPermissionSuspended = "permission.suspended" // deactivated until a time
+	EventPermissionRevoked   = "permission.revoked"   // removed (the devices are told)
+	EventInvitationSent      = "invitation.sent"      // a new link and code; the open ones stop working
+	EventInvitationAccepted  = "invitation.accepted"  // the person set a password: their web key exists
+)
 
 // Users and merges.
 const (

@@ -33,7 +33,7 @@ const (
 // smart locks of three generations, an opener and a smart door, with their people and a few
 // weeks of activity. On a directory that already has accounts it changes nothing and says so.
 // dataDir is only named in what it prints.
-func createDemo(ctx context.Context, store *db.Store, manager *devices.Manager, invite inviteFunc, application *app.App, dataDir string, stdout io.Writer) error {
+func createDemo(ctx context.Context, store *db.Store, manager *devices.Manager, application *app.App, dataDir string, stdout io.Writer) error {
 	n, err := store.CountAccounts(ctx)
 	if err != nil {
 		return err
@@ -63,7 +63,7 @@ func createDemo(ctx context.Context, store *db.Store, manager *devices.Manager, 
 	if err != nil {
 		return err
 	}
-	if err := createDemoPeople(ctx, store, manager, invite, application, acc, login, devs); err != nil {
+	if err := createDemoPeople(ctx, store, manager, application, acc, login, devs); err != nil {
 		return err
 	}
 	entries, err := createDemoHistory(ctx, store, acc.ID, devs, store.Now())
@@ -82,66 +82,59 @@ func createDemo(ctx context.Context, store *db.Store, manager *devices.Manager, 
 	return nil
 }
 
-// inviteFunc sends a web-key invitation (handlers.Handler.SendInvitation).
-type inviteFunc func(ctx context.Context, op models.Operator, who models.Actor, account models.Account, u models.AccountUser) error
-
 // createDemoPeople adds people made in Portier next to those the devices bring along: Jonas,
 // the caretaker, whose web key opens the front door, the back door and the building entrance
 // at any hour (the one to try the web key with, whatever the time); Dora, whose web key for the
 // front door and the building entrance works on weekdays from 07 to 19 (an example of
 // restricted access); both with an invitation waiting in the outbox; and Max, the gardener,
 // with a keypad code for the weekend.
-func createDemoPeople(ctx context.Context, store *db.Store, manager *devices.Manager, invite inviteFunc, application *app.App, acc models.Account, owner models.Login, devs []models.Device) error {
+func createDemoPeople(ctx context.Context, store *db.Store, manager *devices.Manager, application *app.App, acc models.Account, owner models.Login, devs []models.Device) error {
 	byName := map[string]models.Device{}
 	for _, d := range devs {
 		byName[d.Name] = d
 	}
-	audit := func(kind string) models.AuditEntry {
-		return models.AuditEntry{LoginID: &owner.ID, Actor: "cli", Kind: kind, Detail: "demo"}
-	}
 	type person struct {
 		user    models.AccountUser
-		perm    db.NewPermission
+		perm    app.NewPermission
 		devices []string
 	}
 	code := 735928
 	people := []person{
 		{user: models.AccountUser{Name: demoAnyHourName, Email: demoAnyHourEmail, Language: "en"},
-			perm:    db.NewPermission{Type: models.AuthTypeApp, Name: demoAnyHourName, RemoteAllowed: true},
+			perm:    app.NewPermission{Type: models.AuthTypeApp, Name: demoAnyHourName, RemoteAllowed: true},
 			devices: []string{"Front door", "Back door", "Building entrance"}},
 		{user: models.AccountUser{Name: "Dora Eck", Email: "dora@portier.example", Language: "de"},
-			perm: db.NewPermission{Type: models.AuthTypeApp, Name: "Dora Eck", RemoteAllowed: true,
+			perm: app.NewPermission{Type: models.AuthTypeApp, Name: "Dora Eck", RemoteAllowed: true,
 				Restrictions: models.Restrictions{AllowedWeekdays: models.WeekdaysMonFr, AllowedFromTime: 7 * 60, AllowedUntilTime: 19 * 60}},
 			devices: []string{"Front door", "Building entrance"}},
 		{user: models.AccountUser{Name: "Max Gärtner", Email: "max@portier.example", Language: "en"},
-			perm: db.NewPermission{Type: models.AuthTypeKeypadCode, Name: "Max garden", Code: &code,
+			perm: app.NewPermission{Type: models.AuthTypeKeypadCode, Name: "Max garden", Code: &code,
 				Restrictions: models.Restrictions{AllowedWeekdays: models.WeekdayBit(time.Saturday) | models.WeekdayBit(time.Sunday),
 					AllowedFromTime: 8 * 60, AllowedUntilTime: 18 * 60}},
 			devices: []string{"Front door"}},
 	}
+	// Portier itself makes the demo, in the owner's name (their outbox shows the invitations).
+	who := models.LoginActor(owner, models.ActorSystem, "")
 	for _, p := range people {
 		u, err := application.CreateUser(ctx, models.SessionOperator(owner), models.LoginActor(owner, models.ActorSystem, ""),
 			app.UserFields{Name: p.user.Name, Email: p.user.Email, Language: p.user.Language})
 		if err != nil {
 			return err
 		}
-		p.perm.AccountUserID = u.ID
-		p.perm.Devices = map[int64]models.PushStatus{}
+		p.perm.UserID = u.ID
 		for _, name := range p.devices {
 			d, ok := byName[name]
 			if !ok {
 				return fmt.Errorf("demo device %q missing", name)
 			}
-			p.perm.Devices[d.ID] = manager.PushStatusFor(d)
+			p.perm.DeviceIDs = append(p.perm.DeviceIDs, d.ID)
 		}
-		if _, err := store.CreatePermissions(ctx, acc.ID, p.perm, audit(models.AuditPermissionCreated)); err != nil {
+		created, err := application.CreatePermissions(ctx, models.SessionOperator(owner), who, p.perm)
+		if err != nil {
 			return err
 		}
-		if p.perm.Type == models.AuthTypeApp {
-			who := models.LoginActor(owner, models.ActorSystem, "")
-			if err := invite(ctx, models.SessionOperator(owner), who, acc, u); err != nil {
-				return err
-			}
+		if p.perm.Type == models.AuthTypeApp && created.Invitation != app.InvitationSent {
+			return fmt.Errorf("demo person %s: no invitation (%s %s)", u.Name, created.Invitation, created.WhyNot)
 		}
 	}
 	// Sent to the devices now rather than in the background: the demo's history needs the ids

@@ -38,11 +38,8 @@ func TestDemoHistory(t *testing.T) {
 	manager := devices.New(store, box, devices.Options{SimSpeed: 0.01, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, manager.Start(ctx))
 	t.Cleanup(manager.Close)
-	invite := func(context.Context, models.Operator, models.Actor, models.Account, models.AccountUser) error {
-		return nil
-	}
 	application := &app.App{Store: store, Devices: manager, Secrets: box, Now: store.Now}
-	require.NoError(t, createDemo(ctx, store, manager, invite, application, "demo-data", io.Discard))
+	require.NoError(t, createDemo(ctx, store, manager, application, "demo-data", io.Discard))
 
 	login, _, err := store.FindLoginByEmail(ctx, demoEmail)
 	require.NoError(t, err)

@@ -639,13 +639,18 @@ func TestTokensCreateRefusesWebKeyLogins(t *testing.T) {
 	_, devs, err := store.CreateConnection(ctx, models.Connection{AccountID: main.AccountID, Kind: models.ConnectionSimulated, Name: "B"},
 		[]models.Device{{Type: models.DeviceSmartLock3, NukiID: 1, Name: "Front door"}}, audit)
 	require.NoError(t, err)
-	_, err = store.CreatePermissions(ctx, main.AccountID, db.NewPermission{AccountUserID: dora.ID, Type: models.AuthTypeApp, Name: "Dora",
-		RemoteAllowed: true, Devices: map[int64]models.PushStatus{devs[0].ID: models.PushPortierOnly}}, audit)
-	require.NoError(t, err)
-	inv, err := store.CreateInvitation(ctx, main.AccountID, db.NewInvitation{AccountUserID: dora.ID, TokenHash: "t", CodeHash: "c"}, audit)
-	require.NoError(t, err)
-	_, err = store.AcceptInvitation(ctx, inv.ID, "hash", audit)
-	require.NoError(t, err)
+	require.NoError(t, store.InTx(ctx, func(tx *db.Tx) error {
+		if _, err := tx.CreatePermissions(ctx, main.AccountID, db.NewPermission{AccountUserID: dora.ID, Type: models.AuthTypeApp, Name: "Dora",
+			RemoteAllowed: true, Devices: map[int64]models.PushStatus{devs[0].ID: models.PushPortierOnly}}); err != nil {
+			return err
+		}
+		inv, err := tx.CreateInvitation(ctx, main.AccountID, db.NewInvitation{AccountUserID: dora.ID, TokenHash: "t", CodeHash: "c"})
+		if err != nil {
+			return err
+		}
+		_, err = tx.AcceptInvitation(ctx, inv.ID, "hash")
+		return err
+	}))
 
 	company, err := createTestUser(store, models.AccountUser{AccountID: main.AccountID, Name: "Putzteam", Email: "office@putzteam.example", Kind: models.KindCompany, AddedVia: models.AddedViaWeb})
 	require.NoError(t, err)

@@ -138,11 +138,11 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 			TrustedProxies: trustedProxies},
 	}
 	if cfg.Demo {
-		if err := createDemo(context.Background(), store, manager, h.SendInvitation, application, cfg.DataDir, stdout); err != nil {
+		if err := createDemo(context.Background(), store, manager, application, cfg.DataDir, stdout); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	a := &api.API{App: application, Store: store, Devices: manager, Now: time.Now, Log: log, Invite: h.SendInvitation}
+	a := &api.API{App: application, Store: store, Devices: manager, Now: time.Now, Log: log}
 	pages, err := h.HTTPHandler(h.Routes(a))
 	if err != nil {
 		return err

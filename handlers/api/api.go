@@ -4,7 +4,6 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,15 +29,6 @@ type API struct {
 	Devices *devices.Manager
 	Now     func() time.Time
 	Log     *slog.Logger
-	// Invite sends account user u of account the invitation email to their web key
-	// (PRODUCT.md U5), as the Nuki Web API invites a person for whom an app authorization
-	// (type 0) is created; who is the token's login, for the audit trail. It is called after
-	// the authorizations are stored; nil sends none. main sets it to handlers'
-	// Handler.SendInvitation, the one path every invitation takes; op is the token (the reach
-	// check). A *models.InvitationRefused (e.g. no remote access, so no web key) or
-	// *models.ReachRefused is no error here; another error is logged: the authorizations stay,
-	// and the invitation can be sent again from the user's page.
-	Invite func(ctx context.Context, op models.Operator, who models.Actor, account models.Account, u models.AccountUser) error
 }
 
 // Error is the error body of the Nuki Web API: clients read detailMessage.

@@ -11,11 +11,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
+	"portier/app"
 	"portier/db"
 	"portier/models"
 )
@@ -69,10 +68,6 @@ func parseAuthID(s string) (int64, bool) {
 	}
 	return n, err == nil && n > 0
 }
-
-// maxAuthName is the longest name of an app authorization: the Web API's and the devices'
-// limit (keypad codes have models.KeypadNameMax).
-const maxAuthName = 32
 
 // authScope is what turns the account's authorizations into SmartlockAuth objects: its
 // devices and which of its users are account users.
@@ -354,10 +349,32 @@ func (a *API) SmartlockAuthShow(c echo.Context) error {
 
 // Creating authorizations.
 
-// authCreateFields are the fields of SmartlockAuthCreate Portier takes; smartActionsEnabled is
-// accepted and ignored (Portier has no smart actions).
-var authCreateFields = []string{"name", "type", "code", "accountUserId", "remoteAllowed",
-	"allowedFromDate", "allowedUntilDate", "allowedWeekDays", "allowedFromTime", "allowedUntilTime"}
+// restrictionFields are the restriction fields of a SmartlockAuth body, each as sent: nil when
+// absent, "null" when null (an update clears it then).
+type restrictionFields struct {
+	AllowedFromDate  json.RawMessage `json:"allowedFromDate"`
+	AllowedUntilDate json.RawMessage `json:"allowedUntilDate"`
+	AllowedWeekDays  json.RawMessage `json:"allowedWeekDays"`
+	AllowedFromTime  json.RawMessage `json:"allowedFromTime"`
+	AllowedUntilTime json.RawMessage `json:"allowedUntilTime"`
+}
+
+// authCreateBody is a SmartlockAuthCreate body, each field as sent.
+type authCreateBody struct {
+	Name          json.RawMessage `json:"name"`
+	Type          json.RawMessage `json:"type"`
+	Code          json.RawMessage `json:"code"`
+	AccountUserID json.RawMessage `json:"accountUserId"`
+	RemoteAllowed json.RawMessage `json:"remoteAllowed"`
+	restrictionFields
+	SmartActionsEnabled json.RawMessage `json:"smartActionsEnabled" api:"readonly"` // Portier has no smart actions: ignored
+}
+
+// authCreateManyBody is a SmartlocksAuthCreate body.
+type authCreateManyBody struct {
+	SmartlockIDs json.RawMessage `json:"smartlockIds"`
+	authCreateBody
+}
 
 // newAuth is a checked creation request.
 type newAuth struct {
@@ -370,9 +387,9 @@ type newAuth struct {
 }
 
 // parseNewAuth checks a SmartlockAuthCreate body.
-func (a *API) parseNewAuth(c echo.Context, body map[string]json.RawMessage) (newAuth, error) {
+func (a *API) parseNewAuth(c echo.Context, body authCreateBody) (newAuth, error) {
 	var n newAuth
-	if raw, ok := body["type"]; ok {
+	if raw := body.Type; raw != nil {
 		t, err := intField(raw, "type")
 		if err != nil {
 			return n, err
@@ -382,21 +399,20 @@ func (a *API) parseNewAuth(c echo.Context, body map[string]json.RawMessage) (new
 	if n.typ != models.AuthTypeApp && n.typ != models.AuthTypeKeypadCode {
 		return n, echo.NewHTTPError(http.StatusBadRequest, "type must be 0 (app) or 13 (keypad code); fobs are paired on the device")
 	}
-	raw, ok := body["name"]
-	if !ok {
+	if body.Name == nil {
 		return n, echo.NewHTTPError(http.StatusBadRequest, "name is required")
 	}
-	name, err := authName(raw, n.typ)
+	name, err := authName(body.Name, n.typ)
 	if err != nil {
 		return n, err
 	}
 	n.name = name
-	if raw, ok := body["remoteAllowed"]; ok {
+	if raw := body.RemoteAllowed; raw != nil {
 		if n.remoteAllowed, err = boolField(raw, "remoteAllowed"); err != nil {
 			return n, err
 		}
 	}
-	raw, hasCode := body["code"]
+	raw, hasCode := body.Code, body.Code != nil
 	switch {
 	case n.typ == models.AuthTypeKeypadCode && !hasCode:
 		return n, echo.NewHTTPError(http.StatusBadRequest, "code is required for a keypad code (type 13)")
@@ -409,7 +425,7 @@ func (a *API) parseNewAuth(c echo.Context, body map[string]json.RawMessage) (new
 		}
 		n.code = &code
 	}
-	if raw, ok := body["accountUserId"]; ok && !isNull(raw) {
+	if raw := body.AccountUserID; raw != nil && !isNull(raw) {
 		id, err := intField(raw, "accountUserId")
 		if err != nil {
 			return n, err
@@ -423,77 +439,87 @@ func (a *API) parseNewAuth(c echo.Context, body map[string]json.RawMessage) (new
 	} else if n.typ == models.AuthTypeApp {
 		return n, echo.NewHTTPError(http.StatusBadRequest, "accountUserId is required for an app authorization (type 0): the account user it is for")
 	}
-	if err := applyRestrictions(body, &n.restrictions); err != nil {
+	if err := applyRestrictions(body.restrictionFields, &n.restrictions); err != nil {
 		return n, err
 	}
 	return n, nil
 }
 
 // createAuths stores the authorization on every device, sends it to them and (app
-// authorizations) invites the person.
+// authorizations) invites the person; an invitation that cannot go (no email, no remote access)
+// leaves the authorizations as they are, and can be sent again from the person's page.
 func (a *API) createAuths(c echo.Context, devs []models.Device, n newAuth) error {
-	login, account := tokenLogin(c)
-	ctx := c.Request().Context()
-	statuses := map[int64]models.PushStatus{}
-	names := make([]string, 0, len(devs))
-	opens := make([]int64, 0, len(devs))
+	p := app.NewPermission{Type: n.typ, Name: n.name, RemoteAllowed: n.remoteAllowed, Code: n.code, Restrictions: n.restrictions}
 	for _, d := range devs {
-		opens = append(opens, d.ID)
+		p.DeviceIDs = append(p.DeviceIDs, d.ID)
 	}
-	if err := reachHTTPError(tokenOperator(c).CheckReach(models.Reach{Opens: opens})); err != nil {
-		return err
-	}
-	for _, d := range devs {
-		statuses[d.ID] = a.Devices.PushStatusFor(d)
-		if n.typ == models.AuthTypeKeypadCode && statuses[d.ID] == models.PushPortierOnly {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s is reached through a Nuki Bridge, whose HTTP API cannot hold keypad codes", d.Name))
-		}
-		names = append(names, d.Name)
-	}
-	p := db.NewPermission{Type: n.typ, Name: n.name, RemoteAllowed: n.remoteAllowed, Code: n.code, Restrictions: n.restrictions, Devices: statuses}
-	who := "a new person"
 	if n.user != nil {
-		p.AccountUserID, who = n.user.ID, n.user.Name
-	} else {
-		p.NewUser = &models.AccountUser{Name: n.name, AddedVia: models.AddedViaKeypad}
+		p.UserID = n.user.ID
 	}
-	kind := "app authorization"
-	if n.typ == models.AuthTypeKeypadCode {
-		kind = "keypad code"
-	}
-	_, err := a.Store.CreatePermissions(ctx, account.ID, p, models.AuditEntry{Actor: login.Email, LoginID: &login.ID,
-		Kind: models.AuditPermissionCreated, IP: c.RealIP(),
-		Detail: fmt.Sprintf("%s %q for %s on %s through the API", kind, n.name, who, strings.Join(names, ", "))})
+	created, err := a.App.CreatePermissions(c.Request().Context(), tokenOperator(c), actor(c), p)
 	if err != nil {
 		return permissionError(err, devs)
 	}
-	a.Devices.PushPermissions(slices.Collect(maps.Keys(statuses))...)
-	if n.typ == models.AuthTypeApp && n.user != nil && n.user.Email != "" && a.Invite != nil {
-		who := actor(c)
-		var refused *models.InvitationRefused
-		switch err := a.Invite(ctx, tokenOperator(c), who, account, *n.user); {
-		case errors.As(err, &refused):
-			a.Log.Info("no invitation after an API authorization", "account", account.ID, "user", n.user.ID, "reason", refused.Reason)
-		case errors.Is(err, models.ErrReach):
-			a.Log.Info("no invitation after an API authorization", "account", account.ID, "user", n.user.ID, "reason", err)
-		case err != nil:
-			a.Log.Error("invitation after an API authorization", "account", account.ID, "user", n.user.ID, "err", err)
-		}
+	if created.Invitation == app.InvitationNotSent {
+		_, account := tokenLogin(c)
+		a.Log.Info("no invitation after an API authorization", "account", account.ID, "user", p.UserID, "reason", created.WhyNot)
 	}
 	return c.NoContent(http.StatusNoContent)
 }
 
-// permissionError answers a store error of a permission change: conflicts are 409 with the
-// device named, unknown ids 404.
+// fieldMessages say app's refusals of a field (app.FieldErrors) in the API's words; %s is the
+// field's name there (apiFieldNames).
+var fieldMessages = map[string]string{
+	app.NameEmpty:    "%s must not be empty",
+	app.NameControl:  "%s must be one line without control characters",
+	app.NameTooLong:  "%s is too long for the device",
+	app.DateTooEarly: fmt.Sprintf("%%s must be in %d or later", app.EarliestPermissionYear),
+	app.DateTooLate:  fmt.Sprintf("%%s must be at most %d years ahead", app.MaxPermissionYearsAhead),
+}
+
+// apiFieldNames are the Web API's names of app's fields.
+var apiFieldNames = map[string]string{"from_date": "allowedFromDate", "until_date": "allowedUntilDate"}
+
+// keypadRefusals say in the API's words why a device cannot take keypad codes (app.KeypadWhyNot).
+var keypadRefusals = map[string]string{
+	app.KeypadBridge: "%s is reached through a Nuki Bridge, whose HTTP API cannot hold keypad codes",
+}
+
+// permissionError answers app's refusal of a permission change: conflicts are 409 with the
+// device named, unknown ids 404, a device that cannot take a keypad code 400, beyond the
+// token's reach 403.
 func permissionError(err error, devs []models.Device) error {
-	var conflict *db.PermissionConflict
-	if errors.As(err, &conflict) {
-		device := fmt.Sprintf("device %d", conflict.DeviceID)
+	name := func(id int64) string {
 		for _, d := range devs {
-			if d.ID == conflict.DeviceID {
-				device = d.Name
+			if d.ID == id {
+				return d.Name
 			}
 		}
+		return fmt.Sprintf("device %d", id)
+	}
+	var conflict *db.PermissionConflict
+	var refused *app.DeviceRefused
+	var invalid app.FieldErrors
+	if errors.As(err, &invalid) {
+		var parts []string
+		for _, field := range slices.Sorted(maps.Keys(invalid)) {
+			name := apiFieldNames[field]
+			if name == "" {
+				name = field
+			}
+			msg := name + " is not valid"
+			if text, ok := fieldMessages[invalid[field]]; ok {
+				msg = fmt.Sprintf(text, name)
+			}
+			parts = append(parts, msg)
+		}
+		return echo.NewHTTPError(http.StatusBadRequest, strings.Join(parts, "; "))
+	}
+	if errors.As(err, &refused) {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf(keypadRefusals[refused.Key], name(refused.DeviceID)))
+	}
+	if errors.As(err, &conflict) {
+		device := name(conflict.DeviceID)
 		if conflict.Reason == db.ConflictCodeInUse {
 			return echo.NewHTTPError(http.StatusConflict, "The keypad code is already in use on "+device)
 		}
@@ -502,24 +528,21 @@ func permissionError(err error, devs []models.Device) error {
 	if errors.Is(err, models.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound, "Resource not found (it was removed meanwhile)")
 	}
-	return err
+	return reachHTTPError(err)
 }
 
 // AuthCreateMany is PUT /smartlock/auth: one authorization on each of smartlockIds, with the
 // same settings (SmartlocksAuthCreate). All or nothing: a conflict on one device creates none.
 func (a *API) AuthCreateMany(c echo.Context) error {
-	body, err := decodeObject(c, `{"smartlockIds":[17929391234],"name":"Postman","type":13,"code":514236,"remoteAllowed":false}`)
-	if err != nil {
-		return err
-	}
-	if err := onlyFields(body, append([]string{"smartlockIds"}, authCreateFields...), []string{"smartActionsEnabled"}); err != nil {
+	var body authCreateManyBody
+	if err := decodeBody(c, &body, `{"smartlockIds":[17929391234],"name":"Postman","type":13,"code":514236,"remoteAllowed":false}`); err != nil {
 		return err
 	}
 	var ids []int64
-	if raw, ok := body["smartlockIds"]; !ok || isNull(raw) || json.Unmarshal(raw, &ids) != nil || len(ids) == 0 {
+	if raw := body.SmartlockIDs; raw == nil || isNull(raw) || json.Unmarshal(raw, &ids) != nil || len(ids) == 0 {
 		return echo.NewHTTPError(http.StatusBadRequest, "smartlockIds must be a list of one or more smartlock ids")
 	}
-	n, err := a.parseNewAuth(c, body)
+	n, err := a.parseNewAuth(c, body.authCreateBody)
 	if err != nil {
 		return err
 	}
@@ -544,11 +567,8 @@ func (a *API) SmartlockAuthCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := decodeObject(c, `{"name":"Postman","type":13,"code":514236,"remoteAllowed":false}`)
-	if err != nil {
-		return err
-	}
-	if err := onlyFields(body, authCreateFields, []string{"smartActionsEnabled"}); err != nil {
+	var body authCreateBody
+	if err := decodeBody(c, &body, `{"name":"Postman","type":13,"code":514236,"remoteAllowed":false}`); err != nil {
 		return err
 	}
 	n, err := a.parseNewAuth(c, body)
@@ -560,39 +580,55 @@ func (a *API) SmartlockAuthCreate(c echo.Context) error {
 
 // Changing authorizations.
 
-// authUpdateFields are the fields of SmartlockAuthUpdate.
-var authUpdateFields = []string{"name", "enabled", "remoteAllowed", "code", "accountUserId",
-	"allowedFromDate", "allowedUntilDate", "allowedWeekDays", "allowedFromTime", "allowedUntilTime"}
+// authUpdateBody is a SmartlockAuthUpdate body (and an entry of SmartlockAuthMultiUpdate, with
+// id), each field as sent. It also has the other SmartlockAuth fields, which a script may send
+// back as it read them: id, smartlockId and type must then be what they are; the rest are
+// ignored.
+type authUpdateBody struct {
+	Name          json.RawMessage `json:"name"`
+	Enabled       json.RawMessage `json:"enabled"`
+	RemoteAllowed json.RawMessage `json:"remoteAllowed"`
+	Code          json.RawMessage `json:"code"`
+	AccountUserID json.RawMessage `json:"accountUserId"`
+	restrictionFields
 
-// authReadOnly are the other SmartlockAuth fields, which a script may send back as it read
-// them: id, smartlockId and type must then be what they are; the rest are ignored.
-var authReadOnly = []string{"id", "smartlockId", "type", "authId", "lockCount", "creationDate", "updateDate", "lastActiveDate",
-	"error", "fingerprints", "operationId", "appId", "authTypeAsString", "smartActionsEnabled"}
+	ID               json.RawMessage `json:"id"`
+	SmartlockID      json.RawMessage `json:"smartlockId" api:"readonly"`
+	Type             json.RawMessage `json:"type" api:"readonly"`
+	AuthID           json.RawMessage `json:"authId" api:"readonly"`
+	LockCount        json.RawMessage `json:"lockCount" api:"readonly"`
+	CreationDate     json.RawMessage `json:"creationDate" api:"readonly"`
+	UpdateDate       json.RawMessage `json:"updateDate" api:"readonly"`
+	LastActiveDate   json.RawMessage `json:"lastActiveDate" api:"readonly"`
+	Error            json.RawMessage `json:"error" api:"readonly"`
+	Fingerprints     json.RawMessage `json:"fingerprints" api:"readonly"`
+	OperationID      json.RawMessage `json:"operationId" api:"readonly"`
+	AppID            json.RawMessage `json:"appId" api:"readonly"`
+	AuthTypeAsString json.RawMessage `json:"authTypeAsString" api:"readonly"`
+	SmartActions     json.RawMessage `json:"smartActionsEnabled" api:"readonly"`
+}
 
 // parseAuthChange checks a partial update of x (shown as v): only the fields sent change, and
 // only those that differ from what x has. An update of accountUserId alone links x to that
 // account user without touching the device.
-func (a *API) parseAuthChange(c echo.Context, body map[string]json.RawMessage, x models.Authorization, v SmartlockAuth) (db.PermissionChange, error) {
+func (a *API) parseAuthChange(c echo.Context, body authUpdateBody, x models.Authorization, v SmartlockAuth) (db.PermissionChange, error) {
 	var ch db.PermissionChange
-	if err := onlyFields(body, authUpdateFields, authReadOnly); err != nil {
-		return ch, err
-	}
-	if raw, ok := body["id"]; ok {
+	if raw := body.ID; raw != nil {
 		if s, err := stringField(raw, "id"); err != nil || s != v.ID && s != strconv.FormatInt(x.ID, 10) {
 			return ch, echo.NewHTTPError(http.StatusBadRequest, "id cannot be changed")
 		}
 	}
-	if raw, ok := body["smartlockId"]; ok {
+	if raw := body.SmartlockID; raw != nil {
 		if n, err := intField(raw, "smartlockId"); err != nil || n != v.SmartlockID {
 			return ch, echo.NewHTTPError(http.StatusBadRequest, "smartlockId cannot be changed")
 		}
 	}
-	if raw, ok := body["type"]; ok {
+	if raw := body.Type; raw != nil {
 		if n, err := intField(raw, "type"); err != nil || int(n) != x.Type {
 			return ch, echo.NewHTTPError(http.StatusBadRequest, "type cannot be changed")
 		}
 	}
-	if raw, ok := body["name"]; ok {
+	if raw := body.Name; raw != nil {
 		name, err := authName(raw, x.Type)
 		if err != nil {
 			return ch, err
@@ -601,7 +637,7 @@ func (a *API) parseAuthChange(c echo.Context, body map[string]json.RawMessage, x
 			ch.Name = &name
 		}
 	}
-	if raw, ok := body["enabled"]; ok {
+	if raw := body.Enabled; raw != nil {
 		b, err := boolField(raw, "enabled")
 		if err != nil {
 			return ch, err
@@ -610,7 +646,7 @@ func (a *API) parseAuthChange(c echo.Context, body map[string]json.RawMessage, x
 			ch.Enabled = &b
 		}
 	}
-	if raw, ok := body["remoteAllowed"]; ok {
+	if raw := body.RemoteAllowed; raw != nil {
 		b, err := boolField(raw, "remoteAllowed")
 		if err != nil {
 			return ch, err
@@ -619,7 +655,7 @@ func (a *API) parseAuthChange(c echo.Context, body map[string]json.RawMessage, x
 			ch.RemoteAllowed = &b
 		}
 	}
-	if raw, ok := body["code"]; ok {
+	if raw := body.Code; raw != nil {
 		if x.Type != models.AuthTypeKeypadCode {
 			return ch, echo.NewHTTPError(http.StatusBadRequest, "code is only for keypad codes (type 13)")
 		}
@@ -632,13 +668,13 @@ func (a *API) parseAuthChange(c echo.Context, body map[string]json.RawMessage, x
 		}
 	}
 	r := x.Restrictions
-	if err := applyRestrictions(body, &r); err != nil {
+	if err := applyRestrictions(body.restrictionFields, &r); err != nil {
 		return ch, err
 	}
 	if !sameRestrictions(r, x.Restrictions) {
 		ch.Restrictions = &r
 	}
-	if raw, ok := body["accountUserId"]; ok {
+	if raw := body.AccountUserID; raw != nil {
 		if isNull(raw) {
 			return ch, echo.NewHTTPError(http.StatusBadRequest, "accountUserId cannot be removed; link the authorization to another account user instead")
 		}
@@ -663,32 +699,11 @@ func sameRestrictions(a, b models.Restrictions) bool {
 		a.AllowedFromTime == b.AllowedFromTime && a.AllowedUntilTime == b.AllowedUntilTime
 }
 
-func emptyChange(ch db.PermissionChange) bool { return !ch.TouchesDevice() && ch.AccountUserID == nil }
-
 // applyUpdates stores the changes in one transaction and sends those that touch a device.
-func (a *API) applyUpdates(c echo.Context, updates []db.PermissionUpdate, scope authScope, what string) error {
-	login, account := tokenLogin(c)
-	var todo []db.PermissionUpdate
-	for _, u := range updates {
-		if !emptyChange(u.Change) {
-			todo = append(todo, u)
-		}
-	}
-	if len(todo) == 0 {
-		return c.NoContent(http.StatusNoContent)
-	}
-	changed, err := a.Store.UpdatePermissions(c.Request().Context(), account.ID, todo, models.AuditEntry{Actor: login.Email, LoginID: &login.ID,
-		Kind: models.AuditPermissionChanged, IP: c.RealIP(), Detail: what + " changed through the API"})
-	if err != nil {
+func (a *API) applyUpdates(c echo.Context, updates []db.PermissionUpdate, scope authScope) error {
+	if _, err := a.App.UpdatePermissions(c.Request().Context(), tokenOperator(c), actor(c), updates); err != nil {
 		return permissionError(err, slices.Collect(maps.Values(scope.devices)))
 	}
-	var push []int64
-	for i, u := range todo {
-		if u.Change.TouchesDevice() && !slices.Contains(push, changed[i].DeviceID) {
-			push = append(push, changed[i].DeviceID)
-		}
-	}
-	a.Devices.PushPermissions(push...)
 	return c.NoContent(http.StatusNoContent)
 }
 
@@ -707,23 +722,23 @@ func (a *API) SmartlockAuthUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := decodeObject(c, `{"name":"Postman","allowedUntilDate":null}`)
-	if err != nil {
+	var body authUpdateBody
+	if err := decodeBody(c, &body, `{"name":"Postman","allowedUntilDate":null}`); err != nil {
 		return err
 	}
 	ch, err := a.parseAuthChange(c, body, x, v)
 	if err != nil {
 		return err
 	}
-	return a.applyUpdates(c, []db.PermissionUpdate{{ID: x.ID, Change: ch}}, scope, fmt.Sprintf("authorization %q on %s", x.Name, d.Name))
+	return a.applyUpdates(c, []db.PermissionUpdate{{ID: x.ID, Change: ch}}, scope)
 }
 
 // AuthUpdateMany is POST /smartlock/auth [{id, …}] (SmartlockAuthMultiUpdate): each entry a
 // partial update of one authorization, all in one transaction.
 func (a *API) AuthUpdateMany(c echo.Context) error {
-	var list []map[string]json.RawMessage
-	if err := json.NewDecoder(c.Request().Body).Decode(&list); err != nil || list == nil {
-		return echo.NewHTTPError(http.StatusBadRequest, `The body must be a JSON list like [{"id":"…","enabled":false}]`)
+	var list []*authUpdateBody
+	if err := decodeBody(c, &list, `[{"id":"…","enabled":false}]`); err != nil {
+		return err
 	}
 	scope, err := a.loadAuthScope(c)
 	if err != nil {
@@ -731,11 +746,10 @@ func (a *API) AuthUpdateMany(c echo.Context) error {
 	}
 	updates := make([]db.PermissionUpdate, 0, len(list))
 	for i, body := range list {
-		raw, ok := body["id"]
-		if body == nil || !ok {
+		if body == nil || body.ID == nil {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("entry %d: id is required", i))
 		}
-		id, err := stringField(raw, "id")
+		id, err := stringField(body.ID, "id")
 		if err != nil {
 			return err
 		}
@@ -746,29 +760,26 @@ func (a *API) AuthUpdateMany(c echo.Context) error {
 		if slices.ContainsFunc(updates, func(u db.PermissionUpdate) bool { return u.ID == x.ID }) {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("entry %d: authorization %s is listed twice", i, id))
 		}
-		ch, err := a.parseAuthChange(c, body, x, v)
+		ch, err := a.parseAuthChange(c, *body, x, v)
 		if err != nil {
 			return err
 		}
 		updates = append(updates, db.PermissionUpdate{ID: x.ID, Change: ch})
 	}
-	return a.applyUpdates(c, updates, scope, fmt.Sprintf("%d authorizations", len(updates)))
+	return a.applyUpdates(c, updates, scope)
 }
 
 // Deleting authorizations.
 
 // revokeAuths revokes the authorizations and sends the removals to their devices.
-func (a *API) revokeAuths(c echo.Context, ids []int64, what string) error {
-	login, account := tokenLogin(c)
-	revoked, err := a.Store.RevokePermissions(c.Request().Context(), account.ID, ids, models.AuditEntry{Actor: login.Email, LoginID: &login.ID,
-		Kind: models.AuditPermissionRevoked, IP: c.RealIP(), Detail: what + " deleted through the API"})
+func (a *API) revokeAuths(c echo.Context, ids []int64) error {
+	_, err := a.App.RevokePermissions(c.Request().Context(), tokenOperator(c), actor(c), ids)
 	if errors.Is(err, models.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound, "Smartlock authorization not found (deleted meanwhile)")
 	}
 	if err != nil {
-		return err
+		return reachHTTPError(err)
 	}
-	a.Devices.PushPermissions(deviceIDsOf(revoked)...)
 	return c.NoContent(http.StatusNoContent)
 }
 
@@ -786,7 +797,7 @@ func (a *API) SmartlockAuthDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return a.revokeAuths(c, []int64{x.ID}, fmt.Sprintf("authorization %q on %s", x.Name, d.Name))
+	return a.revokeAuths(c, []int64{x.ID})
 }
 
 // AuthDeleteMany is DELETE /smartlock/auth ["id", …]: all of them or (one unknown) none.
@@ -810,32 +821,27 @@ func (a *API) AuthDeleteMany(c echo.Context) error {
 		}
 		rows = append(rows, x.ID)
 	}
-	return a.revokeAuths(c, rows, fmt.Sprintf("%d authorizations", len(rows)))
+	return a.revokeAuths(c, rows)
 }
 
 // Field rules.
 
-// authName checks the name of an authorization of type typ: a keypad code's as the keypad
-// takes it (models.ValidKeypadName), an app authorization's 1 to maxAuthName characters on one
-// line. It returns the name trimmed of spaces.
+// authName checks the name of an authorization of type typ (app.CheckPermissionName) and
+// returns it trimmed of spaces.
 func authName(raw json.RawMessage, typ int) (string, error) {
 	s, err := stringField(raw, "name")
 	if err != nil {
 		return "", err
 	}
 	name := strings.TrimSpace(s)
-	if typ == models.AuthTypeKeypadCode {
-		var bad models.KeypadNameError
-		if errors.As(models.ValidKeypadName(name), &bad) {
-			return "", echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("name: a keypad code's name has 1 to %d characters on one line (%s)",
-				models.KeypadNameMax, strings.ReplaceAll(bad.Reason, "_", " ")))
-		}
+	if app.CheckPermissionName(name, typ) == "" {
 		return name, nil
 	}
-	if name == "" || utf8.RuneCountInString(name) > maxAuthName || strings.ContainsFunc(name, unicode.IsControl) {
-		return "", echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("name must be 1 to %d characters on one line", maxAuthName))
+	if typ == models.AuthTypeKeypadCode {
+		return "", echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("name: a keypad code's name has 1 to %d characters on one line",
+			models.KeypadNameMax))
 	}
-	return name, nil
+	return "", echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("name must be 1 to %d characters on one line", app.AppNameMax))
 }
 
 // keypadCode reads a keypad code: a number as the Web API sends it, or a string of digits.
@@ -863,13 +869,14 @@ func keypadCode(raw json.RawMessage) (int, error) {
 
 // applyRestrictions sets the restriction fields body has on r (null clears one: no date, every
 // day, all day) and checks the result.
-func applyRestrictions(body map[string]json.RawMessage, r *models.Restrictions) error {
+func applyRestrictions(body restrictionFields, r *models.Restrictions) error {
 	for _, f := range []struct {
 		name string
+		raw  json.RawMessage
 		to   **time.Time
-	}{{models.FieldAllowedFromDate, &r.AllowedFrom}, {models.FieldAllowedUntilDate, &r.AllowedUntil}} {
-		raw, ok := body[f.name]
-		if !ok {
+	}{{models.FieldAllowedFromDate, body.AllowedFromDate, &r.AllowedFrom}, {models.FieldAllowedUntilDate, body.AllowedUntilDate, &r.AllowedUntil}} {
+		raw := f.raw
+		if raw == nil {
 			continue
 		}
 		if isNull(raw) {
@@ -890,10 +897,12 @@ func applyRestrictions(body map[string]json.RawMessage, r *models.Restrictions) 
 	}
 	for _, f := range []struct {
 		name string
+		raw  json.RawMessage
 		to   *int
-	}{{models.FieldAllowedWeekDays, &r.AllowedWeekdays}, {models.FieldAllowedFromTime, &r.AllowedFromTime}, {models.FieldAllowedUntilTime, &r.AllowedUntilTime}} {
-		raw, ok := body[f.name]
-		if !ok {
+	}{{models.FieldAllowedWeekDays, body.AllowedWeekDays, &r.AllowedWeekdays}, {models.FieldAllowedFromTime, body.AllowedFromTime, &r.AllowedFromTime},
+		{models.FieldAllowedUntilTime, body.AllowedUntilTime, &r.AllowedUntilTime}} {
+		raw := f.raw
+		if raw == nil {
 			continue
 		}
 		if isNull(raw) {

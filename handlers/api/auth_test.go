@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -377,15 +376,10 @@ func TestSmartlockAuthCreateOnSeveralDevices(t *testing.T) {
 	_, token := app.CreateToken(owner, models.Scopes{models.ScopeSmartlockAuth}, nil)
 	c := app.NewClient()
 	front, office := devs["Front door"], devs["Office"]
-	var mu sync.Mutex
-	var invited [][2]int64
-	var inviter string
-	app.API.Invite = func(_ context.Context, _ models.Operator, who models.Actor, account models.Account, u models.AccountUser) error {
-		mu.Lock()
-		defer mu.Unlock()
-		invited = append(invited, [2]int64{account.ID, u.ID})
-		inviter = who.Email
-		return nil
+	invitations := func(userID int64) []models.Invitation {
+		list, err := app.Store.FindUserInvitations(context.Background(), owner.AccountID, userID)
+		require.NoError(t, err)
+		return list
 	}
 	dora := createUser(t, c, token, `{"email":"dora@example.com","name":"Dora Eck"}`)
 
@@ -400,10 +394,10 @@ func TestSmartlockAuthCreateOnSeveralDevices(t *testing.T) {
 		assert.True(t, a.RemoteAllowed)
 		assert.Equal(t, 124, a.AllowedWeekDays)
 	}
-	mu.Lock()
-	assert.Equal(t, [][2]int64{{owner.AccountID, dora.AccountUserID}}, invited, "one invitation for the person")
-	assert.Equal(t, owner.Email, inviter, "on behalf of the token's login")
-	mu.Unlock()
+	assert.Len(t, invitations(dora.AccountUserID), 1, "one invitation for the person")
+	sent := auditKinds(t, app, owner.AccountID, models.AuditInvitationSent)
+	require.Len(t, sent, 1)
+	assert.Equal(t, owner.Email, sent[0].Actor, "on behalf of the token's login")
 	app.Devices.RetryPermissions()
 	for _, d := range []models.Device{front, office} {
 		require.Eventually(t, func() bool {
@@ -420,9 +414,7 @@ func TestSmartlockAuthCreateOnSeveralDevices(t *testing.T) {
 	courier := byName(t, listAuths(t, c, token, "?accountUserId=-1&types=13"), front.SmartlockID(), "Courier")
 	assert.Nil(t, courier.AccountUserID)
 	assert.Equal(t, 629145, *courier.Code)
-	mu.Lock()
-	assert.Len(t, invited, 1)
-	mu.Unlock()
+	assert.Len(t, auditKinds(t, app, owner.AccountID, models.AuditInvitationSent), 1)
 	users, err := app.Store.FindActiveUsers(context.Background(), owner.AccountID)
 	require.NoError(t, err)
 	var courierUser []models.AccountUser

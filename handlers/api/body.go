@@ -14,24 +14,29 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// decodeBody reads the request's body, one JSON object, into v: a pointer to a struct whose
-// json tags are the fields the route takes. Fields tagged api:"readonly" are the read-only
-// fields a script may send back as it read them (taken, and ignored by the route), and those
-// tagged api:"unsupported" the specification's fields Portier refuses with a message of its own. Every create
-// and update body of the Web API is read here, and answers 400 with the Nuki error body:
-//   - a field v does not have, naming it and the fields the route takes (a misspelt field must
-//     not be dropped silently);
+// decodeBody reads the request's body into v: a pointer to a struct whose json tags are the
+// fields the route takes, or to a list of them (a body that is a JSON list). Fields tagged
+// api:"readonly" are the read-only fields a script may send back as it read them (taken, and
+// ignored or checked by the route), and those tagged api:"unsupported" the specification's
+// fields Portier refuses with a message of its own. Every create and update body of the Web API
+// is read here, and answers 400 with the Nuki error body:
+//   - a field v does not have, naming it and the fields the route takes (a misspelt
+//     allowedUntilDate must not leave a permission unlimited);
 //   - a value of the wrong type, naming the field and what it must be;
-//   - anything but a JSON object, with example.
+//   - anything but a JSON object (or list), with example.
 func decodeBody(c echo.Context, v any, example string) error {
-	notObject := echo.NewHTTPError(http.StatusBadRequest, "The body must be a JSON object like "+example)
+	shape, open := "a JSON object", byte('{')
+	if t := reflect.TypeOf(v); t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Slice {
+		shape, open = "a JSON list", '['
+	}
+	malformed := echo.NewHTTPError(http.StatusBadRequest, "The body must be "+shape+" like "+example)
 	raw, err := io.ReadAll(c.Request().Body)
 	if err != nil {
-		return notObject
+		return malformed
 	}
 	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || raw[0] != '{' {
-		return notObject
+	if len(raw) == 0 || raw[0] != open {
+		return malformed
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
@@ -56,14 +61,15 @@ func decodeBody(c echo.Context, v any, example string) error {
 		}
 		return echo.NewHTTPError(http.StatusBadRequest, typeErr.Field+" must be "+what)
 	}
-	return notObject
+	return malformed
 }
 
-// writableFields are the json names of the fields of the struct v points to, but for those
+// writableFields are the json names of the fields of the struct v points to (or of a list's
+// entry), but for those
 // tagged api (read-only or unsupported).
 func writableFields(v any) []string {
 	t := reflect.TypeOf(v)
-	for t.Kind() == reflect.Pointer {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
 		t = t.Elem()
 	}
 	return writableOf(t)

@@ -109,9 +109,8 @@ func newLogWorld(t *testing.T) *logWorld {
 	person := func(name, email string, slot uint32) (int64, int64) {
 		u, err := createTestUser(app.Store, models.AccountUser{AccountID: w.owner.AccountID, Name: name, Email: email, AddedVia: models.AddedViaWeb, Language: "en"})
 		require.NoError(t, err)
-		created, err := app.Store.CreatePermissions(ctx, w.owner.AccountID, db.NewPermission{AccountUserID: u.ID, Type: models.AuthTypeApp, Name: name,
-			RemoteAllowed: true, Devices: map[int64]models.PushStatus{w.front.ID: models.PushPortierOnly}}, models.AuditEntry{Actor: "test", Kind: models.AuditPermissionCreated})
-		require.NoError(t, err)
+		created := app.CreatePermissions(t, w.owner.AccountID, db.NewPermission{AccountUserID: u.ID, Type: models.AuthTypeApp, Name: name,
+			RemoteAllowed: true, Devices: map[int64]models.PushStatus{w.front.ID: models.PushPortierOnly}})
 		_, err = app.Store.MarkPushed(ctx, created[0], &slot, models.PushApplied, "")
 		require.NoError(t, err)
 		return u.ID, created[0].ID

@@ -1,7 +1,8 @@
-package email
+package notify
 
 import (
 	"context"
+	"net/url"
 	"testing"
 	"time"
 
@@ -11,16 +12,22 @@ import (
 	"portier/i18n"
 )
 
+var testEmails = Emails{Site: &url.URL{Scheme: "https", Host: "portier.example.com"}}
+
+// The link and the page of the code in the emails of testEmails.
+const (
+	testLink     = "https://portier.example.com/invite/tok3n"
+	testEnterURL = "https://portier.example.com/invite"
+)
+
 func invitation(lang string, devices ...string) Invitation {
 	return Invitation{
 		To: "anna@example.com", Name: "Anna Berger", Language: lang,
 		Inviter: "Hausverwaltung Huber", Devices: devices,
-		Link:     "https://portier.example.com/invitations/accept/tok3n",
-		Code:     "K7QM-3PXD-9WZR",
-		EnterURL: "https://portier.example.com/invitations/code",
-		Expires:  time.Date(2026, 3, 4, 8, 0, 0, 0, time.UTC), // 09:00 in Berlin
-		Zone:     "Europe/Berlin",
-		SiteURL:  "https://portier.example.com/",
+		Token:   "tok3n",
+		Code:    "K7QM-3PXD-9WZR",
+		Expires: time.Date(2026, 3, 4, 8, 0, 0, 0, time.UTC), // 09:00 in Berlin
+		Zone:    "Europe/Berlin",
 	}
 }
 
@@ -40,14 +47,14 @@ func TestInvitationInEveryLanguage(t *testing.T) {
 	t.Parallel()
 	require.Len(t, invitationLanguages, len(i18n.EmailLanguages))
 	devices := []string{"Front door", "<b>Door & Co</b>", "Garáž"}
-	en, err := InvitationMessage(context.Background(), invitation("en", devices...))
+	en, err := testEmails.Invitation(context.Background(), invitation("en", devices...))
 	require.NoError(t, err)
 	for _, l := range i18n.EmailLanguages {
 		t.Run(l.Code, func(t *testing.T) {
 			want, ok := invitationLanguages[l.Code]
 			require.True(t, ok, "no expectations for %s", l.Code)
 			in := invitation(l.Code, devices...)
-			msg, err := InvitationMessage(context.Background(), in)
+			msg, err := testEmails.Invitation(context.Background(), in)
 			require.NoError(t, err)
 
 			assert.Equal(t, in.To, msg.To)
@@ -61,9 +68,9 @@ func TestInvitationInEveryLanguage(t *testing.T) {
 			}
 
 			for part, body := range map[string]string{"text": msg.Text, "html": msg.HTML} {
-				assert.Contains(t, body, in.Link, part)
+				assert.Contains(t, body, testLink, part)
 				assert.Contains(t, body, in.Code, part)
-				assert.Contains(t, body, in.EnterURL, part)
+				assert.Contains(t, body, testEnterURL, part)
 				assert.Contains(t, body, in.Inviter, part)
 				assert.Contains(t, body, "Anna Berger", part)
 				assert.Contains(t, body, "Front door", part)
@@ -84,7 +91,7 @@ func TestInvitationInEveryLanguage(t *testing.T) {
 			assert.Contains(t, msg.Text, "Front door, <b>Door & Co</b>, Garáž")
 			assert.Contains(t, msg.HTML, "&lt;b&gt;Door &amp; Co&lt;/b&gt;")
 			assert.NotContains(t, msg.HTML, "<b>Door")
-			assert.Contains(t, msg.HTML, `href="`+in.Link+`"`)
+			assert.Contains(t, msg.HTML, `href="`+testLink+`"`)
 		})
 	}
 }
@@ -92,16 +99,16 @@ func TestInvitationInEveryLanguage(t *testing.T) {
 // One device is named as one ("this door"), several as a list.
 func TestInvitationOneDevice(t *testing.T) {
 	t.Parallel()
-	msg, err := InvitationMessage(context.Background(), invitation("en", "Front door"))
+	msg, err := testEmails.Invitation(context.Background(), invitation("en", "Front door"))
 	require.NoError(t, err)
 	assert.Contains(t, msg.Text, "invites you to open Front door with Portier.")
 	assert.Contains(t, msg.Text, "this door")
 
-	msg, err = InvitationMessage(context.Background(), invitation("cs", "Vchod"))
+	msg, err = testEmails.Invitation(context.Background(), invitation("cs", "Vchod"))
 	require.NoError(t, err)
 	assert.Contains(t, msg.Text, "toto zařízení: Vchod.")
 
-	msg, err = InvitationMessage(context.Background(), invitation("cs", "Vchod", "Sklep"))
+	msg, err = testEmails.Invitation(context.Background(), invitation("cs", "Vchod", "Sklep"))
 	require.NoError(t, err)
 	assert.Contains(t, msg.Text, "tato zařízení: Vchod, Sklep.")
 }
@@ -111,11 +118,11 @@ func TestInvitationFallsBack(t *testing.T) {
 	// An unknown language is English; an unknown zone is UTC, and says so.
 	in := invitation("pt", "Front door")
 	in.Zone = "Mars/Olympus"
-	msg, err := InvitationMessage(context.Background(), in)
+	msg, err := testEmails.Invitation(context.Background(), in)
 	require.NoError(t, err)
 	assert.Contains(t, msg.Text, "invites you")
 	assert.Contains(t, msg.Text, "4 Mar 2026, 08:00 (UTC)")
 
-	_, err = InvitationMessage(context.Background(), invitation("en"))
+	_, err = testEmails.Invitation(context.Background(), invitation("en"))
 	assert.Error(t, err, "an invitation without devices")
 }
