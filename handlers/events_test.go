@@ -47,26 +47,40 @@ func (w *eventWatch) skip() error {
 func (w *eventWatch) expect(t *testing.T, name string, do func(t *testing.T), kind string, login models.Login, origin models.ActorOrigin,
 	subjects ...string) models.Event {
 	t.Helper()
+	events := w.expectKinds(t, name, do, []string{kind}, login, origin)
+	if len(events) != 1 {
+		return models.Event{}
+	}
+	for _, s := range subjects {
+		assert.NotZero(t, events[0].Subjects[s], "%s: names its %s", name, s)
+	}
+	return events[0]
+}
+
+// expectKinds runs do (a request that makes several changes, each its own transaction, such as
+// adding a family member and then inviting them) and checks that exactly one event of each of
+// kinds was written, in that order, each as expect checks it.
+func (w *eventWatch) expectKinds(t *testing.T, name string, do func(t *testing.T), kinds []string, login models.Login,
+	origin models.ActorOrigin) []models.Event {
+	t.Helper()
 	do(t)
 	events, err := w.app.Store.FindEvents(context.Background(), w.last, 100)
 	require.NoError(t, err)
 	if len(events) > 0 {
 		w.last = events[len(events)-1].ID
 	}
-	if !assert.Len(t, events, 1, "%s: one event", name) {
-		return models.Event{}
+	if !assert.Len(t, events, len(kinds), "%s: one event for each change", name) {
+		return nil
 	}
-	e := events[0]
-	assert.Equal(t, kind, e.Kind, name)
-	assert.Equal(t, w.accountID, e.AccountID, name)
-	assert.Equal(t, login.ID, e.ActorLoginID, "%s: the acting login", name)
-	assert.Equal(t, login.Email, e.Actor, name)
-	assert.Equal(t, origin, e.Origin, name)
-	for _, s := range subjects {
-		assert.NotZero(t, e.Subjects[s], "%s: names its %s", name, s)
+	for i, e := range events {
+		assert.Equal(t, kinds[i], e.Kind, name)
+		assert.Equal(t, w.accountID, e.AccountID, name)
+		assert.Equal(t, login.ID, e.ActorLoginID, "%s: the acting login", name)
+		assert.Equal(t, login.Email, e.Actor, name)
+		assert.Equal(t, origin, e.Origin, name)
+		assert.True(t, json.Valid(e.Payload), name)
 	}
-	assert.True(t, json.Valid(e.Payload), name)
-	return e
+	return events
 }
 
 // expectNone checks that nothing since the last look wrote an event (a refused change).
