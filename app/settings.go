@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"portier/auth"
@@ -150,4 +151,38 @@ func (a *App) SetLogNotifications(ctx context.Context, actor models.Actor, login
 		return record(ctx, tx, actor, login.AccountID, models.AuditLogNotificationsChanged, fmt.Sprintf("%d log notifications", len(subs)),
 			models.EventLogNotificationsChanged, loginSubject(login), map[string]int{"subscriptions": len(subs)})
 	})
+}
+
+// ErrMainLoginOnly refuses a change only the account's main login may make.
+var ErrMainLoginOnly = errors.New("only the account's main login may make this change")
+
+// SetLogRetention sets how many days login's account keeps its activity log (0: forever); only
+// the main login may (ErrMainLoginOnly). Another number is FieldErrors{"log_retention_days"}.
+func (a *App) SetLogRetention(ctx context.Context, actor models.Actor, login models.Login, days int) error {
+	if !login.IsMain {
+		return ErrMainLoginOnly
+	}
+	if !models.ValidLogRetention(days) {
+		return FieldErrors{"log_retention_days": "invalid.log_retention"}
+	}
+	before, err := a.Store.FindLogRetention(ctx, login.AccountID)
+	if err != nil {
+		return err
+	}
+	return a.Store.InTx(ctx, func(tx *db.Tx) error {
+		if err := tx.UpdateLogRetention(ctx, login.AccountID, days); err != nil {
+			return err
+		}
+		return record(ctx, tx, actor, login.AccountID, models.AuditLogRetentionChanged,
+			"activity log kept "+retentionDetail(before)+", now "+retentionDetail(days), models.EventLogRetentionChanged,
+			map[string]int64{"account": login.AccountID}, map[string]int{"before_days": before, "days": days})
+	})
+}
+
+// retentionDetail is a retention in the audit trail's English.
+func retentionDetail(days int) string {
+	if days == 0 {
+		return "forever"
+	}
+	return strconv.Itoa(days) + " days"
 }

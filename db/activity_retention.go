@@ -2,7 +2,6 @@ package db
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -21,26 +20,21 @@ func (s *Store) FindLogRetention(ctx context.Context, accountID int64) (int, err
 	return days, mapNoRows(err, fmt.Sprintf("account %d", accountID))
 }
 
-// UpdateLogRetention sets how many days the account keeps its activity log (0: forever), with
-// the audit row, in one transaction.
-func (s *Store) UpdateLogRetention(ctx context.Context, accountID int64, days int, audit models.AuditEntry) error {
+// UpdateLogRetention sets how many days the account keeps its activity log (0: forever).
+func (tx *Tx) UpdateLogRetention(ctx context.Context, accountID int64, days int) error {
 	if !models.ValidLogRetention(days) {
 		return fmt.Errorf("log retention of %d days: not from 0 to %d", days, models.MaxLogRetentionDays)
 	}
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE accounts SET log_retention_days = ?, updated_at = ? WHERE id = ?`, days, s.now(), accountID)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n != 1 {
-			return notFound(fmt.Sprintf("account %d", accountID))
-		}
-		audit.AccountID = &accountID
-		_, err = s.insertAudit(ctx, tx, audit)
+	res, err := tx.ExecContext(ctx, `UPDATE accounts SET log_retention_days = ?, updated_at = ? WHERE id = ?`, days, tx.now, accountID)
+	if err != nil {
 		return err
-	})
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n != 1 {
+		return notFound(fmt.Sprintf("account %d", accountID))
+	}
+	return nil
 }
 
 // DeleteExpiredActivity deletes the activity entries that are older than their account's

@@ -47,6 +47,16 @@ func TestEverySettingsChangeEmitsOneEvent(t *testing.T) {
 	assert.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
 	w.expectNone(t, "page: an unknown language")
 
+	// How long the activity log is kept.
+	e = w.expect(t, "page: log retention", func(t *testing.T) {
+		res := c.PostForm("/settings/account/log-retention", url.Values{"log_retention_days": {"90"}})
+		require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
+	}, models.EventLogRetentionChanged, owner, models.ActorWeb, "account")
+	assert.JSONEq(t, `{"before_days":0,"days":90}`, string(e.Payload))
+	res = c.PostForm("/settings/account/log-retention", url.Values{"log_retention_days": {"-3"}})
+	assert.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+	w.expectNone(t, "page: a retention out of range")
+
 	// Log notifications.
 	front := deviceNamed(t, f.devs, "Front door")
 	e = w.expect(t, "page: log notifications", func(t *testing.T) {

@@ -169,36 +169,25 @@ func retentionLabel(loc *i18n.Locale, days int) string {
 // activity log. An account setting, so only the main login changes it (like the outbox, the
 // account's own things are the main login's).
 func (h *Handler) LogRetentionUpdate(c echo.Context) error {
-	ctx := c.Request().Context()
-	login, _, _ := currentLogin(c)
-	if !login.IsMain {
+	rq := h.request(c)
+	days, err := strconv.Atoi(strings.TrimSpace(c.FormValue("log_retention_days")))
+	if err != nil {
+		days = -1 // not a number: the same answer as a number out of range
+	}
+	err = h.App.SetLogRetention(rq.Ctx, rq.Actor, rq.Login, days)
+	if errors.Is(err, app.ErrMainLoginOnly) {
 		return echo.NewHTTPError(http.StatusForbidden, "settings.retention.main_only")
 	}
-	days, err := strconv.Atoi(strings.TrimSpace(c.FormValue("log_retention_days")))
-	if err != nil || !models.ValidLogRetention(days) {
-		return h.renderAccountSettings(c, http.StatusUnprocessableEntity, map[string]string{"log_retention_days": "invalid.log_retention"}, nil)
+	if errs, ok := formErrors(err, nil); ok {
+		return h.renderAccountSettings(c, http.StatusUnprocessableEntity, errs, nil)
 	}
-	before, err := h.Store.FindLogRetention(ctx, login.AccountID)
 	if err != nil {
 		return err
 	}
-	audit := models.AuditEntry{Actor: login.Email, LoginID: &login.ID, Kind: models.AuditLogRetentionChanged, IP: clientIP(c.Request()),
-		Detail: "activity log kept " + retentionDetail(before) + ", now " + retentionDetail(days)}
-	if err := h.Store.UpdateLogRetention(ctx, login.AccountID, days, audit); err != nil {
-		return err
-	}
-	if err := h.setFlash(c, locale(c).T("settings.retention.saved")); err != nil {
+	if err := h.setFlash(c, rq.Locale.T("settings.retention.saved")); err != nil {
 		return err
 	}
 	return redirect(c, "/settings/account")
-}
-
-// retentionDetail is a retention in the audit trail's English.
-func retentionDetail(days int) string {
-	if days == 0 {
-		return "forever"
-	}
-	return strconv.Itoa(days) + " days"
 }
 
 // PasswordUpdate is POST /settings/account/password: needs the current password; every other

@@ -63,6 +63,8 @@ const (
 	EventAPIKeyDeleted     = "apikey.deleted"
 	// A new account with its main login (setup, sign-up, the command line).
 	EventAccountCreated = "account.created"
+	// How long the account keeps its activity log (subject: "account").
+	EventLogRetentionChanged = "account.log_retention_changed"
 	// A login's own settings, sessions, password, email and second factor (subject: "login").
 	EventPreferencesChanged      = "login.preferences_changed"
 	EventLogNotificationsChanged = "login.log_notifications_changed"

@@ -52,7 +52,7 @@ func TestPruneActivityRunsAtStartAndThenRegularly(t *testing.T) {
 	_, devs, err := store.CreateConnection(ctx, models.Connection{AccountID: acc.ID, Kind: models.ConnectionSimulated, Name: "B"},
 		[]models.Device{{Type: models.DeviceSmartLock3, NukiID: 1, Name: "Front door"}}, models.AuditEntry{Actor: "test", Kind: models.AuditDevicesAdded})
 	require.NoError(t, err)
-	require.NoError(t, store.UpdateLogRetention(ctx, acc.ID, 1, models.AuditEntry{Actor: "test", Kind: models.AuditLogRetentionChanged}))
+	require.NoError(t, store.InTx(ctx, func(tx *db.Tx) error { return tx.UpdateLogRetention(ctx, acc.ID, 1) }))
 	for _, at := range []time.Time{clock.Now().Add(-48 * time.Hour), clock.Now()} {
 		_, err := store.CreateActivity(ctx, models.Activity{AccountID: acc.ID, DeviceID: devs[0].ID, At: at, Action: models.LogUnlock, Origin: models.OriginWeb})
 		require.NoError(t, err)
