@@ -115,16 +115,10 @@ func (s *Store) FindLoginByEmail(ctx context.Context, email string) (models.Logi
 	return l, hash, s.loadLoginDevices(ctx, &l)
 }
 
-// RecordLoginSuccess stamps the login's last sign-in time and writes the audit row.
-func (s *Store) RecordLoginSuccess(ctx context.Context, l models.Login, audit models.AuditEntry) error {
-	return s.db.InTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE logins SET last_login_at = ? WHERE id = ? AND account_id = ?`, s.now(), l.ID, l.AccountID); err != nil {
-			return err
-		}
-		audit.AccountID, audit.LoginID = &l.AccountID, &l.ID
-		_, err := s.insertAudit(ctx, tx, audit)
-		return err
-	})
+// StampSignIn stamps the login's last sign-in time.
+func (tx *Tx) StampSignIn(ctx context.Context, l models.Login) error {
+	_, err := tx.ExecContext(ctx, `UPDATE logins SET last_login_at = ? WHERE id = ? AND account_id = ?`, tx.now, l.ID, l.AccountID)
+	return err
 }
 
 // UpdatePasswordHash replaces a login's hash (used to upgrade hashing parameters at sign-in).

@@ -215,8 +215,7 @@ func (h *Handler) acceptInvitation(c echo.Context, inv models.Invitation, action
 	if err := h.startSession(c, login, false); err != nil {
 		return err
 	}
-	if err := h.Store.RecordLoginSuccess(ctx, login, models.AuditEntry{Actor: login.Email, Kind: models.AuditLoginSuccess, IP: rq.IP,
-		Detail: "signed in by accepting an invitation"}); err != nil {
+	if err := h.App.RecordSignIn(ctx, models.LoginActor(login, models.ActorWebKey, rq.IP), login, "by accepting an invitation"); err != nil {
 		return err
 	}
 	if err := h.setFlash(c, loginLocale(login).T("webkey.ready")); err != nil {

@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/gorilla/sessions"
@@ -53,12 +52,7 @@ func (h *Handler) LoginCreate(c echo.Context) error {
 	// One message (signin.failed) for an unknown email, a wrong password and a locked login, so
 	// the page never tells which emails have logins.
 	fail := func(status int, login *models.Login, reason string) error {
-		audit := models.AuditEntry{Actor: email, Kind: models.AuditLoginFailure, IP: ip,
-			Detail: fmt.Sprintf("failed sign-in for %s: %s", email, reason)}
-		if login != nil {
-			audit.AccountID, audit.LoginID = &login.AccountID, &login.ID
-		}
-		if _, err := h.Store.AddAudit(ctx, audit); err != nil {
+		if err := h.App.RecordSignInFailure(ctx, email, ip, login, reason); err != nil {
 			return err
 		}
 		return render(c, status, authviews.LoginPage(authviews.Login{
@@ -115,8 +109,7 @@ func (h *Handler) LoginCreate(c echo.Context) error {
 		return err
 	}
 	h.setDeviceCookie(c, login.Email)
-	if err := h.Store.RecordLoginSuccess(ctx, login, models.AuditEntry{Actor: login.Email, Kind: models.AuditLoginSuccess, IP: ip,
-		Detail: "signed in with password"}); err != nil {
+	if err := h.App.RecordSignIn(ctx, models.LoginActor(login, models.ActorWeb, ip), login, "with password"); err != nil {
 		return err
 	}
 	return redirect(c, landing(login, next))
@@ -177,11 +170,10 @@ func (h *Handler) setFlash(c echo.Context, msg string) error {
 
 // Logout is POST /logout: the session ends on the server, and its cookie is worthless.
 func (h *Handler) Logout(c echo.Context) error {
-	ctx := c.Request().Context()
-	login, _, _ := currentLogin(c)
+	rq := h.request(c)
+	ctx := rq.Ctx
 	sess := session(c)
-	if _, err := h.Store.AddAudit(ctx, models.AuditEntry{AccountID: &login.AccountID, LoginID: &login.ID, Actor: login.Email,
-		Kind: models.AuditLogout, IP: clientIP(c.Request()), Detail: "signed out"}); err != nil {
+	if err := h.App.RecordSignOut(ctx, rq.Actor, rq.Login); err != nil {
 		return err
 	}
 	if err := h.Sessions.Rotate(ctx, sess); err != nil {

@@ -123,8 +123,7 @@ func (h *Handler) TwoFactorCreate(c echo.Context) error {
 		return err
 	}
 	fail := func(detail string) error {
-		if _, err := h.Store.AddAudit(ctx, models.AuditEntry{AccountID: &login.AccountID, LoginID: &login.ID, Actor: login.Email,
-			Kind: models.AuditTwoFactorFailure, IP: ip, Detail: detail}); err != nil {
+		if err := h.App.RecordSecondFactorFailure(ctx, models.LoginActor(login, models.ActorWeb, ip), login, detail); err != nil {
 			return err
 		}
 		return render(c, http.StatusUnprocessableEntity, authviews.TwoFactorPage(authviews.TwoFactor{Error: "twofactor.failed"}))
@@ -153,8 +152,7 @@ func (h *Handler) TwoFactorCreate(c echo.Context) error {
 		return err
 	}
 	h.setDeviceCookie(c, login.Email)
-	if err := h.Store.RecordLoginSuccess(ctx, login, models.AuditEntry{Actor: login.Email, Kind: models.AuditLoginSuccess, IP: ip,
-		Detail: "signed in with password and " + method}); err != nil {
+	if err := h.App.RecordSignIn(ctx, models.LoginActor(login, models.ActorWeb, ip), login, "with password and "+method); err != nil {
 		return err
 	}
 	if method == "recovery code" {
