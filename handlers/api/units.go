@@ -62,18 +62,20 @@ func (a *API) UnitCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := decodeObject(c, `{"name":"Top 4 – Müller"}`)
-	if err != nil {
+	var body struct {
+		Name           json.RawMessage `json:"name"`
+		ID             json.RawMessage `json:"id" api:"readonly"`
+		AddressID      json.RawMessage `json:"addressId" api:"readonly"`
+		AddressTokenID json.RawMessage `json:"addressTokenId" api:"readonly"`
+		OperationID    json.RawMessage `json:"operationId" api:"readonly"`
+	}
+	if err := decodeBody(c, &body, `{"name":"Top 4 – Müller"}`); err != nil {
 		return err
 	}
-	if err := onlyFields(body, []string{"name"}, []string{"id", "addressId", "addressTokenId", "operationId"}); err != nil {
-		return err
-	}
-	raw, ok := body["name"]
-	if !ok {
+	if body.Name == nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "name is required")
 	}
-	name, err := stringField(raw, "name")
+	name, err := stringField(body.Name, "name")
 	if err != nil {
 		return err
 	}

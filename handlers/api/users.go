@@ -300,28 +300,6 @@ func deviceIDsOf(auths []models.Authorization) []int64 {
 	return slices.Sorted(maps.Keys(set))
 }
 
-// decodeObject reads the body as one JSON object, field by field; anything else is 400 with an
-// example of what is expected.
-func decodeObject(c echo.Context, example string) (map[string]json.RawMessage, error) {
-	var body map[string]json.RawMessage
-	if err := json.NewDecoder(c.Request().Body).Decode(&body); err != nil || body == nil {
-		return nil, echo.NewHTTPError(http.StatusBadRequest, "The body must be a JSON object like "+example)
-	}
-	return body, nil
-}
-
-// onlyFields refuses a field that is neither writable nor readOnly (those are ignored): a
-// misspelt field must not be dropped silently (a misspelt allowedUntilDate would leave a
-// permission unlimited).
-func onlyFields(body map[string]json.RawMessage, writable, readOnly []string) error {
-	for _, k := range slices.Sorted(maps.Keys(body)) {
-		if !slices.Contains(writable, k) && !slices.Contains(readOnly, k) {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s is not a field Portier knows here (known: %s)", k, strings.Join(writable, ", ")))
-		}
-	}
-	return nil
-}
-
 func isNull(raw json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(raw), []byte("null")) }
 
 func stringField(raw json.RawMessage, name string) (string, error) {
