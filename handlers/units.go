@@ -213,11 +213,38 @@ func (h *Handler) UnitDelete(c echo.Context) error {
 	return redirect(c, fmt.Sprintf("/addresses/%d#units", a.ID))
 }
 
+// redeemForm is what the resident's pages post (/unit and /unit/finish), and the link's code
+// (?code=) and sealed request (?t=).
+type redeemForm struct {
+	Code            string `form:"code" query:"code"`
+	Step            string `form:"step"`
+	Language        string `form:"language"`
+	Name            string `form:"name"`
+	Email           string `form:"email"`
+	Keypad          string `form:"keypad"`
+	Token           string `form:"t" query:"t"`
+	Password        string `form:"password"`
+	PasswordConfirm string `form:"password_confirm"`
+}
+
+// bindRedeemForm reads the resident's form; a request that is not one answers 400.
+func bindRedeemForm(c echo.Context) (redeemForm, error) {
+	var f redeemForm
+	if err := c.Bind(&f); err != nil {
+		return f, echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+	}
+	return f, nil
+}
+
 // UnitRedeemShow is GET /unit: the form for a unit's invite code, filled in from the printed
 // link (?code=); a valid code goes straight to the resident's form.
 func (h *Handler) UnitRedeemShow(c echo.Context) error {
-	if code := c.QueryParam("code"); code != "" {
-		return h.unitRedeem(c, code, "")
+	f, err := bindRedeemForm(c)
+	if err != nil {
+		return err
+	}
+	if f.Code != "" {
+		return h.unitRedeem(c, f)
 	}
 	return render(c, http.StatusOK, resviews.CodePage(resviews.Code{}))
 }
@@ -225,7 +252,11 @@ func (h *Handler) UnitRedeemShow(c echo.Context) error {
 // UnitRedeemCreate is POST /unit: with step=redeem the resident's answers (then an email), else
 // the code form.
 func (h *Handler) UnitRedeemCreate(c echo.Context) error {
-	return h.unitRedeem(c, c.FormValue("code"), c.FormValue("step"))
+	f, err := bindRedeemForm(c)
+	if err != nil {
+		return err
+	}
+	return h.unitRedeem(c, f)
 }
 
 // unitOffer is what redeeming unit u of address a gives: the page's data, the box whose keypad
@@ -255,9 +286,9 @@ func (h *Handler) unitOffer(ctx context.Context, u models.Unit, a models.Address
 // unitRedeem checks a typed code (throttled per address, as every secret typed on a public page)
 // and shows the resident's form. With step "redeem" it takes the answers and sends the one
 // email that finishes (never telling on the page whether the email signs in already).
-func (h *Handler) unitRedeem(c echo.Context, typed, step string) error {
+func (h *Handler) unitRedeem(c echo.Context, f redeemForm) error {
 	ctx := c.Request().Context()
-	typed = strings.TrimSpace(typed)
+	typed, step := strings.TrimSpace(f.Code), f.Step
 	code := auth.NormalizeInvitationCode(typed)
 	if code == "" {
 		return render(c, http.StatusUnprocessableEntity, resviews.CodePage(resviews.Code{Code: typed, Error: "redeem.code_required"}))
@@ -290,22 +321,22 @@ func (h *Handler) unitRedeem(c echo.Context, typed, step string) error {
 		return err
 	}
 	p.Code = typed
-	p.Language = c.FormValue("language")
+	p.Language = f.Language
 	if p.Language != "de" {
 		p.Language = "en"
 	}
 	if rq := h.request(c); rq.SignedIn && rq.Login.WebKey() {
 		p.WantKeypad = p.Keypad
-		return h.unitJoin(c, rq.Login, u, a, hash, p, step == "join")
+		return h.unitJoin(c, rq.Login, u, a, hash, p, f, step == "join")
 	}
 	if step != "redeem" {
 		p.WantKeypad = p.Keypad
 		return render(c, http.StatusOK, resviews.RedeemPage(p))
 	}
 
-	p.Name = strings.Join(strings.Fields(c.FormValue("name")), " ")
-	p.Email = models.NormalizeEmail(c.FormValue("email"))
-	p.WantKeypad = p.Keypad && c.FormValue("keypad") == "1"
+	p.Name = strings.Join(strings.Fields(f.Name), " ")
+	p.Email = models.NormalizeEmail(f.Email)
+	p.WantKeypad = p.Keypad && f.Keypad == "1"
 	if key := models.ValidateName(p.Name); key != "" {
 		p.Errors["name"] = key
 	}
@@ -347,7 +378,11 @@ func (h *Handler) UnitFinishCreate(c echo.Context) error {
 
 func (h *Handler) unitFinish(c echo.Context, submit bool) error {
 	ctx := c.Request().Context()
-	r, ok := h.App.OpenUnitRequest(c.FormValue("t"))
+	f, err := bindRedeemForm(c)
+	if err != nil {
+		return err
+	}
+	r, ok := h.App.OpenUnitRequest(f.Token)
 	if !ok {
 		return render(c, http.StatusGone, resviews.CodePage(resviews.Code{Error: "redeem.link_expired"}))
 	}
@@ -362,7 +397,7 @@ func (h *Handler) unitFinish(c echo.Context, submit bool) error {
 	if err != nil {
 		return err
 	}
-	p.Finish, p.Name, p.Email, p.Language = c.FormValue("t"), r.Name, r.Email, r.Language
+	p.Finish, p.Name, p.Email, p.Language = f.Token, r.Name, r.Email, r.Language
 	p.WantKeypad = p.Keypad && r.Keypad
 	// An email that signs in already: the unit joins that login's web key once its holder is
 	// signed in (the link went to the address, so this tells nobody else anything).
@@ -375,22 +410,22 @@ func (h *Handler) unitFinish(c echo.Context, submit bool) error {
 			if err := h.setFlash(c, loginLocale(existing).T("redeem.finish_sign_in", i18n.Args{"Email": existing.Email})); err != nil {
 				return err
 			}
-			return redirect(c, "/login?next="+url.QueryEscape("/unit/finish?t="+c.FormValue("t")))
+			return redirect(c, "/login?next="+url.QueryEscape("/unit/finish?t="+f.Token))
 		}
 		if login.ID != existing.ID {
 			return render(c, http.StatusConflict, resviews.CodePage(resviews.Code{Error: "redeem.finish_other_login"}))
 		}
-		return h.unitJoin(c, login, u, a, r.CodeHash, p, submit)
+		return h.unitJoin(c, login, u, a, r.CodeHash, p, f, submit)
 	case !errors.Is(err, models.ErrNotFound):
 		return err
 	}
 	if !submit {
 		return render(c, http.StatusOK, resviews.RedeemPage(p))
 	}
-	password := c.FormValue("password")
+	password := f.Password
 	if key := models.ValidatePassword(password, p.Email); key != "" {
 		p.Errors["password"] = key
-	} else if password != c.FormValue("password_confirm") {
+	} else if password != f.PasswordConfirm {
 		p.Errors["password_confirm"] = "invite.password_mismatch"
 	}
 	if len(p.Errors) > 0 {
@@ -463,7 +498,8 @@ func (h *Handler) redeemedFlash(c echo.Context, login models.Login, keypadBox *m
 // takes the unit into its web key: the page asks first (and offers the keypad code), then with
 // submit the unit's resident person is made and held by the login (Store.JoinUnit). Any other
 // login cannot hold a unit's doors, and the page says how to set the unit up instead.
-func (h *Handler) unitJoin(c echo.Context, login models.Login, u models.Unit, a models.Address, codeHash string, p resviews.Redeem, submit bool) error {
+func (h *Handler) unitJoin(c echo.Context, login models.Login, u models.Unit, a models.Address, codeHash string, p resviews.Redeem, f redeemForm,
+	submit bool) error {
 	ctx := c.Request().Context()
 	holds, err := h.App.HoldsUnits(ctx, login)
 	if err != nil {
@@ -480,7 +516,7 @@ func (h *Handler) unitJoin(c echo.Context, login models.Login, u models.Unit, a 
 	if err != nil {
 		return err
 	}
-	p.WantKeypad = p.Keypad && c.FormValue("keypad") == "1"
+	p.WantKeypad = p.Keypad && f.Keypad == "1"
 	res := db.NewResident{Devices: statuses}
 	keypadCode, err := h.residentKeypadCode(ctx, u.AccountID, keypadBox, p.WantKeypad, &res)
 	if err != nil {
