@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -47,12 +48,10 @@ type logFilter struct {
 
 // parseLogFilter reads the filter of the log page and its export from the query. A value that
 // is not valid is an error the page shows; nothing is listed then.
-func (h *Handler) parseLogFilter(c echo.Context, account models.Account, devs []models.Device) logFilter {
-	ctx := c.Request().Context()
-	loc := locale(c)
+func (h *Handler) parseLogFilter(c echo.Context, rq request, devs []models.Device) logFilter {
+	loc := rq.Locale
 	q := c.QueryParams()
-	login, _, _ := currentLogin(c)
-	f := logFilter{values: url.Values{}, filter: models.LogFilter{AccountID: account.ID, DeviceIDs: login.DeviceRestriction()}}
+	f := logFilter{values: url.Values{}, filter: models.LogFilter{AccountID: rq.Account.ID, DeviceIDs: rq.Login.DeviceRestriction()}}
 	bad := func(key string, args ...i18n.Args) { f.errors = append(f.errors, loc.T(key, args...)) }
 	set := func(key, value string) {
 		if value != "" {
@@ -73,7 +72,7 @@ func (h *Handler) parseLogFilter(c echo.Context, account models.Account, devs []
 	}
 	if v := strings.TrimSpace(q.Get("user")); v != "" {
 		id, _ := strconv.ParseInt(v, 10, 64)
-		u, err := h.Store.FindPerson(ctx, account.ID, id)
+		u, err := h.Store.FindPerson(rq.Ctx, rq.Account.ID, id)
 		if err != nil || id == 0 || u.Resident() { // residents are anonymous: no log of one, no name
 			bad("activity.err_user")
 		} else {
@@ -171,14 +170,14 @@ func (f logFilter) url(path string, extra ...string) string {
 // ActivityIndex is GET /activity: every device's activity, newest first, filtered by what the
 // URL says. htmx requests (filters changed, another page) get the list only.
 func (h *Handler) ActivityIndex(c echo.Context) error {
-	loc := locale(c)
-	_, account, _ := currentLogin(c)
+	rq := h.request(c)
+	loc := rq.Locale
 	devs, err := h.visibleDeviceNames(c)
 	if err != nil {
 		return err
 	}
-	f := h.parseLogFilter(c, account, devs)
-	list, err := h.logList(c, f, devs)
+	f := h.parseLogFilter(c, rq, devs)
+	list, err := h.logList(rq, f, devs)
 	if err != nil {
 		return err
 	}
@@ -210,7 +209,7 @@ func (h *Handler) ActivityIndex(c echo.Context) error {
 	}
 	if f.user != nil {
 		// The other people come after the page (the select loads /activity/people).
-		chosen, err := h.chosenPersonOption(c, *f.user)
+		chosen, err := h.chosenPersonOption(rq, *f.user)
 		if err != nil {
 			return err
 		}
@@ -250,21 +249,21 @@ const logPeopleLimit = 50
 
 // logPeople are the person filter's choices: the people whose name or email has search (the
 // first ones by name), and the chosen person first.
-func (h *Handler) logPeople(c echo.Context, search string, chosen *models.AccountUser) ([]actviews.Option, error) {
-	rows, err := h.findLogPeople(c, search)
+func (h *Handler) logPeople(rq request, search string, chosen *models.AccountUser) ([]actviews.Option, error) {
+	rows, err := h.findLogPeople(rq, search)
 	if err != nil {
 		return nil, err
 	}
 	var out []actviews.Option
 	if chosen != nil {
-		o, err := h.chosenPersonOption(c, *chosen)
+		o, err := h.chosenPersonOption(rq, *chosen)
 		if err != nil {
 			return nil, err
 		}
 		o.Kept = !slices.ContainsFunc(rows, func(r db.UserRow) bool { return r.User.ID == chosen.ID })
 		out = append(out, o)
 	}
-	for _, o := range personOptions(locale(c), rows) {
+	for _, o := range personOptions(rq.Locale, rows) {
 		if chosen == nil || o.Value != strconv.FormatInt(chosen.ID, 10) {
 			out = append(out, o)
 		}
@@ -275,10 +274,9 @@ func (h *Handler) logPeople(c echo.Context, search string, chosen *models.Accoun
 // findLogPeople finds the people of the person filter, with the devices the login sees. A login
 // limited to some devices is offered the people of those devices only: others have no entries
 // in its log.
-func (h *Handler) findLogPeople(c echo.Context, search string) ([]db.UserRow, error) {
-	login, account, _ := currentLogin(c)
-	only := login.DeviceRestriction()
-	rows, _, err := h.Store.FindUsersPage(c.Request().Context(), db.UserQuery{AccountID: account.ID, Search: search, Limit: logPeopleLimit,
+func (h *Handler) findLogPeople(rq request, search string) ([]db.UserRow, error) {
+	only := rq.Login.DeviceRestriction()
+	rows, _, err := h.Store.FindUsersPage(rq.Ctx, db.UserQuery{AccountID: rq.Account.ID, Search: search, Limit: logPeopleLimit,
 		DeviceIDs: only})
 	if err != nil || only == nil {
 		return rows, err
@@ -288,13 +286,13 @@ func (h *Handler) findLogPeople(c echo.Context, search string) ([]db.UserRow, er
 
 // chosenPersonOption is the chosen person's choice, told apart from the people of the same name
 // as in the list.
-func (h *Handler) chosenPersonOption(c echo.Context, chosen models.AccountUser) (actviews.Option, error) {
-	namesakes, err := h.findLogPeople(c, chosen.Name)
+func (h *Handler) chosenPersonOption(rq request, chosen models.AccountUser) (actviews.Option, error) {
+	namesakes, err := h.findLogPeople(rq, chosen.Name)
 	if err != nil {
 		return actviews.Option{}, err
 	}
 	id := strconv.FormatInt(chosen.ID, 10)
-	for _, o := range personOptions(locale(c), namesakes) {
+	for _, o := range personOptions(rq.Locale, namesakes) {
 		if o.Value == id {
 			return o, nil
 		}
@@ -339,14 +337,14 @@ func personOptions(loc *i18n.Locale, rows []db.UserRow) []actviews.Option {
 // ActivityPeople is GET /activity/people?people=…&user=…: the person filter's choices for a
 // search (the chosen person stays chosen).
 func (h *Handler) ActivityPeople(c echo.Context) error {
-	_, account, _ := currentLogin(c)
+	rq := h.request(c)
 	var chosen *models.AccountUser
 	if id, err := strconv.ParseInt(c.QueryParam("user"), 10, 64); err == nil {
-		if u, err := h.Store.FindPerson(c.Request().Context(), account.ID, id); err == nil && !u.Resident() {
+		if u, err := h.Store.FindPerson(rq.Ctx, rq.Account.ID, id); err == nil && !u.Resident() {
 			chosen = &u
 		}
 	}
-	people, err := h.logPeople(c, strings.TrimSpace(c.QueryParam("people")), chosen)
+	people, err := h.logPeople(rq, strings.TrimSpace(c.QueryParam("people")), chosen)
 	if err != nil {
 		return err
 	}
@@ -358,24 +356,24 @@ func (h *Handler) ActivityPeople(c echo.Context) error {
 }
 
 // logList reads the page of the log a filter asks for.
-func (h *Handler) logList(c echo.Context, f logFilter, devs []models.Device) (actviews.List, error) {
+func (h *Handler) logList(rq request, f logFilter, devs []models.Device) (actviews.List, error) {
 	list := actviews.List{Errors: f.errors, Filtered: len(f.values) > 0, ExportURL: f.url("/activity/export.csv")}
 	if len(f.errors) > 0 {
 		return list, nil
 	}
 	f.filter.Limit = logPageSize
-	page, err := h.Store.FindLogEntries(c.Request().Context(), f.filter)
+	page, err := h.Store.FindLogEntries(rq.Ctx, f.filter)
 	if errors.Is(err, db.ErrBadCursor) {
-		list.Errors = []string{locale(c).T("activity.err_page")}
+		list.Errors = []string{rq.Locale.T("activity.err_page")}
 		return list, nil
 	} else if err != nil {
 		return list, err
 	}
 	ln := newLogNames(devs)
-	if err := h.addNames(c, ln, page.Entries); err != nil {
+	if err := h.addNames(rq.Ctx, ln, page.Entries); err != nil {
 		return list, err
 	}
-	list.Rows = logRows(locale(c), page.Entries, ln)
+	list.Rows = logRows(rq.Locale, page.Entries, ln)
 	if n := len(page.Entries); n > 0 {
 		if page.Older {
 			list.OlderURL = f.url("/activity", "before", strconv.FormatInt(page.Entries[n-1].ID, 10))
@@ -391,25 +389,25 @@ func (h *Handler) logList(c echo.Context, f logFilter, devs []models.Device) (ac
 // embeddedLog is the newest entries of a filter for a device's or a person's page, with a link
 // to the whole log so filtered.
 func (h *Handler) embeddedLog(c echo.Context, filter models.LogFilter, param string, devs []models.Device) (actviews.List, error) {
-	login, _, _ := currentLogin(c)
-	filter.DeviceIDs = login.DeviceRestriction()
-	page, err := h.Store.FindLogEntries(c.Request().Context(), filter)
+	rq := h.request(c)
+	filter.DeviceIDs = rq.Login.DeviceRestriction()
+	page, err := h.Store.FindLogEntries(rq.Ctx, filter)
 	if err != nil {
 		return actviews.List{}, err
 	}
 	ln := newLogNames(devs)
-	if err := h.addNames(c, ln, page.Entries); err != nil {
+	if err := h.addNames(rq.Ctx, ln, page.Entries); err != nil {
 		return actviews.List{}, err
 	}
-	list := actviews.List{Rows: logRows(locale(c), page.Entries, ln), Embedded: true, Filtered: true, HideDevice: param == "device"}
+	list := actviews.List{Rows: logRows(rq.Locale, page.Entries, ln), Embedded: true, Filtered: true, HideDevice: param == "device"}
 	f := logFilter{values: url.Values{}}
 	switch param {
 	case "device":
 		f.values.Set(param, strconv.FormatInt(filter.DeviceID, 10))
-		list.EmptyText = locale(c).T("devices.activity_empty")
+		list.EmptyText = rq.Locale.T("devices.activity_empty")
 	case "user":
 		f.values.Set(param, strconv.FormatInt(filter.UserID, 10))
-		list.EmptyText = locale(c).T("users.activity_empty")
+		list.EmptyText = rq.Locale.T("users.activity_empty")
 	}
 	list.LogURL = f.url("/activity")
 	return list, nil
@@ -433,8 +431,7 @@ func newLogNames(devs []models.Device) logNames {
 }
 
 // addNames looks up the removed devices and the people of entries.
-func (h *Handler) addNames(c echo.Context, ln logNames, entries []models.Activity) error {
-	ctx := c.Request().Context()
+func (h *Handler) addNames(ctx context.Context, ln logNames, entries []models.Activity) error {
 	var users []int64
 	for _, a := range entries {
 		if a.UserID != nil {
@@ -593,14 +590,13 @@ const logExportBatch = 1000
 // ActivityExport is GET /activity/export.csv: exactly the filtered log (every page), as CSV
 // (UTF-8 with a byte order mark for spreadsheets, a header row), streamed in batches.
 func (h *Handler) ActivityExport(c echo.Context) error {
-	ctx := c.Request().Context()
-	loc := locale(c)
-	_, account, _ := currentLogin(c)
+	rq := h.request(c)
+	ctx, loc := rq.Ctx, rq.Locale
 	devs, err := h.visibleDeviceNames(c)
 	if err != nil {
 		return err
 	}
-	f := h.parseLogFilter(c, account, devs)
+	f := h.parseLogFilter(c, rq, devs)
 	if len(f.errors) > 0 {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, strings.Join(f.errors, " "))
 	}
@@ -629,7 +625,7 @@ func (h *Handler) ActivityExport(c echo.Context) error {
 	ln := newLogNames(devs)
 	page := first
 	for {
-		if err := h.addNames(c, ln, page.Entries); err != nil {
+		if err := h.addNames(ctx, ln, page.Entries); err != nil {
 			h.Log.Error("activity export", "err", err)
 			return nil // the answer has begun: it ends short
 		}

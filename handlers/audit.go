@@ -53,10 +53,10 @@ type auditLogins map[int64]db.AuditLogin
 
 // parseAuditFilter reads the filter from the query; a value that is not valid is an error the
 // page shows, and nothing is listed then.
-func (h *Handler) parseAuditFilter(c echo.Context, accountID int64, logins auditLogins) (auditFilter, error) {
-	loc := locale(c)
+func (h *Handler) parseAuditFilter(c echo.Context, rq request, logins auditLogins) (auditFilter, error) {
+	loc := rq.Locale
 	q := c.QueryParams()
-	f := auditFilter{values: url.Values{}, filter: db.AuditFilter{AccountID: accountID, Limit: auditPageSize}}
+	f := auditFilter{values: url.Values{}, filter: db.AuditFilter{AccountID: rq.Account.ID, Limit: auditPageSize}}
 	bad := func(key string, args ...i18n.Args) { f.errors = append(f.errors, loc.T(key, args...)) }
 	if v := strings.TrimSpace(q.Get("login")); v != "" {
 		f.values.Set("login", v)
@@ -68,7 +68,7 @@ func (h *Handler) parseAuditFilter(c echo.Context, accountID int64, logins audit
 		} else {
 			if _, ok := logins[id]; !ok {
 				// A removed sub-account is known by the rows it wrote.
-				l, err := h.Store.FindRemovedAuditLogin(c.Request().Context(), accountID, id)
+				l, err := h.Store.FindRemovedAuditLogin(rq.Ctx, rq.Account.ID, id)
 				if errors.Is(err, models.ErrNotFound) {
 					bad("audittrail.err_login")
 				} else if err != nil {
@@ -134,10 +134,9 @@ func (h *Handler) parseAuditFilter(c echo.Context, accountID int64, logins audit
 // the URL says; for the main login and admins (the route's policy). htmx requests (a filter
 // changed, another page) get the list only.
 func (h *Handler) AuditIndex(c echo.Context) error {
-	ctx := c.Request().Context()
-	loc := locale(c)
-	_, account, _ := currentLogin(c)
-	known, err := h.Store.FindAuditLogins(ctx, account.ID)
+	rq := h.request(c)
+	loc := rq.Locale
+	known, err := h.Store.FindAuditLogins(rq.Ctx, rq.Account.ID)
 	if err != nil {
 		return err
 	}
@@ -145,11 +144,11 @@ func (h *Handler) AuditIndex(c echo.Context) error {
 	for _, l := range known {
 		logins[l.ID] = l
 	}
-	f, err := h.parseAuditFilter(c, account.ID, logins)
+	f, err := h.parseAuditFilter(c, rq, logins)
 	if err != nil {
 		return err
 	}
-	list, err := h.auditList(c, f, logins)
+	list, err := h.auditList(rq, f, logins)
 	if err != nil {
 		return err
 	}
@@ -194,13 +193,13 @@ func (h *Handler) AuditIndex(c echo.Context) error {
 }
 
 // auditList reads the page of the trail a filter asks for.
-func (h *Handler) auditList(c echo.Context, f auditFilter, logins auditLogins) (settings.AuditList, error) {
-	loc := locale(c)
+func (h *Handler) auditList(rq request, f auditFilter, logins auditLogins) (settings.AuditList, error) {
+	loc := rq.Locale
 	list := settings.AuditList{Errors: f.errors, Filtered: len(f.values) > 0}
 	if len(f.errors) > 0 {
 		return list, nil
 	}
-	page, err := h.Store.FindAuditPage(c.Request().Context(), f.filter)
+	page, err := h.Store.FindAuditPage(rq.Ctx, f.filter)
 	if err != nil {
 		return list, err
 	}

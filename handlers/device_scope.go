@@ -17,11 +17,11 @@ import (
 // visibleDevice loads device id of the signed-in account when the login sees it; else 404,
 // as for a device that does not exist.
 func (h *Handler) visibleDevice(c echo.Context, id int64) (models.Device, error) {
-	login, account, _ := currentLogin(c)
-	if !login.SeesDevice(id) {
+	rq := h.request(c)
+	if !rq.Login.SeesDevice(id) {
 		return models.Device{}, errNotFound
 	}
-	d, err := h.Store.FindDevice(c.Request().Context(), account.ID, id)
+	d, err := h.Store.FindDevice(rq.Ctx, rq.Account.ID, id)
 	if errors.Is(err, models.ErrNotFound) {
 		return d, errNotFound
 	}
@@ -30,20 +30,20 @@ func (h *Handler) visibleDevice(c echo.Context, id int64) (models.Device, error)
 
 // visibleDevices returns the account's devices the login sees, in the order asked.
 func (h *Handler) visibleDevices(c echo.Context, sort db.DeviceSort) ([]models.Device, error) {
-	login, account, _ := currentLogin(c)
-	devs, err := h.Store.FindDevices(c.Request().Context(), account.ID, sort)
+	rq := h.request(c)
+	devs, err := h.Store.FindDevices(rq.Ctx, rq.Account.ID, sort)
 	if err != nil {
 		return nil, err
 	}
-	return login.VisibleDevices(devs), nil
+	return rq.Login.VisibleDevices(devs), nil
 }
 
 // visibleDeviceNames is visibleDevices with only ids, types and names (db.FindDeviceNames).
 func (h *Handler) visibleDeviceNames(c echo.Context) ([]models.Device, error) {
-	login, account, _ := currentLogin(c)
-	devs, err := h.Store.FindDeviceNames(c.Request().Context(), account.ID)
+	rq := h.request(c)
+	devs, err := h.Store.FindDeviceNames(rq.Ctx, rq.Account.ID)
 	if err != nil {
 		return nil, err
 	}
-	return login.VisibleDevices(devs), nil
+	return rq.Login.VisibleDevices(devs), nil
 }

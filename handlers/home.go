@@ -15,7 +15,8 @@ import (
 // appShell builds what the layout shows around a page: account, login and the navigation of
 // the pages that exist and that this login may open.
 func (h *Handler) appShell(c echo.Context, titleKey, active string) (layout.App, error) {
-	login, account, _ := currentLogin(c)
+	rq := h.request(c)
+	login, account := rq.Login, rq.Account
 	flash, err := h.takeFlash(c)
 	if err != nil {
 		return layout.App{}, err
@@ -38,16 +39,15 @@ func (h *Handler) appShell(c echo.Context, titleKey, active string) (layout.App,
 		nav[i].Active = nav[i].Href == active
 	}
 	return layout.App{
-		Title: locale(c).T(titleKey), AccountName: account.Name, AccountKind: account.Kind.LabelKey(),
+		Title: rq.Locale.T(titleKey), AccountName: account.Name, AccountKind: account.Kind.LabelKey(),
 		LoginName: login.Name, LoginEmail: login.Email, Nav: nav, Flash: flash,
 	}, nil
 }
 
 // Home is GET /: the start page of a signed-in login.
 func (h *Handler) Home(c echo.Context) error {
-	ctx := c.Request().Context()
-	loc := locale(c)
-	login, account, _ := currentLogin(c)
+	rq := h.request(c)
+	ctx, loc, login, account := rq.Ctx, rq.Locale, rq.Login, rq.Account
 	shell, err := h.appShell(c, "home.title", "/")
 	if err != nil {
 		return err
@@ -60,7 +60,7 @@ func (h *Handler) Home(c echo.Context) error {
 		App: shell, AccountName: account.Name, AccountKind: account.Kind.LabelKey(), AccountSince: loc.Date(account.CreatedAt),
 		LoginName: login.Name, LoginEmail: login.Email, Role: roleKey(login), APIBase: h.absURL("/api"),
 	}
-	if p.NextSteps, err = h.nextSteps(c); err != nil {
+	if p.NextSteps, err = h.nextSteps(rq); err != nil {
 		return err
 	}
 	// The newest success is this very sign-in; the one before it is the "previous" one.
@@ -83,9 +83,8 @@ func (h *Handler) Home(c echo.Context) error {
 // nextSteps are what a fresh account does first, each until it is done: a web account adds its
 // devices (PRODUCT.md D7); a box account sets up its Nuki Box, then an address with its boxes
 // (B1, B2). A step the login has not the right for names no link: someone else does it.
-func (h *Handler) nextSteps(c echo.Context) ([]home.Step, error) {
-	ctx := c.Request().Context()
-	login, account, _ := currentLogin(c)
+func (h *Handler) nextSteps(rq request) ([]home.Step, error) {
+	ctx, login, account := rq.Ctx, rq.Login, rq.Account
 	devs, err := h.Store.FindDeviceNames(ctx, account.ID)
 	if err != nil {
 		return nil, err

@@ -214,10 +214,8 @@ func deviceLocale(loc *i18n.Locale, zone *time.Location) *i18n.Locale {
 }
 
 // keyList builds the refreshing part of the web key. confirm asks about one action of one device.
-func (h *Handler) keyList(c echo.Context, confirmDevice int64, confirm models.LockAction) (keyviews.List, error) {
-	ctx := c.Request().Context()
-	loc := locale(c)
-	login, _, _ := currentLogin(c)
+func (h *Handler) keyList(rq request, confirmDevice int64, confirm models.LockAction) (keyviews.List, error) {
+	ctx, loc, login := rq.Ctx, rq.Locale, rq.Login
 	now := h.Now()
 	holdings, err := h.Store.FindKeyHoldings(ctx, login)
 	if err != nil {
@@ -276,16 +274,17 @@ func (h *Handler) keyList(c echo.Context, confirmDevice int64, confirm models.Lo
 
 // keyShell is what every web key page shows around its content.
 func (h *Handler) keyShell(c echo.Context, titleKey string) (keyviews.Shell, error) {
-	login, account, _ := currentLogin(c)
+	rq := h.request(c)
 	flash, err := h.takeFlash(c)
 	if err != nil {
 		return keyviews.Shell{}, err
 	}
-	return keyviews.Shell{Title: locale(c).T(titleKey), Name: login.Name, Email: login.Email, AccountName: account.Name, Flash: flash}, nil
+	return keyviews.Shell{Title: rq.Locale.T(titleKey), Name: rq.Login.Name, Email: rq.Login.Email, AccountName: rq.Account.Name, Flash: flash}, nil
 }
 
 func (h *Handler) renderKey(c echo.Context, status int, confirmDevice int64, confirm models.LockAction, message string) error {
-	list, err := h.keyList(c, confirmDevice, confirm)
+	rq := h.request(c)
+	list, err := h.keyList(rq, confirmDevice, confirm)
 	if err != nil {
 		return err
 	}
@@ -293,7 +292,7 @@ func (h *Handler) renderKey(c echo.Context, status int, confirmDevice int64, con
 	if err != nil {
 		return err
 	}
-	units, err := h.unitsInLog(c)
+	units, err := h.unitsInLog(rq)
 	if err != nil {
 		return err
 	}
@@ -302,10 +301,9 @@ func (h *Handler) renderKey(c echo.Context, status int, confirmDevice int64, con
 
 // unitsInLog says, for a resident's web key, whether the manager's activity log names each of
 // their units: residents were promised anonymity, and unit names often carry surnames.
-func (h *Handler) unitsInLog(c echo.Context) ([]keyviews.UnitInLog, error) {
-	ctx := c.Request().Context()
-	login, _, _ := currentLogin(c)
-	holdings, err := h.Store.FindKeyHoldings(ctx, login)
+func (h *Handler) unitsInLog(rq request) ([]keyviews.UnitInLog, error) {
+	ctx := rq.Ctx
+	holdings, err := h.Store.FindKeyHoldings(ctx, rq.Login)
 	if err != nil {
 		return nil, err
 	}
@@ -338,7 +336,8 @@ func (h *Handler) KeyShow(c echo.Context) error {
 
 // KeyDevices is GET /key/devices?v=V, the web key's poll: 204 while nothing changed.
 func (h *Handler) KeyDevices(c echo.Context) error {
-	list, err := h.keyList(c, 0, 0)
+	rq := h.request(c)
+	list, err := h.keyList(rq, 0, 0)
 	if err != nil {
 		return err
 	}
@@ -353,9 +352,8 @@ func (h *Handler) KeyDevices(c echo.Context) error {
 // remote access, and its restrictions allow this minute in the device's time zone. Otherwise 403
 // with why. An action that opens the door asks first ("confirm=1").
 func (h *Handler) KeyAct(c echo.Context) error {
-	ctx := c.Request().Context()
-	loc := locale(c)
-	login, _, _ := currentLogin(c)
+	rq := h.request(c)
+	ctx, loc, login := rq.Ctx, rq.Locale, rq.Login
 	now := h.Now()
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
@@ -379,7 +377,7 @@ func (h *Handler) KeyAct(c echo.Context) error {
 		return redirect(c, fmt.Sprintf("/key?device=%d&confirm=%d", k.device.ID, a))
 	}
 	// The person as the admins of the device's account call them now.
-	who := h.actor(c)
+	who := rq.Actor
 	who.Name, who.Resident = k.person.Name, k.person.Resident()
 	// The web key's checks above are what let the holder open this device now.
 	switch err := h.App.RequestLockAction(ctx, models.WebKeyOperator(login, []int64{k.device.ID}), who, k.device.ID, a); {
