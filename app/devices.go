@@ -39,6 +39,19 @@ func recordAdded(actor models.Actor, detail string) devices.RecordAdded {
 	}
 }
 
+// AddSimulatedBox adds a Nuki Box named name (with a keypad or not; its location and PIN hash in
+// box) on a simulated bridge of its own to the operator's account and starts it (the box
+// wizard, PRODUCT.md B1).
+func (a *App) AddSimulatedBox(ctx context.Context, op models.Operator, actor models.Actor, name string, keypad bool, box models.BoxSetup) (models.Device, error) {
+	spec := sim.DeviceSpec{Type: models.DeviceBox, Name: name, Firmware: "1.4.2", Hardware: "1.0", Keypad: keypad, Charge: 100}
+	_, devs, err := a.Devices.AddSimulated(ctx, op.Login.AccountID, name+" (simulated bridge)", []sim.DeviceSpec{spec}, []*models.BoxSetup{&box},
+		op.Login.ID, recordAdded(actor, fmt.Sprintf("Nuki Box %q on a simulated bridge", name)))
+	if err != nil {
+		return models.Device{}, err
+	}
+	return devs[0], nil
+}
+
 // AddSimulatedBridge adds a simulated bridge named name with the demo devices (sim.DemoDevices)
 // to the operator's account and starts it. A login limited to some devices sees the devices it
 // added. A name that is not one line of 1 to 40 characters is FieldErrors{"name": …}.

@@ -113,8 +113,11 @@ func (h *Handler) BoxWizard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d, err := h.Devices.AddSimulatedBox(ctx, rq.Account.ID, p.Name, p.Keypad, models.BoxSetup{BoxLocation: where, PINHash: hash},
-		rq.Actor.AuditEntry(rq.Account.ID, models.AuditDevicesAdded, ""))
+	op, err := h.operator(rq)
+	if err != nil {
+		return err
+	}
+	d, err := h.App.AddSimulatedBox(ctx, op, rq.Actor, p.Name, p.Keypad, models.BoxSetup{BoxLocation: where, PINHash: hash})
 	if err != nil {
 		return err
 	}

@@ -81,8 +81,12 @@ func TestBoxSetupWizardAndManage(t *testing.T) {
 	res = helper.PostForm("/boxes/new", with(map[string]string{"step": "4", "pin_sealed": sealed, "connection": "simulated"}))
 	assert.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
 
-	res = c.PostForm("/boxes/new", with(map[string]string{"step": "4", "pin_sealed": sealed, "connection": "simulated", "keypad": "1"}))
-	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
+	// The box is made through package app: one event, by the owner on the page.
+	w := newEventWatch(app, owner.AccountID)
+	w.expect(t, "page: the box wizard", func(t *testing.T) {
+		res = c.PostForm("/boxes/new", with(map[string]string{"step": "4", "pin_sealed": sealed, "connection": "simulated", "keypad": "1"}))
+		require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
+	}, models.EventDevicesAdded, owner, models.ActorWeb, "connection")
 	devicePage := res.Header.Get("Location")
 	require.True(t, strings.HasPrefix(devicePage, "/devices/"), devicePage)
 	res = c.Get(devicePage)

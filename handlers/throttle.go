@@ -3,14 +3,11 @@ package handlers
 import (
 	"context"
 	"net/netip"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
 	"portier/db"
-	"portier/i18n"
 	"portier/models"
-	"portier/views/email"
 )
 
 // codeRefusal says why a typed activation code was not looked up.
@@ -68,25 +65,12 @@ func (h *Handler) codesPausedEmails(ctx context.Context) ([]models.OutboxMessage
 	if err != nil {
 		return nil, err
 	}
-	rule := models.ThrottleActivationCodesAll
 	var msgs []models.OutboxMessage
 	for _, login := range logins {
-		l := loginLocale(login)
-		msg, err := email.Compose(ctx, l, login.Email, email.Content{
-			Subject: l.T("email.codes_paused.subject"), Name: login.Name,
-			Paragraphs: []string{
-				l.T("email.codes_paused.body", i18n.Args{"Count": strconv.Itoa(rule.MaxFailures),
-					"Hours": strconv.Itoa(int(rule.Window.Hours())), "When": l.DateTime(h.Now()), "Zone": l.ZoneName(),
-					"Minutes": strconv.Itoa(int(rule.LockFor.Minutes()))}),
-				l.T("email.codes_paused.what_to_do"),
-			},
-			SiteURL: h.absURL("/"),
-		})
+		msg, err := h.App.Emails.ActivationCodesPaused(ctx, login, models.ThrottleActivationCodesAll, h.Now())
 		if err != nil {
 			return nil, err
 		}
-		accountID, loginID := login.AccountID, login.ID
-		msg.AccountID, msg.ForLoginID = &accountID, &loginID
 		msgs = append(msgs, msg)
 	}
 	return msgs, nil

@@ -160,23 +160,22 @@ func createDemoBoxAccount(ctx context.Context, store *db.Store, manager *devices
 	if err != nil {
 		return err
 	}
-	audit := func(kind string) models.AuditEntry {
-		return models.AuditEntry{LoginID: &owner.ID, Actor: "cli", Kind: kind, Detail: "demo"}
-	}
+	// Portier itself makes the demo, in the owner's name.
+	system := models.LoginActor(owner, models.ActorSystem, "")
 	lat, lon := 48.2082, 16.3738
 	var boxes []models.Device
 	for _, b := range []struct {
 		name, where string
 		keypad      bool
 	}{{"Main entrance", "Hauptstraße 12, street door", true}, {"Courtyard gate", "Hauptstraße 12, courtyard", false}} {
-		d, err := manager.AddSimulatedBox(ctx, acc.ID, b.name, b.keypad,
-			models.BoxSetup{BoxLocation: models.BoxLocation{Text: b.where, Latitude: &lat, Longitude: &lon}, PINHash: pinHash}, audit(models.AuditDevicesAdded))
+		d, err := application.AddSimulatedBox(ctx, models.SessionOperator(owner), system, b.name, b.keypad,
+			models.BoxSetup{BoxLocation: models.BoxLocation{Text: b.where, Latitude: &lat, Longitude: &lon}, PINHash: pinHash})
 		if err != nil {
 			return err
 		}
 		boxes = append(boxes, d)
 	}
-	addr, err := application.CreateAddress(ctx, models.SessionOperator(owner), models.LoginActor(owner, models.ActorSystem, ""),
+	addr, err := application.CreateAddress(ctx, models.SessionOperator(owner), system,
 		models.AddressInput{Name: "Hauptstraße 12", Street: "Hauptstraße 12", Postcode: "1010", City: "Wien", Country: "Austria", TimeZone: "Europe/Vienna"},
 		[]int64{boxes[0].ID, boxes[1].ID})
 	if err != nil {
