@@ -99,10 +99,9 @@ func recordAsCompany(ctx context.Context, tx txer, a *models.Activity) error {
 	return nil
 }
 
-// anonymizeResident removes who did it from an entry of a resident (PRODUCT.md L6): the
-// authorization on the device or the web key's login belongs to an account user of kind
-// resident. What remains is that a resident did it; the log rows hold no name, authorization
-// or login that would tell which one.
+// anonymizeResident finds out whether entry a is a resident's (the authorization on the device
+// or the web key's login belongs to an account user of kind resident) and whether its unit is
+// shown in the log, and makes it models.ResidentEntry.
 func anonymizeResident(ctx context.Context, tx txer, a *models.Activity) error {
 	if a.AuthID == 0 && a.LoginID == nil {
 		return nil
@@ -125,15 +124,16 @@ func anonymizeResident(ctx context.Context, tx txer, a *models.Activity) error {
 	if err != nil {
 		return fmt.Errorf("is the entry a resident's: %w", err)
 	}
-	a.Resident, a.AuthID, a.LoginID, a.Name, a.ResidentUnit = true, 0, nil, "", ""
+	var shownUnit string
 	if unit.Valid {
 		// The unit's name, only when its address shows it in the log.
 		err := tx.QueryRowContext(ctx, `SELECT un.name FROM address_units un JOIN addresses ad ON ad.id = un.address_id
-			WHERE un.id = ? AND ad.show_unit_in_log = 1`, unit.Int64).Scan(&a.ResidentUnit)
+			WHERE un.id = ? AND ad.show_unit_in_log = 1`, unit.Int64).Scan(&shownUnit)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 	}
+	*a = models.ResidentEntry(*a, shownUnit)
 	return nil
 }
 

@@ -116,3 +116,12 @@ type LogPage struct {
 	Older   bool // there are older entries than the last one
 	Newer   bool // there are newer entries than the first one
 }
+
+// ResidentEntry is activity entry a of a resident (or a family member) as the log keeps it
+// (PRODUCT.md L6): that a resident did it, and nothing that tells which one — no name,
+// authorization or login. shownUnit is the resident's unit's name when its address shows the
+// unit in the log, else "".
+func ResidentEntry(a Activity, shownUnit string) Activity {
+	a.Resident, a.AuthID, a.LoginID, a.Name, a.ResidentUnit = true, 0, nil, "", shownUnit
+	return a
+}
