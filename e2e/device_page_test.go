@@ -86,7 +86,9 @@ func TestDevicePageAfterAnAction(t *testing.T) {
 	b.Shot("opener")
 	b.Do("continuous mode on", chromedp.Click(css(fmt.Sprintf(`[data-testid="action-%d"]`, models.ActionOpenerCMOn))))
 	done(opener, models.ActionOpenerCMOn)
-	b.Do("the switches follow", chromedp.Poll[chromedp.Void](actions+` === "Open|Continuous mode off"`, chromedp.WithPollingTimeout(10*time.Second)))
+	// The buttons follow the state the opener reports, which the page polls every 2 s: on a busy
+	// machine that can take a few rounds.
+	b.Do("the switches follow", chromedp.Poll[chromedp.Void](actions+` === "Open|Continuous mode off"`, chromedp.WithPollingTimeout(30*time.Second)))
 	b.Shot("opener-continuous")
 	assert.Empty(t, b.Problems(), "console errors, exceptions or CSP violations")
 }
