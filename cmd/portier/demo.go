@@ -51,11 +51,10 @@ func createDemo(ctx context.Context, store *db.Store, manager *devices.Manager, 
 	if err != nil {
 		return err
 	}
-	acc, login, err := store.CreateAccount(ctx, db.CreateAccountParams{
-		New:          models.NewAccount{Kind: models.AccountWeb, AccountName: demoAccount, Name: demoName, Email: demoEmail},
-		PasswordHash: hash,
-		Audit:        models.AuditEntry{Actor: "cli", Kind: models.AuditAccountCreated, Detail: "demo account"},
-	})
+	// Portier itself makes the demo.
+	system := models.Actor{Origin: models.ActorSystem}
+	acc, login, err := application.CreateAccount(ctx, system,
+		models.NewAccount{Kind: models.AccountWeb, AccountName: demoAccount, Name: demoName, Email: demoEmail, Password: password}, nil, false)
 	if err != nil {
 		return err
 	}
@@ -74,7 +73,7 @@ func createDemo(ctx context.Context, store *db.Store, manager *devices.Manager, 
 		len(devs), entries, demoEmail, password)
 	fmt.Fprintf(stdout, "To try a web key, follow an invitation under Settings → Mail outbox: %s's opens at any hour, Dora Eck's on weekdays from 07 to 19 only\n",
 		demoAnyHourName)
-	if err := createDemoBoxAccount(ctx, store, manager, application, hash); err != nil {
+	if err := createDemoBoxAccount(ctx, store, manager, application, password, hash); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "Nuki Box demo account (property management): sign in as %s, or as its resident %s, with the same password\n",
@@ -146,13 +145,10 @@ func createDemoPeople(ctx context.Context, store *db.Store, manager *devices.Man
 // createDemoBoxAccount adds a Nuki Box account: a property management with two boxes at one
 // address, three residential units (one redeemed by Helga Berger, who shares with her son, two
 // with their invitation still to print) and a week of residents opening the doors, which its
-// log shows as "a resident". passwordHash is the demo password's.
-func createDemoBoxAccount(ctx context.Context, store *db.Store, manager *devices.Manager, application *app.App, passwordHash string) error {
-	acc, owner, err := store.CreateAccount(ctx, db.CreateAccountParams{
-		New:          models.NewAccount{Kind: models.AccountBox, AccountName: "Demo Property Management", Name: "Demo Property Manager", Email: demoBoxEmail},
-		PasswordHash: passwordHash,
-		Audit:        models.AuditEntry{Actor: "cli", Kind: models.AuditAccountCreated, Detail: "demo box account"},
-	})
+// log shows as "a resident". password is the demo password, passwordHash its hash.
+func createDemoBoxAccount(ctx context.Context, store *db.Store, manager *devices.Manager, application *app.App, password, passwordHash string) error {
+	acc, owner, err := application.CreateAccount(ctx, models.Actor{Origin: models.ActorSystem}, models.NewAccount{Kind: models.AccountBox,
+		AccountName: "Demo Property Management", Name: "Demo Property Manager", Email: demoBoxEmail, Password: password}, nil, false)
 	if err != nil {
 		return err
 	}

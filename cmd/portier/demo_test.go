@@ -38,7 +38,8 @@ func TestDemoHistory(t *testing.T) {
 	manager := devices.New(store, box, devices.Options{SimSpeed: 0.01, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, manager.Start(ctx))
 	t.Cleanup(manager.Close)
-	application := &app.App{Store: store, Devices: manager, Secrets: box, Now: store.Now}
+	application := &app.App{Store: store, Devices: manager, Secrets: box, Hasher: auth.NewHasher(auth.Argon2Params{MemoryKiB: 64, Time: 1, Threads: 1}, 0),
+		Now: store.Now}
 	require.NoError(t, createDemo(ctx, store, manager, application, "demo-data", io.Discard))
 
 	login, _, err := store.FindLoginByEmail(ctx, demoEmail)
