@@ -242,3 +242,23 @@ func (a *App) RequestLockAction(ctx context.Context, op models.Operator, actor m
 		})
 	})
 }
+
+// SetDevicesLayout remembers how login lists its devices: view "tiles" or "list", sorted by
+// name or date added (anything else is FieldErrors). A view preference: its event, and no row
+// in the audit trail, which is for what changes who may do what.
+func (a *App) SetDevicesLayout(ctx context.Context, actor models.Actor, login models.Login, view string, sort db.DeviceSort) error {
+	if (view != "tiles" && view != "list") || (sort != db.SortByName && sort != db.SortByAdded) {
+		return FieldErrors{"view": "error.bad_request"}
+	}
+	return a.Store.InTx(ctx, func(tx *db.Tx) error {
+		if err := tx.UpdateDevicesLayout(ctx, login.AccountID, login.ID, view, sort); err != nil {
+			return err
+		}
+		e, err := models.NewEvent(login.AccountID, models.EventDevicesLayoutChanged, actor, map[string]int64{"login": login.ID},
+			map[string]string{"view": view, "sort": string(sort)})
+		if err != nil {
+			return err
+		}
+		return tx.Emit(ctx, e)
+	})
+}

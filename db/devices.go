@@ -210,14 +210,14 @@ func (s *Store) saveReportedState(ctx context.Context, tx txer, deviceID int64, 
 }
 
 // UpdateDevicesLayout remembers how a login looks at the devices page.
-func (s *Store) UpdateDevicesLayout(ctx context.Context, accountID, loginID int64, view string, sort DeviceSort) error {
+func (tx *Tx) UpdateDevicesLayout(ctx context.Context, accountID, loginID int64, view string, sort DeviceSort) error {
 	if view != "tiles" && view != "list" {
 		return fmt.Errorf("devices view %q: not tiles or list", view)
 	}
 	if sort != SortByName && sort != SortByAdded {
 		return fmt.Errorf("devices sort %q: not name or added", sort)
 	}
-	_, err := s.db.Writer.ExecContext(ctx, `UPDATE logins SET devices_view = ?, devices_sort = ? WHERE account_id = ? AND id = ?`, view, string(sort), accountID, loginID)
+	_, err := tx.ExecContext(ctx, `UPDATE logins SET devices_view = ?, devices_sort = ? WHERE account_id = ? AND id = ?`, view, string(sort), accountID, loginID)
 	return err
 }
 

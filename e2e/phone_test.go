@@ -86,7 +86,7 @@ func TestTablesOnAPhone(t *testing.T) {
 	}
 	app.CreateToken(login, models.Scopes{models.ScopeAccount}, nil)
 	sub := app.CreateSubAccount(login, "lea@example.com", models.Grant{Rights: models.RightActivityLog})
-	require.NoError(t, app.Store.UpdateDevicesLayout(ctx, login.AccountID, login.ID, "list", db.SortByName))
+	require.NoError(t, app.Handler.App.SetDevicesLayout(ctx, models.LoginActor(login, models.ActorWeb, ""), login, "list", db.SortByName))
 
 	b := NewBrowser(t, 375, 800)
 	b.LogIn(app.URL, owner.Email, owner.Password)

@@ -127,10 +127,13 @@ func (h *Handler) DeviceList(c echo.Context) error {
 // remembered for the login.
 func (h *Handler) DevicesLayout(c echo.Context) error {
 	rq := h.request(c)
-	login, account := rq.Login, rq.Account
-	view, sort := c.FormValue("view"), c.FormValue("sort")
-	if err := h.Store.UpdateDevicesLayout(c.Request().Context(), account.ID, login.ID, view, db.DeviceSort(sort)); err != nil {
+	err := h.App.SetDevicesLayout(rq.Ctx, rq.Actor, rq.Login, c.FormValue("view"), db.DeviceSort(c.FormValue("sort")))
+	var invalid app.FieldErrors
+	if errors.As(err, &invalid) {
 		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+	}
+	if err != nil {
+		return err
 	}
 	return redirect(c, "/devices")
 }

@@ -47,8 +47,16 @@ func TestEveryDeviceChangeEmitsOneEvent(t *testing.T) {
 		}, 10*time.Second, 10*time.Millisecond)
 	}
 
+	// How the devices page lists them.
+	e := w.expect(t, "page: the devices as a list", func(t *testing.T) {
+		postOK(t, owner, "/devices/layout", url.Values{"view": {"list"}, "sort": {"added"}})
+	}, models.EventDevicesLayoutChanged, main, models.ActorWeb, "login")
+	assert.JSONEq(t, `{"view":"list","sort":"added"}`, string(e.Payload))
+	assert.Equal(t, http.StatusBadRequest, owner.PostForm("/devices/layout", url.Values{"view": {"grid"}, "sort": {"added"}}).StatusCode)
+	w.expectNone(t, "page: a layout that is none")
+
 	// Adding.
-	e := w.expect(t, "page: add a simulated bridge", func(t *testing.T) {
+	e = w.expect(t, "page: add a simulated bridge", func(t *testing.T) {
 		postOK(t, owner, "/devices/simulated", url.Values{"sim_name": {"Second bridge"}})
 	}, models.EventDevicesAdded, main, models.ActorWeb, "connection")
 	assert.Contains(t, string(e.Payload), `"name":"Second bridge"`)

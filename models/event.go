@@ -90,6 +90,8 @@ const (
 	// EventDeviceActionRequested is a lock action asked for: the request is the change; the
 	// device carries it out afterwards, and its result is in the activity log.
 	EventDeviceActionRequested = "device.action_requested"
+	// How a login lists its devices (tiles or list, sorted by): a view preference (subject: "login").
+	EventDevicesLayoutChanged = "login.devices_layout_changed"
 )
 
 // Addresses, boxes, residents and family, partner companies and staff. The residents' and
