@@ -47,7 +47,7 @@ func (h *Handler) LoginCreate(c echo.Context) error {
 	password := c.FormValue("password")
 	remember := c.FormValue("remember") == "1"
 	next := safeNextOrEmpty(c.FormValue("next"))
-	ip := clientIP(c.Request())
+	ip := h.request(c).IP
 
 	// One message (signin.failed) for an unknown email, a wrong password and a locked login, so
 	// the page never tells which emails have logins.

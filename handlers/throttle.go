@@ -30,7 +30,7 @@ const codesAllKey = "codes:all"
 func (h *Handler) codeAttempt(c echo.Context, form string) (codeRefusal, []db.ThrottleCheck, error) {
 	ctx := c.Request().Context()
 	checks := []db.ThrottleCheck{
-		{Key: form + ":ip:" + throttleAddress(clientIP(c.Request())), Rule: models.ThrottleInviteCodePerIP},
+		{Key: form + ":ip:" + throttleAddress(h.request(c).IP), Rule: models.ThrottleInviteCodePerIP},
 		{Key: codesAllKey, Rule: models.ThrottleActivationCodesAll, OnLock: h.codesPausedEmails},
 	}
 	allowed, err := h.Store.ThrottleAttempt(ctx, checks...)

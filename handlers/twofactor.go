@@ -114,7 +114,7 @@ func (h *Handler) TwoFactorCreate(c echo.Context) error {
 	if err := sess.Save(c.Request(), c.Response()); err != nil {
 		return err
 	}
-	ip := clientIP(c.Request())
+	ip := h.request(c).IP
 	login, _, err := h.Store.FindSessionLogin(ctx, loginID)
 	if errors.Is(err, models.ErrNotFound) {
 		return h.clearPending(c, "twofactor.expired")
