@@ -227,6 +227,7 @@ func (h *Handler) acceptInvitation(c echo.Context, inv models.Invitation, action
 // renderInvite shows the invitation's page: the password form while it is pending, else what
 // became of it. errs are message keys by field.
 func (h *Handler) renderInvite(c echo.Context, inv models.Invitation, action, code string, errs map[string]string) error {
+	useInviteeLanguage(c, inv)
 	ctx := c.Request().Context()
 	state := inv.State(h.Now())
 	if state != models.InvitationPending {
@@ -267,6 +268,7 @@ func (h *Handler) renderInvite(c echo.Context, inv models.Invitation, action, co
 func (h *Handler) renderInviteClosed(c echo.Context, status int, state string, inv models.Invitation) error {
 	p := inviteviews.Closed{State: state}
 	if inv.ID != 0 {
+		useInviteeLanguage(c, inv)
 		if account, err := h.Store.FindAccount(c.Request().Context(), inv.AccountID); err == nil {
 			p.Inviter = account.Name
 		} else if !errors.Is(err, models.ErrNotFound) {
@@ -281,4 +283,13 @@ func (h *Handler) renderInviteClosed(c echo.Context, status int, state string, i
 		}
 	}
 	return render(c, status, inviteviews.ClosedPage(p))
+}
+
+// useInviteeLanguage shows an invitation's pages in the language its email was written in, the
+// invitee's (chosen by whoever invited them), when the pages offer it; otherwise, and before the
+// invitation is known, the browser's. The time zone stays the request's.
+func useInviteeLanguage(c echo.Context, inv models.Invitation) {
+	if i18n.Supported(inv.Language) {
+		setLocale(c, i18n.New(inv.Language, locale(c).ZoneName()))
+	}
 }

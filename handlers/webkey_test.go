@@ -113,6 +113,7 @@ func TestInvitationAcceptedByLink(t *testing.T) {
 	c := f.app.NewClient()
 	res := c.Get(link)
 	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Contains(t, res.Body, `<html lang="de"`, "the page speaks the invitation's language, not the browser's (issue 20, 6)")
 	assert.Contains(t, res.TestID(t, "invite-intro"), "ACME Office")
 	assert.Contains(t, res.TestID(t, "invite-intro"), "Dora Weiß")
 	devs := res.TestID(t, "invite-devices")
@@ -147,6 +148,7 @@ func TestInvitationAcceptedByLink(t *testing.T) {
 	res = f.app.NewClient().Get(link)
 	assert.Equal(t, http.StatusGone, res.StatusCode)
 	assert.NotEmpty(t, res.TestID(t, "invite-accepted"))
+	assert.Contains(t, res.Body, `<html lang="de"`, "so does what became of it")
 	res = f.app.NewClient().PostForm(link, url.Values{"password": {"another fine password"}, "password_confirm": {"another fine password"}})
 	assert.Equal(t, http.StatusGone, res.StatusCode)
 
