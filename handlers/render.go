@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"bytes"
+	"image"
+	"image/png"
 	"net/http"
 	"strconv"
 	"sync"
@@ -63,4 +65,13 @@ func redirect(c echo.Context, path string) error {
 		return c.NoContent(http.StatusNoContent)
 	}
 	return c.Redirect(http.StatusSeeOther, path)
+}
+
+// renderPNG answers with img as a PNG (the QR codes of the 2FA setup and the unit sheet).
+func renderPNG(c echo.Context, img image.Image) error {
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, "image/png", buf.Bytes())
 }

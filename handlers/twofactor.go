@@ -1,9 +1,7 @@
 package handlers
 
 import (
-	"bytes"
 	"errors"
-	"image/png"
 	"net/http"
 	"strings"
 	"time"
@@ -246,11 +244,7 @@ func (h *Handler) TwoFactorQR(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		return err
-	}
-	return c.Blob(http.StatusOK, "image/png", buf.Bytes())
+	return renderPNG(c, img)
 }
 
 // TwoFactorSetupCreate is POST /settings/2fa/setup: a current code confirms the secret; then

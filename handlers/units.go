@@ -1,11 +1,9 @@
 package handlers
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"image/png"
 	"net/http"
 	"net/url"
 	"slices"
@@ -185,11 +183,7 @@ func (h *Handler) UnitSheetQR(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		return err
-	}
-	return c.Blob(http.StatusOK, "image/png", buf.Bytes())
+	return renderPNG(c, img)
 }
 
 // UnitDelete is POST /addresses/:id/units/:uid/delete: the unit and all its access go at once;
