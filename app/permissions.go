@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -134,8 +135,7 @@ func changedDates(r, before models.Restrictions) models.Restrictions {
 	return out
 }
 
-// NewPermission is a permission to give one person on one or several devices, with the same
-// restrictions on all of them.
+// NewPermission is a permission to give one person on one or several devices.
 type NewPermission struct {
 	// UserID is the person; 0 makes a person of its own named Name (a keypad code made
 	// through the Web API without an account user).
@@ -144,8 +144,10 @@ type NewPermission struct {
 	Name          string
 	RemoteAllowed bool
 	Code          *int // keypad codes
-	Restrictions  models.Restrictions
-	DeviceIDs     []int64
+	// Devices are the devices, each with its restrictions there: dates are moments, so "from
+	// 1 March" is another moment at a door in another time zone (the pages compute each
+	// device's in its own zone; the Web API, which takes moments, gives all the same).
+	Devices map[int64]models.Restrictions
 	// Language, for an app permission, is the language of the person's invitations from now on
 	// ("" keeps theirs).
 	Language string
@@ -167,10 +169,11 @@ type PermissionsCreated struct {
 	WhyNot     string
 }
 
-// CreatePermissions gives person p.UserID a permission on every device of p.DeviceIDs, all or
-// nothing, and, for an app permission, invites them to their web key in the same transaction
-// (PRODUCT.md U5): unless their web key is active already; an invitation that cannot go (no
-// email, no remote access, beyond op's reach) is said in the result and is no error. Errors:
+// CreatePermissions gives person p.UserID a permission on every device of p.Devices, with its
+// restrictions there, all or nothing, and, for an app permission, invites them to their web key
+// in the same transaction (PRODUCT.md U5): unless their web key is active already; an
+// invitation that cannot go (no email, no remote access, beyond op's reach) is said in the
+// result and is no error. Errors:
 // FieldErrors{"devices"|"name"|"from_date"|"until_date": …} for no device, or a name or dates
 // CheckPermissionName or CheckPermissionDates refuse; models.ErrNotFound for a device op does
 // not see or a person not in the account; *DeviceRefused for a keypad code behind a Nuki Bridge;
@@ -179,16 +182,19 @@ type PermissionsCreated struct {
 func (a *App) CreatePermissions(ctx context.Context, op models.Operator, actor models.Actor, p NewPermission) (PermissionsCreated, error) {
 	var out PermissionsCreated
 	accountID := op.Login.AccountID
-	if len(p.DeviceIDs) == 0 {
+	if len(p.Devices) == 0 {
 		return out, FieldErrors{"devices": "users.error.devices_none"}
 	}
 	if key := CheckPermissionName(p.Name, p.Type); key != "" {
 		return out, FieldErrors{"name": key}
 	}
-	if errs := CheckPermissionDates(p.Restrictions, a.Now()); errs != nil {
-		return out, errs
+	deviceIDs := slices.Sorted(maps.Keys(p.Devices))
+	for _, id := range deviceIDs {
+		if errs := CheckPermissionDates(p.Devices[id], a.Now()); errs != nil {
+			return out, errs
+		}
 	}
-	chosen, err := a.seenDevices(ctx, op, p.DeviceIDs)
+	chosen, err := a.seenDevices(ctx, op, deviceIDs)
 	if err != nil {
 		return out, err
 	}
@@ -208,7 +214,7 @@ func (a *App) CreatePermissions(ctx context.Context, op models.Operator, actor m
 		return out, err
 	}
 	np := db.NewPermission{AccountUserID: p.UserID, Type: p.Type, Name: p.Name, RemoteAllowed: p.RemoteAllowed, Code: p.Code,
-		Restrictions: p.Restrictions, Devices: statuses}
+		DeviceRestrictions: p.Devices, Devices: statuses}
 	who := "a new person"
 	var u models.AccountUser
 	var inputs invitationInputs

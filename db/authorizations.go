@@ -42,7 +42,7 @@ const (
 )
 
 // NewPermission is a permission for one account user on one or more devices, with one set of
-// restrictions for all of them.
+// restrictions for all of them unless a device has its own (DeviceRestrictions).
 type NewPermission struct {
 	AccountUserID int64
 	Type          int // models.AuthTypeApp or models.AuthTypeKeypadCode
@@ -50,6 +50,10 @@ type NewPermission struct {
 	RemoteAllowed bool
 	Code          *int // keypad codes
 	models.Restrictions
+	// DeviceRestrictions are the restrictions of the devices that have their own, instead of
+	// the embedded ones: dates are moments, so "from 1 March" differs between devices in
+	// different time zones.
+	DeviceRestrictions map[int64]models.Restrictions
 	// Devices maps each device to the status its row starts with: PushPending where the
 	// connection can hold authorizations, PushPortierOnly where it cannot.
 	Devices map[int64]models.PushStatus
@@ -85,11 +89,15 @@ func (tx *Tx) CreatePermissions(ctx context.Context, accountID int64, p NewPermi
 		if err := checkPermissionFree(ctx, tx.Tx, accountID, deviceID, 0, p.AccountUserID, p.Type, p.Code); err != nil {
 			return nil, err
 		}
+		r := p.Restrictions
+		if own, ok := p.DeviceRestrictions[deviceID]; ok {
+			r = own
+		}
 		a, err := scanAuthorization(tx.QueryRowContext(ctx, `INSERT INTO authorizations (account_id, device_id, account_user_id, type, name, enabled,
 			remote_allowed, code, allowed_from, allowed_until, allowed_weekdays, allowed_from_time, allowed_until_time,
 			push_status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+authColumns,
 			accountID, deviceID, p.AccountUserID, p.Type, p.Name, p.RemoteAllowed, p.Code,
-			formatTimePtr(p.AllowedFrom), formatTimePtr(p.AllowedUntil), p.AllowedWeekdays, p.AllowedFromTime, p.AllowedUntilTime,
+			formatTimePtr(r.AllowedFrom), formatTimePtr(r.AllowedUntil), r.AllowedWeekdays, r.AllowedFromTime, r.AllowedUntilTime,
 			p.Devices[deviceID], tx.now, tx.now))
 		if err != nil {
 			return nil, err

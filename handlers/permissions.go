@@ -459,6 +459,28 @@ func timesHint(loc *i18n.Locale, zones []*time.Location) string {
 	return loc.T("users.times_hint", i18n.Args{"Zone": zones[0].String(), "Mine": loc.ZoneName()})
 }
 
+// zonesNote says, when devs keep more than one time zone, that the dates and times apply in
+// each device's own, and which that is ("" for one zone).
+func zonesNote(loc *i18n.Locale, devs []models.Device, zones map[int64]*time.Location) string {
+	var order []string
+	byZone := map[string][]string{}
+	for _, d := range devs {
+		zone := zones[d.ID].String()
+		if _, ok := byZone[zone]; !ok {
+			order = append(order, zone)
+		}
+		byZone[zone] = append(byZone[zone], d.Name)
+	}
+	if len(order) < 2 {
+		return ""
+	}
+	list := make([]string, 0, len(order))
+	for _, zone := range order {
+		list = append(list, fmt.Sprintf("%s: %s", strings.Join(byZone[zone], ", "), zone))
+	}
+	return loc.T("users.zones_note", i18n.Args{"Zones": strings.Join(list, "; ")})
+}
+
 // weekdayChoices are the weekday checkboxes, Monday first.
 func weekdayChoices(loc *i18n.Locale, checked map[int]bool) []userviews.WeekdayChoice {
 	var out []userviews.WeekdayChoice
@@ -483,7 +505,7 @@ func (h *Handler) newPermissionForm(c echo.Context, u models.AccountUser, f perm
 		NameHint:    loc.T("users.name_hint", i18n.Args{"Max": models.KeypadNameMax}),
 		DatesHint:   loc.T("users.dates_hint"),
 		GenerateURL: fmt.Sprintf("/users/%d/permissions/keypad-code", u.ID), PageURL: fmt.Sprintf("/users/%d/permissions/new", u.ID),
-		Errors: errs}
+		ZonesURL: fmt.Sprintf("/users/%d/permissions/zones", u.ID), Errors: errs}
 	devs, err := h.visibleDevices(c, db.SortByName)
 	if err != nil {
 		return p, err
@@ -501,6 +523,7 @@ func (h *Handler) newPermissionForm(c echo.Context, u models.AccountUser, f perm
 		chosen[id] = true
 	}
 	var offered []*time.Location
+	var ticked []models.Device
 	for _, d := range devs {
 		dc := userviews.DeviceChoice{ID: d.ID, Name: d.Name, KindKey: d.Type.LabelKey(), Checked: chosen[d.ID]}
 		switch {
@@ -516,8 +539,12 @@ func (h *Handler) newPermissionForm(c echo.Context, u models.AccountUser, f perm
 		if !dc.Disabled {
 			offered = append(offered, zones[d.ID])
 		}
+		if dc.Checked {
+			ticked = append(ticked, d)
+		}
 		p.Devices = append(p.Devices, dc)
 	}
+	p.ZonesNote = zonesNote(loc, ticked, zones)
 	if len(offered) == 0 { // nothing to choose: the hint still names the devices' clock
 		for _, d := range devs {
 			offered = append(offered, zones[d.ID])
@@ -604,6 +631,34 @@ func (h *Handler) KeypadCodeGenerate(c echo.Context) error {
 	return render(c, http.StatusOK, userviews.KeypadCodeField(k))
 }
 
+// PermissionZonesNote is GET /users/:id/permissions/zones?device=N…: the create form's note on
+// the time zones of the ticked devices, which htmx refreshes when the choice changes.
+func (h *Handler) PermissionZonesNote(c echo.Context) error {
+	if _, err := h.findUser(c); err != nil {
+		return err
+	}
+	f, err := readPermForm(c)
+	if err != nil {
+		return err
+	}
+	rq := h.request(c)
+	devs, err := h.visibleDevices(c, db.SortByName)
+	if err != nil {
+		return err
+	}
+	zones, err := h.Store.FindDeviceZones(rq.Ctx, rq.Account.ID, rq.Locale.Zone)
+	if err != nil {
+		return err
+	}
+	var ticked []models.Device
+	for _, d := range devs {
+		if slices.Contains(f.devices, d.ID) {
+			ticked = append(ticked, d)
+		}
+	}
+	return render(c, http.StatusOK, userviews.ZonesNoteText(zonesNote(rq.Locale, ticked, zones)))
+}
+
 // PermissionCreate is POST /users/:id/permissions: one permission on every chosen device, with
 // the same restrictions, all or nothing.
 func (h *Handler) PermissionCreate(c echo.Context) error {
@@ -642,7 +697,6 @@ func (h *Handler) PermissionCreate(c echo.Context) error {
 		return err
 	}
 	var chosen []models.Device
-	zoneNames := map[string][]string{}
 	for _, id := range f.devices {
 		d, ok := byID[id]
 		switch {
@@ -654,25 +708,19 @@ func (h *Handler) PermissionCreate(c echo.Context) error {
 			errs["devices"] = loc.T("users.error.no_keypad", i18n.Args{"Device": d.Name, "Why": h.keypadWhyNot(loc, d)})
 		default:
 			chosen = append(chosen, d)
-			zoneNames[zones[d.ID].String()] = append(zoneNames[zones[d.ID].String()], d.Name)
 		}
 	}
 	if len(f.devices) == 0 {
 		errs["devices"] = loc.T("users.error.devices_none")
 	}
-	zone := loc.Zone
-	if len(chosen) > 0 {
-		zone = zones[chosen[0].ID]
+	// Each device gets the dates on its own clock: "from 1 March" is midnight at each door.
+	np := app.NewPermission{UserID: u.ID, Devices: map[int64]models.Restrictions{}}
+	for _, d := range chosen {
+		np.Devices[d.ID] = f.restrictions(loc, zones[d.ID], h.Now(), nil, errs)
 	}
-	if len(zoneNames) > 1 && (f.fromDate != "" || f.untilDate != "") {
-		var list []string
-		for name, ds := range zoneNames {
-			list = append(list, fmt.Sprintf("%s: %s", strings.Join(ds, ", "), name))
-		}
-		slices.Sort(list)
-		errs["devices"] = loc.T("users.error.zones", i18n.Args{"Zones": strings.Join(list, "; ")})
+	if len(chosen) == 0 { // the restriction fields still get their messages
+		f.restrictions(loc, loc.Zone, h.Now(), nil, errs)
 	}
-	np := app.NewPermission{UserID: u.ID, Restrictions: f.restrictions(loc, zone, h.Now(), nil, errs), DeviceIDs: chosenIDs(chosen)}
 	switch f.kind {
 	case kindKeypad:
 		code := f.checkKeypad(loc, errs)
@@ -722,15 +770,6 @@ func (h *Handler) PermissionCreate(c echo.Context) error {
 		return err
 	}
 	return redirect(c, fmt.Sprintf("/users/%d", u.ID))
-}
-
-// chosenIDs are the ids of the devices.
-func chosenIDs(devs []models.Device) []int64 {
-	ids := make([]int64, 0, len(devs))
-	for _, d := range devs {
-		ids = append(ids, d.ID)
-	}
-	return ids
 }
 
 // permissionFormErrors puts app's refusal of a permission form (created or edited) at its

@@ -104,6 +104,7 @@ func (h *Handler) Routes(a *api.API) *echo.Echo {
 	h.add(e, http.MethodGet, "/devices/:id/permissions/new", people, h.DevicePermissionNew)
 	h.add(e, http.MethodPost, "/users/:id/permissions", people, h.PermissionCreate)
 	h.add(e, http.MethodGet, "/users/:id/permissions/keypad-code", people, h.KeypadCodeGenerate)
+	h.add(e, http.MethodGet, "/users/:id/permissions/zones", people, h.PermissionZonesNote)
 	h.add(e, http.MethodGet, "/users/:id/permissions/:pid/edit", people, h.PermissionEdit)
 	h.add(e, http.MethodPost, "/users/:id/permissions/:pid/edit", people, h.PermissionUpdate)
 	h.add(e, http.MethodPost, "/users/:id/permissions/:pid/deactivate", people, h.PermissionDeactivate)

@@ -93,9 +93,10 @@ func createDemoPeople(ctx context.Context, store *db.Store, manager *devices.Man
 		byName[d.Name] = d
 	}
 	type person struct {
-		user    models.AccountUser
-		perm    app.NewPermission
-		devices []string
+		user         models.AccountUser
+		perm         app.NewPermission
+		restrictions models.Restrictions // on each of devices
+		devices      []string
 	}
 	code := 735928
 	people := []person{
@@ -103,13 +104,13 @@ func createDemoPeople(ctx context.Context, store *db.Store, manager *devices.Man
 			perm:    app.NewPermission{Type: models.AuthTypeApp, Name: demoAnyHourName, RemoteAllowed: true},
 			devices: []string{"Front door", "Back door", "Building entrance"}},
 		{user: models.AccountUser{Name: "Dora Eck", Email: "dora@portier.example", Language: "de"},
-			perm: app.NewPermission{Type: models.AuthTypeApp, Name: "Dora Eck", RemoteAllowed: true,
-				Restrictions: models.Restrictions{AllowedWeekdays: models.WeekdaysMonFr, AllowedFromTime: 7 * 60, AllowedUntilTime: 19 * 60}},
-			devices: []string{"Front door", "Building entrance"}},
+			perm:         app.NewPermission{Type: models.AuthTypeApp, Name: "Dora Eck", RemoteAllowed: true},
+			restrictions: models.Restrictions{AllowedWeekdays: models.WeekdaysMonFr, AllowedFromTime: 7 * 60, AllowedUntilTime: 19 * 60},
+			devices:      []string{"Front door", "Building entrance"}},
 		{user: models.AccountUser{Name: "Max Gärtner", Email: "max@portier.example", Language: "en"},
-			perm: app.NewPermission{Type: models.AuthTypeKeypadCode, Name: "Max garden", Code: &code,
-				Restrictions: models.Restrictions{AllowedWeekdays: models.WeekdayBit(time.Saturday) | models.WeekdayBit(time.Sunday),
-					AllowedFromTime: 8 * 60, AllowedUntilTime: 18 * 60}},
+			perm: app.NewPermission{Type: models.AuthTypeKeypadCode, Name: "Max garden", Code: &code},
+			restrictions: models.Restrictions{AllowedWeekdays: models.WeekdayBit(time.Saturday) | models.WeekdayBit(time.Sunday),
+				AllowedFromTime: 8 * 60, AllowedUntilTime: 18 * 60},
 			devices: []string{"Front door"}},
 	}
 	// Portier itself makes the demo, in the owner's name (their outbox shows the invitations).
@@ -121,12 +122,13 @@ func createDemoPeople(ctx context.Context, store *db.Store, manager *devices.Man
 			return err
 		}
 		p.perm.UserID = u.ID
+		p.perm.Devices = map[int64]models.Restrictions{}
 		for _, name := range p.devices {
 			d, ok := byName[name]
 			if !ok {
 				return fmt.Errorf("demo device %q missing", name)
 			}
-			p.perm.DeviceIDs = append(p.perm.DeviceIDs, d.ID)
+			p.perm.Devices[d.ID] = p.restrictions
 		}
 		created, err := application.CreatePermissions(ctx, models.SessionOperator(owner), who, p.perm)
 		if err != nil {

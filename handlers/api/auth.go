@@ -449,9 +449,10 @@ func (a *API) parseNewAuth(c echo.Context, body authCreateBody) (newAuth, error)
 // authorizations) invites the person; an invitation that cannot go (no email, no remote access)
 // leaves the authorizations as they are, and can be sent again from the person's page.
 func (a *API) createAuths(c echo.Context, devs []models.Device, n newAuth) error {
-	p := app.NewPermission{Type: n.typ, Name: n.name, RemoteAllowed: n.remoteAllowed, Code: n.code, Restrictions: n.restrictions}
+	// The Web API takes moments, as Nuki's: the same restrictions on every device.
+	p := app.NewPermission{Type: n.typ, Name: n.name, RemoteAllowed: n.remoteAllowed, Code: n.code, Devices: map[int64]models.Restrictions{}}
 	for _, d := range devs {
-		p.DeviceIDs = append(p.DeviceIDs, d.ID)
+		p.Devices[d.ID] = n.restrictions
 	}
 	if n.user != nil {
 		p.UserID = n.user.ID
