@@ -660,7 +660,7 @@ func (h *Handler) PermissionZonesNote(c echo.Context) error {
 }
 
 // PermissionCreate is POST /users/:id/permissions: one permission on every chosen device, with
-// the same restrictions, all or nothing.
+// the same restrictions (the dates on each device's own clock), all or nothing.
 func (h *Handler) PermissionCreate(c echo.Context) error {
 	u, err := h.findUser(c)
 	if err != nil {
