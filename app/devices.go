@@ -24,8 +24,8 @@ func (a *App) findDevice(ctx context.Context, op models.Operator, id int64) (mod
 	if !op.Sees(id) {
 		return models.Device{}, fmt.Errorf("device %d: %w", id, models.ErrNotFound)
 	}
-	if op.Login.WebKey() {
-		// What a web key opens (Sees) spans every account it holds a unit of.
+	if op.ActsAsKey() {
+		// What a web key opens (Sees) spans every account it holds a person of.
 		return a.Store.FindDeviceOfAnyAccount(ctx, id)
 	}
 	return a.Store.FindDevice(ctx, op.Login.AccountID, id)

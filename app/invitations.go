@@ -214,3 +214,22 @@ func (a *App) AcceptInvitation(ctx context.Context, inv models.Invitation, u mod
 	}
 	return a.Store.FindLogin(ctx, accepted.AccountID, accepted.LoginID)
 }
+
+// AttachKey accepts a pending invitation of person u for the signed-in login whose email is
+// u's (an admin who also needs a door key, or someone with a web key elsewhere): the login
+// holds u's web key from now on, shown to it as "My key", with the audit row and the event, by
+// the login from client address ip (how: "link" or "code"). The login's email, password and
+// rights stay as they are. Errors of the store: db.ErrInvitationClosed, db.ErrKeyLoginMismatch
+// (signed in as someone else) and *models.InvitationRefused.
+func (a *App) AttachKey(ctx context.Context, inv models.Invitation, login models.Login, how, ip string) error {
+	return a.Store.InTx(ctx, func(tx *db.Tx) error {
+		accepted, err := tx.AttachKey(ctx, inv.ID, login.ID)
+		if err != nil {
+			return err
+		}
+		actor := models.LoginActor(login, models.ActorWebKey, ip)
+		return record(ctx, tx, actor, accepted.AccountID, models.AuditInvitationAccepted,
+			fmt.Sprintf("web key accepted by %s for %s, held by the login %s", how, accepted.Name, login.Email), models.EventInvitationAccepted,
+			map[string]int64{"user": accepted.AccountUserID, "invitation": inv.ID, "login": login.ID}, map[string]string{"by": how, "held_by": "existing_login"})
+	})
+}

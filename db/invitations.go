@@ -101,12 +101,16 @@ func (tx *Tx) RevokeOpenInvitations(ctx context.Context, accountID, userID int64
 	return res.RowsAffected()
 }
 
-// HasWebKeyLogin reports whether the user has a web-key login (staff logins of a partner
-// company are the staff's own).
+// hasWebKeyQuery asks whether a person's web key is held by a login: their own web-key login
+// (a partner company's staff logins are the staff's own), or a login that holds it besides
+// (login_keys). Arguments: account id, person id, person id.
+const hasWebKeyQuery = `SELECT EXISTS (SELECT 1 FROM logins WHERE account_id = ? AND account_user_id = ? AND staff = 0)
+	OR EXISTS (SELECT 1 FROM login_keys WHERE account_user_id = ?)`
+
+// HasWebKeyLogin reports whether the person's web key is held by a login (hasWebKeyQuery).
 func (tx *Tx) HasWebKeyLogin(ctx context.Context, accountID, userID int64) (bool, error) {
 	var exists bool
-	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM logins WHERE account_user_id = ? AND account_id = ? AND staff = 0)`,
-		userID, accountID).Scan(&exists)
+	err := tx.QueryRowContext(ctx, hasWebKeyQuery, accountID, userID, userID).Scan(&exists)
 	return exists, err
 }
 
@@ -152,37 +156,13 @@ type AcceptedInvitation struct {
 // web-key login (a login with account_user_id set, rights 0, not main, not a partner company's
 // staff) is created with the user's email, name, the invitation's language and passwordHash. It
 // works once: a second call, an expired or a revoked invitation is ErrInvitationClosed. It never
-// changes an existing login: when the user has a web-key login already it is
-// *models.InvitationRefused (RefusedHasWebKey), when another login signs in with the user's
-// email RefusedEmailTaken.
+// changes an existing login: when the user's web key is held already it is
+// *models.InvitationRefused (RefusedHasWebKey), when a login signs in with the user's email
+// RefusedEmailTaken (that login accepts with AttachKey).
 func (tx *Tx) AcceptInvitation(ctx context.Context, id int64, passwordHash string) (AcceptedInvitation, error) {
-	var out AcceptedInvitation
-	now := tx.now
-	var language string
-	err := tx.QueryRowContext(ctx, `UPDATE invitations SET accepted_at = ? WHERE id = ? AND accepted_at IS NULL AND revoked_at IS NULL
-		AND expires_at > ? RETURNING account_id, account_user_id, language`, now, id, now).Scan(&out.AccountID, &out.AccountUserID, &language)
-	if errors.Is(err, sql.ErrNoRows) {
-		return out, ErrInvitationClosed
-	}
+	out, language, err := tx.useInvitation(ctx, id)
 	if err != nil {
 		return out, err
-	}
-	err = tx.QueryRowContext(ctx, `SELECT name, COALESCE(email, '') FROM account_users WHERE id = ? AND account_id = ?
-		AND deleted_at IS NULL AND merged_into IS NULL`, out.AccountUserID, out.AccountID).Scan(&out.Name, &out.Email)
-	if errors.Is(err, sql.ErrNoRows) {
-		return out, ErrInvitationClosed
-	}
-	if err != nil {
-		return out, err
-	}
-	if out.Email == "" {
-		return out, &models.InvitationRefused{Reason: models.RefusedNoEmail}
-	}
-	// Accepting never changes an existing login: its email and password are its holder's.
-	if has, err := tx.HasWebKeyLogin(ctx, out.AccountID, out.AccountUserID); err != nil {
-		return out, err
-	} else if has {
-		return out, &models.InvitationRefused{Reason: models.RefusedHasWebKey}
 	}
 	var taken bool
 	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM logins WHERE email = ?)`, out.Email).Scan(&taken); err != nil {
@@ -199,8 +179,67 @@ func (tx *Tx) AcceptInvitation(ctx context.Context, id int64, passwordHash strin
 	}
 	err = tx.QueryRowContext(ctx, `INSERT INTO logins (account_id, email, name, password_hash, is_main, rights, language, time_zone,
 		created_at, updated_at, account_user_id) VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?) RETURNING id`,
-		out.AccountID, out.Email, out.Name, passwordHash, language, zone, now, now, out.AccountUserID).Scan(&out.LoginID)
+		out.AccountID, out.Email, out.Name, passwordHash, language, zone, tx.now, tx.now, out.AccountUserID).Scan(&out.LoginID)
 	return out, err
+}
+
+// AttachKey uses up a pending invitation whose user's email is a login's: that login (loginID,
+// signed in as the invitee) holds the user's web key from now on (login_keys), besides whatever
+// else it is. The login's email, password and rights stay as they are. Errors as
+// AcceptInvitation's; ErrKeyLoginMismatch when the login's email is not the user's.
+func (tx *Tx) AttachKey(ctx context.Context, id, loginID int64) (AcceptedInvitation, error) {
+	out, _, err := tx.useInvitation(ctx, id)
+	if err != nil {
+		return out, err
+	}
+	var email string
+	err = tx.QueryRowContext(ctx, `SELECT email FROM logins WHERE id = ?`, loginID).Scan(&email)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && email != out.Email {
+		return out, ErrKeyLoginMismatch
+	}
+	if err != nil {
+		return out, err
+	}
+	out.LoginID = loginID
+	_, err = tx.ExecContext(ctx, `INSERT INTO login_keys (login_id, account_id, account_user_id, created_at) VALUES (?, ?, ?, ?)`,
+		loginID, out.AccountID, out.AccountUserID, tx.now)
+	return out, err
+}
+
+// ErrKeyLoginMismatch: an invitation's key is attached only to the login of the invitee's email.
+var ErrKeyLoginMismatch = errors.New("the invitation is for another email than the login's")
+
+// useInvitation marks a pending invitation accepted and returns its user, who must still be
+// there with an email and without a held web key; and the invitation's language.
+func (tx *Tx) useInvitation(ctx context.Context, id int64) (AcceptedInvitation, string, error) {
+	var out AcceptedInvitation
+	var language string
+	err := tx.QueryRowContext(ctx, `UPDATE invitations SET accepted_at = ? WHERE id = ? AND accepted_at IS NULL AND revoked_at IS NULL
+		AND expires_at > ? RETURNING account_id, account_user_id, language`, tx.now, id, tx.now).Scan(&out.AccountID, &out.AccountUserID, &language)
+	if errors.Is(err, sql.ErrNoRows) {
+		return out, "", ErrInvitationClosed
+	}
+	if err != nil {
+		return out, "", err
+	}
+	err = tx.QueryRowContext(ctx, `SELECT name, COALESCE(email, '') FROM account_users WHERE id = ? AND account_id = ?
+		AND deleted_at IS NULL AND merged_into IS NULL`, out.AccountUserID, out.AccountID).Scan(&out.Name, &out.Email)
+	if errors.Is(err, sql.ErrNoRows) {
+		return out, "", ErrInvitationClosed
+	}
+	if err != nil {
+		return out, "", err
+	}
+	if out.Email == "" {
+		return out, "", &models.InvitationRefused{Reason: models.RefusedNoEmail}
+	}
+	// Accepting never changes an existing login: its email and password are its holder's.
+	if has, err := tx.HasWebKeyLogin(ctx, out.AccountID, out.AccountUserID); err != nil {
+		return out, "", err
+	} else if has {
+		return out, "", &models.InvitationRefused{Reason: models.RefusedHasWebKey}
+	}
+	return out, language, nil
 }
 
 // SetInvitationLanguage keeps lang as the language of the user's invitations (and so of their

@@ -77,12 +77,10 @@ func (s *Store) FindLogin(ctx context.Context, accountID, id int64) (models.Logi
 	return l, s.loadLoginDevices(ctx, &l)
 }
 
-// HasWebKeyLogin reports whether account user userID has a web-key login of their own (not a
-// partner company's staff login).
+// HasWebKeyLogin reports whether the person's web key is held by a login (hasWebKeyQuery).
 func (s *Store) HasWebKeyLogin(ctx context.Context, accountID, userID int64) (bool, error) {
 	var exists bool
-	err := s.db.Reader.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM logins WHERE account_id = ? AND account_user_id = ? AND staff = 0)`,
-		accountID, userID).Scan(&exists)
+	err := s.db.Reader.QueryRowContext(ctx, hasWebKeyQuery, accountID, userID, userID).Scan(&exists)
 	return exists, err
 }
 

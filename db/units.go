@@ -150,7 +150,7 @@ func (tx *Tx) RedeemUnit(ctx context.Context, codeHash string, r NewResident) (R
 
 // JoinUnit uses up a unit's invite code for a resident who signs in already (the login loginID):
 // the unit gets its resident person, named and addressed as the login, with the permissions
-// RedeemUnit gives, and the login holds that person too (login_residents). Only a resident's
+// RedeemUnit gives, and the login holds that person too (login_keys). Only a resident's
 // login (its own person a resident or family member of a unit) holds further units:
 // ErrNotResidentLogin for any other.
 func (tx *Tx) JoinUnit(ctx context.Context, codeHash string, loginID int64, r NewResident) (RedeemedUnit, error) {
@@ -168,7 +168,7 @@ func (tx *Tx) JoinUnit(ctx context.Context, codeHash string, loginID int64, r Ne
 		return red, err
 	}
 	red.LoginID = loginID
-	_, err = tx.ExecContext(ctx, `INSERT INTO login_residents (login_id, account_id, account_user_id, created_at) VALUES (?, ?, ?, ?)`,
+	_, err = tx.ExecContext(ctx, `INSERT INTO login_keys (login_id, account_id, account_user_id, created_at) VALUES (?, ?, ?, ?)`,
 		loginID, red.AccountID, red.PersonID, tx.now)
 	return red, err
 }
@@ -195,17 +195,15 @@ func redeemUnitInTx(ctx context.Context, tx *Tx, codeHash string, r NewResident)
 	return red, err
 }
 
-// FindKeyHoldings returns the people whose permissions login's web key opens with: its own
-// person first, then the resident persons of further units it redeemed, in the order redeemed.
-// None for a login without a web key.
+// FindKeyHoldings returns the people whose permissions login's web key opens with: a web-key
+// login's own person first, then the further people it holds (login_keys: a resident's further
+// units, keys accepted by signing in), in the order they came. An admin login holds only
+// further people, and most hold none.
 func (s *Store) FindKeyHoldings(ctx context.Context, login models.Login) ([]models.KeyHolding, error) {
-	if login.AccountUserID == nil {
-		return nil, nil
-	}
-	further, err := queryAll(ctx, s.db.Reader, scanKeyHolding, `SELECT account_id, account_user_id FROM login_residents WHERE login_id = ?
+	further, err := queryAll(ctx, s.db.Reader, scanKeyHolding, `SELECT account_id, account_user_id FROM login_keys WHERE login_id = ?
 		ORDER BY created_at, account_user_id`, login.ID)
-	if err != nil {
-		return nil, err
+	if err != nil || login.AccountUserID == nil {
+		return further, err
 	}
 	return append([]models.KeyHolding{{AccountID: login.AccountID, PersonID: *login.AccountUserID}}, further...), nil
 }
@@ -375,7 +373,7 @@ func (tx *Tx) RemoveFamilyMember(ctx context.Context, accountID, residentUserID,
 // account user ids, with args) had: their permissions are revoked (the devices are told and told
 // again until they confirm, see revokeInTx), their web-key logins and sessions end, their open
 // invitations close and they are removed. It returns the devices to tell. A login that holds
-// further units keeps those (releaseResidentLogins).
+// further units keeps those (releaseKeyLogins).
 func endResidentAccess(ctx context.Context, tx *sql.Tx, now string, accountID int64, usersQuery string, args ...any) ([]int64, error) {
 	devices, err := queryAll(ctx, tx, scanInt64, `SELECT DISTINCT device_id FROM authorizations WHERE account_id = ? AND account_user_id IN (`+usersQuery+`)
 		AND deleted_at IS NULL AND revoked_at IS NULL ORDER BY device_id`, append([]any{accountID}, args...)...)
@@ -385,7 +383,7 @@ func endResidentAccess(ctx context.Context, tx *sql.Tx, now string, accountID in
 	if err := revokeInTx(ctx, tx, now, accountID, `account_user_id IN (`+usersQuery+`)`, args...); err != nil {
 		return nil, err
 	}
-	if err := releaseResidentLogins(ctx, tx, now, accountID, usersQuery, args...); err != nil {
+	if err := releaseKeyLogins(ctx, tx, now, accountID, usersQuery, args...); err != nil {
 		return nil, err
 	}
 	for _, q := range []struct {
@@ -404,22 +402,24 @@ func endResidentAccess(ctx context.Context, tx *sql.Tx, now string, accountID in
 	return devices, nil
 }
 
-// releaseResidentLogins ends what logins hold of the leaving residents (usersQuery, with args):
-// a further unit's person leaves the login that held it; a login whose own person leaves moves to
-// the next person it holds (possibly of another account), or ends, with its sessions, when it
-// holds none.
-func releaseResidentLogins(ctx context.Context, tx *sql.Tx, now string, accountID int64, usersQuery string, args ...any) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM login_residents WHERE account_user_id IN (`+usersQuery+`)`, args...); err != nil {
+// releaseKeyLogins ends what logins hold of leaving people (usersQuery, with args): a
+// person a login holds besides its own (login_keys) leaves it; a web-key login whose own person
+// leaves moves to the next person it holds (possibly of another account), or ends, with its
+// sessions, when it holds none. A partner company's staff logins are not moved (the caller
+// ends them with the company).
+func releaseKeyLogins(ctx context.Context, tx *sql.Tx, now string, accountID int64, usersQuery string, args ...any) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM login_keys WHERE account_user_id IN (`+usersQuery+`)`, args...); err != nil {
 		return err
 	}
-	leaving, err := queryAll(ctx, tx, scanInt64, `SELECT id FROM logins WHERE account_id = ? AND account_user_id IN (`+usersQuery+`)`,
+	leaving, err := queryAll(ctx, tx, scanInt64, `SELECT id FROM logins WHERE account_id = ? AND staff = 0
+		AND account_user_id IN (`+usersQuery+`)`,
 		append([]any{accountID}, args...)...)
 	if err != nil {
 		return err
 	}
 	for _, loginID := range leaving {
 		var next models.KeyHolding
-		err := tx.QueryRowContext(ctx, `SELECT account_id, account_user_id FROM login_residents WHERE login_id = ?
+		err := tx.QueryRowContext(ctx, `SELECT account_id, account_user_id FROM login_keys WHERE login_id = ?
 			ORDER BY created_at, account_user_id LIMIT 1`, loginID).Scan(&next.AccountID, &next.PersonID)
 		if errors.Is(err, sql.ErrNoRows) {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM logins WHERE id = ?`, loginID); err != nil {
@@ -434,7 +434,7 @@ func releaseResidentLogins(ctx context.Context, tx *sql.Tx, now string, accountI
 			next.AccountID, next.PersonID, now, loginID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM login_residents WHERE login_id = ? AND account_user_id = ?`, loginID, next.PersonID); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM login_keys WHERE login_id = ? AND account_user_id = ?`, loginID, next.PersonID); err != nil {
 			return err
 		}
 	}

@@ -276,8 +276,9 @@ func (tx *Tx) UpdateAccountUser(ctx context.Context, accountID, id int64, c User
 }
 
 // DeleteAccountUser deletes a user: their permissions are revoked (and removed from the devices
-// by the device manager), open invitations die and their web key login goes (a partner
-// company's staff logins with it, sessions and all). The activity log keeps the name each
+// by the device manager), open invitations die and their web key goes: from a login that held
+// it besides its own, or their web-key login, which moves to a further person it holds or ends
+// (a partner company's staff logins end with it, sessions and all). The activity log keeps the name each
 // entry was written with.
 func (tx *Tx) DeleteAccountUser(ctx context.Context, accountID, id int64) error {
 	res, err := tx.ExecContext(ctx, `UPDATE account_users SET deleted_at = ?, updated_at = ? WHERE id = ? AND account_id = ?
@@ -295,6 +296,8 @@ func (tx *Tx) DeleteAccountUser(ctx context.Context, accountID, id int64) error 
 		AND revoked_at IS NULL`, tx.now, id); err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `DELETE FROM logins WHERE account_user_id = ? AND account_id = ?`, id, accountID)
-	return err
+	if _, err := tx.ExecContext(ctx, `DELETE FROM logins WHERE account_user_id = ? AND account_id = ? AND staff = 1`, id, accountID); err != nil {
+		return err
+	}
+	return releaseKeyLogins(ctx, tx.Tx, tx.now, accountID, "?", id)
 }

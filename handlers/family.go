@@ -180,7 +180,7 @@ func (h *Handler) inviteFamilyMember(c echo.Context, fu familyUnit, m models.Acc
 	rq := h.request(c)
 	who := rq.Actor
 	who.Resident = true
-	op, err := h.pageOperator(rq.Ctx, rq.Login)
+	op, err := h.keyOperator(rq.Ctx, rq.Login)
 	if err != nil {
 		return err
 	}

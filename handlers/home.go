@@ -35,6 +35,14 @@ func (h *Handler) appShell(c echo.Context, titleKey, active string) (layout.App,
 		nav = append(nav, layout.NavItem{Label: "nav.addresses", Href: "/addresses", Icon: "addresses"})
 	}
 	nav = append(nav, layout.NavItem{Label: "nav.settings", Href: "/settings", Icon: "settings"})
+	// A login that accepted a web key by signing in opens its doors there.
+	holdings, err := h.Store.FindKeyHoldings(rq.Ctx, login)
+	if err != nil {
+		return layout.App{}, err
+	}
+	if len(holdings) > 0 {
+		nav = append(nav, layout.NavItem{Label: "nav.my_key", Href: "/key", Icon: "key"})
+	}
 	for i := range nav {
 		nav[i].Active = nav[i].Href == active
 	}

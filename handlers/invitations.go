@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -133,9 +134,10 @@ func (h *Handler) InviteAccept(c echo.Context) error {
 	return h.acceptInvitation(c, inv, "/invite/"+c.Param("token"), "", "link")
 }
 
-// InviteCodeShow is GET /invite: the form for the activation code of the email.
+// InviteCodeShow is GET /invite: the form for the activation code of the email; ?code= fills it
+// in (coming back from signing in to accept with an existing login).
 func (h *Handler) InviteCodeShow(c echo.Context) error {
-	return render(c, http.StatusOK, inviteviews.CodePage(inviteviews.Code{}))
+	return render(c, http.StatusOK, inviteviews.CodePage(inviteviews.Code{Code: c.QueryParam("code")}))
 }
 
 // InviteCodeCreate is POST /invite: first the code alone (then the password form follows with
@@ -190,6 +192,13 @@ func (h *Handler) acceptInvitation(c echo.Context, inv models.Invitation, action
 		return err
 	}
 	rq := h.request(c)
+	holder, err := h.inviteHolder(c, u)
+	if err != nil {
+		return err
+	}
+	if holder.Mode != "" {
+		return h.attachKey(c, inv, holder, action, code, how)
+	}
 	login, err := h.App.AcceptInvitation(ctx, inv, u, c.FormValue("password"), c.FormValue("password_confirm"), how, rq.IP)
 	var invalid app.FieldErrors
 	var refused *models.InvitationRefused
@@ -199,16 +208,7 @@ func (h *Handler) acceptInvitation(c echo.Context, inv models.Invitation, action
 	case errors.As(err, &refused):
 		return h.renderInviteClosed(c, http.StatusConflict, refused.Reason, inv)
 	case errors.Is(err, db.ErrInvitationClosed):
-		// Accepted, revoked or expired between the page and the post: say which.
-		fresh, err := h.Store.FindInvitation(ctx, inv.AccountID, inv.ID)
-		if err != nil {
-			return err
-		}
-		state := fresh.State(h.Now())
-		if state == models.InvitationPending {
-			state = models.InvitationRevoked // its user is gone
-		}
-		return h.renderInviteClosed(c, http.StatusGone, string(state), fresh)
+		return h.renderInviteClosedNow(c, inv)
 	case err != nil:
 		return err
 	}
@@ -224,9 +224,85 @@ func (h *Handler) acceptInvitation(c echo.Context, inv models.Invitation, action
 	return redirect(c, "/key")
 }
 
+// renderInviteClosedNow says what became of an invitation that was accepted, revoked or expired
+// between the page and the post.
+func (h *Handler) renderInviteClosedNow(c echo.Context, inv models.Invitation) error {
+	fresh, err := h.Store.FindInvitation(c.Request().Context(), inv.AccountID, inv.ID)
+	if err != nil {
+		return err
+	}
+	state := fresh.State(h.Now())
+	if state == models.InvitationPending {
+		state = models.InvitationRevoked // its user is gone
+	}
+	return h.renderInviteClosed(c, http.StatusGone, string(state), fresh)
+}
+
+// inviteHolder says how an invitation to person u is accepted when u's email is a login's
+// already: that login holds the key, so the invitee signs in rather than choosing a password.
+// The zero value is a new web-key login.
+func (h *Handler) inviteHolder(c echo.Context, u models.AccountUser) (inviteviews.Holder, error) {
+	rq := h.request(c)
+	if has, err := h.Store.HasWebKeyLogin(rq.Ctx, u.AccountID, u.ID); err != nil || has {
+		// Held already (accepted by its own login meanwhile): accepting says so.
+		return inviteviews.Holder{}, err
+	}
+	if _, _, err := h.Store.FindLoginByEmail(rq.Ctx, u.Email); errors.Is(err, models.ErrNotFound) {
+		return inviteviews.Holder{}, nil
+	} else if err != nil {
+		return inviteviews.Holder{}, err
+	}
+	switch {
+	case !rq.SignedIn:
+		return inviteviews.Holder{Mode: inviteviews.HolderSignIn}, nil
+	case rq.Login.Email == models.NormalizeEmail(u.Email):
+		return inviteviews.Holder{Mode: inviteviews.HolderAttach}, nil
+	}
+	logout := "/logout"
+	if rq.Login.WebKey() {
+		logout = "/key/logout"
+	}
+	return inviteviews.Holder{Mode: inviteviews.HolderOther, SignedInAs: rq.Login.Email, LogoutAction: logout}, nil
+}
+
+// attachKey accepts an invitation for the signed-in login of the invitee's email: the key is
+// added to it ("My key") and the person lands on /key. Anyone else is shown the page again (409),
+// which says to sign in as the invitee.
+func (h *Handler) attachKey(c echo.Context, inv models.Invitation, holder inviteviews.Holder, action, code, how string) error {
+	if holder.Mode != inviteviews.HolderAttach {
+		return h.renderInviteStatus(c, http.StatusConflict, inv, action, code, nil)
+	}
+	rq := h.request(c)
+	err := h.App.AttachKey(rq.Ctx, inv, rq.Login, how, rq.IP)
+	var refused *models.InvitationRefused
+	switch {
+	case errors.Is(err, db.ErrKeyLoginMismatch):
+		return h.renderInviteStatus(c, http.StatusConflict, inv, action, code, nil)
+	case errors.As(err, &refused):
+		return h.renderInviteClosed(c, http.StatusConflict, refused.Reason, inv)
+	case errors.Is(err, db.ErrInvitationClosed):
+		return h.renderInviteClosedNow(c, inv)
+	case err != nil:
+		return err
+	}
+	if err := h.setFlash(c, rq.Locale.T("webkey.attached")); err != nil {
+		return err
+	}
+	return redirect(c, "/key")
+}
+
 // renderInvite shows the invitation's page: the password form while it is pending, else what
 // became of it. errs are message keys by field.
 func (h *Handler) renderInvite(c echo.Context, inv models.Invitation, action, code string, errs map[string]string) error {
+	status := http.StatusOK
+	if len(errs) > 0 {
+		status = http.StatusUnprocessableEntity
+	}
+	return h.renderInviteStatus(c, status, inv, action, code, errs)
+}
+
+// renderInviteStatus is renderInvite answering status.
+func (h *Handler) renderInviteStatus(c echo.Context, status int, inv models.Invitation, action, code string, errs map[string]string) error {
 	useInviteeLanguage(c, inv)
 	ctx := c.Request().Context()
 	state := inv.State(h.Now())
@@ -252,14 +328,21 @@ func (h *Handler) renderInvite(c echo.Context, inv models.Invitation, action, co
 	if err != nil {
 		return err
 	}
-	status := http.StatusOK
-	if len(errs) > 0 {
-		status = http.StatusUnprocessableEntity
+	holder, err := h.inviteHolder(c, u)
+	if err != nil {
+		return err
 	}
+	// Signing in comes back here: to the link, or to the code form with the code typed in.
+	back := action
+	if code != "" {
+		back = "/invite?code=" + url.QueryEscape(code)
+	}
+	holder.SignInURL = "/login?next=" + url.QueryEscape(back)
+	holder.Back = back
 	loc := h.request(c).Locale
 	return render(c, status, inviteviews.AcceptPage(inviteviews.Accept{
 		Action: action, Code: code, Name: u.Name, Email: u.Email, Inviter: account.Name, Devices: names,
-		Expires: loc.DateTime(inv.ExpiresAt) + " (" + loc.ZoneName() + ")", Errors: errs,
+		Expires: loc.DateTime(inv.ExpiresAt) + " (" + loc.ZoneName() + ")", Errors: errs, Holder: holder,
 	}))
 }
 

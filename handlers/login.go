@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
@@ -186,6 +187,10 @@ func (h *Handler) Logout(c echo.Context) error {
 	sess.Values[sessFlash] = locale(c).T("signin.logged_out")
 	if err := sess.Save(c.Request(), c.Response()); err != nil {
 		return err
+	}
+	// Signing out to sign in as someone else (an invitation for another login) comes back.
+	if next := c.FormValue("next"); next != "" {
+		return redirect(c, "/login?next="+url.QueryEscape(safeNext(next)))
 	}
 	return redirect(c, "/login")
 }

@@ -124,16 +124,23 @@ func requireAllDevices(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// requireWebKey admits only a signed-in web-key holder. Admin logins are sent to the admin
-// pages (pages) or get 403.
-func requireWebKey(next echo.HandlerFunc) echo.HandlerFunc {
+// requireWebKey admits only a signed-in login that holds a web key: a web-key login, or an
+// admin login that accepted a key by signing in ("My key"). Other admin logins are sent to the
+// admin pages (pages) or get 403.
+func (h *Handler) requireWebKey(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		login, _, ok := currentLogin(c)
 		if !ok {
 			return signInFirst(c)
 		}
 		if !login.WebKey() {
-			return elsewhere(c, "/", "webkey.holders_only")
+			holdings, err := h.Store.FindKeyHoldings(c.Request().Context(), login)
+			if err != nil {
+				return err
+			}
+			if len(holdings) == 0 {
+				return elsewhere(c, "/", "webkey.holders_only")
+			}
 		}
 		c.Response().Header().Set("Cache-Control", "no-store")
 		return next(c)
@@ -164,9 +171,9 @@ func elsewhere(c echo.Context, home, msg string) error {
 // of it named by next), an admin to next.
 func landing(login models.Login, next string) string {
 	next = safeNext(next)
-	// A web key lands on its page, or on the emailed link that adds a unit to it.
+	// A web key lands on its page, or on an emailed link that adds a unit or a key to it.
 	if login.WebKey() && next != "/key" && !strings.HasPrefix(next, "/key/") && !strings.HasPrefix(next, "/key?") &&
-		!strings.HasPrefix(next, "/unit/finish?") {
+		!strings.HasPrefix(next, "/unit/finish?") && !strings.HasPrefix(next, "/invite/") && !strings.HasPrefix(next, "/invite?") {
 		return "/key"
 	}
 	return next

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -551,6 +552,9 @@ func (h *Handler) newPermissionForm(c echo.Context, u models.AccountUser, f perm
 		}
 	}
 	p.TimesHint = timesHint(loc, offered)
+	if p.KeyNote, err = h.keyNote(ctx, loc, account, u); err != nil {
+		return p, err
+	}
 	if len(errs) > 0 {
 		p.FormError = loc.T("users.form_error")
 	}
@@ -604,6 +608,24 @@ func (h *Handler) PermissionNew(c echo.Context) error {
 		return err
 	}
 	return render(c, http.StatusOK, userviews.PermissionFormPage(p))
+}
+
+// keyNote says, before an app permission is created, that person u's web key will go to the
+// admin login of this account with u's email (an admin who also needs a door key): they accept
+// the invitation by signing in. Only this account's admin logins are named: whether an email
+// signs in elsewhere (another account, a resident) is nobody's business here.
+func (h *Handler) keyNote(ctx context.Context, loc *i18n.Locale, account models.Account, u models.AccountUser) (string, error) {
+	if u.Email == "" {
+		return "", nil
+	}
+	l, _, err := h.Store.FindLoginByEmail(ctx, u.Email)
+	if errors.Is(err, models.ErrNotFound) || err == nil && (l.AccountID != account.ID || l.WebKey()) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return loc.T("users.key_note", i18n.Args{"Name": u.Name, "Email": u.Email}), nil
 }
 
 // KeypadCodeGenerate is GET /users/:id/permissions/keypad-code?device=N…: the keypad code field

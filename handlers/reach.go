@@ -25,6 +25,12 @@ func (h *Handler) pageOperator(ctx context.Context, login models.Login) (models.
 	if !login.WebKey() {
 		return models.SessionOperator(login), nil
 	}
+	return h.keyOperator(ctx, login)
+}
+
+// keyOperator is the signed-in login acting on its web key (/key), bounded by what the key opens
+// with every person it holds; an admin login's rights count for nothing there.
+func (h *Handler) keyOperator(ctx context.Context, login models.Login) (models.Operator, error) {
 	holdings, err := h.Store.FindKeyHoldings(ctx, login)
 	if err != nil {
 		return models.Operator{}, err

@@ -278,6 +278,18 @@ func newReachWorld(t *testing.T, seed uint64) *reachWorld {
 		require.Equal(t, http.StatusSeeOther, c.Login(email, apptest.SubAccountPassword).StatusCode)
 		w.sessions[l.ID], w.passwords[l.ID] = c, apptest.SubAccountPassword
 	}
+	// The first sub-account also holds a key (issue 20): a person of its email with a web key,
+	// accepted by signing in. What the key opens counts as the login's.
+	sub0 := w.login(w.sessionIDs()[1])
+	res := owner.PostForm("/users", url.Values{"name": {"Sub Zero"}, "email": {sub0.Email}, "language": {"en"}})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
+	res = owner.PostForm(res.Header.Get("Location")+"/permissions", webKeyForm(back))
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
+	require.Contains(t, w.acceptInvitations(), "accepted by its login")
+	holdings, err := app.Store.FindKeyHoldings(w.ctx, sub0)
+	require.NoError(t, err)
+	require.Len(t, holdings, 1)
+	require.Empty(t, w.failures)
 	for _, id := range w.sessionIDs() {
 		l, err := app.Store.FindLogin(w.ctx, w.account, id)
 		require.NoError(t, err)
@@ -323,9 +335,9 @@ func (w *reachWorld) opens() map[string]deviceSet {
 	t := w.t
 	out := map[string]deviceSet{}
 	// The account's logins, and logins of other accounts that hold a resident person here
-	// (login_residents: a resident's one login for all their units).
+	// (login_keys: a resident's one login for all their units).
 	rows, err := w.app.DB.Reader.QueryContext(w.ctx, `SELECT id, account_id, password_hash FROM logins WHERE account_id = ?
-		OR id IN (SELECT login_id FROM login_residents WHERE account_id = ?) ORDER BY id`, w.account, w.account)
+		OR id IN (SELECT login_id FROM login_keys WHERE account_id = ?) ORDER BY id`, w.account, w.account)
 	require.NoError(t, err)
 	type loginRow struct {
 		id, account int64
@@ -372,14 +384,11 @@ func (w *reachWorld) opens() map[string]deviceSet {
 // loginOpens is what a login opens here: a web-key login (a person's, a partner company's staff
 // member's, a resident's with every unit it holds) the devices of its people's permissions
 // (among the account's auths) a web key can use, following merges as /key does; an admin login
-// operableByLogin.
+// operableByLogin and, when it accepted a key by signing in, what that key opens.
 func (w *reachWorld) loginOpens(l models.Login, auths []models.Authorization) deviceSet {
 	out := deviceSet{}
-	if !l.WebKey() {
-		if l.AccountID != w.account {
-			return out
-		}
-		return operableByLogin(l, w.devs)
+	if !l.WebKey() && l.AccountID == w.account {
+		out = operableByLogin(l, w.devs)
 	}
 	holdings, err := w.app.Store.FindKeyHoldings(w.ctx, l)
 	require.NoError(w.t, err)
@@ -488,6 +497,12 @@ func (w *reachWorld) acceptInvitations() string {
 		}
 		res := w.check(w.app.NewClient().PostForm("/invite/"+link[1], url.Values{"password": {reachPassword}, "password_confirm": {reachPassword}}))
 		out = append(out, fmt.Sprintf("invitation to %s accepted: %d", m.to, res.StatusCode))
+		// The email of a login: the attacker's password gets nowhere (above); the login's holder
+		// accepts by signing in, and the login holds the key.
+		if l, _, err := w.app.Store.FindLoginByEmail(w.ctx, m.to); err == nil && w.sessions[l.ID] != nil {
+			res := w.check(w.sessions[l.ID].PostForm("/invite/"+link[1], nil))
+			out = append(out, fmt.Sprintf("invitation to %s accepted by its login %d: %d", m.to, l.ID, res.StatusCode))
+		}
 	}
 	if len(out) == 0 {
 		return ""
@@ -632,6 +647,16 @@ func (w *reachWorld) keypadCode() int {
 	return []int{345678, 468357, 987654, 456789}[w.r.IntN(4)]
 }
 
+// personEmail is mostly a fresh address the attacker reads, sometimes an admin login's: the
+// key a person of that email is given goes to that login (issue 20), accepted by signing in.
+func (w *reachWorld) personEmail() string {
+	if w.r.IntN(3) > 0 {
+		return w.attackerEmail()
+	}
+	ids := w.sessionIDs()
+	return w.login(ids[w.r.IntN(len(ids))]).Email
+}
+
 // attackerEmail is a fresh address the attacker reads.
 func (w *reachWorld) attackerEmail() string {
 	w.serial++
@@ -704,7 +729,7 @@ var peopleFamilies = []reachFamily{familyInvitations, familyAll}
 var reachOps = []reachOp{
 	{"create a person", peopleFamilies, false, func(w *reachWorld, a reachActor) string {
 		w.serial++
-		form := url.Values{"name": {fmt.Sprintf("Decoy %d", w.serial)}, "email": {w.attackerEmail()}, "language": {"en"}}
+		form := url.Values{"name": {fmt.Sprintf("Decoy %d", w.serial)}, "email": {w.personEmail()}, "language": {"en"}}
 		res := w.post(a, "/users", form)
 		return fmt.Sprintf("POST /users %s → %d %s", form.Encode(), res.StatusCode, res.Header.Get("Location"))
 	}},

@@ -216,7 +216,7 @@ func (h *Handler) add(e *echo.Echo, method, path string, p policy.Policy, fn ech
 			mw = append(mw, requireBoxAccount)
 		}
 	case policy.WebKey:
-		mw = append(mw, h.loadSession, requireWebKey)
+		mw = append(mw, h.loadSession, h.requireWebKey)
 	case policy.Device:
 		// The handler checks the secret; a device has no session.
 	default:

@@ -279,7 +279,8 @@ func (h *Handler) keyShell(c echo.Context, titleKey string) (keyviews.Shell, err
 	if err != nil {
 		return keyviews.Shell{}, err
 	}
-	return keyviews.Shell{Title: rq.Locale.T(titleKey), Name: rq.Login.Name, Email: rq.Login.Email, AccountName: rq.Account.Name, Flash: flash}, nil
+	return keyviews.Shell{Title: rq.Locale.T(titleKey), Name: rq.Login.Name, Email: rq.Login.Email, AccountName: rq.Account.Name, Flash: flash,
+		Admin: !rq.Login.WebKey()}, nil
 }
 
 func (h *Handler) renderKey(c echo.Context, status int, confirmDevice int64, confirm models.LockAction, message string) error {
@@ -376,9 +377,10 @@ func (h *Handler) KeyAct(c echo.Context) error {
 		// Ask on the page itself, so a reload shows the question again rather than posting twice.
 		return redirect(c, fmt.Sprintf("/key?device=%d&confirm=%d", k.device.ID, a))
 	}
-	// The person as the admins of the device's account call them now.
+	// The person as the admins of the device's account call them now, acting on the key (an
+	// admin login's key too).
 	who := rq.Actor
-	who.Name, who.Resident = k.person.Name, k.person.Resident()
+	who.Name, who.Resident, who.Origin = k.person.Name, k.person.Resident(), models.ActorWebKey
 	// The web key's checks above are what let the holder open this device now.
 	switch err := h.App.RequestLockAction(ctx, models.WebKeyOperator(login, []int64{k.device.ID}), who, k.device.ID, a); {
 	case errors.Is(err, devices.ErrActionPending):
@@ -393,8 +395,12 @@ func (h *Handler) KeyAct(c echo.Context) error {
 	return redirect(c, "/key")
 }
 
-// KeyPasswordShow is GET /key/password.
+// KeyPasswordShow is GET /key/password. An admin login that holds a key changes its password
+// in its settings, with everything else about the login.
 func (h *Handler) KeyPasswordShow(c echo.Context) error {
+	if !h.request(c).Login.WebKey() {
+		return redirect(c, "/settings/account")
+	}
 	return h.renderKeyPassword(c, http.StatusOK, nil)
 }
 
@@ -410,6 +416,9 @@ func (h *Handler) renderKeyPassword(c echo.Context, status int, errs map[string]
 // "current password" field), the new one twice; the holder's other sessions end.
 func (h *Handler) KeyPasswordUpdate(c echo.Context) error {
 	rq := h.request(c)
+	if !rq.Login.WebKey() {
+		return echo.NewHTTPError(http.StatusForbidden, "webkey.password_in_settings")
+	}
 	again := c.FormValue("password_confirm")
 	err := h.App.ChangePassword(rq.Ctx, rq.Actor, rq.Login,
 		app.PasswordChange{Current: c.FormValue("current_password"), New: c.FormValue("new_password"), Repeat: &again}, currentSessionHash(c))

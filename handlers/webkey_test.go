@@ -245,13 +245,18 @@ func TestInvitationBadLinksAndCodes(t *testing.T) {
 	assert.Equal(t, "Expired", strings.TrimSpace(states.Eq(0).Text()))
 	assert.Equal(t, "Revoked", strings.TrimSpace(states.Eq(1).Text()))
 
-	// An email another login signs in with: a clear page, nothing changed.
+	// An email another login signs in with: that login accepts by signing in (my_key_test.go);
+	// a password changes nothing.
 	link, _ := f.invite(t)
-	f.app.CreateAccount(models.AccountWeb, "Dora's own", f.dora.Email, "dora's other password")
+	_, other := f.app.CreateAccount(models.AccountWeb, "Dora's own", f.dora.Email, "dora's other password")
 	res = c.PostForm(link, url.Values{"password": {doraPassword}, "password_confirm": {doraPassword}})
 	assert.Equal(t, http.StatusConflict, res.StatusCode)
-	assert.NotEmpty(t, res.TestID(t, "invite-email_taken"))
+	assert.NotEmpty(t, res.TestID(t, "invite-sign-in"))
 	assert.Equal(t, http.StatusOK, c.Get(link).StatusCode, "the invitation is still open")
+	assert.Equal(t, http.StatusSeeOther, f.app.NewClient().Login(f.dora.Email, "dora's other password").StatusCode, "her password is hers")
+	holdings, err := f.app.Store.FindKeyHoldings(context.Background(), other)
+	require.NoError(t, err)
+	assert.Empty(t, holdings)
 }
 
 // Wrong codes lock the client's address: then even the right code is refused, until the lock

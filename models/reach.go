@@ -21,10 +21,16 @@ type Operator struct {
 	Token bool
 	// Scopes are the token's scopes (Token set).
 	Scopes Scopes
+	// KeyHolder is set when a login acts on its web key (/key): an admin login that holds a key
+	// acts there as its key, not with its admin rights.
+	KeyHolder bool
 	// WebKeyOpens are the devices a web-key holder's key opens (a resident sharing with their
 	// family): what such a login sees and may hand on.
 	WebKeyOpens []int64
 }
+
+// ActsAsKey reports whether the operator acts as a web key: a web-key login, or any login on its key.
+func (o Operator) ActsAsKey() bool { return o.KeyHolder || o.Login.WebKey() }
 
 // SessionOperator is a login acting on a page.
 func SessionOperator(l Login) Operator { return Operator{Login: l} }
@@ -36,12 +42,12 @@ func TokenOperator(l Login, scopes Scopes) Operator {
 
 // WebKeyOperator is a web-key holder whose key opens the devices opens.
 func WebKeyOperator(l Login, opens []int64) Operator {
-	return Operator{Login: l, WebKeyOpens: slices.Clone(opens)}
+	return Operator{Login: l, KeyHolder: true, WebKeyOpens: slices.Clone(opens)}
 }
 
 // Sees reports whether the operator sees device id.
 func (o Operator) Sees(id int64) bool {
-	if o.Login.WebKey() {
+	if o.ActsAsKey() {
 		return slices.Contains(o.WebKeyOpens, id)
 	}
 	return o.Login.SeesDevice(id)
@@ -55,7 +61,7 @@ func (o Operator) CanOpen(id int64) bool {
 	if !o.Sees(id) {
 		return false
 	}
-	if o.Login.WebKey() {
+	if o.ActsAsKey() {
 		return true
 	}
 	rights := o.Login.EffectiveRights()

@@ -26,9 +26,9 @@ const (
 	// session, no token. Like the API they send no browser headers, so cross-origin
 	// protection lets them through, and refuses a browser that tries.
 	Device
-	// WebKey routes are the web key (PRODUCT.md U6): only for a signed-in web-key holder (a
-	// login with an account user, made by accepting an invitation); admin logins are sent to
-	// the admin pages, or get 403.
+	// WebKey routes are the web key (PRODUCT.md U6): only for a signed-in login that holds a
+	// key (a web-key login, made by accepting an invitation, or an admin login that accepted
+	// one by signing in); other admin logins are sent to the admin pages, or get 403.
 	WebKey
 )
 
