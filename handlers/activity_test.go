@@ -381,12 +381,7 @@ func TestActivitySourceNamesTheKindOfAuthorization(t *testing.T) {
 // userCreated creates a web user through the Users page and returns their id.
 func (e *logEnv) userCreated(t *testing.T, name, email string) int64 {
 	t.Helper()
-	res := e.c.PostForm("/users", url.Values{"name": {name}, "email": {email}, "language": {"en"}})
-	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
-	var id int64
-	_, err := fmt.Sscanf(res.Header.Get("Location"), "/users/%d", &id)
-	require.NoError(t, err)
-	return id
+	return createPerson(t, e.c, name, email)
 }
 
 // Who is the person, not the name a device wrote: Max's app user "Max garden", merged into the
