@@ -215,7 +215,7 @@ func (h *Handler) acceptInvitation(c echo.Context, inv models.Invitation, action
 	if err := h.startSession(c, login, false); err != nil {
 		return err
 	}
-	if err := h.App.RecordSignIn(ctx, models.LoginActor(login, models.ActorWebKey, rq.IP), login, "by accepting an invitation"); err != nil {
+	if err := h.App.RecordSignIn(ctx, models.LoginActor(login, models.ActorWebKey, rq.IP), login, models.Facts("auditfacts.signed_in_invitation")); err != nil {
 		return err
 	}
 	if err := h.setFlash(c, loginLocale(login).T("webkey.ready")); err != nil {
