@@ -244,7 +244,7 @@ func (a *App) CreatePermissions(ctx context.Context, op models.Operator, actor m
 				return err
 			}
 			if err := tx.Audit(ctx, actor.AuditEntry(accountID, models.AuditUserUpdated,
-				models.Facts("auditfacts.invitation_language", "Person", u.Name, "Language", p.Language, "UserID", u.ID))); err != nil {
+				models.Facts("auditfacts.invitation_language", "Person", u.Name, "Language", languageName(p.Language), "UserID", u.ID))); err != nil {
 				return err
 			}
 			u.Language = p.Language

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"portier/db"
+	"portier/i18n"
 	"portier/models"
 )
 
@@ -27,4 +28,15 @@ func personFacts(name, email string) models.AuditFacts {
 		return models.Facts("auditfacts.person", "Name", name)
 	}
 	return models.Facts("auditfacts.person_email", "Name", name, "Email", email)
+}
+
+// languageName names a language code in audit facts as the language calls itself ("Deutsch"),
+// the way the language choices show it; an unknown code stays as it is.
+func languageName(code string) string {
+	for _, l := range i18n.EmailLanguages {
+		if l.Code == code {
+			return l.Name
+		}
+	}
+	return code
 }

@@ -35,7 +35,7 @@ func (a *App) UpdatePreferences(ctx context.Context, actor models.Actor, login m
 			return err
 		}
 		return record(ctx, tx, actor, login.AccountID, models.AuditPreferencesChanged,
-			models.Facts("auditfacts.preferences_changed", "Language", language, "Zone", timeZone),
+			models.Facts("auditfacts.preferences_changed", "Language", languageName(language), "Zone", timeZone),
 			models.EventPreferencesChanged, loginSubject(login), map[string]string{"language": language, "time_zone": timeZone})
 	})
 }

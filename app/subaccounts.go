@@ -165,7 +165,7 @@ func (a *App) ChangeSubAccount(ctx context.Context, op models.Operator, actor mo
 		changed["name"] = *ch.Name
 	}
 	if ch.Language != nil && *ch.Language != target.Language {
-		changes = append(changes, models.Facts("auditfacts.changed_language", "Now", *ch.Language, "Was", target.Language))
+		changes = append(changes, models.Facts("auditfacts.changed_language", "Now", languageName(*ch.Language), "Was", languageName(target.Language)))
 		changed["language"] = *ch.Language
 	}
 	if ch.Email != nil && *ch.Email != target.Email {

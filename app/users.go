@@ -91,9 +91,9 @@ func (a *App) UpdateUser(ctx context.Context, op models.Operator, actor models.A
 	if u.Resident() {
 		f.Kind = "" // a resident stays one
 	}
-	facts := models.Facts("auditfacts.user_updated", "Person", personFacts(f.Name, f.Email), "Language", f.Language, "UserID", u.ID)
+	facts := models.Facts("auditfacts.user_updated", "Person", personFacts(f.Name, f.Email), "Language", languageName(f.Language), "UserID", u.ID)
 	if f.Kind != "" && f.Kind != u.Kind {
-		facts = models.Facts("auditfacts.user_updated_kind", "Person", personFacts(f.Name, f.Email), "Language", f.Language,
+		facts = models.Facts("auditfacts.user_updated_kind", "Person", personFacts(f.Name, f.Email), "Language", languageName(f.Language),
 			"Kind", models.Facts("auditfacts.kind."+f.Kind), "UserID", u.ID)
 	}
 	var updated models.AccountUser

@@ -64,7 +64,7 @@ func TestAuditTrailSpeaksTheReadersLanguage(t *testing.T) {
 		"Keypad-Code für Anna Müller an Office",
 		"Bruno Weber <bruno@example.com>, 0 Berechtigungen entzogen",
 		"API-Token test mit den Scopes account",
-		"Sprache de, Zeitzone Europe/Berlin",
+		"Sprache Deutsch, Zeitzone Europe/Berlin",
 	} {
 		assert.Contains(t, de, want)
 	}

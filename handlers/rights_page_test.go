@@ -296,7 +296,7 @@ func TestRightsManagementDelegation(t *testing.T) {
 	assert.Equal(t, models.RightOperateDevices|models.RightActivityLog, after.Rights)
 	changed := auditOf(t, app, main.AccountID, models.AuditSubAccountChanged)
 	require.Len(t, changed, 1)
-	assert.Equal(t, "Sub-account small@example.com: name Small Two (was small); language de (was en); rights Operate devices, View activity log & get log notifications on Front door only (was rights Operate devices on Front door only)", changed[0].Detail)
+	assert.Equal(t, "Sub-account small@example.com: name Small Two (was small); language Deutsch (was English); rights Operate devices, View activity log & get log notifications on Front door only (was rights Operate devices on Front door only)", changed[0].Detail)
 }
 
 // A right taken away works on the login's next request; deleting a sub-account signs it out
