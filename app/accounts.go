@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"portier/db"
 	"portier/models"
@@ -58,7 +57,7 @@ func (a *App) CreateAccount(ctx context.Context, actor models.Actor, n models.Ne
 		if actor.Origin == models.ActorCLI {
 			by = models.Actor{LoginID: login.ID, Origin: models.ActorCLI}
 		}
-		return record(ctx, tx, by, acc.ID, auditKind, fmt.Sprintf("%s account %q with main login %s", n.Kind, n.AccountName, n.Email),
+		return record(ctx, tx, by, acc.ID, auditKind, models.AccountCreatedFacts(n),
 			models.EventAccountCreated, map[string]int64{"account": acc.ID, "login": login.ID},
 			map[string]string{"kind": string(n.Kind), "name": n.AccountName})
 	})

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 
 	"portier/db"
@@ -64,7 +63,7 @@ func (a *App) CreateAddress(ctx context.Context, op models.Operator, actor model
 		if x, err = tx.CreateAddress(ctx, accountID, in, deviceIDs); err != nil {
 			return addressDevicesError(err)
 		}
-		return record(ctx, tx, actor, accountID, models.AuditAddressCreated, fmt.Sprintf("address %d %q with %d devices", x.ID, x.Name, len(deviceIDs)),
+		return record(ctx, tx, actor, accountID, models.AuditAddressCreated, models.Facts("auditfacts.address_created", "Address", x.Name, "Count", len(deviceIDs), "AddressID", x.ID),
 			models.EventAddressCreated, map[string]int64{"address": x.ID}, addressPayload(x))
 	})
 	return x, err
@@ -115,7 +114,7 @@ func (a *App) UpdateAddress(ctx context.Context, op models.Operator, actor model
 				return err
 			}
 		}
-		return record(ctx, tx, actor, accountID, models.AuditAddressChanged, fmt.Sprintf("address %d %q", x.ID, x.Name),
+		return record(ctx, tx, actor, accountID, models.AuditAddressChanged, models.Facts("auditfacts.address", "Address", x.Name, "AddressID", x.ID),
 			models.EventAddressChanged, map[string]int64{"address": x.ID}, addressPayload(x))
 	})
 	return x, err
@@ -157,7 +156,7 @@ func (a *App) DeleteAddress(ctx context.Context, op models.Operator, actor model
 		if err := tx.DeleteAddress(ctx, accountID, id); err != nil {
 			return err
 		}
-		return record(ctx, tx, actor, accountID, models.AuditAddressDeleted, fmt.Sprintf("address %d %q", id, old.Name),
+		return record(ctx, tx, actor, accountID, models.AuditAddressDeleted, models.Facts("auditfacts.address", "Address", old.Name, "AddressID", id),
 			models.EventAddressDeleted, map[string]int64{"address": id}, map[string]any{"name": old.Name})
 	})
 	return old, err

@@ -42,7 +42,7 @@ func (a *App) UpdateBoxLocation(ctx context.Context, op models.Operator, actor m
 		if err := tx.UpdateBox(ctx, accountID, deviceID, where, ""); err != nil {
 			return err
 		}
-		return record(ctx, tx, actor, accountID, models.AuditDeviceUpdated, fmt.Sprintf("%s: location", d.Name),
+		return record(ctx, tx, actor, accountID, models.AuditDeviceUpdated, models.Facts("auditfacts.box_location", "Device", d.Name),
 			models.EventBoxLocationChanged, map[string]int64{"device": deviceID}, map[string]any{"location": where.Text,
 				"latitude": where.Latitude, "longitude": where.Longitude})
 	})
@@ -81,7 +81,7 @@ func (a *App) ChangeBoxPIN(ctx context.Context, op models.Operator, actor models
 		if err := tx.UpdateBox(ctx, accountID, deviceID, b.BoxLocation, hash); err != nil {
 			return err
 		}
-		return record(ctx, tx, actor, accountID, models.AuditDeviceUpdated, fmt.Sprintf("%s: PIN changed", d.Name),
+		return record(ctx, tx, actor, accountID, models.AuditDeviceUpdated, models.Facts("auditfacts.box_pin", "Device", d.Name),
 			models.EventBoxPINChanged, map[string]int64{"device": deviceID}, nil)
 	})
 }

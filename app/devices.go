@@ -32,9 +32,9 @@ func (a *App) findDevice(ctx context.Context, op models.Operator, id int64) (mod
 }
 
 // recordAdded is the audit row and the event of a connection added with its devices.
-func recordAdded(actor models.Actor, detail string) devices.RecordAdded {
+func recordAdded(actor models.Actor, facts models.AuditFacts) devices.RecordAdded {
 	return func(ctx context.Context, tx *db.Tx, c models.Connection, ids []int64) error {
-		return record(ctx, tx, actor, c.AccountID, models.AuditDevicesAdded, detail, models.EventDevicesAdded,
+		return record(ctx, tx, actor, c.AccountID, models.AuditDevicesAdded, facts, models.EventDevicesAdded,
 			map[string]int64{"connection": c.ID}, map[string]any{"name": c.Name, "kind": c.Kind, "devices": ids})
 	}
 }
@@ -45,7 +45,7 @@ func recordAdded(actor models.Actor, detail string) devices.RecordAdded {
 func (a *App) AddSimulatedBox(ctx context.Context, op models.Operator, actor models.Actor, name string, keypad bool, box models.BoxSetup) (models.Device, error) {
 	spec := sim.DeviceSpec{Type: models.DeviceBox, Name: name, Firmware: "1.4.2", Hardware: "1.0", Keypad: keypad, Charge: 100}
 	_, devs, err := a.Devices.AddSimulated(ctx, op.Login.AccountID, name+" (simulated bridge)", []sim.DeviceSpec{spec}, []*models.BoxSetup{&box},
-		op.Login.ID, recordAdded(actor, fmt.Sprintf("Nuki Box %q on a simulated bridge", name)))
+		op.Login.ID, recordAdded(actor, models.Facts("auditfacts.added_box", "Name", name)))
 	if err != nil {
 		return models.Device{}, err
 	}
@@ -61,8 +61,8 @@ func (a *App) AddSimulatedBridge(ctx context.Context, op models.Operator, actor 
 		return models.Connection{}, nil, FieldErrors{"name": key}
 	}
 	specs := sim.DemoDevices()
-	detail := fmt.Sprintf("simulated bridge %q with %d devices", name, len(specs))
-	return a.Devices.AddSimulated(ctx, op.Login.AccountID, name, specs, nil, op.Login.ID, recordAdded(actor, detail))
+	facts := models.Facts("auditfacts.added_simulated_bridge", "Name", name, "Count", len(specs))
+	return a.Devices.AddSimulated(ctx, op.Login.AccountID, name, specs, nil, op.Login.ID, recordAdded(actor, facts))
 }
 
 // AddNukiBridge adds the Nuki Bridge at addr named name with the chosen devices of those it
@@ -82,8 +82,8 @@ func (a *App) AddNukiBridge(ctx context.Context, op models.Operator, actor model
 	if len(errs) > 0 {
 		return models.Connection{}, nil, errs
 	}
-	detail := fmt.Sprintf("Nuki Bridge %s:%d with %d devices", addr.Host, addr.Port, len(chosen))
-	c, devs, err := a.Devices.AddNukiBridge(ctx, op.Login.AccountID, name, addr, chosen, op.Login.ID, recordAdded(actor, detail))
+	facts := models.Facts("auditfacts.added_nuki_bridge", "Address", fmt.Sprintf("%s:%d", addr.Host, addr.Port), "Count", len(chosen))
+	c, devs, err := a.Devices.AddNukiBridge(ctx, op.Login.AccountID, name, addr, chosen, op.Login.ID, recordAdded(actor, facts))
 	if errors.Is(err, models.ErrConflict) {
 		return c, devs, &Conflict{Key: "devices.add.err_already"}
 	}
@@ -123,7 +123,7 @@ func (a *App) UpdateDeviceSettings(ctx context.Context, op models.Operator, acto
 			return err
 		}
 		return record(ctx, tx, actor, d.AccountID, models.AuditDeviceUpdated,
-			fmt.Sprintf("%s: name %q, favorite %t, warnings %t", d.Name, name, favorite, warnings),
+			models.Facts("auditfacts.device_updated", "Device", d.Name, "Name", name, "Favorite", onOff(favorite), "Warnings", onOff(warnings)),
 			models.EventDeviceUpdated, map[string]int64{"device": d.ID}, map[string]any{"name": name, "favorite": favorite, "warnings": warnings})
 	})
 	if err != nil {
@@ -145,7 +145,7 @@ func (a *App) DeleteDevice(ctx context.Context, op models.Operator, actor models
 		if err := tx.DeleteDevice(ctx, d.AccountID, d.ID); err != nil {
 			return err
 		}
-		return record(ctx, tx, actor, d.AccountID, models.AuditDeviceDeleted, d.Name,
+		return record(ctx, tx, actor, d.AccountID, models.AuditDeviceDeleted, models.Facts("auditfacts.device_deleted", "Device", d.Name),
 			models.EventDeviceDeleted, map[string]int64{"device": d.ID}, map[string]any{"name": d.Name})
 	})
 	if err != nil {
@@ -178,7 +178,8 @@ func (a *App) SetDeviceConfig(ctx context.Context, op models.Operator, actor mod
 		if err := tx.AddConfigActivity(ctx, d.AccountID, d.ID, a.configActivity(actor, detail)); err != nil {
 			return err
 		}
-		return record(ctx, tx, actor, d.AccountID, models.AuditDeviceConfigChanged, fmt.Sprintf("%s: %s", d.Name, detail),
+		return record(ctx, tx, actor, d.AccountID, models.AuditDeviceConfigChanged,
+			models.Facts("auditfacts.device_config_changed", "Device", d.Name, "Settings", configFacts(d.Type, desired)),
 			models.EventDeviceConfigChanged, map[string]int64{"device": d.ID}, map[string]any{"settings": desired})
 	})
 	if err != nil {
@@ -207,7 +208,7 @@ func (a *App) SetAdminPIN(ctx context.Context, op models.Operator, actor models.
 		if err := tx.AddConfigActivity(ctx, d.AccountID, d.ID, a.configActivity(actor, devices.AdminPINDetail)); err != nil {
 			return err
 		}
-		return record(ctx, tx, actor, d.AccountID, models.AuditDeviceConfigChanged, d.Name+": admin PIN changed",
+		return record(ctx, tx, actor, d.AccountID, models.AuditDeviceConfigChanged, models.Facts("auditfacts.admin_pin_changed", "Device", d.Name),
 			models.EventDeviceAdminPINChanged, map[string]int64{"device": d.ID}, nil)
 	})
 }
@@ -237,7 +238,8 @@ func (a *App) RequestLockAction(ctx context.Context, op models.Operator, actor m
 	name := models.ActionName(d.Type, action)
 	return a.Devices.Act(ctx, d, action, actor, func(ctx context.Context) error {
 		return a.Store.InTx(ctx, func(tx *db.Tx) error {
-			return record(ctx, tx, actor, d.AccountID, models.AuditDeviceAction, fmt.Sprintf("%s: %s requested", d.Name, name),
+			return record(ctx, tx, actor, d.AccountID, models.AuditDeviceAction,
+				models.Facts("auditfacts.device_action", "Device", d.Name, "Action", models.Facts(models.ActionLabelKey(d.Type, action))),
 				models.EventDeviceActionRequested, map[string]int64{"device": d.ID}, map[string]any{"action": name})
 		})
 	})
@@ -261,4 +263,41 @@ func (a *App) SetDevicesLayout(ctx context.Context, actor models.Actor, login mo
 		}
 		return tx.Emit(ctx, e)
 	})
+}
+
+// onOff is a setting's state among audit facts.
+func onOff(on bool) models.AuditFacts {
+	if on {
+		return models.Facts("devcfg.on")
+	}
+	return models.Facts("devcfg.off")
+}
+
+// configFacts name changed settings (by key) of a device of type t in audit facts, by the
+// labels and value names of the configuration page.
+func configFacts(t models.DeviceType, desired map[string]any) []models.AuditFacts {
+	out := make([]models.AuditFacts, 0, len(desired))
+	for _, k := range slices.Sorted(maps.Keys(desired)) {
+		s, known := models.FindConfigSetting(t, k)
+		if !known {
+			out = append(out, models.Facts("auditfacts.setting", "Setting", k, "Value", desired[k]))
+			continue
+		}
+		var value any = desired[k]
+		switch v := desired[k].(type) {
+		case bool:
+			value = onOff(v)
+		case int:
+			switch {
+			case s.Key == "timezoneId" && v >= 0 && v < len(models.NukiTimezones):
+				value = models.NukiTimezones[v]
+			case s.Labels != "":
+				value = models.Facts(s.ChoiceLabelKey(v))
+			case s.Unit != "":
+				value = models.Facts("auditfacts.value_unit", "Value", v, "Unit", models.Facts("devcfg.unit."+s.Unit))
+			}
+		}
+		out = append(out, models.Facts("auditfacts.setting", "Setting", models.Facts(s.LabelKey()), "Value", value))
+	}
+	return out
 }

@@ -3,9 +3,7 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
-	"strings"
 
 	"portier/auth"
 	"portier/db"
@@ -81,8 +79,8 @@ func (a *App) SendInvitation(ctx context.Context, op models.Operator, actor mode
 		if err != nil {
 			return err
 		}
-		detail, payload := invitationRecord(actor, u, in.deviceNames(opens), opens)
-		return record(ctx, tx, actor, accountID, models.AuditInvitationSent, detail, models.EventInvitationSent,
+		facts, payload := invitationRecord(actor, u, in.deviceNames(opens), opens)
+		return record(ctx, tx, actor, accountID, models.AuditInvitationSent, facts, models.EventInvitationSent,
 			map[string]int64{"user": u.ID, "invitation": inv.ID}, payload)
 	})
 }
@@ -121,14 +119,14 @@ func (in invitationInputs) deviceNames(ids []int64) []string {
 	return names
 }
 
-// invitationRecord is the audit detail and the event payload of an invitation to u opening
+// invitationRecord is the audit facts and the event payload of an invitation to u opening
 // devices: a resident's family invitation names nobody (PRODUCT.md B4).
-func invitationRecord(actor models.Actor, u models.AccountUser, names []string, opens []int64) (string, any) {
+func invitationRecord(actor models.Actor, u models.AccountUser, names []string, opens []int64) (models.AuditFacts, any) {
 	payload := map[string]any{"devices": opens}
 	if actor.Resident {
-		return "web key invitation to a family member of a residential unit", payload
+		return models.Facts("auditfacts.invitation_family"), payload
 	}
-	return fmt.Sprintf("web key invitation to %s <%s> (%s)", u.Name, u.Email, strings.Join(names, ", ")), payload
+	return models.Facts("auditfacts.invitation_sent", "Person", personFacts(u.Name, u.Email), "Devices", names), payload
 }
 
 // invite stores an invitation of u and queues its email in tx, after the checks of
@@ -206,7 +204,7 @@ func (a *App) AcceptInvitation(ctx context.Context, inv models.Invitation, u mod
 		}
 		actor := models.Actor{LoginID: accepted.LoginID, Name: accepted.Name, Email: accepted.Email, IP: ip, Origin: models.ActorWebKey}
 		return record(ctx, tx, actor, accepted.AccountID, models.AuditInvitationAccepted,
-			fmt.Sprintf("web key activated by %s for %s", how, accepted.Name), models.EventInvitationAccepted,
+			models.Facts("auditfacts.invitation_accepted", "Name", accepted.Name, "How", models.Facts("auditfacts.accepted_with."+how)), models.EventInvitationAccepted,
 			map[string]int64{"user": accepted.AccountUserID, "invitation": inv.ID, "login": accepted.LoginID}, map[string]string{"by": how})
 	})
 	if err != nil {
@@ -219,17 +217,23 @@ func (a *App) AcceptInvitation(ctx context.Context, inv models.Invitation, u mod
 // u's (an admin who also needs a door key, or someone with a web key elsewhere): the login
 // holds u's web key from now on, shown to it as "My key", with the audit row and the event, by
 // the login from client address ip (how: "link" or "code"). The login's email, password and
-// rights stay as they are. Errors of the store: db.ErrInvitationClosed, db.ErrKeyLoginMismatch
-// (signed in as someone else) and *models.InvitationRefused.
-func (a *App) AttachKey(ctx context.Context, inv models.Invitation, login models.Login, how, ip string) error {
+// rights stay as they are. A resident's family member stays anonymous to the account's records
+// (PRODUCT.md B4), whoever their login is. Errors of the store: db.ErrInvitationClosed,
+// db.ErrKeyLoginMismatch (signed in as someone else) and *models.InvitationRefused.
+func (a *App) AttachKey(ctx context.Context, inv models.Invitation, u models.AccountUser, login models.Login, how, ip string) error {
 	return a.Store.InTx(ctx, func(tx *db.Tx) error {
 		accepted, err := tx.AttachKey(ctx, inv.ID, login.ID)
 		if err != nil {
 			return err
 		}
 		actor := models.LoginActor(login, models.ActorWebKey, ip)
-		return record(ctx, tx, actor, accepted.AccountID, models.AuditInvitationAccepted,
-			fmt.Sprintf("web key accepted by %s for %s, held by the login %s", how, accepted.Name, login.Email), models.EventInvitationAccepted,
+		facts := models.Facts("auditfacts.key_attached", "Name", accepted.Name, "How", models.Facts("auditfacts.accepted_with."+how),
+			"Email", login.Email)
+		if u.Resident() {
+			actor.Resident = true
+			facts = models.Facts("auditfacts.key_attached_family")
+		}
+		return record(ctx, tx, actor, accepted.AccountID, models.AuditInvitationAccepted, facts, models.EventInvitationAccepted,
 			map[string]int64{"user": accepted.AccountUserID, "invitation": inv.ID, "login": login.ID}, map[string]string{"by": how, "held_by": "existing_login"})
 	})
 }

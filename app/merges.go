@@ -3,9 +3,7 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
-	"strings"
 
 	"portier/db"
 	"portier/models"
@@ -49,7 +47,7 @@ func (a *App) MergeUsers(ctx context.Context, op models.Operator, actor models.A
 		return kept, err
 	}
 	err := a.Store.InTx(ctx, func(tx *db.Tx) error {
-		var names []string
+		var names []models.AuditFacts
 		var mergeIDs []int64
 		moved := 0
 		for _, u := range merged {
@@ -62,12 +60,13 @@ func (a *App) MergeUsers(ctx context.Context, op models.Operator, actor models.A
 			case err != nil:
 				return err
 			}
-			names = append(names, fmt.Sprintf("user %d %q (%s)", u.ID, u.Name, u.AddedVia))
+			names = append(names, models.Facts("auditfacts.merged_person", "Name", u.Name,
+				"Via", models.Facts("users.via."+string(u.AddedVia)), "UserID", u.ID))
 			mergeIDs = append(mergeIDs, id)
 			moved += n
 		}
 		return record(ctx, tx, actor, accountID, models.AuditUsersMerged,
-			fmt.Sprintf("%s merged into user %d %q (%d authorizations moved)", strings.Join(names, ", "), keep, kept.Name, moved),
+			models.Facts("auditfacts.user_merged", "Merged", names, "Kept", kept.Name, "Count", moved, "KeptID", keep),
 			models.EventUsersMerged, map[string]int64{"user": keep}, map[string]any{"merged_users": others, "merges": mergeIDs})
 	})
 	return kept, err
@@ -102,7 +101,8 @@ func (a *App) UndoMerge(ctx context.Context, op models.Operator, actor models.Ac
 			return err
 		}
 		return record(ctx, tx, actor, accountID, models.AuditUsersMergeUndone,
-			fmt.Sprintf("merge %d undone: user %d %q split from user %d %q", mergeID, merged, m.MergedName, kept, m.Kept.Name),
+			models.Facts("auditfacts.user_merge_undone", "Merged", m.MergedName, "Kept", m.Kept.Name,
+				"MergeID", mergeID, "MergedID", merged, "KeptID", kept),
 			models.EventUserMergeUndone, map[string]int64{"user": kept, "merged_user": merged, "merge": mergeID}, nil)
 	})
 	return m, err

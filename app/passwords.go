@@ -45,11 +45,11 @@ func (a *App) ChangePassword(ctx context.Context, actor models.Actor, login mode
 	if err != nil {
 		return err
 	}
-	detail := "password changed in settings; other sessions ended"
+	facts := models.Facts("auditfacts.password_changed")
 	if actor.Origin == models.ActorWebKey {
-		detail = "web key password changed; other sessions ended"
+		facts = models.Facts("auditfacts.password_changed_web_key")
 	}
-	return a.securityChange(ctx, actor, login, keepSession, notify.NoticePasswordChanged, models.AuditPasswordChanged, detail,
+	return a.securityChange(ctx, actor, login, keepSession, notify.NoticePasswordChanged, models.AuditPasswordChanged, facts,
 		models.EventPasswordChanged, func(tx *db.Tx) error { return tx.ChangePassword(ctx, login, hash) })
 }
 
@@ -115,8 +115,8 @@ func confirmThrottle(login models.Login) db.ThrottleCheck {
 // securityChange writes a change to how login signs in (change, in the transaction) with what
 // goes with it: every other session of the login ends but keepSession ("" ends all), the
 // notice email of noticeKind (notify's Notice constants), the audit row and the event.
-func (a *App) securityChange(ctx context.Context, actor models.Actor, login models.Login, keepSession, noticeKind, auditKind, detail, eventKind string,
-	change func(tx *db.Tx) error) error {
+func (a *App) securityChange(ctx context.Context, actor models.Actor, login models.Login, keepSession, noticeKind, auditKind string,
+	facts models.AuditFacts, eventKind string, change func(tx *db.Tx) error) error {
 	notice, err := a.Emails.SecurityNotice(ctx, login, noticeKind, a.Now(), actor.IP)
 	if err != nil {
 		return err
@@ -132,7 +132,7 @@ func (a *App) securityChange(ctx context.Context, actor models.Actor, login mode
 		if err := tx.QueueMail(ctx, notice); err != nil {
 			return err
 		}
-		return record(ctx, tx, actor, login.AccountID, auditKind, detail, eventKind, loginSubject(login), nil)
+		return record(ctx, tx, actor, login.AccountID, auditKind, facts, eventKind, loginSubject(login), nil)
 	})
 }
 
@@ -169,7 +169,7 @@ func (a *App) RequestPasswordReset(ctx context.Context, actor models.Actor, emai
 		if err := tx.QueueMail(ctx, msg); err != nil {
 			return err
 		}
-		return record(ctx, tx, actor, login.AccountID, models.AuditPasswordResetReq, "password reset link sent",
+		return record(ctx, tx, actor, login.AccountID, models.AuditPasswordResetReq, models.Facts("auditfacts.password_reset_requested"),
 			models.EventPasswordResetRequested, loginSubject(login), nil)
 	})
 }
@@ -199,7 +199,7 @@ func (a *App) ResetPassword(ctx context.Context, actor models.Actor, token, pass
 			return err
 		}
 		return record(ctx, tx, models.LoginActor(login, actor.Origin, actor.IP), login.AccountID, models.AuditPasswordReset,
-			"password changed with a reset link; all sessions ended", models.EventPasswordReset, loginSubject(login), nil)
+			models.Facts("auditfacts.password_reset"), models.EventPasswordReset, loginSubject(login), nil)
 	})
 	if err != nil {
 		return login, err

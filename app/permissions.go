@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -215,7 +214,7 @@ func (a *App) CreatePermissions(ctx context.Context, op models.Operator, actor m
 	}
 	np := db.NewPermission{AccountUserID: p.UserID, Type: p.Type, Name: p.Name, RemoteAllowed: p.RemoteAllowed, Code: p.Code,
 		DeviceRestrictions: p.Devices, Devices: statuses}
-	who := "a new person"
+	who := models.Facts("auditfacts.new_person", "Name", p.Name)
 	var u models.AccountUser
 	var inputs invitationInputs
 	inviting := false
@@ -225,7 +224,7 @@ func (a *App) CreatePermissions(ctx context.Context, op models.Operator, actor m
 		if u, err = a.Store.FindAccountUser(ctx, accountID, p.UserID); err != nil {
 			return out, err
 		}
-		who = u.Name
+		who = models.Facts("auditfacts.person", "Name", u.Name)
 		if p.Type == models.AuthTypeApp {
 			if out.Invitation, err = a.webKeyActive(ctx, u); err != nil {
 				return out, err
@@ -237,9 +236,9 @@ func (a *App) CreatePermissions(ctx context.Context, op models.Operator, actor m
 			}
 		}
 	}
-	what := "web key"
+	created := "auditfacts.permission_created_web_key"
 	if p.Type == models.AuthTypeKeypadCode {
-		what = "keypad code"
+		created = "auditfacts.permission_created_keypad_code"
 	}
 	err = a.Store.InTx(ctx, func(tx *db.Tx) error {
 		var err error
@@ -251,7 +250,7 @@ func (a *App) CreatePermissions(ctx context.Context, op models.Operator, actor m
 				return err
 			}
 			if err := tx.Audit(ctx, actor.AuditEntry(accountID, models.AuditUserUpdated,
-				fmt.Sprintf("user %d: invitation language %s", u.ID, p.Language))); err != nil {
+				models.Facts("auditfacts.invitation_language", "Person", u.Name, "Language", languageName(p.Language), "UserID", u.ID))); err != nil {
 				return err
 			}
 			u.Language = p.Language
@@ -271,7 +270,7 @@ func (a *App) CreatePermissions(ctx context.Context, op models.Operator, actor m
 			payload["invitation"] = out.Invitation
 		}
 		return record(ctx, tx, actor, accountID, models.AuditPermissionCreated,
-			fmt.Sprintf("%s on %s: %s", who, strings.Join(names, ", "), what), models.EventPermissionCreated, subjects, payload)
+			models.Facts(created, "Who", who, "Devices", names), models.EventPermissionCreated, subjects, payload)
 	})
 	if err != nil {
 		return PermissionsCreated{}, err
@@ -311,8 +310,8 @@ func (a *App) inviteAfterPermission(ctx context.Context, tx *db.Tx, op models.Op
 	case err != nil:
 		return "", "", err
 	}
-	detail, _ := invitationRecord(actor, u, in.deviceNames(opens), opens)
-	return InvitationSent, "", tx.Audit(ctx, actor.AuditEntry(in.account.ID, models.AuditInvitationSent, detail))
+	facts, _ := invitationRecord(actor, u, in.deviceNames(opens), opens)
+	return InvitationSent, "", tx.Audit(ctx, actor.AuditEntry(in.account.ID, models.AuditInvitationSent, facts))
 }
 
 // seenDevices are the devices ids (each once, by name) of op's account; one op does not see is
@@ -384,9 +383,13 @@ func (a *App) UpdatePermissions(ctx context.Context, op models.Operator, actor m
 	}
 	slices.Sort(fields)
 	fields = slices.Compact(fields)
-	detail := fmt.Sprintf("%d permissions: %s changed", len(todo), strings.Join(fields, ", "))
+	changedNames := make([]models.AuditFacts, len(fields))
+	for i, f := range fields {
+		changedNames[i] = models.Facts("auditfacts.field." + f)
+	}
+	facts := models.Facts("auditfacts.permissions_changed", "Count", len(todo), "Fields", changedNames)
 	if len(todo) == 1 {
-		detail = fmt.Sprintf("%s on %s: %s changed", before[0].Name, devs[before[0].DeviceID].Name, strings.Join(fields, ", "))
+		facts = models.Facts("auditfacts.permission_changed", "Name", before[0].Name, "Device", devs[before[0].DeviceID].Name, "Fields", changedNames)
 	}
 	var changed []models.Authorization
 	err = a.Store.InTx(ctx, func(tx *db.Tx) error {
@@ -394,7 +397,7 @@ func (a *App) UpdatePermissions(ctx context.Context, op models.Operator, actor m
 		if changed, err = tx.UpdatePermissions(ctx, op.Login.AccountID, todo); err != nil {
 			return err
 		}
-		return record(ctx, tx, actor, op.Login.AccountID, models.AuditPermissionChanged, detail, models.EventPermissionUpdated,
+		return record(ctx, tx, actor, op.Login.AccountID, models.AuditPermissionChanged, facts, models.EventPermissionUpdated,
 			permissionSubjects(before), map[string]any{"permissions": ids, "changed": fields})
 	})
 	if err != nil {
@@ -422,9 +425,9 @@ func changedFields(c db.PermissionChange) []string {
 // SetPermissionEnabled turns permission id on (which also ends a suspension) or deactivates it.
 // The errors are UpdatePermissions'.
 func (a *App) SetPermissionEnabled(ctx context.Context, op models.Operator, actor models.Actor, id int64, on bool) (models.Authorization, error) {
-	what, kind := "deactivated", models.EventPermissionDisabled
+	what, kind := models.Facts("auditfacts.deactivated"), models.EventPermissionDisabled
 	if on {
-		what, kind = "reactivated", models.EventPermissionEnabled
+		what, kind = models.Facts("auditfacts.reactivated"), models.EventPermissionEnabled
 	}
 	return a.changePermission(ctx, op, actor, id, on, what, kind, nil, func(tx *db.Tx) (models.Authorization, error) {
 		changed, err := tx.UpdatePermissions(ctx, op.Login.AccountID, []db.PermissionUpdate{{ID: id, Change: db.PermissionChange{Enabled: &on}}})
@@ -443,7 +446,8 @@ func (a *App) SuspendPermission(ctx context.Context, op models.Operator, actor m
 		return models.Authorization{}, FieldErrors{"date": "users.suspend_past"}
 	}
 	when := until.UTC().Format(time.RFC3339)
-	return a.changePermission(ctx, op, actor, id, false, "suspended until "+when, models.EventPermissionSuspended, map[string]any{"until": when},
+	return a.changePermission(ctx, op, actor, id, false, models.Facts("auditfacts.suspended_until", "Until", models.FactTime(until)),
+		models.EventPermissionSuspended, map[string]any{"until": when},
 		func(tx *db.Tx) (models.Authorization, error) {
 			return tx.SuspendPermission(ctx, op.Login.AccountID, id, until)
 		})
@@ -452,7 +456,7 @@ func (a *App) SuspendPermission(ctx context.Context, op models.Operator, actor m
 // changePermission makes change to one permission with its audit row and event, and tells its
 // device. opens: the change lets the person open the device (the reach check asks op to be able
 // to open it too).
-func (a *App) changePermission(ctx context.Context, op models.Operator, actor models.Actor, id int64, opens bool, what, eventKind string,
+func (a *App) changePermission(ctx context.Context, op models.Operator, actor models.Actor, id int64, opens bool, what models.AuditFacts, eventKind string,
 	payload map[string]any, change func(tx *db.Tx) (models.Authorization, error)) (models.Authorization, error) {
 	before, devs, err := a.permissionsInReach(ctx, op, []int64{id}, opens)
 	if err != nil {
@@ -466,7 +470,8 @@ func (a *App) changePermission(ctx context.Context, op models.Operator, actor mo
 			return err
 		}
 		return record(ctx, tx, actor, op.Login.AccountID, models.AuditPermissionChanged,
-			fmt.Sprintf("%s on %s: %s", x.Name, devs[x.DeviceID].Name, what), eventKind, permissionSubjects(before), payload)
+			models.Facts("auditfacts.permission_state", "Name", x.Name, "Device", devs[x.DeviceID].Name, "What", what),
+			eventKind, permissionSubjects(before), payload)
 	})
 	if err != nil {
 		return changed, err
@@ -494,9 +499,15 @@ func (a *App) RevokePermissions(ctx context.Context, op models.Operator, actor m
 	if err != nil {
 		return out, err
 	}
-	detail := fmt.Sprintf("%d permissions removed", len(before))
-	if len(before) == 1 {
-		detail = fmt.Sprintf("%s on %s: removed", before[0].Name, devs[before[0].DeviceID].Name)
+	revoked := func(withdrawn bool) models.AuditFacts {
+		one, many := "auditfacts.permission_revoked", "auditfacts.permissions_revoked"
+		if withdrawn {
+			one, many = "auditfacts.permission_revoked_withdrawn", "auditfacts.permissions_revoked_withdrawn"
+		}
+		if len(before) == 1 {
+			return models.Facts(one, "Name", before[0].Name, "Device", devs[before[0].DeviceID].Name)
+		}
+		return models.Facts(many, "Count", len(before))
 	}
 	err = a.Store.InTx(ctx, func(tx *db.Tx) error {
 		var err error
@@ -508,10 +519,9 @@ func (a *App) RevokePermissions(ctx context.Context, op models.Operator, actor m
 		}
 		payload := map[string]any{"permissions": permissionIDs(out.Permissions)}
 		if len(out.InvitationsWithdrawn) > 0 {
-			detail += "; open invitation withdrawn"
 			payload["invitations_withdrawn"] = out.InvitationsWithdrawn
 		}
-		return record(ctx, tx, actor, accountID, models.AuditPermissionRevoked, detail, models.EventPermissionRevoked,
+		return record(ctx, tx, actor, accountID, models.AuditPermissionRevoked, revoked(len(out.InvitationsWithdrawn) > 0), models.EventPermissionRevoked,
 			permissionSubjects(before), payload)
 	})
 	if err != nil {

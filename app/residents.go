@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -109,7 +108,7 @@ func (a *App) HoldsUnits(ctx context.Context, login models.Login) (bool, error) 
 func redeemed(ctx context.Context, tx *db.Tx, actor models.Actor, red db.RedeemedUnit, kind string) error {
 	actor.Resident = true
 	return record(ctx, tx, actor, red.AccountID, models.AuditUnitRedeemed,
-		fmt.Sprintf("invite code of residential unit %d %q redeemed", red.UnitID, red.UnitName),
+		models.Facts("auditfacts.unit_redeemed", "Unit", red.UnitName, "UnitID", red.UnitID),
 		kind, map[string]int64{"address": red.AddressID, "unit": red.UnitID}, nil)
 }
 
@@ -178,7 +177,7 @@ func (a *App) AddFamilyMember(ctx context.Context, actor models.Actor, holding m
 		if err != nil {
 			return err
 		}
-		return record(ctx, tx, actor, holding.AccountID, models.AuditUserCreated, fmt.Sprintf("a family member added to residential unit %d", unitID),
+		return record(ctx, tx, actor, holding.AccountID, models.AuditUserCreated, models.Facts("auditfacts.family_member_added", "UnitID", unitID),
 			models.EventFamilyMemberAdded, map[string]int64{"unit": unitID}, nil)
 	})
 	if err != nil {
@@ -208,7 +207,7 @@ func (a *App) RemoveFamilyMember(ctx context.Context, actor models.Actor, holdin
 			return err
 		}
 		devices = devs
-		return record(ctx, tx, actor, holding.AccountID, models.AuditUserDeleted, fmt.Sprintf("a family member removed from residential unit %d", unitID),
+		return record(ctx, tx, actor, holding.AccountID, models.AuditUserDeleted, models.Facts("auditfacts.family_member_removed", "UnitID", unitID),
 			models.EventFamilyMemberRemoved, map[string]int64{"unit": unitID}, nil)
 	})
 	if err == nil {

@@ -3,8 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strconv"
 	"time"
 
 	"portier/auth"
@@ -36,7 +34,8 @@ func (a *App) UpdatePreferences(ctx context.Context, actor models.Actor, login m
 		if err := tx.UpdateLoginPreferences(ctx, login, language, timeZone); err != nil {
 			return err
 		}
-		return record(ctx, tx, actor, login.AccountID, models.AuditPreferencesChanged, "language "+language+", time zone "+timeZone,
+		return record(ctx, tx, actor, login.AccountID, models.AuditPreferencesChanged,
+			models.Facts("auditfacts.preferences_changed", "Language", languageName(language), "Zone", timeZone),
 			models.EventPreferencesChanged, loginSubject(login), map[string]string{"language": language, "time_zone": timeZone})
 	})
 }
@@ -86,7 +85,8 @@ func (a *App) RequestEmailChange(ctx context.Context, actor models.Actor, login 
 				return err
 			}
 		}
-		return record(ctx, tx, actor, login.AccountID, models.AuditEmailChangeRequested, "change to "+newEmail+" requested; confirmation sent",
+		return record(ctx, tx, actor, login.AccountID, models.AuditEmailChangeRequested,
+			models.Facts("auditfacts.email_change_requested", "Email", newEmail),
 			models.EventEmailChangeRequested, loginSubject(login), map[string]string{"new_email": newEmail})
 	})
 }
@@ -109,7 +109,7 @@ func (a *App) ConfirmEmailChange(ctx context.Context, actor models.Actor, token 
 			return err
 		}
 		return record(ctx, tx, models.LoginActor(before, actor.Origin, actor.IP), before.AccountID, models.AuditEmailChanged,
-			"email changed from "+before.Email+" to "+newEmail, models.EventEmailChanged, loginSubject(before),
+			models.Facts("auditfacts.email_changed", "Was", before.Email, "Now", newEmail), models.EventEmailChanged, loginSubject(before),
 			map[string]string{"old_email": before.Email, "new_email": newEmail})
 	})
 	if err != nil {
@@ -124,7 +124,7 @@ func (a *App) EndSession(ctx context.Context, actor models.Actor, login models.L
 		if err := tx.EndSession(ctx, login, publicID); err != nil {
 			return err
 		}
-		return record(ctx, tx, actor, login.AccountID, models.AuditSessionEnded, "ended a session in settings",
+		return record(ctx, tx, actor, login.AccountID, models.AuditSessionEnded, models.Facts("auditfacts.session_ended"),
 			models.EventSessionEnded, loginSubject(login), nil)
 	})
 }
@@ -135,7 +135,7 @@ func (a *App) EndOtherSessions(ctx context.Context, actor models.Actor, login mo
 		if err := tx.EndOtherSessions(ctx, login, keepSession); err != nil {
 			return err
 		}
-		return record(ctx, tx, actor, login.AccountID, models.AuditOtherSessionsEnded, "ended all other sessions",
+		return record(ctx, tx, actor, login.AccountID, models.AuditOtherSessionsEnded, models.Facts("auditfacts.other_sessions_ended"),
 			models.EventOtherSessionsEnded, loginSubject(login), nil)
 	})
 }
@@ -148,7 +148,8 @@ func (a *App) SetLogNotifications(ctx context.Context, actor models.Actor, login
 		if err := tx.ReplaceLogSubscriptions(ctx, login.AccountID, login.ID, subs); err != nil {
 			return err
 		}
-		return record(ctx, tx, actor, login.AccountID, models.AuditLogNotificationsChanged, fmt.Sprintf("%d log notifications", len(subs)),
+		return record(ctx, tx, actor, login.AccountID, models.AuditLogNotificationsChanged,
+			models.Facts("auditfacts.log_notifications", "Count", len(subs)),
 			models.EventLogNotificationsChanged, loginSubject(login), map[string]int{"subscriptions": len(subs)})
 	})
 }
@@ -174,15 +175,15 @@ func (a *App) SetLogRetention(ctx context.Context, actor models.Actor, login mod
 			return err
 		}
 		return record(ctx, tx, actor, login.AccountID, models.AuditLogRetentionChanged,
-			"activity log kept "+retentionDetail(before)+", now "+retentionDetail(days), models.EventLogRetentionChanged,
+			models.Facts("auditfacts.log_retention", "Was", retentionFacts(before), "Now", retentionFacts(days)), models.EventLogRetentionChanged,
 			map[string]int64{"account": login.AccountID}, map[string]int{"before_days": before, "days": days})
 	})
 }
 
-// retentionDetail is a retention in the audit trail's English.
-func retentionDetail(days int) string {
+// retentionFacts name a retention in audit facts.
+func retentionFacts(days int) models.AuditFacts {
 	if days == 0 {
-		return "forever"
+		return models.Facts("auditfacts.retention_forever")
 	}
-	return strconv.Itoa(days) + " days"
+	return models.Facts("auditfacts.retention_days", "Count", days)
 }

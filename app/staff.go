@@ -90,7 +90,7 @@ func (a *App) AddStaff(ctx context.Context, op models.Operator, actor models.Act
 			return err
 		}
 		return record(ctx, tx, actor, accountID, models.AuditStaffAdded,
-			fmt.Sprintf("staff member %s <%s> of partner company %d %q", name, email, companyID, company.Name),
+			models.Facts("auditfacts.staff_added", "Person", personFacts(name, email), "Company", company.Name, "CompanyID", companyID),
 			models.EventStaffAdded, map[string]int64{"user": companyID, "login": staff.ID}, map[string]string{"name": name, "email": email})
 	})
 	return staff, err
@@ -119,7 +119,7 @@ func (a *App) RemoveStaff(ctx context.Context, op models.Operator, actor models.
 			return err
 		}
 		return record(ctx, tx, actor, accountID, models.AuditStaffRemoved,
-			fmt.Sprintf("staff member %s <%s> of partner company %d; web key and sessions ended", removed.Name, removed.Email, companyID),
+			models.Facts("auditfacts.staff_removed", "Person", personFacts(removed.Name, removed.Email), "CompanyID", companyID),
 			models.EventStaffRemoved, map[string]int64{"user": companyID, "login": loginID}, map[string]string{"name": removed.Name, "email": removed.Email})
 	})
 	return removed, err

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
-	"strings"
 	"time"
 
 	"portier/auth"
@@ -49,21 +49,23 @@ func (a *App) AddSubAccount(ctx context.Context, op models.Operator, actor model
 	if err != nil {
 		return models.Login{}, err
 	}
-	grant, err := a.grantDetail(ctx, creator.AccountID, in.Grant)
+	grant, err := a.grantFacts(ctx, creator.AccountID, in.Grant)
 	if err != nil {
 		return models.Login{}, err
 	}
 	p := db.NewSubAccount{AccountID: creator.AccountID, CreatedBy: creator.ID, Email: in.Email, Name: in.Name, Language: in.Language, Grant: in.Grant}
-	var detail, token string
+	var facts models.AuditFacts
+	var token string
 	if in.Password != "" {
 		if p.PasswordHash, err = a.Hasher.Hash(ctx, in.Password); err != nil {
 			return models.Login{}, err
 		}
-		detail = fmt.Sprintf("sub-account %s (%s) with %s; password set by %s", in.Email, in.Name, grant, creator.Email)
+		facts = models.Facts("auditfacts.sub_account_created_password", "Person", personFacts(in.Name, in.Email), "Grant", grant,
+			"Creator", creator.Email)
 	} else {
 		token = auth.NewToken()
 		p.PasswordLink = &db.PasswordLink{TokenHash: auth.HashToken(token), Expires: a.Now().Add(SubAccountLinkValidity)}
-		detail = fmt.Sprintf("sub-account %s (%s) with %s; emailed a link to set the password", in.Email, in.Name, grant)
+		facts = models.Facts("auditfacts.sub_account_created_link", "Person", personFacts(in.Name, in.Email), "Grant", grant)
 	}
 	var id int64
 	elsewhere := false
@@ -100,7 +102,7 @@ func (a *App) AddSubAccount(ctx context.Context, op models.Operator, actor model
 				return err
 			}
 		}
-		return record(ctx, tx, actor, creator.AccountID, models.AuditSubAccountCreated, detail, models.EventSubAccountCreated,
+		return record(ctx, tx, actor, creator.AccountID, models.AuditSubAccountCreated, facts, models.EventSubAccountCreated,
 			map[string]int64{"login": id}, map[string]any{"email": in.Email, "name": in.Name, "rights": in.Grant.Rights,
 				"limited": in.Grant.Limited, "devices": in.Grant.DeviceIDs, "password_link": token != ""})
 	})
@@ -156,34 +158,34 @@ func (a *App) ChangeSubAccount(ctx context.Context, op models.Operator, actor mo
 		return models.Login{}, err
 	}
 	u := db.SubAccountUpdate{Name: ch.Name, Language: ch.Language, Email: ch.Email, Grant: ch.Grant}
-	var changes []string
+	var changes []models.AuditFacts
 	changed := map[string]any{}
 	if ch.Name != nil && *ch.Name != target.Name {
-		changes = append(changes, fmt.Sprintf("name %q (was %q)", *ch.Name, target.Name))
+		changes = append(changes, models.Facts("auditfacts.changed_name", "Now", *ch.Name, "Was", target.Name))
 		changed["name"] = *ch.Name
 	}
 	if ch.Language != nil && *ch.Language != target.Language {
-		changes = append(changes, fmt.Sprintf("language %s (was %s)", *ch.Language, target.Language))
+		changes = append(changes, models.Facts("auditfacts.changed_language", "Now", languageName(*ch.Language), "Was", languageName(target.Language)))
 		changed["language"] = *ch.Language
 	}
 	if ch.Email != nil && *ch.Email != target.Email {
-		changes = append(changes, fmt.Sprintf("email %s (was %s)", *ch.Email, target.Email))
+		changes = append(changes, models.Facts("auditfacts.changed_email", "Now", *ch.Email, "Was", target.Email))
 		changed["email"] = *ch.Email
 	}
 	if ch.Grant != nil {
 		if err := ch.Grant.Within(changer.Grant()); err != nil {
 			return models.Login{}, err
 		}
-		now, err := a.grantDetail(ctx, changer.AccountID, *ch.Grant)
+		now, err := a.grantFacts(ctx, changer.AccountID, *ch.Grant)
 		if err != nil {
 			return models.Login{}, err
 		}
-		before, err := a.grantDetail(ctx, changer.AccountID, target.Grant())
+		before, err := a.grantFacts(ctx, changer.AccountID, target.Grant())
 		if err != nil {
 			return models.Login{}, err
 		}
-		if now != before {
-			changes = append(changes, fmt.Sprintf("%s (was %s)", now, before))
+		if !reflect.DeepEqual(now, before) {
+			changes = append(changes, models.Facts("auditfacts.changed_grant", "Now", now, "Was", before))
 			changed["rights"], changed["limited"], changed["devices"] = ch.Grant.Rights, ch.Grant.Limited, ch.Grant.DeviceIDs
 		}
 	}
@@ -204,11 +206,11 @@ func (a *App) ChangeSubAccount(ctx context.Context, op models.Operator, actor mo
 			return models.Login{}, err
 		}
 		u.PasswordHash = &hash
-		changes = append(changes, "password set; its sessions ended")
+		changes = append(changes, models.Facts("auditfacts.changed_password"))
 		changed["password"] = true
 	}
 	if len(changes) == 0 {
-		changes = append(changes, "nothing changed")
+		changes = append(changes, models.Facts("auditfacts.changed_nothing"))
 	}
 	err = a.Store.InTx(ctx, func(tx *db.Tx) error {
 		if err := tx.UpdateSubAccount(ctx, changer.AccountID, target.ID, u); errors.Is(err, models.ErrConflict) {
@@ -217,7 +219,7 @@ func (a *App) ChangeSubAccount(ctx context.Context, op models.Operator, actor mo
 			return err
 		}
 		return record(ctx, tx, actor, changer.AccountID, models.AuditSubAccountChanged,
-			fmt.Sprintf("sub-account %s: %s", target.Email, strings.Join(changes, "; ")),
+			models.Facts("auditfacts.sub_account_changed", "Email", target.Email, "Changes", changes),
 			models.EventSubAccountChanged, map[string]int64{"login": target.ID}, changed)
 	})
 	if err != nil {
@@ -234,7 +236,7 @@ func (a *App) RemoveSubAccount(ctx context.Context, op models.Operator, actor mo
 	if err != nil {
 		return models.Login{}, err
 	}
-	grant, err := a.grantDetail(ctx, accountID, target.Grant())
+	grant, err := a.grantFacts(ctx, accountID, target.Grant())
 	if err != nil {
 		return models.Login{}, err
 	}
@@ -243,7 +245,7 @@ func (a *App) RemoveSubAccount(ctx context.Context, op models.Operator, actor mo
 			return err
 		}
 		return record(ctx, tx, actor, accountID, models.AuditSubAccountDeleted,
-			fmt.Sprintf("sub-account %s (%s) with %s deleted; its sessions and API tokens ended", target.Email, target.Name, grant),
+			models.Facts("auditfacts.sub_account_deleted", "Person", personFacts(target.Name, target.Email), "Grant", grant),
 			models.EventSubAccountDeleted, map[string]int64{"login": target.ID}, map[string]string{"email": target.Email, "name": target.Name})
 	})
 	return target, err
@@ -263,27 +265,33 @@ func (a *App) checkGrantReach(ctx context.Context, op models.Operator, g models.
 	return op.CheckReach(models.Reach{Opens: models.GrantOpens(g, all)})
 }
 
-// grantDetail names a grant in the audit trail's English: its rights, and its devices by name
-// and id.
-func (a *App) grantDetail(ctx context.Context, accountID int64, g models.Grant) (string, error) {
-	s := "rights " + g.Rights.Describe()
+// grantFacts name a grant in audit facts: its rights, and its devices by name (a device id
+// that is no longer a device of the account has no name to show).
+func (a *App) grantFacts(ctx context.Context, accountID int64, g models.Grant) (models.AuditFacts, error) {
+	var rights []models.AuditFacts
+	switch {
+	case g.Rights == models.RightsAll:
+		rights = append(rights, models.Facts("rights.right.all"))
+	case g.Rights == 0:
+		rights = append(rights, models.Facts("auditfacts.rights_none"))
+	}
+	for _, one := range models.RightsInOrder {
+		if g.Rights != models.RightsAll && g.Rights.Has(one) {
+			rights = append(rights, models.Facts("rights.right."+one.Key()))
+		}
+	}
 	if !g.Limited {
-		return s + ", all devices", nil
+		return models.Facts("auditfacts.grant_all_devices", "Rights", rights), nil
 	}
 	devs, err := a.Store.FindDevices(ctx, accountID, db.SortByName)
 	if err != nil {
-		return "", err
+		return models.AuditFacts{}, err
 	}
 	var names []string
 	for _, d := range devs {
 		if slices.Contains(g.DeviceIDs, d.ID) {
-			names = append(names, fmt.Sprintf("%s (#%d)", d.Name, d.ID))
+			names = append(names, d.Name)
 		}
 	}
-	for _, id := range g.DeviceIDs {
-		if !slices.ContainsFunc(devs, func(d models.Device) bool { return d.ID == id }) {
-			names = append(names, fmt.Sprintf("#%d", id))
-		}
-	}
-	return s + ", only devices " + strings.Join(names, ", "), nil
+	return models.Facts("auditfacts.grant_devices", "Rights", rights, "Devices", names, "DeviceIDs", g.DeviceIDs), nil
 }

@@ -83,7 +83,7 @@ func (a *App) CreateToken(ctx context.Context, op models.Operator, actor models.
 		if err != nil {
 			return err
 		}
-		audit := actor.AuditEntry(holder.AccountID, models.AuditTokenCreated, fmt.Sprintf("API token %d %q with scopes %s", tok.ID, tok.Description, tok.Scopes))
+		audit := actor.AuditEntry(holder.AccountID, models.AuditTokenCreated, models.TokenCreatedFacts(tok))
 		if audit.LoginID == nil && !actor.Resident {
 			// The command line acts for no login: the row names the login the token acts for.
 			audit.LoginID = &tok.LoginID
@@ -126,15 +126,15 @@ func (a *App) manageableToken(ctx context.Context, op models.Operator, id int64)
 	return tok, creator, nil
 }
 
-// via names the way a change came in, for the audit trail's detail.
-func via(actor models.Actor) string {
+// via names the way a change came in, in audit facts.
+func via(actor models.Actor) models.AuditFacts {
 	switch actor.Origin {
 	case models.ActorAPI:
-		return "through the API"
+		return models.Facts("auditfacts.via_api")
 	case models.ActorCLI:
-		return "from the command line"
+		return models.Facts("auditfacts.via_cli")
 	}
-	return "on the tokens page"
+	return models.Facts("auditfacts.via_tokens_page")
 }
 
 // UpdateToken changes the description (nil: as it is) and scopes (nil: as they are) of token id,
@@ -161,7 +161,8 @@ func (a *App) UpdateToken(ctx context.Context, op models.Operator, actor models.
 			return err
 		}
 		return record(ctx, tx, actor, accountID, models.AuditTokenChanged,
-			fmt.Sprintf("API token %d %q of %s changed %s: scopes %s (were %s)", tok.ID, tok.Description, creator.Email, via(actor), tok.Scopes, before),
+			models.Facts("auditfacts.token_changed", "Token", tok.Description, "Creator", creator.Email, "Via", via(actor),
+				"Scopes", tok.Scopes.String(), "Before", before.String(), "TokenID", tok.ID),
 			models.EventTokenChanged, map[string]int64{"token": tok.ID, "login": tok.LoginID, "api_key": tok.APIKeyID},
 			map[string]any{"description": tok.Description, "scopes": tok.Scopes.String()})
 	})
@@ -186,7 +187,7 @@ func (a *App) RevokeToken(ctx context.Context, op models.Operator, actor models.
 			return err
 		}
 		return record(ctx, tx, actor, accountID, models.AuditTokenRevoked,
-			fmt.Sprintf("API token %d %q of %s revoked %s", tok.ID, tok.Description, creator.Email, via(actor)),
+			models.Facts("auditfacts.token_revoked", "Token", tok.Description, "Creator", creator.Email, "Via", via(actor), "TokenID", tok.ID),
 			models.EventTokenRevoked, map[string]int64{"token": tok.ID, "login": tok.LoginID, "api_key": tok.APIKeyID},
 			map[string]string{"description": tok.Description})
 	})
@@ -203,7 +204,8 @@ func (a *App) CreateAPIKey(ctx context.Context, op models.Operator, actor models
 		if k, err = tx.CreateAPIKey(ctx, k); err != nil {
 			return err
 		}
-		return record(ctx, tx, actor, login.AccountID, models.AuditAPIKeyCreated, fmt.Sprintf("API key %d %q", k.ID, k.Description),
+		return record(ctx, tx, actor, login.AccountID, models.AuditAPIKeyCreated,
+			models.Facts("auditfacts.api_key_created", "Key", k.Description, "KeyID", k.ID),
 			models.EventAPIKeyCreated, map[string]int64{"api_key": k.ID}, map[string]any{"description": k.Description, "redirect_uris": k.RedirectURIs})
 	})
 	return k, err
@@ -243,7 +245,8 @@ func (a *App) UpdateAPIKey(ctx context.Context, op models.Operator, actor models
 			return err
 		}
 		return record(ctx, tx, actor, accountID, models.AuditAPIKeyChanged,
-			fmt.Sprintf("API key %d %q changed %s (was %q; %d redirect URIs)", k.ID, k.Description, via(actor), before, len(k.RedirectURIs)),
+			models.Facts("auditfacts.api_key_changed", "Key", k.Description, "Via", via(actor), "Before", before,
+				"Count", len(k.RedirectURIs), "KeyID", k.ID),
 			models.EventAPIKeyChanged, map[string]int64{"api_key": k.ID}, map[string]any{"description": k.Description, "redirect_uris": k.RedirectURIs})
 	})
 }
@@ -275,7 +278,7 @@ func (a *App) DeleteAPIKey(ctx context.Context, op models.Operator, actor models
 			return err
 		}
 		return record(ctx, tx, actor, accountID, models.AuditAPIKeyDeleted,
-			fmt.Sprintf("API key %d %q deleted %s (%d tokens revoked)", k.ID, k.Description, via(actor), revoked),
+			models.Facts("auditfacts.api_key_deleted", "Key", k.Description, "Via", via(actor), "Count", revoked, "KeyID", k.ID),
 			models.EventAPIKeyDeleted, map[string]int64{"api_key": k.ID}, map[string]any{"description": k.Description, "tokens_revoked": revoked})
 	})
 }

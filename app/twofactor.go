@@ -106,7 +106,7 @@ func (a *App) EnableTwoFactor(ctx context.Context, actor models.Actor, login mod
 	codes, hashes := a.newRecoveryCodes(login)
 	sealed := a.Secrets.Seal([]byte(secret), TOTPContext(login.ID))
 	err := a.securityChange(ctx, actor, login, keepSession, notify.NoticeTwoFactorOn, models.AuditTwoFactorEnabled,
-		"two-factor authentication turned on; other sessions ended", models.EventTwoFactorEnabled,
+		models.Facts("auditfacts.two_factor_enabled"), models.EventTwoFactorEnabled,
 		func(tx *db.Tx) error { return tx.EnableTwoFactor(ctx, login, sealed, step, hashes) })
 	return codes, err
 }
@@ -122,7 +122,7 @@ func (a *App) DisableTwoFactor(ctx context.Context, actor models.Actor, login mo
 		return errs
 	}
 	return a.securityChange(ctx, actor, login, keepSession, notify.NoticeTwoFactorOff, models.AuditTwoFactorDisabled,
-		"two-factor authentication turned off; other sessions ended", models.EventTwoFactorDisabled,
+		models.Facts("auditfacts.two_factor_disabled"), models.EventTwoFactorDisabled,
 		func(tx *db.Tx) error { return tx.DisableTwoFactor(ctx, login) })
 }
 
@@ -139,7 +139,7 @@ func (a *App) ReplaceRecoveryCodes(ctx context.Context, actor models.Actor, logi
 	}
 	codes, hashes := a.newRecoveryCodes(login)
 	err := a.securityChange(ctx, actor, login, keepSession, notify.NoticeRecoveryReplaced, models.AuditRecoveryCodesReplaced,
-		"new recovery codes; the old ones no longer work; other sessions ended", models.EventRecoveryCodesReplaced,
+		models.Facts("auditfacts.recovery_codes_replaced"), models.EventRecoveryCodesReplaced,
 		func(tx *db.Tx) error { return tx.ReplaceRecoveryCodes(ctx, login, hashes) })
 	return codes, err
 }
@@ -197,6 +197,6 @@ func (a *App) ResetTwoFactor(ctx context.Context, actor models.Actor, login mode
 			return err
 		}
 		return record(ctx, tx, actor, login.AccountID, models.AuditTwoFactorDisabled,
-			"two-factor authentication turned off from the command line; all sessions ended", models.EventTwoFactorDisabled, loginSubject(login), nil)
+			models.Facts("auditfacts.two_factor_reset"), models.EventTwoFactorDisabled, loginSubject(login), nil)
 	})
 }

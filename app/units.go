@@ -41,7 +41,7 @@ func (a *App) CreateUnit(ctx context.Context, op models.Operator, actor models.A
 		if u, err = tx.CreateUnit(ctx, accountID, addressID, name, hash, sealed); err != nil {
 			return err
 		}
-		return record(ctx, tx, actor, accountID, models.AuditUnitCreated, fmt.Sprintf("residential unit %d %q of address %d", u.ID, name, addressID),
+		return record(ctx, tx, actor, accountID, models.AuditUnitCreated, models.Facts("auditfacts.unit_created", "Unit", name, "UnitID", u.ID, "AddressID", addressID),
 			models.EventUnitCreated, map[string]int64{"address": addressID, "unit": u.ID}, map[string]string{"name": name})
 	})
 	return u, err
@@ -65,7 +65,7 @@ func (a *App) DeleteUnit(ctx context.Context, op models.Operator, actor models.A
 		if u, devices, err = tx.DeleteUnit(ctx, accountID, unitID); err != nil {
 			return err
 		}
-		return record(ctx, tx, actor, accountID, models.AuditUnitDeleted, fmt.Sprintf("residential unit %d %q and all its access", u.ID, u.Name),
+		return record(ctx, tx, actor, accountID, models.AuditUnitDeleted, models.Facts("auditfacts.unit_deleted", "Unit", u.Name, "UnitID", u.ID),
 			models.EventUnitDeleted, map[string]int64{"address": addressID, "unit": u.ID}, map[string]any{"name": u.Name, "people": u.People})
 	})
 	if err != nil {

@@ -64,7 +64,8 @@ func (a *App) CreateUser(ctx context.Context, op models.Operator, actor models.A
 		if err != nil {
 			return err
 		}
-		return record(ctx, tx, actor, accountID, models.AuditUserCreated, fmt.Sprintf("user %d: %s <%s>", u.ID, u.Name, u.Email),
+		return record(ctx, tx, actor, accountID, models.AuditUserCreated,
+			models.Facts("auditfacts.user_created", "Person", personFacts(u.Name, u.Email), "UserID", u.ID),
 			models.EventUserCreated, map[string]int64{"user": u.ID}, userPayload(u))
 	})
 	return u, err
@@ -90,9 +91,10 @@ func (a *App) UpdateUser(ctx context.Context, op models.Operator, actor models.A
 	if u.Resident() {
 		f.Kind = "" // a resident stays one
 	}
-	detail := fmt.Sprintf("user %d: %s <%s>, %s", u.ID, f.Name, f.Email, f.Language)
+	facts := models.Facts("auditfacts.user_updated", "Person", personFacts(f.Name, f.Email), "Language", languageName(f.Language), "UserID", u.ID)
 	if f.Kind != "" && f.Kind != u.Kind {
-		detail += ", " + f.Kind
+		facts = models.Facts("auditfacts.user_updated_kind", "Person", personFacts(f.Name, f.Email), "Language", languageName(f.Language),
+			"Kind", models.Facts("auditfacts.kind."+f.Kind), "UserID", u.ID)
 	}
 	var updated models.AccountUser
 	err = a.Store.InTx(ctx, func(tx *db.Tx) error {
@@ -106,7 +108,7 @@ func (a *App) UpdateUser(ctx context.Context, op models.Operator, actor models.A
 		case err != nil:
 			return err
 		}
-		return record(ctx, tx, actor, accountID, models.AuditUserUpdated, detail,
+		return record(ctx, tx, actor, accountID, models.AuditUserUpdated, facts,
 			models.EventUserUpdated, map[string]int64{"user": id}, userPayload(updated))
 	})
 	return updated, err
@@ -132,7 +134,7 @@ func (a *App) DeleteUser(ctx context.Context, op models.Operator, actor models.A
 			return err
 		}
 		return record(ctx, tx, actor, accountID, models.AuditUserDeleted,
-			fmt.Sprintf("user %d: %s <%s>, %d permissions revoked", u.ID, u.Name, u.Email, len(auths)),
+			models.Facts("auditfacts.user_deleted", "Person", personFacts(u.Name, u.Email), "Count", len(auths), "UserID", u.ID),
 			models.EventUserDeleted, map[string]int64{"user": id}, map[string]any{"name": u.Name, "permissions_revoked": len(auths)})
 	})
 	if err != nil {

@@ -196,6 +196,7 @@ func New(t testing.TB, opts Options) *App {
 	app.Mail = &mail.Worker{Store: store, Sender: mail.LogSender{Log: log}, Log: log, Now: clock.Now, Interval: time.Hour, MaxAttempts: 3}
 	t.Cleanup(func() {
 		app.Server.Close()
+		checkAuditFacts(t, database)
 		database.Close()
 	})
 	return app
@@ -400,8 +401,9 @@ func (a *App) CreateToken(login models.Login, scopes models.Scopes, expiresAt *t
 		if err != nil {
 			return err
 		}
+		facts := models.TokenCreatedFacts(tok)
 		return tx.Audit(context.Background(), models.AuditEntry{AccountID: &login.AccountID, LoginID: &login.ID, Actor: "test", Kind: models.AuditTokenCreated,
-			Detail: fmt.Sprintf("API token %d %q with scopes %s", tok.ID, tok.Description, tok.Scopes)})
+			Facts: &facts})
 	})
 	if err != nil {
 		a.T.Fatal(err)

@@ -36,8 +36,9 @@ func (s *Store) CreateAccount(ctx context.Context, p CreateAccountParams) (model
 		}
 		a := p.Audit
 		a.AccountID, a.LoginID = &acc.ID, &login.ID
-		if a.Detail == "" {
-			a.Detail = fmt.Sprintf("%s account %q with main login %s", p.New.Kind, p.New.AccountName, p.New.Email)
+		if a.Facts == nil && a.Detail == "" {
+			facts := models.AccountCreatedFacts(p.New)
+			a.Facts = &facts
 		}
 		return tx.Audit(ctx, a)
 	})

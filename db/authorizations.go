@@ -332,7 +332,8 @@ func (s *Store) ResumeSuspended(ctx context.Context, now time.Time) ([]models.Au
 				return err
 			}
 			if _, err := s.insertAudit(ctx, tx, models.AuditEntry{AccountID: &accounts[i], Actor: models.AuditActorSystem,
-				Kind: models.AuditPermissionChanged, Detail: fmt.Sprintf("%s on %s: suspension ended, active again", user, device)}); err != nil {
+				Kind: models.AuditPermissionChanged, Facts: &models.AuditFacts{Key: "auditfacts.suspension_ended",
+					Args: map[string]any{"Name": user, "Device": device}}}); err != nil {
 				return err
 			}
 		}

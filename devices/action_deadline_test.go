@@ -73,5 +73,6 @@ func TestLockActionPastItsDeadlineIsNotSent(t *testing.T) {
 	audit, err := f.store.FindAuditEntries(ctx, db.AuditFilter{AccountID: f.account.ID, Kinds: []string{models.AuditDeviceActionResult}, Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, audit, 1)
-	assert.Contains(t, audit[0].Detail, "expired", "the refusal is in the audit trail")
+	assert.Contains(t, audit[0].Detail, "was not sent at all", "the refusal is in the audit trail")
+	assert.Equal(t, map[string]any{"key": "devices.outcome.expired"}, audit[0].Facts.Args["Outcome"])
 }

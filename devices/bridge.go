@@ -401,7 +401,7 @@ func (m *Manager) RequestBridgeToken(ctx context.Context, host string, port int)
 // starts it: for fixtures, tests and benchmarks (what a person adds goes through package app,
 // AddNukiBridge).
 func (m *Manager) AddBridge(ctx context.Context, accountID int64, name string, addr BridgeAddress, chosen []nukibridge.Device, audit models.AuditEntry) (models.Connection, []models.Device, error) {
-	addedBy, record := auditAdded(audit, fmt.Sprintf("Nuki Bridge %s:%d with %d devices", addr.Host, addr.Port, len(chosen)))
+	addedBy, record := auditAdded(audit, models.Facts("auditfacts.added_nuki_bridge", "Address", fmt.Sprintf("%s:%d", addr.Host, addr.Port), "Count", len(chosen)))
 	return m.AddNukiBridge(ctx, accountID, name, addr, chosen, addedBy, record)
 }
 

@@ -356,7 +356,8 @@ func (m *Manager) finishAction(d models.Device, a models.LockAction, st *ActionS
 	login := who.LoginID
 	entry := models.Activity{AccountID: d.AccountID, DeviceID: d.ID, At: st.StartedAt, Action: int(a), Trigger: models.TriggerWeb,
 		Completion: completionOf(outcome), LoginID: &login, Name: who.Name, Origin: who.ActivityOrigin()}
-	audit := who.AuditEntry(d.AccountID, models.AuditDeviceActionResult, fmt.Sprintf("%s: %s: %s", d.Name, models.ActionName(d.Type, a), outcome))
+	audit := who.AuditEntry(d.AccountID, models.AuditDeviceActionResult, models.Facts("auditfacts.device_action_result", "Device", d.Name,
+		"Action", models.Facts(models.ActionLabelKey(d.Type, a)), "Outcome", models.Facts("devices.outcome."+string(outcome))))
 	if err := m.recordAudited(context.Background(), entry, audit); err != nil {
 		m.opt.Log.Error("activity of a lock action", "device", d.ID, "err", err)
 	}

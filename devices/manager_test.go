@@ -2,7 +2,6 @@ package devices
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -119,9 +118,9 @@ func TestSimulatedBridgeLockAction(t *testing.T) {
 	require.NoError(t, err)
 	// The request before the device was asked, the result with the activity entry.
 	assert.Equal(t, models.AuditDeviceActionResult, audit[0].Kind)
-	assert.Equal(t, "Front door: unlock: ok", audit[0].Detail)
+	assert.Equal(t, "Front door: Unlock. Done.", audit[0].Detail)
 	assert.Equal(t, models.AuditDeviceAction, audit[1].Kind)
-	assert.Equal(t, "Front door: unlock requested", audit[1].Detail)
+	assert.Equal(t, "Front door: Unlock requested", audit[1].Detail)
 	for _, a := range audit[:2] {
 		assert.Equal(t, f.login.ID, *a.LoginID)
 	}
@@ -252,8 +251,8 @@ func TestRestartKeepsSimulatedDevices(t *testing.T) {
 // the device is asked).
 func (m *Manager) requested(d models.Device, a models.LockAction, who models.Actor) func(context.Context) error {
 	return func(ctx context.Context) error {
-		detail := fmt.Sprintf("%s: %s requested", d.Name, models.ActionName(d.Type, a))
-		_, err := m.store.AddAudit(ctx, who.AuditEntry(d.AccountID, models.AuditDeviceAction, detail))
+		facts := models.Facts("auditfacts.device_action", "Device", d.Name, "Action", models.Facts(models.ActionLabelKey(d.Type, a)))
+		_, err := m.store.AddAudit(ctx, who.AuditEntry(d.AccountID, models.AuditDeviceAction, facts))
 		return err
 	}
 }

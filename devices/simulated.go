@@ -190,13 +190,13 @@ type RecordAdded func(ctx context.Context, tx *db.Tx, c models.Connection, devic
 
 // auditAdded records an addition with the audit row alone, in the fixtures' and the box
 // wizard's way (their audit row's login is the one that adds).
-func auditAdded(audit models.AuditEntry, detail string) (int64, RecordAdded) {
+func auditAdded(audit models.AuditEntry, facts models.AuditFacts) (int64, RecordAdded) {
 	var addedBy int64
 	if audit.LoginID != nil {
 		addedBy = *audit.LoginID
 	}
-	if audit.Detail == "" {
-		audit.Detail = detail
+	if audit.Facts == nil && audit.Detail == "" {
+		audit.Facts = &facts
 	}
 	return addedBy, func(ctx context.Context, tx *db.Tx, c models.Connection, _ []int64) error {
 		audit.AccountID = &c.AccountID
@@ -208,7 +208,7 @@ func auditAdded(audit models.AuditEntry, detail string) (int64, RecordAdded) {
 // account, stores it with the audit row and starts it: for fixtures, tests and benchmarks (what
 // a person adds goes through package app, AddSimulated).
 func (m *Manager) AddSimulatedBridge(ctx context.Context, accountID int64, name string, specs []sim.DeviceSpec, audit models.AuditEntry) (models.Connection, []models.Device, error) {
-	addedBy, record := auditAdded(audit, fmt.Sprintf("simulated bridge %q with %d devices", name, len(specs)))
+	addedBy, record := auditAdded(audit, models.Facts("auditfacts.added_simulated_bridge", "Name", name, "Count", len(specs)))
 	return m.AddSimulated(ctx, accountID, name, specs, nil, addedBy, record)
 }
 
@@ -216,7 +216,7 @@ func (m *Manager) AddSimulatedBridge(ctx context.Context, accountID int64, name 
 // (the Set up Nuki Box wizard), and returns it.
 func (m *Manager) AddSimulatedBox(ctx context.Context, accountID int64, name string, keypad bool, box models.BoxSetup, audit models.AuditEntry) (models.Device, error) {
 	spec := sim.DeviceSpec{Type: models.DeviceBox, Name: name, Firmware: "1.4.2", Hardware: "1.0", Keypad: keypad, Charge: 100}
-	addedBy, record := auditAdded(audit, fmt.Sprintf("Nuki Box %q on a simulated bridge", name))
+	addedBy, record := auditAdded(audit, models.Facts("auditfacts.added_box", "Name", name))
 	_, devs, err := m.AddSimulated(ctx, accountID, name+" (simulated bridge)", []sim.DeviceSpec{spec}, []*models.BoxSetup{&box}, addedBy, record)
 	if err != nil {
 		return models.Device{}, err

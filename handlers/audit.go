@@ -205,7 +205,7 @@ func (h *Handler) auditList(rq request, f auditFilter, logins auditLogins) (sett
 	}
 	for _, e := range page.Entries {
 		r := settings.AuditRow{ID: e.ID, When: loc.DateTime(e.CreatedAt), WhenISO: e.CreatedAt.UTC().Format(time.RFC3339),
-			What: auditKindLabel(loc, e.Kind), Detail: e.Detail, IP: e.IP}
+			What: auditKindLabel(loc, e.Kind), Detail: auditDetail(loc, e), IP: e.IP}
 		switch l, known := auditRowLogin(e, logins); {
 		case e.Actor == models.AuditActorCLI:
 			r.Who, r.Muted = loc.T("audittrail.cli"), true
@@ -271,4 +271,15 @@ func auditLoginLabel(loc *i18n.Locale, l db.AuditLogin) string {
 		return loc.T("audittrail.login_webkey", i18n.Args{"Name": l.Name, "Email": l.Email})
 	}
 	return loc.T("audittrail.login_sub", i18n.Args{"Name": l.Name, "Email": l.Email})
+}
+
+// auditDetail is what a row says, in the reader's language and time zone; a row written before
+// audit facts were stored (or one whose message the catalogue lacks) shows its stored detail.
+func auditDetail(loc *i18n.Locale, e models.AuditEntry) string {
+	if e.Facts != nil {
+		if s, ok := loc.AuditFacts(*e.Facts); ok {
+			return s
+		}
+	}
+	return e.Detail
 }

@@ -16,6 +16,7 @@ import (
 
 	"portier/apptest"
 	"portier/db"
+	"portier/i18n"
 	"portier/models"
 )
 
@@ -62,6 +63,7 @@ func (w *auditWatch) expect(t *testing.T, name string, login int64, do func(t *t
 		return
 	}
 	for _, e := range rows {
+		assertAuditFacts(t, name, e)
 		if !slices.Contains(kinds, e.Kind) {
 			continue
 		}
@@ -73,6 +75,22 @@ func (w *auditWatch) expect(t *testing.T, name string, login int64, do func(t *t
 		assert.NotEmpty(t, e.Detail, "%s: %s says what changed", name, e.Kind)
 	}
 	w.last = rows[0].ID
+}
+
+// assertAuditFacts checks that an audit row the app wrote has facts, that they render in every
+// UI language without a message the catalogue lacks, and that its detail is their English.
+func assertAuditFacts(t *testing.T, name string, e models.AuditEntry) {
+	t.Helper()
+	if !assert.NotNil(t, e.Facts, "%s: %s has audit facts", name, e.Kind) {
+		return
+	}
+	for _, l := range i18n.Languages {
+		s, ok := i18n.New(l.Code, "UTC").AuditFacts(*e.Facts)
+		assert.True(t, ok, "%s: %s facts %v render in %s: %q", name, e.Kind, *e.Facts, l.Code, s)
+		if l.Code == i18n.Default {
+			assert.Equal(t, e.Detail, s, "%s: %s detail is the facts in English", name, e.Kind)
+		}
+	}
 }
 
 func auditKindsOf(rows []models.AuditEntry) []string {

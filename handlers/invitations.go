@@ -197,7 +197,7 @@ func (h *Handler) acceptInvitation(c echo.Context, inv models.Invitation, action
 		return err
 	}
 	if holder.Mode != "" {
-		return h.attachKey(c, inv, holder, action, code, how)
+		return h.attachKey(c, inv, u, holder, action, code, how)
 	}
 	login, err := h.App.AcceptInvitation(ctx, inv, u, c.FormValue("password"), c.FormValue("password_confirm"), how, rq.IP)
 	var invalid app.FieldErrors
@@ -215,7 +215,7 @@ func (h *Handler) acceptInvitation(c echo.Context, inv models.Invitation, action
 	if err := h.startSession(c, login, false); err != nil {
 		return err
 	}
-	if err := h.App.RecordSignIn(ctx, models.LoginActor(login, models.ActorWebKey, rq.IP), login, "by accepting an invitation"); err != nil {
+	if err := h.App.RecordSignIn(ctx, models.LoginActor(login, models.ActorWebKey, rq.IP), login, models.Facts("auditfacts.signed_in_invitation")); err != nil {
 		return err
 	}
 	if err := h.setFlash(c, loginLocale(login).T("webkey.ready")); err != nil {
@@ -268,12 +268,12 @@ func (h *Handler) inviteHolder(c echo.Context, u models.AccountUser) (inviteview
 // attachKey accepts an invitation for the signed-in login of the invitee's email: the key is
 // added to it ("My key") and the person lands on /key. Anyone else is shown the page again (409),
 // which says to sign in as the invitee.
-func (h *Handler) attachKey(c echo.Context, inv models.Invitation, holder inviteviews.Holder, action, code, how string) error {
+func (h *Handler) attachKey(c echo.Context, inv models.Invitation, u models.AccountUser, holder inviteviews.Holder, action, code, how string) error {
 	if holder.Mode != inviteviews.HolderAttach {
 		return h.renderInviteStatus(c, http.StatusConflict, inv, action, code, nil)
 	}
 	rq := h.request(c)
-	err := h.App.AttachKey(rq.Ctx, inv, rq.Login, how, rq.IP)
+	err := h.App.AttachKey(rq.Ctx, inv, u, rq.Login, how, rq.IP)
 	var refused *models.InvitationRefused
 	switch {
 	case errors.Is(err, db.ErrKeyLoginMismatch):

@@ -68,12 +68,12 @@ func (h *Handler) LoginCreate(c echo.Context) error {
 		return err
 	} else if !allowed {
 		h.Hasher.VerifyDummy(ctx, password)
-		return fail(http.StatusUnprocessableEntity, nil, "locked after too many failures")
+		return fail(http.StatusUnprocessableEntity, nil, "auditfacts.signin_failed_locked")
 	}
 	login, hash, err := h.Store.FindLoginByEmail(ctx, email)
 	if errors.Is(err, models.ErrNotFound) {
 		h.Hasher.VerifyDummy(ctx, password)
-		return fail(http.StatusUnprocessableEntity, nil, "no such login")
+		return fail(http.StatusUnprocessableEntity, nil, "auditfacts.signin_failed_unknown")
 	}
 	if err != nil {
 		return err
@@ -90,7 +90,7 @@ func (h *Handler) LoginCreate(c echo.Context) error {
 		}
 	}
 	if !ok {
-		return fail(http.StatusUnprocessableEntity, &login, "wrong password")
+		return fail(http.StatusUnprocessableEntity, &login, "auditfacts.signin_failed_password")
 	}
 
 	if err := h.signInSucceeded(ctx, mine, shared); err != nil {
@@ -110,7 +110,7 @@ func (h *Handler) LoginCreate(c echo.Context) error {
 		return err
 	}
 	h.setDeviceCookie(c, login.Email)
-	if err := h.App.RecordSignIn(ctx, models.LoginActor(login, models.ActorWeb, ip), login, "with password"); err != nil {
+	if err := h.App.RecordSignIn(ctx, models.LoginActor(login, models.ActorWeb, ip), login, models.Facts("auditfacts.signed_in_password")); err != nil {
 		return err
 	}
 	return redirect(c, landing(login, next))

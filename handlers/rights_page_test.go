@@ -101,7 +101,7 @@ func TestRightsManagementAddWithEmailLink(t *testing.T) {
 
 	audit := auditOf(t, app, main.AccountID, models.AuditSubAccountCreated)
 	require.Len(t, audit, 1)
-	assert.Equal(t, "sub-account sam@example.com (Sam Weber) with rights operate devices, activity log, all devices; emailed a link to set the password", audit[0].Detail)
+	assert.Equal(t, "Sub-account Sam Weber <sam@example.com> with rights Operate devices, View activity log & get log notifications on all devices; emailed a link to set the password", audit[0].Detail)
 	assert.Equal(t, &main.ID, audit[0].LoginID)
 
 	// The email, in the new login's language, says who gave access to what, with the link.
@@ -179,7 +179,7 @@ func TestRightsManagementAddWithPasswordAndBadInput(t *testing.T) {
 	audit := auditOf(t, app, front.AccountID, models.AuditSubAccountCreated)
 	require.Len(t, audit, 1)
 	assert.Contains(t, audit[0].Detail, "kim@example.com")
-	assert.Contains(t, audit[0].Detail, fmt.Sprintf("only devices Back door (#%d), Front door (#%d)", back.ID, front.ID))
+	assert.Contains(t, audit[0].Detail, "on Back door, Front door only")
 	assert.NotContains(t, audit[0].Detail, "passphrase")
 	row := c.Get("/settings/rights").Doc(t).Find(fmt.Sprintf(`[data-testid="sub-account-%d"]`, l.ID))
 	assert.Equal(t, "Back door, Front door", strings.TrimSpace(row.Find(`[data-testid="sub-account-devices"]`).Text()))
@@ -296,7 +296,7 @@ func TestRightsManagementDelegation(t *testing.T) {
 	assert.Equal(t, models.RightOperateDevices|models.RightActivityLog, after.Rights)
 	changed := auditOf(t, app, main.AccountID, models.AuditSubAccountChanged)
 	require.Len(t, changed, 1)
-	assert.Equal(t, fmt.Sprintf(`sub-account small@example.com: name "Small Two" (was "small"); language de (was en); rights operate devices, activity log, only devices Front door (#%d) (was rights operate devices, only devices Front door (#%d))`, front.ID, front.ID), changed[0].Detail)
+	assert.Equal(t, "Sub-account small@example.com: name Small Two (was small); language Deutsch (was English); rights Operate devices, View activity log & get log notifications on Front door only (was rights Operate devices on Front door only)", changed[0].Detail)
 }
 
 // A right taken away works on the login's next request; deleting a sub-account signs it out
@@ -347,7 +347,7 @@ func TestRightsManagementEditAndDelete(t *testing.T) {
 
 	deleted := auditOf(t, app, main.AccountID, models.AuditSubAccountDeleted)
 	require.Len(t, deleted, 1)
-	assert.Equal(t, "sub-account sam@example.com (Sam) with rights operate devices, all devices deleted; its sessions and API tokens ended", deleted[0].Detail)
+	assert.Equal(t, "Sub-account Sam <sam@example.com> with rights Operate devices on all devices deleted; its sessions and API tokens ended", deleted[0].Detail)
 	assert.Equal(t, http.StatusNotFound, c.PostForm(fmt.Sprintf("/settings/rights/%d/delete", sam.ID), url.Values{"confirm": {"1"}}).StatusCode)
 }
 

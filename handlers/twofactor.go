@@ -120,8 +120,8 @@ func (h *Handler) TwoFactorCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	fail := func(detail string) error {
-		if err := h.App.RecordSecondFactorFailure(ctx, models.LoginActor(login, models.ActorWeb, ip), login, detail); err != nil {
+	fail := func(why string) error {
+		if err := h.App.RecordSecondFactorFailure(ctx, models.LoginActor(login, models.ActorWeb, ip), login, why); err != nil {
 			return err
 		}
 		return render(c, http.StatusUnprocessableEntity, authviews.TwoFactorPage(authviews.TwoFactor{Error: "twofactor.failed"}))
@@ -132,14 +132,14 @@ func (h *Handler) TwoFactorCreate(c echo.Context) error {
 	if allowed, err := h.Store.ThrottleAttempt(ctx, append(mine, shared...)...); err != nil {
 		return err
 	} else if !allowed {
-		return fail("second-factor code not checked: locked after too many failures")
+		return fail("auditfacts.second_factor_locked")
 	}
 	method, ok, err := h.App.VerifySecondFactor(ctx, login, c.FormValue("code"))
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return fail("wrong or used second-factor code")
+		return fail("auditfacts.second_factor_wrong")
 	}
 	if err := h.signInSucceeded(ctx, mine, shared); err != nil {
 		return err
@@ -150,7 +150,7 @@ func (h *Handler) TwoFactorCreate(c echo.Context) error {
 		return err
 	}
 	h.setDeviceCookie(c, login.Email)
-	if err := h.App.RecordSignIn(ctx, models.LoginActor(login, models.ActorWeb, ip), login, "with password and "+method); err != nil {
+	if err := h.App.RecordSignIn(ctx, models.LoginActor(login, models.ActorWeb, ip), login, models.Facts("auditfacts.signed_in_second_factor", "Method", models.Facts("auditfacts.method."+strings.ReplaceAll(method, " ", "_")))); err != nil {
 		return err
 	}
 	if method == "recovery code" {

@@ -113,7 +113,7 @@ func TestMergeByHandFromAUsersPage(t *testing.T) {
 	assert.Contains(t, dup.TestID(t, "merges"), "Cleaning fob (Fob) merged into Anna Berg")
 	entries := auditOfKind(t, app, owner.AccountID, models.AuditUsersMerged)
 	require.Len(t, entries, 1)
-	assert.Contains(t, entries[0].Detail, `"Cleaning fob" (fob) merged into user`)
+	assert.Contains(t, entries[0].Detail, "Cleaning fob (Fob) merged into Anna Berg")
 	undo, ok := dup.Doc(t).Find(`[data-testid="merges"] form`).First().Attr("action")
 	require.True(t, ok)
 	require.Equal(t, http.StatusSeeOther, c.PostForm(undo, nil).StatusCode)

@@ -38,8 +38,8 @@ func (a Actor) ActivityOrigin() ActivityOrigin {
 // AuditEntry is the audit row for a change of kind in account accountID (0: none) by the actor:
 // a resident is "resident" with no login and no client address; the command line and the
 // system are named as such.
-func (a Actor) AuditEntry(accountID int64, kind, detail string) AuditEntry {
-	e := AuditEntry{Kind: kind, Detail: detail, Actor: a.Email, IP: a.IP}
+func (a Actor) AuditEntry(accountID int64, kind string, facts AuditFacts) AuditEntry {
+	e := AuditEntry{Kind: kind, Facts: &facts, Actor: a.Email, IP: a.IP}
 	if accountID != 0 {
 		e.AccountID = &accountID
 	}

@@ -3,6 +3,7 @@ package models
 import (
 	"slices"
 	"strings"
+	"time"
 )
 
 // Actors of audit rows that no login wrote: the command line (accounts create, tokens create,
@@ -85,3 +86,51 @@ func FindAuditGroup(name string) (AuditGroup, bool) {
 
 // IsAuditKind reports whether kind is a known audit kind.
 func IsAuditKind(kind string) bool { return slices.Contains(AuditKinds, kind) }
+
+// AuditFacts are what an audit row says, as facts rather than a sentence: a message key of the
+// catalogue ("auditfacts.…") and its arguments as they were at the time, so that the audit
+// trail can say it in each reader's language and time zone. The history outlives what it talks
+// about: arguments hold names, emails and counts; ids may be kept as arguments too, but the
+// messages never show them. An argument is one of:
+//   - a string, number or bool: shown as it is;
+//   - AuditTime: a moment, shown in the reader's time zone;
+//   - AuditFacts: a phrase of its own (an action's name, one change of several), rendered first;
+//   - a list of those: shown one after the other, separated by commas; by semicolons when they
+//     are phrases with arguments of their own (clauses, which may hold commas).
+//
+// An argument "Count" (a number) picks the message's plural form.
+type AuditFacts struct {
+	Key  string         `json:"key"`
+	Args map[string]any `json:"args,omitempty"`
+}
+
+// Facts are the audit facts of message key with its arguments, given as name, value pairs.
+func Facts(key string, nameValues ...any) AuditFacts {
+	f := AuditFacts{Key: key}
+	for i := 0; i+1 < len(nameValues); i += 2 {
+		if f.Args == nil {
+			f.Args = map[string]any{}
+		}
+		f.Args[nameValues[i].(string)] = nameValues[i+1]
+	}
+	return f
+}
+
+// AuditTime is a moment among audit facts; stored as RFC 3339.
+type AuditTime struct {
+	Time string `json:"time"`
+}
+
+// FactTime is t as an audit fact.
+func FactTime(t time.Time) AuditTime { return AuditTime{Time: t.UTC().Format(time.RFC3339)} }
+
+// AccountCreatedFacts are the audit facts of account n's creation (package app's and the
+// store's fixtures' alike).
+func AccountCreatedFacts(n NewAccount) AuditFacts {
+	return Facts("auditfacts.account_created", "Kind", Facts(n.Kind.LabelKey()), "Account", n.AccountName, "Email", n.Email)
+}
+
+// TokenCreatedFacts are the audit facts of API token tok's creation (never its secret).
+func TokenCreatedFacts(tok APIToken) AuditFacts {
+	return Facts("auditfacts.token_created", "Token", tok.Description, "Scopes", tok.Scopes.String(), "TokenID", tok.ID)
+}

@@ -113,7 +113,7 @@ const (
 // NewEvent is the event of a change of kind by actor in account accountID about subjects, with
 // payload (marshalled to JSON; nil for none).
 func NewEvent(accountID int64, kind string, actor Actor, subjects map[string]int64, payload any) (Event, error) {
-	audit := actor.AuditEntry(accountID, kind, "")
+	audit := actor.AuditEntry(accountID, kind, AuditFacts{})
 	e := Event{AccountID: accountID, Kind: kind, Subjects: subjects, Actor: audit.Actor, Origin: actor.Origin, Payload: json.RawMessage("{}")}
 	if audit.LoginID != nil {
 		e.ActorLoginID = *audit.LoginID

@@ -114,7 +114,10 @@ type AuditEntry struct {
 	LoginID   *int64
 	Actor     string // who: a login's email, or AuditActorCLI, AuditActorSystem, AuditActorAnonymous
 	Kind      string
-	Detail    string // a short human-readable description, never a secret
+	// Facts say what happened (nil in rows written before facts were stored); Detail is their
+	// English rendering, written with them. Neither ever holds a secret.
+	Facts     *AuditFacts
+	Detail    string
 	IP        string
 	CreatedAt time.Time
 }

@@ -140,15 +140,15 @@ func TestSubAccountsThroughTheAPI(t *testing.T) {
 
 	changed := auditKinds(t, app, owner.AccountID, models.AuditSubAccountChanged)
 	require.Len(t, changed, 5)
-	assert.Equal(t, "sub-account sam@example.com: email samuel@example.com (was sam@example.com)", changed[0].Detail)
-	assert.Equal(t, "sub-account sam@example.com: password set; its sessions ended", changed[1].Detail)
-	assert.Equal(t, "sub-account sam@example.com: rights operate devices, all devices (was rights operate devices, activity log, all devices)", changed[4].Detail)
+	assert.Equal(t, "Sub-account sam@example.com: email samuel@example.com (was sam@example.com)", changed[0].Detail)
+	assert.Equal(t, "Sub-account sam@example.com: password set; its sessions ended", changed[1].Detail)
+	assert.Equal(t, "Sub-account sam@example.com: rights Operate devices on all devices (was rights Operate devices, View activity log & get log notifications on all devices)", changed[4].Detail)
 	for _, e := range changed {
 		assert.NotContains(t, e.Detail, "passphrase")
 	}
 	created := auditKinds(t, app, owner.AccountID, models.AuditSubAccountCreated)
 	require.Len(t, created, 2)
-	assert.Equal(t, "sub-account kim@example.com (Kim) with rights all (admin), all devices; emailed a link to set the password", created[0].Detail)
+	assert.Equal(t, "Sub-account Kim <kim@example.com> with rights All (admin) on all devices; emailed a link to set the password", created[0].Detail)
 
 	subSend(t, c, token, http.MethodDelete, "/account/sub/{accountId}", path, "", http.StatusNoContent)
 	subSend(t, c, token, http.MethodGet, "/account/sub/{accountId}", path, "", http.StatusNotFound)
