@@ -216,3 +216,33 @@ func TestLoginOfAnotherAccountAcceptsAKeyByCode(t *testing.T) {
 	devices := anon.Get("/devices")
 	assert.NotContains(t, devices.Body, "Beach bridge", "account B's devices are not on A's admin pages")
 }
+
+// A resident shares with a family member whose email is another account's login: the login
+// accepts by signing in, and the box account's records still know nobody (PRODUCT.md B4).
+func TestFamilyKeyOnAnExistingLoginStaysAnonymous(t *testing.T) {
+	t.Parallel()
+	f := newResidentsFixture(t)
+	ctx := context.Background()
+	_, cleoLogin := f.app.CreateAccount(models.AccountWeb, "Cleo's studio", "cleo@elsewhere.example", "cleo's own password")
+	res := f.residentKey.PostForm("/key/family", url.Values{"name": {"Cleo Quex"}, "email": {"cleo@elsewhere.example"}})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
+	link, _ := keyInvitation(t, f.app, "cleo@elsewhere.example")
+	cleo := f.app.NewClient()
+	require.Equal(t, http.StatusSeeOther, cleo.Login("cleo@elsewhere.example", "cleo's own password").StatusCode)
+	res = cleo.PostForm(link, nil)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
+	assert.Contains(t, keyDeviceIDs(t, cleo.Get("/key")), f.box.Name)
+	holdings, err := f.app.Store.FindKeyHoldings(ctx, cleoLogin)
+	require.NoError(t, err)
+	require.Len(t, holdings, 1)
+
+	audit := f.owner.Get("/settings/audit")
+	require.Equal(t, http.StatusOK, audit.StatusCode)
+	for _, secret := range []string{"Cleo", "cleo@elsewhere.example"} {
+		assert.NotContains(t, audit.Body, secret, "the manager's audit trail")
+	}
+	var actor string
+	require.NoError(t, f.app.DB.Reader.QueryRowContext(ctx, `SELECT actor FROM audit_log WHERE account_id = ? AND kind = ? ORDER BY id DESC LIMIT 1`,
+		f.main.AccountID, models.AuditInvitationAccepted).Scan(&actor))
+	assert.Equal(t, models.AuditActorResident, actor)
+}
