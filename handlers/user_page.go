@@ -335,6 +335,9 @@ func restrictionsText(loc *i18n.Locale, zone *time.Location, r models.Restrictio
 			window = loc.T("users.device_times", i18n.Args{"Times": window, "Zone": zone.String()})
 		}
 		parts = append(parts, window)
+	} else if len(parts) > 0 && zone.String() != loc.Zone.String() {
+		// Dates and weekdays are on the device's clock too: say which, as the times do.
+		return loc.T("users.device_times", i18n.Args{"Times": strings.Join(parts, " · "), "Zone": zone.String()}), local
 	}
 	return strings.Join(parts, " · "), local
 }

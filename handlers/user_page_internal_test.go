@@ -41,7 +41,9 @@ func TestRestrictionsTextInTheDevicesZone(t *testing.T) {
 	from := time.Date(2026, 3, 31, 22, 0, 0, 0, time.UTC) // 1 April, midnight in Berlin
 	until := time.Date(2026, 4, 30, 21, 59, 59, 0, time.UTC)
 	text, local = restrictionsText(i18n.New("en", "UTC"), berlin, models.Restrictions{AllowedFrom: &from, AllowedUntil: &until}, winter)
-	assert.Equal(t, "from 1 April 2026 · until 30 April 2026", text, "days on the device's clock, not the viewer's (31 March)")
+	assert.Equal(t, "from 1 April 2026 · until 30 April 2026 (Europe/Berlin)", text, "days on the device's clock, not the viewer's (31 March), named")
+	text, _ = restrictionsText(i18n.New("en", "Europe/Berlin"), berlin, models.Restrictions{AllowedFrom: &from, AllowedUntil: &until}, winter)
+	assert.Equal(t, "from 1 April 2026 · until 30 April 2026", text, "the viewer's own zone: not named")
 	assert.Empty(t, local)
 	text, _ = restrictionsText(i18n.New("en", "UTC"), berlin, models.Restrictions{AllowedWeekdays: models.WeekdaysAll}, winter)
 	assert.Empty(t, text, "every day is no restriction")
