@@ -303,11 +303,12 @@ func (tx *Tx) SuspendPermission(ctx context.Context, accountID, id int64, until 
 }
 
 // ResumeSuspended turns on every permission whose suspension has ended and returns them (pending
-// again, for the device manager to send).
+// again, for the device manager to send). Portier itself turns them on: each is in the audit
+// trail and is a domain event (permission.enabled, origin system), as if someone had.
 func (s *Store) ResumeSuspended(ctx context.Context, now time.Time) ([]models.Authorization, error) {
 	var ids []int64
 	var accounts []int64
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	err := s.InTx(ctx, func(tx *Tx) error {
 		type resumed struct{ id, account int64 }
 		all, err := queryAll(ctx, tx, func(row rowScanner) (resumed, error) {
 			var r resumed
@@ -323,17 +324,29 @@ func (s *Store) ResumeSuspended(ctx context.Context, now time.Time) ([]models.Au
 		for _, r := range all {
 			ids, accounts = append(ids, r.id), append(accounts, r.account)
 		}
-		// Portier itself turned them on: each is in the audit trail, as if someone had.
+		system := models.Actor{Origin: models.ActorSystem}
 		for i, id := range ids {
 			var user, device string
-			if err := tx.QueryRowContext(ctx, `SELECT coalesce(u.name, a.name), d.name FROM authorizations a
+			var deviceID int64
+			var userID sql.NullInt64
+			if err := tx.QueryRowContext(ctx, `SELECT coalesce(u.name, a.name), d.name, a.device_id, a.account_user_id FROM authorizations a
 				JOIN devices d ON d.id = a.device_id LEFT JOIN account_users u ON u.id = a.account_user_id
-				WHERE a.id = ?`, id).Scan(&user, &device); err != nil {
+				WHERE a.id = ?`, id).Scan(&user, &device, &deviceID, &userID); err != nil {
 				return err
 			}
-			if _, err := s.insertAudit(ctx, tx, models.AuditEntry{AccountID: &accounts[i], Actor: models.AuditActorSystem,
-				Kind: models.AuditPermissionChanged, Facts: &models.AuditFacts{Key: "auditfacts.suspension_ended",
-					Args: map[string]any{"Name": user, "Device": device}}}); err != nil {
+			if err := tx.Audit(ctx, system.AuditEntry(accounts[i], models.AuditPermissionChanged,
+				models.Facts("auditfacts.suspension_ended", "Name", user, "Device", device))); err != nil {
+				return err
+			}
+			subjects := map[string]int64{"permission": id, "device": deviceID}
+			if userID.Valid {
+				subjects["user"] = userID.Int64
+			}
+			e, err := models.NewEvent(accounts[i], models.EventPermissionEnabled, system, subjects, map[string]any{"suspension_ended": true})
+			if err != nil {
+				return err
+			}
+			if err := tx.Emit(ctx, e); err != nil {
 				return err
 			}
 		}

@@ -209,6 +209,14 @@ func TestSuspendedPermissionResumes(t *testing.T) {
 	require.Len(t, audit, 1)
 	assert.Equal(t, models.AuditActorSystem, audit[0].Actor)
 	assert.Equal(t, "Dora on Front door: suspension ended, active again", audit[0].Detail)
+	// And a domain event, for whatever follows the events (webhooks, MQTT), as a person's change.
+	events, err := f.store.FindEvents(ctx, 0, 100)
+	require.NoError(t, err)
+	require.NotEmpty(t, events)
+	last := events[len(events)-1]
+	assert.Equal(t, models.EventPermissionEnabled, last.Kind)
+	assert.Equal(t, models.ActorSystem, last.Origin)
+	assert.Equal(t, map[string]int64{"permission": a.ID, "device": front.ID, "user": user.ID}, last.Subjects)
 }
 
 // The permission writes of package app, each in a transaction of its own, without its audit
