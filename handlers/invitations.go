@@ -201,16 +201,11 @@ func (h *Handler) acceptInvitation(c echo.Context, inv models.Invitation, action
 	}
 	login, err := h.App.AcceptInvitation(ctx, inv, u, c.FormValue("password"), c.FormValue("password_confirm"), how, rq.IP)
 	var invalid app.FieldErrors
-	var refused *models.InvitationRefused
 	switch {
 	case errors.As(err, &invalid):
 		return h.renderInvite(c, inv, action, code, invalid)
-	case errors.As(err, &refused):
-		return h.renderInviteClosed(c, http.StatusConflict, refused.Reason, inv)
-	case errors.Is(err, db.ErrInvitationClosed):
-		return h.renderInviteClosedNow(c, inv)
 	case err != nil:
-		return err
+		return h.acceptError(c, inv, err)
 	}
 	if err := h.startSession(c, login, false); err != nil {
 		return err
@@ -222,6 +217,19 @@ func (h *Handler) acceptInvitation(c echo.Context, inv models.Invitation, action
 		return err
 	}
 	return redirect(c, "/key")
+}
+
+// acceptError answers an invitation that could not be accepted: refused (409, why) or closed
+// meanwhile (410, what became of it); any other error is the server's.
+func (h *Handler) acceptError(c echo.Context, inv models.Invitation, err error) error {
+	var refused *models.InvitationRefused
+	switch {
+	case errors.As(err, &refused):
+		return h.renderInviteClosed(c, http.StatusConflict, refused.Reason, inv)
+	case errors.Is(err, db.ErrInvitationClosed):
+		return h.renderInviteClosedNow(c, inv)
+	}
+	return err
 }
 
 // renderInviteClosedNow says what became of an invitation that was accepted, revoked or expired
@@ -274,16 +282,11 @@ func (h *Handler) attachKey(c echo.Context, inv models.Invitation, u models.Acco
 	}
 	rq := h.request(c)
 	err := h.App.AttachKey(rq.Ctx, inv, u, rq.Login, how, rq.IP)
-	var refused *models.InvitationRefused
 	switch {
 	case errors.Is(err, db.ErrKeyLoginMismatch):
 		return h.renderInviteStatus(c, http.StatusConflict, inv, action, code, nil)
-	case errors.As(err, &refused):
-		return h.renderInviteClosed(c, http.StatusConflict, refused.Reason, inv)
-	case errors.Is(err, db.ErrInvitationClosed):
-		return h.renderInviteClosedNow(c, inv)
 	case err != nil:
-		return err
+		return h.acceptError(c, inv, err)
 	}
 	if err := h.setFlash(c, rq.Locale.T("webkey.attached")); err != nil {
 		return err
